@@ -1,0 +1,91 @@
+"""Shared fixtures: one user per role, each with its own organisation, and a small registry."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HUIQI_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
+
+
+@pytest.fixture
+def make_enterprise(db):
+    from huiqi.registry import services
+
+    counter = {"n": 0}
+
+    def make(name="深圳市测试科技有限公司", district="440305", industry="C39", employees=50, revenue_wan="3000",
+             assets_wan=None, kind="enterprise", uscc=None, **kw):
+        import random
+
+        from huiqi.core.identifiers import generate_uscc
+
+        counter["n"] += 1
+        code = uscc or generate_uscc(random.Random(counter["n"] * 7919 + hash(name) % 1000), kind=kind)
+        return services.register_enterprise(
+            None, uscc=code, name=name, kind=kind, district=district, industry=industry, employees=employees,
+            revenue_wan=revenue_wan, assets_wan=assets_wan, figures_year=2019, **kw,
+        )
+
+    return make
+
+
+@pytest.fixture
+def city(db, make_enterprise):
+    """Enterprises in two districts, two banks, an institution: the foreign rows each role must not see."""
+    from huiqi.registry.models import Bank, FundInstitution
+
+    ns1 = make_enterprise("深圳市南山云创电子科技有限公司", district="440305")
+    ns2 = make_enterprise("深圳市前海汇通商贸有限公司", district="440305", industry="F51", employees=30,
+                          revenue_wan="8000")
+    ft1 = make_enterprise("深圳市福田华信软件技术有限公司", district="440304", industry="I65", employees=120,
+                          revenue_wan="2000")
+    ba1 = make_enterprise("宝安区张记餐饮店", district="440306", industry="H62", employees=5, revenue_wan="60",
+                          kind="individual_business")
+    import datetime as dt
+
+    bank_a = Bank.objects.create(code="ICBC-SZ", name="中国工商银行深圳市分行", signed_date=dt.date(2019, 5, 1),
+                                 onboarded_date=dt.date(2019, 6, 1))
+    bank_b = Bank.objects.create(code="CMB-SZ", name="招商银行深圳分行", signed_date=dt.date(2019, 5, 2))
+    return {"ns1": ns1, "ns2": ns2, "ft1": ft1, "ba1": ba1, "bank_a": bank_a, "bank_b": bank_b,
+            "institution": FundInstitution.objects.get(code="SZHTI")}
+
+
+PASSWORD = "Str0ng-test-pass-2020"
+
+
+@pytest.fixture
+def users(db, city):
+    """One user per role (plus a second enterprise user and a second district officer)."""
+    from huiqi.accounts.services import create_user
+    from huiqi.registry.models import Agency, District
+
+    def mk(username, role, **kw):
+        return create_user(None, username=username, password=PASSWORD, role=role, check_password=False, **kw)
+
+    return {
+        "enterprise": mk("ent", "enterprise", enterprises=[city["ns1"]]),
+        "enterprise2": mk("ent2", "enterprise", enterprises=[city["ft1"]]),
+        "district": mk("dist_ns", "district", district=District.objects.get(code="440305")),
+        "district2": mk("dist_ft", "district", district=District.objects.get(code="440304")),
+        "department": mk("handler", "department", agency=Agency.objects.get(code="SME-SZ")),
+        "bureau": mk("bureau", "bureau"),
+        "bank": mk("bank", "bank", bank=city["bank_a"]),
+        "institution": mk("inst", "institution", institution=city["institution"]),
+        "auditor": mk("auditor", "auditor"),
+        "admin": mk("admin", "admin"),
+    }
+
+
+@pytest.fixture
+def client_for(users):
+    """A logged-in Django test client for a role name of the ``users`` fixture."""
+    from django.test import Client
+
+    def make(role):
+        c = Client()
+        c.force_login(users[role])
+        return c
+
+    return make

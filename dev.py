@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The two commands a newcomer needs, with nothing but Python 3.11:
+
+    python3 dev.py run     install, prepare the embedded database, load the demo city, serve
+    python3 dev.py test    install with the test tools, run every test (pytest arguments pass through)
+
+Everything goes into ./.venv from the pinned lock files; DATABASE_URL switches to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def sh(*args, **kw):
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kw)
+
+
+def ensure_env(lock: str) -> None:
+    """Create .venv and install the lock file (again only when the lock changed)."""
+    if sys.version_info < (3, 11):
+        sys.exit("Huiqi needs Python 3.11 or newer / 需要 Python 3.11 或更高版本")
+    if not PY.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{lock}"
+    digest = hashlib.sha256((ROOT / lock).read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", ROOT / lock)
+    sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+       "-e", ROOT)
+    stamp.write_text(digest)
+
+
+def huiqi(*args):
+    return sh(BIN / "huiqi", *args)
+
+
+def run(argv):
+    ensure_env("requirements.lock")
+    host = os.environ.get("HUIQI_HOST", "127.0.0.1")
+    port = os.environ.get("HUIQI_PORT", "8000")
+    huiqi("migrate", "--no-input")
+    huiqi("demo", "--scale", os.environ.get("HUIQI_DEMO_SCALE", "small"))
+    huiqi("serve", "--host", host, "--port", port, *argv)
+
+
+def test(argv):
+    ensure_env("requirements-dev.lock")
+    env = dict(os.environ)
+    env.setdefault("HUIQI_DATA_DIR", str(ROOT / "var" / "test"))
+    result = subprocess.run([str(PY), "-m", "pytest", *argv], cwd=ROOT, env=env)
+    sys.exit(result.returncode)
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+        sys.exit(__doc__)
+    {"run": run, "test": test}[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

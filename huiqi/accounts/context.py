@@ -1,0 +1,32 @@
+"""The navigation each role sees, built from the permission rules (one list, for pages and tests)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label, permission or None for any signed-in user)
+NAVIGATION = [
+    ("home", _("首页"), None),
+    ("registry:enterprise_list", _("企业名录"), "registry.view"),
+    ("registry:import", _("名录导入"), "registry.import"),
+    ("registry:bank_list", _("合作银行"), None),
+    ("core:job_list", _("后台任务"), None),
+    ("core:parameter_list", _("项目参数"), "core.view_parameters"),
+    ("core:audit_list", _("审计日志"), "core.view_audit"),
+    ("api-docs", _("接口文档"), None),
+]
+
+
+def items_for(user) -> list[dict]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [
+        {"url": reverse(name), "name": name, "label": label}
+        for name, label, perm in NAVIGATION
+        if perm is None or user.has_perm(perm)
+    ]
+
+
+def navigation(request):
+    return {"nav_items": items_for(request.user)}

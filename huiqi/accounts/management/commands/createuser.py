@@ -1,0 +1,58 @@
+"""`huiqi createuser USERNAME --role ROLE [...]`: create a user in one role with its organisation."""
+
+from __future__ import annotations
+
+import getpass
+
+from django.core.management import BaseCommand, CommandError
+
+from huiqi.accounts import services
+from huiqi.accounts.models import Role
+from huiqi.core.errors import DomainError
+from huiqi.registry.models import Agency, Bank, District, Enterprise, FundInstitution
+
+
+class Command(BaseCommand):
+    help = "Create a user: --role enterprise|district|department|bureau|bank|institution|auditor|admin"
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--password", help="omit to be asked (or set HUIQI_NEW_PASSWORD)")
+        parser.add_argument("--name", default="")
+        parser.add_argument("--district", help="district code, e.g. 440305")
+        parser.add_argument("--agency", help="department code, e.g. SME-SZ")
+        parser.add_argument("--bank", help="bank code")
+        parser.add_argument("--institution", help="fund institution code")
+        parser.add_argument("--enterprise", action="append", default=[], help="USCC (repeatable)")
+        parser.add_argument("--token", action="store_true", help="also create and print an API token")
+
+    def handle(self, *args, **o):
+        import os
+
+        password = o["password"] or os.environ.get("HUIQI_NEW_PASSWORD")
+        if not password:
+            password = getpass.getpass("密码 password: ")
+        try:
+            user = services.create_user(
+                None, username=o["username"], password=password, role=o["role"], display_name=o["name"],
+                district=_get(District, "code", o["district"]), agency=_get(Agency, "code", o["agency"]),
+                bank=_get(Bank, "code", o["bank"]), institution=_get(FundInstitution, "code", o["institution"]),
+                enterprises=[_get(Enterprise, "uscc", u) for u in o["enterprise"]],
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(self.style.SUCCESS(f"created {user.username} ({user.get_role_display()})"))
+        if o["token"]:
+            from rest_framework.authtoken.models import Token
+
+            self.stdout.write(f"token: {Token.objects.create(user=user).key}")
+
+
+def _get(model, field, value):
+    if not value:
+        return None
+    try:
+        return model.objects.get(**{field: value})
+    except model.DoesNotExist:
+        raise CommandError(f"未找到 not found: {model._meta.verbose_name} {value}") from None

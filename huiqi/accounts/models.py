@@ -1,0 +1,92 @@
+"""Users and the organisation each acts for: an enterprise, a district, a department, a bank, a fund institution."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业用户 enterprise user"
+    DISTRICT = "district", "区级人员 district officer"
+    DEPARTMENT = "department", "部门经办人 department handler"
+    BUREAU = "bureau", "局工作人员 bureau staff"
+    BANK = "bank", "银行人员 bank staff"
+    INSTITUTION = "institution", "基金机构人员 fund-institution staff"
+    AUDITOR = "auditor", "审计人员 auditor"
+    ADMIN = "admin", "系统管理员 administrator"
+
+
+# Which organisation field a role must carry.
+ROLE_ORGANISATION = {
+    Role.DISTRICT: "district",
+    Role.DEPARTMENT: "agency",
+    Role.BANK: "bank",
+    Role.INSTITUTION: "institution",
+}
+
+
+class User(AbstractUser):
+    """A person (or a bank's machine client) using the platform, in exactly one role."""
+
+    role = models.CharField("角色 role", max_length=20, choices=Role.choices)
+    display_name = models.CharField("姓名 display name", max_length=100, blank=True)
+    phone = models.CharField("手机 phone", max_length=20, blank=True)
+    district = models.ForeignKey("registry.District", null=True, blank=True, on_delete=models.PROTECT,
+                                 verbose_name="所属区 district")
+    agency = models.ForeignKey("registry.Agency", null=True, blank=True, on_delete=models.PROTECT,
+                               verbose_name="所属部门 department")
+    bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT,
+                             verbose_name="所属银行 bank")
+    institution = models.ForeignKey("registry.FundInstitution", null=True, blank=True, on_delete=models.PROTECT,
+                                    verbose_name="所属机构 fund institution")
+    enterprises = models.ManyToManyField("registry.Enterprise", through="EnterpriseMembership",
+                                         related_name="members", blank=True)
+    is_demo = models.BooleanField("演示账户 demo account", default=False)
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    AUDIT_MASK = {"password": lambda value: "******"}
+
+    class Meta:
+        verbose_name = "用户 user"
+        verbose_name_plural = "用户 users"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="district") | models.Q(district__isnull=False),
+                name="district_officer_has_district",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="bank") | models.Q(bank__isnull=False), name="bank_staff_has_bank"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="department") | models.Q(agency__isnull=False),
+                name="handler_has_department",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="institution") | models.Q(institution__isnull=False),
+                name="institution_staff_has_institution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def organisation(self):
+        field = ROLE_ORGANISATION.get(self.role)
+        return getattr(self, field) if field else None
+
+
+class EnterpriseMembership(models.Model):
+    """An enterprise user acts for this enterprise."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "企业授权 enterprise membership"
+        constraints = [models.UniqueConstraint(fields=["user", "enterprise"], name="membership_unique")]

@@ -1,0 +1,31 @@
+"""Permission predicates (django-rules). Pages, the API and services ask these, never the role directly."""
+
+from __future__ import annotations
+
+import rules
+
+from .models import Role
+
+
+def _has_role(*roles):
+    @rules.predicate
+    def predicate(user):
+        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in roles)
+
+    predicate.__name__ = "is_" + "_or_".join(roles)
+    return predicate
+
+
+is_enterprise_user = _has_role(Role.ENTERPRISE)
+is_district_officer = _has_role(Role.DISTRICT)
+is_bureau_or_admin = _has_role(Role.BUREAU, Role.ADMIN)
+is_auditor_or_admin = _has_role(Role.AUDITOR, Role.ADMIN)
+reads_registry = _has_role(Role.ENTERPRISE, Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+is_any_role = _has_role(*Role.values)
+
+rules.add_perm("registry.view", reads_registry)
+rules.add_perm("registry.import", is_bureau_or_admin)
+rules.add_perm("core.view_audit", is_auditor_or_admin)
+rules.add_perm("core.edit_parameters", is_bureau_or_admin)
+rules.add_perm("core.view_parameters", _has_role(Role.BUREAU, Role.ADMIN, Role.AUDITOR))
+rules.add_perm("accounts.manage_users", _has_role(Role.ADMIN))

@@ -1,0 +1,21 @@
+"""The REST API, one router for every app."""
+
+from rest_framework.routers import DefaultRouter
+
+from huiqi.accounts import api as accounts_api
+from huiqi.core import api_views as core_api
+from huiqi.registry import api as registry_api
+
+router = DefaultRouter()
+router.register("enterprises", registry_api.EnterpriseViewSet, basename="enterprise")
+router.register("owners", registry_api.BusinessOwnerViewSet, basename="owner")
+router.register("districts", registry_api.DistrictViewSet, basename="district")
+router.register("industries", registry_api.IndustryViewSet, basename="industry")
+router.register("banks", registry_api.BankViewSet, basename="bank")
+router.register("institutions", registry_api.FundInstitutionViewSet, basename="institution")
+router.register("registry-imports", registry_api.RegistryImportViewSet, basename="registry-import")
+router.register("jobs", core_api.JobViewSet, basename="job")
+router.register("audit", core_api.AuditEventViewSet, basename="audit")
+router.register("parameters", core_api.ParameterViewSet, basename="parameter")
+
+urlpatterns = [*accounts_api.urlpatterns, *router.urls]

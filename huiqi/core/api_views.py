@@ -1,0 +1,85 @@
+"""REST endpoints of core: jobs, the audit log, parameters."""
+
+from __future__ import annotations
+
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.response import Response
+
+from . import params, selectors
+from .models import AuditEvent, Job, Parameter
+
+
+class JobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "title", "status", "progress_done", "progress_total", "percent", "message",
+                  "result", "error", "created_at", "started_at", "finished_at"]
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Background jobs the caller started, with progress and outcome."""
+
+    serializer_class = JobSerializer
+
+    def get_queryset(self):
+        return selectors.jobs_for(self.request.user)
+
+
+class HasPerm(permissions.BasePermission):
+    def __init__(self, perm):
+        self.perm = perm
+
+    def __call__(self):
+        return self
+
+    def has_permission(self, request, view):
+        return request.user.has_perm(self.perm)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor_label", "action", "model", "object_id", "object_repr", "before", "after",
+                  "note"]
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log (auditors and administrators); it cannot be changed through any endpoint."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [permissions.IsAuthenticated, HasPerm("core.view_audit")]
+
+    def get_queryset(self):
+        q = self.request.query_params
+        return selectors.audit_for(self.request.user, model=q.get("model", ""), action=q.get("action", ""),
+                                   actor=q.get("actor", ""), object_id=q.get("object_id", ""))
+
+
+class ParameterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Parameter
+        fields = ["id", "key", "program", "value", "effective_from", "description", "note", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class ParameterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Program parameters with their effective dates. Creating one stores a new dated value (audited)."""
+
+    serializer_class = ParameterSerializer
+    permission_classes = [permissions.IsAuthenticated, HasPerm("core.view_parameters")]
+    filterset_fields = ["key", "program"]
+
+    def get_queryset(self):
+        return selectors.parameters_for(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.has_perm("core.edit_parameters"):
+            self.permission_denied(request)
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        row = params.set_value(request.user, d["key"], d["program"], d["value"], d["effective_from"],
+                               description=d.get("description", ""), note=d.get("note", ""))
+        return Response(self.get_serializer(row).data, status=201)

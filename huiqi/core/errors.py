@@ -1,0 +1,50 @@
+"""Domain errors: what a user can cause, said in Chinese and English, naming the field and the rule."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule a user's input or action broke. Pages and the API turn it into a 4xx, never a 500.
+
+    ``field`` names the input (a form field or a file column) when there is one; ``code`` is a
+    stable machine-readable name of the rule.
+    """
+
+    status = 400
+
+    def __init__(self, code: str, zh: str, en: str, field: str | None = None, value: object = None):
+        self.code = code
+        self.zh = zh
+        self.en = en
+        self.field = field
+        self.value = value
+        super().__init__(f"{field + ': ' if field else ''}{zh} / {en}")
+
+    @property
+    def message(self) -> str:
+        """Both languages in one line, Chinese first."""
+        return f"{self.zh}（{self.en}）"
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "message_zh": self.zh, "message_en": self.en}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class ValidationFailed(DomainError):
+    """Bad input: a value that breaks a stated rule."""
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    """An illegal state transition or a concurrent change that lost."""
+
+    status = 409

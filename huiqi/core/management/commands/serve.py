@@ -1,0 +1,49 @@
+"""`huiqi serve [--host H] [--port P]`: gunicorn with static files (WhiteNoise), plus the job worker.
+
+Migrations are applied and static files collected first, so a fresh checkout can be served at once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import BaseCommand, call_command
+
+
+class Command(BaseCommand):
+    help = "Serve Huiqi with gunicorn (production-grade), static files included, and a background job worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HUIQI_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("HUIQI_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("HUIQI_WEB_WORKERS", "3")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("HUIQI_WEB_THREADS", "4")))
+        parser.add_argument("--no-worker", action="store_true", help="do not start the in-process job worker")
+        parser.add_argument("--skip-migrate", action="store_true")
+
+    def handle(self, *args, host, port, workers, threads, no_worker, skip_migrate, **options):
+        if not skip_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        worker = None
+        if settings.HUIQI_INPROCESS_WORKER and not no_worker:
+            worker = subprocess.Popen([sys.executable, "-m", "huiqi.cli", "worker"])
+        url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/"
+        self.stdout.write(self.style.SUCCESS(f"惠企 Huiqi is serving at {url}  (Ctrl+C to stop)"))
+        cmd = [
+            sys.executable, "-m", "gunicorn", "huiqi.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+            "--worker-class", "gthread", "--timeout", "120", "--access-logfile", "-",
+            "--forwarded-allow-ips", "127.0.0.1",
+        ]
+        try:
+            subprocess.run(cmd, check=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)

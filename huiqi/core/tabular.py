@@ -1,0 +1,1192 @@
+"""Tabular import and export: the one engine behind every spreadsheet upload and download.
+
+Banks and bureaus send CSV (UTF-8 with or without BOM, or GB18030/GBK) and XLSX (first sheet), with
+Chinese or English headers in any order (``specs/bank-data-exchange.md``). This module turns such a
+file into parsed rows plus a complete list of bad cells, without knowing what the rows mean:
+
+* a :class:`Schema` of :class:`Column` says which columns exist, which are required, and how each
+  cell is parsed (``parse_text``, ``parse_int``, ``parse_decimal``, ``parse_date``, ``parse_choice``,
+  ``parse_bool_yn``);
+* :func:`read_table` decodes the bytes (refusing what is not a spreadsheet), :func:`validate` parses a
+  whole file and :func:`iter_chunks` streams a big one in chunks;
+* :func:`write_error_report`, :func:`write_template` and :func:`write_rows` write spreadsheets back.
+
+Problems with the file as a whole (not a spreadsheet, undecodable, empty, required columns missing)
+raise :class:`FileRejected`; problems with cells never raise, they become :class:`RowError` values,
+every one of them, so the user fixes the file in one round. Amounts are ``Decimal``, never float.
+
+No Django here: the services of each app call this and decide what to store.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import unicodedata
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple, Union
+
+import python_calamine
+
+from huiqi.core.errors import ValidationFailed
+
+__all__ = [
+    "ROW",
+    "XLSX_MAX_DATA_ROWS",
+    "ERROR_REPORT_HEADER",
+    "CellError",
+    "FileRejected",
+    "Column",
+    "Schema",
+    "HeaderMatch",
+    "RowError",
+    "Table",
+    "Chunk",
+    "Result",
+    "parse_text",
+    "parse_int",
+    "parse_decimal",
+    "parse_date",
+    "parse_choice",
+    "parse_bool_yn",
+    "read_table",
+    "iter_chunks",
+    "validate",
+    "write_error_report",
+    "write_template",
+    "write_rows",
+    "file_digest",
+]
+
+Source = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
+"""Bytes in memory, a filesystem path, or a seekable binary file object (e.g. a Django upload)."""
+
+ROW = "_row"
+"""Key of the spreadsheet row number in every parsed row dict."""
+
+XLSX_MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header row
+DATE_MIN = dt.date(2000, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, shifted by Excel's fictitious 1900-02-29
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+_BLOCK = 1 << 20
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors
+
+
+class CellError(ValidationFailed):
+    """A cell whose text a parser cannot accept. Raised by parsers; the engine turns it into a RowError."""
+
+    def __init__(self, zh: str, en: str, code: str = "bad_value"):
+        super().__init__(code, zh, en)
+
+
+class FileRejected(ValidationFailed):
+    """The file as a whole cannot be read: nothing of it is used.
+
+    ``code`` is one of ``not_spreadsheet``, ``bad_encoding``, ``empty_file``, ``no_data_rows``,
+    ``missing_columns``, ``duplicate_columns``, ``bad_csv``. ``row`` is the spreadsheet row concerned
+    when there is one (1 for header problems). For ``missing_columns``, ``value`` lists the missing keys.
+    """
+
+    def __init__(self, code: str, zh: str, en: str, row: int | None = None, value: object = None):
+        super().__init__(code, zh, en, value=value)
+        self.row = row
+
+    def as_row_error(self) -> RowError:
+        """The same problem as one line of an error report (row 0 when it concerns the whole file)."""
+        return RowError(self.row or 0, None, "", self.zh, self.en)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One bad cell (or bad row when ``column`` is None).
+
+    ``row`` is numbered as the spreadsheet user sees it: the header is row 1 and the first data row is
+    row 2 (blank lines count, as they do in Excel). ``column`` is the schema key; ``value`` is the cell
+    text as it appeared in the file.
+    """
+
+    row: int
+    column: str | None
+    value: str
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "value": self.value, "zh": self.zh, "en": self.en}
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsers: each takes a cell's text (or None) and returns a value or raises CellError.
+# Blank input returns None; whether blank is allowed is the Column's ``required`` flag, not the parser's.
+# Each parser carries a ``kind`` attribute so that templates can format their columns (text, dates).
+
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def _clean(value: str | None) -> str:
+    """Trim whitespace (including full-width spaces) and the invisible characters Excel users paste."""
+    if not value:
+        return ""
+    s = value.strip()
+    if s and (s[0] in _INVISIBLE or s[-1] in _INVISIBLE):
+        s = s.strip(_INVISIBLE + " \t\r\n\u3000\xa0")
+    return s
+
+
+def _halfwidth(s: str) -> str:
+    """Full-width digits and punctuation to ASCII (１２３．５ → 123.5); ASCII input is returned as is."""
+    if s.isascii():
+        return s
+    return unicodedata.normalize("NFKC", s).replace("\u2212", "-").strip()
+
+
+def _kind(kind: str) -> Callable[[Callable], Callable]:
+    def mark(fn: Callable) -> Callable:
+        fn.kind = kind
+        return fn
+
+    return mark
+
+
+def parse_text(max_len: int | None = None) -> Callable[[str | None], str | None]:
+    """Trimmed text, at most ``max_len`` characters."""
+
+    @_kind("text")
+    def parse(value: str | None) -> str | None:
+        s = _clean(value)
+        if not s:
+            return None
+        if max_len is not None and len(s) > max_len:
+            raise CellError(f"超过 {max_len} 个字符（共 {len(s)} 个）", f"longer than {max_len} characters ({len(s)})")
+        return s
+
+    return parse
+
+
+# Thousands separators only in groups of three, so a European "1,5" is refused rather than read as 15.
+_INT_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?")
+_DECIMAL_RE = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)")
+
+
+def _bound(x: object) -> Decimal | None:
+    return None if x is None else Decimal(str(x))
+
+
+def parse_int(min: int | None = None, max: int | None = None) -> Callable[[str | None], int | None]:
+    """A whole number; thousands separators, full-width digits and a ``.0`` tail are accepted."""
+
+    @_kind("int")
+    def parse(value: str | None) -> int | None:
+        s = _halfwidth(_clean(value))
+        if not s:
+            return None
+        if not _INT_RE.fullmatch(s):
+            raise CellError("不是整数", "not a whole number")
+        n = int(s.partition(".")[0].replace(",", ""))
+        if min is not None and n < min:
+            raise CellError(f"不能小于 {min}", f"must be at least {min}")
+        if max is not None and n > max:
+            raise CellError(f"不能大于 {max}", f"must be at most {max}")
+        return n
+
+    return parse
+
+
+def parse_decimal(
+    places: int | None = None,
+    min: object = None,
+    min_exclusive: bool = False,
+    max: object = None,
+) -> Callable[[str | None], Decimal | None]:
+    """An exact ``Decimal`` (never a float), with at most ``places`` decimal places.
+
+    Accepts ``1,000.00`` (separators in groups of three), full-width digits (``１２３．５``) and
+    surrounding spaces; refuses text, exponents, ``NaN``, percent signs and currency symbols. A value
+    with more decimal places than allowed is refused unless the extra places are zeros (``1.500`` is
+    1.50); the result is quantized to ``places``. ``min``/``max`` are inclusive bounds, ``min``
+    exclusive when ``min_exclusive``.
+    """
+    lo, hi = _bound(min), _bound(max)
+    quantum = Decimal(1).scaleb(-places) if places is not None else None
+    if min_exclusive:
+        low_zh, low_en = f"必须大于 {lo}", f"must be greater than {lo}"
+    elif lo == 0:
+        low_zh, low_en = "不能为负数", "must not be negative"
+    else:
+        low_zh, low_en = f"不能小于 {lo}", f"must be at least {lo}"
+
+    @_kind("decimal")
+    def parse(value: str | None) -> Decimal | None:
+        s = _halfwidth(_clean(value))
+        if not s:
+            return None
+        if not _DECIMAL_RE.fullmatch(s):
+            raise CellError("不是数字（应为如 1,000.00 的数字）", "not a number (expected e.g. 1,000.00)")
+        d = Decimal(s.replace(",", "") if "," in s else s)
+        if quantum is not None:
+            try:
+                q = d.quantize(quantum)
+            except InvalidOperation:  # more digits than Decimal's 28-digit context
+                raise CellError("数值过大", "number too large") from None
+            if q != d:
+                raise CellError(f"小数位数超过 {places} 位", f"more than {places} decimal places")
+            d = q
+        if not d:
+            d = abs(d)  # "-0.00" is zero, not a negative amount
+        if lo is not None and (d <= lo if min_exclusive else d < lo):
+            raise CellError(low_zh, low_en)
+        if hi is not None and d > hi:
+            raise CellError(f"不能大于 {hi}", f"must be at most {hi}")
+        return d
+
+    return parse
+
+
+_DATE_RE = re.compile(
+    r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?)?"
+)
+_DATE_ZH_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
+_DATE_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL_RE = re.compile(r"(\d{1,6})(?:\.0*)?")
+_NOT_A_DATE = ("不是日期（应为如 2020-03-01 的日期）", "not a date (expected e.g. 2020-03-01)")
+
+
+def parse_date(min: dt.date = DATE_MIN, max: dt.date = DATE_MAX) -> Callable[[str | None], dt.date | None]:
+    """A calendar date between ``min`` and ``max`` (by default 2000-01-01..2100-12-31).
+
+    Accepts ``2020-03-01``, ``2020/3/1``, ``2020.03.01``, ``20200301``, ``2020年3月1日``, full-width
+    digits, an Excel serial number (``43891`` → 2020-03-01, epoch 1899-12-30) and any of these
+    followed by a midnight time (``2020-03-01 00:00:00``, Excel's ``2020/3/1 0:00``). Refuses
+    impossible dates (2020-02-30), a time other than midnight, and day-first or month-first orders.
+    """
+
+    def check(d: dt.date) -> dt.date:
+        if d < min or d > max:
+            raise CellError(f"日期 {d.isoformat()} 超出 {min.isoformat()} 至 {max.isoformat()} 的范围",
+                            f"date {d.isoformat()} is outside {min.isoformat()}..{max.isoformat()}")
+        return d
+
+    def build(y: str, m: str, d: str) -> dt.date:
+        try:
+            return dt.date(int(y), int(m), int(d))
+        except ValueError:
+            raise CellError(f"日期不存在：{y}-{m}-{d}", f"no such date: {y}-{m}-{d}") from None
+
+    @_kind("date")
+    def parse(value: str | None) -> dt.date | None:
+        s = _clean(value)
+        if not s:
+            return None
+        # Fast path for the ISO form that XLSX date cells and most exports produce.
+        if len(s) == 10 and s[4] == "-" and s[7] == "-" and s.isascii():
+            try:
+                return check(dt.date.fromisoformat(s))
+            except ValueError:
+                pass
+        s = _halfwidth(s)
+        if m := _DATE_RE.fullmatch(s):
+            if any(t and int(t) for t in m.group(5, 6, 7, 8)):
+                raise CellError("日期带有非零时刻，应只填日期", "has a time of day; expected a date only")
+            return check(build(m[1], m[3], m[4]))
+        if m := _DATE_ZH_RE.fullmatch(s):
+            return check(build(m[1], m[2], m[3]))
+        if m := _DATE_COMPACT_RE.fullmatch(s):
+            return check(build(m[1], m[2], m[3]))
+        if m := _SERIAL_RE.fullmatch(s):
+            serial = int(m[1])
+            try:
+                return check(EXCEL_EPOCH + dt.timedelta(days=serial))
+            except (CellError, OverflowError):
+                raise CellError(
+                    f"{s} 不是 {min} 至 {max} 之间的日期（按 Excel 日期序号读取）",
+                    f"{s} is not a date in {min}..{max} (read as an Excel date serial)",
+                ) from None
+        raise CellError(*_NOT_A_DATE)
+
+    return parse
+
+
+def _norm_choice(s: str) -> str:
+    return _halfwidth(_clean(s)).casefold()
+
+
+def parse_choice(mapping: Mapping[str, Any]) -> Callable[[str | None], Any]:
+    """One of a fixed set of values: ``mapping`` maps every accepted spelling to the stored value.
+
+    Example: ``{"enterprise": "enterprise", "企业": "enterprise"}``. Matching ignores case,
+    surrounding spaces and full-width forms.
+    """
+    lookup: dict[str, Any] = {}
+    for spelling, stored in mapping.items():
+        norm = _norm_choice(spelling)
+        if norm in lookup and lookup[norm] != stored:
+            raise ValueError(f"parse_choice: {spelling!r} is ambiguous")
+        lookup[norm] = stored
+        lookup.setdefault(spelling, stored)
+    zh_list = "、".join(mapping)
+    en_list = ", ".join(mapping)
+
+    @_kind("choice")
+    def parse(value: str | None) -> Any:
+        s = _clean(value)
+        if not s:
+            return None
+        try:
+            return lookup[s]
+        except KeyError:
+            pass
+        try:
+            return lookup[_norm_choice(s)]
+        except KeyError:
+            raise CellError(f"应为以下之一：{zh_list}", f"must be one of: {en_list}") from None
+
+    return parse
+
+
+_YES_NO = {"Y": True, "N": False, "是": True, "否": False,
+           "yes": True, "no": False, "true": True, "false": False}
+
+
+def parse_bool_yn() -> Callable[[str | None], bool | None]:
+    """Y/N or 是/否 (also yes/no, and TRUE/FALSE as Excel shows boolean cells) → True/False."""
+    inner = parse_choice(_YES_NO)
+
+    @_kind("bool")
+    def parse(value: str | None) -> bool | None:
+        try:
+            return inner(value)
+        except CellError:
+            raise CellError("应为 是/否（Y/N）", "must be Y or N (是/否)") from None
+
+    return parse
+
+
+# --------------------------------------------------------------------------------------------------
+# Schema and header matching
+
+
+def _norm_label(s: str) -> str:
+    """How headers are compared: full-width → half-width, case-insensitive, no spaces/underscores/dashes.
+
+    A leading ``*`` (the usual "required" marker of Chinese templates) is ignored too.
+    """
+    s = unicodedata.normalize("NFKC", _clean(s)).casefold()
+    return _LABEL_NOISE.sub("", s).lstrip("*")
+
+
+_LABEL_NOISE = re.compile(r"[\s_\-\u200b\ufeff]+")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an upload: its English ``key``, its Chinese header ``zh``, and how to read a cell.
+
+    A header cell matches the column by ``key``, ``zh`` or any of ``aliases``. A ``required`` column
+    must be present in the header and filled in every row; an optional one may be absent or blank
+    (its value is then None).
+    """
+
+    key: str
+    zh: str
+    required: bool = True
+    parser: Callable[[str | None], Any] = field(default_factory=parse_text)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Both names, for messages: ``贷款金额（元）(principal)``."""
+        return f"{self.zh}({self.key})"
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """Where each schema column sits in a file's header.
+
+    ``positions`` maps key → 0-based cell index; ``headers`` maps key → the header text as written
+    in the file; ``unknown_columns`` are the file's headers that match no column (ignored).
+    """
+
+    positions: dict[str, int]
+    headers: dict[str, str]
+    unknown_columns: list[str]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A named set of columns, e.g. the loan ledger. Labels must not collide once normalised."""
+
+    name: str
+    columns: tuple[Column, ...]
+    _lookup: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        lookup: dict[str, Column] = {}
+        for col in self.columns:
+            for label in (col.key, col.zh, *col.aliases):
+                norm = _norm_label(label)
+                if lookup.get(norm, col) is not col:
+                    raise ValueError(f"schema {self.name}: header {label!r} names two columns")
+                lookup[norm] = col
+        object.__setattr__(self, "_lookup", lookup)
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+    def match(self, header: Sequence[str], header_row: int = 1) -> HeaderMatch:
+        """Locate the columns in ``header``; refuse the file if a required column is missing or doubled."""
+        positions: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        unknown: list[str] = []
+        for i, text in enumerate(header):
+            norm = _norm_label(text or "")
+            if not norm:
+                continue
+            col = self._lookup.get(norm)
+            if col is None:
+                unknown.append(_clean(text))
+            elif col.key in positions:
+                first = positions[col.key] + 1
+                raise FileRejected(
+                    "duplicate_columns",
+                    f"列“{col.label}”出现了两次（第 {first} 列和第 {i + 1} 列）",
+                    f"column {col.key} ({col.zh}) appears twice (columns {first} and {i + 1})",
+                    row=header_row,
+                )
+            else:
+                positions[col.key] = i
+                headers[col.key] = _clean(text)
+        missing = [c for c in self.columns if c.required and c.key not in positions]
+        if missing:
+            found = "、".join(_clean(h) for h in header if _clean(h)) or "（无）"
+            raise FileRejected(
+                "missing_columns",
+                f"缺少必需的列：{'、'.join(c.label for c in missing)}。文件第 {header_row} 行的表头是：{found}",
+                f"missing required columns: {', '.join(f'{c.key} ({c.zh})' for c in missing)}. "
+                f"The header in row {header_row} is: {found}",
+                row=header_row,
+                value=[c.key for c in missing],
+            )
+        return HeaderMatch(positions, headers, unknown)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading bytes
+
+
+class _Input:
+    """Uniform, re-openable access to the bytes of a source, without reading a path into memory."""
+
+    def __init__(self, source: Source):
+        self.path: Path | None = None
+        self.data: bytes | None = None
+        self.fileobj: BinaryIO | None = None
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self.data = bytes(source)
+            self.size = len(self.data)
+        elif isinstance(source, (str, os.PathLike)):
+            self.path = Path(source)
+            self.size = self.path.stat().st_size
+        elif hasattr(source, "read") and hasattr(source, "seek"):
+            self.fileobj = source
+            self.size = source.seek(0, os.SEEK_END)
+            source.seek(0)
+        else:
+            raise TypeError(f"cannot read a table from {type(source).__name__}")
+
+    def open(self) -> BinaryIO:
+        """A binary stream at offset 0. Closing it never closes a caller's file object."""
+        if self.path is not None:
+            return open(self.path, "rb")
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        self.fileobj.seek(0)
+        return io.BufferedReader(_Unclosable(self.fileobj), _BLOCK)
+
+    def head(self, n: int) -> bytes:
+        with self.open() as f:
+            return f.read(n)
+
+
+class _Unclosable(io.RawIOBase):
+    """Wraps a caller's file object so that our readers' close() leaves it open."""
+
+    def __init__(self, f: BinaryIO):
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self._f.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+
+_MAGIC = (
+    (b"%PDF", "PDF 文件", "a PDF file"),
+    (b"\x89PNG", "PNG 图片", "a PNG image"),
+    (b"\xff\xd8\xff", "JPEG 图片", "a JPEG image"),
+    (b"GIF8", "GIF 图片", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Excel（.xls）、WPS 或加密的 Office 文件，请在 Excel 中另存为 .xlsx",
+     "an old Excel (.xls), WPS or encrypted Office file; save it as .xlsx in Excel"),
+    (b"Rar!", "RAR 压缩包", "a RAR archive"),
+    (b"7z\xbc\xaf", "7z 压缩包", "a 7z archive"),
+    (b"\x1f\x8b", "gzip 压缩包", "a gzip archive"),
+    (b"{\\rtf", "RTF 文档", "an RTF document"),
+)
+# Bytes that are not control characters, plus the harmless controls (BEL, BS, tab, LF, VT, FF, CR, ESC,
+# SUB). Deleting these from a sample leaves the suspicious controls, which text files do not contain.
+_TEXT_BYTES = bytes({7, 8, 9, 10, 11, 12, 13, 26, 27} | set(range(0x20, 0x100)))
+
+
+def _not_spreadsheet(zh_what: str = "", en_what: str = "") -> FileRejected:
+    return FileRejected(
+        "not_spreadsheet",
+        "不是电子表格（CSV 或 XLSX）" + (f"：这是{zh_what}" if zh_what else ""),
+        "not a spreadsheet (CSV or XLSX)" + (f": this is {en_what}" if en_what else ""),
+    )
+
+
+def _bad_encoding(zh_detail: str = "", en_detail: str = "") -> FileRejected:
+    return FileRejected(
+        "bad_encoding",
+        "不是 UTF-8 或 GB18030 编码的文本文件" + (f"：{zh_detail}" if zh_detail else "")
+        + "。请在 Excel 中另存为“CSV UTF-8”或 .xlsx",
+        "not a UTF-8 or GB18030 text file" + (f": {en_detail}" if en_detail else "")
+        + ". Save it from Excel as 'CSV UTF-8' or .xlsx",
+    )
+
+
+def _no_data_rows(header_row: int) -> FileRejected:
+    return FileRejected("no_data_rows", "只有表头，没有数据行", "no data rows: the file has only a header",
+                        row=header_row)
+
+
+def _sniff(head: bytes) -> str:
+    """'xlsx' or 'text' from the first bytes; refuse what is recognisably something else."""
+    if head.startswith(b"PK"):
+        return "xlsx"
+    for magic, zh, en in _MAGIC:
+        if head.startswith(magic):
+            raise _not_spreadsheet(zh, en)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _bad_encoding("这是 UTF-16 编码", "it is UTF-16")
+    controls = len(head.translate(None, _TEXT_BYTES))
+    if b"\x00" in head or controls > len(head) // 100:
+        raise _not_spreadsheet("二进制文件", "a binary file")
+    return "text"
+
+
+# Enough valid multi-byte UTF-8 before the first bad byte that the file cannot be GB18030 text: GBK
+# Chinese almost never forms valid UTF-8 for more than a couple of characters, so such a file is a
+# damaged UTF-8 file, and reading it as GB18030 would store garbled names without any error.
+_UTF8_EVIDENCE = 64
+
+
+def _detect_encoding(inp: _Input) -> str:
+    """``utf-8-sig`` if every byte decodes strictly as UTF-8, else ``gb18030`` if that decodes strictly.
+
+    Both checks stream the whole file in blocks (strict means strict to the last byte, and a row
+    must never be handed out before the encoding is known) without keeping the text.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+    multibyte = newlines = 0
+    with inp.open() as f:
+        try:
+            while block := f.read(_BLOCK):
+                text = decoder.decode(block)
+                multibyte += len(block) - len(text)
+                newlines += block.count(b"\n")
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            # exc.object is the decoder's carried-over bytes followed by this block.
+            good = block[: max(exc.start - (len(exc.object) - len(block)), 0)]
+            good_text = good.decode("utf-8", "ignore")
+            multibyte += len(good_text.encode()) - len(good_text)
+            newlines += good.count(b"\n")
+    if multibyte >= _UTF8_EVIDENCE:
+        raise _bad_encoding(
+            f"文件是 UTF-8 编码，但第 {newlines + 1} 行附近有无效字节（可能混入了其他编码的内容）",
+            f"the file is UTF-8 but has an invalid byte near line {newlines + 1} (mixed encodings?)",
+        )
+    decoder = codecs.getincrementaldecoder("gb18030")("strict")
+    with inp.open() as f:
+        try:
+            while block := f.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise _bad_encoding() from None
+    return "gb18030"
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    """Comma unless the header line clearly uses tabs or semicolons (exports from some bank systems)."""
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _cell_text(v: Any) -> str:
+    """An XLSX cell as the text a user sees, so every column goes through the same string parsers.
+
+    Numbers keep Excel's 15 significant digits (0.1+0.2 shows as 0.3) and never use an exponent;
+    date cells become ISO dates, so a date column accepts date cells and serial numbers alike.
+    """
+    t = type(v)
+    if t is str:
+        return v
+    if t is float:
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        s = format(v, ".15g")
+        return format(Decimal(s), "f") if "e" in s else s
+    if t is bool:
+        return "TRUE" if v else "FALSE"
+    if t is int:
+        return str(v)
+    if t is dt.datetime:
+        return v.isoformat(sep=" ")
+    if t is dt.date or t is dt.time:
+        return v.isoformat()
+    return "" if v is None else str(v)
+
+
+class Table:
+    """A decoded spreadsheet: its header and a re-iterable stream of data rows, all cells as text.
+
+    Made by :func:`read_table`. ``format`` is ``"csv"`` or ``"xlsx"``; ``encoding`` the detected text
+    encoding (CSV only); ``header_row`` the spreadsheet row of the header (the first non-blank row).
+    """
+
+    def __init__(self, inp: _Input, filename: str, fmt: str, encoding: str | None = None):
+        self._input = inp
+        self.filename = filename
+        self.format = fmt
+        self.encoding = encoding
+        self.bytes_total = inp.size
+        self.delimiter = ","
+        self.header: list[str] = []
+        self.header_row = 0
+        self.has_rows = False
+        self._sheet = None
+        self._tell: Callable[[], int] | None = None
+        self._rows_seen = 0
+
+    @property
+    def bytes_done(self) -> int:
+        """How far the current iteration has read, for progress reports (approximate)."""
+        if self._tell is not None:
+            try:
+                return min(self._tell(), self.bytes_total)
+            except (OSError, ValueError):
+                return self.bytes_total
+        height = self._sheet.total_height if self._sheet is not None else 0
+        if height:
+            return self.bytes_total * min(self._rows_seen, height) // height
+        return 0
+
+    def _raw_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Every row including blanks, numbered from 1."""
+        if self.format == "xlsx":
+            self._rows_seen = 0
+            for i, cells in enumerate(self._sheet.iter_rows(), 1):
+                self._rows_seen = i
+                yield i, [_cell_text(v) for v in cells]
+            return
+        with self._input.open() as raw:
+            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
+            self._tell = raw.tell
+            rowno = 0
+            try:
+                for cells in csv.reader(text, delimiter=self.delimiter):
+                    rowno += 1
+                    yield rowno, cells
+            except csv.Error as exc:
+                raise FileRejected(
+                    "bad_csv",
+                    f"第 {rowno + 1} 行附近 CSV 格式错误（{exc}），常见原因是引号不成对",
+                    f"malformed CSV near row {rowno + 1} ({exc}); often an unmatched quote",
+                    row=rowno + 1,
+                ) from None
+            finally:
+                self._tell = None
+                text.detach()
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Data rows after the header as ``(row_number, cells)``; blank rows are skipped."""
+        for rowno, cells in self._raw_rows():
+            if rowno > self.header_row and cells and "".join(cells).strip():
+                yield rowno, cells
+
+    __iter__ = rows
+
+    def _read_header(self) -> None:
+        rows = self._raw_rows()
+        try:
+            for rowno, cells in rows:
+                if cells and "".join(cells).strip():
+                    if not self.header_row:
+                        self.header_row, self.header = rowno, [_clean(c) for c in cells]
+                    else:
+                        self.has_rows = True
+                        break
+        finally:
+            rows.close()
+
+
+def read_table(source: Source, filename: str | None = None, *, require_rows: bool = True) -> Table:
+    """Open an upload as a :class:`Table`, deciding by content whether it is XLSX or CSV.
+
+    Refuses (``FileRejected``) a file that is not a spreadsheet (PDF, image, ``.xls``, binary), a CSV
+    that is neither strict UTF-8 (BOM optional) nor strict GB18030, an empty file, and, unless
+    ``require_rows`` is false, a file with a header but no data rows. Only the header and the first
+    data row are read here; rows are streamed by :meth:`Table.rows`.
+    """
+    inp = _Input(source)
+    if filename is None:
+        filename = inp.path.name if inp.path else getattr(source, "name", "") or ""
+    head = inp.head(65536)
+    if not head.strip(b" \t\r\n\x0c\x0b") or head == codecs.BOM_UTF8:
+        raise FileRejected("empty_file", "空文件", "empty file")
+    if _sniff(head) == "xlsx":
+        table = Table(inp, filename, "xlsx")
+        try:
+            if inp.path is not None:
+                book = python_calamine.CalamineWorkbook.from_path(str(inp.path))
+            else:
+                with inp.open() as f:
+                    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(f.read()))
+            table._sheet = book.get_sheet_by_index(0)
+        except Exception:  # calamine's errors share no base class; any failure means "not a workbook"
+            raise _not_spreadsheet("无法读取的压缩文件（不是 XLSX 工作簿）",
+                                   "a zip file that is not an XLSX workbook") from None
+    else:
+        table = Table(inp, filename, "csv", _detect_encoding(inp))
+        with inp.open() as f:
+            first = f.read(65536).decode(table.encoding, "ignore").lstrip("\r\n")
+        table.delimiter = _sniff_delimiter(first.split("\n", 1)[0])
+    table._read_header()
+    if not table.header_row:
+        raise FileRejected("empty_file", "空文件", "empty file")
+    if require_rows and not table.has_rows:
+        raise _no_data_rows(table.header_row)
+    return table
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing rows
+
+
+class Chunk(NamedTuple):
+    """Up to ``chunk_size`` rows read: the good ones parsed, and the errors of the bad ones."""
+
+    rows: list[dict]
+    errors: list[RowError]
+
+
+RowValidator = Callable[[dict], Iterable[tuple[str | None, str, str]]]
+
+
+class _RowParser:
+    """Parses rows against a matched header, keeping what must span chunks (the keys already seen)."""
+
+    def __init__(self, schema: Schema, match: HeaderMatch, table: Table,
+                 row_validator: RowValidator | None, key: Sequence[str] | None):
+        self.schema = schema
+        self.positions = match.positions
+        self.plan = [
+            (c.key, match.positions[c.key], c.parser, c.required)
+            for c in schema.columns if c.key in match.positions
+        ]
+        self.template = {ROW: 0, **{c.key: None for c in schema.columns}}
+        # In a CSV, cells beyond the header usually mean an unquoted comma (1,000.00) shifted the row.
+        self.width = len(table.header) if table.format == "csv" else None
+        self.row_validator = row_validator
+        self.key = tuple(key) if key else None
+        if self.key:
+            unknown = [k for k in self.key if k not in self.template]
+            if unknown:
+                raise ValueError(f"key columns not in schema {schema.name}: {unknown}")
+        self.seen: dict[tuple, int] = {}
+
+    def raw(self, cells: list[str], key: str | None) -> str:
+        i = self.positions.get(key) if key else None
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    def __call__(self, rowno: int, cells: list[str], rows: list[dict], errors: list[RowError]) -> None:
+        n = len(cells)
+        if self.width is not None and n > self.width and "".join(cells[self.width:]).strip():
+            errors.append(RowError(
+                rowno, None, ",".join(cells[self.width:]),
+                f"本行有 {n} 个单元格，多于表头的 {self.width} 列（金额中的千分位逗号是否未加引号？）",
+                f"this row has {n} cells but the header has {self.width} "
+                "(an unquoted thousands separator in an amount?)",
+            ))
+            return
+        out = self.template.copy()
+        out[ROW] = rowno
+        bad = False
+        for key, i, parse, required in self.plan:
+            raw = cells[i] if i < n else ""
+            value = raw.strip() if raw else ""
+            if value and (value[0] in _INVISIBLE or value[-1] in _INVISIBLE):
+                value = _clean(value)
+            if not value:
+                if required:
+                    errors.append(RowError(rowno, key, raw, "必填项为空", "required value is missing"))
+                    bad = True
+                continue
+            try:
+                out[key] = parse(value)
+            except CellError as exc:
+                errors.append(RowError(rowno, key, raw, exc.zh, exc.en))
+                bad = True
+        if bad:
+            return
+        if self.row_validator is not None:
+            for column, zh, en in self.row_validator(out) or ():
+                errors.append(RowError(rowno, column, self.raw(cells, column), zh, en))
+                bad = True
+        if self.key is not None:
+            k = tuple(out[c] for c in self.key)
+            if None not in k:
+                first = self.seen.setdefault(k, rowno)
+                if first != rowno:
+                    shown = ", ".join(f"{c}={out[c]}" for c in self.key)
+                    errors.append(RowError(
+                        rowno, self.key[0], self.raw(cells, self.key[0]),
+                        f"与第 {first} 行重复（{shown}）", f"duplicate of row {first} ({shown})",
+                    ))
+                    bad = True
+        if not bad:
+            rows.append(out)
+
+
+Progress = Callable[[int, int, int], None]
+
+
+def _as_table(source: Source | Table, filename: str | None) -> Table:
+    return source if isinstance(source, Table) else read_table(source, filename)
+
+
+def iter_chunks(
+    source: Source | Table,
+    schema: Schema,
+    chunk_size: int = 50_000,
+    *,
+    filename: str | None = None,
+    row_validator: RowValidator | None = None,
+    key: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Chunk]:
+    """Stream a file as :class:`Chunk` s of at most ``chunk_size`` data rows each.
+
+    Only one chunk of parsed rows is in memory at a time (plus the keys seen, when ``key`` is given),
+    so a large CSV is never held whole as Python objects. Each chunk's ``rows`` holds the good rows
+    (dicts of key → value, with the row number under :data:`ROW`); ``errors`` the problems of the
+    bad ones, which are left out of ``rows``. ``row_validator`` and ``key`` work as in
+    :func:`validate`. ``progress(rows_done, bytes_done, bytes_total)`` is called after each chunk.
+    An upload is one unit: a caller stores the rows only if no chunk had errors.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be positive")
+    table = _as_table(source, filename)
+    match = schema.match(table.header, table.header_row)
+    parse_row = _RowParser(schema, match, table, row_validator, key)
+    rows: list[dict] = []
+    errors: list[RowError] = []
+    done = 0
+    for rowno, cells in table.rows():
+        parse_row(rowno, cells, rows, errors)
+        done += 1
+        if done % chunk_size == 0:
+            if progress is not None:
+                progress(done, table.bytes_done, table.bytes_total)
+            yield Chunk(rows, errors)
+            rows, errors = [], []
+    if done == 0:
+        raise _no_data_rows(table.header_row)
+    if progress is not None:
+        progress(done, table.bytes_total, table.bytes_total)
+    if rows or errors:
+        yield Chunk(rows, errors)
+
+
+@dataclass
+class Result:
+    """A whole file validated: the good rows, every error, and what the header looked like.
+
+    ``ok`` is true when there is no error at all; an upload stores ``rows`` only then.
+    ``columns`` maps each schema key found to its header text in the file.
+    """
+
+    rows: list[dict]
+    errors: list[RowError]
+    unknown_columns: list[str]
+    columns: dict[str, str]
+    row_count: int
+    format: str
+    encoding: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def bad_rows(self) -> list[int]:
+        """The row numbers that have at least one error, in order."""
+        return sorted({e.row for e in self.errors})
+
+
+def validate(
+    source: Source | Table,
+    schema: Schema,
+    row_validator: RowValidator | None = None,
+    key: Sequence[str] | None = None,
+    *,
+    filename: str | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Read and check a whole file, collecting every error rather than stopping at the first.
+
+    Each cell goes through its column's parser; a blank required cell is an error. For rows whose
+    cells all parsed, ``row_validator(row)`` may return ``(column, zh, en)`` problems across fields
+    (e.g. maturity after start). With ``key`` (e.g. ``("uscc",)``), every row whose key values equal
+    those of an earlier row is an error naming the earlier row, whether or not the rest of the row
+    differs: within one file a key identifies one row, and we do not guess which copy is meant.
+    File-level problems raise :class:`FileRejected`.
+    """
+    table = _as_table(source, filename)
+    match = schema.match(table.header, table.header_row)
+    rows: list[dict] = []
+    errors: list[RowError] = []
+    for chunk in iter_chunks(table, schema, row_validator=row_validator, key=key, progress=progress):
+        rows.extend(chunk.rows)
+        errors.extend(chunk.errors)
+    count = len(rows) + len({e.row for e in errors})  # every data row is either good or has an error
+    return Result(rows, errors, match.unknown_columns, match.headers, count, table.format, table.encoding)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing
+
+
+ERROR_REPORT_HEADER = ("行号 row", "列 column", "值 value", "原因（中文）", "reason (English)")
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_LIKE = re.compile(r"[+-]?[\d,]*\.?\d+")
+_XLSX_STRING_MAX = 32767
+
+
+def _csv_text(v: Any, escape_formulas: bool) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        # A cell starting with = + - @ is run as a formula when the CSV is opened in Excel; values
+        # echoed from uploads must never execute there.
+        if escape_formulas and v.startswith(_FORMULA_START) and not _NUMBER_LIKE.fullmatch(v):
+            return "'" + v
+        return v
+    if isinstance(v, bool):
+        return "Y" if v else "N"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(SHANGHAI).replace(tzinfo=None)
+        return v.isoformat(sep=" ", timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+class _XlsxSheet:
+    """Writes typed values into an xlsxwriter sheet: text stays text, numbers and dates stay numeric."""
+
+    def __init__(self, workbook, worksheet):
+        self.ws = worksheet
+        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+
+    def write_row(self, r: int, values: Sequence[Any], fmt=None) -> None:
+        ws = self.ws
+        for c, v in enumerate(values):
+            if v is None:
+                continue
+            if isinstance(v, str):
+                ws.write_string(r, c, v[:_XLSX_STRING_MAX], fmt)
+            elif isinstance(v, bool):
+                ws.write_string(r, c, "Y" if v else "N", fmt)
+            elif isinstance(v, (int, Decimal)):
+                # Excel holds 15 significant digits: larger numbers (IDs, huge sums) stay exact as text.
+                exact = abs(v) < 10**15 if isinstance(v, int) else len(v.as_tuple().digits) <= 15
+                if exact:
+                    ws.write_number(r, c, float(v), fmt)
+                else:
+                    ws.write_string(r, c, _csv_text(v, False), fmt)
+            elif isinstance(v, float):
+                ws.write_number(r, c, v, fmt)
+            elif isinstance(v, dt.datetime):
+                if v.tzinfo is not None:
+                    v = v.astimezone(SHANGHAI).replace(tzinfo=None)
+                ws.write_datetime(r, c, v, self.datetime)
+            elif isinstance(v, dt.date):
+                ws.write_datetime(r, c, v, self.date)
+            else:
+                ws.write_string(r, c, str(v), fmt)
+
+
+def _xlsx_workbook(path: Path):
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(str(path), {
+        "constant_memory": True,  # rows are flushed as written: a million-row export stays small in memory
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,  # text from uploads is never run as a formula
+        "strings_to_urls": False,
+    })
+
+
+def _is_xlsx(path: Path) -> bool:
+    ext = path.suffix.lower()
+    if ext == ".xlsx":
+        return True
+    if ext in (".csv", ".txt"):
+        return False
+    raise ValueError(f"unsupported spreadsheet extension {ext!r}: use .csv or .xlsx")
+
+
+def _too_many_rows(count: int | None) -> ValidationFailed:
+    what_zh = f"本次导出有 {count:,} 行" if count is not None else "本次导出超过此行数"
+    what_en = f"this export has {count:,}" if count is not None else "this export has more"
+    return ValidationFailed(
+        "too_many_rows_for_xlsx",
+        f"XLSX 最多容纳 {XLSX_MAX_DATA_ROWS:,} 行数据，{what_zh}：请改用 CSV 格式",
+        f"XLSX holds at most {XLSX_MAX_DATA_ROWS:,} data rows and {what_en}: export as CSV instead",
+    )
+
+
+def write_rows(
+    path: str | os.PathLike,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    escape_formulas: bool = True,
+) -> int:
+    """Write an export by the path's extension and return the number of data rows written.
+
+    ``.csv``: UTF-8 with BOM (so Excel shows Chinese), dates ISO, Decimals exact, booleans Y/N;
+    with ``escape_formulas`` a text cell that Excel would run as a formula gets a leading ``'``.
+    ``.xlsx``: xlsxwriter in constant-memory mode, numbers and dates as typed cells, text never a
+    formula. More than :data:`XLSX_MAX_DATA_ROWS` rows for XLSX raises ``ValidationFailed``
+    (``too_many_rows_for_xlsx``) and leaves no file behind.
+    """
+    path = Path(path)
+    if not _is_xlsx(path):
+        n = 0
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([_csv_text(h, escape_formulas) for h in headers])
+            for row in rows:
+                writer.writerow([_csv_text(v, escape_formulas) for v in row])
+                n += 1
+        return n
+    if hasattr(rows, "__len__") and len(rows) > XLSX_MAX_DATA_ROWS:
+        raise _too_many_rows(len(rows))
+    workbook = _xlsx_workbook(path)
+    sheet = _XlsxSheet(workbook, workbook.add_worksheet())
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, [str(h) for h in headers], bold)
+    n = 0
+    try:
+        for n, row in enumerate(rows, 1):
+            if n > XLSX_MAX_DATA_ROWS:
+                raise _too_many_rows(None)
+            sheet.write_row(n, row)
+    except BaseException:
+        workbook.close()
+        path.unlink(missing_ok=True)
+        raise
+    workbook.close()
+    return n
+
+
+def write_error_report(
+    errors: Iterable[RowError], path: str | os.PathLike, schema: Schema | None = None
+) -> Path:
+    """Write the errors as a spreadsheet (``.xlsx`` or ``.csv`` by extension), sorted by row.
+
+    Columns are :data:`ERROR_REPORT_HEADER`. With ``schema`` the column is shown as
+    ``中文表头 / key`` so the user finds it in either language; row 0 (a whole-file problem) is blank.
+    """
+    path = Path(path)
+    names = {c.key: f"{c.zh} / {c.key}" for c in schema.columns} if schema else {}
+    lines = (
+        (e.row or None, names.get(e.column, e.column) if e.column else "", e.value, e.zh, e.en)
+        for e in sorted(errors, key=lambda e: e.row)
+    )
+    write_rows(path, ERROR_REPORT_HEADER, lines)
+    return path
+
+
+def write_template(schema: Schema, path: str | os.PathLike, lang: str = "zh") -> Path:
+    """Write an empty upload template (header only) as ``.csv`` or ``.xlsx``, in ``zh`` or ``en``.
+
+    In XLSX, text columns are formatted as text so Excel keeps long identifiers and leading zeros,
+    and date columns as ``yyyy-mm-dd``.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError("lang must be 'zh' or 'en'")
+    path = Path(path)
+    header = [c.zh if lang == "zh" else c.key for c in schema.columns]
+    if not _is_xlsx(path):
+        write_rows(path, header, [])
+        return path
+    workbook = _xlsx_workbook(path)
+    ws = workbook.add_worksheet(schema.name[:31])
+    bold = workbook.add_format({"bold": True})
+    formats = {"text": workbook.add_format({"num_format": "@"}),
+               "date": workbook.add_format({"num_format": "yyyy-mm-dd"})}
+    for i, (col, title) in enumerate(zip(schema.columns, header)):
+        width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2)
+        ws.set_column(i, i, width, formats.get(getattr(col.parser, "kind", None)))
+        ws.write_string(0, i, title, bold)
+    ws.freeze_panes(1, 0)
+    workbook.close()
+    return path
+
+
+def file_digest(source: Source) -> str:
+    """SHA-256 of the file's bytes (hex): the same upload twice has the same digest."""
+    digest = hashlib.sha256()
+    with _Input(source).open() as f:
+        while block := f.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

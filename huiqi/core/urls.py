@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+urlpatterns = [
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
+    path("parameters/", views.parameter_list, name="parameter_list"),
+]

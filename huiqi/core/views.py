@@ -1,0 +1,91 @@
+"""Pages of core: home, jobs with live progress, the audit log, parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from . import selectors
+from .models import AuditEvent
+from .pagination import paginate
+
+
+def healthz(request):
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    from huiqi.registry import selectors as registry_selectors
+
+    return render(request, "core/home.html", {"summary": registry_selectors.summary_for(request.user)})
+
+
+@login_required
+def job_list(request):
+    page, query = paginate(request, selectors.jobs_for(request.user))
+    return render(request, "core/job_list.html", {"page": page, "query": query})
+
+
+@login_required
+def job_detail(request, pk):
+    job = get_object_or_404(selectors.jobs_for(request.user), pk=pk)
+    return render(request, "core/job_detail.html", {"job": job})
+
+
+@login_required
+def job_progress(request, pk):
+    job = get_object_or_404(selectors.jobs_for(request.user), pk=pk)
+    response = render(request, "core/_job_progress.html", {"job": job})
+    if job.finished and request.htmx:
+        # The page around the progress bar shows the outcome (e.g. the import's error report).
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def audit_list(request):
+    if not request.user.has_perm("core.view_audit"):
+        raise PermissionDenied
+    f = request.GET
+    qs = selectors.audit_for(
+        request.user, model=f.get("model", ""), action=f.get("action", ""), actor=f.get("actor", ""),
+        object_id=f.get("object_id", ""), date_from=_date(f.get("from")), date_to=_date(f.get("to")),
+    )
+    page, query = paginate(request, qs, per_page=50)
+    models = AuditEvent.objects.order_by().values_list("model", flat=True).distinct()
+    actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+    return render(request, "core/audit_list.html", {
+        "page": page, "query": query, "models": sorted(models), "actions": sorted(actions), "f": f,
+    })
+
+
+@login_required
+def audit_detail(request, pk):
+    if not request.user.has_perm("core.view_audit"):
+        raise PermissionDenied
+    event = get_object_or_404(selectors.audit_for(request.user), pk=pk)
+    return render(request, "core/audit_detail.html", {"event": event})
+
+
+@login_required
+def parameter_list(request):
+    if not request.user.has_perm("core.view_parameters"):
+        raise PermissionDenied
+    page, query = paginate(request, selectors.parameters_for(request.user), per_page=50)
+    return render(request, "core/parameter_list.html", {"page": page, "query": query})

@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from huiqi.core.admin import AuditedAdmin
+
+from .models import Agency, Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry
+
+
+class AdminOnly:
+    """Reference data is edited by administrators; bureau staff may view it."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    has_add_permission = lambda self, request: request.user.is_active and request.user.is_superuser  # noqa: E731
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(Bank)
+class BankAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["code", "name", "signed_date", "onboarded_date"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(District)
+class DistrictAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["code", "name", "name_en"]
+
+
+@admin.register(Industry)
+class IndustryAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["code", "name", "level", "section", "size_group"]
+    list_filter = ["level", "section", "size_group"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["code", "name", "parent"]
+
+
+@admin.register(FundInstitution)
+class FundInstitutionAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["uscc", "name", "kind", "district", "industry", "size_class"]
+    list_filter = ["kind", "size_class", "district"]
+    search_fields = ["uscc", "name"]
+    readonly_fields = ["size_class", "size_missing", "size_year"]
+    list_select_related = ["district", "industry"]
+
+    def save_model(self, request, obj, form, change):
+        from .services import _apply_size
+
+        _apply_size(obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(BusinessOwner)
+class BusinessOwnerAdmin(AdminOnly, AuditedAdmin):
+    list_display = ["name", "masked_id"]
+    exclude = ["resident_id"]
+    readonly_fields = ["masked_id"]
+    raw_id_fields = ["enterprises"]

@@ -1,0 +1,424 @@
+"""Enterprise size classes of 《中小企业划型标准规定》(工信部联企业〔2011〕300号).
+
+Pure functions, no Django. The thresholds are data (``DEFAULT_SIZE_STANDARD``) because the app
+stores them as a dated parameter and passes the stored copy back in; see
+shared/domain/sme-size-standard.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from huiqi.core.errors import ValidationFailed
+
+FIGURES = ("employees", "revenue", "assets")
+FIGURE_LABELS = {
+    "employees": ("从业人员", "employees"),
+    "revenue": ("营业收入", "revenue"),
+    "assets": ("资产总额", "assets"),
+}
+FIGURE_UNITS = {"employees": (" 人", ""), "revenue": (" 万元", " (10k yuan)"), "assets": (" 万元", " (10k yuan)")}
+
+SIZE_CLASSES = ("large", "medium", "small", "micro", "unknown")
+
+GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "agriculture": ("农、林、牧、渔业", "agriculture, forestry, animal husbandry and fishery"),
+    "industry": ("工业", "industry"),
+    "construction": ("建筑业", "construction"),
+    "wholesale": ("批发业", "wholesale"),
+    "retail": ("零售业", "retail"),
+    "transport": ("交通运输业", "transport"),
+    "warehousing": ("仓储业", "warehousing"),
+    "postal": ("邮政业", "postal services"),
+    "accommodation": ("住宿业", "accommodation"),
+    "catering": ("餐饮业", "catering"),
+    "information_transmission": ("信息传输业", "information transmission"),
+    "software_it": ("软件和信息技术服务业", "software and information technology services"),
+    "real_estate_development": ("房地产开发经营", "real estate development"),
+    "property_management": ("物业管理", "property management"),
+    "leasing_business_services": ("租赁和商务服务业", "leasing and business services"),
+    "other": ("其他未列明行业", "other industries"),
+}
+
+# GB/T 4754-2017: divisions 01–97 are numbered continuously across sections A–T.
+_SECTION_DIVISIONS = {
+    "A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50), "F": (51, 52),
+    "G": (53, 60), "H": (61, 62), "I": (63, 65), "J": (66, 69), "K": (70, 70), "L": (71, 72),
+    "M": (73, 75), "N": (76, 79), "O": (80, 82), "P": (83, 83), "Q": (84, 85), "R": (86, 90),
+    "S": (91, 96), "T": (97, 97),
+}
+
+# Division -> group, from 统计上大中小微型企业划分办法（2017）. G59 and K70 split at group level.
+_DIVISION_GROUPS: dict[int, str] = {}
+for _lo, _hi, _group in (
+    (1, 5, "agriculture"),
+    (6, 46, "industry"),
+    (47, 50, "construction"),
+    (51, 51, "wholesale"),
+    (52, 52, "retail"),
+    (53, 58, "transport"),
+    (60, 60, "postal"),
+    (61, 61, "accommodation"),
+    (62, 62, "catering"),
+    (63, 64, "information_transmission"),
+    (65, 65, "software_it"),
+    (71, 72, "leasing_business_services"),
+):
+    for _d in range(_lo, _hi + 1):
+        _DIVISION_GROUPS[_d] = _group
+
+# Group-level splits: G59 装卸搬运和仓储业 and K70 房地产业. K703 中介, K704 租赁经营, K709 其他
+# are not named by the standard, so they fall to 其他未列明行业.
+_GROUP_SPLITS: dict[int, dict[str, str]] = {
+    59: {"1": "transport", **{str(g): "warehousing" for g in range(2, 10)}},
+    70: {"1": "real_estate_development", "2": "property_management", "3": "other", "4": "other", "9": "other"},
+}
+
+_CODE_RE = re.compile(r"([A-T]?)(\d{2})(\d{0,2})")
+
+
+def industry_group(code: str) -> str:
+    """Map a GB/T 4754-2017 industry code to a size-standard group key of ``GROUP_LABELS``.
+
+    Accepts a division ('C39'), group ('G591') or class ('C3911') code, with or without the section
+    letter; the letter, when given, must be the division's section. Raises ``ValidationFailed``:
+    ``industry.needs_group`` for bare 'G59' or 'K70' (the standard splits them at group level),
+    ``industry.unknown`` for anything malformed or not in the classification.
+    """
+    raw = code
+    value = (code or "").strip().upper() if isinstance(code, str) else ""
+    m = _CODE_RE.fullmatch(value)
+    division = int(m.group(2)) if m else 0
+    section = next((s for s, (lo, hi) in _SECTION_DIVISIONS.items() if lo <= division <= hi), None)
+    if not m or section is None or (m.group(1) and m.group(1) != section):
+        raise ValidationFailed(
+            "industry.unknown",
+            f"行业代码 {raw!r} 不是有效的国民经济行业分类（GB/T 4754-2017）大类、中类或小类代码",
+            f"industry code {raw!r} is not a GB/T 4754-2017 division, group or class code",
+            field="industry_code", value=raw,
+        )
+    finer = m.group(3)
+    if division in _GROUP_SPLITS:
+        if not finer:
+            label = "装卸搬运（G591）与仓储（G592–G599）" if division == 59 else "房地产开发经营（K701）与物业管理（K702）"
+            label_en = (
+                "loading/unloading (G591) from warehousing (G592–G599)" if division == 59
+                else "real estate development (K701) from property management (K702)"
+            )
+            raise ValidationFailed(
+                "industry.needs_group",
+                f"行业代码 {raw!r} 需细化到中类：划型标准区分{label}",
+                f"industry code {raw!r} must be given at group level: the size standard separates {label_en}",
+                field="industry_code", value=raw,
+            )
+        group = _GROUP_SPLITS[division].get(finer[0])
+        if group is None:
+            raise ValidationFailed(
+                "industry.unknown",
+                f"行业代码 {raw!r} 不是有效的国民经济行业分类（GB/T 4754-2017）中类或小类代码",
+                f"industry code {raw!r} is not a GB/T 4754-2017 group or class code",
+                field="industry_code", value=raw,
+            )
+        return group
+    return _DIVISION_GROUPS.get(division, "other")
+
+
+# --- thresholds as data ------------------------------------------------------------------------
+# Lists (not tuples) and money as strings so the structure survives a JSON round trip unchanged.
+
+DEFAULT_SIZE_STANDARD: dict[str, dict[str, list[list]]] = {
+    "agriculture": {
+        "sme_if": [["revenue", "20000"]],
+        "medium": [["revenue", "500"]],
+        "small": [["revenue", "50"]],
+    },
+    "industry": {
+        "sme_if": [["employees", 1000], ["revenue", "40000"]],
+        "medium": [["employees", 300], ["revenue", "2000"]],
+        "small": [["employees", 20], ["revenue", "300"]],
+    },
+    "construction": {
+        "sme_if": [["revenue", "80000"], ["assets", "80000"]],
+        "medium": [["revenue", "6000"], ["assets", "5000"]],
+        "small": [["revenue", "300"], ["assets", "300"]],
+    },
+    "wholesale": {
+        "sme_if": [["employees", 200], ["revenue", "40000"]],
+        "medium": [["employees", 20], ["revenue", "5000"]],
+        "small": [["employees", 5], ["revenue", "1000"]],
+    },
+    "retail": {
+        "sme_if": [["employees", 300], ["revenue", "20000"]],
+        "medium": [["employees", 50], ["revenue", "500"]],
+        "small": [["employees", 10], ["revenue", "100"]],
+    },
+    "transport": {
+        "sme_if": [["employees", 1000], ["revenue", "30000"]],
+        "medium": [["employees", 300], ["revenue", "3000"]],
+        "small": [["employees", 20], ["revenue", "200"]],
+    },
+    "warehousing": {
+        "sme_if": [["employees", 200], ["revenue", "30000"]],
+        "medium": [["employees", 100], ["revenue", "1000"]],
+        "small": [["employees", 20], ["revenue", "100"]],
+    },
+    "postal": {
+        "sme_if": [["employees", 1000], ["revenue", "30000"]],
+        "medium": [["employees", 300], ["revenue", "2000"]],
+        "small": [["employees", 20], ["revenue", "100"]],
+    },
+    "accommodation": {
+        "sme_if": [["employees", 300], ["revenue", "10000"]],
+        "medium": [["employees", 100], ["revenue", "2000"]],
+        "small": [["employees", 10], ["revenue", "100"]],
+    },
+    "catering": {
+        "sme_if": [["employees", 300], ["revenue", "10000"]],
+        "medium": [["employees", 100], ["revenue", "2000"]],
+        "small": [["employees", 10], ["revenue", "100"]],
+    },
+    "information_transmission": {
+        "sme_if": [["employees", 2000], ["revenue", "100000"]],
+        "medium": [["employees", 100], ["revenue", "1000"]],
+        "small": [["employees", 10], ["revenue", "100"]],
+    },
+    "software_it": {
+        "sme_if": [["employees", 300], ["revenue", "10000"]],
+        "medium": [["employees", 100], ["revenue", "1000"]],
+        "small": [["employees", 10], ["revenue", "50"]],
+    },
+    "real_estate_development": {
+        "sme_if": [["revenue", "200000"], ["assets", "10000"]],
+        "medium": [["revenue", "1000"], ["assets", "5000"]],
+        "small": [["revenue", "100"], ["assets", "2000"]],
+    },
+    "property_management": {
+        "sme_if": [["employees", 1000], ["revenue", "5000"]],
+        "medium": [["employees", 300], ["revenue", "1000"]],
+        "small": [["employees", 100], ["revenue", "500"]],
+    },
+    "leasing_business_services": {
+        "sme_if": [["employees", 300], ["assets", "120000"]],
+        "medium": [["employees", 100], ["assets", "8000"]],
+        "small": [["employees", 10], ["assets", "100"]],
+    },
+    "other": {
+        "sme_if": [["employees", 300]],
+        "medium": [["employees", 100]],
+        "small": [["employees", 10]],
+    },
+}
+
+_CLASS_LABELS = {
+    "large": ("大型", "large"),
+    "medium": ("中型", "medium"),
+    "small": ("小型", "small"),
+    "micro": ("微型", "micro"),
+    "unknown": ("无法划型", "unknown"),
+}
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """A size class with the absent figures it depended on and a one-line reason in each language.
+
+    ``size_class`` is one of ``SIZE_CLASSES``; ``missing`` is empty unless the class is 'unknown'.
+    """
+
+    size_class: str
+    missing: tuple[str, ...]
+    reason_zh: str
+    reason_en: str
+
+
+def _to_decimal(value, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed(
+            f"size.{name}_invalid", f"{FIGURE_LABELS[name][0]} {value!r} 不是数字",
+            f"{name} {value!r} is not a number", field=name, value=value,
+        )
+    try:
+        d = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        d = None
+    if d is None or not d.is_finite():
+        raise ValidationFailed(
+            f"size.{name}_invalid", f"{FIGURE_LABELS[name][0]} {value!r} 不是有效数字",
+            f"{name} {value!r} is not a finite number", field=name, value=value,
+        )
+    if name == "employees" and d != d.to_integral_value():
+        raise ValidationFailed(
+            "size.employees_invalid", f"从业人员 {value} 应为整数",
+            f"employees {value} must be a whole number", field=name, value=value,
+        )
+    if d < 0:
+        raise ValidationFailed(
+            f"size.{name}_negative", f"{FIGURE_LABELS[name][0]} {value} 不能为负数",
+            f"{name} {value} must not be negative", field=name, value=value,
+        )
+    return d
+
+
+def _parse_rules(group: str, standard: dict) -> dict[str, list[tuple[str, Decimal]]]:
+    if group not in standard:
+        raise ValidationFailed(
+            "size.unknown_group", f"划型标准中没有行业组 {group!r}",
+            f"the size standard has no industry group {group!r}", field="industry_group", value=group,
+        )
+    parsed = {}
+    for part in ("sme_if", "medium", "small"):
+        conditions = []
+        for figure, limit in standard[group][part]:
+            if figure not in FIGURES:
+                raise ValidationFailed(
+                    "size.bad_standard", f"划型标准行业组 {group!r} 使用了未知指标 {figure!r}",
+                    f"size standard group {group!r} names an unknown figure {figure!r}",
+                    field="standard", value=figure,
+                )
+            conditions.append((figure, Decimal(str(limit))))
+        parsed[part] = conditions
+    return parsed
+
+
+def _decide(rules: dict[str, list[tuple[str, Decimal]]], values: dict[str, Decimal]) -> str:
+    if not any(values[f] < limit for f, limit in rules["sme_if"]):
+        return "large"
+    if all(values[f] >= limit for f, limit in rules["medium"]):
+        return "medium"
+    if all(values[f] >= limit for f, limit in rules["small"]):
+        return "small"
+    return "micro"
+
+
+def _fmt(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _describe(figure: str, value: Decimal, op: str, limit: Decimal) -> tuple[str, str]:
+    zh_name, en_name = FIGURE_LABELS[figure]
+    zh_unit, en_unit = FIGURE_UNITS[figure]
+    return (
+        f"{zh_name} {_fmt(value)} {op} {_fmt(limit)}{zh_unit}",
+        f"{en_name} {_fmt(value)} {op} {_fmt(limit)}{en_unit}",
+    )
+
+
+def _reason(size_class: str, rules, present: dict[str, Decimal]) -> tuple[str, str]:
+    """Explain a decided class from the present figures only (the decision never rests on absent ones)."""
+    zh_parts: list[str] = []
+    en_parts: list[str] = []
+
+    def known(part, want):
+        # Conditions on present figures whose truth is ``want``.
+        out = []
+        for f, limit in rules[part]:
+            if f in present:
+                holds = present[f] < limit if part == "sme_if" else present[f] >= limit
+                if holds == want:
+                    if part == "sme_if":
+                        out.append(_describe(f, present[f], "<" if want else "≥", limit))
+                    else:
+                        out.append(_describe(f, present[f], "≥" if want else "<", limit))
+        return out
+
+    def join(pairs):
+        return "；".join(p[0] for p in pairs), "; ".join(p[1] for p in pairs)
+
+    if size_class == "large":
+        zh, en = join(known("sme_if", False))
+        return f"大型：不满足中小企业任一条件（{zh}）", f"large: meets no SME condition ({en})"
+    zh, en = join(known("sme_if", True)[:1])
+    zh_parts.append(f"属中小企业（{zh}）")
+    en_parts.append(f"SME ({en})")
+    if size_class == "medium":
+        zh_parts.append("满足全部中型标准")
+        en_parts.append("meets every medium threshold")
+    else:
+        zh, en = join(known("medium", False))
+        zh_parts.append(f"未达中型标准（{zh}）")
+        en_parts.append(f"fails medium ({en})")
+        if size_class == "small":
+            zh_parts.append("满足全部小型标准")
+            en_parts.append("meets every small threshold")
+        else:
+            zh, en = join(known("small", False))
+            zh_parts.append(f"未达小型标准（{zh}）")
+            en_parts.append(f"fails small ({en})")
+    label_zh, label_en = _CLASS_LABELS[size_class]
+    return f"{label_zh}：" + "，".join(zh_parts), f"{label_en}: " + ", ".join(en_parts)
+
+
+def classify_size(
+    group: str,
+    employees: int | None,
+    revenue: Decimal | None,
+    assets: Decimal | None,
+    standard: dict = DEFAULT_SIZE_STANDARD,
+) -> SizeResult:
+    """Classify an enterprise of industry ``group`` as large / medium / small / micro / unknown.
+
+    Revenue and assets are in 万元; ``None`` means the record lacks the figure. Reading rules:
+    "以下" is strictly below (``figure < limit``), "及以上" at or above (``figure >= limit``). SME
+    when any ``sme_if`` condition holds, else large; within SMEs medium when every medium threshold
+    holds, else small when every small threshold holds, else micro.
+
+    Missing figures: the class is decided only when it is the same for *every* possible
+    (non-negative) value of the absent figures; otherwise it is 'unknown' and ``missing`` lists the
+    absent figures the outcome depends on. So a present figure meeting one SME condition makes an
+    SME even if the other figure is absent, and an absent figure that no condition names never
+    matters; but 工业 with employees absent and revenue 3000 is unknown (it could be medium or
+    micro). This is exact: thresholds cut each figure's range into intervals on which every
+    condition is constant, and one value from each interval is tried.
+
+    ``standard`` has the shape of ``DEFAULT_SIZE_STANDARD`` (a stored copy may be passed in).
+    Negative or non-numeric figures raise ``ValidationFailed``.
+    """
+    rules = _parse_rules(group, standard)
+    given = {
+        "employees": _to_decimal(employees, "employees"),
+        "revenue": _to_decimal(revenue, "revenue"),
+        "assets": _to_decimal(assets, "assets"),
+    }
+    present = {f: v for f, v in given.items() if v is not None}
+    absent = [f for f in FIGURES if f not in present]
+
+    # Candidate values per absent figure: 0 and every limit on it stand for all its intervals.
+    candidates = {}
+    for f in absent:
+        limits = {limit for part in rules.values() for g, limit in part if g == f}
+        candidates[f] = sorted({Decimal(0)} | {lim for lim in limits if lim > 0})
+
+    outcomes: dict[tuple, str] = {}
+    for combo in itertools.product(*(candidates[f] for f in absent)):
+        values = dict(present)
+        values.update(zip(absent, combo))
+        outcomes[combo] = _decide(rules, values)
+
+    classes = set(outcomes.values())
+    if len(classes) == 1:
+        size_class = classes.pop()
+        zh, en = _reason(size_class, rules, present)
+        return SizeResult(size_class, (), zh, en)
+
+    # A figure is needed when changing it alone (others fixed) can change the class.
+    needed = []
+    for i, f in enumerate(absent):
+        for combo, outcome in outcomes.items():
+            if any(
+                outcomes[combo[:i] + (alt,) + combo[i + 1:]] != outcome for alt in candidates[f]
+            ):
+                needed.append(f)
+                break
+    zh_names = "、".join(FIGURE_LABELS[f][0] for f in needed)
+    en_names = ", ".join(FIGURE_LABELS[f][1] for f in needed)
+    return SizeResult(
+        "unknown",
+        tuple(needed),
+        f"无法划型：缺少{zh_names}，其取值决定规模",
+        f"unknown: {en_names} missing and the class depends on it",
+    )

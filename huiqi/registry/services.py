@@ -1,0 +1,234 @@
+"""Registry writes: one function per action, transactional, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from huiqi.core import audit, params
+from huiqi.core.errors import ValidationFailed
+from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
+from huiqi.core.money import fen_to_wan, wan_to_fen
+
+from . import rules
+from .models import BusinessOwner, District, Enterprise, Industry
+
+SIZE_STANDARD_KEY = "registry.size_standard"
+
+
+def size_standard(year: int | None):
+    """The size standard in force for figures of ``year`` (read at the end of that year)."""
+    on = dt.date(year, 12, 31) if year else timezone.localdate()
+    return params.value(SIZE_STANDARD_KEY, on=on, default=rules.DEFAULT_SIZE_STANDARD)
+
+
+def classify(industry: Industry, employees, revenue_fen, assets_fen, year, standard=None) -> rules.SizeResult:
+    """Size class of an enterprise from its figures (money in fen), by the standard of ``year``."""
+    group = industry.size_group or rules.industry_group(industry.code)
+    return rules.classify_size(
+        group, employees, fen_to_wan(revenue_fen), fen_to_wan(assets_fen),
+        standard if standard is not None else size_standard(year),
+    )
+
+
+def _apply_size(enterprise: Enterprise, standard=None) -> None:
+    result = classify(enterprise.industry, enterprise.employees, enterprise.revenue_fen,
+                      enterprise.assets_fen, enterprise.figures_year, standard)
+    enterprise.size_class = result.size_class
+    enterprise.size_missing = ",".join(result.missing)
+    enterprise.size_year = enterprise.figures_year
+
+
+def _check_kind(uscc: str, kind: str, field: str = "kind") -> None:
+    expected = uscc_entity_kind(uscc)
+    if kind not in Enterprise.Kind.values:
+        raise ValidationFailed("registry.kind", f"主体类型 {kind} 无效，应为 enterprise 或 individual_business",
+                               f"kind {kind} must be enterprise or individual_business", field=field)
+    if expected != kind:
+        raise ValidationFailed(
+            "registry.kind_mismatch",
+            f"主体类型 {kind} 与统一社会信用代码前两位 {uscc[:2]} 不符（企业为 91，个体工商户为 92）",
+            f"kind {kind} does not match the USCC prefix {uscc[:2]} (91 enterprise, 92 individual business)",
+            field=field,
+        )
+
+
+def _lookup(model, code, field, zh_name, en_name):
+    try:
+        return model.objects.get(pk=code)
+    except model.DoesNotExist:
+        raise ValidationFailed(f"registry.{field}_unknown", f"未知的{zh_name}代码 {code}",
+                               f"unknown {en_name} code {code}", field=field, value=code) from None
+
+
+def _figure(value, field, money: bool):
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except Exception:  # noqa: BLE001 - any non-number is the same user error
+        raise ValidationFailed(f"registry.{field}_invalid", f"{field} 必须是数字", f"{field} must be a number",
+                               field=field, value=value) from None
+    if number < 0:
+        raise ValidationFailed(f"registry.{field}_negative", f"{field} 不能为负数", f"{field} cannot be negative",
+                               field=field, value=value)
+    if money:
+        try:
+            return wan_to_fen(number)
+        except ValueError:
+            raise ValidationFailed(f"registry.{field}_precision", f"{field} 最多精确到分（万元后六位小数）",
+                                   f"{field} is finer than a fen (six decimals of 万元)", field=field) from None
+    if number != number.to_integral_value():
+        raise ValidationFailed(f"registry.{field}_integer", f"{field} 必须是整数", f"{field} must be a whole number",
+                               field=field, value=value)
+    return int(number)
+
+
+@transaction.atomic
+def register_enterprise(actor, *, uscc: str, name: str, kind: str | None = None, district: str,
+                        industry: str, employees=None, revenue_wan=None, assets_wan=None,
+                        figures_year: int | None = None, is_key_enterprise: bool = False) -> Enterprise:
+    """Create an enterprise from validated input and compute its size class."""
+    uscc = validate_uscc(uscc)
+    kind = kind or uscc_entity_kind(uscc)
+    _check_kind(uscc, kind)
+    if not (name or "").strip():
+        raise ValidationFailed("registry.name_required", "企业名称不能为空", "name is required", field="name")
+    if Enterprise.objects.filter(uscc=uscc).exists():
+        raise ValidationFailed("registry.uscc_exists", f"统一社会信用代码 {uscc} 已在名录中",
+                               f"USCC {uscc} is already registered", field="uscc", value=uscc)
+    e = Enterprise(
+        uscc=uscc, name=name.strip(), kind=kind,
+        district=_lookup(District, district, "district", "区", "district"),
+        industry=_industry(industry),
+        employees=_figure(employees, "employees", money=False),
+        revenue_fen=_figure(revenue_wan, "revenue", money=True),
+        assets_fen=_figure(assets_wan, "assets", money=True),
+        figures_year=figures_year, is_key_enterprise=is_key_enterprise,
+    )
+    _apply_size(e)
+    e.save()
+    audit.record(actor, "create", e)
+    return e
+
+
+def _industry(code: str) -> Industry:
+    code = (code or "").strip().upper()
+    rules.industry_group(code)  # raises a clear error for bare G59/K70 and unknown codes
+    industry = Industry.objects.filter(pk=code).first()
+    if industry is None or industry.level == "section":
+        raise ValidationFailed("registry.industry_unknown", f"未知的行业代码 {code}",
+                               f"unknown industry code {code}", field="industry", value=code)
+    return industry
+
+
+@transaction.atomic
+def update_figures(actor, enterprise: Enterprise, *, employees=None, revenue_wan=None, assets_wan=None,
+                   figures_year: int | None = None, note: str = "") -> Enterprise:
+    """Replace an enterprise's figures and recompute its size class, audited before and after."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    before = audit.snapshot(enterprise)
+    enterprise.employees = _figure(employees, "employees", money=False)
+    enterprise.revenue_fen = _figure(revenue_wan, "revenue", money=True)
+    enterprise.assets_fen = _figure(assets_wan, "assets", money=True)
+    enterprise.figures_year = figures_year
+    _apply_size(enterprise)
+    enterprise.updated_at = timezone.now()
+    enterprise.save()
+    audit.record_changes(actor, enterprise, before, note=note)
+    return enterprise
+
+
+@transaction.atomic
+def register_owner(actor, *, resident_id: str, name: str, owns: list[str]) -> BusinessOwner:
+    """Register a small-business owner linked to the enterprises (USCCs) they own."""
+    resident_id = validate_resident_id(resident_id)
+    enterprises = []
+    for code in owns:
+        code = validate_uscc(code, field="owner_of")
+        e = Enterprise.objects.filter(uscc=code).first()
+        if e is None:
+            raise ValidationFailed("registry.owner_of_unknown", f"所属企业 {code} 不在名录中",
+                                   f"owned enterprise {code} is not in the registry", field="owner_of")
+        enterprises.append(e)
+    owner, created = BusinessOwner.objects.get_or_create(resident_id=resident_id, defaults={"name": name})
+    before = None if created else audit.snapshot(owner)
+    owner.enterprises.add(*enterprises)
+    audit.record(actor, "create" if created else "update", owner, before=before,
+                 after={**audit.snapshot(owner), "owns": [e.uscc for e in enterprises]})
+    return owner
+
+
+def start_registry_import(actor, upload) -> "RegistryImport":
+    """Store an uploaded registry file and process it: small files now, large ones as a background job."""
+    from django.conf import settings
+
+    from huiqi.core import jobs
+
+    from . import imports
+
+    if not actor.has_perm("registry.import"):
+        from huiqi.core.errors import PermissionDenied
+
+        raise PermissionDenied("registry.import", "无权导入企业名录", "you may not import the registry")
+    record = imports.save_upload(upload, actor)
+    audit.record(actor, "upload", record, note="名录文件上传 registry file uploaded")
+    if record.size_bytes <= settings.HUIQI_INLINE_IMPORT_BYTES:
+        return imports.process(record, actor)
+    job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,
+                       title=f"名录导入 registry import {record.file_name}")
+    record.job = job
+    record.save(update_fields=["job"])
+    return record
+
+
+def import_registry_file(actor, path, progress=None) -> "RegistryImport":
+    """Headless import (``huiqi import registry FILE``): the same path as an upload, run in this process."""
+    from . import imports
+
+    record = imports.save_path(path, actor)
+    return imports.process(record, actor, progress=progress)
+
+
+def read_error_rows(record, limit: int = 500) -> list[dict]:
+    from . import imports
+
+    return imports.read_errors(record, limit)
+
+
+def error_report_path(record, fmt: str):
+    return f"{record.error_report}.{fmt}"
+
+
+def write_registry_template(path, lang: str):
+    from huiqi.core.tabular import write_template
+
+    from . import imports
+
+    return write_template(imports.registry_schema(), path, lang)
+
+
+EXPORT_COLUMNS = [
+    ("uscc", "统一社会信用代码"), ("name", "企业名称"), ("kind", "主体类型"), ("district", "所属区"),
+    ("industry", "行业代码"), ("employees", "从业人员（人）"), ("revenue", "营业收入（万元）"),
+    ("assets", "资产总额（万元）"), ("figures_year", "数据年度"), ("size_class", "企业规模"),
+    ("size_missing", "缺少的数据"),
+]
+
+
+def export_registry(qs, path) -> int:
+    """Write enterprises to ``.csv`` or ``.xlsx`` with the import's Chinese headers (re-importable)."""
+    from huiqi.core.tabular import write_rows
+
+    rows = (
+        (e["uscc"], e["name"], e["kind"], e["district_id"], e["industry_id"], e["employees"],
+         fen_to_wan(e["revenue_fen"]), fen_to_wan(e["assets_fen"]), e["figures_year"], e["size_class"],
+         e["size_missing"])
+        for e in qs.order_by("uscc").values(
+            "uscc", "name", "kind", "district_id", "industry_id", "employees", "revenue_fen", "assets_fen",
+            "figures_year", "size_class", "size_missing").iterator(chunk_size=5000)
+    )
+    return write_rows(path, [zh for _, zh in EXPORT_COLUMNS], rows)

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from huiqi.core import views as core_views
+
+admin.site.site_header = "惠企 Huiqi 后台管理 back office"
+admin.site.site_title = "惠企 Huiqi"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("huiqi.accounts.urls")),
+    path("registry/", include("huiqi.registry.urls")),
+    path("core/", include("huiqi.core.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("huiqi.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+if settings.DEBUG:  # pragma: no cover
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
