@@ -29,7 +29,7 @@ import os
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -437,6 +437,8 @@ class Schema:
         object.__setattr__(self, "columns", tuple(self.columns))
         lookup: dict[str, Column] = {}
         for col in self.columns:
+            if col.key == ROW:
+                raise ValueError(f"schema {self.name}: {ROW!r} is reserved for the row number")
             for label in (col.key, col.zh, *col.aliases):
                 norm = _norm_label(label)
                 if lookup.get(norm, col) is not col:
@@ -589,7 +591,7 @@ def _no_data_rows(header_row: int) -> FileRejected:
 
 def _sniff(head: bytes) -> str:
     """'xlsx' or 'text' from the first bytes; refuse what is recognisably something else."""
-    if head.startswith(b"PK"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip archive, as XLSX is
         return "xlsx"
     for magic, zh, en in _MAGIC:
         if head.startswith(magic):
@@ -597,7 +599,7 @@ def _sniff(head: bytes) -> str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _bad_encoding("这是 UTF-16 编码", "it is UTF-16")
     controls = len(head.translate(None, _TEXT_BYTES))
-    if b"\x00" in head or controls > len(head) // 100:
+    if b"\x00" in head or controls > len(head) // 100 + 2:
         raise _not_spreadsheet("二进制文件", "a binary file")
     return "text"
 
@@ -767,7 +769,8 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
     Refuses (``FileRejected``) a file that is not a spreadsheet (PDF, image, ``.xls``, binary), a CSV
     that is neither strict UTF-8 (BOM optional) nor strict GB18030, an empty file, and, unless
     ``require_rows`` is false, a file with a header but no data rows. Only the header and the first
-    data row are read here; rows are streamed by :meth:`Table.rows`.
+    data row are read here; rows are streamed by :meth:`Table.rows`. The bytes decide the format,
+    not the extension (a CSV renamed ``.xlsx`` is still read); ``filename`` is kept for the record.
     """
     inp = _Input(source)
     if filename is None:
@@ -819,7 +822,6 @@ class _RowParser:
 
     def __init__(self, schema: Schema, match: HeaderMatch, table: Table,
                  row_validator: RowValidator | None, key: Sequence[str] | None):
-        self.schema = schema
         self.positions = match.positions
         self.plan = [
             (c.key, match.positions[c.key], c.parser, c.required)
@@ -834,7 +836,7 @@ class _RowParser:
             unknown = [k for k in self.key if k not in self.template]
             if unknown:
                 raise ValueError(f"key columns not in schema {schema.name}: {unknown}")
-        self.seen: dict[tuple, int] = {}
+        self.seen: dict[Hashable, int] = {}
 
     def raw(self, cells: list[str], key: str | None) -> str:
         i = self.positions.get(key) if key else None
@@ -875,8 +877,8 @@ class _RowParser:
                 errors.append(RowError(rowno, column, self.raw(cells, column), zh, en))
                 bad = True
         if self.key is not None:
-            k = tuple(out[c] for c in self.key)
-            if None not in k:
+            k = _compact_key([out[c] for c in self.key])
+            if k is not None:
                 first = self.seen.setdefault(k, rowno)
                 if first != rowno:
                     shown = ", ".join(f"{c}={out[c]}" for c in self.key)
@@ -887,6 +889,21 @@ class _RowParser:
                     bad = True
         if not bad:
             rows.append(out)
+
+
+def _compact_key(values: list) -> Hashable | None:
+    """A row's key as one small object (None when part of it is blank).
+
+    The keys of every row stay in memory for the whole file; a single string costs a third of a
+    tuple of strings. Length prefixes keep the joined form exact: ("ab", "c") ≠ ("a", "bc").
+    """
+    if None in values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if all(type(v) is str for v in values):
+        return "".join(f"{len(v)}:{v}" for v in values)
+    return tuple(values)
 
 
 Progress = Callable[[int, int, int], None]
@@ -913,7 +930,8 @@ def iter_chunks(
     (dicts of key → value, with the row number under :data:`ROW`); ``errors`` the problems of the
     bad ones, which are left out of ``rows``. ``row_validator`` and ``key`` work as in
     :func:`validate`. ``progress(rows_done, bytes_done, bytes_total)`` is called after each chunk.
-    An upload is one unit: a caller stores the rows only if no chunk had errors.
+    An upload is one unit: a caller stores the rows only if no chunk had errors. To see the header's
+    unknown columns first, pass a :class:`Table` and call ``schema.match(table.header)``.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
@@ -981,6 +999,7 @@ def validate(
     (e.g. maturity after start). With ``key`` (e.g. ``("uscc",)``), every row whose key values equal
     those of an earlier row is an error naming the earlier row, whether or not the rest of the row
     differs: within one file a key identifies one row, and we do not guess which copy is meant.
+    Rows with a blank key part, or with cell errors, are not compared.
     File-level problems raise :class:`FileRejected`.
     """
     table = _as_table(source, filename)

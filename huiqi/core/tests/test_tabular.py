@@ -365,6 +365,18 @@ def test_duplicate_keys_within_a_file_name_both_rows():
     assert [r[ROW] for r in result.rows] == [2, 3]
 
 
+def test_duplicate_check_on_a_composite_key_is_exact():
+    result = validate(csv_bytes([
+        LOAN_HEADER,
+        "ab,Y,100,4,2020-03-01,2021-03-01",
+        "a,Y,100,4,2020-03-01,2021-03-01",
+        "ab,Y,100,4,2020-03-02,2021-03-01",
+        "ab,N,100,4,2020-03-01,2021-03-01",
+    ]), LOANS, key=("loan_no", "start_date"))
+    assert [(e.row, e.column) for e in result.errors] == [(5, "loan_no")]
+    assert "row 2" in result.errors[0].en
+
+
 # --- parsers --------------------------------------------------------------------------------------
 
 

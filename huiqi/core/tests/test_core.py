@@ -1,0 +1,110 @@
+"""Parameters by effective date, the append-only audit log, and the job queue."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from huiqi.core import audit, jobs, params
+from huiqi.core.errors import NotFound, ValidationFailed
+from huiqi.core.models import AuditEvent, Job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_parameter_value_in_force_by_date():
+    params.set_value(None, "demo.rate", "demo", "0.50", dt.date(2020, 2, 1))
+    params.set_value(None, "demo.rate", "demo", "0.80", dt.date(2020, 3, 1))
+    assert params.value("demo.rate", on=dt.date(2020, 2, 29)) == "0.50"
+    assert params.value("demo.rate", on=dt.date(2020, 3, 1)) == "0.80"
+    with pytest.raises(NotFound):
+        params.value("demo.rate", on=dt.date(2020, 1, 31))
+    assert params.value("demo.rate", on=dt.date(2020, 1, 31), default=None) is None
+
+
+def test_parameter_change_is_audited(users):
+    params.set_value(users["bureau"], "demo.cap", "demo", 100, dt.date(2020, 2, 1))
+    params.set_value(users["bureau"], "demo.cap", "demo", 120, dt.date(2020, 2, 1), note="更正")
+    events = list(AuditEvent.objects.filter(model="core.Parameter").order_by("id"))
+    assert [e.action for e in events] == ["create", "update"]
+    assert events[1].before["value"] == 100 and events[1].after["value"] == 120
+    assert events[1].actor == users["bureau"] and events[1].note == "更正"
+    with pytest.raises(ValidationFailed):
+        params.set_value(users["bureau"], "demo.cap", "demo", 1, None)
+
+
+def test_audit_records_cannot_be_changed():
+    event = audit.record(None, "create", None, model="x.Y", object_id="1", after={"a": 1})
+    event.note = "tampered"
+    with pytest.raises(RuntimeError):
+        event.save()
+    with pytest.raises(RuntimeError):
+        event.delete()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_database_refuses_audit_update_on_postgresql():
+    from django.db import DatabaseError, transaction
+
+    audit.record(None, "create", None, model="x.Y", object_id="1")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.update(note="tampered")
+
+
+@jobs.handler("test.ok")
+def _ok(ctx):
+    for i in range(1, 4):
+        ctx.progress(i, 3, f"step {i}", force=True)
+    return {"answer": 42}
+
+
+@jobs.handler("test.fails")
+def _fails(ctx):
+    raise ValidationFailed("x.bad", "数据有误", "bad data")
+
+
+@jobs.handler("test.crashes")
+def _crashes(ctx):
+    raise ZeroDivisionError("boom")
+
+
+def test_jobs_run_and_report_outcome(users):
+    ok = jobs.enqueue("test.ok", {}, user=users["bureau"])
+    bad = jobs.enqueue("test.fails", {}, user=users["bureau"])
+    crash = jobs.enqueue("test.crashes", {}, user=users["bureau"])
+    assert jobs.run_pending() == 3
+    ok.refresh_from_db(), bad.refresh_from_db(), crash.refresh_from_db()
+    assert ok.status == "succeeded" and ok.result == {"answer": 42}
+    assert bad.status == "failed" and "数据有误" in bad.error and "bad data" in bad.error
+    assert crash.status == "failed" and "ZeroDivisionError" in crash.error
+    assert jobs.run_pending() == 0
+
+
+def test_unknown_job_kind_refused():
+    with pytest.raises(ValueError):
+        jobs.enqueue("no.such.kind", {})
+
+
+def test_claim_takes_each_job_once(users):
+    for _ in range(3):
+        jobs.enqueue("test.ok", {})
+    first, second = jobs.claim_next("w1"), jobs.claim_next("w2")
+    assert first.pk != second.pk
+    assert Job.objects.filter(status="running").count() == 2
+
+
+def test_job_page_shows_progress_and_failure(users, client_for):
+    job = jobs.enqueue("test.fails", {}, user=users["bureau"])
+    jobs.run_pending()
+    html = client_for("bureau").get(f"/core/jobs/{job.pk}/").content.decode()
+    assert 'data-status="failed"' in html and "数据有误" in html
+    assert client_for("bureau").get(f"/core/jobs/{job.pk}/progress/").status_code == 200
+    assert client_for("enterprise").get(f"/core/jobs/{job.pk}/").status_code == 404
+
+
+def test_connection_is_utf8_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_encoding")
+        assert cur.fetchone()[0] == "UTF8"
