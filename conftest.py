@@ -9,6 +9,12 @@ import pytest
 os.environ.setdefault("HUIQI_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
 
 
+@pytest.fixture(autouse=True)
+def _one_connection(settings):
+    """Tests see one database alias; job progress on a second connection is for real deployments."""
+    settings.HUIQI_PROGRESS_CONNECTION = False
+
+
 @pytest.fixture
 def make_enterprise(db):
     from huiqi.registry import services
@@ -55,11 +61,25 @@ def city(db, make_enterprise):
 PASSWORD = "Str0ng-test-pass-2020"
 
 
+@pytest.fixture(scope="session")
+def password_hash():
+    """The real (Argon2) hash of PASSWORD, computed once: hashing is deliberately slow."""
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PASSWORD)
+
+
 @pytest.fixture
-def users(db, city):
+def users(db, city, password_hash, monkeypatch):
     """One user per role (plus a second enterprise user and a second district officer)."""
+    import django.contrib.auth.base_user as base_user
+
     from huiqi.accounts.services import create_user
     from huiqi.registry.models import Agency, District
+
+    real = base_user.make_password
+    monkeypatch.setattr(base_user, "make_password",
+                        lambda raw, *a, **k: password_hash if raw == PASSWORD else real(raw, *a, **k))
 
     def mk(username, role, **kw):
         return create_user(None, username=username, password=PASSWORD, role=role, check_password=False, **kw)

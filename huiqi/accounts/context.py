@@ -18,11 +18,15 @@ NAVIGATION = [
 ]
 
 
+# Where a role sees the same page under its own name.
+ROLE_LABELS = {("enterprise", "registry:enterprise_list"): _("我的企业")}
+
+
 def items_for(user) -> list[dict]:
     if not getattr(user, "is_authenticated", False):
         return []
     return [
-        {"url": reverse(name), "name": name, "label": label}
+        {"url": reverse(name), "name": name, "label": ROLE_LABELS.get((user.role, name), label)}
         for name, label, perm in NAVIGATION
         if perm is None or user.has_perm(perm)
     ]

@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -95,7 +96,8 @@ def _progress_alias() -> str | None:
     default = connections["default"]
     if not default.in_atomic_block:
         return "default"
-    if default.vendor == "postgresql" and "progress" in connections.databases:
+    if (default.vendor == "postgresql" and "progress" in connections.databases
+            and getattr(settings, "HUIQI_PROGRESS_CONNECTION", True)):
         return "progress"
     return None
 

@@ -6,6 +6,7 @@ Migrations are applied and static files collected first, so a fresh checkout can
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -39,11 +40,24 @@ class Command(BaseCommand):
             "--worker-class", "gthread", "--timeout", "120", "--access-logfile", "-",
             "--forwarded-allow-ips", "127.0.0.1",
         ]
+        server = subprocess.Popen(cmd)
+        children = [p for p in (server, worker) if p is not None]
+
+        def stop(signum, frame):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+
+        # A service manager stops us with SIGTERM: take the web server and the worker down with us.
+        signal.signal(signal.SIGTERM, stop)
         try:
-            subprocess.run(cmd, check=False)
+            server.wait()
         except KeyboardInterrupt:
             pass
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            stop(None, None)
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
