@@ -16,6 +16,11 @@ def test_login_page_is_chinese_and_lists_demo_accounts(users):
     assert "演示账户" in html and "bureau" in html
 
 
+def test_english_browser_still_gets_chinese_first(users):
+    html = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get(reverse("accounts:login")).content.decode()
+    assert 'lang="zh-Hans"' in html and "登录惠企平台" in html
+
+
 def test_english_switch(users):
     c = Client()
     c.post(reverse("set_language"), {"language": "en", "next": "/"})
