@@ -471,7 +471,7 @@ class _Generator:
         from .services import classify
 
         return classify(industry, fig["employees"], fig["revenue_fen"], fig["assets_fen"], FIGURES_YEAR,
-                        self.standard)
+                        self.standard, explain=False)
 
     def figures_and_class(self, industry, target: str):
         group = self.groups[industry.code]

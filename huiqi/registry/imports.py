@@ -204,7 +204,8 @@ def _targets(rows):
             standards[year] = size_standard(year)
         revenue = wan_to_fen(row["revenue"]) if row["revenue"] is not None else None
         assets = wan_to_fen(row["assets"]) if row["assets"] is not None else None
-        size = classify(industries[row["industry"]], row["employees"], revenue, assets, year, standards[year])
+        size = classify(industries[row["industry"]], row["employees"], revenue, assets, year, standards[year],
+                        explain=False)
         yield row["uscc"], {
             "name": row["name"], "kind": row["kind"], "district_id": row["district"],
             "industry_id": row["industry"], "employees": row["employees"], "revenue_fen": revenue,

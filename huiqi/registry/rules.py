@@ -264,7 +264,25 @@ def _to_decimal(value, name: str) -> Decimal | None:
     return d
 
 
+_PARSED: dict[int, tuple[dict, dict[str, dict]]] = {}
+
+
 def _parse_rules(group: str, standard: dict) -> dict[str, list[tuple[str, Decimal]]]:
+    """The group's conditions with Decimal limits, parsed once per standard object (bulk paths
+    classify tens of thousands of rows against the same standard)."""
+    cached = _PARSED.get(id(standard))
+    if cached is not None and cached[0] is standard and group in cached[1]:
+        return cached[1][group]
+    parsed = _parse_rules_uncached(group, standard)
+    if cached is None or cached[0] is not standard:
+        if len(_PARSED) > 32:
+            _PARSED.clear()
+        cached = _PARSED[id(standard)] = (standard, {})
+    cached[1][group] = parsed
+    return parsed
+
+
+def _parse_rules_uncached(group: str, standard: dict) -> dict[str, list[tuple[str, Decimal]]]:
     if group not in standard:
         raise ValidationFailed(
             "size.unknown_group", f"划型标准中没有行业组 {group!r}",
@@ -359,6 +377,7 @@ def classify_size(
     revenue: Decimal | None,
     assets: Decimal | None,
     standard: dict = DEFAULT_SIZE_STANDARD,
+    explain: bool = True,
 ) -> SizeResult:
     """Classify an enterprise of industry ``group`` as large / medium / small / micro / unknown.
 
@@ -375,7 +394,9 @@ def classify_size(
     micro). This is exact: thresholds cut each figure's range into intervals on which every
     condition is constant, and one value from each interval is tried.
 
-    ``standard`` has the shape of ``DEFAULT_SIZE_STANDARD`` (a stored copy may be passed in).
+    ``standard`` has the shape of ``DEFAULT_SIZE_STANDARD`` (a stored copy may be passed in); a
+    caller must not mutate it after passing it in (its parsed form is cached). With
+    ``explain=False`` the reasons are left empty, for bulk paths that store only the class.
     Negative or non-numeric figures raise ``ValidationFailed``.
     """
     rules = _parse_rules(group, standard)
@@ -402,7 +423,7 @@ def classify_size(
     classes = set(outcomes.values())
     if len(classes) == 1:
         size_class = classes.pop()
-        zh, en = _reason(size_class, rules, present)
+        zh, en = _reason(size_class, rules, present) if explain else ("", "")
         return SizeResult(size_class, (), zh, en)
 
     # A figure is needed when changing it alone (others fixed) can change the class.

@@ -25,12 +25,13 @@ def size_standard(year: int | None):
     return params.value(SIZE_STANDARD_KEY, on=on, default=rules.DEFAULT_SIZE_STANDARD)
 
 
-def classify(industry: Industry, employees, revenue_fen, assets_fen, year, standard=None) -> rules.SizeResult:
+def classify(industry: Industry, employees, revenue_fen, assets_fen, year, standard=None,
+             explain: bool = True) -> rules.SizeResult:
     """Size class of an enterprise from its figures (money in fen), by the standard of ``year``."""
     group = industry.size_group or rules.industry_group(industry.code)
     return rules.classify_size(
         group, employees, fen_to_wan(revenue_fen), fen_to_wan(assets_fen),
-        standard if standard is not None else size_standard(year),
+        standard if standard is not None else size_standard(year), explain=explain,
     )
 
 
