@@ -1,11 +1,20 @@
-"""Token authentication for machine clients: `Authorization: Token <key>` (or `Bearer <key>`)."""
+"""Token authentication for machine clients: `Authorization: Token <key>` or `Authorization: Bearer <key>`."""
 
-from rest_framework.authentication import TokenAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+
+KEYWORDS = (b"token", b"bearer")
 
 
 class BearerTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header.startswith("Bearer "):
-            request.META["HTTP_AUTHORIZATION"] = "Token " + header[len("Bearer "):]
-        return super().authenticate(request)
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("令牌格式应为 'Token <key>' / token header must be 'Token <key>'")
+        try:
+            key = parts[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("令牌含有无效字符 / token has invalid characters") from None
+        return self.authenticate_credentials(key)

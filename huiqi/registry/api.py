@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -84,7 +85,9 @@ class BusinessOwnerViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = BusinessOwnerSerializer
 
     def get_queryset(self):
-        return selectors.owners_for(self.request.user).prefetch_related("enterprises")
+        # An owner's other enterprises outside the caller's scope are not named.
+        visible = Prefetch("enterprises", queryset=Enterprise.objects.for_user(self.request.user))
+        return selectors.owners_for(self.request.user).prefetch_related(visible)
 
 
 class DistrictSerializer(serializers.ModelSerializer):

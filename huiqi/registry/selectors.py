@@ -33,7 +33,7 @@ def search_enterprises(user, *, q: str = "", district: str = "", industry: str =
         if len(industry) == 1:
             qs = qs.filter(industry__section=industry)
         else:
-            qs = qs.filter(industry_id__startswith=industry)
+            qs = qs.filter(industry__code__startswith=industry)
     if size:
         qs = qs.filter(size_class=size)
     if kind:

@@ -1,0 +1,738 @@
+"""The access matrix: every page and API endpoint, walked as every role and as an anonymous visitor.
+
+It fails on any access a role is given that it must not have (or is refused that it should
+have), and on any foreign row shown: an enterprise, a business owner or a job outside the
+caller's scope, or an unmasked resident ID number, appearing anywhere in a page, a JSON body or
+an exported file.
+
+The URL patterns are read from the resolver, so a page or endpoint added later is walked too:
+until it has a row in ``EXPECT`` (and, when its path has parameters, a filler in ``FILL``) the
+matrix fails and says what to add. Write methods of the API are discovered the same way and must
+be listed in ``WRITE_TABLE``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import random
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.views.static import serve as static_serve
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "enterprise", "enterprise2", "district", "district2", "department", "bureau", "bank",
+         "institution", "auditor", "admin")
+SIGNED_IN = ROLES[1:]
+
+# --- outcomes ----------------------------------------------------------------------------------
+OK = 200
+UNAUTH = 401          # API called without credentials
+NO = 403              # forbidden
+NF = 404              # an object outside the caller's scope: its existence is not revealed
+NA = 405              # method not allowed (the token exchange takes POST only)
+LOGIN = "login"       # 302 to the log-in page (?next=…)
+HOME = "home"         # 302 to the home page (the log-in page, for someone already signed in)
+ADMIN_LOGIN = "admin-login"  # 302 to the Django admin's log-in page (not staff)
+
+
+def row(*outcomes):
+    assert len(outcomes) == len(ROLES), f"a row needs one outcome per role {ROLES}, got {outcomes}"
+    return dict(zip(ROLES, outcomes))
+
+
+# Detail URLs are filled (FILL below) with: enterprise ns1 (南山, member: "enterprise"), business
+# owner A (owns ns1 南山 and ft1 福田), the job of the "enterprise" user, a refused registry import
+# uploaded by the bureau, the first audit record, a parameter.
+EXPECT = {
+    #                                     anon        ent  ent2 dist dist2 dept bureau bank inst audit admin
+    "home":                          row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "healthz":                       row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "accounts:login":                row(OK,         HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME,
+                                         HOME),
+    "registry:enterprise_list":      row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  NO,  NO,  OK,  OK),
+    "registry:enterprise_export":    row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  NO,  NO,  OK,  OK),
+    "registry:enterprise_detail":    row(LOGIN,       OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
+    "registry:bank_list":            row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "registry:import":               row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "registry:import_template":      row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "registry:import_detail":        row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "registry:import_error_report":  row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "core:job_list":                 row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "core:job_detail":               row(LOGIN,       OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
+    "core:job_progress":             row(LOGIN,       OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
+    "core:audit_list":               row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
+    "core:audit_detail":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
+    "core:parameter_list":           row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    # Bureau staff and administrators are Django staff; everyone else is sent to the admin log-in.
+    "admin:index":                   row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN,
+                                         ADMIN_LOGIN, OK, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
+    # --- API (anonymous: 401; objects outside the scope: 404) ---
+    "api-root":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-me":                        row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-token":                     row(NA,          NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "enterprise-list":               row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "enterprise-detail":             row(UNAUTH,      OK,  NF,  OK,  NF,  OK,  OK,  NF,  NF,  OK,  OK),
+    "owner-list":                    row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "owner-detail":                  row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  NF,  NF,  OK,  OK),
+    "district-list":                 row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "district-detail":               row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "industry-list":                 row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "industry-detail":               row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "bank-list":                     row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "bank-detail":                   row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "institution-list":              row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "institution-detail":            row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "registry-import-list":          row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "registry-import-detail":        row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "job-list":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "job-detail":                    row(UNAUTH,      OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
+    "audit-list":                    row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
+    "audit-detail":                  row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
+    "parameter-list":                row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "parameter-detail":              row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    # --- public: API description ---
+    "api-schema":                    row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-docs":                      row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-redoc":                     row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+}
+
+# What an anonymous visitor may open; every other page/endpoint must send it to log in (or 401/403).
+PUBLIC = {"accounts:login", "healthz", "api-schema", "api-docs", "api-redoc", "api-token"}
+
+# Path parameters, per url name, from the fixture data (``world``). DRF's ``format`` suffix is
+# filled with "json" for every pattern that has it.
+FILL = {
+    "registry:enterprise_export": lambda w: {"fmt": "csv"},
+    "registry:enterprise_detail": lambda w: {"uscc": w["ns1"].uscc},
+    "registry:import_template": lambda w: {"lang": "zh", "fmt": "csv"},
+    "registry:import_detail": lambda w: {"pk": w["import"].pk},
+    "registry:import_error_report": lambda w: {"pk": w["import"].pk, "fmt": "csv"},
+    "core:job_detail": lambda w: {"pk": w["job"].pk},
+    "core:job_progress": lambda w: {"pk": w["job"].pk},
+    "core:audit_detail": lambda w: {"pk": w["audit"].pk},
+    "enterprise-detail": lambda w: {"uscc": w["ns1"].uscc},
+    "owner-detail": lambda w: {"pk": w["owner_a"].pk},
+    "district-detail": lambda w: {"pk": "440305"},
+    "industry-detail": lambda w: {"pk": "C39"},
+    "bank-detail": lambda w: {"code": w["bank_a"].code},
+    "institution-detail": lambda w: {"code": w["institution"].code},
+    "registry-import-detail": lambda w: {"pk": w["import"].pk},
+    "job-detail": lambda w: {"pk": w["job"].pk},
+    "audit-detail": lambda w: {"pk": w["audit"].pk},
+    "parameter-detail": lambda w: {"pk": w["parameter"].pk},
+}
+
+# Not walked: Django admin internals (its index is), the language switch, log-out (POST only), static/media.
+SKIPPED_NAMES = {"set_language", "accounts:logout"}
+
+# Every API write: (url name) -> {method: roles allowed}. Anything else writable fails the matrix.
+WRITE_TABLE = {
+    "api-token": {"post": set(ROLES)},  # the public token exchange (checks the password itself)
+    "enterprise-list": {"post": {"bureau", "admin"}},
+    "parameter-list": {"post": {"bureau", "admin"}},
+    "registry-import-list": {"post": {"bureau", "admin"}},
+}
+
+# --- who sees which rows -----------------------------------------------------------------------
+ENTERPRISES = ("ns1", "ns2", "ft1", "ba1")
+CITY = set(ENTERPRISES)
+VISIBLE = {
+    "anonymous": set(),
+    "enterprise": {"ns1"},
+    "enterprise2": {"ft1"},
+    "district": {"ns1", "ns2"},   # 440305 南山
+    "district2": {"ft1"},         # 440304 福田
+    "department": CITY,
+    "bureau": CITY,
+    "bank": set(),
+    "institution": set(),
+    "auditor": CITY,
+    "admin": CITY,
+}
+REGISTRY_READERS = {"enterprise", "enterprise2", "district", "district2", "department", "bureau", "auditor",
+                    "admin"}
+OWNERS = {"owner_a": ("ns1", "ft1"), "owner_b": ("ba1",)}
+OWNERS_VISIBLE = {role: {o for o, owns in OWNERS.items() if VISIBLE[role] & set(owns)} for role in ROLES}
+
+
+# --- URL patterns from the resolver ------------------------------------------------------------
+@dataclass(frozen=True)
+class Endpoint:
+    name: str | None
+    route: str
+    params: tuple[str, ...]
+    callback: object
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.startswith("api/v1/")
+
+    @property
+    def label(self) -> str:
+        r = self.route.replace("^", "").replace("$", "")
+        r = re.sub(r"\\\.\(\?P<(\w+)>[^)]*\)/\?", r".<\1>", r)
+        r = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", r)
+        r = re.sub(r"<\w+:(\w+)>", r"<\1>", r)
+        return f"{self.name} /{r}"
+
+
+def _join(route1: str, route2: str) -> str:
+    # As django.urls.resolvers does for ResolverMatch.route.
+    return route1 + (route2[1:] if route2.startswith("^") else route2)
+
+
+def _walk(patterns, prefix="", namespace="", params=()):
+    for p in patterns:
+        keys = params + tuple(p.pattern.regex.groupindex)
+        if isinstance(p, URLResolver):
+            ns = ":".join(x for x in (namespace, p.namespace) if x)
+            yield from _walk(p.url_patterns, _join(prefix, str(p.pattern)), ns, keys)
+        else:
+            name = (f"{namespace}:{p.name}" if namespace else p.name) if p.name else None
+            yield Endpoint(name, _join(prefix, str(p.pattern)), keys, p.callback)
+
+
+def _skipped(ep: Endpoint) -> bool:
+    if ep.route.startswith("admin/") and ep.name != "admin:index":
+        return True
+    return ep.name in SKIPPED_NAMES or ep.callback is static_serve
+
+
+ALL_ENDPOINTS = list(_walk(get_resolver().url_patterns))
+ENDPOINTS = [ep for ep in ALL_ENDPOINTS if not _skipped(ep)]
+
+
+def build_url(ep: Endpoint, world) -> str:
+    if ep.name is None:
+        pytest.fail(f"URL pattern {ep.label} has no name: name it and add it to EXPECT in {__file__}")
+    if ep.name not in EXPECT:
+        pytest.fail(f"{ep.label} is not in the access matrix: add a row for {ep.name!r} to EXPECT in "
+                    f"{__file__} (one outcome per role {ROLES})")
+    needed = [k for k in ep.params if k != "format"]
+    kwargs = {}
+    if needed:
+        if ep.name not in FILL:
+            pytest.fail(f"{ep.label} has path parameters {needed} the access matrix cannot fill: "
+                        f"add a filler for {ep.name!r} to FILL in {__file__}")
+        kwargs = FILL[ep.name](world)
+        missing = set(needed) - set(kwargs)
+        if missing:
+            pytest.fail(f"FILL[{ep.name!r}] gives no value for {sorted(missing)} of {ep.label}")
+    if "format" in ep.params:
+        kwargs["format"] = "json"
+    url = reverse(ep.name, kwargs={k: v for k, v in kwargs.items() if k in ep.params})
+    assert resolve(url).route == ep.route, f"{url} resolves to {resolve(url).route}, not to {ep.label}"
+    return url
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+REGISTRY_HEADER = "统一社会信用代码,企业名称,主体类型,所属区,行业代码,从业人员（人）,营业收入（万元）,资产总额（万元）,数据年度\n"
+BAD_REGISTRY_CSV = (REGISTRY_HEADER + "91440300BADCODE000,深圳市坏数据有限公司,企业,440305,C39,10,100,,2019\n").encode()
+
+
+def good_registry_csv(uscc: str) -> bytes:
+    return (REGISTRY_HEADER + f"{uscc},深圳市矩阵导入测试有限公司,企业,440305,C39,10,100,,2019\n").encode()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """~850 tests each create ten users: a cheap hasher keeps the matrix fast (no password is checked)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(city, users):
+    """The city of conftest plus a record of every other kind a detail URL points at."""
+    from huiqi.core import jobs, params
+    from huiqi.core.identifiers import generate_resident_id
+    from huiqi.core.models import AuditEvent
+    from huiqi.registry import services
+
+    w = dict(city)
+    w["users"] = users
+    w["owner_a"] = services.register_owner(
+        None, resident_id=generate_resident_id(random.Random(11), address="440305"), name="司马南福",
+        owns=[city["ns1"].uscc, city["ft1"].uscc])
+    w["owner_b"] = services.register_owner(
+        None, resident_id=generate_resident_id(random.Random(12), address="440306"), name="欧阳宝安",
+        owns=[city["ba1"].uscc])
+    # One job per user, each with a title that must show to its owner (and administrators) only.
+    w["jobs"] = {role: jobs.enqueue("registry.import", {"import_id": 0}, user=u, title=f"任务-{role}-标记")
+                 for role, u in users.items()}
+    w["job"] = w["jobs"]["enterprise"]
+    w["import"] = services.start_registry_import(users["bureau"],
+                                                 SimpleUploadedFile("bad-registry.csv", BAD_REGISTRY_CSV))
+    assert w["import"].status == "refused" and w["import"].error_report, "the bad file must be refused"
+    w["audit"] = AuditEvent.objects.order_by("id").first()
+    w["parameter"] = params.set_value(users["bureau"], "matrix.sample", "registry", {"rate": "0.5"},
+                                      dt.date(2020, 1, 1), description="access matrix")
+    return w
+
+
+@pytest.fixture
+def client_as(client_for):
+    def make(role):
+        return Client() if role == "anonymous" else client_for(role)
+
+    return make
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def describe(expected) -> str:
+    return {LOGIN: "302 to the log-in page", HOME: "302 to the home page",
+            ADMIN_LOGIN: "302 to the admin log-in page"}.get(expected, str(expected))
+
+
+def assert_outcome(resp, expected, what: str):
+    code, loc = resp.status_code, resp.get("Location", "")
+    if expected == LOGIN:
+        ok = code == 302 and loc.startswith(reverse("accounts:login"))
+    elif expected == HOME:
+        ok = code == 302 and loc == reverse("home")
+    elif expected == ADMIN_LOGIN:
+        ok = code == 302 and loc.startswith(reverse("admin:login"))
+    else:
+        ok = code == expected
+    assert ok, f"{what}: expected {describe(expected)}, got {code}{' → ' + loc if loc else ''}"
+
+
+def raw_body(resp) -> bytes:
+    data = b"".join(resp.streaming_content) if resp.streaming else resp.content
+    resp.close()
+    return data
+
+
+def xlsx_rows(data: bytes) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return [r for name in wb.sheet_names for r in wb.get_sheet_by_name(name).to_python()]
+
+
+def body_text(resp) -> str:
+    data = raw_body(resp)
+    if data[:4] == b"PK\x03\x04":  # an .xlsx file
+        return "\n".join("\t".join(str(c) for c in r) for r in xlsx_rows(data))
+    return data.decode("utf-8", errors="replace")
+
+
+def table_rows(resp) -> list[dict]:
+    """The rows of an exported CSV or XLSX, as dicts keyed by the Chinese header."""
+    data = raw_body(resp)
+    if data[:4] == b"PK\x03\x04":
+        rows = xlsx_rows(data)
+        header, body = [str(c) for c in rows[0]], rows[1:]
+        return [dict(zip(header, (str(c) for c in r))) for r in body if any(str(c) for c in r)]
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def foreign_markers(world, role) -> dict[str, str]:
+    """Text that must never appear in anything ``role`` is shown, with what it would give away."""
+    markers = {}
+    for key in ENTERPRISES:
+        if key not in VISIBLE[role]:
+            e = world[key]
+            markers[e.uscc] = f"the USCC of {key} ({e.name}, district {e.district_id})"
+            markers[e.name] = f"the name of {key} (district {e.district_id})"
+    for key in OWNERS:
+        if key not in OWNERS_VISIBLE[role]:
+            markers[world[key].name] = f"business owner {key} (owns {', '.join(OWNERS[key])})"
+    for key in OWNERS:
+        markers[world[key].resident_id] = f"the unmasked resident ID of {key}"
+    if role != "admin":
+        for other, job in world["jobs"].items():
+            if other != role:
+                markers[job.title] = f"the job of user {other!r}"
+    return markers
+
+
+def assert_no_foreign_rows(text: str, world, role, what: str, echoed: str = ""):
+    """``echoed``: the caller's own search input, which a page may repeat back in its search box."""
+    shown = [why for marker, why in foreign_markers(world, role).items()
+             if marker in text and marker != echoed]
+    assert not shown, f"{what} shows {role!r} rows outside its scope: " + "; ".join(shown)
+
+
+def assert_error_body(resp, what: str):
+    body = resp.json()
+    err = body.get("error") if isinstance(body, dict) else None
+    assert isinstance(err, dict) and {"code", "message_zh", "message_en"} <= set(err), (
+        f"{what}: API error body must be {{'error': {{code, message_zh, message_en}}}}, got {body}")
+
+
+def api_results(resp) -> list[dict]:
+    data = resp.json()
+    assert "next" not in data or data["next"] is None, "the test expects one page"
+    return data["results"] if isinstance(data, dict) else data
+
+
+# --- the matrix --------------------------------------------------------------------------------
+def test_every_url_pattern_is_in_the_expectation_table():
+    unnamed = [ep.label for ep in ENDPOINTS if ep.name is None]
+    assert not unnamed, f"URL patterns without a name (name them, add them to EXPECT): {unnamed}"
+    names = {ep.name for ep in ENDPOINTS}
+    missing = sorted(names - EXPECT.keys())
+    assert not missing, f"add these url names to EXPECT in {__file__}: {missing}"
+    stale = sorted(EXPECT.keys() - names)
+    assert not stale, f"EXPECT names urls that no longer exist: {stale}"
+    unfillable = sorted({ep.label for ep in ENDPOINTS
+                         if [k for k in ep.params if k != "format"] and ep.name not in FILL})
+    assert not unfillable, f"add fillers for these to FILL in {__file__}: {unfillable}"
+    for name, outcomes in EXPECT.items():
+        if name not in PUBLIC:
+            assert outcomes["anonymous"] in (LOGIN, ADMIN_LOGIN, UNAUTH, NO), (
+                f"EXPECT lets an anonymous visitor open {name!r}: only {sorted(PUBLIC)} are public")
+
+
+@pytest.mark.parametrize("ep, role", [
+    pytest.param(ep, role, id=f"{ep.label} as {role}") for ep in ENDPOINTS for role in ROLES
+])
+def test_access_matrix(ep, role, world, client_as):
+    url = build_url(ep, world)
+    what = f"GET {url} ({ep.name}) as {role}"
+    resp = client_as(role).get(url)
+    if role == "anonymous" and ep.name not in PUBLIC:
+        code, loc = resp.status_code, resp.get("Location", "")
+        assert code in (401, 403) or (code == 302 and "login" in loc), (
+            f"{what}: an anonymous visitor must be sent to log in or refused, got {code} {loc}")
+    assert_outcome(resp, EXPECT[ep.name][role], what)
+    if resp.status_code == 200:
+        assert_no_foreign_rows(body_text(resp), world, role, what)
+    elif ep.is_api and resp.status_code >= 400:
+        assert_error_body(resp, what)
+
+
+# --- foreign rows in lists, details and exports ------------------------------------------------
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_enterprise_lists_show_exactly_the_callers_scope(role, world, client_as):
+    c = client_as(role)
+    visible = {world[k].uscc for k in VISIBLE[role]}
+    foreign = {world[k].uscc for k in CITY - VISIBLE[role]}
+
+    resp = c.get(reverse("enterprise-list"), {"page_size": 500})
+    assert resp.status_code == 200, f"GET /api/v1/enterprises/ as {role}: {resp.status_code}"
+    got = {r["uscc"] for r in api_results(resp)}
+    assert got == visible, f"/api/v1/enterprises/ as {role}: shows {sorted(got)}, must show {sorted(visible)}"
+
+    resp = c.get(reverse("registry:enterprise_list"))
+    if role not in REGISTRY_READERS:
+        assert resp.status_code == 403, f"/registry/ as {role}: expected 403, got {resp.status_code}"
+        return
+    assert resp.status_code == 200
+    html = body_text(resp)
+    assert not {u for u in foreign if u in html}, f"/registry/ as {role} shows foreign USCCs"
+    assert {u for u in visible if u in html} == visible, f"/registry/ as {role} misses enterprises in scope"
+
+
+@pytest.mark.parametrize("role", [r for r in SIGNED_IN if VISIBLE[r] != CITY])
+def test_filters_cannot_widen_the_scope(role, world, client_as):
+    """Asking for a foreign district, USCC, name or industry by filter gives nothing of it."""
+    c = client_as(role)
+    for key in sorted(CITY - VISIBLE[role]):
+        e = world[key]
+        for query in ({"district": e.district_id}, {"q": e.uscc}, {"q": e.name}, {"q": e.uscc[:10]},
+                      {"industry": e.industry.section}):
+            resp = c.get(reverse("enterprise-list"), query)
+            assert resp.status_code == 200
+            assert e.uscc not in {r["uscc"] for r in api_results(resp)}, (
+                f"/api/v1/enterprises/?{query} as {role} shows foreign {key}")
+            if role in REGISTRY_READERS:
+                resp = c.get(reverse("registry:enterprise_list"), query)
+                assert resp.status_code == 200
+                html = body_text(resp)
+                assert_no_foreign_rows(html, world, role, f"/registry/?{query} as {role}",
+                                       echoed=query.get("q", ""))
+                assert f"/registry/e/{e.uscc}/" not in html, (
+                    f"/registry/?{query} as {role} links foreign {key}")
+                resp = c.get(reverse("registry:enterprise_export", kwargs={"fmt": "csv"}), query)
+                assert resp.status_code == 200
+                got = {r["统一社会信用代码"] for r in table_rows(resp)}
+                assert e.uscc not in got, f"/registry/export.csv?{query} as {role} exports foreign {key}"
+
+
+@pytest.mark.parametrize("role", ["district", "enterprise", "bank"])
+def test_industry_division_filter_keeps_the_scope(role, world, client_as):
+    """``industry`` may be a division or group code (not only a section letter): it answers, scoped."""
+    c = client_as(role)
+    for key in ENTERPRISES:
+        e = world[key]
+        query = {"industry": e.industry_id}
+        resp = c.get(reverse("enterprise-list"), query)
+        assert resp.status_code == 200, f"/api/v1/enterprises/?{query} as {role}: {resp.status_code}"
+        got = {r["uscc"] for r in api_results(resp)}
+        want = {e.uscc} if key in VISIBLE[role] else set()
+        assert got == want, f"/api/v1/enterprises/?{query} as {role}: {sorted(got)}, must be {sorted(want)}"
+        if role in REGISTRY_READERS:
+            resp = c.get(reverse("registry:enterprise_list"), query)
+            assert resp.status_code == 200, f"/registry/?{query} as {role}: {resp.status_code}"
+            assert_no_foreign_rows(body_text(resp), world, role, f"/registry/?{query} as {role}")
+
+
+@pytest.mark.parametrize("key", ENTERPRISES)
+@pytest.mark.parametrize("role", ROLES)
+def test_enterprise_detail_outside_scope_is_404(role, key, world, client_as):
+    from huiqi.core.identifiers import generate_uscc
+
+    c = client_as(role)
+    e = world[key]
+    inside = key in VISIBLE[role]
+    page = reverse("registry:enterprise_detail", kwargs={"uscc": e.uscc})
+    api = reverse("enterprise-detail", kwargs={"uscc": e.uscc})
+
+    if role == "anonymous":
+        expected_page, expected_api = LOGIN, UNAUTH
+    elif role not in REGISTRY_READERS:
+        expected_page, expected_api = NO, NF
+    else:
+        expected_page = expected_api = OK if inside else NF
+    resp = c.get(page)
+    assert_outcome(resp, expected_page, f"GET {page} ({key}, district {e.district_id}) as {role}")
+    text = body_text(resp)
+    if not inside:
+        assert e.name not in text, f"{page} as {role} reveals the foreign enterprise's name"
+    resp = c.get(api)
+    assert_outcome(resp, expected_api, f"GET {api} ({key}, district {e.district_id}) as {role}")
+    if not inside:
+        assert e.name not in body_text(resp), f"{api} as {role} reveals the foreign enterprise's name"
+
+    if expected_api == NF:
+        # A foreign enterprise looks exactly like one that does not exist.
+        nowhere = generate_uscc(random.Random(9999))
+        assert c.get(reverse("enterprise-detail", kwargs={"uscc": nowhere})).status_code == 404
+        if expected_page == NF:
+            assert c.get(reverse("registry:enterprise_detail", kwargs={"uscc": nowhere})).status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("role", ROLES)
+def test_export_contains_only_the_callers_enterprises(role, fmt, world, client_as):
+    url = reverse("registry:enterprise_export", kwargs={"fmt": fmt})
+    resp = client_as(role).get(url)
+    if role == "anonymous":
+        assert_outcome(resp, LOGIN, f"GET {url} as {role}")
+        return
+    if role not in REGISTRY_READERS:
+        assert_outcome(resp, NO, f"GET {url} as {role}")
+        return
+    assert resp.status_code == 200
+    got = {r["统一社会信用代码"] for r in table_rows(resp)}
+    visible = {world[k].uscc for k in VISIBLE[role]}
+    assert got == visible, f"{url} as {role} exports {sorted(got)}, must export exactly {sorted(visible)}"
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_owners_show_only_the_scope(role, world, client_as):
+    """Business owners of enterprises in scope, and of what they own only the enterprises in scope."""
+    c = client_as(role)
+    visible_uscc = {world[k].uscc for k in VISIBLE[role]}
+    resp = c.get(reverse("owner-list"))
+    assert resp.status_code == 200
+    rows = api_results(resp)
+    got = {r["id"] for r in rows}
+    want = {world[k].pk for k in OWNERS_VISIBLE[role]}
+    assert got == want, f"/api/v1/owners/ as {role}: owners {sorted(got)}, must be {sorted(want)}"
+    for r in rows:
+        foreign = sorted(set(r["owns"]) - visible_uscc)
+        assert not foreign, (f"/api/v1/owners/ as {role}: owner {r['name']} lists enterprises outside the "
+                             f"caller's scope in 'owns': {foreign}")
+        assert "*" in r["resident_id"], f"/api/v1/owners/ as {role}: resident ID not masked"
+    for key in OWNERS:
+        url = reverse("owner-detail", kwargs={"pk": world[key].pk})
+        resp = c.get(url)
+        expected = OK if key in OWNERS_VISIBLE[role] else NF
+        assert_outcome(resp, expected, f"GET {url} ({key}) as {role}")
+        if resp.status_code == 200:
+            foreign = sorted(set(resp.json()["owns"]) - visible_uscc)
+            assert not foreign, f"{url} as {role} lists enterprises outside the caller's scope: {foreign}"
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_jobs_are_their_users_own(role, world, client_as):
+    c = client_as(role)
+    jobs = world["jobs"]
+    own = {j.pk for j in jobs.values()} if role == "admin" else {jobs[role].pk}
+    resp = c.get(reverse("job-list"))
+    assert resp.status_code == 200
+    got = {r["id"] for r in api_results(resp)}
+    assert got == own, f"/api/v1/jobs/ as {role} lists jobs {sorted(got)}, must list {sorted(own)}"
+
+    html = body_text(c.get(reverse("core:job_list")))
+    assert jobs[role].title in html, f"/core/jobs/ as {role} does not show the user's own job"
+    assert_no_foreign_rows(html, world, role, f"/core/jobs/ as {role}")
+
+    for other, job in jobs.items():
+        expected = OK if (other == role or role == "admin") else NF
+        for url in (reverse("core:job_detail", kwargs={"pk": job.pk}),
+                    reverse("core:job_progress", kwargs={"pk": job.pk}),
+                    reverse("job-detail", kwargs={"pk": job.pk})):
+            resp = c.get(url)
+            assert_outcome(resp, expected, f"GET {url} (job of {other}) as {role}")
+            if resp.status_code == 200:
+                assert_no_foreign_rows(body_text(resp), world, role, f"GET {url} as {role}")
+
+
+# --- writes ------------------------------------------------------------------------------------
+def _write_methods(ep: Endpoint) -> set[str]:
+    reads = {"get", "head", "options"}
+    actions = getattr(ep.callback, "actions", None)
+    if actions:
+        return set(actions) - reads
+    cls = getattr(ep.callback, "cls", None) or getattr(ep.callback, "view_class", None)
+    if cls is None:
+        return set()
+    return {m for m in cls.http_method_names if hasattr(cls, m)} - reads
+
+
+def test_every_api_write_is_in_the_write_table():
+    found: dict[str, set[str]] = {}
+    for ep in ENDPOINTS:
+        if ep.is_api:
+            methods = _write_methods(ep)
+            if methods:
+                found.setdefault(ep.name, set()).update(methods)
+    declared = {name: set(methods) for name, methods in WRITE_TABLE.items()}
+    assert found == declared, (f"API endpoints that accept writes {found} differ from WRITE_TABLE "
+                               f"{declared}: add each new write to WRITE_TABLE and to the write tests "
+                               f"in {__file__}")
+
+
+def _counts():
+    from huiqi.core.models import AuditEvent, Parameter
+    from huiqi.registry.models import Enterprise, RegistryImport
+
+    return {"enterprises": Enterprise.objects.count(), "parameters": Parameter.objects.count(),
+            "imports": RegistryImport.objects.count(), "audit": AuditEvent.objects.count()}
+
+
+def _assert_refused(resp, role, what, before):
+    expected = UNAUTH if role == "anonymous" else NO
+    assert_outcome(resp, expected, what)
+    assert_error_body(resp, what)
+    assert _counts() == before, f"{what} was refused but changed the database: {before} → {_counts()}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_enterprise(role, world, client_as):
+    from huiqi.core.identifiers import generate_uscc
+    from huiqi.registry.models import Enterprise
+
+    uscc = generate_uscc(random.Random(4242))
+    body = {"uscc": uscc, "name": "深圳市矩阵写入测试有限公司", "district": "440305", "industry": "C39",
+            "employees": 10, "revenue_wan": "100", "figures_year": 2019}
+    before = _counts()
+    url = reverse("enterprise-list")
+    what = f"POST {url} as {role}"
+    resp = client_as(role).post(url, json.dumps(body), content_type="application/json")
+    if role in WRITE_TABLE["enterprise-list"]["post"]:
+        assert resp.status_code == 201, f"{what}: expected 201, got {resp.status_code} {resp.content[:300]!r}"
+        assert Enterprise.objects.filter(uscc=uscc).exists()
+    else:
+        _assert_refused(resp, role, what, before)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_parameter(role, world, client_as):
+    from huiqi.core.models import Parameter
+
+    body = {"key": "matrix.new", "program": "registry", "value": 3, "effective_from": "2020-06-01",
+            "description": "access matrix", "note": "test"}
+    before = _counts()
+    url = reverse("parameter-list")
+    what = f"POST {url} as {role}"
+    resp = client_as(role).post(url, json.dumps(body), content_type="application/json")
+    if role in WRITE_TABLE["parameter-list"]["post"]:
+        assert resp.status_code == 201, f"{what}: expected 201, got {resp.status_code} {resp.content[:300]!r}"
+        assert Parameter.objects.filter(key="matrix.new").exists()
+    else:
+        _assert_refused(resp, role, what, before)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_registry_import(role, world, client_as):
+    from huiqi.core.identifiers import generate_uscc
+    from huiqi.registry.models import Enterprise
+
+    uscc = generate_uscc(random.Random(4243))
+    before = _counts()
+    url = reverse("registry-import-list")
+    what = f"POST {url} as {role}"
+    upload = SimpleUploadedFile("registry.csv", good_registry_csv(uscc), content_type="text/csv")
+    resp = client_as(role).post(url, {"file": upload})
+    if role in WRITE_TABLE["registry-import-list"]["post"]:
+        assert resp.status_code == 201, f"{what}: expected 201, got {resp.status_code} {resp.content[:300]!r}"
+        assert Enterprise.objects.filter(uscc=uscc).exists()
+    else:
+        _assert_refused(resp, role, what, before)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_registry_import_page(role, world, client_as):
+    """The page's upload form: the same rule as the API."""
+    from huiqi.core.identifiers import generate_uscc
+    from huiqi.registry.models import Enterprise
+
+    uscc = generate_uscc(random.Random(4244))
+    before = _counts()
+    url = reverse("registry:import")
+    what = f"POST {url} as {role}"
+    upload = SimpleUploadedFile("registry.csv", good_registry_csv(uscc), content_type="text/csv")
+    resp = client_as(role).post(url, {"file": upload})
+    if role in ("bureau", "admin"):
+        assert resp.status_code == 302 and "/registry/import/" in resp["Location"], (
+            f"{what}: expected a redirect to the import, got {resp.status_code}")
+        assert Enterprise.objects.filter(uscc=uscc).exists()
+    else:
+        assert_outcome(resp, LOGIN if role == "anonymous" else NO, what)
+        assert _counts() == before, f"{what} was refused but changed the database"
+
+
+# --- token authentication ----------------------------------------------------------------------
+def test_bank_machine_client_with_token(world):
+    from rest_framework.authtoken.models import Token
+
+    from huiqi.registry.models import Enterprise
+
+    token = Token.objects.create(user=world["users"]["bank"])
+    c = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+
+    me = c.get(reverse("api-me"), **auth)
+    assert me.status_code == 200 and me.json()["role"] == "bank" and me.json()["enterprises"] == []
+    bearer = c.get(reverse("api-me"), HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    assert bearer.status_code == 200 and bearer.json()["username"] == "bank"
+
+    resp = c.get(reverse("enterprise-list"), **auth)
+    assert resp.status_code == 200 and api_results(resp) == [], "a bank sees no enterprise"
+    assert_no_foreign_rows(body_text(resp), world, "bank", "GET /api/v1/enterprises/ with the bank's token")
+    for key in ENTERPRISES:
+        resp = c.get(reverse("enterprise-detail", kwargs={"uscc": world[key].uscc}), **auth)
+        assert resp.status_code == 404, f"bank token: enterprise {key} gives {resp.status_code}, not 404"
+    resp = c.get(reverse("owner-list"), **auth)
+    assert resp.status_code == 200 and api_results(resp) == []
+    resp = c.get(reverse("bank-list"), **auth)
+    assert resp.status_code == 200 and world["bank_a"].code in {b["code"] for b in api_results(resp)}
+    for name in ("audit-list", "parameter-list", "registry-import-list"):
+        resp = c.get(reverse(name), **auth)
+        assert resp.status_code == 403, f"bank token: {name} gives {resp.status_code}, not 403"
+        assert_error_body(resp, name)
+
+    before = Enterprise.objects.count()
+    resp = c.post(reverse("enterprise-list"), json.dumps({"uscc": "91440300708461136T", "name": "x",
+                                                          "district": "440305", "industry": "C39"}),
+                  content_type="application/json", **auth)
+    assert resp.status_code == 403 and Enterprise.objects.count() == before
+
+    # A token opens the API, not the pages; a wrong token is 401.
+    assert_outcome(c.get(reverse("registry:enterprise_list"), **auth), LOGIN, "page with a token")
+    resp = c.get(reverse("api-me"), HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert resp.status_code == 401
+    assert_error_body(resp, "wrong token")
