@@ -9,7 +9,6 @@ new rows go in through ``COPY``.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 
 from django.conf import settings
@@ -27,11 +26,12 @@ from huiqi.core.tabular import (
     FileRejected,
     Schema,
     file_digest,
+    iter_chunks,
     parse_choice,
     parse_decimal,
     parse_int,
     parse_text,
-    validate,
+    read_table,
     write_error_report,
 )
 
@@ -119,14 +119,13 @@ def import_dir() -> Path:
     return path
 
 
-FIELDS = ("name", "kind", "district_id", "industry_id", "employees", "revenue_fen", "assets_fen", "figures_year",
-          "size_class", "size_missing", "size_year")
-
-
 def process(record: RegistryImport, actor, progress=None) -> RegistryImport:
     """Validate the stored file of ``record`` and store it whole, or refuse it with a report.
 
-    ``progress(done, total, message, force=False)`` hears how far validation has read (in bytes)."""
+    One streaming pass: each chunk's rows are checked and, while the file has no error yet, turned
+    into compact stored values (size class included); the parsed rows are not kept. Only a file
+    without any error reaches the database. ``progress(done, total, message, force=False)`` hears
+    how far the pass has read (in bytes)."""
     path = Path(record.stored_path)
     earlier = (RegistryImport.objects.filter(digest=record.digest, status__in=[RegistryImport.Status.STORED,
                                                                                 RegistryImport.Status.UNCHANGED])
@@ -144,34 +143,50 @@ def process(record: RegistryImport, actor, progress=None) -> RegistryImport:
         if progress:
             progress(bytes_done, bytes_total, f"已校验 {rows_done:,} 行 validated {rows_done:,} rows")
 
+    errors: list = []
+    targets: list[tuple] = []
+    bad_rows: set[int] = set()
+    good = 0
+    builder = _TargetBuilder()
     try:
-        result = validate(path, schema, row_validator=_row_checks, key=("uscc",), filename=record.file_name,
-                          progress=on_progress)
+        table = read_table(path, record.file_name)
+        record.unknown_columns = schema.match(table.header, table.header_row).unknown_columns
+        for chunk in iter_chunks(table, schema, 20_000, row_validator=_row_checks, key=("uscc",),
+                                 progress=on_progress):
+            good += len(chunk.rows)
+            if chunk.errors:
+                errors.extend(chunk.errors)
+                bad_rows.update(e.row for e in chunk.errors)
+                targets = []  # the file will be refused: stop building what would be stored
+            elif not errors:
+                targets.extend(builder.build(chunk.rows))
     except FileRejected as exc:
         _write_reports(record, [exc.as_row_error()], schema)
         return _finish(record, RegistryImport.Status.REFUSED, exc.message, error_count=1)
-    record.unknown_columns = result.unknown_columns
-    if not result.ok:
-        _write_reports(record, result.errors, schema)
+    row_count = good + len(bad_rows)
+    if errors:
+        _write_reports(record, errors, schema)
         return _finish(
             record, RegistryImport.Status.REFUSED,
-            f"文件有 {len(result.bad_rows):,} 行错误（共 {len(result.errors):,} 处），整个文件未入库。"
-            f"The file has errors in {len(result.bad_rows):,} rows ({len(result.errors):,} in all); nothing was stored.",
-            rows_total=result.row_count, error_count=len(result.errors),
+            f"文件有 {len(bad_rows):,} 行错误（共 {len(errors):,} 处），整个文件未入库。"
+            f"The file has errors in {len(bad_rows):,} rows ({len(errors):,} in all); nothing was stored.",
+            rows_total=row_count, error_count=len(errors),
         )
     if progress:
-        progress(last[0], last[1], f"校验通过，写入 {len(result.rows):,} 行 valid; writing {len(result.rows):,} rows",
+        progress(last[0], last[1], f"校验通过，写入 {len(targets):,} 行 valid; writing {len(targets):,} rows",
                  force=True)
-    created, updated, unchanged = _store(result.rows, actor, record)
+    created, updated = _store(targets, actor, record)
+    unchanged = len(targets) - created - updated
+    del targets
     note = ""
-    if result.unknown_columns:
-        note = f" 已忽略的列 ignored columns: {'、'.join(result.unknown_columns)}"
+    if record.unknown_columns:
+        note = f" 已忽略的列 ignored columns: {'、'.join(record.unknown_columns)}"
     status = RegistryImport.Status.STORED if (created or updated) else RegistryImport.Status.UNCHANGED
     message = (f"已入库：新增 {created:,}，更新 {updated:,}，无变化 {unchanged:,}。"
                f"Stored: {created:,} new, {updated:,} updated, {unchanged:,} unchanged." if status == "stored" else
                f"文件中的 {unchanged:,} 家企业与名录完全一致，未做任何更改。"
                f"All {unchanged:,} enterprises already match the registry; nothing was changed.")
-    return _finish(record, status, message + note, rows_total=result.row_count, rows_created=created,
+    return _finish(record, status, message + note, rows_total=row_count, rows_created=created,
                    rows_updated=updated, rows_unchanged=unchanged)
 
 
@@ -192,80 +207,127 @@ def _write_reports(record, errors, schema):
     record.error_report = str(base)
 
 
-def _targets(rows):
-    """Row dicts → the stored values, size class computed by the standard of each row's year."""
-    industries = {i.code: i for i in Industry.objects.all()}
-    standards: dict[int, dict] = {}
-    from .services import classify, size_standard
+# What an import stores for each enterprise, in this order after the USCC.
+FIELDS = ("name", "kind", "district_id", "industry_id", "employees", "revenue_fen", "assets_fen", "figures_year",
+          "size_class", "size_missing", "size_year")
 
-    for row in rows:
-        year = row["figures_year"]
-        if year not in standards:
-            standards[year] = size_standard(year)
-        revenue = wan_to_fen(row["revenue"]) if row["revenue"] is not None else None
-        assets = wan_to_fen(row["assets"]) if row["assets"] is not None else None
-        size = classify(industries[row["industry"]], row["employees"], revenue, assets, year, standards[year],
-                        explain=False)
-        yield row["uscc"], {
-            "name": row["name"], "kind": row["kind"], "district_id": row["district"],
-            "industry_id": row["industry"], "employees": row["employees"], "revenue_fen": revenue,
-            "assets_fen": assets, "figures_year": year, "size_class": size.size_class,
-            "size_missing": ",".join(size.missing), "size_year": year,
-        }
+
+class _TargetBuilder:
+    """Row dicts → ``(uscc, *FIELDS)`` tuples, the size class computed by the standard of each row's year."""
+
+    def __init__(self):
+        from .services import size_standard
+
+        self.industries = {i.code: i for i in Industry.objects.all()}
+        self.standards: dict[int, dict] = {}
+        self._standard = size_standard
+
+    def build(self, rows):
+        from .services import classify
+
+        for row in rows:
+            year = row["figures_year"]
+            standard = self.standards.get(year)
+            if standard is None:
+                standard = self.standards[year] = self._standard(year)
+            revenue = wan_to_fen(row["revenue"]) if row["revenue"] is not None else None
+            assets = wan_to_fen(row["assets"]) if row["assets"] is not None else None
+            size = classify(self.industries[row["industry"]], row["employees"], revenue, assets, year, standard,
+                            explain=False)
+            yield (row["uscc"], row["name"], row["kind"], row["district"], row["industry"], row["employees"],
+                   revenue, assets, year, size.size_class, ",".join(size.missing), year)
 
 
 @transaction.atomic
-def _store(rows, actor, record) -> tuple[int, int, int]:
-    """Create new enterprises, update changed ones (each update audited before/after), count the rest."""
-    targets = dict(_targets(rows))
-    existing = {}
-    codes = list(targets)
-    for i in range(0, len(codes), 5000):
-        for values in Enterprise.objects.filter(uscc__in=codes[i:i + 5000]).values("id", "uscc", *FIELDS):
-            existing[values.pop("uscc")] = values
+def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
+    """Create new enterprises and update changed ones (each update audited before/after).
+
+    Returns (created, updated); the rest of ``targets`` matched the registry already."""
     now = timezone.now()
-    new = [(code, t) for code, t in targets.items() if code not in existing]
-    changed = []
-    for code, t in targets.items():
-        old = existing.get(code)
-        if old is not None and any(old[f] != t[f] for f in FIELDS):
-            changed.append((code, old, t))
-    _create(new, now)
+    if connection.vendor == "postgresql":
+        created, changed = _store_postgresql(targets, now)
+    else:
+        created, changed = _store_rows(targets, now)
     if changed:
-        objs = [Enterprise(id=old["id"], uscc=code, updated_at=now, **t) for code, old, t in changed]
-        Enterprise.objects.bulk_update(objs, [*FIELDS, "updated_at"], batch_size=2000)
         user = actor if getattr(actor, "is_authenticated", False) else None
         label = audit.actor_label(actor)
         AuditEvent.objects.bulk_create([
             AuditEvent(actor=user, actor_label=label, action="update", model="registry.Enterprise",
-                       object_id=str(old["id"]), object_repr=f"{t['name']}（{code}）",
-                       before={k: old[k] for k in FIELDS if old[k] != t[k]},
-                       after={k: t[k] for k in FIELDS if old[k] != t[k]},
+                       object_id=str(pk), object_repr=f"{new['name']}（{code}）",
+                       before={k: old[k] for k in FIELDS if old[k] != new[k]},
+                       after={k: new[k] for k in FIELDS if old[k] != new[k]},
                        note=f"名录导入 registry import #{record.pk}", at=now)
-            for code, old, t in changed
+            for pk, code, old, new in changed
         ], batch_size=2000)
-    if new or changed:
+    if created or changed:
         audit.record(actor, "import", record, after={
-            "file": record.file_name, "digest": record.digest, "created": len(new), "updated": len(changed),
+            "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),
         }, note="新增企业按文件逐行入库，文件保存在导入记录中 new enterprises stored row by row as in the file")
-    return len(new), len(changed), len(targets) - len(new) - len(changed)
+    return created, len(changed)
 
 
-def _create(new, now):
-    if not new:
-        return
-    if connection.vendor == "postgresql":
-        columns = ("uscc", *FIELDS, "is_key_enterprise", "created_at", "updated_at")
-        with connection.cursor() as cur:
-            with cur.connection.cursor().copy(
-                f"COPY registry_enterprise ({', '.join(columns)}) FROM STDIN"
-            ) as copy:
-                for code, t in new:
-                    copy.write_row((code, *(t[f] for f in FIELDS), False, now, now))
-        return
-    Enterprise.objects.bulk_create(
-        [Enterprise(uscc=code, created_at=now, updated_at=now, **t) for code, t in new], batch_size=2000
-    )
+def _store_rows(targets, now):
+    """The embedded database: compare with the stored rows in batches, then bulk create and update."""
+    created = 0
+    changed = []
+    for i in range(0, len(targets), 5000):
+        batch = targets[i:i + 5000]
+        existing = {
+            v.pop("uscc"): v
+            for v in Enterprise.objects.filter(uscc__in=[t[0] for t in batch]).values("id", "uscc", *FIELDS)
+        }
+        new_objs, upd_objs = [], []
+        for t in batch:
+            values = dict(zip(FIELDS, t[1:]))
+            old = existing.get(t[0])
+            if old is None:
+                new_objs.append(Enterprise(uscc=t[0], created_at=now, updated_at=now, **values))
+            elif any(old[f] != values[f] for f in FIELDS):
+                pk = old.pop("id")
+                changed.append((pk, t[0], old, values))
+                upd_objs.append(Enterprise(id=pk, uscc=t[0], updated_at=now, **values))
+        Enterprise.objects.bulk_create(new_objs, batch_size=2000)
+        if upd_objs:
+            Enterprise.objects.bulk_update(upd_objs, [*FIELDS, "updated_at"], batch_size=500)
+        created += len(new_objs)
+    return created, changed
+
+
+_COLUMNS_SQL = ", ".join(FIELDS)
+_TMP = "huiqi_registry_import"
+
+
+def _store_postgresql(targets, now):
+    """PostgreSQL: COPY the file's values into a temporary table, then three set-based statements:
+    read the rows that differ (for the audit), update them, insert the new ones."""
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE {_TMP} (LIKE registry_enterprise INCLUDING DEFAULTS) ON COMMIT DROP")
+        cur.execute(f"ALTER TABLE {_TMP} DROP COLUMN id, DROP COLUMN is_key_enterprise, "
+                    "DROP COLUMN created_at, DROP COLUMN updated_at")
+        with cur.cursor.copy(f"COPY {_TMP} (uscc, {_COLUMNS_SQL}) FROM STDIN") as copy:
+            for t in targets:
+                copy.write_row(t)
+        cur.execute(f"ANALYZE {_TMP}")
+        differs = " OR ".join(f"e.{f} IS DISTINCT FROM t.{f}" for f in FIELDS)
+        cur.execute(
+            f"SELECT e.id, e.uscc, {', '.join('e.' + f for f in FIELDS)}, {', '.join('t.' + f for f in FIELDS)} "
+            f"FROM registry_enterprise e JOIN {_TMP} t ON t.uscc = e.uscc WHERE {differs}"
+        )
+        n = len(FIELDS)
+        changed = [(r[0], r[1], dict(zip(FIELDS, r[2:2 + n])), dict(zip(FIELDS, r[2 + n:]))) for r in cur.fetchall()]
+        if changed:
+            cur.execute(
+                f"UPDATE registry_enterprise e SET {', '.join(f'{f} = t.{f}' for f in FIELDS)}, updated_at = %s "
+                f"FROM {_TMP} t WHERE t.uscc = e.uscc AND ({differs})", [now],
+            )
+        cur.execute(
+            f"INSERT INTO registry_enterprise (uscc, {_COLUMNS_SQL}, is_key_enterprise, created_at, updated_at) "
+            f"SELECT t.uscc, {', '.join('t.' + f for f in FIELDS)}, false, %s, %s FROM {_TMP} t "
+            f"WHERE NOT EXISTS (SELECT 1 FROM registry_enterprise e WHERE e.uscc = t.uscc)", [now, now],
+        )
+        created = cur.rowcount
+        cur.execute(f"DROP TABLE {_TMP}")
+    return created, changed
 
 
 def save_upload(upload, user) -> RegistryImport:

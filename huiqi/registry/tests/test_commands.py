@@ -13,17 +13,28 @@ pytestmark = pytest.mark.django_db
 HEADER = "统一社会信用代码,企业名称,主体类型,所属区,行业代码,从业人员（人）,营业收入（万元）,数据年度\n"
 
 
-def test_import_and_export_through_the_cli(tmp_path, capsys):
+def test_two_word_commands_map_to_management_commands(monkeypatch):
+    seen = []
+    monkeypatch.setattr("django.core.management.execute_from_command_line", seen.append)
+    cli.main(["huiqi", "import", "registry", "f.csv"])
+    cli.main(["huiqi", "export", "registry", "f.xlsx"])
+    cli.main(["huiqi", "migrate"])
+    assert seen == [["huiqi", "import_data", "registry", "f.csv"], ["huiqi", "export_data", "registry", "f.xlsx"],
+                    ["huiqi", "migrate"]]
+
+
+def test_import_and_export_commands(tmp_path, capsys):
+    # call_command, not the command line: the latter closes the database connection when it ends.
     src = tmp_path / "r.csv"
     src.write_bytes((HEADER + "91440300708461136T,深圳市命令行测试有限公司,企业,440305,C39,50,3000,2019\n").encode("gbk"))
-    cli.main(["huiqi", "import", "registry", str(src)])
+    call_command("import_data", "registry", str(src))
     assert "stored" in capsys.readouterr().out
     assert Enterprise.objects.get(uscc="91440300708461136T").size_class == "small"
-    cli.main(["huiqi", "import", "registry", str(src)])
+    call_command("import_data", "registry", str(src))
     assert "unchanged" in capsys.readouterr().out
     for ext in ("csv", "xlsx"):
         out = tmp_path / f"out.{ext}"
-        cli.main(["huiqi", "export", "registry", str(out)])
+        call_command("export_data", "registry", str(out))
         rows = list(read_table(out).rows())
         assert rows[0][1][:2] == ["91440300708461136T", "深圳市命令行测试有限公司"]
 
