@@ -241,17 +241,24 @@ def _instrument() -> dict[str, float]:
 
     def timed_generator(label, fn):
         def wrapper(*a, **kw):
-            t = time.perf_counter()  # _store consumes it in one go (dict(...)), so this is its whole cost
-            yield from fn(*a, **kw)
-            spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+            gen = fn(*a, **kw)
+            while True:  # time only the generator's own work, not its consumer's
+                t = time.perf_counter()
+                try:
+                    item = next(gen)
+                except StopIteration:
+                    spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+                    return
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+                yield item
         return wrapper
 
     imports.save_path = timed("save file + digest", imports.save_path)
-    imports.validate = timed("validate (parse + check)", imports.validate)
+    imports.iter_chunks = timed_generator("read + parse + check (iter_chunks)", imports.iter_chunks)
+    imports._TargetBuilder.build = timed_generator("size class (_TargetBuilder.build)", imports._TargetBuilder.build)
     imports._store = timed("_store (incl. commit)", imports._store)
-    imports._targets = timed_generator("  size class (_targets)", imports._targets)
-    imports._create = timed("  COPY new rows (_create)", imports._create)
-    QuerySet.bulk_update = timed("  bulk_update changed", QuerySet.bulk_update)
+    if hasattr(imports, "_store_postgresql"):
+        imports._store_postgresql = timed("  set-based write (_store_postgresql)", imports._store_postgresql)
     QuerySet.bulk_create = timed("  bulk_create audit", QuerySet.bulk_create)
     conn = connections["default"]
     conn.commit = timed("  commit (deferred FK checks)", conn.commit)
@@ -289,7 +296,7 @@ def _run_import(path: str, profile_out: str | None = None):
     validated = marks["validated"] - start if "validated" in marks else None
     if "_store (incl. commit)" in parts:
         inner = sum(v for k, v in parts.items() if k.startswith("  "))
-        parts["  rest (existing lookup, diff)"] = parts["_store (incl. commit)"] - inner
+        parts["  rest (audit records)"] = parts["_store (incl. commit)"] - inner
     parts["total"] = seconds
     return record, seconds, validated, parts
 
