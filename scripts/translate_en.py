@@ -81,7 +81,7 @@ def main():
     out, missing, i = [], [], 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith("#, fuzzy") and i > 10:
+        if line.startswith("#, fuzzy"):
             i += 1
             continue
         if line.startswith("msgid "):
