@@ -254,8 +254,11 @@ def _instrument() -> dict[str, float]:
         return wrapper
 
     imports.save_path = timed("save file + digest", imports.save_path)
-    imports.iter_chunks = timed_generator("read + parse + check (iter_chunks)", imports.iter_chunks)
-    imports._TargetBuilder.build = timed_generator("size class (_TargetBuilder.build)", imports._TargetBuilder.build)
+    from huiqi.core import uploads
+
+    uploads.iter_chunks = timed_generator("read + parse + check (iter_chunks)", uploads.iter_chunks)
+    imports.RegistryImporter.build = timed_generator("size class (RegistryImporter.build)",
+                                                     imports.RegistryImporter.build)
     imports._store = timed("_store (incl. commit)", imports._store)
     if hasattr(imports, "_store_postgresql"):
         imports._store_postgresql = timed("  set-based write (_store_postgresql)", imports._store_postgresql)

@@ -1,39 +1,22 @@
-"""The registry extract upload (企业名录): its schema, and storing a file whole or not at all.
+"""The registry extract upload (企业名录): its schema, its checks, and how a clean file is stored.
 
-The contract is ``specs/bank-data-exchange.md``: any bad row refuses the whole file with a report
-naming every bad row, column and reason; a good file is stored whole; the same file again changes
-nothing and says so. Validation streams the file; the write is one transaction, and on PostgreSQL
-new rows go in through ``COPY``.
+The upload's life (whole-file accept or refuse, error report, same file twice) is ``core.uploads``;
+here: the columns, and a write that is one transaction, set-based on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from huiqi.core import audit
+from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.identifiers import uscc_entity_kind, validate_uscc
 from huiqi.core.models import AuditEvent
 from huiqi.core.money import wan_to_fen
-from huiqi.core.tabular import (
-    CellError,
-    Column,
-    FileRejected,
-    Schema,
-    file_digest,
-    iter_chunks,
-    parse_choice,
-    parse_decimal,
-    parse_int,
-    parse_text,
-    read_table,
-    write_error_report,
-)
+from huiqi.core.tabular import CellError, Column, Schema, parse_choice, parse_decimal, parse_int, parse_text
 
 from . import rules
 from .models import District, Enterprise, Industry, RegistryImport
@@ -113,107 +96,17 @@ def _row_checks(row: dict):
                f"kind does not match the USCC prefix {row['uscc'][:2]} (91 enterprise, 92 individual business)")
 
 
-def import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports" / "registry"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def process(record: RegistryImport, actor, progress=None) -> RegistryImport:
-    """Validate the stored file of ``record`` and store it whole, or refuse it with a report.
-
-    One streaming pass: each chunk's rows are checked and, while the file has no error yet, turned
-    into compact stored values (size class included); the parsed rows are not kept. Only a file
-    without any error reaches the database. ``progress(done, total, message, force=False)`` hears
-    how far the pass has read (in bytes)."""
-    path = Path(record.stored_path)
-    earlier = (RegistryImport.objects.filter(digest=record.digest, status__in=[RegistryImport.Status.STORED,
-                                                                                RegistryImport.Status.UNCHANGED])
-               .exclude(pk=record.pk).order_by("uploaded_at").first())
-    if earlier is not None:
-        return _finish(record, RegistryImport.Status.UNCHANGED,
-                       f"此文件与第 {earlier.pk} 次导入（{timezone.localtime(earlier.uploaded_at):%Y-%m-%d %H:%M}）"
-                       f"的文件完全相同，未做任何更改。This file is identical to import #{earlier.pk}; "
-                       "nothing was changed.", rows_total=earlier.rows_total, rows_unchanged=earlier.rows_total)
-    schema = registry_schema()
-    last = [0, None]
-
-    def on_progress(rows_done, bytes_done, bytes_total):
-        last[:] = [bytes_done, bytes_total]
-        if progress:
-            progress(bytes_done, bytes_total, f"已校验 {rows_done:,} 行 validated {rows_done:,} rows")
-
-    errors: list = []
-    targets: list[tuple] = []
-    bad_rows: set[int] = set()
-    good = 0
-    builder = _TargetBuilder()
-    try:
-        table = read_table(path, record.file_name)
-        record.unknown_columns = schema.match(table.header, table.header_row).unknown_columns
-        for chunk in iter_chunks(table, schema, 20_000, row_validator=_row_checks, key=("uscc",),
-                                 progress=on_progress):
-            good += len(chunk.rows)
-            if chunk.errors:
-                errors.extend(chunk.errors)
-                bad_rows.update(e.row for e in chunk.errors)
-                targets = []  # the file will be refused: stop building what would be stored
-            elif not errors:
-                targets.extend(builder.build(chunk.rows))
-    except FileRejected as exc:
-        _write_reports(record, [exc.as_row_error()], schema)
-        return _finish(record, RegistryImport.Status.REFUSED, exc.message, error_count=1)
-    row_count = good + len(bad_rows)
-    if errors:
-        _write_reports(record, errors, schema)
-        return _finish(
-            record, RegistryImport.Status.REFUSED,
-            f"文件有 {len(bad_rows):,} 行错误（共 {len(errors):,} 处），整个文件未入库。"
-            f"The file has errors in {len(bad_rows):,} rows ({len(errors):,} in all); nothing was stored.",
-            rows_total=row_count, error_count=len(errors),
-        )
-    if progress:
-        progress(last[0], last[1], f"校验通过，写入 {len(targets):,} 行 valid; writing {len(targets):,} rows",
-                 force=True)
-    created, updated = _store(targets, actor, record)
-    unchanged = len(targets) - created - updated
-    del targets
-    note = ""
-    if record.unknown_columns:
-        note = f" 已忽略的列 ignored columns: {'、'.join(record.unknown_columns)}"
-    status = RegistryImport.Status.STORED if (created or updated) else RegistryImport.Status.UNCHANGED
-    message = (f"已入库：新增 {created:,}，更新 {updated:,}，无变化 {unchanged:,}。"
-               f"Stored: {created:,} new, {updated:,} updated, {unchanged:,} unchanged." if status == "stored" else
-               f"文件中的 {unchanged:,} 家企业与名录完全一致，未做任何更改。"
-               f"All {unchanged:,} enterprises already match the registry; nothing was changed.")
-    return _finish(record, status, message + note, rows_total=row_count, rows_created=created,
-                   rows_updated=updated, rows_unchanged=unchanged)
-
-
-def _finish(record, status, message, **counts) -> RegistryImport:
-    record.status = status
-    record.message = message
-    record.finished_at = timezone.now()
-    for k, v in counts.items():
-        setattr(record, k, v)
-    record.save()
-    return record
-
-
-def _write_reports(record, errors, schema):
-    base = import_dir() / f"{record.pk}-errors"
-    for ext in ("xlsx", "csv"):
-        write_error_report(errors, f"{base}.{ext}", schema)
-    record.error_report = str(base)
-
-
 # What an import stores for each enterprise, in this order after the USCC.
 FIELDS = ("name", "kind", "district_id", "industry_id", "employees", "revenue_fen", "assets_fen", "figures_year",
           "size_class", "size_missing", "size_year")
 
 
-class _TargetBuilder:
-    """Row dicts → ``(uscc, *FIELDS)`` tuples, the size class computed by the standard of each row's year."""
+class RegistryImporter(uploads.Importer):
+    """The registry extract: one row per enterprise, keyed by USCC; stored values are
+    ``(uscc, *FIELDS)`` tuples with the size class computed by the standard of each row's year."""
+
+    name = "registry"
+    key = ("uscc",)
 
     def __init__(self):
         from .services import size_standard
@@ -221,6 +114,15 @@ class _TargetBuilder:
         self.industries = {i.code: i for i in Industry.objects.all()}
         self.standards: dict[int, dict] = {}
         self._standard = size_standard
+
+    def schema(self) -> Schema:
+        return registry_schema()
+
+    def row_checks(self, row: dict):
+        return _row_checks(row)
+
+    def store(self, targets, actor, record):
+        return _store(targets, actor, record)
 
     def build(self, rows):
         from .services import classify
@@ -330,46 +232,19 @@ def _store_postgresql(targets, now):
     return created, changed
 
 
+
+
+def process(record: RegistryImport, actor, progress=None) -> RegistryImport:
+    """Validate and store (or refuse) an uploaded registry file; see ``core.uploads.process``."""
+    return uploads.process(RegistryImporter(), record, actor, progress)
+
+
 def save_upload(upload, user) -> RegistryImport:
-    """Keep the uploaded bytes (streamed to disk) and open an import record for them."""
-    record = RegistryImport.objects.create(file_name=Path(upload.name).name[:255], digest="", uploaded_by=user)
-    target = import_dir() / f"{record.pk}-{dt.datetime.now():%Y%m%d%H%M%S}{Path(upload.name).suffix.lower()[:8]}"
-    size = 0
-    with open(target, "wb") as out:
-        for chunk in (upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")):
-            size += len(chunk)
-            out.write(chunk)
-    record.stored_path = str(target)
-    record.size_bytes = size
-    record.digest = file_digest(target)
-    record.save(update_fields=["stored_path", "size_bytes", "digest"])
-    return record
+    return uploads.save_upload(RegistryImport, RegistryImporter, upload, user)
 
 
 def save_path(path: Path, user) -> RegistryImport:
-    with open(path, "rb") as f:
-        return save_upload(_NamedFile(f, Path(path).name), user)
+    return uploads.save_path(RegistryImport, RegistryImporter, path, user)
 
 
-class _NamedFile:
-    def __init__(self, f, name):
-        self._f, self.name = f, name
-
-    def read(self, n=-1):
-        return self._f.read(n)
-
-
-def read_errors(record: RegistryImport, limit: int = 500) -> list[dict]:
-    """The first ``limit`` errors of a refused import, for the page."""
-    from huiqi.core.tabular import read_table
-
-    path = Path(record.error_report + ".csv")
-    if not path.exists():
-        return []
-    out = []
-    for _, cells in read_table(path).rows():
-        cells = cells + [""] * (5 - len(cells))
-        out.append({"row": cells[0] or None, "column": cells[1], "value": cells[2], "zh": cells[3], "en": cells[4]})
-        if len(out) >= limit:
-            break
-    return out
+read_errors = uploads.read_errors

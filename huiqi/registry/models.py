@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from huiqi.core.identifiers import mask_resident_id
 from huiqi.core.money import fen_to_wan
+from huiqi.core.uploads import UploadRecord
 
 
 class District(models.Model):
@@ -198,37 +199,9 @@ class BusinessOwner(models.Model):
         return mask_resident_id(self.resident_id)
 
 
-class RegistryImport(models.Model):
+class RegistryImport(UploadRecord):
     """One registry file as uploaded: refused with its error report, or stored whole."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "处理中 processing"
-        STORED = "stored", "已入库 stored"
-        UNCHANGED = "unchanged", "无变化 unchanged (same file already stored)"
-        REFUSED = "refused", "已拒绝 refused"
-
-    file_name = models.CharField(max_length=255)
-    digest = models.CharField(max_length=64, db_index=True)
-    size_bytes = models.BigIntegerField(default=0)
-    stored_path = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    rows_total = models.IntegerField(default=0)
-    rows_created = models.IntegerField(default=0)
-    rows_updated = models.IntegerField(default=0)
-    rows_unchanged = models.IntegerField(default=0)
-    error_count = models.IntegerField(default=0)
-    error_report = models.CharField(max_length=500, blank=True)
-    message = models.TextField(blank=True)
-    unknown_columns = models.JSONField(default=list, blank=True)
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL)
-    uploaded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL)
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
+    class Meta(UploadRecord.Meta):
         verbose_name = "名录导入 registry import"
         verbose_name_plural = "名录导入 registry imports"
-        ordering = ["-uploaded_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.file_name} ({self.status})"

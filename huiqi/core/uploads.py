@@ -1,0 +1,238 @@
+"""The life of an uploaded file, the same for every kind (registry extract, bank loans, payments…).
+
+``specs/bank-data-exchange.md``: an upload is one unit, stored whole or not at all; a refused file
+gets a report naming every bad row, column and reason; the same file twice changes nothing and says
+so; large files run as background jobs. An app describes its kind of file with an ``Importer``
+(schema, checks, what to store) and an upload model built on ``UploadRecord``; this module does
+the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .tabular import FileRejected, RowError, Schema, file_digest, iter_chunks, read_table, write_error_report
+
+
+class UploadRecord(models.Model):
+    """One uploaded file as received: refused with its error report, or stored whole."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "处理中 processing"
+        STORED = "stored", "已入库 stored"
+        UNCHANGED = "unchanged", "无变化 unchanged (same file already stored)"
+        REFUSED = "refused", "已拒绝 refused"
+
+    file_name = models.CharField(max_length=255)
+    digest = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField(default=0)
+    stored_path = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.IntegerField(default=0)
+    rows_created = models.IntegerField(default=0)
+    rows_updated = models.IntegerField(default=0)
+    rows_unchanged = models.IntegerField(default=0)
+    error_count = models.IntegerField(default=0)
+    error_report = models.CharField(max_length=500, blank=True)
+    message = models.TextField(blank=True)
+    unknown_columns = models.JSONField(default=list, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+
+class Importer:
+    """What one kind of file is and how it is stored. Subclasses set ``name`` and ``key`` and implement
+    ``schema``, ``build`` and ``store``; ``row_checks`` and ``check_chunk`` add checks across fields
+    and against the database."""
+
+    name = "upload"
+    key: tuple[str, ...] | None = None
+    chunk_size = 20_000
+
+    def schema(self) -> Schema:
+        raise NotImplementedError
+
+    def row_checks(self, row: dict):
+        """(column, zh, en) problems across the fields of one parsed row."""
+        return ()
+
+    def check_chunk(self, rows: list[dict]) -> list[RowError]:
+        """Problems that need the database (unknown references, another bank's rows), per chunk."""
+        return []
+
+    def build(self, rows: list[dict]):
+        """Turn good rows into the compact values ``store`` takes (only called while the file is clean)."""
+        raise NotImplementedError
+
+    def store(self, targets: list, actor, record) -> tuple[int, int]:
+        """Write the values in one transaction; return (created, updated)."""
+        raise NotImplementedError
+
+    def same_file_scope(self, model):
+        """Earlier uploads among which an identical file means 'nothing to do'."""
+        return model.objects.all()
+
+
+def upload_dir(name: str) -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_upload(model, importer: Importer, upload, user, **fields):
+    """Keep the uploaded bytes (streamed to disk) and open an upload record for them."""
+    record = model.objects.create(file_name=Path(upload.name).name[:255], digest="",
+                                  uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                                  **fields)
+    suffix = Path(upload.name).suffix.lower()[:8]
+    target = upload_dir(importer.name) / f"{record.pk}-{dt.datetime.now():%Y%m%d%H%M%S}{suffix}"
+    size = 0
+    with open(target, "wb") as out:
+        for chunk in (upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")):
+            size += len(chunk)
+            out.write(chunk)
+    record.stored_path = str(target)
+    record.size_bytes = size
+    record.digest = file_digest(target)
+    record.save(update_fields=["stored_path", "size_bytes", "digest"])
+    return record
+
+
+class NamedFile:
+    """A file object with the name an upload would carry (for headless imports of a path)."""
+
+    def __init__(self, f, name):
+        self._f, self.name = f, name
+
+    def read(self, n=-1):
+        return self._f.read(n)
+
+
+def save_path(model, importer: Importer, path, user, **fields):
+    with open(path, "rb") as f:
+        return save_upload(model, importer, NamedFile(f, Path(path).name), user, **fields)
+
+
+def process(importer: Importer, record, actor, progress=None):
+    """Validate the stored file of ``record`` and store it whole, or refuse it with a report.
+
+    One streaming pass: each chunk's rows are checked and, while the file has no error yet, turned
+    into compact stored values; the parsed rows are not kept. Only a file without any error reaches
+    ``importer.store``. ``progress(done, total, message, force=False)`` hears how far the pass has
+    read (in bytes)."""
+    Status = UploadRecord.Status
+    model = type(record)
+    earlier = (importer.same_file_scope(model).filter(digest=record.digest, status__in=[Status.STORED,
+                                                                                       Status.UNCHANGED])
+               .exclude(pk=record.pk).order_by("uploaded_at").first())
+    if earlier is not None:
+        return _finish(record, Status.UNCHANGED,
+                       f"此文件与第 {earlier.pk} 次上传（{timezone.localtime(earlier.uploaded_at):%Y-%m-%d %H:%M}）"
+                       f"的文件完全相同，未做任何更改。This file is identical to upload #{earlier.pk}; "
+                       "nothing was changed.", rows_total=earlier.rows_total, rows_unchanged=earlier.rows_total)
+    schema = importer.schema()
+    last = [0, None]
+
+    def on_progress(rows_done, bytes_done, bytes_total):
+        last[:] = [bytes_done, bytes_total]
+        if progress:
+            progress(bytes_done, bytes_total, f"已校验 {rows_done:,} 行 validated {rows_done:,} rows")
+
+    errors: list[RowError] = []
+    targets: list = []
+    bad_rows: set[int] = set()
+    good = 0
+    try:
+        table = read_table(record.stored_path, record.file_name)
+        record.unknown_columns = schema.match(table.header, table.header_row).unknown_columns
+        for chunk in iter_chunks(table, schema, importer.chunk_size, row_validator=importer.row_checks,
+                                 key=importer.key, progress=on_progress):
+            chunk_errors = list(chunk.errors)
+            rows = chunk.rows
+            if rows:
+                more = importer.check_chunk(rows)
+                if more:
+                    chunk_errors.extend(more)
+                    failed = {e.row for e in more}
+                    rows = [r for r in rows if r["_row"] not in failed]
+            good += len(rows)
+            if chunk_errors:
+                errors.extend(chunk_errors)
+                bad_rows.update(e.row for e in chunk_errors)
+                targets = []  # the file will be refused: stop building what would be stored
+            elif not errors:
+                targets.extend(importer.build(rows))
+    except FileRejected as exc:
+        _write_reports(importer, record, [exc.as_row_error()], schema)
+        return _finish(record, Status.REFUSED, exc.message, error_count=1)
+    row_count = good + len(bad_rows)
+    if errors:
+        _write_reports(importer, record, errors, schema)
+        return _finish(
+            record, Status.REFUSED,
+            f"文件有 {len(bad_rows):,} 行错误（共 {len(errors):,} 处），整个文件未入库。"
+            f"The file has errors in {len(bad_rows):,} rows ({len(errors):,} in all); nothing was stored.",
+            rows_total=row_count, error_count=len(errors),
+        )
+    if progress:
+        progress(last[0], last[1], f"校验通过，写入 {len(targets):,} 行 valid; writing {len(targets):,} rows",
+                 force=True)
+    created, updated = importer.store(targets, actor, record)
+    unchanged = len(targets) - created - updated
+    del targets
+    note = ""
+    if record.unknown_columns:
+        note = f" 已忽略的列 ignored columns: {'、'.join(record.unknown_columns)}"
+    status = Status.STORED if (created or updated) else Status.UNCHANGED
+    message = (f"已入库：新增 {created:,}，更新 {updated:,}，无变化 {unchanged:,}。"
+               f"Stored: {created:,} new, {updated:,} updated, {unchanged:,} unchanged." if status == "stored" else
+               f"文件中的 {unchanged:,} 行与已有数据完全一致，未做任何更改。"
+               f"All {unchanged:,} rows already match what is stored; nothing was changed.")
+    return _finish(record, status, message + note, rows_total=row_count, rows_created=created,
+                   rows_updated=updated, rows_unchanged=unchanged)
+
+
+def _finish(record, status, message, **counts):
+    record.status = status
+    record.message = message
+    record.finished_at = timezone.now()
+    for k, v in counts.items():
+        setattr(record, k, v)
+    record.save()
+    return record
+
+
+def _write_reports(importer, record, errors, schema):
+    base = upload_dir(importer.name) / f"{record.pk}-errors"
+    for ext in ("xlsx", "csv"):
+        write_error_report(errors, f"{base}.{ext}", schema)
+    record.error_report = str(base)
+
+
+def read_errors(record, limit: int = 500) -> list[dict]:
+    """The first ``limit`` errors of a refused upload, for its page."""
+    path = Path(record.error_report + ".csv")
+    if not record.error_report or not path.exists():
+        return []
+    out = []
+    for _, cells in read_table(path).rows():
+        cells = cells + [""] * (5 - len(cells))
+        out.append({"row": cells[0] or None, "column": cells[1], "value": cells[2], "zh": cells[3], "en": cells[4]})
+        if len(out) >= limit:
+            break
+    return out
