@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "huiqi.core",
     "huiqi.accounts",
     "huiqi.registry",
+    "huiqi.lending",
 ]
 
 MIDDLEWARE = [

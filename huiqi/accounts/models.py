@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业用户 enterprise user"
-    DISTRICT = "district", "区级人员 district officer"
-    DEPARTMENT = "department", "部门经办人 department handler"
-    BUREAU = "bureau", "局工作人员 bureau staff"
-    BANK = "bank", "银行人员 bank staff"
-    INSTITUTION = "institution", "基金机构人员 fund-institution staff"
-    AUDITOR = "auditor", "审计人员 auditor"
-    ADMIN = "admin", "系统管理员 administrator"
+    ENTERPRISE = "enterprise", _("企业用户")
+    DISTRICT = "district", _("区级人员")
+    DEPARTMENT = "department", _("部门经办人")
+    BUREAU = "bureau", _("局工作人员")
+    BANK = "bank", _("银行人员")
+    INSTITUTION = "institution", _("基金机构人员")
+    AUDITOR = "auditor", _("审计人员")
+    ADMIN = "admin", _("系统管理员")
 
 
 # Which organisation field a role must carry.

@@ -29,3 +29,19 @@ def enterprises_for(user, qs):
     if role == Role.ENTERPRISE:
         return qs.filter(members=user)
     return qs.none()
+
+
+def loans_for(user, qs):
+    """Loans the user may read: a bank its own; the bureau, auditors and administrators all;
+    an enterprise user the loans whose borrower (or owned enterprise) it acts for; no one else."""
+    from django.db.models import Q
+
+    role = role_of(user)
+    if role in (Role.BUREAU, Role.ADMIN, Role.AUDITOR):
+        return qs
+    if role == Role.BANK:
+        return qs.filter(bank_id=user.bank_id)
+    if role == Role.ENTERPRISE:
+        codes = list(user.enterprises.values_list("uscc", flat=True))
+        return qs.filter(Q(borrower_id__in=codes) | Q(owner_of__in=codes))
+    return qs.none()

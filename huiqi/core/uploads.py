@@ -236,3 +236,46 @@ def read_errors(record, limit: int = 500) -> list[dict]:
         if len(out) >= limit:
             break
     return out
+
+
+def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...], existing: dict, actor, record,
+           *, extra: dict | None = None, now=None, batch_size: int = 2000) -> tuple[int, int]:
+    """Create the rows whose key is not in ``existing`` and replace those whose fields differ, each
+    replacement audited with its values before and after. ``existing`` maps key tuples to
+    ``{"id": pk, **fields}`` of the stored rows; ``extra`` values (e.g. the upload) are written on
+    created and replaced rows but never compared. Returns (created, updated)."""
+    from . import audit
+    from .models import AuditEvent
+
+    now = now or timezone.now()
+    mask = getattr(model, "AUDIT_MASK", {})
+
+    def shown(field, value):
+        return audit._plain(mask[field](value) if field in mask and value else value)
+
+    label = audit.actor_label(actor)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    new, changed, events = [], [], []
+    stamp = {"updated_at": now} if any(f.name == "updated_at" for f in model._meta.fields) else {}
+    stamp.update(extra or {})
+    for row in rows:
+        k = tuple(row[f] for f in key)
+        old = existing.get(k)
+        values = {f: row[f] for f in fields}
+        if old is None:
+            new.append(model(**{f: row[f] for f in key}, **values, **stamp))
+            continue
+        diff = [f for f in fields if old[f] != values[f]]
+        if diff:
+            changed.append(model(id=old["id"], **{f: row[f] for f in key}, **values, **stamp))
+            events.append(AuditEvent(
+                actor=user, actor_label=label, action="update", model=model._meta.label, object_id=str(old["id"]),
+                object_repr="/".join(str(row[f]) for f in key)[:300],
+                before={f: shown(f, old[f]) for f in diff}, after={f: shown(f, values[f]) for f in diff},
+                note=f"上传更正 replaced by upload #{record.pk}", at=now,
+            ))
+    model.objects.bulk_create(new, batch_size=batch_size)
+    if changed:
+        model.objects.bulk_update(changed, [*fields, *stamp], batch_size=500)
+        AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    return len(new), len(changed)

@@ -1,4 +1,7 @@
-"""`huiqi import KIND FILE`: load a file through the same path as an upload. Kinds: registry."""
+"""`huiqi import KIND FILE`: load a file through the same path as an upload.
+
+Kinds: registry (the enterprise registry extract), loans, payments, npl, banks (the bank ledger files).
+"""
 
 from __future__ import annotations
 
@@ -28,8 +31,22 @@ def _registry(path, stdout, progress):
     return record.status, record.message, (record.error_report + ".xlsx") if record.error_report else None
 
 
+def _ledger(kind):
+    def run(path, stdout, progress):
+        from huiqi.lending import imports
+
+        record = imports.import_path(None, kind, path, progress=progress)
+        return record.status, record.message, (record.error_report + ".xlsx") if record.error_report else None
+
+    return run
+
+
+for _kind in ("loans", "payments", "npl", "banks"):
+    IMPORTERS[_kind] = _ledger(_kind)
+
+
 class Command(BaseCommand):
-    help = "Import a file: huiqi import registry FILE (CSV in UTF-8/GBK or XLSX)"
+    help = "Import a file: huiqi import registry|loans|payments|npl|banks FILE (CSV in UTF-8/GBK or XLSX)"
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(IMPORTERS))

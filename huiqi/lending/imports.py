@@ -1,0 +1,375 @@
+"""The four files banks send (``specs/bank-data-exchange.md``): loans, interest payments, NPLs, banks.
+
+Each is an ``Importer`` for ``core.uploads``: its columns (Chinese or English headers), the checks
+across fields and against the database, and a store that creates new rows and replaces corrected
+ones (every replacement audited). A bank may upload only its own rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from huiqi.accounts.models import Role
+from huiqi.core import audit, uploads
+from huiqi.core.errors import ValidationFailed
+from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
+from huiqi.core.money import yuan_to_fen
+from huiqi.core.tabular import (
+    Column, RowError, Schema, parse_bool_yn, parse_choice, parse_date, parse_decimal, parse_text,
+)
+from huiqi.registry.models import Bank
+
+from .models import BorrowerKind, Guarantee, InterestPayment, LedgerUpload, Loan, NonPerformingLoan, Purpose
+
+BORROWER_KINDS = {"enterprise": "enterprise", "企业": "enterprise",
+                  "individual_business": "individual_business", "个体工商户": "individual_business",
+                  "business_owner": "business_owner", "小微企业主": "business_owner"}
+PURPOSES = {"operating": "operating", "经营性": "operating", "other": "other", "其他": "other"}
+GUARANTEES = {"credit": "credit", "信用": "credit", "guaranteed": "guaranteed", "保证": "guaranteed",
+              "mortgage": "mortgage", "抵押": "mortgage", "pledge": "pledge", "质押": "pledge"}
+assert set(BORROWER_KINDS.values()) == set(BorrowerKind.values)
+assert set(PURPOSES.values()) == set(Purpose.values) and set(GUARANTEES.values()) == set(Guarantee.values)
+
+BANK = Column("bank_code", "银行机构代码", parser=parse_text(32))
+LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64))
+
+
+class LedgerImporter(uploads.Importer):
+    """Shared by the ledger files: the uploader (a bank's staff may send only its own rows)."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.own_bank = actor.bank_id if getattr(actor, "role", None) == Role.BANK else None
+        self.banks = dict(Bank.objects.values_list("code", "id"))
+
+    def same_file_scope(self, model):
+        return model.objects.filter(kind=self.name)
+
+    def _bank_errors(self, row) -> list[RowError]:
+        code = row["bank_code"]
+        bank_id = self.banks.get(code)
+        if bank_id is None:
+            return [RowError(row["_row"], "bank_code", code, f"未知的银行机构代码 {code}",
+                             f"unknown bank code {code}")]
+        if self.own_bank is not None and bank_id != self.own_bank:
+            return [RowError(row["_row"], "bank_code", code, f"只能报送本行的数据，{code} 不是本行",
+                             f"a bank may only upload its own rows; {code} is another bank")]
+        return []
+
+
+def _money(places=2, **bounds):
+    return parse_decimal(places=places, **bounds)
+
+
+class LoanImporter(LedgerImporter):
+    name = "loans"
+    key = ("bank_code", "loan_no")
+
+    def schema(self) -> Schema:
+        return Schema("loans", (
+            BANK, LOAN_NO,
+            Column("borrower_id", "借款人证件号码", parser=parse_text(18)),
+            Column("borrower_name", "借款人名称", parser=parse_text(200)),
+            Column("borrower_kind", "借款人类型", parser=parse_choice(BORROWER_KINDS)),
+            Column("owner_of", "所属企业证件号码", required=False, parser=parse_text(18)),
+            Column("purpose", "贷款用途", parser=parse_choice(PURPOSES)),
+            Column("guarantee", "担保方式", parser=parse_choice(GUARANTEES)),
+            Column("first_loan", "是否首贷", parser=parse_bool_yn()),
+            Column("principal", "贷款金额（元）", parser=_money(min=0, min_exclusive=True), aliases=("贷款金额",)),
+            Column("annual_rate", "年利率（%）", parser=parse_decimal(places=4, min=0, min_exclusive=True, max=24),
+                   aliases=("年利率",)),
+            Column("start_date", "放款日期", parser=parse_date()),
+            Column("maturity_date", "到期日期", parser=parse_date()),
+            Column("extension_of", "原贷款合同编号", required=False, parser=parse_text(64)),
+        ))
+
+    def row_checks(self, row):
+        kind = row["borrower_kind"]
+        try:
+            if kind == "business_owner":
+                row["borrower_id"] = validate_resident_id(row["borrower_id"], field="borrower_id")
+            else:
+                row["borrower_id"] = validate_uscc(row["borrower_id"], field="borrower_id")
+        except ValidationFailed as exc:
+            yield ("borrower_id", exc.zh, exc.en)
+            return
+        if kind != "business_owner":
+            actual = uscc_entity_kind(row["borrower_id"])
+            if actual != kind:
+                yield ("borrower_kind", f"借款人类型与证件号码不符：代码前两位 {row['borrower_id'][:2]}（企业为 91，个体工商户为 92）",
+                       f"borrower kind does not match the identifier: prefix {row['borrower_id'][:2]} "
+                       "(91 enterprise, 92 individual business)")
+            if row["owner_of"]:
+                yield ("owner_of", "只有小微企业主才填写所属企业", "owner_of is only for business owners")
+        elif not row["owner_of"]:
+            yield ("owner_of", "小微企业主必须填写所属企业证件号码", "a business owner needs owner_of")
+        else:
+            try:
+                row["owner_of"] = validate_uscc(row["owner_of"], field="owner_of")
+            except ValidationFailed as exc:
+                yield ("owner_of", exc.zh, exc.en)
+        if row["maturity_date"] <= row["start_date"]:
+            yield ("maturity_date", "到期日期必须晚于放款日期", "maturity_date must be after start_date")
+
+    def check_chunk(self, rows):
+        errors = []
+        for row in rows:
+            errors.extend(self._bank_errors(row))
+        return errors
+
+    def build(self, rows):
+        for r in rows:
+            yield {"bank_id": self.banks[r["bank_code"]], "loan_no": r["loan_no"], "borrower_id": r["borrower_id"],
+                   "borrower_name": r["borrower_name"], "borrower_kind": r["borrower_kind"],
+                   "owner_of": r["owner_of"] or "", "purpose": r["purpose"], "guarantee": r["guarantee"],
+                   "first_loan": r["first_loan"], "principal_fen": yuan_to_fen(r["principal"]),
+                   "annual_rate": r["annual_rate"], "start_date": r["start_date"],
+                   "maturity_date": r["maturity_date"], "extension_of": r["extension_of"] or ""}
+
+    FIELDS = ("borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose", "guarantee", "first_loan",
+              "principal_fen", "annual_rate", "start_date", "maturity_date", "extension_of")
+
+    @transaction.atomic
+    def store(self, targets, actor, record):
+        existing = {}
+        by_bank: dict[int, list[str]] = {}
+        for t in targets:
+            by_bank.setdefault(t["bank_id"], []).append(t["loan_no"])
+        for bank_id, numbers in by_bank.items():
+            for i in range(0, len(numbers), 5000):
+                for v in Loan.objects.filter(bank_id=bank_id, loan_no__in=numbers[i:i + 5000]).values(
+                        "id", "bank_id", "loan_no", *self.FIELDS):
+                    v["annual_rate"] = Decimal(v["annual_rate"]).quantize(Decimal("0.0001"))
+                    existing[(v.pop("bank_id"), v.pop("loan_no"))] = v
+        created, updated = uploads.upsert(Loan, targets, ("bank_id", "loan_no"), self.FIELDS, existing, actor,
+                                          record, extra={"upload_id": record.pk})
+        _batch_audit(actor, record, created, updated)
+        return created, updated
+
+
+class PaymentImporter(LedgerImporter):
+    name = "payments"
+    key = ("bank_code", "loan_no", "accrual_start")
+
+    def schema(self) -> Schema:
+        return Schema("payments", (
+            BANK, LOAN_NO,
+            Column("accrual_start", "计息起日", parser=parse_date()),
+            Column("accrual_end", "计息止日", parser=parse_date()),
+            Column("paid_date", "付息日期", parser=parse_date()),
+            Column("interest", "实付利息（元）", parser=_money(min=0), aliases=("实付利息",)),
+        ))
+
+    def row_checks(self, row):
+        if row["accrual_end"] <= row["accrual_start"]:
+            yield ("accrual_end", "计息止日必须晚于计息起日（区间为算头不算尾）",
+                   "accrual_end must be after accrual_start (the period is [start, end))")
+        if row["paid_date"] < row["accrual_start"]:
+            yield ("paid_date", "付息日期不能早于计息起日", "paid_date cannot be before accrual_start")
+
+    def check_chunk(self, rows):
+        errors = []
+        wanted: dict[int, set[str]] = {}
+        for row in rows:
+            bank_errors = self._bank_errors(row)
+            errors.extend(bank_errors)
+            if not bank_errors:
+                wanted.setdefault(self.banks[row["bank_code"]], set()).add(row["loan_no"])
+        self.loans = getattr(self, "loans", {})
+        for bank_id, numbers in wanted.items():
+            numbers = list(numbers - {n for (b, n) in self.loans if b == bank_id})
+            for i in range(0, len(numbers), 5000):
+                for pk, no in Loan.objects.filter(bank_id=bank_id, loan_no__in=numbers[i:i + 5000]).values_list(
+                        "id", "loan_no"):
+                    self.loans[(bank_id, no)] = pk
+        for row in rows:
+            bank_id = self.banks.get(row["bank_code"])
+            if bank_id is not None and (bank_id, row["loan_no"]) not in self.loans and not any(
+                    e.row == row["_row"] for e in errors):
+                errors.append(RowError(row["_row"], "loan_no", row["loan_no"],
+                                       f"该行没有贷款合同编号为 {row['loan_no']} 的贷款，请先报送贷款台账",
+                                       f"no loan {row['loan_no']} of this bank is held; upload the loan first"))
+        return errors
+
+    def build(self, rows):
+        for r in rows:
+            yield {"loan_id": self.loans[(self.banks[r["bank_code"]], r["loan_no"])],
+                   "accrual_start": r["accrual_start"], "accrual_end": r["accrual_end"],
+                   "paid_date": r["paid_date"], "interest_fen": yuan_to_fen(r["interest"])}
+
+    FIELDS = ("accrual_end", "paid_date", "interest_fen")
+
+    @transaction.atomic
+    def store(self, targets, actor, record):
+        existing = {}
+        loan_ids = sorted({t["loan_id"] for t in targets})
+        for i in range(0, len(loan_ids), 5000):
+            for v in InterestPayment.objects.filter(loan_id__in=loan_ids[i:i + 5000]).values(
+                    "id", "loan_id", "accrual_start", *self.FIELDS):
+                existing[(v.pop("loan_id"), v.pop("accrual_start"))] = v
+        created, updated = uploads.upsert(InterestPayment, targets, ("loan_id", "accrual_start"), self.FIELDS,
+                                          existing, actor, record, extra={"upload_id": record.pk})
+        _batch_audit(actor, record, created, updated)
+        return created, updated
+
+
+class NplImporter(LedgerImporter):
+    name = "npl"
+    key = ("bank_code", "loan_no")
+
+    def schema(self) -> Schema:
+        return Schema("npl", (
+            BANK, LOAN_NO,
+            Column("npl_date", "不良认定日期", parser=parse_date()),
+            Column("outstanding_principal", "不良本金（元）", parser=_money(min=0, min_exclusive=True),
+                   aliases=("不良本金",)),
+            Column("recovered", "已回收金额（元）", parser=_money(min=0), aliases=("已回收金额",)),
+        ))
+
+    def row_checks(self, row):
+        if row["recovered"] > row["outstanding_principal"]:
+            yield ("recovered", "已回收金额不能超过不良本金", "recovered cannot exceed outstanding_principal")
+
+    def check_chunk(self, rows):
+        errors = []
+        for row in rows:
+            errors.extend(self._bank_errors(row))
+        bad = {e.row for e in errors}
+        keys = [(self.banks[r["bank_code"]], r["loan_no"]) for r in rows if r["_row"] not in bad]
+        self.loans = getattr(self, "loans", {})
+        for bank_id in {b for b, _ in keys}:
+            numbers = [n for b, n in keys if b == bank_id]
+            for i in range(0, len(numbers), 5000):
+                for pk, no, principal, start in Loan.objects.filter(
+                        bank_id=bank_id, loan_no__in=numbers[i:i + 5000]).values_list(
+                        "id", "loan_no", "principal_fen", "start_date"):
+                    self.loans[(bank_id, no)] = (pk, principal, start)
+        for row in rows:
+            if row["_row"] in bad:
+                continue
+            loan = self.loans.get((self.banks[row["bank_code"]], row["loan_no"]))
+            if loan is None:
+                errors.append(RowError(row["_row"], "loan_no", row["loan_no"],
+                                       f"资金池中没有贷款合同编号为 {row['loan_no']} 的本行贷款",
+                                       f"no loan {row['loan_no']} of this bank is registered in the pool"))
+            elif yuan_to_fen(row["outstanding_principal"]) > loan[1]:
+                errors.append(RowError(row["_row"], "outstanding_principal", str(row["outstanding_principal"]),
+                                       "不良本金不能超过贷款金额", "outstanding_principal cannot exceed the loan's principal"))
+            elif row["npl_date"] <= loan[2]:
+                errors.append(RowError(row["_row"], "npl_date", str(row["npl_date"]),
+                                       "不良认定日期必须晚于放款日期", "npl_date must be after the loan's start_date"))
+        return errors
+
+    def build(self, rows):
+        for r in rows:
+            yield {"loan_id": self.loans[(self.banks[r["bank_code"]], r["loan_no"])][0], "npl_date": r["npl_date"],
+                   "outstanding_principal_fen": yuan_to_fen(r["outstanding_principal"]),
+                   "recovered_fen": yuan_to_fen(r["recovered"])}
+
+    FIELDS = ("npl_date", "outstanding_principal_fen", "recovered_fen")
+
+    @transaction.atomic
+    def store(self, targets, actor, record):
+        ids = [t["loan_id"] for t in targets]
+        existing = {}
+        for i in range(0, len(ids), 5000):
+            for v in NonPerformingLoan.objects.filter(loan_id__in=ids[i:i + 5000]).values("id", "loan_id",
+                                                                                          *self.FIELDS):
+                existing[(v.pop("loan_id"),)] = v
+        created, updated = uploads.upsert(NonPerformingLoan, targets, ("loan_id",), self.FIELDS, existing, actor,
+                                          record, extra={"upload_id": record.pk})
+        _batch_audit(actor, record, created, updated)
+        return created, updated
+
+
+class BankImporter(uploads.Importer):
+    """The partner-bank list (bureau only)."""
+
+    name = "banks"
+    key = ("bank_code",)
+
+    def __init__(self, actor):
+        self.actor = actor
+
+    def same_file_scope(self, model):
+        return model.objects.filter(kind=self.name)
+
+    def schema(self) -> Schema:
+        return Schema("banks", (
+            Column("bank_code", "银行机构代码", parser=parse_text(32)),
+            Column("name", "银行名称", parser=parse_text(100)),
+            Column("signed_date", "签约日期", required=False, parser=parse_date()),
+            Column("onboarded_date", "入库日期", required=False, parser=parse_date()),
+        ))
+
+    def row_checks(self, row):
+        if row["onboarded_date"] and not row["signed_date"]:
+            yield ("signed_date", "已入库的银行必须有签约日期", "an onboarded bank needs a signed_date")
+        elif row["onboarded_date"] and row["onboarded_date"] < row["signed_date"]:
+            yield ("onboarded_date", "入库日期不能早于签约日期", "onboarded_date cannot be before signed_date")
+
+    def build(self, rows):
+        for r in rows:
+            yield {"code": r["bank_code"], "name": r["name"], "signed_date": r["signed_date"],
+                   "onboarded_date": r["onboarded_date"]}
+
+    @transaction.atomic
+    def store(self, targets, actor, record):
+        existing = {(v.pop("code"),): v for v in Bank.objects.values("id", "code", "name", "signed_date",
+                                                                      "onboarded_date")}
+        created, updated = uploads.upsert(Bank, targets, ("code",), ("name", "signed_date", "onboarded_date"),
+                                          existing, actor, record)
+        _batch_audit(actor, record, created, updated)
+        return created, updated
+
+
+IMPORTERS = {"loans": LoanImporter, "payments": PaymentImporter, "npl": NplImporter, "banks": BankImporter}
+
+
+def _batch_audit(actor, record, created, updated):
+    if created or updated:
+        audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
+                                                     "digest": record.digest, "created": created,
+                                                     "updated": updated},
+                     note="新增行按文件入库，文件保存在上传记录中 new rows stored as in the file")
+
+
+def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_limit: int | None = None):
+    """Receive a ledger file from a bank's staff (its own rows only) or the bureau; small files are
+    processed at once, large ones as a background job. An idempotency key already used by the same
+    uploader returns the earlier upload unchanged."""
+    from django.conf import settings
+
+    from huiqi.core import jobs
+    from huiqi.core.errors import PermissionDenied
+
+    if kind not in IMPORTERS:
+        raise ValidationFailed("ledger.kind", f"未知的文件类型 {kind}", f"unknown file kind {kind}", field="kind")
+    role = getattr(actor, "role", None)
+    if kind == "banks" and role not in (Role.BUREAU, Role.ADMIN):
+        raise PermissionDenied("ledger.banks", "只有局方可以上传合作银行名单", "only the bureau uploads the bank list")
+    if kind != "banks" and role not in (Role.BANK, Role.BUREAU, Role.ADMIN):
+        raise PermissionDenied("ledger.upload", "无权报送银行数据", "you may not upload bank data")
+    if idempotency_key:
+        earlier = LedgerUpload.objects.filter(idempotency_key=idempotency_key, uploaded_by=actor, kind=kind).first()
+        if earlier is not None:
+            return earlier
+    record = uploads.save_upload(LedgerUpload, IMPORTERS[kind], upload, actor, kind=kind,
+                                 bank_id=actor.bank_id if role == Role.BANK else None,
+                                 idempotency_key=idempotency_key)
+    limit = settings.HUIQI_INLINE_IMPORT_BYTES if inline_limit is None else inline_limit
+    if record.size_bytes <= limit:
+        return uploads.process(IMPORTERS[kind](actor), record, actor)
+    record.job = jobs.enqueue("lending.upload", {"upload_id": record.pk}, user=actor,
+                              title=f"{record.get_kind_display()} {record.file_name}")
+    record.save(update_fields=["job"])
+    return record
+
+
+def import_path(actor, kind: str, path, progress=None):
+    """Headless import (``huiqi import loans|payments|npl|banks FILE``) through the same path."""
+    record = uploads.save_path(LedgerUpload, IMPORTERS[kind], path, actor, kind=kind)
+    return uploads.process(IMPORTERS[kind](actor), record, actor, progress)
+

@@ -1,0 +1,155 @@
+"""The bank loan ledger shared by the finance programs: loans, interest payments, non-performing loans.
+
+Banks report these (``specs/bank-data-exchange.md``); the interest subsidy and the risk-compensation
+pool read them. Money is whole fen; a bank sees only its own rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from huiqi.core.money import fen_to_yuan
+from huiqi.core.uploads import UploadRecord
+from huiqi.registry.models import Bank
+
+
+class BorrowerKind(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业 enterprise"
+    INDIVIDUAL_BUSINESS = "individual_business", "个体工商户 individual business"
+    BUSINESS_OWNER = "business_owner", "小微企业主 small-business owner"
+
+
+class Purpose(models.TextChoices):
+    OPERATING = "operating", "经营性 operating"
+    OTHER = "other", "其他 other"
+
+
+class Guarantee(models.TextChoices):
+    CREDIT = "credit", "信用 credit"
+    GUARANTEED = "guaranteed", "保证 guaranteed"
+    MORTGAGE = "mortgage", "抵押 mortgage"
+    PLEDGE = "pledge", "质押 pledge"
+
+
+class LedgerUpload(UploadRecord):
+    """One file a bank (or the bureau for it) sent: loans, interest payments, NPLs, or the bank list."""
+
+    class Kind(models.TextChoices):
+        LOANS = "loans", "贷款台账 loans"
+        PAYMENTS = "payments", "付息明细 interest payments"
+        NPL = "npl", "不良贷款 non-performing loans"
+        BANKS = "banks", "合作银行 banks"
+
+    kind = models.CharField("文件类型 kind", max_length=12, choices=Kind.choices)
+    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.PROTECT,
+                             help_text="上传银行；为空表示由局方上传 the uploading bank; empty when the bureau uploads")
+    idempotency_key = models.CharField(max_length=100, blank=True, db_index=True)
+
+    class Meta(UploadRecord.Meta):
+        verbose_name = "银行报送文件 ledger upload"
+        verbose_name_plural = "银行报送文件 ledger uploads"
+
+
+class LoanQuerySet(models.QuerySet):
+    def for_user(self, user):
+        from huiqi.accounts.scoping import loans_for
+
+        return loans_for(user, self)
+
+
+class Loan(models.Model):
+    """A loan as its bank reported it; a later row with the same (bank, loan_no) replaces it."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank")
+    loan_no = models.CharField("贷款合同编号 loan number", max_length=64)
+    borrower_id = models.CharField("借款人证件号码 borrower ID", max_length=18, db_index=True)
+    borrower_name = models.CharField("借款人名称 borrower", max_length=200)
+    borrower_kind = models.CharField("借款人类型 borrower kind", max_length=20, choices=BorrowerKind.choices)
+    owner_of = models.CharField("所属企业证件号码 owned enterprise", max_length=18, blank=True)
+    purpose = models.CharField("贷款用途 purpose", max_length=10, choices=Purpose.choices)
+    guarantee = models.CharField("担保方式 guarantee", max_length=12, choices=Guarantee.choices)
+    first_loan = models.BooleanField("首贷 first loan")
+    principal_fen = models.BigIntegerField("贷款金额（分） principal (fen)")
+    annual_rate = models.DecimalField("年利率（%） annual rate", max_digits=8, decimal_places=4)
+    start_date = models.DateField("放款日期 start")
+    maturity_date = models.DateField("到期日期 maturity")
+    extension_of = models.CharField("原贷款合同编号 extension of", max_length=64, blank=True)
+    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = LoanQuerySet.as_manager()
+
+    AUDIT_MASK = {"borrower_id": lambda v: v if len(v) != 18 or v[:1].isalpha() or v[:2] in ("91", "92")
+                  else f"{v[:4]}{'*' * 10}{v[-4:]}"}
+
+    class Meta:
+        verbose_name = "贷款 loan"
+        verbose_name_plural = "贷款 loans"
+        ordering = ["bank", "loan_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "loan_no"], name="loan_unique_per_bank"),
+            models.CheckConstraint(condition=models.Q(principal_fen__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(condition=models.Q(maturity_date__gt=models.F("start_date")),
+                                   name="loan_matures_after_start"),
+        ]
+        indexes = [models.Index(fields=["start_date"], name="loan_start")]
+
+    def __str__(self) -> str:
+        return f"{self.bank.code}/{self.loan_no}"
+
+    @property
+    def principal(self):
+        return fen_to_yuan(self.principal_fen)
+
+
+class InterestPayment(models.Model):
+    """Interest a borrower actually paid for ``[accrual_start, accrual_end)`` (算头不算尾)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments")
+    accrual_start = models.DateField("计息起日 accrual start")
+    accrual_end = models.DateField("计息止日 accrual end")
+    paid_date = models.DateField("付息日期 paid on")
+    interest_fen = models.BigIntegerField("实付利息（分） interest (fen)")
+    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "付息记录 interest payment"
+        verbose_name_plural = "付息记录 interest payments"
+        ordering = ["loan", "accrual_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "accrual_start"], name="payment_unique_per_period"),
+            models.CheckConstraint(condition=models.Q(interest_fen__gte=0), name="payment_not_negative"),
+            models.CheckConstraint(condition=models.Q(accrual_end__gt=models.F("accrual_start")),
+                                   name="payment_period_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} [{self.accrual_start}, {self.accrual_end})"
+
+
+class NonPerformingLoan(models.Model):
+    """A loan the bank has declared non-performing: the basis of a risk-compensation claim."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls")
+    npl_date = models.DateField("不良认定日期 declared on")
+    outstanding_principal_fen = models.BigIntegerField("不良本金（分） outstanding principal (fen)")
+    recovered_fen = models.BigIntegerField("已回收金额（分） recovered (fen)", default=0)
+    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "不良贷款 non-performing loan"
+        verbose_name_plural = "不良贷款 non-performing loans"
+        constraints = [
+            models.UniqueConstraint(fields=["loan"], name="npl_one_per_loan"),
+            models.CheckConstraint(condition=models.Q(outstanding_principal_fen__gt=0), name="npl_outstanding_positive"),
+            models.CheckConstraint(condition=models.Q(recovered_fen__gte=0)
+                                   & models.Q(recovered_fen__lte=models.F("outstanding_principal_fen")),
+                                   name="npl_recovered_within_outstanding"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} NPL {self.npl_date}"

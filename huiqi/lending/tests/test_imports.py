@@ -1,0 +1,167 @@
+"""The bank files of ``specs/bank-data-exchange.md``: every bad input refused whole, corrections audited."""
+
+import pytest
+import xlsxwriter
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from huiqi.core.errors import PermissionDenied
+from huiqi.core.models import AuditEvent
+from huiqi.core.uploads import read_errors
+from huiqi.lending.imports import start_upload
+from huiqi.lending.models import InterestPayment, Loan, NonPerformingLoan
+from huiqi.registry.models import Bank
+
+pytestmark = pytest.mark.django_db
+
+LOAN_ZH = ["银行机构代码", "贷款合同编号", "借款人证件号码", "借款人名称", "借款人类型", "所属企业证件号码", "贷款用途", "担保方式",
+           "是否首贷", "贷款金额（元）", "年利率（%）", "放款日期", "到期日期", "原贷款合同编号"]
+PAY_EN = ["bank_code", "loan_no", "accrual_start", "accrual_end", "paid_date", "interest"]
+A = "91440300708461136T"
+OWNER = "11010519491231002X"
+
+
+def csv(header, rows, encoding="utf-8"):
+    def cell(c):
+        c = str(c)
+        return f'"{c}"' if "," in c else c
+    return ("\n".join([",".join(header)] + [",".join(cell(c) for c in r) for r in rows]) + "\n").encode(encoding)
+
+
+def loan_row(no="L-1", **kw):
+    row = {"bank": "ICBC-SZ", "no": no, "id": A, "name": "深圳市南山云创电子有限公司", "kind": "企业", "owner": "",
+           "purpose": "经营性", "guarantee": "信用", "first": "是", "principal": "1,000,000.00", "rate": "4.35",
+           "start": "2020-03-10", "maturity": "2021-03-10", "ext": ""}
+    row.update(kw)
+    return list(row.values())
+
+
+def up(user, kind, data, name="f.csv", **kw):
+    return start_upload(user, kind, SimpleUploadedFile(name, data), **kw)
+
+
+def test_loans_then_payments_stored(users):
+    r = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row(), loan_row("L-2", kind="小微企业主", id=OWNER, owner=A,
+                                                                     name="张三")], encoding="gbk"))
+    assert r.status == "stored", r.message
+    loan = Loan.objects.get(loan_no="L-1")
+    assert loan.principal_fen == 100_000_000 and str(loan.annual_rate) == "4.3500" and loan.first_loan
+    assert Loan.objects.get(loan_no="L-2").owner_of == A
+    p = up(users["bank"], "payments", csv(PAY_EN, [["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10",
+                                                    "3,745.83"]]))
+    assert p.status == "stored", p.message
+    assert InterestPayment.objects.get().interest_fen == 374583
+
+
+def test_xlsx_with_excel_dates(users, tmp_path):
+    path = tmp_path / "loans.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet()
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, LOAN_ZH)
+    row = loan_row()
+    ws.write_row(1, 0, row[:11])
+    ws.write_number(1, 11, 43900)  # Excel serial for 2020-03-10
+    import datetime as dt
+
+    ws.write_datetime(1, 12, dt.datetime(2021, 3, 10), date)
+    wb.close()
+    r = up(users["bank"], "loans", path.read_bytes(), name="loans.xlsx")
+    assert r.status == "stored", r.message
+    loan = Loan.objects.get()
+    assert (loan.start_date.isoformat(), loan.maturity_date.isoformat()) == ("2020-03-10", "2021-03-10")
+
+
+@pytest.mark.parametrize("row, column", [
+    (loan_row(bank="NOPE"), "bank_code"),
+    (loan_row(bank="CMB-SZ"), "bank_code"),                 # another bank's code, sent by ICBC staff
+    (loan_row(principal="0"), "principal"),
+    (loan_row(rate="0"), "annual_rate"),
+    (loan_row(rate="24.01"), "annual_rate"),
+    (loan_row(kind="个体工商户"), "borrower_kind"),           # 91… is an enterprise
+    (loan_row(kind="小微企业主", id=OWNER, owner=""), "owner_of"),
+    (loan_row(kind="小微企业主", id="110105194902300021", owner=A), "borrower_id"),
+    (loan_row(maturity="2020-03-01"), "maturity_date"),
+    (loan_row(start="1999-12-31"), "start_date"),
+    (loan_row(principal="abc"), "principal"),
+])
+def test_bad_loan_rows_refuse_the_file(users, row, column):
+    r = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row("GOOD"), row]))
+    assert r.status == "refused"
+    errors = read_errors(r)
+    assert any(e["column"].endswith(column) and e["row"] == "3" for e in errors), errors
+    assert not Loan.objects.exists()
+
+
+def test_same_loan_twice_in_one_file(users):
+    r = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row(), loan_row(principal="2,000.00")]))
+    assert r.status == "refused" and "第 2 行" in read_errors(r)[0]["zh"]
+
+
+@pytest.mark.parametrize("row, column", [
+    (["ICBC-SZ", "NO-SUCH-LOAN", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"], "loan_no"),
+    (["ICBC-SZ", "L-1", "2020-04-10", "2020-03-10", "2020-04-10", "1.00"], "accrual_end"),
+    (["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "-1.00"], "interest"),
+    (["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "1.005"], "interest"),
+])
+def test_bad_payment_rows(users, row, column):
+    up(users["bank"], "loans", csv(LOAN_ZH, [loan_row()]))
+    r = up(users["bank"], "payments", csv(PAY_EN, [row]))
+    assert r.status == "refused"
+    assert any(e["column"].endswith(column) for e in read_errors(r))
+    assert not InterestPayment.objects.exists()
+
+
+def test_correction_replaces_and_is_audited_repeat_changes_nothing(users):
+    up(users["bank"], "loans", csv(LOAN_ZH, [loan_row()]))
+    same = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row()], encoding="gbk"))
+    assert same.status == "unchanged"
+    fixed = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row(principal="900,000.00")]))
+    assert (fixed.status, fixed.rows_updated) == ("stored", 1)
+    loan = Loan.objects.get()
+    assert loan.principal_fen == 90_000_000 and loan.upload_id == fixed.pk
+    event = AuditEvent.objects.get(model="lending.Loan", action="update")
+    assert event.before == {"principal_fen": 100_000_000} and event.after == {"principal_fen": 90_000_000}
+
+
+def test_npl_rules(users):
+    up(users["bank"], "loans", csv(LOAN_ZH, [loan_row()]))
+    header = ["bank_code", "loan_no", "npl_date", "outstanding_principal", "recovered"]
+    bad = up(users["bank"], "npl", csv(header, [["ICBC-SZ", "L-1", "2020-12-01", "2,000,000.00", "0"]]))
+    assert bad.status == "refused"
+    bad = up(users["bank"], "npl", csv(header, [["ICBC-SZ", "L-1", "2020-12-01", "100.00", "200.00"]]))
+    assert bad.status == "refused"
+    ok = up(users["bank"], "npl", csv(header, [["ICBC-SZ", "L-1", "2020-12-01", "800,000.00", "100.00"]]))
+    assert ok.status == "stored", ok.message
+    assert NonPerformingLoan.objects.get().outstanding_principal_fen == 80_000_000
+
+
+def test_who_may_upload(users):
+    for role in ("enterprise", "district", "auditor", "institution"):
+        with pytest.raises(PermissionDenied):
+            up(users[role], "loans", csv(LOAN_ZH, [loan_row()]))
+    with pytest.raises(PermissionDenied):
+        up(users["bank"], "banks", csv(["bank_code", "name"], [["X", "Y"]]))
+    r = up(users["bureau"], "banks", csv(["银行机构代码", "银行名称", "签约日期", "入库日期"],
+                                        [["NEW-SZ", "新银行深圳分行", "2019-05-01", "2019-06-01"]]))
+    assert r.status == "stored" and Bank.objects.filter(code="NEW-SZ").exists()
+    # the bureau may send any bank's loans
+    assert up(users["bureau"], "loans", csv(LOAN_ZH, [loan_row(bank="CMB-SZ")])).status == "stored"
+
+
+def test_idempotency_key_returns_the_same_upload(users):
+    first = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row()]), idempotency_key="k-1")
+    again = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row(principal="5.00")]), idempotency_key="k-1")
+    assert again.pk == first.pk and Loan.objects.get().principal_fen == 100_000_000
+
+
+def test_each_role_sees_only_its_loans(users, city):
+    own = city["ns1"].uscc  # the enterprise the "enterprise" user acts for
+    up(users["bureau"], "loans", csv(LOAN_ZH, [
+        loan_row(), loan_row("C-1", bank="CMB-SZ", id=own),
+        loan_row("O-1", kind="小微企业主", id=OWNER, owner=own, name="张三"),
+    ]))
+    assert list(Loan.objects.for_user(users["bank"]).values_list("loan_no", flat=True)) == ["L-1", "O-1"]
+    assert Loan.objects.for_user(users["district"]).count() == 0
+    assert sorted(Loan.objects.for_user(users["enterprise"]).values_list("loan_no", flat=True)) == ["C-1", "O-1"]
+    assert Loan.objects.for_user(users["enterprise2"]).count() == 0
+    assert Loan.objects.for_user(users["bureau"]).count() == 3

@@ -1,0 +1,550 @@
+"""Interest subsidy (中小微企业贷款贴息): which loans count, how much each beneficiary is owed and paid.
+
+Pure functions over plain values, no Django, no database; shared/specs/interest-subsidy.md is the
+contract and its worked example is a test. Money is whole fen (int); amounts that are not yet
+rounded (counted interest, the rationing factor) are exact ``fractions.Fraction`` values. Rounding
+happens in exactly two places, both named by the spec:
+
+- a loan's subsidy: ``rate × Σ counted interest`` rounded once, half-up (ties away from zero), to the fen;
+- a rationed payment: ``due × left / Σ due`` floored to the fen.
+
+Choices the spec leaves open, decided here:
+
+- The registry, not the bank, says what a registered borrower is. A loan reported as ``enterprise``
+  whose borrower the registry lists as an individual business is judged as an individual business,
+  and the other way round (so a mislabelled large enterprise still gets ``borrower_large``). The
+  bank's ``borrower_kind`` decides only whether the loan is a small-business owner's
+  (``business_owner``: judged through ``owner_of``) or a registered entity's.
+- Ineligible loans carry ``interest_counted`` and ``subsidy_fen`` of ``None`` (the spec's "–").
+- With rationing ``none`` a batch pays every due in full even beyond the budget left; the result
+  says so with ``over_budget`` and a negative ``unspent``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from calendar import monthrange
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from huiqi.core.errors import ValidationFailed
+from huiqi.registry.rules import SIZE_CLASSES
+
+BORROWER_KINDS = ("enterprise", "individual_business", "business_owner")
+REGISTRY_KINDS = ("enterprise", "individual_business")
+PURPOSES = ("operating", "other")
+RATIONING_MODES = ("pro_rata", "none")
+
+# Reason codes in the order the spec checks them; a loan carries the first that fails.
+REASONS: dict[str, tuple[str, str]] = {
+    "purpose_not_operating": ("贷款用途不是经营性", "the loan is not for operating purposes"),
+    "outside_window": ("放款日期不在疫情期间窗口内", "the loan did not start inside the epidemic window"),
+    "borrower_not_in_registry": ("借款人不在企业名录中", "the borrower is not in the registry"),
+    "borrower_large": ("借款人为大型企业", "the borrower is a large enterprise"),
+    "borrower_size_unknown": ("借款人企业规模未知", "the borrower's size class is unknown"),
+    "owned_enterprise_not_in_registry": ("小微企业主所属企业不在企业名录中",
+                                         "the owner's enterprise is not in the registry"),
+    "owned_enterprise_not_small_or_micro": ("小微企业主所属企业不是小型或微型企业",
+                                            "the owner's enterprise is not small or micro"),
+    "owned_enterprise_size_unknown": ("小微企业主所属企业规模未知",
+                                      "the owner's enterprise size class is unknown"),
+}
+
+PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing")
+
+# The spec's defaults, JSON-ready as the app stores them (dated parameters; money in 元 as text).
+DEFAULTS: Mapping[str, object] = {
+    "window_start": "2020-02-01",
+    "window_end": "2020-06-30",
+    "rate": "0.5",
+    "months": 6,
+    "cap": "1000000.00",
+    "budget": "2000000000.00",
+    "rationing": "pro_rata",
+}
+
+_HALF = Fraction(1, 2)
+
+
+# --------------------------------------------------------------------------------------------------
+# Small exact helpers
+
+
+def add_months(d: dt.date, n: int) -> dt.date:
+    """``d`` plus ``n`` calendar months, the day clamped to the month's end (03-31 + 6 = 09-30)."""
+    year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return dt.date(year, month0 + 1, min(d.day, monthrange(year, month0 + 1)[1]))
+
+
+def round_half_up(x: Fraction | int) -> int:
+    """Round an exact number of fen to a whole fen, ties away from zero (Decimal's ROUND_HALF_UP)."""
+    x = Fraction(x)
+    if x < 0:
+        return -math.floor(-x + _HALF)
+    return math.floor(x + _HALF)
+
+
+def floor_to_fen(x: Fraction | int) -> int:
+    """Largest whole fen not above ``x``."""
+    return math.floor(Fraction(x))
+
+
+def fen_str(fen: int | None) -> str:
+    """'1234.56' for the CSV outputs: two decimals, no thousands separator; '' for a missing amount."""
+    if fen is None:
+        return ""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError(f"fen_str takes whole fen (int), not {type(fen).__name__}")
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan}.{cents:02d}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Parameters
+
+
+def _bad(name: str, zh: str, en: str, value: object = None) -> ValidationFailed:
+    return ValidationFailed(f"subsidy.params.{name}", zh, en, field=name, value=value)
+
+
+def _parse_date(name: str, value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise _bad(name, f"{name} 必须是日期而不是时间", f"{name} must be a date, not a datetime", value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _bad(name, f"{name} 不是 YYYY-MM-DD 格式的日期", f"{name} is not a YYYY-MM-DD date", value)
+
+
+def _parse_decimal(name: str, value: object) -> Decimal:
+    # Floats are refused: they are how money drifts. JSON readers should use parse_float=Decimal.
+    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int, str)):
+        raise _bad(name, f"{name} 必须以字符串或 Decimal 给出", f"{name} must be given as a string or Decimal",
+                   value)
+    try:
+        result = Decimal(value.replace(",", "").strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        result = None
+    if result is None or not result.is_finite():
+        raise _bad(name, f"{name} 不是数字", f"{name} is not a number", value)
+    return result
+
+
+def _parse_fen(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(name, f"{name} 必须是整数（分）", f"{name} must be a whole number of fen", value)
+    return value
+
+
+def _yuan_to_fen(name: str, value: object) -> int:
+    amount = _parse_decimal(name, value) * 100
+    if amount != amount.to_integral_value():
+        raise _bad(name, f"{name} 不是整分的金额", f"{name} is not a whole number of fen", value)
+    return int(amount)
+
+
+@dataclass(frozen=True)
+class Params:
+    """The program's numbers in force for one batch (or a simulation's overrides of them)."""
+
+    window_start: dt.date
+    window_end: dt.date
+    rate: Decimal
+    months: int
+    cap_fen: int
+    budget_fen: int
+    rationing: str = "pro_rata"
+
+    def __post_init__(self):
+        for name in ("window_start", "window_end"):
+            value = getattr(self, name)
+            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+                raise _bad(name, f"{name} 必须是日期", f"{name} must be a date", value)
+        if self.window_end < self.window_start:
+            raise _bad("window_end", "窗口结束日期早于开始日期", "the window ends before it starts",
+                       self.window_end)
+        if not isinstance(self.rate, Decimal) or not self.rate.is_finite() or not 0 <= self.rate <= 1:
+            raise _bad("rate", "贴息比例必须是 0 到 1 之间的 Decimal", "rate must be a Decimal from 0 to 1",
+                       self.rate)
+        if isinstance(self.months, bool) or not isinstance(self.months, int) or self.months < 1:
+            raise _bad("months", "贴息月数必须是正整数", "months must be a positive whole number", self.months)
+        for name in ("cap_fen", "budget_fen"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _bad(name, f"{name} 必须是非负整数（分）", f"{name} must be a non-negative whole number of fen",
+                           value)
+        if self.rationing not in RATIONING_MODES:
+            raise _bad("rationing", "超预算处理方式必须是 pro_rata 或 none", "rationing must be pro_rata or none",
+                       self.rationing)
+
+    @classmethod
+    def from_mapping(cls, d: Mapping[str, object]) -> Params:
+        """Build from the spec's names: dates as ``date`` or 'YYYY-MM-DD', rate as str/Decimal, cap and
+        budget in 元 (str/Decimal/int; ``cap_fen``/``budget_fen`` as int fen instead). All are required;
+        unknown names are refused so that a typo in an override file is not silently ignored."""
+        allowed = set(PARAMETER_NAMES) | {"cap_fen", "budget_fen"}
+        unknown = sorted(set(d) - allowed)
+        if unknown:
+            raise _bad(unknown[0], f"未知参数 {', '.join(unknown)}", f"unknown parameter {', '.join(unknown)}")
+        values: dict[str, object] = {}
+        for name in ("window_start", "window_end"):
+            if name not in d:
+                raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
+            values[name] = _parse_date(name, d[name])
+        for name in ("rate", "months", "rationing"):
+            if name not in d:
+                raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
+        values["rate"] = _parse_decimal("rate", d["rate"])
+        months = d["months"]
+        if isinstance(months, str) and months.strip().isdigit():
+            months = int(months.strip())
+        values["months"] = months
+        values["rationing"] = d["rationing"]
+        for name in ("cap", "budget"):
+            in_fen = _parse_fen(f"{name}_fen", d[f"{name}_fen"]) if f"{name}_fen" in d else None
+            in_yuan = _yuan_to_fen(name, d[name]) if name in d else None
+            if in_fen is None and in_yuan is None:
+                raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
+            if in_fen is not None and in_yuan is not None and in_fen != in_yuan:
+                raise _bad(name, f"{name} 与 {name}_fen 不一致", f"{name} and {name}_fen disagree", d[name])
+            values[f"{name}_fen"] = in_fen if in_fen is not None else in_yuan
+        return cls(**values)
+
+    @classmethod
+    def defaults(cls) -> Params:
+        return cls.from_mapping(DEFAULTS)
+
+    def as_mapping(self) -> dict[str, object]:
+        """The spec's names, JSON-ready (the inverse of ``from_mapping``)."""
+        return {
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+            "rate": str(self.rate),
+            "months": self.months,
+            "cap": fen_str(self.cap_fen),
+            "budget": fen_str(self.budget_fen),
+            "rationing": self.rationing,
+        }
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> Params:
+        """These parameters with some replaced (a simulation's overrides, by the same names)."""
+        base = self.as_mapping()
+        for name in ("cap", "budget"):
+            if f"{name}_fen" in overrides:
+                base.pop(name)
+        return Params.from_mapping({**base, **overrides})
+
+    @property
+    def rate_fraction(self) -> Fraction:
+        return Fraction(self.rate)
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """What the enterprise registry knows of one USCC."""
+
+    kind: str  # enterprise | individual_business
+    size_class: str  # large | medium | small | micro | unknown
+    name: str = ""
+
+    def __post_init__(self):
+        if self.kind not in REGISTRY_KINDS:
+            raise ValueError(f"registry kind must be one of {REGISTRY_KINDS}, not {self.kind!r}")
+        if self.size_class not in SIZE_CLASSES:
+            raise ValueError(f"size class must be one of {SIZE_CLASSES}, not {self.size_class!r}")
+
+
+@dataclass(frozen=True)
+class Loan:
+    """One loan of the bank ledger, as far as the subsidy needs it."""
+
+    bank_code: str
+    loan_no: str
+    borrower_id: str  # USCC, or a resident ID for a business owner; the beneficiary
+    borrower_kind: str  # enterprise | individual_business | business_owner
+    owner_of: str | None  # business_owner only: USCC of the enterprise owned
+    purpose: str  # operating | other
+    start_date: dt.date
+    extension_of: str | None = None
+    borrower_name: str = ""
+
+    def __post_init__(self):
+        if self.borrower_kind not in BORROWER_KINDS:
+            raise ValueError(f"borrower_kind must be one of {BORROWER_KINDS}, not {self.borrower_kind!r}")
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"purpose must be one of {PURPOSES}, not {self.purpose!r}")
+        if not isinstance(self.start_date, dt.date) or isinstance(self.start_date, dt.datetime):
+            raise ValueError("start_date must be a date")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.bank_code, self.loan_no)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One interest payment for ``[accrual_start, accrual_end)`` (算头不算尾)."""
+
+    bank_code: str
+    loan_no: str
+    accrual_start: dt.date
+    accrual_end: dt.date
+    paid_date: dt.date
+    interest_fen: int
+
+    def __post_init__(self):
+        if self.accrual_end <= self.accrual_start:
+            raise ValueError(f"accrual_end {self.accrual_end} is not after accrual_start {self.accrual_start}")
+        if isinstance(self.interest_fen, bool) or not isinstance(self.interest_fen, int) or self.interest_fen < 0:
+            raise ValueError(f"interest_fen must be a non-negative int, not {self.interest_fen!r}")
+
+    @property
+    def loan_key(self) -> tuple[str, str]:
+        return (self.bank_code, self.loan_no)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules
+
+
+def eligibility(loan: Loan, registry: Mapping[str, RegistryEntry], params: Params) -> str | None:
+    """The first failing reason code of the spec's list for ``loan``, or None when the loan counts."""
+    if loan.purpose != "operating":
+        return "purpose_not_operating"
+    # An extension is judged by its own start_date like any new loan (展期视同新增).
+    if not params.window_start <= loan.start_date <= params.window_end:
+        return "outside_window"
+    if loan.borrower_kind == "business_owner":
+        owned = registry.get(loan.owner_of) if loan.owner_of else None
+        if owned is None:
+            return "owned_enterprise_not_in_registry"
+        if owned.kind == "individual_business" or owned.size_class in ("small", "micro"):
+            return None
+        if owned.size_class == "unknown":
+            return "owned_enterprise_size_unknown"
+        return "owned_enterprise_not_small_or_micro"
+    entry = registry.get(loan.borrower_id)
+    if entry is None:
+        return "borrower_not_in_registry"
+    if entry.kind == "individual_business":
+        return None
+    if entry.size_class == "large":
+        return "borrower_large"
+    if entry.size_class == "unknown":
+        return "borrower_size_unknown"
+    return None
+
+
+def subsidy_period(loan: Loan, params: Params) -> tuple[dt.date, dt.date]:
+    """The half-open ``[start_date, start_date + months)`` whose interest is subsidised."""
+    return loan.start_date, add_months(loan.start_date, params.months)
+
+
+def counted_interest(payment: Payment, loan: Loan, params: Params, cutoff: dt.date) -> Fraction:
+    """Exact fen of ``payment`` inside the loan's subsidy period (interest × overlap days / days);
+    zero when it was paid after ``cutoff``."""
+    if payment.loan_key != loan.key:
+        raise ValueError(f"payment of {payment.loan_key} given with loan {loan.key}")
+    if payment.paid_date > cutoff:
+        return Fraction(0)
+    start, end = subsidy_period(loan, params)
+    overlap = (min(payment.accrual_end, end) - max(payment.accrual_start, start)).days
+    if overlap <= 0:
+        return Fraction(0)
+    days = (payment.accrual_end - payment.accrual_start).days
+    return Fraction(payment.interest_fen * overlap, days)
+
+
+def loan_subsidy_fen(total_counted: Fraction, rate: Decimal | Fraction) -> int:
+    """``rate × total_counted`` (fen, exact), rounded once half-up to the fen."""
+    if isinstance(rate, float):
+        raise TypeError("rate must be a Decimal or Fraction, never a float")
+    return round_half_up(Fraction(rate) * Fraction(total_counted))
+
+
+# --------------------------------------------------------------------------------------------------
+# Batch
+
+
+@dataclass(frozen=True)
+class LoanLine:
+    bank_code: str
+    loan_no: str
+    beneficiary_id: str
+    eligible: bool
+    reason: str | None
+    interest_counted: Fraction | None  # exact fen; None when the loan does not count
+    subsidy_fen: int | None
+
+    @property
+    def interest_counted_fen(self) -> int | None:
+        """Counted interest rounded half-up to the fen, for display only."""
+        return None if self.interest_counted is None else round_half_up(self.interest_counted)
+
+
+@dataclass(frozen=True)
+class BeneficiaryLine:
+    beneficiary_id: str
+    name: str
+    kind: str
+    loans_counted: int
+    interest_counted: Fraction  # exact fen
+    subsidy_before_cap: int
+    entitlement: int
+    paid_before: int
+    due: int
+    payable: int
+    overpayment: int  # paid before beyond the entitlement: to recover, never a negative payment
+
+    @property
+    def interest_counted_fen(self) -> int:
+        """Counted interest rounded half-up to the fen, for display only."""
+        return round_half_up(self.interest_counted)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    params: Params
+    cutoff: dt.date
+    loans: tuple[LoanLine, ...]  # by (bank_code, loan_no)
+    beneficiaries: tuple[BeneficiaryLine, ...]  # by beneficiary_id
+    due_total: int
+    payable_total: int
+    overpayment_total: int
+    budget_left: int  # budget − spent before this batch (negative if the budget was lowered below it)
+    rationing_factor: Fraction | None  # left / Σ due when the batch was rationed, else None
+    unspent: int  # budget_left − payable_total; negative only when over_budget
+    over_budget: bool  # this batch pays more than the budget left (rationing 'none')
+    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+
+    def beneficiary(self, beneficiary_id: str) -> BeneficiaryLine | None:
+        return {b.beneficiary_id: b for b in self.beneficiaries}.get(beneficiary_id)
+
+    def loan(self, bank_code: str, loan_no: str) -> LoanLine | None:
+        return {(x.bank_code, x.loan_no): x for x in self.loans}.get((bank_code, loan_no))
+
+
+def compute_batch(
+    loans: Iterable[Loan],
+    payments: Iterable[Payment],
+    registry: Mapping[str, RegistryEntry],
+    params: Params,
+    cutoff: dt.date,
+    paid_before: Mapping[str, int],
+    spent_before_fen: int,
+) -> BatchResult:
+    """One cumulative batch: each loan's subsidy, each beneficiary's entitlement, due and payable
+    (rationed pro rata when the budget left is short), given what earlier batches paid. The result
+    does not depend on the order of the inputs."""
+    loans_by_key: dict[tuple[str, str], Loan] = {}
+    for loan in loans:
+        if loan.key in loans_by_key:
+            raise ValueError(f"loan {loan.key} given twice")
+        loans_by_key[loan.key] = loan
+    payments_by_loan: dict[tuple[str, str], list[Payment]] = {key: [] for key in loans_by_key}
+    seen_payments: set[tuple[str, str, dt.date]] = set()
+    for payment in payments:
+        if payment.loan_key not in loans_by_key:
+            raise ValueError(f"payment for unknown loan {payment.loan_key}")
+        payment_key = (*payment.loan_key, payment.accrual_start)
+        if payment_key in seen_payments:
+            raise ValueError(f"payment {payment_key} given twice")
+        seen_payments.add(payment_key)
+        payments_by_loan[payment.loan_key].append(payment)
+    for beneficiary_id, amount in paid_before.items():
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise ValueError(f"paid_before[{beneficiary_id!r}] must be a non-negative int of fen")
+    if isinstance(spent_before_fen, bool) or not isinstance(spent_before_fen, int) or spent_before_fen < 0:
+        raise ValueError("spent_before_fen must be a non-negative int of fen")
+
+    loan_lines: list[LoanLine] = []
+    counted: dict[str, dict] = {}
+    for key in sorted(loans_by_key):
+        loan = loans_by_key[key]
+        reason = eligibility(loan, registry, params)
+        if reason is not None:
+            loan_lines.append(LoanLine(loan.bank_code, loan.loan_no, loan.borrower_id, False, reason, None, None))
+            continue
+        interest = sum((counted_interest(p, loan, params, cutoff) for p in payments_by_loan[key]), Fraction(0))
+        subsidy = loan_subsidy_fen(interest, params.rate)
+        loan_lines.append(LoanLine(loan.bank_code, loan.loan_no, loan.borrower_id, True, None, interest, subsidy))
+        acc = counted.setdefault(loan.borrower_id, {"loans": 0, "interest": Fraction(0), "subsidy": 0})
+        acc["loans"] += 1
+        acc["interest"] += interest
+        acc["subsidy"] += subsidy
+
+    # A beneficiary paid before but with nothing counted now (a correction) still gets a line:
+    # that is where its overpayment is recorded.
+    ids = sorted(set(counted) | {b for b, amount in paid_before.items() if amount > 0})
+    pre: list[tuple[str, dict, int, int, int, int]] = []
+    for beneficiary_id in ids:
+        acc = counted.get(beneficiary_id, {"loans": 0, "interest": Fraction(0), "subsidy": 0})
+        entitlement = min(acc["subsidy"], params.cap_fen)
+        before = paid_before.get(beneficiary_id, 0)
+        pre.append((beneficiary_id, acc, entitlement, before,
+                    max(0, entitlement - before), max(0, before - entitlement)))
+
+    due_total = sum(p[4] for p in pre)
+    budget_left = params.budget_fen - spent_before_fen
+    factor = None
+    if due_total > budget_left and params.rationing == "pro_rata":
+        factor = Fraction(max(budget_left, 0), due_total)
+
+    names, kinds = _names_and_kinds(loans_by_key, registry)
+    beneficiary_lines = []
+    for beneficiary_id, acc, entitlement, before, due, overpayment in pre:
+        payable = due if factor is None else floor_to_fen(due * factor)
+        beneficiary_lines.append(BeneficiaryLine(
+            beneficiary_id=beneficiary_id,
+            name=names.get(beneficiary_id, ""),
+            kind=kinds.get(beneficiary_id, ""),
+            loans_counted=acc["loans"],
+            interest_counted=acc["interest"],
+            subsidy_before_cap=acc["subsidy"],
+            entitlement=entitlement,
+            paid_before=before,
+            due=due,
+            payable=payable,
+            overpayment=overpayment,
+        ))
+    payable_total = sum(b.payable for b in beneficiary_lines)
+    return BatchResult(
+        params=params,
+        cutoff=cutoff,
+        loans=tuple(loan_lines),
+        beneficiaries=tuple(beneficiary_lines),
+        due_total=due_total,
+        payable_total=payable_total,
+        overpayment_total=sum(b.overpayment for b in beneficiary_lines),
+        budget_left=budget_left,
+        rationing_factor=factor,
+        unspent=budget_left - payable_total,
+        over_budget=payable_total > budget_left,
+    )
+
+
+def _names_and_kinds(loans_by_key: Mapping[tuple[str, str], Loan], registry: Mapping[str, RegistryEntry]):
+    """Each borrower's display name and kind: the registry's when it lists the borrower, else the
+    first loan's (in (bank_code, loan_no) order) that gives one."""
+    names: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for key in sorted(loans_by_key):
+        loan = loans_by_key[key]
+        entry = registry.get(loan.borrower_id) if loan.borrower_kind != "business_owner" else None
+        if loan.borrower_id not in kinds:
+            kinds[loan.borrower_id] = entry.kind if entry is not None else loan.borrower_kind
+        if not names.get(loan.borrower_id):
+            names[loan.borrower_id] = (entry.name if entry is not None and entry.name else loan.borrower_name)
+    return names, kinds
