@@ -19,6 +19,8 @@ NAV_PATHS = {
     "home": "/",
     "registry:enterprise_list": "/registry/",
     "registry:import": "/registry/import/",
+    "lending:loan_list": "/lending/",
+    "lending:upload": "/lending/upload/",
     "registry:bank_list": "/registry/banks/",
     "core:job_list": "/core/jobs/",
     "core:parameter_list": "/core/parameters/",
@@ -27,26 +29,29 @@ NAV_PATHS = {
 }
 
 READER = ["home", "registry:enterprise_list", "registry:bank_list", "core:job_list", "api-docs"]
+ENTERPRISE = ["home", "registry:enterprise_list", "lending:loan_list", "registry:bank_list", "core:job_list",
+              "api-docs"]
 OUTSIDER = ["home", "registry:bank_list", "core:job_list", "api-docs"]
 
 # users-fixture key -> (role value, Chinese role name in the header, nav items in order)
 EXPECTED = {
-    "enterprise": ("enterprise", "企业用户", READER),
-    "enterprise2": ("enterprise", "企业用户", READER),
+    "enterprise": ("enterprise", "企业用户", ENTERPRISE),
+    "enterprise2": ("enterprise", "企业用户", ENTERPRISE),
     "district": ("district", "区级人员", READER),
     "district2": ("district", "区级人员", READER),
     "department": ("department", "部门经办人", READER),
     "bureau": ("bureau", "局工作人员",
-               ["home", "registry:enterprise_list", "registry:import", "registry:bank_list", "core:job_list",
-                "core:parameter_list", "api-docs"]),
-    "bank": ("bank", "银行人员", OUTSIDER),
+               ["home", "registry:enterprise_list", "registry:import", "lending:loan_list", "lending:upload",
+                "registry:bank_list", "core:job_list", "core:parameter_list", "api-docs"]),
+    "bank": ("bank", "银行人员", ["home", "lending:loan_list", "lending:upload", "registry:bank_list",
+                                  "core:job_list", "api-docs"]),
     "institution": ("institution", "基金机构人员", OUTSIDER),
     "auditor": ("auditor", "审计人员",
-                ["home", "registry:enterprise_list", "registry:bank_list", "core:job_list", "core:parameter_list",
-                 "core:audit_list", "api-docs"]),
+                ["home", "registry:enterprise_list", "lending:loan_list", "registry:bank_list", "core:job_list",
+                 "core:parameter_list", "core:audit_list", "api-docs"]),
     "admin": ("admin", "系统管理员",
-              ["home", "registry:enterprise_list", "registry:import", "registry:bank_list", "core:job_list",
-               "core:parameter_list", "core:audit_list", "api-docs"]),
+              ["home", "registry:enterprise_list", "registry:import", "lending:loan_list", "lending:upload",
+               "registry:bank_list", "core:job_list", "core:parameter_list", "core:audit_list", "api-docs"]),
 }
 
 

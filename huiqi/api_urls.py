@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from huiqi.accounts import api as accounts_api
 from huiqi.core import api_views as core_api
+from huiqi.lending import api as lending_api
 from huiqi.registry import api as registry_api
 
 router = DefaultRouter()
@@ -14,6 +15,8 @@ router.register("industries", registry_api.IndustryViewSet, basename="industry")
 router.register("banks", registry_api.BankViewSet, basename="bank")
 router.register("institutions", registry_api.FundInstitutionViewSet, basename="institution")
 router.register("registry-imports", registry_api.RegistryImportViewSet, basename="registry-import")
+router.register("loans", lending_api.LoanViewSet, basename="loan")
+router.register("ledger-uploads", lending_api.LedgerUploadViewSet, basename="ledger-upload")
 router.register("jobs", core_api.JobViewSet, basename="job")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("parameters", core_api.ParameterViewSet, basename="parameter")

@@ -105,6 +105,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file, not the in-memory default: the browser tests' live server then has a connection of
+    # its own instead of sharing the test thread's (one SQLite connection cannot serve two threads).
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-huiqi.sqlite3")}
 else:
     # Test databases are made from template0 in UTF-8 so pg_trgm and collation see Chinese as text.
     DATABASES["default"]["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}

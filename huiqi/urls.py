@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("huiqi.accounts.urls")),
     path("registry/", include("huiqi.registry.urls")),
+    path("lending/", include("huiqi.lending.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("huiqi.api_urls")),

@@ -66,6 +66,12 @@ EN = {
     "企业用户": "Enterprise user", "区级人员": "District officer", "部门经办人": "Department handler",
     "局工作人员": "Bureau staff", "银行人员": "Bank staff", "基金机构人员": "Fund-institution staff",
     "审计人员": "Auditor", "系统管理员": "Administrator",
+    "贷款台账": "Loan ledger", "银行数据报送": "Bank data upload", "我的贷款": "My loans", "本行贷款": "Our loans",
+    "合同编号、借款人名称或证件号码": "Loan number, borrower name or ID", "借款人类型": "Borrower kind",
+    "贷款用途": "Purpose", "银行": "Bank", "贷款合同编号": "Loan number", "借款人": "Borrower", "用途": "Purpose",
+    "贷款金额（元）": "Principal (yuan)", "年利率（%%）": "Annual rate (%%)", "放款日期": "Start date",
+    "到期日期": "Maturity date", "没有符合条件的贷款。": "No loan matches.", "还没有贷款数据。": "No loans yet.",
+    "报送贷款台账": "Upload the loan ledger", "报送记录": "Uploads", "还没有报送记录。": "No uploads yet.",
     "行号": "Row", "列": "Column", "值": "Value", "原因": "Reason",
 }
 

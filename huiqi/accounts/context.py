@@ -10,6 +10,8 @@ NAVIGATION = [
     ("home", _("首页"), None),
     ("registry:enterprise_list", _("企业名录"), "registry.view"),
     ("registry:import", _("名录导入"), "registry.import"),
+    ("lending:loan_list", _("贷款台账"), "lending.view"),
+    ("lending:upload", _("银行数据报送"), "lending.upload"),
     ("registry:bank_list", _("合作银行"), None),
     ("core:job_list", _("后台任务"), None),
     ("core:parameter_list", _("项目参数"), "core.view_parameters"),
@@ -19,7 +21,11 @@ NAVIGATION = [
 
 
 # Where a role sees the same page under its own name.
-ROLE_LABELS = {("enterprise", "registry:enterprise_list"): _("我的企业")}
+ROLE_LABELS = {
+    ("enterprise", "registry:enterprise_list"): _("我的企业"),
+    ("enterprise", "lending:loan_list"): _("我的贷款"),
+    ("bank", "lending:loan_list"): _("本行贷款"),
+}
 
 
 def items_for(user) -> list[dict]:

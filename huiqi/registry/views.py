@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from huiqi.core.pagination import paginate
@@ -94,7 +95,8 @@ def import_detail(request, pk):
     _require(request, "registry.import")
     record = get_object_or_404(selectors.imports_for(request.user), pk=pk)
     errors = services.read_error_rows(record, limit=500) if record.error_report else []
-    return render(request, "registry/import_detail.html", {"r": record, "errors": errors})
+    report_url = reverse("registry:import_error_report", args=[record.pk, "csv"])[:-3]
+    return render(request, "registry/import_detail.html", {"r": record, "errors": errors, "report_url": report_url})
 
 
 @login_required

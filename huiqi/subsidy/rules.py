@@ -26,7 +26,7 @@ import datetime as dt
 import math
 from calendar import monthrange
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -105,6 +105,10 @@ def fen_str(fen: int | None) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Parameters
+
+
+def _is_fen(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _bad(name: str, zh: str, en: str, value: object = None) -> ValidationFailed:
@@ -242,10 +246,6 @@ class Params:
                 base.pop(name)
         return Params.from_mapping({**base, **overrides})
 
-    @property
-    def rate_fraction(self) -> Fraction:
-        return Fraction(self.rate)
-
 
 # --------------------------------------------------------------------------------------------------
 # Inputs
@@ -306,8 +306,8 @@ class Payment:
 
     def __post_init__(self):
         if self.accrual_end <= self.accrual_start:
-            raise ValueError(f"accrual_end {self.accrual_end} is not after accrual_start {self.accrual_start}")
-        if isinstance(self.interest_fen, bool) or not isinstance(self.interest_fen, int) or self.interest_fen < 0:
+            raise ValueError(f"accrual [{self.accrual_start}, {self.accrual_end}) is empty")
+        if not _is_fen(self.interest_fen) or self.interest_fen < 0:
             raise ValueError(f"interest_fen must be a non-negative int, not {self.interest_fen!r}")
 
     @property
@@ -424,10 +424,9 @@ class BatchResult:
     payable_total: int
     overpayment_total: int
     budget_left: int  # budget − spent before this batch (negative if the budget was lowered below it)
-    rationing_factor: Fraction | None  # left / Σ due when the batch was rationed, else None
-    unspent: int  # budget_left − payable_total; negative only when over_budget
-    over_budget: bool  # this batch pays more than the budget left (rationing 'none')
-    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+    rationing_factor: Fraction | None  # max(left, 0) / Σ due when rationed pro rata, else None
+    unspent: int  # budget_left − payable_total; negative only when over budget, now or before
+    over_budget: bool  # this batch pays more than the budget left (only with rationing 'none')
 
     def beneficiary(self, beneficiary_id: str) -> BeneficiaryLine | None:
         return {b.beneficiary_id: b for b in self.beneficiaries}.get(beneficiary_id)
@@ -464,9 +463,9 @@ def compute_batch(
         seen_payments.add(payment_key)
         payments_by_loan[payment.loan_key].append(payment)
     for beneficiary_id, amount in paid_before.items():
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        if not _is_fen(amount) or amount < 0:
             raise ValueError(f"paid_before[{beneficiary_id!r}] must be a non-negative int of fen")
-    if isinstance(spent_before_fen, bool) or not isinstance(spent_before_fen, int) or spent_before_fen < 0:
+    if not _is_fen(spent_before_fen) or spent_before_fen < 0:
         raise ValueError("spent_before_fen must be a non-negative int of fen")
 
     loan_lines: list[LoanLine] = []
@@ -475,11 +474,12 @@ def compute_batch(
         loan = loans_by_key[key]
         reason = eligibility(loan, registry, params)
         if reason is not None:
-            loan_lines.append(LoanLine(loan.bank_code, loan.loan_no, loan.borrower_id, False, reason, None, None))
+            loan_lines.append(LoanLine(*key, loan.borrower_id, False, reason, None, None))
             continue
-        interest = sum((counted_interest(p, loan, params, cutoff) for p in payments_by_loan[key]), Fraction(0))
+        interest = sum((counted_interest(p, loan, params, cutoff) for p in payments_by_loan[key]),
+                       Fraction(0))
         subsidy = loan_subsidy_fen(interest, params.rate)
-        loan_lines.append(LoanLine(loan.bank_code, loan.loan_no, loan.borrower_id, True, None, interest, subsidy))
+        loan_lines.append(LoanLine(*key, loan.borrower_id, True, None, interest, subsidy))
         acc = counted.setdefault(loan.borrower_id, {"loans": 0, "interest": Fraction(0), "subsidy": 0})
         acc["loans"] += 1
         acc["interest"] += interest
@@ -499,7 +499,7 @@ def compute_batch(
     due_total = sum(p[4] for p in pre)
     budget_left = params.budget_fen - spent_before_fen
     factor = None
-    if due_total > budget_left and params.rationing == "pro_rata":
+    if due_total > max(budget_left, 0) and params.rationing == "pro_rata":
         factor = Fraction(max(budget_left, 0), due_total)
 
     names, kinds = _names_and_kinds(loans_by_key, registry)
@@ -531,20 +531,22 @@ def compute_batch(
         budget_left=budget_left,
         rationing_factor=factor,
         unspent=budget_left - payable_total,
-        over_budget=payable_total > budget_left,
+        over_budget=payable_total > max(budget_left, 0),
     )
 
 
 def _names_and_kinds(loans_by_key: Mapping[tuple[str, str], Loan], registry: Mapping[str, RegistryEntry]):
-    """Each borrower's display name and kind: the registry's when it lists the borrower, else the
-    first loan's (in (bank_code, loan_no) order) that gives one."""
+    """Each borrower's display name and kind: the registry's when it lists the borrower (as it
+    decided eligibility), else from the borrower's first loan in (bank_code, loan_no) order."""
+    by_borrower: dict[str, list[Loan]] = {}
+    for key in sorted(loans_by_key):
+        by_borrower.setdefault(loans_by_key[key].borrower_id, []).append(loans_by_key[key])
     names: dict[str, str] = {}
     kinds: dict[str, str] = {}
-    for key in sorted(loans_by_key):
-        loan = loans_by_key[key]
-        entry = registry.get(loan.borrower_id) if loan.borrower_kind != "business_owner" else None
-        if loan.borrower_id not in kinds:
-            kinds[loan.borrower_id] = entry.kind if entry is not None else loan.borrower_kind
-        if not names.get(loan.borrower_id):
-            names[loan.borrower_id] = (entry.name if entry is not None and entry.name else loan.borrower_name)
+    for borrower_id, its_loans in by_borrower.items():
+        registered = any(loan.borrower_kind != "business_owner" for loan in its_loans)
+        entry = registry.get(borrower_id) if registered else None
+        kinds[borrower_id] = entry.kind if entry is not None else its_loans[0].borrower_kind
+        names[borrower_id] = (entry.name if entry is not None and entry.name
+                              else next((loan.borrower_name for loan in its_loans if loan.borrower_name), ""))
     return names, kinds

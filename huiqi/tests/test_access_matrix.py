@@ -75,6 +75,13 @@ EXPECT = {
     # Bureau staff and administrators are Django staff; everyone else is sent to the admin log-in.
     "admin:index":                   row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN,
                                          ADMIN_LOGIN, OK, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
+    # The loan ledger: the loan is bank_a's (user "bank"), lent to ns1 (user "enterprise"); the upload is
+    # a refused loans file of bank_a.
+    "lending:loan_list":             row(LOGIN,       OK,  OK,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "lending:upload":                row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK),
+    "lending:upload_detail":         row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "lending:upload_error_report":   row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "lending:template":              row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     # --- API (anonymous: 401; objects outside the scope: 404) ---
     "api-root":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "api-me":                        row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
@@ -93,6 +100,10 @@ EXPECT = {
     "institution-detail":            row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "registry-import-list":          row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "registry-import-detail":        row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "loan-list":                     row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "loan-detail":                   row(UNAUTH,      OK,  NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
+    "ledger-upload-list":            row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "ledger-upload-detail":          row(UNAUTH,      NF,  NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
     "job-list":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "job-detail":                    row(UNAUTH,      OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
     "audit-list":                    row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
@@ -116,6 +127,11 @@ FILL = {
     "registry:import_template": lambda w: {"lang": "zh", "fmt": "csv"},
     "registry:import_detail": lambda w: {"pk": w["import"].pk},
     "registry:import_error_report": lambda w: {"pk": w["import"].pk, "fmt": "csv"},
+    "lending:upload_detail": lambda w: {"pk": w["ledger_upload"].pk},
+    "lending:upload_error_report": lambda w: {"pk": w["ledger_upload"].pk, "fmt": "csv"},
+    "lending:template": lambda w: {"kind": "loans", "lang": "zh", "fmt": "csv"},
+    "loan-detail": lambda w: {"pk": w["loan_a"].pk},
+    "ledger-upload-detail": lambda w: {"pk": w["ledger_upload"].pk},
     "core:job_detail": lambda w: {"pk": w["job"].pk},
     "core:job_progress": lambda w: {"pk": w["job"].pk},
     "core:audit_detail": lambda w: {"pk": w["audit"].pk},
@@ -140,6 +156,7 @@ WRITE_TABLE = {
     "enterprise-list": {"post": {"bureau", "admin"}},
     "parameter-list": {"post": {"bureau", "admin"}},
     "registry-import-list": {"post": {"bureau", "admin"}},
+    "ledger-upload-list": {"post": {"bank", "bureau", "admin"}},
 }
 
 # --- who sees which rows -----------------------------------------------------------------------
@@ -161,6 +178,19 @@ VISIBLE = {
 REGISTRY_READERS = {"enterprise", "enterprise2", "district", "district2", "department", "bureau", "auditor",
                     "admin"}
 OWNERS = {"owner_a": ("ns1", "ft1"), "owner_b": ("ba1",)}
+# Loans of the world: loan number -> (bank user who may see it, borrower key). A bank sees its
+# borrowers' identifiers through its loans, though not in the registry.
+LOANS = {"MATRIX-LOAN-A": ("bank", "ns1"), "MATRIX-LOAN-B": (None, "ft1")}
+LEDGER_READERS = {"bureau", "auditor", "admin"}
+
+
+def loans_visible(role) -> set[str]:
+    return {no for no, (bank_user, borrower) in LOANS.items()
+            if role in LEDGER_READERS or role == bank_user or (role.startswith("enterprise") and borrower in VISIBLE[role])}
+
+
+def borrowers_visible(role) -> set[str]:
+    return {LOANS[no][1] for no in loans_visible(role)}
 OWNERS_VISIBLE = {role: {o for o, owns in OWNERS.items() if VISIBLE[role] & set(owns)} for role in ROLES}
 
 
@@ -236,6 +266,8 @@ def build_url(ep: Endpoint, world) -> str:
 
 # --- fixtures ----------------------------------------------------------------------------------
 REGISTRY_HEADER = "统一社会信用代码,企业名称,主体类型,所属区,行业代码,从业人员（人）,营业收入（万元）,资产总额（万元）,数据年度\n"
+LOAN_HEADER = ("银行机构代码,贷款合同编号,借款人证件号码,借款人名称,借款人类型,所属企业证件号码,贷款用途,担保方式,是否首贷,"
+               "贷款金额（元）,年利率（%）,放款日期,到期日期,原贷款合同编号\n")
 BAD_REGISTRY_CSV = (REGISTRY_HEADER + "91440300BADCODE000,深圳市坏数据有限公司,企业,440305,C39,10,100,,2019\n").encode()
 
 
@@ -272,6 +304,19 @@ def world(city, users):
     w["import"] = services.start_registry_import(users["bureau"],
                                                  SimpleUploadedFile("bad-registry.csv", BAD_REGISTRY_CSV))
     assert w["import"].status == "refused" and w["import"].error_report, "the bad file must be refused"
+    from huiqi.lending.imports import start_upload
+    from huiqi.lending.models import Loan
+
+    loans = LOAN_HEADER + "".join(
+        f"{bank},{no},{uscc},借款人,企业,,经营性,信用,否,\"1,000,000.00\",4.35,2020-03-10,2021-03-10,\n"
+        for bank, no, uscc in (("ICBC-SZ", "MATRIX-LOAN-A", city["ns1"].uscc), ("CMB-SZ", "MATRIX-LOAN-B",
+                                                                                 city["ft1"].uscc)))
+    stored = start_upload(users["bureau"], "loans", SimpleUploadedFile("loans.csv", loans.encode()))
+    assert stored.status == "stored", stored.message
+    w["loan_a"] = Loan.objects.get(loan_no="MATRIX-LOAN-A")
+    w["ledger_upload"] = start_upload(users["bank"], "loans", SimpleUploadedFile(
+        "bad-loans.csv", (LOAN_HEADER + "ICBC-SZ,X,BAD,借款人,企业,,经营性,信用,否,1.00,4,2020-03-10,2021-03-10,\n").encode()))
+    assert w["ledger_upload"].status == "refused"
     w["audit"] = AuditEvent.objects.order_by("id").first()
     w["parameter"] = params.set_value(users["bureau"], "matrix.sample", "registry", {"rate": "0.5"},
                                       dt.date(2020, 1, 1), description="access matrix")
@@ -338,8 +383,10 @@ def table_rows(resp) -> list[dict]:
 def foreign_markers(world, role) -> dict[str, str]:
     """Text that must never appear in anything ``role`` is shown, with what it would give away."""
     markers = {}
+    for no in set(LOANS) - loans_visible(role):
+        markers[no] = f"loan {no}"
     for key in ENTERPRISES:
-        if key not in VISIBLE[role]:
+        if key not in VISIBLE[role] and key not in borrowers_visible(role):
             e = world[key]
             markers[e.uscc] = f"the USCC of {key} ({e.name}, district {e.district_id})"
             markers[e.name] = f"the name of {key} (district {e.district_id})"
