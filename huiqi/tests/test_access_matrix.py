@@ -351,9 +351,9 @@ def assert_outcome(resp, expected, what: str):
 
 
 def raw_body(resp) -> bytes:
-    data = b"".join(resp.streaming_content) if resp.streaming else resp.content
-    resp.close()
-    return data
+    # Reading a streamed body to its end lets the test client close the response (and the file
+    # behind it) the way a WSGI server would, without dropping the test's database connection.
+    return b"".join(resp.streaming_content) if resp.streaming else resp.content
 
 
 def xlsx_rows(data: bytes) -> list[list]:
