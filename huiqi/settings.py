@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "huiqi.accounts",
     "huiqi.registry",
     "huiqi.lending",
+    "huiqi.subsidy",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,18 @@
+"""Background jobs of the interest subsidy: a batch over a large ledger runs off the web request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from huiqi.core.jobs import handler
+
+
+@handler("subsidy.run_batch")
+def run_batch_job(ctx):
+    """params: {"cutoff": "YYYY-MM-DD", "note": optional}; runs as the user who queued it."""
+    from . import services
+
+    batch = services.run_batch(ctx.user, dt.date.fromisoformat(ctx.params["cutoff"]),
+                               note=ctx.params.get("note", ""))
+    return {"batch_id": batch.pk, "beneficiaries": batch.beneficiaries,
+            "payable_total_fen": batch.payable_total_fen}

@@ -1,0 +1,200 @@
+"""Interest-subsidy batches (贴息批次): each loan's line, each beneficiary's payment, in whole fen.
+
+A batch is cumulative (``specs/interest-subsidy.md``): it recomputes every entitlement up to its
+cutoff and pays what earlier batches have not. What counts as "paid before" is the payable of every
+payment of a *released* batch that the bank did not report as failed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from huiqi.core.money import fen_to_yuan
+from huiqi.lending.models import Loan
+
+
+class BatchStatus(models.TextChoices):
+    RUN = "run", "已计算 run"
+    REVIEWED = "reviewed", "已复核 reviewed"
+    APPROVED = "approved", "已审批 approved"
+    RELEASED = "released", "已拨付 released"
+    CANCELLED = "cancelled", "已作废 cancelled"
+
+
+# The state machine of a batch: (from, to) → the service that performs it. Nothing else moves a
+# batch. A batch that turns out wrong before release is cancelled (and a new one run); a released
+# batch is final: corrections go into the next batch, which is cumulative.
+BATCH_TRANSITIONS: dict[tuple[str, str], str] = {
+    (BatchStatus.RUN, BatchStatus.REVIEWED): "review",
+    (BatchStatus.REVIEWED, BatchStatus.APPROVED): "approve",
+    (BatchStatus.APPROVED, BatchStatus.RELEASED): "release",
+    (BatchStatus.RUN, BatchStatus.CANCELLED): "cancel",
+    (BatchStatus.REVIEWED, BatchStatus.CANCELLED): "cancel",
+    (BatchStatus.APPROVED, BatchStatus.CANCELLED): "cancel",
+}
+OPEN_STATUSES = (BatchStatus.RUN, BatchStatus.REVIEWED, BatchStatus.APPROVED)
+
+
+class PaymentStatus(models.TextChoices):
+    NOTHING = "nothing", "无需支付 nothing to pay"
+    PENDING = "pending", "待支付 pending"
+    PAID = "paid", "已支付 paid"
+    FAILED = "failed", "支付失败 failed"
+
+
+# What a bank's reconciliation may say of a payment; a repeat of the same status changes nothing.
+PAYMENT_TRANSITIONS: dict[tuple[str, str], str] = {
+    (PaymentStatus.PENDING, PaymentStatus.PAID): "reconcile",
+    (PaymentStatus.PENDING, PaymentStatus.FAILED): "reconcile",
+}
+
+
+def _user_fk(label: str):
+    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", verbose_name=label)
+
+
+class SubsidyBatch(models.Model):
+    """One calculation of the program up to a cutoff date, and its way to the payment file.
+
+    ``params`` are the parameters as used (the spec's names, JSON-ready). Totals are whole fen;
+    ``rationing_factor`` is the exact fraction "num/den" when the budget was short, else empty.
+    ``created_by`` empty means the system (the headless ``huiqi subsidy run``).
+    """
+
+    cutoff = models.DateField("截止日期 cutoff")
+    params = models.JSONField("计算参数 parameters used")
+    status = models.CharField("状态 status", max_length=12, choices=BatchStatus.choices, default=BatchStatus.RUN,
+                              db_index=True)
+    created_by = _user_fk("计算人 run by")
+    created_at = models.DateTimeField("计算时间 run at", default=timezone.now)
+    reviewed_by = _user_fk("复核人 reviewed by")
+    reviewed_at = models.DateTimeField("复核时间 reviewed at", null=True, blank=True)
+    approved_by = _user_fk("审批人 approved by")
+    approved_at = models.DateTimeField("审批时间 approved at", null=True, blank=True)
+    released_by = _user_fk("拨付人 released by")
+    released_at = models.DateTimeField("拨付时间 released at", null=True, blank=True)
+    cancelled_by = _user_fk("作废人 cancelled by")
+    cancelled_at = models.DateTimeField("作废时间 cancelled at", null=True, blank=True)
+    note = models.TextField("备注 note", blank=True)
+
+    beneficiaries = models.PositiveIntegerField("受益人数 beneficiaries", default=0)
+    loans_counted = models.PositiveIntegerField("计入贷款笔数 loans counted", default=0)
+    due_total_fen = models.BigIntegerField("应付合计（分） due (fen)", default=0)
+    payable_total_fen = models.BigIntegerField("实付合计（分） payable (fen)", default=0)
+    overpayment_total_fen = models.BigIntegerField("多付待追回（分） overpayment (fen)", default=0)
+    spent_before_fen = models.BigIntegerField("此前已拨付（分） spent before (fen)", default=0)
+    budget_left_fen = models.BigIntegerField("剩余预算（分） budget left (fen)", default=0)
+    rationing_factor = models.CharField("分配系数 rationing factor", max_length=100, blank=True)
+    unspent_fen = models.BigIntegerField("结余（分） unspent (fen)", default=0)
+    over_budget = models.BooleanField("超预算 over budget", default=False)
+    output_dir = models.CharField("支付文件目录 payment file folder", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "贴息批次 subsidy batch"
+        verbose_name_plural = "贴息批次 subsidy batches"
+        ordering = ["-cutoff", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_total_fen__gte=0), name="subsidy_batch_due_not_negative"),
+            models.CheckConstraint(condition=Q(payable_total_fen__gte=0),
+                                   name="subsidy_batch_payable_not_negative"),
+            models.CheckConstraint(condition=Q(payable_total_fen__lte=F("due_total_fen")),
+                                   name="subsidy_batch_payable_within_due"),
+            models.CheckConstraint(condition=Q(overpayment_total_fen__gte=0),
+                                   name="subsidy_batch_overpayment_not_negative"),
+            models.CheckConstraint(condition=Q(spent_before_fen__gte=0),
+                                   name="subsidy_batch_spent_not_negative"),
+            models.CheckConstraint(condition=Q(status__in=BatchStatus.values), name="subsidy_batch_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"贴息批次 #{self.pk} （截至 {self.cutoff}）"
+
+    @property
+    def payable_total(self):
+        return fen_to_yuan(self.payable_total_fen)
+
+
+class SubsidyLoanLine(models.Model):
+    """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
+
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="subsidy_lines",
+                             verbose_name="贷款 loan")
+    beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18, db_index=True)
+    eligible = models.BooleanField("计入 eligible")
+    reason = models.CharField("不计入原因 reason", max_length=60, blank=True)
+    interest_counted_fen = models.BigIntegerField("计入利息（分，四舍五入显示） interest counted (fen, for display)",
+                                                  null=True, blank=True)
+    subsidy_fen = models.BigIntegerField("贴息金额（分） subsidy (fen)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "贴息贷款明细 subsidy loan line"
+        verbose_name_plural = "贴息贷款明细 subsidy loan lines"
+        ordering = ["batch", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "loan"], name="subsidy_line_one_per_loan"),
+            models.CheckConstraint(
+                condition=(Q(eligible=True, reason="", subsidy_fen__isnull=False, subsidy_fen__gte=0,
+                             interest_counted_fen__isnull=False, interest_counted_fen__gte=0)
+                           | Q(eligible=False, subsidy_fen__isnull=True, interest_counted_fen__isnull=True)
+                           & ~Q(reason="")),
+                name="subsidy_line_eligible_has_amounts",
+            ),
+        ]
+
+
+class SubsidyPayment(models.Model):
+    """One beneficiary's account in a batch: entitlement so far, what was paid before, what is paid now.
+
+    ``payable_fen`` is what goes into the payment file. A line with nothing to pay (``nothing``)
+    still records an overpayment to recover, if any.
+    """
+
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments")
+    beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
+    name = models.CharField("受益人名称 name", max_length=200, blank=True)
+    kind = models.CharField("受益人类型 kind", max_length=20, blank=True)
+    loans_counted = models.PositiveIntegerField("计入贷款笔数 loans counted")
+    interest_counted_fen = models.BigIntegerField("计入利息（分，四舍五入显示） interest counted (fen, for display)")
+    subsidy_before_cap_fen = models.BigIntegerField("封顶前贴息（分） subsidy before cap (fen)")
+    entitlement_fen = models.BigIntegerField("应享贴息（分） entitlement (fen)")
+    paid_before_fen = models.BigIntegerField("此前已付（分） paid before (fen)")
+    due_fen = models.BigIntegerField("应付（分） due (fen)")
+    payable_fen = models.BigIntegerField("本批实付（分） payable (fen)")
+    overpayment_fen = models.BigIntegerField("多付待追回（分） overpayment (fen)")
+    status = models.CharField("支付状态 status", max_length=10, choices=PaymentStatus.choices)
+    reconciled_at = models.DateTimeField("对账时间 reconciled at", null=True, blank=True)
+    reconciled_by = _user_fk("对账人 reconciled by")
+    reconcile_note = models.CharField("银行说明 bank's note", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "贴息支付 subsidy payment"
+        verbose_name_plural = "贴息支付 subsidy payments"
+        ordering = ["batch", "beneficiary_id"]
+        indexes = [models.Index(fields=["beneficiary_id", "batch"], name="subsidy_payment_beneficiary")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "beneficiary_id"], name="subsidy_payment_one_per_beneficiary"),
+            models.CheckConstraint(
+                condition=Q(interest_counted_fen__gte=0, subsidy_before_cap_fen__gte=0, entitlement_fen__gte=0,
+                            paid_before_fen__gte=0, due_fen__gte=0, payable_fen__gte=0, overpayment_fen__gte=0),
+                name="subsidy_payment_amounts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(entitlement_fen__lte=F("subsidy_before_cap_fen")),
+                                   name="subsidy_payment_entitlement_within_subsidy"),
+            models.CheckConstraint(condition=Q(due_fen__lte=F("entitlement_fen")),
+                                   name="subsidy_payment_due_within_entitlement"),
+            models.CheckConstraint(condition=Q(payable_fen__lte=F("due_fen")),
+                                   name="subsidy_payment_payable_within_due"),
+            models.CheckConstraint(
+                condition=Q(payable_fen=0, status=PaymentStatus.NOTHING)
+                | Q(payable_fen__gt=0, status__in=[PaymentStatus.PENDING, PaymentStatus.PAID, PaymentStatus.FAILED]),
+                name="subsidy_payment_status_matches_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.beneficiary_id} #{self.batch_id}"

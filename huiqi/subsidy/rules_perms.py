@@ -1,0 +1,40 @@
+"""Who may do what in the interest-subsidy program (django-rules predicates).
+
+Pages, the API and the services ask these permissions, never the role directly. Reading is further
+scoped row by row in ``selectors``.
+"""
+
+from __future__ import annotations
+
+import rules
+
+from huiqi.accounts.models import Role
+
+
+def _has_role(*roles):
+    @rules.predicate
+    def predicate(user):
+        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in roles)
+
+    predicate.__name__ = "is_" + "_or_".join(roles)
+    return predicate
+
+
+_bureau_or_admin = _has_role(Role.BUREAU, Role.ADMIN)
+
+PERMISSIONS = {
+    # Batch lines, scoped per row by the selectors: banks see their loans, enterprises their own lines.
+    "subsidy.view": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.BANK, Role.ENTERPRISE),
+    # Simulations record nothing, so auditors may run them too.
+    "subsidy.simulate": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    "subsidy.run": _bureau_or_admin,
+    "subsidy.review": _bureau_or_admin,
+    "subsidy.approve": _bureau_or_admin,
+    "subsidy.release": _bureau_or_admin,
+    "subsidy.reconcile": _bureau_or_admin,
+    "subsidy.cancel": _bureau_or_admin,
+}
+
+for _name, _predicate in PERMISSIONS.items():
+    if not rules.perm_exists(_name):
+        rules.add_perm(_name, _predicate)
