@@ -72,7 +72,150 @@ EN = {
     "贷款金额（元）": "Principal (yuan)", "年利率（%%）": "Annual rate (%%)", "放款日期": "Start date",
     "到期日期": "Maturity date", "没有符合条件的贷款。": "No loan matches.", "还没有贷款数据。": "No loans yet.",
     "报送贷款台账": "Upload the loan ledger", "报送记录": "Uploads", "还没有报送记录。": "No uploads yet.",
+    "企业": "Enterprise", "个体工商户": "Individual business", "大型": "Large", "中型": "Medium", "小型": "Small",
+    "微型": "Micro", "未知": "Unknown",
     "行号": "Row", "列": "Column", "值": "Value", "原因": "Reason",
+    # interest subsidy (贷款贴息)
+    "贷款贴息": "Interest subsidy", "我的贴息": "My interest subsidy", "本行贴息": "Our loans' subsidy",
+    "请输入金额（元），最多两位小数": "Enter an amount in yuan, at most two decimals",
+    "金额不能为负数": "The amount cannot be negative", "贴息比例": "Rate", "贴息月数": "Months subsidised",
+    "每户上限（元）": "Cap per beneficiary (yuan)", "总预算（元）": "Budget (yuan)",
+    "超预算处理": "When over budget", "按现行参数": "As in force", "按比例分配": "Pro rata",
+    "全额支付": "Pay in full", "新增贷款窗口起": "Window start", "新增贷款窗口止": "Window end",
+    "窗口结束日期早于开始日期": "The window ends before it starts", "截止日期": "Cutoff date",
+    "与另一组参数对比（B）": "Compare with other parameters (B)", "备注": "Note",
+    "对账文件（CSV 或 XLSX）": "Reconciliation file (CSV or XLSX)",
+    "复核": "Review", "审批": "Approve", "拨付": "Release", "作废": "Cancel",
+    "复核贴息批次": "Review the subsidy batch",
+    "请确认已核对本批次的参数、合计、受益人和贷款明细。复核后须由计算人和复核人以外的第三人审批。":
+        "Confirm that you have checked this batch's parameters, totals, beneficiaries and loan lines. After "
+        "review, a third person (neither who ran nor who reviewed it) must approve it.",
+    "审批贴息批次": "Approve the subsidy batch",
+    "审批人必须是计算人和复核人以外的人。审批后即可拨付。":
+        "The approver must be someone other than who ran and who reviewed the batch. Once approved it can be "
+        "released.",
+    "拨付贴息批次": "Release the subsidy batch",
+    "拨付将生成支付文件（CSV、XLSX）和控制合计文件，本批次的支付随即计为已付。此操作不可撤销：如有差错，只能在下一批次中更正。":
+        "Releasing writes the payment file (CSV, XLSX) and the control totals, and the batch's payments "
+        "count as paid from then on. This cannot be undone: a mistake can only be corrected in the next batch.",
+    "作废贴息批次": "Cancel the subsidy batch",
+    "作废后本批次不支付任何款项，也不能恢复；之后可重新计算。请说明作废原因。":
+        "A cancelled batch pays nothing and cannot be restored; a new one can be run afterwards. Please give "
+        "the reason.",
+    "贴息批次 #%(pk)s 已复核。": "Subsidy batch #%(pk)s is reviewed.",
+    "贴息批次 #%(pk)s 已审批。": "Subsidy batch #%(pk)s is approved.",
+    "贴息批次 #%(pk)s 已拨付，支付文件已生成。": "Subsidy batch #%(pk)s is released; the payment file is written.",
+    "贴息批次 #%(pk)s 已作废。": "Subsidy batch #%(pk)s is cancelled.",
+    "万元": "10k yuan", "区未知": "District unknown", "计入": "Counted",
+    "贴息批次 #%(pk)s 已计算，请由另一人复核。": "Subsidy batch #%(pk)s is computed; someone else should review it.",
+    "本批实付": "Paid in this batch", "贴息金额": "Subsidy", "不计入（全部原因）": "Not counted (any reason)",
+    "对账完成：已支付 %(paid)s 笔，失败 %(failed)s 笔，无变化 %(unchanged)s 笔，仍待对账 %(pending)s 笔。":
+        "Reconciled: %(paid)s paid, %(failed)s failed, %(unchanged)s unchanged, %(pending)s still pending.",
+    "贴息批次": "Subsidy batches", "贴息批次 #%(pk)s（截至 %(cutoff)s）": "Subsidy batch #%(pk)s (cutoff %(cutoff)s)",
+    "批次页面": "Batch pages", "概况": "Overview", "受益人": "Beneficiaries", "贷款明细": "Loan lines",
+    "银行对账": "Bank reconciliation", "计入贷款": "Loans counted",
+    "贴息（封顶前，元）": "Subsidy before the cap (yuan)", "差额（B−A）": "Difference (B−A)",
+    "实付（元）": "Paid (yuan)", "应付（元）": "Due (yuan)", "无": "None",
+    "是否计入 / 原因": "Counted / reason", "计入利息（元）": "Interest counted (yuan)",
+    "贴息金额（元）": "Subsidy (yuan)", "不计入": "Not counted", "结果": "Outcome",
+    "本行贷款的贴息情况": "The interest subsidy on our loans",
+    "已拨付批次中本行报送的每笔贷款：是否计入贴息、不计入的原因，以及贴息金额。批次是累计计算的，最新批次即截至该日的结果。":
+        "Each loan we reported, in the released batches: whether it counted for the subsidy, why not, and its "
+        "subsidy. Batches are cumulative: the latest one is the result up to its cutoff.",
+    "批次": "Batch", "截至 %(cutoff)s": "cutoff %(cutoff)s", "报送贷款": "Loans reported",
+    "计入贴息": "Counted", "贴息金额（封顶前，元）": "Subsidy before the cap (yuan)",
+    "不计入原因": "Reason not counted", "笔数": "Loans",
+    "该批次中没有本行的贷款。": "None of our loans is in this batch.",
+    "还没有已拨付的贴息批次涉及本行的贷款。": "No released subsidy batch concerns our loans yet.",
+    "本批实付（元）": "Paid in this batch (yuan)", "分配系数": "Rationing factor", "全额": "In full",
+    "计算": "Run", "系统": "System",
+    "您计算或复核了此批次，不能由您审批：须由第三人审批。":
+        "You ran or reviewed this batch, so you cannot approve it: a third person must.",
+    "确定执行此操作吗？": "Do you really want to do this?", "确认%(label)s": "Confirm: %(label)s",
+    "取消并返回": "Back without doing it",
+    "本批次当前状态为“%(status)s”，不能%(label)s。": "This batch is '%(status)s': it cannot be given '%(label)s'.",
+    "返回批次": "Back to the batch", "本批应付（元）": "Due in this batch (yuan)", "操作": "Actions",
+    "已拨付：本批次已经完成，不能再更改；如有差错，在下一批次中更正。":
+        "Released: this batch is final; any mistake is corrected in the next batch.",
+    "已作废：本批次不支付任何款项。": "Cancelled: this batch pays nothing.",
+    "您可以查看本批次，但无权操作。": "You may read this batch but not act on it.",
+    "支付文件": "Payment file", "控制合计：笔数": "Control totals: count",
+    "控制合计：金额（元）": "Control totals: amount (yuan)", "支付文件 SHA-256": "Payment file SHA-256",
+    "上传银行对账文件": "Upload the bank's reconciliation", "合计": "Totals",
+    "此前已拨付（元）": "Released before (yuan)", "剩余预算（元）": "Budget left (yuan)", "结余（元）": "Unspent (yuan)",
+    "多付待追回（元）": "Overpaid, to recover (yuan)", "超预算": "Over budget", "所用参数": "Parameters used",
+    "支付状态": "Payment status", "金额（元）": "Amount (yuan)", "贷款计入情况": "Loans counted and not",
+    "按区": "By district", "实付金额按区": "Paid by district", "按企业规模": "By size class", "按银行": "By bank",
+    "贴息金额按银行": "Subsidy by bank", "状态记录": "History",
+    "每个批次按截止日期重新计算各受益人的累计应享贴息，并支付此前批次尚未支付的部分。批次须经计算、复核、审批（三人各不相同）后拨付。":
+        "Each batch recomputes every beneficiary's entitlement up to its cutoff and pays what earlier batches "
+        "have not. A batch is run, reviewed and approved (by three different people) before it is released.",
+    "测算与对比": "Simulate and compare",
+    "测算不记录任何支付，可先用现行参数或假设参数试算。":
+        "A simulation records nothing: try the parameters in force or what-if ones first.",
+    "计算新批次": "Run a new batch",
+    "批次 #%(pk)s 尚未拨付或作废，完成前不能计算新批次。":
+        "Batch #%(pk)s is neither released nor cancelled; no new batch can be run until it is.",
+    "查看": "View", "按该截止日期和当日生效的参数计算并记录一个新批次？":
+        "Compute and record a new batch for this cutoff, with the parameters in force on it?",
+    "计算批次": "Run the batch",
+    "使用截止日期当日生效的项目参数；截止日期须晚于上一已拨付批次。":
+        "The parameters in force on the cutoff are used; the cutoff must be after the last released batch's.",
+    "按比例": "Pro rata", "没有符合条件的批次。": "No batch matches.", "还没有贴息批次。": "No subsidy batches yet.",
+    "可先测算，再计算第一个批次。": "Simulate first, then run the first batch.",
+    "受益人名称或证件号码": "Beneficiary name or ID", "受益人类型": "Beneficiary kind", "证件号码": "ID",
+    "封顶前贴息（元）": "Subsidy before the cap (yuan)", "应享贴息（元）": "Entitlement (yuan)",
+    "此前已付（元）": "Paid before (yuan)", "多付待追回": "Overpaid, to recover",
+    "没有符合条件的受益人。": "No beneficiary matches.", "本批次没有受益人。": "This batch has no beneficiaries.",
+    "本批次没有贷款明细。": "This batch has no loan lines.", "我的贷款贴息": "My interest subsidy",
+    "企业无需申请：合作银行报送贷款和付息数据后，平台按政策自动计算。每个批次重新计算截至当日的累计应享贴息，并支付此前尚未支付的部分。":
+        "Nothing to apply for: once the partner banks report loans and interest payments, the platform "
+        "computes the subsidy by the policy. Each batch recomputes the entitlement up to its cutoff and pays "
+        "what was not paid before.",
+    "累计应享贴息（元）": "Entitlement so far (yuan)", "已到账（元）": "Received (yuan)",
+    "已拨付待银行确认（元）": "Released, awaiting the bank (yuan)",
+    "支付失败，将在下一批次重新支付（元）": "Failed, paid again in the next batch (yuan)",
+    "拨付记录": "Payments", "应享贴息（累计，元）": "Entitlement so far (yuan)", "拨付日期": "Released on",
+    "已达每户上限": "capped", "预算不足，按比例支付": "budget short: paid pro rata",
+    "银行确认于 %(d)s": "confirmed by the bank on %(d)s",
+    "已拨付的批次中还没有给您的企业的款项；下表可查看各笔贷款的计算情况。":
+        "No payment to your enterprises in the released batches yet; the table below shows how each loan was "
+        "counted.",
+    "各笔贷款": "Each loan", "合同编号": "Loan number",
+    "本批次共 %(n)s 笔贷款，计入 %(e)s 笔，贴息合计 %(s)s 元（每户封顶前）。":
+        "%(n)s loans in this batch, %(e)s counted, subsidy %(s)s yuan (before the per-beneficiary cap).",
+    "导出全部批次的贷款明细": "Export the loan lines of every batch",
+    "该批次中没有您的贷款。": "None of your loans is in this batch.",
+    "还没有已拨付的贴息批次涉及您的企业。批次拨付后，这里会显示每笔贷款的计算结果和拨付情况。":
+        "No released subsidy batch concerns your enterprises yet. Once one is released, each loan's result and "
+        "the payments show here.",
+    "银行按支付文件逐笔回报：每行一个受益人证件号码和状态（已支付 paid / 失败 failed），可附金额（与支付文件核对）和备注。只要有一行有误，整个文件不生效；同一状态重复回报不产生变化。支付失败的款项在下一批次中重新计入应付。":
+        "The bank reports on each row of the payment file: one beneficiary ID and a status (已支付 paid / 失败 "
+        "failed) per row, optionally the amount (checked against the payment file) and a note. If any row is "
+        "wrong, nothing of the file applies; a status reported again changes nothing. A failed payment is due "
+        "again in the next batch.",
+    "列名": "Columns", "可选": "optional", "上传并对账": "Upload and reconcile",
+    "只有已拨付的批次才能对账。": "Only a released batch can be reconciled.",
+    "贴息测算": "Subsidy simulation", "贴息测算与对比": "Simulate and compare the subsidy",
+    "测算按截止日期和当日生效的参数（可临时改动）计算一个批次会支付多少，扣除已拨付批次已付的部分；不记录任何内容。勾选对比可把两组参数的结果并排比较。":
+        "A simulation computes what a batch would pay for the cutoff, with the parameters in force on it (or "
+        "what-if changes), less what released batches paid; it records nothing. Tick compare to see two "
+        "parameter sets side by side.",
+    "测算": "Simulate", "参数 A（留空即用现行参数）": "Parameters A (blank: as in force)",
+    "参数 B（仅在对比时使用；留空即用现行参数）": "Parameters B (for comparing only; blank: as in force)",
+    "测算结果（截至 %(cutoff)s）": "Simulation (cutoff %(cutoff)s)",
+    "测算结果未记录；计算正式批次请到批次列表。": "Nothing was recorded; run a real batch from the batch list.",
+    "导出": "Export", "受益人数": "Beneficiaries", "计入贷款笔数": "Loans counted",
+    "本批应付合计（元）": "Due in total (yuan)", "本批实付合计（元）": "Paid in total (yuan)",
+    "受益人变化": "Beneficiaries changed", "仅在 A：%(a)s；仅在 B：%(b)s；实付不同：%(c)s":
+        "only in A: %(a)s; only in B: %(b)s; paid differently: %(c)s",
+    "现行": "In force",
+    "按实付金额从高到低仅列出前 %(n)s 位（共 %(total)s 位）；完整名单请导出。":
+        "Only the first %(n)s by amount paid are listed (of %(total)s); export for the full list.",
+    "没有受益人：截至该日期没有计入的贷款。": "No beneficiaries: no loan counts up to this date.",
+    "受益人的支付不按银行拆分；此处为各银行计入贷款的贴息（封顶前）。":
+        "A beneficiary's payment is not split by bank; this is the subsidy of each bank's counted loans, "
+        "before the cap.",
 }
 
 

@@ -12,6 +12,7 @@ NAVIGATION = [
     ("registry:import", _("名录导入"), "registry.import"),
     ("lending:loan_list", _("贷款台账"), "lending.view"),
     ("lending:upload", _("银行数据报送"), "lending.upload"),
+    ("subsidy:index", _("贷款贴息"), "subsidy.view"),
     ("registry:bank_list", _("合作银行"), None),
     ("core:job_list", _("后台任务"), None),
     ("core:parameter_list", _("项目参数"), "core.view_parameters"),
@@ -25,6 +26,8 @@ ROLE_LABELS = {
     ("enterprise", "registry:enterprise_list"): _("我的企业"),
     ("enterprise", "lending:loan_list"): _("我的贷款"),
     ("bank", "lending:loan_list"): _("本行贷款"),
+    ("enterprise", "subsidy:index"): _("我的贴息"),
+    ("bank", "subsidy:index"): _("本行贴息"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.identifiers import mask_resident_id
 from huiqi.core.money import fen_to_wan
@@ -118,15 +119,15 @@ class Enterprise(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ENTERPRISE = "enterprise", "企业 enterprise"
-        INDIVIDUAL_BUSINESS = "individual_business", "个体工商户 individual business"
+        ENTERPRISE = "enterprise", _("企业")
+        INDIVIDUAL_BUSINESS = "individual_business", _("个体工商户")
 
     class Size(models.TextChoices):
-        LARGE = "large", "大型 large"
-        MEDIUM = "medium", "中型 medium"
-        SMALL = "small", "小型 small"
-        MICRO = "micro", "微型 micro"
-        UNKNOWN = "unknown", "未知 unknown"
+        LARGE = "large", _("大型")
+        MEDIUM = "medium", _("中型")
+        SMALL = "small", _("小型")
+        MICRO = "micro", _("微型")
+        UNKNOWN = "unknown", _("未知")
 
     uscc = models.CharField("统一社会信用代码 USCC", max_length=18, unique=True)
     name = models.CharField("企业名称 name", max_length=200)

@@ -25,6 +25,11 @@ _bureau_or_admin = _has_role(Role.BUREAU, Role.ADMIN)
 PERMISSIONS = {
     # Batch lines, scoped per row by the selectors: banks see their loans, enterprises their own lines.
     "subsidy.view": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.BANK, Role.ENTERPRISE),
+    # The pages: batches (list, detail, lines, files) are the city-wide readers'; an enterprise user has
+    # "my interest subsidy", a bank's staff the page of its loans.
+    "subsidy.view_batches": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    "subsidy.view_own": _has_role(Role.ENTERPRISE),
+    "subsidy.view_bank": _has_role(Role.BANK),
     # Simulations record nothing, so auditors may run them too.
     "subsidy.simulate": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
     "subsidy.run": _bureau_or_admin,

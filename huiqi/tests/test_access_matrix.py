@@ -82,6 +82,23 @@ EXPECT = {
     "lending:upload_detail":         row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "lending:upload_error_report":   row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "lending:template":              row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    # Interest subsidy: batches are the bureau's, auditors' and administrators' (auditors read, do not
+    # act). The batch is the released one of the world (an action is asked of the open one).
+    # /subsidy/ is each reader's page: the batches, "my interest subsidy", or the bank's loans.
+    "subsidy:index":                 row(LOGIN,       OK,  OK,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "subsidy:simulate":              row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:simulate_export":       row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:batch_detail":          row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:batch_action":          row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "subsidy:batch_file":            row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:beneficiaries":         row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:beneficiaries_export":  row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:loan_lines":            row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:loan_lines_export":     row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "subsidy:reconcile":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    # The exports of those two pages (administrators hold every permission and read everything).
+    "subsidy:mine_export":           row(LOGIN,       OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
+    "subsidy:bank_export":           row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK),
     # --- API (anonymous: 401; objects outside the scope: 404) ---
     "api-root":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "api-me":                        row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
@@ -104,6 +121,18 @@ EXPECT = {
     "loan-detail":                   row(UNAUTH,      OK,  NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
     "ledger-upload-list":            row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "ledger-upload-detail":          row(UNAUTH,      NF,  NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
+    # Subsidy lists are scoped (a bank its loans' lines, an enterprise its own, in released batches);
+    # a batch itself is the city-wide readers'. The actions take POST only (see WRITE_TABLE).
+    "subsidy-batch-list":            row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "subsidy-batch-detail":          row(UNAUTH,      NF,  NF,  NF,  NF,  NF,  OK,  NF,  NF,  OK,  OK),
+    "subsidy-batch-run":             row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-batch-review":          row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-batch-approve":         row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-batch-release":         row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-batch-cancel":          row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-batch-reconcile":       row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-loan-line-list":        row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "subsidy-payment-list":          row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "job-list":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "job-detail":                    row(UNAUTH,      OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
     "audit-list":                    row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
@@ -132,6 +161,20 @@ FILL = {
     "lending:template": lambda w: {"kind": "loans", "lang": "zh", "fmt": "csv"},
     "loan-detail": lambda w: {"pk": w["loan_a"].pk},
     "ledger-upload-detail": lambda w: {"pk": w["ledger_upload"].pk},
+    "subsidy:simulate_export": lambda w: {"fmt": "csv"},
+    "subsidy:batch_detail": lambda w: {"pk": w["subsidy_released"].pk},
+    "subsidy:batch_action": lambda w: {"pk": w["subsidy_open"].pk, "action": "review"},
+    "subsidy:batch_file": lambda w: {"pk": w["subsidy_released"].pk, "name": "payments.csv"},
+    "subsidy:beneficiaries": lambda w: {"pk": w["subsidy_released"].pk},
+    "subsidy:beneficiaries_export": lambda w: {"pk": w["subsidy_released"].pk, "fmt": "xlsx"},
+    "subsidy:loan_lines": lambda w: {"pk": w["subsidy_released"].pk},
+    "subsidy:loan_lines_export": lambda w: {"pk": w["subsidy_released"].pk, "fmt": "csv"},
+    "subsidy:reconcile": lambda w: {"pk": w["subsidy_released"].pk},
+    "subsidy:mine_export": lambda w: {"fmt": "xlsx"},
+    "subsidy:bank_export": lambda w: {"fmt": "xlsx"},
+    "subsidy-batch-detail": lambda w: {"pk": w["subsidy_released"].pk},
+    **{f"subsidy-batch-{a}": (lambda w: {"pk": w["subsidy_open"].pk})
+       for a in ("review", "approve", "release", "cancel", "reconcile")},
     "core:job_detail": lambda w: {"pk": w["job"].pk},
     "core:job_progress": lambda w: {"pk": w["job"].pk},
     "core:audit_detail": lambda w: {"pk": w["audit"].pk},
@@ -157,6 +200,8 @@ WRITE_TABLE = {
     "parameter-list": {"post": {"bureau", "admin"}},
     "registry-import-list": {"post": {"bureau", "admin"}},
     "ledger-upload-list": {"post": {"bank", "bureau", "admin"}},
+    **{f"subsidy-batch-{a}": {"post": {"bureau", "admin"}}
+       for a in ("run", "review", "approve", "release", "cancel", "reconcile")},
 }
 
 # --- who sees which rows -----------------------------------------------------------------------
@@ -268,6 +313,7 @@ def build_url(ep: Endpoint, world) -> str:
 REGISTRY_HEADER = "统一社会信用代码,企业名称,主体类型,所属区,行业代码,从业人员（人）,营业收入（万元）,资产总额（万元）,数据年度\n"
 LOAN_HEADER = ("银行机构代码,贷款合同编号,借款人证件号码,借款人名称,借款人类型,所属企业证件号码,贷款用途,担保方式,是否首贷,"
                "贷款金额（元）,年利率（%）,放款日期,到期日期,原贷款合同编号\n")
+PAYMENT_HEADER = "银行机构代码,贷款合同编号,计息起日,计息止日,付息日期,实付利息（元）\n"
 BAD_REGISTRY_CSV = (REGISTRY_HEADER + "91440300BADCODE000,深圳市坏数据有限公司,企业,440305,C39,10,100,,2019\n").encode()
 
 
@@ -282,7 +328,7 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture
-def world(city, users):
+def world(city, users, tmp_path):
     """The city of conftest plus a record of every other kind a detail URL points at."""
     from huiqi.core import jobs, params
     from huiqi.core.identifiers import generate_resident_id
@@ -318,8 +364,34 @@ def world(city, users):
         "bad-loans.csv", (LOAN_HEADER + "ICBC-SZ,X,BAD,借款人,企业,,经营性,信用,否,1.00,4,2020-03-10,2021-03-10,\n").encode()))
     assert w["ledger_upload"].status == "refused"
     w["audit"] = AuditEvent.objects.order_by("id").first()
+    w["tmp_path"] = tmp_path
     w["parameter"] = params.set_value(users["bureau"], "matrix.sample", "registry", {"rate": "0.5"},
                                       dt.date(2020, 1, 1), description="access matrix")
+    return w
+
+
+def subsidy_world(w):
+    """The interest subsidy's records, added to the world on demand (by the subsidy rows of the matrix
+    and the subsidy tests): interest paid on both loans; a batch released (run by the system, reviewed
+    by the bureau, approved and released by the administrator) and a later one still open."""
+    if "subsidy_released" in w:
+        return w
+    from huiqi.lending.imports import start_upload
+    from huiqi.subsidy import services as subsidy
+
+    users = w["users"]
+    paid = PAYMENT_HEADER + "".join(
+        f"{bank},{no},2020-03-10,2020-06-10,2020-06-10,{interest}\n"
+        for bank, no, interest in (("ICBC-SZ", "MATRIX-LOAN-A", "30000.00"),
+                                   ("CMB-SZ", "MATRIX-LOAN-B", "20000.00")))
+    stored = start_upload(users["bureau"], "payments", SimpleUploadedFile("payments.csv", paid.encode()))
+    assert stored.status == "stored", stored.message
+    w["subsidy_released"] = subsidy.run_batch(None, dt.date(2020, 8, 31))
+    subsidy.review(users["bureau"], w["subsidy_released"])
+    subsidy.approve(users["admin"], w["subsidy_released"])
+    subsidy.release(users["admin"], w["subsidy_released"], w["tmp_path"] / "subsidy-release")
+    assert w["subsidy_released"].payments.filter(status="pending").count() == 2
+    w["subsidy_open"] = subsidy.run_batch(None, dt.date(2020, 12, 31))
     return w
 
 
@@ -444,6 +516,8 @@ def test_every_url_pattern_is_in_the_expectation_table():
     pytest.param(ep, role, id=f"{ep.label} as {role}") for ep in ENDPOINTS for role in ROLES
 ])
 def test_access_matrix(ep, role, world, client_as):
+    if ep.name and ep.name.startswith("subsidy"):
+        subsidy_world(world)
     url = build_url(ep, world)
     what = f"GET {url} ({ep.name}) as {role}"
     resp = client_as(role).get(url)
@@ -740,6 +814,127 @@ def test_post_registry_import_page(role, world, client_as):
     else:
         assert_outcome(resp, LOGIN if role == "anonymous" else NO, what)
         assert _counts() == before, f"{what} was refused but changed the database"
+
+
+# --- interest subsidy: writes and scoped lines ---------------------------------------------------
+SUBSIDY_ACTIONS = ("run", "review", "approve", "release", "cancel", "reconcile")
+
+
+def _subsidy_state():
+    from huiqi.subsidy.models import SubsidyBatch, SubsidyPayment
+
+    return {**_counts(), "batches": sorted(SubsidyBatch.objects.values_list("id", "status")),
+            "payments": sorted(SubsidyPayment.objects.values_list("id", "status"))}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", SUBSIDY_ACTIONS)
+def test_post_subsidy_batch_action(action, role, world, client_as):
+    """Each batch action through the API: allowed roles move the batch, everyone else is refused and
+    nothing changes. The batch is first brought to the state the action starts from by other people."""
+    from huiqi.subsidy import services as subsidy
+    from huiqi.subsidy.models import SubsidyBatch
+
+    subsidy_world(world)
+    users, batch = world["users"], world["subsidy_open"]
+    other = users["admin"] if role != "admin" else users["bureau"]  # never the caller
+    data, fmt = {}, "json"
+    if action == "run":
+        subsidy.cancel(users["bureau"], batch, note="矩阵测试 matrix")
+        data = {"cutoff": "2021-01-31"}
+        url = reverse("subsidy-batch-run")
+    else:
+        if action == "approve":
+            subsidy.review(other, batch)
+        elif action == "release":
+            subsidy.review(users["bureau"], batch)
+            subsidy.approve(users["admin"], batch)
+        elif action == "cancel":
+            data = {"note": "矩阵测试 matrix"}
+        elif action == "reconcile":
+            batch = world["subsidy_released"]
+            data = {"file": SimpleUploadedFile("reconcile.csv",
+                                               f"beneficiary_id,status\n{world['ns1'].uscc},paid\n".encode())}
+            fmt = "multipart"
+        url = reverse(f"subsidy-batch-{action}", kwargs={"pk": batch.pk})
+    before = _subsidy_state()
+    what = f"POST {url} as {role}"
+    c = client_as(role)
+    if fmt == "multipart":
+        resp = c.post(url, data)
+    else:
+        resp = c.post(url, json.dumps(data), content_type="application/json")
+    if role in WRITE_TABLE[f"subsidy-batch-{action}"]["post"]:
+        assert resp.status_code in (200, 201), (
+            f"{what}: expected success, got {resp.status_code} {resp.content[:300]!r}")
+        assert _subsidy_state() != before, f"{what} succeeded but changed nothing"
+        if action == "run":
+            assert SubsidyBatch.objects.filter(cutoff=dt.date(2021, 1, 31), status="run").exists()
+    else:
+        assert_outcome(resp, UNAUTH if role == "anonymous" else NO, what)
+        assert_error_body(resp, what)
+        assert _subsidy_state() == before, f"{what} was refused but changed the database"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_subsidy_pages(role, world, client_as):
+    """The pages' forms: the same rule as the API (run a batch, review, reconcile)."""
+    subsidy_world(world)
+    released, batch = world["subsidy_released"], world["subsidy_open"]
+    c = client_as(role)
+    before = _subsidy_state()
+    reconciliation = f"beneficiary_id,status\n{world['ns1'].uscc},paid\n".encode()
+    posts = [(reverse("subsidy:batch_action", kwargs={"pk": batch.pk, "action": "review"}), {}),
+             (reverse("subsidy:reconcile", kwargs={"pk": released.pk}),
+              {"file": SimpleUploadedFile("r.csv", reconciliation)})]
+    for url, data in posts:
+        resp = c.post(url, data)
+        what = f"POST {url} as {role}"
+        if role in ("bureau", "admin"):
+            assert resp.status_code == 302, f"{what}: expected a redirect, got {resp.status_code}"
+        else:
+            assert_outcome(resp, LOGIN if role == "anonymous" else NO, what)
+            assert _subsidy_state() == before, f"{what} was refused but changed the database"
+    url = reverse("subsidy:index")
+    resp = c.post(url, {"cutoff": "2021-01-31"})
+    if role in ("bureau", "admin"):
+        assert resp.status_code == 409, f"POST {url} as {role}: another batch is open, expected 409"
+    else:
+        assert_outcome(resp, LOGIN if role == "anonymous" else NO, f"POST {url} as {role}")
+
+
+# Subsidy loan lines of the world: loan → who may read its lines (besides the city-wide readers).
+SUBSIDY_LINE_READERS = {"MATRIX-LOAN-A": {"bank", "enterprise"}, "MATRIX-LOAN-B": {"enterprise2"}}
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_subsidy_lines_show_exactly_the_scope(role, world, client_as):
+    subsidy_world(world)
+    c = client_as(role)
+    city_wide = role in ("bureau", "auditor", "admin")
+    released, open_batch = world["subsidy_released"].pk, world["subsidy_open"].pk
+    want = {(b, no) for no, readers in SUBSIDY_LINE_READERS.items() for b in (released, open_batch)
+            if city_wide or (role in readers and b == released)}
+    resp = c.get(reverse("subsidy-loan-line-list"))
+    assert resp.status_code == 200
+    got = {(r["batch"], r["loan_no"]) for r in api_results(resp)}
+    assert got == want, f"/api/v1/subsidy-loan-lines/ as {role}: {sorted(got)}, must be {sorted(want)}"
+
+    owners = {"ns1": {"enterprise"}, "ft1": {"enterprise2"}}
+    want = {(b, world[k].uscc) for k, readers in owners.items() for b in (released, open_batch)
+            if city_wide or (role in readers and b == released)}
+    resp = c.get(reverse("subsidy-payment-list"))
+    got = {(r["batch"], r["beneficiary_id"]) for r in api_results(resp)}
+    assert got == want, f"/api/v1/subsidy-payments/ as {role}: {sorted(got)}, must be {sorted(want)}"
+
+    if role in ("enterprise", "enterprise2", "bank"):
+        page = reverse("subsidy:index")
+        for query in ({"batch": open_batch}, {"q": "MATRIX"}, {"outcome": "eligible"}):
+            resp = c.get(page, query)
+            assert resp.status_code == 200
+            assert_no_foreign_rows(body_text(resp), world, role, f"{page}?{query} as {role}")
+            shown = set(re.findall(r'data-loan="([\w-]+)"', body_text(resp)))
+            assert shown <= {no for no, readers in SUBSIDY_LINE_READERS.items() if role in readers}
 
 
 # --- token authentication ----------------------------------------------------------------------

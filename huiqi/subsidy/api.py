@@ -1,0 +1,276 @@
+"""Interest-subsidy REST endpoints: batches (read; run, review, approve, release, cancel, reconcile for
+the bureau), beneficiary payments and loan lines, each scoped by ``selectors``.
+
+Money is a decimal string in 元 ("1234.56"), never a JSON number; a person's resident ID is masked.
+Refusals of the services come back in the one error body of ``core.api``.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from huiqi.lending.models import Loan
+
+from . import rules, selectors, services
+from .models import BatchStatus, PaymentStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+
+_mask = Loan.AUDIT_MASK["borrower_id"]
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class YuanField(serializers.Field):
+    """Whole fen shown as a decimal string in 元."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return rules.fen_str(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MaskedIdField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return _mask(value)
+
+
+def _user(**kwargs):
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
+
+
+class SubsidyBatchSerializer(serializers.ModelSerializer):
+    created_by = _user()
+    reviewed_by = _user()
+    approved_by = _user()
+    released_by = _user()
+    cancelled_by = _user()
+    due_total = YuanField(source="due_total_fen")
+    payable_total = YuanField(source="payable_total_fen")
+    overpayment_total = YuanField(source="overpayment_total_fen")
+    spent_before = YuanField(source="spent_before_fen")
+    budget_left = YuanField(source="budget_left_fen")
+    unspent = YuanField(source="unspent_fen")
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SubsidyBatch
+        fields = ["id", "cutoff", "params", "status", "created_by", "created_at", "reviewed_by",
+                  "reviewed_at", "approved_by", "approved_at", "released_by", "released_at", "cancelled_by",
+                  "cancelled_at", "note", "beneficiaries", "loans_counted", "due_total", "payable_total",
+                  "overpayment_total", "spent_before", "budget_left", "rationing_factor", "unspent",
+                  "over_budget", "files"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_files(self, obj) -> dict[str, str]:
+        """Download addresses of the payment file and control totals (pages; after release)."""
+        if obj.status != BatchStatus.RELEASED or not obj.output_dir:
+            return {}
+        return {name: reverse("subsidy:batch_file", args=[obj.pk, name])
+                for name in ("payments.csv", "payments.xlsx", "control.csv")}
+
+
+class SubsidyPaymentSerializer(serializers.ModelSerializer):
+    beneficiary_id = MaskedIdField()
+    batch_cutoff = serializers.DateField(source="batch.cutoff", read_only=True)
+    batch_released_at = serializers.DateTimeField(source="batch.released_at", read_only=True)
+    interest_counted = YuanField(source="interest_counted_fen")
+    subsidy_before_cap = YuanField(source="subsidy_before_cap_fen")
+    entitlement = YuanField(source="entitlement_fen")
+    paid_before = YuanField(source="paid_before_fen")
+    due = YuanField(source="due_fen")
+    payable = YuanField(source="payable_fen")
+    overpayment = YuanField(source="overpayment_fen")
+
+    class Meta:
+        model = SubsidyPayment
+        fields = ["batch", "batch_cutoff", "batch_released_at", "beneficiary_id", "name", "kind",
+                  "loans_counted", "interest_counted", "subsidy_before_cap", "entitlement", "paid_before",
+                  "due", "payable", "overpayment", "status", "reconciled_at", "reconcile_note"]
+
+
+class SubsidyLoanLineSerializer(serializers.ModelSerializer):
+    bank_code = serializers.CharField(source="loan.bank.code", read_only=True)
+    loan_no = serializers.CharField(source="loan.loan_no", read_only=True)
+    borrower_name = serializers.CharField(source="loan.borrower_name", read_only=True)
+    beneficiary_id = MaskedIdField()
+    reason_zh = serializers.SerializerMethodField()
+    reason_en = serializers.SerializerMethodField()
+    interest_counted = YuanField(source="interest_counted_fen")
+    subsidy = YuanField(source="subsidy_fen")
+
+    class Meta:
+        model = SubsidyLoanLine
+        fields = ["batch", "bank_code", "loan_no", "beneficiary_id", "borrower_name", "eligible", "reason",
+                  "reason_zh", "reason_en", "interest_counted", "subsidy"]
+
+    def get_reason_zh(self, obj) -> str:
+        return rules.REASONS.get(obj.reason, ("", ""))[0]
+
+    def get_reason_en(self, obj) -> str:
+        return rules.REASONS.get(obj.reason, ("", ""))[1]
+
+
+class RunRequest(serializers.Serializer):
+    cutoff = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class NoteRequest(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class CancelRequest(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, help_text="作废原因（必填） the reason (required)")
+
+
+class ReconcileRequest(serializers.Serializer):
+    file = serializers.FileField()
+
+
+ReconcileResult = inline_serializer("SubsidyReconcileResult", {
+    "paid": serializers.IntegerField(), "failed": serializers.IntegerField(),
+    "unchanged": serializers.IntegerField(), "pending": serializers.IntegerField()})
+
+
+def _may(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+class SubsidyBatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Subsidy batches with their totals (bureau, auditors, administrators; others see none). Bureau
+    staff and administrators run a batch and move it along: review, approve (by a third person),
+    release (writes the payment file), cancel (with a reason), reconcile (the bank's file)."""
+
+    serializer_class = SubsidyBatchSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = selectors.batches_for(self.request.user).select_related(
+            "created_by", "reviewed_by", "approved_by", "released_by", "cancelled_by")
+        wanted = self.request.query_params.get("status", "")
+        return qs.filter(status=wanted) if wanted in BatchStatus.values else qs
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=BatchStatus.values)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _reply(self, batch, code=status.HTTP_200_OK):
+        batch = self.get_queryset().get(pk=batch.pk)
+        return Response(SubsidyBatchSerializer(batch).data, status=code)
+
+    @extend_schema(request=RunRequest, responses={201: SubsidyBatchSerializer})
+    @action(detail=False, methods=["post"])
+    def run(self, request):
+        """Compute and record a batch up to ``cutoff`` with the parameters in force on it."""
+        _may(request, "subsidy.run")
+        body = RunRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = services.run_batch(request.user, body.validated_data["cutoff"],
+                                   note=body.validated_data.get("note", ""))
+        return self._reply(batch, status.HTTP_201_CREATED)
+
+    def _move(self, request, name: str, body_class):
+        _may(request, f"subsidy.{name}")
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = self.get_object()
+        getattr(services, name)(request.user, batch, note=body.validated_data.get("note", ""))
+        return self._reply(batch)
+
+    @extend_schema(request=NoteRequest, responses=SubsidyBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """run → reviewed."""
+        return self._move(request, "review", NoteRequest)
+
+    @extend_schema(request=NoteRequest, responses=SubsidyBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """reviewed → approved, by someone who neither ran nor reviewed the batch."""
+        return self._move(request, "approve", NoteRequest)
+
+    @extend_schema(request=NoteRequest, responses=SubsidyBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """approved → released: the payment file (CSV, XLSX) and control totals are written."""
+        return self._move(request, "release", NoteRequest)
+
+    @extend_schema(request=CancelRequest, responses=SubsidyBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """run / reviewed / approved → cancelled, with a reason."""
+        return self._move(request, "cancel", CancelRequest)
+
+    @extend_schema(request={"multipart/form-data": ReconcileRequest}, responses=ReconcileResult)
+    @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])
+    def reconcile(self, request, pk=None):
+        """The bank's reconciliation of a released batch (CSV/XLSX: beneficiary_id, status paid|failed,
+        optional amount and note). Applies whole or not at all; failed payments are owed again."""
+        _may(request, "subsidy.reconcile")
+        body = ReconcileRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        counts = services.reconcile(request.user, self.get_object(), body.validated_data["file"])
+        return Response(counts)
+
+
+_LINE_PARAMS = [OpenApiParameter("batch", int), OpenApiParameter("eligible", bool),
+                OpenApiParameter("reason", str, enum=list(rules.REASONS)), OpenApiParameter("bank", str)]
+
+
+class SubsidyLoanLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Each loan's line in the batches the caller may see: the bureau, auditors and administrators all;
+    a bank its own loans and an enterprise user its own, in released batches."""
+
+    serializer_class = SubsidyLoanLineSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        q = self.request.query_params
+        qs = selectors.loan_lines_for(self.request.user)
+        if q.get("batch", "").isdigit():
+            qs = qs.filter(batch_id=int(q["batch"]))
+        if q.get("eligible", "") in ("true", "false"):
+            qs = qs.filter(eligible=q["eligible"] == "true")
+        if q.get("reason", "") in rules.REASONS:
+            qs = qs.filter(reason=q["reason"])
+        if q.get("bank"):
+            qs = qs.filter(loan__bank__code__iexact=q["bank"])
+        return qs.order_by("-batch__cutoff", "batch_id", "loan__bank__code", "loan__loan_no")
+
+    @extend_schema(parameters=_LINE_PARAMS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+class SubsidyPaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Each beneficiary's payment in the batches the caller may see: the bureau, auditors and
+    administrators all; an enterprise user its own enterprises', in released batches."""
+
+    serializer_class = SubsidyPaymentSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        q = self.request.query_params
+        qs = selectors.beneficiary_lines_for(self.request.user)
+        if q.get("batch", "").isdigit():
+            qs = qs.filter(batch_id=int(q["batch"]))
+        if q.get("status", "") in PaymentStatus.values:
+            qs = qs.filter(status=q["status"])
+        return qs.order_by("-batch__cutoff", "batch_id", "beneficiary_id")
+
+    @extend_schema(parameters=[OpenApiParameter("batch", int),
+                               OpenApiParameter("status", str, enum=PaymentStatus.values)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
