@@ -116,3 +116,31 @@ def fresh_rusage_command(cmd: list[str]) -> list[str]:
     child it forks (the command is not the last in the script, so sh does not exec it) starts from sh's
     few MB: the child's ``ru_maxrss`` is then its own."""
     return ["/bin/sh", "-c", '"$@"; exit $?', "sh", *cmd]
+
+
+def load_average() -> str:
+    """The machine's load, printed beside the figures: a 2-core machine is rarely quiet."""
+    try:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+    except OSError:
+        return "load average unknown"
+
+
+def clean_up(work, database_url: str, keep: bool) -> None:
+    """Remove the bench's work folder and database, unless asked to keep them."""
+    if keep:
+        print(f"\nkept {work} and the database")
+        return
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: BLE001 - Django may not have been set up
+        pass
+    try:
+        drop_database(database_url)
+    except Exception as exc:  # noqa: BLE001 - best effort clean-up
+        print(f"could not drop the bench database: {exc}")

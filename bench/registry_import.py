@@ -37,9 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,10 +47,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
+    clean_up,
+    load_average,
     DEFAULT_DATABASE_URL,
     configure_environment,
     current_rss_kb,
-    drop_database,
     fresh_rusage_command,
     hwm_kb,
     maxrss_kb,
@@ -437,13 +436,6 @@ def report(results: list[dict], rows: int) -> None:
           f"largest import peak {peak:.1f} MB ({worst['phase']})  {'MET' if peak < TARGET_PEAK_MB else 'NOT MET'}")
 
 
-def _load() -> str:
-    try:
-        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
-    except OSError:
-        return "load average unknown"
-
-
 def print_profile(path: Path, top: int = 25) -> None:
     import pstats
 
@@ -512,7 +504,7 @@ def main(argv=None) -> None:
               f"{changed:,} changed rows in {time.perf_counter() - t1:.1f}s", flush=True)
         connections.close_all()
 
-        print(f"  start: {_load()}", flush=True)
+        print(f"  start: {load_average()}", flush=True)
         results = [
             spawn(args, "copy", csv_path, work),
             spawn(args, "insert-indexed", csv_path, work),
@@ -525,26 +517,13 @@ def main(argv=None) -> None:
             profile_path = work / "import.prof"
             prof = spawn(args, "import-profiled", csv_path, work, profile_out=profile_path)
             print(f"  (profiled import-new took {prof['seconds']:.2f}s under cProfile)")
-        print(f"  end:   {_load()}", flush=True)
+        print(f"  end:   {load_average()}", flush=True)
         print(f"\nRegistry import benchmark: {args.rows:,} rows, PostgreSQL {args.database_url}")
         report(results, args.rows)
         if profile_path:
             print_profile(profile_path)
     finally:
-        if args.keep:
-            print(f"\nkept {work} and the database")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: BLE001 - Django may not have been set up
-                pass
-            try:
-                drop_database(args.database_url)
-            except Exception as exc:  # noqa: BLE001 - best effort clean-up
-                print(f"could not drop the bench database: {exc}")
+        clean_up(work, args.database_url, args.keep)
 
 
 if __name__ == "__main__":

@@ -61,9 +61,7 @@ import argparse
 import csv
 import datetime as dt
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,9 +72,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
+    clean_up,
+    load_average,
     configure_environment,
     current_rss_kb,
-    drop_database,
     fresh_rusage_command,
     hwm_kb,
     maxrss_kb,
@@ -589,13 +588,6 @@ def _mb(kb: int) -> float:
     return kb / 1024
 
 
-def _load() -> str:
-    try:
-        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
-    except OSError:
-        return "load average unknown"
-
-
 def report(args, setup: dict, results: dict, agree: bool, compare_lines: list[str]) -> None:
     print(f"\nInterest-subsidy benchmark: {args.loans:,} loans, {setup['payments']:,} interest payments, "
           f"PostgreSQL {args.database_url}")
@@ -749,7 +741,7 @@ def main(argv=None) -> None:
 
         rows = {"banks": files["banks"], "loans": files["loans"], "payments": files["payments"]}
         sim_out, duck_out, export_dir = work / "simulate.csv", work / "duckdb.csv", work / "export"
-        print(f"  start: {_load()}", flush=True)
+        print(f"  start: {load_average()}", flush=True)
         results: dict[str, dict] = {}
         for kind in ("loans", "payments"):
             results[f"copy-{kind}"] = spawn(args, "copy", work, f"copy-{kind}", kind=kind, csv=paths[kind],
@@ -770,25 +762,12 @@ def main(argv=None) -> None:
                 prof = spawn(args, "import", work, f"profile-import-{kind}", kind=kind, csv=paths[kind],
                              rows=rows[kind], profile_out=work / f"import-{kind}.prof")
                 profiles.append((f"import-{kind}", work / f"import-{kind}.prof", prof["seconds"]))
-        print(f"  end:   {_load()}; total {time.perf_counter() - t0:.0f}s", flush=True)
+        print(f"  end:   {load_average()}; total {time.perf_counter() - t0:.0f}s", flush=True)
         report(args, setup, results, agree, compare_lines)
         for label, path, seconds in profiles:
             print_profile(label, path, seconds)
     finally:
-        if args.keep:
-            print(f"\nkept {work} and the database")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: BLE001 - Django may not have been set up
-                pass
-            try:
-                drop_database(args.database_url)
-            except Exception as exc:  # noqa: BLE001 - best effort clean-up
-                print(f"could not drop the bench database: {exc}")
+        clean_up(work, args.database_url, args.keep)
 
 
 if __name__ == "__main__":
