@@ -14,7 +14,7 @@ from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, valid
 from huiqi.core.money import fen_to_wan, wan_to_fen
 
 from . import rules
-from .models import BusinessOwner, District, Enterprise, Industry
+from .models import BusinessOwner, District, Enterprise, Industry, RegistryImport
 
 SIZE_STANDARD_KEY = "registry.size_standard"
 
@@ -163,7 +163,7 @@ def register_owner(actor, *, resident_id: str, name: str, owns: list[str]) -> Bu
     return owner
 
 
-def start_registry_import(actor, upload) -> "RegistryImport":
+def start_registry_import(actor, upload) -> RegistryImport:
     """Store an uploaded registry file and process it: small files now, large ones as a background job."""
     from django.conf import settings
 
@@ -186,7 +186,7 @@ def start_registry_import(actor, upload) -> "RegistryImport":
     return record
 
 
-def import_registry_file(actor, path, progress=None) -> "RegistryImport":
+def import_registry_file(actor, path, progress=None) -> RegistryImport:
     """Headless import (``huiqi import registry FILE``): the same path as an upload, run in this process."""
     from . import imports
 

@@ -77,7 +77,7 @@ def test_wrong_org_check_char():
 
 
 @pytest.mark.parametrize("bad", ["91440300708461136", "91440300708461136TT", "9144"])
-def test_wrong_length(bad):
+def test_uscc_wrong_length(bad):
     err = _code(validate_uscc, bad)
     assert err.code == "uscc.length"
     assert str(len(bad)) in err.en
@@ -241,7 +241,7 @@ def test_fifteen_digit_rejected_with_own_code():
 
 
 @pytest.mark.parametrize("bad", ["1101051949123100", "11010519491231002XX"])
-def test_wrong_length(bad):
+def test_resident_id_wrong_length(bad):
     assert _code(validate_resident_id, bad, today=TODAY).code == "resident_id.length"
 
 

@@ -1,6 +1,5 @@
 """Registry extract uploads: whole-file accept or refuse, every bad row reported, idempotent, jobs for big files."""
 
-import io
 import random
 
 import pytest
