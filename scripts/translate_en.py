@@ -5,6 +5,7 @@ Strings missing from the table are listed so they can be added here (the table i
 """
 
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -228,7 +229,18 @@ def quote(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _app_tables():
+    """Later apps keep their strings in scripts/en/<app>.py (a dict EN of their own)."""
+    for path in sorted((Path(__file__).resolve().parent / "en").glob("*.py")):
+        scope = runpy.run_path(str(path))
+        clash = {k for k in scope["EN"].keys() & EN.keys() if scope["EN"][k] != EN[k]}
+        if clash:
+            sys.exit(f"{path.name} translates differently what another table has: {sorted(clash)}")
+        EN.update(scope["EN"])
+
+
 def main():
+    _app_tables()
     lines = PO.read_text(encoding="utf-8").splitlines()
     out, missing, i = [], [], 0
     while i < len(lines):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 import random
@@ -22,31 +23,15 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.views.static import serve as static_serve
 
+from huiqi.tests.matrix import ADMIN_LOGIN, HOME, LOGIN, NA, NF, NO, OK, ROLES, SIGNED_IN, UNAUTH, row
+
 pytestmark = pytest.mark.django_db
-
-ROLES = ("anonymous", "enterprise", "enterprise2", "district", "district2", "department", "bureau", "bank",
-         "institution", "auditor", "admin")
-SIGNED_IN = ROLES[1:]
-
-# --- outcomes ----------------------------------------------------------------------------------
-OK = 200
-UNAUTH = 401          # API called without credentials
-NO = 403              # forbidden
-NF = 404              # an object outside the caller's scope: its existence is not revealed
-NA = 405              # method not allowed (the token exchange takes POST only)
-LOGIN = "login"       # 302 to the log-in page (?next=…)
-HOME = "home"         # 302 to the home page (the log-in page, for someone already signed in)
-ADMIN_LOGIN = "admin-login"  # 302 to the Django admin's log-in page (not staff)
-
-
-def row(*outcomes):
-    assert len(outcomes) == len(ROLES), f"a row needs one outcome per role {ROLES}, got {outcomes}"
-    return dict(zip(ROLES, outcomes))
 
 
 # Detail URLs are filled (FILL below) with: enterprise ns1 (南山, member: "enterprise"), business
@@ -204,6 +189,28 @@ WRITE_TABLE = {
        for a in ("run", "review", "approve", "release", "cancel", "reconcile")},
 }
 
+# --- rows kept by the apps themselves (huiqi/<app>/tests/access.py) -----------------------------
+PREPARE = {}  # url name -> the app's prepare(world)
+for _config in apps.get_app_configs():
+    if not _config.name.startswith("huiqi."):
+        continue
+    try:
+        _access = importlib.import_module(f"{_config.name}.tests.access")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"{_config.name}.tests", f"{_config.name}.tests.access"):
+            raise
+        continue
+    _clash = (EXPECT.keys() & _access.EXPECT.keys())
+    assert not _clash, f"{_access.__name__} repeats rows of the matrix: {sorted(_clash)}"
+    EXPECT.update(_access.EXPECT)
+    FILL.update(getattr(_access, "FILL", {}))
+    WRITE_TABLE.update(getattr(_access, "WRITE_TABLE", {}))
+    PUBLIC |= set(getattr(_access, "PUBLIC", ()))
+    SKIPPED_NAMES |= set(getattr(_access, "SKIPPED_NAMES", ()))
+    if hasattr(_access, "prepare"):
+        PREPARE.update(dict.fromkeys(_access.EXPECT, _access.prepare))
+
+
 # --- who sees which rows -----------------------------------------------------------------------
 ENTERPRISES = ("ns1", "ns2", "ft1", "ba1")
 CITY = set(ENTERPRISES)
@@ -262,7 +269,7 @@ class Endpoint:
 
 def _join(route1: str, route2: str) -> str:
     # As django.urls.resolvers does for ResolverMatch.route.
-    return route1 + (route2[1:] if route2.startswith("^") else route2)
+    return route1 + (route2.removeprefix("^"))
 
 
 def _walk(patterns, prefix="", namespace="", params=()):
@@ -518,6 +525,8 @@ def test_every_url_pattern_is_in_the_expectation_table():
 def test_access_matrix(ep, role, world, client_as):
     if ep.name and ep.name.startswith("subsidy"):
         subsidy_world(world)
+    if ep.name in PREPARE:
+        PREPARE[ep.name](world)
     url = build_url(ep, world)
     what = f"GET {url} ({ep.name}) as {role}"
     resp = client_as(role).get(url)
