@@ -10,13 +10,16 @@ the rest.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .tabular import FileRejected, RowError, Schema, file_digest, iter_chunks, read_table, write_error_report
+
+logger = logging.getLogger(__name__)
 
 
 class UploadRecord(models.Model):
@@ -87,6 +90,18 @@ class Importer:
         """Earlier uploads among which an identical file means 'nothing to do'."""
         return model.objects.all()
 
+    # The columnar first pass (``core.columnar``), on PostgreSQL, for importers that set ``columnar``:
+    # ``frame_checks`` turns the parsed columns into the rows to store (raising ``Declined`` where the
+    # row path would report an error), ``frame_key`` names their key, ``store_frame`` stores them.
+    columnar = False
+    frame_key: tuple[str, ...] = ()
+
+    def frame_checks(self, frame):
+        raise NotImplementedError
+
+    def store_frame(self, frame, actor, record) -> tuple[int, int]:
+        raise NotImplementedError
+
 
 def upload_dir(name: str) -> Path:
     path = Path(settings.MEDIA_ROOT) / "imports" / name
@@ -145,6 +160,10 @@ def process(importer: Importer, record, actor, progress=None):
                        f"此文件与第 {earlier.pk} 次上传（{timezone.localtime(earlier.uploaded_at):%Y-%m-%d %H:%M}）"
                        f"的文件完全相同，未做任何更改。This file is identical to upload #{earlier.pk}; "
                        "nothing was changed.", rows_total=earlier.rows_total, rows_unchanged=earlier.rows_total)
+    if importer.columnar and connection.vendor == "postgresql":
+        outcome = _process_columnar(importer, record, actor, progress)
+        if outcome is not None:
+            return outcome
     schema = importer.schema()
     last = [0, None]
 
@@ -193,11 +212,43 @@ def process(importer: Importer, record, actor, progress=None):
         progress(last[0], last[1], f"校验通过，写入 {len(targets):,} 行 valid; writing {len(targets):,} rows",
                  force=True)
     created, updated = importer.store(targets, actor, record)
-    unchanged = len(targets) - created - updated
+    total_stored = len(targets)
     del targets
+    return _stored(record, row_count, total_stored, created, updated)
+
+
+def _process_columnar(importer: Importer, record, actor, progress):
+    """The columnar first pass; None when it declines (the row path then reads the file)."""
+    from . import columnar
+
+    total = record.size_bytes or 0
+    try:
+        if progress:
+            progress(0, total, "按列读取 reading by columns", force=True)
+        frame, unknown = columnar.frame_from_csv(Path(record.stored_path), importer.schema())
+        if progress:
+            progress(total // 3, total, f"已读取 {frame.height:,} 行 read {frame.height:,} rows", force=True)
+        frame = importer.frame_checks(frame)
+        if columnar.any_duplicate(frame, list(importer.frame_key)):
+            raise columnar.Declined("a key twice in the file")
+        if progress:
+            progress(2 * total // 3, total, f"校验通过，写入 {frame.height:,} 行 valid; writing {frame.height:,} rows",
+                     force=True)
+        with transaction.atomic():
+            created, updated = importer.store_frame(frame, actor, record)
+    except columnar.Declined as exc:
+        logger.info("upload %s: read row by row (%s)", record.pk, exc)
+        return None
+    record.unknown_columns = unknown
+    return _stored(record, frame.height, frame.height, created, updated)
+
+
+def _stored(record, row_count: int, total_stored: int, created: int, updated: int):
+    unchanged = total_stored - created - updated
     note = ""
     if record.unknown_columns:
         note = f" 已忽略的列 ignored columns: {'、'.join(record.unknown_columns)}"
+    Status = UploadRecord.Status
     status = Status.STORED if (created or updated) else Status.UNCHANGED
     message = (f"已入库：新增 {created:,}，更新 {updated:,}，无变化 {unchanged:,}。"
                f"Stored: {created:,} new, {updated:,} updated, {unchanged:,} unchanged." if status == "stored" else
@@ -238,26 +289,56 @@ def read_errors(record, limit: int = 500) -> list[dict]:
     return out
 
 
+class _Replacements:
+    """The audit records of rows an upload replaced: the fields that changed, before and after
+    (personal identifiers masked as the model's ``AUDIT_MASK`` says)."""
+
+    def __init__(self, model, key, actor, record, now):
+        from . import audit
+
+        self.model, self.key, self.record, self.now = model, key, record, now
+        self.mask = getattr(model, "AUDIT_MASK", {})
+        self.plain = audit._plain
+        self.label = audit.actor_label(actor)
+        self.user = actor if getattr(actor, "is_authenticated", False) else None
+        self.events = []
+
+    def _shown(self, field, value):
+        return self.plain(self.mask[field](value) if field in self.mask and value else value)
+
+    def add(self, pk, key_values, old: dict, new: dict, fields) -> None:
+        from .models import AuditEvent
+
+        diff = [f for f in fields if old[f] != new[f]]
+        self.events.append(AuditEvent(
+            actor=self.user, actor_label=self.label, action="update", model=self.model._meta.label,
+            object_id=str(pk), object_repr="/".join(str(v) for v in key_values)[:300],
+            before={f: self._shown(f, old[f]) for f in diff}, after={f: self._shown(f, new[f]) for f in diff},
+            note=f"上传更正 replaced by upload #{self.record.pk}", at=self.now,
+        ))
+
+    def save(self, batch_size: int = 2000) -> None:
+        from .models import AuditEvent
+
+        AuditEvent.objects.bulk_create(self.events, batch_size=batch_size)
+
+
+def _stamps(model, now, extra) -> dict:
+    stamp = {"updated_at": now} if any(f.name == "updated_at" for f in model._meta.fields) else {}
+    stamp.update(extra or {})
+    return stamp
+
+
 def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...], existing: dict, actor, record,
            *, extra: dict | None = None, now=None, batch_size: int = 2000) -> tuple[int, int]:
     """Create the rows whose key is not in ``existing`` and replace those whose fields differ, each
     replacement audited with its values before and after. ``existing`` maps key tuples to
     ``{"id": pk, **fields}`` of the stored rows; ``extra`` values (e.g. the upload) are written on
     created and replaced rows but never compared. Returns (created, updated)."""
-    from . import audit
-    from .models import AuditEvent
-
     now = now or timezone.now()
-    mask = getattr(model, "AUDIT_MASK", {})
-
-    def shown(field, value):
-        return audit._plain(mask[field](value) if field in mask and value else value)
-
-    label = audit.actor_label(actor)
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    new, changed, events = [], [], []
-    stamp = {"updated_at": now} if any(f.name == "updated_at" for f in model._meta.fields) else {}
-    stamp.update(extra or {})
+    replaced = _Replacements(model, key, actor, record, now)
+    new, changed = [], []
+    stamp = _stamps(model, now, extra)
     for row in rows:
         k = tuple(row[f] for f in key)
         old = existing.get(k)
@@ -265,17 +346,55 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
         if old is None:
             new.append(model(**{f: row[f] for f in key}, **values, **stamp))
             continue
-        diff = [f for f in fields if old[f] != values[f]]
-        if diff:
+        if any(old[f] != values[f] for f in fields):
             changed.append(model(id=old["id"], **{f: row[f] for f in key}, **values, **stamp))
-            events.append(AuditEvent(
-                actor=user, actor_label=label, action="update", model=model._meta.label, object_id=str(old["id"]),
-                object_repr="/".join(str(row[f]) for f in key)[:300],
-                before={f: shown(f, old[f]) for f in diff}, after={f: shown(f, values[f]) for f in diff},
-                note=f"上传更正 replaced by upload #{record.pk}", at=now,
-            ))
+            replaced.add(old["id"], k, old, values, fields)
     model.objects.bulk_create(new, batch_size=batch_size)
     if changed:
         model.objects.bulk_update(changed, [*fields, *stamp], batch_size=500)
-        AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+        replaced.save(batch_size)
     return len(new), len(changed)
+
+
+def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *,
+                 extra: dict | None = None, now=None) -> tuple[int, int]:
+    """``upsert`` for PostgreSQL, set-based: ``frame`` (a polars DataFrame whose columns are the model's
+    database columns ``key`` + ``fields``) is COPied into a temporary table; one query reads the rows
+    whose fields differ (for the audit), one updates them, one inserts the new ones. Must run inside a
+    transaction. Returns (created, updated)."""
+    from .columnar import copy_frame
+
+    now = now or timezone.now()
+    table, tmp = model._meta.db_table, f"huiqi_upsert_{model._meta.db_table}"
+    stamp = _stamps(model, now, extra)
+    columns = [*key, *fields]
+    on = " AND ".join(f"m.{k} = t.{k}" for k in key)
+    differs = (f"({', '.join('m.' + f for f in fields)}) IS DISTINCT FROM "
+               f"({', '.join('t.' + f for f in fields)})")
+    inserted_stamp = dict(stamp)
+    if any(f.name == "created_at" for f in model._meta.fields):
+        inserted_stamp["created_at"] = now
+    replaced = _Replacements(model, key, actor, record, now)
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE {tmp} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {table} "
+                    "WITH NO DATA")
+        copy_frame(cur.cursor, tmp, frame.select(columns))
+        cur.execute(f"ANALYZE {tmp}")
+        cur.execute(f"SELECT m.id, {', '.join('m.' + c for c in columns)}, {', '.join('t.' + f for f in fields)} "
+                    f"FROM {table} m JOIN {tmp} t ON {on} WHERE {differs}")
+        n, k = len(fields), len(key)
+        for row in cur.fetchall():
+            replaced.add(row[0], row[1:1 + k], dict(zip(fields, row[1 + k:1 + k + n])),
+                         dict(zip(fields, row[1 + k + n:])), fields)
+        if replaced.events:
+            sets = ", ".join([*(f"{f} = t.{f}" for f in fields), *(f"{f} = %s" for f in stamp)])
+            cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE {on} AND {differs}", list(stamp.values()))
+        extra_columns = list(inserted_stamp)
+        cur.execute(
+            f"INSERT INTO {table} ({', '.join([*columns, *extra_columns])}) "
+            f"SELECT {', '.join(['t.' + c for c in columns] + ['%s'] * len(extra_columns))} FROM {tmp} t "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {on})", list(inserted_stamp.values()))
+        created = cur.rowcount
+        cur.execute(f"DROP TABLE {tmp}")
+    replaced.save()
+    return created, len(replaced.events)

@@ -1,0 +1,202 @@
+"""A vectorised first pass for large, clean CSV uploads, beside the exact row-by-row path.
+
+Most files a bank sends are clean and large, and parsing every cell in Python was nearly the whole
+cost of importing them. So ``uploads.process`` first offers a CSV to an importer that can take it
+whole (``Importer.columnar``):
+
+* polars reads the cells as text;
+* each *distinct* text of a column is parsed once by the very parser the row path uses, so a date
+  column of 1.8 million cells costs a few hundred parser calls; columns with very many distinct
+  values (loan numbers, amounts) are checked by a vectorised test of their plain form (text already
+  trimmed and short enough; ``123.45``), and only the other spellings go to the parser;
+* the importer's checks across fields and against the database run on whole columns, and its store
+  loads the rows set-based.
+
+This pass never writes an error report. The moment it meets anything the row path would refuse, or
+anything it cannot be sure to read exactly as the row path would (a header below the first line, a
+ragged row, a duplicate key, an XLSX file), it raises :class:`Declined` and the row path reads the
+file again from the start (and reports every error, as it always has). A declined store rolls back.
+So an accepted file stores exactly what the row path would store, and a refused one gets the same
+report as before; ``huiqi/lending/tests/test_columnar.py`` checks both.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from .tabular import _INVISIBLE, CellError, FileRejected, Schema, Table, _clean, read_table
+
+# Above this many distinct texts a text or amount column is checked vectorised first.
+PARSE_DISTINCT_LIMIT = 20_000
+
+_EDGE = "\\s\u3000\xa0" + "".join(f"\\u{ord(c):04x}" for c in _INVISIBLE)
+_UNTRIMMED = f"^[{_EDGE}]|[{_EDGE}]$"
+
+
+class Declined(Exception):
+    """The columnar pass cannot vouch for this file; the row path must read it."""
+
+
+def frame_from_csv(path: Path, schema: Schema) -> tuple[pl.DataFrame, list[str]]:
+    """The file's rows parsed into typed columns (one per schema key present in the header), and the
+    header's unknown columns. Text and choices are ``String``, dates ``Date``, yes/no ``Boolean`` and
+    amounts ``Int64`` in units of their last decimal place (``1,000.50`` with 2 places → 100050)."""
+    try:
+        table = read_table(path)
+    except FileRejected as exc:
+        raise Declined(f"file refused: {exc.en}") from None
+    if table.format != "csv":
+        raise Declined("not a CSV")
+    if table.header_row != 1:
+        raise Declined("header not on the first line")
+    try:
+        match = schema.match(table.header, table.header_row)
+    except FileRejected as exc:
+        raise Declined(f"header refused: {exc.en}") from None
+    raw = _read_text_frame(table, path)
+    if raw.width != len(table.header):
+        raise Declined("the header's width differs from polars' reading")
+    names = raw.columns
+    # The row path skips rows whose cells are all blank.
+    blank = pl.all_horizontal([pl.col(c).fill_null("").str.strip_chars() == "" for c in names])
+    raw = raw.filter(~blank)
+    if raw.height == 0:
+        raise Declined("no data rows")
+    columns = {}
+    for col in schema.columns:
+        if col.key in match.positions:
+            columns[col.key] = _parse_column(raw.get_column(names[match.positions[col.key]]), col)
+        else:  # an optional column the file leaves out: blank in every row, as the row path reads it
+            columns[col.key] = pl.Series(col.key, [None] * raw.height, dtype=_dtype(col))
+    return pl.DataFrame(columns), match.unknown_columns
+
+
+def _read_text_frame(table: Table, path: Path) -> pl.DataFrame:
+    source, tmp = Path(path), None
+    if table.encoding not in ("utf-8-sig", "utf-8"):
+        tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)  # noqa: SIM115 - closed below
+        decoder = codecs.getincrementaldecoder(table.encoding)("strict")
+        with open(path, "rb") as f, tmp:
+            while block := f.read(1 << 20):
+                tmp.write(decoder.decode(block).encode())
+            tmp.write(decoder.decode(b"", final=True).encode())
+        source = Path(tmp.name)
+    try:
+        return pl.read_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
+                           quote_char='"', encoding="utf8", raise_if_empty=True)
+    except Exception as exc:  # noqa: BLE001 - polars' errors share no small base; any means "read it row by row"
+        raise Declined(f"polars could not read the CSV: {type(exc).__name__}") from None
+    finally:
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)
+
+
+_DTYPES = {"text": pl.String, "choice": pl.String, "date": pl.Date, "bool": pl.Boolean, "decimal": pl.Int64}
+
+
+def _dtype(col):
+    kind = getattr(col.parser, "kind", None)
+    if kind not in _DTYPES:
+        raise Declined(f"no columnar reading of {kind} column {col.key}")
+    return _DTYPES[kind]
+
+
+def _parse_column(raw: pl.Series, col) -> pl.Series:
+    kind = getattr(col.parser, "kind", None)
+    if kind not in _DTYPES:
+        raise Declined(f"no columnar reading of {kind} column {col.key}")
+    places = getattr(col.parser, "places", None) if kind == "decimal" else None
+    if kind == "decimal" and places is None:
+        raise Declined(f"amount column {col.key} has no fixed decimal places")
+    if col.required and raw.null_count():
+        raise Declined(f"a required {col.key} is blank")
+    distinct = raw.drop_nulls().unique()
+    known = pl.Series("parsed", [], dtype=_DTYPES[kind])
+    known_raw = pl.Series("raw", [], dtype=pl.String)
+    if len(distinct) > PARSE_DISTINCT_LIMIT and kind in ("text", "decimal"):
+        plain = _plain_values(distinct, col.parser, kind, places)
+        if plain is not None:
+            ok = plain.is_not_null()
+            known_raw, known = distinct.filter(ok), plain.filter(ok)
+            distinct = distinct.filter(~ok)
+    parsed = [_parse_cell(value, col, places) for value in distinct.to_list()]
+    mapping_raw = pl.concat([known_raw.alias("raw"), distinct.alias("raw")])
+    mapping = pl.concat([known.alias("parsed"), pl.Series("parsed", parsed, dtype=_DTYPES[kind])])
+    return raw.replace_strict(mapping_raw, mapping, default=None, return_dtype=_DTYPES[kind]).alias(col.key)
+
+
+def _parse_cell(value: str, col, places: int | None):
+    """Exactly what ``tabular._RowParser`` does with one cell, or Declined where it would record an error."""
+    cleaned = value.strip()
+    if cleaned and (cleaned[0] in _INVISIBLE or cleaned[-1] in _INVISIBLE):
+        cleaned = _clean(cleaned)
+    if not cleaned:
+        if col.required:
+            raise Declined(f"a required {col.key} is blank")
+        return None
+    try:
+        parsed = col.parser(cleaned)
+    except CellError:
+        raise Declined(f"a bad {col.key}") from None
+    if places is not None:
+        return int(parsed.scaleb(places))
+    return parsed
+
+
+def _plain_values(distinct: pl.Series, parser, kind: str, places: int | None) -> pl.Series | None:
+    """The parsed value of each distinct text that is in plain form, null for the others (left to the
+    parser). A plain text that the parser would refuse raises Declined."""
+    untrimmed = distinct.str.contains(_UNTRIMMED) | (distinct.str.len_chars() == 0)
+    if kind == "text":
+        max_len = getattr(parser, "max_len", None)
+        if max_len is not None and (~untrimmed & (distinct.str.len_chars() > max_len)).any():
+            raise Declined("text longer than allowed")
+        return pl.select(pl.when(~untrimmed).then(distinct).otherwise(None)).to_series()
+    if places == 0:
+        pattern = r"^\d{1,15}$"
+    else:
+        pattern = rf"^\d{{1,15}}(\.\d{{1,{places}}})?$"
+    plain = distinct.str.contains(pattern)
+    parts = distinct.str.split_exact(".", 1)
+    whole = parts.struct.field("field_0")
+    frac = parts.struct.field("field_1").fill_null("").str.pad_end(places, "0") if places else None
+    scaled = whole.cast(pl.Int64, strict=False) * (10 ** places)
+    if places:
+        scaled = scaled + frac.cast(pl.Int64, strict=False)
+    scaled = pl.select(pl.when(plain).then(scaled).otherwise(None)).to_series()
+    lo, hi = getattr(parser, "lo", None), getattr(parser, "hi", None)
+    values = scaled.drop_nulls()
+    if lo is not None:
+        bound = _scaled_bound(lo, places)
+        if ((values <= bound) if parser.min_exclusive else (values < bound)).any():
+            raise Declined("an amount below its minimum")
+    if hi is not None and (values > _scaled_bound(hi, places)).any():
+        raise Declined("an amount above its maximum")
+    return scaled
+
+
+def _scaled_bound(bound: Decimal, places: int) -> int:
+    scaled = bound.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise Declined("a bound finer than the column's places")
+    return int(scaled)
+
+
+def any_duplicate(frame: pl.DataFrame, key: list[str]) -> bool:
+    return frame.select(pl.struct(key).is_duplicated().any()).item()
+
+
+def copy_frame(cursor, table: str, frame: pl.DataFrame) -> None:
+    """COPY ``frame`` into ``table`` (same column names) through psycopg, as CSV written by polars:
+    strings quoted (so an empty string stays empty, not NULL), nulls unquoted empty."""
+    columns = ", ".join(frame.columns)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        for offset in range(0, frame.height, 200_000):
+            data = frame.slice(offset, 200_000).write_csv(include_header=False, quote_style="non_numeric",
+                                                           null_value="")
+            copy.write(data.encode())

@@ -1,0 +1,202 @@
+"""The columnar first pass (``core.columnar``) against the row path it stands in for.
+
+On PostgreSQL a clean CSV of loans or payments is read by columns and stored set-based. These tests
+upload the same files through both paths and require the very same stored rows, counts, messages and
+audit records; and they check that every kind of bad file makes the first pass decline, so that the
+row path writes its report (the report itself is tested in ``test_imports.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+
+from huiqi.core import columnar, uploads
+from huiqi.core.models import AuditEvent
+from huiqi.lending.imports import IMPORTERS, LoanImporter, PaymentImporter, start_upload
+from huiqi.lending.models import InterestPayment, LedgerUpload, Loan
+
+from .test_imports import LOAN_ZH, OWNER, PAY_EN, A, csv, loan_row
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the columnar pass runs on PostgreSQL only"),
+]
+
+B = "92440300AY4CL12T21"  # an individual business
+
+LOAN_EN = ["bank_code", "loan_no", "borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose",
+           "guarantee", "first_loan", "principal", "annual_rate", "start_date", "maturity_date", "extension_of"]
+
+
+def varied_loans() -> bytes:
+    """Clean, but in every spelling the row path accepts."""
+    rows = [
+        loan_row("L-1"),
+        loan_row("L-2", kind="小微企业主", id=OWNER.lower(), owner=A, name="张三"),
+        loan_row("L-3", id=B, kind="个体工商户", principal="５０００．５", rate="24", start="2020/3/1",
+                 maturity="20210301", first="N"),
+        loan_row("L-4", principal=" 12345 ", rate="3.8500", start="43891", maturity="2021年3月1日", first="Y",
+                 purpose="other", guarantee="抵押", ext="L-1"),
+        loan_row("L-5", start="2020-03-01 00:00:00", maturity="2021-03-01", name="  深圳市 空格 有限公司  "),
+    ]
+    return csv(LOAN_ZH, rows)
+
+
+def stored_loans():
+    return sorted(Loan.objects.values_list(
+        "bank__code", "loan_no", "borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose",
+        "guarantee", "first_loan", "principal_fen", "annual_rate", "start_date", "maturity_date", "extension_of"))
+
+
+def stored_payments():
+    return sorted(InterestPayment.objects.values_list("loan__loan_no", "accrual_start", "accrual_end", "paid_date",
+                                                      "interest_fen"))
+
+
+def upload(user, kind, data, name="f.csv"):
+    return start_upload(user, kind, SimpleUploadedFile(name, data))
+
+
+@pytest.fixture
+def row_path(monkeypatch):
+    """Switch the columnar pass off (the row path alone, as on SQLite)."""
+    def off():
+        for cls in (LoanImporter, PaymentImporter):
+            monkeypatch.setattr(cls, "columnar", False)
+    return off
+
+
+@pytest.fixture
+def declines(caplog):
+    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    return lambda: [r.getMessage() for r in caplog.records if "row by row" in r.getMessage()]
+
+
+def _outcome(record):
+    return (record.status, record.rows_total, record.rows_created, record.rows_updated, record.rows_unchanged,
+            record.message)
+
+
+def _journey(users):
+    """Loans in all spellings (GBK), then payments, then a correction of both, then the same again."""
+    bank = users["bank"]
+    since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    outcomes = [_outcome(upload(bank, "loans", varied_loans().decode().encode("gbk")))]
+    payments = csv(PAY_EN, [
+        ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "3,745.83"],
+        ["ICBC-SZ", "L-1", "2020-04-10", "2020-05-10", "2020/5/11", "3625"],
+        ["ICBC-SZ", "L-3", "2020-03-01", "2020-06-01", "43983", "0"],
+    ])
+    outcomes.append(_outcome(upload(bank, "payments", payments)))
+    corrected = csv(LOAN_EN + ["备注"], [loan_row("L-1", rate="4.1", principal="900000") + ["unknown column"],
+                                         loan_row("L-9")])
+    outcomes.append(_outcome(upload(bank, "loans", corrected, "corrected.csv")))
+    outcomes.append(_outcome(upload(bank, "payments", csv(PAY_EN, [
+        ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-12", "3,745.84"]]), "p2.csv")))
+    outcomes.append(_outcome(upload(bank, "loans", corrected + b"\n\n", "again.csv")))
+    # The audit log is append-only: each run compares the records it added.
+    audit = sorted((e.model, e.object_repr.split("/", 1)[1], str(e.before), str(e.after))
+                   for e in AuditEvent.objects.filter(action="update", id__gt=since))
+    return outcomes, stored_loans(), stored_payments(), audit
+
+
+@pytest.fixture
+def journey(users):
+    return lambda: _journey(users)
+
+
+def test_both_paths_store_the_same(journey, row_path, declines):
+    fast = journey()
+    assert not declines(), "the clean files must be read by columns"
+    assert [o[0] for o in fast[0]] == ["stored", "stored", "stored", "stored", "unchanged"]
+    assert fast[0][2][2:4] == (1, 1)  # L-9 new, L-1 corrected
+    assert len(fast[3]) == 2  # the loan and the payment corrected, each audited
+    Loan.objects.all().delete()
+    LedgerUpload.objects.all().delete()
+    row_path()
+    slow = journey()
+    assert fast == slow
+
+
+def test_loan_values_read_as_the_row_path_reads_them(users, declines):
+    assert upload(users["bank"], "loans", varied_loans()).status == "stored"
+    assert not declines()
+    loans = {row[1]: row for row in stored_loans()}
+    assert loans["L-2"][2] == OWNER and loans["L-2"][5] == A
+    assert loans["L-3"][9] == 500050 and str(loans["L-3"][10]) == "24.0000" and loans["L-3"][8] is False
+    assert str(loans["L-3"][11]) == "2020-03-01" and str(loans["L-3"][12]) == "2021-03-01"
+    assert loans["L-4"][9] == 1234500 and str(loans["L-4"][11]) == "2020-03-01" and loans["L-4"][13] == "L-1"
+    assert loans["L-5"][3] == "深圳市 空格 有限公司"
+    assert loans["L-1"][5] == "" and loans["L-1"][13] == ""
+
+
+BAD_LOANS = {
+    "unknown bank": loan_row(bank="NOPE"),
+    "another bank's row": loan_row(bank="CMB-SZ"),
+    "principal zero": loan_row(principal="0"),
+    "rate zero": loan_row(rate="0"),
+    "rate above 24": loan_row(rate="24.01"),
+    "three decimals": loan_row(principal="1000.001"),
+    "maturity before start": loan_row(maturity="2020-03-01"),
+    "kind does not match the identifier": loan_row(kind="个体工商户"),
+    "owner without owner_of": loan_row(kind="小微企业主", id=OWNER),
+    "bad check digit": loan_row(id=A[:-1] + "0"),
+    "blank required": loan_row(name=" "),
+    "bad date": loan_row(start="2020-02-30"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_LOANS)
+def test_bad_loans_decline_and_are_refused(case, users, declines):
+    rows = [loan_row("OK-1"), BAD_LOANS[case]]
+    record = upload(users["bank"], "loans", csv(LOAN_ZH, rows))
+    assert record.status == "refused", record.message
+    assert declines(), f"{case}: the first pass must decline"
+    assert not Loan.objects.exists()
+
+
+def test_duplicate_loan_declines(users, declines):
+    record = upload(users["bank"], "loans", csv(LOAN_ZH, [loan_row("D-1"), loan_row("D-1", rate="5")]))
+    assert record.status == "refused" and declines()
+
+
+@pytest.mark.parametrize("case, row", [
+    ("unknown loan", ["ICBC-SZ", "NOPE", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"]),
+    ("negative interest", ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "-1.00"]),
+    ("three decimals", ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "1.001"]),
+    ("end before start", ["ICBC-SZ", "L-1", "2020-04-10", "2020-03-10", "2020-04-10", "1.00"]),
+    ("paid before start", ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-03-01", "1.00"]),
+    ("twice", ["ICBC-SZ", "L-1", "2020-05-10", "2020-06-10", "2020-06-10", "1.00"]),
+])
+def test_bad_payments_decline_and_store_nothing(case, row, users, declines):
+    assert upload(users["bank"], "loans", csv(LOAN_ZH, [loan_row("L-1")])).status == "stored"
+    good = ["ICBC-SZ", "L-1", "2020-05-10", "2020-06-10", "2020-06-10", "2.00"]
+    record = upload(users["bank"], "payments", csv(PAY_EN, [good, row]))
+    assert record.status == "refused", record.message
+    assert declines()
+    assert not InterestPayment.objects.exists()
+
+
+def test_many_distinct_values_take_the_vectorised_check(users, declines, monkeypatch):
+    """Above the distinct-value limit, plain amounts and texts are read without the parser; the other
+    spellings still go through it."""
+    monkeypatch.setattr(columnar, "PARSE_DISTINCT_LIMIT", 2)
+    rows = [loan_row(f"V-{i}", principal=p) for i, p in enumerate(["1000", "1,000.10", "2000.5", " 30 ", "７"])]
+    assert upload(users["bank"], "loans", csv(LOAN_ZH, rows)).status == "stored"
+    assert not declines()
+    assert dict(Loan.objects.values_list("loan_no", "principal_fen")) == {
+        "V-0": 100000, "V-1": 100010, "V-2": 200050, "V-3": 3000, "V-4": 700}
+    Loan.objects.all().delete()
+    bad = [loan_row("W-1", principal="1.234"), loan_row("W-2"), loan_row("W-3", principal="5")]
+    assert upload(users["bank"], "loans", csv(LOAN_ZH, bad), "bad.csv").status == "refused"
+    assert declines()
+
+
+def test_the_first_pass_is_offered_only_what_it_reads(users, declines):
+    importer = IMPORTERS["loans"](users["bank"])
+    assert importer.columnar and not IMPORTERS["npl"].columnar and not IMPORTERS["banks"].columnar
+    assert uploads.Importer.columnar is False
