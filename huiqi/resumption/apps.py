@@ -1,0 +1,55 @@
+import datetime as dt
+
+from django.apps import AppConfig
+
+FILING_REQUIRED_KEY = "resumption.filing_required"
+DAILY_CHECK_KEY = "resumption.daily_check"
+ATTACHMENT_LIMIT_KEY = "resumption.attachment_max_bytes"
+
+# The city asked enterprises to file from the 2020-02-08 notice; from 2020-02-20 it no longer did.
+FILING_REQUIRED_FROM = dt.date(2020, 2, 8)
+FILING_NOT_REQUIRED_FROM = dt.date(2020, 2, 20)
+DAILY_CHECK_FROM = dt.date(2020, 2, 3)
+DAILY_CHECK_DEFAULTS = {"deadline": "10:00", "lock_days_after": 1, "lock_time": "00:00"}
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+
+
+class ResumptionConfig(AppConfig):
+    name = "huiqi.resumption"
+    label = "resumption"
+    verbose_name = "复工复产 Return to work"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import rules_perms  # noqa: F401 - registers the program's permissions
+
+        post_migrate.connect(_ensure_defaults, sender=self)
+
+
+def _ensure_defaults(sender, using="default", apps=None, **kwargs):
+    if apps is not None:
+        try:
+            apps.get_model("core", "Parameter")
+            apps.get_model("resumption", "ChecklistItem")
+        except LookupError:
+            return
+    from huiqi.core import params
+    from huiqi.core.models import Parameter
+
+    if not Parameter.objects.filter(key=FILING_REQUIRED_KEY).exists():
+        # Two dated rows: required from the notice, no longer required from the switch.
+        params.ensure_default(FILING_REQUIRED_KEY, "resumption", True, FILING_REQUIRED_FROM,
+                              description="复工是否须报备 whether enterprises must file before resuming")
+        Parameter.objects.create(key=FILING_REQUIRED_KEY, program="resumption", value=False,
+                                 effective_from=FILING_NOT_REQUIRED_FROM,
+                                 description="复工是否须报备 whether enterprises must file before resuming",
+                                 note="默认值 default: 2020-02-20 起不再要求报备")
+    params.ensure_default(DAILY_CHECK_KEY, "resumption", dict(DAILY_CHECK_DEFAULTS), DAILY_CHECK_FROM,
+                          description="每日排查：截止时间（deadline）、锁定于次日起第几天（lock_days_after）的几点"
+                                      "（lock_time） daily check deadline and lock")
+    params.ensure_default(ATTACHMENT_LIMIT_KEY, "resumption", ATTACHMENT_MAX_BYTES, FILING_REQUIRED_FROM,
+                          description="报备附件大小上限（字节） attachment size limit (bytes)")
+    from .checklist import ensure_default_items
+
+    ensure_default_items()

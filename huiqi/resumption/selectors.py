@@ -1,0 +1,246 @@
+"""Return-to-work reads, each scoped to the asking user.
+
+- enterprise users: their own enterprises' filings and daily checks; no figures;
+- district officers: their district's filings, checks, follow-ups and figures;
+- department, bureau, auditors and administrators: the city.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, Sum
+
+from huiqi.accounts.models import Role
+from huiqi.accounts.scoping import enterprises_for, role_of
+from huiqi.registry.models import District, Enterprise, Industry
+
+from . import rules
+from .models import DailyCheck, DailyRollup, Difficulty, DifficultyKind, ReturnToWorkFiling
+
+CITY_WIDE = {Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN}
+SUMS = ("reports", "on_time", "open_count", "staff_total", "staff_returned", "staff_on_site", "capacity_sum",
+        "suspected_cases", "confirmed_cases")
+DIMENSIONS = {
+    "district": ("district_id", "district_id"),
+    "industry": ("industry_section", "industry__section"),
+    "size": ("size_class", "size_class"),
+    "key": ("is_key", "is_key_enterprise"),
+}
+
+
+def filings_for(user):
+    role = role_of(user)
+    qs = ReturnToWorkFiling.objects.select_related("enterprise", "district", "inspector")
+    if role in CITY_WIDE:
+        return qs
+    if role == Role.DISTRICT:
+        return qs.filter(district_id=user.district_id)
+    if role == Role.ENTERPRISE:
+        return qs.filter(enterprise__in=user.enterprises.all())
+    return qs.none()
+
+
+def daily_checks_for(user):
+    role = role_of(user)
+    qs = DailyCheck.objects.select_related("enterprise")
+    if role in CITY_WIDE:
+        return qs
+    if role == Role.DISTRICT:
+        return qs.filter(district_id=user.district_id)
+    if role == Role.ENTERPRISE:
+        return qs.filter(enterprise__in=user.enterprises.all())
+    return qs.none()
+
+
+def difficulties_for(user):
+    role = role_of(user)
+    qs = Difficulty.objects.select_related("enterprise", "district", "followed_up_by")
+    if role in CITY_WIDE:
+        return qs
+    if role == Role.DISTRICT:
+        return qs.filter(district_id=user.district_id)
+    if role == Role.ENTERPRISE:
+        return qs.filter(enterprise__in=user.enterprises.all())
+    return qs.none()
+
+
+def follow_ups_for(user, open_only: bool = True):
+    qs = difficulties_for(user).filter(needs_help=True)
+    if open_only:
+        qs = qs.filter(followed_up_at__isnull=True)
+    return qs.order_by("-day", "enterprise__name")
+
+
+def own_enterprises(user):
+    return enterprises_for(user, Enterprise.objects.all()) if role_of(user) == Role.ENTERPRISE else Enterprise.objects.none()
+
+
+def inspectors_for(filing):
+    from huiqi.accounts.models import User
+
+    return User.objects.filter(role=Role.DISTRICT, district_id=filing.district_id, is_active=True).order_by("username")
+
+
+def missing_reporters(user, day: dt.date):
+    """Enterprises in the user's scope without a report for ``day``."""
+    scope = figures_scope(user)
+    if scope is None:
+        return Enterprise.objects.none()
+    qs = Enterprise.objects.all()
+    if scope.district:
+        qs = qs.filter(district_id=scope.district)
+    return qs.exclude(pk__in=DailyCheck.objects.filter(day=day).values("enterprise_id")).order_by("district_id", "name")
+
+
+# --- figures -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    """What the dashboard is narrowed to (from the URL): a district, industry section, size class, key flag."""
+
+    district: str = ""
+    industry: str = ""
+    size: str = ""
+    key: str = ""  # "1" key enterprises only, "0" the others
+
+    def active(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class Scope:
+    district: str = ""  # "" = the city
+    filters: Filters = field(default_factory=Filters)
+
+
+def figures_scope(user, filters: Filters | None = None) -> Scope | None:
+    """The part of the city the user may see figures of (None: no figures at all). A district officer's
+    filter on another district is replaced by its own."""
+    role = role_of(user)
+    filters = filters or Filters()
+    if role in CITY_WIDE:
+        return Scope(district=filters.district, filters=filters)
+    if role == Role.DISTRICT:
+        filters.district = user.district_id
+        return Scope(district=user.district_id, filters=filters)
+    return None
+
+
+def _rollup(scope: Scope):
+    qs = DailyRollup.objects.all()
+    f = scope.filters
+    if scope.district:
+        qs = qs.filter(district_id=scope.district)
+    if f.industry:
+        qs = qs.filter(industry_section=f.industry)
+    if f.size:
+        qs = qs.filter(size_class=f.size)
+    if f.key in ("0", "1"):
+        qs = qs.filter(is_key=f.key == "1")
+    return qs
+
+
+def _population(scope: Scope, by: str | None) -> dict:
+    """Enterprises in scope per group value (or under the key None), from the registry. Cached for a
+    minute: the registry changes by imports, not by the second, and counting 200,000 rows on every
+    dashboard request would cost more than the rollup itself."""
+    f = scope.filters
+    newest = Enterprise.objects.aggregate(m=Max("id"))["m"]  # a new registry row makes a new key
+    key = f"resumption.population:{newest}:{scope.district}:{f.industry}:{f.size}:{f.key}:{by}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    qs = Enterprise.objects.all()
+    if scope.district:
+        qs = qs.filter(district_id=scope.district)
+    if f.industry:
+        qs = qs.filter(industry__section=f.industry)
+    if f.size:
+        qs = qs.filter(size_class=f.size)
+    if f.key in ("0", "1"):
+        qs = qs.filter(is_key_enterprise=f.key == "1")
+    if by is None:
+        result = {None: qs.count()}
+    else:
+        column = DIMENSIONS[by][1]
+        result = {row[column]: row["n"] for row in qs.values(column).annotate(n=Count("id")).order_by()}
+    cache.set(key, result, 60)
+    return result
+
+
+def _sum(qs) -> dict:
+    return qs.aggregate(**{c: Sum(c) for c in SUMS})
+
+
+def figures_for(scope: Scope, start: dt.date, end: dt.date | None = None) -> dict:
+    """The headline figures of one day (or of the last day of a range)."""
+    end = end or start
+    return rules.figures(_sum(_rollup(scope).filter(day=end)), _population(scope, None)[None])
+
+
+def groups_for(scope: Scope, day: dt.date, by: str) -> list[dict]:
+    """The figures of ``day`` per value of a dimension, with every group of the registry listed."""
+    column = DIMENSIONS[by][0]
+    sums = {row[column]: row for row in _rollup(scope).filter(day=day).values(column)
+            .annotate(**{c: Sum(c) for c in SUMS}).order_by()}
+    population = _population(scope, by)
+    labels = _labels(by)
+    keys = sorted(set(population) | set(sums), key=lambda k: (str(k)))
+    out = []
+    for k in keys:
+        row = rules.figures(sums.get(k, {}), population.get(k, 0))
+        row["key"], row["label"] = k, labels.get(k, str(k))
+        out.append(row)
+    return out
+
+
+def trend_for(scope: Scope, start: dt.date, end: dt.date) -> list[dict]:
+    """The figures of each day of the range."""
+    rows = {row["day"]: row for row in _rollup(scope).filter(day__gte=start, day__lte=end).values("day")
+            .annotate(**{c: Sum(c) for c in SUMS}).order_by()}
+    population = _population(scope, None)[None]
+    out, day = [], start
+    while day <= end:
+        row = rules.figures(rows.get(day, {}), population)
+        row["day"] = day
+        out.append(row)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _labels(by: str) -> dict:
+    from huiqi.registry.models import Enterprise as E
+
+    if by == "district":
+        return dict(District.objects.values_list("code", "name"))
+    if by == "industry":
+        return {code: f"{code} {name}" for code, name in
+                Industry.objects.filter(level="section").values_list("section", "name")}
+    if by == "size":
+        return {k: str(v) for k, v in E.Size.choices}
+    return {True: "重点企业", False: "非重点企业"}
+
+
+def latest_day(scope: Scope) -> dt.date | None:
+    return _rollup(scope).order_by("-day").values_list("day", flat=True).first()
+
+
+def top_difficulties(scope: Scope, day: dt.date, limit: int = 7) -> list[dict]:
+    qs = Difficulty.objects.filter(day=day)
+    if scope.district:
+        qs = qs.filter(district_id=scope.district)
+    labels = dict(DifficultyKind.choices)
+    rows = qs.values("kind").annotate(n=Count("id"), help=Count("id", filter=Q(needs_help=True))).order_by("-n", "kind")
+    return [{"kind": r["kind"], "label": labels.get(r["kind"], r["kind"]), "count": r["n"], "help": r["help"]}
+            for r in rows[:limit]]
+
+
+def help_requests(scope: Scope, day: dt.date, limit: int = 200):
+    qs = Difficulty.objects.filter(day=day, needs_help=True).select_related("enterprise", "district")
+    if scope.district:
+        qs = qs.filter(district_id=scope.district)
+    return qs.order_by("district_id", "enterprise__name", "kind")[:limit]

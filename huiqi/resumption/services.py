@@ -1,0 +1,513 @@
+"""Every write of return to work: one function per user action, transactional, permission- and
+state-checked, audited. Filings move along ``models.FILING_TRANSITIONS``; each move is an event on the
+filing's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from huiqi.accounts.models import Role
+from huiqi.accounts.scoping import enterprises_for
+from huiqi.core import audit, params
+from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from huiqi.registry.models import Enterprise
+
+from . import rules
+from .apps import (
+    ATTACHMENT_LIMIT_KEY,
+    ATTACHMENT_MAX_BYTES,
+    DAILY_CHECK_DEFAULTS,
+    DAILY_CHECK_KEY,
+    FILING_REQUIRED_KEY,
+)
+from .checklist import items_on
+from .models import (
+    FILING_TRANSITIONS,
+    PENDING,
+    RESUMED,
+    AttachmentKind,
+    CheckResult,
+    DailyCheck,
+    Difficulty,
+    DifficultyKind,
+    FilingAttachment,
+    FilingEvent,
+    FilingKind,
+    FilingStatus,
+    ReturnToWorkFiling,
+)
+
+FILING_NUMBERS = ("staff_total", "staff_returning", "staff_from_outside", "staff_in_quarantine", "masks",
+                  "thermometers", "disinfectant_litres")
+
+
+def _fail(problem: rules.Problem):
+    raise ValidationFailed(problem.code, problem.zh, problem.en, field=problem.field)
+
+
+def _require(user, perm: str):
+    if not user.has_perm(perm):
+        raise PermissionDenied("resumption.forbidden", "无权执行此操作", "you may not do this")
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return now.astimezone(rules.SHANGHAI).date()
+
+
+def filing_required(on: dt.date) -> bool:
+    """Whether an enterprise must file (and be approved) before resuming on ``on``: a dated parameter."""
+    return bool(params.value(FILING_REQUIRED_KEY, on, default=True))
+
+
+def daily_check_config(on: dt.date) -> dict:
+    return {**DAILY_CHECK_DEFAULTS, **(params.value(DAILY_CHECK_KEY, on, default={}) or {})}
+
+
+def own_enterprise(user, enterprise: Enterprise | str) -> Enterprise:
+    """The enterprise, if the user acts for it (or, for an aggregator, may read it); else a refusal
+    naming the ``enterprise`` field."""
+    uscc = enterprise.uscc if isinstance(enterprise, Enterprise) else str(enterprise)
+    found = enterprises_for(user, Enterprise.objects.select_related("industry")).filter(uscc=uscc).first()
+    if found is None:
+        raise PermissionDenied("resumption.not_your_enterprise", f"您不能代表企业 {uscc} 操作",
+                               f"you do not act for enterprise {uscc}", field="enterprise")
+    return found
+
+
+# --- filings -----------------------------------------------------------------------------------------
+
+
+def _event(filing, action, before, actor, now, note=""):
+    FilingEvent.objects.create(filing=filing, action=action, from_status=before or "", to_status=filing.status,
+                               actor=actor if getattr(actor, "is_authenticated", False) else None,
+                               actor_label=audit.actor_label(actor), at=now, note=note)
+
+
+def _move(user, filing: ReturnToWorkFiling, action: str, now, note: str = "", **changes) -> ReturnToWorkFiling:
+    starts, to = FILING_TRANSITIONS[action]
+    locked = ReturnToWorkFiling.objects.select_for_update().get(pk=filing.pk)
+    if locked.status not in starts:
+        raise Conflict("filing.illegal_transition",
+                       f"报备当前状态为「{locked.get_status_display().split()[0]}」，不能执行此操作",
+                       f"the filing is {locked.status}; it cannot be moved by {action}", field="status")
+    before = audit.snapshot(locked)
+    old = locked.status
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.status = to
+    locked.updated_at = now
+    locked.save()
+    _event(locked, action, old, user, now, note)
+    audit.record(user, f"filing.{action}", locked, before=before, note=note)
+    filing.__dict__.update(locked.__dict__)
+    return locked
+
+
+def _handler_of(user, filing):
+    """Only an officer of the filing's district (or an administrator) may handle it."""
+    _require(user, "resumption.handle")
+    if user.role == Role.DISTRICT and user.district_id != filing.district_id:
+        raise PermissionDenied("filing.other_district", "该报备不属于您所在的区，不能处理",
+                               "this filing belongs to another district", field="district")
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def check_attachments(files, on: dt.date, field: str = "attachments") -> list[tuple[object, str]]:
+    """Every file must be an image or a PDF (by its bytes, not its name) within the size limit."""
+    limit = int(params.value(ATTACHMENT_LIMIT_KEY, on, default=ATTACHMENT_MAX_BYTES))
+    checked = []
+    for f in files or ():
+        name = getattr(f, "name", "file")
+        if f.size > limit:
+            raise ValidationFailed("attachment.too_large",
+                                   f"附件「{name}」超过大小上限 {limit // 1024} KB",
+                                   f"attachment {name!r} is larger than the limit of {limit // 1024} KB",
+                                   field=field)
+        f.seek(0)
+        kind = _sniff(f.read(16))
+        f.seek(0)
+        if kind is None:
+            raise ValidationFailed("attachment.type", f"附件「{name}」不是图片或 PDF 文件",
+                                   f"attachment {name!r} is not an image or a PDF", field=field)
+        checked.append((f, kind))
+    return checked
+
+
+def _store_attachments(filing, checked, kind, user, now):
+    for f, content_type in checked:
+        att = FilingAttachment(filing=filing, kind=kind, name=str(getattr(f, "name", "file"))[-200:],
+                               content_type=content_type, size=f.size,
+                               uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                               uploaded_at=now)
+        att.file.save(att.name, f, save=False)
+        att.save()
+        audit.record(user, "filing.attachment", att, note=f"{filing} {att.name}",
+                     after={"filing": filing.pk, "kind": kind, "name": att.name, "file": att.file.name,
+                            "content_type": content_type, "size": att.size})
+
+
+def _filing_values(data: dict, on: dt.date) -> dict:
+    values = {name: data.get(name, 0) for name in FILING_NUMBERS}
+    problems = rules.filing_problems(values)
+    if problems:
+        _fail(problems[0])
+    planned = data.get("planned_date")
+    if not isinstance(planned, dt.date):
+        raise ValidationFailed("filing.planned_date", "请填写计划复工日期", "the planned date is required",
+                               field="planned_date")
+    checked = set(data.get("checklist") or ())
+    items = items_on(on)
+    unknown = checked - {i.code for i in items}
+    if unknown:
+        raise ValidationFailed("filing.checklist", f"未知的防控条件：{', '.join(sorted(unknown))}",
+                               f"unknown checklist items: {', '.join(sorted(unknown))}", field="checklist")
+    values["checklist"] = [{"code": i.code, "group": i.group, "text": i.text, "text_en": i.text_en,
+                            "checked": i.code in checked} for i in items]
+    values["planned_date"] = planned
+    values["contact_name"] = str(data.get("contact_name", ""))[:50]
+    values["contact_phone"] = str(data.get("contact_phone", ""))[:20]
+    if not values["contact_name"] or not values["contact_phone"]:
+        raise ValidationFailed("filing.contact", "请填写联系人和联系电话", "a contact person and phone are required",
+                               field="contact_name" if not values["contact_name"] else "contact_phone")
+    return values
+
+
+def _no_open_filing(enterprise):
+    current = (ReturnToWorkFiling.objects.select_for_update()
+               .filter(enterprise=enterprise, status__in=[*PENDING, *RESUMED]).first())
+    if current is None:
+        return
+    if current.status in RESUMED:
+        raise Conflict("filing.already_resumed", "该企业已获准或已申报复工", "this enterprise has already resumed",
+                       field="enterprise")
+    raise Conflict("filing.pending", f"该企业已有待处理的报备（#{current.pk}），请勿重复报备",
+                   f"this enterprise already has a pending filing (#{current.pk})", field="enterprise")
+
+
+@transaction.atomic
+def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime | None = None) -> ReturnToWorkFiling:
+    """An enterprise user files to resume work; refused when filing is no longer required (declare
+    instead), for another enterprise, or while a filing is pending."""
+    now = now or timezone.now()
+    _require(user, "resumption.file")
+    enterprise = own_enterprise(user, enterprise)
+    today = _today(now)
+    if not filing_required(today):
+        raise Conflict("filing.not_required", "现已无需复工报备，请直接申报已复工",
+                       "filing is no longer required: declare that you have resumed instead", field="kind")
+    values = _filing_values(data, today)
+    checked = check_attachments(attachments, today)
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()  # one filing at a time per firm
+    _no_open_filing(enterprise)
+    filing = ReturnToWorkFiling.objects.create(
+        enterprise=enterprise, district_id=enterprise.district_id, kind=FilingKind.FILING,
+        status=FilingStatus.SUBMITTED, submitted_by=user, submitted_at=now, updated_at=now, **values)
+    _store_attachments(filing, checked, AttachmentKind.DOCUMENT, user, now)
+    _event(filing, "submit", "", user, now)
+    audit.record(user, "filing.submit", filing)
+    return filing
+
+
+@transaction.atomic
+def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None) -> ReturnToWorkFiling:
+    """After the switch an enterprise simply declares it has resumed (no check, no approval)."""
+    now = now or timezone.now()
+    _require(user, "resumption.file")
+    enterprise = own_enterprise(user, enterprise)
+    today = _today(now)
+    if filing_required(today):
+        raise Conflict("filing.required", "目前复工须先报备并经核查同意", "filing and approval are required now",
+                       field="kind")
+    planned = data.get("planned_date") or today
+    numbers = {name: data.get(name, 0) for name in ("staff_total", "staff_returning")}
+    problems = rules.filing_problems({**{n: 0 for n in FILING_NUMBERS}, **numbers})
+    if problems:
+        _fail(problems[0])
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+    _no_open_filing(enterprise)
+    filing = ReturnToWorkFiling.objects.create(
+        enterprise=enterprise, district_id=enterprise.district_id, kind=FilingKind.DECLARATION,
+        status=FilingStatus.DECLARED, planned_date=planned, submitted_by=user, submitted_at=now, updated_at=now,
+        contact_name=str(data.get("contact_name", ""))[:50], contact_phone=str(data.get("contact_phone", ""))[:20],
+        **numbers)
+    _event(filing, "declare", "", user, now)
+    audit.record(user, "filing.declare", filing)
+    return filing
+
+
+@transaction.atomic
+def assign_inspector(user, filing, inspector, now=None) -> ReturnToWorkFiling:
+    """The district assigns an inspector (an officer of the same district) to check on site."""
+    now = now or timezone.now()
+    _handler_of(user, filing)
+    if inspector is None or inspector.role != Role.DISTRICT or inspector.district_id != filing.district_id \
+            or not inspector.is_active:
+        raise ValidationFailed("filing.inspector", "核查员须为本区在职的区级人员",
+                               "the inspector must be an active officer of the filing's district", field="inspector")
+    return _move(user, filing, "assign", now, note=f"核查员 inspector: {inspector}", inspector=inspector)
+
+
+@transaction.atomic
+def record_check(user, filing, result: str, findings: str, photos=(), now=None) -> ReturnToWorkFiling:
+    """The on-site check: result, findings and photos."""
+    now = now or timezone.now()
+    _handler_of(user, filing)
+    if result not in CheckResult.values:
+        raise ValidationFailed("filing.check_result", "请选择核查结果", "choose the result of the check",
+                               field="check_result")
+    if result == CheckResult.FAILED and not findings.strip():
+        raise ValidationFailed("filing.findings", "核查不通过时须写明发现的问题",
+                               "say what was found when the check fails", field="check_findings")
+    checked = check_attachments(photos, _today(now), field="photos")
+    moved = _move(user, filing, "record_check", now, note=findings, check_result=result,
+                  check_findings=findings, checked_at=now)
+    _store_attachments(moved, checked, AttachmentKind.PHOTO, user, now)
+    return moved
+
+
+@transaction.atomic
+def approve_filing(user, filing, note: str = "", now=None) -> ReturnToWorkFiling:
+    """Allow the enterprise to resume: only after a passed on-site check."""
+    now = now or timezone.now()
+    _handler_of(user, filing)
+    if filing.check_result != CheckResult.PASSED and filing.status == FilingStatus.INSPECTED:
+        raise Conflict("filing.check_failed", "现场核查未通过，不能同意复工，请退回整改",
+                       "the on-site check failed: return the filing instead", field="check_result")
+    return _move(user, filing, "approve", now, note=note, decision_note=note, decided_at=now)
+
+
+@transaction.atomic
+def return_filing(user, filing, reasons: str, now=None) -> ReturnToWorkFiling:
+    """Send the filing back to the enterprise with reasons, to correct and resubmit."""
+    now = now or timezone.now()
+    _handler_of(user, filing)
+    if not (reasons or "").strip():
+        raise ValidationFailed("filing.reasons", "退回须写明原因", "a return needs its reasons", field="reasons")
+    return _move(user, filing, "return", now, note=reasons, decision_note=reasons, decided_at=now)
+
+
+@transaction.atomic
+def resubmit_filing(user, filing, data: dict, attachments=(), now=None) -> ReturnToWorkFiling:
+    """The enterprise corrects a returned filing and submits it again (the inspection starts over)."""
+    now = now or timezone.now()
+    _require(user, "resumption.file")
+    own_enterprise(user, filing.enterprise)
+    values = _filing_values(data, _today(now))
+    checked = check_attachments(attachments, _today(now))
+    moved = _move(user, filing, "resubmit", now, note=str(data.get("note", ""))[:500], inspector=None,
+                  check_result="", check_findings="", checked_at=None, **values)
+    _store_attachments(moved, checked, AttachmentKind.DOCUMENT, user, now)
+    return moved
+
+
+# --- daily checks ------------------------------------------------------------------------------------
+
+_ROLLUP_SUMS = ("reports", "on_time", "open_count", "staff_total", "staff_returned", "staff_on_site",
+                "capacity_sum", "suspected_cases", "confirmed_cases")
+
+
+def _contribution(check: DailyCheck | None) -> dict:
+    if check is None:
+        return dict.fromkeys(_ROLLUP_SUMS, 0)
+    return {"reports": 1, "on_time": int(check.on_time), "open_count": int(check.is_open),
+            "staff_total": check.staff_total, "staff_returned": check.staff_returned,
+            "staff_on_site": check.staff_on_site, "capacity_sum": check.capacity_pct if check.is_open else 0,
+            "suspected_cases": check.suspected_cases, "confirmed_cases": check.confirmed_cases}
+
+
+def _add_to_rollup(check: DailyCheck, delta: dict) -> None:
+    """One upsert adds a report's change to its group's row (PostgreSQL and SQLite both speak it)."""
+    if not any(delta.values()):
+        return
+    cols = ", ".join(_ROLLUP_SUMS)
+    marks = ", ".join(["%s"] * len(_ROLLUP_SUMS))
+    sets = ", ".join(f"{c} = resumption_dailyrollup.{c} + excluded.{c}" for c in _ROLLUP_SUMS)
+    sql = (f"INSERT INTO resumption_dailyrollup (day, district_id, industry_section, size_class, is_key, {cols}) "
+           f"VALUES (%s, %s, %s, %s, %s, {marks}) "
+           f"ON CONFLICT (day, district_id, industry_section, size_class, is_key) DO UPDATE SET {sets}")
+    with connection.cursor() as cur:
+        cur.execute(sql, [check.day, check.district_id, check.industry_section, check.size_class, check.is_key,
+                          *(delta[c] for c in _ROLLUP_SUMS)])
+
+
+def _check_values(values: dict) -> dict:
+    clean = {}
+    for name in rules.CHECK_FIELDS:
+        v = values.get(name, 0 if name in ("suspected_cases", "confirmed_cases") else None)
+        clean[name] = v
+    is_open = values.get("is_open")
+    if not isinstance(is_open, bool):
+        raise ValidationFailed("daily_check.is_open", "请说明今日是否开工", "say whether the enterprise is open",
+                               field="is_open")
+    problems = rules.figure_problems(clean)
+    if problems:
+        _fail(problems[0])
+    clean["is_open"] = is_open
+    return clean
+
+
+def _difficulties(items) -> list[dict]:
+    out, seen = [], set()
+    for item in items or ():
+        kind = item.get("kind")
+        if kind not in DifficultyKind.values:
+            raise ValidationFailed("daily_check.difficulty_kind", f"未知的困难类型：{kind}",
+                                   f"unknown difficulty kind: {kind}", field="difficulties")
+        if kind in seen:
+            raise ValidationFailed("daily_check.difficulty_twice", "同一类困难只能填一次",
+                                   "each kind of difficulty once", field="difficulties")
+        seen.add(kind)
+        note = str(item.get("note") or "").strip()
+        if kind == DifficultyKind.OTHER and not note:
+            raise ValidationFailed("daily_check.difficulty_note", "「其他」困难须写明说明",
+                                   "an 'other' difficulty needs a note", field="difficulties")
+        out.append({"kind": kind, "note": note[:500], "needs_help": bool(item.get("needs_help"))})
+    return out
+
+
+def submit_daily_check(user, enterprise, day: dt.date, values: dict, difficulties=(), *, source: str = "web",
+                       now: dt.datetime | None = None) -> tuple[DailyCheck, bool]:
+    """Report (or correct, until the day locks) an enterprise's daily check; returns (check, created).
+
+    Idempotent per enterprise and day: the same report again changes nothing. The enterprise's own
+    users report for it; an aggregator (``resumption.aggregate``) for any enterprise it may read."""
+    now = now or timezone.now()
+    if not (user.has_perm("resumption.report_daily") or user.has_perm("resumption.aggregate")):
+        raise PermissionDenied("resumption.forbidden", "无权填报每日排查", "you may not report daily checks")
+    if not isinstance(day, dt.date):
+        raise ValidationFailed("daily_check.day", "请填写排查日期（YYYY-MM-DD）", "the day is required (YYYY-MM-DD)",
+                               field="day")
+    enterprise = own_enterprise(user, enterprise)
+    config = daily_check_config(day)
+    problem = rules.day_problem(day, now, config)
+    if problem:
+        _fail(problem)
+    clean = _check_values(values)
+    wanted = _difficulties(difficulties)
+    with transaction.atomic():
+        existing = DailyCheck.objects.select_for_update().filter(enterprise=enterprise, day=day).first()
+        if existing is None:
+            check = DailyCheck(enterprise=enterprise, day=day, district_id=enterprise.district_id,
+                               industry_section=enterprise.industry.section, size_class=enterprise.size_class,
+                               is_key=enterprise.is_key_enterprise, on_time=now <= rules.deadline_at(day, config),
+                               source=source, submitted_by=user, submitted_at=now, updated_at=now, **clean)
+            try:
+                with transaction.atomic():
+                    check.save(force_insert=True)
+            except IntegrityError:
+                # A concurrent first report of the same day won: this one is a correction of it.
+                existing = DailyCheck.objects.select_for_update().get(enterprise=enterprise, day=day)
+            else:
+                Difficulty.objects.bulk_create([Difficulty(daily_check=check, enterprise=enterprise, day=day,
+                                                           district_id=check.district_id, **d) for d in wanted])
+                _add_to_rollup(check, _contribution(check))
+                audit.record(user, "daily_check.submit", check, note=source)
+                return check, True
+        return _correct(user, existing, clean, wanted, now, source), False
+
+
+def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, source) -> DailyCheck:
+    current = {d.kind: d for d in check.difficulties.all()}
+    same_figures = all(getattr(check, k) == v for k, v in clean.items())
+    same_difficulties = (set(current) == {d["kind"] for d in wanted} and all(
+        current[d["kind"]].note == d["note"] and current[d["kind"]].needs_help == d["needs_help"] for d in wanted))
+    if same_figures and same_difficulties:
+        return check
+    before = audit.snapshot(check)
+    old = _contribution(check)
+    for k, v in clean.items():
+        setattr(check, k, v)
+    check.updated_at = now
+    check.save()
+    new = _contribution(check)
+    _add_to_rollup(check, {k: new[k] - old[k] for k in _ROLLUP_SUMS})
+    if not same_difficulties:
+        keep = {d["kind"] for d in wanted}
+        check.difficulties.exclude(kind__in=keep).delete()
+        for d in wanted:
+            row = current.get(d["kind"])
+            if row is None:
+                Difficulty.objects.create(daily_check=check, enterprise_id=check.enterprise_id, day=check.day,
+                                          district_id=check.district_id, **d)
+            elif row.note != d["note"] or row.needs_help != d["needs_help"]:
+                row.note, row.needs_help = d["note"], d["needs_help"]
+                row.save(update_fields=["note", "needs_help"])
+    audit.record(user, "daily_check.correct", check, before=before,
+                 note=f"{source}; difficulties: {','.join(sorted(d['kind'] for d in wanted)) or '-'}")
+    return check
+
+
+@transaction.atomic
+def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
+    """A district officer records the follow-up of a difficulty that asked for help."""
+    now = now or timezone.now()
+    _require(user, "resumption.handle")
+    if user.role == Role.DISTRICT and user.district_id != difficulty.district_id:
+        raise PermissionDenied("difficulty.other_district", "该企业不属于您所在的区", "this enterprise is in another district",
+                               field="district")
+    if not difficulty.needs_help:
+        raise Conflict("difficulty.no_help_asked", "该困难未申请协调", "no help was asked for this difficulty")
+    if not (note or "").strip():
+        raise ValidationFailed("difficulty.note", "请填写跟进情况", "say what was done", field="follow_up_note")
+    before = audit.snapshot(difficulty)
+    difficulty.followed_up_at, difficulty.followed_up_by, difficulty.follow_up_note = now, user, note.strip()[:500]
+    difficulty.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_note"])
+    audit.record(user, "difficulty.follow_up", difficulty, before=before)
+    return difficulty
+
+
+def get_filing(user, pk) -> ReturnToWorkFiling:
+    from .selectors import filings_for
+
+    filing = filings_for(user).filter(pk=pk).first()
+    if filing is None:
+        raise NotFound("filing.not_found", "未找到该报备", "filing not found")
+    return filing
+
+
+# --- the rollup --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rebuild_rollup(actor=None, start: dt.date | None = None, end: dt.date | None = None) -> int:
+    """Recompute the rollup from the raw checks in one set-based statement (all days, or a range)."""
+    where, args = "", []
+    if start is not None:
+        where += " AND day >= %s"
+        args.append(start)
+    if end is not None:
+        where += " AND day <= %s"
+        args.append(end)
+    true = "TRUE" if connection.vendor == "postgresql" else "1"
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM resumption_dailyrollup WHERE 1=1{where}", args)
+        cur.execute(
+            "INSERT INTO resumption_dailyrollup (day, district_id, industry_section, size_class, is_key, reports, "
+            "on_time, open_count, staff_total, staff_returned, staff_on_site, capacity_sum, suspected_cases, "
+            "confirmed_cases) "
+            "SELECT day, district_id, industry_section, size_class, is_key, COUNT(*), "
+            f"SUM(CASE WHEN on_time = {true} THEN 1 ELSE 0 END), SUM(CASE WHEN is_open = {true} THEN 1 ELSE 0 END), "
+            "SUM(staff_total), SUM(staff_returned), SUM(staff_on_site), "
+            f"SUM(CASE WHEN is_open = {true} THEN capacity_pct ELSE 0 END), SUM(suspected_cases), "
+            f"SUM(confirmed_cases) FROM resumption_dailycheck WHERE 1=1{where} "
+            "GROUP BY day, district_id, industry_section, size_class, is_key", args)
+        rows = cur.rowcount
+    audit.record(actor, "rollup.rebuild", model="resumption.DailyRollup", object_id="",
+                 object_repr=f"{start or '…'} – {end or '…'}", after={"rows": rows})
+    return rows
