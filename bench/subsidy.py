@@ -37,7 +37,7 @@ One run:
    * (a1) ``import-banks``, ``import-loans``, ``import-payments``:
      ``huiqi.lending.imports.import_path(None, kind, path)``, the real upload path, one file each;
    * (b1) ``simulate``: ``huiqi.subsidy.services.simulate(None, date(2020, 12, 31))`` (with timers
-     around ``services.load_inputs`` and ``rules.compute_batch``);
+     around ``services.load_inputs`` and ``rules_columnar.compute_batch_columns``);
    * ``export`` (not counted): the loans, payments, registry kind/size and paid-before read out of
      PostgreSQL (``COPY … TO STDOUT``) and written as Parquet by DuckDB, with the parameters in force on
      the cutoff (``services.current_params``) as JSON. DuckDB's postgres extension cannot be installed
@@ -273,7 +273,7 @@ def _phase_import(args) -> dict:
 def _phase_simulate(args) -> dict:
     from django.db import connection
 
-    from huiqi.subsidy import rules, services
+    from huiqi.subsidy import rules_columnar, services
 
     connection.ensure_connection()
     parts: dict[str, float] = {}
@@ -289,7 +289,8 @@ def _phase_simulate(args) -> dict:
 
     if not args.profile_out:
         services.load_inputs = timed("services.load_inputs (read the database)", services.load_inputs)
-        rules.compute_batch = timed("rules.compute_batch (the rules)", rules.compute_batch)
+        rules_columnar.compute_batch_columns = timed("rules_columnar.compute_batch_columns (the rules)",
+                                                     rules_columnar.compute_batch_columns)
     start = time.perf_counter()
     result = _profiled(args.profile_out, lambda: services.simulate(None, CUTOFF))
     seconds = time.perf_counter() - start

@@ -485,10 +485,18 @@ def compute_batch(
         acc["interest"] += interest
         acc["subsidy"] += subsidy
 
+    names, kinds = _names_and_kinds(loans_by_key, registry)
+    return _batch(params, cutoff, tuple(loan_lines), counted, names, kinds, paid_before, spent_before_fen)
+
+
+def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[str, Mapping],
+           names: Mapping[str, str], kinds: Mapping[str, str], paid_before: Mapping[str, int],
+           spent_before_fen: int) -> BatchResult:
+    """The beneficiary half of a batch, from each beneficiary's counted loans, interest and subsidy."""
     # A beneficiary paid before but with nothing counted now (a correction) still gets a line:
     # that is where its overpayment is recorded.
     ids = sorted(set(counted) | {b for b, amount in paid_before.items() if amount > 0})
-    pre: list[tuple[str, dict, int, int, int, int]] = []
+    pre: list[tuple[str, Mapping, int, int, int, int]] = []
     for beneficiary_id in ids:
         acc = counted.get(beneficiary_id, {"loans": 0, "interest": Fraction(0), "subsidy": 0})
         entitlement = min(acc["subsidy"], params.cap_fen)
@@ -502,7 +510,6 @@ def compute_batch(
     if due_total > max(budget_left, 0) and params.rationing == "pro_rata":
         factor = Fraction(max(budget_left, 0), due_total)
 
-    names, kinds = _names_and_kinds(loans_by_key, registry)
     beneficiary_lines = []
     for beneficiary_id, acc, entitlement, before, due, overpayment in pre:
         payable = due if factor is None else floor_to_fen(due * factor)
@@ -523,7 +530,7 @@ def compute_batch(
     return BatchResult(
         params=params,
         cutoff=cutoff,
-        loans=tuple(loan_lines),
+        loans=loan_lines,
         beneficiaries=tuple(beneficiary_lines),
         due_total=due_total,
         payable_total=payable_total,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -36,9 +37,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from huiqi.core import audit
@@ -50,7 +52,7 @@ from huiqi.core.tabular import (
 from huiqi.lending.models import InterestPayment, Loan
 from huiqi.registry.models import Bank, District, Enterprise
 
-from . import rules
+from . import rules, rules_columnar
 from .apps import PARAMS_KEY
 from .models import (
     BATCH_TRANSITIONS, OPEN_STATUSES, PAYMENT_TRANSITIONS, BatchStatus, PaymentStatus, SubsidyBatch,
@@ -134,14 +136,18 @@ def _check_cutoff(cutoff) -> dt.date:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything ``rules.compute_batch`` needs, read from the database for one cutoff."""
+    """Everything the rules need, read from the database for one cutoff: the ledger and the registry
+    entries as columns (``rules_columnar``), and what was paid before."""
 
-    loans: list[rules.Loan]
-    payments: list[rules.Payment]
-    registry: dict[str, rules.RegistryEntry]
+    loans: pl.DataFrame  # rules_columnar.LOAN_SCHEMA plus the loan's id
+    payments: pl.DataFrame  # rules_columnar.PAYMENT_SCHEMA
+    registry: pl.DataFrame  # rules_columnar.REGISTRY_SCHEMA
     paid_before: dict[str, int]
     spent_before_fen: int
-    loan_ids: dict[tuple[str, str], int]
+
+    @property
+    def loan_ids(self) -> dict[tuple[str, str], int]:
+        return {(b, n): pk for b, n, pk in self.loans.select("bank_code", "loan_no", "id").iter_rows()}
 
 
 def paid_before() -> dict[str, int]:
@@ -153,40 +159,52 @@ def paid_before() -> dict[str, int]:
     return {beneficiary: int(total) for beneficiary, total in rows if total}
 
 
+def _read_frame(sql: str, params: list, schema: dict) -> pl.DataFrame:
+    """One query's rows as a polars frame: through ``COPY … TO STDOUT`` on PostgreSQL (no Python
+    object per row), a cursor elsewhere."""
+    # Dates arrive as ISO text (COPY's CSV, SQLite's cursor) and are parsed as whole columns.
+    text = {k: pl.String if v == pl.Date else v for k, v in schema.items()}
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            query = cur.cursor.mogrify(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params)
+            with cur.cursor.copy(query) as copy:
+                data = b"".join(bytes(block) for block in copy)
+            frame = (pl.read_csv(io.BytesIO(data), has_header=False, new_columns=list(schema), schema=text)
+                     if data else pl.DataFrame(schema=text))
+        else:
+            cur.execute(sql, params)
+            frame = pl.DataFrame([tuple(str(v) if isinstance(v, dt.date) else v for v in row)
+                                  for row in cur.fetchall()], schema=text, orient="row")
+    return frame.with_columns([pl.col(k).str.to_date("%Y-%m-%d") for k, v in schema.items() if v == pl.Date])
+
+
 def load_inputs(cutoff: dt.date) -> Inputs:
     """The ledger, the registry entries of every borrower and owned enterprise, and what was paid
-    before, as plain values (a few set-based queries, no model instances). Only payments paid on or
-    before ``cutoff`` are read."""
+    before, as columns (three set-based queries). Only payments paid on or before ``cutoff`` are read."""
     cutoff = _check_cutoff(cutoff)
+    loan, payment = Loan._meta.db_table, InterestPayment._meta.db_table
+    bank, enterprise = Bank._meta.db_table, Enterprise._meta.db_table
     # Payments first: a loan reported while this runs then simply has no payments yet here.
-    payment_rows = list(InterestPayment.objects.filter(paid_date__lte=cutoff).order_by().values_list(
-        "loan__bank__code", "loan__loan_no", "accrual_start", "accrual_end", "paid_date", "interest_fen",
-    ).iterator(chunk_size=_CHUNK))
-    loans: list[rules.Loan] = []
-    loan_ids: dict[tuple[str, str], int] = {}
-    for (pk, bank_code, loan_no, borrower_id, kind, owner_of, purpose, start, extension_of,
-         name) in Loan.objects.order_by().values_list(
-            "id", "bank__code", "loan_no", "borrower_id", "borrower_kind", "owner_of", "purpose", "start_date",
-            "extension_of", "borrower_name").iterator(chunk_size=_CHUNK):
-        loans.append(rules.Loan(bank_code, loan_no, borrower_id, kind, owner_of or None, purpose, start,
-                                extension_of=extension_of or None, borrower_name=name))
-        loan_ids[(bank_code, loan_no)] = pk
-    payments = [rules.Payment(*row) for row in payment_rows if (row[0], row[1]) in loan_ids]
-    wanted = Q(uscc__in=Loan.objects.order_by().values("borrower_id")) | Q(
-        uscc__in=Loan.objects.exclude(owner_of="").order_by().values("owner_of"))
-    registry = {
-        uscc: rules.RegistryEntry(kind, size_class, name)
-        for uscc, kind, size_class, name in Enterprise.objects.filter(wanted).order_by().values_list(
-            "uscc", "kind", "size_class", "name").iterator(chunk_size=_CHUNK)
-    }
+    payments = _read_frame(
+        f"SELECT b.code, l.loan_no, p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen FROM {payment} p "
+        f"JOIN {loan} l ON l.id = p.loan_id JOIN {bank} b ON b.id = l.bank_id WHERE p.paid_date <= %s",
+        [cutoff], rules_columnar.PAYMENT_SCHEMA)
+    loans = _read_frame(
+        f"SELECT b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
+        f"l.start_date, l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
+        {**rules_columnar.LOAN_SCHEMA, "id": pl.Int64})
+    payments = payments.join(loans.select(rules_columnar.KEY), on=rules_columnar.KEY, how="semi")
+    registry = _read_frame(
+        f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
+        f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
     before = paid_before()
-    return Inputs(loans, payments, registry, before, sum(before.values()), loan_ids)
+    return Inputs(loans, payments, registry, before, sum(before.values()))
 
 
 def _compute(cutoff: dt.date, params: rules.Params) -> tuple[rules.BatchResult, Inputs]:
     inputs = load_inputs(cutoff)
-    result = rules.compute_batch(inputs.loans, inputs.payments, inputs.registry, params, cutoff,
-                                 inputs.paid_before, inputs.spent_before_fen)
+    result = rules_columnar.compute_batch_columns(inputs.loans, inputs.payments, inputs.registry, params, cutoff,
+                                                  inputs.paid_before, inputs.spent_before_fen)
     return result, inputs
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
+import polars as pl
 import pytest
 import xlsxwriter
 
@@ -99,16 +100,19 @@ def test_stored_floats_are_refused_clearly(db):
 def test_load_inputs_reads_the_ledger_set_based(example, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         inputs = services.load_inputs(DEC)
-    assert sorted(x.loan_no for x in inputs.loans) == ["A-1", "A-2", "A-3", "A-4", "L-1", "O-1", "X-1"]
-    assert len(inputs.payments) == 16
-    assert set(inputs.registry) == {example.A, example.X, example.L, example.M}
-    assert inputs.registry[example.M] == rules.RegistryEntry("enterprise", "medium", "深圳市丁制造有限公司")
-    owner_loan = next(x for x in inputs.loans if x.loan_no == "O-1")
-    assert (owner_loan.borrower_kind, owner_loan.owner_of, owner_loan.borrower_name) == (
+    assert sorted(inputs.loans["loan_no"]) == ["A-1", "A-2", "A-3", "A-4", "L-1", "O-1", "X-1"]
+    assert inputs.payments.height == 16
+    assert set(inputs.registry["uscc"]) == {example.A, example.X, example.L, example.M}
+    assert inputs.registry.filter(uscc=example.M).select("kind", "size_class", "name").row(0) == (
+        "enterprise", "medium", "深圳市丁制造有限公司")
+    owner_loan = inputs.loans.filter(loan_no="O-1").row(0, named=True)
+    assert (owner_loan["borrower_kind"], owner_loan["owner_of"], owner_loan["borrower_name"]) == (
         "business_owner", example.M, "王五")
+    assert inputs.loans.filter(loan_no="A-1")["owner_of"].to_list() == [None]
+    assert inputs.payments["accrual_start"].dtype == pl.Date and inputs.payments["interest_fen"].dtype == pl.Int64
     assert inputs.paid_before == {} and inputs.spent_before_fen == 0
     # Only payments paid on or before the cutoff are read.
-    assert len(services.load_inputs(AUG).payments) == 10
+    assert services.load_inputs(AUG).payments.height == 10
 
 
 def test_simulate_the_worked_example(example, users):
