@@ -75,7 +75,10 @@ class Loan(models.Model):
     start_date = models.DateField("放款日期 start")
     maturity_date = models.DateField("到期日期 maturity")
     extension_of = models.CharField("原贷款合同编号 extension of", max_length=64, blank=True)
-    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Provenance only: no database constraint, whose per-row check cost a third of a bulk load
+    # (docs/decisions.md); Django still nulls it if an upload record is ever deleted.
+    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               db_constraint=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -112,7 +115,10 @@ class InterestPayment(models.Model):
     accrual_end = models.DateField("计息止日 accrual end")
     paid_date = models.DateField("付息日期 paid on")
     interest_fen = models.BigIntegerField("实付利息（分） interest (fen)")
-    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Provenance only: no database constraint, whose per-row check cost a third of a bulk load
+    # (docs/decisions.md); Django still nulls it if an upload record is ever deleted.
+    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               db_constraint=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -137,7 +143,10 @@ class NonPerformingLoan(models.Model):
     npl_date = models.DateField("不良认定日期 declared on")
     outstanding_principal_fen = models.BigIntegerField("不良本金（分） outstanding principal (fen)")
     recovered_fen = models.BigIntegerField("已回收金额（分） recovered (fen)", default=0)
-    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Provenance only: no database constraint, whose per-row check cost a third of a bulk load
+    # (docs/decisions.md); Django still nulls it if an upload record is ever deleted.
+    upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               db_constraint=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
