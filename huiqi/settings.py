@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "huiqi.registry",
     "huiqi.lending",
     "huiqi.subsidy",
+    "huiqi.requests",
     "huiqi.resumption",
 ]
 

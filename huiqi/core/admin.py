@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from . import audit
-from .models import AuditEvent, Job, Parameter
+from .models import AuditEvent, CalendarDay, Job, Parameter
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -95,3 +95,28 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AuditedAdmin):
+    """The bureau enters next year's State Council holiday notice here (holidays and make-up days)."""
+
+    list_display = ["date", "is_working_day", "name", "note"]
+    list_filter = ["is_working_day", "name"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("core.view_parameters")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("core.view_parameters")
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("core.edit_parameters")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("core.edit_parameters")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("core.edit_parameters")

@@ -120,3 +120,26 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class CalendarDay(models.Model):
+    """A day on which the official calendar departs from the week: a statutory holiday (休) or a
+    weekend day made a working day (调休 make-up day, 班).
+
+    Seeded from the chinese-calendar package and edited in the back office when the State Council
+    publishes next year's notice; a year with no row at all is a year whose calendar is missing
+    (``core.workdays``).
+    """
+
+    date = models.DateField("日期 date", unique=True)
+    is_working_day = models.BooleanField("是否上班 working day")
+    name = models.CharField("节日 holiday", max_length=60, blank=True)
+    note = models.CharField("依据 source", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "节假日与调休 holiday or make-up day"
+        verbose_name_plural = "节假日与调休 holidays and make-up days"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'班' if self.is_working_day else '休'} {self.name}"

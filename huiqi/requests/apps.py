@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+PARAMS_KEY = "requests.params"
+
+
+class RequestsConfig(AppConfig):
+    name = "huiqi.requests"
+    label = "requests"
+    verbose_name = "企业诉求 Enterprise requests"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import rules_perms  # noqa: F401 - registers the channel's permissions
+
+        post_migrate.connect(_seed, sender=self)
+
+
+def _seed(sender, using="default", apps=None, **kwargs):
+    """The calendar, the categories, the hotline agency and the parameters, when missing; never
+    overwrites what the bureau has edited."""
+    from . import reference
+
+    reference.load()

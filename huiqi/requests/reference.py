@@ -1,0 +1,53 @@
+"""Reference rows of the request channel: the ten categories with their default departments and
+deadlines, a response template for each, the 12345 hotline as an agency, the parameters, and the
+working-day calendar from the chinese-calendar package. Created when missing, never overwritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .apps import PARAMS_KEY
+from .rules_perms import HOTLINE_AGENCY
+
+# code, name, English name, default department, days to accept, days to answer, keywords
+CATEGORIES = [
+    ("financing", "融资贷款", "Financing and loans", "FINANCE-SZ", 1, 5, "贷款 融资 续贷 利率 担保 银行 贴息"),
+    ("employment", "用工社保", "Employment and social insurance", "HRSS-SZ", 1, 5,
+     "用工 招工 社保 社会保险 返岗 稳岗 工资"),
+    ("rent", "房租减免", "Rent", "HOUSING-SZ", 1, 5, "房租 租金 减免 物业 厂房"),
+    ("tax", "税费减免", "Taxes and fees", "TAX-SZ", 1, 5, "税 发票 缓缴 减免 纳税 申报"),
+    ("logistics", "物流供应链", "Logistics and supply chain", "TRANSPORT-SZ", 1, 3,
+     "物流 运输 通行证 货车 原材料 供应链 复工"),
+    ("supplies", "防疫物资", "Epidemic prevention supplies", "MIIT-SZ", 1, 3, "口罩 消毒 防护服 测温 熔喷布 物资"),
+    ("policy", "政策咨询", "Policy questions", "SME-SZ", 1, 5, "政策 咨询 申报 条件 补贴 兑现"),
+    ("permits", "审批许可", "Permits and approvals", "DATA-SZ", 1, 10, "审批 许可 证照 办证 备案 资质"),
+    ("arrears", "账款拖欠", "Arrears owed to the enterprise", "SME-SZ", 1, 10, "拖欠 账款 欠款 工程款 货款"),
+    ("other", "其他", "Other", "SME-SZ", 1, 5, ""),
+]
+
+TEMPLATE_TEXT = ("您好！您反映的“{title}”已收悉。经核实，{answer}如仍有疑问，请致电 12345 或在本平台补充说明。"
+                 "感谢您对我市惠企工作的支持。")
+
+
+def load() -> None:
+    from huiqi.core import params
+    from huiqi.core.workdays import seed_from_package
+    from huiqi.registry.models import Agency
+
+    from .models import Category, ResponseTemplate
+    from .rules import DEFAULTS
+
+    seed_from_package()
+    Agency.objects.get_or_create(code=HOTLINE_AGENCY, defaults={
+        "name": "市12345政务服务便民热线", "name_en": "12345 Government Service Hotline"})
+    agencies = dict(Agency.objects.values_list("code", "id"))
+    existing = set(Category.objects.values_list("code", flat=True))
+    for order, (code, name, name_en, agency, accept, answer, keywords) in enumerate(CATEGORIES):
+        if code in existing or agency not in agencies:
+            continue
+        cat = Category.objects.create(code=code, name=name, name_en=name_en, default_agency_id=agencies[agency],
+                                      accept_days=accept, answer_days=answer, order=order, keywords=keywords)
+        ResponseTemplate.objects.create(category=cat, title=f"{name} 通用答复",
+                                        body=TEMPLATE_TEXT.format(title="……", answer="……"))
+    params.ensure_default(PARAMS_KEY, "requests", dict(DEFAULTS), dt.date(2020, 1, 1),
+                          description="企业诉求参数（自动办结、临近期限、升级、附件限制）enterprise request parameters")

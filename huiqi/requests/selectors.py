@@ -1,0 +1,200 @@
+"""Enterprise-request reads, each scoped to the asking user.
+
+- an enterprise user: the requests of the enterprises it acts for;
+- a department handler: its department's requests (a hotline operator: also the calls it filed);
+- a district officer: the requests of enterprises of its district;
+- bureau, auditors and administrators: the city;
+- anyone else: nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils import timezone
+
+from huiqi.accounts.models import Role
+from huiqi.accounts.scoping import role_of
+from huiqi.core.workdays import Calendar, CalendarYearMissing
+
+from . import rules
+from .models import (
+    OPEN_STATUSES,
+    CommonProblem,
+    EnterpriseRequest,
+    Notification,
+    RequestEvent,
+    Status,
+)
+
+CITY_WIDE = {Role.BUREAU, Role.AUDITOR, Role.ADMIN}
+
+
+def requests_for(user) -> QuerySet[EnterpriseRequest]:
+    role = role_of(user)
+    qs = EnterpriseRequest.objects.all()
+    if role in CITY_WIDE:
+        return qs
+    if role == Role.DEPARTMENT:
+        return qs.filter(Q(agency_id=user.agency_id) | Q(created_by_id=user.pk))
+    if role == Role.DISTRICT:
+        return qs.filter(district_id=user.district_id)
+    if role == Role.ENTERPRISE:
+        return qs.filter(enterprise__in=user.enterprises.values("pk"))
+    return qs.none()
+
+
+def get_request(user, number: str) -> EnterpriseRequest | None:
+    return (requests_for(user).select_related("enterprise", "category", "agency", "district", "handler",
+                                              "common_problem")
+            .filter(number=number).first())
+
+
+def events_for(user, req: EnterpriseRequest) -> QuerySet[RequestEvent]:
+    """The history the user may see: an enterprise user never sees internal notes."""
+    qs = req.events.select_related("actor").order_by("at", "id")
+    if role_of(user) == Role.ENTERPRISE:
+        qs = qs.filter(internal=False)
+    return qs
+
+
+def problems_for(user) -> QuerySet[CommonProblem]:
+    role = role_of(user)
+    qs = CommonProblem.objects.select_related("category", "agency")
+    if role in CITY_WIDE:
+        return qs
+    if role in (Role.DEPARTMENT, Role.DISTRICT):
+        return qs.filter(Q(requests__in=requests_for(user)) | Q(created_by_id=user.pk)).distinct()
+    return qs.none()
+
+
+def inbox_for(user) -> QuerySet[Notification]:
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX)
+
+
+FILTERS = ("status", "category", "channel", "district", "agency", "flag", "q", "from", "to")
+
+
+def _date(text):
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def filtered(qs: QuerySet, f: dict, today: dt.date | None = None, near_limit: dt.date | None = None) -> QuerySet:
+    """Apply the list filters of the URL (unknown values are ignored, never widen the scope)."""
+    today = today or timezone.localdate()
+    if f.get("status") == "open":
+        qs = qs.exclude(status=Status.CLOSED)
+    elif f.get("status") in Status.values:
+        qs = qs.filter(status=f["status"])
+    for key, field in (("category", "category__code"), ("channel", "channel"), ("district", "district_id"),
+                       ("agency", "agency__code")):
+        if f.get(key):
+            qs = qs.filter(**{field: f[key]})
+    if f.get("flag") == "overdue":
+        qs = qs.filter(due_date__lt=today, status__in=[Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS])
+    elif f.get("flag") == "near" and near_limit:
+        qs = qs.filter(due_date__gte=today, due_date__lte=near_limit)
+    elif f.get("flag") == "supervised":
+        qs = qs.filter(supervised=True)
+    elif f.get("flag") == "escalated":
+        qs = qs.filter(escalation_level__gt=0)
+    if f.get("q"):
+        q = f["q"].strip()
+        qs = qs.filter(Q(number=q) | Q(title__contains=q) | Q(enterprise__name__contains=q))
+    start, end = _date(f.get("from")), _date(f.get("to"))
+    if start:
+        qs = qs.filter(submitted_at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)))
+    if end:
+        qs = qs.filter(submitted_at__lt=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1),
+                                                                                dt.time.min)))
+    return qs
+
+
+def near_limit(today: dt.date, near_days: int) -> dt.date | None:
+    try:
+        return Calendar.load().add_working_days(today, near_days)
+    except CalendarYearMissing:
+        return None
+
+
+def similar_open(user, req: EnterpriseRequest, threshold: float, limit: int = 5, pool: int = 400) -> list:
+    """Open requests of the same category whose text is like this one's (jieba tokens, cosine), most
+    similar first, among those the user may read."""
+    mine = req.tokens.split()
+    if not mine:
+        return []
+    candidates = (requests_for(user).filter(category_id=req.category_id, status__in=OPEN_STATUSES)
+                  .exclude(pk=req.pk).order_by("-submitted_at").values("pk", "number", "title", "tokens",
+                                                                       "common_problem_id", "status")[:pool])
+    scored = []
+    for c in candidates:
+        s = rules.similarity(mine, c["tokens"].split())
+        if s >= threshold:
+            scored.append({**c, "score": round(s, 2)})
+    scored.sort(key=lambda c: -c["score"])
+    return scored[:limit]
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+def _ratio(part, whole):
+    return None if not whole else round(100 * part / whole, 1)
+
+
+def figures(qs: QuerySet) -> dict:
+    """The channel's figures over ``qs`` (already scoped and filtered)."""
+    totals = qs.aggregate(
+        requests=Count("id"), enterprises=Count("enterprise_id", distinct=True),
+        closed=Count("id", filter=Q(status=Status.CLOSED)),
+        accepted=Count("id", filter=Q(accepted_on_time__isnull=False)),
+        accepted_on_time=Count("id", filter=Q(accepted_on_time=True)),
+        answered=Count("id", filter=Q(answered_on_time__isnull=False)),
+        answered_on_time=Count("id", filter=Q(answered_on_time=True)),
+        reopened=Count("id", filter=Q(reopen_count__gt=0)),
+        rated=Count("id", filter=Q(rating__isnull=False)),
+        satisfied=Count("id", filter=Q(rating__gte=4)),
+        rating=Avg("rating"),
+        answer_time=Avg(F("answered_at") - F("submitted_at"), filter=Q(answered_at__isnull=False)),
+    )
+    hours = totals["answer_time"].total_seconds() / 3600 if totals["answer_time"] else None
+    return {
+        **totals,
+        "accepted_on_time_pct": _ratio(totals["accepted_on_time"], totals["accepted"]),
+        "answered_on_time_pct": _ratio(totals["answered_on_time"], totals["answered"]),
+        "reopen_pct": _ratio(totals["reopened"], totals["answered"]),
+        "satisfied_pct": _ratio(totals["satisfied"], totals["rated"]),
+        "rating": round(totals["rating"], 2) if totals["rating"] is not None else None,
+        "answer_hours": round(hours, 1) if hours is not None else None,
+    }
+
+
+GROUPS = {
+    "channel": ("channel", None),
+    "category": ("category__code", "category__name"),
+    "district": ("district_id", "district__name"),
+    "agency": ("agency__code", "agency__name"),
+}
+
+
+def grouped(qs: QuerySet, by: str) -> list[dict]:
+    key, label = GROUPS[by]
+    fields = [key] + ([label] if label else [])
+    rows = (qs.values(*fields).annotate(
+        requests=Count("id"), closed=Count("id", filter=Q(status=Status.CLOSED)),
+        answered=Count("id", filter=Q(answered_on_time__isnull=False)),
+        answered_on_time=Count("id", filter=Q(answered_on_time=True)),
+        rating=Avg("rating"), enterprises=Count("enterprise_id", distinct=True)).order_by("-requests"))
+    out = []
+    for r in rows:
+        out.append({"key": r[key], "label": r[label] if label else r[key], "requests": r["requests"],
+                    "closed": r["closed"], "enterprises": r["enterprises"],
+                    "answered_on_time_pct": _ratio(r["answered_on_time"], r["answered"]),
+                    "rating": round(r["rating"], 2) if r["rating"] is not None else None})
+    return out
