@@ -6,6 +6,7 @@ from huiqi.accounts import api as accounts_api
 from huiqi.core import api_views as core_api
 from huiqi.lending import api as lending_api
 from huiqi.registry import api as registry_api
+from huiqi.resumption import api as resumption_api
 from huiqi.subsidy import api as subsidy_api
 
 router = DefaultRouter()
@@ -21,6 +22,8 @@ router.register("ledger-uploads", lending_api.LedgerUploadViewSet, basename="led
 router.register("subsidy-batches", subsidy_api.SubsidyBatchViewSet, basename="subsidy-batch")
 router.register("subsidy-loan-lines", subsidy_api.SubsidyLoanLineViewSet, basename="subsidy-loan-line")
 router.register("subsidy-payments", subsidy_api.SubsidyPaymentViewSet, basename="subsidy-payment")
+router.register("daily-checks", resumption_api.DailyCheckViewSet, basename="resumption-daily-check")
+router.register("return-to-work-filings", resumption_api.FilingViewSet, basename="resumption-filing")
 router.register("jobs", core_api.JobViewSet, basename="job")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("parameters", core_api.ParameterViewSet, basename="parameter")

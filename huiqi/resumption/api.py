@@ -1,0 +1,137 @@
+"""Return-to-work REST endpoints: daily checks pushed by an enterprise's own token or by an aggregator's
+(department, bureau, administrator accounts; see ``rules_perms``), idempotent per enterprise and day;
+filings with their history, read-only. Refusals come back in the one error body of ``core.api``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from huiqi.core.errors import ValidationFailed
+
+from . import selectors, services
+from .models import DailyCheck, DifficultyKind, FilingEvent, ReturnToWorkFiling
+
+
+class DifficultySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DifficultyKind.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    needs_help = serializers.BooleanField(required=False, default=False)
+
+
+class DailyCheckSerializer(serializers.ModelSerializer):
+    enterprise = serializers.CharField(source="enterprise.uscc", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    difficulties = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DailyCheck
+        fields = ["id", "enterprise", "enterprise_name", "day", "district", "industry_section", "size_class", "is_key",
+                  "is_open", "staff_total", "staff_returned", "staff_on_site", "capacity_pct", "suspected_cases",
+                  "confirmed_cases", "difficulties", "on_time", "source", "submitted_at", "updated_at"]
+
+    def get_difficulties(self, obj) -> list[dict]:
+        return [{"kind": d.kind, "note": d.note, "needs_help": d.needs_help} for d in obj.difficulties.all()]
+
+
+class DailyCheckRequest(serializers.Serializer):
+    enterprise = serializers.CharField(required=False, max_length=18,
+                                       help_text="统一社会信用代码；企业用户只有一家企业时可省略 USCC (optional for a "
+                                                 "user acting for one enterprise)")
+    day = serializers.DateField()
+    is_open = serializers.BooleanField()
+    staff_total = serializers.IntegerField()
+    staff_returned = serializers.IntegerField()
+    staff_on_site = serializers.IntegerField()
+    capacity_pct = serializers.IntegerField(help_text="产能恢复 0–100 (%)")
+    suspected_cases = serializers.IntegerField(required=False, default=0)
+    confirmed_cases = serializers.IntegerField(required=False, default=0)
+    difficulties = DifficultySerializer(many=True, required=False, default=list)
+
+
+class DailyCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        viewsets.GenericViewSet):
+    """Daily checks the caller may read. POST reports one (201) or corrects it until the day locks (200);
+    the same report twice changes nothing."""
+
+    serializer_class = DailyCheckSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        q = self.request.query_params
+        qs = selectors.daily_checks_for(self.request.user).prefetch_related("difficulties")
+        try:
+            if q.get("day"):
+                qs = qs.filter(day=dt.date.fromisoformat(q["day"]))
+        except ValueError:
+            raise ValidationFailed("day", "日期须为 YYYY-MM-DD", "day must be YYYY-MM-DD", field="day") from None
+        if q.get("enterprise"):
+            qs = qs.filter(enterprise__uscc=q["enterprise"])
+        return qs.order_by("-day", "enterprise__uscc")
+
+    @extend_schema(parameters=[OpenApiParameter("day", str), OpenApiParameter("enterprise", str)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=DailyCheckRequest, responses={201: DailyCheckSerializer, 200: DailyCheckSerializer})
+    def create(self, request, *args, **kwargs):
+        body = DailyCheckRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        enterprise = data.pop("enterprise", None)
+        if not enterprise:
+            own = list(request.user.enterprises.values_list("uscc", flat=True)[:2]) \
+                if getattr(request.user, "role", "") == "enterprise" else []
+            if len(own) != 1:
+                raise ValidationFailed("daily_check.enterprise", "请填写企业的统一社会信用代码",
+                                       "name the enterprise (USCC)", field="enterprise")
+            enterprise = own[0]
+        day = data.pop("day")
+        difficulties = data.pop("difficulties", [])
+        check, created = services.submit_daily_check(request.user, enterprise, day, data, difficulties,
+                                                     source="api")
+        return Response(DailyCheckSerializer(check).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class FilingEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FilingEvent
+        fields = ["action", "from_status", "to_status", "actor_label", "at", "note"]
+
+
+class FilingSerializer(serializers.ModelSerializer):
+    enterprise = serializers.CharField(source="enterprise.uscc", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    inspector = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    events = FilingEventSerializer(many=True, read_only=True)
+    attachments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReturnToWorkFiling
+        fields = ["id", "enterprise", "enterprise_name", "district", "kind", "status", "planned_date", "staff_total",
+                  "staff_returning", "staff_from_outside", "staff_in_quarantine", "checklist", "masks",
+                  "thermometers", "disinfectant_litres", "contact_name", "contact_phone", "inspector",
+                  "check_result", "check_findings", "checked_at", "decision_note", "decided_at", "submitted_at",
+                  "updated_at", "events", "attachments"]
+
+    def get_attachments(self, obj) -> list[dict]:
+        from django.urls import reverse
+
+        return [{"kind": a.kind, "name": a.name, "content_type": a.content_type, "size": a.size,
+                 "url": reverse("resumption:attachment", args=[a.pk])} for a in obj.attachments.all()]
+
+
+class FilingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Return-to-work filings the caller may read (own, the district's, or the city's), with history."""
+
+    serializer_class = FilingSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = selectors.filings_for(self.request.user).prefetch_related("events", "attachments")
+        wanted = self.request.query_params.get("status", "")
+        return qs.filter(status=wanted) if wanted else qs

@@ -1,0 +1,448 @@
+"""Return-to-work pages: filing and its queue, daily checks, follow-ups, the dashboard and the analysis
+report. Thin: reads through ``selectors`` (scoped), writes through ``services``; a refusal of a service is
+shown on the page it came from, in Chinese and English, with a 4xx status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from huiqi.core import jobs
+from huiqi.core.errors import DomainError
+from huiqi.core.models import Job
+from huiqi.core.pagination import paginate
+from huiqi.registry.models import District, Enterprise, Industry
+
+from . import report, selectors, services
+from .checklist import items_on
+from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareForm, FilingForm, FollowUpForm
+from .jobs import REPORT_KIND, report_path
+from .models import PENDING, FilingAttachment, FilingStatus, ReturnToWorkFiling
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _day(text: str | None, default: dt.date | None = None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+# --- landing ------------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    _require(request, "resumption.view")
+    user, today = request.user, timezone.localdate()
+    context = {"today": today, "required": services.filing_required(today)}
+    if user.role == "enterprise":
+        rows = []
+        for e in selectors.own_enterprises(user).order_by("name"):
+            rows.append({"enterprise": e,
+                         "filing": selectors.filings_for(user).filter(enterprise=e).first(),
+                         "check": selectors.daily_checks_for(user).filter(enterprise=e, day=today).first()})
+        context["rows"] = rows
+        context["help_open"] = selectors.follow_ups_for(user).count()
+        return render(request, "resumption/index_enterprise.html", context)
+    scope = selectors.figures_scope(user)
+    context["queue"] = selectors.filings_for(user).filter(status__in=PENDING).count()
+    context["follow_ups"] = selectors.follow_ups_for(user).count()
+    context["figures"] = selectors.figures_for(scope, today)
+    return render(request, "resumption/index.html", context)
+
+
+# --- filings ------------------------------------------------------------------------------------------
+
+
+@login_required
+def filing_list(request):
+    _require(request, "resumption.view")
+    qs = selectors.filings_for(request.user)
+    status = request.GET.get("status", "")
+    if status in FilingStatus.values:
+        qs = qs.filter(status=status)
+    elif status == "pending":
+        qs = qs.filter(status__in=PENDING)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(enterprise__name__contains=q) | qs.filter(enterprise__uscc=q.upper())
+    page, query = paginate(request, qs.order_by("-submitted_at", "-id"))
+    return render(request, "resumption/filing_list.html",
+                  {"page": page, "query": query, "status": status, "q": q, "statuses": FilingStatus.choices})
+
+
+def _filing_form(request, items, data=None, files=None, initial=None):
+    return FilingForm(data, files, items=items, initial=initial)
+
+
+def _form_values(form) -> dict:
+    d = dict(form.cleaned_data)
+    d.pop("attachments", None)
+    return d
+
+
+@login_required
+def filing_new(request):
+    """File to resume (while filing is required), or declare having resumed (after the switch)."""
+    _require(request, "resumption.file")
+    today = timezone.localdate()
+    required = services.filing_required(today)
+    enterprises = list(selectors.own_enterprises(request.user).order_by("name"))
+    if not enterprises:
+        raise PermissionDenied
+    chosen = request.POST.get("enterprise") or request.GET.get("enterprise") or enterprises[0].uscc
+    items = items_on(today)
+    error, status = None, 200
+    if required:
+        form = _filing_form(request, items, request.POST or None, request.FILES or None,
+                            initial={"checklist": [i.code for i in items]})
+    else:
+        form = DeclareForm(request.POST or None, initial={"planned_date": today})
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                if required:
+                    filing = services.submit_filing(request.user, chosen, _form_values(form),
+                                                    attachments=form.cleaned_data["attachments"])
+                    messages.success(request, _("复工报备已提交，请等待区复工专班核查。"))
+                else:
+                    filing = services.declare_resumed(request.user, chosen, form.cleaned_data)
+                    messages.success(request, _("已申报复工。"))
+                return redirect("resumption:filing_detail", pk=filing.pk)
+            except DomainError as exc:
+                error, status = exc, exc.status
+    return render(request, "resumption/filing_form.html",
+                  {"form": form, "required": required, "enterprises": enterprises, "chosen": chosen,
+                   "error": error, "items": items, "switch_day": _switch_day()}, status=status)
+
+
+def _switch_day():
+    from huiqi.core.models import Parameter
+
+    from .apps import FILING_REQUIRED_KEY
+
+    row = Parameter.objects.filter(key=FILING_REQUIRED_KEY, value=False).order_by("-effective_from").first()
+    return row.effective_from if row else None
+
+
+ACTIONS = ("assign", "check", "approve", "return")
+
+
+@login_required
+def filing_detail(request, pk):
+    _require(request, "resumption.view")
+    filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
+    error, status = None, 200
+    forms = {"assign": AssignForm(inspectors=selectors.inspectors_for(filing)), "check": CheckForm(),
+             "decision": DecisionForm()}
+    if request.method == "POST":
+        _require(request, "resumption.handle")
+        action = request.POST.get("action", "")
+        if action not in ACTIONS:
+            raise Http404
+        try:
+            if action == "assign":
+                form = forms["assign"] = AssignForm(request.POST, inspectors=selectors.inspectors_for(filing))
+                if form.is_valid():
+                    inspector = selectors.inspectors_for(filing).filter(pk=form.cleaned_data["inspector"]).first()
+                    services.assign_inspector(request.user, filing, inspector)
+                    messages.success(request, _("已指派核查员。"))
+                    return redirect("resumption:filing_detail", pk=pk)
+            elif action == "check":
+                form = forms["check"] = CheckForm(request.POST, request.FILES)
+                if form.is_valid():
+                    services.record_check(request.user, filing, form.cleaned_data["check_result"],
+                                          form.cleaned_data["check_findings"], form.cleaned_data["photos"])
+                    messages.success(request, _("已记录现场核查。"))
+                    return redirect("resumption:filing_detail", pk=pk)
+            else:
+                form = forms["decision"] = DecisionForm(request.POST)
+                if form.is_valid():
+                    if action == "approve":
+                        services.approve_filing(request.user, filing, form.cleaned_data["note"])
+                        messages.success(request, _("已同意复工。"))
+                    else:
+                        services.return_filing(request.user, filing, form.cleaned_data["note"])
+                        messages.success(request, _("已退回企业整改。"))
+                    return redirect("resumption:filing_detail", pk=pk)
+            status = 400
+        except DomainError as exc:
+            error, status = exc, exc.status
+        filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
+    may_handle = request.user.has_perm("resumption.handle") and (
+        request.user.role != "district" or request.user.district_id == filing.district_id)
+    return render(request, "resumption/filing_detail.html",
+                  {"filing": filing, "events": filing.events.all(), "attachments": filing.attachments.all(),
+                   "forms": forms, "error": error, "may_handle": may_handle,
+                   "may_resubmit": filing.status == FilingStatus.RETURNED and request.user.has_perm("resumption.file")},
+                  status=status)
+
+
+@login_required
+def filing_edit(request, pk):
+    """Correct a returned filing and submit it again."""
+    _require(request, "resumption.file")
+    filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
+    today = timezone.localdate()
+    items = items_on(today)
+    initial = {name: getattr(filing, name) for name in services.FILING_NUMBERS}
+    initial.update(planned_date=filing.planned_date, contact_name=filing.contact_name,
+                   contact_phone=filing.contact_phone,
+                   checklist=[i["code"] for i in filing.checklist if i.get("checked")])
+    form = _filing_form(request, items, request.POST or None, request.FILES or None, initial=initial)
+    error, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.resubmit_filing(request.user, filing, _form_values(form),
+                                         attachments=form.cleaned_data["attachments"])
+                messages.success(request, _("已重新提交复工报备。"))
+                return redirect("resumption:filing_detail", pk=pk)
+            except DomainError as exc:
+                error, status = exc, exc.status
+    return render(request, "resumption/filing_form.html",
+                  {"form": form, "required": True, "filing": filing, "error": error, "items": items,
+                   "returned": filing.status == FilingStatus.RETURNED}, status=status)
+
+
+@login_required
+def attachment(request, pk):
+    _require(request, "resumption.view")
+    att = get_object_or_404(FilingAttachment.objects.filter(filing__in=selectors.filings_for(request.user)), pk=pk)
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type=att.content_type, filename=att.name,
+                        as_attachment=att.content_type == "application/pdf")
+
+
+# --- daily checks -------------------------------------------------------------------------------------
+
+
+@login_required
+def check_form(request):
+    _require(request, "resumption.report_daily")
+    enterprises = list(selectors.own_enterprises(request.user).order_by("name"))
+    if not enterprises:
+        raise PermissionDenied
+    chosen = request.POST.get("enterprise") or request.GET.get("enterprise") or enterprises[0].uscc
+    day = _day(request.POST.get("day") or request.GET.get("day"), timezone.localdate())
+    existing = selectors.daily_checks_for(request.user).filter(enterprise__uscc=chosen, day=day).first()
+    initial = {"day": day}
+    if existing:
+        initial.update({k: getattr(existing, k) for k in ("staff_total", "staff_returned", "staff_on_site",
+                                                          "capacity_pct", "suspected_cases", "confirmed_cases")})
+        initial["is_open"] = "1" if existing.is_open else "0"
+        for d in existing.difficulties.all():
+            initial.update({f"difficulty_{d.kind}": True, f"note_{d.kind}": d.note, f"help_{d.kind}": d.needs_help})
+    form = DailyCheckForm(request.POST or None, initial=initial)
+    error, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                check, created = services.submit_daily_check(request.user, chosen, form.cleaned_data["day"],
+                                                             form.values(), form.difficulties())
+                messages.success(request, _("今日排查已报送。") if created else _("排查已更正。"))
+                return redirect(f"{reverse('resumption:check_form')}?enterprise={chosen}&day={check.day}")
+            except DomainError as exc:
+                error, status = exc, exc.status
+    config = services.daily_check_config(day)
+    from . import rules
+
+    recent = selectors.daily_checks_for(request.user).filter(enterprise__uscc=chosen).order_by("-day")[:10]
+    return render(request, "resumption/check_form.html",
+                  {"form": form, "enterprises": enterprises, "chosen": chosen, "existing": existing, "error": error,
+                   "deadline": rules.deadline_at(day, config), "lock": rules.lock_at(day, config), "recent": recent},
+                  status=status)
+
+
+@login_required
+def check_list(request):
+    """A day's reports in the officer's scope, or (?missing=1) who has not reported; the day's rates."""
+    _require(request, "resumption.view_figures")
+    scope = selectors.figures_scope(request.user)
+    day = _day(request.GET.get("day"), timezone.localdate())
+    missing = request.GET.get("missing") == "1"
+    if missing:
+        qs = selectors.missing_reporters(request.user, day).select_related("district")
+    else:
+        qs = selectors.daily_checks_for(request.user).filter(day=day).select_related("district").order_by(
+            "district_id", "enterprise__name")
+    page, query = paginate(request, qs)
+    return render(request, "resumption/check_list.html",
+                  {"page": page, "query": query, "day": day, "missing": missing,
+                   "figures": selectors.figures_for(scope, day)})
+
+
+@login_required
+def follow_ups(request):
+    _require(request, "resumption.view_figures")
+    error, status = None, 200
+    if request.method == "POST":
+        _require(request, "resumption.handle")
+        form = FollowUpForm(request.POST)
+        status = 400
+        if form.is_valid():
+            difficulty = selectors.difficulties_for(request.user).filter(pk=form.cleaned_data["difficulty"]).first()
+            if difficulty is None:
+                raise Http404
+            try:
+                services.follow_up(request.user, difficulty, form.cleaned_data["note"])
+                messages.success(request, _("已记录跟进情况。"))
+                return redirect("resumption:follow_ups")
+            except DomainError as exc:
+                error, status = exc, exc.status
+    show_all = request.GET.get("all") == "1"
+    page, query = paginate(request, selectors.follow_ups_for(request.user, open_only=not show_all))
+    return render(request, "resumption/follow_ups.html",
+                  {"page": page, "query": query, "show_all": show_all, "error": error,
+                   "may_handle": request.user.has_perm("resumption.handle")}, status=status)
+
+
+# --- dashboard ----------------------------------------------------------------------------------------
+
+BY = (("district", gettext_lazy("按区")), ("industry", gettext_lazy("按行业门类")), ("size", gettext_lazy("按企业规模")),
+      ("key", gettext_lazy("重点企业")))
+
+
+def _dashboard_scope(request):
+    _require(request, "resumption.view_figures")
+    g = request.GET
+    filters = selectors.Filters(district=g.get("district", ""), industry=g.get("industry", "")[:1],
+                                size=g.get("size", ""), key=g.get("key", "") if g.get("key") in ("0", "1") else "")
+    scope = selectors.figures_scope(request.user, filters)
+    latest = selectors.latest_day(scope) or timezone.localdate()
+    end = _day(g.get("day") or g.get("end"), latest)
+    start = _day(g.get("start"), end - dt.timedelta(days=29))
+    if start > end:
+        start, end = end, start
+    if (end - start).days > 366:
+        start = end - dt.timedelta(days=366)
+    return scope, start, end
+
+
+def _dashboard_data(scope, start, end) -> dict:
+    groups = {by: selectors.groups_for(scope, end, by) for by, _label in BY}
+    trend = selectors.trend_for(scope, start, end)
+    return {"figures": selectors.figures_for(scope, end), "groups": groups, "trend": trend}
+
+
+@login_required
+def dashboard(request):
+    scope, start, end = _dashboard_scope(request)
+    data = _dashboard_data(scope, start, end)
+    trend_chart = {"labels": [t["day"].isoformat() for t in data["trend"]],
+                   "series": [{"name": _("复工率"), "data": [str(t["resumption_rate"] or 0) for t in data["trend"]]},
+                              {"name": _("员工返岗率"), "data": [str(t["workers_rate"] or 0) for t in data["trend"]]},
+                              {"name": _("平均产能"), "data": [str(t["avg_capacity"] or 0) for t in data["trend"]]}]}
+    group_charts = {by: {"labels": [str(g["label"]) for g in rows],
+                         "series": [{"name": _("复工率"), "data": [str(g["resumption_rate"] or 0) for g in rows]}]}
+                    for by, rows in data["groups"].items()}
+    query = request.GET.urlencode()
+    return render(request, "resumption/dashboard.html",
+                  {**data, "start": start, "end": end, "scope": scope, "f": scope.filters, "by": BY,
+                   "trend_chart": trend_chart, "group_charts": group_charts, "query": query,
+                   "districts": District.objects.all() if not request.user.role == "district" else [],
+                   "sections": Industry.objects.filter(level="section").order_by("code"),
+                   "sizes": Enterprise.Size.choices})
+
+
+@login_required
+def dashboard_export(request):
+    scope, start, end = _dashboard_scope(request)
+    data = _dashboard_data(scope, start, end)
+    import xlsxwriter
+
+    tmp = Path(tempfile.mkdtemp()) / "dashboard.xlsx"
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False})
+    head = ["分组 group", "纳入企业 in scope", "填报 reports", "已开工 open", "复工率% resumption",
+            "员工总数 staff", "已返岗 returned", "返岗率% workers", "平均产能% capacity", "按时率% on time"]
+    keys = ["in_scope", "reports", "open", "resumption_rate", "staff_total", "staff_returned", "workers_rate",
+            "avg_capacity", "on_time_rate"]
+
+    def put(ws, r, row):
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            ws.write(r, c, float(v) if hasattr(v, "as_tuple") else (v if not isinstance(v, dt.date) else v.isoformat()))
+
+    ws = wb.add_worksheet("走势 trend")
+    ws.write_row(0, 0, ["日期 day", *head[1:]])
+    for r, t in enumerate(data["trend"], 1):
+        put(ws, r, [t["day"], *(t[k] for k in keys)])
+    for by, label in BY:
+        ws = wb.add_worksheet(str(label)[:31])
+        ws.write_row(0, 0, head)
+        for r, g in enumerate(data["groups"][by], 1):
+            put(ws, r, [str(g["label"]), *(g[k] for k in keys)])
+    wb.close()
+    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"resumption-{start}-{end}.xlsx")
+
+
+# --- the analysis report --------------------------------------------------------------------------------
+
+
+def _report_scope(request):
+    _require(request, "resumption.view_figures")
+    scope = selectors.figures_scope(request.user, selectors.Filters(district=request.GET.get("district", "")))
+    day = _day(request.GET.get("day") or request.POST.get("day"), selectors.latest_day(scope) or timezone.localdate())
+    return scope, day
+
+
+@login_required
+def report_page(request):
+    scope, day = _report_scope(request)
+    if request.method == "POST":
+        job = jobs.enqueue(REPORT_KIND, {"day": day.isoformat(), "district": scope.district}, user=request.user,
+                           title=f"{report.title_for(scope, day)} PDF")
+        messages.success(request, _("PDF 正在后台生成，完成后可在任务页下载。"))
+        return redirect("core:job_detail", pk=job.pk)
+    data = report.build(scope, day)
+    recent = Job.objects.filter(kind=REPORT_KIND, created_by=request.user).order_by("-created_at")[:5]
+    return render(request, "resumption/report.html", {**data, "scope": scope, "recent": recent,
+                                                      "query": request.GET.urlencode()})
+
+
+@login_required
+def report_xlsx(request):
+    scope, day = _report_scope(request)
+    tmp = Path(tempfile.mkdtemp()) / "report.xlsx"
+    report.write_xlsx(report.build(scope, day), tmp)
+    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"resumption-report-{day}.xlsx")
+
+
+@login_required
+def report_pdf(request, job):
+    """The PDF a report job wrote: its own user's (and administrators')."""
+    _require(request, "resumption.view_figures")
+    qs = Job.objects.filter(kind=REPORT_KIND, status=Job.Status.SUCCEEDED)
+    if request.user.role != "admin":
+        qs = qs.filter(created_by=request.user)
+    found = get_object_or_404(qs, pk=job)
+    path = report_path(found.pk)
+    if not path.is_file() or not str(path.resolve()).startswith(str(Path(settings.MEDIA_ROOT).resolve())):
+        raise Http404
+    day = (found.params or {}).get("day", "")
+    return FileResponse(open(path, "rb"), content_type="application/pdf", as_attachment=True,
+                        filename=f"resumption-report-{day}.pdf")
