@@ -22,6 +22,7 @@ NAV_PATHS = {
     "lending:loan_list": "/lending/",
     "lending:upload": "/lending/upload/",
     "subsidy:index": "/subsidy/",
+    "requests:index": "/requests/",
     "resumption:index": "/resumption/",
     "registry:bank_list": "/registry/banks/",
     "core:job_list": "/core/jobs/",
@@ -30,9 +31,10 @@ NAV_PATHS = {
     "api-docs": "/api/docs/",
 }
 
-READER = ["home", "registry:enterprise_list", "resumption:index", "registry:bank_list", "core:job_list", "api-docs"]
-ENTERPRISE = ["home", "registry:enterprise_list", "lending:loan_list", "subsidy:index", "resumption:index",
-              "registry:bank_list", "core:job_list", "api-docs"]
+READER = ["home", "registry:enterprise_list", "requests:index", "resumption:index", "registry:bank_list",
+          "core:job_list", "api-docs"]
+ENTERPRISE = ["home", "registry:enterprise_list", "lending:loan_list", "subsidy:index", "requests:index",
+              "resumption:index", "registry:bank_list", "core:job_list", "api-docs"]
 OUTSIDER = ["home", "registry:bank_list", "core:job_list", "api-docs"]
 
 # users-fixture key -> (role value, Chinese role name in the header, nav items in order)
@@ -44,18 +46,19 @@ EXPECTED = {
     "department": ("department", "部门经办人", READER),
     "bureau": ("bureau", "局工作人员",
                ["home", "registry:enterprise_list", "registry:import", "lending:loan_list", "lending:upload",
-                "subsidy:index", "resumption:index", "registry:bank_list", "core:job_list", "core:parameter_list",
-                "api-docs"]),
+                "subsidy:index", "requests:index", "resumption:index", "registry:bank_list", "core:job_list",
+                "core:parameter_list", "api-docs"]),
     "bank": ("bank", "银行人员", ["home", "lending:loan_list", "lending:upload", "subsidy:index",
                                   "registry:bank_list", "core:job_list", "api-docs"]),
     "institution": ("institution", "基金机构人员", OUTSIDER),
     "auditor": ("auditor", "审计人员",
-                ["home", "registry:enterprise_list", "lending:loan_list", "subsidy:index", "resumption:index",
-                 "registry:bank_list", "core:job_list", "core:parameter_list", "core:audit_list", "api-docs"]),
+                ["home", "registry:enterprise_list", "lending:loan_list", "subsidy:index", "requests:index",
+                 "resumption:index", "registry:bank_list", "core:job_list", "core:parameter_list", "core:audit_list",
+                 "api-docs"]),
     "admin": ("admin", "系统管理员",
               ["home", "registry:enterprise_list", "registry:import", "lending:loan_list", "lending:upload",
-               "subsidy:index", "resumption:index", "registry:bank_list", "core:job_list", "core:parameter_list",
-               "core:audit_list", "api-docs"]),
+               "subsidy:index", "requests:index", "resumption:index", "registry:bank_list", "core:job_list",
+               "core:parameter_list", "core:audit_list", "api-docs"]),
 }
 
 

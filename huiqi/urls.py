@@ -16,6 +16,7 @@ urlpatterns = [
     path("registry/", include("huiqi.registry.urls")),
     path("lending/", include("huiqi.lending.urls")),
     path("subsidy/", include("huiqi.subsidy.urls")),
+    path("requests/", include("huiqi.requests.urls")),
     path("resumption/", include("huiqi.resumption.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),

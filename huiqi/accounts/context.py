@@ -13,6 +13,7 @@ NAVIGATION = [
     ("lending:loan_list", _("贷款台账"), "lending.view"),
     ("lending:upload", _("银行数据报送"), "lending.upload"),
     ("subsidy:index", _("贷款贴息"), "subsidy.view"),
+    ("requests:index", _("企业诉求"), "requests.view"),
     ("resumption:index", _("复工复产"), "resumption.view"),
     ("registry:bank_list", _("合作银行"), None),
     ("core:job_list", _("后台任务"), None),
@@ -29,6 +30,7 @@ ROLE_LABELS = {
     ("bank", "lending:loan_list"): _("本行贷款"),
     ("enterprise", "subsidy:index"): _("我的贴息"),
     ("bank", "subsidy:index"): _("本行贴息"),
+    ("enterprise", "requests:index"): _("我的诉求"),
     ("enterprise", "resumption:index"): _("我的复工"),
 }
 

@@ -1,0 +1,425 @@
+"""Request pages: the list ("my requests" for an enterprise, the department's or the city's for staff),
+filing a request (an enterprise, or a hotline operator for a caller), a request with its history and the
+actions open to the reader, common problems, messages, and the figures with their export.
+
+Thin: reads go through ``selectors`` (scoped), writes through ``services``; a refusal of a service is
+shown on the page it came from in Chinese and English, with the status it carries.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiqi.accounts.models import Role
+from huiqi.core.errors import DomainError, ValidationFailed
+from huiqi.core.pagination import paginate
+from huiqi.core.tabular import write_rows
+from huiqi.registry.models import Agency, District, Enterprise
+
+from . import rules, selectors, services
+from .forms import RequestForm
+from .models import TRANSITIONS, Category, Channel, CommonProblem, Extension, ResponseTemplate, Status
+
+STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ANSWERED, Status.CLOSED]
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def one_language(label) -> str:
+    """'已签收 accepted' → the part in the page's language."""
+    text = str(label)
+    if " " not in text:
+        return text
+    zh, en = text.split(" ", 1)
+    return en if _english() else zh
+
+
+def _status_label(status: str) -> str:
+    return one_language(Status(status).label) if status in Status.values else status
+
+
+def _flags(qs_rows, today, near):
+    for r in qs_rows:
+        r.flag = rules.deadline_flag(r.due_date, today, near) if r.status in (
+            Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS) else ""
+        r.status_text = _status_label(r.status)
+        r.step = STEPS.index(r.status) if r.status in STEPS else 2
+    return qs_rows
+
+
+def _context_lists():
+    return {"categories": Category.objects.all(), "statuses": [(s, one_language(lbl)) for s, lbl in Status.choices],
+            "channels": [(c, one_language(lbl)) for c, lbl in Channel.choices],
+            "districts": District.objects.all(), "agencies": Agency.objects.all()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Lists
+
+
+@login_required
+def index(request):
+    _require(request, "requests.view")
+    user = request.user
+    today = timezone.localdate()
+    p = services.current_params(today)
+    near = selectors.near_limit(today, p["near_days"])
+    f = {k: request.GET.get(k, "").strip() for k in selectors.FILTERS}
+    qs = selectors.filtered(selectors.requests_for(user), f, today, near)
+    qs = qs.select_related("enterprise", "category", "agency", "district")
+    page, query = paginate(request, qs)
+    _flags(page.object_list, today, near)
+    mine = user.role == Role.ENTERPRISE
+    return render(request, "requests/index.html", {
+        "page": page, "query": query, "f": f, "mine": mine, "today": today, "steps": STEPS,
+        "step_labels": [_status_label(s) for s in STEPS],
+        "can_submit": user.has_perm("requests.submit"), "hotline": user.has_perm("requests.file_for_enterprise"),
+        "filtered": any(f.values()), **_context_lists(),
+    })
+
+
+# --------------------------------------------------------------------------------------------------
+# Filing
+
+
+def _enterprises(user):
+    return list(Enterprise.objects.for_user(user).order_by("name")) if user.role == Role.ENTERPRISE else []
+
+
+@login_required
+def new(request):
+    _require(request, "requests.submit")
+    user = request.user
+    hotline = user.has_perm("requests.file_for_enterprise")
+    enterprises = _enterprises(user)
+    initial = {"contact_name": user.display_name, "contact_phone": user.phone, "contact_email": user.email}
+    if enterprises:
+        initial["enterprise"] = enterprises[0].uscc
+    if request.GET.get("category"):
+        initial["category"] = request.GET["category"]
+    form = RequestForm(request.POST or None, request.FILES or None, enterprises=enterprises, hotline=hotline,
+                       initial=initial if not hotline else {"category": initial.get("category")})
+    status = 200
+    error = None
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                enterprise = _enterprise_for_form(user, d["enterprise"], hotline)
+                req = services.submit_request(
+                    user, enterprise=enterprise, category=d["category"], title=d["title"],
+                    description=d["description"], channel=Channel.HOTLINE if hotline else Channel.WEB,
+                    contact_name=d["contact_name"], contact_phone=d["contact_phone"],
+                    contact_email=d["contact_email"], attachments=d["attachments"])
+            except DomainError as exc:
+                error, status = exc, exc.status
+            else:
+                messages.success(request, _("诉求已提交，编号 %(number)s。") % {"number": req.number})
+                return redirect("requests:detail", number=req.number)
+        else:
+            status = 400
+    # The registry's facts the enterprise need not type again.
+    facts = [{"name": e.name, "uscc": e.uscc, "district": e.district.name, "industry": e.industry.name,
+              "size": e.get_size_class_display()} for e in enterprises]
+    return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
+                                                  "categories": Category.objects.filter(active=True)},
+                  status=status)
+
+
+def _enterprise_for_form(user, value, hotline) -> Enterprise:
+    from huiqi.core.errors import NotFound
+
+    value = (value or "").strip().upper()
+    qs = Enterprise.objects.all() if hotline else Enterprise.objects.for_user(user)
+    e = qs.select_related("industry", "district").filter(uscc=value).first()
+    if e is None:
+        raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {value} 的企业",
+                       f"no enterprise with the USCC {value} in the registry", field="enterprise")
+    return e
+
+
+# --------------------------------------------------------------------------------------------------
+# One request
+
+
+def _get(request, number):
+    req = selectors.get_request(request.user, number)
+    if req is None:
+        raise Http404
+    return req
+
+
+def _may_handle(user, req) -> bool:
+    return user.role == Role.ADMIN or (user.role == Role.DEPARTMENT and user.agency_id == req.agency_id)
+
+
+def _may_confirm(user, req) -> bool:
+    return user.role == Role.ADMIN or (user.role == Role.ENTERPRISE
+                                       and user.enterprises.filter(pk=req.enterprise_id).exists())
+
+
+def _actions(user, req) -> set[str]:
+    """The actions the page offers this reader now (the services check again)."""
+    acts = set()
+    if _may_handle(user, req):
+        acts |= {a for a in ("accept", "start", "ask_enterprise", "answer", "send_back", "transfer")
+                 if req.status in TRANSITIONS[a][0]}
+        if req.status != Status.CLOSED:
+            acts.add("note")
+        if req.status in (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS):
+            acts |= {"recategorise", "link"}
+        if req.status in (Status.ACCEPTED, Status.IN_PROGRESS, Status.WAITING):
+            acts.add("extend")
+    if user.role == Role.BUREAU and req.status != Status.CLOSED:
+        acts |= {"note", "transfer", "link"} if req.status in TRANSITIONS["transfer"][0] else {"note"}
+    if _may_confirm(user, req):
+        acts |= {a for a in ("reply", "close", "reopen") if req.status in TRANSITIONS[a][0]}
+    if user.has_perm("requests.supervise") and req.status != Status.CLOSED and not req.supervised:
+        acts.add("supervise")
+    return acts
+
+
+@login_required
+def detail(request, number, *, error=None, status=200):
+    _require(request, "requests.view")
+    req = _get(request, number)
+    user = request.user
+    today = timezone.localdate()
+    p = services.current_params(today)
+    near = selectors.near_limit(today, p["near_days"])
+    _flags([req], today, near)
+    events = list(selectors.events_for(user, req))
+    for e in events:
+        e.from_text = _status_label(e.from_status) if e.from_status else ""
+        e.to_text = _status_label(e.to_status) if e.to_status else ""
+    acts = _actions(user, req)
+    staff = user.role != Role.ENTERPRISE
+    extensions = list(req.extensions.select_related("requested_by", "decided_by")) if staff else []
+    for ext in extensions:
+        ext.may_decide = ext.status == Extension.Decision.PENDING and services.may_decide_extension(user, ext)
+    ctx = {
+        "r": req, "events": events, "acts": acts, "staff": staff, "today": today,
+        "attachments": req.attachments.all(), "extensions": extensions,
+        "steps": [(s, _status_label(s)) for s in STEPS], "step": req.step,
+        "similar": selectors.similar_open(user, req, p["similarity_threshold"]) if staff else [],
+        "templates": ResponseTemplate.objects.filter(category=req.category, active=True) if "answer" in acts else [],
+        "agencies": Agency.objects.exclude(pk=req.agency_id).exclude(code="HOTLINE-12345") if "transfer" in acts else [],
+        "categories": Category.objects.filter(active=True).exclude(pk=req.category_id) if "recategorise" in acts else [],
+        "problems": selectors.problems_for(user).filter(category=req.category, answered_at__isnull=True)
+        if "link" in acts else [],
+        "error": error, "channel_text": one_language(Channel(req.channel).label),
+        "extension_max_days": p["extension_max_days"],
+    }
+    return render(request, "requests/detail.html", ctx, status=status)
+
+
+ACTION_DONE = {
+    "accept": "已签收。", "start": "已开始办理。", "ask_enterprise": "已请企业补充，计时暂停。", "reply": "已补充，计时恢复。",
+    "answer": "已答复。", "close": "感谢评价，诉求已办结。", "reopen": "已申请重办。", "send_back": "已退回。",
+    "transfer": "已转办。", "note": "已添加备注。", "supervise": "已督办。", "extend": "已提交延期申请。",
+    "decide_extension": "已审批延期申请。", "recategorise": "已修改类别并重新分派。", "link": "已归并至共性问题。",
+}
+
+
+def _run_action(user, req, action, post, files):
+    note = post.get("note", "")
+    if action == "accept":
+        services.accept(user, req)
+    elif action == "start":
+        services.start(user, req, note=note)
+    elif action == "ask_enterprise":
+        services.ask_enterprise(user, req, note)
+    elif action == "reply":
+        services.reply(user, req, note, attachments=files.getlist("attachments"))
+    elif action == "answer":
+        services.answer(user, req, note)
+    elif action == "close":
+        services.close(user, req, post.get("rating"), note)
+    elif action == "reopen":
+        services.reopen(user, req, note)
+    elif action == "send_back":
+        services.send_back(user, req, note)
+    elif action == "transfer":
+        agency = Agency.objects.filter(code=post.get("agency", "")).first()
+        if agency is None:
+            raise ValidationFailed("request.agency", "请选择转办部门", "choose the department", field="agency")
+        services.transfer(user, req, agency, note)
+    elif action == "note":
+        services.add_note(user, req, note, internal=post.get("public") != "1")
+    elif action == "supervise":
+        services.supervise(user, req, note)
+    elif action == "extend":
+        services.request_extension(user, req, post.get("days"), note)
+    elif action == "decide_extension":
+        ext = req.extensions.filter(pk=post.get("extension") or 0).first()
+        if ext is None:
+            raise Http404
+        services.decide_extension(user, ext, post.get("approve") == "1", note)
+    elif action == "recategorise":
+        cat = Category.objects.filter(code=post.get("category", "")).first()
+        if cat is None:
+            raise ValidationFailed("request.category", "请选择类别", "choose a category", field="category")
+        services.change_category(user, req, cat, note)
+    elif action == "link":
+        problem_id = post.get("problem")
+        if problem_id:
+            problem = selectors.problems_for(user).filter(pk=problem_id).first()
+            if problem is None:
+                raise Http404
+            services.link_request(user, problem, req)
+        else:
+            services.create_common_problem(user, post.get("title") or req.title, req.category, [req])
+    else:
+        raise Http404
+
+
+@login_required
+@require_POST
+def act(request, number, action):
+    _require(request, "requests.view")
+    req = _get(request, number)
+    if action not in ACTION_DONE:
+        raise Http404
+    try:
+        with transaction.atomic():
+            _run_action(request.user, req, action, request.POST, request.FILES)
+    except DomainError as exc:
+        return detail(request, number, error=exc, status=exc.status)
+    messages.success(request, _(ACTION_DONE[action]))
+    return redirect("requests:detail", number=number)
+
+
+@login_required
+def attachment(request, number, pk):
+    _require(request, "requests.view")
+    req = _get(request, number)
+    a = req.attachments.filter(pk=pk).first()
+    if a is None:
+        raise Http404
+    # Served as a download with its own type, never rendered by the browser as a page.
+    response = FileResponse(a.file.open("rb"), as_attachment=True, filename=a.name,
+                            content_type=rules.CONTENT_TYPES.get(a.kind, "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --------------------------------------------------------------------------------------------------
+# Common problems and messages
+
+
+@login_required
+def problems(request):
+    _require(request, "requests.figures")
+    qs = selectors.problems_for(request.user).order_by("-created_at")
+    page, query = paginate(request, qs)
+    return render(request, "requests/problems.html", {"page": page, "query": query})
+
+
+@login_required
+def problem(request, pk):
+    _require(request, "requests.figures")
+    problem = selectors.problems_for(request.user).filter(pk=pk).first()
+    if problem is None:
+        raise Http404
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            result = services.answer_common_problem(request.user, problem, request.POST.get("note", ""))
+        except DomainError as exc:
+            error, status = exc, exc.status
+        else:
+            messages.success(request, _("已统一答复 %(n)s 件诉求，通知 %(e)s 家企业。") % {
+                "n": result["answered"], "e": result["enterprises"]})
+            return redirect("requests:problem", pk=pk)
+    reqs = list(selectors.requests_for(request.user).filter(common_problem=problem)
+                .select_related("enterprise", "agency"))
+    for r in reqs:
+        r.status_text = _status_label(r.status)
+    return render(request, "requests/problem.html", {"p": problem, "reqs": reqs, "error": error,
+                                                      "may_answer": request.user.role in (Role.DEPARTMENT, Role.BUREAU, Role.ADMIN)},
+                  status=status)
+
+
+@login_required
+def inbox(request):
+    qs = selectors.inbox_for(request.user).select_related("request")
+    page, query = paginate(request, qs)
+    unread = [n.pk for n in page.object_list if n.read_at is None]
+    if unread:
+        selectors.inbox_for(request.user).filter(pk__in=unread).update(read_at=timezone.now())
+    return render(request, "requests/inbox.html", {"page": page, "query": query, "unread": set(unread)})
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures
+
+
+def _figures_data(request):
+    f = {k: request.GET.get(k, "").strip() for k in selectors.FILTERS if k not in ("q", "flag")}
+    qs = selectors.filtered(selectors.requests_for(request.user), f)
+    totals = selectors.figures(qs)
+    groups = {by: selectors.grouped(qs, by) for by in selectors.GROUPS}
+    for row in groups["channel"]:
+        row["label"] = one_language(Channel(row["key"]).label) if row["key"] in Channel.values else row["key"]
+    if _english():
+        en = {"category": dict(Category.objects.values_list("code", "name_en")),
+              "district": dict(District.objects.values_list("code", "name_en")),
+              "agency": dict(Agency.objects.values_list("code", "name_en"))}
+        for by, names in en.items():
+            for row in groups[by]:
+                row["label"] = names.get(row["key"]) or row["label"]
+    return f, totals, groups
+
+
+GROUP_TITLES = {"channel": "按渠道", "category": "按类别", "district": "按区", "agency": "按责任部门"}
+
+
+@login_required
+def figures(request):
+    _require(request, "requests.figures")
+    f, totals, groups = _figures_data(request)
+    charts = {by: {"labels": [str(r["label"]) for r in rows], "unit": _("件"),
+                   "series": [{"name": _("诉求"), "data": [str(r["requests"]) for r in rows]},
+                              {"name": _("已办结"), "data": [str(r["closed"]) for r in rows]}]}
+              for by, rows in groups.items()}
+    tables = [(by, _(GROUP_TITLES[by]), groups[by], charts[by]) for by in ("channel", "category", "district", "agency")]
+    return render(request, "requests/figures.html", {
+        "f": f, "t": totals, "tables": tables, "query": request.GET.urlencode(), **_context_lists()})
+
+
+@login_required
+def figures_export(request, fmt):
+    _require(request, "requests.figures")
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    f, totals, groups = _figures_data(request)
+    header = ["分组", "项目", "诉求件数", "办结件数", "企业数", "按时答复率（%）", "平均满意度"]
+    rows = [["合计", "全部", totals["requests"], totals["closed"], totals["enterprises"],
+             totals["answered_on_time_pct"], totals["rating"]]]
+    for by in ("channel", "category", "district", "agency"):
+        for r in groups[by]:
+            rows.append([GROUP_TITLES[by], str(r["label"]), r["requests"], r["closed"], r["enterprises"],
+                         r["answered_on_time_pct"], r["rating"]])
+    tmp = Path(tempfile.mkdtemp()) / f"figures.{fmt}"
+    write_rows(tmp, header, rows)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"requests-figures-{stamp}.{fmt}")
