@@ -6,6 +6,7 @@ from huiqi.accounts import api as accounts_api
 from huiqi.core import api_views as core_api
 from huiqi.lending import api as lending_api
 from huiqi.registry import api as registry_api
+from huiqi.requests import api as requests_api
 from huiqi.resumption import api as resumption_api
 from huiqi.subsidy import api as subsidy_api
 
@@ -24,6 +25,8 @@ router.register("subsidy-loan-lines", subsidy_api.SubsidyLoanLineViewSet, basena
 router.register("subsidy-payments", subsidy_api.SubsidyPaymentViewSet, basename="subsidy-payment")
 router.register("daily-checks", resumption_api.DailyCheckViewSet, basename="resumption-daily-check")
 router.register("return-to-work-filings", resumption_api.FilingViewSet, basename="resumption-filing")
+router.register("requests", requests_api.RequestViewSet, basename="enterprise-request")
+router.register("request-categories", requests_api.CategoryViewSet, basename="request-category")
 router.register("jobs", core_api.JobViewSet, basename="job")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("parameters", core_api.ParameterViewSet, basename="parameter")

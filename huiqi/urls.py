@@ -17,6 +17,7 @@ urlpatterns = [
     path("lending/", include("huiqi.lending.urls")),
     path("subsidy/", include("huiqi.subsidy.urls")),
     path("requests/", include("huiqi.requests.urls")),
+    path("open311/v2/", include("huiqi.requests.open311_urls")),
     path("resumption/", include("huiqi.resumption.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),

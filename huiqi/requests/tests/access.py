@@ -26,6 +26,17 @@ EXPECT = {
     "requests:detail":               row(LOGIN, OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
     "requests:act":                  row(LOGIN, NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     "requests:attachment":           row(LOGIN, OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
+    # --- API: lists are scoped (empty for banks), a request outside the scope is a 404 ---
+    "enterprise-request-list":       row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "enterprise-request-detail":     row(UNAUTH, OK, NF,  OK,  NF,  OK,  OK,  NF,  NF,  OK,  OK),
+    "request-category-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "request-category-detail":       row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    # --- Open311 GeoReport v2 ---
+    "open311:discovery":             row(OK,    OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "open311:services":              row(OK,    OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "open311:service_definition":    row(OK,    OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "open311:requests":              row(NO,    OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "open311:request_detail":        row(NO,    OK,  NF,  OK,  NF,  OK,  OK,  NF,  NF,  OK,  OK),
 }
 
 FILL = {
@@ -34,10 +45,18 @@ FILL = {
     "requests:detail": lambda w: {"number": w["rq_request"].number},
     "requests:act": lambda w: {"number": w["rq_request"].number, "action": "accept"},
     "requests:attachment": lambda w: {"number": w["rq_request"].number, "pk": w["rq_attachment"].pk},
+    "enterprise-request-detail": lambda w: {"number": w["rq_request"].number},
+    "request-category-detail": lambda w: {"code": "policy"},
+    "open311:discovery": lambda w: {"fmt": "json"},
+    "open311:services": lambda w: {"fmt": "xml"},
+    "open311:service_definition": lambda w: {"code": "policy", "fmt": "xml"},
+    "open311:requests": lambda w: {"fmt": "json"},
+    "open311:request_detail": lambda w: {"number": w["rq_request"].number, "fmt": "json"},
 }
 
-WRITE_TABLE = {}
-PUBLIC = set()
+# An enterprise user files for its own enterprise (a hotline operator, not a matrix role, for any).
+WRITE_TABLE = {"enterprise-request-list": {"post": {"enterprise", "enterprise2", "admin"}}}
+PUBLIC = {"open311:discovery", "open311:services", "open311:service_definition"}
 
 
 def prepare(world):

@@ -1,0 +1,128 @@
+"""The platform's own REST API for requests (``/api/v1/requests/``, ``/api/v1/request-categories/``):
+other front ends file requests and read them, scoped like the pages. Requests are addressed by their
+number. Refusals of the services come back in the one error body of ``core.api``."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.response import Response
+
+from huiqi.accounts.models import Role
+from huiqi.core.errors import NotFound, ValidationFailed
+from huiqi.registry.models import Enterprise
+
+from . import selectors, services
+from .models import Category, Channel, EnterpriseRequest, RequestEvent
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    default_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "name_en", "description", "default_agency", "accept_days", "answer_days", "active"]
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The request categories with their default departments and deadlines (working days)."""
+
+    serializer_class = CategorySerializer
+    queryset = Category.objects.select_related("default_agency")
+    lookup_field = "code"
+    pagination_class = None
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RequestEvent
+        fields = ["at", "actor_label", "action", "from_status", "to_status", "note"]
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    enterprise = serializers.SlugRelatedField(slug_field="uscc", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    history = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EnterpriseRequest
+        fields = ["number", "enterprise", "enterprise_name", "district", "category", "channel", "title",
+                  "description", "status", "agency", "submitted_at", "accepted_at", "answered_at", "closed_at",
+                  "accept_deadline", "answer_deadline", "due_date", "paused_days", "escalation_level", "supervised",
+                  "answer", "rating", "reopen_count", "history"]
+
+    def get_history(self, obj) -> list[dict]:
+        if self.context.get("view") is None or self.context["view"].action != "retrieve":
+            return []
+        user = self.context["request"].user
+        return EventSerializer(selectors.events_for(user, obj), many=True).data
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    enterprise = serializers.CharField(required=False, allow_blank=True, max_length=18,
+                                       help_text="统一社会信用代码；企业用户只有一家企业时可省略 USCC (optional for a one-enterprise user)")
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
+    title = serializers.CharField(allow_blank=True, max_length=100_000)
+    description = serializers.CharField(allow_blank=True, max_length=100_000, trim_whitespace=False)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+def enterprise_for(user, uscc: str) -> Enterprise:
+    """The enterprise a request is filed for: one the user acts for (an enterprise user may omit it when it
+    acts for exactly one), or any enterprise of the registry for a hotline operator or administrator."""
+    uscc = (uscc or "").strip().upper()
+    if user.role == Role.ENTERPRISE:
+        mine = Enterprise.objects.for_user(user)
+        if not uscc:
+            if mine.count() == 1:
+                return mine.get()
+            raise ValidationFailed("request.enterprise", "请指明企业的统一社会信用代码",
+                                   "name the enterprise by its USCC", field="enterprise")
+        found = mine.filter(uscc=uscc).first()
+    else:
+        found = Enterprise.objects.filter(uscc=uscc).first() if uscc else None
+    if found is None:
+        raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
+    return found
+
+
+class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Enterprise requests the caller may read; POST files one (an enterprise user for its own enterprise,
+    a hotline operator for any). Filters: status (or "open"), category, channel, district, agency, flag
+    (overdue, near, escalated, supervised), q, from, to."""
+
+    lookup_field = "number"
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    def get_serializer_class(self):
+        return RequestCreateSerializer if self.action == "create" else RequestSerializer
+
+    def get_queryset(self):
+        qs = selectors.requests_for(self.request.user).select_related("enterprise", "category", "agency")
+        if self.action == "list":
+            f = {k: self.request.query_params.get(k, "").strip() for k in selectors.FILTERS}
+            today = timezone.localdate()
+            near = selectors.near_limit(today, services.current_params(today)["near_days"])
+            qs = selectors.filtered(qs, f, today, near)
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.has_perm("requests.submit"):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied()
+        s = RequestCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        enterprise = enterprise_for(request.user, d.get("enterprise", ""))
+        req = services.submit_request(
+            request.user, enterprise=enterprise, category=d["category"], title=d["title"],
+            description=d["description"], channel=Channel.API, contact_name=d.get("contact_name", ""),
+            contact_phone=d.get("contact_phone", ""), contact_email=d.get("contact_email", ""),
+            attachments=d.get("attachments", []))
+        return Response(RequestSerializer(req, context={"request": request}).data, status=status.HTTP_201_CREATED)

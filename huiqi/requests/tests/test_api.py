@@ -1,0 +1,184 @@
+"""The REST API for requests and the Open311 GeoReport v2 endpoints."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from huiqi.requests import services
+from huiqi.requests.models import EnterpriseRequest
+
+pytestmark = pytest.mark.django_db
+
+REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
+                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
+
+
+def _client(user=None):
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+def key(user):
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+# --- /api/v1/requests/ -----------------------------------------------------------------------------
+def test_api_files_and_reads_a_request(users, city):
+    c = _client(users["enterprise"])
+    body = {"category": "rent", "title": "房租减免", "description": "国有物业房租能否减免？"}
+    resp = c.post(reverse("enterprise-request-list"), json.dumps(body), content_type="application/json")
+    assert resp.status_code == 201, resp.content
+    data = resp.json()
+    assert data["enterprise"] == city["ns1"].uscc and data["channel"] == "api" and data["agency"] == "HOUSING-SZ"
+    number = data["number"]
+    detail = c.get(reverse("enterprise-request-detail", args=[number])).json()
+    assert detail["history"][0]["action"] == "submit"
+    assert _client(users["enterprise2"]).get(reverse("enterprise-request-detail", args=[number])).status_code == 404
+    listed = _client(users["district2"]).get(reverse("enterprise-request-list")).json()
+    assert listed["count"] == 0
+
+
+@pytest.mark.parametrize("description", ["", "长" * 50_000])
+def test_api_refuses_bad_descriptions(users, description):
+    body = {"category": "rent", "title": "房租", "description": description}
+    resp = _client(users["enterprise"]).post(reverse("enterprise-request-list"), json.dumps(body),
+                                             content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.json()["error"]["field"] == "description"
+    assert EnterpriseRequest.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ["bank", "bureau", "department", "district"])
+def test_api_filing_is_refused_to_others(users, role):
+    body = {"category": "rent", "title": "房租", "description": "x", "enterprise": "91440300MA5FXXXX0X"}
+    resp = _client(users[role]).post(reverse("enterprise-request-list"), json.dumps(body),
+                                     content_type="application/json")
+    assert resp.status_code == 403 and "error" in resp.json()
+    assert EnterpriseRequest.objects.count() == 0
+
+
+def test_api_internal_notes_hidden(submit, users, staff):
+    req = submit()
+    services.add_note(staff["fin"], req, "内部意见")
+    hist = _client(users["enterprise"]).get(reverse("enterprise-request-detail", args=[req.number])).json()["history"]
+    assert all("内部意见" not in h["note"] for h in hist)
+
+
+# --- Open311 ---------------------------------------------------------------------------------------
+def test_discovery_and_services_in_both_formats(db):
+    c = _client()
+    d = c.get("/open311/v2/discovery.json").json()
+    assert d["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert d["endpoints"][0]["url"].endswith("/open311/v2")
+    assert set(d["endpoints"][0]["formats"]) == {"text/xml", "application/json"}
+    x = c.get("/open311/v2/discovery.xml")
+    assert x.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    assert ET.fromstring(x.content).find("endpoints/endpoint/specification").text.endswith("GeoReport_v2")
+
+    services_json = c.get("/open311/v2/services.json").json()
+    assert len(services_json) == 10
+    s = next(s for s in services_json if s["service_code"] == "financing")
+    assert set(s) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
+    assert s["metadata"] is True and s["type"] in ("realtime", "batch", "blackbox")
+    root = ET.fromstring(c.get("/open311/v2/services.xml").content)
+    assert root.tag == "services" and len(root.findall("service")) == 10
+    assert root.find("service/metadata").text == "true"
+
+    definition = c.get("/open311/v2/services/financing.json").json()
+    assert definition["service_code"] == "financing"
+    attr = definition["attributes"][0]
+    assert set(attr) == {"variable", "code", "datatype", "required", "datatype_description", "order",
+                         "description", "values"}
+    xml = ET.fromstring(c.get("/open311/v2/services/financing.xml").content)
+    assert xml.tag == "service_definition" and xml.find("attributes/attribute/code").text == "uscc"
+    missing = c.get("/open311/v2/services/nothing.json")
+    assert missing.status_code == 404 and missing.json()[0]["code"] == 404
+
+
+def _post(c, fmt="json", **data):
+    return c.post(f"/open311/v2/requests.{fmt}", data)
+
+
+def test_post_errors(users, staff, city):
+    c = _client()
+    assert _post(c, service_code="financing", lat="22.5", long="114.0").status_code == 403
+    assert _post(c, api_key="wrong", service_code="financing", lat="22.5", long="114.0").status_code == 403
+    k = key(users["enterprise"])
+    r = _post(c, api_key=k, lat="22.5", long="114.0")
+    assert r.status_code == 400 and r.json() == [{"code": 400, "description": "service_code is required"}]
+    assert _post(c, api_key=k, service_code="nothing", lat="22.5", long="114.0").status_code == 404
+    assert _post(c, api_key=k, service_code="financing", description="x").status_code == 400  # no location
+    assert _post(c, api_key=k, service_code="financing", lat="abc", long="114", description="x").status_code == 400
+    r = _post(c, "xml", api_key=k, service_code="financing", lat="22.5", long="114.0", description="")
+    assert r.status_code == 400 and ET.fromstring(r.content).find("error/code").text == "400"
+    assert _post(c, api_key=key(users["bank"]), service_code="financing", lat="1", long="1",
+                 description="x").status_code == 403
+    assert EnterpriseRequest.objects.count() == 0
+
+
+def test_post_and_read_back(users, staff, city):
+    c = _client()
+    k = key(users["enterprise"])
+    r = _post(c, api_key=k, jurisdiction_id="shenzhen", service_code="financing", lat="22.533", long="113.930",
+              description="贷款即将到期，希望续贷。", email="a@example.org", first_name="晓东", last_name="陈",
+              phone="13800000000", account_id="", device_id="")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert isinstance(body, list) and set(body[0]) == {"service_request_id", "service_notice", "account_id"}
+    number = body[0]["service_request_id"]
+    req = EnterpriseRequest.objects.get(number=number)
+    assert req.channel == "open311" and req.enterprise == city["ns1"] and req.contact_name == "陈 晓东"
+
+    one = c.get(f"/open311/v2/requests/{number}.json", {"api_key": k}).json()
+    assert isinstance(one, list) and len(one) == 1
+    doc = one[0]
+    assert set(doc) == REQUEST_FIELDS
+    assert doc["status"] == "open" and doc["service_code"] == "financing" and doc["lat"] == "22.533000"
+    assert doc["requested_datetime"].endswith("+08:00") and doc["address_id"] is None
+    x = ET.fromstring(c.get(f"/open311/v2/requests/{number}.xml", {"api_key": k}).content)
+    assert x.tag == "service_requests" and x.find("request/service_request_id").text == number
+    assert x.find("request/zipcode").text is None  # unknown: an empty element
+
+    # Another enterprise's key cannot read it; the session of its own user can.
+    assert c.get(f"/open311/v2/requests/{number}.json", {"api_key": key(users["enterprise2"])}).status_code == 404
+    assert _client(users["enterprise"]).get(f"/open311/v2/requests/{number}.json").status_code == 200
+
+    # A hotline operator names the enterprise by attribute[uscc]; address_string is a location.
+    h = key(staff["hotline"])
+    r = _post(c, api_key=h, service_code="rent", address_string="福田区深南大道", description="房租减免",
+              **{"attribute[uscc]": city["ft1"].uscc, "attribute[title]": "房租"})
+    assert r.status_code == 201, r.content
+    assert EnterpriseRequest.objects.get(number=r.json()[0]["service_request_id"]).channel == "hotline"
+    assert _post(c, api_key=h, service_code="rent", address_string="x", description="y").status_code == 404
+
+
+def test_list_filters(submit, users, staff):
+    old = submit()  # 2020: outside the default 90 days
+    c = _client()
+    k = key(users["bureau"])
+    assert c.get("/open311/v2/requests.json", {"api_key": k}).json() == []
+    got = c.get("/open311/v2/requests.json", {"api_key": k, "start_date": "2020-01-01T00:00:00+08:00",
+                                                "end_date": "2020-12-31T00:00:00+08:00"}).json()
+    assert [g["service_request_id"] for g in got] == [old.number]
+    assert c.get("/open311/v2/requests.json", {"api_key": k, "service_request_id": old.number, "status": "closed",
+                                                "service_code": ""}).json()[0]["service_request_id"] == old.number
+    assert c.get("/open311/v2/requests.json", {"api_key": k, "start_date": "2020-01-01T00:00:00+08:00",
+                                                "status": "closed"}).json() == []
+    assert len(c.get("/open311/v2/requests.json", {"api_key": k, "start_date": "2020-01-01T00:00:00+08:00",
+                                                    "status": "open,closed", "service_code": "financing,rent"}
+                     ).json()) == 1
+    assert c.get("/open311/v2/requests.json", {"api_key": k, "status": "pending"}).status_code == 400
+    assert c.get("/open311/v2/requests.json").status_code == 403
+    xml = c.get("/open311/v2/requests.xml", {"api_key": k, "start_date": "2020-01-01T00:00:00+08:00"})
+    assert ET.fromstring(xml.content).find("request/status_notes").text.startswith("已提交")
+    assert c.get("/open311/v2/requests.json", {"api_key": key(users["enterprise2"]),
+                                                "start_date": "2020-01-01T00:00:00+08:00"}).json() == []
