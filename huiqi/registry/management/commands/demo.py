@@ -18,6 +18,7 @@ from django.db import connection
 
 from huiqi.lending import demo as ledger_demo
 from huiqi.registry import demo
+from huiqi.requests import demo as requests_demo
 from huiqi.resumption import demo as resumption_demo
 
 
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         )
         self._ledger(o["scale"], o["seed"], progress)
         self.stdout.write(resumption_demo.build_and_describe(o["scale"], o["seed"], progress))
+        self.stdout.write(requests_demo.build_and_describe(o["scale"], o["seed"], progress))
         self.stdout.write(f"\n演示账户 demo log-ins — 密码 password: {settings.HUIQI_DEMO_PASSWORD}")
         for username, role, display, _org, _ents in demo.DEMO_USERS:
             self.stdout.write(f"  {username:<12} {role:<12} {display}")

@@ -1,0 +1,416 @@
+"""The demo city's enterprise requests (深i企): from the channel's opening on 2020-02-10 to 2020-06-03, in
+every state, channel and category, with Chinese text drawn from what enterprises asked in that spring.
+
+``build_requests_demo(scale, seed)`` reads the registry, draws every row from ``random.Random(seed)`` (same
+seed, same rows), computes deadlines on the working-day calendar in memory, and writes requests and their
+history set-based (``COPY`` on PostgreSQL, ``executemany`` on SQLite) in one transaction with one
+batch-level audit record. The city scale is the seed's own: 3,674 requests from 2,747 enterprises, 3,452
+closed. ``generate`` is also what the benchmark loads 100,000 requests with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from collections.abc import Iterable, Sequence
+
+from django.utils import timezone
+
+from huiqi.core.errors import Conflict
+
+OPENED = dt.datetime(2020, 2, 10, 9, 0)
+LAST = dt.datetime(2020, 6, 3, 18, 0)
+SCALES = {"small": (1_200, 900, 1_120), "city": (3_674, 2_747, 3_452)}  # requests, enterprises, closed
+
+CATEGORY_WEIGHTS = {"financing": 24, "employment": 15, "rent": 13, "tax": 10, "logistics": 8, "supplies": 6,
+                    "policy": 12, "permits": 4, "arrears": 4, "other": 4}
+CHANNEL_WEIGHTS = {"web": 68, "hotline": 22, "api": 7, "open311": 3}
+
+PRODUCTS = ["电子元器件", "服装", "医疗器械", "精密模具", "智能手表", "锂电池", "家具", "塑料制品", "包装材料", "食品"]
+BANKS = ["工商银行", "建设银行", "招商银行", "平安银行", "农业银行", "中国银行", "兴业银行"]
+PLACES = ["东莞", "惠州", "湖南", "江西", "广西", "四川", "河南", "湖北"]
+
+TEXTS = {
+    "financing": [
+        ("{bank}流动资金贷款即将到期，申请续贷", "我司主营{product}，受疫情影响订单延后，{bank}一笔{amount}万元流动资金贷款将于{month}月到期，"
+                                          "希望协调银行给予续贷或展期，不抽贷、不断贷。"),
+        ("申请贷款贴息政策咨询", "请问今年2月以后新增的{bank}贷款能否享受贴息？需要提交哪些材料，什么时候能到账？"),
+        ("首次贷款无抵押，申请信用贷款支持", "我司为小微企业，员工{staff}人，没有抵押物，复工后需要{amount}万元支付工资和货款，希望对接信用贷款。"),
+    ],
+    "employment": [
+        ("{place}员工无法返深，用工缺口大", "我司生产{product}，现有{staff}名员工中约三成在{place}未能返岗，一线岗位缺人，希望协助点对点接返员工。"),
+        ("申请社保费减免和缓缴", "受疫情影响企业经营困难，请问社保费单位缴费部分能否减免或缓缴？{month}月的社保如何申报？"),
+        ("稳岗补贴何时发放", "我司去年未裁员，符合稳岗补贴条件，请问补贴何时发放到账，需要企业另外申请吗？"),
+    ],
+    "rent": [
+        ("国有物业租金减免申请", "我司租用区属国有物业作为厂房，面积约{area}平方米，请问2、3月租金减免如何申请，需要哪些证明？"),
+        ("业主不同意减免房租", "我司租用私人业主厂房生产{product}，业主不同意减免租金，希望政府协调或给予租金补贴。"),
+    ],
+    "tax": [
+        ("申请延期缴纳税款", "受疫情影响资金周转困难，申请{month}月增值税延期缴纳三个月，请问办理流程。"),
+        ("防疫物资生产企业税收优惠咨询", "我司转产{product}，请问生产防疫物资的收入是否免征增值税，设备购置能否一次性扣除？"),
+    ],
+    "logistics": [
+        ("原材料从{place}运不进来", "我司生产{product}所需原材料在{place}，物流停运，货车进深手续繁琐，希望协调开通运输绿色通道。"),
+        ("申请货车通行证", "复工后需要每天往返{place}送货，请问疫情期间货车通行证如何办理？"),
+    ],
+    "supplies": [
+        ("口罩等防疫物资采购困难", "我司{staff}名员工复工，需要口罩约{mask}只、额温枪和消毒液，市面上买不到，希望协调防疫物资。"),
+        ("熔喷布原料短缺影响口罩生产", "我司转产口罩，熔喷布原料供应紧张、价格上涨，希望协调熔喷布供应渠道。"),
+    ],
+    "policy": [
+        ("“惠企16条”适用范围咨询", "请问市里出台的支持企业共渡难关若干措施是否适用于个体工商户？我们是{product}经营户。"),
+        ("复工复产条件咨询", "我司为{product}生产企业，请问复工需要满足哪些防疫条件，是否需要向街道备案？"),
+    ],
+    "permits": [
+        ("申请转产医用防护用品的许可", "我司原生产{product}，拟转产医用口罩，请问医疗器械生产许可能否加快审批？"),
+        ("营业执照变更业务能否网上办理", "疫情期间不便到窗口，请问营业执照经营范围变更能否全程网上办理？"),
+    ],
+    "arrears": [
+        ("国有企业拖欠我司货款", "某国有企业拖欠我司{product}货款约{amount}万元已超过半年，多次催讨未果，希望协助清欠。"),
+        ("政府工程款拖欠", "我司承接的区政府项目工程款{amount}万元至今未结算，影响发放工资，请求协调支付。"),
+    ],
+    "other": [
+        ("园区食堂能否恢复堂食", "复工后员工较多，园区食堂能否恢复堂食？需要满足什么防疫要求？"),
+        ("希望组织线上招聘会", "我司急需招聘{staff}名普工，希望政府组织线上招聘会帮助企业招工。"),
+    ],
+}
+ANSWERS = {
+    "financing": "已协调{bank}与贵司对接，银行同意对到期贷款办理展期，并按规定享受贷款贴息政策。",
+    "employment": "已将贵司纳入点对点接返企业名单，并告知社保费减免和稳岗补贴的办理方式。",
+    "rent": "经核实，贵司租用的国有物业符合减免条件，2、3月租金已予免收；非国有物业可申请租金补贴。",
+    "tax": "贵司可通过电子税务局申请延期缴纳税款，防疫物资相关税收优惠已向贵司详细说明。",
+    "logistics": "已为贵司车辆办理通行证，并将原材料运输纳入重点保障。",
+    "supplies": "已将贵司纳入防疫物资保障名单，可按时段到指定点位购买口罩。",
+    "policy": "已电话向贵司解读相关政策，适用范围和申报条件详见政策原文。",
+    "permits": "已开通绿色通道，相关许可可网上办理，材料齐全当日办结。",
+    "arrears": "已督促欠款单位制定还款计划，首期款项已支付。",
+    "other": "已将贵司的建议转相关部门研究，并电话告知办理情况。",
+}
+COMMON = [("financing", "到期贷款续贷展期难"), ("employment", "外地员工返岗难"), ("rent", "非国有物业租金减免"),
+          ("supplies", "复工防疫物资采购难"), ("logistics", "原材料运输受阻")]
+
+REQUEST_FIELDS = ("id", "number", "enterprise", "district", "category", "channel", "title", "description", "tokens",
+                  "contact_name", "contact_phone", "contact_email", "address", "status", "agency", "submitted_at",
+                  "accepted_at", "answered_at", "closed_at", "updated_at", "accept_deadline", "answer_deadline",
+                  "due_date", "accepted_on_time", "answered_on_time", "paused_days", "escalation_level",
+                  "supervised", "answer", "rating", "rating_comment", "closed_automatically", "reopen_count",
+                  "common_problem")
+EVENT_FIELDS = ("request", "at", "actor_label", "action", "from_status", "to_status", "note", "internal")
+
+
+class RequestDataExists(Conflict):
+    """The database already holds requests; the demo is only built into an empty channel."""
+
+
+def _refuse(n: int):
+    raise RequestDataExists(
+        "demo.requests_exist", f"数据库中已有 {n:,} 件企业诉求，演示诉求未生成，也未做任何修改。",
+        f"the database already holds {n:,} enterprise requests; the demo was not built and nothing changed.")
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _fill(rng: random.Random, text: str) -> str:
+    return text.format(bank=rng.choice(BANKS), product=rng.choice(PRODUCTS), place=rng.choice(PLACES),
+                       amount=rng.choice([50, 100, 200, 300, 500, 800]), month=rng.choice([3, 4, 5, 6]),
+                       staff=rng.choice([12, 35, 80, 150, 300]), area=rng.choice([300, 800, 1500, 3000]),
+                       mask=rng.choice([2000, 5000, 10000]))
+
+
+def _aware(naive: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(naive)
+
+
+def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dict, calendar, start_id: int = 1,
+             served: int | None = None, closed_target: int | None = None, tokenize: bool = True,
+             events: bool = True, now: dt.datetime | None = None, problems: dict | None = None,
+             first_states: Sequence[str] = ()):
+    """Rows of ``n`` requests (and their history when ``events``): ``enterprises`` are (id, district),
+    ``categories`` code → (id, default agency id, accept days, answer days). Submission times run from
+    the channel's opening to ``LAST``, front-loaded (a seventh in the first day); about
+    ``closed_target`` of them are closed, the rest spread over every other state. The first ``served``
+    enterprises each get one request, the rest go to enterprises among them at random; the first requests
+    take the states of ``first_states``."""
+    from . import rules as request_rules
+
+    rng = random.Random(seed)
+    pool = list(enterprises)[:served or len(enterprises)]
+    closed_share = (closed_target / n) if closed_target else 0.94
+    span = (LAST - OPENED).total_seconds()
+    rows, history = [], []
+    for k in range(n):
+        rid = start_id + k
+        ent_id, district = pool[k] if k < len(pool) else rng.choice(pool)
+        code = _weighted(rng, CATEGORY_WEIGHTS)
+        cat_id, agency_id, accept_days, answer_days = categories[code]
+        channel = _weighted(rng, CHANNEL_WEIGHTS)
+        title_t, body_t = rng.choice(TEXTS[code])
+        title, description = _fill(rng, title_t), _fill(rng, body_t)
+        if rng.random() < 0.14:
+            submitted = OPENED + dt.timedelta(seconds=rng.uniform(0, 86_400))
+        else:
+            submitted = OPENED + dt.timedelta(seconds=span * rng.random() ** 1.6)
+        submitted = _aware(submitted)
+        day = submitted.date()
+        accept_by = calendar.add_working_days(day, accept_days)
+        u = rng.random()
+        if k < len(first_states):
+            status = first_states[k]
+        elif u < closed_share:
+            status = "closed"
+        else:
+            status = rng.choice(["submitted", "accepted", "in_progress", "waiting", "answered"])
+        accepted_at = answered_at = closed_at = None
+        answer_by = due = None
+        accepted_on_time = answered_on_time = None
+        rating, comment, auto, reopen, answer, paused = None, "", False, 0, "", 0
+        ev = [(submitted, "submit", "", "submitted", f"经{'12345热线' if channel == 'hotline' else '平台'}提交")]
+        if status == "submitted":
+            due = accept_by
+        else:
+            accepted_at = submitted + dt.timedelta(hours=rng.choice([0.5, 1, 2, 4, 8, 20, 30, 50]))
+            accepted_on_time = accepted_at.date() <= accept_by
+            answer_by = calendar.add_working_days(accepted_at.date(), answer_days)
+            ev.append((accepted_at, "accept", "submitted", "accepted", "已签收"))
+            if status == "accepted":
+                due = answer_by
+            elif status == "in_progress":
+                ev.append((accepted_at + dt.timedelta(hours=1), "start", "accepted", "in_progress", "开始办理"))
+                due = answer_by
+            elif status == "waiting":
+                ev.append((accepted_at + dt.timedelta(hours=3), "ask_enterprise", "accepted", "waiting",
+                           "请补充营业执照和相关证明材料"))
+            else:
+                if rng.random() < 0.2:
+                    asked = accepted_at + dt.timedelta(hours=2)
+                    paused = rng.choice([1, 1, 2, 3])
+                    replied = asked + dt.timedelta(days=paused)
+                    answer_by = calendar.add_working_days(answer_by, paused)
+                    ev.append((asked, "ask_enterprise", "accepted", "waiting", "请补充相关证明材料"))
+                    ev.append((replied, "reply", "waiting", "in_progress", "已补充材料"))
+                took = rng.choice([0.3, 1, 2, 3, 4, 5, 6, 8]) if rng.random() < 0.9 else rng.choice([9, 12, 15])
+                answered_at = max(accepted_at, ev[-1][0]) + dt.timedelta(days=took)
+                answered_on_time = answered_at.date() <= answer_by
+                answer = _fill(rng, ANSWERS[code])
+                ev.append((answered_at, "answer", ev[-1][3], "answered", answer))
+                if status == "closed":
+                    if rng.random() < 0.04:
+                        reopen = 1
+                        reopened = answered_at + dt.timedelta(days=1)
+                        ev.append((reopened, "reopen", "answered", "in_progress", "问题尚未解决，申请重办"))
+                        answered_at = reopened + dt.timedelta(days=rng.choice([1, 2, 3]))
+                        ev.append((answered_at, "answer", "in_progress", "answered", answer))
+                    if rng.random() < 0.72:
+                        closed_at = answered_at + dt.timedelta(hours=rng.choice([2, 6, 20, 48]))
+                        rating = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 10, 3, 2])[0]
+                        comment = {5: "非常满意，感谢政府", 4: "满意", 3: "基本满意", 2: "不太满意", 1: "不满意"}[rating]
+                        ev.append((closed_at, "close", "answered", "closed", comment))
+                    else:
+                        closed_at = _aware(dt.datetime.combine(
+                            calendar.add_working_days(answered_at.date(), 6), dt.time(1, 0)))
+                        auto = True
+                        ev.append((closed_at, "auto_close", "answered", "closed", "答复后 5 个工作日内未确认，自动办结"))
+        if now is not None:
+            ev = [e for e in ev if e[0] <= now] or ev[:1]
+        level = 0
+        if due is not None and rng.random() < 0.3:
+            level = rng.choice([1, 2])
+            ev.append((_aware(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(2, 0))), "escalate", status,
+                       status, "已超期，升级至部门负责人" if level == 1 else "超期未办，升级至市中小企业服务局"))
+        updated = max(e[0] for e in ev)
+        problem = None
+        if problems and code in problems and status != "closed" and rng.random() < 0.5:
+            problem = problems[code]
+        tokens = " ".join(request_rules.tokenize(f"{title} {description}")) if tokenize else ""
+        number = f"SZQ-{timezone.localtime(submitted):%Y%m%d}-{rid:06d}"
+        rows.append((rid, number, ent_id, district, cat_id, channel, title, description, tokens,
+                     rng.choice(["陈先生", "李女士", "王经理", "张总", "刘女士", "黄先生"]),
+                     f"13{rng.randint(100000000, 999999999)}", "", "", status, agency_id, submitted, accepted_at,
+                     answered_at, closed_at, updated, accept_by, answer_by, due, accepted_on_time, answered_on_time,
+                     paused, level, level == 2 and rng.random() < 0.5, answer, rating, comment, auto, reopen, problem))
+        if events:
+            for at, action, frm, to, note in ev:
+                history.append((rid, at, "演示 demo", action, frm, to, note, False))
+    return rows, history
+
+
+def _adapt(rows: Iterable[tuple], sqlite: bool):
+    from django.db import connection
+
+    if not sqlite:
+        yield from rows
+        return
+    ops = connection.ops
+    for row in rows:
+        yield tuple(ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v for v in row)
+
+
+def insert(model, fields: Sequence[str], rows: Iterable[tuple], batch: int = 5000) -> None:
+    """``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite."""
+    from django.db import connection
+
+    meta = model._meta
+    columns = [meta.get_field(f).column for f in fields]
+    if connection.vendor == "postgresql":
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    qn = connection.ops.quote_name
+    statement = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+                 f"VALUES ({', '.join(['%s'] * len(columns))})")
+    rows = _adapt(rows, True)
+    with connection.cursor() as cursor:
+        while chunk := list(itertools.islice(rows, batch)):
+            cursor.executemany(statement, chunk)
+
+
+def reset_sequence(model) -> None:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{model._meta.db_table}', 'id'), "
+                           f"COALESCE((SELECT MAX(id) FROM {model._meta.db_table}), 1))")
+
+
+def inputs():
+    """(enterprises as (id, district), categories code → (id, agency, accept days, answer days))."""
+    from huiqi.registry.models import Enterprise
+
+    from .models import Category
+
+    enterprises = list(Enterprise.objects.order_by("id").values_list("id", "district_id"))
+    categories = {c.code: (c.id, c.default_agency_id, c.accept_days, c.answer_days) for c in Category.objects.all()}
+    return enterprises, categories
+
+
+DEMO_STAFF = [
+    ("hotline", "HOTLINE-12345", "12345 热线坐席 孙丽", False),
+    ("finance", "FINANCE-SZ", "市地方金融监管局 何军", False),
+    ("finance_head", "FINANCE-SZ", "市地方金融监管局 负责人 郭勇", True),
+]
+
+
+def _demo_staff():
+    from django.conf import settings
+
+    from huiqi.accounts.models import User
+    from huiqi.accounts.services import create_user
+    from huiqi.registry.models import Agency
+
+    from .models import DepartmentHead
+
+    made = []
+    for username, agency, display, head in DEMO_STAFF:
+        if User.objects.filter(username=username).exists():
+            continue
+        user = create_user(None, username=username, password=settings.HUIQI_DEMO_PASSWORD, role="department",
+                           agency=Agency.objects.get(code=agency), display_name=display, is_demo=True,
+                           check_password=False)
+        if head:
+            DepartmentHead.objects.create(agency=user.agency, user=user)
+        made.append(username)
+    handler = User.objects.filter(username="handler", role="department").first()
+    if handler and not DepartmentHead.objects.filter(agency_id=handler.agency_id).exists():
+        DepartmentHead.objects.create(agency_id=handler.agency_id, user=handler)
+    return made
+
+
+def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -> dict:
+    """Generate and store the demo requests; refuses (nothing changed) when requests exist."""
+    from django.db import transaction
+
+    from huiqi.accounts.models import EnterpriseMembership
+    from huiqi.core import audit
+    from huiqi.core.workdays import Calendar
+    from huiqi.registry.models import Agency
+
+    from .models import Category, CommonProblem, EnterpriseRequest, RequestEvent, RoutingRule
+
+    n, served, closed = SCALES[scale]
+    with transaction.atomic():
+        existing = EnterpriseRequest.objects.count()
+        if existing:
+            _refuse(existing)
+        enterprises, categories = inputs()
+        if not enterprises:
+            raise RuntimeError("the registry has no enterprises: build the registry demo first")
+        # The demo log-ins' own enterprises come first, so "my requests" has something in every state.
+        own = set(EnterpriseMembership.objects.filter(user__is_demo=True, user__role="enterprise")
+                  .values_list("enterprise_id", flat=True))
+        enterprises = [e for e in enterprises if e[0] in own] + [e for e in enterprises if e[0] not in own]
+        staff = _demo_staff()
+        agencies = dict(Agency.objects.values_list("code", "id"))
+        cats = {c.code: c for c in Category.objects.all()}
+        if not RoutingRule.objects.exists():
+            RoutingRule.objects.create(order=10, name="口罩、熔喷布 → 市工业和信息化局", keywords="口罩,熔喷布,防护服",
+                                       agency_id=agencies["MIIT-SZ"])
+            RoutingRule.objects.create(order=20, name="社保问题 → 市人力资源和社会保障局", keywords="社保,社会保险",
+                                       agency_id=agencies["HRSS-SZ"])
+            RoutingRule.objects.create(order=30, name="重点企业融资 → 市中小企业服务局", category=cats["financing"],
+                                       key_enterprise=True, agency_id=agencies["SME-SZ"])
+        problems = {}
+        for code, title in COMMON:
+            problems[code] = CommonProblem.objects.create(title=title, category=cats[code],
+                                                          agency_id=cats[code].default_agency_id).pk
+        start = (EnterpriseRequest.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+        # The demo log-ins' enterprises get a request in every state; the others are drawn at random.
+        states = ("submitted", "accepted", "in_progress", "waiting", "answered", "closed")
+        mine, others = enterprises[:len(own)], enterprises[len(own):]
+        random.Random(seed).shuffle(others)
+        ordered = mine * len(states) + others
+        first = [s for s in states for _ in mine]
+        rows, history = generate(n, seed, enterprises=ordered, categories=categories, calendar=Calendar.load(),
+                                 start_id=start, served=len(first) + served - len(mine), closed_target=closed,
+                                 problems=problems, first_states=first)
+        if progress:
+            progress(1, 3, "写入企业诉求 storing requests")
+        insert(EnterpriseRequest, REQUEST_FIELDS, rows)
+        if progress:
+            progress(2, 3, "写入办理记录 storing history")
+        insert(RequestEvent, EVENT_FIELDS, history)
+        reset_sequence(EnterpriseRequest)
+        reset_sequence(RequestEvent)
+        counts = {"requests": len(rows), "events": len(history),
+                  "enterprises": len({r[2] for r in rows}), "closed": sum(r[13] == "closed" for r in rows),
+                  "by_status": {s: sum(r[13] == s for r in rows) for s in
+                                ("submitted", "accepted", "in_progress", "waiting", "answered", "closed")},
+                  "by_channel": {c: sum(r[5] == c for r in rows) for c in CHANNEL_WEIGHTS},
+                  "problems": len(problems), "staff": staff}
+        audit.record(None, "demo", None, model="requests.EnterpriseRequest", object_id="",
+                     object_repr="demo requests", after={"scale": scale, "seed": seed, **counts},
+                     note=f"演示企业诉求批量生成 demo requests built in bulk: scale={scale}, seed={seed}")
+        if progress:
+            progress(3, 3, "完成 done")
+    return counts
+
+
+def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) -> str:
+    """What `huiqi demo` prints for this part: the counts, or why nothing was built."""
+    import time
+
+    started = time.monotonic()
+    try:
+        c = build_requests_demo(scale, seed, progress=progress)
+    except RequestDataExists as exc:
+        return f"{exc.zh}\n{exc.en}"
+    s, ch = c["by_status"], c["by_channel"]
+    staff = "".join(f"\n  {u:<12} department   {d}" for u, _a, d, _h in DEMO_STAFF if u in c["staff"])
+    return (f"演示企业诉求已生成 demo requests built in {time.monotonic() - started:.1f} s\n"
+            f"  {c['enterprises']:,} 家企业，{c['requests']:,} 件诉求，办结 {c['closed']:,} 件 "
+            f"({c['enterprises']:,} enterprises, {c['requests']:,} requests, {c['closed']:,} closed)\n"
+            f"  状态 by status              submitted {s['submitted']:,} · accepted {s['accepted']:,} · in progress "
+            f"{s['in_progress']:,} · waiting {s['waiting']:,} · answered {s['answered']:,}\n"
+            f"  渠道 by channel             web {ch['web']:,} · hotline {ch['hotline']:,} · api {ch['api']:,} · "
+            f"open311 {ch['open311']:,}\n"
+            f"  办理记录 history events     {c['events']:>7,}  (共性问题 common problems {c['problems']})"
+            + (f"\n  诉求演示账户 request demo log-ins:{staff}" if staff else ""))
