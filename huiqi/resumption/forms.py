@@ -30,7 +30,7 @@ def _count(label):
 
 
 class FilingForm(forms.Form):
-    planned_date = forms.DateField(label=_("计划复工日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    planned_date = forms.DateField(label=_("计划复工日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     staff_total = _count(_("员工总数"))
     staff_returning = _count(_("返岗人数"))
     staff_from_outside = _count(_("省外返深人数"))
@@ -51,7 +51,7 @@ class FilingForm(forms.Form):
 
 
 class DeclareForm(forms.Form):
-    planned_date = forms.DateField(label=_("复工日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    planned_date = forms.DateField(label=_("复工日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     staff_total = _count(_("员工总数"))
     staff_returning = _count(_("返岗人数"))
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
@@ -77,7 +77,7 @@ class DecisionForm(forms.Form):
 
 
 class DailyCheckForm(forms.Form):
-    day = forms.DateField(label=_("排查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("排查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     is_open = forms.TypedChoiceField(label=_("今日是否开工"), coerce=lambda v: v == "1",
                                      choices=[("1", _("已开工")), ("0", _("未开工"))], widget=forms.RadioSelect)
     staff_total = _count(_("员工总数"))
