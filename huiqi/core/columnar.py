@@ -23,6 +23,7 @@ report as before; ``huiqi/lending/tests/test_columnar.py`` checks both.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -200,3 +201,27 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame) -> None:
             data = frame.slice(offset, 200_000).write_csv(include_header=False, quote_style="non_numeric",
                                                            null_value="")
             copy.write(data.encode())
+
+
+def read_query(sql: str, params: list, schema: dict) -> pl.DataFrame:
+    """One query's rows as a polars frame with ``schema``: through ``COPY … TO STDOUT`` on PostgreSQL
+    (no Python object per row), a cursor elsewhere. Dates and yes/no arrive as text and are parsed as
+    whole columns; a ``String`` column keeps an empty string apart from NULL."""
+    from django.db import connection
+
+    text = {k: pl.String if v in (pl.Date, pl.Boolean) else v for k, v in schema.items()}
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            query = cur.cursor.mogrify(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params)
+            with cur.cursor.copy(query) as copy:
+                data = b"".join(bytes(block) for block in copy)
+            frame = (pl.read_csv(data, has_header=False, new_columns=list(schema), schema=text)
+                     if data else pl.DataFrame(schema=text))
+        else:
+            cur.execute(sql, params)
+            frame = pl.DataFrame([tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row)
+                                  for row in cur.fetchall()], schema=text, orient="row")
+    return frame.with_columns(
+        [pl.col(k).str.to_date("%Y-%m-%d") for k, v in schema.items() if v == pl.Date]
+        + [pl.col(k).replace_strict({"t": True, "f": False, "1": True, "0": False}, return_dtype=pl.Boolean)
+           for k, v in schema.items() if v == pl.Boolean])

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -356,45 +358,57 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
     return len(new), len(changed)
 
 
-def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *,
-                 extra: dict | None = None, now=None) -> tuple[int, int]:
-    """``upsert`` for PostgreSQL, set-based: ``frame`` (a polars DataFrame whose columns are the model's
-    database columns ``key`` + ``fields``) is COPied into a temporary table; one query reads the rows
-    whose fields differ (for the audit), one updates them, one inserts the new ones. Must run inside a
-    transaction. Returns (created, updated)."""
-    from .columnar import copy_frame
+def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *, scope: str,
+                 scope_params: list, extra: dict | None = None, now=None) -> tuple[int, int]:
+    """``upsert`` for PostgreSQL, set-based. ``frame`` (polars) holds the model's database columns
+    ``key`` + ``fields``; ``scope`` (SQL over the table aliased ``m``) selects the stored rows the
+    file could replace. Those are read with one COPY and compared in polars: new rows are COPied
+    straight into the table, the few that differ are audited (before and after) and updated from a
+    temporary table. Must run inside a transaction. Returns (created, updated)."""
+    from .columnar import copy_frame, read_query
 
     now = now or timezone.now()
-    table, tmp = model._meta.db_table, f"huiqi_upsert_{model._meta.db_table}"
-    stamp = _stamps(model, now, extra)
+    table = model._meta.db_table
     columns = [*key, *fields]
-    on = " AND ".join(f"m.{k} = t.{k}" for k in key)
-    differs = (f"({', '.join('m.' + f for f in fields)}) IS DISTINCT FROM "
-               f"({', '.join('t.' + f for f in fields)})")
+    stamp = _stamps(model, now, extra)
     inserted_stamp = dict(stamp)
     if any(f.name == "created_at" for f in model._meta.fields):
         inserted_stamp["created_at"] = now
+    stored = read_query(f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m WHERE {scope}",
+                        scope_params, {"id": pl.Int64, **frame.select(columns).schema})
+    joined = frame.select(columns).join(stored, on=list(key), how="left", suffix="_stored")
+    is_new = pl.col("id").is_null()
+    differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
+    created = joined.filter(is_new).select(columns)
+    changed = joined.filter(~is_new & differs)
+
     replaced = _Replacements(model, key, actor, record, now)
+    for row in changed.iter_rows(named=True):
+        replaced.add(row["id"], [row[k] for k in key], {f: _python(model, f, row[f + "_stored"]) for f in fields},
+                     {f: _python(model, f, row[f]) for f in fields}, fields)
     with connection.cursor() as cur:
-        cur.execute(f"CREATE TEMPORARY TABLE {tmp} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {table} "
-                    "WITH NO DATA")
-        copy_frame(cur.cursor, tmp, frame.select(columns))
-        cur.execute(f"ANALYZE {tmp}")
-        cur.execute(f"SELECT m.id, {', '.join('m.' + c for c in columns)}, {', '.join('t.' + f for f in fields)} "
-                    f"FROM {table} m JOIN {tmp} t ON {on} WHERE {differs}")
-        n, k = len(fields), len(key)
-        for row in cur.fetchall():
-            replaced.add(row[0], row[1:1 + k], dict(zip(fields, row[1 + k:1 + k + n])),
-                         dict(zip(fields, row[1 + k + n:])), fields)
-        if replaced.events:
+        if created.height:
+            copy_frame(cur.cursor, table, created.with_columns(
+                [pl.lit(_copy_text(v)).alias(k) for k, v in inserted_stamp.items()]))
+        if changed.height:
+            tmp = f"huiqi_upsert_{table}"
+            cur.execute(f"CREATE TEMPORARY TABLE {tmp} ON COMMIT DROP AS SELECT id, {', '.join(fields)} FROM {table} "
+                        "WITH NO DATA")
+            copy_frame(cur.cursor, tmp, changed.select("id", *fields))
             sets = ", ".join([*(f"{f} = t.{f}" for f in fields), *(f"{f} = %s" for f in stamp)])
-            cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE {on} AND {differs}", list(stamp.values()))
-        extra_columns = list(inserted_stamp)
-        cur.execute(
-            f"INSERT INTO {table} ({', '.join([*columns, *extra_columns])}) "
-            f"SELECT {', '.join(['t.' + c for c in columns] + ['%s'] * len(extra_columns))} FROM {tmp} t "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {on})", list(inserted_stamp.values()))
-        created = cur.rowcount
-        cur.execute(f"DROP TABLE {tmp}")
+            cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE m.id = t.id", list(stamp.values()))
+            cur.execute(f"DROP TABLE {tmp}")
     replaced.save()
-    return created, len(replaced.events)
+    return created.height, changed.height
+
+
+def _python(model, field: str, value):
+    """A value read by polars as the row path holds it (decimal columns travel as text)."""
+    column = next(f for f in model._meta.concrete_fields if f.attname == field)
+    if value is not None and isinstance(column, models.DecimalField):
+        return Decimal(value)
+    return value
+
+
+def _copy_text(value) -> str | int:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value

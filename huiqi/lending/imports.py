@@ -56,7 +56,9 @@ class LedgerImporter(uploads.Importer):
         for code in frame["bank_code"].unique().to_list():
             if self._bank_errors({"bank_code": code, "_row": 0}):
                 raise Declined("an unknown bank or another bank's rows")
-        return frame["bank_code"].replace_strict(self.banks, return_dtype=pl.Int64).alias("bank_id")
+        bank_ids = frame["bank_code"].replace_strict(self.banks, return_dtype=pl.Int64).alias("bank_id")
+        self.frame_banks = bank_ids.unique().to_list()
+        return bank_ids
 
     def _bank_errors(self, row) -> list[RowError]:
         code = row["bank_code"]
@@ -176,6 +178,7 @@ class LoanImporter(LedgerImporter):
 
     def store_frame(self, frame, actor, record):
         created, updated = uploads.upsert_frame(Loan, frame, self.frame_key, self.FIELDS, actor, record,
+                                                scope="m.bank_id = ANY(%s)", scope_params=[self.frame_banks],
                                                 extra={"upload_id": record.pk})
         _batch_audit(actor, record, created, updated)
         return created, updated
@@ -267,8 +270,10 @@ class PaymentImporter(LedgerImporter):
                             pl.col("interest").alias("interest_fen"))
 
     def store_frame(self, frame, actor, record):
-        created, updated = uploads.upsert_frame(InterestPayment, frame, self.frame_key, self.FIELDS, actor, record,
-                                                extra={"upload_id": record.pk})
+        created, updated = uploads.upsert_frame(
+            InterestPayment, frame, self.frame_key, self.FIELDS, actor, record,
+            scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
+            scope_params=[self.frame_banks], extra={"upload_id": record.pk})
         _batch_audit(actor, record, created, updated)
         return created, updated
 

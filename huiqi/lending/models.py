@@ -61,7 +61,8 @@ class LoanQuerySet(models.QuerySet):
 class Loan(models.Model):
     """A loan as its bank reported it; a later row with the same (bank, loan_no) replaces it."""
 
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank")
+    # No index of its own: the unique (bank, loan_no) index serves it (one index less to maintain on load).
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False)
     loan_no = models.CharField("贷款合同编号 loan number", max_length=64)
     borrower_id = models.CharField("借款人证件号码 borrower ID", max_length=18, db_index=True)
     borrower_name = models.CharField("借款人名称 borrower", max_length=200)
@@ -75,10 +76,11 @@ class Loan(models.Model):
     start_date = models.DateField("放款日期 start")
     maturity_date = models.DateField("到期日期 maturity")
     extension_of = models.CharField("原贷款合同编号 extension of", max_length=64, blank=True)
-    # Provenance only: no database constraint, whose per-row check cost a third of a bulk load
-    # (docs/decisions.md); Django still nulls it if an upload record is ever deleted.
+    # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
+    # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
+    # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False)
+                               db_constraint=False, db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -110,15 +112,17 @@ class Loan(models.Model):
 class InterestPayment(models.Model):
     """Interest a borrower actually paid for ``[accrual_start, accrual_end)`` (算头不算尾)."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments")
+    # Served by the unique (loan, accrual_start) index.
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments", db_index=False)
     accrual_start = models.DateField("计息起日 accrual start")
     accrual_end = models.DateField("计息止日 accrual end")
     paid_date = models.DateField("付息日期 paid on")
     interest_fen = models.BigIntegerField("实付利息（分） interest (fen)")
-    # Provenance only: no database constraint, whose per-row check cost a third of a bulk load
-    # (docs/decisions.md); Django still nulls it if an upload record is ever deleted.
+    # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
+    # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
+    # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False)
+                               db_constraint=False, db_index=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -139,14 +143,16 @@ class InterestPayment(models.Model):
 class NonPerformingLoan(models.Model):
     """A loan the bank has declared non-performing: the basis of a risk-compensation claim."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls")
+    # Served by the unique (loan) index.
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls", db_index=False)
     npl_date = models.DateField("不良认定日期 declared on")
     outstanding_principal_fen = models.BigIntegerField("不良本金（分） outstanding principal (fen)")
     recovered_fen = models.BigIntegerField("已回收金额（分） recovered (fen)", default=0)
-    # Provenance only: no database constraint, whose per-row check cost a third of a bulk load
-    # (docs/decisions.md); Django still nulls it if an upload record is ever deleted.
+    # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
+    # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
+    # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False)
+                               db_constraint=False, db_index=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -45,9 +44,18 @@ from django.utils import timezone
 
 from huiqi.core import audit
 from huiqi.core import params as core_params
+from huiqi.core.columnar import read_query
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.tabular import (
-    Column, FileRejected, RowError, Schema, parse_choice, parse_decimal, parse_text, validate, write_rows,
+    Column,
+    FileRejected,
+    RowError,
+    Schema,
+    parse_choice,
+    parse_decimal,
+    parse_text,
+    validate,
+    write_rows,
 )
 from huiqi.lending.models import InterestPayment, Loan
 from huiqi.registry.models import Bank, District, Enterprise
@@ -55,8 +63,14 @@ from huiqi.registry.models import Bank, District, Enterprise
 from . import rules, rules_columnar
 from .apps import PARAMS_KEY
 from .models import (
-    BATCH_TRANSITIONS, OPEN_STATUSES, PAYMENT_TRANSITIONS, BatchStatus, PaymentStatus, SubsidyBatch,
-    SubsidyLoanLine, SubsidyPayment,
+    BATCH_TRANSITIONS,
+    OPEN_STATUSES,
+    PAYMENT_TRANSITIONS,
+    BatchStatus,
+    PaymentStatus,
+    SubsidyBatch,
+    SubsidyLoanLine,
+    SubsidyPayment,
 )
 
 BENEFICIARY_COLUMNS = ("beneficiary_id", "name", "kind", "loans_counted", "interest_counted",
@@ -159,25 +173,6 @@ def paid_before() -> dict[str, int]:
     return {beneficiary: int(total) for beneficiary, total in rows if total}
 
 
-def _read_frame(sql: str, params: list, schema: dict) -> pl.DataFrame:
-    """One query's rows as a polars frame: through ``COPY … TO STDOUT`` on PostgreSQL (no Python
-    object per row), a cursor elsewhere."""
-    # Dates arrive as ISO text (COPY's CSV, SQLite's cursor) and are parsed as whole columns.
-    text = {k: pl.String if v == pl.Date else v for k, v in schema.items()}
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            query = cur.cursor.mogrify(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params)
-            with cur.cursor.copy(query) as copy:
-                data = b"".join(bytes(block) for block in copy)
-            frame = (pl.read_csv(io.BytesIO(data), has_header=False, new_columns=list(schema), schema=text)
-                     if data else pl.DataFrame(schema=text))
-        else:
-            cur.execute(sql, params)
-            frame = pl.DataFrame([tuple(str(v) if isinstance(v, dt.date) else v for v in row)
-                                  for row in cur.fetchall()], schema=text, orient="row")
-    return frame.with_columns([pl.col(k).str.to_date("%Y-%m-%d") for k, v in schema.items() if v == pl.Date])
-
-
 def load_inputs(cutoff: dt.date) -> Inputs:
     """The ledger, the registry entries of every borrower and owned enterprise, and what was paid
     before, as columns (three set-based queries). Only payments paid on or before ``cutoff`` are read."""
@@ -185,16 +180,16 @@ def load_inputs(cutoff: dt.date) -> Inputs:
     loan, payment = Loan._meta.db_table, InterestPayment._meta.db_table
     bank, enterprise = Bank._meta.db_table, Enterprise._meta.db_table
     # Payments first: a loan reported while this runs then simply has no payments yet here.
-    payments = _read_frame(
+    payments = read_query(
         f"SELECT b.code, l.loan_no, p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen FROM {payment} p "
         f"JOIN {loan} l ON l.id = p.loan_id JOIN {bank} b ON b.id = l.bank_id WHERE p.paid_date <= %s",
         [cutoff], rules_columnar.PAYMENT_SCHEMA)
-    loans = _read_frame(
+    loans = read_query(
         f"SELECT b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
         f"l.start_date, l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
         {**rules_columnar.LOAN_SCHEMA, "id": pl.Int64})
     payments = payments.join(loans.select(rules_columnar.KEY), on=rules_columnar.KEY, how="semi")
-    registry = _read_frame(
+    registry = read_query(
         f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
         f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
     before = paid_before()
@@ -473,9 +468,14 @@ def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before:
 
 @transaction.atomic
 def review(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
-    """run → reviewed: a second look at the batch's lines and totals (bureau or admin)."""
+    """run → reviewed: a second look at the batch's lines and totals, by someone other than who ran it."""
     _require(actor, "subsidy.review")
     locked = _locked_for(batch, BatchStatus.REVIEWED)
+    if locked.created_by_id is not None and locked.created_by_id == actor.pk:
+        raise PermissionDenied("subsidy.self_review",
+                               f"贴息批次 #{locked.pk} 由您计算，不能由您复核：复核人必须是计算人以外的人",
+                               f"you ran subsidy batch #{locked.pk} and cannot review it: the reviewer must be "
+                               "someone other than who ran it")
     return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.REVIEWED, "reviewed",
                               note)
 

@@ -431,8 +431,10 @@ def _files(batch: SubsidyBatch) -> list[str]:
 
 
 def _actions_for(user, batch: SubsidyBatch) -> list[tuple[str, str]]:
+    # The one who ran a batch is not offered its review (services.review refuses it too).
     return [(name, label) for name, (to, label) in ACTIONS.items()
-            if (batch.status, to) in BATCH_TRANSITIONS and user.has_perm(f"subsidy.{name}")]
+            if (batch.status, to) in BATCH_TRANSITIONS and user.has_perm(f"subsidy.{name}")
+            and not (name == "review" and batch.created_by_id == user.pk)]
 
 
 @login_required

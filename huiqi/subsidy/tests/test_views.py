@@ -157,8 +157,12 @@ def test_run_review_approve_release_by_distinct_people(people, example):
     assert resp.status_code == 302 and batch.status == BatchStatus.RUN
     assert batch.created_by == people["bureau"]
     page = html(bureau.get(f"/subsidy/b/{batch.pk}/"))
-    assert 'data-action="review"' in page and 'data-action="approve"' not in page
+    # the one who ran it is not offered its review, and is refused it
+    assert 'data-action="review"' not in page and 'data-action="approve"' not in page
     assert "1,020,266.66" in page
+    resp = bureau.post(f"/subsidy/b/{batch.pk}/do/review/")
+    assert resp.status_code == 403 and "由您计算，不能由您复核" in html(resp)
+    assert 'data-action="review"' in html(client(people["bureau2"]).get(f"/subsidy/b/{batch.pk}/"))
 
     # a second run while this one is open is refused, with the reason shown
     resp = bureau.post("/subsidy/", {"cutoff": "2021-01-31"})
@@ -187,7 +191,7 @@ def test_run_review_approve_release_by_distinct_people(people, example):
 
     assert client(people["bureau3"]).post(f"/subsidy/b/{batch.pk}/do/approve/").status_code == 302
     page = html(bureau.get(f"/subsidy/b/{batch.pk}/do/release/"))
-    assert "不可撤销" in page and "return confirm(" in page
+    assert "不可撤销" in page and "return window.confirm(" in page
     assert 'data-file="payments.csv"' not in html(bureau.get(f"/subsidy/b/{batch.pk}/"))
     assert bureau.get(f"/subsidy/b/{batch.pk}/files/payments.csv").status_code == 404  # not released yet
     assert bureau.post(f"/subsidy/b/{batch.pk}/do/release/").status_code == 302
