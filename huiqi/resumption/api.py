@@ -34,6 +34,9 @@ class DailyCheckSerializer(serializers.ModelSerializer):
                   "confirmed_cases", "difficulties", "on_time", "source", "submitted_at", "updated_at"]
 
     def get_difficulties(self, obj) -> list[dict]:
+        known = obj.__dict__.get("difficulty_rows")  # just written by the service: no query needed
+        if known is not None:
+            return [{"kind": d["kind"], "note": d["note"], "needs_help": d["needs_help"]} for d in known]
         return [{"kind": d.kind, "note": d.note, "needs_help": d.needs_help} for d in obj.difficulties.all()]
 
 
