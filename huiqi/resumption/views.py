@@ -64,7 +64,9 @@ def index(request):
     scope = selectors.figures_scope(user)
     context["queue"] = selectors.filings_for(user).filter(status__in=PENDING).count()
     context["follow_ups"] = selectors.follow_ups_for(user).count()
-    context["figures"] = selectors.figures_for(scope, today)
+    # The latest day with reports (the demo's are in 2020), so the overview is never empty for no reason.
+    context["day"] = min(today, selectors.latest_day(scope) or today)
+    context["figures"] = selectors.figures_for(scope, context["day"])
     return render(request, "resumption/index.html", context)
 
 
@@ -282,7 +284,8 @@ def check_list(request):
     """A day's reports in the officer's scope, or (?missing=1) who has not reported; the day's rates."""
     _require(request, "resumption.view_figures")
     scope = selectors.figures_scope(request.user)
-    day = _day(request.GET.get("day"), timezone.localdate())
+    today = timezone.localdate()
+    day = _day(request.GET.get("day"), min(today, selectors.latest_day(scope) or today))
     missing = request.GET.get("missing") == "1"
     if missing:
         qs = selectors.missing_reporters(request.user, day).select_related("district")
