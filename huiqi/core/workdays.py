@@ -14,11 +14,13 @@ day more when D is not a working day, so it is not used.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 
 from .errors import DomainError
 
 ONE_DAY = dt.timedelta(days=1)
+_CACHE: dict = {"calendar": None, "at": 0.0}
 # How far a count may run before it is treated as a mistake (ten years of working days).
 _LIMIT = 2500
 
@@ -58,6 +60,15 @@ class Calendar:
         from .models import CalendarDay
 
         return cls.from_rows(CalendarDay.objects.values_list("date", "is_working_day"))
+
+    @classmethod
+    def cached(cls, max_age: float = 60.0) -> Calendar:
+        """The stored calendar as read at most ``max_age`` seconds ago in this process: for displays
+        (flags on a list), never for a deadline that is stored."""
+        now = time.monotonic()
+        if _CACHE["calendar"] is None or now - _CACHE["at"] > max_age:
+            _CACHE["calendar"], _CACHE["at"] = cls.load(), now
+        return _CACHE["calendar"]
 
     def is_working_day(self, day: dt.date) -> bool:
         if day.year not in self.years:

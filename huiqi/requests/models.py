@@ -231,6 +231,7 @@ class EnterpriseRequest(models.Model):
         ordering = ["-submitted_at", "-id"]
         indexes = [
             models.Index(fields=["agency", "status", "-submitted_at"], name="request_agency_status"),
+            models.Index(fields=["agency", "-submitted_at", "-id"], name="request_agency_submitted"),
             models.Index(fields=["district", "-submitted_at"], name="request_district"),
             models.Index(fields=["enterprise", "-submitted_at"], name="request_enterprise"),
             models.Index(fields=["due_date"], name="request_due_open",

@@ -19,6 +19,7 @@ from huiqi.accounts.scoping import role_of
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from . import rules
+from .rules_perms import HOTLINE_AGENCY
 from .models import (
     OPEN_STATUSES,
     CommonProblem,
@@ -37,7 +38,10 @@ def requests_for(user) -> QuerySet[EnterpriseRequest]:
     if role in CITY_WIDE:
         return qs
     if role == Role.DEPARTMENT:
-        return qs.filter(Q(agency_id=user.agency_id) | Q(created_by_id=user.pk))
+        if user.agency_id and user.agency.code == HOTLINE_AGENCY:
+            # An operator follows the calls it filed, wherever they were routed.
+            return qs.filter(Q(agency_id=user.agency_id) | Q(created_by_id=user.pk))
+        return qs.filter(agency_id=user.agency_id)
     if role == Role.DISTRICT:
         return qs.filter(district_id=user.district_id)
     if role == Role.ENTERPRISE:
@@ -117,8 +121,9 @@ def filtered(qs: QuerySet, f: dict, today: dt.date | None = None, near_limit: dt
 
 
 def near_limit(today: dt.date, near_days: int) -> dt.date | None:
+    """The last day a deadline counts as "near" (display only, so a calendar a minute old will do)."""
     try:
-        return Calendar.load().add_working_days(today, near_days)
+        return Calendar.cached().add_working_days(today, near_days)
     except CalendarYearMissing:
         return None
 

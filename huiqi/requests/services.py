@@ -727,90 +727,118 @@ def _start_of_day_after(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-_CHUNK = 5000
+def _history_from(marked: dict, action: str, note: str, now, *, from_status: str | None = None,
+                  to_status: str | None = None) -> int:
+    """One history step for every request matching ``marked`` (field → value), written by the database
+    itself (INSERT … SELECT): no row travels through Python. The statuses default to the request's own."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    table, events = EnterpriseRequest._meta.db_table, RequestEvent._meta.db_table
+    where = " AND ".join(f"{qn(EnterpriseRequest._meta.get_field(k).column)} = %s" for k in marked)
+    adapt = connection.ops.adapt_datetimefield_value
+    values = [adapt(v) if isinstance(v, dt.datetime) else v for v in marked.values()]
+    status_params = [x for x in (from_status, to_status) if x]
+    sql = (f"INSERT INTO {qn(events)} (request_id, at, actor_label, action, from_status, to_status, note, internal) "
+           f"SELECT id, %s, %s, %s, {'%s' if from_status else qn('status')}, {'%s' if to_status else qn('status')}, "
+           f"%s, %s FROM {qn(table)} WHERE {where}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), "系统 system", action, *status_params, note, False, *values])
+        return cursor.rowcount
 
 
-def _events_for(ids, action, note, now, to_status=None, status_of=None):
-    RequestEvent.objects.bulk_create(
-        [RequestEvent(request_id=i, at=now, actor_label="系统 system", action=action,
-                      from_status=status_of[i] if status_of else "", to_status=to_status or (status_of[i] if status_of else ""),
-                      note=note) for i in ids], batch_size=_CHUNK)
+def _escalate(qs, level: int, now, note: str) -> list[tuple[int, str]]:
+    """Raise ``qs`` to ``level`` with a history step each; returns (department id, number) of each request
+    raised. On PostgreSQL one statement does all three (UPDATE … RETURNING feeding the INSERT)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        qs.update(escalation_level=level, escalated_at=now)
+        _history_from({"escalation_level": level, "escalated_at": now}, "escalate", note, now)
+        return list(EnterpriseRequest.objects.filter(escalation_level=level, escalated_at=now)
+                    .values_list("agency_id", "number"))
+    select, params = qs.values("id").query.get_compiler(connection.alias).as_sql()
+    sql = f"""
+        WITH up AS (
+          UPDATE requests_enterpriserequest SET escalation_level = %s, escalated_at = %s
+          WHERE id IN ({select}) RETURNING id, status, agency_id, number),
+        ev AS (
+          INSERT INTO requests_requestevent (request_id, at, actor_label, action, from_status, to_status, note,
+                                             internal)
+          SELECT id, %s, '系统 system', 'escalate', status, status, %s, false FROM up)
+        SELECT agency_id, number FROM up"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [level, now, *params, now, note])
+        return cursor.fetchall()
 
 
 @transaction.atomic
 def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
-    """Escalate overdue requests one level, close answered ones whose waiting period has passed.
-    Idempotent: a second run on the same day finds nothing to do. Set-based: one UPDATE per step."""
-    now = now or timezone.now()
+    """Escalate overdue requests one level (at most one level a day), close answered ones whose waiting
+    period has passed. Idempotent: a second run on the same day finds nothing to do. Set-based: an
+    UPDATE and an INSERT … SELECT per step, whatever the number of requests."""
+    if now is None:
+        # A sweep "as of" a given day runs at this time of that day.
+        now = timezone.now() if today is None else timezone.make_aware(
+            dt.datetime.combine(today, timezone.localtime().time()))
     today = today or _today(now)
     p = current_params(today)
     cal = Calendar.load()
     running = EnterpriseRequest.objects.filter(status__in=RUNNING_STATUSES)
 
     # Level 1: the deadline has passed → the department's heads.
-    level1 = list(running.filter(due_date__lt=today, escalation_level=0).values_list("id", "agency_id", "number",
-                                                                                       "status"))
-    ids1 = [r[0] for r in level1]
-    for i in range(0, len(ids1), _CHUNK):
-        EnterpriseRequest.objects.filter(pk__in=ids1[i:i + _CHUNK], escalation_level=0).update(
-            escalation_level=1, escalated_at=now)
-    _events_for(ids1, "escalate", "已超期，升级至部门负责人 overdue: escalated to the department head", now,
-                status_of={r[0]: r[3] for r in level1})
-    by_agency = defaultdict(list)
-    for _id, agency_id, number, _s in level1:
-        by_agency[agency_id].append(number)
-    heads = defaultdict(list)
-    for agency_id, user_id in DepartmentHead.objects.filter(agency_id__in=by_agency).values_list("agency_id", "user_id"):
-        heads[agency_id].append(user_id)
-    users = User.objects.in_bulk({u for us in heads.values() for u in us})
-    for agency_id, numbers in by_agency.items():
-        recipients = [users[u] for u in heads.get(agency_id, []) if u in users] or agency_staff(agency_id)
-        notifications.notify(recipients, f"{len(numbers)} 件诉求已超期，请督促办理",
-                             f"以下诉求已超过期限：{'、'.join(numbers[:50])}{' 等' if len(numbers) > 50 else ''}",
-                             dedupe=f"escalate1-{agency_id}-{today}")
+    raised = _escalate(running.filter(due_date__lt=today, escalation_level=0), 1, now,
+                       "已超期，升级至部门负责人 overdue: escalated to the department head")
+    n1 = len(raised)
+    if n1:
+        by_agency = defaultdict(list)
+        for agency_id, number in raised:
+            by_agency[agency_id].append(number)
+        heads = defaultdict(list)
+        for agency_id, user_id in DepartmentHead.objects.filter(agency_id__in=by_agency).values_list("agency_id",
+                                                                                                     "user_id"):
+            heads[agency_id].append(user_id)
+        users = User.objects.in_bulk({u for us in heads.values() for u in us})
+        for agency_id, numbers in by_agency.items():
+            recipients = [users[u] for u in heads.get(agency_id, []) if u in users] or agency_staff(agency_id)
+            notifications.notify(recipients, f"{len(numbers)} 件诉求已超期，请督促办理",
+                                 f"以下诉求已超过期限：{'、'.join(numbers[:50])}{' 等' if len(numbers) > 50 else ''}",
+                                 dedupe=f"escalate1-{agency_id}-{today}")
 
     # Level 2: more than ``bureau_after_days`` working days past → the SME service bureau.
+    n2 = 0
     try:
         limit = _last_day_more_than(cal, today, p["bureau_after_days"])
     except CalendarYearMissing as exc:
         _calendar_missing(exc.year)
         limit = None
-    level2 = []
     if limit is not None:
-        level2 = list(running.filter(due_date__lte=limit, escalation_level=1, escalated_at__lt=now)
-                      .values_list("id", "number", "status"))
-    ids2 = [r[0] for r in level2]
-    for i in range(0, len(ids2), _CHUNK):
-        EnterpriseRequest.objects.filter(pk__in=ids2[i:i + _CHUNK], escalation_level=1).update(
-            escalation_level=2, escalated_at=now)
-    _events_for(ids2, "escalate", "超期未办，升级至市中小企业服务局 long overdue: escalated to the SME service bureau",
-                now, status_of={r[0]: r[2] for r in level2})
-    if level2:
-        numbers = [r[1] for r in level2]
-        notifications.notify(bureau_recipients(), f"{len(numbers)} 件诉求严重超期，已升级至市中小企业服务局",
-                             f"{'、'.join(numbers[:50])}{' 等' if len(numbers) > 50 else ''}",
-                             dedupe=f"escalate2-{today}")
+        # Escalated on an earlier day: one level per day, however often the sweep runs.
+        raised = _escalate(running.filter(due_date__lte=limit, escalation_level=1,
+                                          escalated_at__lt=_start_of_day_after(today - dt.timedelta(days=1))),
+                           2, now, "超期未办，升级至市中小企业服务局 long overdue: escalated to the SME service bureau")
+        n2 = len(raised)
+    if n2:
+        numbers = sorted(number for _a, number in raised)[:50]
+        notifications.notify(bureau_recipients(), f"{n2} 件诉求严重超期，已升级至市中小企业服务局",
+                             f"{'、'.join(numbers)}{' 等' if n2 > 50 else ''}", dedupe=f"escalate2-{today}")
 
     # Automatic closing of answered requests after the waiting period.
-    closed = []
+    closed = 0
     try:
         last_answer_day = _last_day_more_than(cal, today, p["auto_close_days"])
     except CalendarYearMissing as exc:
         _calendar_missing(exc.year)
         last_answer_day = None
     if last_answer_day is not None:
-        closed = list(EnterpriseRequest.objects.filter(status=Status.ANSWERED,
-                                                       answered_at__lt=_start_of_day_after(last_answer_day))
-                      .values_list("id", flat=True))
-        for i in range(0, len(closed), _CHUNK):
-            EnterpriseRequest.objects.filter(pk__in=closed[i:i + _CHUNK], status=Status.ANSWERED).update(
-                status=Status.CLOSED, closed_at=now, closed_automatically=True, updated_at=now)
-        RequestEvent.objects.bulk_create(
-            [RequestEvent(request_id=i, at=now, actor_label="系统 system", action="auto_close",
-                          from_status=Status.ANSWERED, to_status=Status.CLOSED,
-                          note=f"答复后 {p['auto_close_days']} 个工作日内未确认或申请重办，自动办结")
-             for i in closed], batch_size=_CHUNK)
-    counts = {"escalated_to_heads": len(ids1), "escalated_to_bureau": len(ids2), "closed_automatically": len(closed)}
+        closed = EnterpriseRequest.objects.filter(
+            status=Status.ANSWERED, answered_at__lt=_start_of_day_after(last_answer_day)).update(
+            status=Status.CLOSED, closed_at=now, closed_automatically=True, updated_at=now)
+        if closed:
+            _history_from({"closed_automatically": True, "closed_at": now}, "auto_close",
+                          f"答复后 {p['auto_close_days']} 个工作日内未确认或申请重办，自动办结", now,
+                          from_status=Status.ANSWERED, to_status=Status.CLOSED)
+    counts = {"escalated_to_heads": n1, "escalated_to_bureau": n2, "closed_automatically": closed}
     if any(counts.values()):
         audit.record(None, "sweep", None, model="requests.EnterpriseRequest", object_id="",
                      object_repr=f"overdue sweep {today}", after={"today": today.isoformat(), **counts},
