@@ -45,7 +45,11 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a file, this script's folder would come first on the path, and a module there named like a
+# library (bench/requests.py) would hide that library from the code under test.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 from bench._common import (  # noqa: E402
     PROJECT,
