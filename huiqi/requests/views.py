@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiqi.accounts.models import Role
@@ -233,10 +234,13 @@ def detail(request, number, *, error=None, status=200):
 
 
 ACTION_DONE = {
-    "accept": "已签收。", "start": "已开始办理。", "ask_enterprise": "已请企业补充，计时暂停。", "reply": "已补充，计时恢复。",
-    "answer": "已答复。", "close": "感谢评价，诉求已办结。", "reopen": "已申请重办。", "send_back": "已退回。",
-    "transfer": "已转办。", "note": "已添加备注。", "supervise": "已督办。", "extend": "已提交延期申请。",
-    "decide_extension": "已审批延期申请。", "recategorise": "已修改类别并重新分派。", "link": "已归并至共性问题。",
+    "accept": gettext_lazy("已签收。"), "start": gettext_lazy("已开始办理。"),
+    "ask_enterprise": gettext_lazy("已请企业补充，计时暂停。"), "reply": gettext_lazy("已补充，计时恢复。"),
+    "answer": gettext_lazy("已答复。"), "close": gettext_lazy("感谢评价，诉求已办结。"),
+    "reopen": gettext_lazy("已申请重办。"), "send_back": gettext_lazy("已退回。"), "transfer": gettext_lazy("已转办。"),
+    "note": gettext_lazy("已添加备注。"), "supervise": gettext_lazy("已督办。"),
+    "extend": gettext_lazy("已提交延期申请。"), "decide_extension": gettext_lazy("已审批延期申请。"),
+    "recategorise": gettext_lazy("已修改类别并重新分派。"), "link": gettext_lazy("已归并至共性问题。"),
 }
 
 
@@ -304,7 +308,7 @@ def act(request, number, action):
             _run_action(request.user, req, action, request.POST, request.FILES)
     except DomainError as exc:
         return detail(request, number, error=exc, status=exc.status)
-    messages.success(request, _(ACTION_DONE[action]))
+    messages.success(request, ACTION_DONE[action])
     return redirect("requests:detail", number=number)
 
 
@@ -390,7 +394,10 @@ def _figures_data(request):
     return f, totals, groups
 
 
-GROUP_TITLES = {"channel": "按渠道", "category": "按类别", "district": "按区", "agency": "按责任部门"}
+GROUP_TITLES = {"channel": gettext_lazy("按渠道"), "category": gettext_lazy("按类别"), "district": gettext_lazy("按区"),
+                "agency": gettext_lazy("按责任部门")}
+# The export's group names stay Chinese, like every export's headers.
+EXPORT_GROUPS = {"channel": "按渠道", "category": "按类别", "district": "按区", "agency": "按责任部门"}
 
 
 @login_required
@@ -401,7 +408,7 @@ def figures(request):
                    "series": [{"name": _("诉求"), "data": [str(r["requests"]) for r in rows]},
                               {"name": _("已办结"), "data": [str(r["closed"]) for r in rows]}]}
               for by, rows in groups.items()}
-    tables = [(by, _(GROUP_TITLES[by]), groups[by], charts[by]) for by in ("channel", "category", "district", "agency")]
+    tables = [(by, GROUP_TITLES[by], groups[by], charts[by]) for by in ("channel", "category", "district", "agency")]
     return render(request, "requests/figures.html", {
         "f": f, "t": totals, "tables": tables, "query": request.GET.urlencode(), **_context_lists()})
 
@@ -417,7 +424,7 @@ def figures_export(request, fmt):
              totals["answered_on_time_pct"], totals["rating"]]]
     for by in ("channel", "category", "district", "agency"):
         for r in groups[by]:
-            rows.append([GROUP_TITLES[by], str(r["label"]), r["requests"], r["closed"], r["enterprises"],
+            rows.append([EXPORT_GROUPS[by], str(r["label"]), r["requests"], r["closed"], r["enterprises"],
                          r["answered_on_time_pct"], r["rating"]])
     tmp = Path(tempfile.mkdtemp()) / f"figures.{fmt}"
     write_rows(tmp, header, rows)
