@@ -181,14 +181,16 @@ def load_inputs(cutoff: dt.date) -> Inputs:
     bank, enterprise = Bank._meta.db_table, Enterprise._meta.db_table
     # Payments first: a loan reported while this runs then simply has no payments yet here.
     payments = read_query(
-        f"SELECT b.code, l.loan_no, p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen FROM {payment} p "
-        f"JOIN {loan} l ON l.id = p.loan_id JOIN {bank} b ON b.id = l.bank_id WHERE p.paid_date <= %s",
-        [cutoff], rules_columnar.PAYMENT_SCHEMA)
+        f"SELECT loan_id, accrual_start, accrual_end, paid_date, interest_fen FROM {payment} WHERE paid_date <= %s",
+        [cutoff], {"id": pl.Int64, **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items()
+                                      if k not in rules_columnar.KEY}})
     loans = read_query(
         f"SELECT b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
         f"l.start_date, l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
         {**rules_columnar.LOAN_SCHEMA, "id": pl.Int64})
-    payments = payments.join(loans.select(rules_columnar.KEY), on=rules_columnar.KEY, how="semi")
+    # Keyed by (bank, loan number) as the rules are; a payment of a loan stored after the read is left out.
+    payments = payments.join(loans.select("id", *rules_columnar.KEY), on="id").select(
+        list(rules_columnar.PAYMENT_SCHEMA))
     registry = read_query(
         f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
         f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
