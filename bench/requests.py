@@ -47,7 +47,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench._common import clean_up, configure_environment, load_average, recreate_database, setup_django  # noqa: E402
+from bench._common import clean_up, configure_environment, load_average, recreate_database, setup_django
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huiqi_bench_requests"
 TODAY = dt.date(2020, 6, 5)
@@ -216,7 +216,7 @@ def list_filters(seed: int):
     rng = random.Random(seed)
     districts = list(District.objects.values_list("code", flat=True))
     shapes = [
-        lambda: {},
+        dict,
         lambda: {"status": "open"},
         lambda: {"flag": "overdue"},
         lambda: {"status": "closed", "page": str(rng.randint(2, 40))},
@@ -280,7 +280,7 @@ def list_sql(agency_id: int, user_id: int, f: dict, today: dt.date):
 
 def pct(values, p):
     values = sorted(values)
-    k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
+    k = max(0, min(len(values) - 1, round(p / 100 * len(values) + 0.5) - 1))
     return values[k]
 
 

@@ -208,6 +208,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 EMAIL_BACKEND = os.environ.get("HUIQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("HUIQI_FROM_EMAIL", "noreply@huiqi.example")
+# The SMS gateway of request notifications: a class with send(phone, text) (huiqi.requests.notifications).
+HUIQI_SMS_BACKEND = os.environ.get("HUIQI_SMS_BACKEND", "huiqi.requests.notifications.ConsoleSmsGateway")
 
 LOGGING = {
     "version": 1,

@@ -64,8 +64,19 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class BureauReads(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.has_perm("requests.supervise")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("requests.supervise")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(EnterpriseRequest)
-class EnterpriseRequestAdmin(admin.ModelAdmin):
+class EnterpriseRequestAdmin(BureauReads):
     list_display = ["number", "title", "category", "channel", "status", "agency", "due_date", "escalation_level"]
     list_filter = ["status", "channel", "category", "escalation_level", "supervised"]
     search_fields = ["number", "title"]
@@ -82,7 +93,7 @@ class EnterpriseRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(BureauReads):
     list_display = ["created_at", "recipient", "channel", "subject", "state", "attempts", "last_error"]
     list_filter = ["channel", "state"]
     readonly_fields = [f.name for f in Notification._meta.fields]

@@ -4,15 +4,18 @@ number. Refusals of the services come back in the one error body of ``core.api``
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
 
 from huiqi.accounts.models import Role
 from huiqi.core.errors import NotFound, ValidationFailed
 from huiqi.registry.models import Enterprise
 
-from . import selectors, services
+from . import actions, selectors, services
 from .models import Category, Channel, EnterpriseRequest, RequestEvent
 
 
@@ -126,3 +129,17 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             contact_phone=d.get("contact_phone", ""), contact_email=d.get("contact_email", ""),
             attachments=d.get("attachments", []))
         return Response(RequestSerializer(req, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path=r"do/(?P<act>[a-z_]+)", url_name="act")
+    def act(self, request, number=None, act=None):
+        """One action on the request, as on its page: accept, start, ask_enterprise, reply, answer, close
+        (``rating`` 1–5), reopen, send_back, transfer (``agency`` code), note, supervise, extend (``days``),
+        decide_extension (``extension``, ``approve``), recategorise (``category``), link (``problem`` or
+        ``title``); ``note`` carries the text. Answers the request as it is after the action."""
+        if act not in actions.NAMES:
+            raise NotFoundError()
+        req = self.get_object()
+        with transaction.atomic():
+            actions.run(request.user, req, act, request.data, request.FILES)
+        req.refresh_from_db()
+        return Response(RequestSerializer(req, context={"request": request}).data)

@@ -191,7 +191,7 @@ def _request_doc(r: EnterpriseRequest) -> dict:
 
 def _parse_when(text: str):
     try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
     return value if timezone.is_aware(value) else timezone.make_aware(value)

@@ -19,7 +19,6 @@ from huiqi.accounts.scoping import role_of
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from . import rules
-from .rules_perms import HOTLINE_AGENCY
 from .models import (
     OPEN_STATUSES,
     CommonProblem,
@@ -28,6 +27,7 @@ from .models import (
     RequestEvent,
     Status,
 )
+from .rules_perms import HOTLINE_AGENCY
 
 CITY_WIDE = {Role.BUREAU, Role.AUDITOR, Role.ADMIN}
 

@@ -18,20 +18,19 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiqi.accounts.models import Role
-from huiqi.core.errors import DomainError, ValidationFailed
+from huiqi.core.errors import DomainError
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
 from huiqi.registry.models import Agency, District, Enterprise
 
-from . import rules, selectors, services
+from . import actions, rules, selectors, services
 from .forms import RequestForm
-from .models import TRANSITIONS, Category, Channel, CommonProblem, Extension, ResponseTemplate, Status
+from .models import TRANSITIONS, Category, Channel, Extension, ResponseTemplate, Status
 
 STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ANSWERED, Status.CLOSED]
 
@@ -244,58 +243,6 @@ ACTION_DONE = {
 }
 
 
-def _run_action(user, req, action, post, files):
-    note = post.get("note", "")
-    if action == "accept":
-        services.accept(user, req)
-    elif action == "start":
-        services.start(user, req, note=note)
-    elif action == "ask_enterprise":
-        services.ask_enterprise(user, req, note)
-    elif action == "reply":
-        services.reply(user, req, note, attachments=files.getlist("attachments"))
-    elif action == "answer":
-        services.answer(user, req, note)
-    elif action == "close":
-        services.close(user, req, post.get("rating"), note)
-    elif action == "reopen":
-        services.reopen(user, req, note)
-    elif action == "send_back":
-        services.send_back(user, req, note)
-    elif action == "transfer":
-        agency = Agency.objects.filter(code=post.get("agency", "")).first()
-        if agency is None:
-            raise ValidationFailed("request.agency", "请选择转办部门", "choose the department", field="agency")
-        services.transfer(user, req, agency, note)
-    elif action == "note":
-        services.add_note(user, req, note, internal=post.get("public") != "1")
-    elif action == "supervise":
-        services.supervise(user, req, note)
-    elif action == "extend":
-        services.request_extension(user, req, post.get("days"), note)
-    elif action == "decide_extension":
-        ext = req.extensions.filter(pk=post.get("extension") or 0).first()
-        if ext is None:
-            raise Http404
-        services.decide_extension(user, ext, post.get("approve") == "1", note)
-    elif action == "recategorise":
-        cat = Category.objects.filter(code=post.get("category", "")).first()
-        if cat is None:
-            raise ValidationFailed("request.category", "请选择类别", "choose a category", field="category")
-        services.change_category(user, req, cat, note)
-    elif action == "link":
-        problem_id = post.get("problem")
-        if problem_id:
-            problem = selectors.problems_for(user).filter(pk=problem_id).first()
-            if problem is None:
-                raise Http404
-            services.link_request(user, problem, req)
-        else:
-            services.create_common_problem(user, post.get("title") or req.title, req.category, [req])
-    else:
-        raise Http404
-
-
 @login_required
 @require_POST
 def act(request, number, action):
@@ -305,7 +252,7 @@ def act(request, number, action):
         raise Http404
     try:
         with transaction.atomic():
-            _run_action(request.user, req, action, request.POST, request.FILES)
+            actions.run(request.user, req, action, request.POST, request.FILES)
     except DomainError as exc:
         return detail(request, number, error=exc, status=exc.status)
     messages.success(request, ACTION_DONE[action])
@@ -418,7 +365,7 @@ def figures_export(request, fmt):
     _require(request, "requests.figures")
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    f, totals, groups = _figures_data(request)
+    _f, totals, groups = _figures_data(request)
     header = ["分组", "项目", "诉求件数", "办结件数", "企业数", "按时答复率（%）", "平均满意度"]
     rows = [["合计", "全部", totals["requests"], totals["closed"], totals["enterprises"],
              totals["answered_on_time_pct"], totals["rating"]]]

@@ -29,6 +29,7 @@ EXPECT = {
     # --- API: lists are scoped (empty for banks), a request outside the scope is a 404 ---
     "enterprise-request-list":       row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "enterprise-request-detail":     row(UNAUTH, OK, NF,  OK,  NF,  OK,  OK,  NF,  NF,  OK,  OK),
+    "enterprise-request-act":        row(UNAUTH, NA, NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     "request-category-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "request-category-detail":       row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     # --- Open311 GeoReport v2 ---
@@ -46,6 +47,7 @@ FILL = {
     "requests:act": lambda w: {"number": w["rq_request"].number, "action": "accept"},
     "requests:attachment": lambda w: {"number": w["rq_request"].number, "pk": w["rq_attachment"].pk},
     "enterprise-request-detail": lambda w: {"number": w["rq_request"].number},
+    "enterprise-request-act": lambda w: {"number": w["rq_request"].number, "act": "accept"},
     "request-category-detail": lambda w: {"code": "policy"},
     "open311:discovery": lambda w: {"fmt": "json"},
     "open311:services": lambda w: {"fmt": "xml"},
@@ -55,7 +57,10 @@ FILL = {
 }
 
 # An enterprise user files for its own enterprise (a hotline operator, not a matrix role, for any).
-WRITE_TABLE = {"enterprise-request-list": {"post": {"enterprise", "enterprise2", "admin"}}}
+# Actions: each checks who may do it (a department on its own requests, an enterprise on its own, the
+# bureau supervising), as on the pages.
+WRITE_TABLE = {"enterprise-request-list": {"post": {"enterprise", "enterprise2", "admin"}},
+               "enterprise-request-act": {"post": {"enterprise", "enterprise2", "department", "bureau", "admin"}}}
 PUBLIC = {"open311:discovery", "open311:services", "open311:service_definition"}
 
 

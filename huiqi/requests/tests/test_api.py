@@ -182,3 +182,19 @@ def test_list_filters(submit, users, staff):
     assert ET.fromstring(xml.content).find("request/status_notes").text.startswith("已提交")
     assert c.get("/open311/v2/requests.json", {"api_key": key(users["enterprise2"]),
                                                 "start_date": "2020-01-01T00:00:00+08:00"}).json() == []
+
+
+def test_api_actions_move_a_request(submit, users, staff):
+    req = submit()
+    h = _client(staff["fin"])
+    url = lambda a: reverse("enterprise-request-act", args=[req.number, a])  # noqa: E731
+    assert h.post(url("accept")).json()["status"] == "accepted"
+    assert h.post(url("answer"), json.dumps({"note": "已办理"}), content_type="application/json").status_code == 200
+    e = _client(users["enterprise"])
+    assert e.post(url("close"), {"rating": 9}).status_code == 400
+    assert e.post(url("close"), {"rating": 5}).json()["status"] == "closed"
+    again = e.post(url("close"), {"rating": 5})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "requests.transition"
+    assert _client(staff["hr"]).post(url("note"), {"note": "x"}).status_code == 404  # not its department's
+    assert _client(users["enterprise2"]).post(url("reopen"), {"note": "x"}).status_code == 404
+    assert h.post(url("nothing")).status_code == 404

@@ -462,3 +462,18 @@ def test_failing_mail_is_retried_not_lost(submit, staff, settings, monkeypatch):
     counts = notifications.deliver_pending()
     assert counts["sent"] == 0 and counts["failed"] >= 1
     assert Notification.objects.filter(channel="email", state="pending").count() == counts["failed"]
+
+
+def test_a_missing_calendar_year_leaves_the_deadline_empty_and_alerts_the_bureau(submit, staff, users):
+    from huiqi.core.workdays import Calendar
+
+    last = max(Calendar.load().years)
+    req = submit(at=at(last, 12, 30, 10))
+    assert req.accept_deadline == D(last, 12, 31)
+    services.accept(staff["fin"], req, at=at(last, 12, 30, 11))
+    req.refresh_from_db()
+    assert req.status == Status.ACCEPTED and req.answer_deadline is None and req.due_date is None
+    alert = Notification.objects.filter(recipient=users["bureau"], subject__contains=str(last + 1))
+    assert alert.count() == 1
+    services.sweep(today=D(last, 12, 31))  # counting into the missing year again: still one alert
+    assert alert.count() == 1
