@@ -183,8 +183,9 @@ def _request_doc(r: EnterpriseRequest) -> dict:
         "address": r.address or r.district.name,
         "address_id": None,
         "zipcode": None,
-        "lat": str(r.lat) if r.lat is not None else None,
-        "long": str(r.long) if r.long is not None else None,
+        # Coordinates are numbers in the standard's documents, not identifiers.
+        "lat": float(r.lat) if r.lat is not None else None,
+        "long": float(r.long) if r.long is not None else None,
         "media_url": None,
     }
 

@@ -142,7 +142,7 @@ def test_post_and_read_back(users, staff, city):
     assert isinstance(one, list) and len(one) == 1
     doc = one[0]
     assert set(doc) == REQUEST_FIELDS
-    assert doc["status"] == "open" and doc["service_code"] == "financing" and doc["lat"] == "22.533000"
+    assert doc["status"] == "open" and doc["service_code"] == "financing" and doc["lat"] == 22.533
     assert doc["requested_datetime"].endswith("+08:00") and doc["address_id"] is None
     x = ET.fromstring(c.get(f"/open311/v2/requests/{number}.xml", {"api_key": k}).content)
     assert x.tag == "service_requests" and x.find("request/service_request_id").text == number
