@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import tempfile
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +33,8 @@ import polars as pl
 
 from .tabular import _INVISIBLE, CellError, FileRejected, Schema, Table, _clean, read_table
 
+# The file is read in batches of this many rows (memory stays bounded; the typed columns are kept).
+BATCH_ROWS = 250_000
 # Above this many distinct texts a text or amount column is checked vectorised first.
 PARSE_DISTINCT_LIMIT = 20_000
 
@@ -59,42 +62,57 @@ def frame_from_csv(path: Path, schema: Schema) -> tuple[pl.DataFrame, list[str]]
         match = schema.match(table.header, table.header_row)
     except FileRejected as exc:
         raise Declined(f"header refused: {exc.en}") from None
-    raw = _read_text_frame(table, path)
+    memo: dict[str, dict] = {col.key: {} for col in schema.columns}
+    parts = []
+    with _utf8_source(table, path) as source:
+        lazy = pl.scan_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
+                           quote_char='"', encoding="utf8", raise_if_empty=True)
+        try:
+            for raw in lazy.collect_batches(chunk_size=BATCH_ROWS):
+                parts.append(_parse_batch(raw, table, schema, match, memo))
+        except Declined:
+            raise
+        except Exception as exc:  # noqa: BLE001 - polars' errors share no small base; any means "row by row"
+            raise Declined(f"polars could not read the CSV: {type(exc).__name__}") from None
+    frame = pl.concat(parts) if parts else None
+    if frame is None or frame.height == 0:
+        raise Declined("no data rows")
+    return frame, match.unknown_columns
+
+
+def _parse_batch(raw: pl.DataFrame, table: Table, schema: Schema, match, memo) -> pl.DataFrame:
+    """One batch of the file's rows, read as text, parsed into typed columns."""
     if raw.width != len(table.header):
         raise Declined("the header's width differs from polars' reading")
     names = raw.columns
     # The row path skips rows whose cells are all blank.
     blank = pl.all_horizontal([pl.col(c).fill_null("").str.strip_chars() == "" for c in names])
     raw = raw.filter(~blank)
-    if raw.height == 0:
-        raise Declined("no data rows")
     columns = {}
     for col in schema.columns:
         if col.key in match.positions:
-            columns[col.key] = _parse_column(raw.get_column(names[match.positions[col.key]]), col)
+            columns[col.key] = _parse_column(raw.get_column(names[match.positions[col.key]]), col, memo[col.key])
         else:  # an optional column the file leaves out: blank in every row, as the row path reads it
             columns[col.key] = pl.Series(col.key, [None] * raw.height, dtype=_dtype(col))
-    return pl.DataFrame(columns), match.unknown_columns
+    return pl.DataFrame(columns, schema={col.key: _dtype(col) for col in schema.columns})
 
 
-def _read_text_frame(table: Table, path: Path) -> pl.DataFrame:
-    source, tmp = Path(path), None
-    if table.encoding not in ("utf-8-sig", "utf-8"):
-        tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)  # noqa: SIM115 - closed below
+@contextmanager
+def _utf8_source(table: Table, path: Path):
+    """The file itself when it is UTF-8, else a UTF-8 copy made block by block (removed afterwards)."""
+    if table.encoding in ("utf-8-sig", "utf-8"):
+        yield Path(path)
+        return
+    tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)  # noqa: SIM115 - removed below
+    try:
         decoder = codecs.getincrementaldecoder(table.encoding)("strict")
         with open(path, "rb") as f, tmp:
             while block := f.read(1 << 20):
                 tmp.write(decoder.decode(block).encode())
             tmp.write(decoder.decode(b"", final=True).encode())
-        source = Path(tmp.name)
-    try:
-        return pl.read_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
-                           quote_char='"', encoding="utf8", raise_if_empty=True)
-    except Exception as exc:  # noqa: BLE001 - polars' errors share no small base; any means "read it row by row"
-        raise Declined(f"polars could not read the CSV: {type(exc).__name__}") from None
+        yield Path(tmp.name)
     finally:
-        if tmp is not None:
-            Path(tmp.name).unlink(missing_ok=True)
+        Path(tmp.name).unlink(missing_ok=True)
 
 
 _DTYPES = {"text": pl.String, "choice": pl.String, "date": pl.Date, "bool": pl.Boolean, "decimal": pl.Int64}
@@ -107,7 +125,8 @@ def _dtype(col):
     return _DTYPES[kind]
 
 
-def _parse_column(raw: pl.Series, col) -> pl.Series:
+def _parse_column(raw: pl.Series, col, memo: dict) -> pl.Series:
+    """The column's cells parsed; ``memo`` keeps the parser's answers for the batches that follow."""
     kind = getattr(col.parser, "kind", None)
     if kind not in _DTYPES:
         raise Declined(f"no columnar reading of {kind} column {col.key}")
@@ -125,7 +144,11 @@ def _parse_column(raw: pl.Series, col) -> pl.Series:
             ok = plain.is_not_null()
             known_raw, known = distinct.filter(ok), plain.filter(ok)
             distinct = distinct.filter(~ok)
-    parsed = [_parse_cell(value, col, places) for value in distinct.to_list()]
+    parsed = []
+    for value in distinct.to_list():
+        if value not in memo:
+            memo[value] = _parse_cell(value, col, places)
+        parsed.append(memo[value])
     mapping_raw = pl.concat([known_raw.alias("raw"), distinct.alias("raw")])
     mapping = pl.concat([known.alias("parsed"), pl.Series("parsed", parsed, dtype=_DTYPES[kind])])
     return raw.replace_strict(mapping_raw, mapping, default=None, return_dtype=_DTYPES[kind]).alias(col.key)

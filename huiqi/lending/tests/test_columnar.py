@@ -109,7 +109,9 @@ def journey(users):
     return lambda: _journey(users)
 
 
-def test_both_paths_store_the_same(journey, row_path, declines):
+@pytest.mark.parametrize("batch_rows", [columnar.BATCH_ROWS, 2], ids=["one batch", "batches of 2 rows"])
+def test_both_paths_store_the_same(batch_rows, journey, row_path, declines, monkeypatch):
+    monkeypatch.setattr(columnar, "BATCH_ROWS", batch_rows)
     fast = journey()
     assert not declines(), "the clean files must be read by columns"
     assert [o[0] for o in fast[0]] == ["stored", "stored", "stored", "stored", "unchanged"]
