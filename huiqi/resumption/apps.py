@@ -25,6 +25,23 @@ class ResumptionConfig(AppConfig):
         from . import rules_perms  # noqa: F401 - registers the program's permissions
 
         post_migrate.connect(_ensure_defaults, sender=self)
+        from django.db.models.signals import post_save
+
+        post_save.connect(_parameter_changed, sender="core.Parameter")
+
+
+def _parameter_changed(sender, instance, **kwargs):
+    if instance.key == DAILY_CHECK_KEY:
+        from django.core.cache import cache
+
+        # A new generation: the kept values are no longer found.
+        cache.set("resumption.daily_check_config:generation", timezone_now_key(), None)
+
+
+def timezone_now_key() -> str:
+    import time
+
+    return str(time.monotonic_ns())
 
 
 def _ensure_defaults(sender, using="default", apps=None, **kwargs):

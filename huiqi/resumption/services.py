@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from rules.permissions import has_perm as rule_allows
@@ -63,8 +64,20 @@ def filing_required(on: dt.date) -> bool:
     return bool(params.value(FILING_REQUIRED_KEY, on, default=True))
 
 
+CONFIG_SECONDS = 30
+
+
 def daily_check_config(on: dt.date) -> dict:
-    return {**DAILY_CHECK_DEFAULTS, **(params.value(DAILY_CHECK_KEY, on, default={}) or {})}
+    """The deadline and lock in force on ``on``. Every report reads it, so it is kept for
+    ``CONFIG_SECONDS`` per process; a change of the parameter in this process clears it at once
+    (``apps._parameter_changed``), other processes see it within that time."""
+    generation = cache.get("resumption.daily_check_config:generation", "0")
+    key = f"resumption.daily_check_config:{generation}:{on.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = {**DAILY_CHECK_DEFAULTS, **(params.value(DAILY_CHECK_KEY, on, default={}) or {})}
+        cache.set(key, found, CONFIG_SECONDS)
+    return found
 
 
 def own_enterprise(user, enterprise: Enterprise | str) -> Enterprise:

@@ -300,3 +300,17 @@ def test_follow_up(users, city):
 def test_domain_errors_are_4xx():
     for cls in (ValidationFailed, PermissionDenied, Conflict):
         assert 400 <= cls.status < 500 and issubclass(cls, DomainError)
+
+
+def test_a_changed_deadline_applies_at_once(users, city):
+    """The deadline is kept for a while per process; changing the parameter clears what was kept."""
+    from huiqi.core import params
+    from huiqi.resumption.apps import DAILY_CHECK_KEY
+
+    day = dt.date(2020, 3, 2)
+    first, _ = services.submit_daily_check(users["enterprise"], city["ns1"], day, check_values(), now=_now(day, 11))
+    assert not first.on_time
+    params.set_value(None, DAILY_CHECK_KEY, "resumption", {"deadline": "12:00", "lock_days_after": 1,
+                                                           "lock_time": "00:00"}, day)
+    second, _ = services.submit_daily_check(users["department"], city["ns2"], day, check_values(), now=_now(day, 11))
+    assert second.on_time
