@@ -8,15 +8,14 @@ ones (every replacement audited). A bank may upload only its own rows.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import transaction
 
 from huiqi.accounts.models import Role
 from huiqi.core import audit, uploads
-from huiqi.core.columnar import Declined
+from huiqi.core.columnar import Declined, read_query
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import yuan_to_fen
@@ -405,16 +404,9 @@ _A_DAY = dt.date(2020, 1, 1)
 
 
 def _loan_ids(bank_ids: list[int]) -> pl.DataFrame:
-    """(bank_id, loan_no, loan_id) of every stored loan of these banks, read with COPY (PostgreSQL)."""
-    with connection.cursor() as cur:
-        sql = cur.cursor.mogrify("COPY (SELECT bank_id, loan_no, id FROM lending_loan WHERE bank_id = ANY(%s)) "
-                                 "TO STDOUT (FORMAT csv)", [bank_ids])
-        with cur.cursor.copy(sql) as copy:
-            data = b"".join(bytes(block) for block in copy)
-    if not data:
-        return pl.DataFrame(schema={"bank_id": pl.Int64, "loan_no": pl.String, "loan_id": pl.Int64})
-    return pl.read_csv(io.BytesIO(data), has_header=False, new_columns=["bank_id", "loan_no", "loan_id"],
-                       schema_overrides={"bank_id": pl.Int64, "loan_no": pl.String, "loan_id": pl.Int64})
+    """(bank_id, loan_no, loan_id) of every stored loan of these banks, in one read."""
+    return read_query(f"SELECT bank_id, loan_no, id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s)", [bank_ids],
+                      {"bank_id": pl.Int64, "loan_no": pl.String, "loan_id": pl.Int64})
 
 
 IMPORTERS = {"loans": LoanImporter, "payments": PaymentImporter, "npl": NplImporter, "banks": BankImporter}

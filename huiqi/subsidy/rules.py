@@ -385,7 +385,7 @@ class LoanLine:
     beneficiary_id: str
     eligible: bool
     reason: str | None
-    interest_counted: Fraction | None  # exact fen; None when the loan does not count
+    interest_counted: Fraction | int | None  # exact fen (an int when whole); None when the loan does not count
     subsidy_fen: int | None
 
     @property
@@ -400,7 +400,7 @@ class BeneficiaryLine:
     name: str
     kind: str
     loans_counted: int
-    interest_counted: Fraction  # exact fen
+    interest_counted: Fraction | int  # exact fen (an int when whole)
     subsidy_before_cap: int
     entitlement: int
     paid_before: int
@@ -512,7 +512,8 @@ def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[
 
     beneficiary_lines = []
     for beneficiary_id, acc, entitlement, before, due, overpayment in pre:
-        payable = due if factor is None else floor_to_fen(due * factor)
+        # floor_to_fen(due × factor) in integers: the factor is exact, so is the quotient.
+        payable = due if factor is None else due * factor.numerator // factor.denominator
         beneficiary_lines.append(BeneficiaryLine(
             beneficiary_id=beneficiary_id,
             name=names.get(beneficiary_id, ""),
