@@ -139,7 +139,13 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
 
     rng = random.Random(seed)
     pool = list(enterprises)[:served or len(enterprises)]
-    closed_share = (closed_target / n) if closed_target else 0.94
+    # Exactly ``closed_target`` closed (the seed's own count), the rest over the other states.
+    closed = (closed_target if closed_target is not None else round(n * 0.94)) - list(first_states).count("closed")
+    rest = max(0, n - len(first_states))
+    open_states = ("submitted", "accepted", "in_progress", "waiting", "answered")
+    statuses = ["closed"] * min(max(closed, 0), rest) + [open_states[i % 5] for i in range(rest - max(closed, 0))]
+    rng.shuffle(statuses)
+    statuses = list(first_states) + statuses
     span = (LAST - OPENED).total_seconds()
     rows, history = [], []
     for k in range(n):
@@ -157,13 +163,7 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
         submitted = _aware(submitted)
         day = submitted.date()
         accept_by = calendar.add_working_days(day, accept_days)
-        u = rng.random()
-        if k < len(first_states):
-            status = first_states[k]
-        elif u < closed_share:
-            status = "closed"
-        else:
-            status = rng.choice(["submitted", "accepted", "in_progress", "waiting", "answered"])
+        status = statuses[k]
         accepted_at = answered_at = closed_at = None
         answer_by = due = None
         accepted_on_time = answered_on_time = None

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_requests(users, city):
     counts = demo.build_requests_demo("small", 2020)
     assert counts["requests"] == EnterpriseRequest.objects.count() == 1_200
+    assert counts["closed"] == EnterpriseRequest.objects.filter(status="closed").count() == 1_120
     assert set(EnterpriseRequest.objects.values_list("status", flat=True)) == {
         "submitted", "accepted", "in_progress", "waiting", "answered", "closed"}
     assert set(EnterpriseRequest.objects.values_list("channel", flat=True)) == {"web", "hotline", "api", "open311"}
@@ -29,6 +30,17 @@ def test_demo_requests(users, city):
     new = services.submit_request(users["enterprise"], enterprise=city["ns1"], category=r.category, title="t",
                                   description="d")
     assert new.pk > r.pk
+
+
+def test_city_scale_is_the_seeds_line(db):
+    from huiqi.core.workdays import Calendar
+
+    cats = {c: (i, 1, 1, 5) for i, c in enumerate(demo.CATEGORY_WEIGHTS)}
+    n, served, closed = demo.SCALES["city"]
+    rows, _ = demo.generate(n, 2020, enterprises=[(i, "440305") for i in range(5000)], categories=cats,
+                            calendar=Calendar.load(), served=served, closed_target=closed, tokenize=False,
+                            events=False)
+    assert (len(rows), len({r[2] for r in rows}), sum(r[13] == "closed" for r in rows)) == (3_674, 2_747, 3_452)
 
 
 def test_same_seed_same_rows(db):
