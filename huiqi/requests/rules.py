@@ -6,6 +6,7 @@ Plain values in, plain values out; no database. ``services`` feeds them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 from collections import Counter
@@ -197,6 +198,7 @@ def tokenize(text: str) -> list[str]:
     """jieba tokens of ``text`` without punctuation, single characters and common words."""
     import jieba
 
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter would go to every command's stderr
     return [t for t in (w.strip().lower() for w in jieba.lcut(text or ""))
             if len(t) > 1 and _WORD.search(t) and t not in _STOP]
 
