@@ -489,6 +489,9 @@ def compute_batch(
     return _batch(params, cutoff, tuple(loan_lines), counted, names, kinds, paid_before, spent_before_fen)
 
 
+_NOTHING_COUNTED = {"loans": 0, "interest": 0, "subsidy": 0}
+
+
 def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[str, Mapping],
            names: Mapping[str, str], kinds: Mapping[str, str], paid_before: Mapping[str, int],
            spent_before_fen: int) -> BatchResult:
@@ -498,7 +501,7 @@ def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[
     ids = sorted(set(counted) | {b for b, amount in paid_before.items() if amount > 0})
     pre: list[tuple[str, Mapping, int, int, int, int]] = []
     for beneficiary_id in ids:
-        acc = counted.get(beneficiary_id, {"loans": 0, "interest": Fraction(0), "subsidy": 0})
+        acc = counted.get(beneficiary_id, _NOTHING_COUNTED)
         entitlement = min(acc["subsidy"], params.cap_fen)
         before = paid_before.get(beneficiary_id, 0)
         pre.append((beneficiary_id, acc, entitlement, before,

@@ -173,17 +173,28 @@ def paid_before() -> dict[str, int]:
     return {beneficiary: int(total) for beneficiary, total in rows if total}
 
 
-def load_inputs(cutoff: dt.date) -> Inputs:
+def load_inputs(cutoff: dt.date, params: rules.Params | None = None) -> Inputs:
     """The ledger, the registry entries of every borrower and owned enterprise, and what was paid
-    before, as columns (three set-based queries). Only payments paid on or before ``cutoff`` are read."""
+    before, as columns (three set-based queries). Only payments paid on or before ``cutoff`` are read;
+    given the ``params``, only those that can count under them: of an operating loan started in the
+    window, with days inside a span that holds the loan's subsidy period (the rules decide the rest)."""
     cutoff = _check_cutoff(cutoff)
     loan, payment = Loan._meta.db_table, InterestPayment._meta.db_table
     bank, enterprise = Bank._meta.db_table, Enterprise._meta.db_table
     # Payments first: a loan reported while this runs then simply has no payments yet here.
+    where, where_params = "p.paid_date <= %s", [cutoff]
+    if params is not None:
+        # A month more than the period: a superset of the payments with days inside it, whatever
+        # the database's month arithmetic does at a month's end.
+        period_end = ("l.start_date + make_interval(months => %s)" if connection.vendor == "postgresql"
+                      else "date(l.start_date, '+' || %s || ' months')")
+        where += (" AND l.purpose = 'operating' AND l.start_date BETWEEN %s AND %s AND p.accrual_end > l.start_date"
+                  f" AND p.accrual_start < {period_end}")
+        where_params += [params.window_start, params.window_end, params.months + 1]
     payments = read_query(
-        f"SELECT loan_id, accrual_start, accrual_end, paid_date, interest_fen FROM {payment} WHERE paid_date <= %s",
-        [cutoff], {"id": pl.Int64, **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items()
-                                      if k not in rules_columnar.KEY}})
+        f"SELECT p.loan_id, p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen FROM {payment} p "
+        f"JOIN {loan} l ON l.id = p.loan_id WHERE {where}", where_params,
+        {"id": pl.Int64, **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}})
     loans = read_query(
         f"SELECT b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
         f"l.start_date, l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
@@ -199,7 +210,7 @@ def load_inputs(cutoff: dt.date) -> Inputs:
 
 
 def _compute(cutoff: dt.date, params: rules.Params) -> tuple[rules.BatchResult, Inputs]:
-    inputs = load_inputs(cutoff)
+    inputs = load_inputs(cutoff, params)
     result = rules_columnar.compute_batch_columns(inputs.loans, inputs.payments, inputs.registry, params, cutoff,
                                                   inputs.paid_before, inputs.spent_before_fen)
     return result, inputs

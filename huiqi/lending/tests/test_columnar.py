@@ -205,8 +205,8 @@ def test_the_first_pass_is_offered_only_what_it_reads(users, declines):
 
 
 def test_read_query_keeps_every_value():
-    """The server-side CSV of ``read_query``: quotes, commas, line breaks, empty text apart from NULL,
-    dates and yes/no, over more rows than one chunk."""
+    """``read_query`` through COPY: quotes, commas, line breaks, empty text apart from NULL, dates and
+    yes/no, and many rows."""
     import datetime as dt
 
     import polars as pl
@@ -218,7 +218,7 @@ def test_read_query_keeps_every_value():
     assert sorted(rows.rows(), key=str) == sorted([
         ('a,"b"', 1, dt.date(2020, 1, 2), True), ("", None, None, False), (None, 3, None, None),
         ("两行\n文字", -4, dt.date(1999, 12, 31), True)], key=str)
-    many = columnar.read_query("SELECT g, g::text FROM generate_series(1, %s) g", [columnar._CHUNK_ROWS * 2 + 7],
+    many = columnar.read_query("SELECT g, g::text FROM generate_series(1, %s) g", [100_007],
                                {"n": pl.Int64, "s": pl.String})
-    assert many.height == columnar._CHUNK_ROWS * 2 + 7 and many["n"].sum() == sum(range(1, many.height + 1))
+    assert many.height == 100_007 and many["n"].sum() == sum(range(1, many.height + 1))
     assert (many["s"].cast(pl.Int64) == many["n"]).all()
