@@ -451,3 +451,21 @@ def test_a_batch_runs_as_a_background_job(example, staff):
     jobs.run_pending()
     refused.refresh_from_db()
     assert refused.status == "failed" and "you may not do this" in refused.error
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"months": 1}, {"months": 3}, {"months": 12}, {"window_start": "2020-03-10", "window_end": "2020-03-31"},
+    {"window_start": "2020-06-20", "window_end": "2020-06-20", "months": 2}, {"rate": "0.333"},
+])
+@pytest.mark.parametrize("cutoff", [AUG, DEC])
+def test_payments_read_for_the_parameters_give_the_same_batch(example, overrides, cutoff):
+    """The SQL filter of ``load_inputs(cutoff, params)`` leaves out only payments that cannot count."""
+    from huiqi.subsidy.rules_columnar import compute_batch_columns
+
+    params = services.current_params(cutoff, overrides)
+    every, filtered = services.load_inputs(cutoff), services.load_inputs(cutoff, params)
+    assert filtered.payments.height <= every.payments.height
+    if overrides.get("months") == 1:  # the filter does leave payments out
+        assert filtered.payments.height < every.payments.height
+    assert compute_batch_columns(filtered.loans, filtered.payments, filtered.registry, params, cutoff, {}, 0) \
+        == compute_batch_columns(every.loans, every.payments, every.registry, params, cutoff, {}, 0)
