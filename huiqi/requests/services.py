@@ -727,48 +727,45 @@ def _start_of_day_after(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def _history_from(marked: dict, action: str, note: str, now, *, from_status: str | None = None,
-                  to_status: str | None = None) -> int:
-    """One history step for every request matching ``marked`` (field → value), written by the database
-    itself (INSERT … SELECT): no row travels through Python. The statuses default to the request's own."""
-    from django.db import connection
-
-    qn = connection.ops.quote_name
-    table, events = EnterpriseRequest._meta.db_table, RequestEvent._meta.db_table
-    where = " AND ".join(f"{qn(EnterpriseRequest._meta.get_field(k).column)} = %s" for k in marked)
-    adapt = connection.ops.adapt_datetimefield_value
-    values = [adapt(v) if isinstance(v, dt.datetime) else v for v in marked.values()]
-    status_params = [x for x in (from_status, to_status) if x]
-    sql = (f"INSERT INTO {qn(events)} (request_id, at, actor_label, action, from_status, to_status, note, internal) "
-           f"SELECT id, %s, %s, %s, {'%s' if from_status else qn('status')}, {'%s' if to_status else qn('status')}, "
-           f"%s, %s FROM {qn(table)} WHERE {where}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(now), "系统 system", action, *status_params, note, False, *values])
-        return cursor.rowcount
+_CHUNK = 5000
 
 
-def _escalate(qs, level: int, now, note: str) -> list[tuple[int, str]]:
-    """Raise ``qs`` to ``level`` with a history step each; returns (department id, number) of each request
-    raised. On PostgreSQL one statement does all three (UPDATE … RETURNING feeding the INSERT)."""
+def _move_all(qs, changes: dict, action: str, note: str, now, *, guard: dict,
+              from_status: str | None = None) -> list[tuple[int, str]]:
+    """Apply ``changes`` (field → value) to every request of ``qs`` with one history step each (from
+    ``from_status``, or the request's status, to its status after the change); returns (department id,
+    number) of each request changed. ``guard`` (field → value) is checked again as each row is written, so
+    a request someone changed meanwhile (an enterprise closing it) is left alone. On PostgreSQL one
+    statement does it all (UPDATE … RETURNING feeding an INSERT); elsewhere in chunks of ids."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        qs.update(escalation_level=level, escalated_at=now)
-        _history_from({"escalation_level": level, "escalated_at": now}, "escalate", note, now)
-        return list(EnterpriseRequest.objects.filter(escalation_level=level, escalated_at=now)
-                    .values_list("agency_id", "number"))
+        rows = list(qs.values_list("id", "status", "agency_id", "number"))
+        for i in range(0, len(rows), _CHUNK):
+            EnterpriseRequest.objects.filter(pk__in=[r[0] for r in rows[i:i + _CHUNK]], **guard).update(**changes)
+        to = changes.get("status")
+        RequestEvent.objects.bulk_create(
+            [RequestEvent(request_id=r[0], at=now, actor_label="系统 system", action=action,
+                          from_status=from_status or r[1], to_status=to or r[1], note=note) for r in rows],
+            batch_size=_CHUNK)
+        return [(r[2], r[3]) for r in rows]
+    meta = EnterpriseRequest._meta
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(meta.get_field(k).column)} = %s" for k in changes)
+    checks = "".join(f" AND {qn(meta.get_field(k).column)} = %s" for k in guard)
     select, params = qs.values("id").query.get_compiler(connection.alias).as_sql()
     sql = f"""
         WITH up AS (
-          UPDATE requests_enterpriserequest SET escalation_level = %s, escalated_at = %s
-          WHERE id IN ({select}) RETURNING id, status, agency_id, number),
+          UPDATE {qn(meta.db_table)} SET {sets} WHERE id IN ({select}){checks}
+          RETURNING id, status, agency_id, number),
         ev AS (
-          INSERT INTO requests_requestevent (request_id, at, actor_label, action, from_status, to_status, note,
-                                             internal)
-          SELECT id, %s, '系统 system', 'escalate', status, status, %s, false FROM up)
+          INSERT INTO {qn(RequestEvent._meta.db_table)} (request_id, at, actor_label, action, from_status, to_status,
+                                                        note, internal)
+          SELECT id, %s, '系统 system', %s, {'%s' if from_status else 'status'}, status, %s, false FROM up)
         SELECT agency_id, number FROM up"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [level, now, *params, now, note])
+        cursor.execute(sql, [*changes.values(), *params, *guard.values(), now, action,
+                             *([from_status] if from_status else []), note])
         return cursor.fetchall()
 
 
@@ -787,8 +784,10 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     running = EnterpriseRequest.objects.filter(status__in=RUNNING_STATUSES)
 
     # Level 1: the deadline has passed → the department's heads.
-    raised = _escalate(running.filter(due_date__lt=today, escalation_level=0), 1, now,
-                       "已超期，升级至部门负责人 overdue: escalated to the department head")
+    raised = _move_all(running.filter(due_date__lt=today, escalation_level=0),
+                       {"escalation_level": 1, "escalated_at": now}, "escalate",
+                       "已超期，升级至部门负责人 overdue: escalated to the department head", now,
+                       guard={"escalation_level": 0})
     n1 = len(raised)
     if n1:
         by_agency = defaultdict(list)
@@ -814,9 +813,11 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
         limit = None
     if limit is not None:
         # Escalated on an earlier day: one level per day, however often the sweep runs.
-        raised = _escalate(running.filter(due_date__lte=limit, escalation_level=1,
+        raised = _move_all(running.filter(due_date__lte=limit, escalation_level=1,
                                           escalated_at__lt=_start_of_day_after(today - dt.timedelta(days=1))),
-                           2, now, "超期未办，升级至市中小企业服务局 long overdue: escalated to the SME service bureau")
+                           {"escalation_level": 2, "escalated_at": now}, "escalate",
+                           "超期未办，升级至市中小企业服务局 long overdue: escalated to the SME service bureau", now,
+                           guard={"escalation_level": 1})
         n2 = len(raised)
     if n2:
         numbers = sorted(number for _a, number in raised)[:50]
@@ -831,13 +832,12 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
         _calendar_missing(exc.year)
         last_answer_day = None
     if last_answer_day is not None:
-        closed = EnterpriseRequest.objects.filter(
-            status=Status.ANSWERED, answered_at__lt=_start_of_day_after(last_answer_day)).update(
-            status=Status.CLOSED, closed_at=now, closed_automatically=True, updated_at=now)
-        if closed:
-            _history_from({"closed_automatically": True, "closed_at": now}, "auto_close",
-                          f"答复后 {p['auto_close_days']} 个工作日内未确认或申请重办，自动办结", now,
-                          from_status=Status.ANSWERED, to_status=Status.CLOSED)
+        closed = len(_move_all(
+            EnterpriseRequest.objects.filter(status=Status.ANSWERED,
+                                             answered_at__lt=_start_of_day_after(last_answer_day)),
+            {"status": Status.CLOSED, "closed_at": now, "closed_automatically": True, "updated_at": now},
+            "auto_close", f"答复后 {p['auto_close_days']} 个工作日内未确认或申请重办，自动办结", now,
+            guard={"status": Status.ANSWERED}, from_status=Status.ANSWERED))
     counts = {"escalated_to_heads": n1, "escalated_to_bureau": n2, "closed_automatically": closed}
     if any(counts.values()):
         audit.record(None, "sweep", None, model="requests.EnterpriseRequest", object_id="",

@@ -357,6 +357,8 @@ def test_sweep_escalates_one_level_at_a_time_and_is_idempotent(submit, staff, us
     assert services.sweep(today=D(2020, 2, 14), now=at(2020, 2, 14, 2))["escalated_to_bureau"] == 0
     assert Notification.objects.filter(recipient=users["bureau"], subject__contains="升级").count() == 1
     assert req.events.filter(action="escalate").count() == 2
+    assert set(req.events.filter(action="escalate").values_list("from_status", "to_status")) == {
+        ("submitted", "submitted")}
     # Accepting late starts a new deadline at level 0.
     services.accept(staff["fin"], req, at=at(2020, 2, 14, 9))
     req.refresh_from_db()
@@ -378,6 +380,8 @@ def test_sweep_closes_answered_requests_after_the_waiting_period(submit, staff):
     assert services.sweep(today=D(2020, 2, 18))["closed_automatically"] == 1
     req.refresh_from_db()
     assert req.status == Status.CLOSED and req.closed_automatically and req.rating is None
+    ev = req.events.get(action="auto_close")
+    assert (ev.from_status, ev.to_status, ev.internal) == ("answered", "closed", False)
 
 
 def test_sweep_command_and_job(submit, staff):
