@@ -25,8 +25,21 @@ CATEGORIES = [
     ("other", "其他", "Other", "SME-SZ", 1, 5, ""),
 ]
 
-TEMPLATE_TEXT = ("您好！您反映的“{title}”已收悉。经核实，{answer}如仍有疑问，请致电 12345 或在本平台补充说明。"
+TEMPLATE_TEXT = ("您好！您反映的问题已收悉。经核实，{answer}如仍有疑问，请致电 12345 或在本平台补充说明。"
                  "感谢您对我市惠企工作的支持。")
+# The middle of each category's template: what the department usually does, to be completed by the handler.
+TEMPLATE_ANSWERS = {
+    "financing": "已协调贵司开户银行对接融资需求，（续贷、展期或新增贷款安排）。符合条件的新增贷款可按规定享受贷款贴息。",
+    "employment": "（返岗、招工或社保减免、缓缴、稳岗补贴的办理方式）已告知贵司。",
+    "rent": "贵司租用的物业（是否符合国有物业租金减免条件），（减免期限与办理方式）。",
+    "tax": "贵司可通过电子税务局办理（延期缴纳、减免）事项，（相关优惠政策）已向贵司说明。",
+    "logistics": "已为贵司（办理车辆通行证、协调原材料运输），请按指引办理。",
+    "supplies": "已将贵司纳入防疫物资保障名单，（采购渠道与时间）。",
+    "policy": "相关政策（适用范围、申报条件、办理渠道）如下：……",
+    "permits": "已开通绿色通道，（许可事项）可网上办理，材料齐全即时受理。",
+    "arrears": "已督促欠款单位（制定还款计划、支付首期款项），后续将持续跟进。",
+    "other": "贵司的建议已转（相关部门）研究办理。",
+}
 
 
 def load() -> None:
@@ -48,6 +61,6 @@ def load() -> None:
         cat = Category.objects.create(code=code, name=name, name_en=name_en, default_agency_id=agencies[agency],
                                       accept_days=accept, answer_days=answer, order=order, keywords=keywords)
         ResponseTemplate.objects.create(category=cat, title=f"{name} 通用答复",
-                                        body=TEMPLATE_TEXT.format(title="……", answer="……"))
+                                        body=TEMPLATE_TEXT.format(answer=TEMPLATE_ANSWERS.get(code, "……")))
     params.ensure_default(PARAMS_KEY, "requests", dict(DEFAULTS), dt.date(2020, 1, 1),
                           description="企业诉求参数（自动办结、临近期限、升级、附件限制）enterprise request parameters")

@@ -97,3 +97,21 @@ def test_the_bureau_enters_next_year(db):
 def test_an_edited_day_counts(db):
     CalendarDay.objects.update_or_create(date=D(2020, 2, 3), defaults={"is_working_day": False, "name": "测试"})
     assert workdays.add_working_days(D(2020, 2, 1), 1) == D(2020, 2, 4)
+
+
+def test_the_bureau_edits_the_calendar_in_the_back_office(users):
+    from django.test import Client
+
+    from huiqi.core.models import AuditEvent
+
+    c = Client()
+    c.force_login(users["bureau"])
+    assert c.get("/admin/core/calendarday/").status_code == 200
+    resp = c.post("/admin/core/calendarday/add/", {"date": "2099-01-01", "is_working_day": "", "name": "元旦",
+                                                    "note": "国办发明电"})
+    assert resp.status_code == 302, resp.content[:500]
+    day = CalendarDay.objects.get(date=D(2099, 1, 1))
+    assert AuditEvent.objects.filter(model="core.CalendarDay", object_id=str(day.pk), action="create").exists()
+    other = Client()
+    other.force_login(users["department"])
+    assert other.get("/admin/core/calendarday/").status_code == 302  # not staff: to the admin log-in
