@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from huiqi.requests.models import EnterpriseRequest, Status
 
-from .conftest import PDF, upload
+from .conftest import PDF, at, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +159,17 @@ def test_attachment_download_is_a_download(submit, users):
     assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
     assert "attachment" in resp["Content-Disposition"]
     assert _client(users["enterprise2"]).get(reverse("requests:attachment", args=[req.number, a.pk])).status_code == 404
+
+
+def test_handler_sees_templates_flags_and_similar_requests(submit, staff, users, city):
+    from huiqi.requests import services
+
+    req = submit()
+    other = submit(actor=staff["hotline"], enterprise=city["ft1"])
+    services.accept(staff["fin"], req, at=at(2020, 2, 10, 11))
+    html = _client(staff["fin"]).get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert "融资贷款 通用答复" in html and "已协调贵司开户银行" in html
+    assert 'data-flag="overdue"' in html  # answer deadline in 2020
+    assert other.number in html  # a similar open request of the same category
+    mine = _client(users["enterprise"]).get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert "通用答复" not in mine and other.number not in mine
