@@ -20,28 +20,22 @@ class ResumptionConfig(AppConfig):
     verbose_name = "复工复产 Return to work"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, post_save
 
         from . import rules_perms  # noqa: F401 - registers the program's permissions
 
         post_migrate.connect(_ensure_defaults, sender=self)
-        from django.db.models.signals import post_save
-
         post_save.connect(_parameter_changed, sender="core.Parameter")
 
 
 def _parameter_changed(sender, instance, **kwargs):
     if instance.key == DAILY_CHECK_KEY:
+        import time
+
         from django.core.cache import cache
 
-        # A new generation: the kept values are no longer found.
-        cache.set("resumption.daily_check_config:generation", timezone_now_key(), None)
-
-
-def timezone_now_key() -> str:
-    import time
-
-    return str(time.monotonic_ns())
+        # A new generation: the values kept under the old one are no longer found.
+        cache.set("resumption.daily_check_config:generation", str(time.monotonic_ns()), None)
 
 
 def _ensure_defaults(sender, using="default", apps=None, **kwargs):

@@ -29,7 +29,7 @@ from . import report, selectors, services
 from .checklist import items_on
 from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareForm, FilingForm, FollowUpForm
 from .jobs import REPORT_KIND, report_path
-from .models import PENDING, FilingAttachment, FilingStatus, ReturnToWorkFiling
+from .models import PENDING, FilingAttachment, FilingStatus
 
 
 def _require(request, perm):

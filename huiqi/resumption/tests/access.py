@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from huiqi.tests.matrix import LOGIN, NA, NF, NO, OK, UNAUTH, row
+from huiqi.tests.matrix import LOGIN, NF, NO, OK, UNAUTH, row
 
 EXPECT = {
     #                                     anon   ent  ent2 dist dist2 dept bureau bank inst audit admin

@@ -118,8 +118,8 @@ def test_daily_check_page_and_dashboard(users, city, client_for):
 
 
 def test_api_push_is_idempotent(users, city):
-    from rest_framework.authtoken.models import Token
     from django.test import Client
+    from rest_framework.authtoken.models import Token
 
     token = Token.objects.create(user=users["enterprise"])
     c = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
