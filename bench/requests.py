@@ -111,10 +111,9 @@ def setup(n_requests: int, n_enterprises: int, seed: int) -> dict:
                                        tokenize=False, events=False)
         demo.insert(EnterpriseRequest, demo.REQUEST_FIELDS, rows)
         demo.reset_sequence(EnterpriseRequest)
-        # Those the generator escalated were escalated the night after their deadline.
+        # Those the generator escalated stay one level below the top, so the sweep has both levels to do.
         with connection.cursor() as c:
-            c.execute("UPDATE requests_enterpriserequest SET escalation_level = 1, "
-                      "escalated_at = (due_date + 1) + time '02:00' WHERE escalation_level > 0")
+            c.execute("UPDATE requests_enterpriserequest SET escalation_level = 1 WHERE escalation_level > 0")
     # A table as autovacuum leaves it: statistics and the visibility map for index-only counts.
     with connection.cursor() as c:
         c.execute("VACUUM ANALYZE")

@@ -94,7 +94,7 @@ COMMON = [("financing", "到期贷款续贷展期难"), ("employment", "外地�
 REQUEST_FIELDS = ("id", "number", "enterprise", "district", "category", "channel", "title", "description", "tokens",
                   "contact_name", "contact_phone", "contact_email", "address", "status", "agency", "submitted_at",
                   "accepted_at", "answered_at", "closed_at", "updated_at", "accept_deadline", "answer_deadline",
-                  "due_date", "accepted_on_time", "answered_on_time", "paused_days", "escalation_level",
+                  "due_date", "accepted_on_time", "answered_on_time", "paused_days", "escalation_level", "escalated_at",
                   "supervised", "answer", "rating", "rating_comment", "closed_automatically", "reopen_count",
                   "common_problem")
 EVENT_FIELDS = ("request", "at", "actor_label", "action", "from_status", "to_status", "note", "internal")
@@ -216,11 +216,12 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
                         ev.append((closed_at, "auto_close", "answered", "closed", "答复后 5 个工作日内未确认，自动办结"))
         if now is not None:
             ev = [e for e in ev if e[0] <= now] or ev[:1]
-        level = 0
+        level, escalated = 0, None
         if due is not None and rng.random() < 0.3:
             level = rng.choice([1, 2])
-            ev.append((_aware(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(2, 0))), "escalate", status,
-                       status, "已超期，升级至部门负责人" if level == 1 else "超期未办，升级至市中小企业服务局"))
+            escalated = _aware(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(2, 0)))
+            ev.append((escalated, "escalate", status, status,
+                       "已超期，升级至部门负责人" if level == 1 else "超期未办，升级至市中小企业服务局"))
         updated = max(e[0] for e in ev)
         problem = None
         if problems and code in problems and status != "closed" and rng.random() < 0.5:
@@ -231,7 +232,7 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
                      rng.choice(["陈先生", "李女士", "王经理", "张总", "刘女士", "黄先生"]),
                      f"13{rng.randint(100000000, 999999999)}", "", "", status, agency_id, submitted, accepted_at,
                      answered_at, closed_at, updated, accept_by, answer_by, due, accepted_on_time, answered_on_time,
-                     paused, level, level == 2 and rng.random() < 0.5, answer, rating, comment, auto, reopen, problem))
+                     paused, level, escalated, level == 2 and rng.random() < 0.5, answer, rating, comment, auto, reopen, problem))
         if events:
             for at, action, frm, to, note in ev:
                 history.append((rid, at, "演示 demo", action, frm, to, note, False))
