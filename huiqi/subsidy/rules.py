@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import NamedTuple
 
 from huiqi.core.errors import ValidationFailed
 from huiqi.registry.rules import SIZE_CLASSES
@@ -378,8 +379,10 @@ def loan_subsidy_fen(total_counted: Fraction, rate: Decimal | Fraction) -> int:
 # Batch
 
 
-@dataclass(frozen=True)
-class LoanLine:
+class LoanLine(NamedTuple):
+    """One loan's result. A named tuple, not a frozen dataclass: a city batch makes 300,000 of them and
+    a tuple is built four times faster."""
+
     bank_code: str
     loan_no: str
     beneficiary_id: str
@@ -394,8 +397,9 @@ class LoanLine:
         return None if self.interest_counted is None else round_half_up(self.interest_counted)
 
 
-@dataclass(frozen=True)
-class BeneficiaryLine:
+class BeneficiaryLine(NamedTuple):
+    """One beneficiary's result (a named tuple, for the same reason as LoanLine)."""
+
     beneficiary_id: str
     name: str
     kind: str
