@@ -1,7 +1,7 @@
 """Return-to-work benchmark on PostgreSQL: the dashboard over 12 million daily checks, and daily-check
 submissions through the real HTTP stack.
 
-    cd /work/main && .venv/bin/python bench/resumption.py [--enterprises 200000] [--days 60]
+    .venv/bin/python bench/resumption.py [--enterprises 200000] [--days 60]
         [--requests 50] [--naive-requests 20] [--clients 100] [--seconds 20]
         [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_resumption] [--port 8765] [--keep]
 
