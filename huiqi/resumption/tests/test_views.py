@@ -246,3 +246,14 @@ def test_rollup_command(users, city):
     call_command("resumption", "rollup", stdout=out)
     after = list(DailyRollup.objects.order_by("day", "district_id").values_list("day", "reports", "staff_returned"))
     assert after == before and day in {d for d, _, _ in after}
+
+
+def test_report_command_refuses_bad_arguments(tmp_path):
+    from django.core.management.base import CommandError
+
+    out = tmp_path / "r.pdf"
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("resumption", "report", "--date", "2020-13-01", "--out", str(out))
+    with pytest.raises(CommandError, match="999"):
+        call_command("resumption", "report", "--date", "2020-03-02", "--district", "999", "--out", str(out))
+    assert not out.exists()
