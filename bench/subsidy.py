@@ -69,7 +69,11 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a file, Python puts bench/ first on the path, where bench/requests.py would hide the HTTP
+# library of that name from every package that imports it: take bench/ off, put the project on.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 from bench._common import (  # noqa: E402
     clean_up,
