@@ -11,6 +11,10 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHECK_FIELDS = ("staff_total", "staff_returned", "staff_on_site", "capacity_pct", "suspected_cases",
                 "confirmed_cases")
+# The largest count a column holds (a 32-bit integer on PostgreSQL): above it the database refuses the row.
+MAX_COUNT = 2_147_483_647
+# How far from the filing day a planned (or declared) resumption date may be.
+PLANNED_WINDOW_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,20 @@ def day_problem(day: dt.date, now: dt.datetime, config: dict) -> Problem | None:
     return None
 
 
+def _too_large(name: str) -> Problem:
+    return Problem(name, "count.too_large", f"数值过大，不能超过 {MAX_COUNT:,}",
+                   f"the number is too large (at most {MAX_COUNT:,})")
+
+
 def figure_problems(values: dict) -> list[Problem]:
     """Every broken rule of a report's figures (whole numbers, returned ≤ total, on site ≤ returned,
     capacity 0–100 %)."""
     problems = []
     for name in CHECK_FIELDS:
         v = values.get(name)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        if isinstance(v, int) and not isinstance(v, bool) and v > MAX_COUNT and name != "capacity_pct":
+            problems.append(_too_large(name))
+        elif not isinstance(v, int) or isinstance(v, bool) or v < 0:
             if name == "capacity_pct":
                 problems.append(Problem(name, "daily_check.capacity", "产能恢复须为 0 到 100 之间的整数（%）",
                                         "capacity must be a whole number from 0 to 100 (%)"))
@@ -85,7 +96,9 @@ def filing_problems(values: dict) -> list[Problem]:
              "thermometers", "disinfectant_litres")
     for name in names:
         v = values.get(name)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        if isinstance(v, int) and not isinstance(v, bool) and v > MAX_COUNT:
+            problems.append(_too_large(name))
+        elif not isinstance(v, int) or isinstance(v, bool) or v < 0:
             problems.append(Problem(name, "filing.not_a_count", "须为不小于 0 的整数",
                                     "must be a whole number, not negative"))
     if problems:
@@ -98,6 +111,27 @@ def filing_problems(values: dict) -> list[Problem]:
             problems.append(Problem(name, f"filing.{name}_above_returning", f"{zh}不能超过返岗人数",
                                     f"{name.replace('_', ' ')} cannot exceed staff returning"))
     return problems
+
+
+def planned_date_problem(planned: dt.date, today: dt.date, *, declared: bool = False) -> Problem | None:
+    """A filing plans to resume from today on; a declaration says it has resumed, today or before. Either
+    within ``PLANNED_WINDOW_DAYS`` of today."""
+    window = dt.timedelta(days=PLANNED_WINDOW_DAYS)
+    if declared:
+        if planned > today:
+            return Problem("planned_date", "filing.declared_in_future", "复工日期不能晚于今天",
+                           "the date of resumption cannot be after today")
+        if planned < today - window:
+            return Problem("planned_date", "filing.planned_date_range", f"复工日期不能早于 {today - window}",
+                           f"the date of resumption cannot be before {today - window}")
+        return None
+    if planned < today:
+        return Problem("planned_date", "filing.planned_in_past", "计划复工日期不能早于今天",
+                       "the planned date cannot be before today")
+    if planned > today + window:
+        return Problem("planned_date", "filing.planned_date_range", f"计划复工日期不能晚于 {today + window}",
+                       f"the planned date cannot be after {today + window}")
+    return None
 
 
 # --- figures ----------------------------------------------------------------------------------------

@@ -185,6 +185,9 @@ def _filing_values(data: dict, on: dt.date) -> dict:
     if not isinstance(planned, dt.date):
         raise ValidationFailed("filing.planned_date", "请填写计划复工日期", "the planned date is required",
                                field="planned_date")
+    problem = rules.planned_date_problem(planned, on)
+    if problem:
+        _fail(problem)
     checked = set(data.get("checklist") or ())
     items = items_on(on)
     unknown = checked - {i.code for i in items}
@@ -249,10 +252,16 @@ def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None
         raise Conflict("filing.required", "目前复工须先报备并经核查同意", "filing and approval are required now",
                        field="kind")
     planned = data.get("planned_date") or today
+    if not isinstance(planned, dt.date):
+        raise ValidationFailed("filing.planned_date", "请填写复工日期", "the date of resumption is required",
+                               field="planned_date")
     numbers = {name: data.get(name, 0) for name in ("staff_total", "staff_returning")}
     problems = rules.filing_problems({**{n: 0 for n in FILING_NUMBERS}, **numbers})
     if problems:
         _fail(problems[0])
+    problem = rules.planned_date_problem(planned, today, declared=True)
+    if problem:
+        _fail(problem)
     Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
     _no_open_filing(enterprise)
     filing = ReturnToWorkFiling.objects.create(

@@ -5,6 +5,7 @@ shown on the page it came from, in Chinese and English, with a 4xx status."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import tempfile
 from pathlib import Path
 
@@ -32,16 +33,28 @@ from .jobs import REPORT_KIND, report_path
 from .models import PENDING, FilingAttachment, FilingStatus
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _require(request, perm):
     if not request.user.has_perm(perm):
         raise PermissionDenied
 
 
+# Days a page accepts: a date far outside is a typo (or a probe), and date arithmetic near year 1 or 9999
+# overflows.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 def _day(text: str | None, default: dt.date | None = None) -> dt.date | None:
+    """A YYYY-MM-DD from the URL or a form, or ``default`` when it is missing, malformed or out of range."""
     try:
-        return dt.date.fromisoformat(text) if text else default
+        day = dt.date.fromisoformat(text.strip()) if text else None
     except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
         return default
+    return day
 
 
 # --- landing ------------------------------------------------------------------------------------------
@@ -329,11 +342,19 @@ BY = (("district", gettext_lazy("按区")), ("industry", gettext_lazy("按行业
       ("key", gettext_lazy("重点企业")))
 
 
+def _known_district(code: str | None) -> str:
+    """A district code from the URL if it names a district, else "" (the city)."""
+    code = (code or "").strip()[:12]
+    return code if code and District.objects.filter(code=code).exists() else ""
+
+
 def _dashboard_scope(request):
     _require(request, "resumption.view_figures")
     g = request.GET
-    filters = selectors.Filters(district=g.get("district", ""), industry=g.get("industry", "")[:1],
-                                size=g.get("size", ""), key=g.get("key", "") if g.get("key") in ("0", "1") else "")
+    size = g.get("size", "")
+    filters = selectors.Filters(district=_known_district(g.get("district")), industry=g.get("industry", "")[:1],
+                                size=size if size in Enterprise.Size.values else "",
+                                key=g.get("key", "") if g.get("key") in ("0", "1") else "")
     scope = selectors.figures_scope(request.user, filters)
     latest = selectors.latest_day(scope) or timezone.localdate()
     end = _day(g.get("day") or g.get("end"), latest)
@@ -377,8 +398,9 @@ def dashboard_export(request):
     data = _dashboard_data(scope, start, end)
     import xlsxwriter
 
-    tmp = Path(tempfile.mkdtemp()) / "dashboard.xlsx"
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False})
+    # In memory: a few small sheets, and no temporary file left behind per download.
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     head = ["分组 group", "纳入企业 in scope", "填报 reports", "已开工 open", "复工率% resumption",
             "员工总数 staff", "已返岗 returned", "返岗率% workers", "平均产能% capacity", "按时率% on time"]
     keys = ["in_scope", "reports", "open", "resumption_rate", "staff_total", "staff_returned", "workers_rate",
@@ -400,7 +422,9 @@ def dashboard_export(request):
         for r, g in enumerate(data["groups"][by], 1):
             put(ws, r, [str(g["label"]), *(g[k] for k in keys)])
     wb.close()
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"resumption-{start}-{end}.xlsx")
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=f"resumption-{start}-{end}.xlsx",
+                        content_type=XLSX)
 
 
 # --- the analysis report --------------------------------------------------------------------------------
@@ -408,7 +432,7 @@ def dashboard_export(request):
 
 def _report_scope(request):
     _require(request, "resumption.view_figures")
-    scope = selectors.figures_scope(request.user, selectors.Filters(district=request.GET.get("district", "")))
+    scope = selectors.figures_scope(request.user, selectors.Filters(district=_known_district(request.GET.get("district"))))
     day = _day(request.GET.get("day") or request.POST.get("day"), selectors.latest_day(scope) or timezone.localdate())
     return scope, day
 
@@ -430,9 +454,11 @@ def report_page(request):
 @login_required
 def report_xlsx(request):
     scope, day = _report_scope(request)
-    tmp = Path(tempfile.mkdtemp()) / "report.xlsx"
-    report.write_xlsx(report.build(scope, day), tmp)
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"resumption-report-{day}.xlsx")
+    with tempfile.TemporaryDirectory() as folder:  # removed with what is in it once read
+        path = report.write_xlsx(report.build(scope, day), Path(folder) / "report.xlsx")
+        content = path.read_bytes()
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=f"resumption-report-{day}.xlsx",
+                        content_type=XLSX)
 
 
 @login_required

@@ -19,9 +19,12 @@ def _date(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise CommandError(f"日期 {text!r} 不是 YYYY-MM-DD 格式 the date {text!r} is not YYYY-MM-DD") from None
+    if not dt.date(2000, 1, 1) <= day <= dt.date(2099, 12, 31):
+        raise CommandError(f"日期 {text} 须在 2000 至 2099 年之间 the date {text} must be within 2000–2099")
+    return day
 
 
 class Command(BaseCommand):
