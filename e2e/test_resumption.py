@@ -67,6 +67,13 @@ def test_return_to_work_journey(new_page, server, accounts, city, tmp_path, sett
     submit(off, None, "form[data-action=check] button")
     assert off.locator("[data-status=inspected]").count() == 1
     off.fill("form[data-action=decide] textarea[name=note]", "同意复工")
+    # Approval cannot be undone: the page asks first; a "no" leaves the filing as it was.
+    asked = []
+    off.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    off.locator("form[data-action=decide] button[value=approve]").click()
+    off.wait_for_timeout(300)
+    assert asked and "同意" in asked[0] and off.locator("[data-status=inspected]").count() == 1
+    off.once("dialog", lambda d: d.accept())
     submit(off, None, "form[data-action=decide] button[value=approve]")
     assert off.locator("[data-status=approved]").count() == 1
 

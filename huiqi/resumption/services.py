@@ -511,10 +511,16 @@ def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
     if user.role == Role.DISTRICT and user.district_id != difficulty.district_id:
         raise PermissionDenied("difficulty.other_district", "该企业不属于您所在的区", "this enterprise is in another district",
                                field="district")
-    if not difficulty.needs_help:
-        raise Conflict("difficulty.no_help_asked", "该困难未申请协调", "no help was asked for this difficulty")
     if not (note or "").strip():
         raise ValidationFailed("difficulty.note", "请填写跟进情况", "say what was done", field="follow_up_note")
+    # Locked and read again: two officers recording at once must not overwrite each other.
+    difficulty = Difficulty.objects.select_for_update().get(pk=difficulty.pk)
+    if not difficulty.needs_help:
+        raise Conflict("difficulty.no_help_asked", "该困难未申请协调", "no help was asked for this difficulty")
+    if difficulty.followed_up_at is not None:
+        raise Conflict("difficulty.already_followed_up",
+                       f"该困难已于 {timezone.localtime(difficulty.followed_up_at):%Y-%m-%d %H:%M} 记录跟进",
+                       "the follow-up of this difficulty is already recorded", field="follow_up_note")
     before = audit.snapshot(difficulty)
     difficulty.followed_up_at, difficulty.followed_up_by, difficulty.follow_up_note = now, user, note.strip()[:500]
     difficulty.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_note"])

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from . import report, selectors, services
 from .checklist import items_on
 from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareForm, FilingForm, FollowUpForm
 from .jobs import REPORT_KIND, report_path
-from .models import PENDING, FilingAttachment, FilingStatus
+from .models import PENDING, DifficultyKind, FilingAttachment, FilingStatus
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,6 +74,8 @@ def index(request):
                          "check": selectors.daily_checks_for(user).filter(enterprise=e, day=today).first()})
         context["rows"] = rows
         context["help_open"] = selectors.follow_ups_for(user).count()
+        # The enterprise sees what it asked help with and what the district recorded.
+        context["help_requests"] = list(selectors.follow_ups_for(user, open_only=False)[:20])
         return render(request, "resumption/index_enterprise.html", context)
     scope = selectors.figures_scope(user)
     context["queue"] = selectors.filings_for(user).filter(status__in=PENDING).count()
@@ -300,14 +303,25 @@ def check_list(request):
     today = timezone.localdate()
     day = _day(request.GET.get("day"), min(today, selectors.latest_day(scope) or today))
     missing = request.GET.get("missing") == "1"
+    city_wide = request.user.role != "district"
+    district = _known_district(request.GET.get("district")) if city_wide else ""
+    q = request.GET.get("q", "").strip()[:100]
     if missing:
         qs = selectors.missing_reporters(request.user, day).select_related("district")
+        name, code = "name", "uscc"
     else:
         qs = selectors.daily_checks_for(request.user).filter(day=day).select_related("district").order_by(
             "district_id", "enterprise__name")
+        name, code = "enterprise__name", "enterprise__uscc"
+    if district:
+        qs = qs.filter(district_id=district)
+        scope = selectors.figures_scope(request.user, selectors.Filters(district=district))
+    if q:
+        qs = qs.filter(Q(**{f"{name}__contains": q}) | Q(**{code: q.upper()}))
     page, query = paginate(request, qs)
     return render(request, "resumption/check_list.html",
-                  {"page": page, "query": query, "day": day, "missing": missing,
+                  {"page": page, "query": query, "day": day, "missing": missing, "q": q, "district": district,
+                   "districts": District.objects.all() if city_wide else [],
                    "figures": selectors.figures_for(scope, day)})
 
 
@@ -326,13 +340,23 @@ def follow_ups(request):
             try:
                 services.follow_up(request.user, difficulty, form.cleaned_data["note"])
                 messages.success(request, _("已记录跟进情况。"))
-                return redirect("resumption:follow_ups")
+                return redirect(request.get_full_path())
             except DomainError as exc:
                 error, status = exc, exc.status
     show_all = request.GET.get("all") == "1"
-    page, query = paginate(request, selectors.follow_ups_for(request.user, open_only=not show_all))
+    qs = selectors.follow_ups_for(request.user, open_only=not show_all)
+    kind = request.GET.get("kind", "")
+    if kind in DifficultyKind.values:
+        qs = qs.filter(kind=kind)
+    else:
+        kind = ""
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(enterprise__name__contains=q) | Q(enterprise__uscc=q.upper()))
+    page, query = paginate(request, qs)
     return render(request, "resumption/follow_ups.html",
-                  {"page": page, "query": query, "show_all": show_all, "error": error,
+                  {"page": page, "query": query, "show_all": show_all, "error": error, "kind": kind, "q": q,
+                   "kinds": DifficultyKind.choices,
                    "may_handle": request.user.has_perm("resumption.handle")}, status=status)
 
 
@@ -448,7 +472,9 @@ def report_page(request):
     data = report.build(scope, day)
     recent = Job.objects.filter(kind=REPORT_KIND, created_by=request.user).order_by("-created_at")[:5]
     return render(request, "resumption/report.html", {**data, "scope": scope, "recent": recent,
-                                                      "query": request.GET.urlencode()})
+                                                      "query": request.GET.urlencode(),
+                                                      "districts": District.objects.all()
+                                                      if request.user.role != "district" else []})
 
 
 @login_required

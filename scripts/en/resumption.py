@@ -66,4 +66,8 @@ EN = {
     "排查日期": "Day", "今日是否开工": "Open today?", "未开工": "Closed", "已返岗人数": "Staff returned",
     "今日在岗人数": "Staff on site today", "产能恢复（%）": "Capacity (%)", "疑似病例": "Suspected cases",
     "确诊病例": "Confirmed cases", "需要协调": "Needs help",
+    "没有符合条件的企业。": "No enterprises match.", "没有符合条件的困难。": "No difficulties match.",
+    "同意该企业复工？同意后不能撤回。": "Allow this enterprise to resume? An approval cannot be withdrawn.",
+    "退回该报备，请企业整改后重新提交？": "Return this filing for the enterprise to correct and submit again?",
+    "申请协调的困难": "Difficulties you asked help with", "待跟进": "Waiting for follow-up",
 }

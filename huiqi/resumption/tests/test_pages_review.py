@@ -1,0 +1,125 @@
+"""The pages as their users meet them: each role sees its own rows only, lists filter by URL, a follow-up
+is recorded once, irreversible decisions ask first, and the enterprise sees what became of its requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from huiqi.core.errors import Conflict
+from huiqi.resumption import services
+from huiqi.resumption.models import Difficulty
+
+from .conftest import check_values, filing_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _report(users, city, day=None):
+    """Today's reports: ns1 (南山) asks help with funds, ft1 (福田) with logistics."""
+    day = day or timezone.localdate()
+    services.submit_daily_check(users["enterprise"], city["ns1"], day, check_values(),
+                                [{"kind": "funds", "note": "南山工资发放困难", "needs_help": True}])
+    services.submit_daily_check(users["enterprise2"], city["ft1"], day, check_values(),
+                                [{"kind": "logistics", "note": "福田物流不畅", "needs_help": True}])
+    return day
+
+
+def test_a_follow_up_is_recorded_once(users, city, client_for):
+    _report(users, city)
+    difficulty = Difficulty.objects.get(kind="funds")
+    services.follow_up(users["district"], difficulty, "已对接贴息政策")
+    with pytest.raises(Conflict):
+        services.follow_up(users["admin"], difficulty, "另一条说明")
+    resp = client_for("district").post(reverse("resumption:follow_ups"),
+                                       {"difficulty": difficulty.pk, "note": "覆盖前一条"})
+    assert resp.status_code == 409 and b"difficulty.already_followed_up" in resp.content
+    difficulty.refresh_from_db()
+    assert difficulty.follow_up_note == "已对接贴息政策" and difficulty.followed_up_by == users["district"]
+
+
+def test_a_follow_up_of_another_district_is_not_found(users, city, client_for):
+    _report(users, city)
+    foreign = Difficulty.objects.get(kind="logistics")
+    resp = client_for("district").post(reverse("resumption:follow_ups"), {"difficulty": foreign.pk, "note": "x"})
+    assert resp.status_code == 404
+    assert client_for("bureau").post(reverse("resumption:follow_ups"),
+                                     {"difficulty": foreign.pk, "note": "x"}).status_code == 403
+    foreign.refresh_from_db()
+    assert foreign.followed_up_at is None
+
+
+def test_the_enterprise_sees_its_help_requests_and_their_follow_up(users, city, client_for):
+    _report(users, city)
+    services.follow_up(users["district"], Difficulty.objects.get(kind="funds"), "已对接贴息政策")
+    html = client_for("enterprise").get(reverse("resumption:index")).content.decode()
+    assert "南山工资发放困难" in html and "已对接贴息政策" in html
+    assert "福田物流不畅" not in html
+    other = client_for("enterprise2").get(reverse("resumption:index")).content.decode()
+    assert "福田物流不畅" in other and "南山工资发放困难" not in other and "已对接贴息政策" not in other
+
+
+def test_follow_up_list_filters(users, city, client_for):
+    _report(users, city)
+    bureau = client_for("bureau")
+    html = bureau.get(reverse("resumption:follow_ups"), {"kind": "funds"}).content.decode()
+    assert "南山工资发放困难" in html and "福田物流不畅" not in html
+    html = bureau.get(reverse("resumption:follow_ups"), {"q": "福田"}).content.decode()
+    assert "福田物流不畅" in html and "南山工资发放困难" not in html
+    html = bureau.get(reverse("resumption:follow_ups"), {"q": "没有这家"}).content.decode()
+    assert "没有符合条件的困难" in html
+    assert bureau.get(reverse("resumption:follow_ups"), {"kind": "<script>"}).status_code == 200
+
+
+def test_daily_check_list_filters_and_scope(users, city, client_for):
+    day = _report(users, city)
+    bureau = client_for("bureau")
+    html = bureau.get(reverse("resumption:check_list"), {"day": day.isoformat(), "district": "440304"}).content.decode()
+    assert city["ft1"].name in html and city["ns1"].name not in html
+    html = bureau.get(reverse("resumption:check_list"), {"day": day.isoformat(), "q": "南山"}).content.decode()
+    assert city["ns1"].name in html and city["ft1"].name not in html
+    missing = bureau.get(reverse("resumption:check_list"),
+                         {"day": day.isoformat(), "missing": "1", "q": city["ns2"].uscc}).content.decode()
+    assert f'data-missing="{city["ns2"].uscc}"' in missing and city["ba1"].name not in missing
+    # A district officer's district filter cannot reach another district.
+    html = client_for("district").get(reverse("resumption:check_list"),
+                                      {"day": day.isoformat(), "district": "440304"}).content.decode()
+    assert city["ns1"].name in html and city["ft1"].name not in html
+
+
+def test_approve_and_return_ask_first(users, city, client_for, filing_required, media):
+    officer = users["district"]
+    filing = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
+    services.assign_inspector(officer, filing, officer)
+    services.record_check(officer, filing, "passed", "符合")
+    html = client_for("district").get(reverse("resumption:filing_detail", args=[filing.pk])).content.decode()
+    for value in ("approve", "return"):
+        button = html.split(f'value="{value}"', 1)[1].split(">", 1)[0]
+        assert "return window.confirm(" in button, f"the {value} button does not ask first: {button}"
+    assert "onclick=\"return confirm(" not in html
+
+
+def test_report_for_a_district_of_the_bureaus_choice(users, city, client_for):
+    day = _report(users, city)
+    bureau = client_for("bureau")
+    html = bureau.get(reverse("resumption:report"), {"day": day.isoformat(), "district": "440304"}).content.decode()
+    assert "福田区企业复工复产分析研判报告" in html and 'name="district"' in html
+    assert f"district=440304" in html.split("report/export.xlsx", 1)[1].split('"', 1)[0]
+    dist = client_for("district").get(reverse("resumption:report"),
+                                      {"day": day.isoformat(), "district": "440304"}).content.decode()
+    assert "南山区企业复工复产分析研判报告" in dist and 'name="district"' not in dist
+    assert "福田物流不畅" not in dist
+
+
+def test_pages_are_empty_not_broken_before_any_report(users, city, client_for):
+    for role in ("district", "bureau"):
+        c = client_for(role)
+        for name in ("resumption:index", "resumption:check_list", "resumption:follow_ups", "resumption:dashboard",
+                     "resumption:report", "resumption:filing_list"):
+            assert c.get(reverse(name)).status_code == 200, (role, name)
+    assert client_for("enterprise").get(reverse("resumption:index")).status_code == 200
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    assert client_for("district").get(reverse("resumption:check_list"), {"day": yesterday}).status_code == 200
