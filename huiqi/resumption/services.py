@@ -5,6 +5,7 @@ filing's history."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -142,9 +143,25 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
+# At most this many files in one submission (each within the size limit).
+MAX_ATTACHMENTS = 10
+_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
+               "image/webp": "webp"}
+
+
+def attachment_limit(on: dt.date) -> int:
+    """The size limit of one attachment in bytes (a dated parameter)."""
+    return int(params.value(ATTACHMENT_LIMIT_KEY, on, default=ATTACHMENT_MAX_BYTES))
+
+
 def check_attachments(files, on: dt.date, field: str = "attachments") -> list[tuple[object, str]]:
-    """Every file must be an image or a PDF (by its bytes, not its name) within the size limit."""
-    limit = int(params.value(ATTACHMENT_LIMIT_KEY, on, default=ATTACHMENT_MAX_BYTES))
+    """Every file must be an image or a PDF (by its bytes, not its name) within the size limit, and at most
+    ``MAX_ATTACHMENTS`` of them."""
+    limit = attachment_limit(on)
+    files = list(files or ())
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationFailed("attachment.too_many", f"一次最多上传 {MAX_ATTACHMENTS} 个附件",
+                               f"at most {MAX_ATTACHMENTS} attachments at a time", field=field)
     checked = []
     for f in files or ():
         name = getattr(f, "name", "file")
@@ -169,7 +186,9 @@ def _store_attachments(filing, checked, kind, user, now):
                                content_type=content_type, size=f.size,
                                uploaded_by=user if getattr(user, "is_authenticated", False) else None,
                                uploaded_at=now)
-        att.file.save(att.name, f, save=False)
+        # Stored under a name of our own with the extension of what the bytes are; the sender's name is
+        # kept for display and download only.
+        att.file.save(f"{uuid.uuid4().hex}.{_EXTENSIONS[content_type]}", f, save=False)
         att.save()
         audit.record(user, "filing.attachment", att, note=f"{filing} {att.name}",
                      after={"filing": filing.pk, "kind": kind, "name": att.name, "file": att.file.name,

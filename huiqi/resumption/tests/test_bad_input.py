@@ -125,3 +125,33 @@ def test_xlsx_downloads_leave_no_temporary_files(users, city, client_for, tmp_pa
         resp = bureau.get(reverse(name))
         assert resp.status_code == 200 and b"".join(resp.streaming_content)[:2] == b"PK"
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [".png", "x", "../../../etc/passwd.png", "a" * 250 + ".png", "清单.exe"])
+def test_attachments_are_stored_under_names_of_our_own(users, city, client_for, filing_required, media, name):
+    """The sender's name is shown and offered on download; the stored file is named by us, with the
+    extension of what its bytes are (no hidden dot-files, no names that say .exe)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huiqi.resumption.models import FilingAttachment
+
+    from .conftest import PNG
+
+    filing = services.submit_filing(users["enterprise"], city["ns1"], filing_data(),
+                                    attachments=[SimpleUploadedFile(name, PNG)])
+    att = FilingAttachment.objects.get(filing=filing)
+    stored = att.file.name.rsplit("/", 1)[1]
+    assert len(stored) == 36 and stored.endswith(".png") and not stored.startswith(".")
+    assert att.name == name.rsplit("/", 1)[-1][-200:]
+    resp = client_for("enterprise").get(reverse("resumption:attachment", args=[att.pk]))
+    assert resp.status_code == 200 and resp["Content-Type"] == "image/png"
+
+
+def test_too_many_attachments_at_once(users, city, filing_required, media):
+    from .conftest import png
+
+    with pytest.raises(ValidationFailed) as info:
+        services.submit_filing(users["enterprise"], city["ns1"], filing_data(),
+                               attachments=[png(f"{i}.png") for i in range(services.MAX_ATTACHMENTS + 1)])
+    assert info.value.code == "attachment.too_many" and info.value.field == "attachments"
+    assert not ReturnToWorkFiling.objects.exists() and not list(media.rglob("*.png"))
