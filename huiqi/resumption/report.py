@@ -96,6 +96,9 @@ def _build(scope: Scope, day: dt.date) -> dict:
     lag_industries = rules.lagging(by_industry, cur["resumption_rate"])
     difficulties = selectors.top_difficulties(scope, day)
     help_rows = list(selectors.help_requests(scope, day))
+    # Every kind is in ``difficulties`` (seven at most), so their sum is the day's whole count; the list
+    # below it stops at the selector's limit.
+    help_total = sum(d["help"] for d in difficulties)
     trend = selectors.trend_for(scope, day - dt.timedelta(days=13), day)
     trend_chart = charts.line_chart(
         [f"{t['day'].month}/{t['day'].day}" for t in trend],
@@ -104,11 +107,13 @@ def _build(scope: Scope, day: dt.date) -> dict:
     groups = by_district or by_industry
     group_chart = charts.bar_chart([g["label"] for g in groups], [g["resumption_rate"] or 0 for g in groups],
                                    reference=cur["resumption_rate"], reference_label="全市" if by_district else "合计")
-    summary = _summary(cur, prev, week, lag_districts, lag_industries, difficulties, len(help_rows))
+    summary = _summary(cur, prev, week, lag_districts, lag_industries, difficulties, help_total)
     return {"title": title_for(scope, day), "day": day, "figures": cur, "headline": headline,
             "summary": summary, "by_district": by_district, "by_industry": by_industry, "by_size": by_size,
             "lag_districts": lag_districts, "lag_industries": lag_industries, "difficulties": difficulties,
-            "help_requests": help_rows, "trend": trend, "trend_chart": trend_chart, "group_chart": group_chart,
+            "help_requests": help_rows, "help_total": help_total,
+            "all_help_requests": selectors.help_requests(scope, day, limit=None),  # the XLSX lists them all
+            "trend": trend, "trend_chart": trend_chart, "group_chart": group_chart,
             "group_chart_title": "各区复工率" if by_district else "各行业复工率"}
 
 
@@ -171,7 +176,7 @@ def tables(data: dict) -> list[tuple[str, list[str], list[list]]]:
                 [[d["label"].split()[0], d["count"], d["help"]] for d in data["difficulties"]]))
     out.append(("申请协调企业", ["区", "企业", "统一社会信用代码", "困难类型", "说明"],
                 [[h.district.name, h.enterprise.name, h.enterprise.uscc, h.get_kind_display().split()[0], h.note]
-                 for h in data["help_requests"]]))
+                 for h in data.get("all_help_requests", data["help_requests"])]))
     return out
 
 

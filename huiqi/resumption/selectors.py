@@ -239,7 +239,8 @@ def top_difficulties(scope: Scope, day: dt.date, limit: int = 7) -> list[dict]:
             for r in rows[:limit]]
 
 
-def help_requests(scope: Scope, day: dt.date, limit: int = 200):
+def help_requests(scope: Scope, day: dt.date, limit: int | None = 200):
+    """The day's difficulties that asked for help, in the scope (the first ``limit``; None: all)."""
     qs = Difficulty.objects.filter(day=day, needs_help=True).select_related("enterprise", "district")
     if scope.district:
         qs = qs.filter(district_id=scope.district)

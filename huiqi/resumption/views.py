@@ -353,9 +353,12 @@ def follow_ups(request):
     q = request.GET.get("q", "").strip()[:100]
     if q:
         qs = qs.filter(Q(enterprise__name__contains=q) | Q(enterprise__uscc=q.upper()))
+    day = _day(request.GET.get("day"))
+    if day:
+        qs = qs.filter(day=day)
     page, query = paginate(request, qs)
     return render(request, "resumption/follow_ups.html",
-                  {"page": page, "query": query, "show_all": show_all, "error": error, "kind": kind, "q": q,
+                  {"page": page, "query": query, "show_all": show_all, "error": error, "kind": kind, "q": q, "day": day,
                    "kinds": DifficultyKind.choices,
                    "may_handle": request.user.has_perm("resumption.handle")}, status=status)
 

@@ -123,3 +123,30 @@ def test_pages_are_empty_not_broken_before_any_report(users, city, client_for):
     assert client_for("enterprise").get(reverse("resumption:index")).status_code == 200
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     assert client_for("district").get(reverse("resumption:check_list"), {"day": yesterday}).status_code == 200
+
+
+def test_report_counts_every_help_request_beyond_the_listed_ones(users, city, tmp_path, monkeypatch):
+    """The report lists the first requests for help (200); its count and its XLSX are of all of them."""
+    from python_calamine import CalamineWorkbook
+
+    from huiqi.resumption import report, selectors
+
+    day = _report(users, city)
+    monkeypatch.setattr(selectors.help_requests, "__defaults__", (1,))
+    data = report.build(selectors.Scope(), day)
+    assert len(data["help_requests"]) == 1 and data["help_total"] == 2
+    assert any("申请协调解决的 2 项" in p for p in data["summary"]), data["summary"]
+    html = report.render_html(data, for_pdf=False)
+    assert 'data-help-total="2"' in html
+    path = report.write_xlsx(data, tmp_path / "r.xlsx")
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("申请协调企业").to_python()
+    assert sorted(r[1] for r in rows[1:]) == sorted(
+        [city["ns1"].name, city["ft1"].name])
+
+
+def test_follow_ups_filter_by_day(users, city, client_for):
+    day = _report(users, city)
+    bureau = client_for("bureau")
+    assert "南山工资发放困难" in bureau.get(reverse("resumption:follow_ups"), {"day": day.isoformat()}).content.decode()
+    other = bureau.get(reverse("resumption:follow_ups"), {"day": (day - dt.timedelta(days=1)).isoformat()})
+    assert "南山工资发放困难" not in other.content.decode() and "没有符合条件的困难" in other.content.decode()
