@@ -101,13 +101,17 @@ def _event(filing, action, before, actor, now, note=""):
                                actor_label=audit.actor_label(actor), at=now, note=note)
 
 
-def _move(user, filing: ReturnToWorkFiling, action: str, now, note: str = "", **changes) -> ReturnToWorkFiling:
+def _move(user, filing: ReturnToWorkFiling, action: str, now, note: str = "", guard=None,
+          **changes) -> ReturnToWorkFiling:
+    """Move the filing (locked, read again) by ``action``; ``guard(locked)`` may refuse first."""
     starts, to = FILING_TRANSITIONS[action]
     locked = ReturnToWorkFiling.objects.select_for_update().get(pk=filing.pk)
     if locked.status not in starts:
         raise Conflict("filing.illegal_transition",
                        f"报备当前状态为「{locked.get_status_display().split()[0]}」，不能执行此操作",
                        f"the filing is {locked.status}; it cannot be moved by {action}", field="status")
+    if guard is not None:
+        guard(locked)
     before = audit.snapshot(locked)
     old = locked.status
     for name, value in changes.items():
@@ -328,10 +332,13 @@ def approve_filing(user, filing, note: str = "", now=None) -> ReturnToWorkFiling
     """Allow the enterprise to resume: only after a passed on-site check."""
     now = now or timezone.now()
     _handler_of(user, filing)
-    if filing.check_result != CheckResult.PASSED and filing.status == FilingStatus.INSPECTED:
-        raise Conflict("filing.check_failed", "现场核查未通过，不能同意复工，请退回整改",
-                       "the on-site check failed: return the filing instead", field="check_result")
-    return _move(user, filing, "approve", now, note=note, decision_note=note, decided_at=now)
+
+    def passed(locked):  # read under the lock: the check may have been recorded since the page was shown
+        if locked.check_result != CheckResult.PASSED:
+            raise Conflict("filing.check_failed", "现场核查未通过，不能同意复工，请退回整改",
+                           "the on-site check failed: return the filing instead", field="check_result")
+
+    return _move(user, filing, "approve", now, note=note, guard=passed, decision_note=note, decided_at=now)
 
 
 @transaction.atomic

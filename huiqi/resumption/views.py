@@ -33,6 +33,8 @@ from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareF
 from .jobs import REPORT_KIND, report_path
 from .models import PENDING, DifficultyKind, FilingAttachment, FilingStatus
 
+AWAITING_DISTRICT = (FilingStatus.SUBMITTED, FilingStatus.ASSIGNED, FilingStatus.INSPECTED)
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,7 +80,7 @@ def index(request):
         context["help_requests"] = list(selectors.follow_ups_for(user, open_only=False)[:20])
         return render(request, "resumption/index_enterprise.html", context)
     scope = selectors.figures_scope(user)
-    context["queue"] = selectors.filings_for(user).filter(status__in=PENDING).count()
+    context["queue"] = selectors.filings_for(user).filter(status__in=AWAITING_DISTRICT).count()
     context["follow_ups"] = selectors.follow_ups_for(user).count()
     # The latest day with reports (the demo's are in 2020), so the overview is never empty for no reason.
     context["day"] = min(today, selectors.latest_day(scope) or today)
@@ -97,13 +99,19 @@ def filing_list(request):
     if status in FilingStatus.values:
         qs = qs.filter(status=status)
     elif status == "pending":
-        qs = qs.filter(status__in=PENDING)
-    q = request.GET.get("q", "").strip()
+        # An officer's queue is what waits for the district; a returned filing waits for the enterprise.
+        qs = qs.filter(status__in=PENDING if request.user.role == "enterprise" else AWAITING_DISTRICT)
+    q = request.GET.get("q", "").strip()[:100]
     if q:
-        qs = qs.filter(enterprise__name__contains=q) | qs.filter(enterprise__uscc=q.upper())
+        qs = qs.filter(Q(enterprise__name__contains=q) | Q(enterprise__uscc=q.upper()))
+    city_wide = request.user.role not in ("district", "enterprise")
+    district = _known_district(request.GET.get("district")) if city_wide else ""
+    if district:
+        qs = qs.filter(district_id=district)
     page, query = paginate(request, qs.order_by("-submitted_at", "-id"))
     return render(request, "resumption/filing_list.html",
-                  {"page": page, "query": query, "status": status, "q": q, "statuses": FilingStatus.choices})
+                  {"page": page, "query": query, "status": status, "q": q, "statuses": FilingStatus.choices,
+                   "district": district, "districts": District.objects.all() if city_wide else []})
 
 
 def _filing_form(request, items, data=None, files=None, initial=None):

@@ -150,3 +150,50 @@ def test_follow_ups_filter_by_day(users, city, client_for):
     assert "南山工资发放困难" in bureau.get(reverse("resumption:follow_ups"), {"day": day.isoformat()}).content.decode()
     other = bureau.get(reverse("resumption:follow_ups"), {"day": (day - dt.timedelta(days=1)).isoformat()})
     assert "南山工资发放困难" not in other.content.decode() and "没有符合条件的困难" in other.content.decode()
+
+
+def test_the_officers_queue_is_what_waits_for_the_district(users, city, client_for, filing_required, media):
+    officer = users["district"]
+    waiting = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
+    from huiqi.accounts.services import create_user
+
+    from conftest import PASSWORD
+
+    ent3 = create_user(None, username="ent3", password=PASSWORD, role="enterprise", enterprises=[city["ns2"]],
+                       check_password=False)
+    returned = services.submit_filing(ent3, city["ns2"], filing_data())
+    services.return_filing(officer, returned, "缺少物资清单")
+    html = client_for("district").get(reverse("resumption:filing_list"), {"status": "pending"}).content.decode()
+    assert f'data-filing="{waiting.pk}"' in html and f'data-filing="{returned.pk}"' not in html
+    index = client_for("district").get(reverse("resumption:index")).content.decode()
+    assert 'data-figure="queue">1<' in index
+    # The enterprise's "pending" still shows its returned filing (it waits for the enterprise).
+    from django.test import Client
+
+    c = Client()
+    c.force_login(ent3)
+    assert f'data-filing="{returned.pk}"' in c.get(reverse("resumption:filing_list"), {"status": "pending"}).content.decode()
+
+
+def test_filing_list_by_district_for_the_bureau(users, city, client_for, filing_required, media):
+    ns = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
+    ft = services.submit_filing(users["enterprise2"], city["ft1"], filing_data())
+    html = client_for("bureau").get(reverse("resumption:filing_list"), {"district": "440304"}).content.decode()
+    assert f'data-filing="{ft.pk}"' in html and f'data-filing="{ns.pk}"' not in html
+    html = client_for("district").get(reverse("resumption:filing_list"), {"district": "440304"}).content.decode()
+    assert f'data-filing="{ns.pk}"' in html and f'data-filing="{ft.pk}"' not in html
+
+
+def test_approval_reads_the_check_under_the_lock(users, city, filing_required, media):
+    """A page shown before the check was recorded (a stale object) cannot approve a failed check."""
+    officer = users["district"]
+    filing = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
+    services.assign_inspector(officer, filing, officer)
+    stale = services.get_filing(officer, filing.pk)
+    services.record_check(officer, filing, "failed", "未设隔离区")
+    stale.check_result, stale.status = "passed", "inspected"
+    with pytest.raises(Conflict) as info:
+        services.approve_filing(officer, stale)
+    assert info.value.field == "check_result"
+    filing.refresh_from_db()
+    assert filing.status == "inspected"
