@@ -66,8 +66,8 @@ def test_daily_check_numbers_beyond_a_column(users, city, client_for, big):
 
 
 def test_the_largest_count_a_column_holds_is_taken(users, city):
-    check, created = services.submit_daily_check(users["enterprise"], city["ns1"], timezone.localdate(),
-                                                 check_values(staff_total=rules.MAX_COUNT))
+    _check, created = services.submit_daily_check(users["enterprise"], city["ns1"], timezone.localdate(),
+                                                  check_values(staff_total=rules.MAX_COUNT))
     assert created and DailyCheck.objects.get().staff_total == rules.MAX_COUNT
 
 

@@ -107,7 +107,7 @@ def test_report_for_a_district_of_the_bureaus_choice(users, city, client_for):
     bureau = client_for("bureau")
     html = bureau.get(reverse("resumption:report"), {"day": day.isoformat(), "district": "440304"}).content.decode()
     assert "福田区企业复工复产分析研判报告" in html and 'name="district"' in html
-    assert f"district=440304" in html.split("report/export.xlsx", 1)[1].split('"', 1)[0]
+    assert "district=440304" in html.split("report/export.xlsx", 1)[1].split('"', 1)[0]
     dist = client_for("district").get(reverse("resumption:report"),
                                       {"day": day.isoformat(), "district": "440304"}).content.decode()
     assert "南山区企业复工复产分析研判报告" in dist and 'name="district"' not in dist
@@ -155,9 +155,8 @@ def test_follow_ups_filter_by_day(users, city, client_for):
 def test_the_officers_queue_is_what_waits_for_the_district(users, city, client_for, filing_required, media):
     officer = users["district"]
     waiting = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
-    from huiqi.accounts.services import create_user
-
     from conftest import PASSWORD
+    from huiqi.accounts.services import create_user
 
     ent3 = create_user(None, username="ent3", password=PASSWORD, role="enterprise", enterprises=[city["ns2"]],
                        check_password=False)
