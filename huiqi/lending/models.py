@@ -64,7 +64,7 @@ class Loan(models.Model):
     # No index of its own: the unique (bank, loan_no) index serves it (one index less to maintain on load).
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False)
     loan_no = models.CharField("贷款合同编号 loan number", max_length=64)
-    borrower_id = models.CharField("借款人证件号码 borrower ID", max_length=18, db_index=True)
+    borrower_id = models.CharField("借款人证件号码 borrower ID", max_length=18)
     borrower_name = models.CharField("借款人名称 borrower", max_length=200)
     borrower_kind = models.CharField("借款人类型 borrower kind", max_length=20, choices=BorrowerKind.choices)
     owner_of = models.CharField("所属企业证件号码 owned enterprise", max_length=18, blank=True)
@@ -99,7 +99,10 @@ class Loan(models.Model):
             models.CheckConstraint(condition=models.Q(maturity_date__gt=models.F("start_date")),
                                    name="loan_matures_after_start"),
         ]
-        indexes = [models.Index(fields=["start_date"], name="loan_start")]
+        # borrower_id is looked up by equality only: a plain index (db_index=True would add a second,
+        # pattern-matching one on PostgreSQL, one more to maintain on every load).
+        indexes = [models.Index(fields=["start_date"], name="loan_start"),
+                   models.Index(fields=["borrower_id"], name="loan_borrower")]
 
     def __str__(self) -> str:
         return f"{self.bank.code}/{self.loan_no}"
