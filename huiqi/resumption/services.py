@@ -185,18 +185,28 @@ def check_attachments(files, on: dt.date, field: str = "attachments") -> list[tu
 
 
 def _store_attachments(filing, checked, kind, user, now):
-    for f, content_type in checked:
-        att = FilingAttachment(filing=filing, kind=kind, name=str(getattr(f, "name", "file"))[-200:],
-                               content_type=content_type, size=f.size,
-                               uploaded_by=user if getattr(user, "is_authenticated", False) else None,
-                               uploaded_at=now)
-        # Stored under a name of our own with the extension of what the bytes are; the sender's name is
-        # kept for display and download only.
-        att.file.save(f"{uuid.uuid4().hex}.{_EXTENSIONS[content_type]}", f, save=False)
-        att.save()
-        audit.record(user, "filing.attachment", att, note=f"{filing} {att.name}",
-                     after={"filing": filing.pk, "kind": kind, "name": att.name, "file": att.file.name,
-                            "content_type": content_type, "size": att.size})
+    """Store the files and their rows: the last step of a service, so that nothing refuses after the files
+    are on disk. A failure part-way removes the files already written (their rows roll back)."""
+    stored = []
+    try:
+        for f, content_type in checked:
+            att = FilingAttachment(filing=filing, kind=kind, name=str(getattr(f, "name", "file"))[-200:],
+                                   content_type=content_type, size=f.size,
+                                   uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                                   uploaded_at=now)
+            # Stored under a name of our own with the extension of what the bytes are; the sender's name
+            # is kept for display and download only.
+            att.file.save(f"{uuid.uuid4().hex}.{_EXTENSIONS[content_type]}", f, save=False)
+            stored.append(att.file.name)
+            att.save()
+            audit.record(user, "filing.attachment", att, note=f"{filing} {att.name}",
+                         after={"filing": filing.pk, "kind": kind, "name": att.name, "file": att.file.name,
+                                "content_type": content_type, "size": att.size})
+    except BaseException:
+        storage = FilingAttachment._meta.get_field("file").storage
+        for name in stored:
+            storage.delete(name)
+        raise
 
 
 def _filing_values(data: dict, on: dt.date) -> dict:
@@ -258,9 +268,9 @@ def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime
     filing = ReturnToWorkFiling.objects.create(
         enterprise=enterprise, district_id=enterprise.district_id, kind=FilingKind.FILING,
         status=FilingStatus.SUBMITTED, submitted_by=user, submitted_at=now, updated_at=now, **values)
-    _store_attachments(filing, checked, AttachmentKind.DOCUMENT, user, now)
     _event(filing, "submit", "", user, now)
     audit.record(user, "filing.submit", filing)
+    _store_attachments(filing, checked, AttachmentKind.DOCUMENT, user, now)
     return filing
 
 

@@ -155,3 +155,30 @@ def test_too_many_attachments_at_once(users, city, filing_required, media):
                                attachments=[png(f"{i}.png") for i in range(services.MAX_ATTACHMENTS + 1)])
     assert info.value.code == "attachment.too_many" and info.value.field == "attachments"
     assert not ReturnToWorkFiling.objects.exists() and not list(media.rglob("*.png"))
+
+
+def test_a_failure_part_way_through_the_attachments_leaves_nothing(users, city, filing_required, media,
+                                                                   monkeypatch):
+    """The disk fills up at the second file: no filing, no rows, and the first file is removed too."""
+    from huiqi.core.models import AuditEvent
+    from huiqi.resumption.models import FilingAttachment
+
+    from .conftest import pdf, png
+
+    storage = FilingAttachment._meta.get_field("file").storage
+    real, calls = storage.save, []
+
+    def save(name, content, max_length=None):
+        calls.append(name)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(name, content, max_length=max_length)
+
+    monkeypatch.setattr(storage, "save", save)
+    audit_before = AuditEvent.objects.count()
+    with pytest.raises(OSError):
+        services.submit_filing(users["enterprise"], city["ns1"], filing_data(), attachments=[pdf(), png()])
+    assert len(calls) == 2
+    assert not ReturnToWorkFiling.objects.exists() and not FilingAttachment.objects.exists()
+    assert AuditEvent.objects.count() == audit_before
+    assert [p for p in media.rglob("*") if p.is_file()] == []
