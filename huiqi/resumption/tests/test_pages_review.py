@@ -196,3 +196,25 @@ def test_approval_reads_the_check_under_the_lock(users, city, filing_required, m
     assert info.value.field == "check_result"
     filing.refresh_from_db()
     assert filing.status == "inspected"
+
+
+def _sheet(resp):
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("application/vnd.openxmlformats")
+    return CalamineWorkbook.from_filelike(io.BytesIO(b"".join(resp.streaming_content))).get_sheet_by_index(0).to_python()
+
+
+def test_daily_check_lists_export_to_xlsx_within_scope(users, city, client_for):
+    day = services.submit_daily_check(users["enterprise"], city["ns1"], timezone.localdate(), check_values())[0].day
+    dist = client_for("district")
+    page = dist.get(reverse("resumption:check_list"), {"day": day.isoformat(), "missing": "1"}).content.decode()
+    assert 'data-export="xlsx"' in page
+    rows = _sheet(dist.get(reverse("resumption:check_list"), {"day": day.isoformat(), "missing": "1",
+                                                              "format": "xlsx", "district": "440304"}))
+    assert [r[1] for r in rows[1:]] == [city["ns2"].uscc], "the district's own who have not reported, only"
+    rows = _sheet(client_for("bureau").get(reverse("resumption:check_list"),
+                                           {"day": day.isoformat(), "format": "xlsx"}))
+    assert [r[1] for r in rows[1:]] == [city["ns1"].uscc] and rows[1][5] == 70
