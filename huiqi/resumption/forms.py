@@ -101,9 +101,12 @@ class DailyCheckForm(forms.Form):
                  "help": self[f"help_{kind}"]} for kind, label in DifficultyKind.choices]
 
     def difficulties(self) -> list[dict]:
+        """The difficulties reported: a kind whose box is ticked, or that has a note or asks for help (a
+        request for help must not be lost because the kind's own box was left empty)."""
         d = self.cleaned_data
         return [{"kind": kind, "note": d.get(f"note_{kind}", ""), "needs_help": d.get(f"help_{kind}", False)}
-                for kind in DifficultyKind.values if d.get(f"difficulty_{kind}")]
+                for kind in DifficultyKind.values
+                if d.get(f"difficulty_{kind}") or d.get(f"help_{kind}") or (d.get(f"note_{kind}") or "").strip()]
 
     def values(self) -> dict:
         d = self.cleaned_data

@@ -218,3 +218,20 @@ def test_daily_check_lists_export_to_xlsx_within_scope(users, city, client_for):
     rows = _sheet(client_for("bureau").get(reverse("resumption:check_list"),
                                            {"day": day.isoformat(), "format": "xlsx"}))
     assert [r[1] for r in rows[1:]] == [city["ns1"].uscc] and rows[1][5] == 70
+
+
+def test_a_request_for_help_is_kept_without_its_box_ticked(users, city, client_for):
+    """Ticking "needs help" (or writing a note) reports the difficulty even if its own box was left empty."""
+    resp = client_for("enterprise").post(reverse("resumption:check_form"), {
+        "enterprise": city["ns1"].uscc, "day": timezone.localdate().isoformat(), "is_open": "1", "staff_total": 10,
+        "staff_returned": 5, "staff_on_site": 5, "capacity_pct": 50, "suspected_cases": 0, "confirmed_cases": 0,
+        "note_funds": "工资发放困难", "help_funds": "on", "note_orders": "订单减少"})
+    assert resp.status_code == 302
+    got = {d.kind: d.needs_help for d in Difficulty.objects.all()}
+    assert got == {"funds": True, "orders": False}
+
+
+def test_a_filing_that_is_not_returned_offers_no_edit_form(users, city, client_for, filing_required, media):
+    filing = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
+    html = client_for("enterprise").get(reverse("resumption:filing_edit", args=[filing.pk])).content.decode()
+    assert 'data-form="filing"' not in html and "只有被退回的报备才能修改后重新提交" in html
