@@ -19,6 +19,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from xml.sax.saxutils import escape
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +50,8 @@ def _xml_value(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    # A character XML 1.0 cannot carry would make the whole document unreadable to the client.
+    return escape(rules.clean_text(str(value)))
 
 
 def _xml_element(tag: str, value) -> str:
@@ -191,11 +194,16 @@ def _request_doc(r: EnterpriseRequest) -> dict:
 
 
 def _parse_when(text: str):
+    """An ISO 8601 datetime (Shanghai time when it has no offset), or None when it is not one or lies
+    where no datetime can be compared (year 1 in another zone, year 9999)."""
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        value = value if timezone.is_aware(value) else timezone.make_aware(value)
+        value.astimezone(dt.timezone.utc) + dt.timedelta(days=1)
+        value.astimezone(timezone.get_current_timezone()) - dt.timedelta(days=1)
+    except (ValueError, OverflowError):
         return None
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return value
 
 
 def _list(request, fmt):
@@ -260,6 +268,14 @@ def _create(request, fmt):
     long_v = _decimal(long) if long else None
     if (lat and (lat_v is None or not -90 <= lat_v <= 90)) or (long and (long_v is None or not -180 <= long_v <= 180)):
         return error(fmt, 400, "lat and long must be decimal degrees")
+    email = _param(request, "email")
+    if email:
+        try:
+            validate_email(email)
+            if len(email) > EnterpriseRequest._meta.get_field("contact_email").max_length:
+                raise ValidationError("too long")
+        except ValidationError:
+            return error(fmt, 400, "email is not an e-mail address")
     description = request.POST.get("description", "")
     title = _param(request, "attribute[title]") or description.strip()[:30]
     name = " ".join(x for x in (_param(request, "last_name"), _param(request, "first_name")) if x)
@@ -268,7 +284,7 @@ def _create(request, fmt):
         req = services.submit_request(
             user, enterprise=enterprise, category=category, title=title, description=description,
             channel=Channel.OPEN311, contact_name=name, contact_phone=_param(request, "phone"),
-            contact_email=_param(request, "email"), address=address or address_id,
+            contact_email=email, address=address or address_id,
             lat=lat_v.quantize(Decimal("0.000001")) if lat_v is not None else None,
             long=long_v.quantize(Decimal("0.000001")) if long_v is not None else None)
     except DomainError as exc:

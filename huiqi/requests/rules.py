@@ -63,6 +63,16 @@ class Problem:
 # --- text and attachments ----------------------------------------------------------------------
 
 
+# Control characters no text of a request has a use for: NUL, which PostgreSQL refuses in a text column,
+# and the rest of C0 (but tab, line feed and carriage return), which XML 1.0 cannot carry at all.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean_text(text: str | None) -> str:
+    """``text`` without control characters: a request's words, whatever the channel sent."""
+    return _CONTROL.sub("", text or "")
+
+
 def check_text(title: str, description: str, p: Mapping) -> list[Problem]:
     """What is wrong with a request's title and description (empty, or longer than the parameters allow)."""
     problems = []

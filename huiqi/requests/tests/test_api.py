@@ -198,3 +198,41 @@ def test_api_actions_move_a_request(submit, users, staff):
     assert _client(staff["hr"]).post(url("note"), {"note": "x"}).status_code == 404  # not its department's
     assert _client(users["enterprise2"]).post(url("reopen"), {"note": "x"}).status_code == 404
     assert h.post(url("nothing")).status_code == 404
+
+
+def test_open311_dates_beyond_any_calendar_are_refused(users):
+    """Year 1 or 9999 cannot be compared with a stored datetime: a 400, not a server error."""
+    c, k = _client(), key(users["enterprise"])
+    for when in ("0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"):
+        r = c.get("/open311/v2/requests.json", {"api_key": k, "start_date": when})
+        assert r.status_code == 400 and r.json()[0]["code"] == 400, (when, r.content)
+        assert c.get("/open311/v2/requests.xml", {"api_key": k, "end_date": when}).status_code == 400
+    assert c.get("/open311/v2/requests.json", {"api_key": k, "start_date": "2020-01-01"}).status_code == 200
+
+
+def test_open311_control_characters_neither_stored_nor_break_the_xml(users, city):
+    """NUL (which PostgreSQL refuses) and the other C0 controls (which XML cannot carry) are dropped at
+    intake; the XML document stays well-formed, the markup stays text."""
+    c, k = _client(), key(users["enterprise"])
+    r = _post(c, api_key=k, service_code="financing", lat="22.5", long="114.0",
+              description="贷款\x00到期\x0b希望续贷<script>alert(1)</script>", last_name="陈\x01")
+    assert r.status_code == 201, r.content
+    req = EnterpriseRequest.objects.get(number=r.json()[0]["service_request_id"])
+    assert req.description == "贷款到期希望续贷<script>alert(1)</script>" and req.contact_name == "陈"
+    # Even text stored before (or by another path) with a control character renders as XML.
+    EnterpriseRequest.objects.filter(pk=req.pk).update(description="a\x0bb\x1fc")
+    doc = ET.fromstring(c.get(f"/open311/v2/requests/{req.number}.xml", {"api_key": k}).content)
+    assert doc.find("request/description").text == "abc"
+    listed = ET.fromstring(c.get("/open311/v2/requests.xml", {"api_key": k}).content)
+    assert listed.find("request/service_request_id").text == req.number
+
+
+def test_open311_email_is_checked(users, city):
+    c, k = _client(), key(users["enterprise"])
+    for bad in ("notanemail", "a" * 250 + "@example.org"):
+        r = _post(c, api_key=k, service_code="financing", lat="22.5", long="114.0", description="续贷", email=bad)
+        assert r.status_code == 400 and "email" in r.json()[0]["description"]
+    assert EnterpriseRequest.objects.count() == 0
+    r = _post(c, api_key=k, service_code="financing", lat="22.5", long="114.0", description="续贷",
+              email="chen@example.org")
+    assert r.status_code == 201
