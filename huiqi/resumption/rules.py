@@ -86,6 +86,9 @@ def figure_problems(values: dict) -> list[Problem]:
     if values["staff_on_site"] > values["staff_returned"]:
         problems.append(Problem("staff_on_site", "daily_check.on_site_above_returned",
                                 "在岗人数不能超过已返岗人数", "staff on site cannot exceed staff returned"))
+    if values.get("is_open") is False and values["capacity_pct"] > 0:
+        problems.append(Problem("capacity_pct", "daily_check.capacity_closed", "未开工企业的产能恢复应为 0%",
+                                "an enterprise that is not open has 0 % capacity"))
     return problems
 
 

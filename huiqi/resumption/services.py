@@ -414,7 +414,7 @@ def _check_values(values: dict) -> dict:
     if not isinstance(is_open, bool):
         raise ValidationFailed("daily_check.is_open", "请说明今日是否开工", "say whether the enterprise is open",
                                field="is_open")
-    problems = rules.figure_problems(clean)
+    problems = rules.figure_problems({**clean, "is_open": is_open})
     if problems:
         _fail(problems[0])
     clean["is_open"] = is_open

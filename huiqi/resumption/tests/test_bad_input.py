@@ -182,3 +182,14 @@ def test_a_failure_part_way_through_the_attachments_leaves_nothing(users, city, 
     assert not ReturnToWorkFiling.objects.exists() and not FilingAttachment.objects.exists()
     assert AuditEvent.objects.count() == audit_before
     assert [p for p in media.rglob("*") if p.is_file()] == []
+
+
+def test_a_closed_enterprise_reports_no_capacity(users, city):
+    today = timezone.localdate()
+    with pytest.raises(ValidationFailed) as info:
+        services.submit_daily_check(users["enterprise"], city["ns1"], today, check_values(is_open=False, capacity_pct=60))
+    assert info.value.field == "capacity_pct" and info.value.code == "daily_check.capacity_closed"
+    assert not DailyCheck.objects.exists()
+    _check, created = services.submit_daily_check(users["enterprise"], city["ns1"], today,
+                                                  check_values(is_open=False, capacity_pct=0))
+    assert created
