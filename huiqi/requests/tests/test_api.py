@@ -236,3 +236,32 @@ def test_open311_email_is_checked(users, city):
     r = _post(c, api_key=k, service_code="financing", lat="22.5", long="114.0", description="续贷",
               email="chen@example.org")
     assert r.status_code == 201
+
+
+def test_actions_with_garbled_fields_are_refused_not_a_500(submit, users, staff):
+    """Ids that are not numbers name no record (404, nothing created); a NUL in a note is dropped; the
+    API's JSON values (a number for a note, true for approve) are understood."""
+    from huiqi.requests.models import CommonProblem, Extension, RequestEvent
+
+    req = submit()
+    h = _client(staff["fin"])
+    page = lambda a: reverse("requests:act", args=[req.number, a])  # noqa: E731
+    api = lambda a: reverse("enterprise-request-act", args=[req.number, a])  # noqa: E731
+    assert h.post(page("accept")).status_code == 302
+    for bad in ("abc", "1e3", "٣", "9" * 30):
+        assert h.post(page("link"), {"problem": bad}).status_code == 404
+        assert h.post(page("decide_extension"), {"extension": bad, "approve": "1"}).status_code == 404
+    assert CommonProblem.objects.count() == 0
+    assert h.post(page("note"), {"note": "待核实\x00银行意见"}).status_code == 302
+    assert RequestEvent.objects.filter(request=req, action="note").get().note == "待核实银行意见"
+    r = h.post(api("note"), json.dumps({"note": 12345}), content_type="application/json")
+    assert r.status_code == 200
+    r = h.post(api("note"), json.dumps({"note": ["x"], "public": True}), content_type="application/json")
+    assert r.status_code == 400  # an empty note
+
+    req.refresh_from_db()
+    ext = services.request_extension(staff["fin"], req, 3, "需银行总行审批")
+    r = _client(staff["fin_head"]).post(api("decide_extension"), json.dumps({"extension": ext.pk, "approve": True}),
+                                        content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert Extension.objects.get(pk=ext.pk).status == Extension.Decision.APPROVED
