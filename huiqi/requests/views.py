@@ -8,6 +8,7 @@ shown on the page it came from in Chinese and English, with the status it carrie
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -373,7 +374,9 @@ def figures_export(request, fmt):
         for r in groups[by]:
             rows.append([EXPORT_GROUPS[by], str(r["label"]), r["requests"], r["closed"], r["enterprises"],
                          r["answered_on_time_pct"], r["rating"]])
-    tmp = Path(tempfile.mkdtemp()) / f"figures.{fmt}"
-    write_rows(tmp, header, rows)
+    with tempfile.TemporaryDirectory() as folder:  # removed with the file once it is read
+        tmp = Path(folder) / f"figures.{fmt}"
+        write_rows(tmp, header, rows)
+        content = tmp.read_bytes()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"requests-figures-{stamp}.{fmt}")
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=f"requests-figures-{stamp}.{fmt}")

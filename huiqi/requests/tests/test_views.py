@@ -173,3 +173,17 @@ def test_handler_sees_templates_flags_and_similar_requests(submit, staff, users,
     assert other.number in html  # a similar open request of the same category
     mine = _client(users["enterprise"]).get(reverse("requests:detail", args=[req.number])).content.decode()
     assert "通用答复" not in mine and other.number not in mine
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_figures_export_leaves_no_temporary_files(users, submit, tmp_path, monkeypatch, fmt):
+    import tempfile
+
+    submit()
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    for _ in range(3):
+        resp = _client(users["bureau"]).get(reverse("requests:figures_export", args=[fmt]))
+        assert resp.status_code == 200 and b"".join(resp.streaming_content)
+    assert list(folder.iterdir()) == []
