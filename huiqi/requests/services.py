@@ -292,6 +292,7 @@ def _move(actor, req: EnterpriseRequest, action: str, *, note: str = "", interna
     read, record history and audit. ``check(locked)`` runs on the locked row before anything changes."""
     froms, to = TRANSITIONS[action]
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
+    _check_same_department(req, locked)
     if locked.status not in froms:
         raise Conflict("requests.transition",
                        f"诉求 {locked.number} 当前为“{locked.get_status_display().split(' ')[0]}”，不能执行此操作"
@@ -312,6 +313,15 @@ def _move(actor, req: EnterpriseRequest, action: str, *, note: str = "", interna
     audit.record(actor, action, locked, before=before, note=note[:500])
     req.__dict__.update(locked.__dict__)
     return locked
+
+
+def _check_same_department(req: EnterpriseRequest, locked: EnterpriseRequest) -> None:
+    """The permission was checked on the request as read; if it has since gone to another department
+    (transferred, sent back, recategorised), the reader's department may no longer act on it."""
+    if locked.agency_id != req.agency_id:
+        raise Conflict("requests.moved", f"诉求 {locked.number} 已转至其他部门办理，请刷新页面",
+                       f"request {locked.number} has just moved to another department; reload the page",
+                       field="agency")
 
 
 def _reset_clock(**kw) -> dict:
@@ -492,6 +502,7 @@ def change_category(actor, req, category: Category, note: str = "", *, at=None) 
                        "an answered or closed request keeps its category")
     at = at or timezone.now()
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
+    _check_same_department(req, locked)
     before = audit.snapshot(locked)
     agency_id, handler_id, rule_id = route(category, locked.enterprise, locked.title, locked.description)
     old = locked.category

@@ -247,6 +247,23 @@ def test_department_a_may_not_act_on_b(submit, staff, users):
     assert EnterpriseRequest.objects.get(pk=req.pk).status == Status.SUBMITTED
 
 
+def test_a_department_may_not_act_on_a_request_transferred_away_meanwhile(submit, staff, users, category):
+    """The finance handler's page was read before the request went to HRSS: its accept is a conflict, not
+    an acceptance of another department's request."""
+    req = submit()
+    stale = EnterpriseRequest.objects.get(pk=req.pk)
+    services.transfer(staff["fin"], req, Agency.objects.get(code="HRSS-SZ"), "社保事项，转人社局")
+    with pytest.raises(Conflict) as err:
+        services.accept(staff["fin"], stale)
+    assert err.value.code == "requests.moved"
+    with pytest.raises(Conflict):
+        services.change_category(staff["fin"], stale, category["rent"], "改类别")
+    fresh = EnterpriseRequest.objects.get(pk=req.pk)
+    assert fresh.status == Status.SUBMITTED and fresh.agency.code == "HRSS-SZ" and fresh.handler_id is None
+    assert fresh.category == category["financing"]
+    services.accept(staff["hr"], fresh)
+
+
 def test_another_enterprise_may_not_rate(submit, staff, users):
     req = submit()
     services.accept(staff["fin"], req)
