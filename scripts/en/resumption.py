@@ -70,4 +70,5 @@ EN = {
     "同意该企业复工？同意后不能撤回。": "Allow this enterprise to resume? An approval cannot be withdrawn.",
     "退回该报备，请企业整改后重新提交？": "Return this filing for the enterprise to correct and submit again?",
     "申请协调的困难": "Difficulties you asked help with", "待跟进": "Waiting for follow-up",
+    "跟进情况记录后不能修改，确定记录？": "A follow-up cannot be changed once recorded. Record it?",
 }

@@ -31,6 +31,8 @@ def _report(users, city, day=None):
 def test_a_follow_up_is_recorded_once(users, city, client_for):
     _report(users, city)
     difficulty = Difficulty.objects.get(kind="funds")
+    page = client_for("district").get(reverse("resumption:follow_ups")).content.decode()
+    assert 'data-action="follow-up"' in page and "return window.confirm(" in page, "recording asks first"
     services.follow_up(users["district"], difficulty, "已对接贴息政策")
     with pytest.raises(Conflict):
         services.follow_up(users["admin"], difficulty, "另一条说明")
