@@ -31,6 +31,18 @@ def request_staff(accounts):
     return staff
 
 
+def accept_dialogs(page) -> list[str]:
+    """Answer yes to every confirmation the page asks; the questions asked, in order."""
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    return asked
+
+
 def act(page, action, **fields):
     for name, value in fields.items():
         page.fill(f"textarea[data-field={name}]", value)
@@ -43,6 +55,7 @@ def test_request_journey(new_page, server, accounts, city, request_staff):
     from huiqi.requests.models import EnterpriseRequest
 
     ent = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    ent_asked = accept_dialogs(ent)
     login(ent, server, accounts["enterprise"].username, PASSWORD)
     ent.goto(server.url + "/requests/")
     with ent.expect_navigation():
@@ -61,6 +74,7 @@ def test_request_journey(new_page, server, accounts, city, request_staff):
     assert ent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
 
     handler = new_page()
+    handler_asked = accept_dialogs(handler)
     login(handler, server, request_staff["fin"].username, PASSWORD)
     handler.goto(f"{server.url}/requests/r/{number}/")
     act(handler, "accept")
@@ -74,12 +88,15 @@ def test_request_journey(new_page, server, accounts, city, request_staff):
     assert EnterpriseRequest.objects.get(number=number).status == "in_progress"
 
     handler.reload()
+    assert handler_asked == []  # accepting and asking are not irreversible: no question
     act(handler, "answer", answer="已协调银行办理续贷，请留意银行通知。")
+    assert len(handler_asked) == 1 and "确认答复" in handler_asked[0]
     ent.reload()
     assert "已协调银行办理续贷" in ent.locator("[data-answer]").inner_text()
     ent.select_option("select[data-field=rating]", "5")
     with ent.expect_navigation():
         ent.click("button[data-action=close]")
+    assert len(ent_asked) == 1 and "确认办结" in ent_asked[0]
     assert ent.locator("[data-status]").first.get_attribute("data-status") == "closed"
     assert ent.locator("[data-rating]").get_attribute("data-rating") == "5"
     ent.goto(server.url + "/requests/")

@@ -60,4 +60,15 @@ EN = {
     "已审批延期申请。": "Extension decided.", "已修改类别并重新分派。": "Category changed and routed again.",
     "已归并至共性问题。": "Linked to the common problem.", "按渠道": "By channel", "按类别": "By category",
     "按区": "By district", "按责任部门": "By department",
+    "答复后将通知企业，答复内容不能修改。确认答复？":
+        "The enterprise will be told and the answer cannot be changed. Send the answer?",
+    "办结后不能再申请重办。确认办结并提交评价？": "A closed request cannot be reopened. Close it and send the rating?",
+    "确认将该诉求转至所选部门办理？": "Transfer this request to the chosen department?",
+    "确认将该诉求退回市中小企业服务局重新分派？": "Send this request back to the SME service bureau to be routed again?",
+    "确认督办该诉求？责任部门及其负责人将收到通知。":
+        "Open supervision of this request? The department and its head will be told.",
+    "确认批准该延期申请？答复期限将相应顺延。": "Approve this extension? The deadline to answer moves accordingly.",
+    "确认不批准该延期申请？": "Refuse this extension?",
+    "将统一答复所有未答复的关联诉求，并通知每一家企业。确认？":
+        "Every linked request not yet answered gets this answer and every enterprise is told. Go ahead?",
 }

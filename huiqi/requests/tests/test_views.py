@@ -187,3 +187,29 @@ def test_figures_export_leaves_no_temporary_files(users, submit, tmp_path, monke
         resp = _client(users["bureau"]).get(reverse("requests:figures_export", args=[fmt]))
         assert resp.status_code == 200 and b"".join(resp.streaming_content)
     assert list(folder.iterdir()) == []
+
+
+def test_irreversible_steps_ask_first(submit, staff, users):
+    """Answering, closing, transferring, sending back, supervising and deciding an extension ask for
+    confirmation (window.confirm, which no form field can shadow); accepting does not."""
+    from huiqi.requests import services
+
+    req = submit()
+    h = _client(staff["fin"])
+    html = h.get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert 'data-action="accept">' in html
+    for action in ("transfer", "send_back"):
+        assert f'data-action="{action}" onclick="return window.confirm(' in html
+    services.accept(staff["fin"], req)
+    services.request_extension(staff["fin"], req, 2, "需银行总行审批")
+    html = h.get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert 'data-action="answer" onclick="return window.confirm(\'答复后将通知企业' in html
+    head = _client(staff["fin_head"]).get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert 'data-action="approve-extension" onclick="return window.confirm(' in head
+    assert 'data-action="refuse-extension" onclick="return window.confirm(' in head
+    bureau = _client(users["bureau"]).get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert 'data-action="supervise" onclick="return window.confirm(' in bureau
+    services.answer(staff["fin"], req, "已办理")
+    ent = _client(users["enterprise"]).get(reverse("requests:detail", args=[req.number])).content.decode()
+    assert 'data-action="close" onclick="return window.confirm(' in ent
+    assert "window.confirm" not in ent.split('data-action="reopen"')[1].split("</form>")[0]
