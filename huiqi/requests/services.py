@@ -640,7 +640,10 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
         req.save(update_fields=["answer_deadline", "due_date", "escalation_level", "escalated_at"])
         audit.record(actor, "extend", req, before=before, note=text)
         text += f" 答复期限顺延至 {new}。"
-    _event(req, actor, "extension_decided", req.status, req.status, note=text, data={"approved": approve}, at=at)
+    # The request for an extension is internal; so is a refusal of it (the enterprise's deadline is as it
+    # was). A granted one moves the enterprise's deadline: it sees that step, as it is told of it.
+    _event(req, actor, "extension_decided", req.status, req.status, note=text, data={"approved": approve}, at=at,
+           internal=not approve)
     audit.record(actor, "decide", locked, note=text)
     if locked.requested_by:
         notifications.notify([locked.requested_by], f"诉求 {req.number} 延期申请{'已批准' if approve else '未批准'}",

@@ -320,6 +320,24 @@ def test_two_closes_at_once_one_wins(submit, staff, users):
 
 
 # --- extensions and supervision ------------------------------------------------------------------
+def test_a_refused_extension_stays_internal(submit, staff, users):
+    """The enterprise never sees that an extension was asked for and refused (nor the head's reasons);
+    a granted one moves its deadline, and that step it sees."""
+    from huiqi.requests import selectors
+
+    req = submit()
+    services.accept(staff["fin"], req, at=at(2020, 2, 10, 11))
+    ext = services.request_extension(staff["fin"], req, 3, "需银行总行审批")
+    services.decide_extension(staff["fin_head"], ext, False, "理由不充分，抓紧办理")
+    seen = [e.action for e in selectors.events_for(users["enterprise"], req)]
+    assert "extension_requested" not in seen and "extension_decided" not in seen
+    assert "理由不充分" in " ".join(e.note for e in selectors.events_for(staff["fin"], req))
+    ext = services.request_extension(staff["fin"], req, 2, "需银行总行审批")
+    services.decide_extension(staff["fin_head"], ext, True, "同意")
+    seen = [e for e in selectors.events_for(users["enterprise"], req) if e.action == "extension_decided"]
+    assert len(seen) == 1 and "已批准" in seen[0].note
+
+
 def test_extension_needs_a_reason_and_someone_else(submit, staff, users):
     req = submit()
     services.accept(staff["fin"], req, at=at(2020, 2, 10, 11))
