@@ -694,15 +694,26 @@ def link_request(actor, problem: CommonProblem, req: EnterpriseRequest) -> Enter
 
 @transaction.atomic
 def answer_common_problem(actor, problem: CommonProblem, text: str, *, at=None) -> dict:
-    """Answer every open request of the problem at once (accepting those not yet accepted) and tell
-    every enterprise involved. Requests the actor may not act on are left and counted."""
+    """Answer every open request of the problem that the actor may handle at once (accepting those not yet
+    accepted) and tell the enterprises of those requests. Requests the actor may not act on, or that wait
+    for their enterprise, are left and counted; when none is left to answer, nothing is recorded or sent
+    (a district officer, or a department none of whose requests is open, cannot "answer" a problem)."""
     _signed_in(actor)
-    text = (text or "").strip()
+    if not (_is_admin(actor) or actor.role in (Role.BUREAU, Role.DEPARTMENT)):
+        raise PermissionDenied("requests.problem_answer_forbidden", "只有办理部门或局工作人员可以统一答复",
+                               "only a handling department or the bureau may answer a common problem")
+    text = rules.clean_text(text).strip()
     if not text:
         raise ValidationFailed("request.answer_empty", "请填写统一答复", "the answer is empty", field="note")
+    if len(text) > current_params()["description_max_chars"] * 2:
+        raise ValidationFailed("request.answer_long", "答复内容过长", "the answer is too long", field="note")
     at = at or timezone.now()
-    answered, skipped = 0, 0
+    # One answer at a time: a second one submitted meanwhile waits here and finds the requests answered.
+    CommonProblem.objects.select_for_update().filter(pk=problem.pk).first()
+    answered, skipped, reached = 0, 0, set()
     for req in problem.requests.select_related("category", "agency").order_by("id"):
+        if req.status in (Status.ANSWERED, Status.CLOSED):
+            continue
         try:
             _require_handler(actor, req, bureau_too=True)
         except PermissionDenied:
@@ -716,15 +727,20 @@ def answer_common_problem(actor, problem: CommonProblem, text: str, *, at=None) 
         if req.status in (Status.ACCEPTED, Status.IN_PROGRESS):
             answer(actor, req, text, at=at, bureau_too=True)
             answered += 1
+            reached.add(req.enterprise_id)
+    if not answered:
+        raise Conflict("requests.problem_nothing_to_answer",
+                       f"共性问题“{problem.title}”下没有您可以答复的未答复诉求（{skipped} 件由其他部门办理或正等待企业补充）",
+                       f"the common problem has no request left that you may answer ({skipped} belong to other "
+                       "departments or wait for their enterprise)")
     before = audit.snapshot(problem)
     problem.answer, problem.answered_at = text, at
     problem.save(update_fields=["answer", "answered_at"])
     audit.record(actor, "answer", problem, before=before)
-    enterprises = set(problem.requests.values_list("enterprise_id", flat=True))
-    users = [u for e in enterprises for u in enterprise_users(e)]
+    users = [u for e in reached for u in enterprise_users(e)]
     notifications.notify(users, f"共性问题已统一答复：{problem.title}", text[:1000],
                          dedupe=f"problem-{problem.pk}-{at.timestamp()}")
-    return {"answered": answered, "skipped": skipped, "enterprises": len(enterprises)}
+    return {"answered": answered, "skipped": skipped, "enterprises": len(reached)}
 
 
 # --------------------------------------------------------------------------------------------------

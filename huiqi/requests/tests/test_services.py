@@ -464,6 +464,34 @@ def test_common_problem_answered_together(submit, staff, users, city, category):
     assert Notification.objects.filter(recipient=users["enterprise"], subject__contains="共性问题").exists()
 
 
+def test_a_common_problem_is_answered_only_by_those_who_handle_its_requests(submit, staff, users, city, category):
+    """A district officer may read the problem but not answer it; a department answers its own requests
+    and tells only their enterprises; with nothing of its own left to answer nothing is recorded or sent."""
+    from huiqi.requests.models import CommonProblem
+
+    a = submit()
+    b = submit(enterprise=city["ft1"], actor=staff["hotline"])
+    problem = services.create_common_problem(staff["fin"], "续贷难", category["financing"], [a, b])
+    services.transfer(staff["fin"], b, Agency.objects.get(code="HRSS-SZ"), "社保事项")
+    sent = Notification.objects.count()
+    with pytest.raises(PermissionDenied):
+        services.answer_common_problem(users["district"], problem, "已统一答复")
+    with pytest.raises(Conflict):
+        services.answer_common_problem(users["department"], problem, "已统一答复")  # none of its requests
+    assert Notification.objects.count() == sent and CommonProblem.objects.get().answered_at is None
+
+    result = services.answer_common_problem(staff["fin"], problem, "已出台续贷支持政策。\x00")
+    assert result == {"answered": 1, "skipped": 1, "enterprises": 1}
+    told = set(Notification.objects.filter(subject__contains="共性问题").values_list("recipient__username", flat=True))
+    assert told == {users["enterprise"].username}  # not ft1's users: HRSS has not answered them
+    assert CommonProblem.objects.get().answer == "已出台续贷支持政策。"
+    assert EnterpriseRequest.objects.get(pk=b.pk).status == Status.SUBMITTED
+    with pytest.raises(Conflict):  # answered already: a second answer sends nothing more
+        services.answer_common_problem(staff["fin"], problem, "再答复一次")
+    assert set(Notification.objects.filter(subject__contains="共性问题")
+               .values_list("recipient__username", flat=True)) == told
+
+
 # --- notifications -------------------------------------------------------------------------------
 def test_outbox_keeps_messages_while_a_channel_is_down(submit, staff, users, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -213,3 +213,18 @@ def test_irreversible_steps_ask_first(submit, staff, users):
     ent = _client(users["enterprise"]).get(reverse("requests:detail", args=[req.number])).content.decode()
     assert 'data-action="close" onclick="return window.confirm(' in ent
     assert "window.confirm" not in ent.split('data-action="reopen"')[1].split("</form>")[0]
+
+
+def test_a_district_officer_cannot_answer_a_common_problem(submit, staff, users, category):
+    from huiqi.requests import services
+    from huiqi.requests.models import CommonProblem, Notification
+
+    a = submit()
+    problem = services.create_common_problem(staff["fin"], "续贷难", category["financing"], [a])
+    page = _client(users["district"]).get(reverse("requests:problem", args=[problem.pk]))
+    assert page.status_code == 200 and 'data-action="answer-problem"' not in page.content.decode()
+    sent = Notification.objects.count()
+    resp = _client(users["district"]).post(reverse("requests:problem", args=[problem.pk]), {"note": "已答复"})
+    assert resp.status_code == 403
+    assert CommonProblem.objects.get().answered_at is None and Notification.objects.count() == sent
+    assert EnterpriseRequest.objects.get(pk=a.pk).status == Status.SUBMITTED
