@@ -94,7 +94,7 @@ def index(request):
         "page": page, "query": query, "f": f, "mine": mine, "today": today, "steps": STEPS,
         "step_labels": [_status_label(s) for s in STEPS],
         "can_submit": user.has_perm("requests.submit"), "hotline": user.has_perm("requests.file_for_enterprise"),
-        "filtered": any(f.values()), **_context_lists(),
+        "filtered": any(f.values()), "department": user.role == Role.DEPARTMENT, **_context_lists(),
     })
 
 

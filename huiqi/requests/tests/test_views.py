@@ -228,3 +228,17 @@ def test_a_district_officer_cannot_answer_a_common_problem(submit, staff, users,
     assert resp.status_code == 403
     assert CommonProblem.objects.get().answered_at is None and Notification.objects.count() == sent
     assert EnterpriseRequest.objects.get(pk=a.pk).status == Status.SUBMITTED
+
+
+def test_the_bureau_filters_the_list_by_department(submit, staff, users, city):
+    a = submit()
+    b = submit(enterprise=city["ft1"], actor=staff["hotline"])
+    from huiqi.registry.models import Agency
+    from huiqi.requests import services
+
+    services.transfer(staff["fin"], b, Agency.objects.get(code="HRSS-SZ"), "社保事项")
+    page = _client(users["bureau"]).get(reverse("requests:index"), {"agency": "HRSS-SZ"}).content.decode()
+    assert '<select name="agency">' in page and '<option value="HRSS-SZ" selected>' in page
+    assert b.number in page and a.number not in page
+    own = _client(staff["fin"]).get(reverse("requests:index")).content.decode()
+    assert '<select name="agency">' not in own  # a department sees its own requests only
