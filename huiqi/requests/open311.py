@@ -199,7 +199,7 @@ def _parse_when(text: str):
     try:
         value = dt.datetime.fromisoformat(text)
         value = value if timezone.is_aware(value) else timezone.make_aware(value)
-        value.astimezone(dt.timezone.utc) + dt.timedelta(days=1)
+        value.astimezone(dt.UTC) + dt.timedelta(days=1)
         value.astimezone(timezone.get_current_timezone()) - dt.timedelta(days=1)
     except (ValueError, OverflowError):
         return None

@@ -187,7 +187,7 @@ def test_list_filters(submit, users, staff):
 def test_api_actions_move_a_request(submit, users, staff):
     req = submit()
     h = _client(staff["fin"])
-    url = lambda a: reverse("enterprise-request-act", args=[req.number, a])  # noqa: E731
+    url = lambda a: reverse("enterprise-request-act", args=[req.number, a])
     assert h.post(url("accept")).json()["status"] == "accepted"
     assert h.post(url("answer"), json.dumps({"note": "已办理"}), content_type="application/json").status_code == 200
     e = _client(users["enterprise"])
@@ -245,8 +245,8 @@ def test_actions_with_garbled_fields_are_refused_not_a_500(submit, users, staff)
 
     req = submit()
     h = _client(staff["fin"])
-    page = lambda a: reverse("requests:act", args=[req.number, a])  # noqa: E731
-    api = lambda a: reverse("enterprise-request-act", args=[req.number, a])  # noqa: E731
+    page = lambda a: reverse("requests:act", args=[req.number, a])
+    api = lambda a: reverse("enterprise-request-act", args=[req.number, a])
     assert h.post(page("accept")).status_code == 302
     for bad in ("abc", "1e3", "٣", "9" * 30):
         assert h.post(page("link"), {"problem": bad}).status_code == 404
