@@ -265,3 +265,17 @@ def test_actions_with_garbled_fields_are_refused_not_a_500(submit, users, staff)
                                         content_type="application/json")
     assert r.status_code == 200, r.content
     assert Extension.objects.get(pk=ext.pk).status == Extension.Decision.APPROVED
+
+
+@pytest.mark.parametrize("action", ["note", "reopen", "transfer", "ask_enterprise"])
+def test_a_50000_character_note_is_refused_whole(submit, users, staff, action):
+    from huiqi.requests.models import RequestEvent
+
+    req = submit()
+    h = _client(staff["fin"])
+    events = RequestEvent.objects.count()
+    r = h.post(reverse("enterprise-request-act", args=[req.number, action]),
+               {"note": "长" * 50_000, "agency": "HRSS-SZ"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "request.note_long"
+    assert RequestEvent.objects.count() == events
+    assert EnterpriseRequest.objects.get(pk=req.pk).status == req.status
