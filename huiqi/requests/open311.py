@@ -264,6 +264,8 @@ def _create(request, fmt):
     address, address_id = _param(request, "address_string"), _param(request, "address_id")
     if not ((lat and long) or address or address_id):
         return error(fmt, 400, "a location is required: lat and long, address_string or address_id")
+    if bool(lat) != bool(long):
+        return error(fmt, 400, "lat and long go together: give both or neither")
     lat_v = _decimal(lat) if lat else None
     long_v = _decimal(long) if long else None
     if (lat and (lat_v is None or not -90 <= lat_v <= 90)) or (long and (long_v is None or not -180 <= long_v <= 180)):

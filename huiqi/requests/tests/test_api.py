@@ -279,3 +279,11 @@ def test_a_50000_character_note_is_refused_whole(submit, users, staff, action):
     assert r.status_code == 400 and r.json()["error"]["code"] == "request.note_long"
     assert RequestEvent.objects.count() == events
     assert EnterpriseRequest.objects.get(pk=req.pk).status == req.status
+
+
+def test_open311_half_a_coordinate_is_refused(users, city):
+    c, k = _client(), key(users["enterprise"])
+    for half in ({"lat": "22.5"}, {"long": "114.0"}):
+        r = _post(c, api_key=k, service_code="financing", address_string="南山区科技园", description="续贷", **half)
+        assert r.status_code == 400 and "lat and long" in r.json()[0]["description"]
+    assert EnterpriseRequest.objects.count() == 0
