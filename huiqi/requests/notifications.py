@@ -71,6 +71,20 @@ def notify(users, subject: str, body: str, *, request=None, dedupe: str | None =
     return rows
 
 
+def notify_contact(req, subject: str, body: str, *, sms: bool = False) -> list[Notification]:
+    """Queue a message to the contact a request carries (the e-mail and, when asked, the phone given on
+    filing): for an enterprise with no platform user, such as a caller of the hotline."""
+    rows = []
+    if req.contact_email:
+        rows.append(Notification(address=req.contact_email, channel=Notification.Channel.EMAIL,
+                                 subject=subject[:200], body=body, request=req))
+    if sms and req.contact_phone:
+        rows.append(Notification(address=req.contact_phone, channel=Notification.Channel.SMS,
+                                 subject=subject[:200], body=body, request=req))
+    Notification.objects.bulk_create(rows)
+    return rows
+
+
 def _deliver(row: Notification, gateway) -> None:
     if row.channel == Notification.Channel.EMAIL:
         send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.address], fail_silently=False)

@@ -101,6 +101,17 @@ def enterprise_users(enterprise_id) -> list[User]:
     return list(User.objects.filter(role=Role.ENTERPRISE, is_active=True, enterprisemembership__enterprise_id=enterprise_id))
 
 
+def _tell_enterprise(req: EnterpriseRequest, subject: str, body: str, *, request=None, sms: bool = False,
+                     contact_sms: bool = False) -> None:
+    """Tell the enterprise of a step of its request: its platform users; an enterprise with none (a call
+    to the hotline, say) through the contact the request carries, so that it still hears of it."""
+    users = enterprise_users(req.enterprise_id)
+    if users:
+        notifications.notify(users, subject, body, request=req, sms=sms)
+    else:
+        notifications.notify_contact(req, subject, body, sms=sms or contact_sms)
+
+
 def bureau_recipients() -> list[User]:
     """The SME service bureau: bureau staff and the department users of the dispatch agency."""
     return list(User.objects.filter(Q(role=Role.BUREAU) | Q(role=Role.DEPARTMENT, agency__code=DISPATCH_AGENCY),
@@ -277,8 +288,8 @@ def submit_request(actor, *, enterprise: Enterprise, category: Category, title: 
     staff = [User.objects.get(pk=handler_id)] if handler_id else agency_staff(agency_id)
     notifications.notify(staff, f"新诉求 {req.number}：{title}",
                          f"{enterprise.name} 提交了诉求“{title}”，请在 {accept_by} 前签收。", request=req)
-    notifications.notify(enterprise_users(enterprise.pk), f"诉求 {req.number} 已受理登记",
-                         f"您的诉求“{title}”已登记，编号 {req.number}，由{agency.name}办理。", request=req)
+    _tell_enterprise(req, f"诉求 {req.number} 已受理登记",
+                     f"您的诉求“{title}”已登记，编号 {req.number}，由{agency.name}办理。", contact_sms=True)
     return req
 
 
@@ -339,7 +350,7 @@ def accept(actor, req, *, at=None) -> EnterpriseRequest:
               accepted_on_time=req.accept_deadline is None or today <= req.accept_deadline,
               answer_deadline=answer_by, **_reset_clock(due_date=answer_by),
               handler=req.handler if req.handler_id else (actor if actor.role == Role.DEPARTMENT else None))
-    notifications.notify(enterprise_users(r.enterprise_id), f"诉求 {r.number} 已签收",
+    _tell_enterprise(r, f"诉求 {r.number} 已签收",
                          f"{r.agency.name} 已签收您的诉求，答复期限 {answer_by}。", request=r)
     return r
 
@@ -360,7 +371,7 @@ def ask_enterprise(actor, req, question: str, *, at=None) -> EnterpriseRequest:
                                "say what the enterprise must add", field="note")
     at = at or timezone.now()
     r = _move(actor, req, "ask_enterprise", at=at, note=question, paused_at=at, due_date=None)
-    notifications.notify(enterprise_users(r.enterprise_id), f"诉求 {r.number} 需要补充材料",
+    _tell_enterprise(r, f"诉求 {r.number} 需要补充材料",
                          f"{r.agency.name}：{question}", request=r, sms=True)
     return r
 
@@ -413,7 +424,7 @@ def answer(actor, req, text: str, *, at=None, bureau_too: bool = False) -> Enter
     today = _today(at)
     r = _move(actor, req, "answer", at=at, note=text, answer=text, answered_at=at, due_date=None,
               answered_on_time=req.answer_deadline is None or today <= req.answer_deadline)
-    notifications.notify(enterprise_users(r.enterprise_id), f"诉求 {r.number} 已答复",
+    _tell_enterprise(r, f"诉求 {r.number} 已答复",
                          f"{r.agency.name} 已答复您的诉求“{r.title}”。请确认并评价，或说明理由申请重办。\n{text[:500]}",
                          request=r, sms=True)
     return r
@@ -465,7 +476,7 @@ def _reassign(actor, req, action: str, target: Agency, reason: str, at) -> Enter
               accept_deadline=accept_by, **_reset_clock(due_date=accept_by))
     notifications.notify(agency_staff(target.pk), f"诉求 {r.number} 转至贵部门",
                          f"{req.agency.name}：{reason}。请在 {accept_by} 前签收。", request=r)
-    notifications.notify(enterprise_users(r.enterprise_id), f"诉求 {r.number} 已转至{target.name}",
+    _tell_enterprise(r, f"诉求 {r.number} 已转至{target.name}",
                          f"您的诉求已转至{target.name}办理。", request=r)
     return r
 
@@ -649,7 +660,7 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
         notifications.notify([locked.requested_by], f"诉求 {req.number} 延期申请{'已批准' if approve else '未批准'}",
                              text, request=req)
     if approve:
-        notifications.notify(enterprise_users(req.enterprise_id), f"诉求 {req.number} 答复期限延长",
+        _tell_enterprise(req, f"诉求 {req.number} 答复期限延长",
                              f"理由：{locked.reason}。{text}", request=req)
     return locked
 

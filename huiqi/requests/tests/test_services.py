@@ -12,7 +12,7 @@ from django.db import connection
 
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.models import AuditEvent
-from huiqi.registry.models import Agency, District
+from huiqi.registry.models import Agency, District, Enterprise
 from huiqi.requests import notifications, services
 from huiqi.requests.models import (
     Attachment,
@@ -493,6 +493,25 @@ def test_a_common_problem_is_answered_only_by_those_who_handle_its_requests(subm
 
 
 # --- notifications -------------------------------------------------------------------------------
+def test_an_enterprise_without_platform_users_hears_through_the_request_contact(submit, staff, city):
+    """A caller of the hotline whose enterprise has no account here gets the number by SMS and e-mail,
+    and hears of the question and the answer; an enterprise with users is told through them only."""
+    from huiqi.requests.models import EnterpriseRequest as R
+
+    lone = next(e for e in Enterprise.objects.all() if not services.enterprise_users(e.pk))
+    req = submit(actor=staff["hotline"], enterprise=lone, contact_phone="13900000000",
+                 contact_email="caller@example.org")
+    rows = Notification.objects.filter(request=req, recipient__isnull=True)
+    assert {(n.channel, n.address) for n in rows} == {("sms", "13900000000"), ("email", "caller@example.org")}
+    assert req.number in rows.get(channel="email").body
+    services.accept(staff["fin"], req)
+    services.ask_enterprise(staff["fin"], R.objects.get(pk=req.pk), "请补充营业执照")
+    assert Notification.objects.filter(request=req, address="13900000000", subject__contains="补充").exists()
+    own = submit(contact_phone="13900000001", contact_email="other@example.org")
+    assert not Notification.objects.filter(request=own, recipient__isnull=True).exists()
+
+
+
 def test_outbox_keeps_messages_while_a_channel_is_down(submit, staff, users, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.HUIQI_SMS_BACKEND = "huiqi.requests.notifications.FailingSmsGateway"
