@@ -1,10 +1,36 @@
-"""Turn domain errors raised in a page into a clear 4xx page, never a 500."""
+"""Turn domain errors raised in a page into a clear 4xx page, never a 500; refuse oversized bodies."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
 
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body above ``HUIQI_MAX_UPLOAD_BYTES`` (413) from its declared length, before
+    anything reads it: Django would otherwise spool a huge upload to disk before any view could say no."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.HUIQI_MAX_UPLOAD_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            mb = limit // (1024 * 1024)
+            error = ValidationFailed("request.too_large", f"提交的内容超过 {mb} MB 的上限",
+                                     f"the request is larger than the {mb} MB limit", field="file")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"code": error.code, "message_zh": error.zh, "message_en": error.en,
+                                               "field": error.field}}, status=413)
+            return render(request, "core/error.html", {"error": error}, status=413)
+        return self.get_response(request)
 
 
 class DomainErrorMiddleware:

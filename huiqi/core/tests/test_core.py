@@ -108,3 +108,18 @@ def test_connection_is_utf8_on_postgresql():
     with connection.cursor() as cur:
         cur.execute("SHOW server_encoding")
         assert cur.fetchone()[0] == "UTF8"
+
+
+@pytest.mark.django_db
+def test_an_oversized_body_is_refused_before_it_is_read(client, settings):
+    """A body above HUIQI_MAX_UPLOAD_BYTES is refused from its declared length, with the field and the
+    limit named in Chinese and English (a page, or the API's error body)."""
+    settings.HUIQI_MAX_UPLOAD_BYTES = 1024 * 1024
+    big = b"x" * (1024 * 1024 + 1)
+    resp = client.post("/registry/import/", data=big, content_type="application/octet-stream")
+    assert resp.status_code == 413
+    assert "超过 1 MB 的上限" in resp.content.decode() and "larger than the 1 MB limit" in resp.content.decode()
+    resp = client.post("/api/v1/ledger-uploads/", data=big, content_type="application/octet-stream")
+    assert resp.status_code == 413
+    assert resp.json()["error"]["field"] == "file" and resp.json()["error"]["code"] == "request.too_large"
+    assert client.post("/accounts/login/", {"username": "x", "password": "y"}).status_code == 200
