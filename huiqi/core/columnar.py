@@ -38,7 +38,9 @@ BATCH_ROWS = 250_000
 # Above this many distinct texts a text or amount column is checked vectorised first.
 PARSE_DISTINCT_LIMIT = 20_000
 
-_EDGE = "\\s\u3000\xa0" + "".join(f"\\u{ord(c):04x}" for c in _INVISIBLE)
+# What str.strip() or tabular._clean would take off a cell's ends: Unicode whitespace, the separators
+# \x1c-\x1f that Python counts as space, and the invisible characters Excel users paste.
+_EDGE = "\\s\\x1c-\\x1f\u3000\xa0" + "".join(f"\\u{ord(c):04x}" for c in _INVISIBLE)
 _UNTRIMMED = f"^[{_EDGE}]|[{_EDGE}]$"
 
 
@@ -182,9 +184,9 @@ def _plain_values(distinct: pl.Series, parser, kind: str, places: int | None) ->
             raise Declined("text longer than allowed")
         return pl.select(pl.when(~untrimmed).then(distinct).otherwise(None)).to_series()
     if places == 0:
-        pattern = r"^\d{1,15}$"
-    else:
-        pattern = rf"^\d{{1,15}}(\.\d{{1,{places}}})?$"
+        pattern = r"^[0-9]{1,15}$"
+    else:  # ASCII digits only: other scripts' digits are the parser's to read
+        pattern = rf"^[0-9]{{1,15}}(\.[0-9]{{1,{places}}})?$"
     plain = distinct.str.contains(pattern)
     parts = distinct.str.split_exact(".", 1)
     whole = parts.struct.field("field_0")

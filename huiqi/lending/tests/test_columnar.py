@@ -187,11 +187,16 @@ def test_many_distinct_values_take_the_vectorised_check(users, declines, monkeyp
     """Above the distinct-value limit, plain amounts and texts are read without the parser; the other
     spellings still go through it."""
     monkeypatch.setattr(columnar, "PARSE_DISTINCT_LIMIT", 2)
-    rows = [loan_row(f"V-{i}", principal=p) for i, p in enumerate(["1000", "1,000.10", "2000.5", " 30 ", "７"])]
+    rows = [loan_row(f"V-{i}", principal=p, name=n) for i, (p, n) in enumerate(
+        [("1000", "甲"), ("1,000.10", "乙\x1f"), ("2000.5", "\u200b丙"), (" 30 ", "丁\u3000"), ("７", "戊 己"),
+         ("١٢", "庚")])]
     assert upload(users["bank"], "loans", csv(LOAN_ZH, rows)).status == "stored"
     assert not declines()
     assert dict(Loan.objects.values_list("loan_no", "principal_fen")) == {
-        "V-0": 100000, "V-1": 100010, "V-2": 200050, "V-3": 3000, "V-4": 700}
+        "V-0": 100000, "V-1": 100010, "V-2": 200050, "V-3": 3000, "V-4": 700, "V-5": 1200}
+    # Ends trimmed as the row path trims them (str.strip, and Excel's invisible characters).
+    assert dict(Loan.objects.values_list("loan_no", "borrower_name")) == {
+        "V-0": "甲", "V-1": "乙", "V-2": "丙", "V-3": "丁", "V-4": "戊 己", "V-5": "庚"}
     Loan.objects.all().delete()
     bad = [loan_row("W-1", principal="1.234"), loan_row("W-2"), loan_row("W-3", principal="5")]
     assert upload(users["bank"], "loans", csv(LOAN_ZH, bad), "bad.csv").status == "refused"
