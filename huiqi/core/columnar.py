@@ -219,13 +219,20 @@ def any_duplicate(frame: pl.DataFrame, key: list[str]) -> bool:
 
 def copy_frame(cursor, table: str, frame: pl.DataFrame) -> None:
     """COPY ``frame`` into ``table`` (same column names) through psycopg, as CSV written by polars:
-    strings quoted (so an empty string stays empty, not NULL), nulls unquoted empty."""
+    strings quoted (so an empty string stays empty, not NULL), nulls unquoted empty. A broken
+    constraint is raised as Django's IntegrityError, as the ORM would raise it."""
+    import psycopg
+    from django.db import IntegrityError
+
     columns = ", ".join(frame.columns)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-        for offset in range(0, frame.height, 200_000):
-            data = frame.slice(offset, 200_000).write_csv(include_header=False, quote_style="non_numeric",
-                                                           null_value="")
-            copy.write(data.encode())
+    try:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            for offset in range(0, frame.height, 200_000):
+                data = frame.slice(offset, 200_000).write_csv(include_header=False, quote_style="non_numeric",
+                                                               null_value="")
+                copy.write(data.encode())
+    except psycopg.errors.IntegrityError as exc:
+        raise IntegrityError(str(exc)) from exc
 
 
 def read_query(sql: str, params: list, schema: dict) -> pl.DataFrame:

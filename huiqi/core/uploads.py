@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from .tabular import FileRejected, RowError, Schema, file_digest, iter_chunks, read_table, write_error_report
@@ -240,6 +240,9 @@ def _process_columnar(importer: Importer, record, actor, progress):
             created, updated = importer.store_frame(frame, actor, record)
     except columnar.Declined as exc:
         logger.info("upload %s: read row by row (%s)", record.pk, exc)
+        return None
+    except IntegrityError as exc:  # another upload stored the same keys meanwhile: all rolled back
+        logger.info("upload %s: read row by row after a concurrent write (%s)", record.pk, exc)
         return None
     record.unknown_columns = unknown
     return _stored(record, frame.height, frame.height, created, updated)

@@ -227,3 +227,30 @@ def test_read_query_keeps_every_value():
                                {"n": pl.Int64, "s": pl.String})
     assert many.height == 100_007 and many["n"].sum() == sum(range(1, many.height + 1))
     assert (many["s"].cast(pl.Int64) == many["n"]).all()
+
+
+def test_a_concurrent_write_of_the_same_keys_sends_the_file_to_the_row_path(users, declines, monkeypatch):
+    """If another writer stores one of the file's loans between the first pass's read and its COPY, the
+    unique key stops the COPY, nothing of the first pass stays, and the row path stores the file."""
+    import datetime as dt
+
+    from huiqi.registry.models import Bank
+
+    real = columnar.read_query
+    done = []
+
+    def meanwhile(sql, params, schema):
+        frame = real(sql, params, schema)
+        if "lending_loan" in sql and not done:
+            done.append(True)
+            Loan.objects.create(bank=Bank.objects.get(code="ICBC-SZ"), loan_no="C-1", borrower_id=A,
+                                borrower_name="别处写入", borrower_kind="enterprise", purpose="operating",
+                                guarantee="credit", first_loan=True, principal_fen=1, annual_rate="9",
+                                start_date=dt.date(2020, 3, 1), maturity_date=dt.date(2021, 3, 1))
+        return frame
+
+    monkeypatch.setattr(columnar, "read_query", meanwhile)
+    record = upload(users["bank"], "loans", csv(LOAN_ZH, [loan_row("C-1"), loan_row("C-2")]))
+    assert done and record.status == "stored", record.message
+    assert any("concurrent write" in m for m in declines())
+    assert str(Loan.objects.get(loan_no="C-1").annual_rate) == "4.3500" and Loan.objects.count() == 2
