@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict
 
 SCALES = {"small": 3_000, "city": 226_000}
@@ -498,37 +499,6 @@ def _refuse(count: int):
     )
 
 
-def _insert(model, fields: Sequence[str], rows: Iterable[tuple], batch: int) -> None:
-    """Insert plain rows (values in ``fields`` order, datetimes already adapted by ``_db_now``) fast:
-    ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` of one INSERT on SQLite (several times faster
-    than building model instances), ``bulk_create`` elsewhere."""
-    from django.db import connection
-
-    meta = model._meta
-    columns = [meta.get_field(f).column for f in fields]
-    if connection.vendor == "postgresql":
-        from psycopg import sql
-
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    elif connection.vendor == "sqlite":
-        qn = connection.ops.quote_name
-        statement = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-                     f"VALUES ({', '.join(['%s'] * len(columns))})")
-        rows = iter(rows)
-        with connection.cursor() as cursor:
-            while chunk := list(itertools.islice(rows, batch)):
-                cursor.executemany(statement, chunk)
-    else:  # pragma: no cover - the project runs on SQLite and PostgreSQL
-        attnames = [meta.get_field(f).attname for f in fields]
-        rows = iter(rows)
-        while chunk := list(itertools.islice(rows, batch)):
-            model.objects.bulk_create([model(**dict(zip(attnames, row))) for row in chunk])
-
-
 def _db_now():
     """Now, as the database backend wants a datetime in a raw row (naive UTC text on SQLite)."""
     from django.db import connection
@@ -583,7 +553,7 @@ def write(data: LedgerData, progress=None) -> dict:
                 if (k + 1) % LOAN_BATCH == 0:
                     report(k + 1, "写入贷款 storing loans")
 
-        _insert(Loan, LOAN_FIELDS, loan_rows(), LOAN_BATCH)
+        insert_rows(Loan, LOAN_FIELDS, loan_rows(), LOAN_BATCH)
         ids = {(bank, no): pk for pk, bank, no in Loan.objects.values_list("id", "bank_id", "loan_no")}
         loan_ids = [ids[(bank_ids[ln.bank_code], ln.loan_no)] for ln in data.loans]
         del ids
@@ -603,8 +573,8 @@ def write(data: LedgerData, progress=None) -> dict:
                     report(n + 9 * (p.loan + 1), "写入付息记录 storing interest payments")
             stats.update(payments=count, interest_fen=interest, late_payments=late)
 
-        _insert(InterestPayment, PAYMENT_FIELDS, payment_rows(), PAYMENT_BATCH)
-        _insert(NonPerformingLoan, NPL_FIELDS,
+        insert_rows(InterestPayment, PAYMENT_FIELDS, payment_rows(), PAYMENT_BATCH)
+        insert_rows(NonPerformingLoan, NPL_FIELDS,
                 ((loan_ids[r.loan], r.npl_date, r.outstanding_principal_fen, r.recovered_fen, now)
                  for r in data.npls), LOAN_BATCH)
 

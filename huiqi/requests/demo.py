@@ -11,12 +11,12 @@ closed. ``generate`` is also what the benchmark loads 100,000 requests with.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import random
 from collections.abc import Iterable, Sequence
 
 from django.utils import timezone
 
+from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict
 
 OPENED = dt.datetime(2020, 2, 10, 9, 0)
@@ -251,27 +251,10 @@ def _adapt(rows: Iterable[tuple], sqlite: bool):
 
 
 def insert(model, fields: Sequence[str], rows: Iterable[tuple], batch: int = 5000) -> None:
-    """``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite."""
+    """``core.bulk.insert_rows``, with datetimes adapted as SQLite wants them in a raw row."""
     from django.db import connection
 
-    meta = model._meta
-    columns = [meta.get_field(f).column for f in fields]
-    if connection.vendor == "postgresql":
-        from psycopg import sql
-
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    qn = connection.ops.quote_name
-    statement = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-                 f"VALUES ({', '.join(['%s'] * len(columns))})")
-    rows = _adapt(rows, True)
-    with connection.cursor() as cursor:
-        while chunk := list(itertools.islice(rows, batch)):
-            cursor.executemany(statement, chunk)
+    insert_rows(model, fields, _adapt(rows, connection.vendor == "sqlite"), batch)
 
 
 def reset_sequence(model) -> None:

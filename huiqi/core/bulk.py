@@ -1,0 +1,37 @@
+"""Plain rows into a table fast, for the demo builders and other set-based loads."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+
+def insert_rows(model, fields: Sequence[str], rows: Iterable[tuple], batch: int = 5000) -> None:
+    """Insert plain rows (values in ``fields`` order, datetimes already as the backend wants them):
+    ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` of one INSERT on SQLite (several times faster
+    than building model instances), ``bulk_create`` elsewhere."""
+    from django.db import connection
+
+    meta = model._meta
+    columns = [meta.get_field(f).column for f in fields]
+    if connection.vendor == "postgresql":
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif connection.vendor == "sqlite":
+        qn = connection.ops.quote_name
+        statement = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+                     f"VALUES ({', '.join(['%s'] * len(columns))})")
+        rows = iter(rows)
+        with connection.cursor() as cursor:
+            while chunk := list(itertools.islice(rows, batch)):
+                cursor.executemany(statement, chunk)
+    else:  # pragma: no cover - the project runs on SQLite and PostgreSQL
+        attnames = [meta.get_field(f).attname for f in fields]
+        rows = iter(rows)
+        while chunk := list(itertools.islice(rows, batch)):
+            model.objects.bulk_create([model(**dict(zip(attnames, row))) for row in chunk])
