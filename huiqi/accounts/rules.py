@@ -7,7 +7,8 @@ import rules
 from .models import Role
 
 
-def _has_role(*roles):
+def has_role(*roles):
+    """A predicate: the user is signed in, active and in one of ``roles`` (every app's permissions use it)."""
     @rules.predicate
     def predicate(user):
         return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in roles)
@@ -16,20 +17,20 @@ def _has_role(*roles):
     return predicate
 
 
-is_enterprise_user = _has_role(Role.ENTERPRISE)
-is_district_officer = _has_role(Role.DISTRICT)
-is_bureau_or_admin = _has_role(Role.BUREAU, Role.ADMIN)
-is_auditor_or_admin = _has_role(Role.AUDITOR, Role.ADMIN)
-reads_registry = _has_role(Role.ENTERPRISE, Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
-is_any_role = _has_role(*Role.values)
+is_enterprise_user = has_role(Role.ENTERPRISE)
+is_district_officer = has_role(Role.DISTRICT)
+is_bureau_or_admin = has_role(Role.BUREAU, Role.ADMIN)
+is_auditor_or_admin = has_role(Role.AUDITOR, Role.ADMIN)
+reads_registry = has_role(Role.ENTERPRISE, Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+is_any_role = has_role(*Role.values)
 
 rules.add_perm("registry.view", reads_registry)
 rules.add_perm("registry.import", is_bureau_or_admin)
 rules.add_perm("core.view_audit", is_auditor_or_admin)
 rules.add_perm("core.edit_parameters", is_bureau_or_admin)
-rules.add_perm("core.view_parameters", _has_role(Role.BUREAU, Role.ADMIN, Role.AUDITOR))
-rules.add_perm("accounts.manage_users", _has_role(Role.ADMIN))
-rules.add_perm("lending.view", _has_role(Role.BANK, Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.ENTERPRISE))
-rules.add_perm("lending.upload", _has_role(Role.BANK, Role.BUREAU, Role.ADMIN))
+rules.add_perm("core.view_parameters", has_role(Role.BUREAU, Role.ADMIN, Role.AUDITOR))
+rules.add_perm("accounts.manage_users", has_role(Role.ADMIN))
+rules.add_perm("lending.view", has_role(Role.BANK, Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.ENTERPRISE))
+rules.add_perm("lending.upload", has_role(Role.BANK, Role.BUREAU, Role.ADMIN))
 rules.add_perm("lending.upload_banks", is_bureau_or_admin)
-rules.add_perm("lending.view_uploads", _has_role(Role.BANK, Role.BUREAU, Role.AUDITOR, Role.ADMIN))
+rules.add_perm("lending.view_uploads", has_role(Role.BANK, Role.BUREAU, Role.AUDITOR, Role.ADMIN))

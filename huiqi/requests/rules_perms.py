@@ -17,19 +17,11 @@ from __future__ import annotations
 import rules
 
 from huiqi.accounts.models import Role
+from huiqi.accounts.rules import has_role
 
 HOTLINE_AGENCY = "HOTLINE-12345"
 # The SME service bureau runs the channel: requests sent back land here to be routed again.
 DISPATCH_AGENCY = "SME-SZ"
-
-
-def _has_role(*roles):
-    @rules.predicate
-    def predicate(user):
-        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in roles)
-
-    predicate.__name__ = "is_" + "_or_".join(roles)
-    return predicate
 
 
 @rules.predicate
@@ -38,15 +30,15 @@ def is_hotline_operator(user):
                 and user.agency is not None and user.agency.code == HOTLINE_AGENCY)
 
 
-_staff = _has_role(Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+_staff = has_role(Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
 
 PERMISSIONS = {
-    "requests.view": _has_role(Role.ENTERPRISE) | _staff,
-    "requests.submit": _has_role(Role.ENTERPRISE) | is_hotline_operator,
+    "requests.view": has_role(Role.ENTERPRISE) | _staff,
+    "requests.submit": has_role(Role.ENTERPRISE) | is_hotline_operator,
     "requests.file_for_enterprise": is_hotline_operator,
-    "requests.handle": _has_role(Role.DEPARTMENT),
-    "requests.supervise": _has_role(Role.BUREAU, Role.ADMIN),
-    "requests.decide_extension": _has_role(Role.DEPARTMENT, Role.BUREAU, Role.ADMIN),
+    "requests.handle": has_role(Role.DEPARTMENT),
+    "requests.supervise": has_role(Role.BUREAU, Role.ADMIN),
+    "requests.decide_extension": has_role(Role.DEPARTMENT, Role.BUREAU, Role.ADMIN),
     "requests.figures": _staff,
 }
 

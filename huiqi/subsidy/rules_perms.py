@@ -9,29 +9,20 @@ from __future__ import annotations
 import rules
 
 from huiqi.accounts.models import Role
+from huiqi.accounts.rules import has_role
 
-
-def _has_role(*roles):
-    @rules.predicate
-    def predicate(user):
-        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in roles)
-
-    predicate.__name__ = "is_" + "_or_".join(roles)
-    return predicate
-
-
-_bureau_or_admin = _has_role(Role.BUREAU, Role.ADMIN)
+_bureau_or_admin = has_role(Role.BUREAU, Role.ADMIN)
 
 PERMISSIONS = {
     # Batch lines, scoped per row by the selectors: banks see their loans, enterprises their own lines.
-    "subsidy.view": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.BANK, Role.ENTERPRISE),
+    "subsidy.view": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.BANK, Role.ENTERPRISE),
     # The pages: batches (list, detail, lines, files) are the city-wide readers'; an enterprise user has
     # "my interest subsidy", a bank's staff the page of its loans.
-    "subsidy.view_batches": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
-    "subsidy.view_own": _has_role(Role.ENTERPRISE),
-    "subsidy.view_bank": _has_role(Role.BANK),
+    "subsidy.view_batches": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    "subsidy.view_own": has_role(Role.ENTERPRISE),
+    "subsidy.view_bank": has_role(Role.BANK),
     # Simulations record nothing, so auditors may run them too.
-    "subsidy.simulate": _has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    "subsidy.simulate": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
     "subsidy.run": _bureau_or_admin,
     "subsidy.review": _bureau_or_admin,
     "subsidy.approve": _bureau_or_admin,
