@@ -31,9 +31,10 @@ DIMENSIONS = {
 }
 
 
-def filings_for(user):
+def _scoped(qs, user):
+    """Rows carrying ``district`` and ``enterprise``: the city's, the officer's district's, or the
+    enterprise user's own."""
     role = role_of(user)
-    qs = ReturnToWorkFiling.objects.select_related("enterprise", "district", "inspector")
     if role in CITY_WIDE:
         return qs
     if role == Role.DISTRICT:
@@ -41,30 +42,18 @@ def filings_for(user):
     if role == Role.ENTERPRISE:
         return qs.filter(enterprise__in=user.enterprises.all())
     return qs.none()
+
+
+def filings_for(user):
+    return _scoped(ReturnToWorkFiling.objects.select_related("enterprise", "district", "inspector"), user)
 
 
 def daily_checks_for(user):
-    role = role_of(user)
-    qs = DailyCheck.objects.select_related("enterprise")
-    if role in CITY_WIDE:
-        return qs
-    if role == Role.DISTRICT:
-        return qs.filter(district_id=user.district_id)
-    if role == Role.ENTERPRISE:
-        return qs.filter(enterprise__in=user.enterprises.all())
-    return qs.none()
+    return _scoped(DailyCheck.objects.select_related("enterprise"), user)
 
 
 def difficulties_for(user):
-    role = role_of(user)
-    qs = Difficulty.objects.select_related("enterprise", "district", "followed_up_by")
-    if role in CITY_WIDE:
-        return qs
-    if role == Role.DISTRICT:
-        return qs.filter(district_id=user.district_id)
-    if role == Role.ENTERPRISE:
-        return qs.filter(enterprise__in=user.enterprises.all())
-    return qs.none()
+    return _scoped(Difficulty.objects.select_related("enterprise", "district", "followed_up_by"), user)
 
 
 def follow_ups_for(user, open_only: bool = True):
