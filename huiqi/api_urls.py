@@ -11,6 +11,8 @@ from huiqi.resumption import api as resumption_api
 from huiqi.subsidy import api as subsidy_api
 
 router = DefaultRouter()
+# First: the morning's daily checks are the busiest route, and patterns are tried in order.
+router.register("daily-checks", resumption_api.DailyCheckViewSet, basename="resumption-daily-check")
 router.register("enterprises", registry_api.EnterpriseViewSet, basename="enterprise")
 router.register("owners", registry_api.BusinessOwnerViewSet, basename="owner")
 router.register("districts", registry_api.DistrictViewSet, basename="district")
@@ -23,7 +25,6 @@ router.register("ledger-uploads", lending_api.LedgerUploadViewSet, basename="led
 router.register("subsidy-batches", subsidy_api.SubsidyBatchViewSet, basename="subsidy-batch")
 router.register("subsidy-loan-lines", subsidy_api.SubsidyLoanLineViewSet, basename="subsidy-loan-line")
 router.register("subsidy-payments", subsidy_api.SubsidyPaymentViewSet, basename="subsidy-payment")
-router.register("daily-checks", resumption_api.DailyCheckViewSet, basename="resumption-daily-check")
 router.register("return-to-work-filings", resumption_api.FilingViewSet, basename="resumption-filing")
 router.register("requests", requests_api.RequestViewSet, basename="enterprise-request")
 router.register("request-categories", requests_api.CategoryViewSet, basename="request-category")
@@ -31,4 +32,4 @@ router.register("jobs", core_api.JobViewSet, basename="job")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("parameters", core_api.ParameterViewSet, basename="parameter")
 
-urlpatterns = [*accounts_api.urlpatterns, *router.urls]
+urlpatterns = [*router.urls, *accounts_api.urlpatterns]

@@ -11,6 +11,7 @@ admin.site.site_title = "惠企 Huiqi"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", include("huiqi.api_urls")),  # early: the API carries the heaviest traffic
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("huiqi.accounts.urls")),
     path("registry/", include("huiqi.registry.urls")),
@@ -21,7 +22,6 @@ urlpatterns = [
     path("resumption/", include("huiqi.resumption.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("huiqi.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

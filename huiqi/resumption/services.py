@@ -5,6 +5,7 @@ filing's history."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 from django.core.cache import cache
@@ -14,7 +15,7 @@ from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.models import Role
 from huiqi.accounts.scoping import enterprises_for
-from huiqi.core import audit, params
+from huiqi.core import audit, params, prepared
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.registry.models import Enterprise
 
@@ -446,14 +447,25 @@ def submit_daily_check(user, enterprise, day: dt.date, values: dict, difficultie
 
     Idempotent per enterprise and day: the same report again changes nothing. The enterprise's own
     users report for it; an aggregator (``resumption.aggregate``) for any enterprise it may read."""
-    now = now or timezone.now()
     # The rules alone decide (no per-user permission rows): one pass, no query.
-    if not (rule_allows("resumption.report_daily", user) or rule_allows("resumption.aggregate", user)):
+    if not may_report(user):
         raise PermissionDenied("resumption.forbidden", "无权填报每日排查", "you may not report daily checks")
     if not isinstance(day, dt.date):
         raise ValidationFailed("daily_check.day", "请填写排查日期（YYYY-MM-DD）", "the day is required (YYYY-MM-DD)",
                                field="day")
-    enterprise = own_enterprise(user, enterprise)
+    return record_daily_check(user, own_enterprise(user, enterprise), day, values, difficulties, source=source,
+                              now=now)
+
+
+def may_report(user) -> bool:
+    return rule_allows("resumption.report_daily", user) or rule_allows("resumption.aggregate", user)
+
+
+def record_daily_check(user, enterprise: Enterprise, day: dt.date, values: dict, difficulties=(), *,
+                       source: str, now: dt.datetime | None = None) -> tuple[DailyCheck, bool]:
+    """``submit_daily_check`` once the caller has established that ``user`` reports for ``enterprise``
+    (read with its industry): the day, the figures and the difficulties are checked here."""
+    now = now or timezone.now()
     config = daily_check_config(day)
     problem = rules.day_problem(day, now, config)
     if problem:
@@ -465,8 +477,14 @@ def submit_daily_check(user, enterprise, day: dt.date, values: dict, difficultie
                        is_key=enterprise.is_key_enterprise, on_time=now <= rules.deadline_at(day, config),
                        source=source, submitted_by=user if getattr(user, "is_authenticated", False) else None,
                        submitted_at=now, updated_at=now, **clean)
+    if connection.vendor == "postgresql":
+        # The day's first report: check, difficulties, audit record and rollup in one statement (atomic
+        # by itself, one round trip); nothing is written when the enterprise has already reported.
+        if _insert_first_in_one_statement(user, check, wanted, source):
+            check.difficulty_rows = wanted
+            return check, True
     with transaction.atomic():
-        if _insert_first(check):
+        if connection.vendor != "postgresql" and _insert_first(check):
             Difficulty.objects.bulk_create([Difficulty(daily_check=check, enterprise=enterprise, day=day,
                                                        district_id=check.district_id, **d) for d in wanted])
             check.difficulty_rows = wanted
@@ -483,9 +501,7 @@ _CHECK_COLUMNS = ("enterprise_id", "day", "district_id", "industry_section", "si
                   "confirmed_cases", "on_time", "source", "submitted_by_id", "submitted_at", "updated_at")
 
 
-def _insert_first(check: DailyCheck) -> bool:
-    """Insert the day's first report in one statement; False (nothing written) when the enterprise has
-    already reported that day, concurrently or before: the caller then corrects that report."""
+def _check_values_for_sql(check: DailyCheck) -> list:
     ops = connection.ops
     values = []
     for name in _CHECK_COLUMNS:
@@ -495,16 +511,68 @@ def _insert_first(check: DailyCheck) -> bool:
         elif isinstance(v, dt.date):
             v = ops.adapt_datefield_value(v)
         values.append(v)
+    return values
+
+
+def _insert_first(check: DailyCheck) -> bool:
+    """Insert the day's first report in one statement; False (nothing written) when the enterprise has
+    already reported that day, concurrently or before: the caller then corrects that report."""
     sql = (f"INSERT INTO resumption_dailycheck ({', '.join(_CHECK_COLUMNS)}) "
            f"VALUES ({', '.join(['%s'] * len(_CHECK_COLUMNS))}) ON CONFLICT (enterprise_id, day) DO NOTHING RETURNING id")
     with connection.cursor() as cur:
-        cur.execute(sql, values)
+        cur.execute(sql, _check_values_for_sql(check))
         row = cur.fetchone()
     if row is None:
         return False
-    check.pk = row[0]
+    _stored(check, row[0])
+    return True
+
+
+def _stored(check: DailyCheck, pk: int) -> None:
+    check.pk = pk
     check._state.adding = False
     check._state.db = connection.alias
+
+
+def _insert_first_in_one_statement(user, check: DailyCheck, wanted: list[dict], source: str) -> bool:
+    """PostgreSQL: what the other branch of ``record_daily_check`` writes for a first report (the check,
+    its difficulties, the audit record with the same snapshot, the rollup upsert), as data-modifying
+    CTEs of one statement that all hang on the check's insert: when the enterprise has already reported
+    that day the insert returns no row and nothing else is written (False)."""
+    from huiqi.core.models import AuditEvent
+
+    args = _check_values_for_sql(check)
+    parts = [f"WITH ins AS (INSERT INTO resumption_dailycheck ({', '.join(_CHECK_COLUMNS)}) "
+             f"VALUES ({', '.join(['%s'] * len(_CHECK_COLUMNS))}) "
+             f"ON CONFLICT (enterprise_id, day) DO NOTHING RETURNING id)"]
+    if wanted:
+        rows = ", ".join(["(%s, %s, %s)"] * len(wanted))
+        parts.append(
+            f"diff AS (INSERT INTO {Difficulty._meta.db_table} (daily_check_id, enterprise_id, day, district_id, kind, "
+            f"note, needs_help, follow_up_note) SELECT ins.id, %s, %s, %s, d.kind, d.note, d.needs_help, '' "
+            f"FROM ins CROSS JOIN (VALUES {rows}) AS d(kind, note, needs_help))")
+        args += [check.enterprise_id, args[1], check.district_id]
+        for d in wanted:
+            args += [d["kind"], d["note"], d["needs_help"]]
+    actor = user if getattr(user, "is_authenticated", False) else None
+    parts.append(
+        f"aud AS (INSERT INTO {AuditEvent._meta.db_table} (at, actor_id, actor_label, action, model, object_id, "
+        "object_repr, before, after, note) SELECT %s, %s, %s, %s, %s, ins.id::text, %s, NULL, "
+        "jsonb_set(%s::jsonb, '{id}', to_jsonb(ins.id)), %s FROM ins)")
+    args += [args[16], actor.pk if actor else None, audit.actor_label(user), "daily_check.submit",
+             DailyCheck._meta.label, str(check)[:300], json.dumps(audit.snapshot(check)), source]
+    delta = _contribution(check)
+    sets = ", ".join(f"{c} = resumption_dailyrollup.{c} + excluded.{c}" for c in _ROLLUP_SUMS)
+    parts.append(
+        f"roll AS (INSERT INTO resumption_dailyrollup (day, district_id, industry_section, size_class, is_key, "
+        f"{', '.join(_ROLLUP_SUMS)}) SELECT %s, %s, %s, %s, %s, {', '.join(['%s'] * len(_ROLLUP_SUMS))} FROM ins "
+        f"ON CONFLICT (day, district_id, industry_section, size_class, is_key) DO UPDATE SET {sets})")
+    args += [args[1], check.district_id, check.industry_section, check.size_class, check.is_key,
+             *(delta[c] for c in _ROLLUP_SUMS)]
+    row = prepared.fetchone(",\n".join(parts) + "\nSELECT id FROM ins", args)
+    if row is None:
+        return False
+    _stored(check, row[0])
     return True
 
 
