@@ -15,13 +15,20 @@ Inputs (no ORM here):
   start_date (Date), borrower_name;
 * ``payments``: bank_code, loan_no, accrual_start, accrual_end, paid_date (Date), interest_fen (Int64);
 * ``registry``: uscc, kind, size_class, name.
+
+or, pre-aggregated (``services.load_inputs`` on PostgreSQL, where the database sums the payments
+wholly inside their loan's period): ``loans`` with a ``whole_fen`` column and ``payments`` holding
+only the payments cut by the period's edge (see :func:`compute_batch_columns`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Mapping
+from contextlib import contextmanager
 from fractions import Fraction
+from itertools import repeat
 
 import polars as pl
 
@@ -33,6 +40,8 @@ PAYMENT_SCHEMA = {"bank_code": pl.String, "loan_no": pl.String, "accrual_start":
                   "paid_date": pl.Date, "interest_fen": pl.Int64}
 REGISTRY_SCHEMA = {"uscc": pl.String, "kind": pl.String, "size_class": pl.String, "name": pl.String}
 KEY = ["bank_code", "loan_no"]
+# The pre-aggregated column ``loans`` may carry (see compute_batch_columns).
+WHOLE = "whole_fen"
 _NONE = pl.lit(None, dtype=pl.String)
 # Above this, rate × Σ interest could leave Int64: such a ledger is counted with Fractions throughout.
 _INT_SAFE = 2**62
@@ -66,6 +75,8 @@ def _check_inputs(loans: pl.DataFrame, payments: pl.DataFrame, paid_before: Mapp
             raise ValueError("a payment given twice")
         if payments.join(loans.select(KEY), on=KEY, how="anti").height:
             raise ValueError("a payment for an unknown loan")
+    if WHOLE in loans.columns and loans.select((pl.col(WHOLE) < 0).any()).item():
+        raise ValueError(f"{WHOLE} must not be negative")
     for beneficiary_id, amount in paid_before.items():
         if type(amount) is not int or amount < 0:
             raise ValueError(f"paid_before[{beneficiary_id!r}] must be a non-negative int of fen")
@@ -75,8 +86,16 @@ def _check_inputs(loans: pl.DataFrame, payments: pl.DataFrame, paid_before: Mapp
 
 def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry: pl.DataFrame, params: Params,
                           cutoff: dt.date, paid_before: Mapping[str, int], spent_before_fen: int) -> BatchResult:
-    """``rules.compute_batch`` over columns: one cumulative batch, the same result to the fen."""
-    loans = loans.select([pl.col(c).cast(t) for c, t in LOAN_SCHEMA.items()])
+    """``rules.compute_batch`` over columns: one cumulative batch, the same result to the fen.
+
+    ``loans`` may carry a column ``whole_fen`` (Int64; null for none), interest the caller has already
+    summed: for each loan, the Σ ``interest_fen`` of payments paid on or before ``cutoff`` that lie
+    wholly inside its subsidy period and are *not* given in ``payments`` (the pre-aggregated form that
+    ``services.load_inputs`` reads on PostgreSQL, where ``payments`` then holds only the payments cut
+    by the period's edge). The payments given are counted on top of it."""
+    given_whole = WHOLE in loans.columns
+    loans = loans.select([pl.col(c).cast(t) for c, t in LOAN_SCHEMA.items()]
+                         + ([pl.col(WHOLE).cast(pl.Int64)] if given_whole else []))
     payments = payments.select([pl.col(c).cast(t) for c, t in PAYMENT_SCHEMA.items()])
     registry = registry.select([pl.col(c).cast(t) for c, t in REGISTRY_SCHEMA.items()])
     _check_inputs(loans, payments, paid_before, spent_before_fen)
@@ -90,6 +109,7 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
              .with_columns(_reason(params).alias("reason"),
                            pl.col("start_date").dt.offset_by(f"{params.months}mo").alias("period_end")))
 
+    # Each payment's days inside its loan's subsidy period; a payment with none does not count.
     counted = (payments.filter(pl.col("paid_date") <= cutoff)
                .join(loans.filter(pl.col("reason").is_null()).select(*KEY, "start_date", "period_end"), on=KEY)
                .with_columns(
@@ -97,55 +117,72 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
                    .dt.total_days().alias("overlap"),
                    (pl.col("accrual_end") - pl.col("accrual_start")).dt.total_days().alias("days"))
                .filter(pl.col("overlap") > 0))
-    whole = (counted.group_by(KEY).agg(
-        pl.col("interest_fen").filter(pl.col("overlap") == pl.col("days")).sum().alias("whole"),
-        (pl.col("overlap") < pl.col("days")).any().alias("cut")))
+    # A payment wholly inside the period counts its interest exactly: Σ in integers. Int128, so that
+    # a sum too large for the integer path below is seen rather than wrapped round.
+    whole = counted.group_by(KEY).agg(
+        pl.col("interest_fen").cast(pl.Int128).filter(pl.col("overlap") == pl.col("days")).sum().alias("whole"),
+        (pl.col("overlap") < pl.col("days")).any().alias("cut"))
     loans = loans.join(whole, on=KEY, how="left", maintain_order="left").with_columns(
-        pl.col("whole").fill_null(0), pl.col("cut").fill_null(False))
+        (pl.col("whole").fill_null(0) + (pl.col(WHOLE).cast(pl.Int128).fill_null(0) if given_whole else 0))
+        .alias("whole"),
+        pl.col("cut").fill_null(False), pl.col("reason").is_null().alias("eligible"))
 
     rate = Fraction(params.rate)
     p, q = rate.numerator, rate.denominator
-    exact = loans.filter(pl.col("reason").is_null() & ~pl.col("cut"))
-    if exact.height and int(exact["whole"].max()) * max(p, 1) * 2 + q >= _INT_SAFE:
-        loans = loans.with_columns(pl.when(pl.col("reason").is_null()).then(True).otherwise(pl.col("cut"))
-                                   .alias("cut"))
-    # round_half_up(p·S / q) = ⌊(2·p·S + q) / 2q⌋ for S ≥ 0.
-    loans = loans.with_columns(
-        pl.when(pl.col("reason").is_null() & ~pl.col("cut"))
-        .then((pl.col("whole") * (2 * p) + q) // (2 * q)).otherwise(None).alias("subsidy"))
+    # The eligible loans without a cut payment are summed and rounded in integers (vectorised) when
+    # every sum below stays in Int64: round_half_up(p·S / q) = ⌊(2·p·S + q) / 2q⌋ for S ≥ 0. The
+    # others (the loans with a cut payment; all of them on a ledger too large for Int64) are counted
+    # one by one with Fractions, as the spec's exact rule says.
+    total = loans.select(pl.col("whole").filter(pl.col("eligible")).sum()).item() or 0
+    vectorised = total * (2 * max(p, 1)) + 2 * q < _INT_SAFE
+    exact = pl.col("eligible") & ~pl.col("cut") if vectorised else pl.lit(False)
+    loans = loans.with_row_index("row").with_columns(
+        exact.alias("exact"),
+        pl.when(exact).then(pl.col("whole").cast(pl.Int64, strict=False)).alias("interest"),
+        pl.when(exact).then((pl.col("whole").cast(pl.Int64, strict=False) * (2 * p) + q) // (2 * q))
+        .alias("subsidy"))
 
-    # The loans with a payment cut by the period's edge: counted exactly, one by one.
-    cut_keys = loans.filter(pl.col("reason").is_null() & pl.col("cut")).select(KEY)
-    cut_interest: dict[tuple[str, str], Fraction] = {}
-    if cut_keys.height:
-        for bank_code, loan_no, interest, overlap, days in counted.join(cut_keys, on=KEY).select(
-                *KEY, "interest_fen", "overlap", "days").iter_rows():
-            key = (bank_code, loan_no)
-            cut_interest[key] = cut_interest.get(key, Fraction(0)) + Fraction(interest * overlap, days)
+    cut_parts: dict[tuple[str, str], list[Fraction]] = {}
+    one_by_one = loans.filter(pl.col("eligible") & ~pl.col("exact")).select(*KEY, "row", "borrower_id", "whole")
+    if one_by_one.height:
+        # Only the cut payments need a Fraction: the whole ones are in "whole" already.
+        for bank_code, loan_no, interest, overlap, days in counted.filter(pl.col("overlap") < pl.col("days")).join(
+                one_by_one.select(KEY), on=KEY).select(*KEY, "interest_fen", "overlap", "days").iter_rows():
+            cut_parts.setdefault((bank_code, loan_no), []).append(Fraction(interest * overlap, days))
 
-    loan_lines = []
-    accounts: dict[str, dict] = {}
-    for bank_code, loan_no, borrower_id, reason, whole_fen, subsidy in loans.select(
-            *KEY, "borrower_id", "reason", "whole", "subsidy").iter_rows():
-        if reason is not None:
-            loan_lines.append(LoanLine(bank_code, loan_no, borrower_id, False, reason, None, None))
-            continue
-        if subsidy is None:
-            interest = cut_interest.get((bank_code, loan_no), Fraction(0))
-            subsidy = round_half_up(rate * interest)
-        else:  # a whole number of fen: equal to its Fraction, and much cheaper to add up
-            interest = whole_fen
-        loan_lines.append(LoanLine(bank_code, loan_no, borrower_id, True, None, interest, subsidy))
-        acc = accounts.get(borrower_id)
-        if acc is None:
-            accounts[borrower_id] = {"loans": 1, "interest": interest, "subsidy": subsidy}
-        else:
-            acc["loans"] += 1
-            acc["interest"] += interest
-            acc["subsidy"] += subsidy
+    accounts = _accounts(loans.filter(pl.col("exact")))
+    interests, subsidies = loans["interest"].to_list(), loans["subsidy"].to_list()
+    for bank_code, loan_no, row, borrower_id, whole_fen in one_by_one.iter_rows():
+        interest = sum(cut_parts.get((bank_code, loan_no), ()), Fraction(whole_fen))
+        subsidy = round_half_up(rate * interest)
+        interests[row], subsidies[row] = interest, subsidy
+        n, interest_sum, subsidy_sum = accounts.get(borrower_id, (0, 0, 0))
+        accounts[borrower_id] = (n + 1, interest_sum + interest, subsidy_sum + subsidy)
 
-    names, kinds = _names_and_kinds(loans)
-    return _batch(params, cutoff, tuple(loan_lines), accounts, names, kinds, paid_before, spent_before_fen)
+    with _no_gc():  # many small tuples at once: the cyclic collector would scan them over and over
+        loan_lines = tuple(map(tuple.__new__, repeat(LoanLine), zip(
+            loans["bank_code"].to_list(), loans["loan_no"].to_list(), loans["borrower_id"].to_list(),
+            loans["eligible"].to_list(), loans["reason"].to_list(), interests, subsidies)))
+        names, kinds = _names_and_kinds(loans)
+        return _batch(params, cutoff, loan_lines, accounts, names, kinds, paid_before, spent_before_fen)
+
+
+def _accounts(exact: pl.DataFrame) -> dict[str, tuple[int, int, int]]:
+    """Per beneficiary, (loans counted, Σ interest, Σ subsidy) of the loans summed in integers."""
+    per = exact.group_by("borrower_id").agg(pl.len(), pl.col("interest").sum(), pl.col("subsidy").sum())
+    return dict(zip(per["borrower_id"].to_list(),
+                    zip(per["len"].to_list(), per["interest"].to_list(), per["subsidy"].to_list())))
+
+
+@contextmanager
+def _no_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _names_and_kinds(loans: pl.DataFrame) -> tuple[dict[str, str], dict[str, str]]:

@@ -173,14 +173,40 @@ def paid_before() -> dict[str, int]:
     return {beneficiary: int(total) for beneficiary, total in rows if total}
 
 
-def load_inputs(cutoff: dt.date, params: rules.Params | None = None) -> Inputs:
+def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregate: bool | None = None) -> Inputs:
     """The ledger, the registry entries of every borrower and owned enterprise, and what was paid
-    before, as columns (three set-based queries). Only payments paid on or before ``cutoff`` are read;
+    before, as columns (set-based queries). Only payments paid on or before ``cutoff`` are read;
     given the ``params``, only those that can count under them: of an operating loan started in the
-    window, with days inside a span that holds the loan's subsidy period (the rules decide the rest)."""
+    window, with days inside a span that holds the loan's subsidy period (the rules decide the rest).
+
+    With ``aggregate`` (the default given ``params`` on PostgreSQL), the database sums the payments
+    that lie wholly inside their loan's subsidy period into the loans' ``whole_fen``
+    (``rules_columnar.compute_batch_columns``' pre-aggregated form) and only the payments that the
+    period's edge cuts are read, in the same statement."""
     cutoff = _check_cutoff(cutoff)
-    loan, payment = Loan._meta.db_table, InterestPayment._meta.db_table
-    bank, enterprise = Bank._meta.db_table, Enterprise._meta.db_table
+    if aggregate is None:
+        aggregate = params is not None and connection.vendor == "postgresql"
+    if aggregate:
+        if params is None or connection.vendor != "postgresql":
+            raise ValueError("the aggregated read needs the parameters and PostgreSQL")
+        loans, payments = _read_ledger_aggregated(cutoff, params)
+    else:
+        loans, payments = _read_ledger(cutoff, params)
+    loan, enterprise = Loan._meta.db_table, Enterprise._meta.db_table
+    registry = read_query(
+        f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
+        f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
+    before = paid_before()
+    return Inputs(loans, payments, registry, before, sum(before.values()))
+
+
+_LOAN_COLUMNS = ("b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
+                 "l.start_date, l.borrower_name, l.id")
+
+
+def _read_ledger(cutoff: dt.date, params: rules.Params | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Loans and payments as they are (payments keyed by bank and loan number, as the rules are)."""
+    loan, payment, bank = Loan._meta.db_table, InterestPayment._meta.db_table, Bank._meta.db_table
     # Payments first: a loan reported while this runs then simply has no payments yet here.
     where, where_params = "p.paid_date <= %s", [cutoff]
     if params is not None:
@@ -195,18 +221,57 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None) -> Inputs:
         f"SELECT p.loan_id, p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen FROM {payment} p "
         f"JOIN {loan} l ON l.id = p.loan_id WHERE {where}", where_params,
         {"id": pl.Int64, **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}})
-    loans = read_query(
-        f"SELECT b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
-        f"l.start_date, l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
-        {**rules_columnar.LOAN_SCHEMA, "id": pl.Int64})
-    # Keyed by (bank, loan number) as the rules are; a payment of a loan stored after the read is left out.
-    payments = payments.join(loans.select("id", *rules_columnar.KEY), on="id").select(
+    loans = read_query(f"SELECT {_LOAN_COLUMNS} FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
+                       {**rules_columnar.LOAN_SCHEMA, "id": pl.Int64})
+    return loans, _keyed(payments, loans)
+
+
+def _keyed(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
+    """Payments (by loan id) keyed by (bank, loan number) as the rules are; a payment of a loan stored
+    after the loans were read is left out."""
+    return payments.join(loans.select("id", *rules_columnar.KEY), on="id").select(
         list(rules_columnar.PAYMENT_SCHEMA))
-    registry = read_query(
-        f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
-        f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
-    before = paid_before()
-    return Inputs(loans, payments, registry, before, sum(before.values()))
+
+
+def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """PostgreSQL only, one statement (one snapshot), in ``rules_columnar.compute_batch_columns``'
+    pre-aggregated form: every loan with ``whole_fen``, the Σ interest of its payments paid on or
+    before ``cutoff`` that lie wholly inside ``[start_date, start_date + months)`` (of the operating
+    loans started in the window: no other loan can count), and the payments paid by then that the
+    period's edge cuts. PostgreSQL's ``date + make_interval(months => n)`` clamps to the month's end
+    as the spec does (2020-08-31 + 6 months = 2021-02-28), as ``rules.add_months`` and polars'
+    ``offset_by`` do; the tests compare this read with the reference rules."""
+    loan, payment, bank = Loan._meta.db_table, InterestPayment._meta.db_table, Bank._meta.db_table
+    # A payment has days inside the period [s, e) when accrual_start < e AND accrual_end > s; it lies
+    # wholly inside when accrual_start >= s AND accrual_end <= e, else the period's edge cuts it.
+    # The cut payments (a few per cent) are found again through the (loan, accrual_start) index.
+    sql = f"""
+        WITH period AS MATERIALIZED (
+            SELECT id, start_date AS s, (start_date + make_interval(months => %s))::date AS e FROM {loan}
+            WHERE purpose = 'operating' AND start_date BETWEEN %s AND %s),
+        counted AS MATERIALIZED (
+            SELECT p.loan_id, x.s, x.e,
+                   SUM(p.interest_fen) FILTER (WHERE p.accrual_start >= x.s AND p.accrual_end <= x.e) AS whole,
+                   bool_or(p.accrual_start < x.s OR p.accrual_end > x.e) AS cut
+            FROM {payment} p JOIN period x ON x.id = p.loan_id
+            WHERE p.paid_date <= %s AND p.accrual_start < x.e AND p.accrual_end > x.s
+            GROUP BY p.loan_id, x.s, x.e)
+        SELECT 'L', {_LOAN_COLUMNS}, c.whole, NULL::date, NULL::date, NULL::date, NULL::bigint
+        FROM {loan} l JOIN {bank} b ON b.id = l.bank_id LEFT JOIN counted c ON c.loan_id = l.id
+        UNION ALL
+        SELECT 'P', NULL, NULL, NULL, NULL, NULL, NULL, NULL::date, NULL, c.loan_id, NULL,
+               p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen
+        FROM counted c CROSS JOIN LATERAL (
+            SELECT * FROM {payment} p WHERE p.loan_id = c.loan_id AND p.paid_date <= %s
+            AND p.accrual_start < c.e AND p.accrual_end > c.s AND (p.accrual_start < c.s OR p.accrual_end > c.e)) p
+        WHERE c.cut"""
+    schema = {"row": pl.String, **rules_columnar.LOAN_SCHEMA, "id": pl.Int64, rules_columnar.WHOLE: pl.Int64,
+              **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}}
+    rows = read_query(sql, [params.months, params.window_start, params.window_end, cutoff, cutoff], schema)
+    loans = rows.filter(pl.col("row") == "L").select(*rules_columnar.LOAN_SCHEMA, "id", rules_columnar.WHOLE)
+    payments = rows.filter(pl.col("row") == "P").select(
+        "id", *(k for k in rules_columnar.PAYMENT_SCHEMA if k not in rules_columnar.KEY))
+    return loans, _keyed(payments, loans)
 
 
 def _compute(cutoff: dt.date, params: rules.Params) -> tuple[rules.BatchResult, Inputs]:

@@ -818,6 +818,62 @@ def test_the_columnar_rules_give_the_same_batch(ledger):
     assert compute_batch_columns(*frames, params, cutoff, paid_before, spent_before) == compute_batch(*ledger)
 
 
+def pre_aggregated(loans, payments, registry, params, cutoff):
+    """The frames in the pre-aggregated form ``services.load_inputs`` reads on PostgreSQL, made here from
+    objects: per loan, the payments paid by the cutoff lying wholly inside the subsidy period summed into
+    ``whole_fen``; of the payments, only those the period's edge cuts."""
+    import polars as pl
+
+    from huiqi.subsidy.rules_columnar import WHOLE, frames_from_objects
+
+    by_key = {ln.key: ln for ln in loans}
+    whole: dict[tuple[str, str], int] = {}
+    cut = []
+    for pmt in payments:
+        ln = by_key[pmt.loan_key]
+        start, end = ln.start_date, add_months(ln.start_date, params.months)
+        if pmt.paid_date > cutoff or not (pmt.accrual_start < end and pmt.accrual_end > start):
+            continue
+        if pmt.accrual_start >= start and pmt.accrual_end <= end:
+            whole[ln.key] = whole.get(ln.key, 0) + pmt.interest_fen
+        else:
+            cut.append(pmt)
+    loan_frame, payment_frame, registry_frame = frames_from_objects(loans, cut, registry)
+    loan_frame = loan_frame.with_columns(pl.Series(WHOLE, [whole.get(ln.key) for ln in loans], dtype=pl.Int64))
+    return loan_frame, payment_frame, registry_frame
+
+
+@PROPERTY_SETTINGS
+@given(ledgers())
+def test_the_columnar_rules_take_the_pre_aggregated_form(ledger):
+    """Whole payments summed beforehand (as PostgreSQL does for the services) and only the cut payments
+    given: the same batch as the pure-Python rules."""
+    from huiqi.subsidy.rules_columnar import compute_batch_columns
+
+    loans, payments, registry, params, cutoff, paid_before, spent_before = ledger
+    frames = pre_aggregated(loans, payments, registry, params, cutoff)
+    assert compute_batch_columns(*frames, params, cutoff, paid_before, spent_before) == compute_batch(*ledger)
+
+
+def test_the_columnar_rules_count_large_sums_exactly():
+    """Sums beyond the integer fast path (Int64) are counted one by one, exactly, in both forms."""
+    from huiqi.subsidy.rules_columnar import compute_batch_columns, frames_from_objects
+
+    big = 2**61
+    loans = [Loan("B1", f"L{i}", "A", "enterprise", None, "operating", date(2020, 3, 10)) for i in range(3)]
+    payments = [Payment("B1", f"L{i}", date(2020, 3, 10), date(2020, 4, 10), date(2020, 4, 10), big + i)
+                for i in range(3)]
+    payments.append(Payment("B1", "L0", date(2020, 9, 1), date(2020, 10, 1), date(2020, 10, 1), big))  # cut
+    params = DEFAULT.with_overrides({"cap_fen": 2**70, "budget_fen": 2**70})
+    cutoff = date(2020, 12, 31)
+    expected = compute_batch(loans, payments, REGISTRY, params, cutoff, {}, 0)
+    assert expected.beneficiary("A").interest_counted > 2**62
+    frames = frames_from_objects(loans, payments, REGISTRY)
+    assert compute_batch_columns(*frames, params, cutoff, {}, 0) == expected
+    frames = pre_aggregated(loans, payments, REGISTRY, params, cutoff)
+    assert compute_batch_columns(*frames, params, cutoff, {}, 0) == expected
+
+
 def test_the_columnar_rules_pass_the_worked_example():
     from huiqi.subsidy.rules_columnar import compute_batch_columns, frames_from_objects
 
@@ -829,3 +885,6 @@ def test_the_columnar_rules_pass_the_worked_example():
     result = compute_batch_columns(*frames, DEFAULT, date(2020, 12, 31), {}, 0)
     assert {b.beneficiary_id: b.entitlement for b in result.beneficiaries} == {"A": fen("20266.66"),
                                                                              "X": fen("1000000.00")}
+    for cutoff in (date(2020, 8, 31), date(2020, 12, 31)):
+        assert compute_batch_columns(*pre_aggregated(loans, payments, REGISTRY, DEFAULT, cutoff), DEFAULT, cutoff,
+                                     {}, 0) == compute_batch(loans, payments, REGISTRY, DEFAULT, cutoff, {}, 0)

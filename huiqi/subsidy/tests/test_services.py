@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 
 import polars as pl
 import pytest
 import xlsxwriter
+from django.db import connection
 
 from huiqi.core import params as core_params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -463,9 +465,124 @@ def test_payments_read_for_the_parameters_give_the_same_batch(example, overrides
     from huiqi.subsidy.rules_columnar import compute_batch_columns
 
     params = services.current_params(cutoff, overrides)
-    every, filtered = services.load_inputs(cutoff), services.load_inputs(cutoff, params)
+    every, filtered = services.load_inputs(cutoff), services.load_inputs(cutoff, params, aggregate=False)
     assert filtered.payments.height <= every.payments.height
     if overrides.get("months") == 1:  # the filter does leave payments out
         assert filtered.payments.height < every.payments.height
+    expected = _reference(every, params, cutoff)
     assert compute_batch_columns(filtered.loans, filtered.payments, filtered.registry, params, cutoff, {}, 0) \
-        == compute_batch_columns(every.loans, every.payments, every.registry, params, cutoff, {}, 0)
+        == compute_batch_columns(every.loans, every.payments, every.registry, params, cutoff, {}, 0) == expected
+    if connection.vendor == "postgresql":  # and the read that PostgreSQL pre-aggregates (its default)
+        aggregated = services.load_inputs(cutoff, params)
+        assert compute_batch_columns(aggregated.loans, aggregated.payments, aggregated.registry, params, cutoff,
+                                     {}, 0) == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# The pre-aggregated read (PostgreSQL sums the whole payments)
+
+postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'",
+                                   reason="the aggregated read is PostgreSQL's")
+
+
+def _reference(inputs: services.Inputs, params: rules.Params, cutoff: dt.date) -> rules.BatchResult:
+    """``rules.compute_batch`` (the pure-Python reference) over inputs read with every payment."""
+    loans = [rules.Loan(r["bank_code"], r["loan_no"], r["borrower_id"], r["borrower_kind"], r["owner_of"],
+                        r["purpose"], r["start_date"], borrower_name=r["borrower_name"] or "")
+             for r in inputs.loans.iter_rows(named=True)]
+    payments = [rules.Payment(*row) for row in inputs.payments.select(
+        "bank_code", "loan_no", "accrual_start", "accrual_end", "paid_date", "interest_fen").iter_rows()]
+    registry = {uscc: rules.RegistryEntry(kind, size, name or "")
+                for uscc, kind, size, name in inputs.registry.iter_rows()}
+    return rules.compute_batch(loans, payments, registry, params, cutoff, inputs.paid_before, inputs.spent_before_fen)
+
+
+@pytest.fixture
+def month_end_ledger(example):
+    """The worked example plus loans started on a month's last day (the period's end is clamped), with
+    payments cut by the period's edge at either end, payments wholly outside it and payments paid
+    after the cutoffs tested."""
+    from huiqi.lending.imports import import_path
+
+    from .conftest import LOAN_HEADER, PAYMENT_HEADER, _loan, write_csv
+
+    A, X, OWNER = example.A, example.X, example.OWNER
+    loans = [
+        _loan("B1", "E-1", A, "2020-01-31"),
+        _loan("B1", "E-2", A, "2020-02-29"),
+        _loan("B2", "E-3", X, "2020-08-31"),
+        _loan("B2", "E-4", X, "2020-03-31"),
+        _loan("B2", "E-5", X, "2020-05-31"),
+        _loan("B2", "E-6", OWNER, "2020-06-30", kind="business_owner", owner_of=X),
+        _loan("B1", "E-7", A, "2020-04-30", purpose="other"),
+    ]
+    payments = []
+
+    def pay(bank, no, start, end, paid=None, amount=None):
+        s, e = date.fromisoformat(start), date.fromisoformat(end)
+        amount = amount or f"{(e - s).days * 37 + len(payments)}.{len(payments) % 100:02d}"
+        payments.append([bank, no, start, end, paid or end, amount])
+
+    for bank, no, start in (("B1", "E-1", "2020-01-31"), ("B1", "E-2", "2020-02-29"), ("B2", "E-3", "2020-08-31"),
+                            ("B1", "E-7", "2020-04-30")):
+        ends = [rules.add_months(date.fromisoformat(start), k) for k in range(14)]
+        for k, (s, e) in enumerate(itertools.pairwise(ends)):
+            late = e + dt.timedelta(days=9) if k % 5 == 4 else None  # now and then paid late
+            pay(bank, no, s.isoformat(), e.isoformat(), late and late.isoformat())
+    # Quarterly on the 21st: every period of months 1–12 ends inside a quarter.
+    for s, e in (("2020-03-31", "2020-06-21"), ("2020-06-21", "2020-09-21"), ("2020-09-21", "2020-12-21"),
+                 ("2020-12-21", "2021-03-21"), ("2021-03-21", "2021-06-21")):
+        pay("B2", "E-4", s, e)
+    # Accrued from before the start (cut at the start), one paid on the cutoff, one long and paid late.
+    pay("B2", "E-5", "2020-05-15", "2020-06-15")
+    pay("B2", "E-5", "2020-06-15", "2020-08-31", "2020-08-31")
+    pay("B2", "E-5", "2020-08-31", "2021-02-28", "2021-01-05")
+    pay("B2", "E-6", "2020-06-30", "2020-12-31")
+    pay("B2", "E-6", "2020-12-31", "2021-07-31", amount="1,234,567.89")
+
+    folder = example.folder
+    for kind, header, rows in (("loans", LOAN_HEADER, loans), ("payments", PAYMENT_HEADER, payments)):
+        record = import_path(None, kind, write_csv(folder / f"month-end-{kind}.csv", header, rows))
+        assert record.status == "stored", record.message
+    return example
+
+
+@postgres_only
+def test_postgresql_adds_months_as_the_spec(db):
+    """The aggregated read leans on PostgreSQL's month arithmetic: clamped to the month's end like
+    ``rules.add_months`` (2020-08-31 + 6 months = 2021-02-28)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT d::date, n, (d::date + make_interval(months => n))::date "
+                    "FROM generate_series('2019-11-28'::date, '2021-03-31'::date, '1 day') d, generate_series(1, 13) n")
+        rows = cur.fetchall()
+    assert len(rows) > 6000
+    assert [row for row in rows if rules.add_months(row[0], row[1]) != row[2]] == []
+    assert (date(2020, 8, 31), 6, date(2021, 2, 28)) in rows
+
+
+@postgres_only
+@pytest.mark.parametrize("months", [1, 6, 12])
+@pytest.mark.parametrize("cutoff", [AUG, DEC, date(2021, 3, 31)])
+def test_the_aggregated_read_gives_the_reference_batch(month_end_ledger, months, cutoff):
+    """PostgreSQL sums the whole payments and sends only the cut ones: the same BatchResult as the
+    pure-Python rules over every payment, and as the columnar rules over every payment."""
+    from huiqi.subsidy.rules_columnar import WHOLE, compute_batch_columns
+
+    params = services.current_params(cutoff, {"window_start": "2020-01-01", "window_end": "2020-09-30",
+                                              "months": months})
+    every = services.load_inputs(cutoff)
+    aggregated = services.load_inputs(cutoff, params)
+    assert WHOLE in aggregated.loans.columns
+    assert aggregated.payments.height < every.payments.height
+    assert aggregated.loans.drop(WHOLE).sort("id").equals(every.loans.sort("id"))
+    if months == 6 and cutoff != AUG:
+        assert aggregated.payments.height > 3  # the cut payments
+    expected = _reference(every, params, cutoff)
+    assert len(expected.loans) == 14 and sum(x.eligible for x in expected.loans) > 6
+    assert any(x.interest_counted != int(x.interest_counted) for x in expected.loans if x.eligible)
+    result = compute_batch_columns(aggregated.loans, aggregated.payments, aggregated.registry, params, cutoff,
+                                   aggregated.paid_before, aggregated.spent_before_fen)
+    assert result == expected
+    assert result == compute_batch_columns(every.loans, every.payments, every.registry, params, cutoff, {}, 0)
+    assert services.simulate(None, cutoff, {"window_start": "2020-01-01", "window_end": "2020-09-30",
+                                            "months": months}) == expected
