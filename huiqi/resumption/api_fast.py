@@ -24,10 +24,10 @@ import re
 
 from django.db import connection
 from django.http import HttpResponse
+from django.utils import timezone
 
 from huiqi.accounts.models import EnterpriseMembership, Role, User
 from huiqi.accounts.scoping import CITY_WIDE_READERS
-from huiqi.core import prepared
 from huiqi.core.errors import DomainError
 from huiqi.registry.models import Enterprise, Industry
 
@@ -105,20 +105,36 @@ def _refuse(constant):
 _CALLER_SQL = None
 
 
+def _roles(perm: str, scoped_to: set) -> list[str]:
+    """The roles ``perm``'s rule allows (asked of the rule itself) whose enterprise scope is ``scoped_to``."""
+    found = [r for r in Role.values if r in scoped_to and services.rule_allows(perm, User(role=r, is_active=True))]
+    assert all(re.fullmatch(r"[a-z_]+", r) for r in found)  # inlined in SQL below
+    return found
+
+
 def _caller_sql() -> str:
+    """The ``src`` of ``services.first_report``: the token's user, when it is active and may report
+    for the enterprise named by USCC, and the enterprise — no row otherwise. The two ways to be
+    allowed are those of ``services.own_enterprise``: an aggregator whose role reads the whole city,
+    an enterprise user for an enterprise it acts for."""
     global _CALLER_SQL
     if _CALLER_SQL is None:
         from rest_framework.authtoken.models import Token
 
+        def listed(roles):
+            return ", ".join(f"'{r}'" for r in roles) or "NULL"
+
+        aggregators = listed(_roles("resumption.aggregate", set(CITY_WIDE_READERS)))
+        members = listed(_roles("resumption.report_daily", {Role.ENTERPRISE}))
         _CALLER_SQL = (
-            f"SELECT u.id, u.username, u.role, u.is_active, u.district_id, "
-            f"e.id, e.name, e.district_id, e.size_class, e.is_key_enterprise, e.industry_id, i.section, "
-            f"EXISTS (SELECT 1 FROM {EnterpriseMembership._meta.db_table} m "
-            f"        WHERE m.user_id = u.id AND m.enterprise_id = e.id) "
+            f"SELECT e.id AS enterprise_id, e.district_id, i.section AS industry_section, e.size_class, "
+            f"e.is_key_enterprise AS is_key, u.id AS actor_id, u.username AS actor_label, "
+            f"e.name, e.industry_id, u.role, u.district_id AS user_district_id "
             f"FROM {Token._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
-            f"LEFT JOIN {Enterprise._meta.db_table} e ON e.uscc = %s "
-            f"LEFT JOIN {Industry._meta.db_table} i ON i.code = e.industry_id "
-            f"WHERE t.key = %s")
+            f"JOIN {Enterprise._meta.db_table} e ON e.uscc = %s "
+            f"JOIN {Industry._meta.db_table} i ON i.code = e.industry_id "
+            f"WHERE t.key = %s AND u.is_active AND (u.role IN ({aggregators}) OR (u.role IN ({members}) AND EXISTS "
+            f"(SELECT 1 FROM {EnterpriseMembership._meta.db_table} m WHERE m.user_id = u.id AND m.enterprise_id = e.id)))")
     return _CALLER_SQL
 
 
@@ -132,25 +148,27 @@ def submit(request) -> HttpResponse | None:
     report = _body(request)
     if report is None:
         return None
-    row = prepared.fetchone(_caller_sql(), [report["uscc"], key])
-    if row is None:
-        return None  # an unknown token: the full path answers 401
-    (user_id, username, role, is_active, user_district, e_id, e_name, e_district, e_size, e_key, e_industry,
-     e_section, member) = row
-    if not is_active or e_id is None or e_section is None:
-        return None
-    user = User(id=user_id, username=username, role=role, is_active=is_active, district_id=user_district)
-    # Only the two ways to be allowed that ``services.own_enterprise`` knows; anything else is the full path's.
-    aggregator = role in CITY_WIDE_READERS and services.rule_allows("resumption.aggregate", user)
-    own = role == Role.ENTERPRISE and member and services.rule_allows("resumption.report_daily", user)
-    if not (aggregator or own):
-        return None
-    enterprise = Enterprise(id=e_id, uscc=report["uscc"], name=e_name, district_id=e_district, size_class=e_size,
-                            is_key_enterprise=e_key, industry_id=e_industry)
-    enterprise.industry = Industry(code=e_industry, section=e_section)
+    now = timezone.now()
+    day, values, difficulties = report["day"], report["values"], report["difficulties"]
     try:
-        check, created = services.record_daily_check(user, enterprise, report["day"], report["values"],
-                                                     report["difficulties"], source="api")
+        clean, wanted, on_time = services.check_report(day, values, difficulties, now)
+        check = services.new_check(None, None, day, clean, on_time, "api", now)
+        row = services.first_report(_caller_sql(), [report["uscc"], key], check, wanted, "api")
+        if row is None:
+            return None  # an unknown token, an inactive user, a refusal, an unknown enterprise: the full path's
+        (e_id, e_district, e_section, e_size, e_key, user_id, username, e_name, e_industry, role, user_district,
+         check_id) = row
+        user = User(id=user_id, username=username, role=role, is_active=True, district_id=user_district)
+        enterprise = Enterprise(id=e_id, uscc=report["uscc"], name=e_name, district_id=e_district,
+                                size_class=e_size, is_key_enterprise=e_key, industry_id=e_industry)
+        enterprise.industry = Industry(code=e_industry, section=e_section)
+        if check_id is not None:
+            check = services.new_check(user, enterprise, day, clean, on_time, "api", now)
+            services.mark_stored(check, check_id, wanted)
+            created = True
+        else:  # reported before: the service corrects it (or finds it unchanged)
+            check, created = services.record_daily_check(user, enterprise, day, values, difficulties,
+                                                         source="api", now=now)
     except DomainError:
         return None  # nothing was written; the full path gives the refusal in the API's error body
     from .api import check_json

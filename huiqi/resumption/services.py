@@ -466,23 +466,10 @@ def record_daily_check(user, enterprise: Enterprise, day: dt.date, values: dict,
     """``submit_daily_check`` once the caller has established that ``user`` reports for ``enterprise``
     (read with its industry): the day, the figures and the difficulties are checked here."""
     now = now or timezone.now()
-    config = daily_check_config(day)
-    problem = rules.day_problem(day, now, config)
-    if problem:
-        _fail(problem)
-    clean = _check_values(values)
-    wanted = _difficulties(difficulties)
-    check = DailyCheck(enterprise=enterprise, day=day, district_id=enterprise.district_id,
-                       industry_section=enterprise.industry.section, size_class=enterprise.size_class,
-                       is_key=enterprise.is_key_enterprise, on_time=now <= rules.deadline_at(day, config),
-                       source=source, submitted_by=user if getattr(user, "is_authenticated", False) else None,
-                       submitted_at=now, updated_at=now, **clean)
-    if connection.vendor == "postgresql":
-        # The day's first report: check, difficulties, audit record and rollup in one statement (atomic
-        # by itself, one round trip); nothing is written when the enterprise has already reported.
-        if _insert_first_in_one_statement(user, check, wanted, source):
-            check.difficulty_rows = wanted
-            return check, True
+    clean, wanted, on_time = check_report(day, values, difficulties, now)
+    check = new_check(user, enterprise, day, clean, on_time, source, now)
+    if connection.vendor == "postgresql" and _insert_first_in_one_statement(user, check, wanted, source):
+        return check, True
     with transaction.atomic():
         if connection.vendor != "postgresql" and _insert_first(check):
             Difficulty.objects.bulk_create([Difficulty(daily_check=check, enterprise=enterprise, day=day,
@@ -494,6 +481,27 @@ def record_daily_check(user, enterprise: Enterprise, day: dt.date, values: dict,
             return check, True
         existing = DailyCheck.objects.select_for_update().get(enterprise=enterprise, day=day)
         return _correct(user, existing, clean, wanted, now, source), False
+
+
+def check_report(day: dt.date, values: dict, difficulties, now: dt.datetime) -> tuple[dict, list[dict], bool]:
+    """A report's day, figures and difficulties checked (a refusal is raised): the clean figures, the
+    difficulties and whether it is on time."""
+    config = daily_check_config(day)
+    problem = rules.day_problem(day, now, config)
+    if problem:
+        _fail(problem)
+    return _check_values(values), _difficulties(difficulties), now <= rules.deadline_at(day, config)
+
+
+def new_check(user, enterprise: Enterprise | None, day, clean: dict, on_time: bool, source: str, now) -> DailyCheck:
+    """The unsaved check; without the enterprise, its columns stay empty (the statement fills them)."""
+    check = DailyCheck(day=day, on_time=on_time, source=source, submitted_at=now, updated_at=now,
+                       submitted_by=user if getattr(user, "is_authenticated", False) else None, **clean)
+    if enterprise is not None:
+        check.enterprise = enterprise
+        check.district_id, check.industry_section = enterprise.district_id, enterprise.industry.section
+        check.size_class, check.is_key = enterprise.size_class, enterprise.is_key_enterprise
+    return check
 
 
 _CHECK_COLUMNS = ("enterprise_id", "day", "district_id", "industry_section", "size_class", "is_key", "is_open",
@@ -524,56 +532,86 @@ def _insert_first(check: DailyCheck) -> bool:
         row = cur.fetchone()
     if row is None:
         return False
-    _stored(check, row[0])
+    mark_stored(check, row[0])
     return True
 
 
-def _stored(check: DailyCheck, pk: int) -> None:
+def mark_stored(check: DailyCheck, pk: int, wanted: list[dict] | None = None) -> None:
+    """The check as stored under ``pk`` (with these difficulties, when the caller knows them)."""
     check.pk = pk
     check._state.adding = False
     check._state.db = connection.alias
+    if wanted is not None:
+        check.difficulty_rows = wanted
 
 
 def _insert_first_in_one_statement(user, check: DailyCheck, wanted: list[dict], source: str) -> bool:
-    """PostgreSQL: what the other branch of ``record_daily_check`` writes for a first report (the check,
-    its difficulties, the audit record with the same snapshot, the rollup upsert), as data-modifying
-    CTEs of one statement that all hang on the check's insert: when the enterprise has already reported
-    that day the insert returns no row and nothing else is written (False)."""
+    """PostgreSQL: the first report of an enterprise already read, in one statement (``first_report``)."""
+    actor = user if getattr(user, "is_authenticated", False) else None
+    row = first_report(
+        "SELECT %s::bigint AS enterprise_id, %s::varchar AS district_id, %s::varchar AS industry_section, "
+        "%s::varchar AS size_class, %s::boolean AS is_key, %s::bigint AS actor_id, %s::varchar AS actor_label",
+        [check.enterprise_id, check.district_id, check.industry_section, check.size_class, check.is_key,
+         actor.pk if actor else None, audit.actor_label(user)], check, wanted, source)
+    if row is None or row[-1] is None:
+        return False
+    mark_stored(check, row[-1], wanted)
+    return True
+
+
+# The columns of a check that come from its enterprise and its reporter: the ``src`` row of ``first_report``.
+_FROM_SOURCE = {"enterprise_id": "src.enterprise_id", "district_id": "src.district_id",
+                "industry_section": "src.industry_section", "size_class": "src.size_class", "is_key": "src.is_key",
+                "submitted_by_id": "src.actor_id"}
+
+
+def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[dict], source: str) -> tuple | None:
+    """PostgreSQL: what the other branch of ``record_daily_check`` writes for a first report — the check,
+    its difficulties, the audit record with the same snapshot, the rollup upsert — as data-modifying
+    CTEs of one statement (atomic by itself, one round trip, prepared once per connection).
+
+    ``src_sql`` gives the enterprise and the reporter as one row with the columns enterprise_id,
+    district_id, industry_section, size_class, is_key, actor_id and actor_label (and any others);
+    ``check`` holds the rest. Everything hangs on the check's insert. Returns src's row followed by the
+    new check's id, or by None when the enterprise had already reported that day (nothing is written);
+    None when src gives no row."""
     from huiqi.core.models import AuditEvent
 
-    args = _check_values_for_sql(check)
-    parts = [f"WITH ins AS (INSERT INTO resumption_dailycheck ({', '.join(_CHECK_COLUMNS)}) "
-             f"VALUES ({', '.join(['%s'] * len(_CHECK_COLUMNS))}) "
+    own = [c for c in _CHECK_COLUMNS if c not in _FROM_SOURCE]
+    own_values = dict(zip(_CHECK_COLUMNS, _check_values_for_sql(check), strict=True))
+    day = own_values["day"]
+    args = list(src_args) + [own_values[c] for c in own]
+    parts = [f"WITH src AS ({src_sql})",
+             f"ins AS (INSERT INTO {DailyCheck._meta.db_table} ({', '.join([*_FROM_SOURCE, *own])}) "
+             f"SELECT {', '.join([*_FROM_SOURCE.values(), *(['%s'] * len(own))])} FROM src "
              f"ON CONFLICT (enterprise_id, day) DO NOTHING RETURNING id)"]
     if wanted:
         rows = ", ".join(["(%s, %s, %s)"] * len(wanted))
         parts.append(
             f"diff AS (INSERT INTO {Difficulty._meta.db_table} (daily_check_id, enterprise_id, day, district_id, kind, "
-            f"note, needs_help, follow_up_note) SELECT ins.id, %s, %s, %s, d.kind, d.note, d.needs_help, '' "
-            f"FROM ins CROSS JOIN (VALUES {rows}) AS d(kind, note, needs_help))")
-        args += [check.enterprise_id, args[1], check.district_id]
+            f"note, needs_help, follow_up_note) SELECT ins.id, src.enterprise_id, %s, src.district_id, d.kind, d.note, "
+            f"d.needs_help, '' FROM ins CROSS JOIN src CROSS JOIN (VALUES {rows}) AS d(kind, note, needs_help))")
+        args.append(day)
         for d in wanted:
             args += [d["kind"], d["note"], d["needs_help"]]
-    actor = user if getattr(user, "is_authenticated", False) else None
+    # The snapshot ``audit.record`` would take, with what only the statement knows filled in.
+    known = ", ".join(f"'{c}', {e}" for c, e in {"id": "ins.id", **_FROM_SOURCE}.items())
     parts.append(
         f"aud AS (INSERT INTO {AuditEvent._meta.db_table} (at, actor_id, actor_label, action, model, object_id, "
-        "object_repr, before, after, note) SELECT %s, %s, %s, %s, %s, ins.id::text, %s, NULL, "
-        "jsonb_set(%s::jsonb, '{id}', to_jsonb(ins.id)), %s FROM ins)")
-    args += [args[16], actor.pk if actor else None, audit.actor_label(user), "daily_check.submit",
-             DailyCheck._meta.label, str(check)[:300], json.dumps(audit.snapshot(check)), source]
+        "object_repr, before, after, note) SELECT %s, src.actor_id, src.actor_label, %s, %s, ins.id::text, "
+        f"src.enterprise_id::text || ' ' || %s, NULL, %s::jsonb || jsonb_build_object({known}), %s "
+        "FROM ins CROSS JOIN src)")
+    args += [own_values["submitted_at"], "daily_check.submit", DailyCheck._meta.label, check.day.isoformat(),
+             json.dumps(audit.snapshot(check)), source]
     delta = _contribution(check)
     sets = ", ".join(f"{c} = resumption_dailyrollup.{c} + excluded.{c}" for c in _ROLLUP_SUMS)
     parts.append(
         f"roll AS (INSERT INTO resumption_dailyrollup (day, district_id, industry_section, size_class, is_key, "
-        f"{', '.join(_ROLLUP_SUMS)}) SELECT %s, %s, %s, %s, %s, {', '.join(['%s'] * len(_ROLLUP_SUMS))} FROM ins "
+        f"{', '.join(_ROLLUP_SUMS)}) SELECT %s, src.district_id, src.industry_section, src.size_class, src.is_key, "
+        f"{', '.join(['%s'] * len(_ROLLUP_SUMS))} FROM ins CROSS JOIN src "
         f"ON CONFLICT (day, district_id, industry_section, size_class, is_key) DO UPDATE SET {sets})")
-    args += [args[1], check.district_id, check.industry_section, check.size_class, check.is_key,
-             *(delta[c] for c in _ROLLUP_SUMS)]
-    row = prepared.fetchone(",\n".join(parts) + "\nSELECT id FROM ins", args)
-    if row is None:
-        return False
-    _stored(check, row[0])
-    return True
+    args += [day, *(delta[c] for c in _ROLLUP_SUMS)]
+    return prepared.fetchone(",\n".join(parts) + "\nSELECT src.*, ins.id FROM src LEFT JOIN ins ON true", args)
 
 
 def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, source) -> DailyCheck:

@@ -184,3 +184,24 @@ def test_prepared_statements_keep_django_errors_and_transactions(db):
         prepared.fetchone("SELECT 1 / %s::int", [0])
     # The failed statement was rolled back with its savepoint; the connection goes on.
     assert prepared.fetchone("SELECT count(*) FROM resumption_dailyrollup", []) == (0,)
+
+
+@postgres_only
+def test_the_statement_records_the_snapshot_audit_would_take(users, city):
+    """The audit record written inside the statement holds exactly ``audit.snapshot`` of the stored check."""
+    from huiqi.core import audit
+    from huiqi.resumption import services
+
+    day = timezone.localdate()
+    for user, enterprise in ((users["enterprise"], city["ns1"]), (users["department"], city["ba1"])):
+        check, created = services.submit_daily_check(user, enterprise, day, check_values(),
+                                                     [{"kind": "materials", "note": "缺料", "needs_help": True}],
+                                                     source="api")
+        assert created
+        stored = DailyCheck.objects.get(pk=check.pk)
+        record = AuditEvent.objects.get(model=DailyCheck._meta.label, object_id=str(check.pk))
+        assert record.after == audit.snapshot(stored) and record.before is None
+        assert (record.actor_id, record.actor_label, record.action, record.note) == (
+            user.pk, user.username, "daily_check.submit", "api")
+        assert record.object_repr == str(stored)
+        assert list(stored.difficulties.values_list("kind", "needs_help")) == [("materials", True)]
