@@ -158,24 +158,29 @@ def submit(request) -> HttpResponse | None:
             return None  # an unknown token, an inactive user, a refusal, an unknown enterprise: the full path's
         (e_id, e_district, e_section, e_size, e_key, user_id, username, e_name, e_industry, role, user_district,
          check_id) = row
+        if check_id is not None:  # the first report: written, answered from what is known
+            check.enterprise_id, check.district_id, check.industry_section = e_id, e_district, e_section
+            check.size_class, check.is_key, check.submitted_by_id = e_size, e_key, user_id
+            services.mark_stored(check, check_id, wanted)
+            return _answer(check, report["uscc"], e_name, 201)
+        # Reported before: the service corrects it (or finds it unchanged).
         user = User(id=user_id, username=username, role=role, is_active=True, district_id=user_district)
         enterprise = Enterprise(id=e_id, uscc=report["uscc"], name=e_name, district_id=e_district,
                                 size_class=e_size, is_key_enterprise=e_key, industry_id=e_industry)
         enterprise.industry = Industry(code=e_industry, section=e_section)
-        if check_id is not None:
-            check = services.new_check(user, enterprise, day, clean, on_time, "api", now)
-            services.mark_stored(check, check_id, wanted)
-            created = True
-        else:  # reported before: the service corrects it (or finds it unchanged)
-            check, created = services.record_daily_check(user, enterprise, day, values, difficulties,
-                                                         source="api", now=now)
+        check, created = services.record_daily_check(user, enterprise, day, values, difficulties, source="api",
+                                                     now=now)
     except DomainError:
         return None  # nothing was written; the full path gives the refusal in the API's error body
+    return _answer(check, report["uscc"], enterprise.name, 201 if created else 200)
+
+
+def _answer(check, uscc: str, name: str, status: int) -> HttpResponse:
+    """The body ``DailyCheckViewSet.create`` renders, with the headers DRF adds."""
     from .api import check_json
 
-    response = HttpResponse(json.dumps(check_json(check), ensure_ascii=False, separators=(",", ":")),
-                            content_type="application/json", status=201 if created else 200)
-    # What DRF's response carries besides the body.
+    response = HttpResponse(json.dumps(check_json(check, uscc, name), ensure_ascii=False, separators=(",", ":")),
+                            content_type="application/json", status=status)
     response["Vary"] = "Accept"
     response["Allow"] = "GET, POST, HEAD, OPTIONS"
     return response

@@ -5,6 +5,7 @@ filing's history."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 
@@ -575,25 +576,37 @@ def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[d
     ``check`` holds the rest. Everything hangs on the check's insert. Returns src's row followed by the
     new check's id, or by None when the enterprise had already reported that day (nothing is written);
     None when src gives no row."""
-    from huiqi.core.models import AuditEvent
-
-    own = [c for c in _CHECK_COLUMNS if c not in _FROM_SOURCE]
     own_values = dict(zip(_CHECK_COLUMNS, _check_values_for_sql(check), strict=True))
     day = own_values["day"]
-    args = list(src_args) + [own_values[c] for c in own]
-    parts = [f"WITH src AS ({src_sql})",
-             f"ins AS (INSERT INTO {DailyCheck._meta.db_table} ({', '.join([*_FROM_SOURCE, *own])}) "
-             f"SELECT {', '.join([*_FROM_SOURCE.values(), *(['%s'] * len(own))])} FROM src "
-             f"ON CONFLICT (enterprise_id, day) DO NOTHING RETURNING id)"]
+    args = list(src_args) + [own_values[c] for c in _OWN_COLUMNS]
     if wanted:
-        rows = ", ".join(["(%s, %s, %s)"] * len(wanted))
+        args.append(day)
+        for d in wanted:
+            args += [d["kind"], d["note"], d["needs_help"]]
+    delta = _contribution(check)
+    args += [own_values["submitted_at"], "daily_check.submit", DailyCheck._meta.label, check.day.isoformat(),
+             json.dumps(audit.snapshot(check)), source, day, *(delta[c] for c in _ROLLUP_SUMS)]
+    return prepared.fetchone(_first_report_sql(src_sql, len(wanted)), args)
+
+
+_OWN_COLUMNS = [c for c in _CHECK_COLUMNS if c not in _FROM_SOURCE]
+
+
+@functools.lru_cache(maxsize=64)
+def _first_report_sql(src_sql: str, difficulties: int) -> str:
+    """The statement of ``first_report`` (its parameters in the order ``first_report`` lists them)."""
+    from huiqi.core.models import AuditEvent
+
+    parts = [f"WITH src AS ({src_sql})",
+             f"ins AS (INSERT INTO {DailyCheck._meta.db_table} ({', '.join([*_FROM_SOURCE, *_OWN_COLUMNS])}) "
+             f"SELECT {', '.join([*_FROM_SOURCE.values(), *(['%s'] * len(_OWN_COLUMNS))])} FROM src "
+             f"ON CONFLICT (enterprise_id, day) DO NOTHING RETURNING id)"]
+    if difficulties:
+        rows = ", ".join(["(%s, %s, %s)"] * difficulties)
         parts.append(
             f"diff AS (INSERT INTO {Difficulty._meta.db_table} (daily_check_id, enterprise_id, day, district_id, kind, "
             f"note, needs_help, follow_up_note) SELECT ins.id, src.enterprise_id, %s, src.district_id, d.kind, d.note, "
             f"d.needs_help, '' FROM ins CROSS JOIN src CROSS JOIN (VALUES {rows}) AS d(kind, note, needs_help))")
-        args.append(day)
-        for d in wanted:
-            args += [d["kind"], d["note"], d["needs_help"]]
     # The snapshot ``audit.record`` would take, with what only the statement knows filled in.
     known = ", ".join(f"'{c}', {e}" for c, e in {"id": "ins.id", **_FROM_SOURCE}.items())
     parts.append(
@@ -601,17 +614,13 @@ def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[d
         "object_repr, before, after, note) SELECT %s, src.actor_id, src.actor_label, %s, %s, ins.id::text, "
         f"src.enterprise_id::text || ' ' || %s, NULL, %s::jsonb || jsonb_build_object({known}), %s "
         "FROM ins CROSS JOIN src)")
-    args += [own_values["submitted_at"], "daily_check.submit", DailyCheck._meta.label, check.day.isoformat(),
-             json.dumps(audit.snapshot(check)), source]
-    delta = _contribution(check)
     sets = ", ".join(f"{c} = resumption_dailyrollup.{c} + excluded.{c}" for c in _ROLLUP_SUMS)
     parts.append(
         f"roll AS (INSERT INTO resumption_dailyrollup (day, district_id, industry_section, size_class, is_key, "
         f"{', '.join(_ROLLUP_SUMS)}) SELECT %s, src.district_id, src.industry_section, src.size_class, src.is_key, "
         f"{', '.join(['%s'] * len(_ROLLUP_SUMS))} FROM ins CROSS JOIN src "
         f"ON CONFLICT (day, district_id, industry_section, size_class, is_key) DO UPDATE SET {sets})")
-    args += [day, *(delta[c] for c in _ROLLUP_SUMS)]
-    return prepared.fetchone(",\n".join(parts) + "\nSELECT src.*, ins.id FROM src LEFT JOIN ins ON true", args)
+    return ",\n".join(parts) + "\nSELECT src.*, ins.id FROM src LEFT JOIN ins ON true"
 
 
 def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, source) -> DailyCheck:
