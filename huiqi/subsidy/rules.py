@@ -501,36 +501,36 @@ def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[
     (``counted``: beneficiary_id → (loans counted, Σ counted interest, Σ loan subsidies))."""
     # A beneficiary paid before but with nothing counted now (a correction) still gets a line:
     # that is where its overpayment is recorded.
-    ids = sorted(set(counted) | {b for b, amount in paid_before.items() if amount > 0})
+    ids = sorted(counted.keys() | {b for b, amount in paid_before.items() if amount > 0})
     cap = params.cap_fen
-    pre: list[tuple[str, int, Fraction | int, int, int, int, int, int]] = []
+    get_counted, get_before = counted.get, paid_before.get
+    pre: list[tuple[str, int, Fraction | int, int, int, int, int]] = []
     due_total = 0
     for beneficiary_id in ids:
-        loans_counted, interest, subsidy = counted.get(beneficiary_id, _NOTHING_COUNTED)
+        loans_counted, interest, subsidy = get_counted(beneficiary_id, _NOTHING_COUNTED)
         entitlement = min(subsidy, cap)
-        before = paid_before.get(beneficiary_id, 0)
+        before = get_before(beneficiary_id, 0)
         due = max(0, entitlement - before)
         due_total += due
-        pre.append((beneficiary_id, loans_counted, interest, subsidy, entitlement, before, due,
-                    max(0, before - entitlement)))
+        pre.append((beneficiary_id, loans_counted, interest, subsidy, entitlement, before, due))
 
     budget_left = params.budget_fen - spent_before_fen
     factor = None
     if due_total > max(budget_left, 0) and params.rationing == "pro_rata":
         factor = Fraction(max(budget_left, 0), due_total)
+    # payable = floor_to_fen(due × factor), in integers: the factor is exact, so is the quotient.
+    num, den = (1, 1) if factor is None else (factor.numerator, factor.denominator)
 
-    # Built positionally (a city batch has 100,000 lines): the fields in BeneficiaryLine's order.
-    new = tuple.__new__
-    beneficiary_lines = []
-    payable_total = overpayment_total = 0
-    for beneficiary_id, loans_counted, interest, subsidy, entitlement, before, due, overpayment in pre:
-        # floor_to_fen(due × factor) in integers: the factor is exact, so is the quotient.
-        payable = due if factor is None else due * factor.numerator // factor.denominator
-        payable_total += payable
-        overpayment_total += overpayment
-        beneficiary_lines.append(new(BeneficiaryLine, (
-            beneficiary_id, names.get(beneficiary_id, ""), kinds.get(beneficiary_id, ""), loans_counted, interest,
-            subsidy, entitlement, before, due, payable, overpayment)))
+    # Built positionally (a city batch has 100,000 lines), the fields in BeneficiaryLine's order; the
+    # last is the overpayment, max(0, paid before − entitlement).
+    new, get_name, get_kind = tuple.__new__, names.get, kinds.get
+    beneficiary_lines = [
+        new(BeneficiaryLine, (beneficiary_id, get_name(beneficiary_id, ""), get_kind(beneficiary_id, ""),
+                              loans_counted, interest, subsidy, entitlement, before, due, due * num // den,
+                              max(0, before - entitlement)))
+        for beneficiary_id, loans_counted, interest, subsidy, entitlement, before, due in pre]
+    payable_total = sum(line.payable for line in beneficiary_lines)
+    overpayment_total = sum(line.overpayment for line in beneficiary_lines)
     return BatchResult(
         params=params,
         cutoff=cutoff,
