@@ -3,7 +3,7 @@
 
     cd /work/main && .venv/bin/python bench/subsidy.py [--loans 300000] [--payments-per-loan 6]
         [--enterprises N] [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_subsidy]
-        [--seed 2020] [--profile] [--keep]
+        [--seed 2020] [--profile] [--keep] [--reuse-database]
 
 One run:
 
@@ -53,6 +53,9 @@ One run:
    table (phase, seconds, rows/s, peak RSS, Δ RSS over the child's baseline, VmHWM) and the ratios
    against the targets: import within 3× of COPY, simulate within 3× of DuckDB, peak memory < 1.5 GB.
    Times are printed, never asserted; row counts, statuses and the agreement are checked.
+
+With ``--reuse-database`` (after a run with ``--keep``) only step 3's ``simulate``, ``export`` and
+``duckdb`` (and ``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
 """
 
 from __future__ import annotations
@@ -604,6 +607,31 @@ def report(args, setup: dict, results: dict, agree: bool, compare_lines: list[st
           f"{setup['window_loans']:,} loans started in the window, {setup['late']:,} payments late, "
           f"{setup['past_cutoff']:,} paid after {CUTOFF})")
     print()
+    print_table(results)
+
+    print("\nsimulate vs DuckDB, every beneficiary to the fen:")
+    for line in compare_lines:
+        print(line)
+    print(f"  → {'AGREE to the fen' if agree else 'DO NOT AGREE'}")
+
+    imp = sum(results[f"import-{k}"]["seconds"] for k in ("loans", "payments"))
+    imp_banks = imp + results["import-banks"]["seconds"]
+    cp = sum(results[f"copy-{k}"]["seconds"] for k in ("loans", "payments"))
+    print()
+    for k in ("loans", "payments"):
+        label = f"ratio import-{k} / copy-{k}:"
+        print(f"{label:<38}{results[f'import-{k}']['seconds'] / results[f'copy-{k}']['seconds']:9.2f}×")
+    ratio_a = imp / cp
+    print(f"ratio import (loans+payments) / COPY: {ratio_a:9.2f}×   "
+          f"(with the banks file: {imp_banks / cp:.2f}×)")
+    ratio_b = print_simulate_ratio(results)
+    print()
+    print(f"target (a): import within {TARGET_IMPORT_RATIO:g}× of COPY      → {ratio_a:.2f}×  "
+          f"{'MET' if ratio_a <= TARGET_IMPORT_RATIO else 'NOT MET'}")
+    print_simulate_targets(results, ratio_b)
+
+
+def print_table(results: dict) -> None:
     header = (f"{'phase':<18}{'seconds':>9}{'rows':>11}{'rows/s':>11}{'peak RSS MB':>13}{'Δ RSS MB':>10}"
               f"{'VmHWM MB':>10}{'validate s':>12}{'write s':>9}")
     print(header)
@@ -633,33 +661,21 @@ def report(args, setup: dict, results: dict, agree: bool, compare_lines: list[st
         for k, v in sim["parts"].items():
             print(f"    {k:<44}{v:8.2f}s")
 
-    print("\nsimulate vs DuckDB, every beneficiary to the fen:")
-    for line in compare_lines:
-        print(line)
-    print(f"  → {'AGREE to the fen' if agree else 'DO NOT AGREE'}")
 
-    imp = sum(results[f"import-{k}"]["seconds"] for k in ("loans", "payments"))
-    imp_banks = imp + results["import-banks"]["seconds"]
-    cp = sum(results[f"copy-{k}"]["seconds"] for k in ("loans", "payments"))
-    print()
-    for k in ("loans", "payments"):
-        label = f"ratio import-{k} / copy-{k}:"
-        print(f"{label:<38}{results[f'import-{k}']['seconds'] / results[f'copy-{k}']['seconds']:9.2f}×")
-    ratio_a = imp / cp
-    ratio_b = sim["seconds"] / results["duckdb"]["seconds"]
-    print(f"ratio import (loans+payments) / COPY: {ratio_a:9.2f}×   "
-          f"(with the banks file: {imp_banks / cp:.2f}×)")
+def print_simulate_ratio(results: dict) -> float:
+    ratio_b = results["simulate"]["seconds"] / results["duckdb"]["seconds"]
     print(f"ratio simulate / DuckDB:              {ratio_b:9.2f}×   (export to Parquet, not counted: "
           f"{results['export']['seconds']:.2f}s)")
+    return ratio_b
+
+
+def print_simulate_targets(results: dict, ratio_b: float) -> None:
     measured = [k for k in results if k.startswith(("import-", "simulate", "duckdb", "copy-"))]
     worst = max(measured, key=lambda k: results[k]["peak_kb"])
     peak = _mb(results[worst]["peak_kb"])
     app = [k for k in measured if k.startswith(("import-", "simulate"))]
     worst_app = max(app, key=lambda k: results[k]["peak_kb"])
     peak_app = _mb(results[worst_app]["peak_kb"])
-    print()
-    print(f"target (a): import within {TARGET_IMPORT_RATIO:g}× of COPY      → {ratio_a:.2f}×  "
-          f"{'MET' if ratio_a <= TARGET_IMPORT_RATIO else 'NOT MET'}")
     print(f"target (b): simulate within {TARGET_SIMULATE_RATIO:g}× of DuckDB  → {ratio_b:.2f}×  "
           f"{'MET' if ratio_b <= TARGET_SIMULATE_RATIO else 'NOT MET'}")
     print(f"target: peak memory < {TARGET_PEAK_MB / 1024:g} GB          → largest application phase "
@@ -668,6 +684,47 @@ def report(args, setup: dict, results: dict, agree: bool, compare_lines: list[st
     for k in app:
         print(f"    {k:<16} peak {_mb(results[k]['peak_kb']):8.1f} MB  "
               f"{'MET' if _mb(results[k]['peak_kb']) < TARGET_PEAK_MB else 'NOT MET'}")
+
+
+def simulate_only(args) -> None:
+    """``--reuse-database``: simulate, export and DuckDB (and with ``--profile`` simulate under cProfile)
+    against the ledger an earlier run kept with ``--keep``; no setup, COPY or import, and the database
+    is left as it was."""
+    work = Path(tempfile.mkdtemp(prefix="huiqi-bench-subsidy-"))
+    args.data_dir = work / "data"
+    args.data_dir.mkdir()
+    try:
+        t0 = time.perf_counter()
+        sim_out, duck_out, export_dir = work / "simulate.csv", work / "duckdb.csv", work / "export"
+        print(f"reusing the database at {args.database_url}; work dir {work}", flush=True)
+        print(f"  start: {load_average()}", flush=True)
+        results: dict[str, dict] = {}
+        results["simulate"] = spawn(args, "simulate", work, "simulate", out=sim_out)
+        results["export"] = spawn(args, "export", work, "export", export_dir=export_dir)
+        results["duckdb"] = spawn(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
+        agree, compare_lines = compare(sim_out, duck_out)
+        profiled = None
+        if args.profile:
+            prof = spawn(args, "simulate", work, "profile-simulate", profile_out=work / "simulate.prof")
+            profiled = ("simulate", work / "simulate.prof", prof["seconds"])
+        print(f"  end:   {load_average()}; total {time.perf_counter() - t0:.0f}s", flush=True)
+        print(f"\nInterest-subsidy benchmark, simulate only, on the kept database {args.database_url}\n")
+        print_table(results)
+        print("\nsimulate vs DuckDB, every beneficiary to the fen:")
+        for line in compare_lines:
+            print(line)
+        print(f"  → {'AGREE to the fen' if agree else 'DO NOT AGREE'}")
+        print()
+        print_simulate_targets(results, print_simulate_ratio(results))
+        if profiled:
+            print_profile(*profiled)
+    finally:
+        if args.keep:
+            print(f"\nkept {work}")
+        else:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def print_profile(label: str, path: Path, seconds: float, top: int = 20) -> None:
@@ -692,6 +749,10 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="also profile simulate and the loans/payments imports (cProfile, top 20)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and the bench database")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="only simulate and DuckDB (the export between them not counted), against the "
+                             "database an earlier run kept with --keep at the same --database-url: no setup, "
+                             "COPY or import; the database is left as it was")
     # Internal: one measured phase in a child process.
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--label", help=argparse.SUPPRESS)
@@ -706,6 +767,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.phase:
         run_phase(args)
+        return
+    if args.reuse_database:
+        simulate_only(args)
         return
     if args.enterprises is None:
         args.enterprises = max(100, args.loans // 3)

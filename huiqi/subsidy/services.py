@@ -153,8 +153,8 @@ class Inputs:
     """Everything the rules need, read from the database for one cutoff: the ledger and the registry
     entries as columns (``rules_columnar``), and what was paid before."""
 
-    loans: pl.DataFrame  # rules_columnar.LOAN_SCHEMA plus the loan's id
-    payments: pl.DataFrame  # rules_columnar.PAYMENT_SCHEMA
+    loans: pl.DataFrame  # rules_columnar.LOAN_SCHEMA plus the loan's id (and whole_fen when pre-aggregated)
+    payments: pl.DataFrame  # rules_columnar.PAYMENT_SCHEMA (only the cut payments when pre-aggregated)
     registry: pl.DataFrame  # rules_columnar.REGISTRY_SCHEMA
     paid_before: dict[str, int]
     spent_before_fen: int
@@ -244,7 +244,8 @@ def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.D
     loan, payment, bank = Loan._meta.db_table, InterestPayment._meta.db_table, Bank._meta.db_table
     # A payment has days inside the period [s, e) when accrual_start < e AND accrual_end > s; it lies
     # wholly inside when accrual_start >= s AND accrual_end <= e, else the period's edge cuts it.
-    # The cut payments (a few per cent) are found again through the (loan, accrual_start) index.
+    # The cut payments (a few per cent) are found again through the (loan, accrual_start) index, one
+    # loan at a time (OFFSET 0 keeps PostgreSQL from flattening that into a scan of every payment).
     sql = f"""
         WITH period AS MATERIALIZED (
             SELECT id, start_date AS s, (start_date + make_interval(months => %s))::date AS e FROM {loan}
@@ -263,11 +264,17 @@ def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.D
                p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen
         FROM counted c CROSS JOIN LATERAL (
             SELECT * FROM {payment} p WHERE p.loan_id = c.loan_id AND p.paid_date <= %s
-            AND p.accrual_start < c.e AND p.accrual_end > c.s AND (p.accrual_start < c.s OR p.accrual_end > c.e)) p
+            AND p.accrual_start < c.e AND p.accrual_end > c.s AND (p.accrual_start < c.s OR p.accrual_end > c.e)
+            OFFSET 0) p
         WHERE c.cut"""
     schema = {"row": pl.String, **rules_columnar.LOAN_SCHEMA, "id": pl.Int64, rules_columnar.WHOLE: pl.Int64,
               **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}}
-    rows = read_query(sql, [params.months, params.window_start, params.window_end, cutoff, cutoff], schema)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Without statistics (tables never ANALYZEd after an import) the planner's estimates for this
+        # statement can be far off, enough for it to compile the plan (JIT), which costs more than
+        # running it; SET LOCAL ends with this transaction.
+        cursor.execute("SET LOCAL jit = off")
+        rows = read_query(sql, [params.months, params.window_start, params.window_end, cutoff, cutoff], schema)
     loans = rows.filter(pl.col("row") == "L").select(*rules_columnar.LOAN_SCHEMA, "id", rules_columnar.WHOLE)
     payments = rows.filter(pl.col("row") == "P").select(
         "id", *(k for k in rules_columnar.PAYMENT_SCHEMA if k not in rules_columnar.KEY))
