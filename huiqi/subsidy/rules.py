@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from calendar import monthrange
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from operator import itemgetter
 from typing import NamedTuple
 
 from huiqi.core.errors import ValidationFailed
@@ -488,31 +489,34 @@ def compute_batch(
         counted[loan.borrower_id] = (loans_counted + 1, interest_sum + interest, subsidy_sum + subsidy)
 
     names, kinds = _names_and_kinds(loans_by_key, registry)
-    return _batch(params, cutoff, tuple(loan_lines), counted, names, kinds, paid_before, spent_before_fen)
+    rows = [(b, names.get(b, ""), kinds.get(b, ""), *counted[b]) for b in sorted(counted)]
+    return _batch(params, cutoff, tuple(loan_lines), rows, paid_before, spent_before_fen,
+                  lambda b: (names.get(b, ""), kinds.get(b, "")))
 
 
-_NOTHING_COUNTED = (0, 0, 0)
-
-
-def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[str, tuple],
-           names: Mapping[str, str], kinds: Mapping[str, str], paid_before: Mapping[str, int],
-           spent_before_fen: int) -> BatchResult:
-    """The beneficiary half of a batch, from each beneficiary's counted loans, interest and subsidy
-    (``counted``: beneficiary_id → (loans counted, Σ counted interest, Σ loan subsidies))."""
+def _batch(params: Params, cutoff: dt.date, loan_lines: tuple,
+           counted: Sequence[tuple[str, str, str, int, Fraction | int, int]], paid_before: Mapping[str, int],
+           spent_before_fen: int, name_and_kind: Callable[[str], tuple[str, str]]) -> BatchResult:
+    """The beneficiary half of a batch. ``counted``: one row per beneficiary with a counted loan, by
+    beneficiary_id: (beneficiary_id, name, kind, loans counted, Σ counted interest, Σ loan subsidies);
+    ``name_and_kind`` gives those of any other beneficiary."""
     # A beneficiary paid before but with nothing counted now (a correction) still gets a line:
     # that is where its overpayment is recorded.
-    ids = sorted(counted.keys() | {b for b, amount in paid_before.items() if amount > 0})
+    others = {b for b, amount in paid_before.items() if amount > 0}
+    if others:
+        others -= {row[0] for row in counted}
+    if others:
+        counted = sorted([*counted, *((b, *name_and_kind(b), 0, 0, 0) for b in others)], key=itemgetter(0))
     cap = params.cap_fen
-    get_counted, get_before = counted.get, paid_before.get
-    pre: list[tuple[str, int, Fraction | int, int, int, int, int]] = []
+    get_before = paid_before.get
+    pre: list[tuple[str, str, str, int, Fraction | int, int, int, int, int]] = []
     due_total = 0
-    for beneficiary_id in ids:
-        loans_counted, interest, subsidy = get_counted(beneficiary_id, _NOTHING_COUNTED)
+    for beneficiary_id, name, kind, loans_counted, interest, subsidy in counted:
         entitlement = min(subsidy, cap)
         before = get_before(beneficiary_id, 0)
         due = max(0, entitlement - before)
         due_total += due
-        pre.append((beneficiary_id, loans_counted, interest, subsidy, entitlement, before, due))
+        pre.append((beneficiary_id, name, kind, loans_counted, interest, subsidy, entitlement, before, due))
 
     budget_left = params.budget_fen - spent_before_fen
     factor = None
@@ -523,12 +527,11 @@ def _batch(params: Params, cutoff: dt.date, loan_lines: tuple, counted: Mapping[
 
     # Built positionally (a city batch has 100,000 lines), the fields in BeneficiaryLine's order; the
     # last is the overpayment, max(0, paid before − entitlement).
-    new, get_name, get_kind = tuple.__new__, names.get, kinds.get
+    new = tuple.__new__
     beneficiary_lines = [
-        new(BeneficiaryLine, (beneficiary_id, get_name(beneficiary_id, ""), get_kind(beneficiary_id, ""),
-                              loans_counted, interest, subsidy, entitlement, before, due, due * num // den,
-                              max(0, before - entitlement)))
-        for beneficiary_id, loans_counted, interest, subsidy, entitlement, before, due in pre]
+        new(BeneficiaryLine, (beneficiary_id, name, kind, loans_counted, interest, subsidy, entitlement, before, due,
+                              due * num // den, max(0, before - entitlement)))
+        for beneficiary_id, name, kind, loans_counted, interest, subsidy, entitlement, before, due in pre]
     payable_total = sum(line.payable for line in beneficiary_lines)
     overpayment_total = sum(line.overpayment for line in beneficiary_lines)
     return BatchResult(

@@ -150,29 +150,46 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
                 one_by_one.select(KEY), on=KEY).select(*KEY, "interest_fen", "overlap", "days").iter_rows():
             cut_parts.setdefault((bank_code, loan_no), []).append(Fraction(interest * overlap, days))
 
+    # Per beneficiary, in polars: the loans counted and the sums over the loans summed in integers;
+    # the loans counted one by one are added below. Rows by beneficiary_id, as rules._batch takes them.
+    names = _names_and_kinds(loans)
+    per = (loans.filter(pl.col("eligible")).group_by("borrower_id")
+           .agg(pl.len().alias("loans"), pl.col("interest").sum(), pl.col("subsidy").sum())
+           .sort("borrower_id")
+           .join(names, on="borrower_id", how="left", maintain_order="left")
+           .with_row_index("at"))
+    one_by_one = one_by_one.join(per.select("borrower_id", "at"), on="borrower_id", how="left",
+                                 maintain_order="left")
+
     # Many small Python objects at once from here (a city batch: 300,000 loan lines, 100,000
     # beneficiaries): the cyclic collector would only scan them over and over.
     with _no_gc():
-        accounts = _accounts(loans.filter(pl.col("exact")))
         interests, subsidies = loans["interest"].to_list(), loans["subsidy"].to_list()
-        for bank_code, loan_no, row, borrower_id, whole_fen in one_by_one.iter_rows():
+        interest_sums, subsidy_sums = per["interest"].to_list(), per["subsidy"].to_list()
+        for bank_code, loan_no, row, _, whole_fen, at in one_by_one.iter_rows():
             interest = sum(cut_parts.get((bank_code, loan_no), ()), Fraction(whole_fen))
             subsidy = round_half_up(rate * interest)
             interests[row], subsidies[row] = interest, subsidy
-            n, interest_sum, subsidy_sum = accounts.get(borrower_id, (0, 0, 0))
-            accounts[borrower_id] = (n + 1, interest_sum + interest, subsidy_sum + subsidy)
+            interest_sums[at] += interest
+            subsidy_sums[at] += subsidy
         loan_lines = tuple(map(tuple.__new__, repeat(LoanLine), zip(
             loans["bank_code"].to_list(), loans["loan_no"].to_list(), loans["borrower_id"].to_list(),
             loans["eligible"].to_list(), loans["reason"].to_list(), interests, subsidies)))
-        names, kinds = _names_and_kinds(loans)
-        return _batch(params, cutoff, loan_lines, accounts, names, kinds, paid_before, spent_before_fen)
+        counted = list(zip(per["borrower_id"].to_list(), per["name"].to_list(), per["kind"].to_list(),
+                           per["loans"].to_list(), interest_sums, subsidy_sums))
+        return _batch(params, cutoff, loan_lines, counted, paid_before, spent_before_fen, _lookup(names))
 
 
-def _accounts(exact: pl.DataFrame) -> dict[str, tuple[int, int, int]]:
-    """Per beneficiary, (loans counted, Σ interest, Σ subsidy) of the loans summed in integers."""
-    per = exact.group_by("borrower_id").agg(pl.len(), pl.col("interest").sum(), pl.col("subsidy").sum())
-    return dict(zip(per["borrower_id"].to_list(),
-                    zip(per["len"].to_list(), per["interest"].to_list(), per["subsidy"].to_list())))
+def _lookup(names: pl.DataFrame):
+    """borrower_id → (name, kind), for the few beneficiaries paid before with nothing counted now."""
+    found: dict[str, tuple[str, str]] = {}
+
+    def name_and_kind(beneficiary_id: str) -> tuple[str, str]:
+        if not found:
+            found.update(zip(names["borrower_id"].to_list(), zip(names["name"].to_list(), names["kind"].to_list())))
+        return found.get(beneficiary_id, ("", ""))
+
+    return name_and_kind
 
 
 @contextmanager
@@ -186,9 +203,10 @@ def _no_gc():
             gc.enable()
 
 
-def _names_and_kinds(loans: pl.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+def _names_and_kinds(loans: pl.DataFrame) -> pl.DataFrame:
     """As ``rules._names_and_kinds``: the registry's name and kind when it lists a borrower that is not
-    only a business owner, else those of the borrower's first loan (by bank and loan number)."""
+    only a business owner, else those of the borrower's first loan (by bank and loan number).
+    One row per borrower: borrower_id, kind, name."""
     per = loans.group_by("borrower_id", maintain_order=True).agg(
         (pl.col("borrower_kind") != "business_owner").any().alias("registered"),
         pl.col("borrower_kind").first().alias("first_kind"),
@@ -203,8 +221,7 @@ def _names_and_kinds(loans: pl.DataFrame) -> tuple[dict[str, str], dict[str, str
         pl.when(entry & pl.col("b_name").is_not_null() & (pl.col("b_name") != "")).then(pl.col("b_name"))
         .otherwise(pl.col("first_name").fill_null("")).alias("name"),
     )
-    ids, kinds, names = per["borrower_id"].to_list(), per["kind"].to_list(), per["name"].to_list()
-    return dict(zip(ids, names)), dict(zip(ids, kinds))
+    return per
 
 
 def frames_from_objects(loans, payments, registry) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
