@@ -6,8 +6,9 @@ expression over the loans joined to the registry, each payment's days inside its
 period are computed on whole columns, and a payment that lies wholly inside the period counts its
 interest exactly, so a loan whose payments are all whole is summed in integers and rounded with
 integer arithmetic. Only the loans with a payment cut by the period's edge (a few per cent) are
-counted with ``Fraction`` s, one by one, as the spec's exact rule says. The beneficiary half
-(cap, what was paid before, rationing) is ``rules._batch`` itself.
+counted with ``Fraction`` s, one by one, as the spec's exact rule says (and every loan, when the
+sums would not fit in Int64). Each beneficiary's loans, interest and subsidy are summed in polars
+too; the beneficiary half (cap, what was paid before, rationing) is ``rules._batch`` itself.
 
 Inputs (no ORM here):
 
