@@ -23,6 +23,8 @@ PERMISSIONS = {
     # District officers handle their district's filings and follow-ups; administrators any.
     "resumption.handle": has_role(Role.DISTRICT, Role.ADMIN),
     "resumption.view_figures": has_role(*OFFICIALS),
+    # Recomputing the dashboard's rollup from the raw checks (the job and the command).
+    "resumption.rebuild_rollup": has_role(Role.BUREAU, Role.ADMIN),
 }
 
 for _name, _predicate in PERMISSIONS.items():

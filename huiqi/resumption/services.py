@@ -693,7 +693,10 @@ def get_filing(user, pk) -> ReturnToWorkFiling:
 
 @transaction.atomic
 def rebuild_rollup(actor=None, start: dt.date | None = None, end: dt.date | None = None) -> int:
-    """Recompute the rollup from the raw checks in one set-based statement (all days, or a range)."""
+    """Recompute the rollup from the raw checks in one set-based statement (all days, or a range).
+    ``actor`` None is the system (the command, the demo); a person must be bureau staff or an administrator."""
+    if actor is not None:
+        _require(actor, "resumption.rebuild_rollup")
     where, args = "", []
     if start is not None:
         where += " AND day >= %s"

@@ -314,3 +314,12 @@ def test_a_changed_deadline_applies_at_once(users, city):
                                                            "lock_time": "00:00"}, day)
     second, _ = services.submit_daily_check(users["department"], city["ns2"], day, check_values(), now=_now(day, 11))
     assert second.on_time
+
+
+def test_only_the_bureau_rebuilds_the_rollup(users):
+    from huiqi.core.errors import PermissionDenied
+
+    for role in ("enterprise", "district", "department", "bank", "auditor"):
+        with pytest.raises(PermissionDenied):
+            services.rebuild_rollup(users[role])
+    assert services.rebuild_rollup(users["bureau"]) == 0 and services.rebuild_rollup(users["admin"]) == 0
