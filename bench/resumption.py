@@ -22,7 +22,9 @@ One run:
    processes × 25 threads = ``--clients`` keep-alive connections for ``--seconds`` each:
    ``GET /healthz`` (the trivial view: one ``SELECT 1``), then ``POST /api/v1/daily-checks/`` (an
    aggregator's token; each request a new enterprise's check for today, with a difficulty every
-   fifth). Requests/s, p50 and p99 in ms, and errors. The target: submissions ≥ 50 % of the trivial
+   fifth). Requests/s, p50 and p99 in ms, and errors; then the CPU each request cost, in ms, split
+   between the server's processes, PostgreSQL's and the load generator's (all share the machine's
+   CPUs, so this says where a saturated machine's time goes). The target: submissions ≥ 50 % of the trivial
    view's requests/s with p99 < 250 ms; dashboard p95 < 150 ms.
 
 Times are printed, never asserted; each submission's status is checked (201) and the rows counted.
@@ -36,6 +38,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -276,12 +279,38 @@ def _client_process(port, path, method, token, usccs, seconds, threads, start_at
         t.start()
     for t in ts:
         t.join()
-    queue.put({"latencies": latencies, "errors": errors, "statuses": statuses})
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put({"latencies": latencies, "errors": errors, "statuses": statuses,
+               "cpu": usage.ru_utime + usage.ru_stime})
 
 
-def load(port, path, method, token, usccs, clients, seconds, processes=4) -> dict:
+def _cpu_of(match) -> float:
+    """CPU seconds (user + system) used so far by the running processes ``match(pid, cmdline, session)``
+    picks (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if match(int(entry.name), cmdline, int(fields[3])):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load(port, path, method, token, usccs, clients, seconds, processes=4, server_session=None) -> dict:
     threads = clients // processes
     queue = mp.Queue()
+
+    def server(pid, cmdline, session):
+        return server_session is not None and session == server_session
+
+    def database(pid, cmdline, session):
+        return cmdline.startswith("postgres:")
+
+    cpu_before = (_cpu_of(server), _cpu_of(database))
     start_at = time.time() + 1.0
     share = [usccs[i::processes] for i in range(processes)]
     procs = [mp.Process(target=_client_process, args=(port, path, method, token, share[p], seconds, threads,
@@ -291,6 +320,7 @@ def load(port, path, method, token, usccs, clients, seconds, processes=4) -> dic
     results = [queue.get() for _ in procs]
     for p in procs:
         p.join()
+    server_cpu, database_cpu = (_cpu_of(server) - cpu_before[0], _cpu_of(database) - cpu_before[1])
     latencies = [x for r in results for x in r["latencies"]]
     statuses: dict[int, int] = {}
     for r in results:
@@ -298,9 +328,13 @@ def load(port, path, method, token, usccs, clients, seconds, processes=4) -> dic
             statuses[k] = statuses.get(k, 0) + v
     errors = sum(r["errors"]["n"] for r in results)
     sample = next((r["errors"]["sample"] for r in results if r["errors"]["sample"]), "")
+    n = max(1, len(latencies))
     return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50": pct(latencies, 50),
             "p99": pct(latencies, 99), "max": max(latencies) if latencies else float("nan"), "errors": errors,
-            "statuses": statuses, "sample": sample}
+            "statuses": statuses, "sample": sample,
+            # CPU per request: where the machine's time goes (server = huiqi serve's processes).
+            "cpu_server_ms": 1000 * server_cpu / n, "cpu_database_ms": 1000 * database_cpu / n,
+            "cpu_clients_ms": 1000 * sum(r["cpu"] for r in results) / n}
 
 
 def wait_for(port, timeout=60):
@@ -340,9 +374,10 @@ def measure_http(args, work: Path) -> dict:
         load(args.port, "/healthz", "GET", None, [], args.clients, 3)  # warm up every worker
         before = DailyCheck.objects.filter(day=dt.date.today()).count()
         print(f"  server up; {load_average()}", flush=True)
-        trivial = load(args.port, "/healthz", "GET", None, [], args.clients, args.seconds)
+        trivial = load(args.port, "/healthz", "GET", None, [], args.clients, args.seconds, server_session=server.pid)
         print(f"  trivial view: {trivial['rps']:,.0f} req/s, p99 {ms(trivial['p99'])} ms", flush=True)
-        submit = load(args.port, "/api/v1/daily-checks/", "POST", token, usccs, args.clients, args.seconds)
+        submit = load(args.port, "/api/v1/daily-checks/", "POST", token, usccs, args.clients, args.seconds,
+                      server_session=server.pid)
         print(f"  submissions:  {submit['rps']:,.0f} req/s, p99 {ms(submit['p99'])} ms", flush=True)
         stored = DailyCheck.objects.filter(day=dt.date.today()).count() - before
         connections.close_all()
@@ -427,6 +462,11 @@ def main(argv=None):
         for label, r in (("GET /healthz (trivial)", t), ("POST daily check", s)):
             print(f"{label:<26}{r['requests']:>10,}{r['rps']:>10,.0f}{ms(r['p50']):>10}{ms(r['p99']):>10}"
                   f"{ms(r['max']):>10}{r['errors']:>8}")
+        print(f"{'  CPU per request, ms':<26}{'server':>10}{'database':>10}{'clients':>10}{'total':>10}")
+        for label, r in (("  GET /healthz", t), ("  POST daily check", s)):
+            total = r["cpu_server_ms"] + r["cpu_database_ms"] + r["cpu_clients_ms"]
+            print(f"{label:<26}{r['cpu_server_ms']:>10.2f}{r['cpu_database_ms']:>10.2f}{r['cpu_clients_ms']:>10.2f}"
+                  f"{total:>10.2f}")
         ratio = s["rps"] / t["rps"] if t["rps"] else 0
         print(f"  submissions at {ratio:.0%} of the trivial view's req/s (target ≥ 50 %: "
               f"{'met' if ratio >= 0.5 else 'MISSED'}); p99 {ms(s['p99'])} ms (target < 250 ms: "
