@@ -34,7 +34,7 @@ from huiqi.registry.models import Enterprise, Industry
 from . import services
 from .models import DifficultyKind
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _INTS = ("staff_total", "staff_returned", "staff_on_site", "capacity_pct")
 _OPTIONAL_INTS = ("suspected_cases", "confirmed_cases")
 _KINDS = frozenset(DifficultyKind.values)
@@ -56,11 +56,13 @@ def _plain_int(value) -> bool:
 
 def _body(request) -> dict | None:
     """The report, when every field has exactly the type the API documents; else None."""
-    content_type = request.META.get("CONTENT_TYPE", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
+    media_type, *options = [part.strip().lower() for part in request.META.get("CONTENT_TYPE", "").split(";")]
+    if media_type != "application/json" or any(o.startswith("charset=") and o not in ("charset=utf-8",
+                                                                                        'charset="utf-8"')
+                                               for o in options):
         return None
-    try:
-        data = json.loads(request.body, parse_constant=_refuse)
+    try:  # as DRF's JSONParser reads it: UTF-8 text (a BOM or another encoding is its to refuse)
+        data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse)
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(data, dict):

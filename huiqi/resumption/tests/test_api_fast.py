@@ -70,6 +70,10 @@ def _requests(users, city):
         ("department", b"[1, 2]", "application/json"),
         ("department", b'{"capacity_pct": NaN}', "application/json"),
         ("department", "enterprise=x", "application/x-www-form-urlencoded"),
+        ("department", json.dumps(ok).encode("utf-16"), "application/json"),  # not UTF-8
+        ("department", b"\xef\xbb\xbf" + json.dumps(ok).encode(), "application/json"),  # a BOM
+        ("department", json.dumps({**ok, "day": "\u0662\u0660\u0662\u0660-03-02"}), "application/json"),
+        ("department", json.dumps(ok).encode("gbk"), "application/json; charset=gbk"),
     ]
 
 
@@ -138,7 +142,7 @@ def test_the_fast_path_answers_as_the_full_path(users, city, monkeypatch):
         assert a == b
     assert fast_rows == full_rows
     # The rows are real: three enterprises reported, with difficulties and one audit record per change.
-    assert len(fast_rows["checks"]) == 3 and len(fast_rows["difficulties"]) == 2
+    assert len(fast_rows["checks"]) == 3 and len(fast_rows["difficulties"]) == 1  # the GBK body cleared ns1's
     assert [a[2] for a in fast_rows["audit"]].count("daily_check.submit") == 3
     assert all(a[-1] for a in fast_rows["audit"])  # every record names its check
     assert sum(r["reports"] for r in fast_rows["rollup"]) == 3
