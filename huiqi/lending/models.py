@@ -115,8 +115,11 @@ class Loan(models.Model):
 class InterestPayment(models.Model):
     """Interest a borrower actually paid for ``[accrual_start, accrual_end)`` (算头不算尾)."""
 
-    # Served by the unique (loan, accrual_start) index.
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments", db_index=False)
+    # Served by the unique (loan, accrual_start) index. The reference is checked by triggers, once per
+    # statement, instead of a constraint checked row by row (migration 0004, docs/decisions.md): a
+    # payment's loan must exist, and a loan with payments cannot be deleted, nor its id changed.
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments", db_index=False,
+                             db_constraint=False)
     accrual_start = models.DateField("计息起日 accrual start")
     accrual_end = models.DateField("计息止日 accrual end")
     paid_date = models.DateField("付息日期 paid on")

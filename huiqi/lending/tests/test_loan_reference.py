@@ -1,0 +1,109 @@
+"""A payment's loan, held by triggers instead of a foreign-key constraint (migration 0004).
+
+Both directions, on SQLite and PostgreSQL: no payment without its loan (whoever writes it), and no loan
+deleted (nor its id changed) while a payment refers to it. The ORM still deletes a loan with its
+payments (``on_delete=CASCADE``), as it did with the constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from huiqi.core.uploads import read_errors
+from huiqi.lending.imports import PaymentImporter
+from huiqi.lending.models import InterestPayment, Loan
+
+from .test_imports import LOAN_ZH, PAY_EN, csv, loan_row, up
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's triggers and COPY")
+
+
+@pytest.fixture
+def paid_loan(users):
+    assert up(users["bank"], "loans", csv(LOAN_ZH, [loan_row("L-1"), loan_row("L-2")])).status == "stored"
+    assert up(users["bank"], "payments", csv(PAY_EN, [
+        ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "3,745.83"]])).status == "stored"
+    return Loan.objects.get(loan_no="L-1")
+
+
+def _refused(sql, params=()):
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def test_a_loan_with_payments_cannot_be_deleted(paid_loan):
+    _refused("DELETE FROM lending_loan WHERE id = %s", [paid_loan.pk])
+    _refused("UPDATE lending_loan SET id = id + 1000 WHERE id = %s", [paid_loan.pk])
+    assert Loan.objects.filter(pk=paid_loan.pk).exists() and InterestPayment.objects.count() == 1
+    # A loan without payments may go, and a paid loan's other columns may change.
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM lending_loan WHERE loan_no = 'L-2'")
+        cur.execute("UPDATE lending_loan SET borrower_name = '改名' WHERE id = %s", [paid_loan.pk])
+    assert list(Loan.objects.values_list("loan_no", flat=True)) == ["L-1"]
+
+
+def test_the_orm_deletes_a_loan_with_its_payments(paid_loan):
+    paid_loan.delete()
+    assert not Loan.objects.filter(loan_no="L-1").exists() and not InterestPayment.objects.exists()
+
+
+def test_no_payment_without_its_loan(paid_loan):
+    missing = Loan.objects.order_by("-pk").first().pk + 1000
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InterestPayment.objects.create(loan_id=missing, accrual_start=dt.date(2020, 5, 1),
+                                       accrual_end=dt.date(2020, 6, 1), paid_date=dt.date(2020, 6, 1), interest_fen=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InterestPayment.objects.filter(loan=paid_loan).update(loan_id=missing)
+    assert list(InterestPayment.objects.values_list("loan_id", flat=True)) == [paid_loan.pk]
+
+
+@postgres_only
+def test_truncating_the_loans_needs_the_payments_gone(paid_loan):
+    with connection.cursor() as cur:  # the test's transaction: run the deferred checks, as a commit would
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    _refused("TRUNCATE lending_loan CASCADE")
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE lending_interestpayment, lending_loan CASCADE")
+    assert not Loan.objects.exists()
+
+
+@postgres_only
+def test_a_set_based_write_of_a_payment_for_a_missing_loan_fails(paid_loan):
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("INSERT INTO lending_interestpayment (loan_id, accrual_start, accrual_end, paid_date, "
+                    "interest_fen, updated_at) SELECT l.id + g, date '2020-05-01', date '2020-06-01', "
+                    "date '2020-06-01', 1, now() FROM lending_loan l, generate_series(0, 5000) g "
+                    "WHERE l.id = %s", [paid_loan.pk])
+    assert InterestPayment.objects.count() == 1
+
+
+@postgres_only
+def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(users, paid_loan, caplog,
+                                                                                monkeypatch):
+    """The first pass resolved L-2, then L-2 was deleted (by another writer) before the COPY: the trigger stops the COPY, nothing
+    of it stays, and the row path refuses the file with the row's error in the report."""
+    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    real = PaymentImporter.frame_checks
+
+    def meanwhile(self, frame):
+        frame = real(self, frame)
+        Loan.objects.filter(loan_no="L-2").delete()
+        return frame
+
+    monkeypatch.setattr(PaymentImporter, "frame_checks", meanwhile)
+    r = up(users["bank"], "payments", csv(PAY_EN, [
+        ["ICBC-SZ", "L-1", "2020-04-10", "2020-05-10", "2020-05-10", "1.00"],
+        ["ICBC-SZ", "L-2", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"]]))
+    assert any("concurrent write" in rec.getMessage() for rec in caplog.records)
+    assert r.status == "refused"
+    errors = read_errors(r)
+    assert [(e["row"], e["column"].split()[-1] if e["column"] else "") for e in errors] == [("3", "loan_no")] \
+        or [e["row"] for e in errors] == ["3"], errors
+    assert "L-2" in errors[0]["en"]
+    assert InterestPayment.objects.count() == 1
