@@ -165,3 +165,47 @@ def test_each_role_sees_only_its_loans(users, city):
     assert sorted(Loan.objects.for_user(users["enterprise"]).values_list("loan_no", flat=True)) == ["C-1", "O-1"]
     assert Loan.objects.for_user(users["enterprise2"]).count() == 0
     assert Loan.objects.for_user(users["bureau"]).count() == 3
+
+
+def test_the_columnar_identifier_check_passes_only_what_row_checks_passes_unchanged():
+    """``_plain_valid_uscc`` (whole columns) against ``LoanImporter.row_checks`` (one row): every row it
+    lets through is one that row_checks accepts and stores as read; valid plain codes all go through."""
+    import random
+
+    import polars as pl
+
+    from huiqi.core.identifiers import USCC_ALPHABET, generate_uscc
+    from huiqi.lending.imports import _A_DAY, LoanImporter, _plain_valid_uscc
+
+    rng = random.Random(7)
+    rows = []
+    for _ in range(400):
+        kind = rng.choice(["enterprise", "individual_business"])
+        code = generate_uscc(rng, kind, division=rng.choice(["440300", "110105", "440304"]))
+        rows.append((kind, code, None, True))
+        rows.append((kind, code, "91440300708461136T", False))  # owner_of only for owners
+        other = "individual_business" if kind == "enterprise" else "enterprise"
+        rows.append((other, code, None, False))
+        rows.append(("business_owner", code, None, False))
+        rows.append((kind, code.lower(), None, False))
+        pos = rng.randrange(18)
+        rows.append((kind, code[:pos] + rng.choice(USCC_ALPHABET + "IOSVZ a-") + code[pos + 1:], None, None))
+        rows.append((kind, code[:17], None, False))
+        rows.append((kind, code + "0", None, False))
+    frame = pl.DataFrame(rows, schema={"borrower_kind": pl.String, "borrower_id": pl.String, "owner_of": pl.String,
+                                       "expected": pl.Boolean}, orient="row")
+    fast = frame.select(_plain_valid_uscc()).to_series().to_list()
+    importer = LoanImporter.__new__(LoanImporter)
+    seen = 0
+    for (kind, code, owner, expected), ok in zip(frame.iter_rows(), fast):
+        row = {"borrower_kind": kind, "borrower_id": code, "owner_of": owner, "start_date": _A_DAY,
+               "maturity_date": _A_DAY.replace(year=2021)}
+        accepted = not list(importer.row_checks(row))
+        if ok:
+            seen += 1
+            assert accepted and row["borrower_id"] == code and not row["owner_of"], (kind, code, owner)
+        if expected is not None:
+            assert ok is expected, (kind, code, owner)
+        elif accepted and code == row["borrower_id"]:  # a change that still gives a valid code
+            assert ok, (kind, code)
+    assert seen >= 400

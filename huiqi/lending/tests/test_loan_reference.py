@@ -103,7 +103,7 @@ def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(
     assert any("concurrent write" in rec.getMessage() for rec in caplog.records)
     assert r.status == "refused"
     errors = read_errors(r)
-    assert [(e["row"], e["column"].split()[-1] if e["column"] else "") for e in errors] == [("3", "loan_no")] \
-        or [e["row"] for e in errors] == ["3"], errors
+    assert [e["row"] for e in errors] == ["3"] and errors[0]["column"].endswith("loan_no"), errors
     assert "L-2" in errors[0]["en"]
     assert InterestPayment.objects.count() == 1
+
