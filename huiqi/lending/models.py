@@ -62,7 +62,10 @@ class Loan(models.Model):
     """A loan as its bank reported it; a later row with the same (bank, loan_no) replaces it."""
 
     # No index of its own: the unique (bank, loan_no) index serves it (one index less to maintain on load).
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False)
+    # Checked by triggers once per statement, not by a constraint row by row (migration 0005): a loan's
+    # bank must exist, and a bank with loans cannot be deleted.
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False,
+                             db_constraint=False)
     loan_no = models.CharField("贷款合同编号 loan number", max_length=64)
     borrower_id = models.CharField("借款人证件号码 borrower ID", max_length=18)
     borrower_name = models.CharField("借款人名称 borrower", max_length=200)

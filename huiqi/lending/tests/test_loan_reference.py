@@ -107,3 +107,25 @@ def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(
     assert "L-2" in errors[0]["en"]
     assert InterestPayment.objects.count() == 1
 
+
+
+def test_a_loan_needs_its_bank_and_a_bank_with_loans_stays(paid_loan):
+    """The loan→bank reference, held the same way (migration 0005)."""
+    from huiqi.registry.models import Bank
+
+    bank = paid_loan.bank
+    _refused("DELETE FROM registry_bank WHERE id = %s", [bank.pk])
+    _refused("UPDATE registry_bank SET id = id + 1000 WHERE id = %s", [bank.pk])
+    missing = Bank.objects.order_by("-pk").first().pk + 1000
+    _refused("UPDATE lending_loan SET bank_id = %s WHERE id = %s", [missing, paid_loan.pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Loan.objects.create(bank_id=missing, loan_no="X-1", borrower_id=paid_loan.borrower_id, borrower_name="x",
+                            borrower_kind="enterprise", purpose="operating", guarantee="credit", first_loan=True,
+                            principal_fen=1, annual_rate="1", start_date=dt.date(2020, 1, 1),
+                            maturity_date=dt.date(2021, 1, 1))
+    assert Loan.objects.filter(bank=bank).count() == 2
+    # A bank without loans may go.
+    spare = Bank.objects.create(code="SPARE", name="备用")
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM registry_bank WHERE id = %s", [spare.pk])
+    assert not Bank.objects.filter(code="SPARE").exists()
