@@ -223,12 +223,16 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame) -> None:
     constraint is raised as Django's IntegrityError, as the ORM would raise it."""
     import psycopg
     from django.db import IntegrityError
+    from psycopg.copy import QueuedLibpqWriter
 
     columns = ", ".join(frame.columns)
     try:
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            for offset in range(0, frame.height, 200_000):
-                data = frame.slice(offset, 200_000).write_csv(include_header=False, quote_style="non_numeric",
+        # The queued writer sends on its own thread: polars writes the next slice while the server
+        # reads the last one.
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)",
+                         writer=QueuedLibpqWriter(cursor)) as copy:
+            for offset in range(0, frame.height, 50_000):
+                data = frame.slice(offset, 50_000).write_csv(include_header=False, quote_style="non_numeric",
                                                                null_value="")
                 copy.write(data.encode())
     except psycopg.errors.IntegrityError as exc:
