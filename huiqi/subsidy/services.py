@@ -233,6 +233,9 @@ def _keyed(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
         list(rules_columnar.PAYMENT_SCHEMA))
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.DataFrame, pl.DataFrame]:
     """PostgreSQL only, one statement (one snapshot), in ``rules_columnar.compute_batch_columns``'
     pre-aggregated form: every loan with ``whole_fen``, the Σ interest of its payments paid on or
@@ -244,6 +247,8 @@ def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.D
     loan, payment, bank = Loan._meta.db_table, InterestPayment._meta.db_table, Bank._meta.db_table
     # A payment has days inside the period [s, e) when accrual_start < e AND accrual_end > s; it lies
     # wholly inside when accrual_start >= s AND accrual_end <= e, else the period's edge cuts it.
+    # A loan whose whole sum would not fit in a bigint (only on absurd ledgers) is not summed here:
+    # all its payments are sent, and the rules sum them in wider integers.
     # The cut payments (a few per cent) are found again through the (loan, accrual_start) index, one
     # loan at a time (OFFSET 0 keeps PostgreSQL from flattening that into a scan of every payment).
     sql = f"""
@@ -257,16 +262,17 @@ def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.D
             FROM {payment} p JOIN period x ON x.id = p.loan_id
             WHERE p.paid_date <= %s AND p.accrual_start < x.e AND p.accrual_end > x.s
             GROUP BY p.loan_id, x.s, x.e)
-        SELECT 'L', {_LOAN_COLUMNS}, c.whole, NULL::date, NULL::date, NULL::date, NULL::bigint
+        SELECT 'L', {_LOAN_COLUMNS}, CASE WHEN c.whole <= {_INT64_MAX} THEN c.whole::bigint END, NULL::date, NULL::date, NULL::date, NULL::bigint
         FROM {loan} l JOIN {bank} b ON b.id = l.bank_id LEFT JOIN counted c ON c.loan_id = l.id
         UNION ALL
         SELECT 'P', NULL, NULL, NULL, NULL, NULL, NULL, NULL::date, NULL, c.loan_id, NULL,
                p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen
         FROM counted c CROSS JOIN LATERAL (
             SELECT * FROM {payment} p WHERE p.loan_id = c.loan_id AND p.paid_date <= %s
-            AND p.accrual_start < c.e AND p.accrual_end > c.s AND (p.accrual_start < c.s OR p.accrual_end > c.e)
+            AND p.accrual_start < c.e AND p.accrual_end > c.s
+            AND (p.accrual_start < c.s OR p.accrual_end > c.e OR c.whole > {_INT64_MAX})
             OFFSET 0) p
-        WHERE c.cut"""
+        WHERE c.cut OR c.whole > {_INT64_MAX}"""
     schema = {"row": pl.String, **rules_columnar.LOAN_SCHEMA, "id": pl.Int64, rules_columnar.WHOLE: pl.Int64,
               **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}}
     with transaction.atomic(), connection.cursor() as cursor:

@@ -586,3 +586,30 @@ def test_the_aggregated_read_gives_the_reference_batch(month_end_ledger, months,
     assert result == compute_batch_columns(every.loans, every.payments, every.registry, params, cutoff, {}, 0)
     assert services.simulate(None, cutoff, {"window_start": "2020-01-01", "window_end": "2020-09-30",
                                             "months": months}) == expected
+
+
+@postgres_only
+def test_the_aggregated_read_leaves_a_sum_beyond_bigint_to_the_rules(month_end_ledger):
+    """A loan whose whole payments sum past a bigint is not summed by PostgreSQL (that would not fit
+    the column): all its payments are sent and the rules sum them in wider integers."""
+    from huiqi.lending.models import InterestPayment, Loan
+    from huiqi.subsidy.rules_columnar import WHOLE, compute_batch_columns
+
+    loan = Loan.objects.get(loan_no="E-1")
+    huge = 2**62  # three of these pass 2**63 - 1
+    InterestPayment.objects.filter(loan=loan).update(interest_fen=huge)
+    cutoff = date(2021, 3, 31)
+    overrides = {"window_start": "2020-01-01", "window_end": "2020-09-30", "months": 6}
+    params = services.current_params(cutoff, overrides)
+    aggregated = services.load_inputs(cutoff, params)
+    row = aggregated.loans.filter(pl.col("id") == loan.pk)
+    assert row[WHOLE].item() is None  # not summed in the database
+    assert aggregated.payments.filter(pl.col("loan_no") == "E-1").height == 6  # every month of the period
+    others = aggregated.loans.filter(pl.col("id") != loan.pk)[WHOLE]
+    assert others.drop_nulls().len() > 0  # the others still are
+    every = services.load_inputs(cutoff)
+    expected = _reference(every, params, cutoff)
+    counted = next(x for x in expected.loans if x.loan_no == "E-1")
+    assert counted.eligible and counted.interest_counted >= 6 * huge
+    assert compute_batch_columns(aggregated.loans, aggregated.payments, aggregated.registry, params, cutoff,
+                                 {}, 0) == expected
