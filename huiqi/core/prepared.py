@@ -14,16 +14,23 @@ wrappers (they are not in ``connection.queries``).
 from __future__ import annotations
 
 from django.db import connection
+from psycopg.pq import ExecStatus
+
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 # Django turns preparing off (threshold None); its own client-binding cursors never prepare, so a
 # threshold no query reaches leaves preparing to the explicit ``prepare=True`` below.
 _NEVER = 2**31 - 1
 
 
-def fetchone(sql: str, params) -> tuple | None:
-    """The first row of ``sql`` (``%s`` placeholders) run as a prepared statement, or None."""
+def fetchone(sql: str, params, *, check_health: bool = True) -> tuple | None:
+    """The first row of ``sql`` (``%s`` placeholders) run as a prepared statement, or None.
+
+    ``check_health=False`` skips Django's per-request health check of a kept connection (one round
+    trip): for a caller that, should the statement fail on a dead connection, answers another way."""
     # What ``connection.cursor()`` does first: the per-request health check, then (re)connect.
-    connection.close_if_health_check_failed()
+    if check_health:
+        connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     cur = getattr(raw, "_huiqi_prepared_cursor", None)
@@ -35,4 +42,5 @@ def fetchone(sql: str, params) -> tuple | None:
         cur = raw._huiqi_prepared_cursor = psycopg.Cursor(raw)
     with connection.wrap_database_errors:
         cur.execute(sql, params, prepare=True)
-        return cur.fetchone() if cur.description is not None else None
+        # (``cur.description`` would build a column object per column on every call.)
+        return cur.fetchone() if cur.pgresult.status == TUPLES_OK else None

@@ -566,7 +566,8 @@ _FROM_SOURCE = {"enterprise_id": "src.enterprise_id", "district_id": "src.distri
                 "submitted_by_id": "src.actor_id"}
 
 
-def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[dict], source: str) -> tuple | None:
+def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[dict], source: str, *,
+                 check_health: bool = True) -> tuple | None:
     """PostgreSQL: what the other branch of ``record_daily_check`` writes for a first report — the check,
     its difficulties, the audit record with the same snapshot, the rollup upsert — as data-modifying
     CTEs of one statement (atomic by itself, one round trip, prepared once per connection).
@@ -575,7 +576,7 @@ def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[d
     district_id, industry_section, size_class, is_key, actor_id and actor_label (and any others);
     ``check`` holds the rest. Everything hangs on the check's insert. Returns src's row followed by the
     new check's id, or by None when the enterprise had already reported that day (nothing is written);
-    None when src gives no row."""
+    None when src gives no row. ``check_health``: as ``prepared.fetchone``."""
     own_values = dict(zip(_CHECK_COLUMNS, _check_values_for_sql(check), strict=True))
     day = own_values["day"]
     args = list(src_args) + [own_values[c] for c in _OWN_COLUMNS]
@@ -586,7 +587,7 @@ def first_report(src_sql: str, src_args: list, check: DailyCheck, wanted: list[d
     delta = _contribution(check)
     args += [own_values["submitted_at"], "daily_check.submit", DailyCheck._meta.label, check.day.isoformat(),
              json.dumps(audit.snapshot(check)), source, day, *(delta[c] for c in _ROLLUP_SUMS)]
-    return prepared.fetchone(_first_report_sql(src_sql, len(wanted)), args)
+    return prepared.fetchone(_first_report_sql(src_sql, len(wanted)), args, check_health=check_health)
 
 
 _OWN_COLUMNS = [c for c in _CHECK_COLUMNS if c not in _FROM_SOURCE]

@@ -209,3 +209,154 @@ def test_the_statement_records_the_snapshot_audit_would_take(users, city):
             user.pk, user.username, "daily_check.submit", "api")
         assert record.object_repr == str(stored)
         assert list(stored.difficulties.values_list("kind", "needs_help")) == [("materials", True)]
+
+
+# --------------------------------------------------------------------------------------------------
+# The same answer before Django: the WSGI layer (``api_fast.FastDailyChecks``, what ``huiqi serve`` runs)
+
+
+@pytest.fixture
+def wsgi_apps(monkeypatch):
+    """Makes (the served application: the layer around Django's handler; Django's handler alone), with
+    the middleware built from the settings of the moment. Within a test's transaction the handler must
+    not recycle the connection, as Django's test client arranges."""
+    from django.core import signals
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        def make():
+            django_alone = WSGIHandler()
+            return api_fast.FastDailyChecks(django_alone), django_alone
+
+        yield make
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _call(app, rf, token, data, content_type, **extra):
+    environ = rf.generic("POST", "/api/v1/daily-checks/", data, content_type=content_type,
+                         HTTP_AUTHORIZATION=f"Token {token}", **extra).environ
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+
+    body = b"".join(app(environ, start_response))
+    headers = dict(answer["headers"])
+    assert int(headers.pop("Content-Length", len(body))) == len(body)
+    if not headers["Content-Type"].startswith("application/json"):
+        return answer["status"], headers, body
+    payload = json.loads(body)
+    if isinstance(payload, dict):
+        payload = {k: v for k, v in payload.items() if k not in _VOLATILE}
+    return answer["status"], headers, payload
+
+
+def _tokens(users):
+    from rest_framework.authtoken.models import Token
+
+    tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
+    tokens["unknown"] = "0" * 40
+    return tokens
+
+
+@postgres_only
+def test_the_wsgi_layer_answers_as_django(users, city, rf, monkeypatch, wsgi_apps, settings):
+    """Every request of ``_requests`` through the served layer and through Django alone (with no fast
+    path at all): the same statuses, headers (the security headers included, HSTS on a secure
+    request), bodies and rows; the layer answered the well-formed ones itself."""
+    settings.SECURE_HSTS_SECONDS = 3600
+    served, django_alone = wsgi_apps()
+    tokens = _tokens(users)
+    taken = []
+    real = api_fast._attempt
+
+    def spy(*args, check_health, **kw):
+        answer = real(*args, check_health=check_health, **kw)
+        taken.append((check_health, answer is not None))
+        return answer
+
+    monkeypatch.setattr(api_fast, "_attempt", spy)
+    results = {}
+    for layer in (True, False):
+        if not layer:
+            monkeypatch.setattr(api_fast, "submit", lambda request: None)  # Django's full path only
+        answers = []
+        with transaction.atomic():
+            for i, (who, body, content_type) in enumerate(_requests(users, city)):
+                data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+                extra = {"secure": True} if i == 3 else {}
+                answers.append((who, *_call(served if layer else django_alone, rf, tokens.get(who, "x" * 40), data,
+                                            content_type, **extra)))
+            results[layer] = answers, _rows()
+            transaction.set_rollback(True)
+    (layer_answers, layer_rows), (django_answers, django_rows) = results[True], results[False]
+    for a, b in zip(layer_answers, django_answers, strict=True):
+        assert a == b
+    assert layer_rows == django_rows and len(layer_rows["checks"]) == 3
+    statuses = [a[1] for a in layer_answers]
+    assert statuses[:7] == ["201 Created", "200 OK", "200 OK", "201 Created", "200 OK", "201 Created", "200 OK"]
+    assert statuses[7:15] == ["403 Forbidden"] * 4 + ["401 Unauthorized"] * 2 + ["403 Forbidden", "400 Bad Request"]
+    first = layer_answers[0][2]
+    assert first["X-Frame-Options"] == "DENY" and first["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" in layer_answers[3][2] and "Strict-Transport-Security" not in first
+    # The layer took the well-formed ones, without the health check's round trip; Django none.
+    assert [t for t in taken if not t[0]].count((False, True)) == 7
+    assert not [t for t in taken if t[0] and t[1]]
+
+
+@postgres_only
+def test_the_wsgi_layer_leaves_the_rest_to_django(users, city, rf, wsgi_apps, settings, monkeypatch):
+    """A cookie, a host not allowed, a body over the limit, a redirect to HTTPS, a failing statement
+    (a dead connection): Django answers, with the body the layer had read put back."""
+    from django.db import OperationalError
+
+    from huiqi.resumption import services
+
+    tokens = _tokens(users)
+    today = timezone.localdate().isoformat()
+    reached = []
+
+    def layer():  # built anew after a change of settings that Django's middleware reads once
+        served, django_alone = wsgi_apps()
+        served.app = lambda environ, start_response: reached.append(1) or django_alone(environ, start_response)
+        return served
+
+    served = layer()
+
+    def report(uscc, **kw):
+        return json.dumps({"enterprise": uscc, "day": today, **check_values(), **kw})
+
+    status, headers, body = _call(served, rf, tokens["department"], report(city["ns1"].uscc), "application/json",
+                                  HTTP_COOKIE="django_language=en")
+    assert status == "201 Created" and headers["Content-Language"] == "en" and len(reached) == 1
+    settings.ALLOWED_HOSTS = ["huiqi.example"]
+    status, *_ = _call(served, rf, tokens["department"], report(city["ft1"].uscc), "application/json")
+    assert status == "400 Bad Request" and len(reached) == 2  # Django's DisallowedHost
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50
+    status, *_ = _call(served, rf, tokens["department"], report(city["ft1"].uscc), "application/json")
+    assert len(reached) == 3 and status == "400 Bad Request"  # Django's RequestDataTooBig
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+    settings.SECURE_SSL_REDIRECT = True
+    status, *_ = _call(layer(), rf, tokens["department"], report(city["ft1"].uscc), "application/json")
+    assert status == "301 Moved Permanently" and len(reached) == 4
+    settings.SECURE_SSL_REDIRECT = False
+    served = layer()
+
+    real = services.first_report
+
+    def dead(*args, check_health=True, **kw):
+        if not check_health:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args, check_health=check_health, **kw)
+
+    monkeypatch.setattr(services, "first_report", dead)
+    status, _, body = _call(served, rf, tokens["department"], report(city["ft1"].uscc, capacity_pct=55),
+                            "application/json")
+    assert status == "201 Created" and body["capacity_pct"] == 55 and len(reached) == 5
+    assert DailyCheck.objects.filter(enterprise=city["ft1"]).count() == 1
