@@ -4,6 +4,7 @@ submissions through the real HTTP stack.
     .venv/bin/python bench/resumption.py [--enterprises 200000] [--days 60]
         [--requests 50] [--naive-requests 20] [--clients 100] [--seconds 20]
         [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_resumption] [--port 8765] [--keep]
+        [--reuse-database] [--skip-dashboard]
 
 One run:
 
@@ -18,13 +19,16 @@ One run:
    district (its officer), in process through Django's test client; beside it the naive way, the same
    figures aggregated from the raw table (``resumption_dailycheck`` and the registry) ``--naive-requests``
    times. p50 / p95 / max in ms; the first (cold: registry counts not cached yet) is printed apart;
-4. (b) ``huiqi serve`` (gunicorn, the project's defaults: 3 workers × 4 threads) on ``--port``; 4 client
-   processes × 25 threads = ``--clients`` keep-alive connections for ``--seconds`` each:
+4. (b) ``huiqi serve`` (gunicorn, the project's defaults: 2 × CPUs + 1 synchronous workers, which close
+   each connection after its answer; ``HUIQI_WEB_WORKERS`` / ``HUIQI_WEB_THREADS`` change them) on
+   ``--port``; 4 client processes × 25 threads = ``--clients`` connections (kept alive where the server
+   keeps them) for ``--seconds`` each:
    ``GET /healthz`` (the trivial view: one ``SELECT 1``), then ``POST /api/v1/daily-checks/`` (an
    aggregator's token; each request a new enterprise's check for today, with a difficulty every
    fifth). Requests/s, p50 and p99 in ms, and errors; then the CPU each request cost, in ms, split
    between the server's processes, the PostgreSQL backends of the bench database and the load generator's (all share the machine's
-   CPUs, so this says where a saturated machine's time goes). The target: submissions ≥ 50 % of the trivial
+   CPUs, so this says where a saturated machine's time goes), and how evenly the connections were
+   served (each connection's mean latency, lowest / median / highest). The target: submissions ≥ 50 % of the trivial
    view's requests/s with p99 < 250 ms; dashboard p95 < 150 ms.
 
 Times are printed, never asserted; each submission's status is checked (201) and the rows counted.
@@ -224,6 +228,7 @@ def _client_process(port, path, method, token, usccs, seconds, threads, start_at
     """One load process: ``threads`` keep-alive connections, each sending as fast as it is answered."""
     lock = threading.Lock()
     latencies: list[float] = []
+    per_connection: list[float] = []  # each connection's mean latency: how evenly the server shares out
     errors = {"n": 0, "sample": ""}
     statuses: dict[int, int] = {}
     pool = list(usccs)
@@ -273,6 +278,8 @@ def _client_process(port, path, method, token, usccs, seconds, threads, start_at
                     errors["sample"] = errors["sample"] or data[:300].decode(errors="replace")
         with lock:
             latencies.extend(mine)
+            if mine:
+                per_connection.append(sum(mine) / len(mine))
         conn.close()
 
     ts = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
@@ -281,7 +288,7 @@ def _client_process(port, path, method, token, usccs, seconds, threads, start_at
     for t in ts:
         t.join()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    queue.put({"latencies": latencies, "errors": errors, "statuses": statuses,
+    queue.put({"latencies": latencies, "per_connection": per_connection, "errors": errors, "statuses": statuses,
                "cpu": usage.ru_utime + usage.ru_stime})
 
 
@@ -331,7 +338,9 @@ def load(port, path, method, token, usccs, clients, seconds, processes=4, server
     errors = sum(r["errors"]["n"] for r in results)
     sample = next((r["errors"]["sample"] for r in results if r["errors"]["sample"]), "")
     n = max(1, len(latencies))
+    connection_means = [x for r in results for x in r["per_connection"]]
     return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50": pct(latencies, 50),
+            "connection_means": (pct(connection_means, 0), pct(connection_means, 50), pct(connection_means, 100)),
             "p99": pct(latencies, 99), "max": max(latencies) if latencies else float("nan"), "errors": errors,
             "statuses": statuses, "sample": sample,
             # CPU per request: where the machine's time goes (server = huiqi serve's processes).
@@ -391,6 +400,10 @@ def measure_http(args, work: Path) -> dict:
         submit = load(args.port, "/api/v1/daily-checks/", "POST", token, usccs, args.clients, args.seconds,
                       server_session=server.pid, database=database)
         print(f"  submissions:  {submit['rps']:,.0f} req/s, p99 {ms(submit['p99'])} ms", flush=True)
+        for label, r in (("trivial view", trivial), ("submissions", submit)):
+            low, mid, high = r["connection_means"]
+            print(f"  {label}: each connection's mean latency from {ms(low)} ms (median {ms(mid)}) to {ms(high)} ms",
+                  flush=True)
         stored = DailyCheck.objects.filter(day=dt.date.today()).count() - before
         connections.close_all()
     finally:

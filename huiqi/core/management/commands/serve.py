@@ -1,6 +1,14 @@
 """`huiqi serve [--host H] [--port P]`: gunicorn with static files (WhiteNoise), plus the job worker.
 
 Migrations are applied and static files collected first, so a fresh checkout can be served at once.
+
+By default gunicorn runs synchronous worker processes, 2 × CPUs + 1 of them (its own recommendation):
+every request is taken from the one listening queue by whichever process is free, so at the morning
+peak of daily checks no client waits behind a busier process, and no request waits for another's
+Python thread (docs/decisions.md, "Serving"). Each process holds one request at a time; in production
+put a buffering reverse proxy in front (nginx does by default), as gunicorn's documentation advises, so
+that slow clients and large uploads do not hold a process. ``--threads N`` (N > 1) runs threaded
+workers instead.
 """
 
 from __future__ import annotations
@@ -20,8 +28,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HUIQI_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("HUIQI_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("HUIQI_WEB_WORKERS", "3")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("HUIQI_WEB_THREADS", "4")))
+        parser.add_argument("--workers", type=int,
+                            default=int(os.environ.get("HUIQI_WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1))))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("HUIQI_WEB_THREADS", "1")),
+                            help="more than 1: threaded workers (gthread) with this many threads each")
         parser.add_argument("--no-worker", action="store_true", help="do not start the in-process job worker")
         parser.add_argument("--skip-migrate", action="store_true")
 
@@ -37,7 +47,7 @@ class Command(BaseCommand):
         cmd = [
             sys.executable, "-m", "gunicorn", "huiqi.wsgi:application",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--worker-class", "gthread", "--timeout", "120", "--access-logfile", "-",
+            "--worker-class", "gthread" if threads > 1 else "sync", "--timeout", "120", "--access-logfile", "-",
             "--forwarded-allow-ips", "127.0.0.1",
         ]
         server = subprocess.Popen(cmd)
