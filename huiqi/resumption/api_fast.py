@@ -48,11 +48,28 @@ _USCC_MAX = 18  # api.DailyCheckRequest.enterprise
 
 
 def _token(authorization: str) -> str | None:
-    """The key of ``Authorization: Token <key>`` or ``Bearer <key>`` (``accounts.api_auth``), else None."""
-    parts = authorization.split()
-    if len(parts) != 2 or parts[0].lower() not in ("token", "bearer") or not parts[1].isascii():
+    """The key of ``Authorization: Token <key>`` or ``Bearer <key>`` (``accounts.api_auth``), else None.
+    Split as DRF splits it: the header's bytes, on ASCII whitespace only."""
+    try:
+        parts = authorization.encode("iso-8859-1").split()  # DRF's HTTP_HEADER_ENCODING
+    except UnicodeEncodeError:
         return None
-    return parts[1]
+    if len(parts) != 2 or parts[0].lower() not in (b"token", b"bearer") or not parts[1].isascii():
+        return None
+    return parts[1].decode()
+
+
+def _json_in(content_type: str) -> bool:
+    """A JSON body in UTF-8, as DRF's JSONParser takes it."""
+    media_type, *options = [part.strip().lower() for part in content_type.split(";")]
+    return media_type == "application/json" and not any(
+        o.startswith("charset=") and o not in ("charset=utf-8", 'charset="utf-8"') for o in options)
+
+
+def _json_out(accept: str | None) -> bool:
+    """An ``Accept`` for which DRF's negotiation picks the plain JSON renderer (absent, ``*/*`` or
+    ``application/json``); any other goes the full way (406, the browsable API, an indented JSON…)."""
+    return accept is None or accept.strip().lower() in ("*/*", "application/json")
 
 
 def _plain_int(value) -> bool:
@@ -61,10 +78,7 @@ def _plain_int(value) -> bool:
 
 def _body(content_type: str, body: bytes) -> dict | None:
     """The report, when every field has exactly the type the API documents; else None."""
-    media_type, *options = [part.strip().lower() for part in content_type.split(";")]
-    if media_type != "application/json" or any(o.startswith("charset=") and o not in ("charset=utf-8",
-                                                                                        'charset="utf-8"')
-                                               for o in options):
+    if not _json_in(content_type):
         return None
     try:  # as DRF's JSONParser reads it: UTF-8 text (a BOM or another encoding is its to refuse)
         data = json.loads(body.decode("utf-8"), parse_constant=_refuse)
@@ -95,7 +109,7 @@ def _body(content_type: str, body: bytes) -> dict | None:
         return None
     wanted = []
     for item in difficulties:
-        if not isinstance(item, dict) or item.get("kind") not in _KINDS:
+        if not isinstance(item, dict) or not isinstance(item.get("kind"), str) or item["kind"] not in _KINDS:
             return None
         note, needs_help = item.get("note", ""), item.get("needs_help", False)
         if not (isinstance(note, str) and len(note) <= _NOTE_MAX and note == note.strip()) \
@@ -147,7 +161,10 @@ def _caller_sql() -> str:
 
 def submit(request) -> HttpResponse | None:
     """The response to a plainly well-formed report, or None: the full path then answers."""
-    answer = _attempt(request.META.get("HTTP_AUTHORIZATION", ""), request.META.get("CONTENT_TYPE", ""),
+    meta = request.META
+    if meta.get("QUERY_STRING"):
+        return None  # ?format=… and the like: DRF's to read
+    answer = _attempt(meta.get("HTTP_AUTHORIZATION", ""), meta.get("CONTENT_TYPE", ""), meta.get("HTTP_ACCEPT"),
                       lambda: request.body, check_health=True)
     if answer is None:
         return None
@@ -161,16 +178,19 @@ def submit(request) -> HttpResponse | None:
 _ALLOW = "GET, POST, HEAD, OPTIONS"
 
 
-def _attempt(authorization: str, content_type: str, read_body, *, check_health: bool) -> tuple[int, bytes] | None:
+def _attempt(authorization: str, content_type: str, accept: str | None, read_body, *,
+             check_health: bool) -> tuple[int, bytes] | None:
     """(status, JSON body) of a plainly well-formed report, or None before anything is written.
 
     ``check_health=False``: the statement is sent without Django's per-request health check of the
-    connection (a round trip); a dead connection then fails the statement, which, being one
-    autocommitted statement, wrote nothing, and None sends the request the full way."""
+    connection (a round trip). A database error (a dead connection, a deadlock, a timeout) then gives
+    None and the full path answers: the statement is one autocommitted statement, so it wrote nothing
+    unless it had committed before the error, in which case the full path finds the report stored and
+    answers 200 (unchanged) instead of 201 — never a second row."""
     if connection.vendor != "postgresql":
         return None  # SQLite: one writer at a time anyway; the full path is as fast there
     key = _token(authorization)
-    if key is None:
+    if key is None or not _json_out(accept):
         return None
     report = _body(content_type, read_body())
     if report is None:
@@ -249,24 +269,33 @@ class FastDailyChecks:
 
     def _ours(self, path) -> bool:
         if self.path is None:
-            from django.urls import reverse
+            from django.urls import get_script_prefix, reverse
 
-            self.path = reverse("resumption-daily-check-list")
+            # PATH_INFO has no script prefix; reverse() adds the one of the request this thread served last.
+            path_with_prefix, prefix = reverse("resumption-daily-check-list"), get_script_prefix()
+            self.path = "/" + path_with_prefix[len(prefix):] if path_with_prefix.startswith(prefix) else path_with_prefix
         return path == self.path and connection.vendor == "postgresql"
 
     def _answer(self, environ):
         from django.conf import settings
 
+        if not _replicated(settings):
+            return None
         if environ.get("HTTP_COOKIE") or environ.get("QUERY_STRING") or not _allowed_host(environ, settings):
             return None  # sessions, languages chosen by cookie, odd hosts: Django's
         secure = _is_secure(environ, settings)
         if settings.SECURE_SSL_REDIRECT and not secure:
             return None
+        authorization, content_type = environ.get("HTTP_AUTHORIZATION", ""), environ.get("CONTENT_TYPE", "")
+        accept = environ.get("HTTP_ACCEPT")
+        if _token(authorization) is None or not _json_in(content_type) or not _json_out(accept):
+            return None  # decided before the body is read
         try:
             length = int(environ.get("CONTENT_LENGTH") or "")
         except ValueError:
             return None
-        if not 0 < length <= min(settings.HUIQI_MAX_UPLOAD_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or length):
+        memory_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length <= 0 or length > settings.HUIQI_MAX_UPLOAD_BYTES or (memory_limit is not None and length > memory_limit):
             return None
         body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)  # for Django, should it answer after all
@@ -274,8 +303,7 @@ class FastDailyChecks:
             return None
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            answer = _attempt(environ.get("HTTP_AUTHORIZATION", ""), environ.get("CONTENT_TYPE", ""),
-                              lambda: body, check_health=False)
+            answer = _attempt(authorization, content_type, accept, lambda: body, check_health=False)
         except Exception:  # a defect here: logged, and Django answers (and logs what it finds)
             logger.exception("the daily-check fast path failed; Django answers instead")
             answer = None
@@ -287,13 +315,44 @@ class FastDailyChecks:
         return _STATUS[status], _headers(settings, secure, payload), payload
 
 
+# What the layer stands in for. Another middleware, or a DRF setting that changes who may post or how
+# often, and the layer steps aside for every request until it is taught the same (a test changes each).
+_REPLICATED_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "huiqi.core.locale.ChineseFirstLocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "huiqi.core.middleware.RequestSizeLimitMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "huiqi.core.middleware.DomainErrorMiddleware",
+)
+
+
+def _replicated(settings) -> bool:
+    """Whether the served stack is still the one this layer answers like."""
+    from huiqi.accounts.api_auth import BearerTokenAuthentication
+
+    from .api import DailyCheckViewSet
+
+    view = DailyCheckViewSet
+    return (tuple(settings.MIDDLEWARE) == _REPLICATED_MIDDLEWARE and not settings.DISALLOWED_USER_AGENTS
+            and not settings.PREPEND_WWW and not view.throttle_classes
+            and list(view.authentication_classes[:1]) == [BearerTokenAuthentication])
+
+
 def _allowed_host(environ, settings) -> bool:
     """``HttpRequest.get_host``'s check, for the common case (no forwarded host)."""
     from django.http.request import split_domain_port, validate_host
 
     if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
         return False
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")  # the port does not matter here
+    # As Django: a Host header, even an empty one, is the host; SERVER_NAME only without it.
+    host = environ["HTTP_HOST"] if "HTTP_HOST" in environ else environ.get("SERVER_NAME", "")
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]

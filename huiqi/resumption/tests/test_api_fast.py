@@ -259,7 +259,14 @@ def _call(app, rf, token, data, content_type, **extra):
 def _tokens(users):
     from rest_framework.authtoken.models import Token
 
+    from huiqi.accounts.services import create_user
+
+    inactive = create_user(None, username="gone", password="Str0ng-test-pass-2020", role="department",
+                           agency=users["department"].agency, check_password=False)
+    inactive.is_active = False
+    inactive.save()
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
+    tokens["inactive"] = Token.objects.create(user=inactive).key
     tokens["unknown"] = "0" * 40
     return tokens
 
@@ -290,8 +297,8 @@ def test_the_wsgi_layer_answers_as_django(users, city, rf, monkeypatch, wsgi_app
             for i, (who, body, content_type) in enumerate(_requests(users, city)):
                 data = body if isinstance(body, (bytes, str)) else json.dumps(body)
                 extra = {"secure": True} if i == 3 else {}
-                answers.append((who, *_call(served if layer else django_alone, rf, tokens.get(who, "x" * 40), data,
-                                            content_type, **extra)))
+                answers.append((who, *_call(served if layer else django_alone, rf, tokens[who], data, content_type,
+                                            **extra)))
             results[layer] = answers, _rows()
             transaction.set_rollback(True)
     (layer_answers, layer_rows), (django_answers, django_rows) = results[True], results[False]
@@ -360,3 +367,115 @@ def test_the_wsgi_layer_leaves_the_rest_to_django(users, city, rf, wsgi_apps, se
                             "application/json")
     assert status == "201 Created" and body["capacity_pct"] == 55 and len(reached) == 5
     assert DailyCheck.objects.filter(enterprise=city["ft1"]).count() == 1
+
+
+@postgres_only
+def test_the_wsgi_layer_and_django_agree_on_odd_requests(users, city, rf, monkeypatch, wsgi_apps):
+    """Requests at the edges of what the layer takes, each through the layer and through Django alone
+    from the same data: the same status, content type and rows (Django refuses the first four)."""
+    served, django_alone = wsgi_apps()
+    tokens = _tokens(users)
+    key = tokens["department"]
+    today = timezone.localdate().isoformat()
+    ok = json.dumps({"enterprise": city["ns1"].uscc, "day": today, **check_values()})
+    cases = [
+        ("no-break space in the header", ok, {"HTTP_AUTHORIZATION": f"Token\xa0{key}"}),
+        ("next-line after the key", ok, {"HTTP_AUTHORIZATION": f"Token {key}\x85"}),
+        ("empty Host", ok, {"HTTP_HOST": ""}),
+        ("JSON not acceptable", ok, {"HTTP_ACCEPT": "application/xml"}),
+        ("a kind that is a list", json.dumps({"enterprise": city["ns1"].uscc, "day": today, **check_values(),
+                                              "difficulties": [{"kind": []}]}), {}),
+        ("HTML wanted", ok, {"HTTP_ACCEPT": "text/html"}),
+        ("indented JSON wanted", ok, {"HTTP_ACCEPT": "application/json; indent=4"}),
+        ("a format in the query", ok, {"QUERY_STRING": "format=json"}),
+        ("any answer", ok, {"HTTP_ACCEPT": "*/*"}),
+    ]
+    monkeypatch.setattr(api_fast, "submit", api_fast.submit)
+    outcomes = {}
+    for layer in (True, False):
+        if not layer:
+            monkeypatch.setattr(api_fast, "submit", lambda request: None)
+        seen = []
+        for label, body, extra in cases:
+            with transaction.atomic():
+                environ = rf.generic("POST", "/api/v1/daily-checks/", body, content_type="application/json",
+                                     HTTP_AUTHORIZATION=f"Token {key}").environ
+                environ.update(extra)
+                answer = {}
+
+                def start_response(status, headers, exc_info=None, answer=answer):
+                    answer.update(status=status, headers=dict(headers))
+
+                b"".join((served if layer else django_alone)(environ, start_response))
+                seen.append((label, answer["status"], answer["headers"]["Content-Type"].split(";")[0],
+                             DailyCheck.objects.count()))
+                transaction.set_rollback(True)
+        outcomes[layer] = seen
+    assert outcomes[True] == outcomes[False]
+    statuses = {label: status for label, status, _, _ in outcomes[True]}
+    assert [statuses[c[0]][:3] for c in cases[:5]] == ["401", "401", "400", "406", "400"]
+    assert statuses["HTML wanted"] == "201 Created" and statuses["any answer"] == "201 Created"
+
+
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_a_dead_connection_goes_to_django(users, city, rf):
+    """The layer sends no health check: when the server has dropped the kept connection, the statement
+    fails, the connection is closed on ``request_finished``, and Django reconnects and answers."""
+    import psycopg
+    from django.core.handlers.wsgi import WSGIHandler
+
+    served = api_fast.FastDailyChecks(WSGIHandler())
+    key = _tokens(users)["department"]
+    today = timezone.localdate().isoformat()
+    for enterprise in ("ns1", "ft1"):
+        connection.ensure_connection()
+        if enterprise == "ft1":  # the server drops the connection between two requests
+            with psycopg.connect(connection.connection.info.dsn, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        status, _, body = _call(served, rf, key, json.dumps({"enterprise": city[enterprise].uscc, "day": today,
+                                                             **check_values()}), "application/json")
+        assert status == "201 Created" and body["enterprise"] == city[enterprise].uscc
+    assert DailyCheck.objects.filter(enterprise=city["ft1"]).count() == 1
+    assert AuditEvent.objects.filter(model=DailyCheck._meta.label, action="daily_check.submit").count() == 2
+
+
+@postgres_only
+def test_the_wsgi_layer_steps_aside_for_a_stack_it_does_not_know(users, city, rf, wsgi_apps, settings, monkeypatch):
+    """Another middleware, a disallowed user agent list, throttling or another first authentication on
+    the view: the layer answers nothing itself, so that Django applies them."""
+    from rest_framework.authentication import SessionAuthentication
+    from rest_framework.throttling import AnonRateThrottle
+
+    from huiqi.resumption.api import DailyCheckViewSet
+
+    key = _tokens(users)["department"]
+    today = timezone.localdate().isoformat()
+    reached = []
+
+    def layer():
+        served, django_alone = wsgi_apps()
+        served.app = lambda environ, start_response: reached.append(1) or django_alone(environ, start_response)
+        return served
+
+    def post(served, uscc):
+        return _call(served, rf, key, json.dumps({"enterprise": uscc, "day": today, **check_values()}),
+                     "application/json")[0]
+
+    assert post(layer(), city["ns1"].uscc) == "201 Created" and reached == []  # the stack it knows
+    changes = [
+        lambda: setattr(settings, "MIDDLEWARE", [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]),
+        lambda: setattr(settings, "DISALLOWED_USER_AGENTS", [r"^curl"]),
+        lambda: monkeypatch.setattr(DailyCheckViewSet, "throttle_classes", [AnonRateThrottle]),
+        lambda: monkeypatch.setattr(DailyCheckViewSet, "authentication_classes", [SessionAuthentication]),
+    ]
+    for change in changes:
+        original = (list(settings.MIDDLEWARE), list(settings.DISALLOWED_USER_AGENTS))
+        change()
+        assert not api_fast._replicated(settings)
+        settings.MIDDLEWARE, settings.DISALLOWED_USER_AGENTS = original
+        monkeypatch.undo()
+        assert api_fast._replicated(settings)
+    # And through the layer: with one more middleware, Django answered the request.
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    assert post(layer(), city["ft1"].uscc) == "201 Created" and reached == [1]

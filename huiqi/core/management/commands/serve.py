@@ -2,7 +2,8 @@
 
 Migrations are applied and static files collected first, so a fresh checkout can be served at once.
 
-By default gunicorn runs synchronous worker processes, 2 × CPUs + 1 of them (its own recommendation):
+By default gunicorn runs synchronous worker processes, 2 × CPUs + 1 of them (its own recommendation;
+at most 17, for PostgreSQL's connection limit):
 every request is taken from the one listening queue by whichever process is free, so at the morning
 peak of daily checks no client waits behind a busier process, and no request waits for another's
 Python thread (docs/decisions.md, "Serving"). Each process holds one request at a time; in production
@@ -21,6 +22,16 @@ import sys
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
+# Each worker keeps up to two database connections (the default and the progress one): a cap keeps a
+# large host within PostgreSQL's default max_connections (100) beside the job workers.
+MAX_DEFAULT_WORKERS = 17
+
+
+def default_workers() -> int:
+    """2 × the CPUs this process may run on + 1, at most ``MAX_DEFAULT_WORKERS``."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(2 * cpus + 1, MAX_DEFAULT_WORKERS)
+
 
 class Command(BaseCommand):
     help = "Serve Huiqi with gunicorn (production-grade), static files included, and a background job worker."
@@ -29,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HUIQI_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("HUIQI_PORT", "8000")))
         parser.add_argument("--workers", type=int,
-                            default=int(os.environ.get("HUIQI_WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1))))
+                            default=int(os.environ.get("HUIQI_WEB_WORKERS", str(default_workers()))))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("HUIQI_WEB_THREADS", "1")),
                             help="more than 1: threaded workers (gthread) with this many threads each")
         parser.add_argument("--no-worker", action="store_true", help="do not start the in-process job worker")
