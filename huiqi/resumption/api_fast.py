@@ -72,14 +72,20 @@ def _json_out(accept: str | None) -> bool:
     return accept is None or accept.strip().lower() in ("*/*", "application/json")
 
 
+def _key_if_plain(authorization: str, content_type: str, accept: str | None) -> str | None:
+    """The token's key when the headers are ones this module answers (a token, a JSON body in, JSON
+    out); else None. Decided before the body is read."""
+    key = _token(authorization)
+    return key if key is not None and _json_in(content_type) and _json_out(accept) else None
+
+
 def _plain_int(value) -> bool:
     return type(value) is int
 
 
-def _body(content_type: str, body: bytes) -> dict | None:
-    """The report, when every field has exactly the type the API documents; else None."""
-    if not _json_in(content_type):
-        return None
+def _body(body: bytes) -> dict | None:
+    """The report, when every field has exactly the type the API documents; else None (the content
+    type is ``_key_if_plain``'s to check)."""
     try:  # as DRF's JSONParser reads it: UTF-8 text (a BOM or another encoding is its to refuse)
         data = json.loads(body.decode("utf-8"), parse_constant=_refuse)
     except (ValueError, UnicodeDecodeError):
@@ -162,10 +168,12 @@ def _caller_sql() -> str:
 def submit(request) -> HttpResponse | None:
     """The response to a plainly well-formed report, or None: the full path then answers."""
     meta = request.META
+    if connection.vendor != "postgresql":
+        return None  # SQLite: one writer at a time anyway; the full path is as fast there
     if meta.get("QUERY_STRING"):
         return None  # ?format=… and the like: DRF's to read
-    answer = _attempt(meta.get("HTTP_AUTHORIZATION", ""), meta.get("CONTENT_TYPE", ""), meta.get("HTTP_ACCEPT"),
-                      lambda: request.body, check_health=True)
+    key = _key_if_plain(meta.get("HTTP_AUTHORIZATION", ""), meta.get("CONTENT_TYPE", ""), meta.get("HTTP_ACCEPT"))
+    answer = None if key is None else _attempt(key, request.body, check_health=True)
     if answer is None:
         return None
     status, payload = answer
@@ -178,21 +186,16 @@ def submit(request) -> HttpResponse | None:
 _ALLOW = "GET, POST, HEAD, OPTIONS"
 
 
-def _attempt(authorization: str, content_type: str, accept: str | None, read_body, *,
-             check_health: bool) -> tuple[int, bytes] | None:
-    """(status, JSON body) of a plainly well-formed report, or None before anything is written.
+def _attempt(key: str, body: bytes, *, check_health: bool) -> tuple[int, bytes] | None:
+    """PostgreSQL: (status, JSON body) of a plainly well-formed report sent with the token ``key`` and
+    headers ``_key_if_plain`` took, or None before anything is written.
 
     ``check_health=False``: the statement is sent without Django's per-request health check of the
     connection (a round trip). A database error (a dead connection, a deadlock, a timeout) then gives
     None and the full path answers: the statement is one autocommitted statement, so it wrote nothing
     unless it had committed before the error, in which case the full path finds the report stored and
     answers 200 (unchanged) instead of 201 — never a second row."""
-    if connection.vendor != "postgresql":
-        return None  # SQLite: one writer at a time anyway; the full path is as fast there
-    key = _token(authorization)
-    if key is None or not _json_out(accept):
-        return None
-    report = _body(content_type, read_body())
+    report = _body(body)
     if report is None:
         return None
     now = timezone.now()
@@ -286,10 +289,10 @@ class FastDailyChecks:
         secure = _is_secure(environ, settings)
         if settings.SECURE_SSL_REDIRECT and not secure:
             return None
-        authorization, content_type = environ.get("HTTP_AUTHORIZATION", ""), environ.get("CONTENT_TYPE", "")
-        accept = environ.get("HTTP_ACCEPT")
-        if _token(authorization) is None or not _json_in(content_type) or not _json_out(accept):
-            return None  # decided before the body is read
+        key = _key_if_plain(environ.get("HTTP_AUTHORIZATION", ""), environ.get("CONTENT_TYPE", ""),
+                            environ.get("HTTP_ACCEPT"))
+        if key is None:
+            return None
         try:
             length = int(environ.get("CONTENT_LENGTH") or "")
         except ValueError:
@@ -303,7 +306,7 @@ class FastDailyChecks:
             return None
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            answer = _attempt(authorization, content_type, accept, lambda: body, check_health=False)
+            answer = _attempt(key, body, check_health=False)
         except Exception:  # a defect here: logged, and Django answers (and logs what it finds)
             logger.exception("the daily-check fast path failed; Django answers instead")
             answer = None

@@ -120,18 +120,7 @@ def _rows() -> dict:
 
 @postgres_only
 def test_the_fast_path_answers_as_the_full_path(users, city, monkeypatch):
-    from rest_framework.authtoken.models import Token
-
-    from huiqi.accounts.services import create_user
-
-    inactive = create_user(None, username="gone", password="Str0ng-test-pass-2020", role="department",
-                           agency=users["department"].agency, check_password=False)
-    inactive.is_active = False
-    inactive.save()
-    tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
-    tokens["inactive"] = Token.objects.create(user=inactive).key
-    tokens["unknown"] = "0" * 40
-
+    tokens = _tokens(users)
     results = {}
     for fast in (True, False):
         with transaction.atomic():
