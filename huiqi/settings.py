@@ -182,6 +182,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 HUIQI_MAX_UPLOAD_BYTES = int(os.environ.get("HUIQI_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
 # Uploads larger than this run as background jobs; smaller ones are handled in the request.
 HUIQI_INLINE_IMPORT_BYTES = int(os.environ.get("HUIQI_INLINE_IMPORT_BYTES", str(2 * 1024 * 1024)))
+# A set-based (PostgreSQL) import of at least this many rows locks the table against other writers
+# for its write and checks its references once itself instead of by trigger (docs/decisions.md).
+HUIQI_BULK_LOAD_ROWS = int(os.environ.get("HUIQI_BULK_LOAD_ROWS", "20000"))
 # The embedded default runs the job worker inside `huiqi serve`; set 0 to run `huiqi worker` apart.
 HUIQI_INPROCESS_WORKER = _flag("HUIQI_INPROCESS_WORKER", True)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -361,13 +362,31 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
     return len(new), len(changed)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A reference from ``column`` of the table written to ``target`` (its ``id``), held in the database by
+    the statement-level ``trigger`` (an AFTER INSERT trigger with a transition table)."""
+
+    column: str
+    target: str
+    trigger: str
+
+
 def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *, scope: str,
-                 scope_params: list, extra: dict | None = None, now=None) -> tuple[int, int]:
+                 scope_params: list, extra: dict | None = None, now=None,
+                 references: tuple[Reference, ...] = ()) -> tuple[int, int]:
     """``upsert`` for PostgreSQL, set-based. ``frame`` (polars) holds the model's database columns
     ``key`` + ``fields``; ``scope`` (SQL over the table aliased ``m``) selects the stored rows the
     file could replace. Those are read with one COPY and compared in polars: new rows are COPied
     straight into the table, the few that differ are audited (before and after) and updated from a
-    temporary table. Must run inside a transaction. Returns (created, updated)."""
+    temporary table. Must run inside a transaction. Returns (created, updated).
+
+    A frame of ``HUIQI_BULK_LOAD_ROWS`` rows or more is a bulk load: the table is locked against other
+    writers (``SHARE ROW EXCLUSIVE``: readers go on) before the stored rows are read, the
+    ``references``' insert triggers are switched off for this transaction's COPY, and each reference
+    is checked once, for the distinct values the COPY wrote, before they are switched back on. The
+    trigger would have kept every inserted row in a transition table to check it (measured: a third of
+    the COPY of 1.8 million payments)."""
     from .columnar import copy_frame, read_query
 
     now = now or timezone.now()
@@ -377,6 +396,10 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
     inserted_stamp = dict(stamp)
     if any(f.name == "created_at" for f in model._meta.fields):
         inserted_stamp["created_at"] = now
+    bulk = bool(references) and frame.height >= settings.HUIQI_BULK_LOAD_ROWS and _read_committed()
+    if bulk:
+        with connection.cursor() as cur:
+            cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
     stored = read_query(f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m WHERE {scope}",
                         scope_params, {"id": pl.Int64, **frame.select(columns).schema})
     joined = frame.select(columns).join(stored, on=list(key), how="left", suffix="_stored")
@@ -391,18 +414,45 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
                      {f: _python(model, f, row[f]) for f in fields}, fields)
     with connection.cursor() as cur:
         if created.height:
+            for ref in references if bulk else ():
+                cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {ref.trigger}")
             copy_frame(cur.cursor, table, created.with_columns(
-                [pl.lit(_copy_text(v)).alias(k) for k, v in inserted_stamp.items()]))
+                [_stamp_column(k, v) for k, v in inserted_stamp.items()]), model=model)
+            for ref in references if bulk else ():
+                _check_reference(cur, table, ref, created[ref.column])
+                cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {ref.trigger}")
         if changed.height:
             tmp = f"huiqi_upsert_{table}"
             cur.execute(f"CREATE TEMPORARY TABLE {tmp} ON COMMIT DROP AS SELECT id, {', '.join(fields)} FROM {table} "
                         "WITH NO DATA")
-            copy_frame(cur.cursor, tmp, changed.select("id", *fields))
+            copy_frame(cur.cursor, tmp, changed.select("id", *fields), model=model)
             sets = ", ".join([*(f"{f} = t.{f}" for f in fields), *(f"{f} = %s" for f in stamp)])
             cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE m.id = t.id", list(stamp.values()))
             cur.execute(f"DROP TABLE {tmp}")
     replaced.save()
     return created.height, changed.height
+
+
+def _read_committed() -> bool:
+    """The bulk load's own reference check must see every row committed before its lock, as the
+    trigger's does: only in READ COMMITTED (under the other levels the triggers stay on)."""
+    with connection.cursor() as cur:
+        cur.execute("SHOW transaction_isolation")
+        return cur.fetchone()[0] == "read committed"
+
+
+def _check_reference(cur, table: str, ref: Reference, values: pl.Series) -> None:
+    """What ``ref.trigger`` checks, once for the distinct values written: each is an id of ``ref.target``.
+    Run after this transaction locked ``table`` against writers, in a statement of its own, it sees
+    every deletion of a target committed before (a deleting transaction first takes a SHARE lock on
+    ``table``, so it either ended before that lock or waits until this transaction ends)."""
+    cur.execute(f"SELECT x.id FROM unnest(%s::bigint[]) AS x(id) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE t.id = x.id) LIMIT 1",
+                [values.drop_nulls().unique().to_list()])
+    missing = cur.fetchone()
+    if missing is not None:
+        raise IntegrityError(f'insert on table "{table}" violates its reference to "{ref.target}": '
+                             f"({ref.column})=({missing[0]}) is not present")
 
 
 def _python(model, field: str, value):
@@ -413,5 +463,10 @@ def _python(model, field: str, value):
     return value
 
 
-def _copy_text(value) -> str | int:
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+def _stamp_column(name: str, value) -> pl.Expr:
+    """A stamp (the time, the upload) as a column of its own type, so that it can travel in binary."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return pl.lit(value, dtype=pl.Datetime("us", "UTC")).alias(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return pl.lit(value.isoformat() if isinstance(value, dt.date) else value).alias(name)
+    return pl.lit(value, dtype=pl.Int64).alias(name)

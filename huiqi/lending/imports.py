@@ -18,7 +18,8 @@ from huiqi.core import audit, uploads
 from huiqi.core.columnar import Declined, read_query
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.identifiers import (
-    ORG_CODE_ALPHABET, ORG_CODE_WEIGHTS, USCC_ALPHABET, USCC_LENGTH, USCC_WEIGHTS, uscc_entity_kind,
+    EARLIEST_BIRTH_DATE, MAINLAND_PROVINCE_CODES, ORG_CODE_ALPHABET, ORG_CODE_WEIGHTS, RESIDENT_ID_CHECK_MAP,
+    RESIDENT_ID_PROVINCE_CODES, RESIDENT_ID_WEIGHTS, USCC_ALPHABET, USCC_LENGTH, USCC_WEIGHTS, uscc_entity_kind,
     validate_resident_id, validate_uscc,
 )
 from huiqi.core.money import yuan_to_fen
@@ -37,6 +38,11 @@ GUARANTEES = {"credit": "credit", "信用": "credit", "guaranteed": "guaranteed"
               "mortgage": "mortgage", "抵押": "mortgage", "pledge": "pledge", "质押": "pledge"}
 assert set(BORROWER_KINDS.values()) == set(BorrowerKind.values)
 assert set(PURPOSES.values()) == set(Purpose.values) and set(GUARANTEES.values()) == set(Guarantee.values)
+
+# The references that the triggers of migrations 0004 and 0005 hold, and those insert triggers: a bulk
+# load checks them itself (``uploads.upsert_frame``).
+LOAN_BANK = uploads.Reference("bank_id", Bank._meta.db_table, "lending_loan_banks_exist_insert")
+PAYMENT_LOAN = uploads.Reference("loan_id", Loan._meta.db_table, "lending_payment_loans_exist_insert")
 
 BANK = Column("bank_code", "银行机构代码", parser=parse_text(32))
 LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64))
@@ -155,11 +161,14 @@ class LoanImporter(LedgerImporter):
         if (frame["maturity_date"] <= frame["start_date"]).any():
             raise Declined("a maturity not after the start")
         people = frame.select("borrower_kind", "borrower_id", "owner_of").unique()
-        # Most borrowers are enterprises and individual businesses with a plain, valid USCC: those are
-        # told apart on whole columns (``_plain_valid_uscc``) and stored as read; the others (business
-        # owners, or anything else) go through ``row_checks`` one by one.
-        plain = people.filter(_plain_valid_uscc())
-        people = people.filter(~_plain_valid_uscc())
+        # Most borrowers are enterprises and individual businesses with a plain, valid USCC, or business
+        # owners with a plain, valid resident ID and owned enterprise: those are told apart on whole
+        # columns (``_plain_valid_uscc``, ``_plain_valid_owner``) and stored as read; the others (any
+        # unusual spelling) go through ``row_checks`` one by one.
+        plainly = _plain_valid_uscc() | _plain_valid_owner(dt.date.today())
+        people = people.with_columns(plainly.alias("plain"))
+        plain = people.filter(pl.col("plain")).drop("plain")
+        people = people.filter(~pl.col("plain")).drop("plain")
         stored_id, stored_owner = [], []
         for kind, borrower_id, owner_of in people.iter_rows():
             row = {"borrower_kind": kind, "borrower_id": borrower_id, "owner_of": owner_of,
@@ -170,7 +179,7 @@ class LoanImporter(LedgerImporter):
             stored_id.append(row["borrower_id"])
             stored_owner.append(row["owner_of"] or "")
         people = pl.concat([
-            plain.with_columns(pl.col("borrower_id").alias("stored_id"), pl.lit("", pl.String).alias("stored_owner")),
+            plain.with_columns(pl.col("borrower_id").alias("stored_id"), pl.col("owner_of").fill_null("").alias("stored_owner")),
             people.with_columns(pl.Series("stored_id", stored_id, dtype=pl.String),
                                 pl.Series("stored_owner", stored_owner, dtype=pl.String))])
         frame = frame.join(people, on=["borrower_kind", "borrower_id", "owner_of"], how="left", nulls_equal=True,
@@ -188,7 +197,7 @@ class LoanImporter(LedgerImporter):
     def store_frame(self, frame, actor, record):
         created, updated = uploads.upsert_frame(Loan, frame, self.frame_key, self.FIELDS, actor, record,
                                                 scope="m.bank_id = ANY(%s)", scope_params=[self.frame_banks],
-                                                extra={"upload_id": record.pk})
+                                                extra={"upload_id": record.pk}, references=(LOAN_BANK,))
         _batch_audit(actor, record, created, updated)
         return created, updated
 
@@ -282,7 +291,7 @@ class PaymentImporter(LedgerImporter):
         created, updated = uploads.upsert_frame(
             InterestPayment, frame, self.frame_key, self.FIELDS, actor, record,
             scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
-            scope_params=[self.frame_banks], extra={"upload_id": record.pk})
+            scope_params=[self.frame_banks], extra={"upload_id": record.pk}, references=(PAYMENT_LOAN,))
         _batch_audit(actor, record, created, updated)
         return created, updated
 
@@ -425,6 +434,42 @@ def _plain_valid_uscc() -> pl.Expr:
     shape = code.str.contains(rf"^9[12][0-9]{{6}}{_USCC_SYMBOL}{{10}}$")
     prefix = pl.when(pl.col("borrower_kind") == "enterprise").then(pl.lit("91")).when(
         pl.col("borrower_kind") == "individual_business").then(pl.lit("92")).otherwise(pl.lit(None, pl.String))
+    return (shape & (code.str.slice(0, 2) == prefix) & pl.col("owner_of").is_null()
+            & _uscc_check_characters_right(code)).fill_null(False)
+
+
+def _plain_valid_owner(today: dt.date) -> pl.Expr:
+    """The same for business owners: ``borrower_id`` a plainly valid 18-character resident ID (17 digits
+    and a digit or upper-case X, a province code, a real birth date from 1900 to ``today``, the GB 11643
+    check character) and ``owner_of`` a plainly valid USCC (18 USCC symbols, a 6-digit division, both
+    check characters), both stored as read. False leaves a row to ``row_checks``."""
+    rid = pl.col("borrower_id")
+    shape = rid.str.contains(r"^[0-9]{17}[0-9X]$")
+    mainland = sorted(MAINLAND_PROVINCE_CODES)
+    province = pl.when(rid.str.slice(0, 1) == "9").then(rid.str.slice(1, 2).is_in(mainland)).otherwise(
+        rid.str.slice(0, 2).is_in(sorted(RESIDENT_ID_PROVINCE_CODES)))
+    year, month, day = (rid.str.slice(a, b).cast(pl.Int64, strict=False) for a, b in ((6, 4), (10, 2), (12, 2)))
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = (pl.when(month == 2).then(pl.when(leap).then(29).otherwise(28))
+                  .when(month.is_in([4, 6, 9, 11])).then(30).otherwise(31))
+    born = year * 10_000 + month * 100 + day
+    real_date = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    in_range = (born >= _yyyymmdd(EARLIEST_BIRTH_DATE)) & (born <= _yyyymmdd(today))
+    total = pl.sum_horizontal([rid.str.slice(i, 1).cast(pl.Int64, strict=False) * w
+                               for i, w in enumerate(RESIDENT_ID_WEIGHTS)])
+    check = (total % 11).replace_strict(dict(enumerate(RESIDENT_ID_CHECK_MAP)), return_dtype=pl.String)
+    owner = pl.col("owner_of")
+    owner_shape = owner.str.contains(rf"^{_USCC_SYMBOL}{{2}}[0-9]{{6}}{_USCC_SYMBOL}{{10}}$")
+    return ((pl.col("borrower_kind") == "business_owner") & shape & province & real_date & in_range
+            & (rid.str.slice(17, 1) == check) & owner_shape & _uscc_check_characters_right(owner)).fill_null(False)
+
+
+def _yyyymmdd(day: dt.date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def _uscc_check_characters_right(code: pl.Expr) -> pl.Expr:
+    """Both check characters of an 18-symbol USCC right: GB 11714 at position 17, GB 32100 at 18."""
     char = [code.str.slice(i, 1) for i in range(USCC_LENGTH)]
     org_values = {ch: i for i, ch in enumerate(ORG_CODE_ALPHABET)}
     uscc_values = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
@@ -438,8 +483,7 @@ def _plain_valid_uscc() -> pl.Expr:
     v = 31 - total % 31
     check = pl.when(v == 31).then(0).otherwise(v).replace_strict(dict(enumerate(USCC_ALPHABET)),
                                                                 return_dtype=pl.String)
-    return (shape & (code.str.slice(0, 2) == prefix) & pl.col("owner_of").is_null()
-            & (char[16] == org_check) & (char[17] == check)).fill_null(False)
+    return (char[16] == org_check) & (char[17] == check)
 
 
 def _loan_ids(bank_ids: list[int]) -> pl.DataFrame:

@@ -109,9 +109,11 @@ def journey(users):
     return lambda: _journey(users)
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["", "bulk load"])
 @pytest.mark.parametrize("batch_rows", [columnar.BATCH_ROWS, 2], ids=["one batch", "batches of 2 rows"])
-def test_both_paths_store_the_same(batch_rows, journey, row_path, declines, monkeypatch):
+def test_both_paths_store_the_same(batch_rows, bulk, journey, row_path, declines, monkeypatch, settings):
     monkeypatch.setattr(columnar, "BATCH_ROWS", batch_rows)
+    settings.HUIQI_BULK_LOAD_ROWS = 1 if bulk else 10**9
     fast = journey()
     assert not declines(), "the clean files must be read by columns"
     assert [o[0] for o in fast[0]] == ["stored", "stored", "stored", "stored", "unchanged"]

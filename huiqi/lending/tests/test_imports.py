@@ -209,3 +209,68 @@ def test_the_columnar_identifier_check_passes_only_what_row_checks_passes_unchan
         elif accepted and code == row["borrower_id"]:  # a change that still gives a valid code
             assert ok, (kind, code)
     assert seen >= 400
+
+
+def test_the_columnar_owner_check_passes_only_what_row_checks_passes_unchanged():
+    """``_plain_valid_owner`` (whole columns) against ``LoanImporter.row_checks``: a business owner it lets
+    through is one that row_checks accepts and stores as read (identifier and owned enterprise); every
+    plainly valid owner goes through; each single-character change, odd date and edge of the birth range
+    is judged as row_checks judges it."""
+    import datetime as dt
+    import random
+
+    import polars as pl
+
+    from huiqi.core.identifiers import (
+        USCC_ALPHABET, generate_resident_id, generate_uscc, resident_id_check_char, uscc_check_char,
+    )
+    from huiqi.lending.imports import _A_DAY, LoanImporter, _plain_valid_owner
+
+    rng = random.Random(11)
+    today = dt.date.today()
+
+    def with_check(first17):
+        return first17 + resident_id_check_char(first17)
+
+    rows = []
+    for _ in range(300):
+        rid = generate_resident_id(rng, (1901, today.year), address=rng.choice(["440305", "110105", "810000",
+                                                                                "710000", "530102"]))
+        owner = generate_uscc(rng, rng.choice(["enterprise", "individual_business"]))
+        rows.append(("business_owner", rid, owner, True))
+        rows.append(("business_owner", rid, None, False))  # an owner needs owner_of
+        rows.append(("enterprise", rid, owner, False))
+        rows.append(("business_owner", rid, owner.lower(), False))  # valid after upper-casing: not as read
+        rows.append(("business_owner", " " + rid, owner, False))
+        pos = rng.randrange(18)
+        rows.append(("business_owner", rid[:pos] + rng.choice("0123456789Xx ") + rid[pos + 1:], owner, None))
+        pos = rng.randrange(18)
+        rows.append(("business_owner", rid, owner[:pos] + rng.choice(USCC_ALPHABET + "IO a") + owner[pos + 1:],
+                     None))
+        rows.append(("business_owner", rid[:15], owner, False))
+    owner = generate_uscc(rng)
+    for born in ["19000101", "18991231", today.strftime("%Y%m%d"), (today + dt.timedelta(days=1)).strftime("%Y%m%d"),
+                 "20000229", "19000229", "20230229", "20240431", "20241301", "20240001", "20240100", "00000000"]:
+        for address in ["440305", "940305", "990305", "000000", "830000"]:
+            rows.append(("business_owner", with_check(address + born + "123"), owner, None))
+    other = "91" + owner[2:17]
+    rows.append(("business_owner", generate_resident_id(rng), other + uscc_check_char(other), None))
+    frame = pl.DataFrame(rows, schema={"borrower_kind": pl.String, "borrower_id": pl.String, "owner_of": pl.String,
+                                       "expected": pl.Boolean}, orient="row")
+    fast = frame.select(_plain_valid_owner(today)).to_series().to_list()
+    importer = LoanImporter.__new__(LoanImporter)
+    seen = accepted_as_read = 0
+    for (kind, code, owner, expected), ok in zip(frame.iter_rows(), fast):
+        row = {"borrower_kind": kind, "borrower_id": code, "owner_of": owner, "start_date": _A_DAY,
+               "maturity_date": _A_DAY.replace(year=2021)}
+        accepted = not list(importer.row_checks(row))
+        as_read = accepted and row["borrower_id"] == code and row["owner_of"] == owner
+        accepted_as_read += as_read
+        if ok:
+            seen += 1
+            assert as_read, (kind, code, owner)
+        if expected is not None:
+            assert ok is expected, (kind, code, owner)
+        else:
+            assert ok == as_read, (kind, code, owner)
+    assert seen >= 300 and accepted_as_read >= seen

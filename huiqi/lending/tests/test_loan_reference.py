@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import polars as pl
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -85,10 +86,13 @@ def test_a_set_based_write_of_a_payment_for_a_missing_loan_fails(paid_loan):
 
 
 @postgres_only
+@pytest.mark.parametrize("bulk", [False, True], ids=["trigger", "bulk load"])
 def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(users, paid_loan, caplog,
-                                                                                monkeypatch):
-    """The first pass resolved L-2, then L-2 was deleted (by another writer) before the COPY: the trigger stops the COPY, nothing
-    of it stays, and the row path refuses the file with the row's error in the report."""
+                                                                                monkeypatch, settings, bulk):
+    """The first pass resolved L-2, then L-2 was deleted (by another writer) before the COPY: the trigger
+    (or, in a bulk load, the load's own check) stops the write, nothing of it stays, and the row path
+    refuses the file with the row's error in the report."""
+    settings.HUIQI_BULK_LOAD_ROWS = 1 if bulk else 10**9
     caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
     real = PaymentImporter.frame_checks
 
@@ -107,6 +111,70 @@ def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(
     assert [e["row"] for e in errors] == ["3"] and errors[0]["column"].endswith("loan_no"), errors
     assert "L-2" in errors[0]["en"]
     assert InterestPayment.objects.count() == 1
+    assert any(("violates its reference to" in rec.getMessage()) == bulk for rec in caplog.records
+               if "concurrent write" in rec.getMessage())
+    _triggers_on()
+
+
+def _triggers_on():
+    """Whatever happened, the insert triggers are on again for every other writer."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE 'lending_%%_exist_%%'")
+        states = dict(cur.fetchall())
+    assert len(states) == 4 and set(states.values()) == {"O"}, states
+
+
+@postgres_only
+def test_a_bulk_load_checks_the_loans_bank_and_leaves_the_triggers_on(users, settings, monkeypatch, caplog):
+    """A bulk load of loans whose bank went away after the first pass is refused as by the trigger;
+    a clean bulk load is stored with the triggers on again afterwards."""
+    from huiqi.lending.imports import LoanImporter
+    from huiqi.registry.models import Bank
+
+    from .test_imports import csv as make_csv
+
+    settings.HUIQI_BULK_LOAD_ROWS = 1
+    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    assert up(users["bureau"], "loans", make_csv(LOAN_ZH, [loan_row("L-1")])).status == "stored"
+    _triggers_on()
+    real = LoanImporter.frame_checks
+    spare = Bank.objects.create(code="SPARE", name="备用")
+
+    def meanwhile(self, frame):
+        frame = real(self, frame)
+        # the bank of every row is swapped for one that is then deleted, as if by another writer
+        frame = frame.with_columns(pl.lit(spare.pk, dtype=pl.Int64).alias("bank_id"))
+        Bank.objects.filter(pk=spare.pk).delete()
+        return frame
+
+    monkeypatch.setattr(LoanImporter, "frame_checks", meanwhile)
+    with transaction.atomic():
+        importer = LoanImporter(users["bureau"])
+        from huiqi.core.columnar import frame_from_csv
+
+        path = _write(make_csv(LOAN_ZH, [loan_row("L-7")]))
+        frame, _ = frame_from_csv(path, importer.schema())
+        frame = importer.frame_checks(frame)
+        with pytest.raises(IntegrityError, match="is not present"), transaction.atomic():
+            importer.store_frame(frame, users["bureau"], _record(users["bureau"]))
+    assert not Loan.objects.filter(loan_no="L-7").exists()
+    _triggers_on()
+
+
+def _write(data: bytes):
+    import tempfile
+    from pathlib import Path
+
+    f = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
+    f.write(data)
+    f.close()
+    return Path(f.name)
+
+
+def _record(user):
+    from huiqi.lending.models import LedgerUpload
+
+    return LedgerUpload.objects.create(kind="loans", file_name="x.csv", digest="x", uploaded_by=user)
 
 
 
