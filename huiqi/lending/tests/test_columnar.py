@@ -231,6 +231,21 @@ def test_read_query_keeps_every_value():
     assert (many["s"].cast(pl.Int64) == many["n"]).all()
 
 
+def test_read_query_errors_as_django_does_and_leaves_the_connection_usable():
+    """A failing query (before its first row or in the middle of them) raises Django's error with the
+    server's SQLSTATE; in a transaction the transaction is failed, as after any failed statement, and
+    the connection answers the next query."""
+    import polars as pl
+    from django.db import DataError, ProgrammingError, transaction
+
+    with pytest.raises(ProgrammingError, match="no_such_table"):
+        columnar.read_query("SELECT * FROM no_such_table", [], {"a": pl.Int64})
+    with pytest.raises(DataError) as caught, transaction.atomic():
+        columnar.read_query("SELECT 10 / (50000 - g) FROM generate_series(1, 100000) g", [], {"a": pl.Int64})
+    assert caught.value.__cause__.sqlstate == "22012"  # division_by_zero, after 49,999 rows were sent
+    assert columnar.read_query("SELECT 7", [], {"a": pl.Int64})["a"].to_list() == [7]
+
+
 def test_a_concurrent_write_of_the_same_keys_sends_the_file_to_the_row_path(users, declines, monkeypatch):
     """If another writer stores one of the file's loans between the first pass's read and its COPY, the
     unique key stops the COPY, nothing of the first pass stays, and the row path stores the file."""
