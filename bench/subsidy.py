@@ -36,8 +36,13 @@ One run:
      files' bytes into unconstrained all-text tables (the baseline of target (a));
    * (a1) ``import-banks``, ``import-loans``, ``import-payments``:
      ``huiqi.lending.imports.import_path(None, kind, path)``, the real upload path, one file each;
+   * ``snapshot`` (not counted): what the job an upload queues does, ``huiqi.lending.snapshot.read()``,
+     the columnar copy of the ledger's version (``docs/decisions.md``, "The interest subsidy reads a
+     columnar snapshot of the ledger");
    * (b1) ``simulate``: ``huiqi.subsidy.services.simulate(None, date(2020, 12, 31))`` (with timers
-     around ``services.load_inputs`` and ``rules_columnar.compute_batch_columns``);
+     around ``services.load_inputs`` and ``rules_columnar.compute_batch_columns``), the snapshot ready
+     (as DuckDB reads its own Parquet copy); then ``simulate-cold``, the same with no snapshot on disk
+     (it reads the database and writes one), compared with DuckDB too and reported beside it;
    * ``export`` (not counted): the loans, payments, registry kind/size and paid-before read out of
      PostgreSQL (``COPY … TO STDOUT``) and written as Parquet by DuckDB, with the parameters in force on
      the cutoff (``services.current_params``) as JSON. DuckDB's postgres extension cannot be installed
@@ -54,8 +59,9 @@ One run:
    against the targets: import within 3× of COPY, simulate within 3× of DuckDB, peak memory < 1.5 GB.
    Times are printed, never asserted; row counts, statuses and the agreement are checked.
 
-With ``--reuse-database`` (after a run with ``--keep``) only step 3's ``simulate``, ``export`` and
-``duckdb`` (and ``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
+With ``--reuse-database`` (after a run with ``--keep``; migrate the kept database first if the code has new
+migrations) only step 3's ``snapshot``, ``simulate``, ``simulate-cold``, ``export`` and ``duckdb`` (and
+``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
 """
 
 from __future__ import annotations
@@ -503,7 +509,32 @@ def _phase_empty_ledger(args) -> dict:
     return {"seconds": time.perf_counter() - start, "rows": 0, "note": "ledger emptied"}
 
 
+def _phase_snapshot(args) -> dict:
+    """What the background job an upload queues does (``lending.snapshot``): the columnar copy of the
+    ledger's current version, ready for the simulations that follow. Not counted."""
+    from django.db import connection
+
+    from huiqi.lending import snapshot
+
+    connection.ensure_connection()
+    start = time.perf_counter()
+    snap = snapshot.read()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rows": snap.payments.height,
+            "note": f"(not counted: the job an upload queues) version {snap.version}, {snap.loans.height:,} loans, "
+                    f"{snap.payments.height:,} payments, {snap.registry.height:,} registry entries"
+                    + (" (already there)" if snap.from_cache else "")}
+
+
+def clear_snapshot(args) -> None:
+    """No ledger snapshot on disk: the next simulate reads the database (and writes one)."""
+    import shutil
+
+    shutil.rmtree(Path(args.data_dir) / "cache" / "ledger", ignore_errors=True)
+
+
 PHASES = {
+    "snapshot": (_phase_snapshot, True),
     "copy": (_phase_copy, False),
     "import": (_phase_import, True),
     "simulate": (_phase_simulate, True),
@@ -664,8 +695,12 @@ def print_table(results: dict) -> None:
 
 def print_simulate_ratio(results: dict) -> float:
     ratio_b = results["simulate"]["seconds"] / results["duckdb"]["seconds"]
-    print(f"ratio simulate / DuckDB:              {ratio_b:9.2f}×   (export to Parquet, not counted: "
-          f"{results['export']['seconds']:.2f}s)")
+    print(f"ratio simulate / DuckDB:              {ratio_b:9.2f}×   (the ledger snapshot ready; DuckDB's export "
+          f"to Parquet, not counted: {results['export']['seconds']:.2f}s)")
+    if "simulate-cold" in results:
+        cold = results["simulate-cold"]["seconds"] / results["duckdb"]["seconds"]
+        print(f"ratio simulate-cold / DuckDB:         {cold:9.2f}×   (no snapshot: read from the database; "
+              f"the snapshot job alone took {results['snapshot']['seconds']:.2f}s)")
     return ratio_b
 
 
@@ -686,6 +721,26 @@ def print_simulate_targets(results: dict, ratio_b: float) -> None:
               f"{'MET' if _mb(results[k]['peak_kb']) < TARGET_PEAK_MB else 'NOT MET'}")
 
 
+def simulate_phases(args, work: Path, results: dict, sim_out: Path, duck_out: Path, export_dir: Path):
+    """simulate with the ledger snapshot ready (after the job an upload queues: the figure held to the
+    target, as DuckDB reads its own columnar copy), then without one (it reads the database and writes
+    the snapshot), the export, DuckDB; both simulations compared with DuckDB to the fen."""
+    clear_snapshot(args)
+    results["snapshot"] = spawn(args, "snapshot", work, "snapshot")
+    results["simulate"] = spawn(args, "simulate", work, "simulate", out=sim_out)
+    clear_snapshot(args)
+    cold_out = work / "simulate-cold.csv"
+    results["simulate-cold"] = spawn(args, "simulate", work, "simulate-cold", out=cold_out)
+    results["export"] = spawn(args, "export", work, "export", export_dir=export_dir)
+    results["duckdb"] = spawn(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
+    agree, lines = compare(sim_out, duck_out)
+    cold_agree, cold_lines = compare(cold_out, duck_out)
+    lines.append(f"    simulate-cold (no snapshot): {'the same lines and totals' if cold_agree else 'DIFFERENT:'}")
+    if not cold_agree:
+        lines.extend(cold_lines)
+    return agree and cold_agree, lines
+
+
 def simulate_only(args) -> None:
     """``--reuse-database``: simulate, export and DuckDB (and with ``--profile`` simulate under cProfile)
     against the ledger an earlier run kept with ``--keep``; no setup, COPY or import, and the database
@@ -699,10 +754,7 @@ def simulate_only(args) -> None:
         print(f"reusing the database at {args.database_url}; work dir {work}", flush=True)
         print(f"  start: {load_average()}", flush=True)
         results: dict[str, dict] = {}
-        results["simulate"] = spawn(args, "simulate", work, "simulate", out=sim_out)
-        results["export"] = spawn(args, "export", work, "export", export_dir=export_dir)
-        results["duckdb"] = spawn(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
-        agree, compare_lines = compare(sim_out, duck_out)
+        agree, compare_lines = simulate_phases(args, work, results, sim_out, duck_out, export_dir)
         profiled = None
         if args.profile:
             prof = spawn(args, "simulate", work, "profile-simulate", profile_out=work / "simulate.prof")
@@ -818,10 +870,7 @@ def main(argv=None) -> None:
         for kind in ("banks", "loans", "payments"):
             results[f"import-{kind}"] = spawn(args, "import", work, f"import-{kind}", kind=kind,
                                               csv=paths[kind], rows=rows[kind])
-        results["simulate"] = spawn(args, "simulate", work, "simulate", out=sim_out)
-        results["export"] = spawn(args, "export", work, "export", export_dir=export_dir)
-        results["duckdb"] = spawn(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
-        agree, compare_lines = compare(sim_out, duck_out)
+        agree, compare_lines = simulate_phases(args, work, results, sim_out, duck_out, export_dir)
         profiles = []
         if args.profile:
             prof = spawn(args, "simulate", work, "profile-simulate", profile_out=work / "simulate.prof")

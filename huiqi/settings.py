@@ -185,6 +185,9 @@ HUIQI_INLINE_IMPORT_BYTES = int(os.environ.get("HUIQI_INLINE_IMPORT_BYTES", str(
 # A set-based (PostgreSQL) import of at least this many rows locks the table against other writers
 # for its write and checks its references once itself instead of by trigger (docs/decisions.md).
 HUIQI_BULK_LOAD_ROWS = int(os.environ.get("HUIQI_BULK_LOAD_ROWS", "20000"))
+# On PostgreSQL the interest subsidy reads the ledger from a columnar copy kept per version of the
+# ledger (lending.snapshot); 0 reads the tables every time.
+HUIQI_LEDGER_SNAPSHOT = _flag("HUIQI_LEDGER_SNAPSHOT", True)
 # The embedded default runs the job worker inside `huiqi serve`; set 0 to run `huiqi worker` apart.
 HUIQI_INPROCESS_WORKER = _flag("HUIQI_INPROCESS_WORKER", True)
 

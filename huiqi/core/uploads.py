@@ -386,7 +386,10 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
     ``references``' insert triggers are switched off for this transaction's COPY, and each reference
     is checked once, for the distinct values the COPY wrote, before they are switched back on. The
     trigger would have kept every inserted row in a transition table to check it (measured: a third of
-    the COPY of 1.8 million payments)."""
+    the COPY of 1.8 million payments). A bulk load at least as large as the table (a first load) also
+    drops the table's secondary indexes and builds them again after the COPY, which is cheaper than
+    maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``: readers wait
+    too, for the seconds of the write)."""
     from .columnar import copy_frame, read_query
 
     now = now or timezone.now()
@@ -397,9 +400,10 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
     if any(f.name == "created_at" for f in model._meta.fields):
         inserted_stamp["created_at"] = now
     bulk = bool(references) and frame.height >= settings.HUIQI_BULK_LOAD_ROWS and _read_committed()
+    rebuild = bulk and frame.height >= _rows_held(table)
     if bulk:
         with connection.cursor() as cur:
-            cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cur.execute(f"LOCK TABLE {table} IN {'ACCESS EXCLUSIVE' if rebuild else 'SHARE ROW EXCLUSIVE'} MODE")
     stored = read_query(f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m WHERE {scope}",
                         scope_params, {"id": pl.Int64, **frame.select(columns).schema})
     joined = frame.select(columns).join(stored, on=list(key), how="left", suffix="_stored")
@@ -416,8 +420,10 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
         if created.height:
             for ref in references if bulk else ():
                 cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {ref.trigger}")
+            indexes = _drop_indexes(cur, table) if rebuild else []
             copy_frame(cur.cursor, table, created.with_columns(
                 [_stamp_column(k, v) for k, v in inserted_stamp.items()]), model=model)
+            _create_indexes(cur, table, indexes)
             for ref in references if bulk else ():
                 _check_reference(cur, table, ref, created[ref.column])
                 cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {ref.trigger}")
@@ -431,6 +437,50 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
             cur.execute(f"DROP TABLE {tmp}")
     replaced.save()
     return created.height, changed.height
+
+
+def _rows_held(table: str) -> float:
+    """How many rows ``table`` holds: counted below a million (a few hundredths of a second), else the
+    planner's estimate (a count would cost more than it decides)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        estimate = cur.fetchone()[0]
+        if estimate is None or estimate < 1_000_000:  # -1: never vacuumed nor analysed
+            cur.execute(f"SELECT count(*) FROM {table}")
+            estimate = cur.fetchone()[0]
+    return float(estimate)
+
+
+def _drop_indexes(cur, table: str) -> list[tuple[str, str, str | None, str | None]]:
+    """Drop the table's indexes but its primary key (and any a foreign key relies on), unique
+    constraints included; return what ``_create_indexes`` needs to build them again."""
+    cur.execute("""
+        SELECT ci.relname, pg_get_indexdef(i.indexrelid), c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid
+        LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('u', 'x')
+        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
+        ORDER BY ci.relname""", [table])
+    indexes = cur.fetchall()
+    for name, _, constraint, _ in indexes:
+        if constraint:
+            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"')
+        else:
+            cur.execute(f'DROP INDEX "{name}"')
+    return indexes
+
+
+def _create_indexes(cur, table: str, indexes) -> None:
+    """Build again what ``_drop_indexes`` dropped, from its own definitions (a unique constraint checks
+    every row as it is built: a duplicate fails the load whole)."""
+    if not indexes:
+        return
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, definition, constraint, constraint_definition in indexes:
+        if constraint:
+            cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_definition}')
+        else:
+            cur.execute(definition)
 
 
 def _read_committed() -> bool:

@@ -2,12 +2,23 @@
 
 from huiqi.core import jobs, uploads
 
-from .imports import IMPORTERS
+from . import snapshot
+from .imports import IMPORTERS, after_upload
 from .models import LedgerUpload
 
 
 @jobs.handler("lending.upload")
 def ledger_upload(ctx):
     record = LedgerUpload.objects.get(pk=ctx.params["upload_id"])
-    record = uploads.process(IMPORTERS[record.kind](ctx.user), record, ctx.user, progress=ctx.progress)
+    record = after_upload(uploads.process(IMPORTERS[record.kind](ctx.user), record, ctx.user, progress=ctx.progress),
+                    ctx.user)
     return {"status": record.status, "message": record.message}
+
+
+@jobs.handler("lending.snapshot")
+def ledger_snapshot(ctx):
+    """The columnar copy of the ledger's current version (``lending.snapshot``), so that the next
+    simulation does not wait for it."""
+    if not snapshot.enabled():
+        return {"version": None}
+    return {"version": snapshot.refresh()}

@@ -177,3 +177,17 @@ class NonPerformingLoan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} NPL {self.npl_date}"
+
+
+class LedgerChange(models.Model):
+    """One statement that changed what the interest subsidy reads: the loans, their payments, a bank's
+    code, an enterprise's kind, size or name. Written by statement-level triggers on PostgreSQL
+    (migration 0007), never by the application; the ledger snapshot (``lending.snapshot``) is valid for
+    exactly the set of these rows it was read with."""
+
+    at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=63, blank=True)
+
+    class Meta:
+        verbose_name = "台账变更 ledger change"
+        verbose_name_plural = "台账变更 ledger changes"

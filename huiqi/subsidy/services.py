@@ -57,6 +57,7 @@ from huiqi.core.tabular import (
     validate,
     write_rows,
 )
+from huiqi.lending import snapshot
 from huiqi.lending.models import InterestPayment, Loan
 from huiqi.registry.models import Bank, District, Enterprise
 
@@ -154,7 +155,9 @@ class Inputs:
     entries as columns (``rules_columnar``), and what was paid before."""
 
     loans: pl.DataFrame  # rules_columnar.LOAN_SCHEMA plus the loan's id (and whole_fen when pre-aggregated)
-    payments: pl.DataFrame  # rules_columnar.PAYMENT_SCHEMA (only the cut payments when pre-aggregated)
+    # rules_columnar.PAYMENT_SCHEMA (only the cut payments when pre-aggregated); from the ledger snapshot,
+    # the loan's id in place of (bank_code, loan_no)
+    payments: pl.DataFrame
     registry: pl.DataFrame  # rules_columnar.REGISTRY_SCHEMA
     paid_before: dict[str, int]
     spent_before_fen: int
@@ -184,6 +187,8 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregat
     (``rules_columnar.compute_batch_columns``' pre-aggregated form) and only the payments that the
     period's edge cuts are read, in the same statement."""
     cutoff = _check_cutoff(cutoff)
+    if aggregate is None and snapshot.enabled():
+        return _inputs_from_snapshot(cutoff, params)
     if aggregate is None:
         aggregate = params is not None and connection.vendor == "postgresql"
     if aggregate:
@@ -198,6 +203,26 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregat
         f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
     before = paid_before()
     return Inputs(loans, payments, registry, before, sum(before.values()))
+
+
+def _inputs_from_snapshot(cutoff: dt.date, params: rules.Params | None) -> Inputs:
+    """``load_inputs`` from the ledger snapshot (``lending.snapshot``): the loans, payments and registry
+    entries of one committed state, filtered here as ``_read_ledger`` filters in SQL."""
+    snap = snapshot.read()
+    loans = snap.loans
+    payments = snap.payments.filter(pl.col("paid_date") <= cutoff).rename({"loan_id": "id"})
+    if params is not None:
+        # As _read_ledger: of operating loans started in the window, the payments with days inside a
+        # span (a month more than the period) that holds the loan's subsidy period.
+        candidates = loans.filter((pl.col("purpose") == "operating")
+                                  & pl.col("start_date").is_between(params.window_start, params.window_end))
+        payments = payments.join(candidates.select("id", "start_date"), on="id").filter(
+            (pl.col("accrual_end") > pl.col("start_date"))
+            & (pl.col("accrual_start") < pl.col("start_date").dt.offset_by(f"{params.months + 1}mo")))
+    before = paid_before()
+    # The payments keep their loan's id (compute_batch_columns joins on it: integers, not two strings).
+    payments = payments.select("id", *(k for k in rules_columnar.PAYMENT_SCHEMA if k not in rules_columnar.KEY))
+    return Inputs(loans, payments, snap.registry, before, sum(before.values()))
 
 
 _LOAN_COLUMNS = ("b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
@@ -289,8 +314,9 @@ def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.D
 
 def _compute(cutoff: dt.date, params: rules.Params) -> tuple[rules.BatchResult, Inputs]:
     inputs = load_inputs(cutoff, params)
+    # Read from the database: its unique constraints and references hold the loans' and payments' keys.
     result = rules_columnar.compute_batch_columns(inputs.loans, inputs.payments, inputs.registry, params, cutoff,
-                                                  inputs.paid_before, inputs.spent_before_fen)
+                                                  inputs.paid_before, inputs.spent_before_fen, keys_held=True)
     return result, inputs
 
 

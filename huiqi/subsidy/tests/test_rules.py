@@ -815,7 +815,50 @@ def test_the_columnar_rules_give_the_same_batch(ledger):
 
     loans, payments, registry, params, cutoff, paid_before, spent_before = ledger
     frames = frames_from_objects(loans, payments, registry)
-    assert compute_batch_columns(*frames, params, cutoff, paid_before, spent_before) == compute_batch(*ledger)
+    expected = compute_batch(*ledger)
+    assert compute_batch_columns(*frames, params, cutoff, paid_before, spent_before) == expected
+    # The payments naming their loan by an id (as from the ledger snapshot), with or without the checks.
+    by_id = by_loan_id(*frames)
+    assert compute_batch_columns(*by_id, params, cutoff, paid_before, spent_before) == expected
+    assert compute_batch_columns(*by_id, params, cutoff, paid_before, spent_before, keys_held=True) == expected
+
+
+def by_loan_id(loan_frame, payment_frame, registry_frame):
+    """The frames with an ``id`` per loan (numbered in a shuffled order) and the payments naming it."""
+    import polars as pl
+
+    n = loan_frame.height
+    ids = pl.Series("id", [(i * 7919) % (n + 1) + 1000 for i in range(n)], dtype=pl.Int64)
+    loan_frame = loan_frame.with_columns(ids)
+    payment_frame = payment_frame.join(loan_frame.select("bank_code", "loan_no", "id"), on=["bank_code", "loan_no"],
+                                       how="left").drop("bank_code", "loan_no")
+    return loan_frame, payment_frame, registry_frame
+
+
+def test_payments_by_loan_id_are_checked_as_by_key():
+    """Named by id, a payment given twice or of a loan not given is refused, as when named by key."""
+    from huiqi.subsidy.rules_columnar import compute_batch_columns, frames_from_objects
+
+    loans, payments = worked_example()
+    params, cutoff = DEFAULT, date(2020, 12, 31)
+    loan_frame, payment_frame, registry_frame = by_loan_id(*frames_from_objects(loans, payments, REGISTRY))
+    assert compute_batch_columns(loan_frame, payment_frame, registry_frame, params, cutoff, {}, 0) == compute_batch(
+        loans, payments, REGISTRY, params, cutoff, {}, 0)
+    with pytest.raises(ValueError, match="a payment given twice"):
+        compute_batch_columns(loan_frame, payment_frame.vstack(payment_frame.head(1)), registry_frame, params,
+                              cutoff, {}, 0)
+    orphan = payment_frame.head(1).with_columns(pl_lit_id(10**9))
+    with pytest.raises(ValueError, match="a payment for an unknown loan"):
+        compute_batch_columns(loan_frame, payment_frame.vstack(orphan), registry_frame, params, cutoff, {}, 0)
+    with pytest.raises(ValueError, match="a loan given twice"):
+        compute_batch_columns(loan_frame.with_columns(pl_lit_id(5)), payment_frame, registry_frame, params, cutoff,
+                              {}, 0)
+
+
+def pl_lit_id(value):
+    import polars as pl
+
+    return pl.lit(value, dtype=pl.Int64).alias("id")
 
 
 def pre_aggregated(loans, payments, registry, params, cutoff):
