@@ -130,8 +130,8 @@ def _read_database() -> Snapshot:
             f"l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [], LOAN_SCHEMA)
         payments = read_query(f"SELECT {', '.join(PAYMENT_SCHEMA)} FROM {payment}", [], PAYMENT_SCHEMA)
         registry = read_query(
-            f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
-            f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], REGISTRY_SCHEMA)
+            f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan} "
+            f"UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], REGISTRY_SCHEMA)
     return Snapshot(ver, loans, payments, registry, from_cache=False)
 
 
@@ -159,7 +159,7 @@ def _read_in_one_statement() -> Snapshot:
         FROM {payment} p
         UNION ALL
         SELECT {row("R", ["e.uscc", "e.kind", "e.size_class", "e.name"])} FROM {enterprise} e
-        WHERE e.uscc IN (SELECT borrower_id FROM {loan}) OR e.uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')
+        WHERE e.uscc IN (SELECT borrower_id FROM {loan} UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')
     """
     cells = [f"c{i}" for i in range(width)]
     rows = read_query(sql, [], {"row": pl.String, "version": pl.String, **{c: pl.String for c in cells}})

@@ -199,8 +199,8 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregat
         loans, payments = _read_ledger(cutoff, params)
     loan, enterprise = Loan._meta.db_table, Enterprise._meta.db_table
     registry = read_query(
-        f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan}) "
-        f"OR uscc IN (SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
+        f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan} "
+        f"UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
     before = paid_before()
     return Inputs(loans, payments, registry, before, sum(before.values()))
 
