@@ -10,8 +10,8 @@ from .models import LedgerUpload
 @jobs.handler("lending.upload")
 def ledger_upload(ctx):
     record = LedgerUpload.objects.get(pk=ctx.params["upload_id"])
-    record = after_upload(uploads.process(IMPORTERS[record.kind](ctx.user), record, ctx.user, progress=ctx.progress),
-                    ctx.user)
+    record = uploads.process(IMPORTERS[record.kind](ctx.user), record, ctx.user, progress=ctx.progress)
+    record = after_upload(record, ctx.user)
     return {"status": record.status, "message": record.message}
 
 

@@ -3,8 +3,8 @@
 A simulation reads every loan, every interest payment and the registry entries of the borrowers
 (300,000 + 1,800,000 + 130,000 rows at the seed's scale): about two seconds out of PostgreSQL each
 time, for a bureau that simulates again and again with what-if parameters while the ledger changes
-only when a bank uploads. So the rows are read once per version of the ledger, in one statement, and
-kept as Arrow IPC files under ``DATA_DIR/cache/ledger/<version>/``; the next reads of the same version
+only when a bank uploads. So the rows are read once per version of the ledger, from one snapshot of
+the database, and kept as Arrow IPC files under ``DATA_DIR/cache/ledger/<version>/``; the next reads of the same version
 load the files (a few hundredths of a second).
 
 The version (:func:`version`) is read from ``lending_ledgerchange``, which statement-level triggers
@@ -13,8 +13,8 @@ bank's code or an enterprise's identifier, kind, size or name. Its rows are only
 set a snapshot sees grows with every committed change: two reads see the same count and the same
 largest id exactly when no change committed between them. The version also names the database and
 the log table's storage (a ``TRUNCATE`` of the log, a restored or re-created database give another).
-Because the version and the rows are read by one statement, they belong to one snapshot of the
-database; the files of a version never change once written (a new version gets a new directory,
+The version and the rows are read in one snapshot of the database (one REPEATABLE READ transaction, or
+one statement inside a caller's transaction); the files of a version never change once written (a new version gets a new directory,
 written under a temporary name and renamed into place).
 
 PostgreSQL only (SQLite reads the tables directly, as before); ``HUIQI_LEDGER_SNAPSHOT = False`` turns
@@ -83,13 +83,15 @@ def cache_dir() -> Path:
 def read() -> Snapshot:
     """The loans, payments and registry entries of one committed state of the database (this
     transaction's view, its own changes included): from the files of the current version when they
-    exist, else read in one statement and written for the next time."""
+    exist, else read from the database and written for the next time."""
     if not enabled():
         raise RuntimeError("the ledger snapshot needs PostgreSQL")
     current = version()
     cached = _load(current)
     if cached is not None:
         return cached
+    # Files there but unreadable (damaged, a layout of another release): replaced below.
+    shutil.rmtree(cache_dir() / current, ignore_errors=True)
     snap = _read_database()
     _store(snap)
     return snap

@@ -182,10 +182,13 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregat
     given the ``params``, only those that can count under them: of an operating loan started in the
     window, with days inside a span that holds the loan's subsidy period (the rules decide the rest).
 
-    With ``aggregate`` (the default given ``params`` on PostgreSQL), the database sums the payments
-    that lie wholly inside their loan's subsidy period into the loans' ``whole_fen``
-    (``rules_columnar.compute_batch_columns``' pre-aggregated form) and only the payments that the
-    period's edge cuts are read, in the same statement."""
+    By default on PostgreSQL the rows come from the ledger snapshot (``lending.snapshot``: a columnar
+    copy per version of the ledger, the payments naming their loan's id) and are filtered here.
+    ``aggregate=True`` (PostgreSQL, given ``params``) reads the tables instead, the database summing the
+    payments that lie wholly inside their loan's subsidy period into the loans' ``whole_fen``
+    (``rules_columnar.compute_batch_columns``' pre-aggregated form) and sending only the payments that
+    the period's edge cuts, in the same statement (the default given ``params`` when the snapshot is off);
+    ``aggregate=False`` reads the tables' rows as they are (the default on SQLite)."""
     cutoff = _check_cutoff(cutoff)
     if aggregate is None and snapshot.enabled():
         return _inputs_from_snapshot(cutoff, params)

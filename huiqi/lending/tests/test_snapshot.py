@@ -55,6 +55,7 @@ def test_the_snapshot_is_the_ledger_and_is_reused_while_nothing_changes(ledger):
     (snapshot.cache_dir() / first.version / "payments.arrow").write_bytes(b"not arrow")
     third = snapshot.read()
     assert not third.from_cache and third.payments.equals(first.payments)
+    assert snapshot.read().from_cache  # and written again whole
 
 
 CHANGES = {
@@ -171,3 +172,21 @@ def test_both_ways_of_reading_give_the_same_rows(ledger):
         a, b = getattr(apart, name), getattr(together, name)
         assert a.schema == b.schema and a.height > 0, name
         assert a.sort(a.columns).equals(b.sort(b.columns)), name
+
+
+@pytest.mark.django_db
+def test_switched_off_the_subsidy_reads_the_tables(ledger, settings):
+    from huiqi.subsidy import services
+
+    cutoff = dt.date(2020, 12, 31)
+    params = services.current_params(cutoff)
+    settings.HUIQI_LEDGER_SNAPSHOT = False
+    off = services.load_inputs(cutoff, params)
+    assert "whole_fen" in off.loans.columns  # the database's pre-aggregated read
+    result_off = services.simulate(None, cutoff)
+    assert not snapshot.cache_dir().exists()
+    settings.HUIQI_LEDGER_SNAPSHOT = True
+    on = services.load_inputs(cutoff, params)
+    assert "whole_fen" not in on.loans.columns and snapshot.cache_dir().exists()
+    result_on = services.simulate(None, cutoff)
+    assert result_on == result_off and result_on.payable_total > 0
