@@ -54,6 +54,9 @@ One run:
    * with ``--profile``: ``simulate`` and then (after emptying the ledger) the loans and payments
      imports again under cProfile, kept apart so that the timed phases are not slowed by the profiler.
 
+   ``simulate`` and ``duckdb`` run three times each, each time in a fresh process, and their medians are
+   compared (every run's time is printed with them);
+
 4. compares every beneficiary's line and the totals of ``simulate`` and DuckDB (to the fen), prints a
    table (phase, seconds, rows/s, peak RSS, Δ RSS over the child's baseline, VmHWM) and the ratios
    against the targets: import within 3× of COPY, simulate within 3× of DuckDB, peak memory < 1.5 GB.
@@ -721,6 +724,21 @@ def print_simulate_targets(results: dict, ratio_b: float) -> None:
               f"{'MET' if _mb(results[k]['peak_kb']) < TARGET_PEAK_MB else 'NOT MET'}")
 
 
+RUNS = 3
+
+
+def median_of(args, phase: str, work: Path, label: str, **extra) -> dict:
+    """The phase RUNS times (each a fresh child process, its output compared afterwards from the last):
+    the median run's result, with every run's seconds and the largest peak memory of them."""
+    runs = [spawn(args, phase, work, label if i == 0 else f"{label}#{i + 1}", **extra) for i in range(RUNS)]
+    runs.sort(key=lambda r: r["seconds"])
+    middle = dict(runs[len(runs) // 2])
+    for key in ("peak_kb", "hwm_kb"):
+        middle[key] = max(r.get(key) or 0 for r in runs)
+    middle["note"] += f"; median of {RUNS} runs: " + ", ".join(f"{r['seconds']:.2f}s" for r in runs)
+    return middle
+
+
 def simulate_phases(args, work: Path, results: dict, sim_out: Path, duck_out: Path, export_dir: Path):
     """simulate with the ledger snapshot ready (after the job an upload queues: the figure held to the
     target, as DuckDB reads its own columnar copy), then without one (it reads the database and writes
@@ -733,12 +751,14 @@ def simulate_phases(args, work: Path, results: dict, sim_out: Path, duck_out: Pa
         conn.execute("CHECKPOINT")
     clear_snapshot(args)
     results["snapshot"] = spawn(args, "snapshot", work, "snapshot")
-    results["simulate"] = spawn(args, "simulate", work, "simulate", out=sim_out)
+    # simulate and DuckDB each run RUNS times, each in a fresh process: the median is compared (this
+    # machine's speed moves by a fifth from one second to the next), every run's time is printed.
+    results["simulate"] = median_of(args, "simulate", work, "simulate", out=sim_out)
     clear_snapshot(args)
     cold_out = work / "simulate-cold.csv"
     results["simulate-cold"] = spawn(args, "simulate", work, "simulate-cold", out=cold_out)
     results["export"] = spawn(args, "export", work, "export", export_dir=export_dir)
-    results["duckdb"] = spawn(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
+    results["duckdb"] = median_of(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
     agree, lines = compare(sim_out, duck_out)
     cold_agree, cold_lines = compare(cold_out, duck_out)
     lines.append(f"    simulate-cold (no snapshot): {'the same lines and totals' if cold_agree else 'DIFFERENT:'}")
