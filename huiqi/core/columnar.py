@@ -277,6 +277,10 @@ def copy_out(conn, query: str) -> bytes:
     from psycopg import pq
 
     pgconn = conn.pgconn
+    if not conn.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        # psycopg opens a transaction before its first statement in one (Django's atomic blocks): let it
+        # do so, with the connection's isolation level, so that this query belongs to that transaction.
+        conn.execute("SELECT 1")
     pgconn.send_query(query.encode() if isinstance(query, str) else query)
     parts = []
     error = None

@@ -231,6 +231,22 @@ def test_read_query_keeps_every_value():
     assert (many["s"].cast(pl.Int64) == many["n"]).all()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_read_query_first_in_a_transaction_belongs_to_it():
+    """A read_query that opens an atomic block runs inside that block's transaction (psycopg begins it
+    first), not in a transaction of its own."""
+    import polars as pl
+    from django.db import transaction
+
+    with transaction.atomic():
+        first = columnar.read_query("SELECT pg_current_xact_id()::text", [], {"x": pl.String})["x"].item()
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_current_xact_id()::text")
+            assert cur.fetchone()[0] == first
+    outside = columnar.read_query("SELECT pg_current_xact_id()::text", [], {"x": pl.String})["x"].item()
+    assert outside != first
+
+
 def test_read_query_errors_as_django_does_and_leaves_the_connection_usable():
     """A failing query (before its first row or in the middle of them) raises Django's error with the
     server's SQLSTATE; in a transaction the transaction is failed, as after any failed statement, and
@@ -238,7 +254,7 @@ def test_read_query_errors_as_django_does_and_leaves_the_connection_usable():
     import polars as pl
     from django.db import DataError, ProgrammingError, transaction
 
-    with pytest.raises(ProgrammingError, match="no_such_table"):
+    with pytest.raises(ProgrammingError, match="no_such_table"), transaction.atomic():
         columnar.read_query("SELECT * FROM no_such_table", [], {"a": pl.Int64})
     with pytest.raises(DataError) as caught, transaction.atomic():
         columnar.read_query("SELECT 10 / (50000 - g) FROM generate_series(1, 100000) g", [], {"a": pl.Int64})
