@@ -239,8 +239,7 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None) -> None:
                              writer=QueuedLibpqWriter(cursor)) as copy:
                 copy.write(pgbinary.HEADER)
                 for offset in range(0, frame.height, step):
-                    data = pgbinary.encode(frame.slice(offset, step), binary)
-                    copy.write(data[len(pgbinary.HEADER):-len(pgbinary.TRAILER)])
+                    copy.write(pgbinary.encode_rows(frame.slice(offset, step), binary))
                 copy.write(pgbinary.TRAILER)
             return
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)",

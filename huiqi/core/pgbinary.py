@@ -86,6 +86,12 @@ def encode(frame: pl.DataFrame, kinds: list[tuple]) -> bytes:
     ``kinds`` (one per column, from :func:`column_kind`) says. The frame must be :func:`sendable`."""
     if not sendable(frame, kinds):
         raise ValueError("the frame cannot be sent in the binary format as these kinds")
+    return HEADER + encode_rows(frame, kinds) + TRAILER
+
+
+def encode_rows(frame: pl.DataFrame, kinds: list[tuple]) -> bytes:
+    """Only the rows, for a caller that writes the header and trailer once around many slices and has
+    already found the whole frame :func:`sendable` (it is not checked again)."""
     n = frame.height
     fields = [_field(series, kind) for series, kind in zip(frame.get_columns(), kinds)]
     if all(f[0] == "fixed" for f in fields) and not any(f[3] is not None for f in fields):
@@ -168,7 +174,7 @@ def _encode_fixed(n: int, fields) -> bytes:
     for i, (_, width, matrix, _) in enumerate(fields):
         rows[f"len{i}"] = width
         rows[f"val{i}"] = matrix
-    return HEADER + rows.tobytes() + TRAILER
+    return rows.tobytes()
 
 
 def _encode_scattered(n: int, fields) -> bytes:
@@ -208,7 +214,7 @@ def _encode_scattered(n: int, fields) -> bytes:
                 within = np.arange(data.size, dtype=np.int64) - np.repeat(first, f[1])
                 body[np.repeat(at, f[1]) + within] = data
         at = at + w
-    return HEADER + body.tobytes() + TRAILER
+    return body.tobytes()
 
 
 def _put(body: np.ndarray, at: np.ndarray, matrix: np.ndarray) -> None:

@@ -173,8 +173,8 @@ def test_copy_frame_sends_a_model_s_rows_in_binary(monkeypatch):
         "extension_of": ["", ""],
     }).with_columns(pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"))
     sent = []
-    real = pgbinary.encode
-    monkeypatch.setattr(pgbinary, "encode", lambda frame, kinds: sent.append(frame.height) or real(frame, kinds))
+    real = pgbinary.encode_rows
+    monkeypatch.setattr(pgbinary, "encode_rows", lambda frame, kinds: sent.append(frame.height) or real(frame, kinds))
     with connection.cursor() as cur:
         copy_frame(cur.cursor, Loan._meta.db_table, loans, model=Loan)
         stored = {ln.loan_no: ln for ln in Loan.objects.all()}
