@@ -113,58 +113,56 @@ def _load(ver: str) -> Snapshot | None:
     return Snapshot(ver, frames["loans"], frames["payments"], frames["registry"], from_cache=True)
 
 
+def part_sql(part: str) -> tuple[tuple[str, ...], str]:
+    """The columns (in the order of the part's schema) and the FROM … WHERE … that read one part of the
+    snapshot; ``subsidy.services`` reads the tables with the same ones when there is no snapshot."""
+    from huiqi.registry.models import Bank, Enterprise
+
+    loan, payment, bank, enterprise = (m._meta.db_table for m in (Loan, InterestPayment, Bank, Enterprise))
+    return {
+        "loans": (("b.code", "l.loan_no", "l.borrower_id", "l.borrower_kind", "NULLIF(l.owner_of, '')", "l.purpose",
+                   "l.start_date", "l.borrower_name", "l.id"),
+                  f"{loan} l JOIN {bank} b ON b.id = l.bank_id"),
+        "payments": (tuple(f"p.{c}" for c in PAYMENT_SCHEMA), f"{payment} p"),
+        # One IN over a UNION ALL (a semi-join): two IN … OR IN planned, without statistics, as a scan of
+        # the loans per enterprise.
+        "registry": (tuple(f"e.{c}" for c in REGISTRY_SCHEMA),
+                     f"{enterprise} e WHERE e.uscc IN (SELECT borrower_id FROM {loan} "
+                     f"UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')"),
+    }[part]
+
+
 def _read_database() -> Snapshot:
     """The version and the rows, from one snapshot of the database: outside a transaction, four reads in
     a REPEATABLE READ transaction of their own; inside one (whose isolation is set already), one
     statement (``_read_in_one_statement``)."""
     if connection.in_atomic_block:
         return _read_in_one_statement()
-    from huiqi.registry.models import Bank, Enterprise
-
-    loan, payment, bank, enterprise = (m._meta.db_table for m in (Loan, InterestPayment, Bank, Enterprise))
+    frames = {}
     with transaction.atomic():
         with connection.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cur.execute(_version_sql())
             ver = cur.fetchone()[0]
-        loans = read_query(
-            "SELECT b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, l.start_date, "
-            f"l.borrower_name, l.id FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [], LOAN_SCHEMA)
-        payments = read_query(f"SELECT {', '.join(PAYMENT_SCHEMA)} FROM {payment}", [], PAYMENT_SCHEMA)
-        registry = read_query(
-            f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan} "
-            f"UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], REGISTRY_SCHEMA)
-    return Snapshot(ver, loans, payments, registry, from_cache=False)
+        for part, schema in _PARTS.items():
+            columns, source = part_sql(part)
+            frames[part] = read_query(f"SELECT {', '.join(columns)} FROM {source}", [], schema)
+    return Snapshot(ver, frames["loans"], frames["payments"], frames["registry"], from_cache=False)
 
 
 def _read_in_one_statement() -> Snapshot:
     """Everything in one statement, so in one snapshot of the database: a first row with the version,
     then the loans ('L'), the payments ('P') and the registry entries ('R'), each part's values as text
     in the same nine columns (narrow rows: the payments are most of them), typed again here."""
-    from huiqi.registry.models import Bank, Enterprise
-
-    loan, payment, bank, enterprise = (m._meta.db_table for m in (Loan, InterestPayment, Bank, Enterprise))
     width = max(len(part) for part in _PARTS.values())
-
-    def row(tag: str, values: list[str]) -> str:
-        return ", ".join([f"'{tag}'", "NULL", *values, *(["NULL"] * (width - len(values)))])
-
-    sql = f"""
-        SELECT 'V', ({_version_sql()}), {", ".join(["NULL::text"] * width)}
-        UNION ALL
-        SELECT {row("L", ["b.code", "l.loan_no", "l.borrower_id", "l.borrower_kind", "NULLIF(l.owner_of, '')",
-                          "l.purpose", "l.start_date::text", "l.borrower_name", "l.id::text"])}
-        FROM {loan} l JOIN {bank} b ON b.id = l.bank_id
-        UNION ALL
-        SELECT {row("P", ["p.loan_id::text", "p.accrual_start::text", "p.accrual_end::text", "p.paid_date::text",
-                          "p.interest_fen::text"])}
-        FROM {payment} p
-        UNION ALL
-        SELECT {row("R", ["e.uscc", "e.kind", "e.size_class", "e.name"])} FROM {enterprise} e
-        WHERE e.uscc IN (SELECT borrower_id FROM {loan} UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')
-    """
+    selects = [f"SELECT 'V', ({_version_sql()}), {', '.join(['NULL::text'] * width)}"]
+    for part in _PARTS:
+        columns, source = part_sql(part)
+        values = [f"({c})::text" for c in columns] + ["NULL"] * (width - len(columns))
+        selects.append(f"SELECT '{part[0].upper()}', NULL, {', '.join(values)} FROM {source}")
     cells = [f"c{i}" for i in range(width)]
-    rows = read_query(sql, [], {"row": pl.String, "version": pl.String, **{c: pl.String for c in cells}})
+    rows = read_query(" UNION ALL ".join(selects), [],
+                      {"row": pl.String, "version": pl.String, **{c: pl.String for c in cells}})
     ver = rows.filter(pl.col("row") == "V")["version"].item()
     frames = {}
     for part, schema in _PARTS.items():

@@ -200,10 +200,8 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregat
         loans, payments = _read_ledger_aggregated(cutoff, params)
     else:
         loans, payments = _read_ledger(cutoff, params)
-    loan, enterprise = Loan._meta.db_table, Enterprise._meta.db_table
-    registry = read_query(
-        f"SELECT uscc, kind, size_class, name FROM {enterprise} WHERE uscc IN (SELECT borrower_id FROM {loan} "
-        f"UNION ALL SELECT owner_of FROM {loan} WHERE owner_of <> '')", [], rules_columnar.REGISTRY_SCHEMA)
+    columns, source = snapshot.part_sql("registry")
+    registry = read_query(f"SELECT {', '.join(columns)} FROM {source}", [], rules_columnar.REGISTRY_SCHEMA)
     before = paid_before()
     return Inputs(loans, payments, registry, before, sum(before.values()))
 
@@ -228,8 +226,7 @@ def _inputs_from_snapshot(cutoff: dt.date, params: rules.Params | None) -> Input
     return Inputs(loans, payments, snap.registry, before, sum(before.values()))
 
 
-_LOAN_COLUMNS = ("b.code, l.loan_no, l.borrower_id, l.borrower_kind, NULLIF(l.owner_of, ''), l.purpose, "
-                 "l.start_date, l.borrower_name, l.id")
+_LOAN_COLUMNS = ", ".join(snapshot.part_sql("loans")[0])  # as rules_columnar.LOAN_SCHEMA, then the id
 
 
 def _read_ledger(cutoff: dt.date, params: rules.Params | None) -> tuple[pl.DataFrame, pl.DataFrame]:
