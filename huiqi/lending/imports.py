@@ -528,7 +528,7 @@ def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_
                                  idempotency_key=idempotency_key)
     limit = settings.HUIQI_INLINE_IMPORT_BYTES if inline_limit is None else inline_limit
     if record.size_bytes <= limit:
-        return after_upload(uploads.process(IMPORTERS[kind](actor), record, actor), actor)
+        return process(record, actor)
     record.job = jobs.enqueue("lending.upload", {"upload_id": record.pk}, user=actor,
                               title=f"{record.get_kind_display()} {record.file_name}")
     record.save(update_fields=["job"])
@@ -538,16 +538,18 @@ def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_
 def import_path(actor, kind: str, path, progress=None):
     """Headless import (``huiqi import loans|payments|npl|banks FILE``) through the same path."""
     record = uploads.save_path(LedgerUpload, IMPORTERS[kind], path, actor, kind=kind)
-    return after_upload(uploads.process(IMPORTERS[kind](actor), record, actor, progress), actor)
+    return process(record, actor, progress)
 
 
-def after_upload(record, actor):
-    """Once loans or payments are stored, the ledger snapshot of the new version is built in the
-    background (``lending.snapshot``), so that the bureau's next simulation finds it ready."""
+def process(record, actor, progress=None):
+    """``uploads.process`` with this kind's importer (inline, headless or as a job). Once loans or
+    payments are stored, the ledger snapshot of the new version is built in the background
+    (``lending.snapshot``), so that the bureau's next simulation finds it ready."""
     from huiqi.core import jobs
 
     from . import snapshot
 
+    record = uploads.process(IMPORTERS[record.kind](actor), record, actor, progress)
     if record.status == LedgerUpload.Status.STORED and record.kind in ("loans", "payments") and snapshot.enabled():
         transaction.on_commit(lambda: jobs.enqueue("lending.snapshot", {}, user=actor,
                                                    title="台账快照 ledger snapshot"))

@@ -1,17 +1,16 @@
 """Background jobs of the loan ledger."""
 
-from huiqi.core import jobs, uploads
+from huiqi.core import jobs
 
 from . import snapshot
-from .imports import IMPORTERS, after_upload
+from .imports import process
 from .models import LedgerUpload
 
 
 @jobs.handler("lending.upload")
 def ledger_upload(ctx):
     record = LedgerUpload.objects.get(pk=ctx.params["upload_id"])
-    record = uploads.process(IMPORTERS[record.kind](ctx.user), record, ctx.user, progress=ctx.progress)
-    record = after_upload(record, ctx.user)
+    record = process(record, ctx.user, progress=ctx.progress)
     return {"status": record.status, "message": record.message}
 
 
