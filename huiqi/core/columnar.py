@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import queue
 import tempfile
-from contextlib import contextmanager
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,7 +38,7 @@ from . import pgbinary
 from .tabular import _INVISIBLE, CellError, FileRejected, Schema, Table, _clean, read_table
 
 # The file is read in batches of this many rows (memory stays bounded; the typed columns are kept).
-BATCH_ROWS = 250_000
+BATCH_ROWS = 100_000
 # Above this many distinct texts a text or amount column is checked vectorised first.
 PARSE_DISTINCT_LIMIT = 20_000
 
@@ -53,34 +56,134 @@ def frame_from_csv(path: Path, schema: Schema) -> tuple[pl.DataFrame, list[str]]
     """The file's rows parsed into typed columns (one per schema key present in the header), and the
     header's unknown columns. Text and choices are ``String``, dates ``Date``, yes/no ``Boolean`` and
     amounts ``Int64`` in units of their last decimal place (``1,000.50`` with 2 places → 100050)."""
-    try:
-        table = read_table(path)
-    except FileRejected as exc:
-        raise Declined(f"file refused: {exc.en}") from None
-    if table.format != "csv":
-        raise Declined("not a CSV")
-    if table.header_row != 1:
-        raise Declined("header not on the first line")
-    try:
-        match = schema.match(table.header, table.header_row)
-    except FileRejected as exc:
-        raise Declined(f"header refused: {exc.en}") from None
-    memo: dict[str, dict] = {col.key: {} for col in schema.columns}
-    parts = []
-    with _utf8_source(table, path) as source:
-        lazy = pl.scan_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
-                           quote_char='"', encoding="utf8", raise_if_empty=True)
+    batches = CsvBatches(path, schema)
+    parts = list(batches)
+    return pl.concat(parts), batches.unknown
+
+
+class CsvBatches:
+    """The file's rows as :func:`frame_from_csv` parses them, one batch of ``BATCH_ROWS`` at a time, so
+    that each batch can be checked and stored while the next is read. Opening it reads the header
+    (Declined at once if the columnar pass cannot take the file) and the first batch, which gives
+    ``unknown`` (the header's unknown columns) and ``rows_estimate`` (the file's rows, exact when the
+    first batch is the whole file, else scaled from its bytes to the file's size). Iterate it once."""
+
+    def __init__(self, path: Path, schema: Schema):
         try:
-            for raw in lazy.collect_batches(chunk_size=BATCH_ROWS):
-                parts.append(_parse_batch(raw, table, schema, match, memo))
-        except Declined:
+            table = read_table(path)
+        except FileRejected as exc:
+            raise Declined(f"file refused: {exc.en}") from None
+        if table.format != "csv":
+            raise Declined("not a CSV")
+        if table.header_row != 1:
+            raise Declined("header not on the first line")
+        try:
+            match = schema.match(table.header, table.header_row)
+        except FileRejected as exc:
+            raise Declined(f"header refused: {exc.en}") from None
+        self.unknown = match.unknown_columns
+        self._table, self._schema, self._match = table, schema, match
+        self._memo: dict[str, dict] = {col.key: {} for col in schema.columns}
+        self._stack = ExitStack()
+        try:
+            source = self._stack.enter_context(_utf8_source(table, path))
+            lazy = pl.scan_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
+                               quote_char='"', encoding="utf8", raise_if_empty=True)
+            self._raw = iter(_guarded(lazy.collect_batches(chunk_size=BATCH_ROWS)))
+            self._first = next(self._raw, None)
+            if self._first is None or self._first.height == 0:
+                raise Declined("no data rows")
+            self._more = self._peek()
+            size = Path(source).stat().st_size
+            read = sum(self._first.get_column(c).str.len_bytes().sum() or 0 for c in self._first.columns)
+            read += self._first.height * (self._first.width + 1)  # separators and line ends
+            self.rows_estimate = (self._first.height if self._more is None
+                                  else max(self._first.height + 1, self._first.height * size // max(1, read)))
+        except BaseException:
+            self._stack.close()
             raise
-        except Exception as exc:  # noqa: BLE001 - polars' errors share no small base; any means "row by row"
-            raise Declined(f"polars could not read the CSV: {type(exc).__name__}") from None
-    frame = pl.concat(parts) if parts else None
-    if frame is None or frame.height == 0:
-        raise Declined("no data rows")
-    return frame, match.unknown_columns
+
+    def _peek(self):
+        """The second raw batch, or None when the first was the whole file."""
+        return next(self._raw, None)
+
+    def __iter__(self):
+        try:
+            raw, following = self._first, self._more
+            self._first = self._more = None
+            rows = 0
+            while raw is not None:
+                parsed = _parse_batch(raw, self._table, self._schema, self._match, self._memo)
+                if parsed.height:
+                    rows += parsed.height
+                    yield parsed
+                raw, following = following, (next(self._raw, None) if following is not None else None)
+            if not rows:
+                raise Declined("no data rows")
+        finally:
+            self._stack.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _guarded(batches):
+    """polars' batches, any error of polars' own reading turned into Declined."""
+    try:
+        yield from batches
+    except Declined:
+        raise
+    except Exception as exc:  # noqa: BLE001 - polars' errors share no small base; any means "row by row"
+        raise Declined(f"polars could not read the CSV: {type(exc).__name__}") from None
+
+
+def prefetch(items: Iterable, depth: int = 1) -> Iterator:
+    """``items`` produced on a thread of their own, up to ``depth`` ahead of the consumer: the next
+    batch is read and checked while the caller stores this one (polars and the server work while
+    Python waits). An exception raised producing an item is raised to the consumer in its place; a
+    consumer that stops early stops the producer."""
+    done = object()
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        source = iter(items)
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        box.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            outcome = (True, done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            outcome = (False, exc)
+        finally:
+            if stop.is_set() and hasattr(source, "close"):
+                source.close()  # a generator's own clean-up (a temporary file) runs now
+        while not stop.is_set():
+            try:
+                box.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="huiqi-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = box.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _parse_batch(raw: pl.DataFrame, table: Table, schema: Schema, match, memo) -> pl.DataFrame:
@@ -218,12 +321,13 @@ def any_duplicate(frame: pl.DataFrame, key: list[str]) -> bool:
     return frame.select(pl.struct(key).is_duplicated().any()).item()
 
 
-def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None) -> None:
+def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None, kinds: list | None = None) -> None:
     """COPY ``frame`` into ``table`` (same column names) through psycopg. When ``model`` names the
-    table's columns and each has a type ``pgbinary`` sends, in PostgreSQL's binary format (no parsing
-    of dates and numbers on the server); otherwise as CSV written by polars: strings quoted (so an
-    empty string stays empty, not NULL), nulls unquoted empty. A broken constraint is raised as
-    Django's IntegrityError, as the ORM would raise it."""
+    table's columns and each has a type ``pgbinary`` sends (or ``kinds`` gives them, as
+    ``pgbinary.column_kind`` would), in PostgreSQL's binary format (no parsing of dates and numbers on
+    the server); otherwise as CSV written by polars: strings quoted (so an empty string stays empty,
+    not NULL), nulls unquoted empty. A broken constraint is raised as Django's IntegrityError, as the
+    ORM would raise it."""
     import psycopg
     from django.db import IntegrityError
     from psycopg.copy import QueuedLibpqWriter
@@ -232,7 +336,7 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None) -> None:
     try:
         # The queued writer sends on its own thread: the next slice is encoded while the server reads
         # the last one.
-        binary = _binary_kinds(model, frame.columns) if model is not None else None
+        binary = kinds if kinds is not None else _binary_kinds(model, frame.columns) if model is not None else None
         if binary is not None and pgbinary.sendable(frame, binary):
             step = max(1, (32 << 20) // max(1, 16 * frame.width + 8))  # slices of about 32 MB or less
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)",

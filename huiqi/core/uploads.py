@@ -93,16 +93,21 @@ class Importer:
         """Earlier uploads among which an identical file means 'nothing to do'."""
         return model.objects.all()
 
-    # The columnar first pass (``core.columnar``), on PostgreSQL, for importers that set ``columnar``:
-    # ``frame_checks`` turns the parsed columns into the rows to store (raising ``Declined`` where the
-    # row path would report an error), ``frame_key`` names their key, ``store_frame`` stores them.
+    # The columnar first pass (``core.columnar``), on PostgreSQL, for importers that set ``columnar``,
+    # batch by batch: ``frame_checks`` (on a thread of its own: no database) and then ``frame_resolve``
+    # (the database's part) turn a batch's parsed columns into the rows to store, raising ``Declined``
+    # where the row path would report an error; ``frame_key`` names their key (a unique constraint of the
+    # table); ``store_frame`` stores an iterable of such batches (or one frame).
     columnar = False
     frame_key: tuple[str, ...] = ()
 
     def frame_checks(self, frame):
         raise NotImplementedError
 
-    def store_frame(self, frame, actor, record) -> tuple[int, int]:
+    def frame_resolve(self, frame):
+        return frame
+
+    def store_frame(self, frames, actor, record, rows_hint: int | None = None) -> tuple[int, int]:
         raise NotImplementedError
 
 
@@ -221,32 +226,48 @@ def process(importer: Importer, record, actor, progress=None):
 
 
 def _process_columnar(importer: Importer, record, actor, progress):
-    """The columnar first pass; None when it declines (the row path then reads the file)."""
+    """The columnar first pass; None when it declines (the row path then reads the file).
+
+    The file is read in batches (``columnar.CsvBatches``) on a thread of its own, each batch checked
+    there (``Importer.frame_checks``, which needs no database) while the batch before it is resolved
+    against the database (``Importer.frame_resolve``) and stored on this thread, in the one transaction
+    of the upload: the reading and checking of a large file overlap its writing. Anything declined, in
+    any batch, rolls the whole write back."""
     from . import columnar
 
     total = record.size_bytes or 0
+    seen = [0]
+
+    def resolved(frames):
+        for frame in frames:
+            frame = importer.frame_resolve(frame)
+            seen[0] += frame.height
+            if progress:
+                progress(min(total, total * seen[0] // max(1, batches.rows_estimate, seen[0])), total,
+                         f"已校验 {seen[0]:,} 行 validated {seen[0]:,} rows")
+            yield frame
+
     try:
         if progress:
             progress(0, total, "按列读取 reading by columns", force=True)
-        frame, unknown = columnar.frame_from_csv(Path(record.stored_path), importer.schema())
-        if progress:
-            progress(total // 3, total, f"已读取 {frame.height:,} 行 read {frame.height:,} rows", force=True)
-        frame = importer.frame_checks(frame)
-        if columnar.any_duplicate(frame, list(importer.frame_key)):
-            raise columnar.Declined("a key twice in the file")
-        if progress:
-            progress(2 * total // 3, total, f"校验通过，写入 {frame.height:,} 行 valid; writing {frame.height:,} rows",
-                     force=True)
-        with transaction.atomic():
-            created, updated = importer.store_frame(frame, actor, record)
+        batches = columnar.CsvBatches(Path(record.stored_path), importer.schema())
+        checked = columnar.prefetch(importer.frame_checks(batch) for batch in batches)
+        try:
+            with transaction.atomic():
+                created, updated = importer.store_frame(resolved(checked), actor, record,
+                                                        rows_hint=batches.rows_estimate)
+        finally:
+            checked.close()
+            batches.close()
     except columnar.Declined as exc:
         logger.info("upload %s: read row by row (%s)", record.pk, exc)
         return None
-    except IntegrityError as exc:  # another upload stored the same keys meanwhile: all rolled back
-        logger.info("upload %s: read row by row after a concurrent write (%s)", record.pk, exc)
+    except IntegrityError as exc:  # a key twice in the file, or another upload wrote meanwhile: all rolled back
+        logger.info("upload %s: read row by row after the database refused the write (a key twice in the file "
+                    "or a concurrent write) (%s)", record.pk, exc)
         return None
-    record.unknown_columns = unknown
-    return _stored(record, frame.height, frame.height, created, updated)
+    record.unknown_columns = batches.unknown
+    return _stored(record, seen[0], seen[0], created, updated)
 
 
 def _stored(record, row_count: int, total_stored: int, created: int, updated: int):
@@ -372,26 +393,35 @@ class Reference:
     trigger: str
 
 
-def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *, scope: str,
-                 scope_params: list, extra: dict | None = None, now=None,
-                 references: tuple[Reference, ...] = ()) -> tuple[int, int]:
-    """``upsert`` for PostgreSQL, set-based. ``frame`` (polars) holds the model's database columns
-    ``key`` + ``fields``; ``scope`` (SQL over the table aliased ``m``) selects the stored rows the
-    file could replace. Those are read with one COPY and compared in polars: new rows are COPied
-    straight into the table, the few that differ are audited (before and after) and updated from a
-    temporary table. Must run inside a transaction. Returns (created, updated).
+def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *, scope: str,
+                 scope_of, extra: dict | None = None, now=None, references: tuple[Reference, ...] = (),
+                 rows_hint: int | None = None) -> tuple[int, int]:
+    """``upsert`` for PostgreSQL, set-based. ``frames`` (one polars frame, or an iterable of them, read
+    as they come) hold the model's database columns ``key`` + ``fields`` (and maybe others, ignored);
+    ``key`` must be a unique constraint of the table. ``scope`` (SQL over the table aliased ``m``, with
+    one array parameter) selects the stored rows the file could replace, for the values
+    ``scope_of(frame)`` names: for each frame, those of its values not read yet are read with one COPY,
+    and the frame is compared with them in polars. New rows are COPied straight into the table, frame
+    by frame; the few that differ are audited (before and after) and updated from a temporary table at
+    the end. A key twice in the input is refused: as new rows by the unique constraint (an
+    IntegrityError), as stored ones by a check at the end (``columnar.Declined``). Must run inside a
+    transaction. Returns (created, updated).
 
-    A frame of ``HUIQI_BULK_LOAD_ROWS`` rows or more is a bulk load: the table is locked against other
-    writers (``SHARE ROW EXCLUSIVE``: readers go on) before the stored rows are read, the
-    ``references``' insert triggers are switched off for this transaction's COPY, and each reference
-    is checked once, for the distinct values the COPY wrote, before they are switched back on. The
-    trigger would have kept every inserted row in a transition table to check it (measured: a third of
-    the COPY of 1.8 million payments). A bulk load at least as large as the table (a first load) also
-    drops the table's secondary indexes and builds them again after the COPY, which is cheaper than
-    maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``: readers wait
-    too, for the seconds of the write)."""
-    from .columnar import copy_frame, read_query
+    A load of ``HUIQI_BULK_LOAD_ROWS`` rows or more (``rows_hint``, or the frame's height) is a bulk
+    load: the table is locked against other writers (``SHARE ROW EXCLUSIVE``: readers go on) before the
+    stored rows are read, the ``references``' insert triggers are switched off for this transaction's
+    COPY, and each reference is checked once, for the distinct values the COPY wrote, before they are
+    switched back on. The trigger would have kept every inserted row in a transition table to check it
+    (measured: a third of the COPY of 1.8 million payments). A bulk load at least as large as the table
+    (a first load) also drops the table's secondary indexes and builds them again after the COPY, which
+    is cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
+    readers wait too, for the seconds of the write)."""
+    from .columnar import Declined, copy_frame, read_query
 
+    if isinstance(frames, pl.DataFrame):
+        rows_hint = frames.height if rows_hint is None else rows_hint
+        frames = [frames]
+    _require_unique(model, key)
     now = now or timezone.now()
     table = model._meta.db_table
     columns = [*key, *fields]
@@ -399,44 +429,83 @@ def upsert_frame(model, frame, key: tuple[str, ...], fields: tuple[str, ...], ac
     inserted_stamp = dict(stamp)
     if any(f.name == "created_at" for f in model._meta.fields):
         inserted_stamp["created_at"] = now
-    bulk = bool(references) and frame.height >= settings.HUIQI_BULK_LOAD_ROWS and _read_committed()
-    rebuild = bulk and frame.height >= _rows_held(table)
-    if bulk:
-        with connection.cursor() as cur:
-            cur.execute(f"LOCK TABLE {table} IN {'ACCESS EXCLUSIVE' if rebuild else 'SHARE ROW EXCLUSIVE'} MODE")
-    stored = read_query(f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m WHERE {scope}",
-                        scope_params, {"id": pl.Int64, **frame.select(columns).schema})
-    joined = frame.select(columns).join(stored, on=list(key), how="left", suffix="_stored")
-    is_new = pl.col("id").is_null()
-    differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
-    created = joined.filter(is_new).select(columns)
-    changed = joined.filter(~is_new & differs)
-
+    bulk = bool(references) and (rows_hint or 0) >= settings.HUIQI_BULK_LOAD_ROWS and _read_committed()
+    rebuild = bulk and rows_hint >= _rows_held(table)
     replaced = _Replacements(model, key, actor, record, now)
-    for row in changed.iter_rows(named=True):
-        replaced.add(row["id"], [row[k] for k in key], {f: _python(model, f, row[f + "_stored"]) for f in fields},
-                     {f: _python(model, f, row[f]) for f in fields}, fields)
+    created_count = 0
+    changed_parts, matched_ids = [], []
+    written = {ref.column: [] for ref in references}
+    schema = {"id": pl.Int64}
+    scoped: set = set()
     with connection.cursor() as cur:
-        if created.height:
-            for ref in references if bulk else ():
+        if bulk:
+            cur.execute(f"LOCK TABLE {table} IN {'ACCESS EXCLUSIVE' if rebuild else 'SHARE ROW EXCLUSIVE'} MODE")
+            for ref in references:
                 cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {ref.trigger}")
-            indexes = _drop_indexes(cur, table) if rebuild else []
-            copy_frame(cur.cursor, table, created.with_columns(
-                [_stamp_column(k, v) for k, v in inserted_stamp.items()]), model=model)
-            _create_indexes(cur, table, indexes)
-            for ref in references if bulk else ():
-                _check_reference(cur, table, ref, created[ref.column])
-                cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {ref.trigger}")
+        # The rows stored before this write have ids up to ``last``: the ones the earlier frames wrote,
+        # with ids from the table's sequence, are never read back as stored (a key in two frames is
+        # then two new rows, refused by the unique constraint). None: the table was empty, nothing to read.
+        cur.execute(f"SELECT max(id) FROM {table}")
+        last = cur.fetchone()[0]
+        indexes = _drop_indexes(cur, table) if rebuild else []
+        stored = None
+        for frame in frames:
+            wanted = [v for v in scope_of(frame) if v not in scoped] if last is not None else []
+            frame = frame.select(columns)
+            if stored is None:
+                stored = pl.DataFrame(schema={**schema, **frame.schema})
+            if wanted:
+                stored = pl.concat([stored, read_query(
+                    f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m "
+                    f"WHERE ({scope}) AND m.id <= %s", [wanted, last], {**schema, **frame.schema})])
+                scoped.update(wanted)
+            joined = frame.join(stored, on=list(key), how="left", suffix="_stored")
+            is_new = pl.col("id").is_null()
+            differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
+            created = joined.filter(is_new).select(columns)
+            changed = joined.filter(~is_new & differs)
+            matched_ids.append(joined.filter(~is_new).get_column("id"))
+            for row in changed.iter_rows(named=True):
+                replaced.add(row["id"], [row[k] for k in key],
+                             {f: _python(model, f, row[f + "_stored"]) for f in fields},
+                             {f: _python(model, f, row[f]) for f in fields}, fields)
+            changed_parts.append(changed.select("id", *fields))
+            if created.height:
+                copy_frame(cur.cursor, table, created.with_columns(
+                    [_stamp_column(k, v) for k, v in inserted_stamp.items()]), model=model)
+                created_count += created.height
+                for ref in references:
+                    written[ref.column].append(created.get_column(ref.column).drop_nulls().unique())
+        _create_indexes(cur, table, indexes)
+        if matched_ids and pl.concat(matched_ids).is_duplicated().any():
+            raise Declined("a stored key twice in the file")
+        for ref in references if bulk else ():
+            if written[ref.column]:
+                _check_reference(cur, table, ref, pl.concat(written[ref.column]).unique())
+            cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {ref.trigger}")
+        changed = pl.concat(changed_parts) if changed_parts else pl.DataFrame()
         if changed.height:
             tmp = f"huiqi_upsert_{table}"
             cur.execute(f"CREATE TEMPORARY TABLE {tmp} ON COMMIT DROP AS SELECT id, {', '.join(fields)} FROM {table} "
                         "WITH NO DATA")
-            copy_frame(cur.cursor, tmp, changed.select("id", *fields), model=model)
+            copy_frame(cur.cursor, tmp, changed, model=model)
             sets = ", ".join([*(f"{f} = t.{f}" for f in fields), *(f"{f} = %s" for f in stamp)])
             cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE m.id = t.id", list(stamp.values()))
             cur.execute(f"DROP TABLE {tmp}")
     replaced.save()
-    return created.height, changed.height
+    return created_count, changed.height
+
+
+def _require_unique(model, key: tuple[str, ...]) -> None:
+    """``upsert_frame`` leaves a key twice among new rows to the table's unique constraint on ``key``."""
+    columns = {f.name: f.column for f in model._meta.concrete_fields} | {
+        f.attname: f.column for f in model._meta.concrete_fields}
+    wanted = {columns.get(k, k) for k in key}
+    sets = [{columns[f] for f in c.fields} for c in model._meta.constraints
+            if isinstance(c, models.UniqueConstraint) and not c.condition and c.fields]
+    sets += [{columns[f] for f in together} for together in model._meta.unique_together]
+    if wanted not in sets:
+        raise ValueError(f"{model._meta.label}: no unique constraint on {key}")
 
 
 def _rows_held(table: str) -> float:
@@ -495,11 +564,19 @@ def _check_reference(cur, table: str, ref: Reference, values: pl.Series) -> None
     """What ``ref.trigger`` checks, once for the distinct values written: each is an id of ``ref.target``.
     Run after this transaction locked ``table`` against writers, in a statement of its own, it sees
     every deletion of a target committed before (a deleting transaction first takes a SHARE lock on
-    ``table``, so it either ended before that lock or waits until this transaction ends)."""
-    cur.execute(f"SELECT x.id FROM unnest(%s::bigint[]) AS x(id) "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE t.id = x.id) LIMIT 1",
-                [values.drop_nulls().unique().to_list()])
+    ``table``, so it either ended before that lock or waits until this transaction ends). The values
+    travel in one binary COPY into a temporary table (as an array parameter, 300,000 ids took a
+    second to adapt and unnest)."""
+    from .columnar import copy_frame
+
+    tmp = "huiqi_reference_values"
+    cur.execute(f"CREATE TEMPORARY TABLE {tmp} (id bigint) ON COMMIT DROP")
+    copy_frame(cur.cursor, tmp, values.drop_nulls().unique().cast(pl.Int64).alias("id").to_frame(),
+               kinds=[("int", 8)])
+    cur.execute(f"SELECT x.id FROM {tmp} x WHERE NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE t.id = x.id) "
+                "LIMIT 1")
     missing = cur.fetchone()
+    cur.execute(f"DROP TABLE {tmp}")
     if missing is not None:
         raise IntegrityError(f'insert on table "{table}" violates its reference to "{ref.target}": '
                              f"({ref.column})=({missing[0]}) is not present")

@@ -64,9 +64,7 @@ class LedgerImporter(uploads.Importer):
         for code in frame["bank_code"].unique().to_list():
             if self._bank_errors({"bank_code": code, "_row": 0}):
                 raise Declined("an unknown bank or another bank's rows")
-        bank_ids = frame["bank_code"].replace_strict(self.banks, return_dtype=pl.Int64).alias("bank_id")
-        self.frame_banks = bank_ids.unique().to_list()
-        return bank_ids
+        return frame["bank_code"].replace_strict(self.banks, return_dtype=pl.Int64).alias("bank_id")
 
     def _bank_errors(self, row) -> list[RowError]:
         code = row["bank_code"]
@@ -194,10 +192,11 @@ class LoanImporter(LedgerImporter):
             "start_date", "maturity_date", pl.col("extension_of").fill_null(""),
         )
 
-    def store_frame(self, frame, actor, record):
-        created, updated = uploads.upsert_frame(Loan, frame, self.frame_key, self.FIELDS, actor, record,
-                                                scope="m.bank_id = ANY(%s)", scope_params=[self.frame_banks],
-                                                extra={"upload_id": record.pk}, references=(LOAN_BANK,))
+    def store_frame(self, frames, actor, record, rows_hint=None):
+        created, updated = uploads.upsert_frame(Loan, frames, self.frame_key, self.FIELDS, actor, record,
+                                                scope="m.bank_id = ANY(%s)", scope_of=_banks_of,
+                                                extra={"upload_id": record.pk}, references=(LOAN_BANK,),
+                                                rows_hint=rows_hint)
         _batch_audit(actor, record, created, updated)
         return created, updated
 
@@ -222,6 +221,11 @@ class LoanImporter(LedgerImporter):
 class PaymentImporter(LedgerImporter):
     name = "payments"
     key = ("bank_code", "loan_no", "accrual_start")
+
+    def __init__(self, actor):
+        super().__init__(actor)
+        self.loans_read: set[int] = set()  # the banks whose loans frame_resolve has read
+        self.loans_held = pl.DataFrame(schema={"bank_id": pl.Int64, "loan_no": pl.String, "loan_id": pl.Int64})
 
     def schema(self) -> Schema:
         return Schema("payments", (
@@ -275,23 +279,29 @@ class PaymentImporter(LedgerImporter):
     frame_key = ("loan_id", "accrual_start")
 
     def frame_checks(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The period checks on whole columns; each (bank, loan number) resolved against the stored loans
-        of the file's banks in one read."""
+        """The period checks and the banks, on whole columns."""
         if ((frame["accrual_end"] <= frame["accrual_start"]) | (frame["paid_date"] < frame["accrual_start"])).any():
             raise Declined("a bad accrual period")
-        frame = frame.with_columns(self._bank_ids(frame))
-        frame = frame.join(_loan_ids(frame["bank_id"].unique().to_list()), on=["bank_id", "loan_no"], how="left",
-                           maintain_order="left")
+        return frame.with_columns(self._bank_ids(frame))
+
+    def frame_resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Each (bank, loan number) resolved against the stored loans of the file's banks, each bank's
+        loans read once for the whole file (when its first batch comes)."""
+        banks = [b for b in frame["bank_id"].unique().to_list() if b not in self.loans_read]
+        if banks:
+            self.loans_held = pl.concat([self.loans_held, _loan_ids(banks)])
+            self.loans_read.update(banks)
+        frame = frame.join(self.loans_held, on=["bank_id", "loan_no"], how="left", maintain_order="left")
         if frame["loan_id"].null_count():
             raise Declined("a payment for a loan not held")
-        return frame.select("loan_id", "accrual_start", "accrual_end", "paid_date",
+        return frame.select("bank_id", "loan_id", "accrual_start", "accrual_end", "paid_date",
                             pl.col("interest").alias("interest_fen"))
 
-    def store_frame(self, frame, actor, record):
+    def store_frame(self, frames, actor, record, rows_hint=None):
         created, updated = uploads.upsert_frame(
-            InterestPayment, frame, self.frame_key, self.FIELDS, actor, record,
+            InterestPayment, frames, self.frame_key, self.FIELDS, actor, record,
             scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
-            scope_params=[self.frame_banks], extra={"upload_id": record.pk}, references=(PAYMENT_LOAN,))
+            scope_of=_banks_of, extra={"upload_id": record.pk}, references=(PAYMENT_LOAN,), rows_hint=rows_hint)
         _batch_audit(actor, record, created, updated)
         return created, updated
 
@@ -484,6 +494,10 @@ def _uscc_check_characters_right(code: pl.Expr) -> pl.Expr:
     check = pl.when(v == 31).then(0).otherwise(v).replace_strict(dict(enumerate(USCC_ALPHABET)),
                                                                 return_dtype=pl.String)
     return (char[16] == org_check) & (char[17] == check)
+
+
+def _banks_of(frame: pl.DataFrame) -> list[int]:
+    return frame["bank_id"].unique().to_list()
 
 
 def _loan_ids(bank_ids: list[int]) -> pl.DataFrame:
