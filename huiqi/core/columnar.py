@@ -103,6 +103,18 @@ class CsvBatches:
             self._stack.close()
             raise
 
+    @property
+    def single(self) -> bool:
+        """Whether the first batch is the whole file."""
+        return self._more is None and self._first is not None
+
+    def first_texts(self, key: str) -> list[str]:
+        """The distinct texts of column ``key`` in the first batch, trimmed (before any parsing)."""
+        if self._first is None or key not in self._match.positions:
+            return []
+        column = self._first.get_column(self._first.columns[self._match.positions[key]])
+        return column.drop_nulls().str.strip_chars().unique().to_list()
+
     def _peek(self):
         """The second raw batch, or None when the first was the whole file."""
         return next(self._raw, None)
@@ -354,6 +366,72 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None, kinds: list 
                 copy.write(data.encode())
     except psycopg.errors.IntegrityError as exc:
         raise IntegrityError(str(exc)) from exc
+
+
+class CopyStream:
+    """One ``COPY … FROM STDIN (FORMAT binary)`` into ``table`` fed frame after frame (each with the same
+    columns of ``model``), so that the server never waits between frames; ``close`` ends it (the
+    caller's next statement, a read, needs the connection) and the next ``write`` opens another. A
+    frame the binary format cannot carry goes by :func:`copy_frame` on its own. Constraints as in
+    :func:`copy_frame`."""
+
+    def __init__(self, cursor, table: str, model):
+        self.cursor, self.table, self.model = cursor, table, model
+        self._context = self._copy = None
+        self._kinds: list | None = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        import psycopg
+        from django.db import IntegrityError
+        from psycopg.copy import QueuedLibpqWriter
+
+        if self._kinds is None:
+            self._kinds = _binary_kinds(self.model, frame.columns) or []
+        if not self._kinds or not pgbinary.sendable(frame, self._kinds):
+            self.close()
+            copy_frame(self.cursor, self.table, frame, model=self.model)
+            return
+        try:
+            if self._copy is None:
+                self._context = self.cursor.copy(f"COPY {self.table} ({', '.join(frame.columns)}) FROM STDIN "
+                                                 "(FORMAT binary)", writer=QueuedLibpqWriter(self.cursor))
+                self._copy = self._context.__enter__()
+                self._copy.write(pgbinary.HEADER)
+            step = max(1, (8 << 20) // max(1, 16 * frame.width + 8))  # slices of about 8 MB or less
+            for offset in range(0, frame.height, step):
+                self._copy.write(pgbinary.encode_rows(frame.slice(offset, step), self._kinds))
+        except psycopg.errors.IntegrityError as exc:
+            self._copy = self._context = None
+            raise IntegrityError(str(exc)) from exc
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+
+    def close(self) -> None:
+        """End the COPY (the server has then checked and stored every row sent)."""
+        import psycopg
+        from django.db import IntegrityError
+
+        if self._copy is None:
+            return
+        context, copy = self._context, self._copy
+        self._context = self._copy = None
+        try:
+            copy.write(pgbinary.TRAILER)
+            context.__exit__(None, None, None)
+        except psycopg.errors.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    def abort(self, exc: BaseException) -> None:
+        """End the COPY as failed (the transaction is then to be rolled back)."""
+        if self._copy is None:
+            return
+        context = self._context
+        self._context = self._copy = None
+        try:
+            context.__exit__(type(exc), exc, exc.__traceback__)
+        except Exception:  # noqa: BLE001 - the failure being raised is the one that matters
+            pass
 
 
 def _binary_kinds(model, columns: list[str]) -> list | None:

@@ -94,18 +94,19 @@ class Importer:
         return model.objects.all()
 
     # The columnar first pass (``core.columnar``), on PostgreSQL, for importers that set ``columnar``,
-    # batch by batch: ``frame_checks`` (on a thread of its own: no database) and then ``frame_resolve``
-    # (the database's part) turn a batch's parsed columns into the rows to store, raising ``Declined``
+    # batch by batch: ``frame_checks`` (on a thread of its own: no database; ``frame_prepare`` reads what
+    # it needs beforehand) turns a batch's parsed columns into the rows to store, raising ``Declined``
     # where the row path would report an error; ``frame_key`` names their key (a unique constraint of the
     # table); ``store_frame`` stores an iterable of such batches (or one frame).
     columnar = False
     frame_key: tuple[str, ...] = ()
 
+    def frame_prepare(self, batches) -> None:
+        """Read what ``frame_checks`` needs from the database, before the batches (``columnar.CsvBatches``,
+        its first batch read) are checked on their thread."""
+
     def frame_checks(self, frame):
         raise NotImplementedError
-
-    def frame_resolve(self, frame):
-        return frame
 
     def store_frame(self, frames, actor, record, rows_hint: int | None = None) -> tuple[int, int]:
         raise NotImplementedError
@@ -229,18 +230,17 @@ def _process_columnar(importer: Importer, record, actor, progress):
     """The columnar first pass; None when it declines (the row path then reads the file).
 
     The file is read in batches (``columnar.CsvBatches``) on a thread of its own, each batch checked
-    there (``Importer.frame_checks``, which needs no database) while the batch before it is resolved
-    against the database (``Importer.frame_resolve``) and stored on this thread, in the one transaction
-    of the upload: the reading and checking of a large file overlap its writing. Anything declined, in
-    any batch, rolls the whole write back."""
+    there (``Importer.frame_checks``, which needs no database: ``Importer.frame_prepare`` has read what it
+    needs) while the batch before it is stored on this thread, in the one transaction of the upload:
+    the reading and checking of a large file overlap its writing. Anything declined, in any batch, rolls
+    the whole write back."""
     from . import columnar
 
     total = record.size_bytes or 0
     seen = [0]
 
-    def resolved(frames):
+    def counted(frames):
         for frame in frames:
-            frame = importer.frame_resolve(frame)
             seen[0] += frame.height
             if progress:
                 progress(min(total, total * seen[0] // max(1, batches.rows_estimate, seen[0])), total,
@@ -251,10 +251,11 @@ def _process_columnar(importer: Importer, record, actor, progress):
         if progress:
             progress(0, total, "按列读取 reading by columns", force=True)
         batches = columnar.CsvBatches(Path(record.stored_path), importer.schema())
+        importer.frame_prepare(batches)
         checked = columnar.prefetch(importer.frame_checks(batch) for batch in batches)
         try:
             with transaction.atomic():
-                created, updated = importer.store_frame(resolved(checked), actor, record,
+                created, updated = importer.store_frame(counted(checked), actor, record,
                                                         rows_hint=batches.rows_estimate)
         finally:
             checked.close()
@@ -416,7 +417,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     (a first load) also drops the table's secondary indexes and builds them again after the COPY, which
     is cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
     readers wait too, for the seconds of the write)."""
-    from .columnar import Declined, copy_frame, read_query
+    from .columnar import CopyStream, Declined, copy_frame, read_query
 
     if isinstance(frames, pl.DataFrame):
         rows_hint = frames.height if rows_hint is None else rows_hint
@@ -449,33 +450,39 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         last = cur.fetchone()[0]
         indexes = _drop_indexes(cur, table) if rebuild else []
         stored = None
-        for frame in frames:
-            wanted = [v for v in scope_of(frame) if v not in scoped] if last is not None else []
-            frame = frame.select(columns)
-            if stored is None:
-                stored = pl.DataFrame(schema={**schema, **frame.schema})
-            if wanted:
-                stored = pl.concat([stored, read_query(
-                    f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m "
-                    f"WHERE ({scope}) AND m.id <= %s", [wanted, last], {**schema, **frame.schema})])
-                scoped.update(wanted)
-            joined = frame.join(stored, on=list(key), how="left", suffix="_stored")
-            is_new = pl.col("id").is_null()
-            differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
-            created = joined.filter(is_new).select(columns)
-            changed = joined.filter(~is_new & differs)
-            matched_ids.append(joined.filter(~is_new).get_column("id"))
-            for row in changed.iter_rows(named=True):
-                replaced.add(row["id"], [row[k] for k in key],
-                             {f: _python(model, f, row[f + "_stored"]) for f in fields},
-                             {f: _python(model, f, row[f]) for f in fields}, fields)
-            changed_parts.append(changed.select("id", *fields))
-            if created.height:
-                copy_frame(cur.cursor, table, created.with_columns(
-                    [_stamp_column(k, v) for k, v in inserted_stamp.items()]), model=model)
-                created_count += created.height
-                for ref in references:
-                    written[ref.column].append(created.get_column(ref.column).drop_nulls().unique())
+        stream = CopyStream(cur.cursor, table, model)
+        try:
+            for frame in frames:
+                wanted = [v for v in scope_of(frame) if v not in scoped] if last is not None else []
+                frame = frame.select(columns)
+                if stored is None:
+                    stored = pl.DataFrame(schema={**schema, **frame.schema})
+                if wanted:
+                    stream.close()  # the read needs the connection
+                    stored = pl.concat([stored, read_query(
+                        f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m "
+                        f"WHERE ({scope}) AND m.id <= %s", [wanted, last], {**schema, **frame.schema})])
+                    scoped.update(wanted)
+                joined = frame.join(stored, on=list(key), how="left", suffix="_stored")
+                is_new = pl.col("id").is_null()
+                differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
+                created = joined.filter(is_new).select(columns)
+                changed = joined.filter(~is_new & differs)
+                matched_ids.append(joined.filter(~is_new).get_column("id"))
+                for row in changed.iter_rows(named=True):
+                    replaced.add(row["id"], [row[k] for k in key],
+                                 {f: _python(model, f, row[f + "_stored"]) for f in fields},
+                                 {f: _python(model, f, row[f]) for f in fields}, fields)
+                changed_parts.append(changed.select("id", *fields))
+                if created.height:
+                    stream.write(created.with_columns([_stamp_column(k, v) for k, v in inserted_stamp.items()]))
+                    created_count += created.height
+                    for ref in references:
+                        written[ref.column].append(created.get_column(ref.column).drop_nulls().unique())
+            stream.close()
+        except BaseException as exc:
+            stream.abort(exc)
+            raise
         _create_indexes(cur, table, indexes)
         if matched_ids and pl.concat(matched_ids).is_duplicated().any():
             raise Declined("a stored key twice in the file")

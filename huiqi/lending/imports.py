@@ -224,7 +224,6 @@ class PaymentImporter(LedgerImporter):
 
     def __init__(self, actor):
         super().__init__(actor)
-        self.loans_read: set[int] = set()  # the banks whose loans frame_resolve has read
         self.loans_held = pl.DataFrame(schema={"bank_id": pl.Int64, "loan_no": pl.String, "loan_id": pl.Int64})
 
     def schema(self) -> Schema:
@@ -278,19 +277,21 @@ class PaymentImporter(LedgerImporter):
     columnar = True
     frame_key = ("loan_id", "accrual_start")
 
+    def frame_prepare(self, batches) -> None:
+        """The stored loans (bank, loan number, id) of the banks the file can name, read once: those named
+        in a file of one batch, else every bank the uploader may send rows for."""
+        if batches.single:
+            banks = {self.banks[c] for c in batches.first_texts("bank_code") if c in self.banks}
+        else:
+            banks = {self.own_bank} if self.own_bank is not None else set(self.banks.values())
+        self.loans_held = _loan_ids(sorted(banks))
+
     def frame_checks(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The period checks and the banks, on whole columns."""
+        """The period checks and the banks on whole columns; each (bank, loan number) resolved against the
+        stored loans ``frame_prepare`` read."""
         if ((frame["accrual_end"] <= frame["accrual_start"]) | (frame["paid_date"] < frame["accrual_start"])).any():
             raise Declined("a bad accrual period")
-        return frame.with_columns(self._bank_ids(frame))
-
-    def frame_resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Each (bank, loan number) resolved against the stored loans of the file's banks, each bank's
-        loans read once for the whole file (when its first batch comes)."""
-        banks = [b for b in frame["bank_id"].unique().to_list() if b not in self.loans_read]
-        if banks:
-            self.loans_held = pl.concat([self.loans_held, _loan_ids(banks)])
-            self.loans_read.update(banks)
+        frame = frame.with_columns(self._bank_ids(frame))
         frame = frame.join(self.loans_held, on=["bank_id", "loan_no"], how="left", maintain_order="left")
         if frame["loan_id"].null_count():
             raise Declined("a payment for a loan not held")
