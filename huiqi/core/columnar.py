@@ -253,6 +253,9 @@ def _parse_column(raw: pl.Series, col, memo: dict) -> pl.Series:
         raise Declined(f"amount column {col.key} has no fixed decimal places")
     if col.required and raw.null_count():
         raise Declined(f"a required {col.key} is blank")
+    whole = _plain_column(raw, col.parser, kind, places)
+    if whole is not None:
+        return whole.alias(col.key)
     distinct = raw.drop_nulls().unique()
     known = pl.Series("parsed", [], dtype=_DTYPES[kind])
     known_raw = pl.Series("raw", [], dtype=pl.String)
@@ -270,6 +273,30 @@ def _parse_column(raw: pl.Series, col, memo: dict) -> pl.Series:
     mapping_raw = pl.concat([known_raw.alias("raw"), distinct.alias("raw")])
     mapping = pl.concat([known.alias("parsed"), pl.Series("parsed", parsed, dtype=_DTYPES[kind])])
     return raw.replace_strict(mapping_raw, mapping, default=None, return_dtype=_DTYPES[kind]).alias(col.key)
+
+
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _plain_column(raw: pl.Series, parser, kind: str, places: int | None) -> pl.Series | None:
+    """The whole column parsed at once when every cell of it is in plain form: text already trimmed and
+    short enough (returned as it is), amounts like ``123.45``, ISO dates within the parser's range. None
+    when a cell is in any other form (the distinct texts then go through the parser, as before); a
+    plain cell the parser would refuse raises Declined, as ``_plain_values`` does."""
+    if kind in ("text", "decimal"):
+        parsed = _plain_values(raw, parser, kind, places)
+        return parsed if parsed.null_count() == raw.null_count() else None
+    if kind == "date" and hasattr(parser, "min_date"):
+        if not raw.drop_nulls().str.contains(_ISO_DATE).all():
+            return None
+        parsed = raw.str.to_date("%Y-%m-%d", strict=False)
+        if parsed.null_count() != raw.null_count():
+            return None  # no such day (2020-02-30): the parser's to refuse
+        low, high = parsed.min(), parsed.max()
+        if low is not None and (low < parser.min_date or high > parser.max_date):
+            return None
+        return parsed
+    return None
 
 
 def _parse_cell(value: str, col, places: int | None):

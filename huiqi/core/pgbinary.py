@@ -178,45 +178,59 @@ def _encode_fixed(n: int, fields) -> bytes:
 
 
 def _encode_scattered(n: int, fields) -> bytes:
-    """Rows of different widths (text, NULLs): each field's bytes placed at its offset in each row."""
-    sizes = np.full(n, 2, dtype=np.int64)
-    widths = []
+    """Rows of different widths (text, NULLs). Each block of rows is laid out as a byte matrix, one row
+    per data row and each field given the width of its longest value there, beside a mask of the bytes
+    that belong to the row (a text shorter than the longest, a NULL's missing value, are masked out);
+    the masked matrix read row by row is the block's rows in the binary format. Whole-array copies and
+    one boolean selection, instead of placing each byte at an offset of its own."""
+    if n == 0:
+        return b""
+    counts = _be(np.full(n, len(fields), dtype=np.int64), ">i2")
+    lengths, starts = [], []
     for f in fields:
         if f[0] == "fixed":
-            w = np.full(n, f[1], dtype=np.int64)
+            length = np.full(n, f[1], dtype=np.int64)
         else:
-            w = f[1].copy()
+            length = f[1]
+            first = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(length, out=first[1:])
+            starts.append(first)
         if f[3] is not None:
-            w[f[3]] = 0
-        widths.append(w)
-        sizes += 4 + w
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    body = np.empty(int(sizes.sum()), dtype=np.uint8)
-    _put(body, starts, _be(np.full(n, len(fields), dtype=np.int64), ">i2"))
-    at = starts + 2
-    for f, w in zip(fields, widths):
-        lengths = w.copy()
-        if f[3] is not None:
-            lengths[f[3]] = -1
-        _put(body, at, _be(lengths, ">i4"))
-        at = at + 4
-        if f[0] == "fixed":
-            keep = np.ones(n, dtype=bool) if f[3] is None else ~f[3]
-            _put(body[:], at[keep], f[2][keep])
-        else:
-            data = f[2]
-            if data.size:
-                # each byte of the column's concatenated values goes to its row's offset plus its index
-                # within its value
-                first = np.zeros(n, dtype=np.int64)
-                np.cumsum(f[1][:-1], out=first[1:])
-                within = np.arange(data.size, dtype=np.int64) - np.repeat(first, f[1])
-                body[np.repeat(at, f[1]) + within] = data
-        at = at + w
-    return body.tobytes()
+            length = np.where(f[3], -1, length)
+        lengths.append(length)
+    out = []
+    block = max(1, _BLOCK_BYTES // (2 + sum(4 + _widest(f) for f in fields)))
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        widths = [f[1] if f[0] == "fixed" else int(f[1][lo:hi].max(initial=0)) for f in fields]
+        matrix = np.zeros((hi - lo, 2 + sum(4 + w for w in widths)), dtype=np.uint8)
+        mask = np.zeros(matrix.shape, dtype=bool)
+        matrix[:, :2] = counts[lo:hi]
+        mask[:, :2] = True
+        at, var = 2, 0
+        for f, w, length in zip(fields, widths, lengths):
+            matrix[:, at:at + 4] = _be(length[lo:hi], ">i4")
+            mask[:, at:at + 4] = True
+            at += 4
+            if f[0] == "fixed":
+                matrix[:, at:at + w] = f[2][lo:hi]
+                mask[:, at:at + w] = True if f[3] is None else ~f[3][lo:hi, None]
+            elif w:
+                first = starts[var]
+                inside = np.arange(w) < f[1][lo:hi, None]  # a NULL has length 0 here: nothing inside
+                mask[:, at:at + w] = inside
+                view = matrix[:, at:at + w]
+                view[inside] = f[2][first[lo]:first[hi]]
+            if f[0] != "fixed":
+                var += 1
+            at += w
+        out.append(matrix[mask].tobytes())
+    return b"".join(out)
 
 
-def _put(body: np.ndarray, at: np.ndarray, matrix: np.ndarray) -> None:
-    for k in range(matrix.shape[1]):
-        body[at + k] = matrix[:, k]
+# The byte matrix of ``_encode_scattered`` is built this many bytes at a time.
+_BLOCK_BYTES = 16 << 20
+
+
+def _widest(f) -> int:
+    return f[1] if f[0] == "fixed" else int(f[1].max(initial=0))

@@ -320,6 +320,7 @@ def parse_date(min: dt.date = DATE_MIN, max: dt.date = DATE_MAX) -> Callable[[st
                 ) from None
         raise CellError(*_NOT_A_DATE)
 
+    parse.min_date, parse.max_date = min, max
     return parse
 
 

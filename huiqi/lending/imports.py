@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 from django.db import transaction
 
@@ -466,13 +467,11 @@ def _plain_valid_owner(today: dt.date) -> pl.Expr:
     born = year * 10_000 + month * 100 + day
     real_date = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
     in_range = (born >= _yyyymmdd(EARLIEST_BIRTH_DATE)) & (born <= _yyyymmdd(today))
-    total = pl.sum_horizontal([rid.str.slice(i, 1).cast(pl.Int64, strict=False) * w
-                               for i, w in enumerate(RESIDENT_ID_WEIGHTS)])
-    check = (total % 11).replace_strict(dict(enumerate(RESIDENT_ID_CHECK_MAP)), return_dtype=pl.String)
+    check_right = rid.map_batches(_resident_check_holds, return_dtype=pl.Boolean, is_elementwise=True)
     owner = pl.col("owner_of")
     owner_shape = owner.str.contains(rf"^{_USCC_SYMBOL}{{2}}[0-9]{{6}}{_USCC_SYMBOL}{{10}}$")
     return ((pl.col("borrower_kind") == "business_owner") & shape & province & real_date & in_range
-            & (rid.str.slice(17, 1) == check) & owner_shape & _uscc_check_characters_right(owner)).fill_null(False)
+            & check_right & owner_shape & _uscc_check_characters_right(owner)).fill_null(False)
 
 
 def _yyyymmdd(day: dt.date) -> int:
@@ -480,21 +479,54 @@ def _yyyymmdd(day: dt.date) -> int:
 
 
 def _uscc_check_characters_right(code: pl.Expr) -> pl.Expr:
-    """Both check characters of an 18-symbol USCC right: GB 11714 at position 17, GB 32100 at 18."""
-    char = [code.str.slice(i, 1) for i in range(USCC_LENGTH)]
-    org_values = {ch: i for i, ch in enumerate(ORG_CODE_ALPHABET)}
-    uscc_values = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
-    org_total = pl.sum_horizontal([char[8 + i].replace_strict(org_values, default=0, return_dtype=pl.Int64) * w
-                                   for i, w in enumerate(ORG_CODE_WEIGHTS)])
+    """Both check characters of an 18-symbol USCC right: GB 11714 at position 17, GB 32100 at 18 (false
+    for anything not 18 bytes long; the callers require the USCC's shape besides)."""
+    return code.map_batches(_uscc_checks_hold, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def _fixed_bytes(texts: pl.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n × ``width`` byte matrix of the texts that are ``width`` bytes long (zeros for the others),
+    which rows those are)."""
+    fits = (texts.str.len_bytes() == width).fill_null(False)
+    padded = pl.select(pl.when(fits).then(texts).otherwise(pl.lit("0" * width))).to_series()
+    joined = padded.str.join("").item() if len(padded) else ""
+    matrix = np.frombuffer(joined.encode(), dtype=np.uint8).reshape(-1, width)
+    return matrix, fits.to_numpy()
+
+
+def _table(alphabet: str) -> np.ndarray:
+    values = np.zeros(256, dtype=np.int64)
+    for i, ch in enumerate(alphabet):
+        values[ord(ch)] = i
+    return values
+
+
+_ORG_VALUES, _USCC_VALUES = _table(ORG_CODE_ALPHABET), _table(USCC_ALPHABET)
+_USCC_CHECK = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
+
+
+_RESIDENT_CHECK = np.frombuffer("".join(RESIDENT_ID_CHECK_MAP).encode(), dtype=np.uint8)
+
+
+def _resident_check_holds(ids: pl.Series) -> pl.Series:
+    """The GB 11643 check character (the 18th) of each 18-byte resident ID right, its first 17 taken as
+    digits (the callers require the shape: 17 digits and a digit or X)."""
+    m, fits = _fixed_bytes(ids, len(RESIDENT_ID_WEIGHTS) + 1)
+    digits = m[:, :len(RESIDENT_ID_WEIGHTS)].astype(np.int64) - ord("0")
+    total = digits @ np.asarray(RESIDENT_ID_WEIGHTS, dtype=np.int64)
+    return pl.Series(ids.name, fits & (m[:, -1] == _RESIDENT_CHECK[total % 11]), dtype=pl.Boolean)
+
+
+def _uscc_checks_hold(codes: pl.Series) -> pl.Series:
+    """``_uscc_check_characters_right`` on a column: the weighted sums taken on a byte matrix by numpy."""
+    m, fits = _fixed_bytes(codes, USCC_LENGTH)
+    org_total = _ORG_VALUES[m[:, 8:8 + len(ORG_CODE_WEIGHTS)]] @ np.asarray(ORG_CODE_WEIGHTS, dtype=np.int64)
     org_v = 11 - org_total % 11
-    org_check = pl.when(org_v == 10).then(pl.lit("X")).when(org_v == 11).then(pl.lit("0")).otherwise(
-        org_v.cast(pl.String))
-    total = pl.sum_horizontal([char[i].replace_strict(uscc_values, default=0, return_dtype=pl.Int64) * w
-                               for i, w in enumerate(USCC_WEIGHTS)])
+    org_check = np.where(org_v == 10, ord("X"), np.where(org_v == 11, ord("0"), ord("0") + org_v))
+    total = _USCC_VALUES[m[:, :len(USCC_WEIGHTS)]] @ np.asarray(USCC_WEIGHTS, dtype=np.int64)
     v = 31 - total % 31
-    check = pl.when(v == 31).then(0).otherwise(v).replace_strict(dict(enumerate(USCC_ALPHABET)),
-                                                                return_dtype=pl.String)
-    return (char[16] == org_check) & (char[17] == check)
+    check = _USCC_CHECK[np.where(v == 31, 0, v)]
+    return pl.Series(codes.name, fits & (m[:, 16] == org_check) & (m[:, 17] == check), dtype=pl.Boolean)
 
 
 def _banks_of(frame: pl.DataFrame) -> list[int]:
