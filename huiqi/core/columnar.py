@@ -320,8 +320,8 @@ def _parse_cell(value: str, col, places: int | None):
 def _plain_values(distinct: pl.Series, parser, kind: str, places: int | None) -> pl.Series | None:
     """The parsed value of each distinct text that is in plain form, null for the others (left to the
     parser). A plain text that the parser would refuse raises Declined."""
-    untrimmed = distinct.str.contains(_UNTRIMMED) | (distinct.str.len_chars() == 0)
     if kind == "text":
+        untrimmed = distinct.str.contains(_UNTRIMMED) | (distinct.str.len_chars() == 0)
         max_len = getattr(parser, "max_len", None)
         if max_len is not None and (~untrimmed & (distinct.str.len_chars() > max_len)).any():
             raise Declined("text longer than allowed")
@@ -330,14 +330,19 @@ def _plain_values(distinct: pl.Series, parser, kind: str, places: int | None) ->
         pattern = r"^[0-9]{1,15}$"
     else:  # ASCII digits only: other scripts' digits are the parser's to read
         pattern = rf"^[0-9]{{1,15}}(\.[0-9]{{1,{places}}})?$"
-    plain = distinct.str.contains(pattern)
-    parts = distinct.str.split_exact(".", 1)
-    whole = parts.struct.field("field_0")
-    frac = parts.struct.field("field_1").fill_null("").str.pad_end(places, "0") if places else None
-    scaled = whole.cast(pl.Int64, strict=False) * (10 ** places)
-    if places:
-        scaled = scaled + frac.cast(pl.Int64, strict=False)
-    scaled = pl.select(pl.when(plain).then(scaled).otherwise(None)).to_series()
+    full = rf"^[0-9]{{1,15}}\.[0-9]{{{places}}}$"
+    if places and distinct.drop_nulls().str.contains(full).all():
+        # Every amount with all its decimal places (``1234.50``), the usual file: the digits are the value.
+        scaled = distinct.str.replace(".", "", literal=True).cast(pl.Int64)
+    else:
+        plain = distinct.str.contains(pattern)
+        parts = distinct.str.split_exact(".", 1)
+        whole = parts.struct.field("field_0")
+        frac = parts.struct.field("field_1").fill_null("").str.pad_end(places, "0") if places else None
+        scaled = whole.cast(pl.Int64, strict=False) * (10 ** places)
+        if places:
+            scaled = scaled + frac.cast(pl.Int64, strict=False)
+        scaled = pl.select(pl.when(plain).then(scaled).otherwise(None)).to_series()
     lo, hi = getattr(parser, "lo", None), getattr(parser, "hi", None)
     values = scaled.drop_nulls()
     if lo is not None:

@@ -118,7 +118,7 @@ def _field(series: pl.Series, kind: tuple) -> tuple:
         return ("fixed", 8, _be(us, ">i8"), nulls)
     if name == "text":
         lengths = series.str.len_bytes().fill_null(0).cast(pl.Int64).to_numpy()
-        data = series.fill_null("").str.join("").item().encode()
+        data = series.fill_null("").str.join("").cast(pl.Binary).item()
         return ("var", lengths, np.frombuffer(data, dtype=np.uint8), nulls)
     if name == "numeric":
         return _numeric(series, kind[1], kind[2], nulls)

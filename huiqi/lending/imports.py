@@ -489,8 +489,8 @@ def _fixed_bytes(texts: pl.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     which rows those are)."""
     fits = (texts.str.len_bytes() == width).fill_null(False)
     padded = pl.select(pl.when(fits).then(texts).otherwise(pl.lit("0" * width))).to_series()
-    joined = padded.str.join("").item() if len(padded) else ""
-    matrix = np.frombuffer(joined.encode(), dtype=np.uint8).reshape(-1, width)
+    joined = padded.str.join("").cast(pl.Binary).item() if len(padded) else b""
+    matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
     return matrix, fits.to_numpy()
 
 
