@@ -398,14 +398,15 @@ class Reference:
 
 
 def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *, scope: str,
-                 scope_of, extra: dict | None = None, now=None, references: tuple[Reference, ...] = (),
-                 rows_hint: int | None = None) -> tuple[int, int]:
+                 scope_of, scope_first: list | None = None, extra: dict | None = None, now=None,
+                 references: tuple[Reference, ...] = (), rows_hint: int | None = None) -> tuple[int, int]:
     """``upsert`` for PostgreSQL, set-based. ``frames`` (one polars frame, or an iterable of them, read
     as they come) hold the model's database columns ``key`` + ``fields`` (and maybe others, ignored);
     ``key`` must be a unique constraint of the table. ``scope`` (SQL over the table aliased ``m``, with
     one array parameter) selects the stored rows the file could replace, for the values
-    ``scope_of(frame)`` names: for each frame, those of its values not read yet are read with one COPY,
-    and the frame is compared with them in polars. New rows are COPied straight into the table, frame
+    ``scope_of(frame)`` names: for each frame, those of its values not read yet are read with one COPY
+    (``scope_first``, the values a caller knows every frame to fall within, are read in one go before
+    the first), and the frame is compared with them in polars. New rows are COPied straight into the table, frame
     by frame; the few that differ are audited (before and after) and updated from a temporary table at
     the end. A key twice in the input is refused: as new rows by the unique constraint (an
     IntegrityError), as stored ones by a check at the end (``columnar.Declined``). Must run inside a
@@ -454,19 +455,30 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         indexes = _drop_indexes(cur, table) if rebuild else []
         stored = None
         stream = CopyStream(cur.cursor, table, model)
+
+        def read_stored(values, frame_schema):
+            return read_query(f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m "
+                              f"WHERE ({scope}) AND m.id <= %s", [values, last], {**schema, **frame_schema})
+
         try:
             for frame in frames:
+                frame_schema = frame.select(columns).schema
+                if stored is None:
+                    stored = pl.DataFrame(schema={**schema, **frame_schema})
+                    if scope_first and last is not None:
+                        stored = read_stored(list(scope_first), frame_schema)
+                        scoped.update(scope_first)
                 wanted = [v for v in scope_of(frame) if v not in scoped] if last is not None else []
                 frame = frame.select(columns)
-                if stored is None:
-                    stored = pl.DataFrame(schema={**schema, **frame.schema})
                 if wanted:
                     stream.close()  # the read needs the connection
-                    stored = pl.concat([stored, read_query(
-                        f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m "
-                        f"WHERE ({scope}) AND m.id <= %s", [wanted, last], {**schema, **frame.schema})])
+                    stored = pl.concat([stored, read_stored(wanted, frame_schema)])
                     scoped.update(wanted)
-                joined = frame.join(stored, on=list(key), how="left", suffix="_stored")
+                # The stored rows of this frame's keys first: hashing the frame's keys once is much cheaper
+                # than hashing every stored row again for each frame.
+                hits = stored.join(frame.select(key), on=list(key), how="semi") if stored.height > frame.height \
+                    else stored
+                joined = frame.join(hits, on=list(key), how="left", suffix="_stored")
                 is_new = pl.col("id").is_null()
                 differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
                 created = joined.filter(is_new).select(columns)

@@ -56,9 +56,18 @@ class LedgerImporter(uploads.Importer):
         self.actor = actor
         self.own_bank = actor.bank_id if getattr(actor, "role", None) == Role.BANK else None
         self.banks = dict(Bank.objects.values_list("code", "id"))
+        self.scope_banks: list[int] | None = None  # frame_prepare's
 
     def same_file_scope(self, model):
         return model.objects.filter(kind=self.name)
+
+    def frame_prepare(self, batches) -> None:
+        # A file of several batches: the stored rows of every bank it may name are read in one go.
+        self.scope_banks = None if batches.single else self._writable_banks()
+
+    def _writable_banks(self) -> list[int]:
+        """The banks the uploader may send rows for."""
+        return [self.own_bank] if self.own_bank is not None else sorted(self.banks.values())
 
     def _bank_ids(self, frame: pl.DataFrame) -> pl.Series:
         """The columnar pass's bank check: every code known, and the uploader's own."""
@@ -196,8 +205,8 @@ class LoanImporter(LedgerImporter):
     def store_frame(self, frames, actor, record, rows_hint=None):
         created, updated = uploads.upsert_frame(Loan, frames, self.frame_key, self.FIELDS, actor, record,
                                                 scope="m.bank_id = ANY(%s)", scope_of=_banks_of,
-                                                extra={"upload_id": record.pk}, references=(LOAN_BANK,),
-                                                rows_hint=rows_hint)
+                                                scope_first=self.scope_banks, extra={"upload_id": record.pk},
+                                                references=(LOAN_BANK,), rows_hint=rows_hint)
         _batch_audit(actor, record, created, updated)
         return created, updated
 
@@ -281,11 +290,12 @@ class PaymentImporter(LedgerImporter):
     def frame_prepare(self, batches) -> None:
         """The stored loans (bank, loan number, id) of the banks the file can name, read once: those named
         in a file of one batch, else every bank the uploader may send rows for."""
+        super().frame_prepare(batches)
         if batches.single:
-            banks = {self.banks[c] for c in batches.first_texts("bank_code") if c in self.banks}
+            banks = sorted({self.banks[c] for c in batches.first_texts("bank_code") if c in self.banks})
         else:
-            banks = {self.own_bank} if self.own_bank is not None else set(self.banks.values())
-        self.loans_held = _loan_ids(sorted(banks))
+            banks = self._writable_banks()
+        self.loans_held = _loan_ids(banks)
 
     def frame_checks(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The period checks and the banks on whole columns; each (bank, loan number) resolved against the
@@ -303,7 +313,8 @@ class PaymentImporter(LedgerImporter):
         created, updated = uploads.upsert_frame(
             InterestPayment, frames, self.frame_key, self.FIELDS, actor, record,
             scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
-            scope_of=_banks_of, extra={"upload_id": record.pk}, references=(PAYMENT_LOAN,), rows_hint=rows_hint)
+            scope_of=_banks_of, scope_first=self.scope_banks, extra={"upload_id": record.pk},
+            references=(PAYMENT_LOAN,), rows_hint=rows_hint)
         _batch_audit(actor, record, created, updated)
         return created, updated
 

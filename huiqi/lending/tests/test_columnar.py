@@ -289,3 +289,24 @@ def test_a_concurrent_write_of_the_same_keys_sends_the_file_to_the_row_path(user
     assert done and record.status == "stored", record.message
     assert any("concurrent write" in m for m in declines())
     assert str(Loan.objects.get(loan_no="C-1").annual_rate) == "4.3500" and Loan.objects.count() == 3
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["new key", "stored key"])
+@pytest.mark.parametrize("bulk", [False, True], ids=["", "bulk load"])
+def test_a_key_twice_in_different_batches_is_refused(held, bulk, users, declines, monkeypatch, settings):
+    """The file is read in batches of 2 rows, and D-1 is in the first and in the third with other values:
+    a new D-1 twice is stopped by the unique constraint, a stored D-1 twice by the check on the stored
+    rows matched; either way the write rolls back whole and the row path refuses the file."""
+    monkeypatch.setattr(columnar, "BATCH_ROWS", 2)
+    settings.HUIQI_BULK_LOAD_ROWS = 1 if bulk else 10**9
+    if held:
+        assert upload(users["bank"], "loans", csv(LOAN_ZH, [loan_row("D-1")])).status == "stored"
+    before = sorted(Loan.objects.values_list("loan_no", "annual_rate"))
+    record = upload(users["bank"], "loans", csv(LOAN_ZH, [
+        loan_row("D-1"), loan_row("D-2"), loan_row("D-3"), loan_row("D-4"), loan_row("D-1", rate="5")]), "twice.csv")
+    assert record.status == "refused", record.message
+    messages = declines()
+    assert any(("a stored key twice in the file" if held else "refused the write") in m for m in messages), messages
+    assert sorted(Loan.objects.values_list("loan_no", "annual_rate")) == before
+    errors = uploads.read_errors(record)
+    assert errors and all(e["row"] in ("2", "6") for e in errors), errors
