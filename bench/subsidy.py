@@ -270,7 +270,9 @@ def _phase_import(args) -> dict:
     marks: dict[str, float] = {}
 
     def progress(done, total, message, force=False):
-        if force:  # process() reports once, forced, when validation has passed and the write begins
+        # The row path reports once, forced, when validation has passed and the write begins; the columnar
+        # pass checks and writes batch by batch (no such moment: "—").
+        if force and "写入" in message:
             marks["validated"] = time.perf_counter()
 
     start = time.perf_counter()
@@ -685,7 +687,8 @@ def print_table(results: dict) -> None:
     print("peak RSS = ru_maxrss of the phase's own child process; Δ RSS = peak minus that child's "
           "ru_maxrss after\ndjango.setup() (or after importing duckdb/psycopg for copy-* and duckdb); "
           "VmHWM = the kernel's peak RSS\nof the child. validate s = until process() reports validation "
-          "passed; write s = the rest (store).")
+          "passed; write s = the rest (store);\n— for the columnar pass, which checks and writes batch by "
+          "batch.")
     for label, r in results.items():
         if not label.startswith("profile-"):
             print(f"  {label:<17} baseline {_mb(r['baseline_kb']):.1f} MB; {r['note']}")

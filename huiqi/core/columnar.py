@@ -90,10 +90,11 @@ class CsvBatches:
             lazy = pl.scan_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
                                quote_char='"', encoding="utf8", raise_if_empty=True)
             self._raw = iter(_guarded(lazy.collect_batches(chunk_size=BATCH_ROWS)))
-            self._first = next(self._raw, None)
+            self._first = self._first_raw = next(self._raw, None)
             if self._first is None or self._first.height == 0:
                 raise Declined("no data rows")
             self._more = self._peek()
+            self.single = self._more is None  # the first batch is the whole file
             size = Path(source).stat().st_size
             read = sum(self._first.get_column(c).str.len_bytes().sum() or 0 for c in self._first.columns)
             read += self._first.height * (self._first.width + 1)  # separators and line ends
@@ -103,16 +104,12 @@ class CsvBatches:
             self._stack.close()
             raise
 
-    @property
-    def single(self) -> bool:
-        """Whether the first batch is the whole file."""
-        return self._more is None and self._first is not None
-
     def first_texts(self, key: str) -> list[str]:
         """The distinct texts of column ``key`` in the first batch, trimmed (before any parsing)."""
-        if self._first is None or key not in self._match.positions:
+        if key not in self._match.positions:
             return []
-        column = self._first.get_column(self._first.columns[self._match.positions[key]])
+        first = self._first_raw
+        column = first.get_column(first.columns[self._match.positions[key]])
         return column.drop_nulls().str.strip_chars().unique().to_list()
 
     def _peek(self):
@@ -149,53 +146,62 @@ def _guarded(batches):
         raise Declined(f"polars could not read the CSV: {type(exc).__name__}") from None
 
 
-def prefetch(items: Iterable, depth: int = 1) -> Iterator:
-    """``items`` produced on a thread of their own, up to ``depth`` ahead of the consumer: the next
-    batch is read and checked while the caller stores this one (polars and the server work while
-    Python waits). An exception raised producing an item is raised to the consumer in its place; a
-    consumer that stops early stops the producer."""
-    done = object()
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class Prefetch:
+    """``items`` produced on a thread of their own from the moment this is made, up to ``depth`` ahead
+    of the consumer: the next batch is read and checked while the caller stores this one (polars and
+    the server work while Python waits). An exception raised producing an item is raised to the
+    consumer in its place. ``close`` (also after the last item or an exception) stops the producer and
+    waits for it."""
 
-    def produce():
+    _DONE = object()
+
+    def __init__(self, items: Iterable, depth: int = 1):
+        self._box: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._produce, args=(items,), name="huiqi-prefetch", daemon=True)
+        self._worker.start()
+
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._box.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, items) -> None:
         source = iter(items)
         try:
             for item in source:
-                while not stop.is_set():
-                    try:
-                        box.put((True, item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not self._put((True, item)):
                     return
-            outcome = (True, done)
+            outcome = (True, self._DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             outcome = (False, exc)
         finally:
-            if stop.is_set() and hasattr(source, "close"):
+            if self._stop.is_set() and hasattr(source, "close"):
                 source.close()  # a generator's own clean-up (a temporary file) runs now
-        while not stop.is_set():
-            try:
-                box.put(outcome, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        self._put(outcome)
 
-    worker = threading.Thread(target=produce, name="huiqi-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            ok, item = box.get()
-            if not ok:
-                raise item
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self):
+        if self._stop.is_set():
+            raise StopIteration
+        ok, item = self._box.get()
+        if not ok:
+            self.close()
+            raise item
+        if item is self._DONE:
+            self.close()
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join()
 
 
 def _parse_batch(raw: pl.DataFrame, table: Table, schema: Schema, match, memo) -> pl.DataFrame:

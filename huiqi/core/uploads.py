@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -254,9 +255,23 @@ def _process_columnar(importer: Importer, record, actor, progress):
         if progress:
             progress(0, total, "按列读取 reading by columns", force=True)
         batches = columnar.CsvBatches(Path(record.stored_path), importer.schema())
-        importer.frame_prepare(batches)
-        checked = columnar.prefetch(importer.frame_checks(batch) for batch in batches)
+        prepared = threading.Event()
+        ready: list[bool] = []
+
+        def checked_batches():
+            for batch in batches:  # the first is parsed while frame_prepare reads the database
+                prepared.wait()
+                if not ready:
+                    return
+                yield importer.frame_checks(batch)
+
+        checked = columnar.Prefetch(checked_batches())
         try:
+            try:
+                importer.frame_prepare(batches)
+                ready.append(True)
+            finally:
+                prepared.set()
             with transaction.atomic():
                 created, updated = importer.store_frame(counted(checked), actor, record,
                                                         rows_hint=batches.rows_estimate)
