@@ -219,8 +219,9 @@ def _encode_scattered(n: int, fields) -> bytes:
                 first = starts[var]
                 inside = np.arange(w) < f[1][lo:hi, None]  # a NULL has length 0 here: nothing inside
                 mask[:, at:at + w] = inside
-                view = matrix[:, at:at + w]
-                view[inside] = f[2][first[lo]:first[hi]]
+                padded = np.zeros(inside.shape, dtype=np.uint8)  # contiguous: numpy's fast masked store
+                padded[inside] = f[2][first[lo]:first[hi]]
+                matrix[:, at:at + w] = padded
             if f[0] != "fixed":
                 var += 1
             at += w

@@ -433,8 +433,8 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     COPY, and each reference is checked once, for the distinct values the COPY wrote, before they are
     switched back on. The trigger would have kept every inserted row in a transition table to check it
     (measured: a third of the COPY of 1.8 million payments). A bulk load at least as large as the table
-    (a first load) also drops the table's secondary indexes and builds them again after the COPY, which
-    is cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
+    (a first load) also drops the table's indexes (the primary key too, unless a foreign key relies on it)
+    and builds them again after the COPY, which is cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
     readers wait too, for the seconds of the write)."""
     from .columnar import CopyStream, Declined, copy_frame, read_query
 
@@ -558,15 +558,19 @@ def _rows_held(table: str) -> float:
 
 
 def _drop_indexes(cur, table: str) -> list[tuple[str, str, str | None, str | None]]:
-    """Drop the table's indexes but its primary key (and any a foreign key relies on), unique
-    constraints included; return what ``_create_indexes`` needs to build them again."""
+    """Drop the table's indexes but those a foreign key relies on (a referenced primary key), unique and
+    primary key constraints included; return what ``_create_indexes`` needs to build them again. The
+    primary key goes too when nothing references it: kept, every row COPied wrote its own WAL record for
+    it (measured on the bench's 1.8 million payments: the COPY took 5.1 s with it, 2.0 s without, and
+    building it afterwards 0.8 s)."""
     cur.execute("""
         SELECT ci.relname, pg_get_indexdef(i.indexrelid), c.conname, pg_get_constraintdef(c.oid)
         FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid
-        LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('u', 'x')
-        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+        LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                                 AND c.contype IN ('u', 'x', 'p')
+        WHERE i.indrelid = %s::regclass
           AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
-        ORDER BY ci.relname""", [table])
+        ORDER BY i.indisprimary DESC, ci.relname""", [table])
     indexes = cur.fetchall()
     for name, _, constraint, _ in indexes:
         if constraint:

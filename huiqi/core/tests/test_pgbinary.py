@@ -90,11 +90,13 @@ def _random_frame(rng: random.Random, n: int) -> pl.DataFrame:
     return _frame(values)
 
 
-@pytest.mark.parametrize("case", ["edges", "random", "no-nulls"])
-def test_binary_copy_stores_what_csv_stores(case):
+@pytest.mark.parametrize("case", ["edges", "random", "random, in blocks of a few rows", "no-nulls"])
+def test_binary_copy_stores_what_csv_stores(case, monkeypatch):
     if case == "edges":
         frame = _frame(EDGES)
-    elif case == "random":
+    elif case.startswith("random"):
+        if "blocks" in case:  # the rows of text and NULLs are laid out block by block: many blocks here
+            monkeypatch.setattr(pgbinary, "_BLOCK_BYTES", 1000)
         frame = _random_frame(random.Random(7), 3000)
     else:  # every column of fixed width and no NULL: the one-record-per-row path
         frame = _random_frame(random.Random(8), 2000).select("big", "num", "small", "flag", "day", "at", "rate",

@@ -52,3 +52,42 @@ def test_closing_early_stops_the_producer_and_runs_its_clean_up():
     assert len(produced) <= 3  # one taken, one waiting in the queue, one being put
     with pytest.raises(StopIteration):
         next(feed)
+
+
+def _schema():
+    from huiqi.core.tabular import Column, Schema, parse_date, parse_text
+
+    return Schema("t", (Column("code", "代码", parser=parse_text(8)), Column("day", "日期", parser=parse_date())))
+
+
+def _file(tmp_path, rows: list[str]):
+    path = tmp_path / "f.csv"
+    path.write_text("代码,日期\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_csv_batches_know_a_one_batch_file_exactly_and_estimate_a_longer_one(tmp_path, monkeypatch):
+    from huiqi.core import columnar
+
+    rows = [f"C-{i},2020-03-{i + 1:02d}" for i in range(9)]
+    whole = columnar.CsvBatches(_file(tmp_path, rows), _schema())
+    assert whole.single and whole.rows_estimate == 9
+    frames = list(whole)
+    assert [f.height for f in frames] == [9]
+    assert frames[0]["code"].to_list()[:2] == ["C-0", "C-1"] and str(frames[0]["day"][8]) == "2020-03-09"
+
+    monkeypatch.setattr(columnar, "BATCH_ROWS", 2)
+    batched = columnar.CsvBatches(_file(tmp_path, rows), _schema())
+    assert not batched.single and batched.rows_estimate > 2
+    assert batched.first_texts("code") and set(batched.first_texts("code")) <= {"C-0", "C-1"}
+    frames = list(batched)
+    assert sum(f.height for f in frames) == 9 and all(f.height <= 2 for f in frames)
+    assert [c for f in frames for c in f["code"].to_list()] == [f"C-{i}" for i in range(9)]
+
+
+def test_csv_batches_decline_a_file_of_blank_rows(tmp_path, monkeypatch):
+    from huiqi.core import columnar
+
+    monkeypatch.setattr(columnar, "BATCH_ROWS", 2)
+    with pytest.raises(columnar.Declined):
+        list(columnar.CsvBatches(_file(tmp_path, [" , ", ",", " ,"]), _schema()))
