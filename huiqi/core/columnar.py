@@ -367,10 +367,6 @@ def _scaled_bound(bound: Decimal, places: int) -> int:
     return int(scaled)
 
 
-def any_duplicate(frame: pl.DataFrame, key: list[str]) -> bool:
-    return frame.select(pl.struct(key).is_duplicated().any()).item()
-
-
 def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None, kinds: list | None = None) -> None:
     """COPY ``frame`` into ``table`` (same column names) through psycopg. When ``model`` names the
     table's columns and each has a type ``pgbinary`` sends (or ``kinds`` gives them, as

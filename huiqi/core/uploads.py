@@ -421,9 +421,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     one array parameter) selects the stored rows the file could replace, for the values
     ``scope_of(frame)`` names: for each frame, those of its values not read yet are read with one COPY
     (``scope_first``, the values a caller knows every frame to fall within, are read in one go before
-    the first), and the frame is compared with them in polars. New rows are COPied straight into the table, frame
-    by frame; the few that differ are audited (before and after) and updated from a temporary table at
-    the end. A key twice in the input is refused: as new rows by the unique constraint (an
+    the first), and the frame is compared with them in polars. New rows are COPied straight into the
+    table, frame by frame; the few that differ are audited (before and after) and updated from a
+    temporary table at the end. A key twice in the input is refused: as new rows by the unique constraint (an
     IntegrityError), as stored ones by a check at the end (``columnar.Declined``). Must run inside a
     transaction. Returns (created, updated).
 
@@ -433,9 +433,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     COPY, and each reference is checked once, for the distinct values the COPY wrote, before they are
     switched back on. The trigger would have kept every inserted row in a transition table to check it
     (measured: a third of the COPY of 1.8 million payments). A bulk load at least as large as the table
-    (a first load) also drops the table's indexes (the primary key too, unless a foreign key relies on it)
-    and builds them again after the COPY, which is cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
-    readers wait too, for the seconds of the write)."""
+    (a first load) also drops the table's indexes (the primary key too, unless a foreign key relies on
+    it) and builds them again after the COPY, which is cheaper than maintaining them row by row; that
+    needs the table to itself (``ACCESS EXCLUSIVE``: readers wait too, for the seconds of the write)."""
     from .columnar import CopyStream, Declined, copy_frame, read_query
 
     if isinstance(frames, pl.DataFrame):
