@@ -489,21 +489,26 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                     stream.close()  # the read needs the connection
                     stored = pl.concat([stored, read_stored(wanted, frame_schema)])
                     scoped.update(wanted)
-                # The stored rows of this frame's keys first: hashing the frame's keys once is much cheaper
-                # than hashing every stored row again for each frame.
-                hits = stored.join(frame.select(key), on=list(key), how="semi") if stored.height > frame.height \
-                    else stored
-                joined = frame.join(hits, on=list(key), how="left", suffix="_stored")
-                is_new = pl.col("id").is_null()
-                differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
-                created = joined.filter(is_new).select(columns)
-                changed = joined.filter(~is_new & differs)
-                matched_ids.append(joined.filter(~is_new).get_column("id"))
-                for row in changed.iter_rows(named=True):
-                    replaced.add(row["id"], [row[k] for k in key],
-                                 {f: _python(model, f, row[f + "_stored"]) for f in fields},
-                                 {f: _python(model, f, row[f]) for f in fields}, fields)
-                changed_parts.append(changed.select("id", *fields))
+                if stored.height:
+                    # The stored rows of this frame's keys first: hashing the frame's keys once is much
+                    # cheaper than hashing every stored row again for each frame.
+                    hits = stored.join(frame.select(key), on=list(key), how="semi") \
+                        if stored.height > frame.height else stored
+                    joined = frame.join(hits, on=list(key), how="left", suffix="_stored")
+                    is_new = pl.col("id").is_null()
+                    differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
+                    created = joined.filter(is_new).select(columns)
+                    changed = joined.filter(~is_new & differs)
+                    matched_ids.append(joined.filter(~is_new).get_column("id"))
+                    for row in changed.iter_rows(named=True):
+                        replaced.add(row["id"], [row[k] for k in key],
+                                     {f: _python(model, f, row[f + "_stored"]) for f in fields},
+                                     {f: _python(model, f, row[f]) for f in fields}, fields)
+                    changed_parts.append(changed.select("id", *fields))
+                else:
+                    # Nothing stored that this frame could name (a first load, a new bank's file): every row
+                    # is new, with no join to make (measured: a second of the 1.8 million payments' load).
+                    created = frame
                 if created.height:
                     stream.write(created.with_columns([_stamp_column(k, v) for k, v in inserted_stamp.items()]))
                     created_count += created.height
