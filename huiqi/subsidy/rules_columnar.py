@@ -29,11 +29,10 @@ import gc
 from collections.abc import Mapping
 from contextlib import contextmanager
 from fractions import Fraction
-from itertools import repeat
 
 import polars as pl
 
-from .rules import BatchResult, LoanLine, Params, _batch, round_half_up
+from .rules import BatchResult, Lines, LoanLine, Params, _batch, round_half_up
 
 LOAN_SCHEMA = {"bank_code": pl.String, "loan_no": pl.String, "borrower_id": pl.String, "borrower_kind": pl.String,
                "owner_of": pl.String, "purpose": pl.String, "start_date": pl.Date, "borrower_name": pl.String}
@@ -190,11 +189,11 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
             interests[row], subsidies[row] = interest, subsidy
             interest_sums[at] += interest
             subsidy_sums[at] += subsidy
-        loan_lines = tuple(map(tuple.__new__, repeat(LoanLine), zip(
-            loans["bank_code"].to_list(), loans["loan_no"].to_list(), loans["borrower_id"].to_list(),
-            loans["eligible"].to_list(), loans["reason"].to_list(), interests, subsidies)))
-        counted = list(zip(per["borrower_id"].to_list(), per["name"].to_list(), per["kind"].to_list(),
-                           per["loans"].to_list(), interest_sums, subsidy_sums))
+        loan_lines = Lines(LoanLine, [loans["bank_code"].to_list(), loans["loan_no"].to_list(),
+                                      loans["borrower_id"].to_list(), loans["eligible"].to_list(),
+                                      loans["reason"].to_list(), interests, subsidies])
+        counted = [per["borrower_id"].to_list(), per["name"].to_list(), per["kind"].to_list(),
+                   per["loans"].to_list(), interest_sums, subsidy_sums]
         return _batch(params, cutoff, loan_lines, counted, paid_before, spent_before_fen, _lookup(names))
 
 
