@@ -303,8 +303,10 @@ class PaymentImporter(LedgerImporter):
         if ((frame["accrual_end"] <= frame["accrual_start"]) | (frame["paid_date"] < frame["accrual_start"])).any():
             raise Declined("a bad accrual period")
         frame = frame.with_columns(self._bank_ids(frame))
-        frame = frame.join(self.loans_held, on=["bank_id", "loan_no"], how="left", maintain_order="left")
-        if frame["loan_id"].null_count():
+        # An inner join (half the time of a left one here): a payment whose loan is not held drops out.
+        rows = frame.height
+        frame = frame.join(self.loans_held, on=["bank_id", "loan_no"], how="inner", maintain_order="left")
+        if frame.height != rows:
             raise Declined("a payment for a loan not held")
         return frame.select("bank_id", "loan_id", "accrual_start", "accrual_end", "paid_date",
                             pl.col("interest").alias("interest_fen"))
