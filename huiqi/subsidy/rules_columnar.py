@@ -120,7 +120,7 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
     by_borrower = registry.rename({"uscc": "borrower_id", "kind": "b_kind", "size_class": "b_size", "name": "b_name"})
     by_owned = registry.select(pl.col("uscc").alias("owner_of"), pl.col("kind").alias("o_kind"),
                                pl.col("size_class").alias("o_size"))
-    loans = (loans.sort(KEY)
+    loans = ((loans if _sorted_by_key(loans) else loans.sort(KEY))
              .join(by_borrower, on="borrower_id", how="left", maintain_order="left")
              .join(by_owned, on="owner_of", how="left", maintain_order="left")
              .with_columns(_reason(params).alias("reason"),
@@ -195,6 +195,17 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
         counted = [per["borrower_id"].to_list(), per["name"].to_list(), per["kind"].to_list(),
                    per["loans"].to_list(), interest_sums, subsidy_sums]
         return _batch(params, cutoff, loan_lines, counted, paid_before, spent_before_fen, _lookup(names))
+
+
+def _sorted_by_key(loans: pl.DataFrame) -> bool:
+    """Whether the loans are in (bank_code, loan_no) order already (the ledger snapshot keeps them so):
+    one comparison of each row with the next, a tenth of the time of sorting them again."""
+    if loans.height < 2:
+        return True
+    bank, number = pl.col("bank_code"), pl.col("loan_no")
+    following = (bank < bank.shift(-1)) | ((bank == bank.shift(-1)) & (number <= number.shift(-1)))
+    # A missing key (never from the database) compares as null: counted as out of order, so sorted.
+    return bool(loans.select(following.head(loans.height - 1).fill_null(False).all()).item())
 
 
 def _lookup(names: pl.DataFrame):

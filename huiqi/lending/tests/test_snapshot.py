@@ -41,7 +41,7 @@ def _payments(snap):
 def test_the_snapshot_is_the_ledger_and_is_reused_while_nothing_changes(ledger):
     first = snapshot.read()
     assert not first.from_cache
-    assert sorted(first.loans["loan_no"]) == ["L-1", "L-2"]
+    assert first.loans["loan_no"].to_list() == ["L-1", "L-2"]  # kept by (bank_code, loan_no)
     assert _payments(first) == [("L-1", dt.date(2020, 3, 10), 374583), ("L-2", dt.date(2020, 3, 10), 1000)]
     assert first.loans.filter(loan_no="L-1")["owner_of"].to_list() == [None]
     registered = set(Loan.objects.values_list("borrower_id", flat=True)) & set(

@@ -931,3 +931,31 @@ def test_the_columnar_rules_pass_the_worked_example():
     for cutoff in (date(2020, 8, 31), date(2020, 12, 31)):
         assert compute_batch_columns(*pre_aggregated(loans, payments, REGISTRY, DEFAULT, cutoff), DEFAULT, cutoff,
                                      {}, 0) == compute_batch(loans, payments, REGISTRY, DEFAULT, cutoff, {}, 0)
+
+
+def test_loans_already_in_key_order_are_not_sorted_again_and_give_the_same_batch():
+    """The ledger snapshot keeps its loans by (bank_code, loan_no); the columnar rules check that order
+    (and sort otherwise): either way the same batch."""
+    import polars as pl
+
+    from huiqi.subsidy.rules_columnar import _sorted_by_key, compute_batch_columns, frames_from_objects
+
+    def frame(*keys):
+        return pl.DataFrame({"bank_code": [k[0] for k in keys], "loan_no": [k[1] for k in keys]},
+                            schema={"bank_code": pl.String, "loan_no": pl.String})
+
+    assert _sorted_by_key(frame()) and _sorted_by_key(frame(("B", "2")))
+    assert _sorted_by_key(frame(("A", "9"), ("B", "1"), ("B", "10"), ("B", "2"), ("C", "")))
+    assert not _sorted_by_key(frame(("B", "1"), ("A", "9")))  # banks out of order
+    assert not _sorted_by_key(frame(("A", "2"), ("A", "10")))  # "10" sorts before "2"
+    assert not _sorted_by_key(frame(("A", "1"), ("B", "1"), ("A", "2")))  # the last pair only
+    assert not _sorted_by_key(frame(("A", "1"), ("A", None)))  # a missing key: sorted to be sure
+
+    loans, payments = worked_example()
+    params, cutoff = DEFAULT.with_overrides({"budget": "500000.00"}), date(2020, 12, 31)
+    expected = compute_batch(loans, payments, REGISTRY, params, cutoff, {"A": 1}, 1)
+    loan_frame, payment_frame, registry_frame = frames_from_objects(loans, payments, REGISTRY)
+    in_order = loan_frame.sort(["bank_code", "loan_no"])
+    assert _sorted_by_key(in_order) and not _sorted_by_key(in_order.reverse())
+    for given in (in_order, in_order.reverse()):
+        assert compute_batch_columns(given, payment_frame, registry_frame, params, cutoff, {"A": 1}, 1) == expected
