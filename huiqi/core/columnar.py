@@ -384,6 +384,9 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None, kinds: list 
         # the last one.
         binary = kinds if kinds is not None else _binary_kinds(model, frame.columns) if model is not None else None
         if binary is not None and pgbinary.sendable(frame, binary):
+            order = pgbinary.text_last(binary)  # the order pgbinary encodes fastest (the COPY names it)
+            frame, binary = frame.select([frame.columns[i] for i in order]), [binary[i] for i in order]
+            columns = ", ".join(frame.columns)
             step = max(1, (32 << 20) // max(1, 16 * frame.width + 8))  # slices of about 32 MB or less
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)",
                              writer=QueuedLibpqWriter(cursor)) as copy:
@@ -413,6 +416,7 @@ class CopyStream:
         self.cursor, self.table, self.model = cursor, table, model
         self._context = self._copy = None
         self._kinds: list | None = None
+        self._columns: list[str] = []
 
     def write(self, frame: pl.DataFrame) -> None:
         import psycopg
@@ -420,11 +424,15 @@ class CopyStream:
         from psycopg.copy import QueuedLibpqWriter
 
         if self._kinds is None:
-            self._kinds = _binary_kinds(self.model, frame.columns) or []
-        if not self._kinds or not pgbinary.sendable(frame, self._kinds):
+            kinds = _binary_kinds(self.model, frame.columns) or []
+            # The text columns last: the order pgbinary encodes fastest (the COPY names its columns).
+            order = pgbinary.text_last(kinds)
+            self._columns, self._kinds = [frame.columns[i] for i in order], [kinds[i] for i in order]
+        if not self._kinds or not pgbinary.sendable(frame.select(self._columns), self._kinds):
             self.close()
             copy_frame(self.cursor, self.table, frame, model=self.model)
             return
+        frame = frame.select(self._columns)
         try:
             if self._copy is None:
                 self._context = self.cursor.copy(f"COPY {self.table} ({', '.join(frame.columns)}) FROM STDIN "

@@ -91,12 +91,69 @@ def encode(frame: pl.DataFrame, kinds: list[tuple]) -> bytes:
 
 def encode_rows(frame: pl.DataFrame, kinds: list[tuple]) -> bytes:
     """Only the rows, for a caller that writes the header and trailer once around many slices and has
-    already found the whole frame :func:`sendable` (it is not checked again)."""
+    already found the whole frame :func:`sendable` (it is not checked again). Fastest when the text
+    columns come last (:func:`text_last` gives that order)."""
     n = frame.height
-    fields = [_field(series, kind) for series, kind in zip(frame.get_columns(), kinds)]
+    texts = _short_texts_last(frame, kinds)
+    if texts:
+        fields = [_field(series, kind) for series, kind in zip(frame.get_columns()[:-texts], kinds[:-texts])]
+        if all(f[0] == "fixed" and f[3] is None for f in fields):
+            return _encode_texts_last(frame, fields, texts)
+    else:
+        fields = []
+    fields += [_field(series, kind) for series, kind in zip(frame.get_columns()[len(fields):], kinds[len(fields):])]
     if all(f[0] == "fixed" for f in fields) and not any(f[3] is not None for f in fields):
         return _encode_fixed(n, fields)
     return _encode_scattered(n, fields)
+
+
+def text_last(kinds: list[tuple]) -> list[int]:
+    """The columns' positions reordered so that the text ones come last (each group in its own order):
+    the order :func:`encode_rows` encodes fastest."""
+    return [i for i, k in enumerate(kinds) if k[0] != "text"] + [i for i, k in enumerate(kinds) if k[0] == "text"]
+
+
+# "\0\0\0" + chr(n): a text's 32-bit big-endian length n in the binary format, itself a valid UTF-8 text
+# when n < 128.
+_SHORT_LENGTHS = pl.Series([f"\0\0\0{chr(n)}" for n in range(128)], dtype=pl.String)
+
+
+def _short_texts_last(frame: pl.DataFrame, kinds: list[tuple]) -> int:
+    """How many text columns end the frame when every value in them is there (no NULL) and shorter than
+    128 bytes (and at least one column comes before them); 0 when they are not so."""
+    texts = 0
+    while texts < len(kinds) and kinds[-1 - texts][0] == "text":
+        texts += 1
+    if not texts:
+        return 0
+    for series in frame.get_columns()[-texts:]:
+        if series.null_count() or (series.str.len_bytes().max() or 0) >= len(_SHORT_LENGTHS):
+            return 0
+    return texts
+
+
+def _encode_texts_last(frame: pl.DataFrame, fields, texts: int) -> bytes:
+    """Rows whose leading fields have a fixed width and no NULL, and whose last ``texts`` columns are
+    texts, none NULL and each shorter than 128 bytes. Such a text's length prefix is itself valid UTF-8,
+    so each row's text half (length, text, length, text…) is one string that polars concatenates; the
+    fixed half is a byte matrix; polars joins the two halves of each row as lists of bytes, whose values
+    read in order are the rows. Two parts per row to join, whatever the number of columns (measured on
+    100,000 loans of 17 columns, 8 of them texts: 0.06 s, against 0.11 s laid out as in
+    :func:`_encode_scattered`)."""
+    n = frame.height
+    if n == 0:
+        return b""
+    parts = [_be(np.full(n, frame.width, dtype=np.int64), ">i2")]
+    for _, width, matrix, _ in fields:
+        parts.append(_be(np.full(n, width, dtype=np.int64), ">i4"))
+        parts.append(matrix)
+    fixed = pl.Series(np.concatenate(parts, axis=1)).cast(pl.List(pl.UInt8))
+    pieces = []
+    for series in frame.get_columns()[-texts:]:
+        pieces += [_SHORT_LENGTHS.gather(series.str.len_bytes()), series]
+    text = pl.select(pl.concat_str(pieces)).to_series().cast(pl.Binary).cast(pl.List(pl.UInt8))
+    rows = pl.select(pl.concat_list([pl.lit(fixed), pl.lit(text)])).to_series()
+    return rows.explode().to_numpy().tobytes()
 
 
 def _field(series: pl.Series, kind: tuple) -> tuple:

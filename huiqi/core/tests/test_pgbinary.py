@@ -192,3 +192,68 @@ def test_copy_frame_sends_a_model_s_rows_in_binary(monkeypatch):
     assert str(stored["L-1"].annual_rate) == "3.8500"
     assert sorted(InterestPayment.objects.values_list("interest_fen", "paid_date")) == [
         (0, dt.date(2020, 3, 2)), (123_45, dt.date(2020, 3, 2))]
+
+
+def _texts_last_frame(rng: random.Random, n: int) -> pl.DataFrame:
+    """Random rows in the texts-last order, every text there and shorter than 128 bytes."""
+    frame = _random_frame(rng, n)
+    short = {"name": lambda: "".join(rng.choice("a中,\"\n😀 é") for _ in range(rng.randint(0, 30))),
+             "note": lambda: "".join(rng.choice("xyz\\\t") for _ in range(rng.randint(0, 127)))}
+    frame = frame.with_columns([pl.Series(k, [make() for _ in range(n)], dtype=pl.String) for k, make in short.items()])
+    kinds = [pgbinary.column_kind(COLUMNS[c][0]) for c in frame.columns]
+    return frame.select([frame.columns[i] for i in pgbinary.text_last(kinds)])
+
+
+def _kinds(frame):
+    return [pgbinary.column_kind(COLUMNS[c][0]) for c in frame.columns]
+
+
+def _old_layout(frame):
+    fields = [pgbinary._field(s, k) for s, k in zip(frame.get_columns(), _kinds(frame))]
+    return pgbinary._encode_scattered(frame.height, fields)
+
+
+def test_texts_last_are_encoded_as_the_general_layout_does(monkeypatch):
+    """The texts-last path gives the very bytes of the general one; it is taken only when every text is
+    there and shorter than 128 bytes and no other field is NULL, else the general path runs."""
+    taken = []
+    fast = pgbinary._encode_texts_last
+    monkeypatch.setattr(pgbinary, "_encode_texts_last", lambda *a: taken.append(1) or fast(*a))
+    rng = random.Random(11)
+    fixed_no_nulls = ["big", "num", "small", "flag", "day", "at", "rate", "money", "whole", "fine"]
+    base = _texts_last_frame(rng, 500).with_columns(
+        [pl.col(c).fill_null(strategy="forward").fill_null(strategy="backward") for c in fixed_no_nulls])
+    assert base.columns[-2:] == ["name", "note"] and base.null_count().sum_horizontal().item() == 0
+    note_127 = base.with_columns(pl.lit("é" * 63 + "x").alias("note"))  # 127 bytes
+    note_128 = base.with_columns(pl.lit("é" * 64).alias("note"))  # 128 bytes
+    null_name = base.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(pl.col("name"))
+                                  .alias("name"))
+    null_big = base.with_columns(pl.when(pl.int_range(pl.len()) == 4).then(None).otherwise(pl.col("big"))
+                                 .alias("big"))
+    cases = [(base, True), (note_127, True), (base.head(1), True), (base.select("name", "note"), True),
+             (base.with_columns(pl.lit("").alias("name")), True),
+             (note_128, False), (null_name, False), (null_big, False),
+             (base.select("name", "big", "note"), False)]  # a text before a fixed column: not texts last
+    for frame, fast_path in cases:
+        taken.clear()
+        assert pgbinary.encode_rows(frame, _kinds(frame)) == _old_layout(frame)
+        assert bool(taken) is fast_path
+    assert pgbinary._encode_texts_last(base.head(0), [], 2) == b""
+
+
+def test_texts_last_rows_are_stored_as_csv_stores_them():
+    frame = _texts_last_frame(random.Random(12), 2000)
+    with connection.cursor() as cur:
+        _tables(cur, "via_csv", "via_binary")
+        copy_frame(cur.cursor, "via_csv", frame.select(list(COLUMNS)))  # no model: CSV
+        _copy_binary(cur.cursor, "via_binary", frame)
+        assert _rows(cur.cursor, "via_binary") == _rows(cur.cursor, "via_csv")
+        fixed = [c for c in frame.columns if c not in ("name", "note")]
+        whole = frame.with_columns([pl.col(c).fill_null(strategy="forward").fill_null(strategy="backward")
+                                    for c in fixed])
+        cur.execute("TRUNCATE via_csv, via_binary")
+        copy_frame(cur.cursor, "via_csv", whole.select(list(COLUMNS)))
+        _copy_binary(cur.cursor, "via_binary", whole)  # no NULL at all: the texts-last path
+        assert _rows(cur.cursor, "via_binary") == _rows(cur.cursor, "via_csv")
+        cur.execute("SELECT count(*), count(DISTINCT name) FROM via_binary")
+        assert cur.fetchone()[0] == 2000
