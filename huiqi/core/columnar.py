@@ -70,7 +70,8 @@ class CsvBatches:
 
     def __init__(self, path: Path, schema: Schema):
         try:
-            table = read_table(path)
+            # Taken as UTF-8 from its start: polars reads the rest strictly (a bad byte: Declined).
+            table = read_table(path, utf8_head=True)
         except FileRejected as exc:
             raise Declined(f"file refused: {exc.en}") from None
         if table.format != "csv":

@@ -614,6 +614,15 @@ def _sniff(head: bytes) -> str:
 _UTF8_EVIDENCE = 64
 
 
+def _utf8_start(head: bytes) -> bool:
+    """Whether these first bytes of a file are strict UTF-8 (a character cut off at their end allowed)."""
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")("strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _detect_encoding(inp: _Input) -> str:
     """``utf-8-sig`` if every byte decodes strictly as UTF-8, else ``gb18030`` if that decodes strictly.
 
@@ -767,7 +776,8 @@ class Table:
             rows.close()
 
 
-def read_table(source: Source, filename: str | None = None, *, require_rows: bool = True) -> Table:
+def read_table(source: Source, filename: str | None = None, *, require_rows: bool = True,
+               utf8_head: bool = False) -> Table:
     """Open an upload as a :class:`Table`, deciding by content whether it is XLSX or CSV.
 
     Refuses (``FileRejected``) a file that is not a spreadsheet (PDF, image, ``.xls``, binary), a CSV
@@ -775,6 +785,10 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
     ``require_rows`` is false, a file with a header but no data rows. Only the header and the first
     data row are read here; rows are streamed by :meth:`Table.rows`. The bytes decide the format,
     not the extension (a CSV renamed ``.xlsx`` is still read); ``filename`` is kept for the record.
+
+    ``utf8_head``: a CSV whose first 64 KB are strict UTF-8 is taken as UTF-8 without reading the rest,
+    for a caller that reads the whole file as strict UTF-8 itself and gives up at a bad byte (the
+    columnar pass: polars refuses one; the rows are then read here, with the whole file's check).
     """
     inp = _Input(source)
     if filename is None:
@@ -795,7 +809,8 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
             raise _not_spreadsheet("无法读取的压缩文件（不是 XLSX 工作簿）",
                                    "a zip file that is not an XLSX workbook") from None
     else:
-        table = Table(inp, filename, "csv", _detect_encoding(inp))
+        encoding = "utf-8-sig" if utf8_head and _utf8_start(head) else _detect_encoding(inp)
+        table = Table(inp, filename, "csv", encoding)
         with inp.open() as f:
             first = f.read(65536).decode(table.encoding, "ignore").lstrip("\r\n")
         table.delimiter = _sniff_delimiter(first.split("\n", 1)[0])

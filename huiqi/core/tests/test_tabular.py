@@ -223,6 +223,24 @@ def test_damaged_utf8_is_not_read_as_gb18030_garbage():
     assert "line 22" in exc.value.en
 
 
+def test_utf8_head_decides_from_the_first_64_kb_only():
+    """For a caller that reads the rest as strict UTF-8 itself: the encoding from the first 64 KB when
+    they are UTF-8 (a character cut at their end allowed), else the whole file's check as always."""
+    line = "深圳市某某科技有限公司".encode()
+    body = b"\r\n".join([b"name"] + [line] * 4000)
+    assert len(body) > 65536
+    damaged = body + b"\r\n\xff\xfe\r\n"
+    assert read_table(damaged, "x.csv", utf8_head=True).encoding == "utf-8-sig"
+    with pytest.raises(FileRejected):
+        read_table(damaged, "x.csv")
+    cut = b"name\r\n" + b"x" * (65536 - 7) + line  # the first 64 KB end inside a character
+    assert read_table(cut, "x.csv", utf8_head=True).encoding == "utf-8-sig"
+    gbk = "\r\n".join(["企业名称"] + ["深圳市某某科技有限公司"] * 20).encode("gbk")
+    assert read_table(gbk, "x.csv", utf8_head=True).encoding == "gb18030"
+    with pytest.raises(FileRejected):
+        read_table(b"a,b\r\n1,\xff\xff\r\n", "x.csv", utf8_head=True)
+
+
 @pytest.mark.parametrize("blob", [b"", b"\xef\xbb\xbf", b"\r\n \r\n"])
 def test_empty_file_is_refused(blob):
     with pytest.raises(FileRejected) as exc:

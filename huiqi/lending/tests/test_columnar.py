@@ -310,3 +310,21 @@ def test_a_key_twice_in_different_batches_is_refused(held, bulk, users, declines
     assert sorted(Loan.objects.values_list("loan_no", "annual_rate")) == before
     errors = uploads.read_errors(record)
     assert errors and all(e["row"] in ("2", "6") for e in errors), errors
+
+
+def test_a_bad_byte_past_the_start_declines_and_the_row_path_refuses_the_file(users, declines):
+    """The first pass takes a file as UTF-8 from its first 64 KB; polars reads the rest strictly. A GBK
+    name far into a UTF-8 file makes it decline, and the row path (which checks the whole file) refuses
+    the file as before, naming the line."""
+    rows = [loan_row(f"U-{i}", name="深圳市惠企有限公司") for i in range(2500)]  # well past 64 KB
+    data = csv(LOAN_ZH, rows)
+    assert len(data) > 3 * 65536
+    bad = data + ",".join(loan_row("U-X", name="深圳")).encode("gbk") + b"\n"
+    record = upload(users["bank"], "loans", bad)
+    assert record.status == "refused"
+    assert "invalid byte near line 2502" in record.message, record.message
+    assert any("polars could not read the CSV" in m for m in declines())
+    assert not Loan.objects.exists()
+    # The same rows, all UTF-8: read by columns.
+    assert upload(users["bank"], "loans", data, "good.csv").status == "stored"
+    assert len(declines()) == 1 and Loan.objects.count() == 2500
