@@ -30,7 +30,9 @@ One run:
                       ``simulate`` must leave out.
 
 3. runs each measured phase in a fresh child process (this script again, ``--phase``) through
-   ``/bin/sh`` (``_common.fresh_rusage_command``), so that each phase's peak RSS is its own:
+   ``/bin/sh`` (``_common.fresh_rusage_command``), so that each phase's peak RSS is its own, each after
+   a ``CHECKPOINT`` and a ``sync`` (:func:`settle`: every phase starts with the writes before it on
+   disk, rather than a checkpoint or the kernel's write-back landing in one phase and not another):
 
    * (a2) ``copy-loans``, ``copy-payments``: raw ``COPY … FROM STDIN (FORMAT csv, HEADER true)`` of the
      files' bytes into unconstrained all-text tables (the baseline of target (a));
@@ -577,6 +579,7 @@ def spawn(args, phase: str, work: Path, label: str, **extra) -> dict:
     for key, value in extra.items():
         if value is not None:
             cmd += [f"--{key.replace('_', '-')}", str(value)]
+    settle(args)
     print(f"  … {label}", flush=True)
     t = time.perf_counter()
     proc = subprocess.run(fresh_rusage_command(cmd), cwd=str(Path(__file__).resolve().parent.parent))
@@ -742,16 +745,26 @@ def median_of(args, phase: str, work: Path, label: str, **extra) -> dict:
     return middle
 
 
-def simulate_phases(args, work: Path, results: dict, sim_out: Path, duck_out: Path, export_dir: Path):
-    """simulate with the ledger snapshot ready (after the job an upload queues: the figure held to the
-    target, as DuckDB reads its own columnar copy), then without one (it reads the database and writes
-    the snapshot), the export, DuckDB; both simulations compared with DuckDB to the fen."""
-    # The imports' writes are still being flushed by the checkpointer: a CHECKPOINT first, so that the
-    # simulations are not timed against that (as DuckDB, which runs later, is not).
+def settle(args) -> None:
+    """Before each measured phase: a CHECKPOINT, then the machine's dirty pages written out (sync).
+    Otherwise the writes of what ran before are flushed while the phase runs, by chance in one phase
+    and not another: the server starts a checkpoint by itself after about half a gigabyte of WAL
+    (max_wal_size 1 GB here; seen in its log, one landed inside an import and took 2 s of it), and the
+    kernel writes out the files the setup and the snapshot wrote some seconds after. Every phase, the
+    baseline's and DuckDB's included, starts settled."""
+    import os
+
     import psycopg
 
     with psycopg.connect(args.database_url, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
+    os.sync()
+
+
+def simulate_phases(args, work: Path, results: dict, sim_out: Path, duck_out: Path, export_dir: Path):
+    """simulate with the ledger snapshot ready (after the job an upload queues: the figure held to the
+    target, as DuckDB reads its own columnar copy), then without one (it reads the database and writes
+    the snapshot), the export, DuckDB; both simulations compared with DuckDB to the fen."""
     clear_snapshot(args)
     results["snapshot"] = spawn(args, "snapshot", work, "snapshot")
     # simulate and DuckDB each run RUNS times, each in a fresh process: the median is compared (this
