@@ -434,8 +434,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     switched back on. The trigger would have kept every inserted row in a transition table to check it
     (measured: a third of the COPY of 1.8 million payments). A bulk load at least as large as the table
     (a first load) also drops the table's indexes (the primary key too, unless a foreign key relies on
-    it) and builds them again after the COPY, which is cheaper than maintaining them row by row; that
-    needs the table to itself (``ACCESS EXCLUSIVE``: readers wait too, for the seconds of the write)."""
+    it) before the first frame that is mostly new rows, and builds them again after the COPY, which is
+    cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
+    readers wait too, for the seconds of the write). A load whose rows are stored already keeps them."""
     from .columnar import CopyStream, Declined, copy_frame, read_query
 
     if isinstance(frames, pl.DataFrame):
@@ -467,7 +468,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         # then two new rows, refused by the unique constraint). None: the table was empty, nothing to read.
         cur.execute(f"SELECT max(id) FROM {table}")
         last = cur.fetchone()[0]
-        indexes = _drop_indexes(cur, table) if rebuild else []
+        # Dropped at the first frame that is mostly new rows: a load of rows already stored (the same
+        # file again, in other bytes) leaves them as they are.
+        indexes: list = []
         stored = None
         stream = CopyStream(cur.cursor, table, model)
 
@@ -510,6 +513,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                     # is new, with no join to make (measured: a second of the 1.8 million payments' load).
                     created = frame
                 if created.height:
+                    if rebuild and not indexes and 2 * created.height >= frame.height:
+                        stream.close()  # the statements need the connection
+                        indexes = _drop_indexes(cur, table)
                     stream.write(created.with_columns([_stamp_column(k, v) for k, v in inserted_stamp.items()]))
                     created_count += created.height
                     for ref in references:

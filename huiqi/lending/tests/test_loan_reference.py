@@ -254,3 +254,15 @@ def test_a_first_bulk_load_builds_the_indexes_again_as_they_were(users, settings
         ["ICBC-SZ", "L-1", "2020-04-10", "2020-05-10", "2020-05-10", "1.00"]]), "p2.csv").status == "stored"
     assert rebuilt == ["lending_loan", "lending_interestpayment"]
     assert InterestPayment.objects.count() == 3
+    # The loans again, all stored already, in other bytes (so not the same file): as large as the table,
+    # but no new row, so the indexes stay; one new loan of three: still no rebuild (mostly stored rows);
+    # two new of three: a rebuild, before they are written.
+    again = csv(LOAN_ZH, [loan_row("L-1"), loan_row("L-2")]) + b"\n"
+    assert up(users["bank"], "loans", again, "again.csv").status == "unchanged"
+    third = csv(LOAN_ZH, [loan_row("L-1"), loan_row("L-2"), loan_row("L-3")])
+    assert up(users["bank"], "loans", third, "third.csv").status == "stored"
+    assert rebuilt == ["lending_loan", "lending_interestpayment"]
+    mostly_new = csv(LOAN_ZH, [loan_row("L-1"), loan_row("L-4"), loan_row("L-5")])
+    assert up(users["bank"], "loans", mostly_new, "fourth.csv").status == "stored"
+    assert rebuilt == ["lending_loan", "lending_interestpayment", "lending_loan"]
+    assert _schema_of(tables) == before and Loan.objects.count() == 5
