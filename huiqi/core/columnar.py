@@ -94,7 +94,7 @@ class CsvBatches:
             self._first = self._first_raw = next(self._raw, None)
             if self._first is None or self._first.height == 0:
                 raise Declined("no data rows")
-            self._more = self._peek()
+            self._more = next(self._raw, None)  # the second raw batch, None when the first was the whole file
             self.single = self._more is None  # the first batch is the whole file
             size = Path(source).stat().st_size
             read = sum(self._first.get_column(c).str.len_bytes().sum() or 0 for c in self._first.columns)
@@ -112,10 +112,6 @@ class CsvBatches:
         first = self._first_raw
         column = first.get_column(first.columns[self._match.positions[key]])
         return column.drop_nulls().str.strip_chars().unique().to_list()
-
-    def _peek(self):
-        """The second raw batch, or None when the first was the whole file."""
-        return next(self._raw, None)
 
     def __iter__(self):
         try:

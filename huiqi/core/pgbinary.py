@@ -94,14 +94,13 @@ def encode_rows(frame: pl.DataFrame, kinds: list[tuple]) -> bytes:
     already found the whole frame :func:`sendable` (it is not checked again). Fastest when the text
     columns come last (:func:`text_last` gives that order)."""
     n = frame.height
+    columns = frame.get_columns()
     texts = _short_texts_last(frame, kinds)
-    if texts:
-        fields = [_field(series, kind) for series, kind in zip(frame.get_columns()[:-texts], kinds[:-texts])]
-        if all(f[0] == "fixed" and f[3] is None for f in fields):
-            return _encode_texts_last(frame, fields, texts)
-    else:
-        fields = []
-    fields += [_field(series, kind) for series, kind in zip(frame.get_columns()[len(fields):], kinds[len(fields):])]
+    lead = len(kinds) - texts
+    fields = [_field(series, kind) for series, kind in zip(columns[:lead], kinds[:lead])]
+    if texts and all(f[0] == "fixed" and f[3] is None for f in fields):
+        return _encode_texts_last(frame, fields, texts)
+    fields += [_field(series, kind) for series, kind in zip(columns[lead:], kinds[lead:])]
     if all(f[0] == "fixed" for f in fields) and not any(f[3] is not None for f in fields):
         return _encode_fixed(n, fields)
     return _encode_scattered(n, fields)
@@ -110,7 +109,8 @@ def encode_rows(frame: pl.DataFrame, kinds: list[tuple]) -> bytes:
 def text_last(kinds: list[tuple]) -> list[int]:
     """The columns' positions reordered so that the text ones come last (each group in its own order):
     the order :func:`encode_rows` encodes fastest."""
-    return [i for i, k in enumerate(kinds) if k[0] != "text"] + [i for i, k in enumerate(kinds) if k[0] == "text"]
+    texts = [i for i, k in enumerate(kinds) if k[0] == "text"]
+    return [i for i in range(len(kinds)) if i not in texts] + texts
 
 
 # "\0\0\0" + chr(n): a text's 32-bit big-endian length n in the binary format, itself a valid UTF-8 text
@@ -175,11 +175,17 @@ def _field(series: pl.Series, kind: tuple) -> tuple:
         return ("fixed", 8, _be(us, ">i8"), nulls)
     if name == "text":
         lengths = series.str.len_bytes().fill_null(0).cast(pl.Int64).to_numpy()
-        data = series.fill_null("").str.join("").cast(pl.Binary).item()
-        return ("var", lengths, np.frombuffer(data, dtype=np.uint8), nulls)
+        return ("var", lengths, utf8_bytes(series), nulls)
     if name == "numeric":
         return _numeric(series, kind[1], kind[2], nulls)
     raise ValueError(f"no binary form for {kind}")
+
+
+def utf8_bytes(texts: pl.Series) -> np.ndarray:
+    """The texts' UTF-8 bytes one after another (a NULL as nothing), as a uint8 array."""
+    if not len(texts):
+        return np.zeros(0, dtype=np.uint8)
+    return np.frombuffer(texts.fill_null("").str.join("").cast(pl.Binary).item(), dtype=np.uint8)
 
 
 def _be(values: np.ndarray, dtype: str) -> np.ndarray:

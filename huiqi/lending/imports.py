@@ -24,6 +24,7 @@ from huiqi.core.identifiers import (
     validate_resident_id, validate_uscc,
 )
 from huiqi.core.money import yuan_to_fen
+from huiqi.core.pgbinary import utf8_bytes
 from huiqi.core.tabular import (
     Column, RowError, Schema, parse_bool_yn, parse_choice, parse_date, parse_decimal, parse_text,
 )
@@ -502,8 +503,7 @@ def _fixed_bytes(texts: pl.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     which rows those are)."""
     fits = (texts.str.len_bytes() == width).fill_null(False)
     padded = pl.select(pl.when(fits).then(texts).otherwise(pl.lit("0" * width))).to_series()
-    joined = padded.str.join("").cast(pl.Binary).item() if len(padded) else b""
-    matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
+    matrix = utf8_bytes(padded).reshape(-1, width)
     return matrix, fits.to_numpy()
 
 

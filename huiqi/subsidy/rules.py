@@ -582,8 +582,8 @@ def _batch(params: Params, cutoff: dt.date, loan_lines: Sequence[LoanLine], coun
     # The overpayment: max(0, paid before − entitlement), to recover, never a negative payment.
     overpayments = [b - e if b > e else 0 for e, b in zip(entitlements, before)]
     payable_total = sum(payables)
-    beneficiary_lines = Lines(BeneficiaryLine, [ids, names, kinds, loans_counted, interests, subsidies, entitlements,
-                                                before, dues, payables, overpayments])
+    beneficiary_lines = Lines(BeneficiaryLine, [ids, names, kinds, loans_counted, interests, subsidies,
+                                                entitlements, before, dues, payables, overpayments])
     return BatchResult(
         params=params,
         cutoff=cutoff,

@@ -199,7 +199,8 @@ def _texts_last_frame(rng: random.Random, n: int) -> pl.DataFrame:
     frame = _random_frame(rng, n)
     short = {"name": lambda: "".join(rng.choice("a中,\"\n😀 é") for _ in range(rng.randint(0, 30))),
              "note": lambda: "".join(rng.choice("xyz\\\t") for _ in range(rng.randint(0, 127)))}
-    frame = frame.with_columns([pl.Series(k, [make() for _ in range(n)], dtype=pl.String) for k, make in short.items()])
+    frame = frame.with_columns([pl.Series(k, [make() for _ in range(n)], dtype=pl.String)
+                                for k, make in short.items()])
     kinds = [pgbinary.column_kind(COLUMNS[c][0]) for c in frame.columns]
     return frame.select([frame.columns[i] for i in pgbinary.text_last(kinds)])
 

@@ -957,5 +957,6 @@ def test_loans_already_in_key_order_are_not_sorted_again_and_give_the_same_batch
     loan_frame, payment_frame, registry_frame = frames_from_objects(loans, payments, REGISTRY)
     in_order = loan_frame.sort(["bank_code", "loan_no"])
     assert _sorted_by_key(in_order) and not _sorted_by_key(in_order.reverse())
-    for given in (in_order, in_order.reverse()):
-        assert compute_batch_columns(given, payment_frame, registry_frame, params, cutoff, {"A": 1}, 1) == expected
+    for loans_in in (in_order, in_order.reverse()):
+        assert compute_batch_columns(loans_in, payment_frame, registry_frame, params, cutoff, {"A": 1},
+                                     1) == expected
