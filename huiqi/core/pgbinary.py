@@ -119,8 +119,8 @@ _SHORT_LENGTHS = pl.Series([f"\0\0\0{chr(n)}" for n in range(128)], dtype=pl.Str
 
 
 def _short_texts_last(frame: pl.DataFrame, kinds: list[tuple]) -> int:
-    """How many text columns end the frame when every value in them is there (no NULL) and shorter than
-    128 bytes (and at least one column comes before them); 0 when they are not so."""
+    """How many text columns end the frame, when every value in them is there (no NULL) and shorter than
+    128 bytes; 0 when they are not so."""
     texts = 0
     while texts < len(kinds) and kinds[-1 - texts][0] == "text":
         texts += 1

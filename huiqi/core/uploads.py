@@ -511,7 +511,8 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                     changed_parts.append(changed.select("id", *fields))
                 else:
                     # Nothing stored that this frame could name (a first load, a new bank's file): every row
-                    # is new, with no join to make (measured: a second of the 1.8 million payments' load).
+                    # is new, with no join to make (on the 1.8 million payments' first load, the joins took
+                    # 0.5-0.8 s of this thread under a sampling profiler).
                     created = frame
                 if created.height:
                     if rebuild and not indexes and 2 * created.height >= frame.height:
