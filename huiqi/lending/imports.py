@@ -174,8 +174,11 @@ class LoanImporter(LedgerImporter):
         # owners with a plain, valid resident ID and owned enterprise: those are told apart on whole
         # columns (``_plain_valid_uscc``, ``_plain_valid_owner``) and stored as read; the others (any
         # unusual spelling) go through ``row_checks`` one by one.
-        plainly = _plain_valid_uscc() | _plain_valid_owner(dt.date.today())
-        people = people.with_columns(plainly.alias("plain"))
+        # Each check on the rows it can pass (the other is false there): half the work of both on all.
+        owner = pl.col("borrower_kind") == "business_owner"
+        people = pl.concat([
+            people.filter(~owner.fill_null(False)).with_columns(_plain_valid_uscc().alias("plain")),
+            people.filter(owner.fill_null(False)).with_columns(_plain_valid_owner(dt.date.today()).alias("plain"))])
         plain = people.filter(pl.col("plain")).drop("plain")
         people = people.filter(~pl.col("plain")).drop("plain")
         stored_id, stored_owner = [], []
