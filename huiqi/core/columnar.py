@@ -383,8 +383,7 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None, kinds: list 
         # the last one.
         binary = kinds if kinds is not None else _binary_kinds(model, frame.columns) if model is not None else None
         if binary is not None and pgbinary.sendable(frame, binary):
-            order = pgbinary.text_last(binary)  # the order pgbinary encodes fastest (the COPY names it)
-            frame, binary = frame.select([frame.columns[i] for i in order]), [binary[i] for i in order]
+            frame, binary = _texts_last(frame, binary)
             columns = ", ".join(frame.columns)
             step = max(1, (32 << 20) // max(1, 16 * frame.width + 8))  # slices of about 32 MB or less
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)",
@@ -415,7 +414,6 @@ class CopyStream:
         self.cursor, self.table, self.model = cursor, table, model
         self._context = self._copy = None
         self._kinds: list | None = None
-        self._columns: list[str] = []
 
     def write(self, frame: pl.DataFrame) -> None:
         import psycopg
@@ -423,15 +421,12 @@ class CopyStream:
         from psycopg.copy import QueuedLibpqWriter
 
         if self._kinds is None:
-            kinds = _binary_kinds(self.model, frame.columns) or []
-            # The text columns last: the order pgbinary encodes fastest (the COPY names its columns).
-            order = pgbinary.text_last(kinds)
-            self._columns, self._kinds = [frame.columns[i] for i in order], [kinds[i] for i in order]
-        if not self._kinds or not pgbinary.sendable(frame.select(self._columns), self._kinds):
+            self._kinds = _binary_kinds(self.model, frame.columns) or []
+        if not self._kinds or not pgbinary.sendable(frame, self._kinds):
             self.close()
             copy_frame(self.cursor, self.table, frame, model=self.model)
             return
-        frame = frame.select(self._columns)
+        frame, kinds = _texts_last(frame, self._kinds)
         try:
             if self._copy is None:
                 self._context = self.cursor.copy(f"COPY {self.table} ({', '.join(frame.columns)}) FROM STDIN "
@@ -440,7 +435,7 @@ class CopyStream:
                 self._copy.write(pgbinary.HEADER)
             step = max(1, (8 << 20) // max(1, 16 * frame.width + 8))  # slices of about 8 MB or less
             for offset in range(0, frame.height, step):
-                self._copy.write(pgbinary.encode_rows(frame.slice(offset, step), self._kinds))
+                self._copy.write(pgbinary.encode_rows(frame.slice(offset, step), kinds))
         except psycopg.errors.IntegrityError as exc:
             self._copy = self._context = None
             raise IntegrityError(str(exc)) from exc
@@ -473,6 +468,13 @@ class CopyStream:
             context.__exit__(type(exc), exc, exc.__traceback__)
         except Exception:  # noqa: BLE001 - the failure being raised is the one that matters
             pass
+
+
+def _texts_last(frame: pl.DataFrame, kinds: list) -> tuple[pl.DataFrame, list]:
+    """The frame and its kinds with the text columns last (``pgbinary.text_last``): the order pgbinary
+    encodes fastest; the COPY names its columns, so any order will do."""
+    order = pgbinary.text_last(kinds)
+    return frame.select([frame.columns[i] for i in order]), [kinds[i] for i in order]
 
 
 def _binary_kinds(model, columns: list[str]) -> list | None:

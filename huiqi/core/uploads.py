@@ -545,13 +545,12 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
             raise Declined("a stored key twice in the file")
         for ref in references if bulk else ():
             if written[ref.column]:
-                _check_reference(cur, table, ref, pl.concat(written[ref.column]).unique())
+                _check_reference(cur, table, ref, pl.concat(written[ref.column]))
             cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {ref.trigger}")
         changed = pl.concat(changed_parts) if changed_parts else pl.DataFrame()
         if changed.height:
             tmp = f"huiqi_upsert_{table}"
-            with _temporary(cur, tmp, f"AS SELECT id, {', '.join(fields)} FROM {table} WITH NO DATA", changed,
-                            model=model):
+            with _temporary(cur, tmp, f"SELECT id, {', '.join(fields)} FROM {table}", changed, model=model):
                 sets = ", ".join([*(f"{f} = t.{f}" for f in fields), *(f"{f} = %s" for f in stamp)])
                 cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE m.id = t.id",
                             list(stamp.values()))
@@ -628,14 +627,13 @@ def _read_committed() -> bool:
 
 
 @contextmanager
-def _temporary(cur, name: str, definition: str, frame: pl.DataFrame, **copy_options):
-    """A temporary table ``name`` (``definition``: its columns, or ``AS SELECT … WITH NO DATA``) holding
-    ``frame``'s rows (``columnar.copy_frame`` with ``copy_options``) for the statements of the block,
-    dropped after them (at the end of the transaction if the block fails: it is rolled back then)."""
+def _temporary(cur, name: str, like: str, frame: pl.DataFrame, **copy_options):
+    """A temporary table ``name`` with the columns of the query ``like`` holding ``frame``'s rows
+    (``columnar.copy_frame`` with ``copy_options``) for the statements of the block, dropped after them
+    (at the end of the transaction if the block fails: it is rolled back then)."""
     from .columnar import copy_frame
 
-    columns, query = (definition, "") if definition.startswith("(") else ("", " " + definition)
-    cur.execute(f"CREATE TEMPORARY TABLE {name} {columns} ON COMMIT DROP{query}")
+    cur.execute(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {like} WITH NO DATA")
     copy_frame(cur.cursor, name, frame, **copy_options)
     yield
     cur.execute(f"DROP TABLE {name}")
@@ -650,7 +648,7 @@ def _check_reference(cur, table: str, ref: Reference, values: pl.Series) -> None
     second to adapt and unnest)."""
     tmp = "huiqi_reference_values"
     ids = values.drop_nulls().unique().cast(pl.Int64).alias("id").to_frame()
-    with _temporary(cur, tmp, "(id bigint)", ids, kinds=[("int", 8)]):
+    with _temporary(cur, tmp, "SELECT NULL::bigint AS id", ids, kinds=[("int", 8)]):
         # Without statistics the planner probes the target's index once per value (measured: 0.86 s for
         # 300,000 ids, against 0.29 s for the hash anti-join it picks once the table is analysed).
         cur.execute(f"ANALYZE {tmp}")

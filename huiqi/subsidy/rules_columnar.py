@@ -178,8 +178,8 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
     one_by_one = one_by_one.join(per.select("borrower_id", "at"), on="borrower_id", how="left",
                                  maintain_order="left")
 
-    # Many small Python objects at once from here (a city batch: 300,000 loan lines, 100,000
-    # beneficiaries): the cyclic collector would only scan them over and over.
+    # Python objects from here: the columns as lists, and the Fractions of the loans counted one by one
+    # (thousands in a city batch), which the cyclic collector need not scan as they are made.
     with _no_gc():
         interests, subsidies = loans["interest"].to_list(), loans["subsidy"].to_list()
         interest_sums, subsidy_sums = per["interest"].to_list(), per["subsidy"].to_list()
