@@ -98,21 +98,29 @@ class Importer:
         return model.objects.all()
 
     # The columnar first pass (``core.columnar``), on PostgreSQL, for importers that set ``columnar``,
-    # batch by batch: ``frame_checks`` (on a thread of its own: no database; ``frame_prepare`` reads what
-    # it needs beforehand) turns a batch's parsed columns into the rows to store, raising ``Declined``
-    # where the row path would report an error; ``frame_key`` names their key (a unique constraint of the
-    # table); ``store_frame`` stores an iterable of such batches (or one frame).
+    # batch by batch: ``frame_checks`` (on a thread of its own: no database; ``frame_prepare`` and
+    # ``frame_prepare_locked`` read what it needs beforehand) turns a batch's parsed columns into the rows
+    # to store, raising ``Declined`` where the row path would report an error; ``frame_key`` names their
+    # key (a unique constraint of the table); ``store_frame`` stores an iterable of such batches (or one
+    # frame), calling ``locked`` (when given) once it holds its table's lock, before it reads the frames.
     columnar = False
     frame_key: tuple[str, ...] = ()
 
     def frame_prepare(self, batches) -> None:
         """Read what ``frame_checks`` needs from the database, before the batches (``columnar.CsvBatches``,
-        its first batch read) are checked on their thread."""
+        its first batch read) are checked on their thread, and before the write's transaction."""
+
+    def frame_prepare_locked(self, batches) -> None:
+        """Read the rows the batches refer to, for ``frame_checks``: inside the write's transaction, once
+        ``store_frame`` has locked its table (``upsert_frame``'s ``locked``), or else before its first
+        batch. A reference whose every value comes from what this read can be vouched for
+        (``upsert_frame``'s ``vouched``)."""
 
     def frame_checks(self, frame):
         raise NotImplementedError
 
-    def store_frame(self, frames, actor, record, rows_hint: int | None = None) -> tuple[int, int]:
+    def store_frame(self, frames, actor, record, rows_hint: int | None = None,
+                    locked=None) -> tuple[int, int]:
         raise NotImplementedError
 
 
@@ -249,16 +257,29 @@ def _process_columnar(importer: Importer, record, actor, progress):
     """The columnar first pass; None when it declines (the row path then reads the file).
 
     The file is read in batches (``columnar.CsvBatches``) on a thread of its own, each batch checked
-    there (``Importer.frame_checks``, which needs no database: ``Importer.frame_prepare`` has read what it
-    needs) while the batch before it is stored on this thread, in the one transaction of the upload:
-    the reading and checking of a large file overlap its writing. Anything declined, in any batch, rolls
-    the whole write back."""
+    there (``Importer.frame_checks``, which needs no database: ``Importer.frame_prepare`` and then, under
+    the write's lock, ``Importer.frame_prepare_locked`` have read what it needs) while the batch before it
+    is stored on this thread, in the one transaction of the upload: the reading and checking of a large
+    file overlap its writing. Anything declined, in any batch, rolls the whole write back."""
     from . import columnar
 
     total = record.size_bytes or 0
     seen = [0]
+    prepared = threading.Event()
+    ready: list[bool] = []
+
+    def prepare_locked():
+        """Once: ``store_frame`` calls it when it holds its lock, ``counted`` before the first batch."""
+        if prepared.is_set():
+            return
+        try:
+            importer.frame_prepare_locked(batches)
+            ready.append(True)
+        finally:
+            prepared.set()
 
     def counted(frames):
+        prepare_locked()
         for frame in frames:
             seen[0] += frame.height
             if progress:
@@ -270,11 +291,9 @@ def _process_columnar(importer: Importer, record, actor, progress):
         if progress:
             progress(0, total, "按列读取 reading by columns", force=True)
         batches = columnar.CsvBatches(Path(record.stored_path), importer.schema())
-        prepared = threading.Event()
-        ready: list[bool] = []
 
         def checked_batches():
-            for batch in batches:  # the first is parsed while frame_prepare reads the database
+            for batch in batches:  # the first is parsed while the database is read
                 prepared.wait()
                 if not ready:
                     return
@@ -282,15 +301,13 @@ def _process_columnar(importer: Importer, record, actor, progress):
 
         checked = columnar.Prefetch(checked_batches())
         try:
-            try:
-                importer.frame_prepare(batches)
-                ready.append(True)
-            finally:
-                prepared.set()
+            importer.frame_prepare(batches)
             with transaction.atomic():
                 created, updated = importer.store_frame(counted(checked), actor, record,
-                                                        rows_hint=batches.rows_estimate)
+                                                        rows_hint=batches.rows_estimate,
+                                                        locked=prepare_locked)
         finally:
+            prepared.set()  # the thread is let go, whatever happened
             checked.close()
             batches.close()
     except columnar.Declined as exc:
@@ -429,7 +446,8 @@ class Reference:
 
 def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], actor, record, *, scope: str,
                  scope_of, scope_first: list | None = None, extra: dict | None = None, now=None,
-                 references: tuple[Reference, ...] = (), rows_hint: int | None = None) -> tuple[int, int]:
+                 references: tuple[Reference, ...] = (), rows_hint: int | None = None, locked=None,
+                 vouched: tuple[Reference, ...] = ()) -> tuple[int, int]:
     """``upsert`` for PostgreSQL, set-based. ``frames`` (one polars frame, or an iterable of them, read
     as they come) hold the model's database columns ``key`` + ``fields`` (and maybe others, ignored);
     ``key`` must be a unique constraint of the table. ``scope`` (SQL over the table aliased ``m``, with
@@ -451,7 +469,14 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     (a first load) also drops the table's indexes (the primary key too, unless a foreign key relies on
     it) before the first frame that is mostly new rows, and builds them again after the COPY, which is
     cheaper than maintaining them row by row; that needs the table to itself (``ACCESS EXCLUSIVE``:
-    readers wait too, for the seconds of the write). A load whose rows are stored already keeps them."""
+    readers wait too, for the seconds of the write). A load whose rows are stored already keeps them.
+
+    ``locked()``, when given, is called once the table is locked (at once when the load is not bulk),
+    before anything is read: a caller reads there what its frames refer to. A reference in ``vouched``
+    is one whose every value the caller took from rows it read there, after the lock: none of them can
+    have been deleted before (the read sees every deletion committed until then) nor be deleted until
+    this transaction ends (a deleting transaction first takes a SHARE lock on this table: the references'
+    triggers of migrations 0004 and 0005), so a bulk load does not check it again."""
     from .columnar import CopyStream, Declined, read_query
 
     if isinstance(frames, pl.DataFrame):
@@ -478,6 +503,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
             cur.execute(f"LOCK TABLE {table} IN {'ACCESS EXCLUSIVE' if rebuild else 'SHARE ROW EXCLUSIVE'} MODE")
             for ref in references:
                 cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {ref.trigger}")
+        if locked is not None:
+            locked()
+        checked = [ref for ref in references if ref not in vouched] if bulk else []
         # The rows stored before this write have ids up to ``last``: the ones the earlier frames wrote,
         # with ids from the table's sequence, are never read back as stored (a key in two frames is
         # then two new rows, refused by the unique constraint). None: the table was empty, nothing to read.
@@ -534,7 +562,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                         indexes = _drop_indexes(cur, table)
                     stream.write(created.with_columns([_stamp_column(k, v) for k, v in inserted_stamp.items()]))
                     created_count += created.height
-                    for ref in references:
+                    for ref in checked:
                         written[ref.column].append(created.get_column(ref.column).drop_nulls().unique())
             stream.close()
         except BaseException as exc:
@@ -543,9 +571,10 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         _create_indexes(cur, table, indexes)
         if matched_ids and pl.concat(matched_ids).is_duplicated().any():
             raise Declined("a stored key twice in the file")
-        for ref in references if bulk else ():
+        for ref in checked:
             if written[ref.column]:
                 _check_reference(cur, table, ref, pl.concat(written[ref.column]))
+        for ref in references if bulk else ():
             cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {ref.trigger}")
         changed = pl.concat(changed_parts) if changed_parts else pl.DataFrame()
         if changed.height:

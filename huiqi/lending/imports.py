@@ -206,11 +206,11 @@ class LoanImporter(LedgerImporter):
             "start_date", "maturity_date", pl.col("extension_of").fill_null(""),
         )
 
-    def store_frame(self, frames, actor, record, rows_hint=None):
+    def store_frame(self, frames, actor, record, rows_hint=None, locked=None):
         created, updated = uploads.upsert_frame(Loan, frames, self.frame_key, self.FIELDS, actor, record,
                                                 scope="m.bank_id = ANY(%s)", scope_of=_banks_of,
                                                 scope_first=self.scope_banks, extra={"upload_id": record.pk},
-                                                references=(LOAN_BANK,), rows_hint=rows_hint)
+                                                references=(LOAN_BANK,), rows_hint=rows_hint, locked=locked)
         _batch_audit(actor, record, created, updated)
         return created, updated
 
@@ -291,10 +291,11 @@ class PaymentImporter(LedgerImporter):
     columnar = True
     frame_key = ("loan_id", "accrual_start")
 
-    def frame_prepare(self, batches) -> None:
+    def frame_prepare_locked(self, batches) -> None:
         """The stored loans (bank, loan number, id) of the banks the file can name, read once: those named
-        in a file of one batch, else every bank the uploader may send rows for."""
-        super().frame_prepare(batches)
+        in a file of one batch, else every bank the uploader may send rows for. Read once the payments
+        are locked against other writers, every loan read stays until the write commits: no payment's
+        loan needs checking afterwards (``store_frame`` vouches for them)."""
         if batches.single:
             banks = sorted({self.banks[c] for c in batches.first_texts("bank_code") if c in self.banks})
         else:
@@ -303,7 +304,7 @@ class PaymentImporter(LedgerImporter):
 
     def frame_checks(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The period checks and the banks on whole columns; each (bank, loan number) resolved against the
-        stored loans ``frame_prepare`` read."""
+        stored loans ``frame_prepare_locked`` read."""
         if ((frame["accrual_end"] <= frame["accrual_start"]) | (frame["paid_date"] < frame["accrual_start"])).any():
             raise Declined("a bad accrual period")
         frame = frame.with_columns(self._bank_ids(frame))
@@ -315,12 +316,15 @@ class PaymentImporter(LedgerImporter):
         return frame.select("bank_id", "loan_id", "accrual_start", "accrual_end", "paid_date",
                             pl.col("interest").alias("interest_fen"))
 
-    def store_frame(self, frames, actor, record, rows_hint=None):
+    def store_frame(self, frames, actor, record, rows_hint=None, locked=None):
+        # Every loan id comes from ``loans_held``: read by ``locked`` (``frame_prepare_locked``), after the
+        # lock, when it is given.
         created, updated = uploads.upsert_frame(
             InterestPayment, frames, self.frame_key, self.FIELDS, actor, record,
             scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
             scope_of=_banks_of, scope_first=self.scope_banks, extra={"upload_id": record.pk},
-            references=(PAYMENT_LOAN,), rows_hint=rows_hint)
+            references=(PAYMENT_LOAN,), rows_hint=rows_hint, locked=locked,
+            vouched=(PAYMENT_LOAN,) if locked is not None else ())
         _batch_audit(actor, record, created, updated)
         return created, updated
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 
 import polars as pl
 import pytest
@@ -86,35 +88,153 @@ def test_a_set_based_write_of_a_payment_for_a_missing_loan_fails(paid_loan):
 
 
 @postgres_only
-@pytest.mark.parametrize("bulk", [False, True], ids=["trigger", "bulk load"])
+@pytest.mark.django_db(transaction=True)
 def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(users, paid_loan, caplog,
-                                                                                monkeypatch, settings, bulk):
-    """The columnar pass read the loans (L-2 among them), then L-2 was deleted (by another writer) before
-    the COPY: the trigger (or, in a bulk load, the load's own check) stops the write, nothing of it
-    stays, and the row path refuses the file with the row's error in the report."""
-    settings.HUIQI_BULK_LOAD_ROWS = 1 if bulk else 10**9
+                                                                                monkeypatch, settings):
+    """Real concurrency. The columnar pass read the loans (L-2 among them), then another connection
+    deleted L-2 and committed before the COPY (a load below the bulk size takes no lock that would keep
+    it waiting): the trigger stops the write, nothing of it stays, and the row path refuses the file
+    with the row's error in the report."""
+    settings.HUIQI_BULK_LOAD_ROWS = 10**9
     caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
-    real = PaymentImporter.frame_prepare
+    real = PaymentImporter.frame_prepare_locked
     gone = []
 
     def meanwhile(self, batches):
         real(self, batches)
         assert "L-2" in self.loans_held["loan_no"].to_list()
-        gone.append(Loan.objects.filter(loan_no="L-2").delete()[0])
+        with psycopg_connection() as other:
+            gone.append(other.execute("DELETE FROM lending_loan WHERE loan_no = 'L-2'").rowcount)
 
-    monkeypatch.setattr(PaymentImporter, "frame_prepare", meanwhile)
+    monkeypatch.setattr(PaymentImporter, "frame_prepare_locked", meanwhile)
     r = up(users["bank"], "payments", csv(PAY_EN, [
         ["ICBC-SZ", "L-1", "2020-04-10", "2020-05-10", "2020-05-10", "1.00"],
         ["ICBC-SZ", "L-2", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"]]))
     assert gone == [1]
     refused = [rec.getMessage() for rec in caplog.records if "concurrent write" in rec.getMessage()]
-    assert len(refused) == 1 and ("violates its reference to" in refused[0]) == bulk, refused
+    assert len(refused) == 1 and "violates its loan reference" in refused[0], refused
+    _refused_for_l2(r)
+    _triggers_on()
+
+
+def _refused_for_l2(r):
     assert r.status == "refused"
     errors = read_errors(r)
     assert [e["row"] for e in errors] == ["3"] and errors[0]["column"].endswith("loan_no"), errors
     assert "L-2" in errors[0]["en"]
     assert InterestPayment.objects.count() == 1
+
+
+@postgres_only
+@pytest.mark.parametrize("bulk", [False, True], ids=["below the bulk size", "bulk load"])
+def test_a_loan_deleted_before_the_write_s_read_is_not_found(users, paid_loan, caplog, monkeypatch, settings,
+                                                             bulk):
+    """L-2 is deleted after the file was opened, before the write's transaction reads the loans: the
+    columnar pass does not find it and the row path refuses the file, naming the row."""
+    settings.HUIQI_BULK_LOAD_ROWS = 1 if bulk else 10**9
+    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    real = PaymentImporter.frame_prepare
+
+    def meanwhile(self, batches):
+        real(self, batches)
+        assert Loan.objects.filter(loan_no="L-2").delete()[0] == 1
+
+    monkeypatch.setattr(PaymentImporter, "frame_prepare", meanwhile)
+    r = up(users["bank"], "payments", csv(PAY_EN, [
+        ["ICBC-SZ", "L-1", "2020-04-10", "2020-05-10", "2020-05-10", "1.00"],
+        ["ICBC-SZ", "L-2", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"]]))
+    declined = [rec.getMessage() for rec in caplog.records if "read row by row" in rec.getMessage()]
+    assert len(declined) == 1 and "a payment for a loan not held" in declined[0], declined
+    _refused_for_l2(r)
     _triggers_on()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("held", [0, 3],
+                         ids=["first load (ACCESS EXCLUSIVE)", "added to held (SHARE ROW EXCLUSIVE)"])
+def test_a_bulk_load_reads_the_loans_under_its_lock_and_a_deleter_waits_for_it(users, paid_loan,
+                                                                               monkeypatch, settings, held):
+    """Real concurrency. A bulk load of payments reads the loans only once it holds its lock on the
+    payments; a transaction deleting one of those loans meanwhile (another connection) waits for the
+    load to commit, and then fails, as the payments now refer to the loan. So the load does not check
+    the payments' loans again after its COPY (it vouches for them), and nothing is left dangling."""
+    from huiqi.core import uploads
+    from huiqi.lending.imports import PAYMENT_LOAN
+
+    settings.HUIQI_BULK_LOAD_ROWS = 1
+    for month in range(held):  # more payments held than the file has rows: the indexes stay
+        InterestPayment.objects.create(loan=paid_loan, accrual_start=dt.date(2021, month + 1, 1),
+                                       accrual_end=dt.date(2021, month + 1, 20), paid_date=dt.date(2021, 2, 1),
+                                       interest_fen=1)
+    checked = []
+    real_check = uploads._check_reference
+    monkeypatch.setattr(uploads, "_check_reference", lambda cur, table, ref, values: (
+        checked.append(ref), real_check(cur, table, ref, values))[1])
+    real = PaymentImporter.frame_prepare_locked
+    outcome, waiting = [], threading.Event()
+
+    def deleter(pid_box):
+        import psycopg
+
+        try:
+            with psycopg_connection() as other:
+                pid_box.append(other.execute("SELECT pg_backend_pid()").fetchone()[0])
+                waiting.set()
+                other.execute("DELETE FROM lending_loan WHERE loan_no = 'L-2'")
+                outcome.append("deleted")
+        except psycopg.errors.ForeignKeyViolation as exc:
+            outcome.append(str(exc))
+        finally:
+            waiting.set()
+
+    threads = []
+
+    def under_lock(self, batches):
+        with connection.cursor() as cur:
+            cur.execute("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND granted "
+                        "AND relation = 'lending_interestpayment'::regclass")
+            modes = {m for (m,) in cur.fetchall()}
+        assert ("ShareRowExclusiveLock" if held else "AccessExclusiveLock") in modes, modes
+        real(self, batches)
+        assert "L-2" in self.loans_held["loan_no"].to_list()
+        pid: list = []
+        thread = threading.Thread(target=deleter, args=(pid,))
+        thread.start()
+        threads.append(thread)
+        assert waiting.wait(10) and pid
+        with psycopg_connection() as watcher:  # the deleter is seen waiting for this load's lock
+            for _ in range(500):
+                row = watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                                      pid).fetchone()
+                if row and row[0] == "Lock":
+                    break
+                time.sleep(0.01)
+            else:
+                raise AssertionError(f"the deleter did not wait: {outcome}")
+
+    monkeypatch.setattr(PaymentImporter, "frame_prepare_locked", under_lock)
+    r = up(users["bank"], "payments", csv(PAY_EN, [
+        ["ICBC-SZ", "L-1", "2020-04-10", "2020-05-10", "2020-05-10", "1.00"],
+        ["ICBC-SZ", "L-2", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"]]))
+    assert r.status == "stored", r.message
+    threads[0].join(10)
+    assert len(outcome) == 1 and "still referenced" in outcome[0], outcome
+    assert Loan.objects.filter(loan_no="L-2").exists()
+    assert InterestPayment.objects.filter(loan__loan_no="L-2").count() == 1
+    assert InterestPayment.objects.count() == 1 + held + 2
+    assert PAYMENT_LOAN not in checked
+    _triggers_on()
+
+
+def psycopg_connection():
+    """A connection of its own to the test database, outside the test's transactions."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
 
 
 def _triggers_on():
