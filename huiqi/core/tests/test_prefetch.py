@@ -91,3 +91,18 @@ def test_csv_batches_decline_a_file_of_blank_rows(tmp_path, monkeypatch):
     monkeypatch.setattr(columnar, "BATCH_ROWS", 2)
     with pytest.raises(columnar.Declined):
         list(columnar.CsvBatches(_file(tmp_path, [" , ", ",", " ,"]), _schema()))
+
+
+@pytest.mark.parametrize("batch_rows", [2, 100])
+def test_csv_batches_skip_blank_rows_as_the_row_path_does(tmp_path, monkeypatch, batch_rows):
+    """A row whose cells are all blank (empty or spaces) is skipped wherever it is, alone in its batch or
+    among others; a row with only its first cell blank is not blank: its blank required cell declines."""
+    from huiqi.core import columnar
+
+    monkeypatch.setattr(columnar, "BATCH_ROWS", batch_rows)
+    rows = ["C-0,2020-03-01", " , ", "C-1,2020-03-02", ",", "  ,\t", "C-2,2020-03-03", "C-3,2020-03-04"]
+    frames = list(columnar.CsvBatches(_file(tmp_path, rows), _schema()))
+    assert [c for f in frames for c in f["code"].to_list()] == ["C-0", "C-1", "C-2", "C-3"]
+    assert [str(d) for f in frames for d in f["day"].to_list()][-1] == "2020-03-04"
+    with pytest.raises(columnar.Declined, match="required code is blank"):
+        list(columnar.CsvBatches(_file(tmp_path, rows + [" ,2020-03-05"]), _schema()))
