@@ -305,3 +305,23 @@ def test_the_upload_is_kept_byte_for_byte_however_it_arrives(users, tmp_path):
     assert len({first.stored_path, second.stored_path, third.stored_path}) == 3
     assert (second.status, third.status) == ("unchanged", "unchanged")
     assert f"#{first.pk}" in second.message and f"#{first.pk}" in third.message
+
+
+def test_the_digest_taken_beside_the_copy_is_the_file_s_and_its_failure_is_the_caller_s(tmp_path):
+    import hashlib
+    import io
+
+    from huiqi.core.uploads import _Hashing
+
+    data = bytes(range(256)) * 40_000  # 10 MB: hashed in several blocks
+    assert _Hashing(io.BytesIO(data)).result().hexdigest() == hashlib.sha256(data).hexdigest()
+
+    class Broken(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="the disk went away"):
+        _Hashing(Broken()).result()
