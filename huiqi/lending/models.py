@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from huiqi.core.fields import CodeField
 from huiqi.core.money import fen_to_yuan
 from huiqi.core.uploads import UploadRecord
 from huiqi.registry.models import Bank
@@ -66,8 +67,8 @@ class Loan(models.Model):
     # bank must exist, and a bank with loans cannot be deleted.
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False,
                              db_constraint=False)
-    loan_no = models.CharField("贷款合同编号 loan number", max_length=64)
-    borrower_id = models.CharField("借款人证件号码 borrower ID", max_length=18)
+    loan_no = CodeField("贷款合同编号 loan number", max_length=64)
+    borrower_id = CodeField("借款人证件号码 borrower ID", max_length=18)
     borrower_name = models.CharField("借款人名称 borrower", max_length=200)
     borrower_kind = models.CharField("借款人类型 borrower kind", max_length=20, choices=BorrowerKind.choices)
     owner_of = models.CharField("所属企业证件号码 owned enterprise", max_length=18, blank=True)
