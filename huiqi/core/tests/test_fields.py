@@ -18,7 +18,8 @@ def test_codes_sort_by_their_bytes_and_equal_other_columns(users, city):
     numbers = ["b-1", "B-2", "a-10", "a-9", "A-1", "_x", "贷-1", "Z"]
     rows = [loan_row(n) for n in numbers[:-1]] + [loan_row("Z", id=city["ns2"].uscc)]
     assert up(users["bank"], "loans", csv(LOAN_ZH, rows)).status == "stored"
-    stored = list(Loan.objects.filter(loan_no__in=numbers).order_by("loan_no").values_list("loan_no", flat=True))
+    stored = list(Loan.objects.filter(loan_no__in=numbers).order_by("loan_no")
+                  .values_list("loan_no", flat=True))
     assert stored == sorted(numbers, key=lambda n: n.encode())  # not as words: "A-1" "B-2" "Z" "_x" "a-10"…
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:

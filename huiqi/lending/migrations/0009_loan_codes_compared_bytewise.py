@@ -46,12 +46,14 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name='loan',
                     name='borrower_id',
-                    field=huiqi.core.fields.CodeField(max_length=18, verbose_name='借款人证件号码 borrower ID'),
+                    field=huiqi.core.fields.CodeField(max_length=18,
+                                                      verbose_name='借款人证件号码 borrower ID'),
                 ),
                 migrations.AlterField(
                     model_name='loan',
                     name='loan_no',
-                    field=huiqi.core.fields.CodeField(max_length=64, verbose_name='贷款合同编号 loan number'),
+                    field=huiqi.core.fields.CodeField(max_length=64,
+                                                      verbose_name='贷款合同编号 loan number'),
                 ),
             ],
             database_operations=[migrations.RunPython(forward, backward)],
