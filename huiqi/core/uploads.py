@@ -448,7 +448,7 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
            *, extra: dict | None = None, now=None, batch_size: int = 2000) -> tuple[int, int]:
     """Create the rows whose key is not in ``existing`` and replace those whose fields differ, each
     replacement audited with its values before and after. ``existing`` maps key tuples to
-    ``{"id": pk, **fields}`` of the stored rows; ``extra`` values (e.g. the upload) are written on
+    ``{"id": pk, **fields}`` of the stored rows (``fields`` alone when the key is the primary key); ``extra`` values (e.g. the upload) are written on
     created and replaced rows but never compared. Returns (created, updated)."""
     now = now or timezone.now()
     replaced = _Replacements(model, key, actor, record, now)
@@ -462,8 +462,9 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
             new.append(model(**{f: row[f] for f in key}, **values, **stamp))
             continue
         if any(old[f] != values[f] for f in fields):
-            changed.append(model(id=old["id"], **{f: row[f] for f in key}, **values, **stamp))
-            replaced.add(old["id"], k, old, values, fields)
+            surrogate = {"id": old["id"]} if "id" in old else {}  # else the key is the primary key
+            changed.append(model(**surrogate, **{f: row[f] for f in key}, **values, **stamp))
+            replaced.add(old["id"] if surrogate else ",".join(str(v) for v in k), k, old, values, fields)
     model.objects.bulk_create(new, batch_size=batch_size)
     if changed:
         model.objects.bulk_update(changed, [*fields, *stamp], batch_size=500)
@@ -497,6 +498,11 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     IntegrityError), as stored ones by a check at the end (``columnar.Declined``). Must run inside a
     transaction. Returns (created, updated).
 
+    The stored rows are told by the table's primary key: a surrogate ``id``, or columns of ``key`` (a
+    natural key, composite or not). Rows this load wrote are never read back as stored: with an ``id``,
+    only ids up to the largest before the load are read; with a natural key, a frame whose scope was not
+    read yet once rows have been written is declined (the callers read every scope first).
+
     A load of ``HUIQI_BULK_LOAD_ROWS`` rows or more (``rows_hint``, or the frame's height) is a bulk
     load: the table is locked against other writers (``SHARE ROW EXCLUSIVE``: readers go on) before the
     stored rows are read, the ``references``' insert triggers are switched off for this transaction's
@@ -523,6 +529,11 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     now = now or timezone.now()
     table = model._meta.db_table
     columns = [*key, *fields]
+    ident = [f.column for f in model._meta.pk_fields]  # what tells a stored row
+    surrogate = ident == ["id"] and "id" not in columns
+    if not surrogate and not set(ident) <= set(key):
+        raise ValueError(f"{model._meta.label}: the primary key {ident} is neither an id nor within {key}")
+    held_mark = "id" if surrogate else "_held"  # a column every stored row read has, null on a new row
     stamp = _stamps(model, now, extra)
     inserted_stamp = dict(stamp)
     if any(f.name == "created_at" for f in model._meta.fields):
@@ -533,7 +544,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     created_count = 0
     changed_parts, matched_ids = [], []
     written = {ref.column: [] for ref in references}
-    schema = {"id": pl.Int64}
+    schema = {held_mark: pl.Int64}
     scoped: set = set()
     with connection.cursor() as cur:
         if bulk:
@@ -546,8 +557,9 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         # The rows stored before this write have ids up to ``last``: the ones the earlier frames wrote,
         # with ids from the table's sequence, are never read back as stored (a key in two frames is
         # then two new rows, refused by the unique constraint). None: the table was empty, nothing to read.
-        cur.execute(f"SELECT max(id) FROM {table}")
-        last = cur.fetchone()[0]
+        # With a natural key, ``last`` only tells whether the table holds anything.
+        cur.execute(f"SELECT max(id) FROM {table}" if surrogate else f"SELECT 1 FROM {table} LIMIT 1")
+        last = (cur.fetchone() or [None])[0]
         # Dropped at the first frame that is mostly new rows: a load of rows already stored (the same
         # file again, in other bytes) leaves them as they are.
         indexes: list = []
@@ -555,8 +567,12 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         stream = CopyStream(cur.cursor, table, model)
 
         def read_stored(values, frame_schema):
-            return read_query(f"SELECT m.id, {', '.join('m.' + c for c in columns)} FROM {table} m "
-                              f"WHERE ({scope}) AND m.id <= %s", [values, last], {**schema, **frame_schema})
+            if not surrogate and created_count:
+                raise Declined("stored rows to read after this load wrote some, by a natural key")
+            return read_query(f"SELECT {'m.id' if surrogate else '1'} AS {held_mark}, "
+                              f"{', '.join('m.' + c for c in columns)} FROM {table} m "
+                              f"WHERE ({scope}){' AND m.id <= %s' if surrogate else ''}",
+                              [values, last] if surrogate else [values], {**schema, **frame_schema})
 
         try:
             for frame in frames:
@@ -578,16 +594,17 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                     hits = stored.join(frame.select(key), on=list(key), how="semi") \
                         if stored.height > frame.height else stored
                     joined = frame.join(hits, on=list(key), how="left", suffix="_stored")
-                    is_new = pl.col("id").is_null()
+                    is_new = pl.col(held_mark).is_null()
                     differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
                     created = joined.filter(is_new).select(columns)
                     changed = joined.filter(~is_new & differs)
-                    matched_ids.append(joined.filter(~is_new).get_column("id"))
+                    matched_ids.append(joined.filter(~is_new).select(ident))
                     for row in changed.iter_rows(named=True):
-                        replaced.add(row["id"], [row[k] for k in key],
+                        replaced.add(row["id"] if surrogate else ",".join(str(row[c]) for c in ident),
+                                     [row[k] for k in key],
                                      {f: _python(model, f, row[f + "_stored"]) for f in fields},
                                      {f: _python(model, f, row[f]) for f in fields}, fields)
-                    changed_parts.append(changed.select("id", *fields))
+                    changed_parts.append(changed.select(*ident, *fields))
                 else:
                     # Nothing stored that this frame could name (a first load, a new bank's file): every row
                     # is new, with no join to make (on the 1.8 million payments' first load, the joins took
@@ -616,10 +633,11 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
         changed = pl.concat(changed_parts) if changed_parts else pl.DataFrame()
         if changed.height:
             tmp = f"huiqi_upsert_{table}"
-            with _temporary(cur, tmp, f"SELECT id, {', '.join(fields)} FROM {table}", changed, model=model):
+            with _temporary(cur, tmp, f"SELECT {', '.join([*ident, *fields])} FROM {table}", changed,
+                            model=model):
                 sets = ", ".join([*(f"{f} = t.{f}" for f in fields), *(f"{f} = %s" for f in stamp)])
-                cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE m.id = t.id",
-                            list(stamp.values()))
+                same = " AND ".join(f"m.{c} = t.{c}" for c in ident)
+                cur.execute(f"UPDATE {table} m SET {sets} FROM {tmp} t WHERE {same}", list(stamp.values()))
     replaced.save()
     return created_count, changed.height
 
@@ -632,6 +650,7 @@ def _require_unique(model, key: tuple[str, ...]) -> None:
     sets = [{columns[f] for f in c.fields} for c in model._meta.constraints
             if isinstance(c, models.UniqueConstraint) and not c.condition and c.fields]
     sets += [{columns[f] for f in together} for together in model._meta.unique_together]
+    sets.append({f.column for f in model._meta.pk_fields})
     if wanted not in sets:
         raise ValueError(f"{model._meta.label}: no unique constraint on {key}")
 

@@ -334,7 +334,7 @@ class PaymentImporter(LedgerImporter):
         loan_ids = sorted({t["loan_id"] for t in targets})
         for i in range(0, len(loan_ids), 5000):
             for v in InterestPayment.objects.filter(loan_id__in=loan_ids[i:i + 5000]).values(
-                    "id", "loan_id", "accrual_start", *self.FIELDS):
+                    "loan_id", "accrual_start", *self.FIELDS):
                 existing[(v.pop("loan_id"), v.pop("accrual_start"))] = v
         created, updated = uploads.upsert(InterestPayment, targets, ("loan_id", "accrual_start"), self.FIELDS,
                                           existing, actor, record, extra={"upload_id": record.pk})

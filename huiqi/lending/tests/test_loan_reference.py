@@ -386,3 +386,64 @@ def test_a_first_bulk_load_builds_the_indexes_again_as_they_were(users, settings
     assert up(users["bank"], "loans", mostly_new, "fourth.csv").status == "stored"
     assert rebuilt == ["lending_loan", "lending_interestpayment", "lending_loan"]
     assert _schema_of(tables) == before and Loan.objects.count() == 5
+
+
+def test_a_payment_is_keyed_by_its_loan_and_period(paid_loan):
+    """Migration 0010: (loan_id, accrual_start) is the primary key, there is no surrogate id, and the same
+    period of a loan twice is refused by that key."""
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, "lending_interestpayment")
+        columns = [c.name for c in connection.introspection.get_table_description(cur, "lending_interestpayment")]
+    keys = [c["columns"] for c in constraints.values() if c["primary_key"]]
+    assert len(keys) == 1 and sorted(keys[0]) == ["accrual_start", "loan_id"] and "id" not in columns
+    if connection.vendor == "postgresql":  # the loan first: its index serves a loan's payments too
+        assert keys[0] == ["loan_id", "accrual_start"]
+    payment = InterestPayment.objects.get()
+    assert payment.pk == (paid_loan.pk, dt.date(2020, 3, 10))
+    assert InterestPayment.objects.get(pk=(paid_loan.pk, dt.date(2020, 3, 10))).interest_fen == 374_583
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InterestPayment.objects.create(loan=paid_loan, accrual_start=dt.date(2020, 3, 10),
+                                       accrual_end=dt.date(2020, 3, 20), paid_date=dt.date(2020, 3, 20),
+                                       interest_fen=1)
+
+
+def test_the_loan_s_admin_page_shows_its_payments(paid_loan, client_for):
+    """Django's admin takes no model with a composite key: a loan's payments are shown on its page."""
+    page = client_for("admin").get(f"/admin/lending/loan/{paid_loan.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "付息记录" in text and "2020-03-10" in text and "3745.83" in text.replace(",", "")
+
+
+@postgres_only
+def test_stored_rows_to_read_after_a_natural_key_load_wrote_some_are_declined(users, paid_loan):
+    """By a natural key, a row this load wrote could not be told from one stored before: a frame whose
+    scope (here a bank) was not read before the first rows were written sends the file to the row path."""
+    from huiqi.core import uploads
+    from huiqi.core.columnar import Declined
+    from huiqi.lending.imports import _banks_of
+    from huiqi.registry.models import Bank
+
+    other = Bank.objects.get(code="CMB-SZ")
+    second = Loan.objects.create(bank=other, loan_no="M-1", borrower_id=paid_loan.borrower_id, borrower_name="x",
+                                 borrower_kind=paid_loan.borrower_kind, purpose="operating", guarantee="credit",
+                                 first_loan=True, principal_fen=100, annual_rate="4.0000",
+                                 start_date=dt.date(2020, 3, 1), maturity_date=dt.date(2021, 3, 1))
+
+    def frame(loan, bank):
+        return pl.DataFrame({"bank_id": [bank.pk], "loan_id": [loan.pk], "accrual_start": [dt.date(2020, 5, 1)],
+                             "accrual_end": [dt.date(2020, 6, 1)], "paid_date": [dt.date(2020, 6, 1)],
+                             "interest_fen": [5]})
+
+    record = _record(users["bank"])
+    args = dict(scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
+                scope_of=_banks_of, extra={"upload_id": record.pk})
+    frames = [frame(paid_loan, paid_loan.bank), frame(second, other)]
+    with pytest.raises(Declined, match="natural key"), transaction.atomic():
+        uploads.upsert_frame(InterestPayment, iter(frames), ("loan_id", "accrual_start"),
+                             ("accrual_end", "paid_date", "interest_fen"), None, record, **args)
+    # Both banks read before the first frame: stored.
+    assert uploads.upsert_frame(InterestPayment, iter(frames), ("loan_id", "accrual_start"),
+                                ("accrual_end", "paid_date", "interest_fen"), None, record,
+                                scope_first=[paid_loan.bank_id, other.pk], **args) == (2, 0)
+    assert InterestPayment.objects.count() == 3
