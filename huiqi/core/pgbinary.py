@@ -164,7 +164,8 @@ def _field(series: pl.Series, kind: tuple) -> tuple:
     # Without NULLs the values are taken as numpy sees them (a polars operation here would run on
     # polars' thread pool, which the batches' parsing keeps busy meanwhile).
     if nulls is not None and name in ("int", "date", "timestamptz"):
-        series = series.fill_null(0) if name == "int" else series.to_physical().fill_null(0).cast(series.dtype)
+        series = (series.fill_null(0) if name == "int"
+                  else series.to_physical().fill_null(0).cast(series.dtype))
     if name == "int":
         width = kind[1]
         values = (series if series.dtype == pl.Int64 else series.cast(pl.Int64)).to_numpy()

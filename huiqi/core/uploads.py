@@ -448,8 +448,9 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
            *, extra: dict | None = None, now=None, batch_size: int = 2000) -> tuple[int, int]:
     """Create the rows whose key is not in ``existing`` and replace those whose fields differ, each
     replacement audited with its values before and after. ``existing`` maps key tuples to
-    ``{"id": pk, **fields}`` of the stored rows (``fields`` alone when the key is the primary key); ``extra`` values (e.g. the upload) are written on
-    created and replaced rows but never compared. Returns (created, updated)."""
+    ``{"id": pk, **fields}`` of the stored rows (``fields`` alone when the key is the primary key);
+    ``extra`` values (e.g. the upload) are written on created and replaced rows but never compared.
+    Returns (created, updated)."""
     now = now or timezone.now()
     replaced = _Replacements(model, key, actor, record, now)
     new, changed = [], []
@@ -542,7 +543,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
     rebuild = bulk and rows_hint >= _rows_held(table)
     replaced = _Replacements(model, key, actor, record, now)
     created_count = 0
-    changed_parts, matched_ids = [], []
+    changed_parts, matched = [], []
     written = {ref.column: [] for ref in references}
     schema = {held_mark: pl.Int64}
     scoped: set = set()
@@ -598,7 +599,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                     differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f + "_stored")) for f in fields])
                     created = joined.filter(is_new).select(columns)
                     changed = joined.filter(~is_new & differs)
-                    matched_ids.append(joined.filter(~is_new).select(ident))
+                    matched.append(joined.filter(~is_new).select(ident))
                     for row in changed.iter_rows(named=True):
                         replaced.add(row["id"] if surrogate else ",".join(str(row[c]) for c in ident),
                                      [row[k] for k in key],
@@ -623,7 +624,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
             stream.abort(exc)
             raise
         _create_indexes(cur, table, indexes)
-        if matched_ids and pl.concat(matched_ids).is_duplicated().any():
+        if matched and pl.concat(matched).is_duplicated().any():
             raise Declined("a stored key twice in the file")
         for ref in checked:
             if written[ref.column]:

@@ -26,7 +26,8 @@ class LoanAdmin(AdminOnly, AuditedAdmin):
         if not rows:
             return "无 none"
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (p.accrual_start, p.accrual_end, p.paid_date, fen_to_yuan(p.interest_fen)) for p in rows[:PAYMENTS_SHOWN]))
+            (p.accrual_start, p.accrual_end, p.paid_date, fen_to_yuan(p.interest_fen))
+            for p in rows[:PAYMENTS_SHOWN]))
         more = format_html("<p>仅显示前 {} 条 the first {} only</p>", PAYMENTS_SHOWN, PAYMENTS_SHOWN) \
             if len(rows) > PAYMENTS_SHOWN else ""
         return format_html("<table><tr><th>计息起日 start</th><th>计息止日 end</th><th>付息日期 paid on</th>"

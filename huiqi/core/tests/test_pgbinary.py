@@ -264,7 +264,8 @@ def test_texts_last_rows_are_stored_as_csv_stores_them():
 def test_a_moment_is_sent_the_same_in_any_unit_and_time_zone(nulls):
     """The microseconds since 2000-01-01 UTC, whatever unit and time zone the column carries."""
     moments = [dt.datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
-               dt.datetime(2020, 2, 29, 12, tzinfo=UTC), None if nulls else dt.datetime(2000, 1, 1, tzinfo=UTC)]
+               dt.datetime(2020, 2, 29, 12, tzinfo=UTC),
+               None if nulls else dt.datetime(2000, 1, 1, tzinfo=UTC)]
     base = pl.Series("at", moments, dtype=pl.Datetime("us", "UTC")).to_frame()
     for dtype in (pl.Datetime("ms", "UTC"), pl.Datetime("ns", "UTC"), pl.Datetime("us", "Asia/Shanghai")):
         frame = base.with_columns(pl.col("at").dt.cast_time_unit(dtype.time_unit)

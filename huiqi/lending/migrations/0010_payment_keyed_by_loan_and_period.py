@@ -44,8 +44,8 @@ SQLITE_BACKWARD_TABLE = (f'CREATE TABLE "new__{TABLE}" ("id" integer NOT NULL PR
 def _sqlite_rebuild(schema_editor, create_table: str) -> None:
     triggers = importlib.import_module("huiqi.lending.migrations.0004_payment_loan_checked_by_triggers")
     with schema_editor.connection.cursor() as cur:  # the other tables' triggers that read this one
-        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name <> %s AND sql LIKE %s",
-                    [TABLE, f"%{TABLE}%"])
+        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name <> %s "
+                    "AND sql LIKE %s", [TABLE, f"%{TABLE}%"])
         readers = cur.fetchall()
     for name, _ in readers:  # SQLite refuses to rename a table into place while a trigger names it
         schema_editor.execute(f'DROP TRIGGER "{name}"')

@@ -165,8 +165,8 @@ def test_a_bulk_load_reads_the_loans_under_its_lock_and_a_deleter_waits_for_it(u
     settings.HUIQI_BULK_LOAD_ROWS = 1
     for month in range(held):  # more payments held than the file has rows: the indexes stay
         InterestPayment.objects.create(loan=paid_loan, accrual_start=dt.date(2021, month + 1, 1),
-                                       accrual_end=dt.date(2021, month + 1, 20), paid_date=dt.date(2021, 2, 1),
-                                       interest_fen=1)
+                                       accrual_end=dt.date(2021, month + 1, 20),
+                                       paid_date=dt.date(2021, 2, 1), interest_fen=1)
     checked = []
     real_check = uploads._check_reference
     monkeypatch.setattr(uploads, "_check_reference", lambda cur, table, ref, values: (
@@ -393,7 +393,8 @@ def test_a_payment_is_keyed_by_its_loan_and_period(paid_loan):
     period of a loan twice is refused by that key."""
     with connection.cursor() as cur:
         constraints = connection.introspection.get_constraints(cur, "lending_interestpayment")
-        columns = [c.name for c in connection.introspection.get_table_description(cur, "lending_interestpayment")]
+        columns = [c.name for c in
+                   connection.introspection.get_table_description(cur, "lending_interestpayment")]
     keys = [c["columns"] for c in constraints.values() if c["primary_key"]]
     assert len(keys) == 1 and sorted(keys[0]) == ["accrual_start", "loan_id"] and "id" not in columns
     if connection.vendor == "postgresql":  # the loan first: its index serves a loan's payments too
@@ -425,15 +426,15 @@ def test_stored_rows_to_read_after_a_natural_key_load_wrote_some_are_declined(us
     from huiqi.registry.models import Bank
 
     other = Bank.objects.get(code="CMB-SZ")
-    second = Loan.objects.create(bank=other, loan_no="M-1", borrower_id=paid_loan.borrower_id, borrower_name="x",
-                                 borrower_kind=paid_loan.borrower_kind, purpose="operating", guarantee="credit",
-                                 first_loan=True, principal_fen=100, annual_rate="4.0000",
+    second = Loan.objects.create(bank=other, loan_no="M-1", borrower_id=paid_loan.borrower_id,
+                                 borrower_name="x", borrower_kind=paid_loan.borrower_kind, purpose="operating",
+                                 guarantee="credit", first_loan=True, principal_fen=100, annual_rate="4.0000",
                                  start_date=dt.date(2020, 3, 1), maturity_date=dt.date(2021, 3, 1))
 
     def frame(loan, bank):
-        return pl.DataFrame({"bank_id": [bank.pk], "loan_id": [loan.pk], "accrual_start": [dt.date(2020, 5, 1)],
-                             "accrual_end": [dt.date(2020, 6, 1)], "paid_date": [dt.date(2020, 6, 1)],
-                             "interest_fen": [5]})
+        return pl.DataFrame({"bank_id": [bank.pk], "loan_id": [loan.pk],
+                             "accrual_start": [dt.date(2020, 5, 1)], "accrual_end": [dt.date(2020, 6, 1)],
+                             "paid_date": [dt.date(2020, 6, 1)], "interest_fen": [5]})
 
     record = _record(users["bank"])
     args = dict(scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
