@@ -161,8 +161,9 @@ def _field(series: pl.Series, kind: tuple) -> tuple:
     null mask or None)."""
     nulls = series.is_null().to_numpy() if series.null_count() else None
     name = kind[0]
-    # Without NULLs the values are taken as numpy sees them (a polars operation here would run on
-    # polars' thread pool, which the batches' parsing keeps busy meanwhile).
+    # The values are taken as numpy sees them, with as few polars operations as may be (each runs on
+    # polars' thread pool, which the parsing of the next batches keeps busy meanwhile): none without
+    # NULLs; with them, the NULLs first made 0 (``nulls`` says where they were).
     if nulls is not None and name in ("int", "date", "timestamptz"):
         series = (series.fill_null(0) if name == "int"
                   else series.to_physical().fill_null(0).cast(series.dtype))

@@ -140,7 +140,7 @@ def save_upload(model, importer: Importer, upload, user, *, source: Path | None 
     (``source``, a headless import's path, or the temporary file Django keeps a large upload in) are
     copied by the kernel (``shutil.copyfile``) while a thread hashes them; others are streamed to disk and
     hashed as they go by. Measured on the bench's 124 MB of payments, the disk's earlier writes flushed:
-    0.1 s copied by the kernel and then hashed (0.05 s and 0.07 s), 0.3–0.35 s (or 0.1 s, by turns)
+    0.09 s copied and hashed at once (0.12 s one after the other), 0.3–0.35 s (or 0.1 s, by turns)
     written from Python in 1 MB chunks."""
     record = model.objects.create(file_name=Path(upload.name).name[:255], digest="",
                                   uploaded_by=user if getattr(user, "is_authenticated", False) else None,
@@ -153,7 +153,10 @@ def save_upload(model, importer: Importer, upload, user, *, source: Path | None 
         with open(source, "rb") as original:
             # hashlib lets go of the interpreter while it hashes, the kernel copies meanwhile.
             hashing = _Hashing(original)
-            shutil.copyfile(source, target)
+            try:
+                shutil.copyfile(source, target)
+            finally:
+                hashing.join()  # the file stays open until the thread is done with it
             digest = hashing.result()
         size = target.stat().st_size
     else:
