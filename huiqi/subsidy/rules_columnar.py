@@ -236,6 +236,11 @@ def _no_gc():
         yield
     finally:
         if enabled:
+            # What was made meanwhile is the result, kept: it goes straight to the oldest generation
+            # (freeze, then unfreeze), instead of a first collection walking every element of its
+            # lists, millions of them (measured: 35 ms of a city batch).
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 

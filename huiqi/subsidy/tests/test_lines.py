@@ -49,3 +49,25 @@ def test_columns_must_match_the_fields():
         Lines(LoanLine, [["B1"], ["L-1"]])  # two columns for seven fields
     with pytest.raises(ValueError):
         Lines(BeneficiaryLine, [[1]] * 10 + [[1, 2]])  # columns of different lengths
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+def test_the_lines_are_built_with_the_collector_off_and_it_is_left_as_it_was(enabled):
+    """``rules_columnar._no_gc``: off while the result is built; afterwards as the caller had it, with
+    nothing left frozen, and what was built already in the oldest generation (no walk over it)."""
+    import gc
+
+    from huiqi.subsidy import rules_columnar
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with rules_columnar._no_gc():
+            assert not gc.isenabled()
+            built = [[str(i)] for i in range(1000)]
+        assert gc.isenabled() == enabled and gc.get_freeze_count() == 0
+        if enabled:
+            young = {id(o) for generation in (0, 1) for o in gc.get_objects(generation=generation)}
+            assert not any(id(b) in young for b in built)
+    finally:
+        (gc.enable if was else gc.disable)()
