@@ -1,6 +1,6 @@
 """A payment is keyed by its loan and the start of its period: ``(loan_id, accrual_start)``, the key the
 bank's file names it by, becomes the primary key, and the surrogate ``id`` goes (docs/decisions.md,
-"Bank ledger imports: the payments keyed by loan and period").
+"Bulk loads: the payments keyed by loan and period").
 
 A bulk load of payments built two indexes after its COPY (the id's and the unique (loan, period) one)
 and drew one sequence value per row; measured on the bench's 1.8 million payments, raw COPY into the
