@@ -468,12 +468,18 @@ def upsert(model, rows: list[dict], key: tuple[str, ...], fields: tuple[str, ...
         if any(old[f] != values[f] for f in fields):
             surrogate = {"id": old["id"]} if "id" in old else {}  # else the key is the primary key
             changed.append(model(**surrogate, **{f: row[f] for f in key}, **values, **stamp))
-            replaced.add(old["id"] if surrogate else ",".join(str(v) for v in k), k, old, values, fields)
+            replaced.add(old["id"] if surrogate else _natural_id(k), k, old, values, fields)
     model.objects.bulk_create(new, batch_size=batch_size)
     if changed:
         model.objects.bulk_update(changed, [*fields, *stamp], batch_size=500)
         replaced.save(batch_size)
     return len(new), len(changed)
+
+
+def _natural_id(values) -> str:
+    """An audit record's ``object_id`` for a row whose primary key is these columns' values (a payment:
+    ``loan_id,accrual_start``)."""
+    return ",".join(str(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -604,7 +610,7 @@ def upsert_frame(model, frames, key: tuple[str, ...], fields: tuple[str, ...], a
                     changed = joined.filter(~is_new & differs)
                     matched.append(joined.filter(~is_new).select(ident))
                     for row in changed.iter_rows(named=True):
-                        replaced.add(row["id"] if surrogate else ",".join(str(row[c]) for c in ident),
+                        replaced.add(row["id"] if surrogate else _natural_id(row[c] for c in ident),
                                      [row[k] for k in key],
                                      {f: _python(model, f, row[f + "_stored"]) for f in fields},
                                      {f: _python(model, f, row[f]) for f in fields}, fields)

@@ -59,24 +59,22 @@ def _sqlite_rebuild(schema_editor, create_table: str) -> None:
         schema_editor.execute(sql)
 
 
-def forward(apps, schema_editor):
+def _switch(schema_editor, pg_sql: str, sqlite_table: str) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, None)
+        schema_editor.execute(pg_sql, None)
     elif vendor == "sqlite":
-        _sqlite_rebuild(schema_editor, SQLITE_FORWARD_TABLE)
+        _sqlite_rebuild(schema_editor, sqlite_table)
     else:
         raise NotImplementedError(f"no payments key for {vendor}")
+
+
+def forward(apps, schema_editor):
+    _switch(schema_editor, PG_FORWARD, SQLITE_FORWARD_TABLE)
 
 
 def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD, None)
-    elif vendor == "sqlite":
-        _sqlite_rebuild(schema_editor, SQLITE_BACKWARD_TABLE)
-    else:
-        raise NotImplementedError(f"no payments key for {vendor}")
+    _switch(schema_editor, PG_BACKWARD, SQLITE_BACKWARD_TABLE)
 
 
 class Migration(migrations.Migration):
