@@ -5,6 +5,9 @@
     python3 dev.py test    install with the test tools, run every test (pytest arguments pass through)
 
 Everything goes into ./.venv from the pinned lock files; DATABASE_URL switches to PostgreSQL.
+The venv's own pip is first replaced by the pinned, hashed pip of requirements-pip.lock, so that
+the install does not depend on which pip this Python bundles nor on what is released upstream.
+The PDF report needs two system parts (Pango and a CJK font); `run` says when one is missing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
+PIP_LOCK = "requirements-pip.lock"
 
 
 def sh(*args, **kw):
@@ -35,10 +39,13 @@ def ensure_env(lock: str) -> None:
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     stamp = VENV / f".installed-{lock}"
-    digest = hashlib.sha256((ROOT / lock).read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes()
+                                     for name in (PIP_LOCK, lock, "pyproject.toml"))).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
-    sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", ROOT / lock)
+    pip = (PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes")
+    sh(*pip, "-r", ROOT / PIP_LOCK)
+    sh(*pip, "-r", ROOT / lock)
     sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
        "-e", ROOT)
     stamp.write_text(digest)
@@ -48,8 +55,15 @@ def huiqi(*args):
     return sh(BIN / "huiqi", *args)
 
 
+def check_system_parts() -> None:
+    """Say, before serving, which system parts the PDF report lacks (the rest of the site works)."""
+    subprocess.run([str(BIN / "huiqi"), "check", "--deploy", "--tag", "huiqi_system", "--fail-level", "CRITICAL"],
+                   cwd=ROOT, check=False)
+
+
 def run(argv):
     ensure_env("requirements.lock")
+    check_system_parts()
     host = os.environ.get("HUIQI_HOST", "127.0.0.1")
     port = os.environ.get("HUIQI_PORT", "8000")
     huiqi("migrate", "--no-input")

@@ -20,12 +20,24 @@ class ResumptionConfig(AppConfig):
     verbose_name = "复工复产 Return to work"
 
     def ready(self):
+        from django.core import checks
         from django.db.models.signals import post_migrate, post_save
 
         from . import rules_perms  # noqa: F401 - registers the program's permissions
 
+        checks.register(_pdf_system_parts, "huiqi_system", deploy=True)
         post_migrate.connect(_ensure_defaults, sender=self)
         post_save.connect(_parameter_changed, sender="core.Parameter")
+
+
+def _pdf_system_parts(app_configs=None, **kwargs):
+    """`huiqi check --deploy --tag huiqi_system`: what the PDF report needs from the machine."""
+    from django.core import checks
+
+    from .report import missing_system_parts
+
+    return [checks.Warning(text, hint="The rest of the site works without it; only PDF reports need it.",
+                           id=f"huiqi.W00{i}") for i, text in enumerate(missing_system_parts(), start=1)]
 
 
 def _parameter_changed(sender, instance, **kwargs):

@@ -49,6 +49,28 @@ def cjk_font() -> tuple[str | None, str | None]:
     return None, None
 
 
+def missing_system_parts() -> list[str]:
+    """What the PDF report lacks on this machine, each as a sentence saying how to install it."""
+    import shutil
+    import subprocess
+
+    missing = []
+    try:
+        import weasyprint  # noqa: F401 - loads Pango through its C bindings
+    except OSError as exc:
+        missing.append(f"Pango, which WeasyPrint draws the PDF report with, cannot be loaded ({exc}); "
+                       "on Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0")
+    if cjk_font() == (None, None):
+        listed = ""
+        if shutil.which("fc-list"):
+            listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                                    check=False).stdout.strip()
+        if not listed:
+            missing.append("no Chinese (CJK) font is installed, so the PDF report would print empty boxes; "
+                           "on Debian or Ubuntu: apt-get install fonts-noto-cjk (or set HUIQI_CJK_FONT to a font file)")
+    return missing
+
+
 def title_for(scope: Scope, day: dt.date) -> str:
     from huiqi.registry.models import District
 
