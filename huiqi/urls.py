@@ -3,15 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from huiqi.core import views as core_views
-
 admin.site.site_header = "惠企 Huiqi 后台管理 back office"
 admin.site.site_title = "惠企 Huiqi"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
-    path("api/v1/", include("huiqi.api_urls")),  # early: the API carries the heaviest traffic
+    path("api/v1/", include("huiqi.site.api")),  # early: the API carries the heaviest traffic
+    path("", include("huiqi.site.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("huiqi.accounts.urls")),
     path("registry/", include("huiqi.registry.urls")),

@@ -8,6 +8,24 @@ from . import audit
 from .models import AuditEvent, CalendarDay, Job, Parameter
 
 
+class AdminOnly:
+    """Reference data and ledgers are edited by administrators; other staff may view them."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    has_add_permission = lambda self, request: request.user.is_active and request.user.is_superuser  # noqa: E731
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Every save and delete through the back office leaves an audit record, before and after."""
 

@@ -48,3 +48,10 @@ class Conflict(DomainError):
     """An illegal state transition or a concurrent change that lost."""
 
     status = 409
+
+
+class AlreadyBuilt(Conflict):
+    """Demo data that is there already: the demo is only ever built into empty tables. ``stop`` says
+    whether the rest of the demo depends on this part (then nothing after it runs)."""
+
+    stop = False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from huiqi.accounts.models import Role
-
 from .models import AuditEvent, Job, Parameter
 
 
@@ -11,7 +9,7 @@ def jobs_for(user):
     """A user's own jobs; administrators see every job."""
     if not getattr(user, "is_authenticated", False):
         return Job.objects.none()
-    if user.role == Role.ADMIN:
+    if user.has_perm("core.view_all_jobs"):
         return Job.objects.all()
     return Job.objects.filter(created_by=user)
 

@@ -1,4 +1,4 @@
-"""Pages of core: home, jobs with live progress, the audit log, parameters."""
+"""Pages of core: jobs with live progress, the audit log, parameters."""
 
 from __future__ import annotations
 
@@ -6,27 +6,11 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 
 from . import selectors
 from .models import AuditEvent
 from .pagination import paginate
-
-
-def healthz(request):
-    with connection.cursor() as cur:
-        cur.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return redirect("accounts:login")
-    from huiqi.registry import selectors as registry_selectors
-
-    return render(request, "core/home.html", {"summary": registry_selectors.summary_for(request.user)})
 
 
 @login_required

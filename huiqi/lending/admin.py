@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from huiqi.core.admin import AuditedAdmin
+from huiqi.core.admin import AdminOnly, AuditedAdmin
 from huiqi.core.money import fen_to_yuan
-from huiqi.registry.admin import AdminOnly
 
 from .models import InterestPayment, LedgerUpload, Loan, NonPerformingLoan
 

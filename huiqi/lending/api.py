@@ -59,7 +59,7 @@ class LedgerUploadRequest(serializers.Serializer):
 
 class CanUpload(permissions.BasePermission):
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or request.user.role in ("bank", "bureau", "admin")
+        return request.method in permissions.SAFE_METHODS or request.user.has_perm("lending.upload")
 
 
 class LedgerUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

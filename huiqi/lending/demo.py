@@ -43,7 +43,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from huiqi.core.bulk import insert_rows
-from huiqi.core.errors import Conflict
+from huiqi.core.errors import AlreadyBuilt
+from huiqi.registry import selectors as registry_selectors
 
 SCALES = {"small": 3_000, "city": 226_000}
 
@@ -149,7 +150,7 @@ def period_interest_fen(principal_fen: int, rate_e4: int, days: int) -> int:
     return (2 * num + den) // (2 * den)
 
 
-class LedgerDataExists(Conflict):
+class LedgerDataExists(AlreadyBuilt):
     """The database already holds loans; the demo ledger is only ever built into an empty ledger."""
 
 
@@ -476,17 +477,10 @@ def generate(scale: str = "small", seed: int = 2020, *, borrowers: Sequence[Borr
 def registry_inputs() -> tuple[list[Borrower], list[str]]:
     """The registry's borrowers (enterprises and individual businesses, then business owners, each in
     the order they were stored) and the onboarded banks' codes."""
-    from huiqi.registry.models import Bank, BusinessOwner, Enterprise
-
-    enterprises = list(Enterprise.objects.order_by("id").values_list("uscc", "name", "kind", "size_class"))
-    Through = BusinessOwner.enterprises.through
-    owns: dict[int, list[str]] = {}
-    for owner_id, uscc in Through.objects.order_by("businessowner_id", "id").values_list(
-            "businessowner_id", "enterprise__uscc"):
-        owns.setdefault(owner_id, []).append(uscc)
-    owners = [(rid, name, owns.get(pk, ())) for pk, rid, name in
-              BusinessOwner.objects.order_by("id").values_list("id", "resident_id", "name")]
-    banks = list(Bank.objects.filter(onboarded_date__isnull=False).order_by("id")
+    enterprises = list(registry_selectors.enterprises().order_by("id")
+                       .values_list("uscc", "name", "kind", "size_class"))
+    owners = registry_selectors.owners_with_enterprises()
+    banks = list(registry_selectors.banks().filter(onboarded_date__isnull=False).order_by("id")
                  .values_list("code", flat=True))
     return borrowers_from(enterprises, owners), banks
 
@@ -524,7 +518,6 @@ def write(data: LedgerData, progress=None) -> dict:
     from django.db import transaction
 
     from huiqi.core import audit
-    from huiqi.registry.models import Bank
 
     from .models import InterestPayment, Loan, NonPerformingLoan
 
@@ -539,7 +532,7 @@ def write(data: LedgerData, progress=None) -> dict:
         existing = Loan.objects.count()
         if existing:
             _refuse(existing)
-        bank_ids = dict(Bank.objects.values_list("code", "id"))
+        bank_ids = dict(registry_selectors.banks().values_list("code", "id"))
         missing = sorted({ln.bank_code for ln in data.loans} - bank_ids.keys())
         if missing:
             raise RuntimeError(f"banks missing from the registry: {missing}; build the registry demo first")

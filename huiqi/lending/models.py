@@ -12,7 +12,6 @@ from django.utils import timezone
 from huiqi.core.fields import CodeField
 from huiqi.core.money import fen_to_yuan
 from huiqi.core.uploads import UploadRecord
-from huiqi.registry.models import Bank
 
 
 class BorrowerKind(models.TextChoices):
@@ -43,7 +42,7 @@ class LedgerUpload(UploadRecord):
         BANKS = "banks", "合作银行 banks"
 
     kind = models.CharField("文件类型 kind", max_length=12, choices=Kind.choices)
-    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.PROTECT,
+    bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT,
                              help_text="上传银行；为空表示由局方上传 the uploading bank; empty when the bureau uploads")
     idempotency_key = models.CharField(max_length=100, blank=True, db_index=True)
 
@@ -54,9 +53,9 @@ class LedgerUpload(UploadRecord):
 
 class LoanQuerySet(models.QuerySet):
     def for_user(self, user):
-        from huiqi.accounts.scoping import loans_for
+        from .permissions import scope_loans
 
-        return loans_for(user, self)
+        return scope_loans(user, self)
 
 
 class Loan(models.Model):
@@ -65,7 +64,7 @@ class Loan(models.Model):
     # No index of its own: the unique (bank, loan_no) index serves it (one index less to maintain on load).
     # Checked by triggers once per statement, not by a constraint row by row (migration 0005): a loan's
     # bank must exist, and a bank with loans cannot be deleted.
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False,
+    bank = models.ForeignKey("registry.Bank", on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False,
                              db_constraint=False)
     loan_no = CodeField("贷款合同编号 loan number", max_length=64)
     borrower_id = CodeField("借款人证件号码 borrower ID", max_length=18)

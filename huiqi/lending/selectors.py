@@ -1,12 +1,25 @@
-"""Ledger reads, scoped to the asking user: a bank its own rows, the bureau everything."""
+"""Ledger reads. Pages read through the ``*_for(user)`` selectors, scoped to the asking user: a bank its
+own rows, the bureau everything. Other programs read the ledger through the unscoped ones below and
+scope what they show with ``scope_loans``."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 
-from huiqi.accounts.models import Role
+from huiqi.accounts.selectors import Role
 
-from .models import LedgerUpload, Loan
+from .models import BorrowerKind, LedgerUpload, Loan
+from .permissions import scope_loans
+
+__all__ = ["BorrowerKind", "loans", "loans_for", "mask_borrower_id", "scope_loans", "uploads_for"]
+
+# A resident ID shown in an audit record, a page or a file: the first four and last four characters.
+mask_borrower_id = Loan.AUDIT_MASK["borrower_id"]
+
+
+def loans():
+    """Every loan, unscoped: for another program's own queries (it scopes what it shows)."""
+    return Loan.objects.all()
 
 
 def loans_for(user, *, q: str = "", bank: str = "", kind: str = "", purpose: str = ""):

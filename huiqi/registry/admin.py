@@ -1,26 +1,8 @@
 from django.contrib import admin
 
-from huiqi.core.admin import AuditedAdmin
+from huiqi.core.admin import AdminOnly, AuditedAdmin
 
 from .models import Agency, Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry
-
-
-class AdminOnly:
-    """Reference data is edited by administrators; bureau staff may view it."""
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    has_add_permission = lambda self, request: request.user.is_active and request.user.is_superuser  # noqa: E731
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(Bank)

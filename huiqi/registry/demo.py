@@ -21,7 +21,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-from huiqi.core.errors import Conflict
+from huiqi.core.errors import AlreadyBuilt
 from huiqi.core.identifiers import generate_resident_id, generate_uscc
 
 SCALES = {"small": 2_000, "city": 76_500}
@@ -248,8 +248,10 @@ USER_ENTERPRISES = [
 ]
 
 
-class DemoDataExists(Conflict):
+class DemoDataExists(AlreadyBuilt):
     """The database already holds registry data; the demo is only ever built into an empty one."""
+
+    stop = True
 
 
 # --- plain rows --------------------------------------------------------------------------------
@@ -648,7 +650,7 @@ def generate(scale: str = "small", seed: int = 2020, *, industries=None, standar
 
 def existing_data() -> dict:
     """What already stands in the way of a demo build (empty dict when the database is free)."""
-    from huiqi.accounts.models import User
+    from huiqi.accounts import selectors as accounts_selectors
 
     from .models import Bank, BusinessOwner, Enterprise
 
@@ -656,7 +658,7 @@ def existing_data() -> dict:
         "enterprises": Enterprise.objects.count(),
         "owners": BusinessOwner.objects.count(),
         "banks": Bank.objects.count(),
-        "demo_users": User.objects.filter(username__in=DEMO_USERNAMES).count(),
+        "demo_users": accounts_selectors.users().filter(username__in=DEMO_USERNAMES).count(),
     }
     return {k: v for k, v in found.items() if v}
 

@@ -106,9 +106,9 @@ class FundInstitution(models.Model):
 
 class EnterpriseQuerySet(models.QuerySet):
     def for_user(self, user):
-        from huiqi.accounts.scoping import enterprises_for
+        from .permissions import scope_enterprises
 
-        return enterprises_for(user, self)
+        return scope_enterprises(user, self)
 
 
 class Enterprise(models.Model):

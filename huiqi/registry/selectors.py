@@ -1,13 +1,16 @@
-"""Registry reads, every one scoped to the asking user."""
+"""Registry reads. Pages read through the ``*_for(user)`` selectors, scoped to the asking user; other
+apps read the reference data and look enterprises up through the unscoped ones below, applying their
+own scoping (they may not name the registry's models)."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from huiqi.accounts.scoping import CITY_WIDE_READERS, role_of
+from huiqi.accounts.selectors import CITY_WIDE_READERS, role_of
 from huiqi.core.identifiers import normalize_uscc
 
-from .models import Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry, RegistryImport
+from .permissions import scope_enterprises  # noqa: F401 - other apps scope through it
+from .models import Agency, Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry, RegistryImport
 
 
 def enterprises_for(user):
@@ -89,3 +92,43 @@ def imports_for(user):
     if not user.has_perm("registry.import"):
         return RegistryImport.objects.none()
     return RegistryImport.objects.all()
+
+
+def agencies():
+    return Agency.objects.all()
+
+
+def enterprises():
+    """Every enterprise, unscoped: for another app's own queries (it scopes what it shows)."""
+    return Enterprise.objects.all()
+
+
+def owners_with_enterprises() -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every business owner as (resident ID, name, the USCCs it owns), owners and links in stored order."""
+    owns: dict[int, list[str]] = {}
+    for owner_id, uscc in (BusinessOwner.enterprises.through.objects.order_by("businessowner_id", "id")
+                           .values_list("businessowner_id", "enterprise__uscc")):
+        owns.setdefault(owner_id, []).append(uscc)
+    return [(rid, name, tuple(owns.get(pk, ()))) for pk, rid, name in
+            BusinessOwner.objects.order_by("id").values_list("id", "resident_id", "name")]
+
+
+SIZE_CHOICES = Enterprise.Size.choices
+SIZE_VALUES = Enterprise.Size.values
+KIND_CHOICES = Enterprise.Kind.choices
+
+# What ``organisation`` finds: an organisation a user may act for, by its code.
+_ORGANISATIONS = {
+    "district": (District, "code"), "agency": (Agency, "code"), "bank": (Bank, "code"),
+    "institution": (FundInstitution, "code"), "enterprise": (Enterprise, "uscc"),
+}
+
+
+def organisation(kind: str, code: str):
+    """The district, department (agency), bank, fund institution or enterprise with this code, or None."""
+    model, field = _ORGANISATIONS[kind]
+    return model.objects.filter(**{field: code}).first()
+
+
+def organisation_label(kind: str) -> str:
+    return str(_ORGANISATIONS[kind][0]._meta.verbose_name)

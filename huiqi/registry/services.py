@@ -14,7 +14,7 @@ from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, valid
 from huiqi.core.money import fen_to_wan, wan_to_fen
 
 from . import rules
-from .models import BusinessOwner, District, Enterprise, Industry, RegistryImport
+from .models import Agency, BusinessOwner, District, Enterprise, Industry, RegistryImport
 
 SIZE_STANDARD_KEY = "registry.size_standard"
 
@@ -161,6 +161,13 @@ def register_owner(actor, *, resident_id: str, name: str, owns: list[str]) -> Bu
     audit.record(actor, "create" if created else "update", owner, before=before,
                  after={**audit.snapshot(owner), "owns": [e.uscc for e in enterprises]})
     return owner
+
+
+def ensure_agency(code: str, name: str, name_en: str) -> Agency:
+    """The department (agency) with this code, created with these names when missing (reference data
+    that a program needs, such as the 12345 hotline); an existing one is left as it is."""
+    agency, _ = Agency.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
+    return agency
 
 
 def start_registry_import(actor, upload) -> RegistryImport:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from huiqi.core.errors import ValidationFailed
-from huiqi.registry.models import Agency
+from huiqi.registry import selectors as registry_selectors
 
 from . import rules, selectors, services
 from .models import Category
@@ -61,7 +61,7 @@ def run(user, req, action: str, post, files) -> None:
     elif action == "send_back":
         services.send_back(user, req, note)
     elif action == "transfer":
-        agency = Agency.objects.filter(code=_text(post, "agency").strip()).first()
+        agency = registry_selectors.agencies().filter(code=_text(post, "agency").strip()).first()
         if agency is None:
             raise ValidationFailed("request.agency", "请选择转办部门", "choose the department", field="agency")
         services.transfer(user, req, agency, note)

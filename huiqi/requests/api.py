@@ -11,9 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
 
-from huiqi.accounts.models import Role
+from huiqi.accounts.selectors import Role
 from huiqi.core.errors import NotFound, ValidationFailed
-from huiqi.registry.models import Enterprise
+from huiqi.registry import selectors as registry_selectors
 
 from . import actions, selectors, services
 from .models import Category, Channel, EnterpriseRequest, RequestEvent
@@ -75,12 +75,12 @@ class RequestCreateSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-def enterprise_for(user, uscc: str) -> Enterprise:
+def enterprise_for(user, uscc: str):
     """The enterprise a request is filed for: one the user acts for (an enterprise user may omit it when it
     acts for exactly one), or any enterprise of the registry for a hotline operator or administrator."""
     uscc = (uscc or "").strip().upper()
     if user.role == Role.ENTERPRISE:
-        mine = Enterprise.objects.for_user(user)
+        mine = registry_selectors.enterprises().for_user(user)
         if not uscc:
             if mine.count() == 1:
                 return mine.get()
@@ -88,7 +88,7 @@ def enterprise_for(user, uscc: str) -> Enterprise:
                                    "name the enterprise by its USCC", field="enterprise")
         found = mine.filter(uscc=uscc).first()
     else:
-        found = Enterprise.objects.filter(uscc=uscc).first() if uscc else None
+        found = registry_selectors.enterprises().filter(uscc=uscc).first() if uscc else None
     if found is None:
         raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
     return found

@@ -11,8 +11,6 @@ class RequestsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import rules_perms  # noqa: F401 - registers the channel's permissions
-
         post_migrate.connect(_seed, sender=self)
 
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict
+from huiqi.accounts import selectors as accounts_selectors
+from huiqi.registry import selectors as registry_selectors
 
 OPENED = dt.datetime(2020, 2, 10, 9, 0)
 LAST = dt.datetime(2020, 6, 3, 18, 0)
@@ -268,11 +270,10 @@ def reset_sequence(model) -> None:
 
 def inputs():
     """(enterprises as (id, district), categories code → (id, agency, accept days, answer days))."""
-    from huiqi.registry.models import Enterprise
 
     from .models import Category
 
-    enterprises = list(Enterprise.objects.order_by("id").values_list("id", "district_id"))
+    enterprises = list(registry_selectors.enterprises().order_by("id").values_list("id", "district_id"))
     categories = {c.code: (c.id, c.default_agency_id, c.accept_days, c.answer_days) for c in Category.objects.all()}
     return enterprises, categories
 
@@ -287,23 +288,21 @@ DEMO_STAFF = [
 def _demo_staff():
     from django.conf import settings
 
-    from huiqi.accounts.models import User
     from huiqi.accounts.services import create_user
-    from huiqi.registry.models import Agency
 
     from .models import DepartmentHead
 
     made = []
     for username, agency, display, head in DEMO_STAFF:
-        if User.objects.filter(username=username).exists():
+        if accounts_selectors.users().filter(username=username).exists():
             continue
         user = create_user(None, username=username, password=settings.HUIQI_DEMO_PASSWORD, role="department",
-                           agency=Agency.objects.get(code=agency), display_name=display, is_demo=True,
+                           agency=registry_selectors.agencies().get(code=agency), display_name=display, is_demo=True,
                            check_password=False)
         if head:
             DepartmentHead.objects.create(agency=user.agency, user=user)
         made.append(username)
-    handler = User.objects.filter(username="handler", role="department").first()
+    handler = accounts_selectors.users().filter(username="handler", role="department").first()
     if handler and not DepartmentHead.objects.filter(agency_id=handler.agency_id).exists():
         DepartmentHead.objects.create(agency_id=handler.agency_id, user=handler)
     return made
@@ -313,10 +312,8 @@ def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -
     """Generate and store the demo requests; refuses (nothing changed) when requests exist."""
     from django.db import transaction
 
-    from huiqi.accounts.models import EnterpriseMembership
     from huiqi.core import audit
     from huiqi.core.workdays import Calendar
-    from huiqi.registry.models import Agency
 
     from .models import Category, CommonProblem, EnterpriseRequest, RequestEvent, RoutingRule
 
@@ -329,11 +326,11 @@ def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -
         if not enterprises:
             raise RuntimeError("the registry has no enterprises: build the registry demo first")
         # The demo log-ins' own enterprises come first, so "my requests" has something in every state.
-        own = set(EnterpriseMembership.objects.filter(user__is_demo=True, user__role="enterprise")
-                  .values_list("enterprise_id", flat=True))
+        own = set(accounts_selectors.demo_users().filter(role="enterprise")
+                  .values_list("enterprises__id", flat=True))
         enterprises = [e for e in enterprises if e[0] in own] + [e for e in enterprises if e[0] not in own]
         staff = _demo_staff()
-        agencies = dict(Agency.objects.values_list("code", "id"))
+        agencies = dict(registry_selectors.agencies().values_list("code", "id"))
         cats = {c.code: c for c in Category.objects.all()}
         if not RoutingRule.objects.exists():
             RoutingRule.objects.create(order=10, name="口罩、熔喷布 → 市工业和信息化局", keywords="口罩,熔喷布,防护服",

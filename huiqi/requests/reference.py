@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 from .apps import PARAMS_KEY
-from .rules_perms import HOTLINE_AGENCY
+from .permissions import HOTLINE_AGENCY
+from huiqi.registry import selectors as registry_selectors
+from huiqi.registry import services as registry_services
 
 # code, name, English name, default department, days to accept, days to answer, keywords
 CATEGORIES = [
@@ -45,15 +47,13 @@ TEMPLATE_ANSWERS = {
 def load() -> None:
     from huiqi.core import params
     from huiqi.core.workdays import seed_from_package
-    from huiqi.registry.models import Agency
 
     from .models import Category, ResponseTemplate
     from .rules import DEFAULTS
 
     seed_from_package()
-    Agency.objects.get_or_create(code=HOTLINE_AGENCY, defaults={
-        "name": "市12345政务服务便民热线", "name_en": "12345 Government Service Hotline"})
-    agencies = dict(Agency.objects.values_list("code", "id"))
+    registry_services.ensure_agency(HOTLINE_AGENCY, "市12345政务服务便民热线", "12345 Government Service Hotline")
+    agencies = dict(registry_selectors.agencies().values_list("code", "id"))
     existing = set(Category.objects.values_list("code", flat=True))
     for order, (code, name, name_en, agency, accept, answer, keywords) in enumerate(CATEGORIES):
         if code in existing or agency not in agencies:

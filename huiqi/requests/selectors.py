@@ -14,8 +14,7 @@ import datetime as dt
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
 
-from huiqi.accounts.models import Role
-from huiqi.accounts.scoping import role_of
+from huiqi.accounts.selectors import Role, role_of
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from . import rules
@@ -27,7 +26,7 @@ from .models import (
     RequestEvent,
     Status,
 )
-from .rules_perms import HOTLINE_AGENCY
+from .permissions import HOTLINE_AGENCY
 
 CITY_WIDE = {Role.BUREAU, Role.AUDITOR, Role.ADMIN}
 

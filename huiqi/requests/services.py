@@ -27,12 +27,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from huiqi.accounts.models import Role, User
+from huiqi.accounts.selectors import Role
 from huiqi.core import audit
 from huiqi.core import params as core_params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.workdays import Calendar, CalendarYearMissing
-from huiqi.registry.models import Agency, Enterprise
+from huiqi.accounts import selectors as accounts_selectors
+from huiqi.registry import selectors as registry_selectors
 
 from . import notifications, rules
 from .apps import PARAMS_KEY
@@ -50,7 +51,7 @@ from .models import (
     RoutingRule,
     Status,
 )
-from .rules_perms import DISPATCH_AGENCY, HOTLINE_AGENCY
+from .permissions import DISPATCH_AGENCY, HOTLINE_AGENCY
 
 # --------------------------------------------------------------------------------------------------
 # Parameters, calendar, people
@@ -76,7 +77,7 @@ def _deadline(cal: Calendar, start: dt.date, n: int) -> dt.date | None:
 
 
 def _calendar_missing(year: int) -> None:
-    bureau = User.objects.filter(role=Role.BUREAU, is_active=True)
+    bureau = accounts_selectors.users().filter(role=Role.BUREAU, is_active=True)
     notifications.notify(bureau, f"请录入 {year} 年节假日安排 / enter the {year} holiday calendar",
                          f"{year} 年的节假日与调休安排尚未录入，诉求期限无法计算。请在后台“节假日与调休”中录入国务院办公厅通知。\n"
                          f"The {year} holiday calendar is missing; request deadlines cannot be counted. "
@@ -84,12 +85,12 @@ def _calendar_missing(year: int) -> None:
                          dedupe=f"calendar-missing-{year}")
 
 
-def agency_staff(agency_id) -> list[User]:
-    return list(User.objects.filter(role=Role.DEPARTMENT, agency_id=agency_id, is_active=True))
+def agency_staff(agency_id) -> list:
+    return list(accounts_selectors.users().filter(role=Role.DEPARTMENT, agency_id=agency_id, is_active=True))
 
 
-def heads_of(agency_id) -> list[User]:
-    return list(User.objects.filter(pk__in=DepartmentHead.objects.filter(agency_id=agency_id).values("user_id"),
+def heads_of(agency_id) -> list:
+    return list(accounts_selectors.users().filter(pk__in=DepartmentHead.objects.filter(agency_id=agency_id).values("user_id"),
                                     is_active=True))
 
 
@@ -97,8 +98,8 @@ def is_head(user, agency_id) -> bool:
     return DepartmentHead.objects.filter(agency_id=agency_id, user_id=user.pk).exists()
 
 
-def enterprise_users(enterprise_id) -> list[User]:
-    return list(User.objects.filter(role=Role.ENTERPRISE, is_active=True, enterprisemembership__enterprise_id=enterprise_id))
+def enterprise_users(enterprise_id) -> list:
+    return list(accounts_selectors.users().filter(role=Role.ENTERPRISE, is_active=True, enterprisemembership__enterprise_id=enterprise_id))
 
 
 def _tell_enterprise(req: EnterpriseRequest, subject: str, body: str, *, request=None, sms: bool = False,
@@ -112,9 +113,9 @@ def _tell_enterprise(req: EnterpriseRequest, subject: str, body: str, *, request
         notifications.notify_contact(req, subject, body, sms=sms or contact_sms)
 
 
-def bureau_recipients() -> list[User]:
+def bureau_recipients() -> list:
     """The SME service bureau: bureau staff and the department users of the dispatch agency."""
-    return list(User.objects.filter(Q(role=Role.BUREAU) | Q(role=Role.DEPARTMENT, agency__code=DISPATCH_AGENCY),
+    return list(accounts_selectors.users().filter(Q(role=Role.BUREAU) | Q(role=Role.DEPARTMENT, agency__code=DISPATCH_AGENCY),
                                     is_active=True))
 
 
@@ -135,9 +136,7 @@ def _is_admin(actor) -> bool:
 def _require_handler(actor, req: EnterpriseRequest, *, bureau_too: bool = False) -> None:
     """Only a handler of the request's own department acts on it (the bureau too where said)."""
     _signed_in(actor)
-    if _is_admin(actor) or (bureau_too and actor.role == Role.BUREAU):
-        return
-    if actor.role == Role.DEPARTMENT and actor.agency_id == req.agency_id:
+    if actor.has_perm("requests.handle_request", req) or (bureau_too and actor.role == Role.BUREAU):
         return
     raise PermissionDenied("requests.not_your_department",
                            f"诉求 {req.number} 不属于您所在的部门，不能办理",
@@ -146,9 +145,7 @@ def _require_handler(actor, req: EnterpriseRequest, *, bureau_too: bool = False)
 
 def _require_enterprise(actor, req: EnterpriseRequest) -> None:
     _signed_in(actor)
-    if _is_admin(actor):
-        return
-    if actor.role == Role.ENTERPRISE and actor.enterprises.filter(pk=req.enterprise_id).exists():
+    if actor.has_perm("requests.act_as_requester", req):
         return
     raise PermissionDenied("requests.not_your_request", "只有提出诉求的企业可以执行此操作",
                            "only the enterprise that made the request may do this")
@@ -172,7 +169,7 @@ def _rules() -> list[rules.Rule]:
             for r in RoutingRule.objects.filter(active=True).select_related("category").order_by("order", "id")]
 
 
-def route(category: Category, enterprise: Enterprise, title: str, description: str,
+def route(category: Category, enterprise, title: str, description: str,
           rule_set: list[rules.Rule] | None = None) -> tuple[int, int | None, int | None]:
     """(department id, handler id or None, rule id or None): the first matching routing rule, else the
     category's default department."""
@@ -236,7 +233,7 @@ def check_attachments(files, p=None) -> None:
 
 
 @transaction.atomic
-def submit_request(actor, *, enterprise: Enterprise, category: Category, title: str, description: str,
+def submit_request(actor, *, enterprise, category: Category, title: str, description: str,
                    channel: str = Channel.WEB, contact_name: str = "", contact_phone: str = "",
                    contact_email: str = "", attachments=(), address: str = "", lat=None, long=None,
                    at: dt.datetime | None = None) -> EnterpriseRequest:
@@ -246,7 +243,7 @@ def submit_request(actor, *, enterprise: Enterprise, category: Category, title: 
     _signed_in(actor)
     if channel not in Channel.values:
         raise ValidationFailed("request.channel", f"未知渠道 {channel}", f"unknown channel {channel}", field="channel")
-    hotline = actor.role == Role.DEPARTMENT and actor.agency is not None and actor.agency.code == HOTLINE_AGENCY
+    hotline = actor.has_perm("requests.file_for_enterprise") and actor.role == Role.DEPARTMENT
     if channel == Channel.HOTLINE and not (hotline or _is_admin(actor)):
         raise PermissionDenied("requests.hotline_only", "只有 12345 热线坐席可以代企业登记来电",
                                "only a 12345 hotline operator may file a call for an enterprise")
@@ -280,12 +277,12 @@ def submit_request(actor, *, enterprise: Enterprise, category: Category, title: 
     req.number = f"SZQ-{_today(at):%Y%m%d}-{req.pk:06d}"
     req.save(update_fields=["number"])
     _store_attachments(actor, req, attachments, p)
-    agency = Agency.objects.get(pk=agency_id)
+    agency = registry_selectors.agencies().get(pk=agency_id)
     _event(req, actor, "submit", "", Status.SUBMITTED, at=at,
            note=f"经{Channel(channel).label.split(' ')[0]}提交，分派至{agency.name}",
            data={"channel": channel, "agency": agency.code, "rule": rule_id})
     audit.record(actor, "create", req, note=f"企业诉求 {req.number}")
-    staff = [User.objects.get(pk=handler_id)] if handler_id else agency_staff(agency_id)
+    staff = [accounts_selectors.users().get(pk=handler_id)] if handler_id else agency_staff(agency_id)
     notifications.notify(staff, f"新诉求 {req.number}：{title}",
                          f"{enterprise.name} 提交了诉求“{title}”，请在 {accept_by} 前签收。", request=req)
     _tell_enterprise(req, f"诉求 {req.number} 已受理登记",
@@ -485,7 +482,7 @@ def _reassign(actor, req, action: str, target: Agency, reason: str, at) -> Enter
 def send_back(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
     """退回: not this department's matter; back to the SME service bureau, which routes it again."""
     _require_handler(actor, req)
-    dispatch = Agency.objects.get(code=DISPATCH_AGENCY)
+    dispatch = registry_selectors.agencies().get(code=DISPATCH_AGENCY)
     if req.agency_id == dispatch.pk:
         raise Conflict("requests.send_back_dispatch", "市中小企业服务局不能退回诉求，请转办至责任部门",
                        "the SME service bureau cannot send a request back; transfer it instead")
@@ -840,7 +837,7 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
         for agency_id, user_id in DepartmentHead.objects.filter(agency_id__in=by_agency).values_list("agency_id",
                                                                                                      "user_id"):
             heads[agency_id].append(user_id)
-        users = User.objects.in_bulk({u for us in heads.values() for u in us})
+        users = accounts_selectors.users().in_bulk({u for us in heads.values() for u in us})
         for agency_id, numbers in by_agency.items():
             recipients = [users[u] for u in heads.get(agency_id, []) if u in users] or agency_staff(agency_id)
             notifications.notify(recipients, f"{len(numbers)} 件诉求已超期，请督促办理",

@@ -23,11 +23,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from huiqi.accounts.models import Role
+from huiqi.accounts.selectors import Role
 from huiqi.core.errors import DomainError
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
-from huiqi.registry.models import Agency, District, Enterprise
+from huiqi.registry import selectors as registry_selectors
 
 from . import actions, rules, selectors, services
 from .forms import RequestForm
@@ -70,7 +70,7 @@ def _flags(qs_rows, today, near):
 def _context_lists():
     return {"categories": Category.objects.all(), "statuses": [(s, one_language(lbl)) for s, lbl in Status.choices],
             "channels": [(c, one_language(lbl)) for c, lbl in Channel.choices],
-            "districts": District.objects.all(), "agencies": Agency.objects.all()}
+            "districts": registry_selectors.districts(), "agencies": registry_selectors.agencies()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def index(request):
 
 
 def _enterprises(user):
-    return list(Enterprise.objects.for_user(user).order_by("name")) if user.role == Role.ENTERPRISE else []
+    return list(registry_selectors.enterprises().for_user(user).order_by("name")) if user.role == Role.ENTERPRISE else []
 
 
 @login_required
@@ -146,11 +146,11 @@ def new(request):
                   status=status)
 
 
-def _enterprise_for_form(user, value, hotline) -> Enterprise:
+def _enterprise_for_form(user, value, hotline):
     from huiqi.core.errors import NotFound
 
     value = (value or "").strip().upper()
-    qs = Enterprise.objects.all() if hotline else Enterprise.objects.for_user(user)
+    qs = registry_selectors.enterprises() if hotline else registry_selectors.enterprises().for_user(user)
     e = qs.select_related("industry", "district").filter(uscc=value).first()
     if e is None:
         raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {value} 的企业",
@@ -169,19 +169,10 @@ def _get(request, number):
     return req
 
 
-def _may_handle(user, req) -> bool:
-    return user.role == Role.ADMIN or (user.role == Role.DEPARTMENT and user.agency_id == req.agency_id)
-
-
-def _may_confirm(user, req) -> bool:
-    return user.role == Role.ADMIN or (user.role == Role.ENTERPRISE
-                                       and user.enterprises.filter(pk=req.enterprise_id).exists())
-
-
 def _actions(user, req) -> set[str]:
     """The actions the page offers this reader now (the services check again)."""
     acts = set()
-    if _may_handle(user, req):
+    if user.has_perm("requests.handle_request", req):
         acts |= {a for a in ("accept", "start", "ask_enterprise", "answer", "send_back", "transfer")
                  if req.status in TRANSITIONS[a][0]}
         if req.status != Status.CLOSED:
@@ -192,7 +183,7 @@ def _actions(user, req) -> set[str]:
             acts.add("extend")
     if user.role == Role.BUREAU and req.status != Status.CLOSED:
         acts |= {"note", "transfer", "link"} if req.status in TRANSITIONS["transfer"][0] else {"note"}
-    if _may_confirm(user, req):
+    if user.has_perm("requests.act_as_requester", req):
         acts |= {a for a in ("reply", "close", "reopen") if req.status in TRANSITIONS[a][0]}
     if user.has_perm("requests.supervise") and req.status != Status.CLOSED and not req.supervised:
         acts.add("supervise")
@@ -223,7 +214,7 @@ def detail(request, number, *, error=None, status=200):
         "steps": [(s, _status_label(s)) for s in STEPS], "step": req.step,
         "similar": selectors.similar_open(user, req, p["similarity_threshold"]) if staff else [],
         "templates": ResponseTemplate.objects.filter(category=req.category, active=True) if "answer" in acts else [],
-        "agencies": Agency.objects.exclude(pk=req.agency_id).exclude(code="HOTLINE-12345") if "transfer" in acts else [],
+        "agencies": registry_selectors.agencies().exclude(pk=req.agency_id).exclude(code="HOTLINE-12345") if "transfer" in acts else [],
         "categories": Category.objects.filter(active=True).exclude(pk=req.category_id) if "recategorise" in acts else [],
         "problems": selectors.problems_for(user).filter(category=req.category, answered_at__isnull=True)
         if "link" in acts else [],
@@ -334,8 +325,8 @@ def _figures_data(request):
         row["label"] = one_language(Channel(row["key"]).label) if row["key"] in Channel.values else row["key"]
     if _english():
         en = {"category": dict(Category.objects.values_list("code", "name_en")),
-              "district": dict(District.objects.values_list("code", "name_en")),
-              "agency": dict(Agency.objects.values_list("code", "name_en"))}
+              "district": dict(registry_selectors.districts().values_list("code", "name_en")),
+              "agency": dict(registry_selectors.agencies().values_list("code", "name_en"))}
         for by, names in en.items():
             for row in groups[by]:
                 row["label"] = names.get(row["key"]) or row["label"]

@@ -1,5 +1,5 @@
 """Return-to-work REST endpoints: daily checks pushed by an enterprise's own token or by an aggregator's
-(department, bureau, administrator accounts; see ``rules_perms``), idempotent per enterprise and day;
+(department, bureau, administrator accounts; see ``permissions``), idempotent per enterprise and day;
 filings with their history, read-only. Refusals come back in the one error body of ``core.api``."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from huiqi.accounts.models import EnterpriseMembership, Role, User
-from huiqi.accounts.scoping import CITY_WIDE_READERS
+from huiqi.accounts.selectors import CITY_WIDE_READERS
 from huiqi.core.errors import DomainError
 from huiqi.registry.models import Enterprise, Industry
 

@@ -23,8 +23,6 @@ class ResumptionConfig(AppConfig):
         from django.core import checks
         from django.db.models.signals import post_migrate, post_save
 
-        from . import rules_perms  # noqa: F401 - registers the program's permissions
-
         checks.register(_pdf_system_parts, "huiqi_system", deploy=True)
         post_migrate.connect(_ensure_defaults, sender=self)
         post_save.connect(_parameter_changed, sender="core.Parameter")

@@ -22,6 +22,8 @@ import random
 from collections.abc import Iterable, Sequence
 
 from huiqi.core.errors import Conflict
+from huiqi.accounts import selectors as accounts_selectors
+from huiqi.registry import selectors as registry_selectors
 
 FIRST_DAY = dt.date(2020, 2, 3)
 DAYS = 60
@@ -93,9 +95,7 @@ def _insert(table: str, columns: Sequence[str], rows: Iterable[tuple], batch: in
 
 
 def _enterprises():
-    from huiqi.registry.models import Enterprise
-
-    return list(Enterprise.objects.order_by("id").values_list(
+    return list(registry_selectors.enterprises().order_by("id").values_list(
         "id", "district_id", "industry__section", "size_class", "is_key_enterprise", "employees", "kind"))
 
 
@@ -236,7 +236,6 @@ def build_resumption_demo(scale: str = "small", seed: int = 2020, progress=None)
     from django.db import connection, transaction
     from django.db.models import Max
 
-    from huiqi.accounts.models import User
     from huiqi.core import audit
 
     from . import services
@@ -246,7 +245,7 @@ def build_resumption_demo(scale: str = "small", seed: int = 2020, progress=None)
     if found:
         _refuse(found)
     enterprises = _enterprises()
-    officers = {u.district_id: u for u in User.objects.filter(role="district", is_active=True).order_by("id")}
+    officers = {u.district_id: u for u in accounts_selectors.users().filter(role="district", is_active=True).order_by("id")}
     with transaction.atomic():
         filings = _write_filings(_filings(enterprises, seed, officers))
         first_id = (DailyCheck.objects.aggregate(m=Max("id"))["m"] or 0) + 1

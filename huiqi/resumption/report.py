@@ -15,6 +15,7 @@ from django.utils import translation
 
 from . import charts, rules, selectors
 from .selectors import Scope
+from huiqi.registry import selectors as registry_selectors
 
 # Fonts tried in order for the PDF; HUIQI_CJK_FONT names another file.
 FONT_CANDIDATES = [
@@ -72,11 +73,9 @@ def missing_system_parts() -> list[str]:
 
 
 def title_for(scope: Scope, day: dt.date) -> str:
-    from huiqi.registry.models import District
-
     where = "深圳市"
     if scope.district:
-        where = District.objects.filter(code=scope.district).values_list("name", flat=True).first() or scope.district
+        where = registry_selectors.districts().filter(code=scope.district).values_list("name", flat=True).first() or scope.district
     return f"{where}企业复工复产分析研判报告（{day.year}年{day.month}月{day.day}日）"
 
 

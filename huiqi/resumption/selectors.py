@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum
 
-from huiqi.accounts.models import Role
-from huiqi.accounts.scoping import enterprises_for, role_of
-from huiqi.registry.models import District, Enterprise, Industry
+from huiqi.accounts.selectors import Role, role_of
+from huiqi.accounts import selectors as accounts_selectors
+from huiqi.registry import selectors as registry_selectors
 
 from . import rules
 from .models import DailyCheck, DailyRollup, Difficulty, DifficultyKind, ReturnToWorkFiling
@@ -64,21 +64,19 @@ def follow_ups_for(user, open_only: bool = True):
 
 
 def own_enterprises(user):
-    return enterprises_for(user, Enterprise.objects.all()) if role_of(user) == Role.ENTERPRISE else Enterprise.objects.none()
+    return registry_selectors.scope_enterprises(user, registry_selectors.enterprises()) if role_of(user) == Role.ENTERPRISE else registry_selectors.enterprises().none()
 
 
 def inspectors_for(filing):
-    from huiqi.accounts.models import User
-
-    return User.objects.filter(role=Role.DISTRICT, district_id=filing.district_id, is_active=True).order_by("username")
+    return accounts_selectors.users().filter(role=Role.DISTRICT, district_id=filing.district_id, is_active=True).order_by("username")
 
 
 def missing_reporters(user, day: dt.date):
     """Enterprises in the user's scope without a report for ``day``."""
     scope = figures_scope(user)
     if scope is None:
-        return Enterprise.objects.none()
-    qs = Enterprise.objects.all()
+        return registry_selectors.enterprises().none()
+    qs = registry_selectors.enterprises()
     if scope.district:
         qs = qs.filter(district_id=scope.district)
     return qs.exclude(pk__in=DailyCheck.objects.filter(day=day).values("enterprise_id")).order_by("district_id", "name")
@@ -90,9 +88,9 @@ def missing_reporters(user, day: dt.date):
 @dataclass
 class Filters:
     """What the dashboard is narrowed to (from the URL): a district, industry section, size class, key flag."""
-
     district: str = ""
     industry: str = ""
+
     size: str = ""
     key: str = ""  # "1" key enterprises only, "0" the others
 
@@ -138,12 +136,12 @@ def _population(scope: Scope, by: str | None) -> dict:
     minute: the registry changes by imports, not by the second, and counting 200,000 rows on every
     dashboard request would cost more than the rollup itself."""
     f = scope.filters
-    newest = Enterprise.objects.aggregate(m=Max("id"))["m"]  # a new registry row makes a new key
+    newest = registry_selectors.enterprises().aggregate(m=Max("id"))["m"]  # a new registry row makes a new key
     key = f"resumption.population:{newest}:{scope.district}:{f.industry}:{f.size}:{f.key}:{by}"
     found = cache.get(key)
     if found is not None:
         return found
-    qs = Enterprise.objects.all()
+    qs = registry_selectors.enterprises()
     if scope.district:
         qs = qs.filter(district_id=scope.district)
     if f.industry:
@@ -202,15 +200,13 @@ def trend_for(scope: Scope, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def _labels(by: str) -> dict:
-    from huiqi.registry.models import Enterprise as E
-
     if by == "district":
-        return dict(District.objects.values_list("code", "name"))
+        return dict(registry_selectors.districts().values_list("code", "name"))
     if by == "industry":
         return {code: f"{code} {name}" for code, name in
-                Industry.objects.filter(level="section").values_list("section", "name")}
+                registry_selectors.industries().filter(level="section").values_list("section", "name")}
     if by == "size":
-        return {k: str(v) for k, v in E.Size.choices}
+        return {k: str(v) for k, v in registry_selectors.SIZE_CHOICES}
     return {True: "重点企业", False: "非重点企业"}
 
 

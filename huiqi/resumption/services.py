@@ -14,11 +14,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rules.permissions import has_perm as rule_allows
 
-from huiqi.accounts.models import Role
-from huiqi.accounts.scoping import enterprises_for
+from huiqi.accounts.selectors import Role
 from huiqi.core import audit, params, prepared
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from huiqi.registry.models import Enterprise
+from huiqi.registry import selectors as registry_selectors
 
 from . import rules
 from .apps import (
@@ -83,11 +82,11 @@ def daily_check_config(on: dt.date) -> dict:
     return found
 
 
-def own_enterprise(user, enterprise: Enterprise | str) -> Enterprise:
+def own_enterprise(user, enterprise):
     """The enterprise, if the user acts for it (or, for an aggregator, may read it); else a refusal
     naming the ``enterprise`` field."""
-    uscc = enterprise.uscc if isinstance(enterprise, Enterprise) else str(enterprise)
-    found = enterprises_for(user, Enterprise.objects.select_related("industry")).filter(uscc=uscc).first()
+    uscc = enterprise.uscc if hasattr(enterprise, "uscc") else str(enterprise)
+    found = registry_selectors.scope_enterprises(user, registry_selectors.enterprises().select_related("industry")).filter(uscc=uscc).first()
     if found is None:
         raise PermissionDenied("resumption.not_your_enterprise", f"您不能代表企业 {uscc} 操作",
                                f"you do not act for enterprise {uscc}", field="enterprise")
@@ -130,7 +129,7 @@ def _move(user, filing: ReturnToWorkFiling, action: str, now, note: str = "", gu
 def _handler_of(user, filing):
     """Only an officer of the filing's district (or an administrator) may handle it."""
     _require(user, "resumption.handle")
-    if user.role == Role.DISTRICT and user.district_id != filing.district_id:
+    if not user.has_perm("resumption.handle", filing):
         raise PermissionDenied("filing.other_district", "该报备不属于您所在的区，不能处理",
                                "this filing belongs to another district", field="district")
 
@@ -265,7 +264,7 @@ def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime
                        "filing is no longer required: declare that you have resumed instead", field="kind")
     values = _filing_values(data, today)
     checked = check_attachments(attachments, today)
-    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()  # one filing at a time per firm
+    registry_selectors.enterprises().select_for_update().filter(pk=enterprise.pk).first()  # one filing at a time per firm
     _no_open_filing(enterprise)
     filing = ReturnToWorkFiling.objects.create(
         enterprise=enterprise, district_id=enterprise.district_id, kind=FilingKind.FILING,
@@ -297,7 +296,7 @@ def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None
     problem = rules.planned_date_problem(planned, today, declared=True)
     if problem:
         _fail(problem)
-    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+    registry_selectors.enterprises().select_for_update().filter(pk=enterprise.pk).first()
     _no_open_filing(enterprise)
     filing = ReturnToWorkFiling.objects.create(
         enterprise=enterprise, district_id=enterprise.district_id, kind=FilingKind.DECLARATION,
@@ -462,7 +461,7 @@ def may_report(user) -> bool:
     return rule_allows("resumption.report_daily", user) or rule_allows("resumption.aggregate", user)
 
 
-def record_daily_check(user, enterprise: Enterprise, day: dt.date, values: dict, difficulties=(), *,
+def record_daily_check(user, enterprise, day: dt.date, values: dict, difficulties=(), *,
                        source: str, now: dt.datetime | None = None) -> tuple[DailyCheck, bool]:
     """``submit_daily_check`` once the caller has established that ``user`` reports for ``enterprise``
     (read with its industry): the day, the figures and the difficulties are checked here."""
@@ -494,7 +493,7 @@ def check_report(day: dt.date, values: dict, difficulties, now: dt.datetime) -> 
     return _check_values(values), _difficulties(difficulties), now <= rules.deadline_at(day, config)
 
 
-def new_check(user, enterprise: Enterprise | None, day, clean: dict, on_time: bool, source: str, now) -> DailyCheck:
+def new_check(user, enterprise, day, clean: dict, on_time: bool, source: str, now) -> DailyCheck:
     """The unsaved check; without the enterprise, its columns stay empty (the statement fills them)."""
     check = DailyCheck(day=day, on_time=on_time, source=source, submitted_at=now, updated_at=now,
                        submitted_by=user if getattr(user, "is_authenticated", False) else None, **clean)
@@ -660,7 +659,7 @@ def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
     """A district officer records the follow-up of a difficulty that asked for help."""
     now = now or timezone.now()
     _require(user, "resumption.handle")
-    if user.role == Role.DISTRICT and user.district_id != difficulty.district_id:
+    if not user.has_perm("resumption.handle", difficulty):
         raise PermissionDenied("difficulty.other_district", "该企业不属于您所在的区", "this enterprise is in another district",
                                field="district")
     if not (note or "").strip():

@@ -25,7 +25,7 @@ from huiqi.core import jobs
 from huiqi.core.errors import DomainError
 from huiqi.core.models import Job
 from huiqi.core.pagination import paginate
-from huiqi.registry.models import District, Enterprise, Industry
+from huiqi.registry import selectors as registry_selectors
 
 from . import report, selectors, services
 from .checklist import items_on
@@ -111,7 +111,7 @@ def filing_list(request):
     page, query = paginate(request, qs.order_by("-submitted_at", "-id"))
     return render(request, "resumption/filing_list.html",
                   {"page": page, "query": query, "status": status, "q": q, "statuses": FilingStatus.choices,
-                   "district": district, "districts": District.objects.all() if city_wide else []})
+                   "district": district, "districts": registry_selectors.districts() if city_wide else []})
 
 
 def _filing_form(request, items, data=None, files=None, initial=None):
@@ -213,8 +213,7 @@ def filing_detail(request, pk):
         except DomainError as exc:
             error, status = exc, exc.status
         filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
-    may_handle = request.user.has_perm("resumption.handle") and (
-        request.user.role != "district" or request.user.district_id == filing.district_id)
+    may_handle = request.user.has_perm("resumption.handle", filing)
     return render(request, "resumption/filing_detail.html",
                   {"filing": filing, "events": filing.events.all(), "attachments": filing.attachments.all(),
                    "forms": forms, "error": error, "may_handle": may_handle,
@@ -335,7 +334,7 @@ def check_list(request):
     return render(request, "resumption/check_list.html",
                   {"page": page, "query": query, "day": day, "missing": missing, "q": q, "district": district,
                    "export_query": query_all.urlencode(),
-                   "districts": District.objects.all() if city_wide else [],
+                   "districts": registry_selectors.districts() if city_wide else [],
                    "figures": selectors.figures_for(scope, day)})
 
 
@@ -417,7 +416,7 @@ BY = (("district", gettext_lazy("按区")), ("industry", gettext_lazy("按行业
 def _known_district(code: str | None) -> str:
     """A district code from the URL if it names a district, else "" (the city)."""
     code = (code or "").strip()[:12]
-    return code if code and District.objects.filter(code=code).exists() else ""
+    return code if code and registry_selectors.districts().filter(code=code).exists() else ""
 
 
 def _dashboard_scope(request):
@@ -425,7 +424,7 @@ def _dashboard_scope(request):
     g = request.GET
     size = g.get("size", "")
     filters = selectors.Filters(district=_known_district(g.get("district")), industry=g.get("industry", "")[:1],
-                                size=size if size in Enterprise.Size.values else "",
+                                size=size if size in registry_selectors.SIZE_VALUES else "",
                                 key=g.get("key", "") if g.get("key") in ("0", "1") else "")
     scope = selectors.figures_scope(request.user, filters)
     latest = selectors.latest_day(scope) or timezone.localdate()
@@ -459,9 +458,9 @@ def dashboard(request):
     return render(request, "resumption/dashboard.html",
                   {**data, "start": start, "end": end, "scope": scope, "f": scope.filters, "by": BY,
                    "trend_chart": trend_chart, "group_charts": group_charts, "query": query,
-                   "districts": District.objects.all() if not request.user.role == "district" else [],
-                   "sections": Industry.objects.filter(level="section").order_by("code"),
-                   "sizes": Enterprise.Size.choices})
+                   "districts": registry_selectors.districts() if not request.user.role == "district" else [],
+                   "sections": registry_selectors.industries().filter(level="section").order_by("code"),
+                   "sizes": registry_selectors.SIZE_CHOICES})
 
 
 @login_required
@@ -521,7 +520,7 @@ def report_page(request):
     recent = Job.objects.filter(kind=REPORT_KIND, created_by=request.user).order_by("-created_at")[:5]
     return render(request, "resumption/report.html", {**data, "scope": scope, "recent": recent,
                                                       "query": request.GET.urlencode(),
-                                                      "districts": District.objects.all()
+                                                      "districts": registry_selectors.districts()
                                                       if request.user.role != "district" else []})
 
 

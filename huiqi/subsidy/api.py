@@ -15,12 +15,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from huiqi.lending.models import Loan
+from huiqi.lending.selectors import mask_borrower_id
 
 from . import rules, selectors, services
 from .models import BatchStatus, PaymentStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
 
-_mask = Loan.AUDIT_MASK["borrower_id"]
+_mask = mask_borrower_id
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)

@@ -15,8 +15,6 @@ class SubsidyConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import rules_perms  # noqa: F401 - registers the program's permissions
-
         post_migrate.connect(_ensure_default_params, sender=self)
 
 

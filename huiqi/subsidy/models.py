@@ -13,7 +13,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from huiqi.core.money import fen_to_yuan
-from huiqi.lending.models import Loan
 
 
 class BatchStatus(models.TextChoices):
@@ -120,9 +119,9 @@ class SubsidyBatch(models.Model):
 
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
-
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines")
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="subsidy_lines",
+
+    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidy_lines",
                              verbose_name="贷款 loan")
     beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18, db_index=True)
     eligible = models.BooleanField("计入 eligible")

@@ -3,7 +3,7 @@
 - bureau, auditors and administrators: every batch and line;
 - a bank's staff: the loan lines of its own loans, in released batches;
 - an enterprise user: the loan lines of loans it may see in the ledger (its own, and those of the
-  owners of its enterprises, as ``accounts.scoping.loans_for`` decides) and its own beneficiary lines,
+  owners of its enterprises, as ``lending.selectors.scope_loans`` decides) and its own beneficiary lines,
   in released batches;
 - anyone else: nothing.
 
@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from huiqi.accounts.models import Role
-from huiqi.accounts.scoping import loans_for, role_of
-from huiqi.lending.models import Loan
+from huiqi.accounts.selectors import Role, role_of
+from huiqi.lending.selectors import loans, scope_loans
 
 from .models import BatchStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
 
@@ -41,7 +40,7 @@ def loan_lines_for(user, batch: SubsidyBatch | None = None) -> QuerySet[SubsidyL
     if role == Role.BANK:
         return qs.filter(batch__status=BatchStatus.RELEASED, loan__bank_id=user.bank_id)
     if role == Role.ENTERPRISE:
-        return qs.filter(batch__status=BatchStatus.RELEASED, loan__in=loans_for(user, Loan.objects.all()))
+        return qs.filter(batch__status=BatchStatus.RELEASED, loan__in=scope_loans(user, loans()))
     return qs.none()
 
 

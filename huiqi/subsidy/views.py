@@ -33,14 +33,15 @@ from huiqi.core.models import AuditEvent
 from huiqi.core.money import fen_to_yuan
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
-from huiqi.lending.models import BorrowerKind, Loan
-from huiqi.registry.models import District, Enterprise
+from huiqi.lending import selectors as lending_selectors
+from huiqi.lending.selectors import BorrowerKind, mask_borrower_id
+from huiqi.registry import selectors as registry_selectors
 
 from . import rules, selectors, services
 from .forms import ActionForm, ParamsForm, ReconcileForm, RunForm, SimulateForm
 from .models import BATCH_TRANSITIONS, OPEN_STATUSES, BatchStatus, PaymentStatus, SubsidyBatch
 
-mask = Loan.AUDIT_MASK["borrower_id"]
+mask = mask_borrower_id
 
 # A simulation page lists this many beneficiaries; the export has them all.
 SHOWN = 200
@@ -140,13 +141,13 @@ def _export(rows_header, rows, fmt: str, filename: str):
 
 
 def _district_names() -> dict[str, str]:
-    names = {code: (en if _english() else zh) for code, zh, en in District.objects.values_list("code", "name",
+    names = {code: (en if _english() else zh) for code, zh, en in registry_selectors.districts().values_list("code", "name",
                                                                                                "name_en")}
     names[""] = _("区未知")
     return names
 
 
-SIZE_LABELS = dict(Enterprise.Size.choices)
+SIZE_LABELS = dict(registry_selectors.SIZE_CHOICES)
 
 
 def _relabel(groups: dict) -> dict:
@@ -348,7 +349,7 @@ def _batch_list(request):
     if request.method == "POST" and form.is_valid():
         cutoff, note = form.cleaned_data["cutoff"], form.cleaned_data["note"]
         try:
-            if Loan.objects.count() > INLINE_LOANS:
+            if lending_selectors.loans().count() > INLINE_LOANS:
                 job = jobs.enqueue("subsidy.run_batch", {"cutoff": cutoff.isoformat(), "note": note},
                                    user=request.user, title=f"计算贴息批次（截至 {cutoff}）")
                 return redirect("core:job_detail", pk=job.pk)
@@ -380,10 +381,10 @@ def _batch(request, pk) -> SubsidyBatch:
 def _batch_groups(batch: SubsidyBatch) -> dict:
     """The batch's money by district and size class (of the beneficiary, or of the enterprise a small-
     business owner owns: the one its first loan names) and by bank, in the shape of ``services.compare``."""
-    owned = (Loan.objects.filter(borrower_id=OuterRef("beneficiary_id"),
+    owned = (lending_selectors.loans().filter(borrower_id=OuterRef("beneficiary_id"),
                                  borrower_kind=BorrowerKind.BUSINESS_OWNER)
              .exclude(owner_of="").order_by("bank__code", "loan_no").values("owner_of")[:1])
-    registry = Enterprise.objects.filter(uscc=OuterRef("registered_as"))
+    registry = registry_selectors.enterprises().filter(uscc=OuterRef("registered_as"))
     payments = (batch.payments.order_by()
                 .annotate(registered_as=Case(When(kind=BorrowerKind.BUSINESS_OWNER, then=Subquery(owned)),
                                              default=F("beneficiary_id")))

@@ -8,13 +8,13 @@ from django import template
 from django.utils.translation import get_language
 
 from huiqi.core.money import format_yuan
-from huiqi.lending.models import Loan
+from huiqi.lending.selectors import mask_borrower_id
 
 from .. import rules
 
 register = template.Library()
 
-_mask = Loan.AUDIT_MASK["borrower_id"]
+_mask = mask_borrower_id
 
 
 def _english() -> bool:

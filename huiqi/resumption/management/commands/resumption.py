@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
+from huiqi.registry import selectors as registry_selectors
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -48,12 +49,11 @@ class Command(BaseCommand):
             rows = rebuild_rollup(None, _date(o.get("start")), _date(o.get("end")))
             self.stdout.write(f"排查日汇总已重建 rollup rebuilt: {rows:,} rows")
             return
-        from huiqi.registry.models import District
         from huiqi.resumption import report
         from huiqi.resumption.selectors import Filters, Scope
 
         day = _date(o["date"])
-        if o["district"] and not District.objects.filter(code=o["district"]).exists():
+        if o["district"] and not registry_selectors.districts().filter(code=o["district"]).exists():
             raise CommandError(f"没有代码为 {o['district']} 的区 no district {o['district']}")
         scope = Scope(district=o["district"], filters=Filters(district=o["district"]))
         data = report.build(scope, day)

@@ -6,10 +6,8 @@ scoped row by row in ``selectors``.
 
 from __future__ import annotations
 
-import rules
-
-from huiqi.accounts.models import Role
-from huiqi.accounts.rules import has_role
+from huiqi.accounts.selectors import Role
+from huiqi.core.permissions import grant, has_role
 
 _bureau_or_admin = has_role(Role.BUREAU, Role.ADMIN)
 
@@ -31,6 +29,4 @@ PERMISSIONS = {
     "subsidy.cancel": _bureau_or_admin,
 }
 
-for _name, _predicate in PERMISSIONS.items():
-    if not rules.perm_exists(_name):
-        rules.add_perm(_name, _predicate)
+grant(PERMISSIONS)

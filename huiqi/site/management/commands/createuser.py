@@ -7,9 +7,9 @@ import getpass
 from django.core.management import BaseCommand, CommandError
 
 from huiqi.accounts import services
-from huiqi.accounts.models import Role
+from huiqi.accounts.selectors import Role
 from huiqi.core.errors import DomainError
-from huiqi.registry.models import Agency, Bank, District, Enterprise, FundInstitution
+from huiqi.registry import selectors as registry
 
 
 class Command(BaseCommand):
@@ -36,9 +36,9 @@ class Command(BaseCommand):
         try:
             user = services.create_user(
                 None, username=o["username"], password=password, role=o["role"], display_name=o["name"],
-                district=_get(District, "code", o["district"]), agency=_get(Agency, "code", o["agency"]),
-                bank=_get(Bank, "code", o["bank"]), institution=_get(FundInstitution, "code", o["institution"]),
-                enterprises=[_get(Enterprise, "uscc", u) for u in o["enterprise"]],
+                district=_get("district", o["district"]), agency=_get("agency", o["agency"]),
+                bank=_get("bank", o["bank"]), institution=_get("institution", o["institution"]),
+                enterprises=[_get("enterprise", u) for u in o["enterprise"]],
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
@@ -49,10 +49,10 @@ class Command(BaseCommand):
             self.stdout.write(f"token: {Token.objects.create(user=user).key}")
 
 
-def _get(model, field, value):
-    if not value:
+def _get(kind, code):
+    if not code:
         return None
-    try:
-        return model.objects.get(**{field: value})
-    except model.DoesNotExist:
-        raise CommandError(f"未找到 not found: {model._meta.verbose_name} {value}") from None
+    found = registry.organisation(kind, code)
+    if found is None:
+        raise CommandError(f"未找到 not found: {registry.organisation_label(kind)} {code}")
+    return found

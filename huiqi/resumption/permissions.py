@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import rules
 
-from huiqi.accounts.models import Role
-from huiqi.accounts.rules import has_role
+from huiqi.accounts.selectors import Role
+from huiqi.core.permissions import grant, has_role
 
 OFFICIALS = (Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
 AGGREGATORS = (Role.DEPARTMENT, Role.BUREAU, Role.ADMIN)
+
+
+
+@rules.predicate
+def in_own_district(user, record):
+    """A district officer acts on its own district's filings and difficulties only (any other role, or
+    no record named, passes: the role predicate decides)."""
+    return record is None or user.role != Role.DISTRICT or user.district_id == record.district_id
+
 
 PERMISSIONS = {
     "resumption.view": has_role(Role.ENTERPRISE, *OFFICIALS),
     "resumption.file": has_role(Role.ENTERPRISE),
     "resumption.report_daily": has_role(Role.ENTERPRISE),
     "resumption.aggregate": has_role(*AGGREGATORS),
-    # District officers handle their district's filings and follow-ups; administrators any.
-    "resumption.handle": has_role(Role.DISTRICT, Role.ADMIN),
+    # District officers handle their district's filings and follow-ups; administrators any. Asked
+    # with the filing or difficulty (``has_perm("resumption.handle", filing)``) by pages and services.
+    "resumption.handle": has_role(Role.DISTRICT, Role.ADMIN) & in_own_district,
     "resumption.view_figures": has_role(*OFFICIALS),
     # Recomputing the dashboard's rollup from the raw checks (the job and the command).
     "resumption.rebuild_rollup": has_role(Role.BUREAU, Role.ADMIN),
 }
 
-for _name, _predicate in PERMISSIONS.items():
-    if not rules.perm_exists(_name):
-        rules.add_perm(_name, _predicate)
+grant(PERMISSIONS)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import rules
 
-from huiqi.accounts.models import Role
-from huiqi.accounts.rules import has_role
+from huiqi.accounts.selectors import Role
+from huiqi.core.permissions import grant, has_role
 
 HOTLINE_AGENCY = "HOTLINE-12345"
 # The SME service bureau runs the channel: requests sent back land here to be routed again.
@@ -30,6 +30,20 @@ def is_hotline_operator(user):
                 and user.agency is not None and user.agency.code == HOTLINE_AGENCY)
 
 
+@rules.predicate
+def handles_its_department(user, request):
+    """A department handler acts on its own department's requests (no request named: any)."""
+    return request is None or (user.role == Role.DEPARTMENT and user.agency_id == request.agency_id)
+
+
+@rules.predicate
+def made_the_request(user, request):
+    """An enterprise user acts on its own enterprises' requests (no request named: any)."""
+    return request is None or (user.role == Role.ENTERPRISE
+                               and user.enterprises.filter(pk=request.enterprise_id).exists())
+
+
+_admin = has_role(Role.ADMIN)
 _staff = has_role(Role.DISTRICT, Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
 
 PERMISSIONS = {
@@ -37,11 +51,12 @@ PERMISSIONS = {
     "requests.submit": has_role(Role.ENTERPRISE) | is_hotline_operator,
     "requests.file_for_enterprise": is_hotline_operator,
     "requests.handle": has_role(Role.DEPARTMENT),
+    # Asked with the request by pages (which actions to offer) and services (whether to act) alike.
+    "requests.handle_request": (has_role(Role.DEPARTMENT) & handles_its_department) | _admin,
+    "requests.act_as_requester": (has_role(Role.ENTERPRISE) & made_the_request) | _admin,
     "requests.supervise": has_role(Role.BUREAU, Role.ADMIN),
     "requests.decide_extension": has_role(Role.DEPARTMENT, Role.BUREAU, Role.ADMIN),
     "requests.figures": _staff,
 }
 
-for _name, _predicate in PERMISSIONS.items():
-    if not rules.perm_exists(_name):
-        rules.add_perm(_name, _predicate)
+grant(PERMISSIONS)

@@ -1,0 +1,36 @@
+"""Reads of users and roles: what other apps may know of accounts.
+
+``Role`` and ``role_of`` are the vocabulary every app's permissions and scoping are written in; which
+records a role reads is decided by the app that owns the records (its ``permissions`` module).
+"""
+
+from __future__ import annotations
+
+from .models import ROLE_ORGANISATION, EnterpriseMembership, Role, User
+
+__all__ = ["CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership", "Role", "User", "demo_users",
+           "role_of", "users", "users_in_role"]
+
+# Roles that read every district's records (a department's staff read city-wide, act on their own cases).
+CITY_WIDE_READERS = frozenset({Role.BUREAU, Role.ADMIN, Role.AUDITOR, Role.DEPARTMENT})
+
+
+def role_of(user) -> str | None:
+    """The signed-in, active user's role; None for anyone else."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return user.role
+
+
+def users():
+    """Every user, for another app's own filters (``users().filter(agency_id=…)``); never shown as is."""
+    return User.objects.all()
+
+
+def users_in_role(role: str, **organisation):
+    """Active users of a role, optionally of one organisation (``agency=…``, ``district=…``)."""
+    return User.objects.filter(role=role, is_active=True, **organisation)
+
+
+def demo_users():
+    return User.objects.filter(is_demo=True).order_by("pk")

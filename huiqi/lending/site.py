@@ -1,0 +1,63 @@
+"""What the ledger adds to the site: its pages, its API, its demo part and the bank files' imports."""
+
+import time
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core.declarations import DemoStep, Importer, Nav, Route
+
+NAVIGATION = [
+    Nav("lending:loan_list", _("贷款台账"), "lending.view", order=20,
+        role_labels={"enterprise": _("我的贷款"), "bank": _("本行贷款")}),
+    Nav("lending:upload", _("银行数据报送"), "lending.upload", order=21),
+]
+
+API_ROUTES = [
+    Route("loans", "huiqi.lending.api.LoanViewSet", "loan"),
+    Route("ledger-uploads", "huiqi.lending.api.LedgerUploadViewSet", "ledger-upload"),
+]
+
+
+def _importer(kind: str, help: str) -> Importer:
+    def load(path, progress):
+        from . import imports
+
+        return imports.import_path(None, kind, path, progress=progress)
+
+    return Importer(load, help)
+
+
+IMPORTERS = {
+    "banks": _importer("banks", "the partner banks (bank-data-exchange)"),
+    "loans": _importer("loans", "a bank's loans"),
+    "payments": _importer("payments", "a bank's interest payments"),
+    "npl": _importer("npl", "a bank's non-performing loans"),
+}
+
+
+def _demo_ledger(scale, seed, progress) -> str:
+    from . import demo
+
+    started = time.monotonic()
+    c = demo.build_ledger_demo(scale, seed, progress=progress)
+    kinds = c["borrower_kinds"]
+
+    def yi(fen):  # 亿元
+        return Decimal(fen).scaleb(-10)
+
+    return (
+        f"演示贷款台账已生成 demo ledger built in {time.monotonic() - started:.1f} s\n"
+        f"  贷款 loans                  {c['loans']:>7,}  ({yi(c['principal_fen']):,.1f} 亿元 at "
+        f"{c['banks']} banks; 借款人 borrowers {c['borrowers']:,})\n"
+        f"  按借款人 by borrower kind   企业 {kinds['enterprise']:,} · 个体工商户 "
+        f"{kinds['individual_business']:,} · 小微企业主 {kinds['business_owner']:,}\n"
+        f"  疫情期间新增 2020-02..06    {c['window_loans']:>7,}  ({yi(c['window_principal_fen']):,.1f} 亿元, "
+        f"{c['window_borrowers']:,} borrowers)\n"
+        f"  展期 extensions             {c['extensions']:>7,}  (首贷 first loans {c['first_loans']:,})\n"
+        f"  付息记录 interest payments {c['payments']:>8,}  ({yi(c['interest_fen']):,.2f} 亿元)\n"
+        f"  不良贷款 NPLs               {c['npls']:>7,}"
+    )
+
+
+DEMO = [DemoStep(10, _demo_ledger)]

@@ -1,0 +1,82 @@
+"""What the registry adds to the site: its pages in the menu, its API, its demo part (with the demo
+log-ins), the registry file's import and export."""
+
+import time
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route
+
+NAVIGATION = [
+    Nav("registry:enterprise_list", _("企业名录"), "registry.view", order=10,
+        role_labels={"enterprise": _("我的企业")}),
+    Nav("registry:import", _("名录导入"), "registry.import", order=11),
+    Nav("registry:bank_list", _("合作银行"), order=800),
+]
+
+API_ROUTES = [
+    Route("enterprises", "huiqi.registry.api.EnterpriseViewSet", "enterprise"),
+    Route("owners", "huiqi.registry.api.BusinessOwnerViewSet", "owner"),
+    Route("districts", "huiqi.registry.api.DistrictViewSet", "district"),
+    Route("industries", "huiqi.registry.api.IndustryViewSet", "industry"),
+    Route("banks", "huiqi.registry.api.BankViewSet", "bank"),
+    Route("institutions", "huiqi.registry.api.FundInstitutionViewSet", "institution"),
+    Route("registry-imports", "huiqi.registry.api.RegistryImportViewSet", "registry-import"),
+]
+
+
+def _import_registry(path, progress):
+    from . import services
+
+    return services.import_registry_file(None, path, progress=progress)
+
+
+def _export_registry(path) -> int:
+    from . import selectors, services
+
+    return services.export_registry(selectors.enterprises(), path)
+
+
+IMPORTERS = {"registry": Importer(_import_registry, "the enterprise registry extract")}
+EXPORTERS = {"registry": Exporter(_export_registry, "the enterprise registry")}
+
+
+def _demo_registry(scale, seed, progress) -> str:
+    from . import demo
+
+    started = time.monotonic()
+    counts = demo.build_demo(scale, seed, progress=progress)
+    sizes = counts["sizes"]
+    return (
+        f"演示城市已生成 demo city built (scale={scale}, seed={seed}) in {time.monotonic() - started:.1f} s\n"
+        f"  企业 enterprises            {counts['enterprises']:>7,}"
+        f"  (企业 companies {counts['companies']:,}, 个体工商户 individual businesses "
+        f"{counts['individual_businesses']:,})\n"
+        f"  规模 sizes                  large {sizes['large']:,} · medium {sizes['medium']:,} · "
+        f"small {sizes['small']:,} · micro {sizes['micro']:,} · unknown {sizes['unknown']:,}\n"
+        f"  重点企业 key enterprises     {counts['key_enterprises']:>7,}\n"
+        f"  小微企业主 business owners   {counts['owners']:>7,}  ({counts['owner_links']:,} links)\n"
+        f"  合作银行 banks               {counts['banks']:>7,}  (入库 onboarded {counts['banks_onboarded']})\n"
+        f"  演示账户 demo users          {counts['users']:>7,}"
+    )
+
+
+def _demo_logins(scale, seed, progress) -> str:
+    from . import demo
+
+    lines = [f"演示账户 demo log-ins — 密码 password: {settings.HUIQI_DEMO_PASSWORD}"]
+    lines += [f"  {username:<12} {role:<12} {display}" for username, role, display, _org, _ents in demo.DEMO_USERS]
+    return "\n".join(lines)
+
+
+DEMO = [DemoStep(0, _demo_registry), DemoStep(1000, _demo_logins)]
+
+
+def _home_summary(user):
+    from . import selectors
+
+    return {"template": "registry/_home_summary.html", "summary": selectors.summary_for(user)}
+
+
+HOME = [_home_summary]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class SiteConfig(AppConfig):
+    name = "huiqi.site"
+    label = "site"
+    verbose_name = "站点 site"
+
+    def ready(self):
+        from . import discovery, permissions  # noqa: F401 - the shared pages' permissions
+
+        # Every app's permission predicates, registered before the first request asks one.
+        discovery.load_permissions()

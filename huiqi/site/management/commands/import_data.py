@@ -1,0 +1,46 @@
+"""`huiqi import KIND FILE`: load a file through the same path as an upload.
+
+The kinds are what the apps declare (``IMPORTERS`` in their ``site.py``): registry, banks, loans,
+payments, npl, …
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management import BaseCommand, CommandError
+
+from huiqi.core.errors import DomainError
+from huiqi.site import discovery
+
+
+class Command(BaseCommand):
+    help = "Import a file: huiqi import KIND FILE (CSV in UTF-8/GBK or XLSX)"
+
+    def add_arguments(self, parser):
+        kinds = discovery.importers()
+        parser.add_argument("kind", choices=sorted(kinds),
+                            help="; ".join(f"{k}: {v.help}" for k, v in sorted(kinds.items()) if v.help))
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args, kind, file, **options):
+        if not file.exists():
+            raise CommandError(f"文件不存在 file not found: {file}")
+        tty = sys.stderr.isatty()
+
+        def progress(done, total, message="", force=False):
+            if tty and total:
+                sys.stderr.write(f"\r{done * 100 // total:3d}% {message}   ")
+
+        try:
+            record = discovery.importers()[kind].load(file, progress)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        if tty:
+            sys.stderr.write("\n")
+        self.stdout.write(f"{record.status}: {record.message}")
+        if record.status == "refused":
+            if record.error_report:
+                self.stdout.write(f"错误报告 error report: {record.error_report}.xlsx")
+            raise CommandError("文件被拒绝，未入库 the file was refused; nothing was stored", returncode=2)
