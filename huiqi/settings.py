@@ -191,6 +191,10 @@ HUIQI_BULK_LOAD_ROWS = int(os.environ.get("HUIQI_BULK_LOAD_ROWS", "20000"))
 HUIQI_LEDGER_SNAPSHOT = _flag("HUIQI_LEDGER_SNAPSHOT", True)
 # The embedded default runs the job worker inside `huiqi serve`; set 0 to run `huiqi worker` apart.
 HUIQI_INPROCESS_WORKER = _flag("HUIQI_INPROCESS_WORKER", True)
+# A running job's lease: renewed by its worker; once lapsed the job is taken over, and failed after
+# HUIQI_JOB_MAX_ATTEMPTS runs in all (``core.jobs``).
+HUIQI_JOB_LEASE_SECONDS = float(os.environ.get("HUIQI_JOB_LEASE_SECONDS", "120"))
+HUIQI_JOB_MAX_ATTEMPTS = int(os.environ.get("HUIQI_JOB_MAX_ATTEMPTS", "2"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -102,6 +102,10 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=100, blank=True)
+    # The running worker renews its lease while it works; a job whose lease lapsed lost its worker
+    # (killed, machine gone) and is taken over by another or failed (``core.jobs.claim_next``).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = "后台任务 job"

@@ -42,6 +42,7 @@ class UploadRecord(models.Model):
         STORED = "stored", "已入库 stored"
         UNCHANGED = "unchanged", "无变化 unchanged (same file already stored)"
         REFUSED = "refused", "已拒绝 refused"
+        FAILED = "failed", "处理中断 failed (send it again)"
 
     file_name = models.CharField(max_length=255)
     digest = models.CharField(max_length=64, db_index=True)
@@ -359,6 +360,13 @@ def _process_columnar(importer: Importer, record, actor, progress):
         return None
     record.unknown_columns = batches.unknown
     return _stored(record, seen[0], seen[0], created, updated)
+
+
+def fail(record, message: str):
+    """An upload whose processing stopped without an outcome (its job failed or its worker died): it
+    is marked failed with the reason, stored nothing, and the same file may be sent again."""
+    type(record).objects.filter(pk=record.pk, status=UploadRecord.Status.PENDING).update(
+        status=UploadRecord.Status.FAILED, message=message, finished_at=timezone.now())
 
 
 def _stored(record, row_count: int, total_stored: int, created: int, updated: int):

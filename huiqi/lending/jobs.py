@@ -7,7 +7,13 @@ from .imports import process
 from .models import LedgerUpload
 
 
-@jobs.handler("lending.upload")
+def _upload_failed(job, message):
+    from huiqi.core import uploads
+
+    uploads.fail(LedgerUpload(pk=job.params["upload_id"]), message)
+
+
+@jobs.handler("lending.upload", on_failure=_upload_failed)
 def ledger_upload(ctx):
     record = LedgerUpload.objects.get(pk=ctx.params["upload_id"])
     record = process(record, ctx.user, progress=ctx.progress)
