@@ -9,6 +9,22 @@ import pytest
 os.environ.setdefault("HUIQI_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the test database lets its reset TRUNCATE the audit records, which a real
+    database refuses (core migration 0005); sessions opened from now on carry the setting."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute(f'ALTER DATABASE "{connection.settings_dict["NAME"]}" '
+                            "SET huiqi.allow_audit_truncate = on")
+            for alias in connections:
+                connections[alias].close()
+
+
 @pytest.fixture(autouse=True)
 def _one_connection(settings):
     """Tests see one database alias; job progress on a second connection is for real deployments."""

@@ -51,6 +51,20 @@ def test_database_refuses_audit_update_on_postgresql():
         AuditEvent.objects.update(note="tampered")
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_database_refuses_audit_truncate_on_postgresql():
+    from django.db import DatabaseError, connection, transaction
+
+    audit.record(None, "create", None, model="x.Y", object_id="1")
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+        with connection.cursor() as cur:
+            # As in a real database: only the test databases carry the setting their reset needs.
+            cur.execute("SET LOCAL huiqi.allow_audit_truncate = off")
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the insert's deferred checks, run now
+            cur.execute("TRUNCATE core_auditevent")
+    assert AuditEvent.objects.filter(model="x.Y").exists()
+
+
 @jobs.handler("test.ok")
 def _ok(ctx):
     for i in range(1, 4):
