@@ -140,6 +140,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # Lock-out after repeated failed log-ins (per user name), see accounts.backends.
+# Addresses of our own reverse proxies: only from them is X-Forwarded-For believed (core.throttling).
+HUIQI_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("HUIQI_TRUSTED_PROXIES", "").split(",") if a.strip()]
 HUIQI_LOGIN_MAX_FAILURES = int(os.environ.get("HUIQI_LOGIN_MAX_FAILURES", "5"))
 HUIQI_LOGIN_LOCK_MINUTES = int(os.environ.get("HUIQI_LOGIN_LOCK_MINUTES", "15"))
 

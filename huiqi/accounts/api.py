@@ -9,9 +9,9 @@ from rest_framework import permissions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
-from huiqi.core.errors import DomainError
+from huiqi.core.errors import DomainError, ValidationFailed
+from huiqi.core.throttling import SharedRateThrottle
 
 
 class MeSerializer(serializers.Serializer):
@@ -34,7 +34,8 @@ def me(request):
     })
 
 
-class TokenThrottle(AnonRateThrottle):
+class TokenThrottle(SharedRateThrottle):
+    scope = "token"
     rate = "30/min"
 
 
@@ -48,8 +49,15 @@ class TokenThrottle(AnonRateThrottle):
 @throttle_classes([TokenThrottle])
 def obtain_token(request):
     """Exchange a user name and password for the user's API token (same lock-out as the log-in page)."""
-    user = authenticate(request._request, username=request.data.get("username"),
-                        password=request.data.get("password"))
+    data = request.data if isinstance(request.data, dict) else {}
+    credentials = {}
+    for field in ("username", "password"):
+        value = data.get(field)
+        if not isinstance(value, str) or not value or "\x00" in value:
+            raise ValidationFailed("auth.credentials", f"请以文本填写 {field}", f"{field} must be given as text",
+                                   field=field)
+        credentials[field] = value
+    user = authenticate(request._request, **credentials)
     if user is None:
         locked = getattr(request._request, "huiqi_locked_until", None)
         if locked:

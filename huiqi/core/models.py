@@ -147,3 +147,16 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'班' if self.is_working_day else '休'} {self.name}"
+
+
+class RateCounter(models.Model):
+    """Requests counted per key (a client address, an account) in a fixed window, shared by every
+    server process (``core.throttling``): one row per key and window, incremented in the database."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "请求计数 rate counter"
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_unique")]
