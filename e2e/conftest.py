@@ -65,8 +65,15 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """``new_page(**context_options)``: a page in a fresh context (closed after the test)."""
+    """``new_page(**context_options)``: a page in a fresh context (closed after the test). Every
+    page is watched for what the Content-Security-Policy refused: a test whose pages had anything
+    refused (an inline script, a resource from elsewhere) fails."""
     contexts = []
+    refused = []
+
+    def watch(message):
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
 
     def make(**options):
         options.setdefault("locale", "zh-CN")
@@ -75,11 +82,14 @@ def new_page(browser):
         ctx = browser.new_context(**options)
         ctx.set_default_timeout(15_000)
         contexts.append(ctx)
-        return ctx.new_page()
+        page = ctx.new_page()
+        page.on("console", watch)
+        return page
 
     yield make
     for ctx in contexts:
         ctx.close()
+    assert refused == [], refused
 
 
 @pytest.fixture

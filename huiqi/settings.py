@@ -32,7 +32,13 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
-ALLOWED_HOSTS = [h for h in os.environ.get("HUIQI_ALLOWED_HOSTS", "*").split(",") if h]
+# The host names this site answers to; a deployment lists its own (never "*": the Host header is
+# then the client's to choose). The default serves the machine it runs on.
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HUIQI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+                 if h.strip()]
+# Where the site is reached from outside, for absolute links (Open311 discovery): configured, never
+# taken from the request's Host header.
+HUIQI_PUBLIC_URL = os.environ.get("HUIQI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("HUIQI_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -63,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "huiqi.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "huiqi.core.locale.ChineseFirstLocaleMiddleware",
@@ -159,8 +166,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 if _https:
+    # Behind the HTTPS proxy: it says the scheme; plain HTTP is redirected; browsers remember it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+HUIQI_CSP = os.environ.get("HUIQI_CSP", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+                           "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

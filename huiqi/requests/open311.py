@@ -122,7 +122,10 @@ def _reader(request):
 
 
 def _base(request) -> str:
-    return request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": "json"})).rsplit("/", 1)[0]
+    """The endpoint's address from the configured public URL, never from the request's Host header."""
+    from django.conf import settings
+
+    return settings.HUIQI_PUBLIC_URL + reverse("open311:discovery", kwargs={"fmt": "json"}).rsplit("/", 1)[0]
 
 
 def discovery(request, fmt):
