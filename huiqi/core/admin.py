@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
-from . import audit
+from . import audit, params
+from .errors import DomainError
 from .models import AuditEvent, CalendarDay, Job, Parameter
 
 
@@ -48,8 +51,27 @@ class AuditedAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
+class ParameterForm(forms.ModelForm):
+    """The back office checks a value against its parameter's schema, as the service does."""
+
+    class Meta:
+        model = Parameter
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("key") and "value" in data:
+            try:
+                params.validate(data["key"], data["value"])
+            except DomainError as exc:
+                for error in getattr(exc, "errors", [exc]):
+                    self.add_error("value", f"{error.field}: {error.zh}（{error.en}）")
+        return data
+
+
 @admin.register(Parameter)
 class ParameterAdmin(AuditedAdmin):
+    form = ParameterForm
     list_display = ["key", "program", "effective_from", "short_value", "description", "created_at"]
     list_filter = ["program"]
     search_fields = ["key", "description"]
@@ -62,6 +84,9 @@ class ParameterAdmin(AuditedAdmin):
         return text if len(text) < 80 else text[:77] + "…"
 
     def has_change_permission(self, request, obj=None):
+        # A value in force before today is history: it is corrected by a new dated row.
+        if obj is not None and obj.effective_from < timezone.localdate():
+            return False
         return request.user.has_perm("core.edit_parameters")
 
     def has_add_permission(self, request):

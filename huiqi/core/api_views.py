@@ -62,6 +62,9 @@ class ParameterSerializer(serializers.ModelSerializer):
         model = Parameter
         fields = ["id", "key", "program", "value", "effective_from", "description", "note", "created_at"]
         read_only_fields = ["id", "created_at"]
+        # A value for a key and day that exists is a correction (core.params.set_value decides whether
+        # that day may still be corrected), not a duplicate.
+        validators = []
 
 
 class ParameterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -36,6 +36,21 @@ class ValidationFailed(DomainError):
     """Bad input: a value that breaks a stated rule."""
 
 
+class InvalidFields(ValidationFailed):
+    """Several fields broke their rules at once: every one is named (``errors``), the first leads."""
+
+    def __init__(self, errors: list[DomainError]):
+        first = errors[0]
+        super().__init__(first.code, "；".join(e.zh for e in errors), "; ".join(e.en for e in errors),
+                         field=first.field, value=first.value)
+        self.errors = errors
+
+    def as_dict(self) -> dict:
+        body = super().as_dict()
+        body["details"] = [e.as_dict() for e in self.errors]
+        return body
+
+
 class PermissionDenied(DomainError):
     status = 403
 

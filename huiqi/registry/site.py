@@ -6,7 +6,9 @@ import time
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import params
 from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route
+from huiqi.core.errors import ValidationFailed
 
 NAVIGATION = [
     Nav("registry:enterprise_list", _("企业名录"), "registry.view", order=10,
@@ -80,3 +82,18 @@ def _home_summary(user):
 
 
 HOME = [_home_summary]
+
+
+def _size_standard(value):
+    from . import rules
+
+    for group in params.require_fields(value):
+        try:
+            rules._parse_rules_uncached(group, value)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationFailed("parameter.standard", f"划型标准行业组 {group} 的格式有误",
+                                   f"size standard group {group} is malformed ({exc})", field=group) from None
+    return value
+
+
+PARAMETERS = {"registry.size_standard": _size_standard}

@@ -3,6 +3,7 @@ busiest) and demo part."""
 
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import params
 from huiqi.core.declarations import DemoStep, Nav, Route
 
 NAVIGATION = [
@@ -22,3 +23,15 @@ def _demo(scale, seed, progress) -> str:
 
 
 DEMO = [DemoStep(20, _demo)]
+
+
+PARAMETERS = {
+    "resumption.filing_required": params.scalar(params.boolean()),
+    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024)),
+    # The fields the bureau changed; the defaults fill the others.
+    "resumption.daily_check": params.fields({
+        "deadline": params.time_of_day(),
+        "lock_days_after": params.integer(0, 7, " 天"),
+        "lock_time": params.time_of_day(),
+    }, partial=True),
+}

@@ -11,3 +11,8 @@ class SiteConfig(AppConfig):
 
         # Every app's permission predicates, registered before the first request asks one.
         discovery.load_permissions()
+        # Every program parameter's schema, so that a value is checked when written and when read.
+        from huiqi.core import params
+
+        for key, schema in discovery.collect_dict("PARAMETERS").items():
+            params.register(key, schema)

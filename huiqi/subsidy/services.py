@@ -117,18 +117,23 @@ def _refuse_floats(values: Mapping, where: str) -> None:
             )
 
 
+def check_stored_params(value, where: str = PARAMS_KEY) -> rules.Params:
+    """A stored value of the parameters as the program reads it: an object of the spec's names, no float
+    (amounts and rates as strings). The schema that checks a value when it is written (``site.py``)."""
+    if not isinstance(value, Mapping):
+        raise ValidationFailed("subsidy.params.shape", f"{where} 不是参数表（JSON 对象）",
+                               f"{where} is not a JSON object of parameters")
+    _refuse_floats(value, where)
+    return rules.Params.from_mapping(value)
+
+
 def current_params(on: dt.date | None = None, overrides: Mapping | None = None) -> rules.Params:
     """The parameters in force on ``on`` (today when omitted), with ``overrides`` by the spec's names.
 
     Refuses a stored value that is a float, naming it; JSON numbers must be strings or integers."""
     on = on or timezone.localdate()
     stored = core_params.value(PARAMS_KEY, on=on)
-    where = f"{PARAMS_KEY}（{on} 生效 in force on {on}）"
-    if not isinstance(stored, Mapping):
-        raise ValidationFailed("subsidy.params.shape", f"{where} 不是参数表（JSON 对象）",
-                               f"{where} is not a JSON object of parameters")
-    _refuse_floats(stored, where)
-    result = rules.Params.from_mapping(stored)
+    result = check_stored_params(stored, f"{PARAMS_KEY}（{on} 生效 in force on {on}）")
     if overrides:
         if not isinstance(overrides, Mapping):
             raise ValidationFailed("subsidy.params.shape", "参数覆盖必须是 名称→取值 的对象",

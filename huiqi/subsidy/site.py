@@ -2,7 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import params
 from huiqi.core.declarations import Nav, Route
+from huiqi.core.errors import ValidationFailed
 
 NAVIGATION = [
     Nav("subsidy:index", _("贷款贴息"), "subsidy.view", order=30,
@@ -14,3 +16,18 @@ API_ROUTES = [
     Route("subsidy-loan-lines", "huiqi.subsidy.api.SubsidyLoanLineViewSet", "subsidy-loan-line"),
     Route("subsidy-payments", "huiqi.subsidy.api.SubsidyPaymentViewSet", "subsidy-payment"),
 ]
+
+
+def _subsidy_params(value):
+    """The spec's parameters (window, rate, months, cap, budget, rationing), read as the program reads them."""
+    from .services import check_stored_params
+
+    try:
+        check_stored_params(params.require_fields(value))
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ValidationFailed("parameter.value", "贴息参数的格式有误", f"the subsidy parameters are malformed ({exc})",
+                               field="value") from None
+    return value
+
+
+PARAMETERS = {"subsidy.params": _subsidy_params}

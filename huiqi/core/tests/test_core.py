@@ -7,9 +7,19 @@ from django.db import connection
 
 from huiqi.core import audit, jobs, params
 from huiqi.core.errors import NotFound, ValidationFailed
-from huiqi.core.models import AuditEvent, Job
+from huiqi.core.errors import InvalidFields
+from huiqi.core.models import AuditEvent, Job, Parameter
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _demo_schemas():
+    """Two parameters of a made-up program, with schemas as a program declares them."""
+    params.register("demo.rate", params.scalar(params.decimal(0, 1)))
+    params.register("demo.cap", params.scalar(params.integer(0, 1000)))
+    yield
+    params.SCHEMAS.pop("demo.rate"), params.SCHEMAS.pop("demo.cap")
 
 
 def test_parameter_value_in_force_by_date():
@@ -23,14 +33,49 @@ def test_parameter_value_in_force_by_date():
 
 
 def test_parameter_change_is_audited(users):
-    params.set_value(users["bureau"], "demo.cap", "demo", 100, dt.date(2020, 2, 1))
-    params.set_value(users["bureau"], "demo.cap", "demo", 120, dt.date(2020, 2, 1), note="更正")
+    today = dt.date(2020, 2, 1)
+    params.set_value(users["bureau"], "demo.cap", "demo", 100, today, today=today)
+    params.set_value(users["bureau"], "demo.cap", "demo", 120, today, note="更正", today=today)
     events = list(AuditEvent.objects.filter(model="core.Parameter").order_by("id"))
     assert [e.action for e in events] == ["create", "update"]
     assert events[1].before["value"] == 100 and events[1].after["value"] == 120
     assert events[1].actor == users["bureau"] and events[1].note == "更正"
     with pytest.raises(ValidationFailed):
         params.set_value(users["bureau"], "demo.cap", "demo", 1, None)
+
+
+def test_a_value_in_force_before_today_is_corrected_by_a_new_row_never_edited(users):
+    params.set_value(users["bureau"], "demo.cap", "demo", 100, dt.date(2020, 2, 1))
+    with pytest.raises(ValidationFailed) as err:
+        params.set_value(users["bureau"], "demo.cap", "demo", 120, dt.date(2020, 2, 1))
+    assert err.value.code == "parameter.past" and err.value.field == "effective_from"
+    assert params.value("demo.cap", on=dt.date(2020, 2, 1)) == 100
+    params.set_value(users["bureau"], "demo.cap", "demo", 120, dt.date.today())
+    assert params.value("demo.cap") == 120 and params.value("demo.cap", on=dt.date(2020, 2, 1)) == 100
+
+
+def test_a_value_is_checked_against_its_schema_when_written_naming_every_bad_field(users):
+    params.register("demo.window", params.fields({"deadline": params.time_of_day(),
+                                                  "days": params.integer(0, 7)}))
+    try:
+        with pytest.raises(InvalidFields) as err:
+            params.set_value(users["bureau"], "demo.window", "demo", {"deadline": "25:99", "days": "x", "extra": 1},
+                             dt.date.today())
+        assert sorted(e.field for e in err.value.errors) == ["days", "deadline", "extra"]
+        assert {d["field"] for d in err.value.as_dict()["details"]} == {"days", "deadline", "extra"}
+        with pytest.raises(ValidationFailed) as err:
+            params.set_value(users["bureau"], "no.such.key", "demo", 1, dt.date.today())
+        assert err.value.code == "parameter.unknown"
+        assert not Parameter.objects.filter(key__in=["demo.window", "no.such.key"]).exists()
+    finally:
+        params.SCHEMAS.pop("demo.window")
+
+
+def test_a_stored_value_that_fails_its_schema_is_passed_over_when_read(users):
+    params.set_value(users["bureau"], "demo.cap", "demo", 100, dt.date(2020, 2, 1))
+    # Written around the service (by hand in the database, or before the schema existed).
+    Parameter.objects.create(key="demo.cap", program="demo", value="lots", effective_from=dt.date(2020, 3, 1))
+    assert params.value("demo.cap", on=dt.date(2020, 3, 2)) == 100
 
 
 def test_audit_records_cannot_be_changed():

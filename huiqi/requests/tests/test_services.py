@@ -116,7 +116,7 @@ def test_attachment_limits_are_parameters(submit, users):
     from huiqi.core import params
 
     params.set_value(users["bureau"], "requests.params", "requests", {"attachment_max_bytes": 10},
-                     D(2020, 1, 1))
+                     D(2020, 1, 2))
     with pytest.raises(ValidationFailed) as err:
         submit(attachments=[upload("a.pdf", PDF)])
     assert err.value.code == "request.attachment_size"
