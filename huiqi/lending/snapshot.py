@@ -35,8 +35,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
 
-from huiqi.core.columnar import read_query
-
+from .bulk.columnar import read_query
 from .models import InterestPayment, LedgerChange, Loan
 
 FORMAT = 1  # the layout of the files below; bump it when it changes

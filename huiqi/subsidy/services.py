@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from huiqi.core import audit
 from huiqi.core import params as core_params
-from huiqi.core.columnar import read_query
+from huiqi.lending.bulk.columnar import read_query
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.tabular import (
     Column,
