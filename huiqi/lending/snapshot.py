@@ -117,7 +117,7 @@ def _load(ver: str) -> Snapshot | None:
 
 def part_sql(part: str) -> tuple[tuple[str, ...], str]:
     """The columns (in the order of the part's schema) and the FROM … WHERE … that read one part of the
-    snapshot; ``subsidy.services`` reads the tables with the same ones when there is no snapshot."""
+    snapshot; ``selectors.ledger_rows`` and ``ledger_summed`` read the tables with the same ones."""
     from huiqi.registry.models import Bank, Enterprise
 
     loan, payment, bank, enterprise = (m._meta.db_table for m in (Loan, InterestPayment, Bank, Enterprise))
