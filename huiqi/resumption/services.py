@@ -16,11 +16,11 @@ from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.models import Role
 from huiqi.accounts.scoping import enterprises_for
-from huiqi.core import audit, params, prepared
+from huiqi.core import audit, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.registry.models import Enterprise
 
-from . import rules
+from . import prepared, rules
 from .apps import (
     ATTACHMENT_LIMIT_KEY,
     ATTACHMENT_MAX_BYTES,
