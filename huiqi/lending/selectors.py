@@ -84,35 +84,24 @@ def snapshot_enabled() -> bool:
     return snapshot.enabled()
 
 
-def ledger_snapshot(paid_by: dt.date, first_months: FirstMonths | None = None) -> Ledger:
+def ledger_snapshot(paid_by: dt.date) -> Ledger:
     """PostgreSQL, from the ledger snapshot (``snapshot.read``: one committed state, on disk per version):
-    the payments paid on or before ``paid_by`` (``snapshot.PAYMENT_SCHEMA``, by ``loan_id``); given
-    ``first_months``, only those of its loans with days inside a month more than the period (a
-    superset: whatever the period's arithmetic does at a month's end, no payment of it is left out)."""
+    the payments paid on or before ``paid_by``, by ``loan_id`` (``snapshot.PAYMENT_SCHEMA``)."""
     snap = snapshot.read()
-    payments = snap.payments.filter(pl.col("paid_date") <= paid_by)
-    if first_months is not None:
-        candidates = snap.loans.filter(
-            (pl.col("purpose") == first_months.purpose)
-            & pl.col("start_date").is_between(first_months.started_from, first_months.started_to))
-        payments = payments.join(candidates.select(pl.col("id").alias("loan_id"), "start_date"), on="loan_id").filter(
-            (pl.col("accrual_end") > pl.col("start_date"))
-            & (pl.col("accrual_start") < pl.col("start_date").dt.offset_by(f"{first_months.months + 1}mo")))
-    return Ledger(snap.loans, payments.select(list(snapshot.PAYMENT_SCHEMA)), snap.registry)
+    return Ledger(snap.loans, snap.payments.filter(pl.col("paid_date") <= paid_by), snap.registry)
 
 
 def ledger_rows(paid_by: dt.date, first_months: FirstMonths | None = None) -> Ledger:
     """``ledger_snapshot`` read from the tables (SQLite, or the snapshot off), the payments named by
-    their loan's (bank_code, loan_no) (``KEYED_PAYMENT_SCHEMA``). The payments are read first: a loan
-    stored while this runs then simply has no payments here, and a payment of a loan stored after the
-    loans were read is left out."""
+    their loan's (bank_code, loan_no) (``KEYED_PAYMENT_SCHEMA``); given ``first_months``, only those
+    with days inside that period. The payments are read first: a loan stored while this runs then
+    simply has no payments here, and a payment of a loan stored after the loans were read is left out."""
     loan, payment = Loan._meta.db_table, InterestPayment._meta.db_table
     where, where_params = "p.paid_date <= %s", [paid_by]
     if first_months is not None:
         where += (" AND l.purpose = %s AND l.start_date BETWEEN %s AND %s AND p.accrual_end > l.start_date"
-                  f" AND p.accrual_start < {_months_after('l.start_date')}")
-        where_params += [first_months.purpose, first_months.started_from, first_months.started_to,
-                         first_months.months + 1]
+                  f" AND p.accrual_start < {months_after_sql('l.start_date', first_months.months)}")
+        where_params += [first_months.purpose, first_months.started_from, first_months.started_to]
     payments = read_query(
         f"SELECT {', '.join('p.' + c for c in snapshot.PAYMENT_SCHEMA)} FROM {payment} p "
         f"JOIN {loan} l ON l.id = p.loan_id WHERE {where}", where_params, snapshot.PAYMENT_SCHEMA)
@@ -120,13 +109,15 @@ def ledger_rows(paid_by: dt.date, first_months: FirstMonths | None = None) -> Le
     return Ledger(loans, _keyed(payments, loans), _read_part("registry"))
 
 
-def _months_after(day: str) -> str:
-    """SQL for the day ``%s`` months after the date ``day``. PostgreSQL clamps to the month's end as
-    ``FirstMonths`` does; SQLite's date() rolls over into the next month (2020-01-31 + 1 month =
-    2020-03-02), so its callers read a month more."""
+def months_after_sql(day: str, months: int) -> str:
+    """SQL for the date ``months`` months after the date ``day`` (an SQL expression), the day clamped to
+    the month's end as ``FirstMonths`` says. PostgreSQL's interval arithmetic clamps; SQLite's date()
+    rolls over into the next month (2021-01-31 + 1 month = 2021-03-03), so there the earlier of that and
+    the target month's last day is taken."""
+    months = int(months)  # written into the statement
     if connection.vendor == "postgresql":
-        return f"({day} + make_interval(months => %s))::date"
-    return f"date({day}, '+' || %s || ' months')"
+        return f"({day} + make_interval(months => {months}))::date"
+    return f"min(date({day}, '+{months} months'), date({day}, 'start of month', '+{months + 1} months', '-1 day'))"
 
 
 def _read_part(part: str) -> pl.DataFrame:
@@ -161,7 +152,7 @@ def ledger_summed(paid_by: dt.date, first_months: FirstMonths) -> Ledger:
     # loan at a time (OFFSET 0 keeps PostgreSQL from flattening that into a scan of every payment).
     sql = f"""
         WITH period AS MATERIALIZED (
-            SELECT id, start_date AS s, {_months_after('start_date')} AS e FROM {loan}
+            SELECT id, start_date AS s, {months_after_sql('start_date', first_months.months)} AS e FROM {loan}
             WHERE purpose = %s AND start_date BETWEEN %s AND %s),
         counted AS MATERIALIZED (
             SELECT p.loan_id, x.s, x.e,
@@ -189,8 +180,8 @@ def ledger_summed(paid_by: dt.date, first_months: FirstMonths) -> Ledger:
         # statement can be far off, enough for it to compile the plan (JIT), which costs more than
         # running it; SET LOCAL ends with this transaction.
         cursor.execute("SET LOCAL jit = off")
-        rows = read_query(sql, [first_months.months, first_months.purpose, first_months.started_from,
-                                first_months.started_to, paid_by, paid_by], schema)
+        rows = read_query(sql, [first_months.purpose, first_months.started_from, first_months.started_to,
+                                paid_by, paid_by], schema)
     loans = rows.filter(pl.col("row") == "L").select(*snapshot.LOAN_SCHEMA, WHOLE_FEN)
     payments = rows.filter(pl.col("row") == "P").select(
         pl.col("id").alias("loan_id"), *(k for k in snapshot.PAYMENT_SCHEMA if k != "loan_id"))

@@ -182,35 +182,38 @@ def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregat
     decide the rest).
 
     By default on PostgreSQL the rows come from the ledger snapshot (``selectors.ledger_snapshot``, the
-    payments naming their loan's id). ``aggregate=True`` (PostgreSQL, given ``params``) reads the tables
+    payments naming their loan's id), filtered here (``rules_columnar.payments_that_can_count``).
+    ``aggregate=True`` (PostgreSQL, given ``params``) reads the tables
     instead, the database summing the payments that lie wholly inside their loan's subsidy period into
     the loans' ``whole_fen`` (``rules_columnar.compute_batch_columns``' pre-aggregated form) and sending
     only the payments that the period's edge cuts, in the same statement (``selectors.ledger_summed``;
     the default given ``params`` when the snapshot is off); ``aggregate=False`` reads the tables' rows as
     they are (``selectors.ledger_rows``; the default on SQLite)."""
     cutoff = _check_cutoff(cutoff)
-    period = _subsidy_period(params)
     if aggregate is None and ledger_selectors.snapshot_enabled():
-        ledger = ledger_selectors.ledger_snapshot(cutoff, period)
+        ledger = ledger_selectors.ledger_snapshot(cutoff)
         # The payments keep their loan's id (compute_batch_columns joins on it: integers, not two strings).
         payments = ledger.payments.rename({"loan_id": "id"})
+        if params is not None:
+            payments = rules_columnar.payments_that_can_count(ledger.loans, payments, params)
     else:
         if aggregate is None:
             aggregate = params is not None and connection.vendor == "postgresql"
         if aggregate:
             if params is None or connection.vendor != "postgresql":
                 raise ValueError("the aggregated read needs the parameters and PostgreSQL")
-            ledger = ledger_selectors.ledger_summed(cutoff, period)
+            ledger = ledger_selectors.ledger_summed(cutoff, _subsidy_period(params))
         else:
-            ledger = ledger_selectors.ledger_rows(cutoff, period)
+            ledger = ledger_selectors.ledger_rows(cutoff, _subsidy_period(params))
         payments = ledger.payments
     before = paid_before()
     return Inputs(ledger.loans, payments, ledger.registry, before, sum(before.values()))
 
 
 def _subsidy_period(params: rules.Params | None) -> ledger_selectors.FirstMonths | None:
-    """The payments that can count under ``params``: those with days inside the subsidy period of an
-    operating loan started in the window (``rules.eligibility``, ``rules.subsidy_period``)."""
+    """The payments that can count under ``params``, for the reads in SQL: those with days inside the
+    subsidy period of an operating loan started in the window (``rules.eligibility``,
+    ``rules.subsidy_period``; ``rules_columnar.payments_that_can_count`` on the snapshot)."""
     if params is None:
         return None
     return ledger_selectors.FirstMonths(months=params.months, purpose="operating",
