@@ -6,10 +6,11 @@ records a role reads is decided by the app that owns the records (its ``permissi
 
 from __future__ import annotations
 
+from .api_auth import BearerTokenAuthentication  # noqa: F401 - how API clients are known
 from .models import ROLE_ORGANISATION, EnterpriseMembership, Role, User
 
-__all__ = ["CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership", "Role", "User", "demo_users",
-           "role_of", "users", "users_in_role"]
+__all__ = ["BearerTokenAuthentication", "CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership", "Role",
+           "User", "demo_users", "role_of", "users", "users_in_role"]
 
 # Roles that read every district's records (a department's staff read city-wide, act on their own cases).
 CITY_WIDE_READERS = frozenset({Role.BUREAU, Role.ADMIN, Role.AUDITOR, Role.DEPARTMENT})

@@ -174,7 +174,7 @@ def parse_text(max_len: int | None = None) -> Callable[[str | None], str | None]
             raise CellError(f"超过 {max_len} 个字符（共 {len(s)} 个）", f"longer than {max_len} characters ({len(s)})")
         return s
 
-    parse.max_len = max_len  # read by core.columnar's vectorised check
+    parse.max_len = max_len  # read by the ledger's columnar pass (lending.bulk.columnar)
     return parse
 
 
@@ -254,7 +254,7 @@ def parse_decimal(
             raise CellError(f"不能大于 {hi}", f"must be at most {hi}")
         return d
 
-    # Read by core.columnar's vectorised check of plain amounts.
+    # Read by the ledger's columnar pass (lending.bulk.columnar) to check plain amounts on whole columns.
     parse.places, parse.lo, parse.hi, parse.min_exclusive = places, lo, hi, min_exclusive
     return parse
 

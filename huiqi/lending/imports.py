@@ -10,26 +10,24 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import numpy as np
 import polars as pl
 from django.db import transaction
 
-from huiqi.accounts.models import Role
+from huiqi.accounts.selectors import Role
 from huiqi.core import audit, uploads
-from huiqi.core.columnar import Declined, read_query
 from huiqi.core.errors import ValidationFailed
-from huiqi.core.identifiers import (
-    EARLIEST_BIRTH_DATE, MAINLAND_PROVINCE_CODES, ORG_CODE_ALPHABET, ORG_CODE_WEIGHTS, RESIDENT_ID_CHECK_MAP,
-    RESIDENT_ID_PROVINCE_CODES, RESIDENT_ID_WEIGHTS, USCC_ALPHABET, USCC_LENGTH, USCC_WEIGHTS, uscc_entity_kind,
-    validate_resident_id, validate_uscc,
-)
+from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import yuan_to_fen
-from huiqi.core.pgbinary import utf8_bytes
 from huiqi.core.tabular import (
     Column, RowError, Schema, parse_bool_yn, parse_choice, parse_date, parse_decimal, parse_text,
 )
-from huiqi.registry.models import Bank
+from huiqi.registry import selectors as registry_selectors
+from huiqi.registry import services as registry_services
 
+from .bulk.columnar import Declined, read_query
+from .bulk.identifiers import plain_valid_owner, plain_valid_uscc
+from .bulk.load import ColumnarImporter
+from .bulk.store import Reference, upsert_frame
 from .models import BorrowerKind, Guarantee, InterestPayment, LedgerUpload, Loan, NonPerformingLoan, Purpose
 
 BORROWER_KINDS = {"enterprise": "enterprise", "企业": "enterprise",
@@ -42,9 +40,9 @@ assert set(BORROWER_KINDS.values()) == set(BorrowerKind.values)
 assert set(PURPOSES.values()) == set(Purpose.values) and set(GUARANTEES.values()) == set(Guarantee.values)
 
 # The references that the triggers of migrations 0004 and 0005 hold, and those insert triggers: a bulk
-# load checks them itself (``uploads.upsert_frame``).
-LOAN_BANK = uploads.Reference("bank_id", Bank._meta.db_table, "lending_loan_banks_exist_insert")
-PAYMENT_LOAN = uploads.Reference("loan_id", Loan._meta.db_table, "lending_payment_loans_exist_insert")
+# load checks them itself (``bulk.store.upsert_frame``).
+LOAN_BANK = Reference("bank_id", registry_selectors.sql_tables()["bank"], "lending_loan_banks_exist_insert")
+PAYMENT_LOAN = Reference("loan_id", Loan._meta.db_table, "lending_payment_loans_exist_insert")
 
 BANK = Column("bank_code", "银行机构代码", parser=parse_text(32))
 LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64))
@@ -56,7 +54,7 @@ class LedgerImporter(uploads.Importer):
     def __init__(self, actor):
         self.actor = actor
         self.own_bank = actor.bank_id if getattr(actor, "role", None) == Role.BANK else None
-        self.banks = dict(Bank.objects.values_list("code", "id"))
+        self.banks = dict(registry_selectors.banks().values_list("code", "id"))
         self.scope_banks: list[int] | None = None  # frame_prepare's
 
     def same_file_scope(self, model):
@@ -93,7 +91,7 @@ def _money(places=2, **bounds):
     return parse_decimal(places=places, **bounds)
 
 
-class LoanImporter(LedgerImporter):
+class LoanImporter(LedgerImporter, ColumnarImporter):
     name = "loans"
     key = ("bank_code", "loan_no")
 
@@ -161,7 +159,6 @@ class LoanImporter(LedgerImporter):
     FIELDS = ("borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose", "guarantee", "first_loan",
               "principal_fen", "annual_rate", "start_date", "maturity_date", "extension_of")
 
-    columnar = True
     frame_key = ("bank_id", "loan_no")
 
     def frame_checks(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -172,13 +169,13 @@ class LoanImporter(LedgerImporter):
         people = frame.select("borrower_kind", "borrower_id", "owner_of").unique()
         # Most borrowers are enterprises and individual businesses with a plain, valid USCC, or business
         # owners with a plain, valid resident ID and owned enterprise: those are told apart on whole
-        # columns (``_plain_valid_uscc``, ``_plain_valid_owner``) and stored as read; the others (any
+        # columns (``plain_valid_uscc``, ``plain_valid_owner``) and stored as read; the others (any
         # unusual spelling) go through ``row_checks`` one by one.
         # Each check on the rows it can pass (the other is false there): half the work of both on all.
         owner = pl.col("borrower_kind") == "business_owner"
         people = pl.concat([
-            people.filter(~owner.fill_null(False)).with_columns(_plain_valid_uscc().alias("plain")),
-            people.filter(owner.fill_null(False)).with_columns(_plain_valid_owner(dt.date.today()).alias("plain"))])
+            people.filter(~owner.fill_null(False)).with_columns(plain_valid_uscc().alias("plain")),
+            people.filter(owner.fill_null(False)).with_columns(plain_valid_owner(dt.date.today()).alias("plain"))])
         plain = people.filter(pl.col("plain")).drop("plain")
         people = people.filter(~pl.col("plain")).drop("plain")
         stored_id, stored_owner = [], []
@@ -207,7 +204,7 @@ class LoanImporter(LedgerImporter):
         )
 
     def store_frame(self, frames, actor, record, rows_hint=None, locked=None):
-        created, updated = uploads.upsert_frame(Loan, frames, self.frame_key, self.FIELDS, actor, record,
+        created, updated = upsert_frame(Loan, frames, self.frame_key, self.FIELDS, actor, record,
                                                 scope="m.bank_id = ANY(%s)", scope_of=_banks_of,
                                                 scope_first=self.scope_banks, extra={"upload_id": record.pk},
                                                 references=(LOAN_BANK,), rows_hint=rows_hint, locked=locked)
@@ -232,7 +229,7 @@ class LoanImporter(LedgerImporter):
         return created, updated
 
 
-class PaymentImporter(LedgerImporter):
+class PaymentImporter(LedgerImporter, ColumnarImporter):
     name = "payments"
     key = ("bank_code", "loan_no", "accrual_start")
 
@@ -288,7 +285,6 @@ class PaymentImporter(LedgerImporter):
 
     FIELDS = ("accrual_end", "paid_date", "interest_fen")
 
-    columnar = True
     frame_key = ("loan_id", "accrual_start")
 
     def frame_prepare_locked(self, batches) -> None:
@@ -319,7 +315,7 @@ class PaymentImporter(LedgerImporter):
     def store_frame(self, frames, actor, record, rows_hint=None, locked=None):
         # Every loan id comes from ``loans_held``: read by ``locked`` (``frame_prepare_locked``), after the
         # lock, when it is given.
-        created, updated = uploads.upsert_frame(
+        created, updated = upsert_frame(
             InterestPayment, frames, self.frame_key, self.FIELDS, actor, record,
             scope=f"m.loan_id IN (SELECT id FROM {Loan._meta.db_table} WHERE bank_id = ANY(%s))",
             scope_of=_banks_of, scope_first=self.scope_banks, extra={"upload_id": record.pk},
@@ -444,109 +440,12 @@ class BankImporter(uploads.Importer):
 
     @transaction.atomic
     def store(self, targets, actor, record):
-        existing = {(v.pop("code"),): v for v in Bank.objects.values("id", "code", "name", "signed_date",
-                                                                      "onboarded_date")}
-        created, updated = uploads.upsert(Bank, targets, ("code",), ("name", "signed_date", "onboarded_date"),
-                                          existing, actor, record)
+        created, updated = registry_services.store_banks(targets, actor, record)
         _batch_audit(actor, record, created, updated)
         return created, updated
 
 
 _A_DAY = dt.date(2020, 1, 1)
-
-_USCC_SYMBOL = f"[{USCC_ALPHABET}]"
-
-
-def _plain_valid_uscc() -> pl.Expr:
-    """True for the (borrower_kind, borrower_id, owner_of) rows that ``LoanImporter.row_checks`` passes
-    unchanged because they are plainly right: an enterprise (91…) or individual business (92…) with no
-    owner_of, whose identifier is 18 symbols of the USCC alphabet (already trimmed and upper case, so
-    ``validate_uscc`` returns it as it is) with a 6-digit division and both check characters right
-    (GB 11714 at position 17, GB 32100 at 18). False leaves a row to ``row_checks``, never refuses it."""
-    code = pl.col("borrower_id")
-    shape = code.str.contains(rf"^9[12][0-9]{{6}}{_USCC_SYMBOL}{{10}}$")
-    prefix = pl.when(pl.col("borrower_kind") == "enterprise").then(pl.lit("91")).when(
-        pl.col("borrower_kind") == "individual_business").then(pl.lit("92")).otherwise(pl.lit(None, pl.String))
-    return (shape & (code.str.slice(0, 2) == prefix) & pl.col("owner_of").is_null()
-            & _uscc_check_characters_right(code)).fill_null(False)
-
-
-def _plain_valid_owner(today: dt.date) -> pl.Expr:
-    """The same for business owners: ``borrower_id`` a plainly valid 18-character resident ID (17 digits
-    and a digit or upper-case X, a province code, a real birth date from 1900 to ``today``, the GB 11643
-    check character) and ``owner_of`` a plainly valid USCC (18 USCC symbols, a 6-digit division, both
-    check characters), both stored as read. False leaves a row to ``row_checks``."""
-    rid = pl.col("borrower_id")
-    shape = rid.str.contains(r"^[0-9]{17}[0-9X]$")
-    mainland = sorted(MAINLAND_PROVINCE_CODES)
-    province = pl.when(rid.str.slice(0, 1) == "9").then(rid.str.slice(1, 2).is_in(mainland)).otherwise(
-        rid.str.slice(0, 2).is_in(sorted(RESIDENT_ID_PROVINCE_CODES)))
-    year, month, day = (rid.str.slice(a, b).cast(pl.Int64, strict=False) for a, b in ((6, 4), (10, 2), (12, 2)))
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_days = (pl.when(month == 2).then(pl.when(leap).then(29).otherwise(28))
-                  .when(month.is_in([4, 6, 9, 11])).then(30).otherwise(31))
-    born = year * 10_000 + month * 100 + day
-    real_date = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
-    in_range = (born >= _yyyymmdd(EARLIEST_BIRTH_DATE)) & (born <= _yyyymmdd(today))
-    check_right = rid.map_batches(_resident_check_holds, return_dtype=pl.Boolean, is_elementwise=True)
-    owner = pl.col("owner_of")
-    owner_shape = owner.str.contains(rf"^{_USCC_SYMBOL}{{2}}[0-9]{{6}}{_USCC_SYMBOL}{{10}}$")
-    return ((pl.col("borrower_kind") == "business_owner") & shape & province & real_date & in_range
-            & check_right & owner_shape & _uscc_check_characters_right(owner)).fill_null(False)
-
-
-def _yyyymmdd(day: dt.date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
-
-
-def _uscc_check_characters_right(code: pl.Expr) -> pl.Expr:
-    """Both check characters of an 18-symbol USCC right: GB 11714 at position 17, GB 32100 at 18 (false
-    for anything not 18 bytes long; the callers require the USCC's shape besides)."""
-    return code.map_batches(_uscc_checks_hold, return_dtype=pl.Boolean, is_elementwise=True)
-
-
-def _fixed_bytes(texts: pl.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n × ``width`` byte matrix of the texts that are ``width`` bytes long (zeros for the others),
-    which rows those are)."""
-    fits = (texts.str.len_bytes() == width).fill_null(False)
-    padded = pl.select(pl.when(fits).then(texts).otherwise(pl.lit("0" * width))).to_series()
-    matrix = utf8_bytes(padded).reshape(-1, width)
-    return matrix, fits.to_numpy()
-
-
-def _table(alphabet: str) -> np.ndarray:
-    values = np.zeros(256, dtype=np.int64)
-    for i, ch in enumerate(alphabet):
-        values[ord(ch)] = i
-    return values
-
-
-_ORG_VALUES, _USCC_VALUES = _table(ORG_CODE_ALPHABET), _table(USCC_ALPHABET)
-_USCC_CHECK = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
-
-
-_RESIDENT_CHECK = np.frombuffer("".join(RESIDENT_ID_CHECK_MAP).encode(), dtype=np.uint8)
-
-
-def _resident_check_holds(ids: pl.Series) -> pl.Series:
-    """The GB 11643 check character (the 18th) of each 18-byte resident ID right, its first 17 taken as
-    digits (the callers require the shape: 17 digits and a digit or X)."""
-    m, fits = _fixed_bytes(ids, len(RESIDENT_ID_WEIGHTS) + 1)
-    digits = m[:, :len(RESIDENT_ID_WEIGHTS)].astype(np.int64) - ord("0")
-    total = digits @ np.asarray(RESIDENT_ID_WEIGHTS, dtype=np.int64)
-    return pl.Series(ids.name, fits & (m[:, -1] == _RESIDENT_CHECK[total % 11]), dtype=pl.Boolean)
-
-
-def _uscc_checks_hold(codes: pl.Series) -> pl.Series:
-    """``_uscc_check_characters_right`` on a column: the weighted sums taken on a byte matrix by numpy."""
-    m, fits = _fixed_bytes(codes, USCC_LENGTH)
-    org_total = _ORG_VALUES[m[:, 8:8 + len(ORG_CODE_WEIGHTS)]] @ np.asarray(ORG_CODE_WEIGHTS, dtype=np.int64)
-    org_v = 11 - org_total % 11
-    org_check = np.where(org_v == 10, ord("X"), np.where(org_v == 11, ord("0"), ord("0") + org_v))
-    total = _USCC_VALUES[m[:, :len(USCC_WEIGHTS)]] @ np.asarray(USCC_WEIGHTS, dtype=np.int64)
-    v = 31 - total % 31
-    check = _USCC_CHECK[np.where(v == 31, 0, v)]
-    return pl.Series(codes.name, fits & (m[:, 16] == org_check) & (m[:, 17] == check), dtype=pl.Boolean)
 
 
 def _banks_of(frame: pl.DataFrame) -> list[int]:

@@ -35,8 +35,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
 
-from huiqi.core.columnar import read_query
-
+from .bulk.columnar import read_query
 from .models import InterestPayment, LedgerChange, Loan
 
 FORMAT = 1  # the layout of the files below; bump it when it changes
@@ -118,10 +117,11 @@ def _load(ver: str) -> Snapshot | None:
 
 def part_sql(part: str) -> tuple[tuple[str, ...], str]:
     """The columns (in the order of the part's schema) and the FROM … WHERE … that read one part of the
-    snapshot; ``subsidy.services`` reads the tables with the same ones when there is no snapshot."""
-    from huiqi.registry.models import Bank, Enterprise
+    snapshot; ``selectors.ledger_rows`` and ``ledger_summed`` read the tables with the same ones."""
+    from huiqi.registry.selectors import sql_tables
 
-    loan, payment, bank, enterprise = (m._meta.db_table for m in (Loan, InterestPayment, Bank, Enterprise))
+    loan, payment = Loan._meta.db_table, InterestPayment._meta.db_table
+    bank, enterprise = sql_tables()["bank"], sql_tables()["enterprise"]
     return {
         "loans": (("b.code", "l.loan_no", "l.borrower_id", "l.borrower_kind", "NULLIF(l.owner_of, '')", "l.purpose",
                    "l.start_date", "l.borrower_name", "l.id"),

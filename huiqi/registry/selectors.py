@@ -132,3 +132,9 @@ def organisation(kind: str, code: str):
 
 def organisation_label(kind: str) -> str:
     return str(_ORGANISATIONS[kind][0]._meta.verbose_name)
+
+
+def sql_tables() -> dict[str, str]:
+    """The registry's table names, for another app's hand-written SQL (bulk checks, columnar reads)."""
+    return {"bank": Bank._meta.db_table, "enterprise": Enterprise._meta.db_table,
+            "district": District._meta.db_table, "industry": Industry._meta.db_table}

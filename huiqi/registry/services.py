@@ -14,7 +14,7 @@ from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, valid
 from huiqi.core.money import fen_to_wan, wan_to_fen
 
 from . import rules
-from .models import Agency, BusinessOwner, District, Enterprise, Industry, RegistryImport
+from .models import Agency, Bank, BusinessOwner, District, Enterprise, Industry, RegistryImport
 
 SIZE_STANDARD_KEY = "registry.size_standard"
 
@@ -161,6 +161,17 @@ def register_owner(actor, *, resident_id: str, name: str, owns: list[str]) -> Bu
     audit.record(actor, "create" if created else "update", owner, before=before,
                  after={**audit.snapshot(owner), "owns": [e.uscc for e in enterprises]})
     return owner
+
+
+def store_banks(targets: list[dict], actor, record) -> tuple[int, int]:
+    """The partner banks of a bank file (``lending``'s upload of kind banks), created or updated by code
+    with the upload's audit; returns (created, updated)."""
+    from huiqi.core import uploads
+
+    existing = {(v.pop("code"),): v for v in Bank.objects.values("id", "code", "name", "signed_date",
+                                                                  "onboarded_date")}
+    return uploads.upsert(Bank, targets, ("code",), ("name", "signed_date", "onboarded_date"), existing, actor,
+                          record)
 
 
 def ensure_agency(code: str, name: str, name_en: str) -> Agency:

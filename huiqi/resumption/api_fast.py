@@ -3,41 +3,41 @@
 Every open enterprise reports every morning before the deadline, most of them through aggregators'
 systems, so this one call carries the platform's peak load. The full path (``api.DailyCheckViewSet``:
 DRF's request, authentication, parsers, serializers and renderer, then ``services.submit_daily_check``)
-spends most of its time in that machinery, not in the report. This module takes the requests that are
-plainly well-formed — a token in ``Authorization``, a JSON object whose fields all have their exact
-types, a caller that may report for the named enterprise — reads the token, its user and the
-enterprise in one query, and hands them to ``services.record_daily_check``, the same service the full
-path ends in (on PostgreSQL a first report is one statement there).
+spends most of its time in that machinery, not in the report. The view of this route (``view``) takes
+the requests that are plainly well-formed — a token in ``Authorization``, a JSON object whose fields all
+have their exact types, a caller that may report for the named enterprise — reads the token, its user
+and the enterprise in the same statement that writes a first report, and otherwise hands them to
+``services.record_daily_check``, the same service the full path ends in.
 
-It decides nothing the full path would decide differently: anything it is not sure of (another
-content type, a string where a number belongs, an unknown token, an inactive user, an enterprise it
-cannot place, a role it does not know, any refusal by the service) makes it step aside before it has
-written anything, and the full path answers — with the same error bodies as every other endpoint.
-A test sends the same requests both ways and requires the same statuses, bodies and rows.
+It is a plain view inside Django's request path: the middleware (hosts, sizes, security headers,
+sessions, languages) and the URL resolution apply to it as to any view. It decides nothing the full
+path would decide differently: anything it is not sure of (another content type, a string where a
+number belongs, an unknown token, an inactive user, an enterprise it cannot place, a role it does not
+know, any refusal by the service) makes it step aside before it has written anything, and the full
+path answers — with the same error bodies as every other endpoint. It stands in for DRF's token
+authentication and has no throttling: a system check (``stack_problems``) fails if the viewset is
+given others. A test sends the same requests both ways and requires the same statuses, headers,
+bodies and rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 import json
-import logging
 import re
 
-from django.core import signals
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.utils import timezone
 
-from huiqi.accounts.models import EnterpriseMembership, Role, User
+from huiqi.accounts.selectors import EnterpriseMembership, Role, User
 from huiqi.accounts.selectors import CITY_WIDE_READERS
 from huiqi.core.errors import DomainError
-from huiqi.registry.models import Enterprise, Industry
+from huiqi.registry.selectors import Enterprise, Industry
 
 from . import services
 from .models import DifficultyKind
-
-logger = logging.getLogger(__name__)
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _INTS = ("staff_total", "staff_returned", "staff_on_site", "capacity_pct")
@@ -165,6 +165,22 @@ def _caller_sql() -> str:
     return _CALLER_SQL
 
 
+def view(full):
+    """The view of the daily checks' list route: a POST that ``submit`` answers, else ``full`` (DRF's
+    view of the route), which answers everything else. ``functools.wraps`` keeps what DRF's router and
+    schema read from ``full`` (its viewset, actions and ``csrf_exempt``)."""
+
+    @functools.wraps(full)
+    def daily_checks(request, *args, **kwargs):
+        if request.method == "POST" and not kwargs:
+            response = submit(request)
+            if response is not None:
+                return response
+        return full(request, *args, **kwargs)
+
+    return daily_checks
+
+
 def submit(request) -> HttpResponse | None:
     """The response to a plainly well-formed report, or None: the full path then answers."""
     meta = request.META
@@ -173,7 +189,9 @@ def submit(request) -> HttpResponse | None:
     if meta.get("QUERY_STRING"):
         return None  # ?format=… and the like: DRF's to read
     key = _key_if_plain(meta.get("HTTP_AUTHORIZATION", ""), meta.get("CONTENT_TYPE", ""), meta.get("HTTP_ACCEPT"))
-    answer = None if key is None else _attempt(key, request.body, check_health=True)
+    # In autocommit (as served) the statement itself tells a dead connection (see ``_attempt``); inside a
+    # transaction a failed statement would leave nothing usable for the full path, so Django checks first.
+    answer = None if key is None else _attempt(key, request.body, check_health=connection.in_atomic_block)
     if answer is None:
         return None
     status, payload = answer
@@ -190,11 +208,12 @@ def _attempt(key: str, body: bytes, *, check_health: bool) -> tuple[int, bytes] 
     """PostgreSQL: (status, JSON body) of a plainly well-formed report sent with the token ``key`` and
     headers ``_key_if_plain`` took, or None before anything is written.
 
-    ``check_health=False``: the statement is sent without Django's per-request health check of the
-    connection (a round trip). A database error (a dead connection, a deadlock, a timeout) then gives
-    None and the full path answers: the statement is one autocommitted statement, so it wrote nothing
-    unless it had committed before the error, in which case the full path finds the report stored and
-    answers 200 (unchanged) instead of 201 — never a second row."""
+    ``check_health=False`` (only in autocommit): the statement is sent without Django's per-request health
+    check of the connection (a round trip). A database error (a dead connection, a deadlock, a timeout)
+    then gives None and the full path answers, checking and renewing the connection first: the
+    statement is one autocommitted statement, so it wrote nothing unless it had committed before the
+    error, in which case the full path finds the report stored and answers 200 (unchanged) instead of
+    201 — never a second row."""
     report = _body(body)
     if report is None:
         return None
@@ -237,162 +256,22 @@ def _json(check, uscc: str, name: str) -> bytes:
     return json.dumps(check_json(check, uscc, name), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-# --------------------------------------------------------------------------------------------------
-# Before Django: the same answer as a WSGI layer
+def stack_problems(app_configs=None, **kwargs):
+    """System check: the view answers for ``api.DailyCheckViewSet``'s POST as its token authentication
+    and without throttling; a viewset given other authentication first, or throttles, would be
+    bypassed by it, so that is an error until the view is taught the same."""
+    from django.core import checks
 
-_STATUS = {200: "200 OK", 201: "201 Created"}
-
-
-class FastDailyChecks:
-    """WSGI middleware around Django's handler: a plainly well-formed ``POST /api/v1/daily-checks/``
-    with a token and no cookie is answered here, before Django's request machinery (request object,
-    URL resolution, the middleware chain, DRF's view); everything else, and anything this layer is
-    not sure of, goes on to Django unchanged (the body it read is put back).
-
-    What the middleware chain would do for such a request is done here too: the host is checked
-    against ``ALLOWED_HOSTS``, the size limits hold, an HTTP request that must be redirected to HTTPS
-    goes on to Django, and the response carries the headers the chain adds (security headers,
-    ``X-Frame-Options``, ``Content-Language``, ``Content-Length``). ``request_started`` and
-    ``request_finished`` are sent as Django's handler sends them (the database connections are
-    recycled on them). A test sends requests through this layer and through Django alone and requires
-    the same statuses, headers, bodies and rows."""
-
-    def __init__(self, app):
-        self.app = app
-        self.path = None
-
-    def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST" and self._ours(environ.get("PATH_INFO")):
-            answer = self._answer(environ)
-            if answer is not None:
-                status, headers, body = answer
-                start_response(status, headers)
-                return [body]
-        return self.app(environ, start_response)
-
-    def _ours(self, path) -> bool:
-        if self.path is None:
-            from django.urls import get_script_prefix, reverse
-
-            # PATH_INFO has no script prefix; reverse() adds the one of the request this thread served last.
-            path_with_prefix, prefix = reverse("resumption-daily-check-list"), get_script_prefix()
-            self.path = "/" + path_with_prefix[len(prefix):] if path_with_prefix.startswith(prefix) else path_with_prefix
-        return path == self.path and connection.vendor == "postgresql"
-
-    def _answer(self, environ):
-        from django.conf import settings
-
-        if not _replicated(settings):
-            return None
-        if environ.get("HTTP_COOKIE") or environ.get("QUERY_STRING") or not _allowed_host(environ, settings):
-            return None  # sessions, languages chosen by cookie, odd hosts: Django's
-        secure = _is_secure(environ, settings)
-        if settings.SECURE_SSL_REDIRECT and not secure:
-            return None
-        key = _key_if_plain(environ.get("HTTP_AUTHORIZATION", ""), environ.get("CONTENT_TYPE", ""),
-                            environ.get("HTTP_ACCEPT"))
-        if key is None:
-            return None
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or "")
-        except ValueError:
-            return None
-        memory_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if length <= 0 or length > settings.HUIQI_MAX_UPLOAD_BYTES or (memory_limit is not None and length > memory_limit):
-            return None
-        body = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(body)  # for Django, should it answer after all
-        if len(body) != length:
-            return None
-        signals.request_started.send(sender=self.__class__, environ=environ)
-        try:
-            answer = _attempt(key, body, check_health=False)
-        except Exception:  # a defect here: logged, and Django answers (and logs what it finds)
-            logger.exception("the daily-check fast path failed; Django answers instead")
-            answer = None
-        finally:
-            signals.request_finished.send(sender=self.__class__)
-        if answer is None:
-            return None
-        status, payload = answer
-        return _STATUS[status], _headers(settings, secure, payload), payload
-
-
-# What the layer stands in for. Another middleware, or a DRF setting that changes who may post or how
-# often, and the layer steps aside for every request until it is taught the same (a test changes each).
-_REPLICATED_MIDDLEWARE = (
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "huiqi.core.locale.ChineseFirstLocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "huiqi.core.middleware.RequestSizeLimitMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
-    "huiqi.core.middleware.DomainErrorMiddleware",
-)
-
-
-def _replicated(settings) -> bool:
-    """Whether the served stack is still the one this layer answers like."""
-    from huiqi.accounts.api_auth import BearerTokenAuthentication
+    from huiqi.accounts.selectors import BearerTokenAuthentication
 
     from .api import DailyCheckViewSet
 
-    view = DailyCheckViewSet
-    return (tuple(settings.MIDDLEWARE) == _REPLICATED_MIDDLEWARE and not settings.DISALLOWED_USER_AGENTS
-            and not settings.PREPEND_WWW and not view.throttle_classes
-            and list(view.authentication_classes[:1]) == [BearerTokenAuthentication])
-
-
-def _allowed_host(environ, settings) -> bool:
-    """``HttpRequest.get_host``'s check, for the common case (no forwarded host)."""
-    from django.http.request import split_domain_port, validate_host
-
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        return False
-    # As Django: a Host header, even an empty one, is the host; SERVER_NAME only without it.
-    host = environ["HTTP_HOST"] if "HTTP_HOST" in environ else environ.get("SERVER_NAME", "")
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    domain, _ = split_domain_port(host)
-    return bool(domain) and validate_host(domain, allowed)
-
-
-def _is_secure(environ, settings) -> bool:
-    """``HttpRequest.is_secure``."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
-        value = environ.get(header)
-        if value is not None:
-            return value.split(",", 1)[0].strip() == secure_value
-    return environ.get("wsgi.url_scheme") == "https"
-
-
-def _headers(settings, secure: bool, payload: bytes) -> list[tuple[str, str]]:
-    """The headers Django's chain gives this answer: the view's, SecurityMiddleware's, the locale's,
-    XFrameOptionsMiddleware's and CommonMiddleware's ``Content-Length``."""
-    headers = [("Content-Type", "application/json"), ("Vary", "Accept"), ("Allow", _ALLOW)]
-    if settings.SECURE_HSTS_SECONDS and secure:
-        sts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            sts += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            sts += "; preload"
-        headers.append(("Strict-Transport-Security", sts))
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    policy = settings.SECURE_REFERRER_POLICY
-    if policy:
-        headers.append(("Referrer-Policy", ",".join([v.strip() for v in policy.split(",")]
-                                                    if isinstance(policy, str) else policy)))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    headers.append(("Content-Language", settings.LANGUAGE_CODE))
-    headers.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
-    headers.append(("Content-Length", str(len(payload))))
-    return headers
+    problems = []
+    if list(DailyCheckViewSet.authentication_classes[:1]) != [BearerTokenAuthentication]:
+        problems.append("its first authentication is no longer BearerTokenAuthentication")
+    if DailyCheckViewSet.throttle_classes:
+        problems.append("it has throttles")
+    return [checks.Error(f"resumption.api.DailyCheckViewSet: {p}, which the daily-check fast path "
+                         "(resumption.api_fast.view) would bypass",
+                         hint="Teach resumption.api_fast the same, or route the POST to DRF alone.",
+                         id="huiqi.E101") for p in problems]

@@ -24,6 +24,7 @@ class ResumptionConfig(AppConfig):
         from django.db.models.signals import post_migrate, post_save
 
         checks.register(_pdf_system_parts, "huiqi_system", deploy=True)
+        checks.register(_fast_path_stack)
         post_migrate.connect(_ensure_defaults, sender=self)
         post_save.connect(_parameter_changed, sender="core.Parameter")
 
@@ -36,6 +37,14 @@ def _pdf_system_parts(app_configs=None, **kwargs):
 
     return [checks.Warning(text, hint="The rest of the site works without it; only PDF reports need it.",
                            id=f"huiqi.W00{i}") for i, text in enumerate(missing_system_parts(), start=1)]
+
+
+def _fast_path_stack(app_configs=None, **kwargs):
+    """What the daily-check fast path stands in for is still what the API does
+    (``api_fast.stack_problems``)."""
+    from .api_fast import stack_problems
+
+    return stack_problems(app_configs, **kwargs)
 
 
 def _parameter_changed(sender, instance, **kwargs):

@@ -15,11 +15,11 @@ from django.utils import timezone
 from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit, params, prepared
+from huiqi.core import audit, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.registry import selectors as registry_selectors
 
-from . import rules
+from . import prepared, rules
 from .apps import (
     ATTACHMENT_LIMIT_KEY,
     ATTACHMENT_MAX_BYTES,

@@ -47,6 +47,23 @@ _NONE = pl.lit(None, dtype=pl.String)
 _INT_SAFE = 2**62
 
 
+def period_end(start_date: pl.Expr, months: int) -> pl.Expr:
+    """The end of each loan's subsidy period, ``rules.add_months(start_date, months)``: polars' calendar
+    offset clamps to the month's end as the rule does (2020-08-31 + 6 months = 2021-02-28)."""
+    return start_date.dt.offset_by(f"{months}mo")
+
+
+def payments_that_can_count(loans: pl.DataFrame, payments: pl.DataFrame, params: Params) -> pl.DataFrame:
+    """Of ``payments`` (naming their loan by ``id``, as ``loans`` do), those that can count under
+    ``params``: of an operating loan started in the window, with days inside its subsidy period. A cheap
+    first cut of a whole ledger's payments; ``compute_batch_columns`` decides the rest."""
+    candidates = loans.filter((pl.col("purpose") == "operating")
+                              & pl.col("start_date").is_between(params.window_start, params.window_end))
+    return payments.join(candidates.select("id", "start_date"), on="id").filter(
+        (pl.col("accrual_end") > pl.col("start_date"))
+        & (pl.col("accrual_start") < period_end(pl.col("start_date"), params.months))).select(payments.columns)
+
+
 def _reason(params: Params) -> pl.Expr:
     """The first failing reason code of the spec's list (``rules.eligibility``), null when the loan counts."""
     owned_ok = (pl.col("o_kind") == "individual_business") | pl.col("o_size").is_in(["small", "micro"])
@@ -124,7 +141,7 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
              .join(by_borrower, on="borrower_id", how="left", maintain_order="left")
              .join(by_owned, on="owner_of", how="left", maintain_order="left")
              .with_columns(_reason(params).alias("reason"),
-                           pl.col("start_date").dt.offset_by(f"{params.months}mo").alias("period_end")))
+                           period_end(pl.col("start_date"), params.months).alias("period_end")))
 
     # Each payment's days inside its loan's subsidy period; a payment with none does not count.
     counted = (payments.filter(pl.col("paid_date") <= cutoff)

@@ -44,7 +44,6 @@ from django.utils import timezone
 
 from huiqi.core import audit
 from huiqi.core import params as core_params
-from huiqi.core.columnar import read_query
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.tabular import (
     Column,
@@ -57,9 +56,8 @@ from huiqi.core.tabular import (
     validate,
     write_rows,
 )
-from huiqi.lending import snapshot
-from huiqi.lending.models import InterestPayment, Loan
-from huiqi.registry.models import Bank, District, Enterprise
+from huiqi.lending import selectors as ledger_selectors
+from huiqi.registry import selectors as registry_selectors
 
 from . import rules, rules_columnar
 from .apps import PARAMS_KEY
@@ -183,138 +181,48 @@ def paid_before() -> dict[str, int]:
 
 def load_inputs(cutoff: dt.date, params: rules.Params | None = None, *, aggregate: bool | None = None) -> Inputs:
     """The ledger, the registry entries of every borrower and owned enterprise, and what was paid
-    before, as columns (set-based queries). Only payments paid on or before ``cutoff`` are read;
-    given the ``params``, only those that can count under them: of an operating loan started in the
-    window, with days inside a span that holds the loan's subsidy period (the rules decide the rest).
+    before, as columns (set-based reads, ``lending.selectors``). Only payments paid on or before
+    ``cutoff`` are read; given the ``params``, only those that can count under them: of an operating
+    loan started in the window, with days inside a span that holds the loan's subsidy period (the rules
+    decide the rest).
 
-    By default on PostgreSQL the rows come from the ledger snapshot (``lending.snapshot``: a columnar
-    copy per version of the ledger, the payments naming their loan's id) and are filtered here.
-    ``aggregate=True`` (PostgreSQL, given ``params``) reads the tables instead, the database summing the
-    payments that lie wholly inside their loan's subsidy period into the loans' ``whole_fen``
-    (``rules_columnar.compute_batch_columns``' pre-aggregated form) and sending only the payments that
-    the period's edge cuts, in the same statement (the default given ``params`` when the snapshot is off);
-    ``aggregate=False`` reads the tables' rows as they are (the default on SQLite)."""
+    By default on PostgreSQL the rows come from the ledger snapshot (``selectors.ledger_snapshot``, the
+    payments naming their loan's id), filtered here (``rules_columnar.payments_that_can_count``).
+    ``aggregate=True`` (PostgreSQL, given ``params``) reads the tables
+    instead, the database summing the payments that lie wholly inside their loan's subsidy period into
+    the loans' ``whole_fen`` (``rules_columnar.compute_batch_columns``' pre-aggregated form) and sending
+    only the payments that the period's edge cuts, in the same statement (``selectors.ledger_summed``;
+    the default given ``params`` when the snapshot is off); ``aggregate=False`` reads the tables' rows as
+    they are (``selectors.ledger_rows``; the default on SQLite)."""
     cutoff = _check_cutoff(cutoff)
-    if aggregate is None and snapshot.enabled():
-        return _inputs_from_snapshot(cutoff, params)
-    if aggregate is None:
-        aggregate = params is not None and connection.vendor == "postgresql"
-    if aggregate:
-        if params is None or connection.vendor != "postgresql":
-            raise ValueError("the aggregated read needs the parameters and PostgreSQL")
-        loans, payments = _read_ledger_aggregated(cutoff, params)
+    if aggregate is None and ledger_selectors.snapshot_enabled():
+        ledger = ledger_selectors.ledger_snapshot(cutoff)
+        # The payments keep their loan's id (compute_batch_columns joins on it: integers, not two strings).
+        payments = ledger.payments.rename({"loan_id": "id"})
+        if params is not None:
+            payments = rules_columnar.payments_that_can_count(ledger.loans, payments, params)
     else:
-        loans, payments = _read_ledger(cutoff, params)
-    columns, source = snapshot.part_sql("registry")
-    registry = read_query(f"SELECT {', '.join(columns)} FROM {source}", [], rules_columnar.REGISTRY_SCHEMA)
+        if aggregate is None:
+            aggregate = params is not None and connection.vendor == "postgresql"
+        if aggregate:
+            if params is None or connection.vendor != "postgresql":
+                raise ValueError("the aggregated read needs the parameters and PostgreSQL")
+            ledger = ledger_selectors.ledger_summed(cutoff, _subsidy_period(params))
+        else:
+            ledger = ledger_selectors.ledger_rows(cutoff, _subsidy_period(params))
+        payments = ledger.payments
     before = paid_before()
-    return Inputs(loans, payments, registry, before, sum(before.values()))
+    return Inputs(ledger.loans, payments, ledger.registry, before, sum(before.values()))
 
 
-def _inputs_from_snapshot(cutoff: dt.date, params: rules.Params | None) -> Inputs:
-    """``load_inputs`` from the ledger snapshot (``lending.snapshot``): the loans, payments and registry
-    entries of one committed state, filtered here as ``_read_ledger`` filters in SQL."""
-    snap = snapshot.read()
-    loans = snap.loans
-    payments = snap.payments.filter(pl.col("paid_date") <= cutoff).rename({"loan_id": "id"})
-    if params is not None:
-        # As _read_ledger: of operating loans started in the window, the payments with days inside a
-        # span (a month more than the period) that holds the loan's subsidy period.
-        candidates = loans.filter((pl.col("purpose") == "operating")
-                                  & pl.col("start_date").is_between(params.window_start, params.window_end))
-        payments = payments.join(candidates.select("id", "start_date"), on="id").filter(
-            (pl.col("accrual_end") > pl.col("start_date"))
-            & (pl.col("accrual_start") < pl.col("start_date").dt.offset_by(f"{params.months + 1}mo")))
-    before = paid_before()
-    # The payments keep their loan's id (compute_batch_columns joins on it: integers, not two strings).
-    payments = payments.select("id", *(k for k in rules_columnar.PAYMENT_SCHEMA if k not in rules_columnar.KEY))
-    return Inputs(loans, payments, snap.registry, before, sum(before.values()))
-
-
-_LOAN_COLUMNS = ", ".join(snapshot.part_sql("loans")[0])  # as rules_columnar.LOAN_SCHEMA, then the id
-
-
-def _read_ledger(cutoff: dt.date, params: rules.Params | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Loans and payments as they are (payments keyed by bank and loan number, as the rules are)."""
-    loan, payment, bank = Loan._meta.db_table, InterestPayment._meta.db_table, Bank._meta.db_table
-    # Payments first: a loan reported while this runs then simply has no payments yet here.
-    where, where_params = "p.paid_date <= %s", [cutoff]
-    if params is not None:
-        # A month more than the period: a superset of the payments with days inside it, whatever
-        # the database's month arithmetic does at a month's end.
-        period_end = ("l.start_date + make_interval(months => %s)" if connection.vendor == "postgresql"
-                      else "date(l.start_date, '+' || %s || ' months')")
-        where += (" AND l.purpose = 'operating' AND l.start_date BETWEEN %s AND %s AND p.accrual_end > l.start_date"
-                  f" AND p.accrual_start < {period_end}")
-        where_params += [params.window_start, params.window_end, params.months + 1]
-    payments = read_query(
-        f"SELECT p.loan_id, p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen FROM {payment} p "
-        f"JOIN {loan} l ON l.id = p.loan_id WHERE {where}", where_params,
-        {"id": pl.Int64, **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}})
-    loans = read_query(f"SELECT {_LOAN_COLUMNS} FROM {loan} l JOIN {bank} b ON b.id = l.bank_id", [],
-                       {**rules_columnar.LOAN_SCHEMA, "id": pl.Int64})
-    return loans, _keyed(payments, loans)
-
-
-def _keyed(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
-    """Payments (by loan id) keyed by (bank, loan number) as the rules are; a payment of a loan stored
-    after the loans were read is left out."""
-    return payments.join(loans.select("id", *rules_columnar.KEY), on="id").select(
-        list(rules_columnar.PAYMENT_SCHEMA))
-
-
-_INT64_MAX = 2**63 - 1
-
-
-def _read_ledger_aggregated(cutoff: dt.date, params: rules.Params) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """PostgreSQL only, one statement (one snapshot), in ``rules_columnar.compute_batch_columns``'
-    pre-aggregated form: every loan with ``whole_fen``, the Σ interest of its payments paid on or
-    before ``cutoff`` that lie wholly inside ``[start_date, start_date + months)`` (of the operating
-    loans started in the window: no other loan can count), and the payments paid by then that the
-    period's edge cuts. PostgreSQL's ``date + make_interval(months => n)`` clamps to the month's end
-    as the spec does (2020-08-31 + 6 months = 2021-02-28), as ``rules.add_months`` and polars'
-    ``offset_by`` do; the tests compare this read with the reference rules."""
-    loan, payment, bank = Loan._meta.db_table, InterestPayment._meta.db_table, Bank._meta.db_table
-    # A payment has days inside the period [s, e) when accrual_start < e AND accrual_end > s; it lies
-    # wholly inside when accrual_start >= s AND accrual_end <= e, else the period's edge cuts it.
-    # A loan whose whole sum would not fit in a bigint (only on absurd ledgers) is not summed here:
-    # all its payments are sent, and the rules sum them in wider integers.
-    # The cut payments (a few per cent) are found again through the (loan, accrual_start) index, one
-    # loan at a time (OFFSET 0 keeps PostgreSQL from flattening that into a scan of every payment).
-    sql = f"""
-        WITH period AS MATERIALIZED (
-            SELECT id, start_date AS s, (start_date + make_interval(months => %s))::date AS e FROM {loan}
-            WHERE purpose = 'operating' AND start_date BETWEEN %s AND %s),
-        counted AS MATERIALIZED (
-            SELECT p.loan_id, x.s, x.e,
-                   SUM(p.interest_fen) FILTER (WHERE p.accrual_start >= x.s AND p.accrual_end <= x.e) AS whole,
-                   bool_or(p.accrual_start < x.s OR p.accrual_end > x.e) AS cut
-            FROM {payment} p JOIN period x ON x.id = p.loan_id
-            WHERE p.paid_date <= %s AND p.accrual_start < x.e AND p.accrual_end > x.s
-            GROUP BY p.loan_id, x.s, x.e)
-        SELECT 'L', {_LOAN_COLUMNS}, CASE WHEN c.whole <= {_INT64_MAX} THEN c.whole::bigint END, NULL::date, NULL::date, NULL::date, NULL::bigint
-        FROM {loan} l JOIN {bank} b ON b.id = l.bank_id LEFT JOIN counted c ON c.loan_id = l.id
-        UNION ALL
-        SELECT 'P', NULL, NULL, NULL, NULL, NULL, NULL, NULL::date, NULL, c.loan_id, NULL,
-               p.accrual_start, p.accrual_end, p.paid_date, p.interest_fen
-        FROM counted c CROSS JOIN LATERAL (
-            SELECT * FROM {payment} p WHERE p.loan_id = c.loan_id AND p.paid_date <= %s
-            AND p.accrual_start < c.e AND p.accrual_end > c.s
-            AND (p.accrual_start < c.s OR p.accrual_end > c.e OR c.whole > {_INT64_MAX})
-            OFFSET 0) p
-        WHERE c.cut OR c.whole > {_INT64_MAX}"""
-    schema = {"row": pl.String, **rules_columnar.LOAN_SCHEMA, "id": pl.Int64, rules_columnar.WHOLE: pl.Int64,
-              **{k: v for k, v in rules_columnar.PAYMENT_SCHEMA.items() if k not in rules_columnar.KEY}}
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Without statistics (tables never ANALYZEd after an import) the planner's estimates for this
-        # statement can be far off, enough for it to compile the plan (JIT), which costs more than
-        # running it; SET LOCAL ends with this transaction.
-        cursor.execute("SET LOCAL jit = off")
-        rows = read_query(sql, [params.months, params.window_start, params.window_end, cutoff, cutoff], schema)
-    loans = rows.filter(pl.col("row") == "L").select(*rules_columnar.LOAN_SCHEMA, "id", rules_columnar.WHOLE)
-    payments = rows.filter(pl.col("row") == "P").select(
-        "id", *(k for k in rules_columnar.PAYMENT_SCHEMA if k not in rules_columnar.KEY))
-    return loans, _keyed(payments, loans)
+def _subsidy_period(params: rules.Params | None) -> ledger_selectors.FirstMonths | None:
+    """The payments that can count under ``params``, for the reads in SQL: those with days inside the
+    subsidy period of an operating loan started in the window (``rules.eligibility``,
+    ``rules.subsidy_period``; ``rules_columnar.payments_that_can_count`` on the snapshot)."""
+    if params is None:
+        return None
+    return ledger_selectors.FirstMonths(months=params.months, purpose="operating",
+                                        started_from=params.window_start, started_to=params.window_end)
 
 
 def _compute(cutoff: dt.date, params: rules.Params) -> tuple[rules.BatchResult, Inputs]:
@@ -372,17 +280,11 @@ def _dimensions(results: Iterable[rules.BatchResult]) -> dict[str, tuple[str, st
     for result in results:
         for b in result.beneficiaries:
             (owners if b.kind == "business_owner" else registered).add(b.beneficiary_id)
-    owned_by: dict[str, str] = {}
-    for part in _chunks(sorted(owners)):
-        rows = sorted(Loan.objects.filter(borrower_id__in=part, borrower_kind="business_owner")
-                      .exclude(owner_of="").order_by()
-                      .values_list("bank__code", "loan_no", "borrower_id", "owner_of"))
-        for _, _, owner, owned in rows:
-            owned_by.setdefault(owner, owned)
+    owned_by = ledger_selectors.owned_enterprises(owners)
     codes = sorted(registered | set(owned_by.values()))
     facts: dict[str, tuple[str, str]] = {}
     for part in _chunks(codes):
-        for uscc, district, size in Enterprise.objects.filter(uscc__in=part).order_by().values_list(
+        for uscc, district, size in registry_selectors.enterprises().filter(uscc__in=part).order_by().values_list(
                 "uscc", "district_id", "size_class"):
             facts[uscc] = (district, size)
     out = {}
@@ -436,11 +338,11 @@ def compare(result_a: rules.BatchResult, result_b: rules.BatchResult) -> dict:
     pay_a = {b.beneficiary_id: b.payable for b in result_a.beneficiaries}
     pay_b = {b.beneficiary_id: b.payable for b in result_b.beneficiaries}
     dims = _dimensions([result_a, result_b])
-    districts = dict(District.objects.values_list("code", "name"))
+    districts = dict(registry_selectors.districts().values_list("code", "name"))
     districts[""] = "未知 unknown"
     sizes = {"large": "大型 large", "medium": "中型 medium", "small": "小型 small", "micro": "微型 micro",
              "unknown": "未知 unknown"}
-    banks = dict(Bank.objects.values_list("code", "name"))
+    banks = dict(registry_selectors.banks().values_list("code", "name"))
     return {
         "a": sa,
         "b": sb,

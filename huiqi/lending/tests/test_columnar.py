@@ -1,4 +1,4 @@
-"""The columnar first pass (``core.columnar``) against the row path it stands in for.
+"""The columnar first pass (``lending.bulk``) against the row path it stands in for.
 
 On PostgreSQL a clean CSV of loans or payments is read by columns and stored set-based. These tests
 upload the same files through both paths and require the very same stored rows, counts, messages and
@@ -14,8 +14,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from huiqi.core import columnar, uploads
+from huiqi.core import uploads
 from huiqi.core.models import AuditEvent
+from huiqi.lending.bulk import columnar
+from huiqi.lending.bulk.load import ColumnarImporter
 from huiqi.lending.imports import IMPORTERS, LoanImporter, PaymentImporter, start_upload
 from huiqi.lending.models import InterestPayment, LedgerUpload, Loan
 
@@ -66,13 +68,13 @@ def row_path(monkeypatch):
     """Switch the columnar pass off (the row path alone, as on SQLite)."""
     def off():
         for cls in (LoanImporter, PaymentImporter):
-            monkeypatch.setattr(cls, "columnar", False)
+            monkeypatch.setattr(cls, "bulk_store", uploads.Importer.bulk_store)
     return off
 
 
 @pytest.fixture
 def declines(caplog):
-    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    caplog.set_level(logging.INFO, logger="huiqi.lending.bulk.load")
     return lambda: [r.getMessage() for r in caplog.records if "row by row" in r.getMessage()]
 
 
@@ -206,9 +208,9 @@ def test_many_distinct_values_take_the_vectorised_check(users, declines, monkeyp
 
 
 def test_the_first_pass_is_offered_only_what_it_reads(users, declines):
-    importer = IMPORTERS["loans"](users["bank"])
-    assert importer.columnar and not IMPORTERS["npl"].columnar and not IMPORTERS["banks"].columnar
-    assert uploads.Importer.columnar is False
+    columnar_kinds = {kind for kind, cls in IMPORTERS.items() if issubclass(cls, ColumnarImporter)}
+    assert columnar_kinds == {"loans", "payments"}
+    assert IMPORTERS["npl"].bulk_store is IMPORTERS["banks"].bulk_store is uploads.Importer.bulk_store
 
 
 def test_read_query_keeps_every_value():

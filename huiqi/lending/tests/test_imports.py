@@ -168,14 +168,15 @@ def test_each_role_sees_only_its_loans(users, city):
 
 
 def test_the_columnar_identifier_check_passes_only_what_row_checks_passes_unchanged():
-    """``_plain_valid_uscc`` (whole columns) against ``LoanImporter.row_checks`` (one row): every row it
+    """``plain_valid_uscc`` (whole columns) against ``LoanImporter.row_checks`` (one row): every row it
     lets through is one that row_checks accepts and stores as read; valid plain codes all go through."""
     import random
 
     import polars as pl
 
     from huiqi.core.identifiers import USCC_ALPHABET, generate_uscc
-    from huiqi.lending.imports import _A_DAY, LoanImporter, _plain_valid_uscc
+    from huiqi.lending.bulk.identifiers import plain_valid_uscc
+    from huiqi.lending.imports import _A_DAY, LoanImporter
 
     rng = random.Random(7)
     rows = []
@@ -194,7 +195,7 @@ def test_the_columnar_identifier_check_passes_only_what_row_checks_passes_unchan
         rows.append((kind, code + "0", None, False))
     frame = pl.DataFrame(rows, schema={"borrower_kind": pl.String, "borrower_id": pl.String, "owner_of": pl.String,
                                        "expected": pl.Boolean}, orient="row")
-    fast = frame.select(_plain_valid_uscc()).to_series().to_list()
+    fast = frame.select(plain_valid_uscc()).to_series().to_list()
     importer = LoanImporter.__new__(LoanImporter)
     seen = 0
     for (kind, code, owner, expected), ok in zip(frame.iter_rows(), fast):
@@ -212,7 +213,7 @@ def test_the_columnar_identifier_check_passes_only_what_row_checks_passes_unchan
 
 
 def test_the_columnar_owner_check_passes_only_what_row_checks_passes_unchanged():
-    """``_plain_valid_owner`` (whole columns) against ``LoanImporter.row_checks``: a business owner it lets
+    """``plain_valid_owner`` (whole columns) against ``LoanImporter.row_checks``: a business owner it lets
     through is one that row_checks accepts and stores as read (identifier and owned enterprise); every
     plainly valid owner goes through; each single-character change, odd date and edge of the birth range
     is judged as row_checks judges it."""
@@ -224,7 +225,8 @@ def test_the_columnar_owner_check_passes_only_what_row_checks_passes_unchanged()
     from huiqi.core.identifiers import (
         USCC_ALPHABET, generate_resident_id, generate_uscc, resident_id_check_char, uscc_check_char,
     )
-    from huiqi.lending.imports import _A_DAY, LoanImporter, _plain_valid_owner
+    from huiqi.lending.bulk.identifiers import plain_valid_owner
+    from huiqi.lending.imports import _A_DAY, LoanImporter
 
     rng = random.Random(11)
     today = dt.date.today()
@@ -257,7 +259,7 @@ def test_the_columnar_owner_check_passes_only_what_row_checks_passes_unchanged()
     rows.append(("business_owner", generate_resident_id(rng), other + uscc_check_char(other), None))
     frame = pl.DataFrame(rows, schema={"borrower_kind": pl.String, "borrower_id": pl.String, "owner_of": pl.String,
                                        "expected": pl.Boolean}, orient="row")
-    fast = frame.select(_plain_valid_owner(today)).to_series().to_list()
+    fast = frame.select(plain_valid_owner(today)).to_series().to_list()
     importer = LoanImporter.__new__(LoanImporter)
     seen = accepted_as_read = 0
     for (kind, code, owner, expected), ok in zip(frame.iter_rows(), fast):

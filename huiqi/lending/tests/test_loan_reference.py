@@ -96,7 +96,7 @@ def test_a_loan_gone_before_the_columnar_write_sends_the_file_to_the_row_report(
     it waiting): the trigger stops the write, nothing of it stays, and the row path refuses the file
     with the row's error in the report."""
     settings.HUIQI_BULK_LOAD_ROWS = 10**9
-    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    caplog.set_level(logging.INFO, logger="huiqi.lending.bulk.load")
     real = PaymentImporter.frame_prepare_locked
     gone = []
 
@@ -132,7 +132,7 @@ def test_a_loan_deleted_before_the_write_s_read_is_not_found(users, paid_loan, c
     """L-2 is deleted after the file was opened, before the write's transaction reads the loans: the
     columnar pass does not find it and the row path refuses the file, naming the row."""
     settings.HUIQI_BULK_LOAD_ROWS = 1 if bulk else 10**9
-    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    caplog.set_level(logging.INFO, logger="huiqi.lending.bulk.load")
     real = PaymentImporter.frame_prepare
 
     def meanwhile(self, batches):
@@ -159,7 +159,7 @@ def test_a_bulk_load_reads_the_loans_under_its_lock_and_a_deleter_waits_for_it(u
     payments; a transaction deleting one of those loans meanwhile (another connection) waits for the
     load to commit, and then fails, as the payments now refer to the loan. So the load does not check
     the payments' loans again after its COPY (it vouches for them), and nothing is left dangling."""
-    from huiqi.core import uploads
+    from huiqi.lending.bulk import store
     from huiqi.lending.imports import PAYMENT_LOAN
 
     settings.HUIQI_BULK_LOAD_ROWS = 1
@@ -168,8 +168,8 @@ def test_a_bulk_load_reads_the_loans_under_its_lock_and_a_deleter_waits_for_it(u
                                        accrual_end=dt.date(2021, month + 1, 20),
                                        paid_date=dt.date(2021, 2, 1), interest_fen=1)
     checked = []
-    real_check = uploads._check_reference
-    monkeypatch.setattr(uploads, "_check_reference", lambda cur, table, ref, values: (
+    real_check = store._check_reference
+    monkeypatch.setattr(store, "_check_reference", lambda cur, table, ref, values: (
         checked.append(ref), real_check(cur, table, ref, values))[1])
     real = PaymentImporter.frame_prepare_locked
     outcome, waiting = [], threading.Event()
@@ -255,7 +255,7 @@ def test_a_bulk_load_checks_the_loans_bank_and_leaves_the_triggers_on(users, set
     from .test_imports import csv as make_csv
 
     settings.HUIQI_BULK_LOAD_ROWS = 1
-    caplog.set_level(logging.INFO, logger="huiqi.core.uploads")
+    caplog.set_level(logging.INFO, logger="huiqi.lending.bulk.load")
     assert up(users["bureau"], "loans", make_csv(LOAN_ZH, [loan_row("L-1")])).status == "stored"
     _triggers_on()
     real = LoanImporter.frame_checks
@@ -271,7 +271,7 @@ def test_a_bulk_load_checks_the_loans_bank_and_leaves_the_triggers_on(users, set
     monkeypatch.setattr(LoanImporter, "frame_checks", meanwhile)
     with transaction.atomic():
         importer = LoanImporter(users["bureau"])
-        from huiqi.core.columnar import frame_from_csv
+        from huiqi.lending.bulk.columnar import frame_from_csv
 
         path = _write(make_csv(LOAN_ZH, [loan_row("L-7")]))
         frame, _ = frame_from_csv(path, importer.schema())
@@ -349,14 +349,14 @@ def test_a_first_bulk_load_builds_the_indexes_again_as_they_were(users, settings
     """A bulk load at least as large as its table drops the secondary indexes and unique constraints
     and builds them again after the COPY: afterwards the table has exactly the indexes and constraints
     it had, they hold the new rows (a duplicate is refused), and a later, smaller load keeps them."""
-    from huiqi.core import uploads
+    from huiqi.lending.bulk import store
 
     settings.HUIQI_BULK_LOAD_ROWS = 1
     tables = ("lending_loan", "lending_interestpayment")
     before = _schema_of(tables)
     rebuilt = []
-    real = uploads._drop_indexes
-    monkeypatch.setattr(uploads, "_drop_indexes", lambda cur, table: rebuilt.append(table) or real(cur, table))
+    real = store._drop_indexes
+    monkeypatch.setattr(store, "_drop_indexes", lambda cur, table: rebuilt.append(table) or real(cur, table))
     assert up(users["bank"], "loans", csv(LOAN_ZH, [loan_row("L-1"), loan_row("L-2")])).status == "stored"
     assert up(users["bank"], "payments", csv(PAY_EN, [
         ["ICBC-SZ", "L-1", "2020-03-10", "2020-04-10", "2020-04-10", "1.00"],
@@ -420,8 +420,8 @@ def test_the_loan_s_admin_page_shows_its_payments(paid_loan, client_for):
 def test_stored_rows_to_read_after_a_natural_key_load_wrote_some_are_declined(users, paid_loan):
     """By a natural key, a row this load wrote could not be told from one stored before: a frame whose
     scope (here a bank) was not read before the first rows were written sends the file to the row path."""
-    from huiqi.core import uploads
-    from huiqi.core.columnar import Declined
+    from huiqi.lending.bulk import store
+    from huiqi.lending.bulk.columnar import Declined
     from huiqi.lending.imports import _banks_of
     from huiqi.registry.models import Bank
 
@@ -441,10 +441,10 @@ def test_stored_rows_to_read_after_a_natural_key_load_wrote_some_are_declined(us
                 scope_of=_banks_of, extra={"upload_id": record.pk})
     frames = [frame(paid_loan, paid_loan.bank), frame(second, other)]
     with pytest.raises(Declined, match="natural key"), transaction.atomic():
-        uploads.upsert_frame(InterestPayment, iter(frames), ("loan_id", "accrual_start"),
+        store.upsert_frame(InterestPayment, iter(frames), ("loan_id", "accrual_start"),
                              ("accrual_end", "paid_date", "interest_fen"), None, record, **args)
     # Both banks read before the first frame: stored.
-    assert uploads.upsert_frame(InterestPayment, iter(frames), ("loan_id", "accrual_start"),
+    assert store.upsert_frame(InterestPayment, iter(frames), ("loan_id", "accrual_start"),
                                 ("accrual_end", "paid_date", "interest_fen"), None, record,
                                 scope_first=[paid_loan.bank_id, other.pk], **args) == (2, 0)
     assert InterestPayment.objects.count() == 3

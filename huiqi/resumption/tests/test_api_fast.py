@@ -169,7 +169,7 @@ def test_the_fast_path_steps_aside_off_postgresql(users, city, rf):
 
 @postgres_only
 def test_prepared_statements_keep_django_errors_and_transactions(db):
-    from huiqi.core import prepared
+    from huiqi.resumption import prepared
 
     assert prepared.fetchone("SELECT %s::int + 1", [41]) == (42,)
     assert prepared.fetchone("SELECT %s::int + 1", [1]) == (2,)  # executed by name the second time
@@ -201,14 +201,22 @@ def test_the_statement_records_the_snapshot_audit_would_take(users, city):
 
 
 # --------------------------------------------------------------------------------------------------
-# The same answer before Django: the WSGI layer (``api_fast.FastDailyChecks``, what ``huiqi serve`` runs)
+# As served: Django's WSGI handler (``huiqi.wsgi``, what ``huiqi serve`` runs), the view inside its middleware
+
+
+def test_the_served_application_is_djangos_own_handler():
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from huiqi import wsgi
+
+    assert type(wsgi.application) is WSGIHandler
 
 
 @pytest.fixture
-def wsgi_apps(monkeypatch):
-    """Makes (the served application: the layer around Django's handler; Django's handler alone), with
-    the middleware built from the settings of the moment. Within a test's transaction the handler must
-    not recycle the connection, as Django's test client arranges."""
+def handler():
+    """Django's WSGI handler, made anew for each use (its middleware is built from the settings of the
+    moment). Within a test's transaction the handler must not recycle the connection, as Django's test
+    client arranges."""
     from django.core import signals
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import close_old_connections
@@ -216,14 +224,25 @@ def wsgi_apps(monkeypatch):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        def make():
-            django_alone = WSGIHandler()
-            return api_fast.FastDailyChecks(django_alone), django_alone
-
-        yield make
+        yield WSGIHandler
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def answered(monkeypatch):
+    """Whether the fast view answered each request (``api_fast._attempt`` gave an answer), in order."""
+    taken = []
+    real = api_fast._attempt
+
+    def spy(*args, **kw):
+        answer = real(*args, **kw)
+        taken.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(api_fast, "_attempt", spy)
+    return taken
 
 
 def _call(app, rf, token, data, content_type, **extra):
@@ -261,108 +280,83 @@ def _tokens(users):
 
 
 @postgres_only
-def test_the_wsgi_layer_answers_as_django(users, city, rf, monkeypatch, wsgi_apps, settings):
-    """Every request of ``_requests`` through the served layer and through Django alone (with no fast
-    path at all): the same statuses, headers (the security headers included, HSTS on a secure
-    request), bodies and rows; the layer answered the well-formed ones itself."""
+def test_served_the_fast_view_answers_as_the_full_path(users, city, rf, monkeypatch, handler, answered, settings):
+    """Every request of ``_requests`` through Django's handler with the fast view and without it: the
+    same statuses, headers (the middleware's security headers included, HSTS on a secure request),
+    bodies and rows; the fast view answered the well-formed ones."""
     settings.SECURE_HSTS_SECONDS = 3600
-    served, django_alone = wsgi_apps()
     tokens = _tokens(users)
-    taken = []
-    real = api_fast._attempt
-
-    def spy(*args, check_health, **kw):
-        answer = real(*args, check_health=check_health, **kw)
-        taken.append((check_health, answer is not None))
-        return answer
-
-    monkeypatch.setattr(api_fast, "_attempt", spy)
     results = {}
-    for layer in (True, False):
-        if not layer:
-            monkeypatch.setattr(api_fast, "submit", lambda request: None)  # Django's full path only
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(api_fast, "submit", lambda request: None)  # the full path only
+        served = handler()
         answers = []
         with transaction.atomic():
             for i, (who, body, content_type) in enumerate(_requests(users, city)):
                 data = body if isinstance(body, (bytes, str)) else json.dumps(body)
                 extra = {"secure": True} if i == 3 else {}
-                answers.append((who, *_call(served if layer else django_alone, rf, tokens[who], data, content_type,
-                                            **extra)))
-            results[layer] = answers, _rows()
+                answers.append((who, *_call(served, rf, tokens[who], data, content_type, **extra)))
+            results[fast] = answers, _rows()
             transaction.set_rollback(True)
-    (layer_answers, layer_rows), (django_answers, django_rows) = results[True], results[False]
-    for a, b in zip(layer_answers, django_answers, strict=True):
+    (fast_answers, fast_rows), (full_answers, full_rows) = results[True], results[False]
+    for a, b in zip(fast_answers, full_answers, strict=True):
         assert a == b
-    assert layer_rows == django_rows and len(layer_rows["checks"]) == 3
-    statuses = [a[1] for a in layer_answers]
+    assert fast_rows == full_rows and len(fast_rows["checks"]) == 3
+    statuses = [a[1] for a in fast_answers]
     assert statuses[:7] == ["201 Created", "200 OK", "200 OK", "201 Created", "200 OK", "201 Created", "200 OK"]
     assert statuses[7:15] == ["403 Forbidden"] * 4 + ["401 Unauthorized"] * 2 + ["403 Forbidden", "400 Bad Request"]
-    first = layer_answers[0][2]
+    first = fast_answers[0][2]
     assert first["X-Frame-Options"] == "DENY" and first["X-Content-Type-Options"] == "nosniff"
-    assert "Strict-Transport-Security" in layer_answers[3][2] and "Strict-Transport-Security" not in first
-    # The layer took the well-formed ones, without the health check's round trip; Django none.
-    assert [t for t in taken if not t[0]].count((False, True)) == 7
-    assert not [t for t in taken if t[0] and t[1]]
+    assert "Strict-Transport-Security" in fast_answers[3][2] and "Strict-Transport-Security" not in first
+    assert answered.count(True) == 7
+
+
+def stamping(get_response):
+    """A middleware the project does not have, for the test below."""
+    def middleware(request):
+        response = get_response(request)
+        response["X-Stamped"] = "yes"
+        return response
+
+    return middleware
 
 
 @postgres_only
-def test_the_wsgi_layer_leaves_the_rest_to_django(users, city, rf, wsgi_apps, settings, monkeypatch):
-    """A cookie, a host not allowed, a body over the limit, a redirect to HTTPS, a failing statement
-    (a dead connection): Django answers, with the body the layer had read put back."""
-    from django.db import OperationalError
-
-    from huiqi.resumption import services
-
-    tokens = _tokens(users)
+def test_the_middleware_applies_to_the_fast_view(users, city, rf, handler, answered, settings):
+    """The view is one of Django's: the language a cookie chose, the allowed hosts, the size limits, the
+    redirect to HTTPS and another middleware apply to it as to any view."""
+    key = _tokens(users)["department"]
     today = timezone.localdate().isoformat()
-    reached = []
-
-    def layer():  # built anew after a change of settings that Django's middleware reads once
-        served, django_alone = wsgi_apps()
-        served.app = lambda environ, start_response: reached.append(1) or django_alone(environ, start_response)
-        return served
-
-    served = layer()
 
     def report(uscc, **kw):
-        return json.dumps({"enterprise": uscc, "day": today, **check_values(), **kw})
+        return json.dumps({"enterprise": city[uscc].uscc, "day": today, **check_values(), **kw})
 
-    status, headers, body = _call(served, rf, tokens["department"], report(city["ns1"].uscc), "application/json",
+    status, headers, body = _call(handler(), rf, key, report("ns1"), "application/json",
                                   HTTP_COOKIE="django_language=en")
-    assert status == "201 Created" and headers["Content-Language"] == "en" and len(reached) == 1
+    assert status == "201 Created" and headers["Content-Language"] == "en" and answered == [True]
     settings.ALLOWED_HOSTS = ["huiqi.example"]
-    status, *_ = _call(served, rf, tokens["department"], report(city["ft1"].uscc), "application/json")
-    assert status == "400 Bad Request" and len(reached) == 2  # Django's DisallowedHost
+    status, *_ = _call(handler(), rf, key, report("ft1"), "application/json")
+    assert status == "400 Bad Request" and answered == [True]  # Django's DisallowedHost, before any view
     settings.ALLOWED_HOSTS = ["*"]
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50
-    status, *_ = _call(served, rf, tokens["department"], report(city["ft1"].uscc), "application/json")
-    assert len(reached) == 3 and status == "400 Bad Request"  # Django's RequestDataTooBig
+    status, *_ = _call(handler(), rf, key, report("ft1"), "application/json")
+    assert status == "400 Bad Request" and answered == [True]  # RequestDataTooBig: the body is not read
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
     settings.SECURE_SSL_REDIRECT = True
-    status, *_ = _call(layer(), rf, tokens["department"], report(city["ft1"].uscc), "application/json")
-    assert status == "301 Moved Permanently" and len(reached) == 4
+    status, *_ = _call(handler(), rf, key, report("ft1"), "application/json")
+    assert status == "301 Moved Permanently" and answered == [True]
     settings.SECURE_SSL_REDIRECT = False
-    served = layer()
-
-    real = services.first_report
-
-    def dead(*args, check_health=True, **kw):
-        if not check_health:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(*args, check_health=check_health, **kw)
-
-    monkeypatch.setattr(services, "first_report", dead)
-    status, _, body = _call(served, rf, tokens["department"], report(city["ft1"].uscc, capacity_pct=55),
-                            "application/json")
-    assert status == "201 Created" and body["capacity_pct"] == 55 and len(reached) == 5
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.stamping"]
+    status, headers, body = _call(handler(), rf, key, report("ft1", capacity_pct=55), "application/json")
+    assert status == "201 Created" and headers["X-Stamped"] == "yes" and answered == [True, True]
     assert DailyCheck.objects.filter(enterprise=city["ft1"]).count() == 1
 
 
 @postgres_only
-def test_the_wsgi_layer_and_django_agree_on_odd_requests(users, city, rf, monkeypatch, wsgi_apps):
-    """Requests at the edges of what the layer takes, each through the layer and through Django alone
-    from the same data: the same status, content type and rows (Django refuses the first four)."""
-    served, django_alone = wsgi_apps()
+def test_the_fast_view_and_the_full_path_agree_on_odd_requests(users, city, rf, monkeypatch, handler):
+    """Requests at the edges of what the fast view takes, each through Django with and without it from
+    the same data: the same status, content type and rows (the first four refused)."""
     tokens = _tokens(users)
     key = tokens["department"]
     today = timezone.localdate().isoformat()
@@ -379,11 +373,11 @@ def test_the_wsgi_layer_and_django_agree_on_odd_requests(users, city, rf, monkey
         ("a format in the query", ok, {"QUERY_STRING": "format=json"}),
         ("any answer", ok, {"HTTP_ACCEPT": "*/*"}),
     ]
-    monkeypatch.setattr(api_fast, "submit", api_fast.submit)
     outcomes = {}
-    for layer in (True, False):
-        if not layer:
+    for fast in (True, False):
+        if not fast:
             monkeypatch.setattr(api_fast, "submit", lambda request: None)
+        served = handler()
         seen = []
         for label, body, extra in cases:
             with transaction.atomic():
@@ -395,11 +389,11 @@ def test_the_wsgi_layer_and_django_agree_on_odd_requests(users, city, rf, monkey
                 def start_response(status, headers, exc_info=None, answer=answer):
                     answer.update(status=status, headers=dict(headers))
 
-                b"".join((served if layer else django_alone)(environ, start_response))
+                b"".join(served(environ, start_response))
                 seen.append((label, answer["status"], answer["headers"]["Content-Type"].split(";")[0],
                              DailyCheck.objects.count()))
                 transaction.set_rollback(True)
-        outcomes[layer] = seen
+        outcomes[fast] = seen
     assert outcomes[True] == outcomes[False]
     statuses = {label: status for label, status, _, _ in outcomes[True]}
     assert [statuses[c[0]][:3] for c in cases[:5]] == ["401", "401", "400", "406", "400"]
@@ -408,13 +402,13 @@ def test_the_wsgi_layer_and_django_agree_on_odd_requests(users, city, rf, monkey
 
 @pytest.mark.django_db(transaction=True)
 @postgres_only
-def test_a_dead_connection_goes_to_django(users, city, rf):
-    """The layer sends no health check: when the server has dropped the kept connection, the statement
-    fails, the connection is closed on ``request_finished``, and Django reconnects and answers."""
+def test_a_dead_connection_goes_to_the_full_path(users, city, rf, answered):
+    """As served (autocommit), the fast view sends no health check: when the server has dropped the kept
+    connection, its statement fails, and the full path checks the connection, reconnects and answers."""
     import psycopg
     from django.core.handlers.wsgi import WSGIHandler
 
-    served = api_fast.FastDailyChecks(WSGIHandler())
+    served = WSGIHandler()
     key = _tokens(users)["department"]
     today = timezone.localdate().isoformat()
     for enterprise in ("ns1", "ft1"):
@@ -425,46 +419,26 @@ def test_a_dead_connection_goes_to_django(users, city, rf):
         status, _, body = _call(served, rf, key, json.dumps({"enterprise": city[enterprise].uscc, "day": today,
                                                              **check_values()}), "application/json")
         assert status == "201 Created" and body["enterprise"] == city[enterprise].uscc
+    assert answered == [True, False]  # the second one answered by the full path
     assert DailyCheck.objects.filter(enterprise=city["ft1"]).count() == 1
     assert AuditEvent.objects.filter(model=DailyCheck._meta.label, action="daily_check.submit").count() == 2
 
 
-@postgres_only
-def test_the_wsgi_layer_steps_aside_for_a_stack_it_does_not_know(users, city, rf, wsgi_apps, settings, monkeypatch):
-    """Another middleware, a disallowed user agent list, throttling or another first authentication on
-    the view: the layer answers nothing itself, so that Django applies them."""
+def test_a_viewset_the_fast_view_would_bypass_fails_the_system_check(monkeypatch):
+    """The fast view stands in for the viewset's token authentication and has no throttling: throttles or
+    another first authentication on the viewset are a system check error, not a silent bypass."""
     from rest_framework.authentication import SessionAuthentication
     from rest_framework.throttling import AnonRateThrottle
 
     from huiqi.resumption.api import DailyCheckViewSet
 
-    key = _tokens(users)["department"]
-    today = timezone.localdate().isoformat()
-    reached = []
+    from django.core import checks
 
-    def layer():
-        served, django_alone = wsgi_apps()
-        served.app = lambda environ, start_response: reached.append(1) or django_alone(environ, start_response)
-        return served
-
-    def post(served, uscc):
-        return _call(served, rf, key, json.dumps({"enterprise": uscc, "day": today, **check_values()}),
-                     "application/json")[0]
-
-    assert post(layer(), city["ns1"].uscc) == "201 Created" and reached == []  # the stack it knows
-    changes = [
-        lambda: setattr(settings, "MIDDLEWARE", [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]),
-        lambda: setattr(settings, "DISALLOWED_USER_AGENTS", [r"^curl"]),
-        lambda: monkeypatch.setattr(DailyCheckViewSet, "throttle_classes", [AnonRateThrottle]),
-        lambda: monkeypatch.setattr(DailyCheckViewSet, "authentication_classes", [SessionAuthentication]),
-    ]
-    for change in changes:
-        original = (list(settings.MIDDLEWARE), list(settings.DISALLOWED_USER_AGENTS))
-        change()
-        assert not api_fast._replicated(settings)
-        settings.MIDDLEWARE, settings.DISALLOWED_USER_AGENTS = original
-        monkeypatch.undo()
-        assert api_fast._replicated(settings)
-    # And through the layer: with one more middleware, Django answered the request.
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
-    assert post(layer(), city["ft1"].uscc) == "201 Created" and reached == [1]
+    assert api_fast.stack_problems() == []
+    monkeypatch.setattr(DailyCheckViewSet, "throttle_classes", [AnonRateThrottle])
+    assert [e.id for e in api_fast.stack_problems()] == ["huiqi.E101"]
+    assert "huiqi.E101" in [e.id for e in checks.run_checks()]  # what ``huiqi check`` and the server run
+    monkeypatch.setattr(DailyCheckViewSet, "authentication_classes", [SessionAuthentication])
+    assert len(api_fast.stack_problems()) == 2
+    monkeypatch.undo()
+    assert api_fast.stack_problems() == []

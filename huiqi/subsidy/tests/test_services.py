@@ -554,19 +554,6 @@ def month_end_ledger(example):
 
 
 @postgres_only
-def test_postgresql_adds_months_as_the_spec(db):
-    """The aggregated read leans on PostgreSQL's month arithmetic: clamped to the month's end like
-    ``rules.add_months`` (2020-08-31 + 6 months = 2021-02-28)."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT d::date, n, (d::date + make_interval(months => n))::date "
-                    "FROM generate_series('2019-11-28'::date, '2021-03-31'::date, '1 day') d, generate_series(1, 13) n")
-        rows = cur.fetchall()
-    assert len(rows) > 6000
-    assert [row for row in rows if rules.add_months(row[0], row[1]) != row[2]] == []
-    assert (date(2020, 8, 31), 6, date(2021, 2, 28)) in rows
-
-
-@postgres_only
 @pytest.mark.parametrize("months", [1, 6, 12])
 @pytest.mark.parametrize("cutoff", [AUG, DEC, date(2021, 3, 31)])
 def test_the_aggregated_read_gives_the_reference_batch(month_end_ledger, months, cutoff):

@@ -1,8 +1,8 @@
 """A vectorised first pass for large, clean CSV uploads, beside the exact row-by-row path.
 
 Most files a bank sends are clean and large, and parsing every cell in Python was nearly the whole
-cost of importing them. So ``uploads.process`` first offers a CSV to an importer that can take it
-whole (``Importer.columnar``):
+cost of importing them. So the ledger's importers (``load.ColumnarImporter``) first read a CSV here,
+through ``core.uploads.Importer.bulk_store``:
 
 * polars reads the cells as text;
 * each *distinct* text of a column is parsed once by the very parser the row path uses, so a date
@@ -34,8 +34,9 @@ from pathlib import Path
 
 import polars as pl
 
+from huiqi.core.tabular import _INVISIBLE, CellError, FileRejected, Schema, Table, _clean, read_table
+
 from . import pgbinary
-from .tabular import _INVISIBLE, CellError, FileRejected, Schema, Table, _clean, read_table
 
 # The file is read in batches of this many rows (memory stays bounded; the typed columns are kept).
 BATCH_ROWS = 100_000

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from huiqi.core.columnar import Prefetch
+from huiqi.lending.bulk.columnar import Prefetch
 
 
 def test_items_come_in_order_and_on_another_thread():
@@ -67,7 +67,7 @@ def _file(tmp_path, rows: list[str]):
 
 
 def test_csv_batches_know_a_one_batch_file_exactly_and_estimate_a_longer_one(tmp_path, monkeypatch):
-    from huiqi.core import columnar
+    from huiqi.lending.bulk import columnar
 
     rows = [f"C-{i},2020-03-{i + 1:02d}" for i in range(9)]
     whole = columnar.CsvBatches(_file(tmp_path, rows), _schema())
@@ -86,7 +86,7 @@ def test_csv_batches_know_a_one_batch_file_exactly_and_estimate_a_longer_one(tmp
 
 
 def test_csv_batches_decline_a_file_of_blank_rows(tmp_path, monkeypatch):
-    from huiqi.core import columnar
+    from huiqi.lending.bulk import columnar
 
     monkeypatch.setattr(columnar, "BATCH_ROWS", 2)
     with pytest.raises(columnar.Declined):
@@ -97,7 +97,7 @@ def test_csv_batches_decline_a_file_of_blank_rows(tmp_path, monkeypatch):
 def test_csv_batches_skip_blank_rows_as_the_row_path_does(tmp_path, monkeypatch, batch_rows):
     """A row whose cells are all blank (empty or spaces) is skipped wherever it is, alone in its batch or
     among others; a row with only its first cell blank is not blank: its blank required cell declines."""
-    from huiqi.core import columnar
+    from huiqi.lending.bulk import columnar
 
     monkeypatch.setattr(columnar, "BATCH_ROWS", batch_rows)
     rows = ["C-0,2020-03-01", " , ", "C-1,2020-03-02", ",", "  ,\t", "C-2,2020-03-03", "C-3,2020-03-04"]

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from django.db import connection
 
-from huiqi.core import pgbinary
-from huiqi.core.columnar import copy_frame
+from huiqi.lending.bulk import pgbinary
+from huiqi.lending.bulk.columnar import copy_frame
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif("connection.vendor != 'postgresql'")]
