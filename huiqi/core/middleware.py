@@ -38,13 +38,36 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > limit:
             mb = limit // (1024 * 1024)
-            error = ValidationFailed("request.too_large", f"提交的内容超过 {mb} MB 的上限",
-                                     f"the request is larger than the {mb} MB limit", field="file")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"error": {"code": error.code, "message_zh": error.zh, "message_en": error.en,
-                                               "field": error.field}}, status=413)
-            return render(request, "core/error.html", {"error": error}, status=413)
+            return _refuse(request, ValidationFailed("request.too_large", f"提交的内容超过 {mb} MB 的上限",
+                                                     f"the request is larger than the {mb} MB limit", field="file"),
+                           413)
+        field = _field_with_nul(request)
+        if field is not None:
+            # PostgreSQL cannot store or compare a NUL character: say so here, naming the field.
+            return _refuse(request, ValidationFailed("request.nul", f"{field} 含有不允许的空字符（NUL）",
+                                                     f"{field} contains a NUL character, which is not allowed",
+                                                     field=field), 400)
         return self.get_response(request)
+
+
+def _field_with_nul(request) -> str | None:
+    """The first query or form field (files excepted) whose name or value holds a NUL, or None."""
+    sources = [request.GET]
+    if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                             "multipart/form-data"):
+        sources.append(request.POST)
+    for source in sources:
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in v for v in values):
+                return name.replace("\x00", "") or "?"
+    return None
+
+
+def _refuse(request, error: ValidationFailed, status: int):
+    if request.path.startswith("/api/") or request.path.startswith("/open311/"):
+        return JsonResponse({"error": {"code": error.code, "message_zh": error.zh, "message_en": error.en,
+                                       "field": error.field}}, status=status)
+    return render(request, "core/error.html", {"error": error}, status=status)
 
 
 class DomainErrorMiddleware:
