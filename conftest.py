@@ -137,6 +137,10 @@ def _transactional(item) -> bool:
     return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(item.fixturenames))
 
 
+def _uses_db(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or _transactional(item) or "db" in item.fixturenames
+
+
 @contextlib.contextmanager
 def rows_kept_for_scope(request, django_db_blocker):
     """For a module (or class, or session) fixture that yields inside it: the rows it makes there stay
@@ -146,12 +150,17 @@ def rows_kept_for_scope(request, django_db_blocker):
     each test's ``db`` fixture opens a savepoint inside it and rolls back to it, so a test sees
     exactly the rows made here, whatever the test before it wrote. The fixture that hands them to a
     test must hand out copies (``copy.deepcopy``), since a test may change the instances in memory.
-    A test that commits (``transaction=True``) would write through that transaction: none may share it.
+    A test that commits (``transaction=True``) would write through that transaction: none may share it;
+    and every test of the scope that uses the database must use these rows.
     """
     from django.db import transaction
 
-    sharing = [i.nodeid for i in request.session.items if request.node in i.listchain() and _transactional(i)]
+    scope = [i for i in request.session.items if request.node in i.listchain()]
+    sharing = [i.nodeid for i in scope if _transactional(i)]
     assert not sharing, f"transactional tests cannot share the rows of {request.fixturename}: {sharing}"
+    # They would see the rows too, once the first test that uses them has run.
+    beside = [i.nodeid for i in scope if _uses_db(i) and request.fixturename not in i.fixturenames]
+    assert not beside, f"tests beside {request.fixturename} that do not use it: {beside}"
     outer = transaction.atomic()
     # As TestCase marks its class-wide block: a durable block of the code under test may open inside it.
     outer._from_testcase = True
