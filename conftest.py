@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -31,8 +32,8 @@ def _one_connection(settings):
     settings.HUIQI_PROGRESS_CONNECTION = False
 
 
-@pytest.fixture
-def make_enterprise(db):
+def enterprise_maker():
+    """``make(name, …)``: register an enterprise with a USCC drawn from its own counter."""
     from huiqi.registry import services
 
     counter = {"n": 0}
@@ -54,7 +55,11 @@ def make_enterprise(db):
 
 
 @pytest.fixture
-def city(db, make_enterprise):
+def make_enterprise(db):
+    return enterprise_maker()
+
+
+def build_city(make_enterprise):
     """Enterprises in two districts, two banks, an institution: the foreign rows each role must not see."""
     from huiqi.registry.models import Bank, FundInstitution
 
@@ -74,6 +79,11 @@ def city(db, make_enterprise):
             "institution": FundInstitution.objects.get(code="SZHTI")}
 
 
+@pytest.fixture
+def city(db, make_enterprise):
+    return build_city(make_enterprise)
+
+
 PASSWORD = "Str0ng-test-pass-2020"
 
 
@@ -85,17 +95,19 @@ def password_hash():
     return make_password(PASSWORD)
 
 
-@pytest.fixture
-def users(db, city, password_hash, monkeypatch):
-    """One user per role (plus a second enterprise user and a second district officer)."""
+def fast_known_password(monkeypatch, password_hash):
+    """Hashing PASSWORD gives the precomputed hash (every other password is hashed for real)."""
     import django.contrib.auth.base_user as base_user
-
-    from huiqi.accounts.services import create_user
-    from huiqi.registry.models import Agency, District
 
     real = base_user.make_password
     monkeypatch.setattr(base_user, "make_password",
                         lambda raw, *a, **k: password_hash if raw == PASSWORD else real(raw, *a, **k))
+
+
+def build_users(city):
+    """One user per role (plus a second enterprise user and a second district officer)."""
+    from huiqi.accounts.services import create_user
+    from huiqi.registry.models import Agency, District
 
     def mk(username, role, **kw):
         return create_user(None, username=username, password=PASSWORD, role=role, check_password=False, **kw)
@@ -115,6 +127,12 @@ def users(db, city, password_hash, monkeypatch):
 
 
 @pytest.fixture
+def users(db, city, password_hash, monkeypatch):
+    fast_known_password(monkeypatch, password_hash)
+    return build_users(city)
+
+
+@pytest.fixture
 def client_for(users):
     """A logged-in Django test client for a role name of the ``users`` fixture."""
     from django.test import Client
@@ -125,3 +143,48 @@ def client_for(users):
         return c
 
     return make
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+                   or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(item.fixturenames))
+
+
+def _uses_db(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or _transactional(item) or "db" in item.fixturenames
+
+
+@contextlib.contextmanager
+def rows_kept_for_scope(request, django_db_blocker):
+    """For a module (or class, or session) fixture that yields inside it: the rows it makes there stay
+    for every test of its scope, and are rolled back after the last one.
+
+    Django's ``TestCase.setUpTestData`` does the same: the rows go into an outer transaction, and
+    each test's ``db`` fixture opens a savepoint inside it and rolls back to it, so a test sees
+    exactly the rows made here, whatever the test before it wrote. The fixture that hands them to a
+    test must hand out copies (``copy.deepcopy``), since a test may change the instances in memory.
+    A test that commits (``transaction=True``) would write through that transaction: none may share it;
+    and every test of the scope that uses the database must use these rows.
+    """
+    from django.db import transaction
+
+    scope = [i for i in request.session.items if request.node in i.listchain()]
+    sharing = [i.nodeid for i in scope if _transactional(i)]
+    assert not sharing, f"transactional tests cannot share the rows of {request.fixturename}: {sharing}"
+    # They would see the rows too, once the first test that uses them has run.
+    beside = [i.nodeid for i in scope if _uses_db(i) and request.fixturename not in i.fixturenames]
+    assert not beside, f"tests beside {request.fixturename} that do not use it: {beside}"
+    outer = transaction.atomic()
+    # As TestCase marks its class-wide block: a durable block of the code under test may open inside it.
+    outer._from_testcase = True
+    with django_db_blocker.unblock():
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -13,6 +13,7 @@ be listed in ``WRITE_TABLE``.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import importlib
@@ -29,9 +30,11 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.views.static import serve as static_serve
 
+from conftest import build_city, build_users, enterprise_maker, fast_known_password, rows_kept_for_scope
 from huiqi.tests.matrix import ADMIN_LOGIN, HOME, LOGIN, NA, NF, NO, OK, ROLES, SIGNED_IN, UNAUTH, row
 
-pytestmark = pytest.mark.django_db
+# No module-wide django_db mark: the database comes with the ``world`` fixture, which first puts the
+# world's additions in place for the test (in a savepoint of their own, below the test's).
 
 
 # Detail URLs are filled (FILL below) with: enterprise ns1 (南山, member: "enterprise"), business
@@ -328,15 +331,119 @@ def good_registry_csv(uscc: str) -> bytes:
     return (REGISTRY_HEADER + f"{uscc},深圳市矩阵导入测试有限公司,企业,440305,C39,10,100,,2019\n").encode()
 
 
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
-    """~850 tests each create ten users: a cheap hasher keeps the matrix fast (no password is checked)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """A test may make users of its own: a cheap hasher (no password is checked)."""
+    settings.PASSWORD_HASHERS = FAST_HASHER
+
+
+@pytest.fixture(scope="module")
+def _world_once(request, django_db_setup, django_db_blocker, password_hash, tmp_path_factory):
+    """The world, built once for the module's ~2,000 tests; each test rolls back to it."""
+    with rows_kept_for_scope(request, django_db_blocker):
+        with django_db_blocker.unblock(), _building(), pytest.MonkeyPatch.context() as mp:
+            fast_known_password(mp, password_hash)
+            city = build_city(enterprise_maker())
+            base = build_world(city, build_users(city))
+            # Files the world's records point at outlive every test of the module.
+            base["tmp_path"] = tmp_path_factory.mktemp("world")
+        layers = _Additions(base, django_db_blocker)
+        try:
+            yield layers
+        finally:
+            layers.drop()
+
+
+def _building():
+    from django.test import override_settings
+
+    return override_settings(PASSWORD_HASHERS=FAST_HASHER, HUIQI_PROGRESS_CONNECTION=False)
+
+
+class _Additions:
+    """The base world, and on top of it, in a savepoint, what the current tests add to it
+    (``subsidy_world``, an app's ``prepare``): a run of consecutive tests that add the same shares them,
+    as the tests of one endpoint do."""
+
+    def __init__(self, base, django_db_blocker):
+        from django.db import connection
+
+        self.base, self.blocker = base, django_db_blocker
+        self.depth = len(connection.atomic_blocks)
+        self.adds, self.world, self.savepoint = (), base, None
+
+    def world_with(self, adds):
+        from django.db import connection, transaction
+
+        adds = tuple(adds)
+        with self.blocker.unblock():
+            open_now = len(connection.atomic_blocks) - self.depth - (self.savepoint is not None)
+            assert open_now == 0, ("the world's additions are made before the test's own transaction opens: "
+                                   "a test gets its database through the world fixture, unmarked")
+            if adds != self.adds:
+                self.drop()
+                if adds:
+                    self.savepoint = transaction.atomic()
+                    self.savepoint.__enter__()
+                    self.world = copy.deepcopy(self.base)
+                    with _building():
+                        for add in adds:
+                            add(self.world)
+                self.adds = adds
+        return self.world
+
+    def drop(self):
+        from django.db import transaction
+
+        if self.savepoint is not None:
+            with self.blocker.unblock():
+                transaction.set_rollback(True)
+                self.savepoint.__exit__(None, None, None)
+        self.adds, self.world, self.savepoint = (), self.base, None
+
+
+def needs(*adds):
+    """What a test adds to the world: made once for consecutive tests that add the same."""
+    def mark(test):
+        test.world_additions = adds
+        return test
+
+    return mark
 
 
 @pytest.fixture
-def world(city, users, tmp_path):
-    """The city of conftest plus a record of every other kind a detail URL points at."""
+def _world_for_test(request, _world_once):
+    callspec = getattr(request.node, "callspec", None)
+    ep = callspec.params.get("ep") if callspec else None
+    adds = endpoint_additions(ep) if ep is not None else getattr(request.function, "world_additions", ())
+    return _world_once.world_with(adds)
+
+
+@pytest.fixture
+def world(_world_for_test, db, tmp_path):
+    """The city of conftest plus a record of every other kind a detail URL points at.
+
+    A copy for this test (its rows are the database's again, whatever the test before it did), with
+    this test's own folder; pages cache what they read, so the cache starts empty, as after a rebuild.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    w = copy.deepcopy(_world_for_test)
+    w["tmp_path"] = tmp_path
+    return w
+
+
+@pytest.fixture
+def users(world):
+    """The world's users (the root conftest's would be a second set, beside them)."""
+    return world["users"]
+
+
+def build_world(city, users):
     from huiqi.core import jobs, params
     from huiqi.core.identifiers import generate_resident_id
     from huiqi.core.models import AuditEvent
@@ -371,7 +478,6 @@ def world(city, users, tmp_path):
         "bad-loans.csv", (LOAN_HEADER + "ICBC-SZ,X,BAD,借款人,企业,,经营性,信用,否,1.00,4,2020-03-10,2021-03-10,\n").encode()))
     assert w["ledger_upload"].status == "refused"
     w["audit"] = AuditEvent.objects.order_by("id").first()
-    w["tmp_path"] = tmp_path
     w["parameter"] = params.set_value(users["bureau"], "matrix.sample", "registry", {"rate": "0.5"},
                                       dt.date(2020, 1, 1), description="access matrix")
     return w
@@ -400,6 +506,13 @@ def subsidy_world(w):
     assert w["subsidy_released"].payments.filter(status="pending").count() == 2
     w["subsidy_open"] = subsidy.run_batch(None, dt.date(2020, 12, 31))
     return w
+
+
+def endpoint_additions(ep: Endpoint) -> tuple:
+    """What the matrix adds to the world before walking ``ep`` (each addition leaves a world that has
+    it already alone)."""
+    adds = (subsidy_world,) if ep.name and ep.name.startswith("subsidy") else ()
+    return adds + ((PREPARE[ep.name],) if ep.name in PREPARE else ())
 
 
 @pytest.fixture
@@ -523,10 +636,8 @@ def test_every_url_pattern_is_in_the_expectation_table():
     pytest.param(ep, role, id=f"{ep.label} as {role}") for ep in ENDPOINTS for role in ROLES
 ])
 def test_access_matrix(ep, role, world, client_as):
-    if ep.name and ep.name.startswith("subsidy"):
-        subsidy_world(world)
-    if ep.name in PREPARE:
-        PREPARE[ep.name](world)
+    for add in endpoint_additions(ep):
+        add(world)
     url = build_url(ep, world)
     what = f"GET {url} ({ep.name}) as {role}"
     resp = client_as(role).get(url)
@@ -836,6 +947,7 @@ def _subsidy_state():
             "payments": sorted(SubsidyPayment.objects.values_list("id", "status"))}
 
 
+@needs(subsidy_world)
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", SUBSIDY_ACTIONS)
 def test_post_subsidy_batch_action(action, role, world, client_as):
@@ -885,6 +997,7 @@ def test_post_subsidy_batch_action(action, role, world, client_as):
         assert _subsidy_state() == before, f"{what} was refused but changed the database"
 
 
+@needs(subsidy_world)
 @pytest.mark.parametrize("role", ROLES)
 def test_post_subsidy_pages(role, world, client_as):
     """The pages' forms: the same rule as the API (run a batch, review, reconcile)."""
@@ -916,6 +1029,7 @@ def test_post_subsidy_pages(role, world, client_as):
 SUBSIDY_LINE_READERS = {"MATRIX-LOAN-A": {"bank", "enterprise"}, "MATRIX-LOAN-B": {"enterprise2"}}
 
 
+@needs(subsidy_world)
 @pytest.mark.parametrize("role", SIGNED_IN)
 def test_subsidy_lines_show_exactly_the_scope(role, world, client_as):
     subsidy_world(world)

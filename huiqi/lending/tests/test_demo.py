@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.core.management import call_command
 
+from conftest import rows_kept_for_scope
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.lending import demo as ledger
 from huiqi.registry import demo as registry_demo
@@ -30,14 +31,22 @@ def pure_inputs():
     return ledger.borrowers_from(enterprises, owners), banks
 
 
-@pytest.fixture
-def registry(db):
-    registry_demo.build_demo("small", 2020)
+@pytest.fixture(scope="class")
+def _built_once(request, django_db_setup, django_db_blocker):
+    """The small demo registry and ledger, built once for the tests that read them (their class)."""
+    from django.test import override_settings
+
+    with rows_kept_for_scope(request, django_db_blocker):
+        with django_db_blocker.unblock(), override_settings(HUIQI_PROGRESS_CONNECTION=False):
+            registry_demo.build_demo("small", 2020)
+            counts = ledger.build_ledger_demo("small", 2020)
+        yield counts
 
 
 @pytest.fixture
-def built(registry):
-    return ledger.build_ledger_demo("small", 2020)
+def built(_built_once, db):
+    """What the build counted; the database as it left it (each test rolls back to it)."""
+    return dict(_built_once)
 
 
 def _payments(data):
@@ -99,151 +108,158 @@ def test_generated_ledger_shape(pure_inputs):
     assert {len(str(ln.annual_rate.normalize()).partition(".")[2]) for ln in loans} >= {2, 3, 4}
 
 
-def test_small_ledger_builds_as_generated(built):
-    from huiqi.core.models import AuditEvent
-    from huiqi.lending.models import InterestPayment, Loan, NonPerformingLoan
+class TestTheSmallLedger:
+    """Read the built ledger. In a class of their own: its rows stay for these tests only, and other
+    tests of the module see an empty ledger."""
 
-    assert Loan.objects.count() == ledger.SCALES["small"] == built["loans"]
-    assert InterestPayment.objects.count() == built["payments"] > 10 * built["loans"] // 2
-    assert NonPerformingLoan.objects.count() == built["npls"] > 0
-    # The stored ledger is the generator's output for the same registry and seed.
-    borrowers, banks = ledger.registry_inputs()
-    data = ledger.generate("small", 2020, borrowers=borrowers, banks=banks)
-    stored = list(Loan.objects.order_by("bank__code", "loan_no").values_list(
-        "bank__code", "loan_no", "borrower_id", "principal_fen", "annual_rate", "start_date",
-        "maturity_date", "extension_of"))
-    generated = sorted((ln.bank_code, ln.loan_no, ln.borrower_id, ln.principal_fen, ln.annual_rate,
-                        ln.start_date, ln.maturity_date, ln.extension_of) for ln in data.loans)
-    assert stored == generated
-    payments = _payments(data)
-    assert len(payments) == built["payments"]
-    assert sum(p.interest_fen for p in payments) == built["interest_fen"]
-    # One batch-level audit record for the bulk rows.
-    batch = AuditEvent.objects.filter(action="demo", model="lending.Loan")
-    assert batch.count() == 1
-    assert batch.get().after["loans"] == ledger.SCALES["small"]
-    assert batch.get().after["payments"] == built["payments"]
+    def test_small_ledger_builds_as_generated(self, built):
+        from huiqi.core.models import AuditEvent
+        from huiqi.lending.models import InterestPayment, Loan, NonPerformingLoan
 
-
-def test_borrowers_are_valid_and_in_the_registry(built):
-    from huiqi.lending.models import Loan
-    from huiqi.registry.models import BusinessOwner, Enterprise
-
-    kinds = dict(Enterprise.objects.values_list("uscc", "kind"))
-    owned = defaultdict(set)
-    for rid, uscc in BusinessOwner.enterprises.through.objects.values_list(
-            "businessowner__resident_id", "enterprise__uscc"):
-        owned[rid].add(uscc)
-    names = dict(Enterprise.objects.values_list("uscc", "name"))
-    names.update(BusinessOwner.objects.values_list("resident_id", "name"))
-    seen = defaultdict(int)
-    for borrower_id, name, kind, owner_of in Loan.objects.values_list(
-            "borrower_id", "borrower_name", "borrower_kind", "owner_of"):
-        seen[kind] += 1
-        assert names[borrower_id] == name
-        if kind == "business_owner":
-            assert validate_resident_id(borrower_id) == borrower_id
-            assert owner_of in owned[borrower_id]
-        else:
-            assert validate_uscc(borrower_id) == borrower_id
-            assert uscc_entity_kind(borrower_id) == kind == kinds[borrower_id]
-            assert borrower_id.startswith("91" if kind == "enterprise" else "92")
-            assert owner_of == ""
-    assert set(seen) == {"enterprise", "individual_business", "business_owner"}
-    assert seen["enterprise"] > seen["business_owner"] > seen["individual_business"] > 0
-    # Everyone in the registry borrows at least once.
-    assert Loan.objects.values("borrower_id").distinct().count() == len(kinds) + len(owned)
+        assert Loan.objects.count() == ledger.SCALES["small"] == built["loans"]
+        assert InterestPayment.objects.count() == built["payments"] > 10 * built["loans"] // 2
+        assert NonPerformingLoan.objects.count() == built["npls"] > 0
+        # The stored ledger is the generator's output for the same registry and seed.
+        borrowers, banks = ledger.registry_inputs()
+        data = ledger.generate("small", 2020, borrowers=borrowers, banks=banks)
+        stored = list(Loan.objects.order_by("bank__code", "loan_no").values_list(
+            "bank__code", "loan_no", "borrower_id", "principal_fen", "annual_rate", "start_date",
+            "maturity_date", "extension_of"))
+        generated = sorted((ln.bank_code, ln.loan_no, ln.borrower_id, ln.principal_fen, ln.annual_rate,
+                            ln.start_date, ln.maturity_date, ln.extension_of) for ln in data.loans)
+        assert stored == generated
+        payments = _payments(data)
+        assert len(payments) == built["payments"]
+        assert sum(p.interest_fen for p in payments) == built["interest_fen"]
+        # One batch-level audit record for the bulk rows.
+        batch = AuditEvent.objects.filter(action="demo", model="lending.Loan")
+        assert batch.count() == 1
+        assert batch.get().after["loans"] == ledger.SCALES["small"]
+        assert batch.get().after["payments"] == built["payments"]
 
 
-def test_only_onboarded_banks_lend(built):
-    from huiqi.lending.models import Loan
-    from huiqi.registry.models import Bank
+    def test_borrowers_are_valid_and_in_the_registry(self, built):
+        from huiqi.lending.models import Loan
+        from huiqi.registry.models import BusinessOwner, Enterprise
 
-    lending = set(Loan.objects.values_list("bank__code", flat=True).distinct())
-    onboarded = set(Bank.objects.filter(onboarded_date__isnull=False).values_list("code", flat=True))
-    assert lending <= onboarded
-    assert len(onboarded) == registry_demo.BANKS_ONBOARDED
-    assert len(lending) >= 30
-    assert not Loan.objects.filter(bank__onboarded_date__isnull=True).exists()
-
-
-def test_payments_lie_within_each_loans_life(built):
-    from huiqi.lending.models import InterestPayment, Loan, NonPerformingLoan
-
-    loans = {pk: (start, maturity, principal, rate) for pk, start, maturity, principal, rate in
-             Loan.objects.values_list("id", "start_date", "maturity_date", "principal_fen", "annual_rate")}
-    npl = dict(NonPerformingLoan.objects.values_list("loan_id", "npl_date"))
-    by_loan = defaultdict(list)
-    late = 0
-    for loan_id, s, e, paid, fen in InterestPayment.objects.values_list(
-            "loan_id", "accrual_start", "accrual_end", "paid_date", "interest_fen"):
-        start, maturity, principal, rate = loans[loan_id]
-        assert start <= s < e <= maturity
-        assert e <= ledger.DATA_END
-        assert e <= paid <= ledger.DATA_END
-        late += paid != e
-        assert fen > 0
-        expected = (Decimal(principal) * rate / 100 * (e - s).days / 360).quantize(Decimal(1), ROUND_HALF_UP)
-        assert fen == expected
-        if loan_id in npl:
-            assert e <= npl[loan_id] - dt.timedelta(days=ledger.NPL_PAYMENTS_STOP_DAYS)
-        by_loan[loan_id].append((s, e))
-    assert 0 < late < 0.05 * sum(len(v) for v in by_loan.values())
-    # Contiguous calendar months from the start date, none missing up to the data date.
-    for loan_id, periods in by_loan.items():
-        periods.sort()
-        start, maturity, _, _ = loans[loan_id]
-        assert periods[0][0] == start
-        for k, (s, e) in enumerate(periods):
-            assert s == (start if k == 0 else periods[k - 1][1])
-            assert e == min(ledger.add_months(start, k + 1), maturity)
-        if loan_id not in npl:
-            nxt = min(ledger.add_months(start, len(periods) + 1), maturity)
-            assert periods[-1][1] == maturity or nxt > ledger.DATA_END
-    # Loans started before December 2020 that are performing have paid something.
-    assert all(pk in by_loan for pk, (start, *_rest) in loans.items()
-               if start < dt.date(2020, 11, 30) and pk not in npl)
+        kinds = dict(Enterprise.objects.values_list("uscc", "kind"))
+        owned = defaultdict(set)
+        for rid, uscc in BusinessOwner.enterprises.through.objects.values_list(
+                "businessowner__resident_id", "enterprise__uscc"):
+            owned[rid].add(uscc)
+        names = dict(Enterprise.objects.values_list("uscc", "name"))
+        names.update(BusinessOwner.objects.values_list("resident_id", "name"))
+        seen = defaultdict(int)
+        for borrower_id, name, kind, owner_of in Loan.objects.values_list(
+                "borrower_id", "borrower_name", "borrower_kind", "owner_of"):
+            seen[kind] += 1
+            assert names[borrower_id] == name
+            if kind == "business_owner":
+                assert validate_resident_id(borrower_id) == borrower_id
+                assert owner_of in owned[borrower_id]
+            else:
+                assert validate_uscc(borrower_id) == borrower_id
+                assert uscc_entity_kind(borrower_id) == kind == kinds[borrower_id]
+                assert borrower_id.startswith("91" if kind == "enterprise" else "92")
+                assert owner_of == ""
+        assert set(seen) == {"enterprise", "individual_business", "business_owner"}
+        assert seen["enterprise"] > seen["business_owner"] > seen["individual_business"] > 0
+        # Everyone in the registry borrows at least once.
+        assert Loan.objects.values("borrower_id").distinct().count() == len(kinds) + len(owned)
 
 
-def test_the_mix_the_programs_need(built):
-    from huiqi.lending.models import Loan, NonPerformingLoan
+    def test_only_onboarded_banks_lend(self, built):
+        from huiqi.lending.models import Loan
+        from huiqi.registry.models import Bank
 
-    loans = Loan.objects.all()
-    assert loans.filter(start_date__range=WINDOW).exists()
-    assert loans.filter(start_date__lt=WINDOW[0]).exists()
-    assert loans.filter(start_date__gt=WINDOW[1]).exists()
-    assert loans.filter(start_date__range=WINDOW).count() > loans.exclude(start_date__range=WINDOW).count()
-    assert loans.filter(purpose="operating").count() > 5 * loans.filter(purpose="other").count() > 0
-    assert loans.filter(first_loan=True).exists() and loans.filter(first_loan=False).exists()
-    # Extensions: an earlier loan of the same bank and borrower, starting on its maturity.
-    extensions = list(loans.exclude(extension_of="").values_list(
-        "bank_id", "borrower_id", "start_date", "extension_of", "first_loan"))
-    assert len(extensions) == round(ledger.SCALES["small"] * ledger.EXTENSION_SHARE)
-    originals = {(bank, no): (borrower, maturity) for bank, no, borrower, maturity in loans.values_list(
-        "bank_id", "loan_no", "borrower_id", "maturity_date")}
-    for bank, borrower, start, original, first in extensions:
-        assert originals[(bank, original)] == (borrower, start)
-        assert not first
-    assert any(WINDOW[0] <= start <= WINDOW[1] for _, _, start, _, _ in extensions)
-    # NPLs: declared in late 2020, after the loan started; recovered within outstanding within principal.
-    for npl_date, outstanding, recovered, start, principal in NonPerformingLoan.objects.values_list(
-            "npl_date", "outstanding_principal_fen", "recovered_fen", "loan__start_date",
-            "loan__principal_fen"):
-        assert dt.date(2020, 9, 1) <= npl_date <= dt.date(2020, 12, 31)
-        assert start < npl_date
-        assert 0 <= recovered <= outstanding <= principal
-    assert NonPerformingLoan.objects.filter(recovered_fen__gt=0).exists()
+        lending = set(Loan.objects.values_list("bank__code", flat=True).distinct())
+        onboarded = set(Bank.objects.filter(onboarded_date__isnull=False).values_list("code", flat=True))
+        assert lending <= onboarded
+        assert len(onboarded) == registry_demo.BANKS_ONBOARDED
+        assert len(lending) >= 30
+        assert not Loan.objects.filter(bank__onboarded_date__isnull=True).exists()
 
 
-def test_second_build_changes_nothing(built):
-    from huiqi.core.models import AuditEvent
-    from huiqi.lending.models import InterestPayment, Loan
+    def test_payments_lie_within_each_loans_life(self, built):
+        from huiqi.lending.models import InterestPayment, Loan, NonPerformingLoan
 
-    before = (Loan.objects.count(), InterestPayment.objects.count(), AuditEvent.objects.count())
-    with pytest.raises(ledger.LedgerDataExists) as exc:
-        ledger.build_ledger_demo("small", 7)
-    assert "nothing was changed" in exc.value.en
-    assert (Loan.objects.count(), InterestPayment.objects.count(), AuditEvent.objects.count()) == before
+        loans = {pk: (start, maturity, principal, rate) for pk, start, maturity, principal, rate in
+                 Loan.objects.values_list("id", "start_date", "maturity_date", "principal_fen",
+                                          "annual_rate")}
+        npl = dict(NonPerformingLoan.objects.values_list("loan_id", "npl_date"))
+        by_loan = defaultdict(list)
+        late = 0
+        for loan_id, s, e, paid, fen in InterestPayment.objects.values_list(
+                "loan_id", "accrual_start", "accrual_end", "paid_date", "interest_fen"):
+            start, maturity, principal, rate = loans[loan_id]
+            assert start <= s < e <= maturity
+            assert e <= ledger.DATA_END
+            assert e <= paid <= ledger.DATA_END
+            late += paid != e
+            assert fen > 0
+            expected = (Decimal(principal) * rate / 100 * (e - s).days / 360).quantize(Decimal(1),
+                                                                                       ROUND_HALF_UP)
+            assert fen == expected
+            if loan_id in npl:
+                assert e <= npl[loan_id] - dt.timedelta(days=ledger.NPL_PAYMENTS_STOP_DAYS)
+            by_loan[loan_id].append((s, e))
+        assert 0 < late < 0.05 * sum(len(v) for v in by_loan.values())
+        # Contiguous calendar months from the start date, none missing up to the data date.
+        for loan_id, periods in by_loan.items():
+            periods.sort()
+            start, maturity, _, _ = loans[loan_id]
+            assert periods[0][0] == start
+            for k, (s, e) in enumerate(periods):
+                assert s == (start if k == 0 else periods[k - 1][1])
+                assert e == min(ledger.add_months(start, k + 1), maturity)
+            if loan_id not in npl:
+                nxt = min(ledger.add_months(start, len(periods) + 1), maturity)
+                assert periods[-1][1] == maturity or nxt > ledger.DATA_END
+        # Loans started before December 2020 that are performing have paid something.
+        assert all(pk in by_loan for pk, (start, *_rest) in loans.items()
+                   if start < dt.date(2020, 11, 30) and pk not in npl)
+
+
+    def test_the_mix_the_programs_need(self, built):
+        from huiqi.lending.models import Loan, NonPerformingLoan
+
+        loans = Loan.objects.all()
+        assert loans.filter(start_date__range=WINDOW).exists()
+        assert loans.filter(start_date__lt=WINDOW[0]).exists()
+        assert loans.filter(start_date__gt=WINDOW[1]).exists()
+        in_window = loans.filter(start_date__range=WINDOW)
+        assert in_window.count() > loans.exclude(start_date__range=WINDOW).count()
+        assert loans.filter(purpose="operating").count() > 5 * loans.filter(purpose="other").count() > 0
+        assert loans.filter(first_loan=True).exists() and loans.filter(first_loan=False).exists()
+        # Extensions: an earlier loan of the same bank and borrower, starting on its maturity.
+        extensions = list(loans.exclude(extension_of="").values_list(
+            "bank_id", "borrower_id", "start_date", "extension_of", "first_loan"))
+        assert len(extensions) == round(ledger.SCALES["small"] * ledger.EXTENSION_SHARE)
+        originals = {(bank, no): (borrower, maturity) for bank, no, borrower, maturity in loans.values_list(
+            "bank_id", "loan_no", "borrower_id", "maturity_date")}
+        for bank, borrower, start, original, first in extensions:
+            assert originals[(bank, original)] == (borrower, start)
+            assert not first
+        assert any(WINDOW[0] <= start <= WINDOW[1] for _, _, start, _, _ in extensions)
+        # NPLs: declared in late 2020, after the loan started; recovered within outstanding within principal.
+        for npl_date, outstanding, recovered, start, principal in NonPerformingLoan.objects.values_list(
+                "npl_date", "outstanding_principal_fen", "recovered_fen", "loan__start_date",
+                "loan__principal_fen"):
+            assert dt.date(2020, 9, 1) <= npl_date <= dt.date(2020, 12, 31)
+            assert start < npl_date
+            assert 0 <= recovered <= outstanding <= principal
+        assert NonPerformingLoan.objects.filter(recovered_fen__gt=0).exists()
+
+
+    def test_second_build_changes_nothing(self, built):
+        from huiqi.core.models import AuditEvent
+        from huiqi.lending.models import InterestPayment, Loan
+
+        before = (Loan.objects.count(), InterestPayment.objects.count(), AuditEvent.objects.count())
+        with pytest.raises(ledger.LedgerDataExists) as exc:
+            ledger.build_ledger_demo("small", 7)
+        assert "nothing was changed" in exc.value.en
+        assert (Loan.objects.count(), InterestPayment.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_demo_command_builds_the_ledger_once(db):
