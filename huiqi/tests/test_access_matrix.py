@@ -478,8 +478,8 @@ def build_world(city, users):
         "bad-loans.csv", (LOAN_HEADER + "ICBC-SZ,X,BAD,借款人,企业,,经营性,信用,否,1.00,4,2020-03-10,2021-03-10,\n").encode()))
     assert w["ledger_upload"].status == "refused"
     w["audit"] = AuditEvent.objects.order_by("id").first()
-    w["parameter"] = params.set_value(users["bureau"], "matrix.sample", "registry", {"rate": "0.5"},
-                                      dt.date(2020, 1, 1), description="access matrix")
+    w["parameter"] = params.set_value(users["bureau"], "resumption.attachment_max_bytes", "resumption", 2_000_000,
+                                      dt.date(2020, 1, 2), description="access matrix")
     return w
 
 
