@@ -884,15 +884,15 @@ def test_post_enterprise(role, world, client_as):
 def test_post_parameter(role, world, client_as):
     from huiqi.core.models import Parameter
 
-    body = {"key": "matrix.new", "program": "registry", "value": 3, "effective_from": "2020-06-01",
-            "description": "access matrix", "note": "test"}
+    body = {"key": "resumption.attachment_max_bytes", "program": "resumption", "value": 3_000_000,
+            "effective_from": "2020-06-01", "description": "access matrix", "note": "test"}
     before = _counts()
     url = reverse("parameter-list")
     what = f"POST {url} as {role}"
     resp = client_as(role).post(url, json.dumps(body), content_type="application/json")
     if role in WRITE_TABLE["parameter-list"]["post"]:
         assert resp.status_code == 201, f"{what}: expected 201, got {resp.status_code} {resp.content[:300]!r}"
-        assert Parameter.objects.filter(key="matrix.new").exists()
+        assert Parameter.objects.filter(key="resumption.attachment_max_bytes", value=3_000_000).exists()
     else:
         _assert_refused(resp, role, what, before)
 
