@@ -226,7 +226,7 @@ def test_run_review_approve_release_by_distinct_people(people, example):
 
 def test_a_large_ledger_runs_as_a_background_job(people, example, monkeypatch):
     from huiqi.core import jobs
-    from huiqi.subsidy import views
+    from huiqi.subsidy.views import batches as views
 
     monkeypatch.setattr(views, "INLINE_LOANS", 3)  # the example has 7 loans
     resp = client(people["bureau"]).post("/subsidy/", {"cutoff": DEC, "note": "后台"})
