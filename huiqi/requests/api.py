@@ -110,7 +110,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if self.action == "list":
             f = {k: self.request.query_params.get(k, "").strip() for k in selectors.FILTERS}
             today = timezone.localdate()
-            near = selectors.near_limit(today, services.current_params(today)["near_days"])
+            near = selectors.near_limit(today, selectors.current_params(today)["near_days"])
             qs = selectors.filtered(qs, f, today, near)
         return qs
 
