@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from huiqi.core.api_views import JobSerializer
 from huiqi.lending.selectors import mask_borrower_id
 
 from . import rules, selectors, services
@@ -138,6 +139,8 @@ class ReconcileRequest(serializers.Serializer):
     file = serializers.FileField()
 
 
+RunAccepted = inline_serializer("SubsidyRunAccepted", {"job": JobSerializer(), "url": serializers.CharField()})
+
 ReconcileResult = inline_serializer("SubsidyReconcileResult", {
     "paid": serializers.IntegerField(), "failed": serializers.IntegerField(),
     "unchanged": serializers.IntegerField(), "pending": serializers.IntegerField()})
@@ -170,16 +173,20 @@ class SubsidyBatchViewSet(viewsets.ReadOnlyModelViewSet):
         batch = self.get_queryset().get(pk=batch.pk)
         return Response(SubsidyBatchSerializer(batch).data, status=code)
 
-    @extend_schema(request=RunRequest, responses={201: SubsidyBatchSerializer})
+    @extend_schema(request=RunRequest, responses={202: RunAccepted})
     @action(detail=False, methods=["post"])
     def run(self, request):
-        """Compute and record a batch up to ``cutoff`` with the parameters in force on it."""
+        """Queue the computation of a batch up to ``cutoff`` with the parameters in force on it, as on the
+        page: 202 with the background job (``Location``: its address under ``/api/v1/jobs/``), whose
+        ``result.batch_id`` names the batch once it has succeeded."""
         _may(request, "subsidy.run")
         body = RunRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        batch = services.run_batch(request.user, body.validated_data["cutoff"],
-                                   note=body.validated_data.get("note", ""))
-        return self._reply(batch, status.HTTP_201_CREATED)
+        job = services.start_batch_run(request.user, body.validated_data["cutoff"],
+                                       note=body.validated_data.get("note", ""))
+        url = reverse("job-detail", args=[job.pk])
+        return Response({"job": JobSerializer(job).data, "url": url}, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": url})
 
     def _move(self, request, name: str, body_class):
         _may(request, f"subsidy.{name}")

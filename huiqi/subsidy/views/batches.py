@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,19 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiqi.core import jobs
 from huiqi.core.errors import DomainError
 from huiqi.core.pagination import paginate
-from huiqi.lending import selectors as lending_selectors
 
 from .. import rules, selectors, services
 from ..forms import ActionForm, ReconcileForm, RunForm
 from ..models import BATCH_TRANSITIONS, BatchStatus, PaymentStatus, SubsidyBatch
 from . import own
 from .common import batch_or_404, chart, factor_text, get, one_language, reason, relabel, require
-
-# Above this many loans in the ledger a batch is run as a background job, not in the web request.
-INLINE_LOANS = getattr(settings, "HUIQI_INLINE_SUBSIDY_LOANS", 50_000)
 
 # action → (status it leads to, button label)
 ACTIONS = {
@@ -79,16 +73,12 @@ def _batch_list(request):
     if request.method == "POST" and form.is_valid():
         cutoff, note = form.cleaned_data["cutoff"], form.cleaned_data["note"]
         try:
-            if lending_selectors.loans().count() > INLINE_LOANS:
-                job = jobs.enqueue("subsidy.run_batch", {"cutoff": cutoff.isoformat(), "note": note},
-                                   user=request.user, title=f"计算贴息批次（截至 {cutoff}）")
-                return redirect("core:job_detail", pk=job.pk)
-            batch = services.run_batch(request.user, cutoff, note=note)
+            job = services.start_batch_run(request.user, cutoff, note=note)
         except DomainError as exc:
             error = exc
         else:
-            messages.success(request, _("贴息批次 #%(pk)s 已计算，请由另一人复核。") % {"pk": batch.pk})
-            return redirect("subsidy:batch_detail", pk=batch.pk)
+            messages.success(request, _("贴息批次正在后台计算，完成后由另一人复核。"))
+            return redirect("core:job_detail", pk=job.pk)
     f = get(request, "status")
     qs = selectors.batches_with_people(request.user)
     if f["status"] in BatchStatus.values:
