@@ -11,10 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
 
-from huiqi.accounts.selectors import Role
-from huiqi.core.errors import NotFound, ValidationFailed
-from huiqi.registry import selectors as registry_selectors
-
 from . import actions, selectors, services
 from .models import Category, Channel, EnterpriseRequest, RequestEvent
 
@@ -75,25 +71,6 @@ class RequestCreateSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-def enterprise_for(user, uscc: str):
-    """The enterprise a request is filed for: one the user acts for (an enterprise user may omit it when it
-    acts for exactly one), or any enterprise of the registry for a hotline operator or administrator."""
-    uscc = (uscc or "").strip().upper()
-    if user.role == Role.ENTERPRISE:
-        mine = registry_selectors.enterprises().for_user(user)
-        if not uscc:
-            if mine.count() == 1:
-                return mine.get()
-            raise ValidationFailed("request.enterprise", "请指明企业的统一社会信用代码",
-                                   "name the enterprise by its USCC", field="enterprise")
-        found = mine.filter(uscc=uscc).first()
-    else:
-        found = registry_selectors.enterprises().filter(uscc=uscc).first() if uscc else None
-    if found is None:
-        raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
-    return found
-
-
 class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Enterprise requests the caller may read; POST files one (an enterprise user for its own enterprise,
     a hotline operator for any). Filters: status (or "open"), category, channel, district, agency, flag
@@ -122,7 +99,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         s = RequestCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        enterprise = enterprise_for(request.user, d.get("enterprise", ""))
+        enterprise = selectors.filing_enterprise(request.user, d.get("enterprise", ""))
         req = services.submit_request(
             request.user, enterprise=enterprise, category=d["category"], title=d["title"],
             description=d["description"], channel=Channel.API, contact_name=d.get("contact_name", ""),

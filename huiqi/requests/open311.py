@@ -30,7 +30,6 @@ from rest_framework.authtoken.models import Token
 from huiqi.core.errors import DomainError
 
 from . import rules, selectors, services
-from .api import enterprise_for
 from .models import Category, Channel, EnterpriseRequest, Status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -282,7 +281,7 @@ def _create(request, fmt):
     title = _param(request, "attribute[title]") or description.strip()[:30]
     name = " ".join(x for x in (_param(request, "last_name"), _param(request, "first_name")) if x)
     try:
-        enterprise = enterprise_for(user, _param(request, "attribute[uscc]"))
+        enterprise = selectors.filing_enterprise(user, _param(request, "attribute[uscc]"))
         req = services.submit_request(
             user, enterprise=enterprise, category=category, title=title, description=description,
             channel=Channel.OPEN311, contact_name=name, contact_phone=_param(request, "phone"),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.core import params as core_params
+from huiqi.core.errors import NotFound, ValidationFailed
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 from huiqi.registry import selectors as registry_selectors
 
@@ -61,6 +62,30 @@ def requests_for(user) -> QuerySet[EnterpriseRequest]:
     if role == Role.ENTERPRISE:
         return qs.filter(enterprise__in=user.enterprises.values("pk"))
     return qs.none()
+
+
+def filing_enterprise(user, uscc: str):
+    """The enterprise a request is filed for, by its USCC, on the page, the API and Open311 alike: one
+    the user acts for (an enterprise user may leave it out when it acts for exactly one), or any
+    enterprise of the registry for the others (``services.submit_request`` decides who may file)."""
+    uscc = (uscc or "").strip().upper()
+    registry = registry_selectors.enterprises().select_related("industry", "district")
+    if role_of(user) == Role.ENTERPRISE:
+        mine = registry.for_user(user)
+        if not uscc:
+            if mine.count() == 1:
+                return mine.get()
+            raise ValidationFailed("request.enterprise", "请指明企业的统一社会信用代码",
+                                   "name the enterprise by its USCC", field="enterprise")
+        found = mine.filter(uscc=uscc).first()
+    else:
+        found = registry.filter(uscc=uscc).first() if uscc else None
+    if found is None:
+        raise NotFound("requests.enterprise_not_found",
+                       f"名录中未找到统一社会信用代码为 {uscc} 的企业" if uscc else "未找到该企业",
+                       f"no enterprise with the USCC {uscc} in the registry" if uscc else "enterprise not found",
+                       field="enterprise")
+    return found
 
 
 def get_request(user, number: str) -> EnterpriseRequest | None:

@@ -125,7 +125,7 @@ def new(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                enterprise = _enterprise_for_form(user, d["enterprise"], hotline)
+                enterprise = selectors.filing_enterprise(user, d["enterprise"])
                 req = services.submit_request(
                     user, enterprise=enterprise, category=d["category"], title=d["title"],
                     description=d["description"], channel=Channel.HOTLINE if hotline else Channel.WEB,
@@ -144,18 +144,6 @@ def new(request):
     return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
                                                   "categories": selectors.categories(active=True)},
                   status=status)
-
-
-def _enterprise_for_form(user, value, hotline):
-    from huiqi.core.errors import NotFound
-
-    value = (value or "").strip().upper()
-    qs = registry_selectors.enterprises() if hotline else registry_selectors.enterprises().for_user(user)
-    e = qs.select_related("industry", "district").filter(uscc=value).first()
-    if e is None:
-        raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {value} 的企业",
-                       f"no enterprise with the USCC {value} in the registry", field="enterprise")
-    return e
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,17 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiqi.core import jobs
 from huiqi.core.errors import DomainError
-from huiqi.core.models import Job
 from huiqi.core.pagination import paginate
 from huiqi.registry import selectors as registry_selectors
 
 from . import report, selectors, services
 from .checklist import items_on
 from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareForm, FilingForm, FollowUpForm
-from .jobs import REPORT_KIND, report_path
-from .models import PENDING, DifficultyKind, FilingAttachment, FilingStatus
+from .jobs import report_path
+from .models import PENDING, DifficultyKind, FilingStatus
 
 AWAITING_DISTRICT = (FilingStatus.SUBMITTED, FilingStatus.ASSIGNED, FilingStatus.INSPECTED)
 
@@ -157,16 +155,7 @@ def filing_new(request):
                 error, status = exc, exc.status
     return render(request, "resumption/filing_form.html",
                   {"form": form, "required": required, "enterprises": enterprises, "chosen": chosen,
-                   "error": error, "items": items, "switch_day": _switch_day()}, status=status)
-
-
-def _switch_day():
-    from huiqi.core.models import Parameter
-
-    from .apps import FILING_REQUIRED_KEY
-
-    row = Parameter.objects.filter(key=FILING_REQUIRED_KEY, value=False).order_by("-effective_from").first()
-    return row.effective_from if row else None
+                   "error": error, "items": items, "switch_day": selectors.filing_switch_day()}, status=status)
 
 
 ACTIONS = ("assign", "check", "approve", "return")
@@ -252,7 +241,7 @@ def filing_edit(request, pk):
 @login_required
 def attachment(request, pk):
     _require(request, "resumption.view")
-    att = get_object_or_404(FilingAttachment.objects.filter(filing__in=selectors.filings_for(request.user)), pk=pk)
+    att = get_object_or_404(selectors.filing_attachments_for(request.user), pk=pk)
     try:
         handle = att.file.open("rb")
     except FileNotFoundError:
@@ -512,12 +501,11 @@ def _report_scope(request):
 def report_page(request):
     scope, day = _report_scope(request)
     if request.method == "POST":
-        job = jobs.enqueue(REPORT_KIND, {"day": day.isoformat(), "district": scope.district}, user=request.user,
-                           title=f"{report.title_for(scope, day)} PDF")
+        job = services.start_report_pdf(request.user, scope, day)
         messages.success(request, _("PDF 正在后台生成，完成后可在任务页下载。"))
         return redirect("core:job_detail", pk=job.pk)
     data = report.build(scope, day)
-    recent = Job.objects.filter(kind=REPORT_KIND, created_by=request.user).order_by("-created_at")[:5]
+    recent = selectors.report_jobs_for(request.user)[:5]
     return render(request, "resumption/report.html", {**data, "scope": scope, "recent": recent,
                                                       "query": request.GET.urlencode(),
                                                       "districts": registry_selectors.districts()
@@ -538,10 +526,7 @@ def report_xlsx(request):
 def report_pdf(request, job):
     """The PDF a report job wrote: its own user's (and administrators')."""
     _require(request, "resumption.view_figures")
-    qs = Job.objects.filter(kind=REPORT_KIND, status=Job.Status.SUCCEEDED)
-    if request.user.role != "admin":
-        qs = qs.filter(created_by=request.user)
-    found = get_object_or_404(qs, pk=job)
+    found = get_object_or_404(selectors.report_jobs_for(request.user, done=True), pk=job)
     path = report_path(found.pk)
     if not path.is_file() or not str(path.resolve()).startswith(str(Path(settings.MEDIA_ROOT).resolve())):
         raise Http404
