@@ -5,13 +5,13 @@ number. Refusals of the services come back in the one error body of ``core.api``
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
 
 from . import actions, selectors, services
+from .filters import RequestFilter
 from .models import Category, Channel, EnterpriseRequest, RequestEvent
 
 
@@ -82,14 +82,14 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return RequestCreateSerializer if self.action == "create" else RequestSerializer
 
+    filterset_class = RequestFilter
+
     def get_queryset(self):
-        qs = selectors.requests_for(self.request.user).select_related("enterprise", "category", "agency")
-        if self.action == "list":
-            f = {k: self.request.query_params.get(k, "").strip() for k in selectors.FILTERS}
-            today = timezone.localdate()
-            near = selectors.near_limit(today, selectors.current_params(today)["near_days"])
-            qs = selectors.filtered(qs, f, today, near)
-        return qs
+        return selectors.requests_for(self.request.user).select_related("enterprise", "category", "agency")
+
+    def filter_queryset(self, queryset):
+        # The filters narrow the list; one request is found by its number whatever the query string says.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def create(self, request, *args, **kwargs):
         if not request.user.has_perm("requests.submit"):

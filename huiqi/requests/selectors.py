@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Avg, Count, F, Q, QuerySet
-from django.utils import timezone
 
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.accounts.selectors import Role, role_of
@@ -147,47 +146,6 @@ def inbox_for(user) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX)
-
-
-FILTERS = ("status", "category", "channel", "district", "agency", "flag", "q", "from", "to")
-
-
-def _date(text):
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def filtered(qs: QuerySet, f: dict, today: dt.date | None = None, near_limit: dt.date | None = None) -> QuerySet:
-    """Apply the list filters of the URL (unknown values are ignored, never widen the scope)."""
-    today = today or timezone.localdate()
-    if f.get("status") == "open":
-        qs = qs.exclude(status=Status.CLOSED)
-    elif f.get("status") in Status.values:
-        qs = qs.filter(status=f["status"])
-    for key, field in (("category", "category__code"), ("channel", "channel"), ("district", "district_id"),
-                       ("agency", "agency__code")):
-        if f.get(key):
-            qs = qs.filter(**{field: f[key]})
-    if f.get("flag") == "overdue":
-        qs = qs.filter(due_date__lt=today, status__in=[Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS])
-    elif f.get("flag") == "near" and near_limit:
-        qs = qs.filter(due_date__gte=today, due_date__lte=near_limit)
-    elif f.get("flag") == "supervised":
-        qs = qs.filter(supervised=True)
-    elif f.get("flag") == "escalated":
-        qs = qs.filter(escalation_level__gt=0)
-    if f.get("q"):
-        q = f["q"].strip()
-        qs = qs.filter(Q(number=q) | Q(title__contains=q) | Q(enterprise__name__contains=q))
-    start, end = _date(f.get("from")), _date(f.get("to"))
-    if start:
-        qs = qs.filter(submitted_at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)))
-    if end:
-        qs = qs.filter(submitted_at__lt=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1),
-                                                                                dt.time.min)))
-    return qs
 
 
 def near_limit(today: dt.date, near_days: int) -> dt.date | None:

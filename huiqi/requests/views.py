@@ -25,11 +25,13 @@ from django.views.decorators.http import require_POST
 
 from huiqi.accounts.selectors import Role
 from huiqi.core.errors import DomainError
+from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
 from huiqi.registry import selectors as registry_selectors
 
 from . import actions, rules, selectors, services
+from .filters import RequestFilter
 from .forms import RequestForm
 from .models import TRANSITIONS, Channel, Extension, Status
 
@@ -84,8 +86,7 @@ def index(request):
     today = timezone.localdate()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
-    f = {k: request.GET.get(k, "").strip() for k in selectors.FILTERS}
-    qs = selectors.filtered(selectors.requests_for(user), f, today, near)
+    qs, f = apply(RequestFilter, request, selectors.requests_for(user), today=today, near_limit=near)
     qs = qs.select_related("enterprise", "category", "agency", "district")
     page, query = paginate(request, qs)
     _flags(page.object_list, today, near)
@@ -303,8 +304,10 @@ def inbox(request):
 
 
 def _figures_data(request):
-    f = {k: request.GET.get(k, "").strip() for k in selectors.FILTERS if k not in ("q", "flag")}
-    qs = selectors.filtered(selectors.requests_for(request.user), f)
+    data = request.GET.copy()
+    for name in ("q", "flag"):  # the figures count every request of the other filters
+        data.pop(name, None)
+    qs, f = apply(RequestFilter, request, selectors.requests_for(request.user), data=data)
     totals = selectors.figures(qs)
     groups = {by: selectors.grouped(qs, by) for by in selectors.GROUPS}
     for row in groups["channel"]:

@@ -321,6 +321,29 @@ def test_loan_lines_with_reasons(people, example):
     assert "the loan is not for operating purposes" in row_of(page, "loan", "A-3")
 
 
+def test_the_lines_filters_the_pages_and_the_api_share(people, example):
+    """One FilterSet per list: the page's outcome and the API's eligible and reason find the same lines; a
+    value the filter cannot take is left out on the page and named in a 400 by the API."""
+    batch = run_through_pages(people)
+    c = client(people["bureau"])
+    api = "/api/v1/subsidy-loan-lines/"
+    for page_query, api_query in (({"outcome": "ineligible", "bank": "b2"}, {"eligible": "false", "bank": "b2"}),
+                                  ({"outcome": "outside_window"}, {"reason": "outside_window"}),
+                                  ({"q": "A-"}, {"q": "A-"})):
+        page = html(c.get(f"/subsidy/b/{batch.pk}/loans/", page_query))
+        found = [x["loan_no"] for x in c.get(api, {**api_query, "batch": batch.pk}).json()["results"]]
+        assert re.findall(r'data-loan="([\w-]+)"', page) == found, page_query
+    for query in ({"reason": "unlucky"}, {"batch": "first"}, {"outcome": "lost"}):
+        resp = c.get(api, query)
+        assert resp.status_code == 400 and resp.json()["error"]["field"] == next(iter(query)), query
+    page = html(c.get(f"/subsidy/b/{batch.pk}/loans/", {"outcome": "lost"}))
+    assert len(re.findall(r'data-loan="([\w-]+)"', page)) == 7
+    resp = c.get("/api/v1/subsidy-payments/", {"status": "lost"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "status"
+    page = html(c.get(f"/subsidy/b/{batch.pk}/beneficiaries/", {"status": "lost"}))
+    assert example.A in page and example.X in page
+
+
 def test_batch_detail_groups(people, example):
     batch = run_through_pages(people)
     page = html(client(people["bureau"]).get(f"/subsidy/b/{batch.pk}/"))

@@ -17,13 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from huiqi.core.errors import DomainError
+from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 
 from .. import rules, selectors, services
+from ..filters import BatchFilter
 from ..forms import ActionForm, ReconcileForm, RunForm
 from ..models import BATCH_TRANSITIONS, BatchStatus, PaymentStatus, SubsidyBatch
 from . import own
-from .common import batch_or_404, chart, factor_text, get, one_language, reason, relabel, require
+from .common import batch_or_404, chart, factor_text, one_language, reason, relabel, require
 
 # action → (status it leads to, button label)
 ACTIONS = {
@@ -79,10 +81,7 @@ def _batch_list(request):
         else:
             messages.success(request, _("贴息批次正在后台计算，完成后由另一人复核。"))
             return redirect("core:job_detail", pk=job.pk)
-    f = get(request, "status")
-    qs = selectors.batches_with_people(request.user)
-    if f["status"] in BatchStatus.values:
-        qs = qs.filter(status=f["status"])
+    qs, f = apply(BatchFilter, request, selectors.batches_with_people(request.user))
     page, query = paginate(request, qs)
     status = error.status if error else (400 if form.errors else 200)
     return render(request, "subsidy/batch_list.html", {

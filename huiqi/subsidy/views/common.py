@@ -60,10 +60,6 @@ def outcomes() -> list[tuple[str, str]]:
             + [(code, reason(code)) for code in rules.REASONS])
 
 
-def get(request, *names) -> dict:
-    return {k: request.GET.get(k, "").strip() for k in names}
-
-
 def yuan(fen):
     return fen_to_yuan(fen) if fen is not None else None
 

@@ -3,47 +3,28 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.lending.selectors import BorrowerKind
 
 from .. import rules, selectors
 from ..models import PaymentStatus
-from .common import batch_or_404, export, get, mask, one_language, outcomes, require, yuan
+from ..filters import LoanLineFilter, PaymentFilter
+from .common import batch_or_404, export, mask, one_language, outcomes, require, yuan
 
-PAYMENT_FILTERS = ("q", "kind", "status")
-LINE_FILTERS = ("q", "bank", "outcome")
 LINE_HEADER = ["银行机构代码", "银行名称", "贷款合同编号", "借款人证件号码", "借款人名称", "借款人类型", "贷款用途", "放款日期",
                "是否计入", "不计入原因代码", "不计入原因", "计入利息（元）", "贴息金额（元）"]
 
 
 def _payments(request, batch):
-    f = get(request, *PAYMENT_FILTERS)
-    qs = selectors.beneficiary_lines_for(request.user, batch)
-    if f["q"]:
-        qs = qs.filter(Q(beneficiary_id__icontains=f["q"]) | Q(name__icontains=f["q"]))
-    if f["kind"] in BorrowerKind.values:
-        qs = qs.filter(kind=f["kind"])
-    if f["status"] in PaymentStatus.values:
-        qs = qs.filter(status=f["status"])
+    qs, f = apply(PaymentFilter, request, selectors.beneficiary_lines_for(request.user, batch))
     return f, qs.order_by("-payable_fen", "beneficiary_id")
 
 
-def filter_lines(qs, f):
-    if f["q"]:
-        qs = qs.filter(Q(loan__loan_no__icontains=f["q"]) | Q(beneficiary_id__icontains=f["q"])
-                       | Q(loan__borrower_name__icontains=f["q"]))
-    if f.get("bank"):
-        qs = qs.filter(loan__bank__code__iexact=f["bank"])
-    if f["outcome"] == "eligible":
-        qs = qs.filter(eligible=True)
-    elif f["outcome"] == "ineligible":
-        qs = qs.filter(eligible=False)
-    elif f["outcome"] in rules.REASONS:
-        qs = qs.filter(reason=f["outcome"])
+def lines_by_loan(qs):
     return qs.order_by("loan__bank__code", "loan__loan_no")
 
 
@@ -92,8 +73,8 @@ def beneficiaries_export(request, pk, fmt):
 def loan_lines(request, pk):
     require(request, "subsidy.view_batches")
     batch = batch_or_404(request, pk)
-    f = get(request, *LINE_FILTERS)
-    page, query = paginate(request, filter_lines(selectors.loan_lines_for(request.user, batch), f))
+    qs, f = apply(LoanLineFilter, request, selectors.loan_lines_for(request.user, batch))
+    page, query = paginate(request, lines_by_loan(qs))
     return render(request, "subsidy/loan_lines.html", {
         "batch": batch, "page": page, "query": query, "f": f, "filtered": any(f.values()),
         "outcomes": outcomes(),
@@ -104,5 +85,5 @@ def loan_lines(request, pk):
 def loan_lines_export(request, pk, fmt):
     require(request, "subsidy.view_batches")
     batch = batch_or_404(request, pk)
-    qs = filter_lines(selectors.loan_lines_for(request.user, batch), get(request, *LINE_FILTERS))
-    return export(LINE_HEADER, line_rows(qs), fmt, f"subsidy-batch-{batch.pk}-loans")
+    qs, _f = apply(LoanLineFilter, request, selectors.loan_lines_for(request.user, batch))
+    return export(LINE_HEADER, line_rows(lines_by_loan(qs)), fmt, f"subsidy-batch-{batch.pk}-loans")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 
 from .. import selectors
 from ..models import PaymentStatus, SubsidyBatch
-from .common import export, get, outcomes, reason, require
-from .lines import LINE_HEADER, filter_lines, line_rows
+from ..filters import LoanLineFilter
+from .common import export, outcomes, reason, require
+from .lines import LINE_HEADER, line_rows, lines_by_loan
 
 
 def _chosen(request, batches: list[SubsidyBatch]) -> SubsidyBatch | None:
@@ -19,6 +21,16 @@ def _chosen(request, batches: list[SubsidyBatch]) -> SubsidyBatch | None:
         if str(b.pk) == wanted:
             return b
     return batches[0] if batches else None
+
+
+def _lines_of(request, lines_all, batch):
+    """The chosen batch's lines as the reader filtered them (the batch of the URL is the one chosen)."""
+    if batch is None:
+        return {"q": "", "outcome": "", "batch": ""}, lines_all.none()
+    data = request.GET.copy()
+    data["batch"] = str(batch.pk)
+    qs, f = apply(LoanLineFilter, request, lines_all, data=data)
+    return f, lines_by_loan(qs)
 
 
 def _outcome_summary(lines) -> dict:
@@ -34,8 +46,7 @@ def mine(request):
     lines_all = selectors.loan_lines_for(request.user)
     batches = selectors.batches_of(lines_all, payments)
     batch = _chosen(request, batches)
-    f = {**get(request, "q", "outcome"), "batch": str(batch.pk) if batch else ""}
-    lines = filter_lines(lines_all.filter(batch=batch), f) if batch else lines_all.none()
+    f, lines = _lines_of(request, lines_all, batch)
     page, query = paginate(request, lines)
     totals = {s: 0 for s in PaymentStatus.values}
     for p in payments:
@@ -62,8 +73,7 @@ def _bank_lines(request):
     lines_all = selectors.loan_lines_for(request.user)
     batches = selectors.batches_of(lines_all)
     batch = _chosen(request, batches)
-    f = {**get(request, "q", "outcome"), "batch": str(batch.pk) if batch else ""}
-    lines = filter_lines(lines_all.filter(batch=batch), f) if batch else lines_all.none()
+    f, lines = _lines_of(request, lines_all, batch)
     return lines_all, batches, batch, f, lines
 
 
