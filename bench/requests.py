@@ -310,7 +310,8 @@ def run(o):
     from django.utils import timezone
 
     from huiqi.core.workdays import Calendar
-    from huiqi.requests import services
+    from huiqi.requests import selectors, services
+    from huiqi.requests.services.sweep import last_day_more_than
     from huiqi.requests.models import EnterpriseRequest, Status
 
     started = time.monotonic()
@@ -327,7 +328,7 @@ def run(o):
     # --- sweep ------------------------------------------------------------------------------------
     now = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(1, 0)))
     cal = Calendar.load()
-    p = services.current_params(TODAY)
+    p = selectors.current_params(TODAY)
     marks = snapshot()
     with connection.cursor() as c:
         c.execute("VACUUM ANALYZE requests_enterpriserequest")
@@ -339,8 +340,8 @@ def run(o):
     t_again = time.perf_counter() - t0
     assert not any(again.values()), again
     restore(marks)
-    limit2 = services._last_day_more_than(cal, TODAY, p["bureau_after_days"])
-    last_answer = services._last_day_more_than(cal, TODAY, p["auto_close_days"])
+    limit2 = last_day_more_than(cal, TODAY, p["bureau_after_days"])
+    last_answer = last_day_more_than(cal, TODAY, p["auto_close_days"])
     t0 = time.perf_counter()
     raw = sweep_sql(TODAY, limit2, last_answer, now)
     t_sql = time.perf_counter() - t0

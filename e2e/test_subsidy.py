@@ -348,6 +348,8 @@ def confirm_action(page, label):
 
 
 def test_batch_is_run_reviewed_approved_by_a_third_person_and_released(new_page, server, ledger):
+    from huiqi.core import jobs
+
     p = ledger
     runner = login(new_page(), server, p["bureau"].username, PASSWORD)
     runner.goto(server.url + "/subsidy/")
@@ -367,8 +369,14 @@ def test_batch_is_run_reviewed_approved_by_a_third_person_and_released(new_page,
     with runner.expect_navigation():
         runner.click("button:has-text('计算批次')")
     assert asked == ["按该截止日期和当日生效的参数计算并记录一个新批次？"]
+    # The batch is computed in the background: the job's page says so, and leads to the batch once done.
+    assert "/core/jobs/" in runner.url
+    assert "贴息批次正在后台计算" in runner.locator("ul.messages").inner_text()
+    assert jobs.run_pending() == 1
+    runner.reload()
+    with runner.expect_navigation():
+        runner.locator("a.button", has_text="查看结果").click()
     pk = batch_pk(runner)
-    assert f"贴息批次 #{pk} 已计算，请由另一人复核。" in runner.locator("ul.messages").inner_text()
     assert status_of(runner) == "run" and "已计算" in runner.locator("h1 .badge").inner_text()
     assert yuan(runner.locator("[data-figure=payable]").inner_text()) == TOTAL
     assert runner.locator("[data-figure=beneficiaries]").inner_text() == "2"

@@ -6,6 +6,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from . import params, selectors
+from .filters import AuditFilter
 from .models import AuditEvent, Job, Parameter
 
 
@@ -51,10 +52,10 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEventSerializer
     permission_classes = [permissions.IsAuthenticated, HasPerm("core.view_audit")]
 
+    filterset_class = AuditFilter
+
     def get_queryset(self):
-        q = self.request.query_params
-        return selectors.audit_for(self.request.user, model=q.get("model", ""), action=q.get("action", ""),
-                                   actor=q.get("actor", ""), object_id=q.get("object_id", ""))
+        return selectors.audit_for(self.request.user)
 
 
 class ParameterSerializer(serializers.ModelSerializer):

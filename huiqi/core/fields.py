@@ -9,9 +9,9 @@ class CodeField(models.CharField):
     """A code or identifier (a loan number, a USCC, a resident ID): equal when its bytes are, sorted by
     them. On PostgreSQL the column gets the "C" collation unless ``db_collation`` names another: the
     database's default locale would sort a code as words, which nobody reads it as, and its indexes
-    would take longer to build (the loans' two text indexes, 300,000 loans: 0.31 s against 0.24 s
-    with "C"). SQLite compares text byte by byte already (BINARY). The same code is equal under either
-    collation: equality with a column of the default collation keeps working."""
+    would take longer to build (docs/decisions.md, "Bulk loads: the file read, checked and written at
+    the same time"). SQLite compares text byte by byte already (BINARY). The same code is equal under
+    either collation: equality with a column of the default collation keeps working."""
 
     def db_parameters(self, connection):
         params = super().db_parameters(connection)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
-from . import selectors
+from . import filters, selectors
 from .models import AuditEvent
 from .pagination import paginate
 
@@ -35,22 +33,11 @@ def job_progress(request, pk):
     return response
 
 
-def _date(value):
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @login_required
 def audit_list(request):
     if not request.user.has_perm("core.view_audit"):
         raise PermissionDenied
-    f = request.GET
-    qs = selectors.audit_for(
-        request.user, model=f.get("model", ""), action=f.get("action", ""), actor=f.get("actor", ""),
-        object_id=f.get("object_id", ""), date_from=_date(f.get("from")), date_to=_date(f.get("to")),
-    )
+    qs, f = filters.apply(filters.AuditFilter, request, selectors.audit_for(request.user))
     page, query = paginate(request, qs, per_page=50)
     models = AuditEvent.objects.order_by().values_list("model", flat=True).distinct()
     actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()

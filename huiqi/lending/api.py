@@ -7,6 +7,7 @@ from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from . import imports, selectors
+from .filters import LoanFilter
 from .models import LedgerUpload, Loan
 
 
@@ -30,16 +31,10 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
     """Loans the caller may see (a bank: its own)."""
 
     serializer_class = LoanSerializer
-    filter_backends = []
-
-    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("bank", str),
-                               OpenApiParameter("kind", str), OpenApiParameter("purpose", str)])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    filterset_class = LoanFilter
 
     def get_queryset(self):
-        q = self.request.query_params
-        return selectors.loans_for(self.request.user, **{k: q.get(k, "") for k in ("q", "bank", "kind", "purpose")})
+        return selectors.loans_for(self.request.user)
 
 
 class LedgerUploadSerializer(serializers.ModelSerializer):

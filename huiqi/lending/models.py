@@ -104,8 +104,8 @@ class Loan(models.Model):
         ]
         # borrower_id is looked up by equality only: a plain index (db_index=True would add a second,
         # pattern-matching one on PostgreSQL, one more to maintain on every load). No index on start_date:
-        # no query selects loans by it (the subsidy reads the whole ledger), and it cost every bulk load of
-        # the bench's 300,000 loans 0.07-0.1 s to build again (migration 0008).
+        # no query selects loans by it (the subsidy reads the whole ledger), and every bulk load had to
+        # build it again (migration 0008).
         indexes = [models.Index(fields=["borrower_id"], name="loan_borrower")]
 
     def __str__(self) -> str:
@@ -120,9 +120,8 @@ class InterestPayment(models.Model):
     """Interest a borrower actually paid for ``[accrual_start, accrual_end)`` (算头不算尾)."""
 
     # A payment is its loan's for the period starting on ``accrual_start``: that pair is its key, as the
-    # bank's file names it, and the table's primary key (migration 0010). No surrogate id: it cost a
-    # bulk load of the bench's 1.8 million payments a second index to build and a sequence value and 8
-    # bytes per row (0.68 s of the server's 1.82 s, measured).
+    # bank's file names it, and the table's primary key (migration 0010). No surrogate id: it cost every
+    # bulk load a second index to build and a sequence value and 8 bytes per row (docs/decisions.md).
     pk = models.CompositePrimaryKey("loan_id", "accrual_start")
     # Served by the primary key's index. The reference is checked by triggers, once per statement,
     # instead of a constraint checked row by row (migration 0004, docs/decisions.md): a payment's loan

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import Q
 
 from huiqi.accounts.selectors import Role
 
@@ -29,18 +28,9 @@ def loans():
     return Loan.objects.all()
 
 
-def loans_for(user, *, q: str = "", bank: str = "", kind: str = "", purpose: str = ""):
-    qs = Loan.objects.for_user(user).select_related("bank")
-    q = (q or "").strip()
-    if q:
-        qs = qs.filter(Q(loan_no__icontains=q) | Q(borrower_name__icontains=q) | Q(borrower_id=q.upper()))
-    if bank:
-        qs = qs.filter(bank__code=bank)
-    if kind:
-        qs = qs.filter(borrower_kind=kind)
-    if purpose:
-        qs = qs.filter(purpose=purpose)
-    return qs.order_by("bank__code", "loan_no")
+def loans_for(user):
+    """The loans the user may see, by bank and number (``filters.LoanFilter`` narrows the list)."""
+    return Loan.objects.for_user(user).select_related("bank").order_by("bank__code", "loan_no")
 
 
 def uploads_for(user):

@@ -11,15 +11,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from huiqi.core import filters as core_filters
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_template
 from huiqi.core.uploads import read_errors
 
 from . import imports, selectors
+from .filters import LoanFilter
 from .models import BorrowerKind, LedgerUpload, Purpose
-
-FILTERS = ("q", "bank", "kind", "purpose")
-
 
 def _require(request, perm):
     if not request.user.has_perm(perm):
@@ -29,8 +28,8 @@ def _require(request, perm):
 @login_required
 def loan_list(request):
     _require(request, "lending.view")
-    f = {k: request.GET.get(k, "").strip() for k in FILTERS}
-    page, query = paginate(request, selectors.loans_for(request.user, **f))
+    qs, f = core_filters.apply(LoanFilter, request, selectors.loans_for(request.user))
+    page, query = paginate(request, qs)
     return render(request, "lending/loan_list.html", {
         "page": page, "query": query, "f": f, "kinds": BorrowerKind.choices, "purposes": Purpose.choices,
         "filtered": any(f.values()),

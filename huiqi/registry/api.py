@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from . import selectors, services
+from .filters import EnterpriseFilter
 from .models import Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry, RegistryImport
 
 
@@ -37,28 +38,17 @@ class EnterpriseCreateSerializer(serializers.Serializer):
     figures_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
 
 
-_FILTER_PARAMS = [
-    OpenApiParameter("q", str, description="名称或统一社会信用代码 name or USCC"),
-    OpenApiParameter("district", str), OpenApiParameter("industry", str),
-    OpenApiParameter("size", str, enum=Enterprise.Size.values), OpenApiParameter("kind", str),
-]
-
-
-@extend_schema_view(list=extend_schema(parameters=_FILTER_PARAMS))
 class EnterpriseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Enterprises the caller may see; bureau staff may register one."""
 
     lookup_field = "uscc"
-    filter_backends = []
+    filterset_class = EnterpriseFilter
 
     def get_serializer_class(self):
         return EnterpriseCreateSerializer if self.action == "create" else EnterpriseSerializer
 
     def get_queryset(self):
-        q = self.request.query_params
-        return selectors.search_enterprises(
-            self.request.user, **{k: q.get(k, "") for k in ("q", "district", "industry", "size", "kind")}
-        )
+        return selectors.enterprises_listed(self.request.user)
 
     @extend_schema(request=EnterpriseCreateSerializer, responses={201: EnterpriseSerializer})
     def create(self, request, *args, **kwargs):

@@ -4,7 +4,7 @@ own scoping (they may not name the registry's models)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from huiqi.accounts.selectors import CITY_WIDE_READERS, role_of
 from huiqi.core.identifiers import normalize_uscc
@@ -17,33 +17,9 @@ def enterprises_for(user):
     return Enterprise.objects.for_user(user).select_related("district", "industry")
 
 
-def search_enterprises(user, *, q: str = "", district: str = "", industry: str = "", size: str = "",
-                       kind: str = "", key: str = ""):
-    """Enterprises the user may see, filtered. ``q`` matches a USCC (whole or its start) or any part
-    of the name, Chinese included; ``industry`` is a section letter, division or group code."""
-    qs = enterprises_for(user)
-    q = (q or "").strip()
-    if q:
-        code = normalize_uscc(q)
-        if len(code) >= 6 and code.isalnum() and code.isascii():
-            qs = qs.filter(Q(uscc__startswith=code) | Q(name__icontains=q))
-        else:
-            qs = qs.filter(name__icontains=q)
-    if district:
-        qs = qs.filter(district_id=district)
-    if industry:
-        industry = industry.strip().upper()
-        if len(industry) == 1:
-            qs = qs.filter(industry__section=industry)
-        else:
-            qs = qs.filter(industry__code__startswith=industry)
-    if size:
-        qs = qs.filter(size_class=size)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if key in ("1", "true", "yes"):
-        qs = qs.filter(is_key_enterprise=True)
-    return qs.order_by("name", "uscc")
+def enterprises_listed(user):
+    """The enterprises the user may see, by name (``filters.EnterpriseFilter`` narrows the list)."""
+    return enterprises_for(user).order_by("name", "uscc")
 
 
 def enterprise_detail(user, uscc: str) -> Enterprise:

@@ -12,28 +12,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from huiqi.core import filters as core_filters
 from huiqi.core.pagination import paginate
 
-from . import selectors, services
+from . import filters, selectors, services
 from .models import Enterprise
-
-FILTERS = ("q", "district", "industry", "size", "kind", "key")
-
 
 def _require(request, perm):
     if not request.user.has_perm(perm):
         raise PermissionDenied
 
 
-def _filters(request) -> dict:
-    return {k: request.GET.get(k, "").strip() for k in FILTERS}
-
-
 @login_required
 def enterprise_list(request):
     _require(request, "registry.view")
-    f = _filters(request)
-    qs = selectors.search_enterprises(request.user, **f)
+    qs, f = core_filters.apply(filters.EnterpriseFilter, request, selectors.enterprises_listed(request.user))
     page, query = paginate(request, qs)
     return render(request, "registry/enterprise_list.html", {
         "page": page, "query": query, "f": f,
@@ -62,7 +55,7 @@ def enterprise_export(request, fmt):
     _require(request, "registry.view")
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    qs = selectors.search_enterprises(request.user, **_filters(request))
+    qs, _f = core_filters.apply(filters.EnterpriseFilter, request, selectors.enterprises_listed(request.user))
     tmp = Path(tempfile.mkdtemp()) / f"registry.{fmt}"
     services.export_registry(qs, tmp)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

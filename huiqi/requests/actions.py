@@ -39,7 +39,7 @@ def run(user, req, action: str, post, files) -> None:
     """Perform ``action`` on ``req`` for ``user`` with the submitted fields (``note``, ``rating``, ``agency``,
     ``days``, ``approve``, ``extension``, ``category``, ``problem``, ``title``) and files."""
     note = _text(post, "note")
-    limit = services.current_params()["description_max_chars"] * 2
+    limit = selectors.current_params()["description_max_chars"] * 2
     if len(note) > limit:
         # Said, not cut: a note, reason or reply is never stored shorter than it was written.
         raise ValidationFailed("request.note_long", f"填写的内容不能超过 {limit} 个字（现有 {len(note)} 个字）",

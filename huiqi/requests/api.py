@@ -5,17 +5,13 @@ number. Refusals of the services come back in the one error body of ``core.api``
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
 
-from huiqi.accounts.selectors import Role
-from huiqi.core.errors import NotFound, ValidationFailed
-from huiqi.registry import selectors as registry_selectors
-
 from . import actions, selectors, services
+from .filters import RequestFilter
 from .models import Category, Channel, EnterpriseRequest, RequestEvent
 
 
@@ -75,25 +71,6 @@ class RequestCreateSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-def enterprise_for(user, uscc: str):
-    """The enterprise a request is filed for: one the user acts for (an enterprise user may omit it when it
-    acts for exactly one), or any enterprise of the registry for a hotline operator or administrator."""
-    uscc = (uscc or "").strip().upper()
-    if user.role == Role.ENTERPRISE:
-        mine = registry_selectors.enterprises().for_user(user)
-        if not uscc:
-            if mine.count() == 1:
-                return mine.get()
-            raise ValidationFailed("request.enterprise", "请指明企业的统一社会信用代码",
-                                   "name the enterprise by its USCC", field="enterprise")
-        found = mine.filter(uscc=uscc).first()
-    else:
-        found = registry_selectors.enterprises().filter(uscc=uscc).first() if uscc else None
-    if found is None:
-        raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
-    return found
-
-
 class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Enterprise requests the caller may read; POST files one (an enterprise user for its own enterprise,
     a hotline operator for any). Filters: status (or "open"), category, channel, district, agency, flag
@@ -105,14 +82,14 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return RequestCreateSerializer if self.action == "create" else RequestSerializer
 
+    filterset_class = RequestFilter
+
     def get_queryset(self):
-        qs = selectors.requests_for(self.request.user).select_related("enterprise", "category", "agency")
-        if self.action == "list":
-            f = {k: self.request.query_params.get(k, "").strip() for k in selectors.FILTERS}
-            today = timezone.localdate()
-            near = selectors.near_limit(today, services.current_params(today)["near_days"])
-            qs = selectors.filtered(qs, f, today, near)
-        return qs
+        return selectors.requests_for(self.request.user).select_related("enterprise", "category", "agency")
+
+    def filter_queryset(self, queryset):
+        # The filters narrow the list; one request is found by its number whatever the query string says.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def create(self, request, *args, **kwargs):
         if not request.user.has_perm("requests.submit"):
@@ -122,7 +99,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         s = RequestCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        enterprise = enterprise_for(request.user, d.get("enterprise", ""))
+        enterprise = selectors.filing_enterprise(request.user, d.get("enterprise", ""))
         req = services.submit_request(
             request.user, enterprise=enterprise, category=d["category"], title=d["title"],
             description=d["description"], channel=Channel.API, contact_name=d.get("contact_name", ""),

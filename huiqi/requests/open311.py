@@ -30,7 +30,7 @@ from rest_framework.authtoken.models import Token
 from huiqi.core.errors import DomainError
 
 from . import rules, selectors, services
-from .api import enterprise_for
+from .filters import Open311Filter
 from .models import Category, Channel, EnterpriseRequest, Status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -39,7 +39,6 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 ITEM_TAGS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 CHANGESET = "2020-02-15T00:00:00+08:00"
 MAX_ROWS = 1000
-DEFAULT_DAYS = 90
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -196,49 +195,16 @@ def _request_doc(r: EnterpriseRequest) -> dict:
     }
 
 
-def _parse_when(text: str):
-    """An ISO 8601 datetime (Shanghai time when it has no offset), or None when it is not one or lies
-    where no datetime can be compared (year 1 in another zone, year 9999)."""
-    try:
-        value = dt.datetime.fromisoformat(text)
-        value = value if timezone.is_aware(value) else timezone.make_aware(value)
-        value.astimezone(dt.UTC) + dt.timedelta(days=1)
-        value.astimezone(timezone.get_current_timezone()) - dt.timedelta(days=1)
-    except (ValueError, OverflowError):
-        return None
-    return value
-
-
 def _list(request, fmt):
     user = _reader(request)
     if user is None:
         return error(fmt, 403, "api_key missing or invalid")
-    qs = selectors.requests_for(user).select_related("category", "agency", "district")
-    ids = [i for i in _param(request, "service_request_id").split(",") if i.strip()]
-    if ids:
-        qs = qs.filter(number__in=[i.strip() for i in ids])
-    else:
-        codes = [c.strip() for c in _param(request, "service_code").split(",") if c.strip()]
-        if codes:
-            qs = qs.filter(category__code__in=codes)
-        start, end = _param(request, "start_date"), _param(request, "end_date")
-        start_at = _parse_when(start) if start else None
-        end_at = _parse_when(end) if end else None
-        if (start and start_at is None) or (end and end_at is None):
-            return error(fmt, 400, "start_date and end_date must be ISO 8601 datetimes")
-        if start_at is None and end_at is None:
-            start_at = timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
-        if start_at:
-            qs = qs.filter(submitted_at__gte=start_at)
-        if end_at:
-            qs = qs.filter(submitted_at__lte=end_at)
-        states = {s.strip() for s in _param(request, "status").split(",") if s.strip()}
-        if states - {"open", "closed"}:
-            return error(fmt, 400, "status must be open or closed")
-        if states == {"open"}:
-            qs = qs.exclude(status=Status.CLOSED)
-        elif states == {"closed"}:
-            qs = qs.filter(status=Status.CLOSED)
+    filterset = Open311Filter(request.GET, queryset=selectors.requests_for(user).select_related(
+        "category", "agency", "district"))
+    refusal = filterset.refusal()
+    if refusal:
+        return error(fmt, 400, refusal)
+    qs = filterset.qs
     rows = [_request_doc(r) for r in qs.order_by("-submitted_at", "-id")[:MAX_ROWS]]
     return render(rows, fmt, "service_requests", "request")
 
@@ -285,7 +251,7 @@ def _create(request, fmt):
     title = _param(request, "attribute[title]") or description.strip()[:30]
     name = " ".join(x for x in (_param(request, "last_name"), _param(request, "first_name")) if x)
     try:
-        enterprise = enterprise_for(user, _param(request, "attribute[uscc]"))
+        enterprise = selectors.filing_enterprise(user, _param(request, "attribute[uscc]"))
         req = services.submit_request(
             user, enterprise=enterprise, category=category, title=title, description=description,
             channel=Channel.OPEN311, contact_name=name, contact_phone=_param(request, "phone"),

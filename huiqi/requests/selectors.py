@@ -12,23 +12,38 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Avg, Count, F, Q, QuerySet
-from django.utils import timezone
 
+from huiqi.accounts import selectors as accounts_selectors
 from huiqi.accounts.selectors import Role, role_of
+from huiqi.core import params as core_params
+from huiqi.core.errors import NotFound, ValidationFailed
 from huiqi.core.workdays import Calendar, CalendarYearMissing
+from huiqi.registry import selectors as registry_selectors
 
 from . import rules
+from .apps import PARAMS_KEY
 from .models import (
     OPEN_STATUSES,
+    Category,
     CommonProblem,
+    DepartmentHead,
     EnterpriseRequest,
     Notification,
     RequestEvent,
+    ResponseTemplate,
+    RoutingRule,
     Status,
 )
-from .permissions import HOTLINE_AGENCY
+from .permissions import DISPATCH_AGENCY, HOTLINE_AGENCY
 
 CITY_WIDE = {Role.BUREAU, Role.AUDITOR, Role.ADMIN}
+
+
+def current_params(on: dt.date | None = None) -> dict:
+    """The channel's parameters in force on ``on``, over the defaults (a key the bureau never set
+    keeps its default)."""
+    stored = core_params.value(PARAMS_KEY, on=on, default={}) or {}
+    return {**rules.DEFAULTS, **stored}
 
 
 def requests_for(user) -> QuerySet[EnterpriseRequest]:
@@ -46,6 +61,30 @@ def requests_for(user) -> QuerySet[EnterpriseRequest]:
     if role == Role.ENTERPRISE:
         return qs.filter(enterprise__in=user.enterprises.values("pk"))
     return qs.none()
+
+
+def filing_enterprise(user, uscc: str):
+    """The enterprise a request is filed for, by its USCC, on the page, the API and Open311 alike: one
+    the user acts for (an enterprise user may leave it out when it acts for exactly one), or any
+    enterprise of the registry for the others (``services.submit_request`` decides who may file)."""
+    uscc = (uscc or "").strip().upper()
+    registry = registry_selectors.enterprises().select_related("industry", "district")
+    if role_of(user) == Role.ENTERPRISE:
+        mine = registry.for_user(user)
+        if not uscc:
+            if mine.count() == 1:
+                return mine.get()
+            raise ValidationFailed("request.enterprise", "请指明企业的统一社会信用代码",
+                                   "name the enterprise by its USCC", field="enterprise")
+        found = mine.filter(uscc=uscc).first()
+    else:
+        found = registry.filter(uscc=uscc).first() if uscc else None
+    if found is None:
+        raise NotFound("requests.enterprise_not_found",
+                       f"名录中未找到统一社会信用代码为 {uscc} 的企业" if uscc else "未找到该企业",
+                       f"no enterprise with the USCC {uscc} in the registry" if uscc else "enterprise not found",
+                       field="enterprise")
+    return found
 
 
 def get_request(user, number: str) -> EnterpriseRequest | None:
@@ -72,51 +111,41 @@ def problems_for(user) -> QuerySet[CommonProblem]:
     return qs.none()
 
 
+def requests_of_problem(user, problem: CommonProblem) -> QuerySet[EnterpriseRequest]:
+    """The requests linked under a common problem that the user may read."""
+    return requests_for(user).filter(common_problem=problem).select_related("enterprise", "agency")
+
+
+def open_problems_for(user, category: Category) -> QuerySet[CommonProblem]:
+    """The common problems of a category not yet answered, which a request can be linked under."""
+    return problems_for(user).filter(category=category, answered_at__isnull=True)
+
+
+def extensions_of(req: EnterpriseRequest) -> list:
+    """A request's extensions with who asked and who decided (staff only: the page shows them to staff)."""
+    return list(req.extensions.select_related("requested_by", "decided_by"))
+
+
+def categories(*, active: bool | None = None) -> QuerySet[Category]:
+    """The request categories (reference data, public), the active ones only when asked."""
+    qs = Category.objects.all()
+    return qs if active is None else qs.filter(active=active)
+
+
+def response_templates(category: Category) -> QuerySet[ResponseTemplate]:
+    """The active answer templates of a category."""
+    return ResponseTemplate.objects.filter(category=category, active=True)
+
+
+def transfer_targets(req: EnterpriseRequest):
+    """The departments a request can be transferred to: any but its own and the hotline."""
+    return registry_selectors.agencies().exclude(pk=req.agency_id).exclude(code=HOTLINE_AGENCY)
+
+
 def inbox_for(user) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX)
-
-
-FILTERS = ("status", "category", "channel", "district", "agency", "flag", "q", "from", "to")
-
-
-def _date(text):
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def filtered(qs: QuerySet, f: dict, today: dt.date | None = None, near_limit: dt.date | None = None) -> QuerySet:
-    """Apply the list filters of the URL (unknown values are ignored, never widen the scope)."""
-    today = today or timezone.localdate()
-    if f.get("status") == "open":
-        qs = qs.exclude(status=Status.CLOSED)
-    elif f.get("status") in Status.values:
-        qs = qs.filter(status=f["status"])
-    for key, field in (("category", "category__code"), ("channel", "channel"), ("district", "district_id"),
-                       ("agency", "agency__code")):
-        if f.get(key):
-            qs = qs.filter(**{field: f[key]})
-    if f.get("flag") == "overdue":
-        qs = qs.filter(due_date__lt=today, status__in=[Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS])
-    elif f.get("flag") == "near" and near_limit:
-        qs = qs.filter(due_date__gte=today, due_date__lte=near_limit)
-    elif f.get("flag") == "supervised":
-        qs = qs.filter(supervised=True)
-    elif f.get("flag") == "escalated":
-        qs = qs.filter(escalation_level__gt=0)
-    if f.get("q"):
-        q = f["q"].strip()
-        qs = qs.filter(Q(number=q) | Q(title__contains=q) | Q(enterprise__name__contains=q))
-    start, end = _date(f.get("from")), _date(f.get("to"))
-    if start:
-        qs = qs.filter(submitted_at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)))
-    if end:
-        qs = qs.filter(submitted_at__lt=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1),
-                                                                                dt.time.min)))
-    return qs
 
 
 def near_limit(today: dt.date, near_days: int) -> dt.date | None:
@@ -202,3 +231,65 @@ def grouped(qs: QuerySet, by: str) -> list[dict]:
                     "answered_on_time_pct": _ratio(r["answered_on_time"], r["answered"]),
                     "rating": round(r["rating"], 2) if r["rating"] is not None else None})
     return out
+
+
+# --- who is told ------------------------------------------------------------------------------------
+# The people a step of a request concerns. Not scoped to a reader: the services address notifications
+# with them, and no page lists them.
+
+
+def bureau_staff() -> list:
+    """The active bureau staff (told when the working-day calendar of a year is missing)."""
+    return list(accounts_selectors.users().filter(role=Role.BUREAU, is_active=True))
+
+
+def agency_staff(agency_id) -> list:
+    """The active handlers of a department."""
+    return list(accounts_selectors.users().filter(role=Role.DEPARTMENT, agency_id=agency_id, is_active=True))
+
+
+def handlers_of(req: EnterpriseRequest) -> list:
+    """Who handles a request now: its handler when it has one, else its department's staff."""
+    return [req.handler] if req.handler_id else agency_staff(req.agency_id)
+
+
+def heads_of(agency_id) -> list:
+    """The active heads of a department."""
+    return list(accounts_selectors.users().filter(
+        pk__in=DepartmentHead.objects.filter(agency_id=agency_id).values("user_id"), is_active=True))
+
+
+def heads_by_agency(agency_ids) -> dict[int, list]:
+    """The heads of each of these departments (a department without any is left out)."""
+    ids: dict[int, list[int]] = {}
+    for agency_id, user_id in DepartmentHead.objects.filter(agency_id__in=agency_ids).values_list("agency_id",
+                                                                                                  "user_id"):
+        ids.setdefault(agency_id, []).append(user_id)
+    users = accounts_selectors.users().in_bulk({u for us in ids.values() for u in us})
+    heads = {agency_id: [users[u] for u in us if u in users] for agency_id, us in ids.items()}
+    return {agency_id: us for agency_id, us in heads.items() if us}
+
+
+def is_head(user, agency_id) -> bool:
+    return DepartmentHead.objects.filter(agency_id=agency_id, user_id=user.pk).exists()
+
+
+def enterprise_users(enterprise_id) -> list:
+    """The active platform users acting for an enterprise."""
+    return list(accounts_selectors.users().filter(role=Role.ENTERPRISE, is_active=True,
+                                                  enterprisemembership__enterprise_id=enterprise_id))
+
+
+def bureau_recipients() -> list:
+    """The SME service bureau: bureau staff and the department users of the dispatch agency."""
+    return list(accounts_selectors.users().filter(
+        Q(role=Role.BUREAU) | Q(role=Role.DEPARTMENT, agency__code=DISPATCH_AGENCY), is_active=True))
+
+
+def routing_rules() -> list[rules.Rule]:
+    """The active routing rules in their order, as ``rules.route`` takes them."""
+    return [rules.Rule(id=r.id, category=r.category.code if r.category_id else None, district=r.district_id,
+                       keywords=rules.split_keywords(r.keywords), size_class=r.size_class,
+                       industry_section=r.industry_section, key_enterprise=r.key_enterprise,
+                       agency=r.agency_id, handler=r.handler_id)
+            for r in RoutingRule.objects.filter(active=True).select_related("category").order_by("order", "id")]

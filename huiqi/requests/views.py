@@ -25,13 +25,15 @@ from django.views.decorators.http import require_POST
 
 from huiqi.accounts.selectors import Role
 from huiqi.core.errors import DomainError
+from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
 from huiqi.registry import selectors as registry_selectors
 
 from . import actions, rules, selectors, services
+from .filters import RequestFilter
 from .forms import RequestForm
-from .models import TRANSITIONS, Category, Channel, Extension, ResponseTemplate, Status
+from .models import TRANSITIONS, Channel, Extension, Status
 
 STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ANSWERED, Status.CLOSED]
 
@@ -68,7 +70,7 @@ def _flags(qs_rows, today, near):
 
 
 def _context_lists():
-    return {"categories": Category.objects.all(), "statuses": [(s, one_language(lbl)) for s, lbl in Status.choices],
+    return {"categories": selectors.categories(), "statuses": [(s, one_language(lbl)) for s, lbl in Status.choices],
             "channels": [(c, one_language(lbl)) for c, lbl in Channel.choices],
             "districts": registry_selectors.districts(), "agencies": registry_selectors.agencies()}
 
@@ -82,10 +84,9 @@ def index(request):
     _require(request, "requests.view")
     user = request.user
     today = timezone.localdate()
-    p = services.current_params(today)
+    p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
-    f = {k: request.GET.get(k, "").strip() for k in selectors.FILTERS}
-    qs = selectors.filtered(selectors.requests_for(user), f, today, near)
+    qs, f = apply(RequestFilter, request, selectors.requests_for(user), today=today, near_limit=near)
     qs = qs.select_related("enterprise", "category", "agency", "district")
     page, query = paginate(request, qs)
     _flags(page.object_list, today, near)
@@ -125,7 +126,7 @@ def new(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                enterprise = _enterprise_for_form(user, d["enterprise"], hotline)
+                enterprise = selectors.filing_enterprise(user, d["enterprise"])
                 req = services.submit_request(
                     user, enterprise=enterprise, category=d["category"], title=d["title"],
                     description=d["description"], channel=Channel.HOTLINE if hotline else Channel.WEB,
@@ -142,20 +143,8 @@ def new(request):
     facts = [{"name": e.name, "uscc": e.uscc, "district": e.district.name, "industry": e.industry.name,
               "size": e.get_size_class_display()} for e in enterprises]
     return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
-                                                  "categories": Category.objects.filter(active=True)},
+                                                  "categories": selectors.categories(active=True)},
                   status=status)
-
-
-def _enterprise_for_form(user, value, hotline):
-    from huiqi.core.errors import NotFound
-
-    value = (value or "").strip().upper()
-    qs = registry_selectors.enterprises() if hotline else registry_selectors.enterprises().for_user(user)
-    e = qs.select_related("industry", "district").filter(uscc=value).first()
-    if e is None:
-        raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {value} 的企业",
-                       f"no enterprise with the USCC {value} in the registry", field="enterprise")
-    return e
 
 
 # --------------------------------------------------------------------------------------------------
@@ -196,7 +185,7 @@ def detail(request, number, *, error=None, status=200):
     req = _get(request, number)
     user = request.user
     today = timezone.localdate()
-    p = services.current_params(today)
+    p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     _flags([req], today, near)
     events = list(selectors.events_for(user, req))
@@ -205,7 +194,7 @@ def detail(request, number, *, error=None, status=200):
         e.to_text = _status_label(e.to_status) if e.to_status else ""
     acts = _actions(user, req)
     staff = user.role != Role.ENTERPRISE
-    extensions = list(req.extensions.select_related("requested_by", "decided_by")) if staff else []
+    extensions = selectors.extensions_of(req) if staff else []
     for ext in extensions:
         ext.may_decide = ext.status == Extension.Decision.PENDING and services.may_decide_extension(user, ext)
     ctx = {
@@ -213,11 +202,10 @@ def detail(request, number, *, error=None, status=200):
         "attachments": req.attachments.all(), "extensions": extensions,
         "steps": [(s, _status_label(s)) for s in STEPS], "step": req.step,
         "similar": selectors.similar_open(user, req, p["similarity_threshold"]) if staff else [],
-        "templates": ResponseTemplate.objects.filter(category=req.category, active=True) if "answer" in acts else [],
-        "agencies": registry_selectors.agencies().exclude(pk=req.agency_id).exclude(code="HOTLINE-12345") if "transfer" in acts else [],
-        "categories": Category.objects.filter(active=True).exclude(pk=req.category_id) if "recategorise" in acts else [],
-        "problems": selectors.problems_for(user).filter(category=req.category, answered_at__isnull=True)
-        if "link" in acts else [],
+        "templates": selectors.response_templates(req.category) if "answer" in acts else [],
+        "agencies": selectors.transfer_targets(req) if "transfer" in acts else [],
+        "categories": selectors.categories(active=True).exclude(pk=req.category_id) if "recategorise" in acts else [],
+        "problems": selectors.open_problems_for(user, req.category) if "link" in acts else [],
         "error": error, "channel_text": one_language(Channel(req.channel).label),
         "extension_max_days": p["extension_max_days"],
     }
@@ -293,8 +281,7 @@ def problem(request, pk):
             messages.success(request, _("已统一答复 %(n)s 件诉求，通知 %(e)s 家企业。") % {
                 "n": result["answered"], "e": result["enterprises"]})
             return redirect("requests:problem", pk=pk)
-    reqs = list(selectors.requests_for(request.user).filter(common_problem=problem)
-                .select_related("enterprise", "agency"))
+    reqs = list(selectors.requests_of_problem(request.user, problem))
     for r in reqs:
         r.status_text = _status_label(r.status)
     return render(request, "requests/problem.html", {"p": problem, "reqs": reqs, "error": error,
@@ -308,7 +295,7 @@ def inbox(request):
     page, query = paginate(request, qs)
     unread = [n.pk for n in page.object_list if n.read_at is None]
     if unread:
-        selectors.inbox_for(request.user).filter(pk__in=unread).update(read_at=timezone.now())
+        services.mark_read(request.user, unread)
     return render(request, "requests/inbox.html", {"page": page, "query": query, "unread": set(unread)})
 
 
@@ -317,14 +304,16 @@ def inbox(request):
 
 
 def _figures_data(request):
-    f = {k: request.GET.get(k, "").strip() for k in selectors.FILTERS if k not in ("q", "flag")}
-    qs = selectors.filtered(selectors.requests_for(request.user), f)
+    data = request.GET.copy()
+    for name in ("q", "flag"):  # the figures count every request of the other filters
+        data.pop(name, None)
+    qs, f = apply(RequestFilter, request, selectors.requests_for(request.user), data=data)
     totals = selectors.figures(qs)
     groups = {by: selectors.grouped(qs, by) for by in selectors.GROUPS}
     for row in groups["channel"]:
         row["label"] = one_language(Channel(row["key"]).label) if row["key"] in Channel.values else row["key"]
     if _english():
-        en = {"category": dict(Category.objects.values_list("code", "name_en")),
+        en = {"category": dict(selectors.categories().values_list("code", "name_en")),
               "district": dict(registry_selectors.districts().values_list("code", "name_en")),
               "agency": dict(registry_selectors.agencies().values_list("code", "name_en"))}
         for by, names in en.items():

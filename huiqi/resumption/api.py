@@ -4,15 +4,14 @@ filings with their history, read-only. Refusals come back in the one error body 
 
 from __future__ import annotations
 
-import datetime as dt
-
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from huiqi.core.errors import ValidationFailed
 
 from . import api_fast, selectors, services
+from .filters import DailyCheckFilter, FilingFilter
 from .models import DailyCheck, DifficultyKind, FilingEvent, ReturnToWorkFiling
 
 
@@ -81,7 +80,7 @@ class DailyCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     the same report twice changes nothing."""
 
     serializer_class = DailyCheckSerializer
-    filter_backends = []
+    filterset_class = DailyCheckFilter
 
     @classmethod
     def as_view(cls, actions=None, **initkwargs):
@@ -91,20 +90,8 @@ class DailyCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         return api_fast.view(view) if "post" in (actions or {}) else view
 
     def get_queryset(self):
-        q = self.request.query_params
-        qs = selectors.daily_checks_for(self.request.user).prefetch_related("difficulties")
-        try:
-            if q.get("day"):
-                qs = qs.filter(day=dt.date.fromisoformat(q["day"]))
-        except ValueError:
-            raise ValidationFailed("day", "日期须为 YYYY-MM-DD", "day must be YYYY-MM-DD", field="day") from None
-        if q.get("enterprise"):
-            qs = qs.filter(enterprise__uscc=q["enterprise"])
-        return qs.order_by("-day", "enterprise__uscc")
-
-    @extend_schema(parameters=[OpenApiParameter("day", str), OpenApiParameter("enterprise", str)])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return (selectors.daily_checks_for(self.request.user).prefetch_related("difficulties")
+                .order_by("-day", "enterprise__uscc"))
 
     @extend_schema(request=DailyCheckRequest, responses={201: DailyCheckSerializer, 200: DailyCheckSerializer})
     def create(self, request, *args, **kwargs):
@@ -158,9 +145,7 @@ class FilingViewSet(viewsets.ReadOnlyModelViewSet):
     """Return-to-work filings the caller may read (own, the district's, or the city's), with history."""
 
     serializer_class = FilingSerializer
-    filter_backends = []
+    filterset_class = FilingFilter
 
     def get_queryset(self):
-        qs = selectors.filings_for(self.request.user).prefetch_related("events", "attachments")
-        wanted = self.request.query_params.get("status", "")
-        return qs.filter(status=wanted) if wanted else qs
+        return selectors.filings_for(self.request.user).prefetch_related("events", "attachments")

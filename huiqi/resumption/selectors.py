@@ -15,10 +15,13 @@ from django.db.models import Count, Max, Q, Sum
 
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.accounts import selectors as accounts_selectors
+from huiqi.core.models import Job, Parameter
 from huiqi.registry import selectors as registry_selectors
 
 from . import rules
-from .models import DailyCheck, DailyRollup, Difficulty, DifficultyKind, ReturnToWorkFiling
+from .apps import FILING_REQUIRED_KEY
+from .jobs import REPORT_KIND
+from .models import DailyCheck, DailyRollup, Difficulty, DifficultyKind, FilingAttachment, ReturnToWorkFiling
 
 CITY_WIDE = {Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN}
 SUMS = ("reports", "on_time", "open_count", "staff_total", "staff_returned", "staff_on_site", "capacity_sum",
@@ -230,3 +233,27 @@ def help_requests(scope: Scope, day: dt.date, limit: int | None = 200):
     if scope.district:
         qs = qs.filter(district_id=scope.district)
     return qs.order_by("district_id", "enterprise__name", "kind")[:limit]
+
+
+
+def filing_attachments_for(user):
+    """The attachments of the filings the user may read."""
+    return FilingAttachment.objects.filter(filing__in=filings_for(user))
+
+
+def filing_switch_day() -> dt.date | None:
+    """The day from which filing is no longer required (the latest such parameter), if one is set."""
+    row = Parameter.objects.filter(key=FILING_REQUIRED_KEY, value=False).order_by("-effective_from").first()
+    return row.effective_from if row else None
+
+# --- the analysis report's PDFs ----------------------------------------------------------------------
+
+
+def report_jobs_for(user, *, done: bool = False):
+    """The report PDF jobs the user asked for (an administrator: everyone's when ``done``), newest first;
+    ``done``: only those that succeeded, whose PDF can be downloaded."""
+    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
+    if done:
+        qs = qs.filter(status=Job.Status.SUCCEEDED)
+        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
+    return qs.filter(created_by=user)

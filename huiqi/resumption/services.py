@@ -721,3 +721,18 @@ def rebuild_rollup(actor=None, start: dt.date | None = None, end: dt.date | None
     audit.record(actor, "rollup.rebuild", model="resumption.DailyRollup", object_id="",
                  object_repr=f"{start or '…'} – {end or '…'}", after={"rows": rows})
     return rows
+
+
+def start_report_pdf(actor, scope, day: dt.date):
+    """Queue the analysis report of ``day`` over ``scope`` (the actor's ``selectors.figures_scope``) as a
+    PDF, in a background job: a CJK PDF takes seconds. The job scopes the figures to the actor again.
+    Returns the job."""
+    from huiqi.core import jobs
+
+    from . import report
+    from .jobs import REPORT_KIND
+
+    if scope is None or not actor.has_perm("resumption.view_figures"):
+        raise PermissionDenied("resumption.forbidden", "无权查看复工统计", "you may not see these figures")
+    return jobs.enqueue(REPORT_KIND, {"day": day.isoformat(), "district": scope.district}, user=actor,
+                        title=f"{report.title_for(scope, day)} PDF")

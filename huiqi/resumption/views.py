@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,19 +20,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiqi.core import jobs
 from huiqi.core.errors import DomainError
-from huiqi.core.models import Job
+from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.registry import selectors as registry_selectors
 
 from . import report, selectors, services
 from .checklist import items_on
+from .filters import (
+    AWAITING_DISTRICT,
+    FIRST_DAY,
+    LAST_DAY,
+    DailyCheckFilter,
+    FilingFilter,
+    FollowUpFilter,
+    MissingReportFilter,
+    known_district,
+)
 from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareForm, FilingForm, FollowUpForm
-from .jobs import REPORT_KIND, report_path
-from .models import PENDING, DifficultyKind, FilingAttachment, FilingStatus
-
-AWAITING_DISTRICT = (FilingStatus.SUBMITTED, FilingStatus.ASSIGNED, FilingStatus.INSPECTED)
+from .jobs import report_path
+from .models import DifficultyKind, FilingStatus
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,11 +48,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _require(request, perm):
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-# Days a page accepts: a date far outside is a typo (or a probe), and date arithmetic near year 1 or 9999
-# overflows.
-FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def _day(text: str | None, default: dt.date | None = None) -> dt.date | None:
@@ -94,23 +95,13 @@ def index(request):
 @login_required
 def filing_list(request):
     _require(request, "resumption.view")
-    qs = selectors.filings_for(request.user)
-    status = request.GET.get("status", "")
-    if status in FilingStatus.values:
-        qs = qs.filter(status=status)
-    elif status == "pending":
-        # An officer's queue is what waits for the district; a returned filing waits for the enterprise.
-        qs = qs.filter(status__in=PENDING if request.user.role == "enterprise" else AWAITING_DISTRICT)
-    q = request.GET.get("q", "").strip()[:100]
-    if q:
-        qs = qs.filter(Q(enterprise__name__contains=q) | Q(enterprise__uscc=q.upper()))
+    qs, f = apply(FilingFilter, request, selectors.filings_for(request.user))
     city_wide = request.user.role not in ("district", "enterprise")
-    district = _known_district(request.GET.get("district")) if city_wide else ""
-    if district:
-        qs = qs.filter(district_id=district)
+    district = known_district(f["district"]) if city_wide else ""
     page, query = paginate(request, qs.order_by("-submitted_at", "-id"))
     return render(request, "resumption/filing_list.html",
-                  {"page": page, "query": query, "status": status, "q": q, "statuses": FilingStatus.choices,
+                  {"page": page, "query": query, "status": f["status"], "q": f["q"][:100],
+                   "statuses": FilingStatus.choices,
                    "district": district, "districts": registry_selectors.districts() if city_wide else []})
 
 
@@ -157,16 +148,7 @@ def filing_new(request):
                 error, status = exc, exc.status
     return render(request, "resumption/filing_form.html",
                   {"form": form, "required": required, "enterprises": enterprises, "chosen": chosen,
-                   "error": error, "items": items, "switch_day": _switch_day()}, status=status)
-
-
-def _switch_day():
-    from huiqi.core.models import Parameter
-
-    from .apps import FILING_REQUIRED_KEY
-
-    row = Parameter.objects.filter(key=FILING_REQUIRED_KEY, value=False).order_by("-effective_from").first()
-    return row.effective_from if row else None
+                   "error": error, "items": items, "switch_day": selectors.filing_switch_day()}, status=status)
 
 
 ACTIONS = ("assign", "check", "approve", "return")
@@ -252,7 +234,7 @@ def filing_edit(request, pk):
 @login_required
 def attachment(request, pk):
     _require(request, "resumption.view")
-    att = get_object_or_404(FilingAttachment.objects.filter(filing__in=selectors.filings_for(request.user)), pk=pk)
+    att = get_object_or_404(selectors.filing_attachments_for(request.user), pk=pk)
     try:
         handle = att.file.open("rb")
     except FileNotFoundError:
@@ -311,20 +293,18 @@ def check_list(request):
     day = _day(request.GET.get("day"), min(today, selectors.latest_day(scope) or today))
     missing = request.GET.get("missing") == "1"
     city_wide = request.user.role != "district"
-    district = _known_district(request.GET.get("district")) if city_wide else ""
-    q = request.GET.get("q", "").strip()[:100]
+    district = known_district(request.GET.get("district")) if city_wide else ""
     if missing:
-        qs = selectors.missing_reporters(request.user, day).select_related("district")
-        name, code = "name", "uscc"
+        qs, f = apply(MissingReportFilter, request, selectors.missing_reporters(request.user, day)
+                      .select_related("district"))
     else:
-        qs = selectors.daily_checks_for(request.user).filter(day=day).select_related("district").order_by(
-            "district_id", "enterprise__name")
-        name, code = "enterprise__name", "enterprise__uscc"
+        data = request.GET.copy()
+        data["day"] = day.isoformat()  # the page's day: the one asked for, else the latest with reports
+        qs, f = apply(DailyCheckFilter, request, selectors.daily_checks_for(request.user).select_related("district")
+                      .order_by("district_id", "enterprise__name"), data=data)
     if district:
-        qs = qs.filter(district_id=district)
         scope = selectors.figures_scope(request.user, selectors.Filters(district=district))
-    if q:
-        qs = qs.filter(Q(**{f"{name}__contains": q}) | Q(**{code: q.upper()}))
+    q = f["q"][:100]
     if request.GET.get("format") == "xlsx":
         return _check_list_xlsx(qs, day, missing)
     page, query = paginate(request, qs)
@@ -388,19 +368,11 @@ def follow_ups(request):
             except DomainError as exc:
                 error, status = exc, exc.status
     show_all = request.GET.get("all") == "1"
-    qs = selectors.follow_ups_for(request.user, open_only=not show_all)
-    kind = request.GET.get("kind", "")
-    if kind in DifficultyKind.values:
-        qs = qs.filter(kind=kind)
-    else:
-        kind = ""
-    q = request.GET.get("q", "").strip()[:100]
-    if q:
-        qs = qs.filter(Q(enterprise__name__contains=q) | Q(enterprise__uscc=q.upper()))
-    day = _day(request.GET.get("day"))
-    if day:
-        qs = qs.filter(day=day)
-    page, query = paginate(request, qs)
+    filterset = FollowUpFilter(request.GET, queryset=selectors.follow_ups_for(request.user, open_only=not show_all),
+                               request=request)
+    page, query = paginate(request, filterset.qs)
+    typed = filterset.form.cleaned_data
+    kind, q, day = typed.get("kind") or "", (typed.get("q") or "")[:100], typed.get("day")
     return render(request, "resumption/follow_ups.html",
                   {"page": page, "query": query, "show_all": show_all, "error": error, "kind": kind, "q": q, "day": day,
                    "kinds": DifficultyKind.choices,
@@ -413,17 +385,11 @@ BY = (("district", gettext_lazy("按区")), ("industry", gettext_lazy("按行业
       ("key", gettext_lazy("重点企业")))
 
 
-def _known_district(code: str | None) -> str:
-    """A district code from the URL if it names a district, else "" (the city)."""
-    code = (code or "").strip()[:12]
-    return code if code and registry_selectors.districts().filter(code=code).exists() else ""
-
-
 def _dashboard_scope(request):
     _require(request, "resumption.view_figures")
     g = request.GET
     size = g.get("size", "")
-    filters = selectors.Filters(district=_known_district(g.get("district")), industry=g.get("industry", "")[:1],
+    filters = selectors.Filters(district=known_district(g.get("district")), industry=g.get("industry", "")[:1],
                                 size=size if size in registry_selectors.SIZE_VALUES else "",
                                 key=g.get("key", "") if g.get("key") in ("0", "1") else "")
     scope = selectors.figures_scope(request.user, filters)
@@ -503,7 +469,7 @@ def dashboard_export(request):
 
 def _report_scope(request):
     _require(request, "resumption.view_figures")
-    scope = selectors.figures_scope(request.user, selectors.Filters(district=_known_district(request.GET.get("district"))))
+    scope = selectors.figures_scope(request.user, selectors.Filters(district=known_district(request.GET.get("district"))))
     day = _day(request.GET.get("day") or request.POST.get("day"), selectors.latest_day(scope) or timezone.localdate())
     return scope, day
 
@@ -512,12 +478,11 @@ def _report_scope(request):
 def report_page(request):
     scope, day = _report_scope(request)
     if request.method == "POST":
-        job = jobs.enqueue(REPORT_KIND, {"day": day.isoformat(), "district": scope.district}, user=request.user,
-                           title=f"{report.title_for(scope, day)} PDF")
+        job = services.start_report_pdf(request.user, scope, day)
         messages.success(request, _("PDF 正在后台生成，完成后可在任务页下载。"))
         return redirect("core:job_detail", pk=job.pk)
     data = report.build(scope, day)
-    recent = Job.objects.filter(kind=REPORT_KIND, created_by=request.user).order_by("-created_at")[:5]
+    recent = selectors.report_jobs_for(request.user)[:5]
     return render(request, "resumption/report.html", {**data, "scope": scope, "recent": recent,
                                                       "query": request.GET.urlencode(),
                                                       "districts": registry_selectors.districts()
@@ -538,10 +503,7 @@ def report_xlsx(request):
 def report_pdf(request, job):
     """The PDF a report job wrote: its own user's (and administrators')."""
     _require(request, "resumption.view_figures")
-    qs = Job.objects.filter(kind=REPORT_KIND, status=Job.Status.SUCCEEDED)
-    if request.user.role != "admin":
-        qs = qs.filter(created_by=request.user)
-    found = get_object_or_404(qs, pk=job)
+    found = get_object_or_404(selectors.report_jobs_for(request.user, done=True), pk=job)
     path = report_path(found.pk)
     if not path.is_file() or not str(path.resolve()).startswith(str(Path(settings.MEDIA_ROOT).resolve())):
         raise Http404

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from huiqi.core.api_views import JobSerializer
 from huiqi.lending.selectors import mask_borrower_id
 
 from . import rules, selectors, services
-from .models import BatchStatus, PaymentStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+from .filters import BatchFilter, LoanLineFilter, PaymentFilter
+from .models import BatchStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
 
 _mask = mask_borrower_id
 
@@ -138,6 +140,8 @@ class ReconcileRequest(serializers.Serializer):
     file = serializers.FileField()
 
 
+RunAccepted = inline_serializer("SubsidyRunAccepted", {"job": JobSerializer(), "url": serializers.CharField()})
+
 ReconcileResult = inline_serializer("SubsidyReconcileResult", {
     "paid": serializers.IntegerField(), "failed": serializers.IntegerField(),
     "unchanged": serializers.IntegerField(), "pending": serializers.IntegerField()})
@@ -154,32 +158,29 @@ class SubsidyBatchViewSet(viewsets.ReadOnlyModelViewSet):
     release (writes the payment file), cancel (with a reason), reconcile (the bank's file)."""
 
     serializer_class = SubsidyBatchSerializer
-    filter_backends = []
+    filterset_class = BatchFilter
 
     def get_queryset(self):
-        qs = selectors.batches_for(self.request.user).select_related(
-            "created_by", "reviewed_by", "approved_by", "released_by", "cancelled_by")
-        wanted = self.request.query_params.get("status", "")
-        return qs.filter(status=wanted) if wanted in BatchStatus.values else qs
-
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=BatchStatus.values)])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return selectors.batches_with_people(self.request.user)
 
     def _reply(self, batch, code=status.HTTP_200_OK):
         batch = self.get_queryset().get(pk=batch.pk)
         return Response(SubsidyBatchSerializer(batch).data, status=code)
 
-    @extend_schema(request=RunRequest, responses={201: SubsidyBatchSerializer})
+    @extend_schema(request=RunRequest, responses={202: RunAccepted})
     @action(detail=False, methods=["post"])
     def run(self, request):
-        """Compute and record a batch up to ``cutoff`` with the parameters in force on it."""
+        """Queue the computation of a batch up to ``cutoff`` with the parameters in force on it, as on the
+        page: 202 with the background job (``Location``: its address under ``/api/v1/jobs/``), whose
+        ``result.batch_id`` names the batch once it has succeeded."""
         _may(request, "subsidy.run")
         body = RunRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        batch = services.run_batch(request.user, body.validated_data["cutoff"],
-                                   note=body.validated_data.get("note", ""))
-        return self._reply(batch, status.HTTP_201_CREATED)
+        job = services.start_batch_run(request.user, body.validated_data["cutoff"],
+                                       note=body.validated_data.get("note", ""))
+        url = reverse("job-detail", args=[job.pk])
+        return Response({"job": JobSerializer(job).data, "url": url}, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": url})
 
     def _move(self, request, name: str, body_class):
         _may(request, f"subsidy.{name}")
@@ -225,33 +226,16 @@ class SubsidyBatchViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(counts)
 
 
-_LINE_PARAMS = [OpenApiParameter("batch", int), OpenApiParameter("eligible", bool),
-                OpenApiParameter("reason", str, enum=list(rules.REASONS)), OpenApiParameter("bank", str)]
-
-
 class SubsidyLoanLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Each loan's line in the batches the caller may see: the bureau, auditors and administrators all;
     a bank its own loans and an enterprise user its own, in released batches."""
 
     serializer_class = SubsidyLoanLineSerializer
-    filter_backends = []
+    filterset_class = LoanLineFilter
 
     def get_queryset(self):
-        q = self.request.query_params
-        qs = selectors.loan_lines_for(self.request.user)
-        if q.get("batch", "").isdigit():
-            qs = qs.filter(batch_id=int(q["batch"]))
-        if q.get("eligible", "") in ("true", "false"):
-            qs = qs.filter(eligible=q["eligible"] == "true")
-        if q.get("reason", "") in rules.REASONS:
-            qs = qs.filter(reason=q["reason"])
-        if q.get("bank"):
-            qs = qs.filter(loan__bank__code__iexact=q["bank"])
-        return qs.order_by("-batch__cutoff", "batch_id", "loan__bank__code", "loan__loan_no")
-
-    @extend_schema(parameters=_LINE_PARAMS)
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return selectors.loan_lines_for(self.request.user).order_by("-batch__cutoff", "batch_id", "loan__bank__code",
+                                                                    "loan__loan_no")
 
 
 class SubsidyPaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -259,18 +243,8 @@ class SubsidyPaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     administrators all; an enterprise user its own enterprises', in released batches."""
 
     serializer_class = SubsidyPaymentSerializer
-    filter_backends = []
+    filterset_class = PaymentFilter
 
     def get_queryset(self):
-        q = self.request.query_params
-        qs = selectors.beneficiary_lines_for(self.request.user)
-        if q.get("batch", "").isdigit():
-            qs = qs.filter(batch_id=int(q["batch"]))
-        if q.get("status", "") in PaymentStatus.values:
-            qs = qs.filter(status=q["status"])
-        return qs.order_by("-batch__cutoff", "batch_id", "beneficiary_id")
-
-    @extend_schema(parameters=[OpenApiParameter("batch", int),
-                               OpenApiParameter("status", str, enum=PaymentStatus.values)])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return selectors.beneficiary_lines_for(self.request.user).order_by("-batch__cutoff", "batch_id",
+                                                                           "beneficiary_id")

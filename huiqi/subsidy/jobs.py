@@ -1,8 +1,11 @@
-"""Background jobs of the interest subsidy: a batch over a large ledger runs off the web request."""
+"""Background jobs of the interest subsidy: a batch run (``services.start_batch_run`` queues it, from the
+page and the API alike)."""
 
 from __future__ import annotations
 
 import datetime as dt
+
+from django.urls import reverse
 
 from huiqi.core.jobs import handler
 
@@ -13,6 +16,8 @@ def run_batch_job(ctx):
     from . import services
 
     batch = services.run_batch(ctx.user, dt.date.fromisoformat(ctx.params["cutoff"]),
-                               note=ctx.params.get("note", ""))
+                               note=ctx.params.get("note", ""),
+                               progress=lambda done, total, message: ctx.progress(done, total, message, force=True))
     return {"batch_id": batch.pk, "beneficiaries": batch.beneficiaries,
-            "payable_total_fen": batch.payable_total_fen}
+            "payable_total_fen": batch.payable_total_fen,
+            "link": reverse("subsidy:batch_detail", args=[batch.pk])}

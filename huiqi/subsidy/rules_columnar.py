@@ -120,7 +120,7 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
     The inputs are checked: no loan given twice, no payment given twice (its loan, accrual start), no
     payment of a loan not given. ``keys_held`` says the caller's source already holds those
     three (``services.load_inputs`` from the database, whose unique constraints and references do), and
-    skips their checks (measured: a seventh of the time at the seed's scale)."""
+    skips their checks (docs/decisions.md, "The interest subsidy reads a columnar snapshot")."""
     given_whole = WHOLE in loans.columns
     # The loan's key within this function: its id when the payments name it so, else (bank, number).
     key = ["id"] if "id" in payments.columns and "id" in loans.columns and not set(KEY) <= set(payments.columns) \
@@ -204,7 +204,7 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
             # The loan's interest whole + Σ interest·overlap/days, summed as one fraction in integers and
             # made a Fraction (its gcd taken) once; then round_half_up(rate · interest), for the rate and
             # the interest ≥ 0, as ⌊(2·p·n + q·d) / 2·q·d⌋ (the same formula as the loans summed above).
-            # Measured on the bench's 7,700 such loans: a fifth of the time of Fraction arithmetic.
+            # Integers, not Fraction arithmetic, for speed (docs/decisions.md, the snapshot's "Later still").
             num, den = whole_fen, 1
             for part, days in cut_parts.get(tuple(loan), ()):
                 num, den = num * days + part * den, den * days
@@ -255,7 +255,7 @@ def _no_gc():
         if enabled:
             # What was made meanwhile is the result, kept: it goes straight to the oldest generation
             # (freeze, then unfreeze), instead of a first collection walking every element of its
-            # lists, millions of them (measured: 35 ms of a city batch).
+            # lists, millions of them (docs/decisions.md, the snapshot's "Later still").
             gc.freeze()
             gc.unfreeze()
             gc.enable()

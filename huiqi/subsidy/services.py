@@ -42,7 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from huiqi.core import audit
+from huiqi.core import audit, jobs
 from huiqi.core import params as core_params
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.tabular import (
@@ -381,15 +381,8 @@ def _status_en(status: str) -> str:
     return BatchStatus(status).label.split(" ", 1)[1]
 
 
-@transaction.atomic
-def run_batch(actor, cutoff: dt.date, *, note: str = "") -> SubsidyBatch:
-    """Compute and record a batch up to ``cutoff`` with the parameters in force on it: every loan's
-    line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin, or the
-    system (headless). Refused while another batch is open, or for a cutoff not after the last
-    released batch's."""
-    _require(actor, "subsidy.run", allow_system=True)
-    cutoff = _check_cutoff(cutoff)
-    _lock_program()
+def _check_may_run(cutoff: dt.date) -> None:
+    """Refuse a run while another batch is open, or for a cutoff not after the last released batch's."""
     open_batch = SubsidyBatch.objects.filter(status__in=OPEN_STATUSES).order_by("id").first()
     if open_batch is not None:
         raise Conflict(
@@ -407,6 +400,36 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "") -> SubsidyBatch:
             f"the cutoff {cutoff} must be after {last.cutoff}, the cutoff of the last released batch #{last.pk}",
             field="cutoff",
         )
+
+
+RUN_JOB = "subsidy.run_batch"
+
+
+def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
+    """Queue ``run_batch`` as a background job with progress, for the page and the API alike: a batch
+    reads the whole ledger, which is never done inside a web request. What can be refused without
+    computing (permission, cutoff, an open batch, the last release) is refused now; the job checks it
+    again when it runs. Returns the job."""
+    _require(actor, "subsidy.run")
+    cutoff = _check_cutoff(cutoff)
+    _check_may_run(cutoff)
+    return jobs.enqueue(RUN_JOB, {"cutoff": cutoff.isoformat(), "note": note}, user=actor,
+                        title=f"计算贴息批次（截至 {cutoff}） subsidy batch up to {cutoff}")
+
+
+@transaction.atomic
+def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> SubsidyBatch:
+    """Compute and record a batch up to ``cutoff`` with the parameters in force on it: every loan's
+    line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin (in the
+    job of ``start_batch_run``), or the system (the headless command). Refused while another batch is
+    open, or for a cutoff not after the last released batch's. ``progress(done, total, message)`` hears
+    of each of its three steps."""
+    _require(actor, "subsidy.run", allow_system=True)
+    cutoff = _check_cutoff(cutoff)
+    _lock_program()
+    _check_may_run(cutoff)
+    step = progress or (lambda done, total, message: None)
+    step(0, 3, "读取账本并计算 reading the ledger and computing")
     params = current_params(cutoff)
     result, inputs = _compute(cutoff, params)
     loans_counted = sum(1 for x in result.loans if x.eligible)
@@ -423,7 +446,9 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "") -> SubsidyBatch:
                              beneficiary_id=x.beneficiary_id, eligible=x.eligible, reason=x.reason or "",
                              interest_counted_fen=x.interest_counted_fen, subsidy_fen=x.subsidy_fen)
              for x in result.loans)
+    step(1, 3, "写入贷款明细 recording the loan lines")
     _bulk(SubsidyLoanLine, lines)
+    step(2, 3, "写入受益人 recording the beneficiaries")
     payments = (SubsidyPayment(
         batch=batch, beneficiary_id=b.beneficiary_id, name=b.name[:200], kind=b.kind,
         loans_counted=b.loans_counted, interest_counted_fen=b.interest_counted_fen,

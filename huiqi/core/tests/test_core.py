@@ -87,6 +87,25 @@ def test_audit_records_cannot_be_changed():
         event.delete()
 
 
+def test_the_audit_log_is_filtered_alike_on_its_page_and_api(users, client_for):
+    audit.record(users["bureau"], "create", None, model="x.Y", object_id="1")
+    audit.record(users["admin"], "update", None, model="x.Y", object_id="2")
+    audit.record(users["admin"], "create", None, model="x.Z", object_id="1")
+    c = client_for("auditor")
+    today = dt.date.today().isoformat()
+    for query, found in (({"model": "x.Y"}, {("x.Y", "1"), ("x.Y", "2")}),
+                         ({"action": "create", "object_id": "1"}, {("x.Y", "1"), ("x.Z", "1")}),
+                         ({"actor": users["admin"].username, "model": "x.Y"}, {("x.Y", "2")}),
+                         ({"from": "2000-01-01", "to": "2000-01-02"}, set())):
+        rows = c.get("/api/v1/audit/", {**query, "page_size": 500}).json()["results"]
+        assert {(r["model"], r["object_id"]) for r in rows if r["model"].startswith("x.")} == found, query
+        page = c.get("/core/audit/", query).content.decode()
+        assert page.count("x.Y #") + page.count("x.Z #") == len(found), query
+    resp = c.get("/api/v1/audit/", {"from": "yesterday"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "from"
+    assert c.get("/core/audit/", {"from": "yesterday", "to": today}).status_code == 200
+
+
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_database_refuses_audit_update_on_postgresql():
     from django.db import DatabaseError, transaction

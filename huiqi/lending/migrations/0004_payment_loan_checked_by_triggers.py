@@ -2,8 +2,8 @@
 "Bank ledger imports: the payment→loan reference checked per statement").
 
 PostgreSQL's foreign-key check runs once per inserted row (a query and a ``FOR KEY SHARE`` lock on the
-loan each time): measured on 360,000 payments it was more than the COPY itself. The same guarantee,
-in both directions, set-based:
+loan each time), which cost a bulk load more than its COPY (the figures are in that section). The same
+guarantee, in both directions, set-based:
 
 * a statement that inserts or updates payments ends with one anti-join of its new rows against the
   loans (a transition table); any payment whose loan is not there fails the statement with SQLSTATE

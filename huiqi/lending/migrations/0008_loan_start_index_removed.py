@@ -1,6 +1,6 @@
 """The loans' start_date index goes: no query selects loans by their start (the subsidy reads the whole
-ledger; the pages filter by bank, kind and purpose), and a bulk load built it again each time (0.07-0.1 s
-of the bench's 300,000 loans)."""
+ledger; the pages filter by bank, kind and purpose), and a bulk load built it again each time
+(docs/decisions.md, "Bulk loads: the file read, checked and written at the same time")."""
 
 from django.db import migrations
 

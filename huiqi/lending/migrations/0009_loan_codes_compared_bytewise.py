@@ -1,7 +1,8 @@
 """A loan's number and its borrower's identifier are codes (``core.fields.CodeField``): on PostgreSQL
 their columns take the "C" collation, compared and sorted byte by byte, as SQLite compares text
-already. Their indexes build faster so (300,000 loans: 0.31 s against 0.24 s), which every first bulk
-load of loans does (``lending.bulk.store.upsert_frame``).
+already. Their indexes build faster so, which every first bulk load of loans does
+(``lending.bulk.store.upsert_frame``; docs/decisions.md, "Bulk loads: the file read, checked and written at
+the same time").
 
 SQLite's columns do not change, so its table is not rebuilt: Django rebuilds an SQLite table for any
 change of a field's class, and the rebuilt table would lose the triggers of migrations 0004 and 0005.

@@ -72,6 +72,22 @@ def test_api_list_filter_and_error_body(client_for, city):
     assert r.status_code == 201 and r.json()["size_class"] == "micro"
 
 
+def test_page_and_api_share_the_filters(client_for, city):
+    """One FilterSet: the same query finds the same enterprises on the page and through the API; a value
+    the filter cannot take is left out on the page and named in a 400 by the API."""
+    c = client_for("bureau")
+    query = {"district": "440305", "industry": "F", "kind": "enterprise", "size": city["ns2"].size_class}
+    html = c.get("/registry/", query).content.decode()
+    found = [e["uscc"] for e in c.get("/api/v1/enterprises/", query).json()["results"]]
+    assert found == [city["ns2"].uscc] and city["ns2"].uscc in html and city["ns1"].uscc not in html
+    assert c.get("/api/v1/enterprises/", {"key": "1"}).json()["count"] == 0
+
+    resp = c.get("/api/v1/enterprises/", {"size": "huge"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "size"
+    html = c.get("/registry/", {"size": "huge"}).content.decode()
+    assert all(city[k].uscc in html for k in ("ns1", "ns2", "ft1", "ba1"))
+
+
 def test_openapi_schema_and_docs_served_locally(client_for):
     c = client_for("bureau")
     schema = c.get("/api/schema/")

@@ -47,6 +47,29 @@ def test_api_files_and_reads_a_request(users, city):
     assert listed["count"] == 0
 
 
+def test_the_list_filters_the_page_and_the_api_share(submit, users, staff):
+    """One FilterSet for the page and the API: the same query finds the same requests; a value the filter
+    cannot take is left out on the page and named in a 400 by the API."""
+    first, second = submit(), submit(title="房租减免")
+    services.accept(staff["fin"], second)
+    c = _client(users["bureau"])
+    api = reverse("enterprise-request-list")
+    for query, found in (({"status": "accepted"}, [second]), ({"status": "open", "q": "续贷"}, [first]),
+                         ({"from": "2020-02-10", "to": "2020-02-10", "channel": "web"}, [second, first]),
+                         ({"to": "2020-02-09"}, [])):
+        assert [r["number"] for r in c.get(api, query).json()["results"]] == [r.number for r in found], query
+        page = c.get(reverse("requests:index"), query).content.decode()
+        assert all((r.number in page) == (r in found) for r in (first, second)), query
+    for query in ({"status": "lost"}, {"from": "10/02/2020"}, {"flag": "late"}, {"channel": "fax"}):
+        resp = c.get(api, query)
+        assert resp.status_code == 400 and resp.json()["error"]["field"] == next(iter(query)), query
+        page = c.get(reverse("requests:index"), query).content.decode()
+        assert first.number in page and second.number in page, query
+    # One request is found by its number, whatever the query string says.
+    detail = c.get(reverse("enterprise-request-detail", args=[first.number]), {"status": "closed"})
+    assert detail.status_code == 200
+
+
 @pytest.mark.parametrize("description", ["", "长" * 50_000])
 def test_api_refuses_bad_descriptions(users, description):
     body = {"category": "rent", "title": "房租", "description": description}

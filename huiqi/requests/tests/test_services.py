@@ -13,7 +13,7 @@ from django.db import connection
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.models import AuditEvent
 from huiqi.registry.models import Agency, District, Enterprise
-from huiqi.requests import notifications, services
+from huiqi.requests import notifications, selectors, services
 from huiqi.requests.models import (
     Attachment,
     Channel,
@@ -498,7 +498,7 @@ def test_an_enterprise_without_platform_users_hears_through_the_request_contact(
     and hears of the question and the answer; an enterprise with users is told through them only."""
     from huiqi.requests.models import EnterpriseRequest as R
 
-    lone = next(e for e in Enterprise.objects.all() if not services.enterprise_users(e.pk))
+    lone = next(e for e in Enterprise.objects.all() if not selectors.enterprise_users(e.pk))
     req = submit(actor=staff["hotline"], enterprise=lone, contact_phone="13900000000",
                  contact_email="caller@example.org")
     rows = Notification.objects.filter(request=req, recipient__isnull=True)

@@ -237,3 +237,31 @@ def test_a_filing_that_is_not_returned_offers_no_edit_form(users, city, client_f
     filing = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
     html = client_for("enterprise").get(reverse("resumption:filing_edit", args=[filing.pk])).content.decode()
     assert 'data-form="filing"' not in html and "只有被退回的报备才能修改后重新提交" in html
+
+
+def test_the_lists_filters_the_pages_and_the_api_share(users, city, client_for, filing_required, media):
+    """One FilterSet per list: the API finds what the page shows for the same query; a value the filter
+    cannot take is left out on the page and named in a 400 by the API."""
+    day = _report(users, city)
+    waiting = services.submit_filing(users["enterprise"], city["ns1"], filing_data())
+    bureau = client_for("bureau")
+    checks = reverse("resumption-daily-check-list")
+    for query, found in (({"day": day.isoformat(), "district": "440304"}, [city["ft1"]]),
+                         ({"day": day.isoformat(), "q": "南山"}, [city["ns1"]]),
+                         ({"enterprise": city["ft1"].uscc}, [city["ft1"]])):
+        assert [c["enterprise"] for c in bureau.get(checks, query).json()["results"]] == [e.uscc for e in found]
+    resp = bureau.get(checks, {"day": "02/03/2020"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "day"
+    assert bureau.get(checks, {"day": "0001-01-01"}).status_code == 400
+
+    filings = reverse("resumption-filing-list")
+    for who in ("district", "bureau"):
+        found = [f["id"] for f in client_for(who).get(filings, {"status": "pending"}).json()["results"]]
+        html = client_for(who).get(reverse("resumption:filing_list"), {"status": "pending"}).content.decode()
+        assert found == [waiting.pk] and f'data-filing="{waiting.pk}"' in html
+    assert [f["id"] for f in bureau.get(filings, {"q": city["ns1"].uscc.lower()}).json()["results"]] == [waiting.pk]
+    assert bureau.get(filings, {"q": "福田"}).json()["results"] == []
+    resp = bureau.get(filings, {"status": "lost"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "status"
+    html = bureau.get(reverse("resumption:filing_list"), {"status": "lost"}).content.decode()
+    assert f'data-filing="{waiting.pk}"' in html

@@ -323,3 +323,18 @@ def test_only_the_bureau_rebuilds_the_rollup(users):
         with pytest.raises(PermissionDenied):
             services.rebuild_rollup(users[role])
     assert services.rebuild_rollup(users["bureau"]) == 0 and services.rebuild_rollup(users["admin"]) == 0
+
+
+def test_the_report_pdf_is_queued_in_the_readers_scope(users):
+    from huiqi.core import jobs
+    from huiqi.resumption import selectors
+
+    day = dt.date(2020, 3, 2)
+    officer = users["district"]
+    job = services.start_report_pdf(officer, selectors.figures_scope(officer), day)
+    assert (job.kind, job.params, job.created_by) == ("resumption.report_pdf",
+                                                       {"day": "2020-03-02", "district": "440305"}, officer)
+    for who in ("enterprise", "bank"):
+        with pytest.raises(PermissionDenied):
+            services.start_report_pdf(users[who], selectors.figures_scope(users[who]), day)
+    assert jobs.run_pending() == 1

@@ -443,16 +443,38 @@ def test_selectors_scope_lines_by_role(example, staff, tmp_path):
 def test_a_batch_runs_as_a_background_job(example, staff):
     from huiqi.core import jobs
 
-    job = jobs.enqueue("subsidy.run_batch", {"cutoff": "2020-08-31"}, user=staff["bureau"])
+    job = services.start_batch_run(staff["bureau"], AUG, note="八月")
+    assert (job.kind, job.status, job.params) == ("subsidy.run_batch", "queued", {"cutoff": "2020-08-31",
+                                                                                  "note": "八月"})
+    assert not SubsidyBatch.objects.exists()
     assert jobs.run_pending() == 1
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     batch = SubsidyBatch.objects.get(pk=job.result["batch_id"])
-    assert (batch.created_by, batch.payable_total_fen) == (staff["bureau"], fen("659243.75"))
+    assert (batch.created_by, batch.note, batch.payable_total_fen) == (staff["bureau"], "八月", fen("659243.75"))
+    assert job.result["link"] == f"/subsidy/b/{batch.pk}/"
+
+    # Refused at once, nothing queued: another batch is open, a reader, the system (a job has a user).
+    with pytest.raises(Conflict) as err:
+        services.start_batch_run(staff["bureau"], DEC)
+    assert err.value.code == "subsidy.batch_open"
+    with pytest.raises(PermissionDenied):
+        services.start_batch_run(staff["auditor"], DEC)
+    with pytest.raises(PermissionDenied):
+        services.start_batch_run(None, DEC)
+    assert jobs.run_pending() == 0
+
+    # A job queued by someone who may not run batches fails with the reason, whoever queued it.
     refused = jobs.enqueue("subsidy.run_batch", {"cutoff": "2020-12-31"}, user=staff["auditor"])
     jobs.run_pending()
     refused.refresh_from_db()
     assert refused.status == "failed" and "you may not do this" in refused.error
+
+
+def test_a_run_reports_its_steps(example, staff):
+    steps = []
+    services.run_batch(staff["bureau"], AUG, progress=lambda done, total, message: steps.append((done, total)))
+    assert steps == [(0, 3), (1, 3), (2, 3)]
 
 
 @pytest.mark.parametrize("overrides", [

@@ -74,12 +74,20 @@ def people(staff, example):
             "bank_b2": mk("bank_b2", "bank", bank=Bank.objects.get(code="B2"))}
 
 
+def run_by_page(c: Client, cutoff=DEC, note="") -> SubsidyBatch:
+    """Run a batch from the list page: a background job, which the page leads to; the job then runs."""
+    from huiqi.core import jobs
+
+    resp = c.post("/subsidy/", {"cutoff": cutoff, "note": note})
+    assert resp.status_code == 302 and resp["Location"].startswith("/core/jobs/"), html(resp)[:2000]
+    assert not SubsidyBatch.objects.filter(cutoff=cutoff).exists()  # nothing computed in the request
+    assert jobs.run_pending() == 1
+    return SubsidyBatch.objects.get(cutoff=cutoff)
+
+
 def run_through_pages(people, cutoff=DEC) -> SubsidyBatch:
     """Run (bureau), review (bureau2), approve (bureau3), release (bureau), all by the pages."""
-    resp = client(people["bureau"]).post("/subsidy/", {"cutoff": cutoff, "note": "第一批"})
-    assert resp.status_code == 302, html(resp)[:2000]
-    batch = SubsidyBatch.objects.get(cutoff=cutoff)
-    assert resp["Location"] == f"/subsidy/b/{batch.pk}/"
+    batch = run_by_page(client(people["bureau"]), cutoff, "第一批")
     for who, action in (("bureau2", "review"), ("bureau3", "approve"), ("bureau", "release")):
         resp = client(people[who]).post(f"/subsidy/b/{batch.pk}/do/{action}/", {"note": ""})
         assert resp.status_code == 302, (action, html(resp)[:2000])
@@ -152,9 +160,8 @@ def test_who_may_simulate(people, example, who, code):
 
 def test_run_review_approve_release_by_distinct_people(people, example):
     bureau = client(people["bureau"])
-    resp = bureau.post("/subsidy/", {"cutoff": DEC})
-    batch = SubsidyBatch.objects.get()
-    assert resp.status_code == 302 and batch.status == BatchStatus.RUN
+    batch = run_by_page(bureau)
+    assert batch.status == BatchStatus.RUN
     assert batch.created_by == people["bureau"]
     page = html(bureau.get(f"/subsidy/b/{batch.pk}/"))
     # the one who ran it is not offered its review, and is refused it
@@ -224,23 +231,26 @@ def test_run_review_approve_release_by_distinct_people(people, example):
     assert resp.status_code == 409 and "只有" in html(resp)
 
 
-def test_a_large_ledger_runs_as_a_background_job(people, example, monkeypatch):
+def test_a_batch_runs_as_a_background_job_whose_page_leads_to_it(people, example):
     from huiqi.core import jobs
-    from huiqi.subsidy import views
+    from huiqi.core.models import Job
 
-    monkeypatch.setattr(views, "INLINE_LOANS", 3)  # the example has 7 loans
-    resp = client(people["bureau"]).post("/subsidy/", {"cutoff": DEC, "note": "后台"})
-    assert resp.status_code == 302 and resp["Location"].startswith("/core/jobs/")
+    bureau = client(people["bureau"])
+    resp = bureau.post("/subsidy/", {"cutoff": DEC, "note": "后台"})
+    job = Job.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == f"/core/jobs/{job.pk}/"
+    assert (job.kind, job.status, job.created_by) == ("subsidy.run_batch", "queued", people["bureau"])
+    assert "正在后台计算" in html(bureau.get(resp["Location"]))
     assert SubsidyBatch.objects.count() == 0
     assert jobs.run_pending() == 1
     batch = SubsidyBatch.objects.get()
     assert (batch.created_by, batch.note, batch.payable_total_fen) == (people["bureau"], "后台", 102026666)
+    assert f'href="/subsidy/b/{batch.pk}/"' in html(bureau.get(f"/core/jobs/{job.pk}/"))
 
 
 def test_cancel_needs_a_reason(people, example):
     bureau = client(people["bureau"])
-    bureau.post("/subsidy/", {"cutoff": DEC})
-    batch = SubsidyBatch.objects.get()
+    batch = run_by_page(bureau)
     resp = bureau.post(f"/subsidy/b/{batch.pk}/do/cancel/", {"note": ""})
     assert resp.status_code == 400
     batch.refresh_from_db()
@@ -311,6 +321,29 @@ def test_loan_lines_with_reasons(people, example):
     assert "the loan is not for operating purposes" in row_of(page, "loan", "A-3")
 
 
+def test_the_lines_filters_the_pages_and_the_api_share(people, example):
+    """One FilterSet per list: the page's outcome and the API's eligible and reason find the same lines; a
+    value the filter cannot take is left out on the page and named in a 400 by the API."""
+    batch = run_through_pages(people)
+    c = client(people["bureau"])
+    api = "/api/v1/subsidy-loan-lines/"
+    for page_query, api_query in (({"outcome": "ineligible", "bank": "b2"}, {"eligible": "false", "bank": "b2"}),
+                                  ({"outcome": "outside_window"}, {"reason": "outside_window"}),
+                                  ({"q": "A-"}, {"q": "A-"})):
+        page = html(c.get(f"/subsidy/b/{batch.pk}/loans/", page_query))
+        found = [x["loan_no"] for x in c.get(api, {**api_query, "batch": batch.pk}).json()["results"]]
+        assert re.findall(r'data-loan="([\w-]+)"', page) == found, page_query
+    for query in ({"reason": "unlucky"}, {"batch": "first"}, {"outcome": "lost"}):
+        resp = c.get(api, query)
+        assert resp.status_code == 400 and resp.json()["error"]["field"] == next(iter(query)), query
+    page = html(c.get(f"/subsidy/b/{batch.pk}/loans/", {"outcome": "lost"}))
+    assert len(re.findall(r'data-loan="([\w-]+)"', page)) == 7
+    resp = c.get("/api/v1/subsidy-payments/", {"status": "lost"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "status"
+    page = html(c.get(f"/subsidy/b/{batch.pk}/beneficiaries/", {"status": "lost"}))
+    assert example.A in page and example.X in page
+
+
 def test_batch_detail_groups(people, example):
     batch = run_through_pages(people)
     page = html(client(people["bureau"]).get(f"/subsidy/b/{batch.pk}/"))
@@ -360,7 +393,7 @@ def test_my_interest_subsidy(people, example):
     assert "还没有已拨付的贴息批次" in page
 
     # an open batch is the bureau's working numbers: not shown yet
-    client(people["bureau"]).post("/subsidy/", {"cutoff": DEC})
+    run_by_page(client(people["bureau"]))
     assert "还没有已拨付的贴息批次" in html(ent.get("/subsidy/"))
     SubsidyBatch.objects.get().delete()
 
@@ -452,10 +485,24 @@ def test_api_batches_and_actions(people, example):
     def post(who, url, data=None):
         return client(people[who]).post(url, json.dumps(data or {}), content_type="application/json")
 
+    from huiqi.core import jobs
+
+    # Run as on the page: a background job, whose address the answer gives.
     resp = post("bureau", "/api/v1/subsidy-batches/run/", {"cutoff": DEC})
-    assert resp.status_code == 201, resp.content
-    batch = resp.json()
+    assert resp.status_code == 202, resp.content
+    queued = resp.json()
+    assert resp["Location"] == queued["url"] == f"/api/v1/jobs/{queued['job']['id']}/"
+    assert queued["job"]["status"] == "queued" and not SubsidyBatch.objects.exists()
+    assert jobs.run_pending() == 1
+    done = client(people["bureau"]).get(queued["url"]).json()
+    assert done["status"] == "succeeded", done
+    batch = client(people["bureau"]).get(f"/api/v1/subsidy-batches/{done['result']['batch_id']}/").json()
     assert (batch["payable_total"], batch["status"], batch["created_by"]) == ("1020266.66", "run", "bureau")
+    # What can be refused without computing is refused at once, and nothing is queued.
+    resp = post("bureau", "/api/v1/subsidy-batches/run/", {"cutoff": "2021-01-31"})
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "subsidy.batch_open"
+    assert post("auditor", "/api/v1/subsidy-batches/run/", {"cutoff": "2021-01-31"}).status_code == 403
+    assert jobs.run_pending() == 0
     url = f"/api/v1/subsidy-batches/{batch['id']}/"
     assert post("ent_a", url + "review/").status_code == 403
     assert post("auditor", url + "review/").status_code == 403

@@ -1,0 +1,44 @@
+"""Query-string filters of core's lists (the audit log), and what every app's ``filters.py`` shares.
+
+A list's filters are one ``django_filters.FilterSet``, used by its page and by its API viewset alike
+(``filterset_class``). On a page a value the filter cannot take (a date that is no date, a status
+that names none) is left out, as if not given; the API answers it with a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+
+def iso_date(**kwargs) -> django_filters.DateFilter:
+    """A YYYY-MM-DD date and no other spelling (the pages' date inputs send that form)."""
+    return django_filters.DateFilter(input_formats=["%Y-%m-%d"], **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record's id: whole digits."""
+
+    field_class = forms.IntegerField
+
+
+def apply(filterset_class, request, queryset: QuerySet, data=None, **kwargs) -> tuple[QuerySet, dict]:
+    """A page's list: ``queryset`` filtered by the URL (or ``data``), and what the reader typed into
+    each filter (stripped), for the page to show back."""
+    data = request.GET if data is None else data
+    filterset = filterset_class(data, queryset=queryset, request=request, **kwargs)
+    typed = {name: (data.get(name) or "").strip() for name in filterset.filters}
+    return filterset.qs, typed
+
+
+class AuditFilter(django_filters.FilterSet):
+    """The audit log by kind of record, action, who (part of the name), record, and days (inclusive)."""
+
+    model = django_filters.CharFilter()
+    action = django_filters.CharFilter()
+    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
+    object_id = django_filters.CharFilter()
+    # ``from`` and ``to`` are the URL's names; ``from`` is a Python keyword, hence vars().
+    vars()["from"] = iso_date(field_name="at", lookup_expr="date__gte")
+    to = iso_date(field_name="at", lookup_expr="date__lte")

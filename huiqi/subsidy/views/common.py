@@ -1,0 +1,120 @@
+"""What the interest-subsidy pages share: the permission check, labels in the page's language, amounts
+for tables and charts, and files to download."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from huiqi.core.money import fen_to_yuan
+from huiqi.core.tabular import write_rows
+from huiqi.lending.selectors import mask_borrower_id
+from huiqi.registry import selectors as registry_selectors
+
+from .. import rules, selectors
+
+mask = mask_borrower_id
+
+EXPORT_FORMATS = ("csv", "xlsx")
+SIZE_LABELS = dict(registry_selectors.SIZE_CHOICES)
+
+
+def require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+_BILINGUAL = re.compile(r"^(\S*[\u3400-\u9fff]\S*) ([\x20-\x7e]+)$")
+
+
+def one_language(label) -> str:
+    """A bilingual choice label ('已计算 run') → the part in the page's language; any other label (one
+    already translated by gettext) as it is."""
+    text = str(label)
+    m = _BILINGUAL.match(text)
+    if not m:
+        return text
+    return m.group(2) if english() else m.group(1)
+
+
+def reason(code: str) -> str:
+    zh, en = rules.REASONS.get(code, (code, code))
+    return en if english() else zh
+
+
+def outcomes() -> list[tuple[str, str]]:
+    """The choices of a loan line's outcome filter: counted, left out, or left out for one reason."""
+    return ([("eligible", _("计入")), ("ineligible", _("不计入（全部原因）"))]
+            + [(code, reason(code)) for code in rules.REASONS])
+
+
+def yuan(fen):
+    return fen_to_yuan(fen) if fen is not None else None
+
+
+def wan_text(fen) -> str:
+    """Fen as 万元 text with two decimals, for the charts (display only, never a float)."""
+    return str((Decimal(fen or 0) / 1_000_000).quantize(Decimal("0.01")))
+
+
+def factor_text(fraction_text: str) -> str:
+    """'num/den' → the factor to eight places ('' when the budget was not short)."""
+    if not fraction_text:
+        return ""
+    num, den = fraction_text.split("/")
+    return f"{Decimal(num) / Decimal(den):.8f}"
+
+
+def export(rows_header, rows, fmt: str, filename: str):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    tmp = Path(tempfile.mkdtemp()) / f"export.{fmt}"
+    write_rows(tmp, rows_header, rows)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"{filename}-{stamp}.{fmt}")
+
+
+def _district_names() -> dict[str, str]:
+    names = {code: (en if english() else zh)
+             for code, zh, en in registry_selectors.districts().values_list("code", "name", "name_en")}
+    names[""] = _("区未知")
+    return names
+
+
+def relabel(groups: dict) -> dict:
+    """District and size-class labels in the page's language (``services.compare`` gives Chinese)."""
+    districts = _district_names()
+    for row in groups["by_district"]:
+        row["label"] = districts.get(row["key"], row["key"])
+    for row in groups["by_size_class"]:
+        row["label"] = one_language(SIZE_LABELS.get(row["key"], row["label"]))
+    return groups
+
+
+def chart(groups: list[dict], amount: str, series: list[tuple[str, str]]) -> dict | None:
+    """Bar-chart data (labels, series of 万元 text) of grouped rows; None when there is nothing."""
+    if not groups:
+        return None
+    return {"labels": [str(g["label"]) for g in groups], "unit": _("万元"),
+            "series": [{"name": name, "data": [wan_text(g[side].get(amount, 0)) for g in groups]}
+                       for side, name in series]}
+
+
+def batch_or_404(request, pk):
+    """The batch the reader asked for, if the reader may see it."""
+    batch = selectors.batch_for(request.user, pk)
+    if batch is None:
+        raise Http404
+    return batch

@@ -1,0 +1,89 @@
+"""A batch's lines: each beneficiary's payment and each loan's line, filtered, and their files."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from huiqi.core.filters import apply
+from huiqi.core.pagination import paginate
+from huiqi.lending.selectors import BorrowerKind
+
+from .. import rules, selectors
+from ..models import PaymentStatus
+from ..filters import LoanLineFilter, PaymentFilter
+from .common import batch_or_404, export, mask, one_language, outcomes, require, yuan
+
+LINE_HEADER = ["银行机构代码", "银行名称", "贷款合同编号", "借款人证件号码", "借款人名称", "借款人类型", "贷款用途", "放款日期",
+               "是否计入", "不计入原因代码", "不计入原因", "计入利息（元）", "贴息金额（元）"]
+
+
+def _payments(request, batch):
+    qs, f = apply(PaymentFilter, request, selectors.beneficiary_lines_for(request.user, batch))
+    return f, qs.order_by("-payable_fen", "beneficiary_id")
+
+
+def lines_by_loan(qs):
+    return qs.order_by("loan__bank__code", "loan__loan_no")
+
+
+def line_rows(qs, with_batch=False):
+    for x in qs.iterator(chunk_size=5000):
+        loan = x.loan
+        row = [x.batch_id, x.batch.cutoff] if with_batch else []
+        yield row + [loan.bank.code, loan.bank.name, loan.loan_no, mask(x.beneficiary_id), loan.borrower_name,
+                     loan.borrower_kind, loan.purpose, loan.start_date, "是" if x.eligible else "否", x.reason,
+                     rules.REASONS[x.reason][0] if x.reason in rules.REASONS else x.reason,
+                     yuan(x.interest_counted_fen), yuan(x.subsidy_fen)]
+
+
+@login_required
+def beneficiaries(request, pk):
+    require(request, "subsidy.view_batches")
+    batch = batch_or_404(request, pk)
+    f, qs = _payments(request, batch)
+    page, query = paginate(request, qs)
+    return render(request, "subsidy/beneficiaries.html", {
+        "batch": batch, "page": page, "query": query, "f": f, "filtered": any(f.values()),
+        "kinds": [(k, one_language(label)) for k, label in BorrowerKind.choices],
+        "statuses": [(k, one_language(label)) for k, label in PaymentStatus.choices],
+    })
+
+
+@login_required
+def beneficiaries_export(request, pk, fmt):
+    require(request, "subsidy.view_batches")
+    batch = batch_or_404(request, pk)
+    _f, qs = _payments(request, batch)
+    header = ["批次", "截止日期", "受益人证件号码", "受益人名称", "受益人类型", "计入贷款笔数", "计入利息（元）",
+              "封顶前贴息（元）", "应享贴息（元）", "此前已付（元）", "本批应付（元）", "本批实付（元）", "多付待追回（元）",
+              "支付状态", "对账时间", "银行说明"]
+    rows = ((batch.pk, batch.cutoff, mask(p.beneficiary_id), p.name, p.kind, p.loans_counted,
+             yuan(p.interest_counted_fen), yuan(p.subsidy_before_cap_fen), yuan(p.entitlement_fen),
+             yuan(p.paid_before_fen), yuan(p.due_fen), yuan(p.payable_fen), yuan(p.overpayment_fen),
+             p.status,
+             timezone.localtime(p.reconciled_at).strftime("%Y-%m-%d %H:%M") if p.reconciled_at else "",
+             p.reconcile_note)
+            for p in qs.iterator(chunk_size=5000))
+    return export(header, rows, fmt, f"subsidy-batch-{batch.pk}-beneficiaries")
+
+
+@login_required
+def loan_lines(request, pk):
+    require(request, "subsidy.view_batches")
+    batch = batch_or_404(request, pk)
+    qs, f = apply(LoanLineFilter, request, selectors.loan_lines_for(request.user, batch))
+    page, query = paginate(request, lines_by_loan(qs))
+    return render(request, "subsidy/loan_lines.html", {
+        "batch": batch, "page": page, "query": query, "f": f, "filtered": any(f.values()),
+        "outcomes": outcomes(),
+    })
+
+
+@login_required
+def loan_lines_export(request, pk, fmt):
+    require(request, "subsidy.view_batches")
+    batch = batch_or_404(request, pk)
+    qs, _f = apply(LoanLineFilter, request, selectors.loan_lines_for(request.user, batch))
+    return export(LINE_HEADER, line_rows(lines_by_loan(qs)), fmt, f"subsidy-batch-{batch.pk}-loans")
