@@ -503,15 +503,13 @@ def test_chunks_do_not_build_the_whole_file_at_once():
     assert [len(c.rows) for c in stream] == [10, 5]
 
 
-def test_validate_speed_for_100k_rows():
-    import time
-
+def test_validate_keeps_every_row_of_a_100k_row_file():
+    # How fast is the benchmarks' to say (bench/), never a test's: a loaded machine's clock proves nothing.
     lines = [f'L{i},Y,"{i + 1:,}.00",4.35,2020-03-01,2021/3/1' for i in range(100_000)]
     data = csv_bytes([LOAN_HEADER, *lines])
-    started = time.perf_counter()
     result = validate(data, LOANS, key=("loan_no",))
     assert result.ok and len(result.rows) == 100_000
-    assert time.perf_counter() - started < 10
+    assert result.rows[-1]["loan_no"] == "L99999"
 
 
 # --- writing --------------------------------------------------------------------------------------
