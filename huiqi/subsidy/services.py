@@ -165,8 +165,9 @@ class Inputs:
     paid_before: dict[str, int]
     spent_before_fen: int
 
-    @property
     def loan_ids(self) -> dict[tuple[str, str], int]:
+        """(bank code, loan number) → the loan's id: built once per run (issue 16.1: once per loan line,
+        the run grew with the square of the ledger)."""
         return {(b, n): pk for b, n, pk in self.loans.select("bank_code", "loan_no", "id").iter_rows()}
 
 
@@ -442,7 +443,8 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> Subsi
         budget_left_fen=result.budget_left, rationing_factor=fraction_text(result.rationing_factor),
         unspent_fen=result.unspent, over_budget=result.over_budget,
     )
-    lines = (SubsidyLoanLine(batch=batch, loan_id=inputs.loan_ids[(x.bank_code, x.loan_no)],
+    loan_ids = inputs.loan_ids()
+    lines = (SubsidyLoanLine(batch=batch, loan_id=loan_ids[(x.bank_code, x.loan_no)],
                              beneficiary_id=x.beneficiary_id, eligible=x.eligible, reason=x.reason or "",
                              interest_counted_fen=x.interest_counted_fen, subsidy_fen=x.subsidy_fen)
              for x in result.loans)

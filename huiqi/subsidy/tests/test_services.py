@@ -628,3 +628,19 @@ def test_the_aggregated_read_leaves_a_sum_beyond_bigint_to_the_rules(month_end_l
     assert counted.eligible and counted.interest_counted >= 6 * huge
     assert compute_batch_columns(aggregated.loans, aggregated.payments, aggregated.registry, params, cutoff,
                                  {}, 0) == expected
+
+
+def test_a_run_maps_its_loans_to_their_ids_once_not_once_per_line(example, staff, monkeypatch):
+    """Issue 16.1: the map of every loan's id was rebuilt for every loan line, so a run grew with the
+    square of the ledger (300,000 loans: never finished)."""
+    built = []
+    real = services.Inputs.loan_ids
+
+    def counted(self):
+        built.append(1)
+        return real(self)
+
+    monkeypatch.setattr(services.Inputs, "loan_ids", counted)
+    batch = services.run_batch(staff["bureau"], DEC)
+    assert batch.loans_counted >= 2 and SubsidyLoanLine.objects.filter(batch=batch).count() >= 2
+    assert len(built) == 1
