@@ -191,7 +191,7 @@ def test_figures_export_leaves_no_temporary_files(users, submit, tmp_path, monke
 
 def test_irreversible_steps_ask_first(submit, staff, users):
     """Answering, closing, transferring, sending back, supervising and deciding an extension ask for
-    confirmation (window.confirm, which no form field can shadow); accepting does not."""
+    confirmation (data-ask, asked by site.js with window.confirm); accepting does not."""
     from huiqi.requests import services
 
     req = submit()
@@ -199,20 +199,20 @@ def test_irreversible_steps_ask_first(submit, staff, users):
     html = h.get(reverse("requests:detail", args=[req.number])).content.decode()
     assert 'data-action="accept">' in html
     for action in ("transfer", "send_back"):
-        assert f'data-action="{action}" onclick="return window.confirm(' in html
+        assert f'data-action="{action}" data-ask="' in html
     services.accept(staff["fin"], req)
     services.request_extension(staff["fin"], req, 2, "需银行总行审批")
     html = h.get(reverse("requests:detail", args=[req.number])).content.decode()
-    assert 'data-action="answer" onclick="return window.confirm(\'答复后将通知企业' in html
+    assert 'data-action="answer" data-ask="答复后将通知企业' in html
     head = _client(staff["fin_head"]).get(reverse("requests:detail", args=[req.number])).content.decode()
-    assert 'data-action="approve-extension" onclick="return window.confirm(' in head
-    assert 'data-action="refuse-extension" onclick="return window.confirm(' in head
+    assert 'data-action="approve-extension" data-ask="' in head
+    assert 'data-action="refuse-extension" data-ask="' in head
     bureau = _client(users["bureau"]).get(reverse("requests:detail", args=[req.number])).content.decode()
-    assert 'data-action="supervise" onclick="return window.confirm(' in bureau
+    assert 'data-action="supervise" data-ask="' in bureau
     services.answer(staff["fin"], req, "已办理")
     ent = _client(users["enterprise"]).get(reverse("requests:detail", args=[req.number])).content.decode()
-    assert 'data-action="close" onclick="return window.confirm(' in ent
-    assert "window.confirm" not in ent.split('data-action="reopen"')[1].split("</form>")[0]
+    assert 'data-action="close" data-ask="' in ent
+    assert "data-ask" not in ent.split('data-action="reopen"')[1].split("</form>")[0]
 
 
 def test_a_district_officer_cannot_answer_a_common_problem(submit, staff, users, category):

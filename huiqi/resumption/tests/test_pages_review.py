@@ -32,7 +32,7 @@ def test_a_follow_up_is_recorded_once(users, city, client_for):
     _report(users, city)
     difficulty = Difficulty.objects.get(kind="funds")
     page = client_for("district").get(reverse("resumption:follow_ups")).content.decode()
-    assert 'data-action="follow-up"' in page and "return window.confirm(" in page, "recording asks first"
+    assert 'data-action="follow-up"' in page and "data-ask=" in page, "recording asks first"
     services.follow_up(users["district"], difficulty, "已对接贴息政策")
     with pytest.raises(Conflict):
         services.follow_up(users["admin"], difficulty, "另一条说明")
@@ -100,7 +100,7 @@ def test_approve_and_return_ask_first(users, city, client_for, filing_required, 
     html = client_for("district").get(reverse("resumption:filing_detail", args=[filing.pk])).content.decode()
     for value in ("approve", "return"):
         button = html.split(f'value="{value}"', 1)[1].split(">", 1)[0]
-        assert "return window.confirm(" in button, f"the {value} button does not ask first: {button}"
+        assert "data-ask=" in button, f"the {value} button does not ask first: {button}"
     assert "onclick=\"return confirm(" not in html
 
 

@@ -198,7 +198,7 @@ def test_run_review_approve_release_by_distinct_people(people, example):
 
     assert client(people["bureau3"]).post(f"/subsidy/b/{batch.pk}/do/approve/").status_code == 302
     page = html(bureau.get(f"/subsidy/b/{batch.pk}/do/release/"))
-    assert "不可撤销" in page and "return window.confirm(" in page
+    assert "不可撤销" in page and "data-ask=" in page
     assert 'data-file="payments.csv"' not in html(bureau.get(f"/subsidy/b/{batch.pk}/"))
     assert bureau.get(f"/subsidy/b/{batch.pk}/files/payments.csv").status_code == 404  # not released yet
     assert bureau.post(f"/subsidy/b/{batch.pk}/do/release/").status_code == 302
