@@ -62,7 +62,8 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(escalation_level__gt=0)
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(number=value) | Q(title__contains=value) | Q(enterprise__name__contains=value))
+        return queryset.filter(Q(number=value) | Q(title__contains=value)
+                               | Q(enterprise__name__contains=value))
 
     def submitted_from(self, queryset, name, value):
         return queryset.filter(submitted_at__gte=_start_of(value))
@@ -130,11 +131,12 @@ class Open311Filter(django_filters.FilterSet):
                           error_messages={"invalid": "status must be open or closed"})
 
     def filter_queryset(self, queryset):
-        numbers = self.form.cleaned_data.get("service_request_id")
-        if numbers:
-            return self.filters["service_request_id"].filter(queryset, numbers)
-        if self.form.cleaned_data.get("start_date") is None and self.form.cleaned_data.get("end_date") is None:
-            queryset = queryset.filter(submitted_at__gte=timezone.now() - dt.timedelta(days=self.DEFAULT_DAYS))
+        given = self.form.cleaned_data
+        if given.get("service_request_id"):
+            return self.filters["service_request_id"].filter(queryset, given["service_request_id"])
+        if given.get("start_date") is None and given.get("end_date") is None:
+            since = timezone.now() - dt.timedelta(days=self.DEFAULT_DAYS)
+            queryset = queryset.filter(submitted_at__gte=since)
         return super().filter_queryset(queryset)
 
     def in_states(self, queryset, name, value):

@@ -79,11 +79,11 @@ def filing_enterprise(user, uscc: str):
         found = mine.filter(uscc=uscc).first()
     else:
         found = registry.filter(uscc=uscc).first() if uscc else None
+    if found is None and not uscc:
+        raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
     if found is None:
-        raise NotFound("requests.enterprise_not_found",
-                       f"名录中未找到统一社会信用代码为 {uscc} 的企业" if uscc else "未找到该企业",
-                       f"no enterprise with the USCC {uscc} in the registry" if uscc else "enterprise not found",
-                       field="enterprise")
+        raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {uscc} 的企业",
+                       f"no enterprise with the USCC {uscc} in the registry", field="enterprise")
     return found
 
 
@@ -292,4 +292,5 @@ def routing_rules() -> list[rules.Rule]:
                        keywords=rules.split_keywords(r.keywords), size_class=r.size_class,
                        industry_section=r.industry_section, key_enterprise=r.key_enterprise,
                        agency=r.agency_id, handler=r.handler_id)
-            for r in RoutingRule.objects.filter(active=True).select_related("category").order_by("order", "id")]
+            for r in RoutingRule.objects.filter(active=True).select_related("category")
+            .order_by("order", "id")]

@@ -62,8 +62,8 @@ class FilingFilter(_ByEnterprise):
     def in_status(self, queryset, name, value):
         if value != "pending":
             return queryset.filter(status=value)
-        waiting = PENDING if role_of(getattr(self.request, "user", None)) == Role.ENTERPRISE else AWAITING_DISTRICT
-        return queryset.filter(status__in=waiting)
+        enterprise = role_of(getattr(self.request, "user", None)) == Role.ENTERPRISE
+        return queryset.filter(status__in=PENDING if enterprise else AWAITING_DISTRICT)
 
 
 class DailyCheckFilter(_ByEnterprise):

@@ -41,7 +41,6 @@ from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareF
 from .jobs import report_path
 from .models import DifficultyKind, FilingStatus
 
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -140,7 +140,8 @@ class ReconcileRequest(serializers.Serializer):
     file = serializers.FileField()
 
 
-RunAccepted = inline_serializer("SubsidyRunAccepted", {"job": JobSerializer(), "url": serializers.CharField()})
+RunAccepted = inline_serializer("SubsidyRunAccepted", {"job": JobSerializer(),
+                                                       "url": serializers.CharField()})
 
 ReconcileResult = inline_serializer("SubsidyReconcileResult", {
     "paid": serializers.IntegerField(), "failed": serializers.IntegerField(),
@@ -234,8 +235,8 @@ class SubsidyLoanLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = LoanLineFilter
 
     def get_queryset(self):
-        return selectors.loan_lines_for(self.request.user).order_by("-batch__cutoff", "batch_id", "loan__bank__code",
-                                                                    "loan__loan_no")
+        return selectors.loan_lines_for(self.request.user).order_by("-batch__cutoff", "batch_id",
+                                                                    "loan__bank__code", "loan__loan_no")
 
 
 class SubsidyPaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

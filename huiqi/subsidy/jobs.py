@@ -15,9 +15,11 @@ def run_batch_job(ctx):
     """params: {"cutoff": "YYYY-MM-DD", "note": optional}; runs as the user who queued it."""
     from . import services
 
+    def progress(done, total, message):
+        ctx.progress(done, total, message, force=True)
+
     batch = services.run_batch(ctx.user, dt.date.fromisoformat(ctx.params["cutoff"]),
-                               note=ctx.params.get("note", ""),
-                               progress=lambda done, total, message: ctx.progress(done, total, message, force=True))
+                               note=ctx.params.get("note", ""), progress=progress)
     return {"batch_id": batch.pk, "beneficiaries": batch.beneficiaries,
             "payable_total_fen": batch.payable_total_fen,
             "link": reverse("subsidy:batch_detail", args=[batch.pk])}

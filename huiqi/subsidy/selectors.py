@@ -99,7 +99,8 @@ def reason_counts(batch: SubsidyBatch) -> Counter:
 
 def batch_history(batch: SubsidyBatch) -> QuerySet[AuditEvent]:
     """The audit records of a batch, oldest first: its steps, who took them and when."""
-    return AuditEvent.objects.filter(model=SubsidyBatch._meta.label, object_id=str(batch.pk)).order_by("at", "id")
+    return (AuditEvent.objects.filter(model=SubsidyBatch._meta.label, object_id=str(batch.pk))
+            .order_by("at", "id"))
 
 
 def batch_groups(batch: SubsidyBatch) -> dict[str, list[dict]]:
@@ -172,7 +173,8 @@ def outcome_counts(lines: QuerySet[SubsidyLoanLine]) -> dict:
     """Of the given loan lines: how many, how many counted with their subsidy in fen, and how many each
     reason left out (``reasons``: (code, n) in the order of ``rules.REASONS``)."""
     out = {"loans": 0, "eligible": 0, "subsidy_fen": 0, "reasons": []}
-    for r in lines.order_by().values("eligible", "reason").annotate(n=Count("id"), subsidy=Sum("subsidy_fen")):
+    rows = lines.order_by().values("eligible", "reason").annotate(n=Count("id"), subsidy=Sum("subsidy_fen"))
+    for r in rows:
         out["loans"] += r["n"]
         if r["eligible"]:
             out["eligible"] += r["n"]

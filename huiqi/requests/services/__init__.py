@@ -1,8 +1,8 @@
 """Enterprise-request writes: one function per action, transactional, permission- and state-checked,
 each leaving a history step (``RequestEvent``), an audit record and the notifications it causes. By topic:
 ``intake`` (filing and routing), ``handling`` (the transitions), ``extensions``, ``problems`` (common
-problems), ``sweep`` (escalation and automatic closing), ``inbox``; ``common`` holds what they share. Reads, the
-people to tell included, are in ``selectors``.
+problems), ``sweep`` (escalation and automatic closing), ``inbox``; ``common`` holds what they share.
+Reads, the people to tell included, are in ``selectors``.
 
 Decisions the issue leaves to the platform:
 

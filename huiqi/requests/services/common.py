@@ -29,7 +29,8 @@ def deadline(cal: Calendar, start: dt.date, n: int) -> dt.date | None:
 
 
 def calendar_missing(year: int) -> None:
-    notifications.notify(selectors.bureau_staff(), f"请录入 {year} 年节假日安排 / enter the {year} holiday calendar",
+    notifications.notify(selectors.bureau_staff(),
+                         f"请录入 {year} 年节假日安排 / enter the {year} holiday calendar",
                          f"{year} 年的节假日与调休安排尚未录入，诉求期限无法计算。请在后台“节假日与调休”中录入国务院办公厅通知。\n"
                          f"The {year} holiday calendar is missing; request deadlines cannot be counted. "
                          "Enter the State Council's notice in the back office.",
@@ -85,7 +86,8 @@ def fail(problems: list[rules.Problem]):
         raise ValidationFailed(p.code, p.zh, p.en, field=p.field)
 
 
-def record_event(req, actor, action, from_status="", to_status="", note="", internal=False, data=None, at=None):
+def record_event(req, actor, action, from_status="", to_status="", note="", internal=False, data=None,
+                 at=None):
     return RequestEvent.objects.create(
         request=req, at=at or timezone.now(), actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=audit.actor_label(actor), action=action, from_status=from_status, to_status=to_status,

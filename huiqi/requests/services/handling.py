@@ -28,7 +28,7 @@ from .common import (
     tell_enterprise,
     today_of,
 )
-from .intake import check_attachments, route, _store_attachments
+from .intake import check_attachments, route, store_attachments
 
 
 def _move(actor, req: EnterpriseRequest, action: str, *, note: str = "", internal: bool = False,
@@ -138,7 +138,7 @@ def reply(actor, req, text: str, *, attachments=(), at=None) -> EnterpriseReques
     r = _move(actor, req, "reply", at=at, note=text, data={"paused_working_days": paused},
               paused_at=None, paused_days=locked.paused_days + paused, answer_deadline=answer_by,
               due_date=answer_by)
-    _store_attachments(actor, r, attachments, p)
+    store_attachments(actor, r, attachments, p)
     notifications.notify(selectors.handlers_of(r), f"诉求 {r.number} 企业已补充",
                          f"企业已补充材料；计时恢复，暂停 {paused} 个工作日，答复期限顺延至 {answer_by}。", request=r)
     return r

@@ -33,7 +33,7 @@ def route(category: Category, enterprise, title: str, description: str,
     return hit.agency, hit.handler, hit.id
 
 
-def _store_attachments(actor, req, files, p) -> list[Attachment]:
+def store_attachments(actor, req, files, p) -> list[Attachment]:
     files = list(files or [])
     if len(files) > p["attachment_max_files"]:
         raise ValidationFailed("request.attachment_count", f"附件最多 {p['attachment_max_files']} 个",
@@ -116,7 +116,7 @@ def submit_request(actor, *, enterprise, category: Category, title: str, descrip
         accept_deadline=accept_by, due_date=accept_by, created_by=actor)
     req.number = f"SZQ-{today_of(at):%Y%m%d}-{req.pk:06d}"
     req.save(update_fields=["number"])
-    _store_attachments(actor, req, attachments, p)
+    store_attachments(actor, req, attachments, p)
     agency = registry_selectors.agencies().get(pk=agency_id)
     record_event(req, actor, "submit", "", Status.SUBMITTED, at=at,
            note=f"经{Channel(channel).label.split(' ')[0]}提交，分派至{agency.name}",

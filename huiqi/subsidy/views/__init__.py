@@ -11,5 +11,6 @@ from .lines import beneficiaries, beneficiaries_export, loan_lines, loan_lines_e
 from .own import bank_export, mine_export
 from .simulate import simulate, simulate_export
 
-__all__ = ["bank_export", "batch_action", "batch_detail", "batch_file", "beneficiaries", "beneficiaries_export",
-           "index", "loan_lines", "loan_lines_export", "mine_export", "reconcile", "simulate", "simulate_export"]
+__all__ = ["bank_export", "batch_action", "batch_detail", "batch_file", "beneficiaries",
+           "beneficiaries_export", "index", "loan_lines", "loan_lines_export", "mine_export", "reconcile",
+           "simulate", "simulate_export"]

@@ -11,8 +11,8 @@ from huiqi.core.pagination import paginate
 from huiqi.lending.selectors import BorrowerKind
 
 from .. import rules, selectors
-from ..models import PaymentStatus
 from ..filters import LoanLineFilter, PaymentFilter
+from ..models import PaymentStatus
 from .common import batch_or_404, export, mask, one_language, outcomes, require, yuan
 
 LINE_HEADER = ["银行机构代码", "银行名称", "贷款合同编号", "借款人证件号码", "借款人名称", "借款人类型", "贷款用途", "放款日期",

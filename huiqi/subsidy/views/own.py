@@ -9,8 +9,8 @@ from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 
 from .. import selectors
-from ..models import PaymentStatus, SubsidyBatch
 from ..filters import LoanLineFilter
+from ..models import PaymentStatus, SubsidyBatch
 from .common import export, outcomes, reason, require
 from .lines import LINE_HEADER, line_rows, lines_by_loan
 
@@ -35,7 +35,8 @@ def _lines_of(request, lines_all, batch):
 
 def _outcome_summary(lines) -> dict:
     counts = selectors.outcome_counts(lines)
-    return {**counts, "reasons": [{"code": code, "label": reason(code), "n": n} for code, n in counts["reasons"]]}
+    return {**counts,
+            "reasons": [{"code": code, "label": reason(code), "n": n} for code, n in counts["reasons"]]}
 
 
 def mine(request):
