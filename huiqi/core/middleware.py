@@ -52,7 +52,7 @@ class RequestSizeLimitMiddleware:
 
 def _field_with_nul(request) -> str | None:
     """The first query parameter whose name or value holds a NUL, or None. (Forms and request bodies
-    are cleaned at intake instead: their text drops control characters, as the services do.)"""
+    check their own fields: a NUL there is refused by the form, naming the field.)"""
     for name, values in request.GET.lists():
         if "\x00" in name or any("\x00" in v for v in values):
             return name.replace("\x00", "") or "?"
