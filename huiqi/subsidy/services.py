@@ -43,6 +43,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from huiqi.core import audit, jobs
+from huiqi.core.bulk import insert_rows
 from huiqi.core import params as core_params
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.tabular import (
@@ -443,37 +444,29 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> Subsi
         budget_left_fen=result.budget_left, rationing_factor=fraction_text(result.rationing_factor),
         unspent_fen=result.unspent, over_budget=result.over_budget,
     )
+    # Plain rows, COPY on PostgreSQL (``core.bulk.insert_rows``): a city's batch writes hundreds of
+    # thousands of lines, and building a model instance for each took most of the run.
     loan_ids = inputs.loan_ids()
-    lines = (SubsidyLoanLine(batch=batch, loan_id=loan_ids[(x.bank_code, x.loan_no)],
-                             beneficiary_id=x.beneficiary_id, eligible=x.eligible, reason=x.reason or "",
-                             interest_counted_fen=x.interest_counted_fen, subsidy_fen=x.subsidy_fen)
-             for x in result.loans)
     step(1, 3, "写入贷款明细 recording the loan lines")
-    _bulk(SubsidyLoanLine, lines)
+    insert_rows(SubsidyLoanLine, LINE_FIELDS, (
+        (batch.pk, loan_ids[(x.bank_code, x.loan_no)], x.beneficiary_id, x.eligible, x.reason or "",
+         x.interest_counted_fen, x.subsidy_fen) for x in result.loans))
     step(2, 3, "写入受益人 recording the beneficiaries")
-    payments = (SubsidyPayment(
-        batch=batch, beneficiary_id=b.beneficiary_id, name=b.name[:200], kind=b.kind,
-        loans_counted=b.loans_counted, interest_counted_fen=b.interest_counted_fen,
-        subsidy_before_cap_fen=b.subsidy_before_cap, entitlement_fen=b.entitlement,
-        paid_before_fen=b.paid_before, due_fen=b.due, payable_fen=b.payable, overpayment_fen=b.overpayment,
-        status=PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING,
-    ) for b in result.beneficiaries)
-    _bulk(SubsidyPayment, payments)
+    insert_rows(SubsidyPayment, PAYMENT_FIELDS, (
+        (batch.pk, b.beneficiary_id, b.name[:200], b.kind, b.loans_counted, b.interest_counted_fen,
+         b.subsidy_before_cap, b.entitlement, b.paid_before, b.due, b.payable, b.overpayment,
+         PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING, "")
+        for b in result.beneficiaries))
     audit.record(actor, "subsidy.run", batch,
                  note=f"计算贴息批次，贷款 {len(result.loans)} 笔、受益人 {len(result.beneficiaries)} 个 "
                       f"computed: {len(result.loans)} loan lines, {len(result.beneficiaries)} beneficiaries")
     return batch
 
 
-def _bulk(model, objects: Iterable) -> None:
-    chunk = []
-    for obj in objects:
-        chunk.append(obj)
-        if len(chunk) >= _CHUNK:
-            model.objects.bulk_create(chunk)
-            chunk = []
-    if chunk:
-        model.objects.bulk_create(chunk)
+LINE_FIELDS = ("batch", "loan", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
+PAYMENT_FIELDS = ("batch", "beneficiary_id", "name", "kind", "loans_counted", "interest_counted_fen",
+                  "subsidy_before_cap_fen", "entitlement_fen", "paid_before_fen", "due_fen", "payable_fen",
+                  "overpayment_fen", "status", "reconcile_note")
 
 
 _VERBS = {
