@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.utils import timezone
 
@@ -96,7 +96,7 @@ COMMON = [("financing", "到期贷款续贷展期难"), ("employment", "外地�
 REQUEST_FIELDS = ("id", "number", "enterprise", "district", "category", "channel", "title", "description", "tokens",
                   "contact_name", "contact_phone", "contact_email", "address", "status", "agency", "submitted_at",
                   "accepted_at", "answered_at", "closed_at", "updated_at", "accept_deadline", "answer_deadline",
-                  "due_date", "accepted_on_time", "answered_on_time", "paused_days", "escalation_level", "escalated_at",
+                  "due_date", "accepted_on_time", "answered_on_time", "paused_at", "paused_days", "escalation_level", "escalated_at",
                   "supervised", "answer", "rating", "rating_comment", "closed_automatically", "reopen_count",
                   "common_problem")
 EVENT_FIELDS = ("request", "at", "actor_label", "action", "from_status", "to_status", "note", "internal")
@@ -130,15 +130,23 @@ def _aware(naive: dt.datetime) -> dt.datetime:
 def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dict, calendar, start_id: int = 1,
              served: int | None = None, closed_target: int | None = None, tokenize: bool = True,
              events: bool = True, now: dt.datetime | None = None, problems: dict | None = None,
-             first_states: Sequence[str] = ()):
+             first_states: Sequence[str] = (), params: Mapping | None = None):
     """Rows of ``n`` requests (and their history when ``events``): ``enterprises`` are (id, district),
     ``categories`` code → (id, default agency id, accept days, answer days). Submission times run from
     the channel's opening to ``LAST``, front-loaded (a seventh in the first day); about
     ``closed_target`` of them are closed, the rest spread over every other state. The first ``served``
     enterprises each get one request, the rest go to enterprises among them at random; the first requests
-    take the states of ``first_states``."""
+    take the states of ``first_states``.
+
+    Every history follows the services' own rules (``rules.resumed_deadline``, ``rules.escalation_days``,
+    ``rules.auto_close_day``, with the channel's parameters ``params``, by default the defaults): a pause
+    moves the answer deadline by the working days it covered, a reopened request's answer deadline
+    restarts on the day it was reopened, the daily sweep's escalations and automatic closings up to
+    ``LAST`` are there, and a request still answered at ``LAST`` was answered within the waiting period.
+    So the sweep run on ``LAST``'s day finds nothing to do."""
     from . import rules as request_rules
 
+    p = {**request_rules.DEFAULTS, **(params or {})}
     rng = random.Random(seed)
     pool = list(enterprises)[:served or len(enterprises)]
     # Exactly ``closed_target`` closed (the seed's own count), the rest over the other states.
@@ -149,6 +157,7 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
     rng.shuffle(statuses)
     statuses = list(first_states) + statuses
     span = (LAST - OPENED).total_seconds()
+    last_day = LAST.date()
     rows, history = [], []
     for k in range(n):
         rid = start_id + k
@@ -158,87 +167,136 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
         channel = _weighted(rng, CHANNEL_WEIGHTS)
         title_t, body_t = rng.choice(TEXTS[code])
         title, description = _fill(rng, title_t), _fill(rng, body_t)
+        status = statuses[k]
         if rng.random() < 0.14:
             submitted = OPENED + dt.timedelta(seconds=rng.uniform(0, 86_400))
         else:
             submitted = OPENED + dt.timedelta(seconds=span * rng.random() ** 1.6)
-        submitted = _aware(submitted)
-        day = submitted.date()
-        accept_by = calendar.add_working_days(day, accept_days)
-        status = statuses[k]
-        accepted_at = answered_at = closed_at = None
-        answer_by = due = None
-        accepted_on_time = answered_on_time = None
-        rating, comment, auto, reopen, answer, paused = None, "", False, 0, "", 0
-        ev = [(submitted, "submit", "", "submitted", f"经{'12345热线' if channel == 'hotline' else '平台'}提交")]
-        if status == "submitted":
-            due = accept_by
-        else:
-            accepted_at = submitted + dt.timedelta(hours=rng.choice([0.5, 1, 2, 4, 8, 20, 30, 50]))
-            accepted_on_time = accepted_at.date() <= accept_by
-            answer_by = calendar.add_working_days(accepted_at.date(), answer_days)
-            ev.append((accepted_at, "accept", "submitted", "accepted", "已签收"))
-            if status == "accepted":
-                due = answer_by
-            elif status == "in_progress":
-                ev.append((accepted_at + dt.timedelta(hours=1), "start", "accepted", "in_progress", "开始办理"))
-                due = answer_by
-            elif status == "waiting":
-                ev.append((accepted_at + dt.timedelta(hours=3), "ask_enterprise", "accepted", "waiting",
-                           "请补充营业执照和相关证明材料"))
-            else:
-                if rng.random() < 0.2:
-                    asked = accepted_at + dt.timedelta(hours=2)
-                    paused = rng.choice([1, 1, 2, 3])
-                    replied = asked + dt.timedelta(days=paused)
-                    answer_by = calendar.add_working_days(answer_by, paused)
-                    ev.append((asked, "ask_enterprise", "accepted", "waiting", "请补充相关证明材料"))
-                    ev.append((replied, "reply", "waiting", "in_progress", "已补充材料"))
-                took = rng.choice([0.3, 1, 2, 3, 4, 5, 6, 8]) if rng.random() < 0.9 else rng.choice([9, 12, 15])
-                answered_at = max(accepted_at, ev[-1][0]) + dt.timedelta(days=took)
-                answered_on_time = answered_at.date() <= answer_by
-                answer = _fill(rng, ANSWERS[code])
-                ev.append((answered_at, "answer", ev[-1][3], "answered", answer))
-                if status == "closed":
-                    if rng.random() < 0.04:
-                        reopen = 1
-                        reopened = answered_at + dt.timedelta(days=1)
-                        ev.append((reopened, "reopen", "answered", "in_progress", "问题尚未解决，申请重办"))
-                        answered_at = reopened + dt.timedelta(days=rng.choice([1, 2, 3]))
-                        ev.append((answered_at, "answer", "in_progress", "answered", answer))
-                    if rng.random() < 0.72:
-                        closed_at = answered_at + dt.timedelta(hours=rng.choice([2, 6, 20, 48]))
-                        rating = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 10, 3, 2])[0]
-                        comment = {5: "非常满意，感谢政府", 4: "满意", 3: "基本满意", 2: "不太满意", 1: "不满意"}[rating]
-                        ev.append((closed_at, "close", "answered", "closed", comment))
-                    else:
-                        closed_at = _aware(dt.datetime.combine(
-                            calendar.add_working_days(answered_at.date(), 6), dt.time(1, 0)))
-                        auto = True
-                        ev.append((closed_at, "auto_close", "answered", "closed", "答复后 5 个工作日内未确认，自动办结"))
+        for _attempt in range(1000):
+            h = _history(rng, calendar, p, code, channel, status, _aware(submitted), accept_days, answer_days)
+            # Still answered on the last day: answered on or before it, within the waiting period (the sweep
+            # would have closed it otherwise). Drawn again, submitted in the last weeks, until it is.
+            if status != "answered" or (h["answered_at"] <= _aware(LAST) and request_rules.auto_close_day(
+                    calendar, _day(h["answered_at"]), p["auto_close_days"]) > last_day):
+                break
+            submitted = LAST - dt.timedelta(seconds=rng.uniform(3_600, 20 * 86_400))
+        else:  # pragma: no cover - a waiting period of working days always has answers that fall in it
+            raise RuntimeError(f"no history of an answered request fits before {LAST}")
+        ev, due = h["events"], h["due"]
+        # The daily sweep (at two in the morning here) up to the last day: each stretch of a running clock
+        # (to the acceptance, to the answer, to the answer again after a reopening) may be raised a level a
+        # day once past its deadline; accepting and reopening start the count again.
+        level, escalated = 0, None
+        for deadline_day, start, end in h["clocks"]:
+            level, escalated = 0, None
+            for day in request_rules.escalation_days(calendar, deadline_day, p["bureau_after_days"]):
+                at = _aware(dt.datetime.combine(day, dt.time(2, 0)))
+                if day > last_day or at <= start or (end is not None and at >= end):
+                    break
+                level, escalated = level + 1, at
+                before = max((e for e in ev if e[0] < at), key=lambda e: e[0])
+                ev.append((at, "escalate", before[3], before[3],
+                           "已超期，升级至部门负责人" if level == 1 else "超期未办，升级至市中小企业服务局"))
+        ev.sort(key=lambda e: e[0])
         if now is not None:
             ev = [e for e in ev if e[0] <= now] or ev[:1]
-        level, escalated = 0, None
-        if due is not None and rng.random() < 0.3:
-            level = rng.choice([1, 2])
-            escalated = _aware(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(2, 0)))
-            ev.append((escalated, "escalate", status, status,
-                       "已超期，升级至部门负责人" if level == 1 else "超期未办，升级至市中小企业服务局"))
-        updated = max(e[0] for e in ev)
+        updated = max(e[0] for e in ev if e[1] != "escalate")  # the sweep's raising leaves it as it was
         problem = None
         if problems and code in problems and status != "closed" and rng.random() < 0.5:
             problem = problems[code]
         tokens = " ".join(request_rules.tokenize(f"{title} {description}")) if tokenize else ""
-        number = f"SZQ-{timezone.localtime(submitted):%Y%m%d}-{rid:06d}"
+        number = f"SZQ-{timezone.localtime(h['submitted']):%Y%m%d}-{rid:06d}"
         rows.append((rid, number, ent_id, district, cat_id, channel, title, description, tokens,
                      rng.choice(["陈先生", "李女士", "王经理", "张总", "刘女士", "黄先生"]),
-                     f"13{rng.randint(100000000, 999999999)}", "", "", status, agency_id, submitted, accepted_at,
-                     answered_at, closed_at, updated, accept_by, answer_by, due, accepted_on_time, answered_on_time,
-                     paused, level, escalated, level == 2 and rng.random() < 0.5, answer, rating, comment, auto, reopen, problem))
+                     f"13{rng.randint(100000000, 999999999)}", "", "", status, agency_id, h["submitted"],
+                     h["accepted_at"], h["answered_at"], h["closed_at"], updated, h["accept_by"], h["answer_by"], due,
+                     h["accepted_on_time"], h["answered_on_time"], h["paused_at"], h["paused_days"], level, escalated,
+                     level == 2 and rng.random() < 0.5, h["answer"], h["rating"], h["comment"], h["auto"],
+                     h["reopen"], problem))
         if events:
             for at, action, frm, to, note in ev:
                 history.append((rid, at, "演示 demo", action, frm, to, note, False))
     return rows, history
+
+
+def _day(at: dt.datetime) -> dt.date:
+    return timezone.localtime(at).date()
+
+
+def _history(rng: random.Random, calendar, p: Mapping, code: str, channel: str, status: str,
+             submitted: dt.datetime, accept_days: int, answer_days: int) -> dict:
+    """One request's journey to ``status``, its deadlines and flags as the services would set them."""
+    from . import rules as request_rules
+
+    accept_by = calendar.add_working_days(_day(submitted), accept_days)
+    h = {"submitted": submitted, "accept_by": accept_by, "accepted_at": None, "answered_at": None,
+         "closed_at": None, "answer_by": None, "due": None, "accepted_on_time": None, "answered_on_time": None,
+         "paused_at": None, "paused_days": 0, "rating": None, "comment": "", "auto": False, "reopen": 0,
+         "answer": ""}
+    # (deadline, from, until) of each stretch the clock runs; until None: still running
+    clocks = h["clocks"] = [(accept_by, submitted, None)]
+    ev = h["events"] = [(submitted, "submit", "", "submitted",
+                         f"经{'12345热线' if channel == 'hotline' else '平台'}提交")]
+    if status == "submitted":
+        h["due"] = accept_by
+        return h
+    accepted_at = submitted + dt.timedelta(hours=rng.choice([0.5, 1, 2, 4, 8, 20, 30, 50]))
+    clocks[0] = (accept_by, submitted, accepted_at)
+    h["accepted_at"] = accepted_at
+    h["accepted_on_time"] = _day(accepted_at) <= accept_by
+    answer_by = calendar.add_working_days(_day(accepted_at), answer_days)
+    ev.append((accepted_at, "accept", "submitted", "accepted", "已签收"))
+    if status in ("accepted", "in_progress"):
+        if status == "in_progress":
+            ev.append((accepted_at + dt.timedelta(hours=1), "start", "accepted", "in_progress", "开始办理"))
+        h["answer_by"] = h["due"] = answer_by
+        clocks.append((answer_by, accepted_at, None))
+        return h
+    if status == "waiting":  # the clock stands still until the enterprise replies
+        asked = accepted_at + dt.timedelta(hours=3)
+        ev.append((asked, "ask_enterprise", "accepted", "waiting", "请补充营业执照和相关证明材料"))
+        h["answer_by"], h["paused_at"] = answer_by, asked
+        return h
+    paused = 0
+    if rng.random() < 0.2:
+        asked = accepted_at + dt.timedelta(hours=2)
+        replied = asked + dt.timedelta(days=rng.choice([1, 1, 2, 3]))
+        paused, answer_by = request_rules.resumed_deadline(calendar, answer_by, _day(asked), _day(replied))
+        ev.append((asked, "ask_enterprise", "accepted", "waiting", "请补充相关证明材料"))
+        ev.append((replied, "reply", "waiting", "in_progress", "已补充材料"))
+    took = rng.choice([0.3, 1, 2, 3, 4, 5, 6, 8]) if rng.random() < 0.9 else rng.choice([9, 12, 15])
+    answered_at = max(accepted_at, ev[-1][0]) + dt.timedelta(days=took)
+    # (a pause comes two hours after the acceptance and lasts days: no deadline falls inside it)
+    clocks.append((answer_by, ev[-1][0], answered_at))
+    answer = _fill(rng, ANSWERS[code])
+    ev.append((answered_at, "answer", ev[-1][3], "answered", answer))
+    reopen = 0
+    if status == "closed" and rng.random() < 0.04:
+        # Reopened the day after: the answer deadline starts again from that day, as the service does.
+        reopen = 1
+        reopened = answered_at + dt.timedelta(days=1)
+        answer_by = calendar.add_working_days(_day(reopened), answer_days)
+        ev.append((reopened, "reopen", "answered", "in_progress", "问题尚未解决，申请重办"))
+        answered_at = reopened + dt.timedelta(days=rng.choice([1, 2, 3]))
+        ev.append((answered_at, "answer", "in_progress", "answered", answer))
+        clocks.append((answer_by, reopened, answered_at))
+    h.update(answer_by=answer_by, paused_days=paused, answered_at=answered_at, answer=answer, reopen=reopen,
+             answered_on_time=_day(answered_at) <= answer_by)
+    if status == "closed":
+        if rng.random() < 0.72:
+            closed_at = answered_at + dt.timedelta(hours=rng.choice([2, 6, 20, 48]))
+            rating = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 10, 3, 2])[0]
+            comment = {5: "非常满意，感谢政府", 4: "满意", 3: "基本满意", 2: "不太满意", 1: "不满意"}[rating]
+            ev.append((closed_at, "close", "answered", "closed", comment))
+            h.update(rating=rating, comment=comment)
+        else:
+            closed_at = _aware(dt.datetime.combine(
+                request_rules.auto_close_day(calendar, _day(answered_at), p["auto_close_days"]), dt.time(1, 0)))
+            h["auto"] = True
+            ev.append((closed_at, "auto_close", "answered", "closed",
+                       f"答复后 {p['auto_close_days']} 个工作日内未确认，自动办结"))
+        h["closed_at"] = closed_at
+    return h
 
 
 def _adapt(rows: Iterable[tuple], sqlite: bool):
@@ -315,6 +373,7 @@ def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -
     from huiqi.core import audit
     from huiqi.core.workdays import Calendar
 
+    from . import selectors
     from .models import Category, CommonProblem, EnterpriseRequest, RequestEvent, RoutingRule
 
     n, served, closed = SCALES[scale]
@@ -352,7 +411,8 @@ def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -
         first = [s for s in states for _ in mine]
         rows, history = generate(n, seed, enterprises=ordered, categories=categories, calendar=Calendar.load(),
                                  start_id=start, served=len(first) + served - len(mine), closed_target=closed,
-                                 problems=problems, first_states=first)
+                                 problems=problems, first_states=first,
+                                 params=selectors.current_params(LAST.date()))
         if progress:
             progress(1, 3, "写入企业诉求 storing requests")
         insert(EnterpriseRequest, REQUEST_FIELDS, rows)

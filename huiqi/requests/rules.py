@@ -198,6 +198,36 @@ def deadline_flag(due: dt.date | None, today: dt.date, near_limit: dt.date) -> s
     return ""
 
 
+# --- the clock ---------------------------------------------------------------------------------------
+# What the services do to a request's deadlines, as plain functions of the working-day calendar (any
+# object with ``add_working_days`` and ``working_days_between``), so that the demo city's histories are
+# built by the same rules the services apply.
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def resumed_deadline(cal, answer_deadline: dt.date | None, paused_on: dt.date,
+                     resumed_on: dt.date) -> tuple[int, dt.date | None]:
+    """The enterprise replies to the department's question: (the working days in (paused_on, resumed_on]
+    the wait covered, the answer deadline moved by as many working days)."""
+    paused = cal.working_days_between(paused_on, resumed_on)
+    return paused, (cal.add_working_days(answer_deadline, paused) if answer_deadline else None)
+
+
+def escalation_days(cal, due: dt.date, bureau_after_days: int) -> tuple[dt.date, dt.date]:
+    """The days the daily sweep raises a request still running with deadline ``due``: to the department's
+    heads the day after it, to the SME service bureau on the first day more than ``bureau_after_days``
+    working days past it (and never on the same day: one level a day)."""
+    first = due + ONE_DAY
+    return first, max(cal.add_working_days(due, bureau_after_days + 1), first + ONE_DAY)
+
+
+def auto_close_day(cal, answered_on: dt.date, auto_close_days: int) -> dt.date:
+    """The day the sweep closes an answered request the enterprise neither confirmed nor reopened: the
+    first day more than ``auto_close_days`` working days after the answer."""
+    return cal.add_working_days(answered_on, auto_close_days + 1)
+
+
 # --- similarity ------------------------------------------------------------------------------------
 
 _STOP = {"的", "了", "和", "是", "在", "我", "我们", "我司", "公司", "企业", "有", "也", "就", "都", "而", "及", "与", "或", "一个", "没有", "这", "那", "请", "希望", "能否", "是否", "如何", "怎么", "需要", "进行", "目前", "因为", "由于", "问题", "情况", "相关", "以及", "对", "为", "被", "把", "让", "给", "向", "从", "到", "等", "吗", "呢", "啊", "您好", "你好", "谢谢"}

@@ -15,7 +15,7 @@ from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 from huiqi.registry import selectors as registry_selectors
 
-from .. import notifications, selectors
+from .. import notifications, rules, selectors
 from ..models import RUNNING_STATUSES, TRANSITIONS, Category, EnterpriseRequest, RequestEvent, Status
 from ..permissions import DISPATCH_AGENCY, HOTLINE_AGENCY
 from .common import (
@@ -130,8 +130,7 @@ def reply(actor, req, text: str, *, attachments=(), at=None) -> EnterpriseReques
     answer_by = locked.answer_deadline
     if locked.status == Status.WAITING and locked.paused_at:
         try:
-            paused = cal.working_days_between(today_of(locked.paused_at), today_of(at))
-            answer_by = cal.add_working_days(locked.answer_deadline, paused) if answer_by else None
+            paused, answer_by = rules.resumed_deadline(cal, answer_by, today_of(locked.paused_at), today_of(at))
         except CalendarYearMissing as exc:
             calendar_missing(exc.year)
             answer_by = None

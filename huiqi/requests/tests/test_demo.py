@@ -52,3 +52,79 @@ def test_same_seed_same_rows(db):
     b = demo.generate(50, 7, enterprises=[(i, "440305") for i in range(30)], categories=cats,
                       calendar=Calendar.load(), tokenize=False)
     assert a == b
+
+
+def _day(at):
+    from django.utils import timezone
+
+    return timezone.localtime(at).date()
+
+
+def test_demo_histories_follow_the_services_own_deadline_rules(users, city):
+    """Issue 16.19: a pause moves the answer deadline by the working days it covered, a reopening restarts
+    it, every on-time flag is read against the deadline in force, a waiting request's clock is paused, and
+    the daily sweep run on the demo's last day finds nothing left to escalate or close."""
+    from huiqi.core.workdays import Calendar
+
+    demo.build_requests_demo("small", 2020)
+    cal = Calendar.load()
+    events = {}
+    for e in RequestEvent.objects.order_by("at", "id"):
+        events.setdefault(e.request_id, []).append(e)
+    paused = reopened = 0
+    for r in EnterpriseRequest.objects.select_related("category"):
+        ev = events[r.pk]
+        if r.status in ("submitted", "accepted", "in_progress", "waiting"):
+            continue
+        if r.accepted_at is None:
+            continue
+        expected = cal.add_working_days(_day(r.accepted_at), r.category.answer_days)
+        asked = [e for e in ev if e.action == "ask_enterprise"]
+        replied = [e for e in ev if e.action == "reply"]
+        days = 0
+        if replied:
+            paused += 1
+            days = cal.working_days_between(_day(asked[0].at), _day(replied[0].at))
+            expected = cal.add_working_days(expected, days)
+        assert r.paused_days == days, r.number
+        reopens = [e for e in ev if e.action == "reopen"]
+        if reopens:
+            reopened += 1
+            expected = cal.add_working_days(_day(reopens[-1].at), r.category.answer_days)
+        assert r.answer_deadline == expected, r.number
+        last_answer = [e for e in ev if e.action == "answer"][-1]
+        assert r.answered_on_time == (_day(last_answer.at) <= r.answer_deadline), r.number
+    assert paused > 20 and reopened > 0
+    for r in EnterpriseRequest.objects.filter(status="waiting"):
+        asked = [e for e in events[r.pk] if e.action == "ask_enterprise"][-1]
+        assert r.paused_at == asked.at and r.due_date is None
+    # The sweep of the last day: every escalation and automatic closing up to then is already there.
+    counts = services.sweep(today=demo.LAST.date(), now=demo._aware(demo.LAST))
+    assert counts == {"escalated_to_heads": 0, "escalated_to_bureau": 0, "closed_automatically": 0}
+    assert EnterpriseRequest.objects.filter(escalation_level=2).exists()
+    assert EnterpriseRequest.objects.filter(closed_automatically=True).exists()
+
+
+def test_the_clock_rules_are_the_sweeps_own(db):
+    """``rules.escalation_days`` and ``rules.auto_close_day`` (what the demo builds histories with) say the
+    same day as the sweep's own test (``last_day_more_than``) for every deadline of a spring of holidays."""
+    import datetime as dt
+
+    from huiqi.core.workdays import Calendar
+    from huiqi.requests import rules
+    from huiqi.requests.services.sweep import last_day_more_than
+
+    cal = Calendar.load()
+    start = dt.date(2020, 1, 15)
+    for n in (0, 2, 5):
+        for i in range(60):
+            due = start + dt.timedelta(days=i)
+            first, second = rules.escalation_days(cal, due, n)
+            closes = rules.auto_close_day(cal, due, n)
+            for j in range(1, 25):
+                today = due + dt.timedelta(days=j)
+                limit = last_day_more_than(cal, today, n)
+                assert (today >= first) == (due < today)
+                assert (today >= closes) == (due <= limit), (due, today, n)
+                if today >= second:
+                    assert due <= limit and second > first
