@@ -69,9 +69,6 @@ DEFAULTS: Mapping[str, object] = {
     "rationing": "pro_rata",
 }
 
-_HALF = Fraction(1, 2)
-
-
 # --------------------------------------------------------------------------------------------------
 # Small exact helpers
 
@@ -83,11 +80,18 @@ def add_months(d: dt.date, n: int) -> dt.date:
 
 
 def round_half_up(x: Fraction | int) -> int:
-    """Round an exact number of fen to a whole fen, ties away from zero (Decimal's ROUND_HALF_UP)."""
-    x = Fraction(x)
-    if x < 0:
-        return -math.floor(-x + _HALF)
-    return math.floor(x + _HALF)
+    """Round an exact number of fen to a whole fen, ties away from zero (Decimal's ROUND_HALF_UP).
+
+    In whole numbers (a batch rounds every loan's counted interest, 300,000 of them, and Fraction's
+    arithmetic took most of the time): floor(n/d + 1/2) = (2n + d) // 2d."""
+    if type(x) is int:
+        return x
+    if type(x) is not Fraction:
+        x = Fraction(x)
+    n, d = x.numerator, x.denominator
+    if n < 0:
+        return -((d - 2 * n) // (2 * d))
+    return (2 * n + d) // (2 * d)
 
 
 def floor_to_fen(x: Fraction | int) -> int:
