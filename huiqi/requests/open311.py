@@ -39,6 +39,10 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 ITEM_TAGS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 CHANGESET = "2020-02-15T00:00:00+08:00"
 MAX_ROWS = 1000
+# The standard's limit on a request's description, whatever the platform's own forms allow.
+DESCRIPTION_MAX_CHARS = 4000
+# The platform's name of a field → the parameter an Open311 client sent it as.
+PARAMETERS = {"enterprise": "attribute[uscc]", "title": "attribute[title]"}
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -248,6 +252,10 @@ def _create(request, fmt):
         except ValidationError:
             return error(fmt, 400, "email is not an e-mail address")
     description = request.POST.get("description", "")
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        return error(fmt, 400, f"description must be at most {DESCRIPTION_MAX_CHARS} characters "
+                               f"(it has {len(description)}) / 诉求内容不能超过 {DESCRIPTION_MAX_CHARS} 个字"
+                               f"（现有 {len(description)} 个字）")
     title = _param(request, "attribute[title]") or description.strip()[:30]
     name = " ".join(x for x in (_param(request, "last_name"), _param(request, "first_name")) if x)
     try:
@@ -259,7 +267,8 @@ def _create(request, fmt):
             lat=lat_v.quantize(Decimal("0.000001")) if lat_v is not None else None,
             long=long_v.quantize(Decimal("0.000001")) if long_v is not None else None)
     except DomainError as exc:
-        return error(fmt, exc.status, f"{exc.en} / {exc.zh}")
+        named = f"{PARAMETERS[exc.field]}: " if exc.field in PARAMETERS else ""
+        return error(fmt, exc.status, f"{named}{exc.en} / {exc.zh}")
     body = [{"service_request_id": req.number, "service_notice": f"请记下编号 {req.number} / quote {req.number}",
              "account_id": _param(request, "account_id") or None}]
     return render(body, fmt, "service_requests", "request", status=201)
