@@ -7,9 +7,11 @@ with the same content. Every field the standard lists is present (``null`` in JS
 unknown); identifiers are strings; datetimes are ISO 8601 with the offset. Errors are an array of
 ``{code, description}`` with the HTTP status as code.
 
-Who is asking: the ``api_key`` is a platform API token; its user files and reads exactly as on the pages
-(an enterprise user for its own enterprise, a hotline operator for any, given as ``attribute[uscc]``).
-Reads also accept a signed-in session. Discovery and the service list are public.
+Who is asking: the ``api_key`` is a platform API token (``accounts.selectors.token_user``: refused once it
+has expired or been revoked); its user files and reads exactly as on the pages (an enterprise user for
+its own enterprise, a hotline operator for any, given as ``attribute[uscc]``). Reads also accept a
+signed-in session. Discovery and the service list are public. The key is never written to a log or an
+error report (``core.logs``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authtoken.models import Token
+from django.views.decorators.debug import sensitive_variables
 
+from huiqi.accounts.selectors import TokenRefused, token_user
 from huiqi.core.errors import DomainError
 
 from . import rules, selectors, services
@@ -105,20 +108,32 @@ def _param(request, name) -> str:
 # --- who is asking ---------------------------------------------------------------------------------
 
 
+class KeyRefused(Exception):
+    """The ``api_key`` opens nothing: its description says why (expired, revoked, or unknown)."""
+
+
+@sensitive_variables("key")
 def _user_from_key(key: str):
+    """The key's user; ``KeyRefused`` for a key that is missing or does not open the API."""
     if not key:
-        return None
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+        raise KeyRefused("api_key missing or invalid")
+    try:
+        user, _token = token_user(key)
+    except TokenRefused as exc:
+        code, zh, en = exc.bilingual
+        raise KeyRefused("api_key missing or invalid" if code == "authentication_failed"
+                         else f"api_key: {en} / {zh}") from None
+    return user
 
 
+@sensitive_variables("key")
 def _reader(request):
     key = _param(request, "api_key")
     if key:
         return _user_from_key(key)
-    return request.user if request.user.is_authenticated else None
+    if request.user.is_authenticated:
+        return request.user
+    raise KeyRefused("api_key missing or invalid")
 
 
 # --- documents -------------------------------------------------------------------------------------
@@ -137,7 +152,8 @@ def discovery(request, fmt):
     data = {
         "changeset": CHANGESET,
         "contact": "深圳市中小企业服务局 深i企 · 12345 / Shenzhen SME Service Bureau, call 12345",
-        "key_service": "API 密钥即平台接口令牌（在平台账户中申请）/ the api_key is a platform API token",
+        "key_service": "API 密钥即平台接口令牌：在平台的“我的账户”页申请，到期失效，可随时撤销 / the api_key is a "
+                       "platform API token, issued on the account page; it expires and can be revoked",
         "endpoints": [{"specification": SPECIFICATION, "url": _base(request), "changeset": CHANGESET,
                        "type": "production", "formats": ["text/xml", "application/json"]}],
     }
@@ -200,9 +216,10 @@ def _request_doc(r: EnterpriseRequest) -> dict:
 
 
 def _list(request, fmt):
-    user = _reader(request)
-    if user is None:
-        return error(fmt, 403, "api_key missing or invalid")
+    try:
+        user = _reader(request)
+    except KeyRefused as exc:
+        return error(fmt, 403, str(exc))
     filterset = Open311Filter(request.GET, queryset=selectors.requests_for(user).select_related(
         "category", "agency", "district"))
     refusal = filterset.refusal()
@@ -222,9 +239,10 @@ def _decimal(text):
 
 
 def _create(request, fmt):
-    user = _user_from_key(_param(request, "api_key"))
-    if user is None:
-        return error(fmt, 403, "api_key missing or invalid")
+    try:
+        user = _user_from_key(_param(request, "api_key"))
+    except KeyRefused as exc:
+        return error(fmt, 403, str(exc))
     if not user.has_perm("requests.submit"):
         return error(fmt, 403, "this account may not file requests")
     code = _param(request, "service_code")
@@ -288,9 +306,10 @@ def requests_collection(request, fmt):
 def request_detail(request, number, fmt):
     if not _fmt_ok(fmt):
         return error("json", 404, "unknown format")
-    user = _reader(request)
-    if user is None:
-        return error(fmt, 403, "api_key missing or invalid")
+    try:
+        user = _reader(request)
+    except KeyRefused as exc:
+        return error(fmt, 403, str(exc))
     r = selectors.requests_for(user).select_related("category", "agency", "district").filter(number=number).first()
     if r is None:
         return error(fmt, 404, f"service_request_id {number} not found")

@@ -8,8 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-
+from huiqi.accounts.services import issue_token
 from huiqi.requests import services
 from huiqi.requests.models import EnterpriseRequest
 
@@ -28,7 +27,7 @@ def _client(user=None):
 
 
 def key(user):
-    return Token.objects.get_or_create(user=user)[0].key
+    return issue_token(None, user)[1]
 
 
 # --- /api/v1/requests/ -----------------------------------------------------------------------------
