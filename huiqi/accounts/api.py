@@ -85,7 +85,9 @@ def obtain_token(request):
     if not isinstance(name, str):
         raise ValidationFailed("auth.token_name", "请以文本填写 name", "name must be given as text", field="name")
     token, key = services.issue_token(user, user, name=name or "API", days=days)
-    return Response({"token": key, "id": token.pk, "expires_at": token.expires_at})
+    # Beijing time with its offset, as every other date and time of the API.
+    return Response({"token": key, "id": token.pk,
+                     "expires_at": serializers.DateTimeField().to_representation(token.expires_at)})
 
 
 class ApiTokenSerializer(serializers.Serializer):
@@ -101,11 +103,11 @@ class ApiTokenSerializer(serializers.Serializer):
 
 
 def _token_json(request, token) -> dict:
-    return {**ApiTokenSerializer({
+    return ApiTokenSerializer({
         "id": token.pk, "user": token.user, "name": token.name, "prefix": token.prefix,
         "created_at": token.created_at, "expires_at": token.expires_at, "revoked_at": token.revoked_at,
         "state": token.state(timezone.now()), "current": getattr(request.auth, "pk", None) == token.pk,
-    }).data}
+    }).data
 
 
 @extend_schema(responses=ApiTokenSerializer(many=True))

@@ -4,6 +4,7 @@ office, API) — and only a digest of the key is stored. Open311's api_key is th
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -43,7 +44,7 @@ def test_a_token_lives_the_configured_lifetime_and_only_its_digest_is_stored(use
     token = ApiToken.objects.get(pk=body["id"])
     assert token.user == users["bank"] and token.name == "报送系统"
     assert token.expires_at - token.created_at == dt.timedelta(days=30)
-    assert dt.datetime.fromisoformat(body["expires_at"]) == token.expires_at
+    assert dt.datetime.fromisoformat(body["expires_at"]) == token.expires_at and body["expires_at"].endswith("+08:00")
     key = body["token"]
     assert len(key) == 40 and token.prefix == key[:8]
     assert key not in (token.digest, token.name) and not ApiToken.objects.filter(digest=key).exists()
@@ -182,3 +183,28 @@ def test_the_api_description_says_how_tokens_expire_and_are_revoked(db, settings
         assert point in said, point
     assert "/api/v1/auth/tokens/{id}/" in schema["paths"] and "delete" in schema["paths"]["/api/v1/auth/tokens/{id}/"]
     assert "expires_at" in schema["components"]["schemas"]["TokenResponse"]["properties"]
+
+
+def test_the_migration_carries_drfs_keys_over_and_empties_their_table(users, settings):
+    """A database of an earlier version holds DRF's plain keys (``authtoken_token``): each becomes a token
+    valid HUIQI_API_TOKEN_DAYS days from the migration, and the plain keys are gone."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("huiqi.accounts.migrations.0004_api_tokens")
+    settings.HUIQI_API_TOKEN_DAYS = 5
+    old_key = "a" * 40
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, "
+                       "user_id bigint NOT NULL)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, NULL, %s)", [old_key, users["bank"].pk])
+    migration.carry_over_keys(apps, SimpleNamespace(connection=connection))  # all it uses of a schema editor
+    token = ApiToken.objects.get(user=users["bank"])
+    assert token.prefix == "aaaaaaaa" and token.expires_at - token.created_at == dt.timedelta(days=5)
+    assert me(old_key).json()["username"] == "bank"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM authtoken_token")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("DROP TABLE authtoken_token")
