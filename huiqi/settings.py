@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -151,6 +150,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 HUIQI_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("HUIQI_TRUSTED_PROXIES", "").split(",") if a.strip()]
 HUIQI_LOGIN_MAX_FAILURES = int(os.environ.get("HUIQI_LOGIN_MAX_FAILURES", "5"))
 HUIQI_LOGIN_LOCK_MINUTES = int(os.environ.get("HUIQI_LOGIN_LOCK_MINUTES", "15"))
+# An API token's lifetime in days, stored with each token when it is issued (and the most a user may ask).
+HUIQI_API_TOKEN_DAYS = int(os.environ.get("HUIQI_API_TOKEN_DAYS", "90"))
 
 # Secure sessions: HttpOnly cookies, SameSite, expiry on browser close and after 8 hours idle.
 SESSION_COOKIE_HTTPONLY = True
@@ -227,9 +228,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "huiqi.core.api.exception_handler",
 }
+API_DESCRIPTION = f"""The platform's REST API. Machine clients authenticate with `Authorization: Token <key>` (or
+`Bearer <key>`).
+
+**Tokens.** `POST /api/v1/auth/token/` exchanges a user name and password for a new token (a user may also
+issue one on its account page, `/accounts/`). The key is shown once and only its digest is stored. A token
+expires {HUIQI_API_TOKEN_DAYS} days after it is issued (`expires_at`; the deployment's `HUIQI_API_TOKEN_DAYS`),
+and its owner or an administrator may revoke it at any time: `DELETE /api/v1/auth/tokens/{{id}}/`, the
+account page, or the back office. An expired or revoked token is refused with 401 and the error code
+`auth.token_expired` or `auth.token_revoked`; get a new one.
+
+**Keep keys out of addresses.** Send the key in the `Authorization` header. Open311 clients send it as
+`api_key` (in a POST body, or in the query string of a read, as the standard has it); the platform never
+writes it to its logs or error reports, but proxies in between may log query strings.
+"""
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Huiqi 惠企 API",
-    "DESCRIPTION": "The platform's REST API. Machine clients authenticate with `Authorization: Token <key>`.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -243,11 +259,28 @@ DEFAULT_FROM_EMAIL = os.environ.get("HUIQI_FROM_EMAIL", "noreply@huiqi.example")
 # The SMS gateway of request notifications: a class with send(phone, text) (huiqi.requests.notifications).
 HUIQI_SMS_BACKEND = os.environ.get("HUIQI_SMS_BACKEND", "huiqi.requests.notifications.ConsoleSmsGateway")
 
+# No log line and no error report carries a secret given in a query string or form (Open311's api_key):
+# every handler redacts it (core.logs); `huiqi serve` gives gunicorn's access log the same treatment.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "huiqi.core.logs.RedactSecrets"},
+                "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                              "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["redact"]},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false", "redact"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HUIQI_LOG_LEVEL", "WARNING")},
-    "loggers": {"huiqi": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "huiqi": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},  # runserver's access log
+    },
 }
+DEFAULT_EXCEPTION_REPORTER = "huiqi.core.logs.ExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "huiqi.core.logs.ExceptionReporterFilter"
 HUIQI_DEMO_PASSWORD = os.environ.get("HUIQI_DEMO_PASSWORD", "huiqi-demo-2020")

@@ -91,3 +91,38 @@ class EnterpriseMembership(models.Model):
     class Meta:
         verbose_name = "企业授权 enterprise membership"
         constraints = [models.UniqueConstraint(fields=["user", "enterprise"], name="membership_unique")]
+
+
+class ApiToken(models.Model):
+    """A key to the API for a machine client, acting as its user until it expires or is revoked.
+
+    The key is shown once, when it is issued; only its SHA-256 digest is stored (and its first
+    characters, so that its owner can tell it from the others)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="用户 user")
+    digest = models.CharField("摘要 digest", max_length=64, unique=True)
+    prefix = models.CharField("开头 first characters", max_length=8)
+    name = models.CharField("用途 purpose", max_length=100, blank=True)
+    created_at = models.DateTimeField("签发时间 issued at")
+    expires_at = models.DateTimeField("有效期至 expires at")
+    revoked_at = models.DateTimeField("撤销时间 revoked at", null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name="撤销人 revoked by")
+
+    AUDIT_MASK = {"digest": lambda value: "******"}
+
+    class Meta:
+        verbose_name = "接口令牌 API token"
+        verbose_name_plural = "接口令牌 API tokens"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")),
+                                              name="api_token_expires_after_issue")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}".strip()
+
+    def state(self, now) -> str:
+        """``revoked``, ``expired`` or ``active`` at ``now``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"

@@ -6,11 +6,18 @@ records a role reads is decided by the app that owns the records (its ``permissi
 
 from __future__ import annotations
 
-from .api_auth import BearerTokenAuthentication  # noqa: F401 - how API clients are known
-from .models import ROLE_ORGANISATION, EnterpriseMembership, Role, User
+from .api_auth import (  # noqa: F401 - how API clients are known
+    BearerTokenAuthentication,
+    TokenRefused,
+    live_token_sql,
+    token_digest,
+    token_user,
+)
+from .models import ROLE_ORGANISATION, ApiToken, EnterpriseMembership, Role, User
 
-__all__ = ["BearerTokenAuthentication", "CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership", "Role",
-           "User", "demo_users", "role_of", "users", "users_in_role"]
+__all__ = ["ApiToken", "BearerTokenAuthentication", "CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership",
+           "Role", "TokenRefused", "User", "demo_users", "live_token_sql", "role_of", "token_digest", "token_user",
+           "tokens_for", "users", "users_in_role"]
 
 # Roles that read every district's records (a department's staff read city-wide, act on their own cases).
 CITY_WIDE_READERS = frozenset({Role.BUREAU, Role.ADMIN, Role.AUDITOR, Role.DEPARTMENT})
@@ -35,3 +42,11 @@ def users_in_role(role: str, **organisation):
 
 def demo_users():
     return User.objects.filter(is_demo=True).order_by("pk")
+
+
+def tokens_for(user):
+    """The API tokens a user may see and revoke: its own; an administrator's, every user's."""
+    if role_of(user) is None:
+        return ApiToken.objects.none()
+    qs = ApiToken.objects.select_related("user", "revoked_by")
+    return qs if user.has_perm("accounts.manage_users") else qs.filter(user=user)

@@ -1,15 +1,20 @@
-"""Writes on users: creating one in a role, with its organisation, audited."""
+"""Writes on users, audited: creating one in a role, with its organisation; issuing and revoking API tokens."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from huiqi.core import audit
-from huiqi.core.errors import ValidationFailed
+from huiqi.core.errors import PermissionDenied, ValidationFailed
 
-from .models import ROLE_ORGANISATION, Role, User
+from .api_auth import new_key, token_digest
+from .models import ROLE_ORGANISATION, ApiToken, Role, User
 
 
 @transaction.atomic
@@ -47,3 +52,45 @@ def create_user(actor, *, username: str, password: str, role: str, display_name:
                                                 "organisation": str(user.organisation or ""),
                                                 "enterprises": [e.uscc for e in enterprises]})
     return user
+
+
+TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
+
+
+@transaction.atomic
+def issue_token(actor, user: User, *, name: str = "", days: int | None = None, now=None) -> tuple[ApiToken, str]:
+    """A new API token of ``user``, valid ``days`` days (at most, and by default, ``HUIQI_API_TOKEN_DAYS``):
+    (the token, its key). The key is returned this once and never stored. A user issues its own; an
+    administrator, or the command line (``actor`` None), anyone's."""
+    if actor is not None and actor.pk != user.pk and not actor.has_perm("accounts.manage_users"):
+        raise PermissionDenied("auth.token_forbidden", "只能为自己申请令牌", "you may issue tokens for yourself only")
+    longest = settings.HUIQI_API_TOKEN_DAYS
+    days = longest if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= longest:
+        raise ValidationFailed("auth.token_days", f"有效天数须为 1 至 {longest} 之间的整数",
+                               f"the lifetime must be a whole number of days from 1 to {longest}", field="days")
+    name = (name or "").strip()
+    if len(name) > TOKEN_NAME_MAX or "\x00" in name:
+        raise ValidationFailed("auth.token_name", f"用途不能超过 {TOKEN_NAME_MAX} 个字，且不能含空字符",
+                               f"the purpose must be at most {TOKEN_NAME_MAX} characters, without NUL", field="name")
+    now = now or timezone.now()
+    key = new_key()
+    token = ApiToken.objects.create(user=user, digest=token_digest(key), prefix=key[:8], name=name, created_at=now,
+                                    expires_at=now + dt.timedelta(days=days))
+    audit.record(actor, "create", token, note=f"签发接口令牌 API token issued for {user.username}")
+    return token, key
+
+
+@transaction.atomic
+def revoke_token(actor, token: ApiToken, *, now=None) -> bool:
+    """Revoke a token at once (its owner, or an administrator); False when it was revoked already."""
+    if not actor.has_perm("accounts.revoke_token", token):
+        raise PermissionDenied("auth.token_forbidden", "无权撤销该令牌", "you may not revoke this token")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return False
+    before = audit.snapshot(token)
+    token.revoked_at, token.revoked_by = now or timezone.now(), actor
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(actor, "revoke", token, before=before, note=f"撤销接口令牌 API token revoked ({token.user.username})")
+    return True

@@ -1,17 +1,27 @@
-"""Log-in (with lock-out message and the demo accounts listed) and log-out."""
+"""Log-in (with lock-out message and the demo accounts listed), log-out, and the account page where a user
+issues and revokes its API tokens."""
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.core.validators import MaxValueValidator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from huiqi.core.errors import DomainError
+
+from . import selectors, services
 from .models import Role, User
 
 
@@ -47,3 +57,51 @@ def logout_view(request):
     logout(request)
     messages.info(request, _("已退出登录。"))
     return redirect("accounts:login")
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("用途"), max_length=services.TOKEN_NAME_MAX, required=False,
+                           help_text=gettext_lazy("如：报送系统"))
+    days = forms.IntegerField(label=gettext_lazy("有效天数"), min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        longest = settings.HUIQI_API_TOKEN_DAYS
+        days = self.fields["days"]
+        days.max_value, days.initial = longest, longest
+        days.validators.append(MaxValueValidator(longest))
+        days.widget.attrs.update(min=1, max=longest)
+
+
+@never_cache  # the page that shows a new key once is never kept by a browser or a proxy
+@login_required
+def account(request):
+    """The signed-in user: who it is, and its API tokens — issue one (its key shown this once), revoke one."""
+    form, issued, status = TokenForm(), None, 200
+    if request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, key = services.issue_token(request.user, request.user, name=form.cleaned_data["name"],
+                                                  days=form.cleaned_data["days"])
+                issued, form = {"token": token, "key": key}, TokenForm()
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        if issued is None:
+            status = 400
+    own = selectors.tokens_for(request.user).filter(user=request.user)
+    now = timezone.now()
+    return render(request, "accounts/account.html", {
+        "form": form, "issued": issued, "lifetime": settings.HUIQI_API_TOKEN_DAYS,
+        "tokens": [(t, t.state(now)) for t in own[:200]],
+        "ask_revoke": _("撤销后，使用该令牌的请求将立即被拒绝，且无法恢复。确定撤销吗？"),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    token = get_object_or_404(selectors.tokens_for(request.user).filter(user=request.user), pk=pk)
+    if services.revoke_token(request.user, token):
+        messages.success(request, _("令牌 %(prefix)s… 已撤销。") % {"prefix": token.prefix})
+    return redirect("accounts:account")

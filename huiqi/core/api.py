@@ -55,7 +55,8 @@ def exception_handler(exc, context):
         response.data = {"error": body}
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
-    code, zh, en = next(
+    # An exception that says its reason in both languages (``bilingual``: code, zh, en) is shown as it says.
+    code, zh, en = getattr(exc, "bilingual", None) or next(
         (v for k, v in _DRF_MESSAGES.items() if isinstance(exc, k)),
         ("error", "请求失败", str(getattr(exc, "detail", "error"))),
     )

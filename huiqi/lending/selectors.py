@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 from django.db import connection, transaction
+from django.db.models import Q
 
 from huiqi.accounts.selectors import Role
 
@@ -21,6 +22,15 @@ from .permissions import scope_loans  # noqa: F401 - other programs scope loans 
 
 # A resident ID shown in an audit record, a page or a file: the first four and last four characters.
 mask_borrower_id = Loan.AUDIT_MASK["borrower_id"]
+
+
+def identifier_search(field: str, value: str) -> Q:
+    """Rows whose borrower identifier ``field`` a search for ``value`` finds: any part of an identifier
+    the pages show whole (a USCC), only the whole of one they show masked (``mask_borrower_id``: a
+    person's resident ID) — a part would reveal the masked middle one guess at a time."""
+    shown_whole = (Q(**{f"{field}__startswith": "91"}) | Q(**{f"{field}__startswith": "92"})
+                   | Q(**{f"{field}__regex": r"^[A-Za-z]"}) | ~Q(**{f"{field}__regex": r"^.{18}$"}))
+    return Q(**{field: value.strip().upper()}) | (Q(**{f"{field}__icontains": value}) & shown_whole)
 
 
 def loans():

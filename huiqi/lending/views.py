@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -12,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from huiqi.core import filters as core_filters
+from huiqi.core.downloads import file_download
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_template
 from huiqi.core.uploads import read_errors
@@ -76,6 +74,5 @@ def upload_error_report(request, pk, fmt):
 def template(request, kind, lang, fmt):
     if kind not in imports.IMPORTERS or lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
         raise Http404
-    tmp = Path(tempfile.mkdtemp()) / f"{kind}-template-{lang}.{fmt}"
-    write_template(imports.IMPORTERS[kind](request.user).schema(), tmp, lang)
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=tmp.name)
+    schema = imports.IMPORTERS[kind](request.user).schema()
+    return file_download(lambda path: write_template(schema, path, lang), f"{kind}-template-{lang}.{fmt}")

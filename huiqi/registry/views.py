@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -13,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huiqi.core import filters as core_filters
+from huiqi.core.downloads import file_download
 from huiqi.core.pagination import paginate
 
 from . import filters, selectors, services
@@ -56,10 +54,8 @@ def enterprise_export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     qs, _f = core_filters.apply(filters.EnterpriseFilter, request, selectors.enterprises_listed(request.user))
-    tmp = Path(tempfile.mkdtemp()) / f"registry.{fmt}"
-    services.export_registry(qs, tmp)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"enterprises-{stamp}.{fmt}")
+    return file_download(lambda path: services.export_registry(qs, path), f"enterprises-{stamp}.{fmt}")
 
 
 @login_required
@@ -106,6 +102,5 @@ def import_error_report(request, pk, fmt):
 def import_template(request, lang, fmt):
     if lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
         raise Http404
-    tmp = Path(tempfile.mkdtemp()) / f"registry-template-{lang}.{fmt}"
-    services.write_registry_template(tmp, lang)
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=tmp.name)
+    return file_download(lambda path: services.write_registry_template(path, lang),
+                         f"registry-template-{lang}.{fmt}")

@@ -7,9 +7,11 @@ with the same content. Every field the standard lists is present (``null`` in JS
 unknown); identifiers are strings; datetimes are ISO 8601 with the offset. Errors are an array of
 ``{code, description}`` with the HTTP status as code.
 
-Who is asking: the ``api_key`` is a platform API token; its user files and reads exactly as on the pages
-(an enterprise user for its own enterprise, a hotline operator for any, given as ``attribute[uscc]``).
-Reads also accept a signed-in session. Discovery and the service list are public.
+Who is asking: the ``api_key`` is a platform API token (``accounts.selectors.token_user``: refused once it
+has expired or been revoked); its user files and reads exactly as on the pages (an enterprise user for
+its own enterprise, a hotline operator for any, given as ``attribute[uscc]``). Reads also accept a
+signed-in session. Discovery and the service list are public. The key is never written to a log or an
+error report (``core.logs``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authtoken.models import Token
+from django.views.decorators.debug import sensitive_variables
 
+from huiqi.accounts.selectors import TokenRefused, token_user
 from huiqi.core.errors import DomainError
 
 from . import rules, selectors, services
@@ -39,6 +42,10 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 ITEM_TAGS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 CHANGESET = "2020-02-15T00:00:00+08:00"
 MAX_ROWS = 1000
+# The standard's limit on a request's description, whatever the platform's own forms allow.
+DESCRIPTION_MAX_CHARS = 4000
+# The platform's name of a field → the parameter an Open311 client sent it as.
+PARAMETERS = {"enterprise": "attribute[uscc]", "title": "attribute[title]"}
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -101,20 +108,32 @@ def _param(request, name) -> str:
 # --- who is asking ---------------------------------------------------------------------------------
 
 
+class KeyRefused(Exception):
+    """The ``api_key`` opens nothing: its description says why (expired, revoked, or unknown)."""
+
+
+@sensitive_variables("key")
 def _user_from_key(key: str):
+    """The key's user; ``KeyRefused`` for a key that is missing or does not open the API."""
     if not key:
-        return None
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+        raise KeyRefused("api_key missing or invalid")
+    try:
+        user, _token = token_user(key)
+    except TokenRefused as exc:
+        code, zh, en = exc.bilingual
+        raise KeyRefused("api_key missing or invalid" if code == "authentication_failed"
+                         else f"api_key: {en} / {zh}") from None
+    return user
 
 
+@sensitive_variables("key")
 def _reader(request):
     key = _param(request, "api_key")
     if key:
         return _user_from_key(key)
-    return request.user if request.user.is_authenticated else None
+    if request.user.is_authenticated:
+        return request.user
+    raise KeyRefused("api_key missing or invalid")
 
 
 # --- documents -------------------------------------------------------------------------------------
@@ -133,7 +152,8 @@ def discovery(request, fmt):
     data = {
         "changeset": CHANGESET,
         "contact": "深圳市中小企业服务局 深i企 · 12345 / Shenzhen SME Service Bureau, call 12345",
-        "key_service": "API 密钥即平台接口令牌（在平台账户中申请）/ the api_key is a platform API token",
+        "key_service": "API 密钥即平台接口令牌：在平台的“我的账户”页申请，到期失效，可随时撤销 / the api_key is a "
+                       "platform API token, issued on the account page; it expires and can be revoked",
         "endpoints": [{"specification": SPECIFICATION, "url": _base(request), "changeset": CHANGESET,
                        "type": "production", "formats": ["text/xml", "application/json"]}],
     }
@@ -196,9 +216,10 @@ def _request_doc(r: EnterpriseRequest) -> dict:
 
 
 def _list(request, fmt):
-    user = _reader(request)
-    if user is None:
-        return error(fmt, 403, "api_key missing or invalid")
+    try:
+        user = _reader(request)
+    except KeyRefused as exc:
+        return error(fmt, 403, str(exc))
     filterset = Open311Filter(request.GET, queryset=selectors.requests_for(user).select_related(
         "category", "agency", "district"))
     refusal = filterset.refusal()
@@ -218,9 +239,10 @@ def _decimal(text):
 
 
 def _create(request, fmt):
-    user = _user_from_key(_param(request, "api_key"))
-    if user is None:
-        return error(fmt, 403, "api_key missing or invalid")
+    try:
+        user = _user_from_key(_param(request, "api_key"))
+    except KeyRefused as exc:
+        return error(fmt, 403, str(exc))
     if not user.has_perm("requests.submit"):
         return error(fmt, 403, "this account may not file requests")
     code = _param(request, "service_code")
@@ -248,6 +270,10 @@ def _create(request, fmt):
         except ValidationError:
             return error(fmt, 400, "email is not an e-mail address")
     description = request.POST.get("description", "")
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        return error(fmt, 400, f"description must be at most {DESCRIPTION_MAX_CHARS} characters "
+                               f"(it has {len(description)}) / 诉求内容不能超过 {DESCRIPTION_MAX_CHARS} 个字"
+                               f"（现有 {len(description)} 个字）")
     title = _param(request, "attribute[title]") or description.strip()[:30]
     name = " ".join(x for x in (_param(request, "last_name"), _param(request, "first_name")) if x)
     try:
@@ -259,7 +285,8 @@ def _create(request, fmt):
             lat=lat_v.quantize(Decimal("0.000001")) if lat_v is not None else None,
             long=long_v.quantize(Decimal("0.000001")) if long_v is not None else None)
     except DomainError as exc:
-        return error(fmt, exc.status, f"{exc.en} / {exc.zh}")
+        named = f"{PARAMETERS[exc.field]}: " if exc.field in PARAMETERS else ""
+        return error(fmt, exc.status, f"{named}{exc.en} / {exc.zh}")
     body = [{"service_request_id": req.number, "service_notice": f"请记下编号 {req.number} / quote {req.number}",
              "account_id": _param(request, "account_id") or None}]
     return render(body, fmt, "service_requests", "request", status=201)
@@ -279,9 +306,10 @@ def requests_collection(request, fmt):
 def request_detail(request, number, fmt):
     if not _fmt_ok(fmt):
         return error("json", 404, "unknown format")
-    user = _reader(request)
-    if user is None:
-        return error(fmt, 403, "api_key missing or invalid")
+    try:
+        user = _reader(request)
+    except KeyRefused as exc:
+        return error(fmt, 403, str(exc))
     r = selectors.requests_for(user).select_related("category", "agency", "district").filter(number=number).first()
     if r is None:
         return error(fmt, 404, f"service_request_id {number} not found")

@@ -79,8 +79,9 @@ def filing_enterprise(user, uscc: str):
         found = mine.filter(uscc=uscc).first()
     else:
         found = registry.filter(uscc=uscc).first() if uscc else None
-    if found is None and not uscc:
-        raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
+    if found is None and not uscc:  # a caller who may file for any enterprise must name one
+        raise ValidationFailed("request.enterprise_required", "请填写企业的统一社会信用代码",
+                               "the enterprise's USCC is required", field="enterprise")
     if found is None:
         raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {uscc} 的企业",
                        f"no enterprise with the USCC {uscc} in the registry", field="enterprise")

@@ -8,10 +8,6 @@ shown on the page it came from in Chinese and English, with the status it carrie
 
 from __future__ import annotations
 
-import io
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiqi.accounts.selectors import Role
+from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
@@ -354,9 +351,5 @@ def figures_export(request, fmt):
         for r in groups[by]:
             rows.append([EXPORT_GROUPS[by], str(r["label"]), r["requests"], r["closed"], r["enterprises"],
                          r["answered_on_time_pct"], r["rating"]])
-    with tempfile.TemporaryDirectory() as folder:  # removed with the file once it is read
-        tmp = Path(folder) / f"figures.{fmt}"
-        write_rows(tmp, header, rows)
-        content = tmp.read_bytes()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(io.BytesIO(content), as_attachment=True, filename=f"requests-figures-{stamp}.{fmt}")
+    return file_download(lambda path: write_rows(path, header, rows), f"requests-figures-{stamp}.{fmt}")

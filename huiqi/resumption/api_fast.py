@@ -12,12 +12,12 @@ and the enterprise in the same statement that writes a first report, and otherwi
 It is a plain view inside Django's request path: the middleware (hosts, sizes, security headers,
 sessions, languages) and the URL resolution apply to it as to any view. It decides nothing the full
 path would decide differently: anything it is not sure of (another content type, a string where a
-number belongs, an unknown token, an inactive user, an enterprise it cannot place, a role it does not
-know, any refusal by the service) makes it step aside before it has written anything, and the full
-path answers — with the same error bodies as every other endpoint. It stands in for DRF's token
-authentication and has no throttling: a system check (``stack_problems``) fails if the viewset is
-given others. A test sends the same requests both ways and requires the same statuses, headers,
-bodies and rows.
+number belongs, an unknown, expired or revoked token, an inactive user, an enterprise it cannot place,
+a role it does not know, any refusal by the service) makes it step aside before it has written
+anything, and the full path answers — with the same error bodies as every other endpoint. It stands in
+for DRF's token authentication and has no throttling: a system check (``stack_problems``) fails if the
+viewset is given others. A test sends the same requests both ways and requires the same statuses,
+headers, bodies and rows.
 """
 
 from __future__ import annotations
@@ -31,8 +31,15 @@ from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.utils import timezone
 
-from huiqi.accounts.selectors import EnterpriseMembership, Role, User
-from huiqi.accounts.selectors import CITY_WIDE_READERS
+from huiqi.accounts.selectors import (
+    CITY_WIDE_READERS,
+    ApiToken,
+    EnterpriseMembership,
+    Role,
+    User,
+    live_token_sql,
+    token_digest,
+)
 from huiqi.core.errors import DomainError
 from huiqi.registry.selectors import Enterprise, Industry
 
@@ -140,14 +147,13 @@ def _roles(perm: str, scoped_to: set) -> list[str]:
 
 
 def _caller_sql() -> str:
-    """The ``src`` of ``services.first_report``: the token's user, when it is active and may report
-    for the enterprise named by USCC, and the enterprise — no row otherwise. The two ways to be
-    allowed are those of ``services.own_enterprise``: an aggregator whose role reads the whole city,
-    an enterprise user for an enterprise it acts for."""
+    """The ``src`` of ``services.first_report`` (parameters: the USCC, the key's digest, now): the token's
+    user, when the token is live (``accounts.selectors.live_token_sql``: neither expired nor revoked) and
+    its user is active and may report for the enterprise named by USCC, and the enterprise — no row
+    otherwise. The two ways to be allowed are those of ``services.own_enterprise``: an aggregator whose
+    role reads the whole city, an enterprise user for an enterprise it acts for."""
     global _CALLER_SQL
     if _CALLER_SQL is None:
-        from rest_framework.authtoken.models import Token
-
         def listed(roles):
             return ", ".join(f"'{r}'" for r in roles) or "NULL"
 
@@ -157,10 +163,11 @@ def _caller_sql() -> str:
             f"SELECT e.id AS enterprise_id, e.district_id, i.section AS industry_section, e.size_class, "
             f"e.is_key_enterprise AS is_key, u.id AS actor_id, u.username AS actor_label, "
             f"e.name, e.industry_id, u.role, u.district_id AS user_district_id "
-            f"FROM {Token._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
+            f"FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
             f"JOIN {Enterprise._meta.db_table} e ON e.uscc = %s "
             f"JOIN {Industry._meta.db_table} i ON i.code = e.industry_id "
-            f"WHERE t.key = %s AND u.is_active AND (u.role IN ({aggregators}) OR (u.role IN ({members}) AND EXISTS "
+            f"WHERE t.digest = %s AND {live_token_sql('t')} AND u.is_active "
+            f"AND (u.role IN ({aggregators}) OR (u.role IN ({members}) AND EXISTS "
             f"(SELECT 1 FROM {EnterpriseMembership._meta.db_table} m WHERE m.user_id = u.id AND m.enterprise_id = e.id)))")
     return _CALLER_SQL
 
@@ -222,8 +229,8 @@ def _attempt(key: str, body: bytes, *, check_health: bool) -> tuple[int, bytes] 
     try:
         clean, wanted, on_time = services.check_report(day, values, difficulties, now)
         check = services.new_check(None, None, day, clean, on_time, "api", now)
-        row = services.first_report(_caller_sql(), [report["uscc"], key], check, wanted, "api",
-                                    check_health=check_health)
+        caller = [report["uscc"], token_digest(key), now]
+        row = services.first_report(_caller_sql(), caller, check, wanted, "api", check_health=check_health)
         if row is None:
             return None  # an unknown token, an inactive user, a refusal, an unknown enterprise: the full path's
         (e_id, e_district, e_section, e_size, e_key, user_id, username, e_name, e_industry, role, user_district,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
@@ -325,8 +325,7 @@ def _check_list_xlsx(qs, day, missing):
     """The list as shown (every page), for the district to telephone who has not reported."""
     import xlsxwriter
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "checks.xlsx"
+    def write(path):
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
         ws = wb.add_worksheet(str(day))
         if missing:
@@ -343,9 +342,9 @@ def _check_list_xlsx(qs, day, missing):
         for r, row in enumerate(rows, start=1):
             ws.write_row(r, 0, row)
         wb.close()
-        content = path.read_bytes()
+
     name = f"resumption-{'missing' if missing else 'checks'}-{day}.xlsx"
-    return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=XLSX)
+    return file_download(write, name, content_type=XLSX)
 
 
 @login_required
@@ -491,11 +490,9 @@ def report_page(request):
 @login_required
 def report_xlsx(request):
     scope, day = _report_scope(request)
-    with tempfile.TemporaryDirectory() as folder:  # removed with what is in it once read
-        path = report.write_xlsx(report.build(scope, day), Path(folder) / "report.xlsx")
-        content = path.read_bytes()
-    return FileResponse(io.BytesIO(content), as_attachment=True, filename=f"resumption-report-{day}.xlsx",
-                        content_type=XLSX)
+    data = report.build(scope, day)
+    return file_download(lambda path: report.write_xlsx(data, path), f"resumption-report-{day}.xlsx",
+                         content_type=XLSX)
 
 
 @login_required

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 
 from huiqi.core.filters import IdFilter
-from huiqi.lending.selectors import BorrowerKind
+from huiqi.lending.selectors import BorrowerKind, identifier_search
 
 from . import rules
 from .models import BatchStatus, PaymentStatus
@@ -21,7 +21,8 @@ class BatchFilter(django_filters.FilterSet):
 
 
 class PaymentFilter(django_filters.FilterSet):
-    """Beneficiary lines: of a batch, by part of the beneficiary's identifier or name, kind, status."""
+    """Beneficiary lines: of a batch, by part of the beneficiary's name or USCC (a person's resident ID, shown
+    masked, only whole), kind, status."""
 
     batch = IdFilter(field_name="batch_id")
     q = django_filters.CharFilter(method="search")
@@ -29,12 +30,13 @@ class PaymentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(beneficiary_id__icontains=value) | Q(name__icontains=value))
+        return queryset.filter(identifier_search("beneficiary_id", value) | Q(name__icontains=value))
 
 
 class LoanLineFilter(django_filters.FilterSet):
-    """Loan lines: of a batch, by part of the loan number, borrower's identifier or name, bank code, and
-    ``outcome`` (the pages': eligible, ineligible or a reason) or ``eligible`` and ``reason`` (the API's)."""
+    """Loan lines: of a batch, by part of the loan number, borrower's name or USCC (a resident ID only whole),
+    bank code, and ``outcome`` (the pages': eligible, ineligible or a reason) or ``eligible`` and ``reason``
+    (the API's)."""
 
     batch = IdFilter(field_name="batch_id")
     q = django_filters.CharFilter(method="search")
@@ -44,7 +46,7 @@ class LoanLineFilter(django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(choices=[(code, en) for code, (_zh, en) in rules.REASONS.items()])
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(loan__loan_no__icontains=value) | Q(beneficiary_id__icontains=value)
+        return queryset.filter(Q(loan__loan_no__icontains=value) | identifier_search("beneficiary_id", value)
                                | Q(loan__borrower_name__icontains=value))
 
     def with_outcome(self, queryset, name, value):

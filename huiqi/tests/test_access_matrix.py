@@ -881,6 +881,25 @@ def test_post_enterprise(role, world, client_as):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_delete_api_token(role, world, client_as):
+    """An API token is revoked by its user (the bank's, here) and by administrators; to anyone else it is
+    not there (404), and it stays live."""
+    from huiqi.accounts.services import issue_token
+
+    token, _key = issue_token(None, world["users"]["bank"])
+    url = reverse("api-token-detail", kwargs={"pk": token.pk})
+    what = f"DELETE {url} as {role}"
+    resp = client_as(role).delete(url)
+    token.refresh_from_db()
+    if role in WRITE_TABLE["api-token-detail"]["delete"]:
+        assert resp.status_code == 204 and token.revoked_at is not None, f"{what}: got {resp.status_code}"
+    else:
+        assert_outcome(resp, UNAUTH if role == "anonymous" else NF, what)
+        assert_error_body(resp, what)
+        assert token.revoked_at is None, f"{what} was refused but revoked the token"
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_post_parameter(role, world, client_as):
     from huiqi.core.models import Parameter
 
@@ -1068,17 +1087,16 @@ def test_subsidy_lines_show_exactly_the_scope(role, world, client_as):
 
 # --- token authentication ----------------------------------------------------------------------
 def test_bank_machine_client_with_token(world):
-    from rest_framework.authtoken.models import Token
-
+    from huiqi.accounts.services import issue_token
     from huiqi.registry.models import Enterprise
 
-    token = Token.objects.create(user=world["users"]["bank"])
+    key = issue_token(None, world["users"]["bank"])[1]
     c = Client()
-    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
 
     me = c.get(reverse("api-me"), **auth)
     assert me.status_code == 200 and me.json()["role"] == "bank" and me.json()["enterprises"] == []
-    bearer = c.get(reverse("api-me"), HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    bearer = c.get(reverse("api-me"), HTTP_AUTHORIZATION=f"Bearer {key}")
     assert bearer.status_code == 200 and bearer.json()["username"] == "bank"
 
     resp = c.get(reverse("enterprise-list"), **auth)

@@ -265,16 +265,14 @@ def _call(app, rf, token, data, content_type, **extra):
 
 
 def _tokens(users):
-    from rest_framework.authtoken.models import Token
-
-    from huiqi.accounts.services import create_user
+    from huiqi.accounts.services import create_user, issue_token
 
     inactive = create_user(None, username="gone", password="Str0ng-test-pass-2020", role="department",
                            agency=users["department"].agency, check_password=False)
     inactive.is_active = False
     inactive.save()
-    tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
-    tokens["inactive"] = Token.objects.create(user=inactive).key
+    tokens = {role: issue_token(None, user)[1] for role, user in users.items()}
+    tokens["inactive"] = issue_token(None, inactive)[1]
     tokens["unknown"] = "0" * 40
     return tokens
 
@@ -442,3 +440,35 @@ def test_a_viewset_the_fast_view_would_bypass_fails_the_system_check(monkeypatch
     assert len(api_fast.stack_problems()) == 2
     monkeypatch.undo()
     assert api_fast.stack_problems() == []
+
+
+@postgres_only
+def test_an_expired_or_revoked_token_opens_nothing_on_the_fast_path(users, city, rf, handler, answered):
+    """The fast view reads the token in its own statement: an expired or revoked one finds no row there, so
+    it steps aside, and the full path refuses it (401, saying why); nothing is written."""
+    import datetime as dt
+
+    from huiqi.accounts.models import ApiToken
+    from huiqi.accounts.services import issue_token, revoke_token
+
+    today = timezone.localdate().isoformat()
+
+    def report(uscc):
+        return json.dumps({"enterprise": city[uscc].uscc, "day": today, **check_values()})
+
+    token, key = issue_token(None, users["department"])
+    status, _, body = _call(handler(), rf, key, report("ns1"), "application/json")
+    assert status == "201 Created" and answered == [True]
+
+    ApiToken.objects.filter(pk=token.pk).update(created_at=token.created_at - dt.timedelta(days=2),
+                                                expires_at=token.created_at - dt.timedelta(days=1))
+    status, _, body = _call(handler(), rf, key, report("ft1"), "application/json")
+    assert status == "401 Unauthorized" and body["error"]["code"] == "auth.token_expired"
+    assert answered == [True, False]
+
+    token, key = issue_token(None, users["department"])
+    revoke_token(users["department"], token)
+    status, _, body = _call(handler(), rf, key, report("ft1"), "application/json")
+    assert status == "401 Unauthorized" and body["error"]["code"] == "auth.token_revoked"
+    assert answered == [True, False, False]
+    assert not DailyCheck.objects.filter(enterprise=city["ft1"]).exists()

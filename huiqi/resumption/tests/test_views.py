@@ -119,10 +119,10 @@ def test_daily_check_page_and_dashboard(users, city, client_for):
 
 def test_api_push_is_idempotent(users, city):
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
-    token = Token.objects.create(user=users["enterprise"])
-    c = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    from huiqi.accounts.services import issue_token
+
+    c = Client(HTTP_AUTHORIZATION=f"Token {issue_token(None, users['enterprise'])[1]}")
     body = {"day": timezone.localdate().isoformat(), **check_values(),
             "difficulties": [{"kind": "logistics", "note": "物流不畅", "needs_help": True}]}
     url = reverse("resumption-daily-check-list")
@@ -139,12 +139,12 @@ def test_api_push_is_idempotent(users, city):
     assert DailyCheck.objects.count() == 1
 
     # An aggregator (a department account) pushes for an enterprise of the city.
-    agg = Token.objects.create(user=users["department"])
-    resp = Client(HTTP_AUTHORIZATION=f"Token {agg.key}").post(
+    agg = issue_token(None, users["department"])[1]
+    resp = Client(HTTP_AUTHORIZATION=f"Token {agg}").post(
         url, json.dumps({**body, "enterprise": city["ft1"].uscc}), content_type="application/json")
     assert resp.status_code == 201 and resp.json()["enterprise"] == city["ft1"].uscc
-    bank = Token.objects.create(user=users["bank"])
-    resp = Client(HTTP_AUTHORIZATION=f"Token {bank.key}").post(
+    bank = issue_token(None, users["bank"])[1]
+    resp = Client(HTTP_AUTHORIZATION=f"Token {bank}").post(
         url, json.dumps({**body, "enterprise": city["ba1"].uscc}), content_type="application/json")
     assert resp.status_code == 403 and DailyCheck.objects.count() == 2
 

@@ -293,6 +293,38 @@ def test_beneficiaries_search_filter_export(people, example):
     assert c.get(f"/subsidy/b/{batch.pk}/beneficiaries.pdf").status_code == 404
 
 
+def test_a_masked_resident_id_is_found_only_by_its_whole_value(people, example):
+    """The pages and the API show a person's resident ID masked (its first and last four characters): a
+    search by a part of it would reveal the hidden middle one guess at a time, so only the whole ID finds
+    its line; a USCC, shown whole, is still found by a part."""
+    from huiqi.subsidy.models import SubsidyPayment
+
+    batch = run_through_pages(people)
+    SubsidyPayment.objects.create(  # the owner's account in the batch (its loan counts nothing here)
+        batch=batch, beneficiary_id=example.OWNER, name="王五", kind="business_owner", loans_counted=0,
+        interest_counted_fen=0, subsidy_before_cap_fen=0, entitlement_fen=0, paid_before_fen=0, due_fen=0,
+        payable_fen=0, overpayment_fen=0, status=PaymentStatus.NOTHING)
+    c = client(people["bureau"])
+    owner = example.OWNER
+    lines, payments = f"/subsidy/b/{batch.pk}/loans/", f"/subsidy/b/{batch.pk}/beneficiaries/"
+
+    def found(query):
+        page_lines = re.findall(r'data-loan="([\w-]+)"', html(c.get(lines, {"q": query})))
+        api_lines = [x["loan_no"] for x in c.get("/api/v1/subsidy-loan-lines/",
+                                                 {"batch": batch.pk, "q": query}).json()["results"]]
+        assert page_lines == api_lines, query
+        page = html(c.get(payments, {"q": query}))
+        api_payments = [x["name"] for x in c.get("/api/v1/subsidy-payments/",
+                                                 {"batch": batch.pk, "q": query}).json()["results"]]
+        return page_lines, "王五" in page, "王五" in api_payments
+
+    for part in (owner[:6], owner[:17], owner[1:], owner[6:14], owner[-4:]):
+        assert found(part) == ([], False, False), part
+    assert found(owner) == (["O-1"], True, True)
+    assert found(owner.lower()) == (["O-1"], True, True)
+    assert found(example.X[2:12])[0] == ["X-1"]  # a USCC (shown whole): any part of it
+
+
 def test_loan_lines_with_reasons(people, example):
     batch = run_through_pages(people)
     c = client(people["bureau"])

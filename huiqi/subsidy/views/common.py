@@ -4,16 +4,15 @@ for tables and charts, and files to download."""
 from __future__ import annotations
 
 import re
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from huiqi.core.downloads import file_download
 from huiqi.core.money import fen_to_yuan
 from huiqi.core.tabular import write_rows
 from huiqi.lending.selectors import mask_borrower_id
@@ -80,10 +79,8 @@ def factor_text(fraction_text: str) -> str:
 def export(rows_header, rows, fmt: str, filename: str):
     if fmt not in EXPORT_FORMATS:
         raise Http404
-    tmp = Path(tempfile.mkdtemp()) / f"export.{fmt}"
-    write_rows(tmp, rows_header, rows)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(open(tmp, "rb"), as_attachment=True, filename=f"{filename}-{stamp}.{fmt}")
+    return file_download(lambda path: write_rows(path, rows_header, rows), f"{filename}-{stamp}.{fmt}")
 
 
 def _district_names() -> dict[str, str]:

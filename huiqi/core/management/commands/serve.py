@@ -60,6 +60,8 @@ class Command(BaseCommand):
             "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
             "--worker-class", "gthread" if threads > 1 else "sync", "--timeout", "120", "--access-logfile", "-",
             "--forwarded-allow-ips", "127.0.0.1",
+            # Its access log without secrets (Open311's api_key in a query string).
+            "--logger-class", "huiqi.core.access_log.RedactingLogger",
         ]
         server = subprocess.Popen(cmd)
         children = [p for p in (server, worker) if p is not None]

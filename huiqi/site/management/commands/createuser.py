@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 
 from django.core.management import BaseCommand, CommandError
+from django.utils import timezone
 
 from huiqi.accounts import services
 from huiqi.accounts.selectors import Role
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--bank", help="bank code")
         parser.add_argument("--institution", help="fund institution code")
         parser.add_argument("--enterprise", action="append", default=[], help="USCC (repeatable)")
-        parser.add_argument("--token", action="store_true", help="also create and print an API token")
+        parser.add_argument("--token", action="store_true",
+                            help="also issue and print an API token (valid HUIQI_API_TOKEN_DAYS days)")
 
     def handle(self, *args, **o):
         import os
@@ -44,9 +46,9 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(f"created {user.username} ({user.get_role_display()})"))
         if o["token"]:
-            from rest_framework.authtoken.models import Token
-
-            self.stdout.write(f"token: {Token.objects.create(user=user).key}")
+            token, key = services.issue_token(None, user, name="createuser")
+            expires = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
+            self.stdout.write(f"token: {key}  (有效期至 expires {expires})")
 
 
 def _get(kind, code):
