@@ -1,0 +1,51 @@
+"""What the services share: the permission check, status labels, chunked bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from huiqi.core.errors import PermissionDenied
+
+from ..models import BatchStatus
+
+_CHUNK = 5000
+
+# --------------------------------------------------------------------------------------------------
+# Permissions
+
+
+def _require(actor, perm: str, *, allow_system: bool = False) -> None:
+    """Refuse unless ``actor`` holds ``perm``; ``None`` (the system) passes only where allowed."""
+    if actor is None and allow_system:
+        return
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("subsidy.login_required", "此操作需要登录用户完成并留痕",
+                               "this action must be done by a signed-in user, on the record")
+    if not actor.has_perm(perm):
+        raise PermissionDenied("subsidy.forbidden", f"无权执行此操作（{perm}）",
+                               f"you may not do this ({perm})")
+
+
+def _chunks(items: list, size: int = _CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _status_zh(status: str) -> str:
+    return BatchStatus(status).label.split(" ")[0]
+
+
+def _status_en(status: str) -> str:
+    return BatchStatus(status).label.split(" ", 1)[1]
+
+
+def _bulk(model, objects: Iterable) -> None:
+    chunk = []
+    for obj in objects:
+        chunk.append(obj)
+        if len(chunk) >= _CHUNK:
+            model.objects.bulk_create(chunk)
+            chunk = []
+    if chunk:
+        model.objects.bulk_create(chunk)
+
