@@ -34,7 +34,7 @@ from .files import (
     _sha256,
     batch_dir,
 )
-from .parameters import _check_cutoff, current_params
+from .parameters import params_for_cutoff
 
 # pg_advisory_xact_lock key for "one batch run at a time" ('SUBS').
 _RUN_LOCK = 0x53554253
@@ -75,10 +75,10 @@ RUN_JOB = "subsidy.run_batch"
 def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
     """Queue ``run_batch`` as a background job with progress, for the page and the API alike: a batch
     reads the whole ledger, which is never done inside a web request. What can be refused without
-    computing (permission, cutoff, an open batch, the last release) is refused now; the job checks it
-    again when it runs. Returns the job."""
+    computing (permission, a cutoff outside the program, an open batch, the last release) is refused
+    now; the job checks it again when it runs. Returns the job."""
     _require(actor, "subsidy.run")
-    cutoff = _check_cutoff(cutoff)
+    params_for_cutoff(cutoff)
     _check_may_run(cutoff)
     return jobs.enqueue(RUN_JOB, {"cutoff": cutoff.isoformat(), "note": note}, user=actor,
                         title=f"计算贴息批次（截至 {cutoff}） subsidy batch up to {cutoff}")
@@ -89,15 +89,14 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> Subsi
     """Compute and record a batch up to ``cutoff`` with the parameters in force on it: every loan's
     line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin (in the
     job of ``start_batch_run``), or the system (the headless command). Refused while another batch is
-    open, or for a cutoff not after the last released batch's. ``progress(done, total, message)`` hears
-    of each of its three steps."""
+    open, for a cutoff not after the last released batch's, or for one outside the program's dates
+    (``params_for_cutoff``). ``progress(done, total, message)`` hears of each of its three steps."""
     _require(actor, "subsidy.run", allow_system=True)
-    cutoff = _check_cutoff(cutoff)
+    params = params_for_cutoff(cutoff)
     _lock_program()
     _check_may_run(cutoff)
     step = progress or (lambda done, total, message: None)
     step(0, 3, "读取账本并计算 reading the ledger and computing")
-    params = current_params(cutoff)
     result, inputs = _compute(cutoff, params)
     loans_counted = sum(1 for x in result.loans if x.eligible)
     user = actor if getattr(actor, "is_authenticated", False) else None

@@ -19,7 +19,7 @@ from huiqi.registry import selectors as registry_selectors
 from .. import rules, rules_columnar
 from ..models import BatchStatus, PaymentStatus, SubsidyPayment
 from .common import _chunks, _require
-from .parameters import _check_cutoff, current_params
+from .parameters import _check_cutoff, params_for_cutoff
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ def simulate(actor, cutoff: dt.date, overrides: Mapping | None = None) -> rules.
     """What a batch with this cutoff would pay now (after the released batches), with the parameters
     in force on the cutoff and ``overrides``. Records nothing."""
     _require(actor, "subsidy.simulate", allow_system=True)
-    cutoff = _check_cutoff(cutoff)
-    return _compute(cutoff, current_params(cutoff, overrides))[0]
+    params = params_for_cutoff(cutoff, overrides)
+    return _compute(cutoff, params)[0]
 
 
 # --------------------------------------------------------------------------------------------------

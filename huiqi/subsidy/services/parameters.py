@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from django.utils import timezone
 
 from huiqi.core import params as core_params
-from huiqi.core.errors import ValidationFailed
+from huiqi.core.errors import NotFound, ValidationFailed
 
 from .. import rules
 from ..apps import PARAMS_KEY
@@ -59,3 +59,21 @@ def _check_cutoff(cutoff) -> dt.date:
                                field="cutoff", value=cutoff)
     return cutoff
 
+
+def params_for_cutoff(cutoff, overrides: Mapping | None = None) -> rules.Params:
+    """The parameters a batch or a simulation with this ``cutoff`` computes with (those in force on it,
+    with ``overrides``), refusing, with the field named, a cutoff outside the program's dates: before
+    any parameter is in force, before the window's start or after ``program_end``
+    (``rules.check_cutoff``)."""
+    cutoff = _check_cutoff(cutoff)
+    try:
+        params = current_params(cutoff, overrides)
+    except NotFound as exc:
+        raise ValidationFailed(
+            "subsidy.cutoff_outside_program",
+            f"截止日期 {cutoff} 不在项目期内：项目参数 {PARAMS_KEY} 在 {cutoff} 没有生效的取值",
+            f"the cutoff {cutoff} is outside the program: parameter {PARAMS_KEY} has no value in force on {cutoff}",
+            field="cutoff", value=cutoff.isoformat(),
+        ) from exc
+    rules.check_cutoff(cutoff, params)
+    return params

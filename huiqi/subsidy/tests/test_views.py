@@ -144,7 +144,7 @@ def test_simulate_input_errors_are_shown(people, example):
     resp = c.get("/subsidy/simulate/", {"cutoff": "2020-12-31", "a-rate": "1.5"})
     assert resp.status_code == 400 and "data-result" not in html(resp)
     resp = c.get("/subsidy/simulate/", {"cutoff": "2020-01-01"})  # before the parameters were issued
-    assert resp.status_code == 404 and "data-error" in html(resp)
+    assert resp.status_code == 400 and "data-error" in html(resp) and "没有生效的取值" in html(resp)
     loans = csv_rows(c.get("/subsidy/simulate/export.csv", {"cutoff": DEC, "what": "loans"}))
     assert {r["贷款合同编号"]: r["不计入原因代码"] for r in loans}["A-3"] == "purpose_not_operating"
 
