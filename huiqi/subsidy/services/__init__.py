@@ -16,9 +16,11 @@ leaves to the platform:
 - **Paid before** (cumulative batches, and the budget spent) is the payable of every payment of a
   released batch that the bank has not reported as failed. A failed payment is thus owed again in the
   next batch and its money is back in the budget. Simulations ignore open batches.
-- **Four eyes**: review, approval, release, reconciliation and cancellation need a signed-in user;
-  the approver must be neither the one who ran the batch nor its reviewer. Only ``simulate`` and
-  ``run_batch`` accept the system (actor ``None``), for the headless command.
+- **Four eyes**: every recorded step needs a named user: the reviewer is not the one who ran the
+  batch, the approver neither of them, and a batch that names no creator is not moved at all. The
+  headless ``huiqi subsidy run`` names its user (``--as``, ``acting_user``); only ``simulate``, which
+  records nothing, accepts the system (actor ``None``). A bank's reconciliation file is uploaded by
+  one person and confirmed by another before any payment changes.
 - **Payment file**: ``payments.csv`` / ``payments.xlsx`` (one row per beneficiary paid in this batch,
   by beneficiary_id) with the control totals in a separate ``control.csv`` (a footer row would break
   every machine reader of the payment file).
@@ -28,6 +30,7 @@ leaves to the platform:
 """
 
 from .batches import RUN_JOB, approve, cancel, release, review, run_batch, start_batch_run
+from .common import acting_user
 from .compute import Inputs, compare, fraction_text, load_inputs, paid_before, simulate
 from .files import (
     BENEFICIARY_COLUMNS,
@@ -41,7 +44,7 @@ from .parameters import check_stored_params, current_params
 from .reconciliation import RECONCILE_SCHEMA, RECONCILE_STATUSES, ReconciliationRefused, reconcile
 
 __all__ = ["BENEFICIARY_COLUMNS", "CONTROL_COLUMNS", "LOAN_COLUMNS", "PAYMENT_FILE_COLUMNS",
-           "RECONCILE_SCHEMA", "RECONCILE_STATUSES", "RUN_JOB", "Inputs", "ReconciliationRefused", "approve",
-           "batch_dir", "cancel", "check_stored_params", "compare", "current_params", "fraction_text",
+           "RECONCILE_SCHEMA", "RECONCILE_STATUSES", "RUN_JOB", "Inputs", "ReconciliationRefused", "acting_user",
+           "approve", "batch_dir", "cancel", "check_stored_params", "compare", "current_params", "fraction_text",
            "load_inputs", "paid_before", "reconcile", "release", "review", "run_batch", "simulate",
            "start_batch_run", "write_outputs"]

@@ -87,11 +87,12 @@ def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
 @transaction.atomic
 def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> SubsidyBatch:
     """Compute and record a batch up to ``cutoff`` with the parameters in force on it: every loan's
-    line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin (in the
-    job of ``start_batch_run``), or the system (the headless command). Refused while another batch is
+    line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin, named
+    (in the job of ``start_batch_run``, or ``--as`` on the command line): the one who ran a batch
+    neither reviews nor approves it, so a batch is never recorded as the system's. Refused while another batch is
     open, for a cutoff not after the last released batch's, or for one outside the program's dates
     (``params_for_cutoff``). ``progress(done, total, message)`` hears of each of its three steps."""
-    _require(actor, "subsidy.run", allow_system=True)
+    _require(actor, "subsidy.run")
     params = params_for_cutoff(cutoff)
     _lock_program()
     _check_may_run(cutoff)
@@ -99,9 +100,8 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> Subsi
     step(0, 3, "读取账本并计算 reading the ledger and computing")
     result, inputs = _compute(cutoff, params)
     loans_counted = sum(1 for x in result.loans if x.eligible)
-    user = actor if getattr(actor, "is_authenticated", False) else None
     batch = SubsidyBatch.objects.create(
-        cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=user, note=note,
+        cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
         beneficiaries=len(result.beneficiaries), loans_counted=loans_counted,
         due_total_fen=result.due_total, payable_total_fen=result.payable_total,
         overpayment_total_fen=result.overpayment_total, spent_before_fen=inputs.spent_before_fen,
@@ -171,12 +171,26 @@ def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before:
     return batch
 
 
+def _check_has_creator(locked: SubsidyBatch) -> None:
+    """Refuse to move a batch that names no one who ran it (the headless command recorded batches as the
+    system before it named its user): with no creator, two people would suffice to release it."""
+    if locked.created_by_id is None:
+        raise PermissionDenied(
+            "subsidy.no_creator",
+            f"贴息批次 #{locked.pk} 没有记录计算人，不能保证计算、复核、审批由三人分别完成：请将其作废，"
+            "由具名用户重新计算",
+            f"subsidy batch #{locked.pk} names no one who ran it, so three different people cannot be held to "
+            "run, review and approve it: cancel it and run it again as a named user",
+        )
+
+
 @transaction.atomic
 def review(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
     """run → reviewed: a second look at the batch's lines and totals, by someone other than who ran it."""
     _require(actor, "subsidy.review")
     locked = _locked_for(batch, BatchStatus.REVIEWED)
-    if locked.created_by_id is not None and locked.created_by_id == actor.pk:
+    _check_has_creator(locked)
+    if locked.created_by_id == actor.pk:
         raise PermissionDenied("subsidy.self_review",
                                f"贴息批次 #{locked.pk} 由您计算，不能由您复核：复核人必须是计算人以外的人",
                                f"you ran subsidy batch #{locked.pk} and cannot review it: the reviewer must be "
@@ -190,6 +204,7 @@ def approve(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
     """reviewed → approved, by a third person: neither the one who ran the batch nor its reviewer."""
     _require(actor, "subsidy.approve")
     locked = _locked_for(batch, BatchStatus.APPROVED)
+    _check_has_creator(locked)
     if locked.created_by_id == actor.pk:
         raise PermissionDenied("subsidy.self_approval",
                                f"贴息批次 #{locked.pk} 由您计算，不能由您审批：审批人必须是计算人和复核人以外的人",
@@ -226,6 +241,7 @@ def release(actor, batch: SubsidyBatch, out_dir: str | os.PathLike | None = None
     payments count as paid unless the bank reports them failed."""
     _require(actor, "subsidy.release")
     locked = _locked_for(batch, BatchStatus.RELEASED)
+    _check_has_creator(locked)
     before = audit.snapshot(locked)
     out = Path(out_dir) if out_dir is not None else batch_dir(locked)
     out.mkdir(parents=True, exist_ok=True)

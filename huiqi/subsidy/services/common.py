@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from huiqi.accounts import selectors as accounts_selectors
 from huiqi.core.errors import PermissionDenied
 
 from ..models import BatchStatus
@@ -24,6 +25,22 @@ def _require(actor, perm: str, *, allow_system: bool = False) -> None:
     if not actor.has_perm(perm):
         raise PermissionDenied("subsidy.forbidden", f"无权执行此操作（{perm}）",
                                f"you may not do this ({perm})")
+
+
+def acting_user(username: str, perm: str):
+    """The user a headless command acts as (``--as``), refused unless there is one by that name, active and
+    holding ``perm``: what the command records is theirs, as on the pages."""
+    user = accounts_selectors.users().filter(username=username).first()
+    if user is None:
+        raise PermissionDenied("subsidy.no_such_user", f"没有用户名为 {username} 的用户",
+                               f"there is no user {username}", field="as", value=username)
+    if not user.is_active:
+        raise PermissionDenied("subsidy.user_inactive", f"用户 {username} 已停用", f"user {username} is deactivated",
+                               field="as", value=username)
+    if not user.has_perm(perm):
+        raise PermissionDenied("subsidy.forbidden", f"用户 {username} 无权执行此操作（{perm}）",
+                               f"user {username} may not do this ({perm})", field="as", value=username)
+    return user
 
 
 def _chunks(items: list, size: int = _CHUNK):

@@ -249,16 +249,16 @@ def test_cumulative_batches_with_four_eyes_and_payment_file(example, staff, tmp_
     assert (event.actor, event.before["status"], event.after["status"]) == (approver, "reviewed", "approved")
 
 
-def test_the_system_may_run_but_not_approve(example, staff, tmp_path):
-    batch = services.run_batch(None, AUG)
-    assert batch.created_by is None
+def test_the_system_may_neither_run_nor_move_a_batch(example, staff, tmp_path):
+    with pytest.raises(PermissionDenied) as err:
+        services.run_batch(None, AUG)
+    assert_bilingual(err.value, "需要登录用户", "signed-in user")
+    batch = services.run_batch(staff["bureau"], AUG)
     for action in (services.review, services.approve):
         with pytest.raises(PermissionDenied) as err:
             action(None, batch)
         assert_bilingual(err.value, "需要登录用户", "signed-in user")
-    services.review(staff["bureau"], batch)
-    services.approve(staff["bureau2"], batch)  # the system ran it: the reviewer's colleague may approve
-    assert batch.status == BatchStatus.APPROVED
+    assert not SubsidyBatch.objects.exclude(created_by=staff["bureau"]).exists()
 
 
 def test_illegal_transitions_are_conflicts(example, staff, tmp_path):

@@ -1,10 +1,11 @@
 """`huiqi subsidy simulate|run`: the interest-subsidy batch, headless.
 
     huiqi subsidy simulate --cutoff 2020-12-31 [--params overrides.json] --out DIR
-    huiqi subsidy run --cutoff 2020-12-31 --out DIR
+    huiqi subsidy run --cutoff 2020-12-31 --out DIR --as USERNAME
 
 Both write beneficiaries.csv and loans.csv into DIR and print the totals. ``simulate`` records
-nothing; ``run`` records a batch as the system (it then waits for review, approval and release).
+nothing; ``run`` records a batch as the user it names (who must hold ``subsidy.run``; the batch then
+waits for review and approval by two other people, as on the pages).
 The overrides file is a JSON object with the spec's parameter names, numbers read exactly
 (``{"budget": "500000.00"}`` or ``{"budget": 500000.00}``).
 """
@@ -79,18 +80,21 @@ def _totals(outcome) -> list[tuple[str, str]]:
 
 class Command(BaseCommand):
     help = ("Interest subsidy: `subsidy simulate --cutoff YYYY-MM-DD [--params FILE.json] --out DIR` "
-            "or `subsidy run --cutoff YYYY-MM-DD --out DIR`")
+            "or `subsidy run --cutoff YYYY-MM-DD --out DIR --as USERNAME`")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         simulate = sub.add_parser("simulate", help="compute a batch without recording it")
-        run = sub.add_parser("run", help="compute and record a batch (as the system)")
+        run = sub.add_parser("run", help="compute and record a batch, as the user named by --as")
         for p in (simulate, run):
             p.add_argument("--cutoff", required=True, help="YYYY-MM-DD: payments paid on or before it count")
             p.add_argument("--out", required=True, type=Path, help="folder for beneficiaries.csv and loans.csv")
         simulate.add_argument("--params", type=Path, help="JSON object of parameter overrides")
+        run.add_argument("--as", dest="acting_user", required=True, metavar="USERNAME",
+                         help="the user who runs the batch (needs subsidy.run; may then neither review nor "
+                              "approve it)")
 
-    def handle(self, *args, action, cutoff, out, params=None, **options):
+    def handle(self, *args, action, cutoff, out, params=None, acting_user=None, **options):
         from huiqi.subsidy import services
 
         day = _date(cutoff)
@@ -102,11 +106,12 @@ class Command(BaseCommand):
                 totals = _totals(result)
                 self.stdout.write(f"模拟，未记录 simulation, nothing recorded: 截至 cutoff {day}")
             else:
-                batch = services.run_batch(None, day)
+                user = services.acting_user(acting_user, "subsidy.run")
+                batch = services.run_batch(user, day)
                 paths = services.write_outputs(batch, out)
                 totals = _totals(batch)
                 self.stdout.write(f"已记录贴息批次 recorded subsidy batch #{batch.pk}: 截至 cutoff {day}，"
-                                  f"待复核 awaiting review")
+                                  f"计算人 run by {user.get_username()}，待他人复核 awaiting review by someone else")
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         for label, value in totals:
