@@ -20,7 +20,7 @@ from huiqi.lending.selectors import mask_borrower_id
 
 from . import rules, selectors, services
 from .filters import BatchFilter, LoanLineFilter, PaymentFilter
-from .models import BatchStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+from .models import SubsidyBatch, SubsidyLoanLine, SubsidyPayment
 
 _mask = mask_borrower_id
 
@@ -75,11 +75,9 @@ class SubsidyBatchSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_files(self, obj) -> dict[str, str]:
-        """Download addresses of the payment file and control totals (pages; after release)."""
-        if obj.status != BatchStatus.RELEASED or not obj.output_dir:
-            return {}
-        return {name: reverse("subsidy:batch_file", args=[obj.pk, name])
-                for name in ("payments.csv", "payments.xlsx", "control.csv")}
+        """Download addresses (pages) of the result files, and of the payment file and control totals once
+        released; each is written again from the record if it was lost."""
+        return {name: reverse("subsidy:batch_file", args=[obj.pk, name]) for name in services.file_names(obj)}
 
 
 class SubsidyPaymentSerializer(serializers.ModelSerializer):

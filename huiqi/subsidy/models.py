@@ -61,7 +61,8 @@ class SubsidyBatch(models.Model):
 
     ``params`` are the parameters as used (the spec's names, JSON-ready). Totals are whole fen;
     ``rationing_factor`` is the exact fraction "num/den" when the budget was short, else empty.
-    ``created_by`` empty means the system (the headless ``huiqi subsidy run``).
+    ``created_by`` is who ran it (on a page, through the API, or named by ``huiqi subsidy run --as``);
+    batches of the headless command before it named its user have none, and are not moved.
     """
 
     cutoff = models.DateField("截止日期 cutoff")
@@ -91,6 +92,9 @@ class SubsidyBatch(models.Model):
     unspent_fen = models.BigIntegerField("结余（分） unspent (fen)", default=0)
     over_budget = models.BooleanField("超预算 over budget", default=False)
     output_dir = models.CharField("支付文件目录 payment file folder", max_length=500, blank=True)
+    # The background job that ran it (page and API): a job taken over from a dead worker finds its batch.
+    run_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name="计算任务 run by job")
 
     class Meta:
         verbose_name = "贴息批次 subsidy batch"

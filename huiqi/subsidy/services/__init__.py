@@ -29,7 +29,7 @@ leaves to the platform:
   are written by ``core.tabular.write_rows`` (UTF-8 with BOM, so that Excel shows Chinese).
 """
 
-from .batches import RUN_JOB, approve, cancel, release, review, run_batch, start_batch_run
+from .batches import RUN_JOB, approve, cancel, recorded_run, release, review, run_batch, start_batch_run
 from .common import acting_user
 from .compute import Inputs, compare, fraction_text, load_inputs, paid_before, simulate
 from .files import (
@@ -37,14 +37,20 @@ from .files import (
     CONTROL_COLUMNS,
     LOAN_COLUMNS,
     PAYMENT_FILE_COLUMNS,
+    PAYMENT_FILES,
+    RESULT_FILES,
     batch_dir,
+    file_names,
+    payment_files,
     write_outputs,
+    write_payment_files,
 )
 from .parameters import check_stored_params, current_params
 from .reconciliation import RECONCILE_SCHEMA, RECONCILE_STATUSES, ReconciliationRefused, reconcile
 
-__all__ = ["BENEFICIARY_COLUMNS", "CONTROL_COLUMNS", "LOAN_COLUMNS", "PAYMENT_FILE_COLUMNS",
-           "RECONCILE_SCHEMA", "RECONCILE_STATUSES", "RUN_JOB", "Inputs", "ReconciliationRefused", "acting_user",
-           "approve", "batch_dir", "cancel", "check_stored_params", "compare", "current_params", "fraction_text",
-           "load_inputs", "paid_before", "reconcile", "release", "review", "run_batch", "simulate",
-           "start_batch_run", "write_outputs"]
+__all__ = ["BENEFICIARY_COLUMNS", "CONTROL_COLUMNS", "Inputs", "LOAN_COLUMNS", "PAYMENT_FILES",
+           "PAYMENT_FILE_COLUMNS", "RECONCILE_SCHEMA", "RECONCILE_STATUSES", "RESULT_FILES", "RUN_JOB",
+           "ReconciliationRefused", "acting_user", "approve", "batch_dir", "cancel", "check_stored_params",
+           "compare", "current_params", "file_names", "fraction_text", "load_inputs", "paid_before",
+           "payment_files", "reconcile", "recorded_run", "release", "review", "run_batch", "simulate",
+           "start_batch_run", "write_outputs", "write_payment_files"]

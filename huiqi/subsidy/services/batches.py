@@ -12,9 +12,7 @@ from django.utils import timezone
 
 from huiqi.core import audit, jobs
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
-from huiqi.core.tabular import write_rows
 
-from .. import rules
 from ..models import (
     BATCH_TRANSITIONS,
     OPEN_STATUSES,
@@ -26,14 +24,7 @@ from ..models import (
 )
 from .common import _bulk, _require, _status_en, _status_zh
 from .compute import _compute, fraction_text
-from .files import (
-    CONTROL_COLUMNS,
-    PAYMENT_FILE_COLUMNS,
-    _payments_to_make,
-    _replace,
-    _sha256,
-    batch_dir,
-)
+from .files import batch_dir, write_payment_files
 from .parameters import params_for_cutoff
 
 # pg_advisory_xact_lock key for "one batch run at a time" ('SUBS').
@@ -84,17 +75,34 @@ def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
                         title=f"计算贴息批次（截至 {cutoff}） subsidy batch up to {cutoff}")
 
 
+def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
+    """The batch of this cutoff that ``actor`` ran and no one has reviewed yet, if it is the open one:
+    what ``huiqi subsidy run`` run again finds after it crashed past the record (it writes that batch's
+    files from the record instead of being refused)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return (SubsidyBatch.objects.filter(status=BatchStatus.RUN, cutoff=cutoff, created_by=actor)
+            .order_by("-id").first())
+
+
 @transaction.atomic
-def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> SubsidyBatch:
+def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None) -> SubsidyBatch:
     """Compute and record a batch up to ``cutoff`` with the parameters in force on it: every loan's
     line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin, named
     (in the job of ``start_batch_run``, or ``--as`` on the command line): the one who ran a batch
     neither reviews nor approves it, so a batch is never recorded as the system's. Refused while another batch is
     open, for a cutoff not after the last released batch's, or for one outside the program's dates
-    (``params_for_cutoff``). ``progress(done, total, message)`` hears of each of its three steps."""
+    (``params_for_cutoff``). ``progress(done, total, message)`` hears of each of its three steps.
+
+    Given the ``job`` that runs it, a batch that job recorded already is returned as it is: a worker
+    killed after the record committed leaves its job to another, which then finishes with that batch."""
     _require(actor, "subsidy.run")
     params = params_for_cutoff(cutoff)
     _lock_program()
+    if job is not None:
+        done = SubsidyBatch.objects.filter(run_job=job).first()
+        if done is not None:
+            return done
     _check_may_run(cutoff)
     step = progress or (lambda done, total, message: None)
     step(0, 3, "读取账本并计算 reading the ledger and computing")
@@ -102,6 +110,7 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None) -> Subsi
     loans_counted = sum(1 for x in result.loans if x.eligible)
     batch = SubsidyBatch.objects.create(
         cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
+        run_job=job,
         beneficiaries=len(result.beneficiaries), loans_counted=loans_counted,
         due_total_fen=result.due_total, payable_total_fen=result.payable_total,
         overpayment_total_fen=result.overpayment_total, spent_before_fen=inputs.spent_before_fen,
@@ -235,29 +244,16 @@ def cancel(actor, batch: SubsidyBatch, *, note: str) -> SubsidyBatch:
 @transaction.atomic
 def release(actor, batch: SubsidyBatch, out_dir: str | os.PathLike | None = None, *,
             note: str = "") -> dict[str, Path]:
-    """approved → released: write the payment file for the bank (``payments.csv`` and ``payments.xlsx``,
-    one row per beneficiary paid, bank account columns left empty for the bank) and ``control.csv``
-    (count and amount of the rows, the CSV's SHA-256). Returns {name: path}. From then on the batch's
+    """approved → released: write the payment file for the bank and its control totals
+    (``files.write_payment_files``: ``payments.csv``, ``payments.xlsx``, ``control.csv``) into ``out_dir``
+    (the batch's folder under the data folder by default). Returns {name: path}. From then on the batch's
     payments count as paid unless the bank reports them failed."""
     _require(actor, "subsidy.release")
     locked = _locked_for(batch, BatchStatus.RELEASED)
     _check_has_creator(locked)
     before = audit.snapshot(locked)
     out = Path(out_dir) if out_dir is not None else batch_dir(locked)
-    out.mkdir(parents=True, exist_ok=True)
-    to_pay = _payments_to_make(locked)
-    total = sum(amount for *_, amount in to_pay)
-    if total != locked.payable_total_fen:  # pragma: no cover - guards the stored lines against drift
-        raise Conflict("subsidy.totals_mismatch", "支付明细合计与批次合计不符，未拨付",
-                       "the payment lines do not add up to the batch total; nothing was released")
-    paths = {"payments.csv": out / "payments.csv", "payments.xlsx": out / "payments.xlsx",
-             "control.csv": out / "control.csv"}
-    rows = [(b, name, kind, rules.fen_str(amount), "", "") for b, name, kind, amount in to_pay]
-    for name in ("payments.csv", "payments.xlsx"):
-        _replace(paths[name], lambda tmp: write_rows(tmp, PAYMENT_FILE_COLUMNS, rows))
-    control = [(locked.pk, locked.cutoff.isoformat(), len(to_pay), rules.fen_str(total),
-                _sha256(paths["payments.csv"]))]
-    _replace(paths["control.csv"], lambda tmp: write_rows(tmp, CONTROL_COLUMNS, control))
+    paths = write_payment_files(locked, out)
     # Written before the status changes: if that fails the transaction rolls back and the files stay
     # behind unreleased; they are rewritten by the next attempt.
     locked.output_dir = str(out)

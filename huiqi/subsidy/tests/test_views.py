@@ -513,8 +513,8 @@ def test_api_batches_and_actions(people, example):
     resp = post("bureau", url + "cancel/", {})
     assert resp.status_code == 400 and resp.json()["error"]["field"] == "note"
     released = post("admin", url + "release/").json()
-    assert released["status"] == "released" and set(released["files"]) == {"payments.csv", "payments.xlsx",
-                                                                          "control.csv"}
+    assert released["status"] == "released" and set(released["files"]) == {
+        "payments.csv", "payments.xlsx", "control.csv", "beneficiaries.csv", "loans.csv"}
     resp = post("bureau", url + "review/")
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "subsidy.illegal_transition"
 

@@ -5,7 +5,7 @@ reconciliation. ``index`` is the program's page for every reader."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,7 +50,6 @@ ACTION_DONE = {
     "release": gettext_lazy("贴息批次 #%(pk)s 已拨付，支付文件已生成。"),
     "cancel": gettext_lazy("贴息批次 #%(pk)s 已作废。"),
 }
-FILES = ("payments.csv", "payments.xlsx", "control.csv")
 
 
 @login_required
@@ -91,20 +90,14 @@ def _batch_list(request):
 
 
 def _control_totals(batch: SubsidyBatch) -> dict | None:
-    if batch.status != BatchStatus.RELEASED or not batch.output_dir:
-        return None
-    path = Path(batch.output_dir) / "control.csv"
-    if not path.is_file():
+    """The control totals of a released batch, from ``control.csv`` (written again from the record if it
+    was lost)."""
+    path = services.payment_files(batch, ["control.csv"]).get("control.csv")
+    if path is None:
         return None
     with open(path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     return rows[0] if rows else None
-
-
-def _files(batch: SubsidyBatch) -> list[str]:
-    if batch.status != BatchStatus.RELEASED or not batch.output_dir:
-        return []
-    return [name for name in FILES if (Path(batch.output_dir) / name).is_file()]
 
 
 def _actions_for(user, batch: SubsidyBatch) -> list[tuple[str, str]]:
@@ -126,7 +119,9 @@ def batch_detail(request, pk):
         "payment_status": [(s, label, payment_status[s]) for s, label in PaymentStatus.choices],
         "reasons": [{"code": "", "label": _("计入"), "n": reasons.get("", 0)}]
         + [{"code": c, "label": reason(c), "n": reasons[c]} for c in rules.REASONS if reasons.get(c)],
-        "history": selectors.batch_history(batch), "files": _files(batch), "control": _control_totals(batch),
+        "history": selectors.batch_history(batch), "result_files": services.RESULT_FILES,
+        "files": [name for name in services.file_names(batch) if name in services.PAYMENT_FILES],
+        "control": _control_totals(batch),
         "actions": _actions_for(request.user, batch),
         "ran_or_reviewed": request.user.pk in (batch.created_by_id, batch.reviewed_by_id),
         "chart_district": chart(groups["by_district"], "payable_fen", [("a", _("本批实付"))]),
@@ -166,13 +161,19 @@ def batch_action(request, pk, action):
 
 @login_required
 def batch_file(request, pk, name):
-    """A released batch's payment file (CSV, XLSX) or control totals, as written on release."""
+    """One of a batch's files: its result files (``beneficiaries.csv``, ``loans.csv``) written from the
+    record for each download; once released, its payment file (CSV, XLSX) and control totals as its
+    release wrote them, written again from the record if they were lost."""
     require(request, "subsidy.view_batches")
     batch = batch_or_404(request, pk)
-    if name not in _files(batch):
+    if name not in services.file_names(batch):
         raise Http404
-    return FileResponse(open(Path(batch.output_dir) / name, "rb"), as_attachment=True,
-                        filename=f"subsidy-batch-{batch.pk}-{name}")
+    if name in services.RESULT_FILES:
+        with tempfile.TemporaryDirectory() as folder:
+            handle = open(services.write_outputs(batch, folder, [name])[name], "rb")  # read after removal
+    else:
+        handle = open(services.payment_files(batch, [name])[name], "rb")
+    return FileResponse(handle, as_attachment=True, filename=f"subsidy-batch-{batch.pk}-{name}")
 
 
 @login_required
