@@ -45,12 +45,20 @@ from .files import (
     write_outputs,
     write_payment_files,
 )
-from .parameters import check_stored_params, current_params
-from .reconciliation import RECONCILE_SCHEMA, RECONCILE_STATUSES, ReconciliationRefused, reconcile
+from .parameters import check_stored_params, current_params, default_cutoff
+from .reconciliation import (
+    RECONCILE_SCHEMA,
+    RECONCILE_STATUSES,
+    ReconciliationRefused,
+    confirm_reconciliation,
+    prepare_reconciliation,
+    reject_reconciliation,
+)
 
 __all__ = ["BENEFICIARY_COLUMNS", "CONTROL_COLUMNS", "Inputs", "LOAN_COLUMNS", "PAYMENT_FILES",
            "PAYMENT_FILE_COLUMNS", "RECONCILE_SCHEMA", "RECONCILE_STATUSES", "RESULT_FILES", "RUN_JOB",
            "ReconciliationRefused", "acting_user", "approve", "batch_dir", "cancel", "check_stored_params",
-           "compare", "current_params", "file_names", "fraction_text", "load_inputs", "paid_before",
-           "payment_files", "reconcile", "recorded_run", "release", "review", "run_batch", "simulate",
+           "compare", "confirm_reconciliation", "current_params", "default_cutoff", "file_names",
+           "fraction_text", "load_inputs", "paid_before", "payment_files", "prepare_reconciliation",
+           "recorded_run", "reject_reconciliation", "release", "review", "run_batch", "simulate",
            "start_batch_run", "write_outputs", "write_payment_files"]

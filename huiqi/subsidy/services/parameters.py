@@ -77,3 +77,13 @@ def params_for_cutoff(cutoff, overrides: Mapping | None = None) -> rules.Params:
         ) from exc
     rules.check_cutoff(cutoff, params)
     return params
+
+
+def default_cutoff(today: dt.date | None = None) -> dt.date:
+    """The cutoff a form offers, and a simulation's export takes when none is given: today, or the
+    program's end once it has passed (a cutoff after it is refused)."""
+    today = today or timezone.localdate()
+    try:
+        return min(today, current_params(today).program_end)
+    except NotFound:
+        return today

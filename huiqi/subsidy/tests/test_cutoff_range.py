@@ -119,3 +119,9 @@ def test_the_command_refuses_it_naming_the_field(example, staff, tmp_path):
                      "--as", staff["bureau"].username)
     assert "不在项目期内" in str(err.value)
     assert not SubsidyBatch.objects.exists() and not (tmp_path / "run").exists()
+
+
+def test_the_forms_offer_a_cutoff_inside_the_program(db):
+    assert services.default_cutoff(dt.date(2020, 5, 1)) == dt.date(2020, 5, 1)
+    assert services.default_cutoff(dt.date(2030, 1, 1)) == dt.date(2021, 12, 31)  # the program has ended
+    assert services.default_cutoff(dt.date(2020, 1, 1)) == dt.date(2020, 1, 1)  # no parameters yet

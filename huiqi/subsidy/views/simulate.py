@@ -8,7 +8,6 @@ from collections import Counter
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiqi.core.errors import DomainError, ValidationFailed
@@ -80,7 +79,7 @@ def _reason_rows(ra: rules.BatchResult, rb: rules.BatchResult | None) -> list[di
 
 def _simulate_forms(request):
     data = request.GET if "cutoff" in request.GET else None
-    form = SimulateForm(data, initial={"cutoff": timezone.localdate()})
+    form = SimulateForm(data, initial={"cutoff": services.default_cutoff()})
     return form, ParamsForm(data, prefix="a"), ParamsForm(data, prefix="b")
 
 
@@ -126,12 +125,12 @@ def simulate(request):
 @login_required
 def simulate_export(request, fmt):
     """The simulation of the page's query as a file: ``what=beneficiaries`` (default) or ``loans``;
-    side by side (A then B) when comparing. Without a cutoff, today's."""
+    side by side (A then B) when comparing. Without a cutoff, today's (the program's end once passed)."""
     require(request, "subsidy.simulate")
     if fmt not in EXPORT_FORMATS:
         raise Http404
     data = request.GET.copy()
-    data.setdefault("cutoff", timezone.localdate().isoformat())
+    data.setdefault("cutoff", services.default_cutoff().isoformat())
     form, a, b = SimulateForm(data), ParamsForm(data, prefix="a"), ParamsForm(data, prefix="b")
     if not all(f.is_valid() for f in (form, a, b)):
         bad = next(f for f in (form, a, b) if not f.is_valid())
