@@ -4,7 +4,8 @@ Banks upload their loans and interest payments (Chinese headers, one file GBK) a
 refused with its row report; the bureau simulates and compares a what-if budget (nothing recorded);
 a batch is run, reviewed, refused to its reviewer and runner, approved and released by a third
 person, and its payment file checked against the worked example; the bank's reconciliation, uploaded
-by one person and confirmed by another, marks one payment failed; each enterprise sees its own subsidy and nobody else's; the batch page on a phone.
+by one person and confirmed by another, marks one payment failed; each enterprise sees its own subsidy
+and nobody else's; the batch page on a phone.
 
 Each test starts from what the earlier steps leave behind, built through the same services (the
 ledger through the real import, the batch through run/review/approve/release), so a failing step
@@ -551,7 +552,7 @@ def test_reconciliation_marks_one_payment_failed(new_page, server, ledger, relea
     # Checked and kept, but nothing changes until someone else confirms it.
     assert page.url.endswith(f"/subsidy/b/{pk}/reconcile/"), page.url
     assert "须由另一人确认后才生效" in page.locator("ul.messages").inner_text()
-    assert page.locator("[data-decision=confirm]").count() == 0, "the uploader is not offered the confirmation"
+    assert page.locator("[data-decision=confirm]").count() == 0, "the uploader is not offered to confirm it"
     assert page.locator(".tiles [data-status=pending] .num").inner_text() == "2"
 
     checker = login(new_page(), server, p["bureau2"].username, PASSWORD)
@@ -601,7 +602,8 @@ def test_enterprise_sees_its_own_subsidy_and_no_one_elses(new_page, server, ledg
     p, pk = ledger, released.pk
     paid = tmp_path / "paid.csv"
     paid.write_text(f"beneficiary_id,status\n{A},paid\n", encoding="utf-8")
-    services.confirm_reconciliation(p["bureau2"], services.prepare_reconciliation(p["bureau"], released, paid))
+    prepared = services.prepare_reconciliation(p["bureau"], released, paid)
+    services.confirm_reconciliation(p["bureau2"], prepared)
 
     page = login(new_page(), server, p["ent_a"].username, PASSWORD)
     page.goto(server.url + "/subsidy/")

@@ -1,5 +1,5 @@
-"""Back office: subsidy batches, their lines and reconciliation files, read-only. A batch moves only through the services
-(pages, API, command line), so that every step is checked and audited."""
+"""Back office: subsidy batches, their lines and reconciliation files, read-only. A batch moves only
+through the services (pages, API, command line), so that every step is checked and audited."""
 
 from django.contrib import admin
 

@@ -106,8 +106,8 @@ class SubsidyBatch(models.Model):
     over_budget = models.BooleanField("超预算 over budget", default=False)
     output_dir = models.CharField("支付文件目录 payment file folder", max_length=500, blank=True)
     # The background job that ran it (page and API): a job taken over from a dead worker finds its batch.
-    run_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                verbose_name="计算任务 run by job")
+    run_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name="计算任务 run by job")
 
     class Meta:
         verbose_name = "贴息批次 subsidy batch"
@@ -221,7 +221,7 @@ class SubsidyPayment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name or self.beneficiary_id} #{self.batch_id}"
+        return f"{self.name or _mask_beneficiary(self.beneficiary_id)} #{self.batch_id}"
 
 
 class SubsidyReconciliation(models.Model):

@@ -56,7 +56,8 @@ REASONS: dict[str, tuple[str, str]] = {
                                       "the owner's enterprise size class is unknown"),
 }
 
-PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing", "program_end")
+PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing",
+                   "program_end")
 
 # The spec's defaults, JSON-ready as the app stores them (dated parameters; money in 元 as text).
 # ``program_end`` is the platform's, not the spec's: the last day a batch's cutoff may take. The last

@@ -59,8 +59,8 @@ def release_through(staff, cutoff, tmp_path):
 
 def reconcile(staff, batch, file):
     """The bank's file uploaded by ``bureau`` and confirmed by ``bureau2``: the two-person path."""
-    return services.confirm_reconciliation(staff["bureau2"], services.prepare_reconciliation(staff["bureau"], batch,
-                                                                                             file))
+    prepared = services.prepare_reconciliation(staff["bureau"], batch, file)
+    return services.confirm_reconciliation(staff["bureau2"], prepared)
 
 
 # --------------------------------------------------------------------------------------------------

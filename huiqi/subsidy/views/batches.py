@@ -92,7 +92,10 @@ def _batch_list(request):
 def _control_totals(batch: SubsidyBatch) -> dict | None:
     """The control totals of a released batch, from ``control.csv`` (written again from the record if it
     was lost)."""
-    path = services.payment_files(batch, ["control.csv"]).get("control.csv")
+    try:
+        path = services.payment_files(batch, ["control.csv"]).get("control.csv")
+    except OSError:  # the release's folder cannot be written here: the page shows the batch without them
+        return None
     if path is None:
         return None
     with open(path, encoding="utf-8-sig", newline="") as f:
