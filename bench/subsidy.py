@@ -313,7 +313,9 @@ def _phase_simulate(args) -> dict:
         return wrapper
 
     if not args.profile_out:
-        services.load_inputs = timed("services.load_inputs (read the database)", services.load_inputs)
+        # ``simulate`` reads through the module that defines it, not the package's re-export.
+        services.compute.load_inputs = timed("services.load_inputs (read the database)",
+                                             services.compute.load_inputs)
         rules_columnar.compute_batch_columns = timed("rules_columnar.compute_batch_columns (the rules)",
                                                      rules_columnar.compute_batch_columns)
     start = time.perf_counter()

@@ -3,8 +3,9 @@
 Banks upload their loans and interest payments (Chinese headers, one file GBK) and a bad file is
 refused with its row report; the bureau simulates and compares a what-if budget (nothing recorded);
 a batch is run, reviewed, refused to its reviewer and runner, approved and released by a third
-person, and its payment file checked against the worked example; the bank's reconciliation marks one
-payment failed; each enterprise sees its own subsidy and nobody else's; the batch page on a phone.
+person, and its payment file checked against the worked example; the bank's reconciliation, uploaded
+by one person and confirmed by another, marks one payment failed; each enterprise sees its own subsidy
+and nobody else's; the batch page on a phone.
 
 Each test starts from what the earlier steps leave behind, built through the same services (the
 ledger through the real import, the batch through run/review/approve/release), so a failing step
@@ -548,13 +549,28 @@ def test_reconciliation_marks_one_payment_failed(new_page, server, ledger, relea
     page.set_input_files("form.upload input[type=file]", str(good))
     with page.expect_navigation():
         page.click("form.upload button[type=submit]")
+    # Checked and kept, but nothing changes until someone else confirms it.
+    assert page.url.endswith(f"/subsidy/b/{pk}/reconcile/"), page.url
+    assert "须由另一人确认后才生效" in page.locator("ul.messages").inner_text()
+    assert page.locator("[data-decision=confirm]").count() == 0, "the uploader is not offered to confirm it"
+    assert page.locator(".tiles [data-status=pending] .num").inner_text() == "2"
+
+    checker = login(new_page(), server, p["bureau2"].username, PASSWORD)
+    checker.goto(f"{server.url}/subsidy/b/{pk}/reconcile/")
+    waiting = checker.locator("section[data-reconciliation]")
+    assert "对账.csv" in waiting.inner_text() and waiting.locator("[data-figure=failed]").inner_text() == "1"
+    asked = answer_dialog(checker, accept=True)
+    with checker.expect_navigation():
+        checker.click("[data-decision=confirm]")
+    assert asked == ["确定执行此操作吗？"]
+    page = checker
     assert page.url.endswith(f"/subsidy/b/{pk}/"), page.url
     assert "对账完成：已支付 1 笔，失败 1 笔" in page.locator("ul.messages").inner_text()
     status = payment_status(page)
     assert status["failed"] == ("1", "1000000.00") and status["paid"] == ("1", "20266.66"), status
     assert status["pending"] == ("0", "0.00"), status
-    history = page.locator("table.history tbody tr[data-action='subsidy.reconcile']")
-    assert history.count() == 1
+    for action in ("subsidy.reconciliation_prepared", "subsidy.reconcile"):
+        assert page.locator(f"table.history tbody tr[data-action='{action}']").count() == 1, action
 
     # The failed one, from the status table to the beneficiary list filtered by status.
     with page.expect_navigation():
@@ -586,7 +602,8 @@ def test_enterprise_sees_its_own_subsidy_and_no_one_elses(new_page, server, ledg
     p, pk = ledger, released.pk
     paid = tmp_path / "paid.csv"
     paid.write_text(f"beneficiary_id,status\n{A},paid\n", encoding="utf-8")
-    services.reconcile(p["bureau"], released, paid)
+    prepared = services.prepare_reconciliation(p["bureau"], released, paid)
+    services.confirm_reconciliation(p["bureau2"], prepared)
 
     page = login(new_page(), server, p["ent_a"].username, PASSWORD)
     page.goto(server.url + "/subsidy/")

@@ -190,12 +190,7 @@ EN = {
     "还没有已拨付的贴息批次涉及您的企业。批次拨付后，这里会显示每笔贷款的计算结果和拨付情况。":
         "No released subsidy batch concerns your enterprises yet. Once one is released, each loan's result and "
         "the payments show here.",
-    "银行按支付文件逐笔回报：每行一个受益人证件号码和状态（已支付 paid / 失败 failed），可附金额（与支付文件核对）和备注。只要有一行有误，整个文件不生效；同一状态重复回报不产生变化。支付失败的款项在下一批次中重新计入应付。":
-        "The bank reports on each row of the payment file: one beneficiary ID and a status (已支付 paid / 失败 "
-        "failed) per row, optionally the amount (checked against the payment file) and a note. If any row is "
-        "wrong, nothing of the file applies; a status reported again changes nothing. A failed payment is due "
-        "again in the next batch.",
-    "列名": "Columns", "可选": "optional", "上传并对账": "Upload and reconcile",
+    "列名": "Columns", "可选": "optional",
     "只有已拨付的批次才能对账。": "Only a released batch can be reconciled.",
     "贴息测算": "Subsidy simulation", "贴息测算与对比": "Simulate and compare the subsidy",
     "测算按截止日期和当日生效的参数（可临时改动）计算一个批次会支付多少，扣除已拨付批次已付的部分；不记录任何内容。勾选对比可把两组参数的结果并排比较。":

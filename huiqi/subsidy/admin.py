@@ -1,9 +1,9 @@
-"""Back office: subsidy batches and their lines, read-only. A batch moves only through the services
-(pages, API, command line), so that every step is checked and audited."""
+"""Back office: subsidy batches, their lines and reconciliation files, read-only. A batch moves only
+through the services (pages, API, command line), so that every step is checked and audited."""
 
 from django.contrib import admin
 
-from .models import SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+from .models import SubsidyBatch, SubsidyLoanLine, SubsidyPayment, SubsidyReconciliation
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -45,3 +45,11 @@ class SubsidyLoanLineAdmin(ReadOnly):
     search_fields = ["beneficiary_id", "loan__loan_no"]
     raw_id_fields = ["loan"]
     list_select_related = ["batch", "loan"]
+
+
+@admin.register(SubsidyReconciliation)
+class SubsidyReconciliationAdmin(ReadOnly):
+    list_display = ["id", "batch", "status", "file_name", "paid", "failed", "prepared_by", "decided_by",
+                    "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["batch", "prepared_by", "decided_by"]

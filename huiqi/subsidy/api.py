@@ -1,5 +1,6 @@
 """Interest-subsidy REST endpoints: batches (read; run, review, approve, release, cancel, reconcile for
-the bureau), beneficiary payments and loan lines, each scoped by ``selectors``.
+the bureau), reconciliation files (read; confirm, send back), beneficiary payments and loan lines, each
+scoped by ``selectors``.
 
 Money is a decimal string in 元 ("1234.56"), never a JSON number; a person's resident ID is masked.
 Refusals of the services come back in the one error body of ``core.api``.
@@ -20,7 +21,7 @@ from huiqi.lending.selectors import mask_borrower_id
 
 from . import rules, selectors, services
 from .filters import BatchFilter, LoanLineFilter, PaymentFilter
-from .models import BatchStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+from .models import SubsidyBatch, SubsidyLoanLine, SubsidyPayment, SubsidyReconciliation
 
 _mask = mask_borrower_id
 
@@ -75,11 +76,9 @@ class SubsidyBatchSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_files(self, obj) -> dict[str, str]:
-        """Download addresses of the payment file and control totals (pages; after release)."""
-        if obj.status != BatchStatus.RELEASED or not obj.output_dir:
-            return {}
-        return {name: reverse("subsidy:batch_file", args=[obj.pk, name])
-                for name in ("payments.csv", "payments.xlsx", "control.csv")}
+        """Download addresses (pages) of the result files, and of the payment file and control totals once
+        released; each is written again from the record if it was lost."""
+        return {name: reverse("subsidy:batch_file", args=[obj.pk, name]) for name in services.file_names(obj)}
 
 
 class SubsidyPaymentSerializer(serializers.ModelSerializer):
@@ -123,6 +122,17 @@ class SubsidyLoanLineSerializer(serializers.ModelSerializer):
         return rules.REASONS.get(obj.reason, ("", ""))[1]
 
 
+class SubsidyReconciliationSerializer(serializers.ModelSerializer):
+    prepared_by = _user(allow_null=True)
+    decided_by = _user(allow_null=True)
+    decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = SubsidyReconciliation
+        fields = ["id", "batch", "status", "file_name", "file_sha256", "paid", "failed", "unchanged",
+                  "prepared_by", "prepared_at", "decided_by", "decided_at", "note"]
+
+
 class RunRequest(serializers.Serializer):
     cutoff = serializers.DateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -142,10 +152,6 @@ class ReconcileRequest(serializers.Serializer):
 
 RunAccepted = inline_serializer("SubsidyRunAccepted", {"job": JobSerializer(),
                                                        "url": serializers.CharField()})
-
-ReconcileResult = inline_serializer("SubsidyReconcileResult", {
-    "paid": serializers.IntegerField(), "failed": serializers.IntegerField(),
-    "unchanged": serializers.IntegerField(), "pending": serializers.IntegerField()})
 
 
 def _may(request, perm: str) -> None:
@@ -215,16 +221,51 @@ class SubsidyBatchViewSet(viewsets.ReadOnlyModelViewSet):
         """run / reviewed / approved → cancelled, with a reason."""
         return self._move(request, "cancel", CancelRequest)
 
-    @extend_schema(request={"multipart/form-data": ReconcileRequest}, responses=ReconcileResult)
+    @extend_schema(request={"multipart/form-data": ReconcileRequest},
+                   responses={201: SubsidyReconciliationSerializer})
     @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])
     def reconcile(self, request, pk=None):
-        """The bank's reconciliation of a released batch (CSV/XLSX: beneficiary_id, status paid|failed,
-        optional amount and note). Applies whole or not at all; failed payments are owed again."""
+        """Upload the bank's reconciliation of a released batch (CSV/XLSX: beneficiary_id, status
+        paid|failed, optional amount and note), checked whole: 201 with the file awaiting confirmation, which
+        changes nothing until someone other than its uploader confirms it
+        (``/subsidy-reconciliations/{id}/confirm/``). A bad file is refused with every bad row named."""
         _may(request, "subsidy.reconcile")
         body = ReconcileRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        counts = services.reconcile(request.user, self.get_object(), body.validated_data["file"])
-        return Response(counts)
+        rec = services.prepare_reconciliation(request.user, self.get_object(), body.validated_data["file"])
+        return Response(SubsidyReconciliationSerializer(rec).data, status=status.HTTP_201_CREATED)
+
+
+class SubsidyReconciliationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Bank reconciliation files of the batches the caller may read (bureau, auditors, administrators),
+    newest first. One uploads a file (``subsidy-batches/{id}/reconcile/``); another confirms it, and only
+    then is each payment paid or failed; either may send it back."""
+
+    serializer_class = SubsidyReconciliationSerializer
+
+    def get_queryset(self):
+        return selectors.reconciliations_for(self.request.user)
+
+    def _decide(self, request, name: str):
+        _may(request, "subsidy.reconcile")
+        body = NoteRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = body.validated_data.get("note", "")
+        rec = getattr(services, name)(request.user, self.get_object(), note=note)
+        return Response(SubsidyReconciliationSerializer(self.get_queryset().get(pk=rec.pk)).data)
+
+    @extend_schema(request=NoteRequest, responses=SubsidyReconciliationSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """prepared → confirmed, by someone other than the uploader: each payment the file names becomes
+        paid or failed, each change audited before and after."""
+        return self._decide(request, "confirm_reconciliation")
+
+    @extend_schema(request=NoteRequest, responses=SubsidyReconciliationSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """prepared → rejected (sent back, or withdrawn by the uploader): nothing changes."""
+        return self._decide(request, "reject_reconciliation")
 
 
 class SubsidyLoanLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -51,6 +51,19 @@ PAYMENT_TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
+class ReconciliationStatus(models.TextChoices):
+    PREPARED = "prepared", "待确认 awaiting confirmation"
+    CONFIRMED = "confirmed", "已确认 confirmed"
+    REJECTED = "rejected", "已退回 sent back"
+
+
+# A reconciliation file's two-person path: (from, to) → the service that performs it.
+RECONCILIATION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (ReconciliationStatus.PREPARED, ReconciliationStatus.CONFIRMED): "confirm_reconciliation",
+    (ReconciliationStatus.PREPARED, ReconciliationStatus.REJECTED): "reject_reconciliation",
+}
+
+
 def _user_fk(label: str):
     return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+", verbose_name=label)
@@ -61,7 +74,8 @@ class SubsidyBatch(models.Model):
 
     ``params`` are the parameters as used (the spec's names, JSON-ready). Totals are whole fen;
     ``rationing_factor`` is the exact fraction "num/den" when the budget was short, else empty.
-    ``created_by`` empty means the system (the headless ``huiqi subsidy run``).
+    ``created_by`` is who ran it (on a page, through the API, or named by ``huiqi subsidy run --as``);
+    batches of the headless command before it named its user have none, and are not moved.
     """
 
     cutoff = models.DateField("截止日期 cutoff")
@@ -91,6 +105,9 @@ class SubsidyBatch(models.Model):
     unspent_fen = models.BigIntegerField("结余（分） unspent (fen)", default=0)
     over_budget = models.BooleanField("超预算 over budget", default=False)
     output_dir = models.CharField("支付文件目录 payment file folder", max_length=500, blank=True)
+    # The background job that ran it (page and API): a job taken over from a dead worker finds its batch.
+    run_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name="计算任务 run by job")
 
     class Meta:
         verbose_name = "贴息批次 subsidy batch"
@@ -146,6 +163,12 @@ class SubsidyLoanLine(models.Model):
         ]
 
 
+def _mask_beneficiary(value: str) -> str:
+    from huiqi.lending.selectors import mask_borrower_id
+
+    return mask_borrower_id(value)
+
+
 class SubsidyPayment(models.Model):
     """One beneficiary's account in a batch: entitlement so far, what was paid before, what is paid now.
 
@@ -169,6 +192,8 @@ class SubsidyPayment(models.Model):
     reconciled_at = models.DateTimeField("对账时间 reconciled at", null=True, blank=True)
     reconciled_by = _user_fk("对账人 reconciled by")
     reconcile_note = models.CharField("银行说明 bank's note", max_length=300, blank=True)
+
+    AUDIT_MASK = {"beneficiary_id": _mask_beneficiary}  # a small-business owner's resident ID
 
     class Meta:
         verbose_name = "贴息支付 subsidy payment"
@@ -196,4 +221,48 @@ class SubsidyPayment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name or self.beneficiary_id} #{self.batch_id}"
+        return f"{self.name or _mask_beneficiary(self.beneficiary_id)} #{self.batch_id}"
+
+
+class SubsidyReconciliation(models.Model):
+    """A bank's reconciliation file of a released batch (银行对账), on its two-person path: uploaded and
+    checked whole by one person (``prepared``: no payment changes yet), then ``confirmed`` by another,
+    when each payment it names becomes paid or failed, or ``rejected`` (sent back by either).
+
+    ``changes`` are the payments it changes, as checked on upload: ``[beneficiary_id, new status, bank's
+    note, row of the file]``; ``unchanged`` counts the rows that repeat a payment's status.
+    """
+
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="reconciliations")
+    status = models.CharField("状态 status", max_length=10, choices=ReconciliationStatus.choices,
+                              default=ReconciliationStatus.PREPARED)
+    file_name = models.CharField("文件名 file", max_length=255, blank=True)
+    file_sha256 = models.CharField("文件 SHA-256 file SHA-256", max_length=64, blank=True)
+    changes = models.JSONField("变更 changes", default=list)
+    paid = models.PositiveIntegerField("标记已支付 to mark paid", default=0)
+    failed = models.PositiveIntegerField("标记失败 to mark failed", default=0)
+    unchanged = models.PositiveIntegerField("无变化 unchanged", default=0)
+    prepared_by = _user_fk("上传人 uploaded by")
+    prepared_at = models.DateTimeField("上传时间 uploaded at", default=timezone.now)
+    decided_by = _user_fk("确认或退回人 confirmed or sent back by")
+    decided_at = models.DateTimeField("确认或退回时间 confirmed or sent back at", null=True, blank=True)
+    note = models.TextField("说明 note", blank=True)
+
+    class Meta:
+        verbose_name = "贴息对账 subsidy reconciliation"
+        verbose_name_plural = "贴息对账 subsidy reconciliations"
+        ordering = ["-prepared_at", "-id"]
+        constraints = [
+            # One file waits per batch: the second would be checked against statuses the first changes.
+            models.UniqueConstraint(fields=["batch"], condition=Q(status=ReconciliationStatus.PREPARED),
+                                    name="subsidy_reconciliation_one_waiting"),
+            models.CheckConstraint(condition=Q(status__in=ReconciliationStatus.values),
+                                   name="subsidy_reconciliation_status_valid"),
+            # Four eyes in the database too: the one who uploaded a file never confirmed it.
+            models.CheckConstraint(condition=~Q(status=ReconciliationStatus.CONFIRMED)
+                                   | ~Q(decided_by=F("prepared_by")),
+                                   name="subsidy_reconciliation_confirmed_by_another"),
+        ]
+
+    def __str__(self) -> str:
+        return f"对账 #{self.pk}（贴息批次 #{self.batch_id}）"

@@ -56,9 +56,14 @@ REASONS: dict[str, tuple[str, str]] = {
                                       "the owner's enterprise size class is unknown"),
 }
 
-PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing")
+PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing",
+                   "program_end")
 
 # The spec's defaults, JSON-ready as the app stores them (dated parameters; money in 元 as text).
+# ``program_end`` is the platform's, not the spec's: the last day a batch's cutoff may take. The last
+# subsidy periods end on 2020-12-30, and the interest on their last days is paid (and reported) into
+# 2021, as are payments a bank reported failed and a later batch owes again; after it, a cutoff is a
+# typing error. The bureau extends it with a new dated row.
 DEFAULTS: Mapping[str, object] = {
     "window_start": "2020-02-01",
     "window_end": "2020-06-30",
@@ -67,6 +72,7 @@ DEFAULTS: Mapping[str, object] = {
     "cap": "1000000.00",
     "budget": "2000000000.00",
     "rationing": "pro_rata",
+    "program_end": "2021-12-31",
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -173,15 +179,22 @@ class Params:
     cap_fen: int
     budget_fen: int
     rationing: str = "pro_rata"
+    program_end: dt.date | None = None  # None: the default (``DEFAULTS``)
 
     def __post_init__(self):
-        for name in ("window_start", "window_end"):
+        if self.program_end is None:
+            object.__setattr__(self, "program_end", _parse_date("program_end", DEFAULTS["program_end"]))
+        for name in ("window_start", "window_end", "program_end"):
             value = getattr(self, name)
             if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
                 raise _bad(name, f"{name} 必须是日期", f"{name} must be a date", value)
         if self.window_end < self.window_start:
             raise _bad("window_end", "窗口结束日期早于开始日期", "the window ends before it starts",
                        self.window_end)
+        if self.program_end < self.window_end:
+            raise _bad("program_end", f"项目结束日 program_end（{self.program_end}）早于窗口结束日期（{self.window_end}）",
+                       f"program_end ({self.program_end}) is before the window's end ({self.window_end})",
+                       self.program_end)
         if not isinstance(self.rate, Decimal) or not self.rate.is_finite() or not 0 <= self.rate <= 1:
             raise _bad("rate", "贴息比例必须是 0 到 1 之间的 Decimal", "rate must be a Decimal from 0 to 1",
                        self.rate)
@@ -199,8 +212,9 @@ class Params:
     @classmethod
     def from_mapping(cls, d: Mapping[str, object]) -> Params:
         """Build from the spec's names: dates as ``date`` or 'YYYY-MM-DD', rate as str/Decimal, cap and
-        budget in 元 (str/Decimal/int; ``cap_fen``/``budget_fen`` as int fen instead). All are required;
-        unknown names are refused so that a typo in an override file is not silently ignored."""
+        budget in 元 (str/Decimal/int; ``cap_fen``/``budget_fen`` as int fen instead). All are required
+        but ``program_end`` (a value stored before it existed takes the default); unknown names are refused
+        so that a typo in an override file is not silently ignored."""
         allowed = set(PARAMETER_NAMES) | {"cap_fen", "budget_fen"}
         unknown = sorted(set(d) - allowed)
         if unknown:
@@ -210,6 +224,8 @@ class Params:
             if name not in d:
                 raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
             values[name] = _parse_date(name, d[name])
+        if "program_end" in d:
+            values["program_end"] = _parse_date("program_end", d["program_end"])
         for name in ("rate", "months", "rationing"):
             if name not in d:
                 raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
@@ -243,6 +259,7 @@ class Params:
             "cap": fen_str(self.cap_fen),
             "budget": fen_str(self.budget_fen),
             "rationing": self.rationing,
+            "program_end": self.program_end.isoformat(),
         }
 
     def with_overrides(self, overrides: Mapping[str, object]) -> Params:
@@ -252,6 +269,23 @@ class Params:
             if f"{name}_fen" in overrides:
                 base.pop(name)
         return Params.from_mapping({**base, **overrides})
+
+
+def check_cutoff(cutoff: dt.date, params: Params) -> dt.date:
+    """``cutoff`` when it lies inside the program's dates under ``params``: from the window's start
+    (before it no payment can count) to ``program_end``. A cutoff only ever increases from batch to
+    batch, so one far in the future would block every later run once released."""
+    if not params.window_start <= cutoff <= params.program_end:
+        raise ValidationFailed(
+            "subsidy.cutoff_outside_program",
+            f"截止日期 {cutoff} 不在项目期内：须在贴息窗口起始日 {params.window_start}（window_start）"
+            f"至项目结束日 {params.program_end}（program_end）之间（项目参数）",
+            f"the cutoff {cutoff} is outside the program: it must be from the window's start "
+            f"{params.window_start} (window_start) to the program's end {params.program_end} (program_end), "
+            "as the program's parameters say",
+            field="cutoff", value=cutoff.isoformat(),
+        )
+    return cutoff
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,7 +22,16 @@ from huiqi.lending.selectors import BorrowerKind, loans, scope_loans
 from huiqi.registry import selectors as registry_selectors
 
 from . import rules
-from .models import OPEN_STATUSES, BatchStatus, PaymentStatus, SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+from .models import (
+    OPEN_STATUSES,
+    BatchStatus,
+    PaymentStatus,
+    ReconciliationStatus,
+    SubsidyBatch,
+    SubsidyLoanLine,
+    SubsidyPayment,
+    SubsidyReconciliation,
+)
 
 CITY_WIDE = {Role.BUREAU, Role.AUDITOR, Role.ADMIN}
 
@@ -137,6 +146,18 @@ def batch_groups(batch: SubsidyBatch) -> dict[str, list[dict]]:
                      "a": {"loans_counted": r["loans_counted"], "subsidy_fen": r["subsidy_fen"] or 0}}
                     for r in banks],
     }
+
+
+def reconciliations_for(user) -> QuerySet[SubsidyReconciliation]:
+    """Bank reconciliation files of the batches the user may read (city-wide readers), newest first."""
+    return (SubsidyReconciliation.objects.filter(batch__in=batches_for(user))
+            .select_related("batch", "prepared_by", "decided_by").order_by("-prepared_at", "-id"))
+
+
+def waiting_reconciliation(batch: SubsidyBatch) -> SubsidyReconciliation | None:
+    """The batch's reconciliation file that awaits confirmation, if any (one at a time)."""
+    return (SubsidyReconciliation.objects.filter(batch=batch, status=ReconciliationStatus.PREPARED)
+            .select_related("prepared_by").first())
 
 
 def payment_status_counts(batch: SubsidyBatch) -> dict[str, int]:

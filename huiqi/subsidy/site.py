@@ -15,6 +15,8 @@ API_ROUTES = [
     Route("subsidy-batches", "huiqi.subsidy.api.SubsidyBatchViewSet", "subsidy-batch"),
     Route("subsidy-loan-lines", "huiqi.subsidy.api.SubsidyLoanLineViewSet", "subsidy-loan-line"),
     Route("subsidy-payments", "huiqi.subsidy.api.SubsidyPaymentViewSet", "subsidy-payment"),
+    Route("subsidy-reconciliations", "huiqi.subsidy.api.SubsidyReconciliationViewSet",
+          "subsidy-reconciliation"),
 ]
 
 

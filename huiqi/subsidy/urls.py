@@ -15,6 +15,8 @@ urlpatterns = [
     path("b/<int:pk>/loans/", views.loan_lines, name="loan_lines"),
     path("b/<int:pk>/loans.<str:fmt>", views.loan_lines_export, name="loan_lines_export"),
     path("b/<int:pk>/reconcile/", views.reconcile, name="reconcile"),
+    path("b/<int:pk>/reconcile/<int:rid>/<str:decision>/", views.reconciliation_decide,
+         name="reconciliation_decide"),
     path("mine/export.<str:fmt>", views.mine_export, name="mine_export"),
     path("bank/export.<str:fmt>", views.bank_export, name="bank_export"),
 ]

@@ -84,6 +84,8 @@ EXPECT = {
     "subsidy:loan_lines":            row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "subsidy:loan_lines_export":     row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "subsidy:reconcile":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    # Confirming or sending back a reconciliation file takes POST only (test_post_subsidy_reconciliation).
+    "subsidy:reconciliation_decide": row(LOGIN,       NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     # The exports of those two pages (administrators hold every permission and read everything).
     "subsidy:mine_export":           row(LOGIN,       OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
     "subsidy:bank_export":           row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK),
@@ -121,6 +123,10 @@ EXPECT = {
     "subsidy-batch-reconcile":       row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     "subsidy-loan-line-list":        row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "subsidy-payment-list":          row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "subsidy-reconciliation-list":   row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "subsidy-reconciliation-detail": row(UNAUTH,      NF,  NF,  NF,  NF,  NF,  OK,  NF,  NF,  OK,  OK),
+    "subsidy-reconciliation-confirm": row(UNAUTH,     NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
+    "subsidy-reconciliation-reject": row(UNAUTH,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     "job-list":                      row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "job-detail":                    row(UNAUTH,      OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
     "audit-list":                    row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
@@ -158,6 +164,10 @@ FILL = {
     "subsidy:loan_lines": lambda w: {"pk": w["subsidy_released"].pk},
     "subsidy:loan_lines_export": lambda w: {"pk": w["subsidy_released"].pk, "fmt": "csv"},
     "subsidy:reconcile": lambda w: {"pk": w["subsidy_released"].pk},
+    "subsidy:reconciliation_decide": lambda w: {"pk": w["subsidy_released"].pk,
+                                                "rid": w["subsidy_reconciliation"].pk, "decision": "confirm"},
+    **{f"subsidy-reconciliation-{a}": (lambda w: {"pk": w["subsidy_reconciliation"].pk})
+       for a in ("detail", "confirm", "reject")},
     "subsidy:mine_export": lambda w: {"fmt": "xlsx"},
     "subsidy:bank_export": lambda w: {"fmt": "xlsx"},
     "subsidy-batch-detail": lambda w: {"pk": w["subsidy_released"].pk},
@@ -190,6 +200,7 @@ WRITE_TABLE = {
     "ledger-upload-list": {"post": {"bank", "bureau", "admin"}},
     **{f"subsidy-batch-{a}": {"post": {"bureau", "admin"}}
        for a in ("run", "review", "approve", "release", "cancel", "reconcile")},
+    **{f"subsidy-reconciliation-{a}": {"post": {"bureau", "admin"}} for a in ("confirm", "reject")},
 }
 
 # --- rows kept by the apps themselves (huiqi/<app>/tests/access.py) -----------------------------
@@ -485,10 +496,12 @@ def build_world(city, users):
 
 def subsidy_world(w):
     """The interest subsidy's records, added to the world on demand (by the subsidy rows of the matrix
-    and the subsidy tests): interest paid on both loans; a batch released (run by the system, reviewed
-    by the bureau, approved and released by the administrator) and a later one still open."""
+    and the subsidy tests): interest paid on both loans; a batch released (run by a third bureau user,
+    reviewed by the bureau, approved and released by the administrator), the bank's reconciliation file of
+    it sent back, and a later batch still open."""
     if "subsidy_released" in w:
         return w
+    from huiqi.accounts.services import create_user
     from huiqi.lending.imports import start_upload
     from huiqi.subsidy import services as subsidy
 
@@ -499,12 +512,17 @@ def subsidy_world(w):
                                    ("CMB-SZ", "MATRIX-LOAN-B", "20000.00")))
     stored = start_upload(users["bureau"], "payments", SimpleUploadedFile("payments.csv", paid.encode()))
     assert stored.status == "stored", stored.message
-    w["subsidy_released"] = subsidy.run_batch(None, dt.date(2020, 8, 31))
+    # Batches name who ran them, and the one who ran a batch neither reviews nor approves it.
+    runner = create_user(None, username="subsidy_runner", password=None, role="bureau", check_password=False)
+    w["subsidy_released"] = subsidy.run_batch(runner, dt.date(2020, 8, 31))
     subsidy.review(users["bureau"], w["subsidy_released"])
     subsidy.approve(users["admin"], w["subsidy_released"])
     subsidy.release(users["admin"], w["subsidy_released"], w["tmp_path"] / "subsidy-release")
     assert w["subsidy_released"].payments.filter(status="pending").count() == 2
-    w["subsidy_open"] = subsidy.run_batch(None, dt.date(2020, 12, 31))
+    w["subsidy_reconciliation"] = subsidy.reject_reconciliation(users["bureau"], subsidy.prepare_reconciliation(
+        users["bureau"], w["subsidy_released"], SimpleUploadedFile(
+            "sent-back.csv", f"beneficiary_id,status\n{w['ns1'].uscc},paid\n".encode())))
+    w["subsidy_open"] = subsidy.run_batch(runner, dt.date(2020, 12, 31))
     return w
 
 
@@ -960,10 +978,11 @@ SUBSIDY_ACTIONS = ("run", "review", "approve", "release", "cancel", "reconcile")
 
 
 def _subsidy_state():
-    from huiqi.subsidy.models import SubsidyBatch, SubsidyPayment
+    from huiqi.subsidy.models import SubsidyBatch, SubsidyPayment, SubsidyReconciliation
 
     return {**_counts(), "batches": sorted(SubsidyBatch.objects.values_list("id", "status")),
-            "payments": sorted(SubsidyPayment.objects.values_list("id", "status"))}
+            "payments": sorted(SubsidyPayment.objects.values_list("id", "status")),
+            "reconciliations": sorted(SubsidyReconciliation.objects.values_list("id", "status"))}
 
 
 @needs(subsidy_world)
@@ -1019,6 +1038,38 @@ def test_post_subsidy_batch_action(action, role, world, client_as):
     else:
         assert_outcome(resp, UNAUTH if role == "anonymous" else NO, what)
         assert_error_body(resp, what)
+        assert _subsidy_state() == before, f"{what} was refused but changed the database"
+
+
+@needs(subsidy_world)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("decision", ("confirm", "reject"))
+def test_post_subsidy_reconciliation(decision, role, world, client_as):
+    """Confirming or sending back a bank's reconciliation file, through the API and the page: the bureau
+    and administrators may (a file someone else uploaded), everyone else is refused and nothing changes."""
+    from huiqi.subsidy import services as subsidy
+
+    subsidy_world(world)
+    users, released = world["users"], world["subsidy_released"]
+    uploader = users["admin"] if role != "admin" else users["bureau"]  # never the caller
+    file = SimpleUploadedFile("r.csv", f"beneficiary_id,status\n{world['ns1'].uscc},paid\n".encode())
+    rec = subsidy.prepare_reconciliation(uploader, released, file)
+    allowed = role in WRITE_TABLE[f"subsidy-reconciliation-{decision}"]["post"]
+    for url, api in ((reverse(f"subsidy-reconciliation-{decision}", kwargs={"pk": rec.pk}), True),
+                     (reverse("subsidy:reconciliation_decide",
+                              kwargs={"pk": released.pk, "rid": rec.pk, "decision": decision}), False)):
+        before = _subsidy_state()
+        what = f"POST {url} as {role}"
+        resp = client_as(role).post(url, json.dumps({}), content_type="application/json") if api else \
+            client_as(role).post(url)
+        if allowed:
+            assert resp.status_code == (200 if api else 302), (
+                f"{what}: expected success, got {resp.status_code} {raw_body(resp)[:300]!r}")
+            assert _subsidy_state() != before, f"{what} succeeded but changed nothing"
+            return
+        assert_outcome(resp, (UNAUTH if api else LOGIN) if role == "anonymous" else NO, what)
+        if api:
+            assert_error_body(resp, what)
         assert _subsidy_state() == before, f"{what} was refused but changed the database"
 
 

@@ -1,13 +1,16 @@
-"""`huiqi subsidy simulate|run`: the spec's worked example, headless, checked on the files it writes."""
+"""`huiqi subsidy simulate|run|files`: the spec's worked example, headless, checked on the files it writes."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from huiqi.core.errors import PermissionDenied
+from huiqi.core.models import AuditEvent
 from huiqi.subsidy import services
 from huiqi.subsidy.models import BatchStatus, SubsidyBatch
 
@@ -77,26 +80,69 @@ def test_simulating_twice_gives_byte_identical_files(example, tmp_path):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
 
-def test_run_records_a_batch_as_the_system(example, staff, tmp_path, capsys):
-    call_command("subsidy", "run", "--cutoff", "2020-08-31", "--out", str(tmp_path / "run"))
+def run(out, cutoff="2020-08-31", who="bureau"):
+    call_command("subsidy", "run", "--cutoff", cutoff, "--out", str(out), "--as", who)
+
+
+def test_run_records_a_batch_as_the_user_it_names(example, staff, tmp_path, capsys):
+    """Issue 16.10: the command names its acting user, recorded as the batch's creator, so that the
+    pages' maker-checker holds for it: three people run, review and approve."""
+    run(tmp_path / "run")
     batch = SubsidyBatch.objects.get()
-    assert (batch.status, batch.created_by, batch.payable_total_fen) == (BatchStatus.RUN, None, 65924375)
+    assert (batch.status, batch.created_by, batch.payable_total_fen) == (BatchStatus.RUN, staff["bureau"], 65924375)
+    assert AuditEvent.objects.get(action="subsidy.run").actor == staff["bureau"]
     printed = capsys.readouterr().out
-    assert f"#{batch.pk}" in printed and "实付合计 payable: 659243.75" in printed
+    assert f"#{batch.pk}" in printed and "实付合计 payable: 659243.75" in printed and "bureau" in printed
     _, beneficiaries = by_id(rows(tmp_path / "run" / "beneficiaries.csv"))
     assert {k: v[9] for k, v in beneficiaries.items()} == {example.A: "9243.75", example.X: "650000.00"}
     with pytest.raises(CommandError) as err:  # one open batch at a time
-        call_command("subsidy", "run", "--cutoff", "2020-12-31", "--out", str(tmp_path / "again"))
+        run(tmp_path / "again", "2020-12-31")
     assert "尚未拨付或作废" in str(err.value) and "release or cancel it" in str(err.value)
 
-    services.review(staff["bureau"], batch)
-    services.approve(staff["bureau2"], batch)
-    paths = services.release(staff["bureau3"], batch, tmp_path / "bank")
+    # The one who ran it reviews and approves nothing of it; the reviewer does not approve it.
+    with pytest.raises(PermissionDenied) as err:
+        services.review(staff["bureau"], batch)
+    assert err.value.code == "subsidy.self_review"
+    services.review(staff["bureau2"], batch)
+    for who in ("bureau", "bureau2"):
+        with pytest.raises(PermissionDenied) as err:
+            services.approve(staff[who], batch)
+        assert err.value.code == "subsidy.self_approval"
+    services.approve(staff["bureau3"], batch)
+    paths = services.release(staff["admin"], batch, tmp_path / "bank")
     assert rows(paths["control.csv"])[1][2:4] == ["2", "659243.75"]
-    call_command("subsidy", "run", "--cutoff", "2020-12-31", "--out", str(tmp_path / "second"))
+    run(tmp_path / "second", "2020-12-31", who="bureau2")
     _, beneficiaries = by_id(rows(tmp_path / "second" / "beneficiaries.csv"))
     assert {k: (v[7], v[9]) for k, v in beneficiaries.items()} == {
         example.A: ("9243.75", "11022.91"), example.X: ("650000.00", "350000.00")}
+
+
+def test_run_is_refused_without_a_user_who_may_run(example, staff, tmp_path):
+    with pytest.raises(CommandError) as err:
+        call_command("subsidy", "run", "--cutoff", "2020-08-31", "--out", str(tmp_path / "run"))
+    assert "--as" in str(err.value)
+    staff["bureau2"].is_active = False
+    staff["bureau2"].save()
+    for who, zh, en in (("nobody", "没有用户名为 nobody 的用户", "there is no user nobody"),
+                        ("auditor", "无权执行此操作（subsidy.run）", "auditor may not do this (subsidy.run)"),
+                        ("bureau2", "用户 bureau2 已停用", "user bureau2 is deactivated")):
+        with pytest.raises(CommandError) as err:
+            run(tmp_path / "run", who=who)
+        assert zh in str(err.value) and en in str(err.value), str(err.value)
+    assert not SubsidyBatch.objects.exists() and not (tmp_path / "run").exists()
+
+
+def test_no_batch_is_recorded_without_its_creator(example, staff):
+    with pytest.raises(PermissionDenied):
+        services.run_batch(None, dt.date(2020, 8, 31))
+    assert not SubsidyBatch.objects.exists()
+    # A batch recorded before runs named their user (no creator) is not reviewed: two people would do.
+    batch = services.run_batch(staff["bureau"], dt.date(2020, 8, 31))
+    SubsidyBatch.objects.filter(pk=batch.pk).update(created_by=None)
+    with pytest.raises(PermissionDenied) as err:
+        services.review(staff["bureau2"], batch)
+    assert err.value.code == "subsidy.no_creator" and "作废" in err.value.zh and "cancel" in err.value.en
+    services.cancel(staff["bureau2"], batch, note="无计算人")
 
 
 @pytest.mark.parametrize("content, zh, en", [

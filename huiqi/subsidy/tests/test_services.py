@@ -57,6 +57,12 @@ def release_through(staff, cutoff, tmp_path):
     return batch, paths
 
 
+def reconcile(staff, batch, file):
+    """The bank's file uploaded by ``bureau`` and confirmed by ``bureau2``: the two-person path."""
+    prepared = services.prepare_reconciliation(staff["bureau"], batch, file)
+    return services.confirm_reconciliation(staff["bureau2"], prepared)
+
+
 # --------------------------------------------------------------------------------------------------
 # Parameters
 
@@ -249,16 +255,16 @@ def test_cumulative_batches_with_four_eyes_and_payment_file(example, staff, tmp_
     assert (event.actor, event.before["status"], event.after["status"]) == (approver, "reviewed", "approved")
 
 
-def test_the_system_may_run_but_not_approve(example, staff, tmp_path):
-    batch = services.run_batch(None, AUG)
-    assert batch.created_by is None
+def test_the_system_may_neither_run_nor_move_a_batch(example, staff, tmp_path):
+    with pytest.raises(PermissionDenied) as err:
+        services.run_batch(None, AUG)
+    assert_bilingual(err.value, "需要登录用户", "signed-in user")
+    batch = services.run_batch(staff["bureau"], AUG)
     for action in (services.review, services.approve):
         with pytest.raises(PermissionDenied) as err:
             action(None, batch)
         assert_bilingual(err.value, "需要登录用户", "signed-in user")
-    services.review(staff["bureau"], batch)
-    services.approve(staff["bureau2"], batch)  # the system ran it: the reviewer's colleague may approve
-    assert batch.status == BatchStatus.APPROVED
+    assert not SubsidyBatch.objects.exclude(created_by=staff["bureau"]).exists()
 
 
 def test_illegal_transitions_are_conflicts(example, staff, tmp_path):
@@ -275,7 +281,7 @@ def test_illegal_transitions_are_conflicts(example, staff, tmp_path):
         services.review(staff["bureau2"], batch)
     assert_bilingual(err.value, "当前状态为“已复核”，不能复核", "is 'reviewed' and cannot be reviewed")
     with pytest.raises(Conflict) as err:
-        services.reconcile(staff["bureau"], batch, tmp_path / "nothing.csv")
+        services.prepare_reconciliation(staff["bureau"], batch, tmp_path / "nothing.csv")
     assert_bilingual(err.value, "只有已拨付的批次才能对账", "only a released batch can be reconciled")
     assert not (tmp_path / "release").exists()  # nothing was written by the refused release
     batch.refresh_from_db()
@@ -333,13 +339,13 @@ def test_failed_payment_is_owed_again_in_the_next_batch(example, staff, tmp_path
     recon = write_xlsx(tmp_path / "对账.xlsx", [["受益人证件号码", "状态", "备注"],
                                                 [example.A, "失败", "账户已销户"],
                                                 [example.X, "已支付", ""]])
-    counts = services.reconcile(staff["bureau"], first, recon)
-    assert counts == {"paid": 1, "failed": 1, "unchanged": 0, "pending": 0}
+    rec = reconcile(staff, first, recon)
+    assert (rec.paid, rec.failed, rec.unchanged) == (1, 1, 0)
     a = first.payments.get(beneficiary_id=example.A)
-    assert (a.status, a.reconcile_note, a.reconciled_by) == (PaymentStatus.FAILED, "账户已销户", staff["bureau"])
+    assert (a.status, a.reconcile_note, a.reconciled_by) == (PaymentStatus.FAILED, "账户已销户", staff["bureau2"])
     assert services.paid_before() == {example.X: fen("650000.00")}
     # The same file again changes nothing.
-    assert services.reconcile(staff["bureau"], first, recon)["unchanged"] == 2
+    assert reconcile(staff, first, recon).unchanged == 2
 
     second = services.run_batch(staff["bureau"], DEC)
     line = second.payments.get(beneficiary_id=example.A)
@@ -358,7 +364,7 @@ def test_a_bad_reconciliation_file_changes_nothing(example, staff, tmp_path):
                    f"{example.A},failed,\n"         # the same beneficiary twice
                    f"{example.X},maybe,\n", encoding="utf-8")
     with pytest.raises(services.ReconciliationRefused) as err:
-        services.reconcile(staff["bureau"], first, bad)
+        services.prepare_reconciliation(staff["bureau"], first, bad)
     assert [(e.row, e.column) for e in err.value.errors] == [
         (3, "beneficiary_id"), (4, "amount"), (5, "beneficiary_id"), (6, "status")]
     assert_bilingual(err.value, "对账文件有 4 处错误，未做任何更改", "has 4 errors; nothing was changed")
@@ -366,18 +372,20 @@ def test_a_bad_reconciliation_file_changes_nothing(example, staff, tmp_path):
 
     ok = tmp_path / "recon-ok.csv"
     ok.write_text(f"beneficiary_id,status,amount\n{example.A},paid,9243.75\n", encoding="utf-8")
-    assert services.reconcile(staff["bureau"], first, ok) == {"paid": 1, "failed": 0, "unchanged": 0, "pending": 1}
+    rec = reconcile(staff, first, ok)
+    assert (rec.paid, rec.failed, rec.unchanged) == (1, 0, 0)
+    assert first.payments.filter(status=PaymentStatus.PENDING).count() == 1
     flip = tmp_path / "recon-flip.csv"
     flip.write_text(f"受益人证件号码,状态\n{example.A},失败\n", encoding="utf-8")
     with pytest.raises(services.ReconciliationRefused) as err:
-        services.reconcile(staff["bureau"], first, flip)
+        services.prepare_reconciliation(staff["bureau"], first, flip)
     assert_bilingual(err.value, "已对账为“已支付”，不能改为“支付失败”", "already reconciled as paid")
     with pytest.raises(PermissionDenied):
-        services.reconcile(staff["auditor"], first, ok)
+        services.prepare_reconciliation(staff["auditor"], first, ok)
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(services.ReconciliationRefused) as err:
-        services.reconcile(staff["bureau"], first, empty)
+        services.prepare_reconciliation(staff["bureau"], first, empty)
     assert_bilingual(err.value, "空文件", "empty file")
 
 

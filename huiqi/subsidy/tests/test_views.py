@@ -96,6 +96,13 @@ def run_through_pages(people, cutoff=DEC) -> SubsidyBatch:
     return batch
 
 
+def confirm_waiting(people, batch: SubsidyBatch):
+    """The reconciliation file ``bureau`` uploaded, confirmed by ``bureau2`` on the reconciliation page."""
+    rec = batch.reconciliations.get(status="prepared")
+    resp = client(people["bureau2"]).post(f"/subsidy/b/{batch.pk}/reconcile/{rec.pk}/confirm/")
+    assert resp.status_code == 302, html(resp)[:2000]
+
+
 # --------------------------------------------------------------------------------------------------
 # Simulate and compare
 
@@ -144,7 +151,7 @@ def test_simulate_input_errors_are_shown(people, example):
     resp = c.get("/subsidy/simulate/", {"cutoff": "2020-12-31", "a-rate": "1.5"})
     assert resp.status_code == 400 and "data-result" not in html(resp)
     resp = c.get("/subsidy/simulate/", {"cutoff": "2020-01-01"})  # before the parameters were issued
-    assert resp.status_code == 404 and "data-error" in html(resp)
+    assert resp.status_code == 400 and "data-error" in html(resp) and "没有生效的取值" in html(resp)
     loans = csv_rows(c.get("/subsidy/simulate/export.csv", {"cutoff": DEC, "what": "loans"}))
     assert {r["贷款合同编号"]: r["不计入原因代码"] for r in loans}["A-3"] == "purpose_not_operating"
 
@@ -404,6 +411,7 @@ def test_reconciliation_marks_paid_and_failed(people, example, tmp_path):
     good.name = "reconcile.csv"
     resp = c.post(f"/subsidy/b/{batch.pk}/reconcile/", {"file": good})
     assert resp.status_code == 302
+    confirm_waiting(people, batch)
     status = dict(batch.payments.values_list("beneficiary_id", "status"))
     assert status == {example.A: PaymentStatus.PAID, example.X: PaymentStatus.FAILED}
     page = html(c.get(f"/subsidy/b/{batch.pk}/beneficiaries/", {"status": "failed"}))
@@ -447,6 +455,7 @@ def test_my_interest_subsidy(people, example):
     good = io.BytesIO(f"beneficiary_id,status\n{example.A},paid\n".encode())
     good.name = "r.csv"
     client(people["bureau"]).post(f"/subsidy/b/{batch.pk}/reconcile/", {"file": good})
+    confirm_waiting(people, batch)
     page = html(ent.get("/subsidy/"))
     assert "银行确认于" in row_of(page, "batch", str(batch.pk))
     assert "20,266.66" in page.split('data-figure="paid"')[1][:40]
@@ -545,8 +554,8 @@ def test_api_batches_and_actions(people, example):
     resp = post("bureau", url + "cancel/", {})
     assert resp.status_code == 400 and resp.json()["error"]["field"] == "note"
     released = post("admin", url + "release/").json()
-    assert released["status"] == "released" and set(released["files"]) == {"payments.csv", "payments.xlsx",
-                                                                          "control.csv"}
+    assert released["status"] == "released" and set(released["files"]) == {
+        "payments.csv", "payments.xlsx", "control.csv", "beneficiaries.csv", "loans.csv"}
     resp = post("bureau", url + "review/")
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "subsidy.illegal_transition"
 
@@ -569,4 +578,7 @@ def test_api_batches_and_actions(people, example):
     upload = io.BytesIO(f"beneficiary_id,status\n{example.X},failed\n".encode())
     upload.name = "r.csv"
     resp = client(people["bureau"]).post(url + "reconcile/", {"file": upload})
-    assert resp.status_code == 200 and resp.json() == {"paid": 0, "failed": 1, "unchanged": 0, "pending": 1}
+    assert resp.status_code == 201 and (resp.json()["paid"], resp.json()["failed"]) == (0, 1)
+    resp = post("bureau2", f"/api/v1/subsidy-reconciliations/{resp.json()['id']}/confirm/")
+    assert resp.status_code == 200 and resp.json()["status"] == "confirmed"
+    assert client(people["bureau"]).get("/api/v1/subsidy-payments/?status=failed").json()["count"] == 1

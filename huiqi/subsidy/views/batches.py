@@ -5,16 +5,16 @@ reconciliation. ``index`` is the program's page for every reader."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
@@ -23,9 +23,9 @@ from huiqi.core.pagination import paginate
 from .. import rules, selectors, services
 from ..filters import BatchFilter
 from ..forms import ActionForm, ReconcileForm, RunForm
-from ..models import BATCH_TRANSITIONS, BatchStatus, PaymentStatus, SubsidyBatch
+from ..models import BATCH_TRANSITIONS, BatchStatus, PaymentStatus, ReconciliationStatus, SubsidyBatch
 from . import own
-from .common import batch_or_404, chart, factor_text, one_language, reason, relabel, require
+from .common import batch_or_404, chart, factor_text, mask, one_language, reason, relabel, require
 
 # action → (status it leads to, button label)
 ACTIONS = {
@@ -50,7 +50,6 @@ ACTION_DONE = {
     "release": gettext_lazy("贴息批次 #%(pk)s 已拨付，支付文件已生成。"),
     "cancel": gettext_lazy("贴息批次 #%(pk)s 已作废。"),
 }
-FILES = ("payments.csv", "payments.xlsx", "control.csv")
 
 
 @login_required
@@ -70,7 +69,7 @@ def index(request):
 def _batch_list(request):
     """Every batch with its totals; bureau staff run a new one here (one open batch at a time)."""
     form = RunForm(request.POST if request.method == "POST" else None,
-                   initial={"cutoff": timezone.localdate()})
+                   initial={"cutoff": services.default_cutoff()})
     error = None
     if request.method == "POST" and form.is_valid():
         cutoff, note = form.cleaned_data["cutoff"], form.cleaned_data["note"]
@@ -91,20 +90,17 @@ def _batch_list(request):
 
 
 def _control_totals(batch: SubsidyBatch) -> dict | None:
-    if batch.status != BatchStatus.RELEASED or not batch.output_dir:
+    """The control totals of a released batch, from ``control.csv`` (written again from the record if it
+    was lost)."""
+    try:
+        path = services.payment_files(batch, ["control.csv"]).get("control.csv")
+    except OSError:  # the release's folder cannot be written here: the page shows the batch without them
         return None
-    path = Path(batch.output_dir) / "control.csv"
-    if not path.is_file():
+    if path is None:
         return None
     with open(path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     return rows[0] if rows else None
-
-
-def _files(batch: SubsidyBatch) -> list[str]:
-    if batch.status != BatchStatus.RELEASED or not batch.output_dir:
-        return []
-    return [name for name in FILES if (Path(batch.output_dir) / name).is_file()]
 
 
 def _actions_for(user, batch: SubsidyBatch) -> list[tuple[str, str]]:
@@ -126,7 +122,9 @@ def batch_detail(request, pk):
         "payment_status": [(s, label, payment_status[s]) for s, label in PaymentStatus.choices],
         "reasons": [{"code": "", "label": _("计入"), "n": reasons.get("", 0)}]
         + [{"code": c, "label": reason(c), "n": reasons[c]} for c in rules.REASONS if reasons.get(c)],
-        "history": selectors.batch_history(batch), "files": _files(batch), "control": _control_totals(batch),
+        "history": selectors.batch_history(batch), "result_files": services.RESULT_FILES,
+        "files": [name for name in services.file_names(batch) if name in services.PAYMENT_FILES],
+        "control": _control_totals(batch),
         "actions": _actions_for(request.user, batch),
         "ran_or_reviewed": request.user.pk in (batch.created_by_id, batch.reviewed_by_id),
         "chart_district": chart(groups["by_district"], "payable_fen", [("a", _("本批实付"))]),
@@ -166,37 +164,96 @@ def batch_action(request, pk, action):
 
 @login_required
 def batch_file(request, pk, name):
-    """A released batch's payment file (CSV, XLSX) or control totals, as written on release."""
+    """One of a batch's files: its result files (``beneficiaries.csv``, ``loans.csv``) written from the
+    record for each download; once released, its payment file (CSV, XLSX) and control totals as its
+    release wrote them, written again from the record if they were lost."""
     require(request, "subsidy.view_batches")
     batch = batch_or_404(request, pk)
-    if name not in _files(batch):
+    if name not in services.file_names(batch):
         raise Http404
-    return FileResponse(open(Path(batch.output_dir) / name, "rb"), as_attachment=True,
-                        filename=f"subsidy-batch-{batch.pk}-{name}")
+    if name in services.RESULT_FILES:
+        with tempfile.TemporaryDirectory() as folder:
+            handle = open(services.write_outputs(batch, folder, [name])[name], "rb")  # read after removal
+    else:
+        handle = open(services.payment_files(batch, [name])[name], "rb")
+    return FileResponse(handle, as_attachment=True, filename=f"subsidy-batch-{batch.pk}-{name}")
 
 
 @login_required
 def reconcile(request, pk):
-    """Upload the bank's reconciliation of a released batch: each payment paid or failed; failed ones
-    are owed again in the next batch. The file applies whole or not at all."""
+    """The bank's reconciliation of a released batch, by two people: one uploads the file (checked whole;
+    a bad one is refused with its rows named, a good one waits and changes nothing), another confirms it
+    (``reconciliation_decide``): only then is each payment paid or failed, and failed ones are owed again
+    in the next batch."""
     require(request, "subsidy.reconcile")
     batch = batch_or_404(request, pk)
     posted = request.method == "POST"
     form = ReconcileForm(request.POST if posted else None, request.FILES if posted else None)
     error = None
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
-            counts = services.reconcile(request.user, batch, form.cleaned_data["file"])
+            rec = services.prepare_reconciliation(request.user, batch, form.cleaned_data["file"])
         except DomainError as exc:
             error = exc
         else:
-            messages.success(request, _("对账完成：已支付 %(paid)s 笔，失败 %(failed)s 笔，无变化 %(unchanged)s 笔，"
-                                        "仍待对账 %(pending)s 笔。") % counts)
-            return redirect("subsidy:batch_detail", pk=batch.pk)
+            messages.success(request, _("对账文件 #%(pk)s 已核对无误：将标记已支付 %(paid)s 笔、失败 %(failed)s 笔，"
+                                        "无变化 %(unchanged)s 笔。须由另一人确认后才生效。") % {
+                "pk": rec.pk, "paid": rec.paid, "failed": rec.failed, "unchanged": rec.unchanged})
+            return redirect("subsidy:reconcile", pk=batch.pk)
+    return _reconcile_page(request, batch, form, ActionForm(), error)
+
+
+SHOWN_CHANGES = 200
+
+
+def _reconcile_page(request, batch: SubsidyBatch, form, decide_form, error):
     counts = selectors.payment_status_counts(batch)
-    status = error.status if error else (400 if form.errors else 200)
+    waiting = selectors.waiting_reconciliation(batch)
+    changes = [(row, mask(beneficiary), one_language(PaymentStatus(status).label), note)
+               for beneficiary, status, note, row in (waiting.changes[:SHOWN_CHANGES] if waiting else [])]
+    status = error.status if error else (400 if form.errors or decide_form.errors else 200)
     return render(request, "subsidy/reconcile.html", {
-        "batch": batch, "form": form, "error": error, "row_errors": getattr(error, "errors", None),
+        "batch": batch, "form": form, "decide_form": decide_form, "error": error,
+        "row_errors": getattr(error, "errors", None),
         "counts": [(s, one_language(label), counts[s]) for s, label in PaymentStatus.choices],
-        "released": batch.status == BatchStatus.RELEASED,
+        "released": batch.status == BatchStatus.RELEASED, "waiting": waiting, "changes": changes,
+        "more_changes": max(0, len(waiting.changes) - SHOWN_CHANGES) if waiting else 0,
+        "may_confirm": waiting is not None and waiting.prepared_by_id != request.user.pk,
+        "past": selectors.reconciliations_for(request.user).filter(batch=batch)
+        .exclude(status=ReconciliationStatus.PREPARED),
     }, status=status)
+
+
+@login_required
+@require_POST
+def reconciliation_decide(request, pk, rid, decision):
+    """Confirm a waiting reconciliation file (someone other than its uploader: the payments change then)
+    or send it back (anyone, its uploader included: nothing changes)."""
+    if decision not in ("confirm", "reject"):
+        raise Http404
+    require(request, "subsidy.reconcile")
+    batch = batch_or_404(request, pk)
+    rec = selectors.reconciliations_for(request.user).filter(batch=batch, pk=rid).first()
+    if rec is None:
+        raise Http404
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return _reconcile_page(request, batch, ReconcileForm(), form, None)
+    note = form.cleaned_data["note"]
+    try:
+        if decision == "confirm":
+            services.confirm_reconciliation(request.user, rec, note=note)
+        else:
+            services.reject_reconciliation(request.user, rec, note=note)
+    except DomainError as exc:
+        return _reconcile_page(request, batch, ReconcileForm(), form, exc)
+    if decision == "reject":
+        messages.success(request, _("对账文件 #%(pk)s 已退回，未做任何更改。") % {"pk": rec.pk})
+        return redirect("subsidy:reconcile", pk=batch.pk)
+    counts = selectors.payment_status_counts(batch)
+    rec.refresh_from_db()
+    messages.success(request, _("对账完成：已支付 %(paid)s 笔，失败 %(failed)s 笔，无变化 %(unchanged)s 笔，"
+                                "仍待对账 %(pending)s 笔。") % {"paid": rec.paid, "failed": rec.failed,
+                                                          "unchanged": rec.unchanged,
+                                                          "pending": counts[PaymentStatus.PENDING]})
+    return redirect("subsidy:batch_detail", pk=batch.pk)

@@ -8,7 +8,6 @@ from collections import Counter
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiqi.core.errors import DomainError, ValidationFailed
@@ -36,7 +35,7 @@ SHOWN = 200
 def _params_rows(base: dict, a: dict, b: dict | None) -> list[dict]:
     labels = {"window_start": _("新增贷款窗口起"), "window_end": _("新增贷款窗口止"), "rate": _("贴息比例"),
               "months": _("贴息月数"), "cap": _("每户上限（元）"), "budget": _("总预算（元）"),
-              "rationing": _("超预算处理")}
+              "rationing": _("超预算处理"), "program_end": _("项目结束日")}
     modes = {"pro_rata": _("按比例分配"), "none": _("全额支付")}
     rows = []
     for name in rules.PARAMETER_NAMES:
@@ -80,7 +79,7 @@ def _reason_rows(ra: rules.BatchResult, rb: rules.BatchResult | None) -> list[di
 
 def _simulate_forms(request):
     data = request.GET if "cutoff" in request.GET else None
-    form = SimulateForm(data, initial={"cutoff": timezone.localdate()})
+    form = SimulateForm(data, initial={"cutoff": services.default_cutoff()})
     return form, ParamsForm(data, prefix="a"), ParamsForm(data, prefix="b")
 
 
@@ -126,12 +125,12 @@ def simulate(request):
 @login_required
 def simulate_export(request, fmt):
     """The simulation of the page's query as a file: ``what=beneficiaries`` (default) or ``loans``;
-    side by side (A then B) when comparing. Without a cutoff, today's."""
+    side by side (A then B) when comparing. Without a cutoff, today's (the program's end once passed)."""
     require(request, "subsidy.simulate")
     if fmt not in EXPORT_FORMATS:
         raise Http404
     data = request.GET.copy()
-    data.setdefault("cutoff", timezone.localdate().isoformat())
+    data.setdefault("cutoff", services.default_cutoff().isoformat())
     form, a, b = SimulateForm(data), ParamsForm(data, prefix="a"), ParamsForm(data, prefix="b")
     if not all(f.is_valid() for f in (form, a, b)):
         bad = next(f for f in (form, a, b) if not f.is_valid())

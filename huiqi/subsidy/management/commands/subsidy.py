@@ -1,10 +1,16 @@
-"""`huiqi subsidy simulate|run`: the interest-subsidy batch, headless.
+"""`huiqi subsidy simulate|run|files`: the interest-subsidy batch, headless.
 
     huiqi subsidy simulate --cutoff 2020-12-31 [--params overrides.json] --out DIR
-    huiqi subsidy run --cutoff 2020-12-31 --out DIR
+    huiqi subsidy run --cutoff 2020-12-31 --out DIR --as USERNAME
+    huiqi subsidy files --batch ID --out DIR --as USERNAME
 
-Both write beneficiaries.csv and loans.csv into DIR and print the totals. ``simulate`` records
-nothing; ``run`` records a batch as the system (it then waits for review, approval and release).
+``simulate`` and ``run`` write beneficiaries.csv and loans.csv into DIR and print the totals.
+``simulate`` records nothing; ``run`` records a batch as the user it names (who must hold
+``subsidy.run``; the batch then waits for review and approval by two other people, as on the pages).
+Run again after it crashed past the record (the batch recorded, its files not written), ``run`` finds
+that user's batch of that cutoff, not yet reviewed, and writes its files from the record instead of
+computing again. ``files`` writes a recorded batch's files again from the record, and its payment file
+and control totals too once it is released.
 The overrides file is a JSON object with the spec's parameter names, numbers read exactly
 (``{"budget": "500000.00"}`` or ``{"budget": 500000.00}``).
 """
@@ -17,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
+from django.utils import timezone
 
 from huiqi.core.errors import DomainError
 
@@ -79,20 +86,30 @@ def _totals(outcome) -> list[tuple[str, str]]:
 
 class Command(BaseCommand):
     help = ("Interest subsidy: `subsidy simulate --cutoff YYYY-MM-DD [--params FILE.json] --out DIR` "
-            "or `subsidy run --cutoff YYYY-MM-DD --out DIR`")
+            "or `subsidy run --cutoff YYYY-MM-DD --out DIR --as USERNAME`")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         simulate = sub.add_parser("simulate", help="compute a batch without recording it")
-        run = sub.add_parser("run", help="compute and record a batch (as the system)")
+        run = sub.add_parser("run", help="compute and record a batch, as the user named by --as")
         for p in (simulate, run):
             p.add_argument("--cutoff", required=True, help="YYYY-MM-DD: payments paid on or before it count")
             p.add_argument("--out", required=True, type=Path, help="folder for beneficiaries.csv and loans.csv")
         simulate.add_argument("--params", type=Path, help="JSON object of parameter overrides")
+        run.add_argument("--as", dest="acting_user", required=True, metavar="USERNAME",
+                         help="the user who runs the batch (needs subsidy.run; may then neither review nor "
+                              "approve it)")
+        files = sub.add_parser("files", help="write a recorded batch's files again, from the record")
+        files.add_argument("--batch", required=True, type=int, help="the batch's number")
+        files.add_argument("--out", required=True, type=Path, help="folder for the batch's files")
+        files.add_argument("--as", dest="acting_user", required=True, metavar="USERNAME",
+                           help="the user who asks for them (needs subsidy.view_batches)")
 
-    def handle(self, *args, action, cutoff, out, params=None, **options):
+    def handle(self, *args, action, out, cutoff=None, params=None, acting_user=None, batch=None, **options):
         from huiqi.subsidy import services
 
+        if action == "files":
+            return self._files(batch, out, acting_user)
         day = _date(cutoff)
         overrides = _overrides(params) if params is not None else None
         try:
@@ -102,14 +119,42 @@ class Command(BaseCommand):
                 totals = _totals(result)
                 self.stdout.write(f"模拟，未记录 simulation, nothing recorded: 截至 cutoff {day}")
             else:
-                batch = services.run_batch(None, day)
+                user = services.acting_user(acting_user, "subsidy.run")
+                recorded = services.recorded_run(user, day)
+                batch = recorded or services.run_batch(user, day)
                 paths = services.write_outputs(batch, out)
                 totals = _totals(batch)
-                self.stdout.write(f"已记录贴息批次 recorded subsidy batch #{batch.pk}: 截至 cutoff {day}，"
-                                  f"待复核 awaiting review")
+                if recorded is None:
+                    self.stdout.write(f"已记录贴息批次 recorded subsidy batch #{batch.pk}: 截至 cutoff {day}，"
+                                      f"计算人 run by {user.get_username()}，待他人复核 awaiting review by someone else")
+                else:
+                    at = timezone.localtime(batch.created_at).strftime("%Y-%m-%d %H:%M:%S")
+                    self.stdout.write(
+                        f"贴息批次 #{batch.pk}（截至 {day}）已于 {at} 由 {user.get_username()} 计算并记录，待复核："
+                        f"未重新计算，结果文件按记录重写；如需重新计算，请先作废该批次 "
+                        f"subsidy batch #{batch.pk} (cutoff {day}) was recorded by {user.get_username()} at {at} "
+                        "and awaits review: nothing recomputed, its files written again from the record; "
+                        "cancel it first to compute again")
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         for label, value in totals:
             self.stdout.write(f"  {label}: {value}")
+        for path in paths.values():
+            self.stdout.write(f"  → {path}")
+
+    def _files(self, pk: int, out: Path, acting_user: str):
+        from huiqi.subsidy import selectors, services
+
+        try:
+            user = services.acting_user(acting_user, "subsidy.view_batches")
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        batch = selectors.batch_for(user, pk)
+        if batch is None:
+            raise CommandError(f"没有编号为 {pk} 的贴息批次 there is no subsidy batch #{pk}")
+        paths = services.write_outputs(batch, out)
+        paths.update(services.write_payment_files(batch, out) if batch.status == "released" else {})
+        self.stdout.write(f"贴息批次 #{batch.pk}（截至 {batch.cutoff}，{batch.get_status_display()}）的文件已按记录写出 "
+                          f"the files of subsidy batch #{batch.pk} written from the record")
         for path in paths.values():
             self.stdout.write(f"  → {path}")

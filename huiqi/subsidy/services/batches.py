@@ -1,0 +1,265 @@
+"""A batch on its four-eyes path: run (as a background job from the page and the API), review,
+approve, release (the payment file), cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from huiqi.core import audit, jobs
+from huiqi.core.bulk import insert_rows
+from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+
+from ..models import (
+    BATCH_TRANSITIONS,
+    OPEN_STATUSES,
+    BatchStatus,
+    PaymentStatus,
+    SubsidyBatch,
+    SubsidyLoanLine,
+    SubsidyPayment,
+)
+from .common import _require, _status_en, _status_zh
+from .compute import _compute, fraction_text
+from .files import batch_dir, write_payment_files
+from .parameters import params_for_cutoff
+
+# pg_advisory_xact_lock key for "one batch run at a time" ('SUBS').
+_RUN_LOCK = 0x53554253
+
+
+def _lock_program() -> None:
+    """Serialise batch runs. PostgreSQL: a transaction-level advisory lock; SQLite: the settings open
+    every transaction with BEGIN IMMEDIATE, which already admits one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_RUN_LOCK])
+
+
+def _check_may_run(cutoff: dt.date) -> None:
+    """Refuse a run while another batch is open, or for a cutoff not after the last released batch's."""
+    open_batch = SubsidyBatch.objects.filter(status__in=OPEN_STATUSES).order_by("id").first()
+    if open_batch is not None:
+        raise Conflict(
+            "subsidy.batch_open",
+            f"贴息批次 #{open_batch.pk}（截至 {open_batch.cutoff}）状态为“{_status_zh(open_batch.status)}”，"
+            "尚未拨付或作废，不能再计算新批次",
+            f"subsidy batch #{open_batch.pk} (cutoff {open_batch.cutoff}) is still '{_status_en(open_batch.status)}'; "
+            "release or cancel it before running another",
+        )
+    last = SubsidyBatch.objects.filter(status=BatchStatus.RELEASED).order_by("-cutoff", "-id").first()
+    if last is not None and cutoff <= last.cutoff:
+        raise Conflict(
+            "subsidy.cutoff_not_after_last",
+            f"截止日期 {cutoff} 必须晚于上一已拨付批次 #{last.pk} 的截止日期 {last.cutoff}",
+            f"the cutoff {cutoff} must be after {last.cutoff}, the cutoff of the last released batch #{last.pk}",
+            field="cutoff",
+        )
+
+
+RUN_JOB = "subsidy.run_batch"
+
+
+def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
+    """Queue ``run_batch`` as a background job with progress, for the page and the API alike: a batch
+    reads the whole ledger, which is never done inside a web request. What can be refused without
+    computing (permission, a cutoff outside the program, an open batch, the last release) is refused
+    now; the job checks it again when it runs. Returns the job."""
+    _require(actor, "subsidy.run")
+    params_for_cutoff(cutoff)
+    _check_may_run(cutoff)
+    return jobs.enqueue(RUN_JOB, {"cutoff": cutoff.isoformat(), "note": note}, user=actor,
+                        title=f"计算贴息批次（截至 {cutoff}） subsidy batch up to {cutoff}")
+
+
+def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
+    """The batch of this cutoff that ``actor`` ran and no one has reviewed yet, if it is the open one:
+    what ``huiqi subsidy run`` run again finds after it crashed past the record (it writes that batch's
+    files from the record instead of being refused)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return (SubsidyBatch.objects.filter(status=BatchStatus.RUN, cutoff=cutoff, created_by=actor)
+            .order_by("-id").first())
+
+
+LINE_FIELDS = ("batch", "loan", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
+PAYMENT_FIELDS = ("batch", "beneficiary_id", "name", "kind", "loans_counted", "interest_counted_fen",
+                  "subsidy_before_cap_fen", "entitlement_fen", "paid_before_fen", "due_fen", "payable_fen",
+                  "overpayment_fen", "status", "reconcile_note")
+
+
+@transaction.atomic
+def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None) -> SubsidyBatch:
+    """Compute and record a batch up to ``cutoff`` with the parameters in force on it: every loan's
+    line and every beneficiary's payment (bulk), the totals, an audit record. Bureau or admin, named
+    (in the job of ``start_batch_run``, or ``--as`` on the command line): the one who ran a batch
+    neither reviews nor approves it, so a batch is never recorded as the system's. Refused while another batch is
+    open, for a cutoff not after the last released batch's, or for one outside the program's dates
+    (``params_for_cutoff``). ``progress(done, total, message)`` hears of each of its three steps.
+
+    Given the ``job`` that runs it, a batch that job recorded already is returned as it is: a worker
+    killed after the record committed leaves its job to another, which then finishes with that batch."""
+    _require(actor, "subsidy.run")
+    params = params_for_cutoff(cutoff)
+    _lock_program()
+    if job is not None:
+        done = SubsidyBatch.objects.filter(run_job=job).first()
+        if done is not None:
+            return done
+    _check_may_run(cutoff)
+    step = progress or (lambda done, total, message: None)
+    step(0, 3, "读取账本并计算 reading the ledger and computing")
+    result, inputs = _compute(cutoff, params)
+    loans_counted = sum(1 for x in result.loans if x.eligible)
+    batch = SubsidyBatch.objects.create(
+        cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
+        run_job=job,
+        beneficiaries=len(result.beneficiaries), loans_counted=loans_counted,
+        due_total_fen=result.due_total, payable_total_fen=result.payable_total,
+        overpayment_total_fen=result.overpayment_total, spent_before_fen=inputs.spent_before_fen,
+        budget_left_fen=result.budget_left, rationing_factor=fraction_text(result.rationing_factor),
+        unspent_fen=result.unspent, over_budget=result.over_budget,
+    )
+    # Plain rows, COPY on PostgreSQL (``core.bulk.insert_rows``): a city's batch writes hundreds of
+    # thousands of lines, and building a model instance for each took most of the run.
+    loan_ids = inputs.loan_ids()
+    step(1, 3, "写入贷款明细 recording the loan lines")
+    insert_rows(SubsidyLoanLine, LINE_FIELDS, (
+        (batch.pk, loan_ids[(x.bank_code, x.loan_no)], x.beneficiary_id, x.eligible, x.reason or "",
+         x.interest_counted_fen, x.subsidy_fen) for x in result.loans))
+    step(2, 3, "写入受益人 recording the beneficiaries")
+    insert_rows(SubsidyPayment, PAYMENT_FIELDS, (
+        (batch.pk, b.beneficiary_id, b.name[:200], b.kind, b.loans_counted, b.interest_counted_fen,
+         b.subsidy_before_cap, b.entitlement, b.paid_before, b.due, b.payable, b.overpayment,
+         PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING, "")
+        for b in result.beneficiaries))
+    audit.record(actor, "subsidy.run", batch,
+                 note=f"计算贴息批次，贷款 {len(result.loans)} 笔、受益人 {len(result.beneficiaries)} 个 "
+                      f"computed: {len(result.loans)} loan lines, {len(result.beneficiaries)} beneficiaries")
+    return batch
+
+
+_VERBS = {
+    BatchStatus.REVIEWED: ("复核", "reviewed"),
+    BatchStatus.APPROVED: ("审批", "approved"),
+    BatchStatus.RELEASED: ("拨付", "released"),
+    BatchStatus.CANCELLED: ("作废", "cancelled"),
+}
+
+
+def _locked_for(batch: SubsidyBatch, to: str) -> SubsidyBatch:
+    """The batch row locked for update, refusing with Conflict unless (its status → ``to``) is allowed."""
+    locked = SubsidyBatch.objects.select_for_update().get(pk=batch.pk)
+    if (locked.status, to) not in BATCH_TRANSITIONS:
+        zh_verb, en_verb = _VERBS[to]
+        sources = [s for (s, t) in BATCH_TRANSITIONS if t == to]
+        raise Conflict(
+            "subsidy.illegal_transition",
+            f"贴息批次 #{locked.pk} 当前状态为“{_status_zh(locked.status)}”，不能{zh_verb}；"
+            f"只有“{'”或“'.join(_status_zh(s) for s in sources)}”的批次才能{zh_verb}",
+            f"subsidy batch #{locked.pk} is '{_status_en(locked.status)}' and cannot be {en_verb}; "
+            f"only a batch that is {' or '.join(repr(_status_en(s)) for s in sources)} can be",
+            field="status", value=locked.status,
+        )
+    return locked
+
+
+def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before: dict, to: str,
+                       stamp: str, note: str) -> SubsidyBatch:
+    from_status = locked.status
+    now = timezone.now()
+    locked.status = to
+    setattr(locked, f"{stamp}_by", actor)
+    setattr(locked, f"{stamp}_at", now)
+    if note:
+        locked.note = (locked.note + "\n" if locked.note else "") + note
+    locked.save()
+    audit.record(actor, f"subsidy.{BATCH_TRANSITIONS[(from_status, to)]}", locked, before=before,
+                 note=f"{from_status} → {to}" + (f": {note}" if note else ""))
+    batch.refresh_from_db()
+    return batch
+
+
+def _check_has_creator(locked: SubsidyBatch) -> None:
+    """Refuse to move a batch that names no one who ran it (the headless command recorded batches as the
+    system before it named its user): with no creator, two people would suffice to release it."""
+    if locked.created_by_id is None:
+        raise PermissionDenied(
+            "subsidy.no_creator",
+            f"贴息批次 #{locked.pk} 没有记录计算人，不能保证计算、复核、审批由三人分别完成：请将其作废，"
+            "由具名用户重新计算",
+            f"subsidy batch #{locked.pk} names no one who ran it, so three different people cannot be held to "
+            "run, review and approve it: cancel it and run it again as a named user",
+        )
+
+
+@transaction.atomic
+def review(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
+    """run → reviewed: a second look at the batch's lines and totals, by someone other than who ran it."""
+    _require(actor, "subsidy.review")
+    locked = _locked_for(batch, BatchStatus.REVIEWED)
+    _check_has_creator(locked)
+    if locked.created_by_id == actor.pk:
+        raise PermissionDenied("subsidy.self_review",
+                               f"贴息批次 #{locked.pk} 由您计算，不能由您复核：复核人必须是计算人以外的人",
+                               f"you ran subsidy batch #{locked.pk} and cannot review it: the reviewer must be "
+                               "someone other than who ran it")
+    return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.REVIEWED, "reviewed",
+                              note)
+
+
+@transaction.atomic
+def approve(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
+    """reviewed → approved, by a third person: neither the one who ran the batch nor its reviewer."""
+    _require(actor, "subsidy.approve")
+    locked = _locked_for(batch, BatchStatus.APPROVED)
+    _check_has_creator(locked)
+    if locked.created_by_id == actor.pk:
+        raise PermissionDenied("subsidy.self_approval",
+                               f"贴息批次 #{locked.pk} 由您计算，不能由您审批：审批人必须是计算人和复核人以外的人",
+                               f"you ran subsidy batch #{locked.pk} and cannot approve it: the approver must be "
+                               "someone other than who ran and who reviewed it")
+    if locked.reviewed_by_id == actor.pk:
+        raise PermissionDenied("subsidy.self_approval",
+                               f"贴息批次 #{locked.pk} 由您复核，不能由您审批：审批人必须是计算人和复核人以外的人",
+                               f"you reviewed subsidy batch #{locked.pk} and cannot approve it: the approver must "
+                               "be someone other than who ran and who reviewed it")
+    return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.APPROVED, "approved",
+                              note)
+
+
+@transaction.atomic
+def cancel(actor, batch: SubsidyBatch, *, note: str) -> SubsidyBatch:
+    """run / reviewed / approved → cancelled, with a reason: the batch pays nothing and no longer
+    blocks a new run. A released batch cannot be cancelled."""
+    _require(actor, "subsidy.cancel")
+    if not (note or "").strip():
+        raise ValidationFailed("subsidy.cancel_reason", "作废批次必须说明原因", "cancelling a batch needs a reason",
+                               field="note")
+    locked = _locked_for(batch, BatchStatus.CANCELLED)
+    return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.CANCELLED, "cancelled",
+                              note.strip())
+
+
+@transaction.atomic
+def release(actor, batch: SubsidyBatch, out_dir: str | os.PathLike | None = None, *,
+            note: str = "") -> dict[str, Path]:
+    """approved → released: write the payment file for the bank and its control totals
+    (``files.write_payment_files``: ``payments.csv``, ``payments.xlsx``, ``control.csv``) into ``out_dir``
+    (the batch's folder under the data folder by default). Returns {name: path}. From then on the batch's
+    payments count as paid unless the bank reports them failed."""
+    _require(actor, "subsidy.release")
+    locked = _locked_for(batch, BatchStatus.RELEASED)
+    _check_has_creator(locked)
+    before = audit.snapshot(locked)
+    out = Path(out_dir) if out_dir is not None else batch_dir(locked)
+    paths = write_payment_files(locked, out)
+    # Written before the status changes: if that fails the transaction rolls back and the files stay
+    # behind unreleased; they are rewritten by the next attempt.
+    locked.output_dir = str(out)
+    _finish_transition(actor, batch, locked, before, BatchStatus.RELEASED, "released", note)
+    return paths

@@ -1,0 +1,240 @@
+"""The bank's reconciliation of a released batch, by two people (issue 16.11): one uploads the file
+(``prepare_reconciliation``: checked whole, kept, nothing changes), another confirms it
+(``confirm_reconciliation``: each payment it names becomes paid or failed, each change audited before and
+after) or either sends it back (``reject_reconciliation``). A failed payment is owed again in the next
+batch, so marking one failed moves money: no one does it alone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from huiqi.core import audit
+from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.tabular import (
+    Column,
+    FileRejected,
+    RowError,
+    Schema,
+    file_digest,
+    parse_choice,
+    parse_decimal,
+    parse_text,
+    validate,
+)
+
+from .. import rules
+from ..models import (
+    PAYMENT_TRANSITIONS,
+    RECONCILIATION_TRANSITIONS,
+    BatchStatus,
+    PaymentStatus,
+    ReconciliationStatus,
+    SubsidyBatch,
+    SubsidyPayment,
+    SubsidyReconciliation,
+)
+from .common import _CHUNK, _require, _status_en, _status_zh
+
+
+RECONCILE_STATUSES = {"paid": PaymentStatus.PAID, "已支付": PaymentStatus.PAID, "支付成功": PaymentStatus.PAID,
+                      "成功": PaymentStatus.PAID, "failed": PaymentStatus.FAILED, "失败": PaymentStatus.FAILED,
+                      "支付失败": PaymentStatus.FAILED}
+
+RECONCILE_SCHEMA = Schema("subsidy_reconciliation", (
+    Column("beneficiary_id", "受益人证件号码", parser=parse_text(18)),
+    Column("status", "状态", parser=parse_choice(RECONCILE_STATUSES), aliases=("支付状态",)),
+    Column("amount", "金额", required=False, parser=parse_decimal(places=2, min=0), aliases=("金额（元）",)),
+    Column("note", "备注", required=False, parser=parse_text(300), aliases=("失败原因", "reason")),
+))
+
+
+class ReconciliationRefused(ValidationFailed):
+    """A reconciliation file with bad rows: nothing of it was applied. ``errors`` lists every bad row."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = sorted(errors, key=lambda e: e.row)
+        shown = "；".join(f"第 {e.row} 行 {e.column or ''}：{e.zh}" for e in self.errors[:5])
+        shown_en = "; ".join(f"row {e.row} {e.column or ''}: {e.en}" for e in self.errors[:5])
+        more = len(self.errors) - 5
+        super().__init__(
+            "subsidy.reconciliation_refused",
+            f"对账文件有 {len(self.errors)} 处错误，未做任何更改：{shown}" + (f"；另有 {more} 处" if more > 0 else ""),
+            f"the reconciliation file has {len(self.errors)} errors; nothing was changed: {shown_en}"
+            + (f"; and {more} more" if more > 0 else ""),
+        )
+
+
+def _file_name(file) -> str:
+    return Path(str(file)).name if isinstance(file, (str, os.PathLike)) else getattr(file, "name", "") or ""
+
+
+def _payment_status_zh(status: str) -> str:
+    return PaymentStatus(status).label.split(" ")[0]
+
+
+def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, SubsidyPayment],
+             errors: list[RowError]) -> tuple[list[list], int]:
+    """The payments the rows change ([beneficiary_id, new status, note, row]) and how many rows repeat a
+    payment's status; every row that cannot apply is added to ``errors``."""
+    changes, unchanged = [], 0
+    for row in rows:
+        payment = payments.get(row["beneficiary_id"])
+        if payment is None:
+            errors.append(RowError(row["_row"], "beneficiary_id", row["beneficiary_id"],
+                                   f"{row['beneficiary_id']} 不在批次 #{locked.pk} 的支付文件中",
+                                   f"{row['beneficiary_id']} is not in the payment file of batch #{locked.pk}"))
+            continue
+        if row.get("amount") is not None and rules.fen_str(payment.payable_fen) != f"{row['amount']:.2f}":
+            errors.append(RowError(row["_row"], "amount", str(row["amount"]),
+                                   f"金额与支付文件不符（应为 {rules.fen_str(payment.payable_fen)}）",
+                                   f"the amount differs from the payment file ({rules.fen_str(payment.payable_fen)})"))
+            continue
+        new = row["status"]
+        if payment.status == new:
+            unchanged += 1
+        elif (payment.status, new) in PAYMENT_TRANSITIONS:
+            changes.append([payment.beneficiary_id, str(new), row.get("note") or "", row["_row"]])
+        else:
+            errors.append(RowError(
+                row["_row"], "status", row["status"],
+                f"该笔支付已对账为“{_payment_status_zh(payment.status)}”，不能改为“{_payment_status_zh(new)}”",
+                f"this payment is already reconciled as {payment.status} and cannot become {new}"))
+    return changes, unchanged
+
+
+def _released(batch: SubsidyBatch) -> SubsidyBatch:
+    locked = SubsidyBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status != BatchStatus.RELEASED:
+        raise Conflict("subsidy.reconcile_not_released",
+                       f"贴息批次 #{locked.pk} 状态为“{_status_zh(locked.status)}”，只有已拨付的批次才能对账",
+                       f"subsidy batch #{locked.pk} is '{_status_en(locked.status)}'; only a released batch can be "
+                       "reconciled", field="status")
+    return locked
+
+
+def _open_payments(locked: SubsidyBatch) -> dict[str, SubsidyPayment]:
+    return {p.beneficiary_id: p for p in SubsidyPayment.objects.select_for_update().filter(
+        batch=locked, payable_fen__gt=0)}
+
+
+@transaction.atomic
+def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconciliation:
+    """Upload the bank's reconciliation of a released batch (CSV/XLSX: beneficiary_id / 受益人证件号码,
+    status / 状态 paid|failed (已支付|失败), optional amount / 金额 checked against the payment, note /
+    备注), checked whole against the batch's payments: a file with a bad row is refused, every bad row
+    named, and nothing of it is kept. A good one waits for another person's confirmation; no payment
+    changes yet. One file waits per batch at a time."""
+    _require(actor, "subsidy.reconcile")
+    locked = _released(batch)
+    waiting = SubsidyReconciliation.objects.filter(batch=locked, status=ReconciliationStatus.PREPARED).first()
+    if waiting is not None:
+        raise Conflict(
+            "subsidy.reconciliation_waiting",
+            f"批次 #{locked.pk} 的对账文件 #{waiting.pk}（{waiting.file_name}）尚待确认：请先确认或退回它",
+            f"reconciliation #{waiting.pk} ({waiting.file_name}) of batch #{locked.pk} awaits confirmation: "
+            "confirm it or send it back first", field="file")
+    name = _file_name(file)
+    try:
+        result = validate(file, RECONCILE_SCHEMA, key=("beneficiary_id",),
+                          filename=name if not isinstance(file, (str, os.PathLike)) else None)
+    except FileRejected as exc:
+        raise ReconciliationRefused([exc.as_row_error()]) from exc
+    errors = list(result.errors)
+    changes, unchanged = _changes(locked, result.rows, _open_payments(locked), errors)
+    if errors:
+        raise ReconciliationRefused(errors)
+    paid = sum(1 for c in changes if c[1] == PaymentStatus.PAID)
+    rec = SubsidyReconciliation.objects.create(
+        batch=locked, file_name=name[:255], file_sha256=file_digest(file), changes=changes, paid=paid,
+        failed=len(changes) - paid, unchanged=unchanged, prepared_by=actor)
+    audit.record(actor, "subsidy.reconciliation_prepared", locked, before=None,
+                 after={"reconciliation": rec.pk, "file": rec.file_name, "sha256": rec.file_sha256,
+                        "paid": rec.paid, "failed": rec.failed, "unchanged": unchanged},
+                 note=f"上传银行对账文件 #{rec.pk}（{rec.file_name}），待他人确认：将标记已支付 {rec.paid}，失败 {rec.failed} "
+                      f"bank reconciliation #{rec.pk} uploaded, awaiting confirmation by someone else: "
+                      f"{rec.paid} to mark paid, {rec.failed} failed")
+    return rec
+
+
+def _locked_reconciliation(rec: SubsidyReconciliation, to: str) -> SubsidyReconciliation:
+    locked = SubsidyReconciliation.objects.select_for_update().get(pk=rec.pk)
+    if (locked.status, to) not in RECONCILIATION_TRANSITIONS:
+        label = ReconciliationStatus(locked.status).label
+        raise Conflict("subsidy.reconciliation_decided",
+                       f"对账文件 #{locked.pk} 已“{label.split(' ')[0]}”，不能再确认或退回",
+                       f"reconciliation #{locked.pk} is {label.split(' ', 1)[1]} already and cannot be confirmed or "
+                       "sent back", field="status")
+    return locked
+
+
+@transaction.atomic
+def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") -> SubsidyReconciliation:
+    """prepared → confirmed, by someone other than who uploaded it: each payment the file changes becomes
+    paid or failed (checked again against the payments as they are now; all or nothing), each change
+    audited with its values before and after, and the batch's record names the file, its uploader and the
+    counts."""
+    _require(actor, "subsidy.reconcile")
+    locked = _locked_reconciliation(rec, ReconciliationStatus.CONFIRMED)
+    if locked.prepared_by_id == actor.pk:
+        raise PermissionDenied("subsidy.self_confirmation",
+                               f"对账文件 #{locked.pk} 由您上传，不能由您确认：须由上传人以外的人确认后才生效",
+                               f"you uploaded reconciliation #{locked.pk} and cannot confirm it: someone other than "
+                               "its uploader confirms it before it changes anything")
+    batch = _released(locked.batch)
+    payments = _open_payments(batch)
+    rows = [{"beneficiary_id": b, "status": PaymentStatus(status), "note": text, "_row": row}
+            for b, status, text, row in locked.changes]
+    errors: list[RowError] = []
+    changes, _ = _changes(batch, rows, payments, errors)
+    if errors or len(changes) != len(locked.changes):
+        raise ReconciliationRefused(errors or [RowError(0, None, "", "支付状态已变化，请退回后重新上传",
+                                                        "the payments changed since the upload: send it back "
+                                                        "and upload it again")])
+    now = timezone.now()
+    audited = []
+    for beneficiary_id, new, text, _row in changes:
+        payment = payments[beneficiary_id]
+        before = audit.snapshot(payment)
+        payment.status, payment.reconciled_at, payment.reconciled_by, payment.reconcile_note = new, now, actor, text
+        audited.append((payment, before, audit.snapshot(payment)))
+    SubsidyPayment.objects.bulk_update([p for p, _b, _a in audited],
+                                       ["status", "reconciled_at", "reconciled_by", "reconcile_note"],
+                                       batch_size=_CHUNK)
+    preparer = locked.prepared_by.get_username() if locked.prepared_by else "—"
+    audit.record_each(actor, "subsidy.payment_reconciled", audited,
+                      note=f"银行对账文件 #{locked.pk}（{locked.file_name}），{preparer} 上传、{actor.get_username()} 确认 "
+                           f"bank reconciliation #{locked.pk} ({locked.file_name}) uploaded by {preparer}, "
+                           f"confirmed by {actor.get_username()}")
+    locked.status, locked.decided_by, locked.decided_at, locked.note = (
+        ReconciliationStatus.CONFIRMED, actor, now, note.strip())
+    locked.save()
+    pending = sum(1 for p in payments.values() if p.status == PaymentStatus.PENDING)
+    audit.record(actor, "subsidy.reconcile", batch, before=None,
+                 after={"reconciliation": locked.pk, "file": locked.file_name, "prepared_by": preparer,
+                        "paid": locked.paid, "failed": locked.failed, "unchanged": locked.unchanged,
+                        "pending": pending},
+                 note=f"确认银行对账 #{locked.pk}（{preparer} 上传）：已支付 {locked.paid}，失败 {locked.failed}，"
+                      f"无变化 {locked.unchanged} confirmed bank reconciliation #{locked.pk} (uploaded by {preparer}): "
+                      f"{locked.paid} paid, {locked.failed} failed, {locked.unchanged} unchanged")
+    return locked
+
+
+@transaction.atomic
+def reject_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") -> SubsidyReconciliation:
+    """prepared → rejected (sent back, or withdrawn by its uploader): nothing of it is applied, and another
+    file may be uploaded."""
+    _require(actor, "subsidy.reconcile")
+    locked = _locked_reconciliation(rec, ReconciliationStatus.REJECTED)
+    locked.status, locked.decided_by, locked.decided_at, locked.note = (
+        ReconciliationStatus.REJECTED, actor, timezone.now(), note.strip())
+    locked.save()
+    audit.record(actor, "subsidy.reconciliation_rejected", locked.batch, before=None,
+                 after={"reconciliation": locked.pk, "file": locked.file_name, "note": note.strip()},
+                 note=f"退回银行对账文件 #{locked.pk}（{locked.file_name}），未做任何更改"
+                      + (f"：{note.strip()}" if note.strip() else "")
+                      + f" bank reconciliation #{locked.pk} sent back; nothing was changed")
+    return locked
