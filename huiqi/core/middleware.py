@@ -33,7 +33,7 @@ class RequestSizeLimitMiddleware:
     anything reads it: Django would otherwise spool a huge upload to disk before any view could say no.
     Then refuse (400, naming the fields) a NUL in a query's filter, and a form or JSON body whose text
     is not valid UTF-8: Django would read a form's bad bytes as "�" (or the whole body as Latin-1), and
-    a JSON string's lone surrogate (``"\\ud800"``) cannot be written to either database."""
+    DRF answers a JSON body's with a parse error that names nothing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -107,9 +107,6 @@ def _fields_not_utf8(request) -> list[str] | None:
         body.decode(encoding)
     except UnicodeDecodeError:
         return _json_fields_not_utf8(body.decode(encoding, "surrogateescape"))
-    if b"\\u" in body:  # an escape may spell a lone surrogate, which no UTF-8 text holds
-        bad = _json_fields_not_utf8(body.decode(encoding))
-        return bad or None
     return None
 
 
@@ -132,9 +129,9 @@ def _form_fields_not_decodable(body: bytes, encoding: str) -> list[str]:
 
 
 def _json_fields_not_utf8(text: str) -> list[str]:
-    """Where in a JSON document a key or string holds a lone surrogate (an undecodable byte read with
-    ``surrogateescape``, or a ``\\ud800`` escape): ``title``, ``items[2].name``. An empty list when the
-    document does not parse (then the body is at fault as a whole)."""
+    """Where in a JSON document, its undecodable bytes read as lone surrogates (``surrogateescape``), a key
+    or string holds one: ``title``, ``items[2].name``. An empty list when the document does not parse
+    (then the body is at fault as a whole)."""
     try:
         document = json.loads(text)
     except ValueError:
