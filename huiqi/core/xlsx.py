@@ -295,6 +295,7 @@ class Workbook:
         self.sheet_size = self.sheet.file_size
         self.kinds = self._styles(styles) if styles is not None else []
         self.strings = self._strings(strings) if strings is not None else []
+        self._opened = self.unpacked  # what opening inflated; each reading of the sheet adds to it anew
 
     def _styles(self, info) -> list[int | None]:
         """Per cell style (``s``), whether its number format shows a date, a time, a duration, or none."""
@@ -483,6 +484,7 @@ class Workbook:
 
         stream = _Inflated(self, self.sheet)
         self.sheet_done = 0
+        self.unpacked = self._opened
         blocks = _parse(stream, start, end, data)
         try:
             for _ in blocks:
