@@ -92,8 +92,8 @@ def _over_limit(what_zh: str, what_en: str, unpacked: int, limit: int) -> Workbo
     return WorkbookRefused(
         "xlsx_too_large",
         f"XLSX 工作簿{what_zh}解压后有 {_mb(unpacked)}（{unpacked:,} 字节），超过 {limit:,} 字节的上限，未读取。{zh_do}",
-        f"the XLSX workbook's {what_en} unpacks to {_mb(unpacked)} ({unpacked:,} bytes), beyond the limit of "
-        f"{limit:,} bytes; it was not read. {en_do}",
+        f"the XLSX workbook's {what_en} come to {_mb(unpacked)} ({unpacked:,} bytes) unpacked, beyond the "
+        f"limit of {limit:,} bytes; it was not read. {en_do}",
     )
 
 
