@@ -58,7 +58,7 @@ class WorkbookRefused(Exception):
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1 << 20):,.1f} MB" if n >= 1 << 20 else f"{n:,} bytes"
+    return f"{n / (1 << 20):,.1f} MB" if n >= 1 << 20 else f"{n / 1024:,.1f} KB"
 
 
 def _not_workbook() -> WorkbookRefused:
@@ -73,7 +73,7 @@ def _damaged(name: str, why: str) -> WorkbookRefused:
 
 
 def _advice() -> tuple[str, str]:
-    return "请删除多余的内容，或另存为 CSV 后上传", "remove what is not needed, or save it as CSV and upload that"
+    return "请删除多余的内容，或另存为 CSV 后上传", "Remove what is not needed, or save it as CSV and upload that"
 
 
 def _too_large(name: str, unpacked: int, packed: int) -> WorkbookRefused:
