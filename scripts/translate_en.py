@@ -64,6 +64,8 @@ EN = {
     "还没有导入记录。": "No imports yet.", "数据行": "Data rows", "新增": "New", "更新": "Updated",
     "无变化": "Unchanged", "已忽略的列": "Ignored columns", "错误明细": "Errors in detail",
     "下载完整错误报告": "Download the full error report", "下表仅列出前 %(n)s 条": "only the first %(n)s are listed below",
+    "错误超过 Excel 的 1,048,575 行，报告只有 CSV 格式":
+        "more errors than Excel's 1,048,575 rows: the report is CSV only",
     "企业用户": "Enterprise user", "区级人员": "District officer", "部门经办人": "Department handler",
     "局工作人员": "Bureau staff", "银行人员": "Bank staff", "基金机构人员": "Fund-institution staff",
     "审计人员": "Auditor", "系统管理员": "Administrator",

@@ -185,7 +185,7 @@ def start_registry_import(actor, upload) -> RegistryImport:
     """Store an uploaded registry file and process it: small files now, large ones as a background job."""
     from django.conf import settings
 
-    from huiqi.core import jobs
+    from huiqi.core import jobs, uploads
 
     from . import imports
 
@@ -195,7 +195,7 @@ def start_registry_import(actor, upload) -> RegistryImport:
         raise PermissionDenied("registry.import", "无权导入企业名录", "you may not import the registry")
     record = imports.save_upload(upload, actor)
     audit.record(actor, "upload", record, note="名录文件上传 registry file uploaded")
-    if record.size_bytes <= settings.HUIQI_INLINE_IMPORT_BYTES:
+    if uploads.runs_inline(record, settings.HUIQI_INLINE_IMPORT_BYTES):
         return imports.process(record, actor)
     job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,
                        title=f"名录导入 registry import {record.file_name}")
