@@ -136,11 +136,13 @@ class SubsidyBatch(models.Model):
 
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines")
+    # No index of its own: the unique (batch, loan) index serves every lookup by batch. A batch writes a
+    # line per loan of the city, and each index is written per line.
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False)
 
     loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidy_lines",
                              verbose_name="贷款 loan")
-    beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18, db_index=True)
+    beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
     eligible = models.BooleanField("计入 eligible")
     reason = models.CharField("不计入原因 reason", max_length=60, blank=True)
     interest_counted_fen = models.BigIntegerField("计入利息（分，四舍五入显示） interest counted (fen, for display)",
@@ -151,6 +153,8 @@ class SubsidyLoanLine(models.Model):
         verbose_name = "贴息贷款明细 subsidy loan line"
         verbose_name_plural = "贴息贷款明细 subsidy loan lines"
         ordering = ["batch", "id"]
+        # A plain index (no text-pattern twin): a beneficiary's lines are found by the whole identifier.
+        indexes = [models.Index(fields=["beneficiary_id"], name="subsidy_line_beneficiary")]
         constraints = [
             models.UniqueConstraint(fields=["batch", "loan"], name="subsidy_line_one_per_loan"),
             models.CheckConstraint(
@@ -176,7 +180,8 @@ class SubsidyPayment(models.Model):
     still records an overpayment to recover, if any.
     """
 
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments")
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments",
+                              db_index=False)  # the unique (batch, beneficiary) index serves it
     beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
     name = models.CharField("受益人名称 name", max_length=200, blank=True)
     kind = models.CharField("受益人类型 kind", max_length=20, blank=True)

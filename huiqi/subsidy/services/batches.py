@@ -126,14 +126,14 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
     )
     # Plain rows, COPY on PostgreSQL (``core.bulk.insert_rows``): a city's batch writes hundreds of
     # thousands of lines, and building a model instance for each took most of the run.
-    loan_ids = inputs.loan_ids()
+    loan_ids, batch_id = inputs.loan_ids(), batch.pk
     step(1, 3, "写入贷款明细 recording the loan lines")
     insert_rows(SubsidyLoanLine, LINE_FIELDS, (
-        (batch.pk, loan_ids[(x.bank_code, x.loan_no)], x.beneficiary_id, x.eligible, x.reason or "",
+        (batch_id, loan_ids[(x.bank_code, x.loan_no)], x.beneficiary_id, x.eligible, x.reason or "",
          x.interest_counted_fen, x.subsidy_fen) for x in result.loans))
     step(2, 3, "写入受益人 recording the beneficiaries")
     insert_rows(SubsidyPayment, PAYMENT_FIELDS, (
-        (batch.pk, b.beneficiary_id, b.name[:200], b.kind, b.loans_counted, b.interest_counted_fen,
+        (batch_id, b.beneficiary_id, b.name[:200], b.kind, b.loans_counted, b.interest_counted_fen,
          b.subsidy_before_cap, b.entitlement, b.paid_before, b.due, b.payable, b.overpayment,
          PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING, "")
         for b in result.beneficiaries))
