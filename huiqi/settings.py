@@ -284,3 +284,15 @@ LOGGING = {
 DEFAULT_EXCEPTION_REPORTER = "huiqi.core.logs.ExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "huiqi.core.logs.ExceptionReporterFilter"
 HUIQI_DEMO_PASSWORD = os.environ.get("HUIQI_DEMO_PASSWORD", "huiqi-demo-2020")
+# A demo's fixed business day, YYYY-MM-DD (``core.clock``): forms' default dates, dashboards' "today" and
+# business events fall on it, so a visitor's actions join the 2020 demo city. Unset in a real deployment.
+HUIQI_DEMO_TODAY = os.environ.get("HUIQI_DEMO_TODAY", "").strip() or None
+if HUIQI_DEMO_TODAY:
+    import datetime as _dt
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _dt.date.fromisoformat(HUIQI_DEMO_TODAY)
+    except ValueError:
+        raise ImproperlyConfigured(f"HUIQI_DEMO_TODAY={HUIQI_DEMO_TODAY!r} is not a date (YYYY-MM-DD)") from None

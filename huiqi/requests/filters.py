@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from huiqi.core import clock
 from huiqi.core.filters import iso_date
 
 from . import selectors
@@ -40,7 +41,7 @@ class RequestFilter(django_filters.FilterSet):
 
     def __init__(self, *args, today: dt.date | None = None, near_limit: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today or timezone.localdate()
+        self.today = today or clock.today()
         self.near_limit = near_limit
 
     def in_status(self, queryset, name, value):
@@ -135,7 +136,7 @@ class Open311Filter(django_filters.FilterSet):
         if given.get("service_request_id"):
             return self.filters["service_request_id"].filter(queryset, given["service_request_id"])
         if given.get("start_date") is None and given.get("end_date") is None:
-            since = timezone.now() - dt.timedelta(days=self.DEFAULT_DAYS)
+            since = clock.now() - dt.timedelta(days=self.DEFAULT_DAYS)
             queryset = queryset.filter(submitted_at__gte=since)
         return super().filter_queryset(queryset)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiqi.accounts.selectors import Role
+from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
@@ -80,7 +81,7 @@ def _context_lists():
 def index(request):
     _require(request, "requests.view")
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     qs, f = apply(RequestFilter, request, selectors.requests_for(user), today=today, near_limit=near)
@@ -181,7 +182,7 @@ def detail(request, number, *, error=None, status=200):
     _require(request, "requests.view")
     req = _get(request, number)
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     _flags([req], today, near)
