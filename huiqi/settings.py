@@ -195,6 +195,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Files a browser asks for at the site's root (/favicon.ico), served as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -265,6 +267,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "huiqi.core.logs.RedactSecrets"},
+                "no_403_traceback": {"()": "huiqi.core.logs.NoTracebackForForbidden"},
                 "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
                               "style": "{"}},
@@ -278,6 +281,8 @@ LOGGING = {
     "loggers": {
         "huiqi": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # An ordinary refusal (403) is logged in one line, without a traceback.
+        "django.request": {"filters": ["no_403_traceback"]},
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},  # runserver's access log
     },
 }

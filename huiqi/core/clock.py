@@ -13,6 +13,7 @@ business day or a business event.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.conf import settings
@@ -23,8 +24,26 @@ from django.utils import timezone
 DEMO_CITY_TODAY = dt.date(2020, 4, 2)
 
 
+_fixed: dt.date | None = None
+
+
+@contextlib.contextmanager
+def fixed(day: dt.date):
+    """Within the block, the business day is ``day`` whatever the setting says: ``huiqi demo`` builds the
+    demo city's records on the day it is shown on."""
+    global _fixed
+    before, _fixed = _fixed, day
+    try:
+        yield day
+    finally:
+        _fixed = before
+
+
 def demo_today() -> dt.date | None:
-    """The fixed day of a demo (``HUIQI_DEMO_TODAY``), or None in a real deployment."""
+    """The fixed day of a demo (``HUIQI_DEMO_TODAY``, or the block of ``fixed``), or None in a real
+    deployment."""
+    if _fixed is not None:
+        return _fixed
     value = getattr(settings, "HUIQI_DEMO_TODAY", None)
     if not value:
         return None

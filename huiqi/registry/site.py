@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route
+from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
 NAVIGATION = [
@@ -82,6 +82,20 @@ def _home_summary(user):
 
 
 HOME = [_home_summary]
+
+
+def _size_unknown(user) -> int:
+    from . import selectors
+    from .filters import EnterpriseFilter
+
+    return EnterpriseFilter({"size": "unknown"}, queryset=selectors.enterprises_for(user)).qs.count()
+
+
+# The bureau collects the figures an enterprise's size class cannot be decided without.
+TODOS = [
+    Todo("registry.size_unknown", _("缺少数据、无法划型的企业"), _size_unknown, "registry:enterprise_list",
+         query={"size": "unknown"}, permission="registry.import", roles=frozenset({"bureau"}), order=70),
+]
 
 
 def _size_standard(value):

@@ -16,7 +16,8 @@ from . import selectors
 from .models import Channel, Status
 
 STATUSES = [("open", "open"), *Status.choices]
-FLAGS = [("overdue", "overdue"), ("near", "near"), ("supervised", "supervised"), ("escalated", "escalated")]
+FLAGS = [("overdue", "overdue"), ("near", "near"), ("supervised", "supervised"), ("escalated", "escalated"),
+         ("extension", "extension")]
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -25,7 +26,8 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 class RequestFilter(django_filters.FilterSet):
     """``status`` a status or "open" (not closed); ``category``, ``agency`` codes, ``district``, ``channel``;
-    ``flag`` overdue, near (its deadline within the parameter's working days), supervised, escalated; ``q``
+    ``flag`` overdue, near (its deadline within the parameter's working days), supervised, escalated,
+    extension (an extension waits for the reader's decision); ``q``
     the whole number or part of the title or the enterprise's name; ``from``–``to`` the days submitted."""
 
     status = django_filters.ChoiceFilter(choices=STATUSES, method="in_status")
@@ -60,6 +62,9 @@ class RequestFilter(django_filters.FilterSet):
             return queryset.filter(due_date__gte=today, due_date__lte=self.near_limit)
         if value == "supervised":
             return queryset.filter(supervised=True)
+        if value == "extension":
+            return queryset.filter(pk__in=selectors.extensions_to_decide(getattr(self.request, "user", None))
+                                   .values("request_id"))
         return queryset.filter(escalation_level__gt=0)
 
     def search(self, queryset, name, value):
