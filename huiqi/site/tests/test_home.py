@@ -1,0 +1,216 @@
+"""The home page per role (我的待办): what waits for each person, counted within its own scope, each a link
+to the list that shows exactly those records; an empty state when nothing waits; menus that hold what the
+role uses; the API's description behind a log-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import PASSWORD
+from huiqi.core import clock
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.date(2020, 4, 2)
+TODO = re.compile(r'<li data-todo="([^"]+)"><a href="([^"]*)"><span class="todo-label">([^<]*)</span>'
+                  r'<span class="todo-count" data-count="(\d+)">')
+
+
+def todos(client) -> dict[str, tuple[int, str]]:
+    """The home page's to-dos as shown: name → (count, link)."""
+    page = client.get("/")
+    assert page.status_code == 200
+    return {name: (int(count), html.unescape(url)) for name, url, _label, count in TODO.findall(page.content.decode())}
+
+
+def counts(client) -> dict[str, int]:
+    return {name: n for name, (n, _url) in todos(client).items()}
+
+
+@pytest.fixture
+def work(settings, users, city, make_enterprise):
+    """A day's work in the little city: on 2 April 2020 (the demo's day), what waits for whom.
+
+    ns1, ns2: 南山 (user "enterprise" acts for ns1; "district" is 南山's officer); ft1: 福田 ("enterprise2",
+    "district2"); SME-SZ is the department of "department" (its head) and of a second handler."""
+    settings.HUIQI_DEMO_TODAY = DAY.isoformat()
+    from huiqi.accounts.services import create_user, issue_token
+    from huiqi.core.models import Job
+    from huiqi.lending.models import LedgerUpload
+    from huiqi.registry.models import Agency
+    from huiqi.requests import services as requests
+    from huiqi.requests.models import Category, DepartmentHead
+    from huiqi.resumption import services as resumption
+    from huiqi.resumption.models import FilingStatus, ReturnToWorkFiling
+    from huiqi.subsidy.models import BatchStatus, SubsidyBatch
+
+    ns1, ns2, ft1 = city["ns1"], city["ns2"], city["ft1"]
+    # Return to work: ns1's filing was sent back; ns2's and ft1's wait for their districts.
+    for enterprise, status in ((ns1, FilingStatus.RETURNED), (ns2, FilingStatus.SUBMITTED),
+                               (ft1, FilingStatus.ASSIGNED)):
+        ReturnToWorkFiling.objects.create(enterprise=enterprise, district_id=enterprise.district_id, status=status,
+                                          planned_date=DAY, staff_total=10, staff_returning=5,
+                                          submitted_at=clock.now())
+    # ft1 sent today's check (asking help with its funds); ns1 and ns2 have not.
+    resumption.submit_daily_check(users["enterprise2"], ft1, DAY, {
+        "is_open": True, "staff_total": 10, "staff_returned": 8, "staff_on_site": 8, "capacity_pct": 70},
+        [{"kind": "funds", "note": "资金紧张", "needs_help": True}])
+
+    # Requests (policy questions go to SME-SZ): two to accept, one waiting for ns1, one answered to rate,
+    # one with an extension asked by the second handler for the head ("department") to decide.
+    sme = Agency.objects.get(code="SME-SZ")
+    second = create_user(None, username="handler2", password=PASSWORD, role="department", agency=sme,
+                         check_password=False)
+    DepartmentHead.objects.create(agency=sme, user=users["department"])
+    policy = Category.objects.get(code="policy")
+
+    def ask(user, enterprise, title):
+        return requests.submit_request(user, enterprise=enterprise, category=policy, title=title,
+                                       description="请问支持企业共渡难关的措施如何申请？")
+
+    ask(users["enterprise"], ns1, "惠企政策咨询一")
+    ask(users["enterprise2"], ft1, "惠企政策咨询二")
+    waiting = ask(users["enterprise"], ns1, "惠企政策咨询三")
+    requests.accept(second, waiting)
+    requests.ask_enterprise(second, waiting, "请补充营业执照")
+    answered = ask(users["enterprise"], ns1, "惠企政策咨询四")
+    requests.accept(second, answered)
+    requests.answer(second, answered, "可通过深i企申请。")
+    extended = ask(users["enterprise2"], ft1, "惠企政策咨询五")
+    requests.accept(second, extended)
+    requests.request_extension(second, extended, 3, "需会同区里核实")
+
+    # Interest subsidy: the bureau user ran a batch; another bureau user reviews it. A batch released today
+    # waits for an auditor's spot check.
+    other_bureau = create_user(None, username="bureau2", password=PASSWORD, role="bureau", check_password=False)
+    run = SubsidyBatch.objects.create(cutoff=DAY, params={}, status=BatchStatus.RUN, created_by=users["bureau"])
+    SubsidyBatch.objects.create(cutoff=dt.date(2020, 3, 31), params={}, status=BatchStatus.RELEASED,
+                                created_by=users["bureau"], reviewed_by=other_bureau, released_at=clock.now())
+
+    # The bank's loans file was refused, its payments file is stored; its token runs out in five days.
+    for kind, status in (("loans", LedgerUpload.Status.REFUSED), ("payments", LedgerUpload.Status.STORED)):
+        LedgerUpload.objects.create(kind=kind, bank=city["bank_a"], status=status, file_name=f"{kind}.csv",
+                                    digest=kind, uploaded_by=users["bank"])
+    issue_token(None, users["bank"], name="报送系统", days=5)
+    # A job of the bureau failed today; an enterprise with no figures cannot be classified.
+    Job.objects.create(kind="registry.import", title="名录导入", status=Job.Status.FAILED, created_by=users["bureau"])
+    make_enterprise("宝安区无数据商行", district="440306", employees=None, revenue_wan=None)
+    return {"run": run, "second": second, "bureau2": other_bureau, "waiting": waiting, "answered": answered,
+            "extended": extended}
+
+
+def unread(user) -> int:
+    from huiqi.requests.models import Notification
+
+    return Notification.objects.filter(recipient=user, channel="inbox", read_at__isnull=True).count()
+
+
+def test_each_role_sees_what_waits_for_it_in_its_own_scope(work, client_for, users):
+    assert counts(client_for("enterprise")) == {
+        "resumption.daily_check_today": 1, "resumption.filings_returned": 1, "requests.waiting_for_me": 1,
+        "requests.to_rate": 1, "requests.unread": unread(users["enterprise"])}
+    # ft1 reported today and its requests wait for no one but the department; its messages were read.
+    client_for("enterprise2").get("/requests/messages/")
+    assert counts(client_for("enterprise2")) == {}
+    assert counts(client_for("district")) == {"resumption.filings_to_verify": 1, "resumption.missing_reports": 2}
+    assert counts(client_for("district2")) == {"resumption.filings_to_verify": 1, "resumption.follow_ups": 1}
+    # The head of SME-SZ: five requests arrived (each a message), two to accept, an extension to decide.
+    assert counts(client_for("department")) == {"requests.to_accept": 2, "requests.extensions": 1,
+                                                "requests.unread": unread(users["department"])}
+    second = Client()
+    second.force_login(work["second"])
+    assert counts(second) == {"requests.to_accept": 2, "requests.unread": unread(work["second"])}
+    assert unread(users["enterprise"]) > 0 and unread(users["department"]) > unread(work["second"]) > 0
+    assert counts(client_for("bureau")) == {"registry.size_unknown": 1, "core.jobs_failed": 1}
+    reviewer = Client()
+    reviewer.force_login(work["bureau2"])
+    assert counts(reviewer) == {"subsidy.to_review": 1, "registry.size_unknown": 1}
+    assert counts(client_for("bank")) == {"lending.uploads_refused": 1, "accounts.tokens_expiring": 1}
+    assert counts(client_for("auditor")) == {"subsidy.released_lately": 1}
+    assert counts(client_for("admin")) == {"core.jobs_failed": 1, "accounts.tokens_expiring_all": 1}
+    assert counts(client_for("institution")) == {}
+
+
+def test_each_to_do_links_to_exactly_what_waits(work, client_for, users, city):
+    ent = todos(client_for("enterprise"))
+    assert ent["resumption.daily_check_today"][1] == f"/resumption/checks/new/?enterprise={city['ns1'].uscc}"
+    assert ent["resumption.filings_returned"][1] == "/resumption/filings/?status=returned"
+    assert ent["requests.waiting_for_me"][1] == "/requests/?status=waiting"
+    page = client_for("enterprise").get(ent["requests.waiting_for_me"][1]).content.decode()
+    assert work["waiting"].number in page and work["answered"].number not in page
+
+    dist = todos(client_for("district"))
+    assert dist["resumption.filings_to_verify"][1] == "/resumption/filings/?status=pending"
+    assert dist["resumption.missing_reports"][1] == "/resumption/checks/?missing=1&day=2020-04-02"
+    page = client_for("district").get(dist["resumption.missing_reports"][1]).content.decode()
+    assert city["ns1"].name in page and city["ns2"].name in page and city["ft1"].name not in page
+    page = client_for("district2").get(todos(client_for("district2"))["resumption.follow_ups"][1]).content.decode()
+    assert "资金紧张" in page
+
+    head = todos(client_for("department"))
+    assert head["requests.extensions"][1] == "/requests/?flag=extension"
+    page = client_for("department").get("/requests/?flag=extension").content.decode()
+    assert work["extended"].number in page and work["waiting"].number not in page
+
+    reviewer = Client()
+    reviewer.force_login(work["bureau2"])
+    # The one batch that waits is opened directly.
+    assert todos(reviewer)["subsidy.to_review"][1] == reverse("subsidy:batch_detail", args=[work["run"].pk])
+    bank = todos(client_for("bank"))
+    refused = bank["lending.uploads_refused"][1]
+    assert client_for("bank").get(refused).status_code == 200 and "loans.csv" in \
+        client_for("bank").get(refused).content.decode()
+    assert bank["accounts.tokens_expiring"][1] == "/accounts/"
+    failed = todos(client_for("bureau"))["core.jobs_failed"][1]
+    assert failed == f"/core/jobs/?status=failed&from={timezone.localdate() - dt.timedelta(days=6)}"
+    assert "名录导入" in client_for("bureau").get(failed).content.decode()
+    for role in ("enterprise", "district", "district2", "department", "bureau", "bank", "auditor", "admin"):
+        for name, (_n, url) in todos(client_for(role)).items():
+            assert client_for(role).get(url).status_code == 200, f"{role}: {name} → {url}"
+
+
+def test_an_enterprise_sees_its_own_services_first_and_nothing_waiting_says_so(users, client_for):
+    page = client_for("enterprise").get("/").content.decode()
+    assert page.index("data-todos") < page.index("data-services") < page.index('class="tiles"')
+    services = re.findall(r'data-service="([^"]+)"', page)
+    assert services == ["registry:enterprise_list", "lending:loan_list", "subsidy:index", "requests:index",
+                        "resumption:index", "registry:bank_list"]
+    assert "快速入口" not in page
+
+    page = client_for("institution").get("/").content.decode()
+    assert "data-todos-empty" in page and "目前没有等您处理的事项" in page and "我的服务" not in page
+
+
+def test_jobs_and_api_docs_leave_the_menus_of_enterprises_banks_and_districts(users, client_for):
+    def menu(role):
+        return re.findall(r'data-nav="([^"]+)"', client_for(role).get("/").content.decode())
+
+    for role in ("enterprise", "bank", "district"):
+        shown = menu(role)
+        assert "core:job_list" not in shown and "api-docs" not in shown, role
+        account = client_for(role).get("/accounts/").content.decode()
+        assert 'data-link="jobs"' in account and 'data-link="api-docs"' in account
+        assert client_for(role).get("/core/jobs/").status_code == 200
+        assert client_for(role).get("/api/docs/").status_code == 200
+    for role in ("department", "bureau", "auditor", "admin"):
+        assert {"core:job_list", "api-docs"} <= set(menu(role)), role
+
+
+def test_the_api_description_needs_a_log_in(users):
+    from huiqi.accounts.services import issue_token
+
+    anonymous = Client()
+    for path in ("/api/docs/", "/api/redoc/"):
+        resp = anonymous.get(path)
+        assert resp.status_code == 302 and resp["Location"].startswith("/accounts/login/?next="), path
+    assert anonymous.get("/api/schema/").status_code == 401
+    _token, key = issue_token(None, users["bank"], name="client")
+    schema = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 200 and "/api/v1/loans/" in schema.json()["paths"]
