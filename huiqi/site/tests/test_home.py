@@ -13,12 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import PASSWORD
-from huiqi.core import clock
+from .work import DAY, a_days_work
 
 pytestmark = pytest.mark.django_db
 
-DAY = dt.date(2020, 4, 2)
 TODO = re.compile(r'<li data-todo="([^"]+)"><a href="([^"]*)"><span class="todo-label">([^<]*)</span>'
                   r'<span class="todo-count" data-count="(\d+)">')
 
@@ -36,74 +34,9 @@ def counts(client) -> dict[str, int]:
 
 @pytest.fixture
 def work(settings, users, city, make_enterprise):
-    """A day's work in the little city: on 2 April 2020 (the demo's day), what waits for whom.
-
-    ns1, ns2: 南山 (user "enterprise" acts for ns1; "district" is 南山's officer); ft1: 福田 ("enterprise2",
-    "district2"); SME-SZ is the department of "department" (its head) and of a second handler."""
+    """A day's work in the little city, on the demo's day (``work.a_days_work``)."""
     settings.HUIQI_DEMO_TODAY = DAY.isoformat()
-    from huiqi.accounts.services import create_user, issue_token
-    from huiqi.core.models import Job
-    from huiqi.lending.models import LedgerUpload
-    from huiqi.registry.models import Agency
-    from huiqi.requests import services as requests
-    from huiqi.requests.models import Category, DepartmentHead
-    from huiqi.resumption import services as resumption
-    from huiqi.resumption.models import FilingStatus, ReturnToWorkFiling
-    from huiqi.subsidy.models import BatchStatus, SubsidyBatch
-
-    ns1, ns2, ft1 = city["ns1"], city["ns2"], city["ft1"]
-    # Return to work: ns1's filing was sent back; ns2's and ft1's wait for their districts.
-    for enterprise, status in ((ns1, FilingStatus.RETURNED), (ns2, FilingStatus.SUBMITTED),
-                               (ft1, FilingStatus.ASSIGNED)):
-        ReturnToWorkFiling.objects.create(enterprise=enterprise, district_id=enterprise.district_id, status=status,
-                                          planned_date=DAY, staff_total=10, staff_returning=5,
-                                          submitted_at=clock.now())
-    # ft1 sent today's check (asking help with its funds); ns1 and ns2 have not.
-    resumption.submit_daily_check(users["enterprise2"], ft1, DAY, {
-        "is_open": True, "staff_total": 10, "staff_returned": 8, "staff_on_site": 8, "capacity_pct": 70},
-        [{"kind": "funds", "note": "资金紧张", "needs_help": True}])
-
-    # Requests (policy questions go to SME-SZ): two to accept, one waiting for ns1, one answered to rate,
-    # one with an extension asked by the second handler for the head ("department") to decide.
-    sme = Agency.objects.get(code="SME-SZ")
-    second = create_user(None, username="handler2", password=PASSWORD, role="department", agency=sme,
-                         check_password=False)
-    DepartmentHead.objects.create(agency=sme, user=users["department"])
-    policy = Category.objects.get(code="policy")
-
-    def ask(user, enterprise, title):
-        return requests.submit_request(user, enterprise=enterprise, category=policy, title=title,
-                                       description="请问支持企业共渡难关的措施如何申请？")
-
-    ask(users["enterprise"], ns1, "惠企政策咨询一")
-    ask(users["enterprise2"], ft1, "惠企政策咨询二")
-    waiting = ask(users["enterprise"], ns1, "惠企政策咨询三")
-    requests.accept(second, waiting)
-    requests.ask_enterprise(second, waiting, "请补充营业执照")
-    answered = ask(users["enterprise"], ns1, "惠企政策咨询四")
-    requests.accept(second, answered)
-    requests.answer(second, answered, "可通过深i企申请。")
-    extended = ask(users["enterprise2"], ft1, "惠企政策咨询五")
-    requests.accept(second, extended)
-    requests.request_extension(second, extended, 3, "需会同区里核实")
-
-    # Interest subsidy: the bureau user ran a batch; another bureau user reviews it. A batch released today
-    # waits for an auditor's spot check.
-    other_bureau = create_user(None, username="bureau2", password=PASSWORD, role="bureau", check_password=False)
-    run = SubsidyBatch.objects.create(cutoff=DAY, params={}, status=BatchStatus.RUN, created_by=users["bureau"])
-    SubsidyBatch.objects.create(cutoff=dt.date(2020, 3, 31), params={}, status=BatchStatus.RELEASED,
-                                created_by=users["bureau"], reviewed_by=other_bureau, released_at=clock.now())
-
-    # The bank's loans file was refused, its payments file is stored; its token runs out in five days.
-    for kind, status in (("loans", LedgerUpload.Status.REFUSED), ("payments", LedgerUpload.Status.STORED)):
-        LedgerUpload.objects.create(kind=kind, bank=city["bank_a"], status=status, file_name=f"{kind}.csv",
-                                    digest=kind, uploaded_by=users["bank"])
-    issue_token(None, users["bank"], name="报送系统", days=5)
-    # A job of the bureau failed today; an enterprise with no figures cannot be classified.
-    Job.objects.create(kind="registry.import", title="名录导入", status=Job.Status.FAILED, created_by=users["bureau"])
-    make_enterprise("宝安区无数据商行", district="440306", employees=None, revenue_wan=None)
-    return {"run": run, "second": second, "bureau2": other_bureau, "waiting": waiting, "answered": answered,
-            "extended": extended}
+    return a_days_work(users, city, make_enterprise)
 
 
 def unread(user) -> int:
