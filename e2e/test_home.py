@@ -42,7 +42,8 @@ def day_of_work(settings, accounts, server):
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_each_roles_home_page_shows_its_to_dos(viewport, day_of_work, new_page, server, accounts, shots):
     for role, labels in LABELS.items():
-        page = new_page(viewport=VIEWPORTS[viewport], is_mobile=viewport == "phone", has_touch=viewport == "phone")
+        phone = viewport == "phone"
+        page = new_page(viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone)
         login(page, server, accounts[role].username, PASSWORD)
         assert page.url.rstrip("/") == server.url, f"{role}: the log-in leads home, not to {page.url}"
         todos = page.locator("[data-todos]")

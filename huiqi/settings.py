@@ -300,4 +300,5 @@ if HUIQI_DEMO_TODAY:
     try:
         _dt.date.fromisoformat(HUIQI_DEMO_TODAY)
     except ValueError:
-        raise ImproperlyConfigured(f"HUIQI_DEMO_TODAY={HUIQI_DEMO_TODAY!r} is not a date (YYYY-MM-DD)") from None
+        raise ImproperlyConfigured(
+            f"HUIQI_DEMO_TODAY={HUIQI_DEMO_TODAY!r} is not a date (YYYY-MM-DD)") from None

@@ -23,8 +23,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The API's description is for signed-in users: a person is sent to log in, a client needs its token.
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
-    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
-    path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
+    path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")),
+         name="api-redoc"),
 ]
 
 if settings.DEBUG:  # pragma: no cover

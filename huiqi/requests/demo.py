@@ -454,14 +454,15 @@ def _work_waiting() -> dict:
     people = {u.username: u for u in accounts_selectors.demo_users()}
     finance = people.get("finance")
     if finance is not None and "finance_head" in people:
-        req = (EnterpriseRequest.objects.filter(agency_id=finance.agency_id, status__in=[Status.ACCEPTED,
-                                                                                           Status.IN_PROGRESS])
-               .order_by("submitted_at", "id").first())
+        handled = EnterpriseRequest.objects.filter(agency_id=finance.agency_id,
+                                                   status__in=[Status.ACCEPTED, Status.IN_PROGRESS])
+        req = handled.order_by("submitted_at", "id").first()
         if req is not None:
             services.request_extension(finance, req, 5, "需会同银行核实贷款情况，申请延期 5 个工作日答复")
             made["extensions"] += 1
     for user in accounts_selectors.demo_users().filter(role="enterprise"):
-        answered = EnterpriseRequest.objects.filter(enterprise__in=user.enterprises.all(), status=Status.ANSWERED)
+        answered = EnterpriseRequest.objects.filter(enterprise__in=user.enterprises.all(),
+                                                    status=Status.ANSWERED)
         for req in answered.order_by("number"):
             made["messages"] += len(notifications.notify(
                 [user], f"诉求 {req.number} 已答复", f"您的诉求“{req.title}”已答复，请查看答复并评价。", request=req))

@@ -91,7 +91,9 @@ TODOS = [
 
 
 def _programme(user, enterprise):
+    """The enterprise's requests the user may read: how many, how many still open, the latest one's day."""
     from django.urls import reverse
+    from django.utils import timezone
     from django.utils.http import urlencode
 
     from . import selectors
@@ -103,8 +105,6 @@ def _programme(user, enterprise):
         return None
     still_open = mine.exclude(status=Status.CLOSED).count()
     latest = mine.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
-    from django.utils import timezone
-
     return {"facts": [(_("诉求件数"), total), (_("未办结"), still_open),
                       (_("最近提出"), f"{timezone.localtime(latest):%Y-%m-%d}")],
             "url": f"{reverse('requests:index')}?{urlencode({'q': enterprise.name})}"}

@@ -142,8 +142,8 @@ def generate_checks(enterprises, seed: int, first_id: int, unreported_last_day=f
                 cid = next_id
                 if kept:
                     next_id += 1
-                    yield (cid, eid, day, district, section, size, is_key, is_open, c.staff, returned, on_site,
-                           max(0, capacity), 0, 0, on_time, "demo", at, at)
+                    yield (cid, eid, day, district, section, size, is_key, is_open, c.staff, returned,
+                           on_site, max(0, capacity), 0, 0, on_time, "demo", at, at)
                 if rng.random() < (0.32 - 0.004 * t):
                     for k in set(rng.choices([k for k, _ in KINDS], [w for _, w in KINDS], k=rng.choice((1, 1, 2)))):
                         help_ = rng.random() < 0.2

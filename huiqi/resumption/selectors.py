@@ -89,6 +89,12 @@ def filings_returned(user):
     return filings_for(user).filter(status=FilingStatus.RETURNED)
 
 
+def reporting_on(day: dt.date) -> bool:
+    """Whether enterprises are sending their daily checks around ``day`` (some report of that day or of the
+    day before): outside the program's weeks, no one is asked for today's report."""
+    return DailyCheck.objects.filter(day__in=[day, day - dt.timedelta(days=1)]).exists()
+
+
 def unreported_own(user, day: dt.date):
     """The enterprises the user acts for that have not sent the daily check of ``day``."""
     return own_enterprises(user).exclude(pk__in=DailyCheck.objects.filter(day=day).values("enterprise_id"))

@@ -45,6 +45,16 @@ def _unreported(user):
     return selectors.unreported_own(user, clock.today())
 
 
+def _while_reporting(count):
+    """Today's reports are asked for only while the daily checks are being sent."""
+    def counted(user) -> int:
+        from . import selectors
+
+        return count(user) if selectors.reporting_on(clock.today()) else 0
+
+    return counted
+
+
 def _check_query(user) -> dict:
     """The day's form, for the one enterprise that has not reported (the first, when several have not)."""
     first = _unreported(user).order_by("name").values_list("uscc", flat=True).first()
@@ -67,17 +77,18 @@ def _missing_today(user) -> int:
 
 
 TODOS = [
-    Todo("resumption.daily_check_today", _("今日每日排查未报送"), lambda user: _unreported(user).count(),
-         "resumption:check_form", query=_check_query, permission="resumption.report_daily", order=10),
+    Todo("resumption.daily_check_today", _("今日每日排查未报送"),
+         _while_reporting(lambda user: _unreported(user).count()), "resumption:check_form", query=_check_query,
+         permission="resumption.report_daily", order=10),
     Todo("resumption.filings_returned", _("被退回待修改的复工报备"), _count("filings_returned"),
          "resumption:filing_list", query={"status": "returned"}, roles=frozenset({"enterprise"}), order=20),
     Todo("resumption.filings_to_verify", _("待核查的复工报备"), _count("filings_awaiting_district"),
          "resumption:filing_list", query={"status": "pending"}, roles=frozenset({"district"}), order=10),
     Todo("resumption.follow_ups", _("待跟进的困难协调"), _count("follow_ups_for"), "resumption:follow_ups",
          roles=frozenset({"district"}), order=20),
-    Todo("resumption.missing_reports", _("今日未报送排查的企业"), _missing_today, "resumption:check_list",
-         query=lambda user: {"missing": "1", "day": clock.today().isoformat()}, roles=frozenset({"district"}),
-         order=30),
+    Todo("resumption.missing_reports", _("今日未报送排查的企业"), _while_reporting(_missing_today),
+         "resumption:check_list", query=lambda user: {"missing": "1", "day": clock.today().isoformat()},
+         roles=frozenset({"district"}), order=30),
 ]
 
 
@@ -88,7 +99,8 @@ def _programme(user, enterprise):
     from . import selectors
     from .templatetags.resumption_tags import one_language
 
-    filing = selectors.filings_for(user).filter(enterprise=enterprise).order_by("-submitted_at", "-id").first()
+    filing = (selectors.filings_for(user).filter(enterprise=enterprise).order_by("-submitted_at", "-id")
+              .first())
     check = selectors.daily_checks_for(user).filter(enterprise=enterprise).order_by("-day").first()
     if filing is None and check is None:
         return None

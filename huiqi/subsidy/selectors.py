@@ -112,7 +112,8 @@ def batches_to_release(user) -> QuerySet[SubsidyBatch]:
 
 def reconciliations_to_confirm(user) -> QuerySet[SubsidyReconciliation]:
     """Bank reconciliation files uploaded by someone else that wait for a second person's confirmation."""
-    return reconciliations_for(user).filter(status=ReconciliationStatus.PREPARED).exclude(prepared_by_id=user.pk)
+    return (reconciliations_for(user).filter(status=ReconciliationStatus.PREPARED)
+            .exclude(prepared_by_id=user.pk))
 
 
 def batches_released_since(user, since) -> QuerySet[SubsidyBatch]:
@@ -121,7 +122,7 @@ def batches_released_since(user, since) -> QuerySet[SubsidyBatch]:
 
 
 def enterprise_payments(user, uscc: str) -> QuerySet[SubsidyPayment]:
-    """One enterprise's beneficiary lines that the user may read (in released batches, for an enterprise user)."""
+    """One enterprise's beneficiary lines that the user may read (an enterprise user: in released batches)."""
     return beneficiary_lines_for(user).filter(beneficiary_id=uscc)
 
 

@@ -78,8 +78,8 @@ def test_the_hotline_channel_reads_right_in_both_languages(operator, city, clien
     from huiqi.accounts.models import User
 
     req = services.submit_request(User.objects.get(username="hotline"), enterprise=city["ns1"],
-                                  category=Category.objects.get(code="policy"), title="来电", description="来电咨询",
-                                  channel=Channel.HOTLINE)
+                                  category=Category.objects.get(code="policy"), title="来电",
+                                  description="来电咨询", channel=Channel.HOTLINE)
     bureau = client_for("bureau")
     for lang, expected, wrong in (("zh-hans", "12345 热线", "热线 hotline"), ("en", "12345 hotline", "热线")):
         bureau.cookies["django_language"] = lang

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 ASKS = [
     ("resumption:filing_detail", "get", None),
     ("resumption:filing_detail", "post", {"action": "assign", "inspector": "1"}),
-    ("resumption:filing_detail", "post", {"action": "check", "check_result": "passed", "check_findings": "x"}),
+    ("resumption:filing_detail", "post", {"action": "check", "check_result": "passed",
+                                          "check_findings": "x"}),
     ("resumption:filing_detail", "post", {"action": "approve", "note": "同意"}),
     ("resumption:filing_detail", "post", {"action": "return", "note": "退回"}),
     ("resumption:filing_detail", "post", {"action": "nothing"}),
@@ -39,18 +40,20 @@ def _answer(client, name, method, data, pk):
 
 
 @pytest.mark.parametrize("role", ["district2", "enterprise2"])
-def test_another_districts_filing_is_answered_as_a_missing_one(role, users, city, client_for, filing_required, media):
+def test_another_districts_filing_is_answered_as_a_missing_one(role, users, city, client_for, filing_required,
+                                                               media):
     filing = services.submit_filing(users["enterprise"], city["ns1"], filing_data(), attachments=[pdf()])
     missing = filing.pk + 1000
     client = client_for(role)
     for name, method, data in ASKS:
         theirs = _answer(client, name, method, data, filing.pk)
         nobodys = _answer(client, name, method, data, missing)
-        assert theirs == nobodys, f"{role}: {method.upper()} {name} {data} tells a filing of another district " \
-                                  f"({theirs[0]}) from a missing one ({nobodys[0]})"
+        assert theirs == nobodys, (f"{role}: {method.upper()} {name} {data} tells a filing of another "
+                                   f"district ({theirs[0]}) from a missing one ({nobodys[0]})")
         assert theirs[0] in (403, 404)
     attachment = filing.attachments.get()
     assert client.get(reverse("resumption:attachment", args=[attachment.pk])).status_code == \
         client.get(reverse("resumption:attachment", args=[attachment.pk + 1000])).status_code == 404
     # The filing's own district reads it.
-    assert client_for("district").get(reverse("resumption:filing_detail", args=[filing.pk])).status_code == 200
+    own = client_for("district").get(reverse("resumption:filing_detail", args=[filing.pk]))
+    assert own.status_code == 200

@@ -96,7 +96,8 @@ def test_a_daily_check_sent_on_the_demos_day_joins_its_figures(demo):
     from huiqi.resumption import selectors
 
     ent = as_user("enterprise")
-    link = re.search(r'data-todo="resumption.daily_check_today"><a href="([^"]+)"', ent.get("/").content.decode())
+    home = ent.get("/").content.decode()
+    link = re.search(r'data-todo="resumption.daily_check_today"><a href="([^"]+)"', home)
     form = ent.get(link.group(1).replace("&amp;", "&")).content.decode()
     uscc = re.search(r"enterprise=(\w+)", link.group(1)).group(1)
     assert re.search(r'name="day"[^>]*value="2020-04-02"', form)

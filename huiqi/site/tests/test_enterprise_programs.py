@@ -33,13 +33,13 @@ def taking_part(users, city):
     from huiqi.subsidy.models import BatchStatus, PaymentStatus, SubsidyBatch, SubsidyPayment
 
     ns1 = city["ns1"]
-    filing = ReturnToWorkFiling.objects.create(enterprise=ns1, district_id=ns1.district_id,
-                                               status=FilingStatus.APPROVED, planned_date=dt.date(2020, 2, 20),
-                                               staff_total=10, staff_returning=8)
+    filing = ReturnToWorkFiling.objects.create(
+        enterprise=ns1, district_id=ns1.district_id, status=FilingStatus.APPROVED,
+        planned_date=dt.date(2020, 2, 20), staff_total=10, staff_returning=8)
     req = requests.submit_request(users["enterprise"], enterprise=ns1, category=Category.objects.get(code="policy"),
                                   title="政策咨询", description="请问如何申请贴息？")
-    released = SubsidyBatch.objects.create(cutoff=dt.date(2020, 3, 31), params={}, status=BatchStatus.RELEASED,
-                                           created_by=users["bureau"])
+    released = SubsidyBatch.objects.create(cutoff=dt.date(2020, 3, 31), params={},
+                                           status=BatchStatus.RELEASED, created_by=users["bureau"])
     amounts = dict(loans_counted=1, interest_counted_fen=2_000_000, subsidy_before_cap_fen=1_000_000,
                    entitlement_fen=1_000_000, paid_before_fen=0, due_fen=1_000_000, payable_fen=1_000_000,
                    overpayment_fen=0, status=PaymentStatus.PENDING)
@@ -76,14 +76,16 @@ def test_each_reader_sees_the_programs_it_may_see(taking_part, client_for, city)
 
 
 def test_an_enterprise_in_no_program_says_so(users, client_for, city):
-    page = client_for("district").get(reverse("registry:enterprise_detail", args=[city["ns2"].uscc])).content.decode()
+    url = reverse("registry:enterprise_detail", args=[city["ns2"].uscc])
+    page = client_for("district").get(url).content.decode()
     assert "data-programs-empty" in page and "还没有参与您可查看的惠企项目" in page
     assert "项目上线后" not in page
 
 
 def test_a_new_program_adds_itself(monkeypatch, users, client_for, city):
     """A program declares ENTERPRISE_PROGRAMS in its site.py; the page shows it in its place."""
-    extra = EnterpriseProgram("pool", "风险补偿", lambda user, e: {"facts": [("申请", 2)], "url": "/pool/"}, order=5)
+    extra = EnterpriseProgram("pool", "风险补偿", lambda user, e: {"facts": [("申请", 2)], "url": "/pool/"},
+                              order=5)
     found = discovery.enterprise_programs
     monkeypatch.setattr(discovery, "enterprise_programs", lambda: [extra, *found()])
     shown = programs(client_for("district"), city["ns2"])

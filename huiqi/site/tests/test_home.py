@@ -25,7 +25,8 @@ def todos(client) -> dict[str, tuple[int, str]]:
     """The home page's to-dos as shown: name → (count, link)."""
     page = client.get("/")
     assert page.status_code == 200
-    return {name: (int(count), html.unescape(url)) for name, url, _label, count in TODO.findall(page.content.decode())}
+    found = TODO.findall(page.content.decode())
+    return {name: (int(count), html.unescape(url)) for name, url, _label, count in found}
 
 
 def counts(client) -> dict[str, int]:
@@ -52,7 +53,8 @@ def test_each_role_sees_what_waits_for_it_in_its_own_scope(work, client_for, use
     # ft1 reported today and its requests wait for no one but the department; its messages were read.
     client_for("enterprise2").get("/requests/messages/")
     assert counts(client_for("enterprise2")) == {}
-    assert counts(client_for("district")) == {"resumption.filings_to_verify": 1, "resumption.missing_reports": 2}
+    assert counts(client_for("district")) == {"resumption.filings_to_verify": 1,
+                                              "resumption.missing_reports": 2}
     assert counts(client_for("district2")) == {"resumption.filings_to_verify": 1, "resumption.follow_ups": 1}
     # The head of SME-SZ: five requests arrived (each a message), two to accept, an extension to decide.
     assert counts(client_for("department")) == {"requests.to_accept": 2, "requests.extensions": 1,
@@ -84,7 +86,8 @@ def test_each_to_do_links_to_exactly_what_waits(work, client_for, users, city):
     assert dist["resumption.missing_reports"][1] == "/resumption/checks/?missing=1&day=2020-04-02"
     page = client_for("district").get(dist["resumption.missing_reports"][1]).content.decode()
     assert city["ns1"].name in page and city["ns2"].name in page and city["ft1"].name not in page
-    page = client_for("district2").get(todos(client_for("district2"))["resumption.follow_ups"][1]).content.decode()
+    follow_ups = todos(client_for("district2"))["resumption.follow_ups"][1]
+    page = client_for("district2").get(follow_ups).content.decode()
     assert "资金紧张" in page
 
     head = todos(client_for("department"))
@@ -147,3 +150,11 @@ def test_the_api_description_needs_a_log_in(users):
     _token, key = issue_token(None, users["bank"], name="client")
     schema = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/schema/", {"format": "json"})
     assert schema.status_code == 200 and "/api/v1/loans/" in schema.json()["paths"]
+
+
+def test_no_report_is_asked_for_outside_the_daily_checks_weeks(settings, users, client_for):
+    """When no enterprise sent a daily check that day or the day before, the program is not running: nobody
+    is told that today's report is missing."""
+    settings.HUIQI_DEMO_TODAY = DAY.isoformat()
+    assert "resumption.daily_check_today" not in counts(client_for("enterprise"))
+    assert "resumption.missing_reports" not in counts(client_for("district"))

@@ -42,8 +42,8 @@ def a_days_work(users, city, make_enterprise) -> dict:
     # Return to work: ns1's filing was sent back; ns2's and ft1's wait for their districts.
     for enterprise, status in ((ns1, FilingStatus.RETURNED), (ns2, FilingStatus.SUBMITTED),
                                (ft1, FilingStatus.ASSIGNED)):
-        ReturnToWorkFiling.objects.create(enterprise=enterprise, district_id=enterprise.district_id, status=status,
-                                          planned_date=DAY, staff_total=10, staff_returning=5,
+        ReturnToWorkFiling.objects.create(enterprise=enterprise, district_id=enterprise.district_id,
+                                          status=status, planned_date=DAY, staff_total=10, staff_returning=5,
                                           submitted_at=clock.now())
     # ft1 sent today's check (asking help with its funds); ns1 and ns2 have not.
     resumption.submit_daily_check(users["enterprise2"], ft1, DAY, {
@@ -76,8 +76,10 @@ def a_days_work(users, city, make_enterprise) -> dict:
 
     # Interest subsidy: the bureau user ran a batch; another bureau user reviews it. A batch released today
     # waits for an auditor's spot check.
-    other_bureau = create_user(None, username="bureau2", password=PASSWORD, role="bureau", check_password=False)
-    run = SubsidyBatch.objects.create(cutoff=DAY, params={}, status=BatchStatus.RUN, created_by=users["bureau"])
+    other_bureau = create_user(None, username="bureau2", password=PASSWORD, role="bureau",
+                               check_password=False)
+    run = SubsidyBatch.objects.create(cutoff=DAY, params={}, status=BatchStatus.RUN,
+                                      created_by=users["bureau"])
     SubsidyBatch.objects.create(cutoff=dt.date(2020, 3, 31), params={}, status=BatchStatus.RELEASED,
                                 created_by=users["bureau"], reviewed_by=other_bureau, released_at=clock.now())
 
@@ -87,7 +89,8 @@ def a_days_work(users, city, make_enterprise) -> dict:
                                     digest=kind, uploaded_by=users["bank"])
     issue_token(None, users["bank"], name="报送系统", days=5)
     # A job of the bureau failed today; an enterprise with no figures cannot be classified.
-    Job.objects.create(kind="registry.import", title="名录导入", status=Job.Status.FAILED, created_by=users["bureau"])
+    Job.objects.create(kind="registry.import", title="名录导入", status=Job.Status.FAILED,
+                       created_by=users["bureau"])
     make_enterprise("宝安区无数据商行", district="440306", employees=None, revenue_wan=None)
     return {"run": run, "second": second, "bureau2": other_bureau, "waiting": waiting, "answered": answered,
             "extended": extended}
