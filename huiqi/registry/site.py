@@ -67,8 +67,13 @@ def _demo_registry(scale, seed, progress) -> str:
 def _demo_logins(scale, seed, progress) -> str:
     from . import demo
 
+    from huiqi.core import clock
+
     lines = [f"演示账户 demo log-ins — 密码 password: {settings.HUIQI_DEMO_PASSWORD}"]
     lines += [f"  {username:<12} {role:<12} {display}" for username, role, display, _org, _ents in demo.DEMO_USERS]
+    day = clock.DEMO_CITY_TODAY.isoformat()
+    lines.append(f"演示日 the demo's day: {day} — 以 HUIQI_DEMO_TODAY={day} 运行 serve with HUIQI_DEMO_TODAY={day} "
+                 "(python3 dev.py run does)")
     return "\n".join(lines)
 
 
