@@ -6,7 +6,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from . import params, selectors
-from .filters import AuditFilter
+from .filters import AuditFilter, JobFilter
 from .models import AuditEvent, Job, Parameter
 
 
@@ -23,6 +23,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Background jobs the caller started, with progress and outcome."""
 
     serializer_class = JobSerializer
+    filterset_class = JobFilter
 
     def get_queryset(self):
         return selectors.jobs_for(self.request.user)

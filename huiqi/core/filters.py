@@ -11,6 +11,8 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 
+from .models import Job
+
 
 def iso_date(**kwargs) -> django_filters.DateFilter:
     """A YYYY-MM-DD date and no other spelling (the pages' date inputs send that form)."""
@@ -42,3 +44,10 @@ class AuditFilter(django_filters.FilterSet):
     # ``from`` and ``to`` are the URL's names; ``from`` is a Python keyword, hence vars().
     vars()["from"] = iso_date(field_name="at", lookup_expr="date__gte")
     to = iso_date(field_name="at", lookup_expr="date__lte")
+
+
+class JobFilter(django_filters.FilterSet):
+    """Background jobs by ``status`` and the day they were started from (``from``, inclusive)."""
+
+    status = django_filters.ChoiceFilter(choices=Job.Status.choices)
+    vars()["from"] = iso_date(field_name="created_at", lookup_expr="date__gte")

@@ -15,9 +15,8 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
-from django.utils import timezone
 
-from . import audit
+from . import audit, clock
 from .errors import DomainError, InvalidFields, NotFound, ValidationFailed
 from .models import Parameter
 
@@ -152,7 +151,7 @@ def problem(key: str, stored) -> DomainError | None:
 def value(key: str, on: dt.date | None = None, default=NotFound):
     """The value of ``key`` in force on ``on`` (today when omitted): the row with the latest
     ``effective_from`` not after that day. Raises NotFound when none is in force and no default is given."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     row = None
     for candidate in Parameter.objects.filter(key=key, effective_from__lte=on).order_by("-effective_from"):
         bad = problem(key, candidate.value) if key in SCHEMAS else None
@@ -187,7 +186,7 @@ def set_value(actor, key: str, program: str, new_value, effective_from: dt.date,
         raise ValidationFailed("parameter.effective_from", "必须填写生效日期", "effective date is required",
                                field="effective_from")
     new_value = validate(key, new_value)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     existing = Parameter.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     if existing is not None and existing.effective_from < today:
         raise ValidationFailed(

@@ -7,14 +7,16 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
 from . import filters, selectors
-from .models import AuditEvent
+from .models import AuditEvent, Job
 from .pagination import paginate
 
 
 @login_required
 def job_list(request):
-    page, query = paginate(request, selectors.jobs_for(request.user))
-    return render(request, "core/job_list.html", {"page": page, "query": query})
+    qs, f = filters.apply(filters.JobFilter, request, selectors.jobs_for(request.user))
+    page, query = paginate(request, qs)
+    return render(request, "core/job_list.html", {"page": page, "query": query, "f": f, "since": f["from"],
+                                                  "statuses": Job.Status.choices})
 
 
 @login_required

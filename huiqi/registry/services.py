@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from huiqi.core import audit, params
+from huiqi.core import audit, clock, params
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import fen_to_wan, wan_to_fen
@@ -21,7 +21,7 @@ SIZE_STANDARD_KEY = "registry.size_standard"
 
 def size_standard(year: int | None):
     """The size standard in force for figures of ``year`` (read at the end of that year)."""
-    on = dt.date(year, 12, 31) if year else timezone.localdate()
+    on = dt.date(year, 12, 31) if year else clock.today()
     return params.value(SIZE_STANDARD_KEY, on=on, default=rules.DEFAULT_SIZE_STANDARD)
 
 

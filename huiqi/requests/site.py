@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Nav, Route
+from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 
 from .rules import SIGNATURES
 
@@ -41,3 +41,73 @@ PARAMETERS = {
         "similarity_threshold": params.decimal(0, 1),
     }, partial=True),
 }
+
+
+# --- 我的待办 and an enterprise's page ------------------------------------------------------------------
+
+class _Asker:
+    """What the list's filters read of the request: who asks."""
+
+    def __init__(self, user):
+        self.user = user
+
+
+def _listed(query: dict, *, hotline: bool = True):
+    """How many requests the list at ``?query`` shows the user: the same filters, so the count is the list's.
+    ``hotline=False``: none for a 12345 operator, who files calls and does not handle them."""
+    def count(user):
+        from . import selectors
+        from .filters import RequestFilter
+
+        if not hotline and user.has_perm("requests.file_for_enterprise"):
+            return 0
+        return RequestFilter(query, queryset=selectors.requests_for(user), request=_Asker(user)).qs.count()
+
+    return count
+
+
+def _unread(user) -> int:
+    from . import selectors
+
+    return selectors.unread_for(user).count()
+
+
+_HANDLER = frozenset({"department"})
+_ENTERPRISE = frozenset({"enterprise"})
+
+TODOS = [
+    Todo("requests.to_accept", _("待签收的诉求"), _listed({"status": "submitted"}, hotline=False), "requests:index",
+         query={"status": "submitted"}, roles=_HANDLER, order=40),
+    Todo("requests.overdue", _("已超期未办结的诉求"), _listed({"flag": "overdue"}, hotline=False), "requests:index",
+         query={"flag": "overdue"}, roles=frozenset({"department", "bureau"}), order=41),
+    Todo("requests.extensions", _("待我审批的延期申请"), _listed({"flag": "extension"}), "requests:index",
+         query={"flag": "extension"}, roles=frozenset({"department", "bureau", "admin"}), order=42),
+    Todo("requests.waiting_for_me", _("待我补充材料的诉求"), _listed({"status": "waiting"}), "requests:index",
+         query={"status": "waiting"}, roles=_ENTERPRISE, order=40),
+    Todo("requests.to_rate", _("已答复待评价的诉求"), _listed({"status": "answered"}), "requests:index",
+         query={"status": "answered"}, roles=_ENTERPRISE, order=41),
+    Todo("requests.unread", _("未读消息"), _unread, "requests:inbox", order=90),
+]
+
+
+def _programme(user, enterprise):
+    """The enterprise's requests the user may read: how many, how many still open, the latest one's day."""
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.http import urlencode
+
+    from . import selectors
+    from .models import Status
+
+    mine = selectors.requests_for(user).filter(enterprise=enterprise)
+    total = mine.count()
+    if not total:
+        return None
+    still_open = mine.exclude(status=Status.CLOSED).count()
+    latest = mine.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
+    return {"facts": [(_("诉求件数"), total), (_("未办结"), still_open),
+                      (_("最近提出"), f"{timezone.localtime(latest):%Y-%m-%d}")],
+            "url": f"{reverse('requests:index')}?{urlencode({'q': enterprise.name})}"}
+
+
+ENTERPRISE_PROGRAMS = [EnterpriseProgram("requests", _("企业诉求（深i企）"), _programme, order=40)]

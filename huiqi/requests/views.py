@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiqi.accounts.selectors import Role
+from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
@@ -44,13 +45,25 @@ def _english() -> bool:
     return (get_language() or "").startswith("en")
 
 
+def _chinese(word: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in word)
+
+
 def one_language(label) -> str:
-    """'已签收 accepted' → the part in the page's language."""
-    text = str(label)
-    if " " not in text:
-        return text
-    zh, en = text.split(" ", 1)
-    return en if _english() else zh
+    """'已签收 accepted' → the part in the page's language. Words before the Chinese (the "12345" of
+    '12345 热线 hotline') belong to both: '12345 热线' and '12345 hotline'. A label in one language only is
+    shown as it is."""
+    words = str(label).split(" ")
+    shared = 0
+    while shared < len(words) and not _chinese(words[shared]):
+        shared += 1
+    end = shared
+    while end < len(words) and _chinese(words[end]):
+        end += 1
+    if shared == len(words) or end == len(words):
+        return str(label)
+    part = words[end:] if _english() else words[shared:end]
+    return " ".join(words[:shared] + part)
 
 
 def _status_label(status: str) -> str:
@@ -80,7 +93,7 @@ def _context_lists():
 def index(request):
     _require(request, "requests.view")
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     qs, f = apply(RequestFilter, request, selectors.requests_for(user), today=today, near_limit=near)
@@ -115,8 +128,16 @@ def new(request):
         initial["enterprise"] = enterprises[0].uscc
     if request.GET.get("category"):
         initial["category"] = request.GET["category"]
+    # The operator finds the caller's enterprise by name (?find=), picks it (?enterprise=USCC), and sees its
+    # registry facts before filing.
+    find, matches, picked = (request.GET.get("find") or "").strip()[:100], [], []
+    if hotline:
+        matches = selectors.enterprises_named(user, find) if find else []
+        chosen = (request.POST.get("enterprise") or request.GET.get("enterprise") or "").strip()
+        picked = selectors.enterprises_named(user, chosen, limit=1) if chosen else []
     form = RequestForm(request.POST or None, request.FILES or None, enterprises=enterprises, hotline=hotline,
-                       initial=initial if not hotline else {"category": initial.get("category")})
+                       initial=initial if not hotline else {"category": initial.get("category"),
+                                                            "enterprise": picked[0].uscc if picked else ""})
     status = 200
     error = None
     if request.method == "POST":
@@ -138,8 +159,9 @@ def new(request):
             status = 400
     # The registry's facts the enterprise need not type again.
     facts = [{"name": e.name, "uscc": e.uscc, "district": e.district.name, "industry": e.industry.name,
-              "size": e.get_size_class_display()} for e in enterprises]
+              "size": e.get_size_class_display()} for e in (picked if hotline else enterprises)]
     return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
+                                                  "find": find, "matches": matches,
                                                   "categories": selectors.categories(active=True)},
                   status=status)
 
@@ -181,7 +203,7 @@ def detail(request, number, *, error=None, status=200):
     _require(request, "requests.view")
     req = _get(request, number)
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     _flags([req], today, near)

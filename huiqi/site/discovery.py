@@ -19,7 +19,13 @@ An app may have two modules the site looks for (each optional):
         ``{kind: Importer/Exporter}``: what ``huiqi import KIND FILE`` / ``huiqi export KIND FILE`` load
         and write;
     ``HOME``
-        ``[callable(user) -> dict | None]``: panels of the home page, each a template and its context.
+        ``[callable(user) -> dict | None]``: panels of the home page, each a template and its context;
+    ``TODOS``
+        ``[Todo(...), ...]``: what waits for the signed-in person (我的待办 on the home page), each a
+        count and a link to its list;
+    ``ENTERPRISE_PROGRAMS``
+        ``[EnterpriseProgram(...), ...]``: what an enterprise has in the program, on its page
+        (参与的惠企项目).
 
 Adding an app means its folder, one line in ``INSTALLED_APPS`` and one in ``huiqi/urls.py``; nothing
 here changes.
@@ -36,7 +42,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string, module_has_submodule
 
-from huiqi.core.declarations import DemoStep, Exporter, Importer, Route
+from huiqi.core.declarations import DemoStep, EnterpriseProgram, Exporter, Importer, Route, Todo
 
 
 def _project_apps():
@@ -110,3 +116,11 @@ def exporters() -> dict[str, Exporter]:
 
 def home_panels() -> list[Callable]:
     return collect("HOME")
+
+
+def todos() -> list[Todo]:
+    return sorted(collect("TODOS"), key=lambda t: t.order)
+
+
+def enterprise_programs() -> list[EnterpriseProgram]:
+    return sorted(collect("ENTERPRISE_PROGRAMS"), key=lambda p: p.order)

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import Nav, Route
+from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
 NAVIGATION = [
@@ -20,6 +20,16 @@ API_ROUTES = [
 ]
 
 
+def _demo(scale, seed, progress) -> str:
+    from . import demo
+
+    return demo.build_and_describe(scale, seed, progress)
+
+
+# After the ledger (10): the batches read it.
+DEMO = [DemoStep(40, _demo)]
+
+
 def _subsidy_params(value):
     """The spec's parameters (window, rate, months, cap, budget, rationing), read as the program reads them."""
     from .services import check_stored_params
@@ -33,3 +43,98 @@ def _subsidy_params(value):
 
 
 PARAMETERS = {"subsidy.params": _subsidy_params}
+
+
+# --- 我的待办 and an enterprise's page ------------------------------------------------------------------
+
+def _count(name):
+    def count(user):
+        from . import selectors
+
+        return getattr(selectors, name)(user).count()
+
+    return count
+
+
+def _only(name, url_name):
+    """The page of the one batch that waits (a list when several do)."""
+    def link(user, count):
+        from django.urls import reverse
+
+        from . import selectors
+
+        if count != 1:
+            return None
+        found = getattr(selectors, name)(user).first()
+        return reverse(url_name, args=[found.batch_id if hasattr(found, "batch_id") else found.pk])
+
+    return link
+
+
+_BUREAU = frozenset({"bureau"})
+# An auditor spot-checks what was paid out lately.
+AUDIT_DAYS = 30
+
+
+def _released_lately(user):
+    import datetime as dt
+
+    from huiqi.core import clock
+
+    from . import selectors
+
+    return selectors.batches_released_since(user, clock.now() - dt.timedelta(days=AUDIT_DAYS))
+
+
+def _released_link(user, count):
+    from django.urls import reverse
+
+    return reverse("subsidy:batch_detail", args=[_released_lately(user).first().pk]) if count == 1 else None
+
+
+TODOS = [
+    Todo("subsidy.to_review", _("待复核的贴息批次"), _count("batches_to_review"), "subsidy:index",
+         query={"status": "run"}, permission="subsidy.review", roles=_BUREAU, order=50,
+         link=_only("batches_to_review", "subsidy:batch_detail")),
+    Todo("subsidy.to_approve", _("待审批的贴息批次"), _count("batches_to_approve"), "subsidy:index",
+         query={"status": "reviewed"}, permission="subsidy.approve", roles=_BUREAU, order=51,
+         link=_only("batches_to_approve", "subsidy:batch_detail")),
+    Todo("subsidy.to_release", _("待拨付的贴息批次"), _count("batches_to_release"), "subsidy:index",
+         query={"status": "approved"}, permission="subsidy.release", roles=_BUREAU, order=52,
+         link=_only("batches_to_release", "subsidy:batch_detail")),
+    Todo("subsidy.reconciliations", _("待确认的银行回盘文件"), _count("reconciliations_to_confirm"), "subsidy:index",
+         query={"status": "released"}, permission="subsidy.reconcile", roles=_BUREAU, order=53,
+         link=_only("reconciliations_to_confirm", "subsidy:reconcile")),
+    Todo("subsidy.released_lately", _("近 30 天拨付的贴息批次（待审计抽查）"), lambda user: _released_lately(user).count(),
+         "subsidy:index", query={"status": "released"}, permission="subsidy.view_batches",
+         roles=frozenset({"auditor"}), order=54, link=_released_link),
+]
+
+
+def _programme(user, enterprise):
+    """Of the released batches (city-wide readers: every batch) the enterprise's lines: how many batches paid
+    it, and the total paid; a link to its own page, or to its line in the latest batch."""
+    from django.db.models import Count, Sum
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from huiqi.core.money import fen_to_yuan
+
+    from . import selectors
+    from .models import BatchStatus
+
+    lines = selectors.enterprise_payments(user, enterprise.uscc).filter(batch__status=BatchStatus.RELEASED)
+    found = lines.aggregate(paid=Sum("payable_fen"), batches=Count("batch_id", distinct=True))
+    if not found["batches"]:
+        return None
+    if user.has_perm("subsidy.view_own"):
+        url = reverse("subsidy:index")
+    else:
+        latest = lines.order_by("-batch__cutoff", "-batch_id").values_list("batch_id", flat=True).first()
+        url = f"{reverse('subsidy:beneficiaries', args=[latest])}?{urlencode({'q': enterprise.uscc})}"
+    return {"facts": [(_("已拨付的贴息批次"), found["batches"]),
+                      (_("已拨付贴息合计（元）"), f"{fen_to_yuan(found['paid'] or 0):,.2f}")],
+            "url": url}
+
+
+ENTERPRISE_PROGRAMS = [EnterpriseProgram("subsidy", _("贷款贴息"), _programme, order=20)]

@@ -133,14 +133,14 @@ EXPECT = {
     "audit-detail":                  row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
     "parameter-list":                row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "parameter-detail":              row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
-    # --- public: API description ---
-    "api-schema":                    row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
-    "api-docs":                      row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
-    "api-redoc":                     row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    # --- the API's description: for signed-in users (a client with its token; a person after log-in) ---
+    "api-schema":                    row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-docs":                      row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-redoc":                     row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
 }
 
 # What an anonymous visitor may open; every other page/endpoint must send it to log in (or 401/403).
-PUBLIC = {"accounts:login", "healthz", "api-schema", "api-docs", "api-redoc", "api-token"}
+PUBLIC = {"accounts:login", "healthz", "api-token"}
 
 # Path parameters, per url name, from the fixture data (``world``). DRF's ``format`` suffix is
 # filled with "json" for every pattern that has it.

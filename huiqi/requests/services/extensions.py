@@ -4,10 +4,9 @@ bureau decides, never the one who asked."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
@@ -37,7 +36,7 @@ def request_extension(actor, req, days: int, reason: str, *, at=None) -> Extensi
     if req.extensions.filter(status=Extension.Decision.PENDING).exists():
         raise Conflict("requests.extension_pending", "已有一项延期申请待审批", "an extension is already pending")
     ext = Extension.objects.create(request=req, days=days, reason=reason[:500], requested_by=actor,
-                                   requested_at=at or timezone.now())
+                                   requested_at=at or clock.now())
     record_event(req, actor, "extension_requested", req.status, req.status, note=f"申请延期 {days} 个工作日：{reason}",
            internal=True, data={"days": days}, at=at)
     audit.record(actor, "create", ext, note=f"延期申请 {req.number}")
@@ -63,7 +62,7 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
     if not may_decide_extension(actor, ext):
         raise PermissionDenied("requests.extension_forbidden", "只有部门负责人或局工作人员可以审批延期",
                                "only the department's head or the bureau may decide an extension")
-    at = at or timezone.now()
+    at = at or clock.now()
     locked = Extension.objects.select_for_update().get(pk=ext.pk)
     if locked.status != Extension.Decision.PENDING:
         raise Conflict("requests.extension_decided", "该延期申请已审批", "this extension has been decided already")

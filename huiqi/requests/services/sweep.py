@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from .. import notifications, selectors
@@ -78,7 +78,7 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     UPDATE and an INSERT … SELECT per step, whatever the number of requests."""
     if now is None:
         # A sweep "as of" a given day runs at this time of that day.
-        now = timezone.now() if today is None else timezone.make_aware(
+        now = clock.now() if today is None else timezone.make_aware(
             dt.datetime.combine(today, timezone.localtime().time()))
     today = today or today_of(now)
     p = selectors.current_params(today)

@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from huiqi.core import audit, jobs
+from huiqi.core import audit, clock, jobs
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -117,7 +116,7 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
     loans_counted = sum(1 for x in result.loans if x.eligible)
     batch = SubsidyBatch.objects.create(
         cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
-        run_job=job,
+        created_at=clock.now(), run_job=job,
         beneficiaries=len(result.beneficiaries), loans_counted=loans_counted,
         due_total_fen=result.due_total, payable_total_fen=result.payable_total,
         overpayment_total_fen=result.overpayment_total, spent_before_fen=inputs.spent_before_fen,
@@ -171,7 +170,7 @@ def _locked_for(batch: SubsidyBatch, to: str) -> SubsidyBatch:
 def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before: dict, to: str,
                        stamp: str, note: str) -> SubsidyBatch:
     from_status = locked.status
-    now = timezone.now()
+    now = clock.now()
     locked.status = to
     setattr(locked, f"{stamp}_by", actor)
     setattr(locked, f"{stamp}_at", now)

@@ -10,9 +10,8 @@ import os
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.tabular import (
     Column,
@@ -194,7 +193,7 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
         raise ReconciliationRefused(errors or [RowError(0, None, "", "支付状态已变化，请退回后重新上传",
                                                         "the payments changed since the upload: send it back "
                                                         "and upload it again")])
-    now = timezone.now()
+    now = clock.now()
     audited = []
     for beneficiary_id, new, text, _row in changes:
         payment = payments[beneficiary_id]
@@ -230,7 +229,7 @@ def reject_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") 
     _require(actor, "subsidy.reconcile")
     locked = _locked_reconciliation(rec, ReconciliationStatus.REJECTED)
     locked.status, locked.decided_by, locked.decided_at, locked.note = (
-        ReconciliationStatus.REJECTED, actor, timezone.now(), note.strip())
+        ReconciliationStatus.REJECTED, actor, clock.now(), note.strip())
     locked.save()
     audit.record(actor, "subsidy.reconciliation_rejected", locked.batch, before=None,
                  after={"reconciliation": locked.pk, "file": locked.file_name, "note": note.strip()},
