@@ -1,0 +1,201 @@
+"""The OpenAPI schema at ``/api/schema/`` tells the truth about the API.
+
+Schemathesis generates requests for every operation of the schema (a few examples each, from a fixed
+seed, without shrinking) and calls the WSGI application in-process, over the small demo city with
+one released and one open subsidy batch, once with a bureau token and once with an enterprise token.
+Every response must be free of server errors and match the schema that describes it: a generated
+client reads what the server sends (money as a decimal string, null where null comes back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+# Examples per operation, per mode and per token: enough to reach every filter and body field once or
+# twice, small enough for CI (the whole test is measured in the note of issue 16).
+EXAMPLES = {"positive": 5, "negative": 2}
+TOKENS = ("bureau", "enterprise")
+TIMES = {}
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    """drf-spectacular resolves every field and enum name by itself (no collision, no guess)."""
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert out.stat().st_size > 0
+
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}/{i}")
+
+
+def _schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_money_is_a_decimal_string_in_the_schema():
+    """No number of the schema is a float: money (元 and 万元) is a string of digits with a pattern."""
+    schema = _schema()
+    floats = [path for path, node in _walk(schema) if node.get("format") in ("double", "float")
+              or node.get("type") == "number"]
+    assert floats == []
+    batch = schema["components"]["schemas"]["SubsidyBatch"]["properties"]
+    payment = schema["components"]["schemas"]["SubsidyPayment"]["properties"]
+    loan = schema["components"]["schemas"]["Loan"]["properties"]
+    for field in (batch["due_total"], payment["payable"], loan["principal"]):
+        assert field["type"] == "string" and field["format"] == "decimal" and field["pattern"]
+
+
+def _demo_city():
+    """The small demo city, a batch released (an enterprise user sees its payments) and one still open."""
+    from huiqi.accounts.models import User
+    from huiqi.accounts.services import create_user
+    from huiqi.subsidy import services as subsidy
+
+    with override_settings(HUIQI_PROGRESS_CONNECTION=False):
+        call_command("demo", "--scale", "small", verbosity=0)
+    bureau, admin = User.objects.get(username="bureau"), User.objects.get(username="admin")
+    approver = create_user(None, username="bureau_approver", password="Approver-pass-2020", role="bureau",
+                           check_password=False)
+    released = subsidy.run_batch(bureau, dt.date(2020, 6, 30))
+    subsidy.review(admin, released)
+    subsidy.approve(approver, released)
+    subsidy.release(approver, released)
+    subsidy.run_batch(bureau, dt.date(2020, 12, 31))
+
+
+def _token(client, username: str) -> str:
+    """The user's API token, asked for as a machine client does (the demo password)."""
+    from django.conf import settings
+
+    response = client.post("/api/v1/auth/token/", json={"username": username,
+                                                         "password": settings.HUIQI_DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json["token"]
+
+
+def _known_path_parameters(client, auth: dict, schema) -> dict[str, dict]:
+    """For each operation with path parameters, the identifiers of a row the caller may read (the first of
+    its list), so detail operations answer with a row and not only with 404. An operation whose list is
+    empty for the caller keeps generated identifiers."""
+    known: dict[str, dict] = {}
+    lists = {"/api/v1/requests/{number}/do/{act}/": "/api/v1/requests/"}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        names = [p.name for p in operation.path_parameters]
+        if not names:
+            continue
+        path = operation.path
+        listing = lists.get(path, path.split("{", 1)[0])
+        if listing.endswith("/run/"):
+            continue
+        data = client.get(listing, headers=auth).json
+        rows = data.get("results", []) if isinstance(data, dict) else data
+        if listing == "/api/v1/subsidy-batches/":
+            rows = sorted(rows, key=lambda r: r["status"] != "run")  # the open batch: its actions can act
+        if not rows:
+            continue
+        values = {name: rows[0][name] for name in names if name in rows[0]}
+        if "act" in names:
+            values["act"] = "note"
+        known[operation.label] = values
+    return known
+
+
+@pytest.fixture
+def wsgi_app():
+    """The project's WSGI application, called in-process inside the test's transaction: as Django's test
+    client does, the connection is not closed at the end of each request (that would end the transaction).
+    Django's test client connects that again after each of its requests: this test does not use it."""
+    from django.core import signals
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _can_be_invalid(operation, fixed: dict) -> bool:
+    """Whether a negative case exists: a query parameter, a body or a path parameter left to generate."""
+    return bool(list(operation.query) or list(operation.body)
+                or any(p.name not in fixed for p in operation.path_parameters))
+
+
+def test_responses_match_the_schema(wsgi_app):
+    import hypothesis
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    from werkzeug.test import Client
+
+    client = Client(wsgi_app)
+    started = time.monotonic()
+    _demo_city()
+    built = time.monotonic() - started
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
+    checks = [not_a_server_error, response_schema_conformance]
+    budget = hypothesis.settings(
+        deadline=None, database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck), print_blob=False)
+    failures: list[str] = []
+    calls = 0
+    for username in TOKENS:
+        auth = {"Authorization": f"Token {_token(client, username)}"}
+        known = _known_path_parameters(client, auth, schema)
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            fixed = known.get(operation.label) or {}
+            for mode, examples in EXAMPLES.items():
+                if mode == "negative" and not _can_be_invalid(operation, fixed):
+                    continue
+                strategy = operation.as_strategy(GenerationMode(mode), headers=auth, path_parameters=fixed)
+
+                @given(case=strategy)
+                @hypothesis.settings(budget, max_examples=examples)
+                def call(case):
+                    nonlocal calls
+                    calls += 1
+                    response = case.call()
+                    try:
+                        case.validate_response(response, checks=checks)
+                    except (AssertionError, BaseExceptionGroup) as exc:  # every failed check, with a curl
+                        failures.append(f"[{username}, {mode}] {operation.label}\n{exc}")
+
+                t0 = time.monotonic()
+                try:
+                    call()
+                except hypothesis.errors.Unsatisfiable:
+                    # Nothing of the operation can be made invalid (only optional text filters, say).
+                    assert mode == "negative", operation.label
+                TIMES[(username, mode, operation.label)] = time.monotonic() - t0
+    elapsed = time.monotonic() - started
+    for k, v in sorted(TIMES.items(), key=lambda kv: -kv[1])[:25]:
+        print(f"{v:6.2f} {k}")
+    print(f"demo built in {built:.1f} s; {calls} calls over {len(list(schema.get_all_operations()))} "
+          f"operations in {elapsed - built:.1f} s")
+    assert not failures, f"{len(failures)} responses broke the schema or the server:\n\n" + "\n\n".join(
+        failures[:40])
+
