@@ -89,7 +89,8 @@ class RequestAction(serializers.Serializer):
     approve = serializers.BooleanField(required=False, help_text="decide_extension: 同意 approve")
     category = serializers.CharField(required=False, help_text="recategorise: 类别代码 the category's code")
     problem = serializers.IntegerField(required=False, help_text="link: 共性问题 id of a common problem")
-    title = serializers.CharField(required=False, allow_blank=True, help_text="link: 新共性问题的标题 a new problem's title")
+    title = serializers.CharField(required=False, allow_blank=True,
+                                  help_text="link: 新共性问题的标题 a new problem's title")
     attachments = serializers.ListField(child=serializers.FileField(), required=False,
                                         help_text="reply: 附件 files (multipart)")
 
