@@ -4,12 +4,16 @@ number. Refusals of the services come back in the one error body of ``core.api``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
+
+from huiqi.core.errors import ValidationFailed
 
 from . import actions, selectors, services
 from .filters import RequestFilter
@@ -142,6 +146,9 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if act not in actions.NAMES:
             raise NotFoundError()
         req = self.get_object()
+        if not isinstance(request.data, Mapping):  # JSON may be a list or a bare value: no fields to read
+            raise ValidationFailed("request.body", "请求内容应为字段及其取值（JSON 对象）",
+                                   "the body must be an object of fields (a JSON object)")
         with transaction.atomic():
             actions.run(request.user, req, act, request.data, request.FILES)
         req.refresh_from_db()

@@ -310,3 +310,15 @@ def test_open311_half_a_coordinate_is_refused(users, city):
         r = _post(c, api_key=k, service_code="financing", address_string="南山区科技园", description="续贷", **half)
         assert r.status_code == 400 and "lat and long" in r.json()[0]["description"]
     assert EnterpriseRequest.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", '"accept"', "5", "null"])
+def test_an_action_whose_body_is_not_an_object_is_refused_not_a_500(submit, staff, body):
+    """Found by schemathesis over the schema: a JSON list (or bare value) as an action's body was a 500."""
+    req = submit()
+    r = _client(staff["fin"]).post(reverse("enterprise-request-act", args=[req.number, "accept"]), body,
+                                   content_type="application/json")
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "request.body"
+    req.refresh_from_db()
+    assert req.status == "submitted"
