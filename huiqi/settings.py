@@ -254,6 +254,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("kind", "status") get a name of their own instead of a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "EnterpriseKindEnum": "huiqi.registry.models.Enterprise.Kind",
+        "LedgerUploadKindEnum": "huiqi.lending.models.LedgerUpload.Kind",
+        "UploadStatusEnum": "huiqi.core.uploads.UploadRecord.Status",
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("HUIQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
