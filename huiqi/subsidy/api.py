@@ -54,7 +54,7 @@ class MaskedIdField(serializers.Field):
 
 
 def _user(**kwargs):
-    """Who did a step of the batch: null until someone has (and for a run from the command line)."""
+    """Who did a step: null until someone has."""
     return serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True, **kwargs)
 
 
@@ -130,8 +130,8 @@ class SubsidyLoanLineSerializer(serializers.ModelSerializer):
 
 
 class SubsidyReconciliationSerializer(serializers.ModelSerializer):
-    prepared_by = _user(allow_null=True)
-    decided_by = _user(allow_null=True)
+    prepared_by = _user()
+    decided_by = _user()
     decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
