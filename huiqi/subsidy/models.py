@@ -136,12 +136,14 @@ class SubsidyBatch(models.Model):
 
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
-    # No index of its own: the unique (batch, loan) index serves every lookup by batch. A batch writes a
-    # line per loan of the city, and each index is written per line.
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False)
+    # A batch writes a line per loan of the city: no index of its own for the batch (the unique (batch,
+    # loan) index serves every lookup by batch), and both references checked per statement, not per line
+    # (``core.references``, migration ``subsidy.0005``).
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False,
+                              db_constraint=False)
 
     loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidy_lines",
-                             verbose_name="贷款 loan")
+                             verbose_name="贷款 loan", db_constraint=False)
     beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
     eligible = models.BooleanField("计入 eligible")
     reason = models.CharField("不计入原因 reason", max_length=60, blank=True)
@@ -180,8 +182,10 @@ class SubsidyPayment(models.Model):
     still records an overpayment to recover, if any.
     """
 
+    # The unique (batch, beneficiary) index serves lookups by batch; the reference is checked per
+    # statement (``subsidy.0005``).
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments",
-                              db_index=False)  # the unique (batch, beneficiary) index serves it
+                              db_index=False, db_constraint=False)
     beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
     name = models.CharField("受益人名称 name", max_length=200, blank=True)
     kind = models.CharField("受益人类型 kind", max_length=20, blank=True)
