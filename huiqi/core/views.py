@@ -70,7 +70,8 @@ def parameter_list(request):
         raise PermissionDenied
     page, query = paginate(request, selectors.parameters_for(request.user), per_page=50)
     return render(request, "core/parameter_list.html", {"page": page, "query": query,
-                                                        "keys": selectors.parameter_keys(request.user)})
+                                                        "keys": selectors.parameter_keys(request.user),
+                                                        "to_decide": selectors.proposals_to_decide(request.user)})
 
 
 def _display(check, value) -> str:

@@ -222,3 +222,19 @@ def test_the_back_office_offers_no_json_box(users, client_for):
         row = Parameter.objects.first()
         page = c.get(f"/admin/core/parameter/{row.pk}/change/")
         assert 'name="value"' not in page.content.decode()
+
+
+def test_a_waiting_money_change_is_a_to_do_of_the_other_bureau_people(users, client_for, bureau2):
+    from huiqi.site import todos
+
+    key, tomorrow = "subsidy.params", clock.today() + dt.timedelta(days=1)
+    values = {**parameter_changes.fields_in_force(key, tomorrow), "cap": "1.00"}
+    parameter_changes.submit(users["bureau"], key, values, tomorrow)
+    mine = {t["name"]: t for t in todos.todos_for(users["bureau"])}
+    theirs = {t["name"]: t for t in todos.todos_for(bureau2)}
+    assert "core.parameter_proposals" not in mine
+    assert theirs["core.parameter_proposals"]["count"] == 1
+    assert theirs["core.parameter_proposals"]["url"] == _url(key)
+    c = client_for("bureau")
+    c.force_login(bureau2)
+    assert "data-section=\"to-decide\"" in c.get("/core/parameters/").content.decode()
