@@ -67,6 +67,14 @@ def changes(key: str, new_values: dict, on: dt.date) -> list[Change]:
     return [Change(name, check, current.get(name), new_values.get(name)) for name, check in schema.checks.items()]
 
 
+def touches_money(key: str, value, on: dt.date) -> bool:
+    """Whether storing ``value`` for ``key`` from ``on`` would change a money field."""
+    schema = params.field_set(key)
+    if schema is None or not any(c.money for c in schema.checks.values()):
+        return False
+    return any(c.changed and c.check.money for c in changes(key, schema.as_fields(value), on))
+
+
 def _require_editor(actor) -> None:
     if not actor.has_perm("core.edit_parameters"):
         raise PermissionDenied("parameter.forbidden", "无权修改项目参数", "you may not change program parameters")

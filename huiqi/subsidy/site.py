@@ -49,8 +49,8 @@ PARAMETERS = {"subsidy.params": params.fields({
     "window_end": params.date(label=_("新增贷款窗口止")),
     "rate": params.decimal(0, 1, label=_("贴息比例"), text=True),
     "months": params.integer(1, 120, _("个月"), label=_("贴息月数")),
-    "cap": params.money(0, "100000000000.00", _("元"), label=_("每户上限（元）")),
-    "budget": params.money(0, "1000000000000.00", _("元"), label=_("总预算（元）")),
+    "cap": params.money(0, "100000000000.00", _("元"), label=_("每户上限")),
+    "budget": params.money(0, "1000000000000.00", _("元"), label=_("总预算")),
     "rationing": params.choice([("pro_rata", _("按比例分配")), ("none", _("全额支付"))], label=_("超预算处理")),
     "program_end": params.date(label=_("项目结束日")),
 }, optional={"program_end"}, then=_subsidy_params)}

@@ -238,3 +238,14 @@ def test_a_waiting_money_change_is_a_to_do_of_the_other_bureau_people(users, cli
     c = client_for("bureau")
     c.force_login(bureau2)
     assert "data-section=\"to-decide\"" in c.get("/core/parameters/").content.decode()
+
+
+def test_the_api_sends_a_money_change_to_approval_too(users, client_for):
+    key, tomorrow = "subsidy.params", clock.today() + dt.timedelta(days=1)
+    value = {**params.value(key, on=tomorrow), "cap": "900000.00"}
+    r = client_for("bureau").post("/api/v1/parameters/", {"key": key, "program": "subsidy", "value": value,
+                                                          "effective_from": tomorrow.isoformat()},
+                                  content_type="application/json")
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert not Parameter.objects.filter(key=key, effective_from=tomorrow).exists()
+    assert ParameterProposal.objects.get(pk=r.json()["proposal"]).value["cap"] == "900000.00"
