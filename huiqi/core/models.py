@@ -160,3 +160,44 @@ class RateCounter(models.Model):
     class Meta:
         verbose_name = "请求计数 rate counter"
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_unique")]
+
+
+class ParameterProposal(models.Model):
+    """A change of money parameters (a subsidy's cap or budget) waiting for a second person: the proposer
+    cannot approve it (the database refuses it too); approved, it is written as a dated value."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已驳回"
+
+    key = models.CharField("参数键", max_length=100, db_index=True)
+    program = models.CharField("所属项目", max_length=50)
+    value = models.JSONField("拟改取值")
+    effective_from = models.DateField("生效日期")
+    note = models.CharField("修改原因", max_length=300, blank=True)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField("提出时间", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=300, blank=True)
+    parameter = models.ForeignKey(Parameter, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "参数修改提议"
+        verbose_name_plural = "参数修改提议"
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decided_by=models.F("proposed_by")),
+                name="parameter_proposal_second_person"),
+            models.CheckConstraint(
+                condition=(models.Q(status="pending", decided_by__isnull=True)
+                           | (~models.Q(status="pending") & models.Q(decided_by__isnull=False))),
+                name="parameter_proposal_decided_by_someone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.effective_from} ({self.status})"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -40,23 +41,59 @@ def validate(key: str, new_value):
 
 
 # --- building a schema ------------------------------------------------------------------------------
+#
+# A schema built from these helpers also describes itself to the parameter page (``core.forms``): each
+# field's check carries its kind, label, unit and bounds, so the form is derived from the one rule.
 
 
 def _bad(name, zh, en, value=None) -> ValidationFailed:
     return ValidationFailed(f"parameter.{name}", zh, en, field=name, value=value)
 
 
-def fields(checks: dict[str, Callable[[str, object], object]], *, partial: bool = False):
-    """A schema for a value that is a set of named fields, each with its check; every bad, missing (unless
-    ``partial``: then the program's defaults fill it) or unknown field is named at once."""
-    def check_all(value):
+@dataclass(frozen=True, eq=False)
+class Check:
+    """One field's rule, callable as ``check(name, value)``, and what a form needs to show the field.
+
+    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices; ``money`` marks a
+    value whose change needs a second person's approval; ``text`` says a decimal is stored as text."""
+
+    kind: str
+    test: Callable[[str, object], object]
+    label: object = ""
+    unit: object = ""
+    minimum: object = None
+    maximum: object = None
+    choices: tuple = ()
+    money: bool = False
+    text: bool = False
+
+    def __call__(self, name, v):
+        return self.test(name, v)
+
+
+class FieldSet:
+    """A schema for a value that is a set of named fields, each with its check; every bad, missing or
+    unknown field is named at once. ``partial``: fields may be left out (the program's ``defaults`` fill
+    them); ``optional``: these fields may be left out; ``then``: a check of the whole value once every field
+    passes (rules across fields), returning the value as stored."""
+
+    def __init__(self, checks: dict, *, partial: bool = False, optional=(), defaults=None, then=None,
+                 scalar: bool = False):
+        self.checks, self.partial, self.optional = checks, partial, frozenset(optional)
+        self.defaults, self.then, self.scalar = dict(defaults or {}), then, scalar
+
+    def __call__(self, value):
+        if self.scalar:
+            ((name, check),) = self.checks.items()
+            check(name, value)
+            return value
         if not isinstance(value, dict):
             raise _bad("value", "取值必须是一组具名字段", "the value must be a set of named fields")
         errors: list[DomainError] = [_bad(name, f"未知字段 {name}", f"unknown field {name}")
-                                     for name in sorted(set(value) - set(checks))]
-        for name, check in checks.items():
+                                     for name in sorted(set(value) - set(self.checks))]
+        for name, check in self.checks.items():
             if name not in value:
-                if not partial:
+                if not (self.partial or name in self.optional):
                     errors.append(_bad(name, f"缺少字段 {name}", f"{name} is missing"))
                 continue
             try:
@@ -65,8 +102,29 @@ def fields(checks: dict[str, Callable[[str, object], object]], *, partial: bool 
                 errors.append(exc)
         if errors:
             raise InvalidFields(errors)
-        return value
-    return check_all
+        return self.then(value) if self.then else value
+
+    def as_fields(self, stored) -> dict:
+        """A stored value as {field: value} (a scalar's one field; the defaults under a partial value)."""
+        if self.scalar:
+            return {next(iter(self.checks)): stored}
+        return {**self.defaults, **(stored if isinstance(stored, dict) else {})}
+
+    def stored(self, values: dict):
+        """{field: value} as the value is stored (the inverse of ``as_fields``)."""
+        return values[next(iter(self.checks))] if self.scalar else dict(values)
+
+
+def fields(checks: dict[str, Callable[[str, object], object]], *, partial: bool = False, optional=(),
+           defaults=None, then=None) -> FieldSet:
+    """A schema for a value that is a set of named fields (see ``FieldSet``)."""
+    return FieldSet(checks, partial=partial, optional=optional, defaults=defaults, then=then)
+
+
+def field_set(key: str) -> FieldSet | None:
+    """``key``'s schema when it describes its fields (then the parameter page offers a form), else None."""
+    schema = SCHEMAS.get(key)
+    return schema if isinstance(schema, FieldSet) else None
 
 
 def require_fields(value) -> dict:
@@ -76,27 +134,24 @@ def require_fields(value) -> dict:
     return value
 
 
-def scalar(check: Callable[[str, object], object], name: str = "value"):
+def scalar(check: Callable[[str, object], object], name: str = "value") -> FieldSet:
     """A schema for a value that is one number, flag or text."""
-    def check_one(value):
-        check(name, value)
-        return value
-    return check_one
+    return FieldSet({name: check}, scalar=True)
 
 
-def integer(minimum: int | None = None, maximum: int | None = None, unit: str = ""):
+def integer(minimum: int | None = None, maximum: int | None = None, unit="", *, label="") -> Check:
     def check(name, v):
         if isinstance(v, bool) or not isinstance(v, int):
             raise _bad(name, f"{name} 必须是整数", f"{name} must be a whole number", v)
         if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
-            raise _bad(name, f"{name} 必须在 {minimum} 到 {maximum}{unit} 之间",
-                       f"{name} must be from {minimum} to {maximum}{unit}", v)
+            suffix = f" {str(unit).strip()}" if unit else ""
+            raise _bad(name, f"{name} 必须在 {minimum} 到 {maximum}{suffix} 之间",
+                       f"{name} must be from {minimum} to {maximum}{suffix}", v)
         return v
-    return check
+    return Check("integer", check, label, unit, minimum, maximum)
 
 
-def decimal(minimum, maximum):
-    """A number (given as text or a number, never a float's approximation of money) within bounds."""
+def _decimal_check(minimum, maximum):
     from decimal import Decimal, InvalidOperation
 
     def check(name, v):
@@ -112,31 +167,66 @@ def decimal(minimum, maximum):
     return check
 
 
-def boolean():
+def decimal(minimum, maximum, unit="", *, label="", text: bool = False) -> Check:
+    """A number (given as text or a number, never a float's approximation of money) within bounds;
+    ``text``: a form stores it as text."""
+    return Check("decimal", _decimal_check(minimum, maximum), label, unit, minimum, maximum, text=text)
+
+
+def money(minimum, maximum, unit="元", *, label="") -> Check:
+    """An amount in yuan (text with two decimal places), within bounds; changing it needs a second person."""
+    return Check("money", _decimal_check(minimum, maximum), label, unit, minimum, maximum, money=True, text=True)
+
+
+def boolean(*, label="") -> Check:
     def check(name, v):
         if not isinstance(v, bool):
             raise _bad(name, f"{name} 必须是“是”或“否”", f"{name} must be true or false", v)
         return v
-    return check
+    return Check("boolean", check, label)
 
 
-def time_of_day():
+def time_of_day(*, label="") -> Check:
     def check(name, v):
         hours, minutes = (v[:2], v[3:]) if isinstance(v, str) and len(v) == 5 and v[2] == ":" else ("", "")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
             raise _bad(name, f"{name} 必须是 00:00 到 23:59 之间的时刻（时:分）",
                        f"{name} must be a time of day from 00:00 to 23:59 (HH:MM)", v)
         return v
-    return check
+    return Check("time", check, label)
 
 
-def choices_list(allowed):
+def date(*, label="") -> Check:
+    """A day, stored as YYYY-MM-DD."""
+    def check(name, v):
+        try:
+            dt.date.fromisoformat(v if isinstance(v, str) and len(v) == 10 else "")
+        except ValueError:
+            raise _bad(name, f"{name} 必须是 YYYY-MM-DD 格式的日期", f"{name} must be a YYYY-MM-DD date", v) from None
+        return v
+    return Check("date", check, label)
+
+
+def choice(allowed, *, label="") -> Check:
+    """One of ``allowed`` (a sequence of values, or of (value, label) pairs for the form)."""
+    pairs = tuple(a if isinstance(a, tuple) else (a, a) for a in allowed)
+    values = [v for v, _ in pairs]
+
+    def check(name, v):
+        if v not in values:
+            raise _bad(name, f"{name} 必须是以下取值之一：{'、'.join(values)}",
+                       f"{name} must be one of {', '.join(values)}", v)
+        return v
+    return Check("choice", check, label, choices=pairs)
+
+
+def choices_list(allowed, *, label="") -> Check:
     def check(name, v):
         if not isinstance(v, list) or not v or any(not isinstance(x, str) or x not in allowed for x in v):
             raise _bad(name, f"{name} 必须是以下取值中的一个或多个：{'、'.join(sorted(allowed))}",
                        f"{name} must be one or more of {', '.join(sorted(allowed))}", v)
         return v
-    return check
+    return Check("choices", check, label, choices=tuple((a, a) for a in sorted(allowed)))
 
 
 def problem(key: str, stored) -> DomainError | None:

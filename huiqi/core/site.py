@@ -40,6 +40,24 @@ def _failed_jobs(user) -> int:
     return JobFilter(_failed_query(user), queryset=selectors.jobs_for(user)).qs.count()
 
 
+def _proposals(user) -> int:
+    from . import selectors
+
+    return selectors.proposals_to_decide(user).count()
+
+
+def _proposal_link(user, count):
+    """The parameter's page when every waiting change is of one parameter (the list otherwise)."""
+    from django.urls import reverse
+
+    from . import selectors
+
+    keys = set(selectors.proposals_to_decide(user).values_list("key", flat=True))
+    return reverse("core:parameter_detail", args=[keys.pop()]) if len(keys) == 1 else None
+
+
 TODOS = [
     Todo("core.jobs_failed", _("近 7 天失败的后台任务"), _failed_jobs, "core:job_list", query=_failed_query, order=95),
+    Todo("core.parameter_proposals", _("待审批的参数修改"), _proposals, "core:parameter_list",
+         permission="core.edit_parameters", order=90, link=_proposal_link),
 ]

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.core import params
 from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 
-from .rules import SIGNATURES
+from .rules import DEFAULTS, SIGNATURES
 
 NAVIGATION = [
     Nav("requests:index", _("企业诉求"), "requests.view", order=40, role_labels={"enterprise": _("我的诉求")}),
@@ -29,17 +29,17 @@ DEMO = [DemoStep(30, _demo)]
 PARAMETERS = {
     # Stored as the fields the bureau changed; the program's defaults fill the others.
     "requests.params": params.fields({
-        "auto_close_days": params.integer(1, 60, " 个工作日"),
-        "near_days": params.integer(0, 30, " 个工作日"),
-        "bureau_after_days": params.integer(0, 60, " 个工作日"),
-        "title_max_chars": params.integer(10, 1000),
-        "description_max_chars": params.integer(100, 100_000),
-        "attachment_max_bytes": params.integer(1, 100 * 1024 * 1024),
-        "attachment_max_files": params.integer(0, 50),
-        "attachment_types": params.choices_list(set(SIGNATURES)),
-        "extension_max_days": params.integer(1, 60, " 个工作日"),
-        "similarity_threshold": params.decimal(0, 1),
-    }, partial=True),
+        "auto_close_days": params.integer(1, 60, _("个工作日"), label=_("答复后自动办结")),
+        "near_days": params.integer(0, 30, _("个工作日"), label=_("临近期限提醒")),
+        "bureau_after_days": params.integer(0, 60, _("个工作日"), label=_("逾期多久升级到中小企业服务局")),
+        "title_max_chars": params.integer(10, 1000, _("字"), label=_("标题最多字数")),
+        "description_max_chars": params.integer(100, 100_000, _("字"), label=_("描述最多字数")),
+        "attachment_max_bytes": params.integer(1, 100 * 1024 * 1024, _("字节"), label=_("每个附件大小上限")),
+        "attachment_max_files": params.integer(0, 50, _("个"), label=_("附件个数上限")),
+        "attachment_types": params.choices_list(set(SIGNATURES), label=_("允许的附件类型")),
+        "extension_max_days": params.integer(1, 60, _("个工作日"), label=_("单次延期最多")),
+        "similarity_threshold": params.decimal(0, 1, label=_("相似诉求提示阈值")),
+    }, partial=True, defaults=DEFAULTS),
 }
 
 

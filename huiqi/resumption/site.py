@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.core import clock, params
 from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 
+from .apps import DAILY_CHECK_DEFAULTS
+
 NAVIGATION = [
     Nav("resumption:index", _("复工复产"), "resumption.view", order=50, role_labels={"enterprise": _("我的复工")}),
 ]
@@ -26,14 +28,15 @@ DEMO = [DemoStep(20, _demo)]
 
 
 PARAMETERS = {
-    "resumption.filing_required": params.scalar(params.boolean()),
-    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024)),
+    "resumption.filing_required": params.scalar(params.boolean(label=_("复工须先报备"))),
+    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024, _("字节"),
+                                                                    label=_("报备附件大小上限"))),
     # The fields the bureau changed; the defaults fill the others.
     "resumption.daily_check": params.fields({
-        "deadline": params.time_of_day(),
-        "lock_days_after": params.integer(0, 7, " 天"),
-        "lock_time": params.time_of_day(),
-    }, partial=True),
+        "deadline": params.time_of_day(label=_("每日排查截止时间")),
+        "lock_days_after": params.integer(0, 7, _("天"), label=_("次日起第几天锁定")),
+        "lock_time": params.time_of_day(label=_("锁定时刻")),
+    }, partial=True, defaults=DAILY_CHECK_DEFAULTS),
 }
 
 

@@ -42,7 +42,18 @@ def _subsidy_params(value):
     return value
 
 
-PARAMETERS = {"subsidy.params": _subsidy_params}
+# Each field as the page shows it; the rules across fields (the window's order, program_end) are the
+# program's own (``_subsidy_params``). Cap and budget are money: a change needs a second person.
+PARAMETERS = {"subsidy.params": params.fields({
+    "window_start": params.date(label=_("新增贷款窗口起")),
+    "window_end": params.date(label=_("新增贷款窗口止")),
+    "rate": params.decimal(0, 1, label=_("贴息比例"), text=True),
+    "months": params.integer(1, 120, _("个月"), label=_("贴息月数")),
+    "cap": params.money(0, "100000000000.00", _("元"), label=_("每户上限")),
+    "budget": params.money(0, "1000000000000.00", _("元"), label=_("总预算")),
+    "rationing": params.choice([("pro_rata", _("按比例分配")), ("none", _("全额支付"))], label=_("超预算处理")),
+    "program_end": params.date(label=_("项目结束日")),
+}, optional={"program_end"}, then=_subsidy_params)}
 
 
 # --- 我的待办 and an enterprise's page ------------------------------------------------------------------
