@@ -10,9 +10,10 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from huiqi.core import audit, clock, jobs
-from huiqi.core.bulk import insert_rows
+from huiqi.core.bulk import insert_columns
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 
+from .. import rules
 from ..models import (
     BATCH_TRANSITIONS,
     OPEN_STATUSES,
@@ -85,10 +86,11 @@ def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
             .order_by("-id").first())
 
 
-LINE_FIELDS = ("batch", "loan", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
-PAYMENT_FIELDS = ("batch", "beneficiary_id", "name", "kind", "loans_counted", "interest_counted_fen",
-                  "subsidy_before_cap_fen", "entitlement_fen", "paid_before_fen", "due_fen", "payable_fen",
-                  "overpayment_fen", "status", "reconcile_note")
+def _columns(lines, fields) -> dict[str, list]:
+    """A batch's lines as one list per field (``rules.Lines`` holds them so already)."""
+    if isinstance(lines, rules.Lines):
+        return {f: lines.column(f) for f in fields}
+    return {f: [getattr(x, f) for x in lines] for f in fields}
 
 
 @transaction.atomic
@@ -123,19 +125,39 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
         budget_left_fen=result.budget_left, rationing_factor=fraction_text(result.rationing_factor),
         unspent_fen=result.unspent, over_budget=result.over_budget,
     )
-    # Plain rows, COPY on PostgreSQL (``core.bulk.insert_rows``): a city's batch writes hundreds of
-    # thousands of lines, and building a model instance for each took most of the run.
+    # As columns, one COPY each on PostgreSQL (``core.bulk.insert_columns``): a city's batch writes
+    # hundreds of thousands of lines, and building a model instance or a formatted row for each took most
+    # of the run.
     loan_ids, batch_id = inputs.loan_ids(), batch.pk
     step(1, 3, "写入贷款明细 recording the loan lines")
-    insert_rows(SubsidyLoanLine, LINE_FIELDS, (
-        (batch_id, loan_ids[(x.bank_code, x.loan_no)], x.beneficiary_id, x.eligible, x.reason or "",
-         x.interest_counted_fen, x.subsidy_fen) for x in result.loans))
+    loans = _columns(result.loans, rules.LoanLine._fields)
+    insert_columns(SubsidyLoanLine, {
+        "batch": [batch_id] * len(result.loans),
+        "loan": [loan_ids[key] for key in zip(loans["bank_code"], loans["loan_no"])],
+        "beneficiary_id": loans["beneficiary_id"],
+        "eligible": loans["eligible"],
+        "reason": [reason or "" for reason in loans["reason"]],
+        "interest_counted_fen": [None if v is None else rules.round_half_up(v) for v in loans["interest_counted"]],
+        "subsidy_fen": loans["subsidy_fen"],
+    })
     step(2, 3, "写入受益人 recording the beneficiaries")
-    insert_rows(SubsidyPayment, PAYMENT_FIELDS, (
-        (batch_id, b.beneficiary_id, b.name[:200], b.kind, b.loans_counted, b.interest_counted_fen,
-         b.subsidy_before_cap, b.entitlement, b.paid_before, b.due, b.payable, b.overpayment,
-         PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING, "")
-        for b in result.beneficiaries))
+    people = _columns(result.beneficiaries, rules.BeneficiaryLine._fields)
+    insert_columns(SubsidyPayment, {
+        "batch": [batch_id] * len(result.beneficiaries),
+        "beneficiary_id": people["beneficiary_id"],
+        "name": [name[:200] for name in people["name"]],
+        "kind": people["kind"],
+        "loans_counted": people["loans_counted"],
+        "interest_counted_fen": [rules.round_half_up(v) for v in people["interest_counted"]],
+        "subsidy_before_cap_fen": people["subsidy_before_cap"],
+        "entitlement_fen": people["entitlement"],
+        "paid_before_fen": people["paid_before"],
+        "due_fen": people["due"],
+        "payable_fen": people["payable"],
+        "overpayment_fen": people["overpayment"],
+        "status": [PaymentStatus.PENDING.value if v > 0 else PaymentStatus.NOTHING.value for v in people["payable"]],
+        "reconcile_note": [""] * len(result.beneficiaries),
+    })
     audit.record(actor, "subsidy.run", batch,
                  note=f"计算贴息批次，贷款 {len(result.loans)} 笔、受益人 {len(result.beneficiaries)} 个 "
                       f"computed: {len(result.loans)} loan lines, {len(result.beneficiaries)} beneficiaries")
