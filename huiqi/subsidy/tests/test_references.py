@@ -78,3 +78,19 @@ def test_a_named_loan_or_batch_is_never_deleted(batch):
 def test_the_orm_deletes_a_batch_with_its_lines_and_payments(batch):
     batch.delete()
     assert not SubsidyLoanLine.objects.exists() and not SubsidyPayment.objects.exists()
+
+
+def test_lines_written_as_columns_read_back_the_same_in_any_slices(batch):
+    """``core.bulk.insert_columns`` (the run's COPY): empty texts stay empty, NULL amounts stay NULL,
+    booleans and numbers come back as written, whatever the slice size."""
+    from huiqi.core.bulk import insert_columns
+
+    fields = ("batch_id", "loan_id", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
+    before = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
+    assert {r[3] for r in before} == {True, False} and any(r[4] == "" for r in before)
+    assert any(r[6] is None for r in before)
+    SubsidyLoanLine.objects.filter(batch=batch).delete()
+    insert_columns(SubsidyLoanLine, {name.removesuffix("_id") if name in ("batch_id", "loan_id") else name:
+                                     [r[i] for r in before] for i, name in enumerate(fields)}, batch=2)
+    after = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
+    assert after == before
