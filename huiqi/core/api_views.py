@@ -6,17 +6,29 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from . import params, selectors
+from .api import ShownField
+from .i18n import shown
 from .filters import AuditFilter
 from .models import AuditEvent, Job, Parameter
 
 
 class JobSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True, allow_null=True)
+    message = ShownField()
+    error = ShownField()
+    result = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
         fields = ["id", "kind", "title", "status", "progress_done", "progress_total", "percent", "message",
                   "result", "error", "created_at", "started_at", "finished_at"]
+
+
+    def get_result(self, job) -> dict:
+        result = dict(job.result or {})
+        if isinstance(result.get("message"), str):
+            result["message"] = shown(result["message"])
+        return result
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):

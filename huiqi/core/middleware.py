@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError, ValidationFailed
 
@@ -38,15 +39,14 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > limit:
             mb = limit // (1024 * 1024)
-            return _refuse(request, ValidationFailed("request.too_large", f"提交的内容超过 {mb} MB 的上限",
-                                                     f"the request is larger than the {mb} MB limit", field="file"),
+            return _refuse(request, ValidationFailed("request.too_large", _("提交的内容超过 %(mb)s MB 的上限"),
+                                                     field="file", mb=mb),
                            413)
         field = _field_with_nul(request)
         if field is not None:
             # PostgreSQL cannot compare a NUL character: a filter holding one is refused here, named.
-            return _refuse(request, ValidationFailed("request.nul", f"{field} 含有不允许的空字符（NUL）",
-                                                     f"{field} contains a NUL character, which is not allowed",
-                                                     field=field), 400)
+            return _refuse(request, ValidationFailed("request.nul", _("%(field_text)s 含有不允许的空字符（NUL）"),
+                                                     field=field, field_text=field), 400)
         return self.get_response(request)
 
 
@@ -61,8 +61,7 @@ def _field_with_nul(request) -> str | None:
 
 def _refuse(request, error: ValidationFailed, status: int):
     if request.path.startswith("/api/") or request.path.startswith("/open311/"):
-        return JsonResponse({"error": {"code": error.code, "message_zh": error.zh, "message_en": error.en,
-                                       "field": error.field}}, status=status)
+        return JsonResponse({"error": error.as_dict()}, status=status)
     return render(request, "core/error.html", {"error": error}, status=status)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import audit
 from .errors import DomainError, InvalidFields, NotFound, ValidationFailed
@@ -24,120 +26,142 @@ from .models import Parameter
 log = logging.getLogger("huiqi.params")
 
 SCHEMAS: dict[str, Callable[[object], object]] = {}
+LABELS: dict[str, object] = {}
 
 
-def register(key: str, validate: Callable[[object], object]) -> None:
-    """Declare ``key``'s schema: ``validate(value)`` returns the value as stored or raises."""
+def register(key: str, validate: Callable[[object], object], label=None) -> None:
+    """Declare ``key``'s schema: ``validate(value)`` returns the value as stored or raises. ``label``
+    is the parameter's name for people (a lazy translation); a schema of named fields carries the
+    fields' labels as its ``labels``."""
     SCHEMAS[key] = validate
+    if label is not None:
+        LABELS[key] = label
+
+
+def label(key: str, name: str | None = None):
+    """The name people read for parameter ``key`` (or for its field ``name``), in the page's
+    language; the key itself when none was declared."""
+    if name is None:
+        return LABELS.get(key, key)
+    return getattr(SCHEMAS.get(key), "labels", {}).get(name, name)
 
 
 def validate(key: str, new_value):
     """``new_value`` checked against ``key``'s schema; an undeclared key is refused."""
     schema = SCHEMAS.get(key)
     if schema is None:
-        raise ValidationFailed("parameter.unknown", f"没有名为 {key} 的项目参数", f"there is no parameter {key}",
-                               field="key", value=key)
+        raise ValidationFailed("parameter.unknown", _("没有名为 %(key)s 的项目参数"), field="key", value=key, key=key)
     return schema(new_value)
 
 
 # --- building a schema ------------------------------------------------------------------------------
 
 
-def _bad(name, zh, en, value=None) -> ValidationFailed:
-    return ValidationFailed(f"parameter.{name}", zh, en, field=name, value=value)
+def _bad(field, message, value=None, **params) -> ValidationFailed:
+    return ValidationFailed(f"parameter.{field}", message, field=field, value=value, **params)
 
 
 def fields(checks: dict[str, Callable[[str, object], object]], *, partial: bool = False):
     """A schema for a value that is a set of named fields, each with its check; every bad, missing (unless
-    ``partial``: then the program's defaults fill it) or unknown field is named at once."""
+    ``partial``: then the program's defaults fill it) or unknown field is named at once. A check made
+    with a ``label`` names its field by it in messages and on pages (the schema's ``labels``)."""
+    labels = {name: getattr(check, "label", None) or name for name, check in checks.items()}
+
     def check_all(value):
         if not isinstance(value, dict):
-            raise _bad("value", "取值必须是一组具名字段", "the value must be a set of named fields")
-        errors: list[DomainError] = [_bad(name, f"未知字段 {name}", f"unknown field {name}")
+            raise _bad("value", _("取值必须是一组具名字段"))
+        errors: list[DomainError] = [_bad(name, _("未知字段 %(name)s"), name=name)
                                      for name in sorted(set(value) - set(checks))]
         for name, check in checks.items():
             if name not in value:
                 if not partial:
-                    errors.append(_bad(name, f"缺少字段 {name}", f"{name} is missing"))
+                    errors.append(_bad(name, _("缺少字段 %(name)s"), name=labels[name]))
                 continue
             try:
-                check(name, value[name])
+                check(labels[name], value[name], field=name)
             except DomainError as exc:
                 errors.append(exc)
         if errors:
             raise InvalidFields(errors)
         return value
+    check_all.labels = labels
     return check_all
 
 
 def require_fields(value) -> dict:
     """A schema's first step for a value that must be a non-empty set of named fields."""
     if not isinstance(value, dict) or not value:
-        raise _bad("value", "取值必须是一组具名字段", "the value must be a set of named fields")
+        raise _bad("value", _("取值必须是一组具名字段"))
     return value
 
 
 def scalar(check: Callable[[str, object], object], name: str = "value"):
     """A schema for a value that is one number, flag or text."""
     def check_one(value):
-        check(name, value)
+        check(getattr(check, "label", None) or name, value, field=name)
         return value
     return check_one
 
 
-def integer(minimum: int | None = None, maximum: int | None = None, unit: str = ""):
-    def check(name, v):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise _bad(name, f"{name} 必须是整数", f"{name} must be a whole number", v)
-        if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
-            raise _bad(name, f"{name} 必须在 {minimum} 到 {maximum}{unit} 之间",
-                       f"{name} must be from {minimum} to {maximum}{unit}", v)
-        return v
+def _labelled(check, label):
+    check.label = label
     return check
 
 
-def decimal(minimum, maximum):
+def integer(minimum: int | None = None, maximum: int | None = None, unit="", label=None):
+    """A whole number within bounds; ``unit`` (a lazy translation) follows the bounds in messages."""
+    def check(name, v, field=None):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise _bad(field or name, _("%(name)s 必须是整数"), v, name=name)
+        if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
+            raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s%(unit)s 之间"), v,
+                       name=name, minimum=minimum, maximum=maximum, unit=format_lazy(" {}", unit) if unit else "")
+        return v
+    return _labelled(check, label)
+
+
+def decimal(minimum, maximum, label=None):
     """A number (given as text or a number, never a float's approximation of money) within bounds."""
     from decimal import Decimal, InvalidOperation
 
-    def check(name, v):
+    def check(name, v, field=None):
         try:
             d = Decimal(str(v)) if not isinstance(v, bool) else None
         except InvalidOperation:
             d = None
         if d is None or not d.is_finite():
-            raise _bad(name, f"{name} 必须是数字", f"{name} must be a number", v)
+            raise _bad(field or name, _("%(name)s 必须是数字"), v, name=name)
         if not Decimal(str(minimum)) <= d <= Decimal(str(maximum)):
-            raise _bad(name, f"{name} 必须在 {minimum} 到 {maximum} 之间", f"{name} must be from {minimum} to {maximum}", v)
+            raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s 之间"), v,
+                       name=name, minimum=minimum, maximum=maximum, unit="")
         return v
-    return check
+    return _labelled(check, label)
 
 
-def boolean():
-    def check(name, v):
+def boolean(label=None):
+    def check(name, v, field=None):
         if not isinstance(v, bool):
-            raise _bad(name, f"{name} 必须是“是”或“否”", f"{name} must be true or false", v)
+            raise _bad(field or name, _("%(name)s 必须是“是”或“否”"), v, name=name)
         return v
-    return check
+    return _labelled(check, label)
 
 
-def time_of_day():
-    def check(name, v):
+def time_of_day(label=None):
+    def check(name, v, field=None):
         hours, minutes = (v[:2], v[3:]) if isinstance(v, str) and len(v) == 5 and v[2] == ":" else ("", "")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-            raise _bad(name, f"{name} 必须是 00:00 到 23:59 之间的时刻（时:分）",
-                       f"{name} must be a time of day from 00:00 to 23:59 (HH:MM)", v)
+            raise _bad(field or name, _("%(name)s 必须是 00:00 到 23:59 之间的时刻（时:分）"), v, name=name)
         return v
-    return check
+    return _labelled(check, label)
 
 
-def choices_list(allowed):
-    def check(name, v):
+def choices_list(allowed, label=None):
+    def check(name, v, field=None):
         if not isinstance(v, list) or not v or any(not isinstance(x, str) or x not in allowed for x in v):
-            raise _bad(name, f"{name} 必须是以下取值中的一个或多个：{'、'.join(sorted(allowed))}",
-                       f"{name} must be one or more of {', '.join(sorted(allowed))}", v)
+            raise _bad(field or name, _("%(name)s 必须是以下取值中的一个或多个：%(allowed)s"), v,
+                       name=name, allowed=", ".join(sorted(allowed)))
         return v
-    return check
+    return _labelled(check, label)
 
 
 def problem(key: str, stored) -> DomainError | None:
@@ -164,10 +188,7 @@ def value(key: str, on: dt.date | None = None, default=NotFound):
     if row is None:
         if default is NotFound:
             raise NotFound(
-                "parameter.missing",
-                f"参数 {key} 在 {on} 没有生效的取值",
-                f"parameter {key} has no value in force on {on}",
-                field=key,
+                "parameter.missing", _("参数 %(key)s 在 %(on)s 没有生效的取值"), field=key, key=key, on=on,
             )
         return default
     return row.value
@@ -184,16 +205,14 @@ def set_value(actor, key: str, program: str, new_value, effective_from: dt.date,
     audit record of before and after. A value set for the same day is replaced when that day is today
     or later; a day already past is refused (correct it with a new row from today)."""
     if effective_from is None:
-        raise ValidationFailed("parameter.effective_from", "必须填写生效日期", "effective date is required",
-                               field="effective_from")
+        raise ValidationFailed("parameter.effective_from", _("必须填写生效日期"), field="effective_from")
     new_value = validate(key, new_value)
     today = today or timezone.localdate()
     existing = Parameter.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     if existing is not None and existing.effective_from < today:
         raise ValidationFailed(
-            "parameter.past", f"{effective_from} 起生效的取值已成历史，不能修改；请新增一条自今日起生效的取值",
-            f"the value in force from {effective_from} is history and cannot be edited; add a value "
-            "taking effect from today instead", field="effective_from", value=str(effective_from))
+            "parameter.past", _("%(effective_from)s 起生效的取值已成历史，不能修改；请新增一条自今日起生效的取值"), field="effective_from",
+            value=str(effective_from), effective_from=effective_from)
     if existing is not None:
         before = audit.snapshot(existing)
         existing.value = new_value

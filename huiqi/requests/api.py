@@ -5,6 +5,7 @@ number. Refusals of the services come back in the one error body of ``core.api``
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
@@ -61,7 +62,7 @@ class RequestSerializer(serializers.ModelSerializer):
 
 class RequestCreateSerializer(serializers.Serializer):
     enterprise = serializers.CharField(required=False, allow_blank=True, max_length=18,
-                                       help_text="统一社会信用代码；企业用户只有一家企业时可省略 USCC (optional for a one-enterprise user)")
+                                       help_text=_("统一社会信用代码；企业用户只有一家企业时可省略"))
     category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
     title = serializers.CharField(allow_blank=True, max_length=100_000)
     description = serializers.CharField(allow_blank=True, max_length=100_000, trim_whitespace=False)

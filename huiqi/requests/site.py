@@ -29,15 +29,17 @@ DEMO = [DemoStep(30, _demo)]
 PARAMETERS = {
     # Stored as the fields the bureau changed; the program's defaults fill the others.
     "requests.params": params.fields({
-        "auto_close_days": params.integer(1, 60, " 个工作日"),
-        "near_days": params.integer(0, 30, " 个工作日"),
-        "bureau_after_days": params.integer(0, 60, " 个工作日"),
-        "title_max_chars": params.integer(10, 1000),
-        "description_max_chars": params.integer(100, 100_000),
-        "attachment_max_bytes": params.integer(1, 100 * 1024 * 1024),
-        "attachment_max_files": params.integer(0, 50),
-        "attachment_types": params.choices_list(set(SIGNATURES)),
-        "extension_max_days": params.integer(1, 60, " 个工作日"),
-        "similarity_threshold": params.decimal(0, 1),
+        "auto_close_days": params.integer(1, 60, unit=_("个工作日"), label=_("答复后自动办结的期限")),
+        "near_days": params.integer(0, 30, unit=_("个工作日"), label=_("临期提醒提前天数")),
+        "bureau_after_days": params.integer(0, 60, unit=_("个工作日"), label=_("超期后提交局里督办的天数")),
+        "title_max_chars": params.integer(10, 1000, label=_("标题字数上限")),
+        "description_max_chars": params.integer(100, 100_000, label=_("诉求内容字数上限")),
+        "attachment_max_bytes": params.integer(1, 100 * 1024 * 1024, unit=_("字节"), label=_("附件大小上限")),
+        "attachment_max_files": params.integer(0, 50, label=_("附件个数上限")),
+        "attachment_types": params.choices_list(set(SIGNATURES), label=_("允许的附件类型")),
+        "extension_max_days": params.integer(1, 60, unit=_("个工作日"), label=_("延期天数上限")),
+        "similarity_threshold": params.decimal(0, 1, label=_("共性问题相似度阈值")),
     }, partial=True),
 }
+
+PARAMETER_LABELS = {"requests.params": _("企业诉求办理参数")}

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 FILING_REQUIRED_KEY = "resumption.filing_required"
 DAILY_CHECK_KEY = "resumption.daily_check"
@@ -17,7 +18,7 @@ ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 class ResumptionConfig(AppConfig):
     name = "huiqi.resumption"
     label = "resumption"
-    verbose_name = "复工复产 Return to work"
+    verbose_name = _("复工复产")
 
     def ready(self):
         from django.core import checks

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.errors import PermissionDenied
 from huiqi.core.jobs import handler
@@ -26,7 +27,7 @@ def report_pdf_job(ctx):
 
     scope = selectors.figures_scope(ctx.user, selectors.Filters(district=ctx.params.get("district", "")))
     if scope is None:
-        raise PermissionDenied("resumption.forbidden", "无权查看复工统计", "you may not see these figures")
+        raise PermissionDenied("resumption.forbidden", _("无权查看复工统计"))
     day = dt.date.fromisoformat(ctx.params["day"])
     ctx.progress(0, 2, "汇总数据 collecting figures", force=True)
     data = report.build(scope, day)

@@ -26,12 +26,19 @@ DEMO = [DemoStep(20, _demo)]
 
 
 PARAMETERS = {
-    "resumption.filing_required": params.scalar(params.boolean()),
-    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024)),
+    "resumption.filing_required": params.scalar(params.boolean(label=_("复工须先报备"))),
+    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024, unit=_("字节"),
+                                                                    label=_("附件大小上限"))),
     # The fields the bureau changed; the defaults fill the others.
     "resumption.daily_check": params.fields({
-        "deadline": params.time_of_day(),
-        "lock_days_after": params.integer(0, 7, " 天"),
-        "lock_time": params.time_of_day(),
+        "deadline": params.time_of_day(label=_("每日排查截止时间")),
+        "lock_days_after": params.integer(0, 7, unit=_("天"), label=_("锁定于排查日后第几天")),
+        "lock_time": params.time_of_day(label=_("锁定时刻")),
     }, partial=True),
+}
+
+PARAMETER_LABELS = {
+    "resumption.filing_required": _("复工须先报备"),
+    "resumption.attachment_max_bytes": _("复工报备附件大小上限"),
+    "resumption.daily_check": _("每日排查的截止与锁定"),
 }

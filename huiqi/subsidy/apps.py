@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 PARAMS_KEY = "subsidy.params"
 # The day the 实施办法 was issued: the defaults are in force from then.
@@ -10,7 +11,7 @@ PARAMS_EFFECTIVE_FROM = dt.date(2020, 2, 29)
 class SubsidyConfig(AppConfig):
     name = "huiqi.subsidy"
     label = "subsidy"
-    verbose_name = "贷款贴息 Interest subsidy"
+    verbose_name = _("贷款贴息")
 
     def ready(self):
         from django.db.models.signals import post_migrate

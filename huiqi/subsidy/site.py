@@ -6,6 +6,8 @@ from huiqi.core import params
 from huiqi.core.declarations import Nav, Route
 from huiqi.core.errors import ValidationFailed
 
+from . import rules
+
 NAVIGATION = [
     Nav("subsidy:index", _("贷款贴息"), "subsidy.view", order=30,
         role_labels={"enterprise": _("我的贴息"), "bank": _("本行贴息")}),
@@ -27,9 +29,11 @@ def _subsidy_params(value):
     try:
         check_stored_params(params.require_fields(value))
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise ValidationFailed("parameter.value", "贴息参数的格式有误", f"the subsidy parameters are malformed ({exc})",
-                               field="value") from None
+        raise ValidationFailed("parameter.value", _("贴息参数的格式有误（%(exc)s）"), field="value", exc=exc) from None
     return value
 
 
+_subsidy_params.labels = rules.PARAMETER_LABELS
+
 PARAMETERS = {"subsidy.params": _subsidy_params}
+PARAMETER_LABELS = {"subsidy.params": _("贷款贴息参数")}

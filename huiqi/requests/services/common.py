@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
@@ -54,8 +55,7 @@ def tell_enterprise(req: EnterpriseRequest, subject: str, body: str, *, request=
 
 def signed_in(actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("requests.login_required", "此操作需要登录用户完成并留痕",
-                               "this action must be done by a signed-in user, on the record")
+        raise PermissionDenied("requests.login_required", _("此操作需要登录用户完成并留痕"))
 
 
 def is_admin(actor) -> bool:
@@ -67,23 +67,20 @@ def require_handler(actor, req: EnterpriseRequest, *, bureau_too: bool = False) 
     signed_in(actor)
     if actor.has_perm("requests.handle_request", req) or (bureau_too and actor.role == Role.BUREAU):
         return
-    raise PermissionDenied("requests.not_your_department",
-                           f"诉求 {req.number} 不属于您所在的部门，不能办理",
-                           f"request {req.number} is not your department's; you may not act on it")
+    raise PermissionDenied("requests.not_your_department", _("诉求 %(number)s 不属于您所在的部门，不能办理"),
+                           number=req.number)
 
 
 def require_enterprise(actor, req: EnterpriseRequest) -> None:
     signed_in(actor)
     if actor.has_perm("requests.act_as_requester", req):
         return
-    raise PermissionDenied("requests.not_your_request", "只有提出诉求的企业可以执行此操作",
-                           "only the enterprise that made the request may do this")
+    raise PermissionDenied("requests.not_your_request", _("只有提出诉求的企业可以执行此操作"))
 
 
 def fail(problems: list[rules.Problem]):
     if problems:
-        p = problems[0]
-        raise ValidationFailed(p.code, p.zh, p.en, field=p.field)
+        raise problems[0].error()
 
 
 def record_event(req, actor, action, from_status="", to_status="", note="", internal=False, data=None,

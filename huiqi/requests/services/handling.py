@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
@@ -39,19 +40,16 @@ def _move(actor, req: EnterpriseRequest, action: str, *, note: str = "", interna
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
     _check_same_department(req, locked)
     if locked.status not in froms:
-        raise Conflict("requests.transition",
-                       f"诉求 {locked.number} 当前为“{locked.get_status_display().split(' ')[0]}”，不能执行此操作"
-                       f"（可能已被他人处理，请刷新页面）",
-                       f"request {locked.number} is {locked.status}: this action is not possible now "
-                       "(someone may have acted on it already; reload the page)", field="status")
+        raise Conflict("requests.transition", _("诉求 %(number)s 当前为“%(status)s”，不能执行此操作（可能已被他人处理，请刷新页面）"),
+                       field="status", number=locked.number,
+                       status=locked.get_status_display())
     if check:
         check(locked)
     before = audit.snapshot(locked)
     changes = {**changes, "status": to, "updated_at": at}
     done = EnterpriseRequest.objects.filter(pk=locked.pk, status=locked.status).update(**changes)
     if done != 1:
-        raise Conflict("requests.concurrent", f"诉求 {locked.number} 刚被他人处理，请刷新页面",
-                       f"request {locked.number} was just changed by someone else; reload the page")
+        raise Conflict("requests.concurrent", _("诉求 %(number)s 刚被他人处理，请刷新页面"), number=locked.number)
     for k, v in changes.items():
         setattr(locked, k, v)
     record_event(locked, actor, action, before["status"], to, note=note, internal=internal, data=data, at=at)
@@ -64,9 +62,8 @@ def _check_same_department(req: EnterpriseRequest, locked: EnterpriseRequest) ->
     """The permission was checked on the request as read; if it has since gone to another department
     (transferred, sent back, recategorised), the reader's department may no longer act on it."""
     if locked.agency_id != req.agency_id:
-        raise Conflict("requests.moved", f"诉求 {locked.number} 已转至其他部门办理，请刷新页面",
-                       f"request {locked.number} has just moved to another department; reload the page",
-                       field="agency")
+        raise Conflict("requests.moved", _("诉求 %(number)s 已转至其他部门办理，请刷新页面"), field="agency",
+                       number=locked.number)
 
 
 def _reset_clock(**kw) -> dict:
@@ -101,8 +98,7 @@ def ask_enterprise(actor, req, question: str, *, at=None) -> EnterpriseRequest:
     require_handler(actor, req)
     question = (question or "").strip()
     if not question:
-        raise ValidationFailed("request.question_empty", "请写明需要企业补充的内容",
-                               "say what the enterprise must add", field="note")
+        raise ValidationFailed("request.question_empty", _("请写明需要企业补充的内容"), field="note")
     at = at or timezone.now()
     r = _move(actor, req, "ask_enterprise", at=at, note=question, paused_at=at, due_date=None)
     tell_enterprise(r, f"诉求 {r.number} 需要补充材料",
@@ -118,10 +114,10 @@ def reply(actor, req, text: str, *, attachments=(), at=None) -> EnterpriseReques
     text = (text or "").strip()
     p = selectors.current_params()
     if not text:
-        raise ValidationFailed("request.reply_empty", "请填写补充内容", "the reply is empty", field="note")
+        raise ValidationFailed("request.reply_empty", _("请填写补充内容"), field="note")
     if len(text) > p["description_max_chars"]:
-        raise ValidationFailed("request.reply_long", f"补充内容不能超过 {p['description_max_chars']} 个字",
-                               f"the reply must not exceed {p['description_max_chars']} characters", field="note")
+        raise ValidationFailed("request.reply_long", _("补充内容不能超过 %(description_max_chars)s 个字"),
+                               field="note", description_max_chars=p["description_max_chars"])
     check_attachments(attachments, p)
     at = at or timezone.now()
     cal = Calendar.load()
@@ -149,9 +145,9 @@ def answer(actor, req, text: str, *, at=None, bureau_too: bool = False) -> Enter
     require_handler(actor, req, bureau_too=bureau_too)
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("request.answer_empty", "请填写答复内容", "the answer is empty", field="note")
+        raise ValidationFailed("request.answer_empty", _("请填写答复内容"), field="note")
     if len(text) > selectors.current_params()["description_max_chars"] * 2:
-        raise ValidationFailed("request.answer_long", "答复内容过长", "the answer is too long", field="note")
+        raise ValidationFailed("request.answer_long", _("答复内容过长"), field="note")
     at = at or timezone.now()
     today = today_of(at)
     r = _move(actor, req, "answer", at=at, note=text, answer=text, answered_at=at, due_date=None,
@@ -168,7 +164,7 @@ def _check_rating(rating) -> int:
     except (TypeError, ValueError):
         value = 0
     if not 1 <= value <= 5:
-        raise ValidationFailed("request.rating", "请选择 1 到 5 的满意度", "choose a rating from 1 to 5", field="rating")
+        raise ValidationFailed("request.rating", _("请选择 1 到 5 的满意度"), field="rating")
     return value
 
 
@@ -188,7 +184,7 @@ def reopen(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
     require_enterprise(actor, req)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("request.reason_empty", "请说明重办理由", "give the reason to reopen", field="note")
+        raise ValidationFailed("request.reason_empty", _("请说明重办理由"), field="note")
     at = at or timezone.now()
     answer_by = deadline(Calendar.load(), today_of(at), req.category.answer_days)
     r = _move(actor, req, "reopen", at=at, note=reason, answer_deadline=answer_by,
@@ -200,7 +196,7 @@ def reopen(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
 def _reassign(actor, req, action: str, target, reason: str, at) -> EnterpriseRequest:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("request.reason_empty", "请说明理由", "give the reason", field="note")
+        raise ValidationFailed("request.reason_empty", _("请说明理由"), field="note")
     accept_by = deadline(Calendar.load(), today_of(at), req.category.accept_days)
     r = _move(actor, req, action, at=at, note=reason, data={"from": req.agency.code, "to": target.code},
               agency=target, handler=None, accepted_at=None, answer_deadline=None,
@@ -218,8 +214,7 @@ def send_back(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
     require_handler(actor, req)
     dispatch = registry_selectors.agencies().get(code=DISPATCH_AGENCY)
     if req.agency_id == dispatch.pk:
-        raise Conflict("requests.send_back_dispatch", "市中小企业服务局不能退回诉求，请转办至责任部门",
-                       "the SME service bureau cannot send a request back; transfer it instead")
+        raise Conflict("requests.send_back_dispatch", _("市中小企业服务局不能退回诉求，请转办至责任部门"))
     return _reassign(actor, req, "send_back", dispatch, reason, at or timezone.now())
 
 
@@ -228,10 +223,9 @@ def transfer(actor, req, agency, reason: str, *, at=None) -> EnterpriseRequest:
     """转办: to the department responsible (``agency``, a department of the registry), with the reason."""
     require_handler(actor, req, bureau_too=True)
     if agency.pk == req.agency_id:
-        raise ValidationFailed("request.transfer_same", "不能转办给本部门", "choose another department", field="agency")
+        raise ValidationFailed("request.transfer_same", _("不能转办给本部门"), field="agency")
     if agency.code == HOTLINE_AGENCY:
-        raise ValidationFailed("request.transfer_hotline", "热线不办理诉求", "the hotline does not handle requests",
-                               field="agency")
+        raise ValidationFailed("request.transfer_hotline", _("热线不办理诉求"), field="agency")
     return _reassign(actor, req, "transfer", agency, reason, at or timezone.now())
 
 
@@ -240,8 +234,7 @@ def change_category(actor, req, category: Category, note: str = "", *, at=None) 
     """Correct the category; routing runs again and the request goes where the new category sends it."""
     require_handler(actor, req, bureau_too=True)
     if req.status not in RUNNING_STATUSES:
-        raise Conflict("requests.category_locked", "已答复或办结的诉求不能改类别",
-                       "an answered or closed request keeps its category")
+        raise Conflict("requests.category_locked", _("已答复或办结的诉求不能改类别"))
     at = at or timezone.now()
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
     _check_same_department(req, locked)
@@ -278,7 +271,7 @@ def add_note(actor, req, text: str, *, internal: bool = True, at=None) -> Reques
     require_handler(actor, req, bureau_too=True)
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("request.note_empty", "请填写备注", "the note is empty", field="note")
+        raise ValidationFailed("request.note_empty", _("请填写备注"), field="note")
     ev = record_event(req, actor, "note", req.status, req.status, note=text[:5000], internal=internal, at=at)
     audit.record(actor, "note", req, after={"internal": internal, "note": text[:500]})
     return ev
@@ -289,14 +282,14 @@ def supervise(actor, req, note: str, *, at=None) -> EnterpriseRequest:
     """督办: the bureau opens supervision on any request; the department and its heads are told."""
     signed_in(actor)
     if not actor.has_perm("requests.supervise"):
-        raise PermissionDenied("requests.supervise_forbidden", "只有局工作人员可以督办", "only the bureau may supervise")
+        raise PermissionDenied("requests.supervise_forbidden", _("只有局工作人员可以督办"))
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed("request.note_empty", "请填写督办意见", "write the supervision note", field="note")
+        raise ValidationFailed("request.note_empty", _("请填写督办意见"), field="note")
     at = at or timezone.now()
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
     if locked.status == Status.CLOSED:
-        raise Conflict("requests.closed", "已办结的诉求不能督办", "a closed request cannot be supervised")
+        raise Conflict("requests.closed", _("已办结的诉求不能督办"))
     before = audit.snapshot(locked)
     EnterpriseRequest.objects.filter(pk=locked.pk).update(supervised=True, updated_at=at)
     locked.supervised = True

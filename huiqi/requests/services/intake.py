@@ -8,6 +8,7 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
@@ -36,8 +37,8 @@ def route(category: Category, enterprise, title: str, description: str,
 def store_attachments(actor, req, files, p) -> list[Attachment]:
     files = list(files or [])
     if len(files) > p["attachment_max_files"]:
-        raise ValidationFailed("request.attachment_count", f"附件最多 {p['attachment_max_files']} 个",
-                               f"at most {p['attachment_max_files']} attachments", field="attachments")
+        raise ValidationFailed("request.attachment_count", _("附件最多 %(attachment_max_files)s 个"),
+                               field="attachments", attachment_max_files=p["attachment_max_files"])
     checked = []
     for f in files:
         name = rules.safe_filename(getattr(f, "name", "file"))
@@ -62,8 +63,8 @@ def check_attachments(files, p=None) -> None:
     p = p or selectors.current_params()
     files = list(files or [])
     if len(files) > p["attachment_max_files"]:
-        raise ValidationFailed("request.attachment_count", f"附件最多 {p['attachment_max_files']} 个",
-                               f"at most {p['attachment_max_files']} attachments", field="attachments")
+        raise ValidationFailed("request.attachment_count", _("附件最多 %(attachment_max_files)s 个"),
+                               field="attachments", attachment_max_files=p["attachment_max_files"])
     for f in files:
         f.seek(0)
         head = f.read(16)
@@ -82,21 +83,19 @@ def submit_request(actor, *, enterprise, category: Category, title: str, descrip
     department."""
     signed_in(actor)
     if channel not in Channel.values:
-        raise ValidationFailed("request.channel", f"未知渠道 {channel}", f"unknown channel {channel}", field="channel")
+        raise ValidationFailed("request.channel", _("未知渠道 %(channel)s"), field="channel", channel=channel)
     hotline = actor.has_perm("requests.file_for_enterprise") and actor.role == Role.DEPARTMENT
     if channel == Channel.HOTLINE and not (hotline or is_admin(actor)):
-        raise PermissionDenied("requests.hotline_only", "只有 12345 热线坐席可以代企业登记来电",
-                               "only a 12345 hotline operator may file a call for an enterprise")
+        raise PermissionDenied("requests.hotline_only", _("只有 12345 热线坐席可以代企业登记来电"))
     if actor.role == Role.ENTERPRISE:
         if not actor.enterprises.filter(pk=enterprise.pk).exists():
-            raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
+            raise NotFound("requests.enterprise_not_found", _("未找到该企业"), field="enterprise")
     elif not (hotline or is_admin(actor)):
-        raise PermissionDenied("requests.submit_forbidden", "您不能提交企业诉求", "you may not file requests")
+        raise PermissionDenied("requests.submit_forbidden", _("您不能提交企业诉求"))
     if hotline and channel != Channel.HOTLINE:
         channel = Channel.HOTLINE
     if not category.active:
-        raise ValidationFailed("request.category_inactive", "该类别已停用", "this category is no longer used",
-                               field="category")
+        raise ValidationFailed("request.category_inactive", _("该类别已停用"), field="category")
     at = at or timezone.now()
     p = selectors.current_params(today_of(at))
     title, description = rules.clean_text(title).strip(), rules.clean_text(description).strip()

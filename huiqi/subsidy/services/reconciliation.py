@@ -11,9 +11,11 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, gettext_lazy
 
 from huiqi.core import audit
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import Either, Joined, Message
 from huiqi.core.tabular import (
     Column,
     FileRejected,
@@ -37,7 +39,7 @@ from ..models import (
     SubsidyPayment,
     SubsidyReconciliation,
 )
-from .common import _CHUNK, _require, _status_en, _status_zh
+from .common import _CHUNK, _require, status_label
 
 
 RECONCILE_STATUSES = {"paid": PaymentStatus.PAID, "已支付": PaymentStatus.PAID, "支付成功": PaymentStatus.PAID,
@@ -57,23 +59,24 @@ class ReconciliationRefused(ValidationFailed):
 
     def __init__(self, errors: list[RowError]):
         self.errors = sorted(errors, key=lambda e: e.row)
-        shown = "；".join(f"第 {e.row} 行 {e.column or ''}：{e.zh}" for e in self.errors[:5])
-        shown_en = "; ".join(f"row {e.row} {e.column or ''}: {e.en}" for e in self.errors[:5])
+        shown = Joined(Message(_("第 %(row)s 行 %(column)s：%(reason)s"), row=e.row, column=e.column or "",
+                               reason=Either(e.zh, e.en)) for e in self.errors[:5])
         more = len(self.errors) - 5
-        super().__init__(
-            "subsidy.reconciliation_refused",
-            f"对账文件有 {len(self.errors)} 处错误，未做任何更改：{shown}" + (f"；另有 {more} 处" if more > 0 else ""),
-            f"the reconciliation file has {len(self.errors)} errors; nothing was changed: {shown_en}"
-            + (f"; and {more} more" if more > 0 else ""),
-        )
+        if more > 0:
+            super().__init__("subsidy.reconciliation_refused",
+                             _("对账文件有 %(n)s 处错误，未做任何更改：%(shown)s；另有 %(more)s 处"),
+                             n=len(self.errors), shown=shown, more=more)
+        else:
+            super().__init__("subsidy.reconciliation_refused", _("对账文件有 %(n)s 处错误，未做任何更改：%(shown)s"),
+                             n=len(self.errors), shown=shown)
 
 
 def _file_name(file) -> str:
     return Path(str(file)).name if isinstance(file, (str, os.PathLike)) else getattr(file, "name", "") or ""
 
 
-def _payment_status_zh(status: str) -> str:
-    return PaymentStatus(status).label.split(" ")[0]
+def _payment_status(status: str):
+    return PaymentStatus(status).label
 
 
 def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, SubsidyPayment],
@@ -84,14 +87,14 @@ def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, Subsidy
     for row in rows:
         payment = payments.get(row["beneficiary_id"])
         if payment is None:
-            errors.append(RowError(row["_row"], "beneficiary_id", row["beneficiary_id"],
-                                   f"{row['beneficiary_id']} 不在批次 #{locked.pk} 的支付文件中",
-                                   f"{row['beneficiary_id']} is not in the payment file of batch #{locked.pk}"))
+            errors.append(RowError.of(row["_row"], "beneficiary_id", row["beneficiary_id"],
+                                   _("%(beneficiary_id)s 不在批次 #%(pk)s 的支付文件中"),
+                                   beneficiary_id=row["beneficiary_id"], pk=locked.pk))
             continue
         if row.get("amount") is not None and rules.fen_str(payment.payable_fen) != f"{row['amount']:.2f}":
-            errors.append(RowError(row["_row"], "amount", str(row["amount"]),
-                                   f"金额与支付文件不符（应为 {rules.fen_str(payment.payable_fen)}）",
-                                   f"the amount differs from the payment file ({rules.fen_str(payment.payable_fen)})"))
+            errors.append(RowError.of(row["_row"], "amount", str(row["amount"]),
+                                   _("金额与支付文件不符（应为 %(payable_fen)s）"),
+                                   payable_fen=rules.fen_str(payment.payable_fen)))
             continue
         new = row["status"]
         if payment.status == new:
@@ -99,20 +102,17 @@ def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, Subsidy
         elif (payment.status, new) in PAYMENT_TRANSITIONS:
             changes.append([payment.beneficiary_id, str(new), row.get("note") or "", row["_row"]])
         else:
-            errors.append(RowError(
-                row["_row"], "status", row["status"],
-                f"该笔支付已对账为“{_payment_status_zh(payment.status)}”，不能改为“{_payment_status_zh(new)}”",
-                f"this payment is already reconciled as {payment.status} and cannot become {new}"))
+            errors.append(RowError.of(
+                row["_row"], "status", row["status"], _("该笔支付已对账为“%(status)s”，不能改为“%(new)s”"),
+                status=_payment_status(payment.status), new=_payment_status(new)))
     return changes, unchanged
 
 
 def _released(batch: SubsidyBatch) -> SubsidyBatch:
     locked = SubsidyBatch.objects.select_for_update().get(pk=batch.pk)
     if locked.status != BatchStatus.RELEASED:
-        raise Conflict("subsidy.reconcile_not_released",
-                       f"贴息批次 #{locked.pk} 状态为“{_status_zh(locked.status)}”，只有已拨付的批次才能对账",
-                       f"subsidy batch #{locked.pk} is '{_status_en(locked.status)}'; only a released batch can be "
-                       "reconciled", field="status")
+        raise Conflict("subsidy.reconcile_not_released", _("贴息批次 #%(pk)s 状态为“%(status)s”，只有已拨付的批次才能对账"),
+                       field="status", pk=locked.pk, status=status_label(locked.status))
     return locked
 
 
@@ -134,9 +134,8 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
     if waiting is not None:
         raise Conflict(
             "subsidy.reconciliation_waiting",
-            f"批次 #{locked.pk} 的对账文件 #{waiting.pk}（{waiting.file_name}）尚待确认：请先确认或退回它",
-            f"reconciliation #{waiting.pk} ({waiting.file_name}) of batch #{locked.pk} awaits confirmation: "
-            "confirm it or send it back first", field="file")
+            _("批次 #%(pk)s 的对账文件 #%(waiting_pk)s（%(file_name)s）尚待确认：请先确认或退回它"), field="file", pk=locked.pk,
+            waiting_pk=waiting.pk, file_name=waiting.file_name)
     name = _file_name(file)
     try:
         result = validate(file, RECONCILE_SCHEMA, key=("beneficiary_id",),
@@ -163,11 +162,8 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
 def _locked_reconciliation(rec: SubsidyReconciliation, to: str) -> SubsidyReconciliation:
     locked = SubsidyReconciliation.objects.select_for_update().get(pk=rec.pk)
     if (locked.status, to) not in RECONCILIATION_TRANSITIONS:
-        label = ReconciliationStatus(locked.status).label
-        raise Conflict("subsidy.reconciliation_decided",
-                       f"对账文件 #{locked.pk} 已“{label.split(' ')[0]}”，不能再确认或退回",
-                       f"reconciliation #{locked.pk} is {label.split(' ', 1)[1]} already and cannot be confirmed or "
-                       "sent back", field="status")
+        raise Conflict("subsidy.reconciliation_decided", _("对账文件 #%(pk)s 已“%(label)s”，不能再确认或退回"),
+                       field="status", pk=locked.pk, label=ReconciliationStatus(locked.status).label)
     return locked
 
 
@@ -181,9 +177,7 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
     locked = _locked_reconciliation(rec, ReconciliationStatus.CONFIRMED)
     if locked.prepared_by_id == actor.pk:
         raise PermissionDenied("subsidy.self_confirmation",
-                               f"对账文件 #{locked.pk} 由您上传，不能由您确认：须由上传人以外的人确认后才生效",
-                               f"you uploaded reconciliation #{locked.pk} and cannot confirm it: someone other than "
-                               "its uploader confirms it before it changes anything")
+                               gettext_lazy("对账文件 #%(pk)s 由您上传，不能由您确认：须由上传人以外的人确认后才生效"), pk=locked.pk)
     batch = _released(locked.batch)
     payments = _open_payments(batch)
     rows = [{"beneficiary_id": b, "status": PaymentStatus(status), "note": text, "_row": row}
@@ -191,9 +185,7 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
     errors: list[RowError] = []
     changes, _ = _changes(batch, rows, payments, errors)
     if errors or len(changes) != len(locked.changes):
-        raise ReconciliationRefused(errors or [RowError(0, None, "", "支付状态已变化，请退回后重新上传",
-                                                        "the payments changed since the upload: send it back "
-                                                        "and upload it again")])
+        raise ReconciliationRefused(errors or [RowError.of(0, None, "", gettext_lazy("支付状态已变化，请退回后重新上传"))])
     now = timezone.now()
     audited = []
     for beneficiary_id, new, text, _row in changes:
