@@ -51,6 +51,11 @@ class DomainError(Exception):
     def en(self) -> str:
         return self.render(EN)
 
+    @property
+    def in_both_languages(self) -> str:
+        """Chinese, then English: for a terminal, which has no language switch (management commands)."""
+        return f"{self.zh}（{self.en}）"
+
     def __str__(self) -> str:
         return f"{self.field + ': ' if self.field else ''}{self.message}"
 

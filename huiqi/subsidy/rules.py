@@ -160,7 +160,7 @@ def _parse_date(name: str, value: object) -> dt.date:
 def _parse_decimal(name: str, value: object) -> Decimal:
     # Floats are refused: they are how money drifts. JSON readers should use parse_float=Decimal.
     if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int, str)):
-        raise _bad(name, _("%(name)s 必须以字符串或 Decimal 给出"), value=value, name=name)
+        raise _bad(name, _("%(name)s 必须以文本给出（不接受浮点数）"), value=value, name=name)
     try:
         result = Decimal(value.replace(",", "").strip()) if isinstance(value, str) else Decimal(value)
     except InvalidOperation:
@@ -206,10 +206,10 @@ class Params:
         if self.window_end < self.window_start:
             raise _bad("window_end", _("窗口结束日期早于开始日期"), value=self.window_end)
         if self.program_end < self.window_end:
-            raise _bad("program_end", _("项目结束日 program_end（%(program_end)s）早于窗口结束日期（%(window_end)s）"),
+            raise _bad("program_end", _("项目结束日（%(program_end)s）早于窗口结束日期（%(window_end)s）"),
                        value=self.program_end, program_end=self.program_end, window_end=self.window_end)
         if not isinstance(self.rate, Decimal) or not self.rate.is_finite() or not 0 <= self.rate <= 1:
-            raise _bad("rate", _("贴息比例必须是 0 到 1 之间的 Decimal"), value=self.rate)
+            raise _bad("rate", _("贴息比例必须是 0 到 1 之间的数"), value=self.rate)
         if isinstance(self.months, bool) or not isinstance(self.months, int) or self.months < 1:
             raise _bad("months", _("贴息月数必须是正整数"), value=self.months)
         for name in ("cap_fen", "budget_fen"):
@@ -217,7 +217,7 @@ class Params:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise _bad(name, _("%(name)s 必须是非负整数（分）"), value=value, name=name)
         if self.rationing not in RATIONING_MODES:
-            raise _bad("rationing", _("超预算处理方式必须是 pro_rata 或 none"), value=self.rationing)
+            raise _bad("rationing", _("超预算处理方式必须是按比例分配（pro_rata）或全额支付（none）"), value=self.rationing)
 
     @classmethod
     def from_mapping(cls, d: Mapping[str, object]) -> Params:
@@ -288,7 +288,7 @@ def check_cutoff(cutoff: dt.date, params: Params) -> dt.date:
     if not params.window_start <= cutoff <= params.program_end:
         raise ValidationFailed(
             "subsidy.cutoff_outside_program",
-            _("截止日期 %(cutoff)s 不在项目期内：须在贴息窗口起始日 %(window_start)s（window_start）至项目结束日 %(program_end)s（program_end）之间（项目参数）"),
+            _("截止日期 %(cutoff)s 不在项目期内：须在贴息窗口起始日 %(window_start)s 至项目结束日 %(program_end)s 之间（项目参数）"),
             field="cutoff", value=cutoff.isoformat(), cutoff=cutoff, window_start=params.window_start,
             program_end=params.program_end,
         )
