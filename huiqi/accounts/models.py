@@ -42,10 +42,10 @@ class User(AbstractUser):
     institution = models.ForeignKey("registry.FundInstitution", null=True, blank=True, on_delete=models.PROTECT,
                                     verbose_name=_("所属机构"))
     enterprises = models.ManyToManyField("registry.Enterprise", through="EnterpriseMembership",
-                                         related_name="members", blank=True)
+                                         related_name="members", blank=True, verbose_name=_("关联企业"))
     is_demo = models.BooleanField(_("演示账户"), default=False)
-    failed_logins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -84,9 +84,9 @@ class User(AbstractUser):
 class EnterpriseMembership(models.Model):
     """An enterprise user acts for this enterprise."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE)
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, verbose_name=_("用户"))
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, verbose_name=_("企业"))
+    created_at = models.DateTimeField(_("关联时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("企业授权")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit
 from huiqi.core.errors import PermissionDenied, ValidationFailed
+from huiqi.core.i18n import stored
 
 from .api_auth import new_key, token_digest
 from .models import ROLE_ORGANISATION, ApiToken, Role, User
@@ -76,7 +77,7 @@ def issue_token(actor, user: User, *, name: str = "", days: int | None = None, n
     key = new_key()
     token = ApiToken.objects.create(user=user, digest=token_digest(key), prefix=key[:8], name=name, created_at=now,
                                     expires_at=now + dt.timedelta(days=days))
-    audit.record(actor, "create", token, note=f"签发接口令牌 API token issued for {user.username}")
+    audit.record(actor, "create", token, note=stored(_("签发接口令牌给 %(user)s"), user=user.username))
     return token, key
 
 
@@ -91,5 +92,5 @@ def revoke_token(actor, token: ApiToken, *, now=None) -> bool:
     before = audit.snapshot(token)
     token.revoked_at, token.revoked_by = now or timezone.now(), actor
     token.save(update_fields=["revoked_at", "revoked_by"])
-    audit.record(actor, "revoke", token, before=before, note=f"撤销接口令牌 API token revoked ({token.user.username})")
+    audit.record(actor, "revoke", token, before=before, note=stored(_("撤销 %(user)s 的接口令牌"), user=token.user.username))
     return True

@@ -81,8 +81,10 @@ class InvalidFields(ValidationFailed):
         self.errors = errors
 
     def render(self, language: str | None = None) -> str:
-        separator = "；" if (language or translation.get_language() or ZH).startswith("zh") else "; "
-        return separator.join(e.render(language) for e in self.errors)
+        if language is not None:
+            with translation.override(language):
+                return self.render()
+        return pick("；", "; ").join(e.render() for e in self.errors)
 
     def as_dict(self) -> dict:
         body = super().as_dict()

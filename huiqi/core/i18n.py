@@ -104,6 +104,12 @@ def localized(obj, field: str = "name") -> str:
     return get(field, "") or ""
 
 
+def both_names(obj, field: str = "name") -> Either:
+    """A reference row's name in both languages, for a message kept in the database (``stored``)."""
+    zh = getattr(obj, field, "") or ""
+    return Either(zh, getattr(obj, f"{field}_en", "") or zh)
+
+
 # --- messages kept in the database -------------------------------------------------------------------
 
 _STORED = '{"msgid":'

@@ -22,9 +22,10 @@ class Parameter(models.Model):
     description = models.CharField(_("说明"), max_length=300, blank=True)
     note = models.CharField(_("修改原因"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("设置人")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("项目参数")
@@ -45,7 +46,8 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("操作人")
     )
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     action = models.CharField(_("动作"), max_length=40, db_index=True)
@@ -90,23 +92,24 @@ class Job(models.Model):
     kind = models.CharField(_("任务类型"), max_length=60)
     title = models.CharField(_("标题"), max_length=200, blank=True)
     params = models.JSONField(_("参数"), default=dict)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    progress_done = models.BigIntegerField(default=0)
-    progress_total = models.BigIntegerField(null=True, blank=True)
-    message = models.CharField(max_length=500, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress_done = models.BigIntegerField(_("已处理"), default=0)
+    progress_total = models.BigIntegerField(_("总量"), null=True, blank=True)
+    message = models.CharField(_("进度说明"), max_length=500, blank=True)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs",
+        verbose_name=_("提交人")
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    worker = models.CharField(_("执行进程"), max_length=100, blank=True)
     # The running worker renews its lease while it works; a job whose lease lapsed lost its worker
     # (killed, machine gone) and is taken over by another or failed (``core.jobs.claim_next``).
-    lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(_("租约至"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
 
     class Meta:
         verbose_name = _("后台任务")
@@ -114,7 +117,7 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.status}"
+        return f"#{self.pk} {self.kind} {self.get_status_display()}"
 
     @property
     def percent(self) -> int | None:
@@ -147,16 +150,16 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'班' if self.is_working_day else '休'} {self.name}"
+        return f"{self.date} {_('班') if self.is_working_day else _('休')} {self.name}"
 
 
 class RateCounter(models.Model):
     """Requests counted per key (a client address, an account) in a fixed window, shared by every
     server process (``core.throttling``): one row per key and window, incremented in the database."""
 
-    key = models.CharField(max_length=200)
-    window_start = models.DateTimeField()
-    hits = models.PositiveIntegerField(default=0)
+    key = models.CharField(_("键"), max_length=200)
+    window_start = models.DateTimeField(_("窗口起"))
+    hits = models.PositiveIntegerField(_("次数"), default=0)
 
     class Meta:
         verbose_name = _("请求计数")

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit
 from .errors import DomainError, InvalidFields, NotFound, ValidationFailed
+from .i18n import Joined, Message, stored
 from .models import Parameter
 
 log = logging.getLogger("huiqi.params")
@@ -44,6 +46,54 @@ def label(key: str, name: str | None = None):
     if name is None:
         return LABELS.get(key, key)
     return getattr(SCHEMAS.get(key), "labels", {}).get(name, name)
+
+
+def any_label(name: str):
+    """The label any parameter schema gives a field called ``name`` (its name when none does)."""
+    for schema in SCHEMAS.values():
+        found = getattr(schema, "labels", {}).get(name)
+        if found is not None:
+            return found
+    return LABELS.get(name, name)
+
+
+def describe_any(value: dict) -> list[tuple[object, object]]:
+    """(label, value) of a set of named values, by the schema whose fields they are (any field else by name)."""
+    for key, schema in SCHEMAS.items():
+        labels = getattr(schema, "labels", None)
+        if labels and set(value) <= set(labels):
+            return describe(key, value)
+    return [(any_label(name), shown_value(v)) for name, v in value.items()]
+
+
+def program_label(program: str):
+    """A program's name for people: its app's verbose name."""
+    try:
+        return apps.get_app_config(program).verbose_name
+    except LookupError:
+        return program
+
+
+def shown_value(value):
+    """A parameter's value (or a field's) as a page shows it: yes/no, lists joined, the rest as written."""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, list):
+        return Joined((shown_value(v) for v in value), "、", ", ")
+    if isinstance(value, dict):
+        return Joined((Message(_("%(name)s：%(value)s"), name=k, value=shown_value(v)) for k, v in value.items()))
+    return value
+
+
+def describe(key: str, value) -> list[tuple[object, object]]:
+    """(label, value) of each part of a stored value, in the reader's language. A schema may describe its
+    values itself (its ``describe(value)``); else the fields of a set of named fields, each by its label."""
+    custom = getattr(SCHEMAS.get(key), "describe", None)
+    if custom is not None:
+        return custom(value)
+    if isinstance(value, dict):
+        return [(label(key, name), shown_value(v)) for name, v in value.items()]
+    return [(label(key), shown_value(value))]
 
 
 def validate(key: str, new_value):
@@ -236,4 +286,4 @@ def ensure_default(key: str, program: str, default_value, effective_from: dt.dat
     if not Parameter.objects.filter(key=key).exists():
         Parameter.objects.create(key=key, program=program, value=default_value,
                                  effective_from=effective_from, description=description,
-                                 note="默认值 default from the program documents")
+                                 note=stored(_("默认值，出自项目文件")))

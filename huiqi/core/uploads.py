@@ -52,31 +52,32 @@ class UploadRecord(models.Model):
         REFUSED = "refused", _("已拒绝")
         FAILED = "failed", _("处理中断")
 
-    file_name = models.CharField(max_length=255)
-    digest = models.CharField(max_length=64, db_index=True)
-    size_bytes = models.BigIntegerField(default=0)
-    stored_path = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    rows_total = models.IntegerField(default=0)
-    rows_created = models.IntegerField(default=0)
-    rows_updated = models.IntegerField(default=0)
-    rows_unchanged = models.IntegerField(default=0)
-    error_count = models.IntegerField(default=0)
-    error_report = models.CharField(max_length=500, blank=True)
-    message = models.TextField(blank=True)
-    unknown_columns = models.JSONField(default=list, blank=True)
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file_name = models.CharField(_("文件名"), max_length=255)
+    digest = models.CharField(_("文件摘要"), max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField(_("大小（字节）"), default=0)
+    stored_path = models.CharField(_("保存位置"), max_length=500, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.IntegerField(_("数据行"), default=0)
+    rows_created = models.IntegerField(_("新增"), default=0)
+    rows_updated = models.IntegerField(_("更新"), default=0)
+    rows_unchanged = models.IntegerField(_("无变化"), default=0)
+    error_count = models.IntegerField(_("错误"), default=0)
+    error_report = models.CharField(_("错误报告"), max_length=500, blank=True)
+    message = models.TextField(_("结果"), blank=True)
+    unknown_columns = models.JSONField(_("已忽略的列"), default=list, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                            verbose_name=_("后台任务"))
     uploaded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+                                    related_name="+", verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         abstract = True
         ordering = ["-uploaded_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.status})"
+        return f"{self.file_name} ({self.get_status_display()})"
 
 
 class Importer:

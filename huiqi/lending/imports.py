@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, gettext_lazy as _
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import yuan_to_fen
 from huiqi.core.tabular import (
@@ -462,7 +463,7 @@ def _batch_audit(actor, record, created, updated):
         audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
                                                      "digest": record.digest, "created": created,
                                                      "updated": updated},
-                     note="新增行按文件入库，文件保存在上传记录中 new rows stored as in the file")
+                     note=stored(_("新增行按文件入库，文件保存在上传记录中")))
 
 
 def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_limit: int | None = None):

@@ -44,8 +44,8 @@ class LedgerUpload(UploadRecord):
 
     kind = models.CharField(_("文件类型"), max_length=12, choices=Kind.choices)
     bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT,
-                             help_text=_("上传银行；为空表示由局方上传"))
-    idempotency_key = models.CharField(max_length=100, blank=True, db_index=True)
+                             help_text=_("上传银行；为空表示由局方上传"), verbose_name=_("银行"))
+    idempotency_key = models.CharField(_("幂等键"), max_length=100, blank=True, db_index=True)
 
     class Meta(UploadRecord.Meta):
         verbose_name = _("银行报送文件")
@@ -84,9 +84,9 @@ class Loan(models.Model):
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False, db_index=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+                               db_constraint=False, db_index=False, verbose_name=_("报送文件"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     objects = LoanQuerySet.as_manager()
 
@@ -128,7 +128,7 @@ class InterestPayment(models.Model):
     # instead of a constraint checked row by row (migration 0004, docs/decisions.md): a payment's loan
     # must exist, and a loan with payments cannot be deleted, nor its id changed.
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments", db_index=False,
-                             db_constraint=False)
+                             db_constraint=False, verbose_name=_("贷款"))
     accrual_start = models.DateField(_("计息起日"))
     accrual_end = models.DateField(_("计息止日"))
     paid_date = models.DateField(_("付息日期"))
@@ -137,8 +137,8 @@ class InterestPayment(models.Model):
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False, db_index=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+                               db_constraint=False, db_index=False, verbose_name=_("报送文件"))
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("付息记录")
@@ -158,7 +158,8 @@ class NonPerformingLoan(models.Model):
     """A loan the bank has declared non-performing: the basis of a risk-compensation claim."""
 
     # Served by the unique (loan) index.
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls", db_index=False)
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls", db_index=False,
+                             verbose_name=_("贷款"))
     npl_date = models.DateField(_("不良认定日期"))
     outstanding_principal_fen = models.BigIntegerField(_("不良本金（分）"))
     recovered_fen = models.BigIntegerField(_("已回收金额（分）"), default=0)
@@ -166,8 +167,8 @@ class NonPerformingLoan(models.Model):
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False, db_index=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+                               db_constraint=False, db_index=False, verbose_name=_("报送文件"))
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("不良贷款")
@@ -190,8 +191,8 @@ class LedgerChange(models.Model):
     (migration 0007), never by the application; the ledger snapshot (``lending.snapshot``) is valid for
     exactly the set of these rows it was read with."""
 
-    at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=63, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    source = models.CharField(_("来源"), max_length=63, blank=True)
 
     class Meta:
         verbose_name = _("台账变更")

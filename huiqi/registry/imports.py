@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_uscc
 from huiqi.core.models import AuditEvent
 from huiqi.core.money import wan_to_fen
@@ -157,13 +158,13 @@ def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
                        object_id=str(pk), object_repr=f"{new['name']}（{code}）",
                        before={k: old[k] for k in FIELDS if old[k] != new[k]},
                        after={k: new[k] for k in FIELDS if old[k] != new[k]},
-                       note=f"名录导入 registry import #{record.pk}", at=now)
+                       note=stored(_("名录导入 #%(pk)s"), pk=record.pk), at=now)
             for pk, code, old, new in changed
         ], batch_size=2000)
     if created or changed:
         audit.record(actor, "import", record, after={
             "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),
-        }, note="新增企业按文件逐行入库，文件保存在导入记录中 new enterprises stored row by row as in the file")
+        }, note=stored(_("新增企业按文件逐行入库，文件保存在导入记录中")))
     return created, len(changed)
 
 

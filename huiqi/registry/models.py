@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from huiqi.core.i18n import localized, pick
 from huiqi.core.identifiers import mask_resident_id
 from huiqi.core.money import fen_to_wan
 from huiqi.core.uploads import UploadRecord
@@ -17,7 +18,7 @@ class District(models.Model):
     code = models.CharField(_("代码"), max_length=10, primary_key=True)
     name = models.CharField(_("名称"), max_length=50)
     name_en = models.CharField(_("英文名"), max_length=80)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
 
     class Meta:
         verbose_name = _("区")
@@ -25,7 +26,7 @@ class District(models.Model):
         ordering = ["order", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self)
 
 
 class Industry(models.Model):
@@ -34,7 +35,7 @@ class Industry(models.Model):
     code = models.CharField(_("行业代码"), max_length=8, primary_key=True)
     name = models.CharField(_("名称"), max_length=100)
     name_en = models.CharField(_("英文名"), max_length=150, blank=True)
-    level = models.CharField(max_length=10, choices=[("section", "门类"), ("division", "大类"), ("group", "中类")])
+    level = models.CharField(_("层级"), max_length=10, choices=[("section", "门类"), ("division", "大类"), ("group", "中类")])
     section = models.CharField(_("门类"), max_length=1)
     size_group = models.CharField(_("划型行业"), max_length=40, blank=True)
 
@@ -44,7 +45,7 @@ class Industry(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {localized(self)}"
 
 
 class Agency(models.Model):
@@ -53,7 +54,8 @@ class Agency(models.Model):
     code = models.CharField(_("代码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     name_en = models.CharField(_("英文名"), max_length=150, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children", verbose_name=_("上级部门"))
 
     class Meta:
         verbose_name = _("部门")
@@ -61,7 +63,7 @@ class Agency(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self)
 
 
 class Bank(models.Model):
@@ -101,7 +103,7 @@ class FundInstitution(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self)
 
 
 class EnterpriseQuerySet(models.QuerySet):
@@ -144,8 +146,8 @@ class Enterprise(models.Model):
     size_missing = models.CharField(_("缺少的数据"), max_length=60, blank=True)
     size_year = models.PositiveSmallIntegerField(_("划型年度"), null=True, blank=True)
     is_key_enterprise = models.BooleanField(_("重点企业"), default=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     objects = EnterpriseQuerySet.as_manager()
 
@@ -166,7 +168,7 @@ class Enterprise(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.uscc}）"
+        return pick(f"{self.name}（{self.uscc}）", f"{self.name} ({self.uscc})")
 
     @property
     def revenue_wan(self):
@@ -193,7 +195,7 @@ class BusinessOwner(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.masked_id}）"
+        return pick(f"{self.name}（{self.masked_id}）", f"{self.name} ({self.masked_id})")
 
     @property
     def masked_id(self) -> str:

@@ -324,6 +324,28 @@ def _describe(figure: str, value: Decimal, op: str, limit: Decimal) -> Message:
     return Message(_CONDITIONS[figure], value=_fmt(value), op=op, limit=_fmt(limit))
 
 
+_THRESHOLDS = {
+    "employees": _("从业人员 %(op)s %(limit)s 人"),
+    "revenue": _("营业收入 %(op)s %(limit)s 万元"),
+    "assets": _("资产总额 %(op)s %(limit)s 万元"),
+}
+
+
+def describe_standard(standard: dict) -> list[tuple[object, Joined]]:
+    """(industry group, its thresholds) of a size standard as people read them (the parameters page)."""
+    rows = []
+    for group, rules in standard.items():
+        def conditions(part, op, zh, en):
+            return Joined((Message(_THRESHOLDS[f], op=op, limit=_fmt(Decimal(str(limit))))
+                           for f, limit in rules.get(part, []) if f in _THRESHOLDS), zh, en)
+        rows.append((GROUP_LABELS.get(group, group), Joined([
+            Message(_("中小企业：%(conditions)s"), conditions=conditions("sme_if", "<", " 或 ", " or ")),
+            Message(_("中型：%(conditions)s"), conditions=conditions("medium", "≥", " 且 ", " and ")),
+            Message(_("小型：%(conditions)s"), conditions=conditions("small", "≥", " 且 ", " and ")),
+        ])))
+    return rows
+
+
 def _reason(size_class: str, rules, present: dict[str, Decimal]) -> Message:
     """Explain a decided class from the present figures only (the decision never rests on absent ones)."""
     parts: list[Message] = []

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, params
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import fen_to_wan, wan_to_fen
 
@@ -176,7 +177,7 @@ def store_banks(targets: list[dict], actor, record) -> tuple[int, int]:
 def ensure_agency(code: str, name: str, name_en: str) -> Agency:
     """The department (agency) with this code, created with these names when missing (reference data
     that a program needs, such as the 12345 hotline); an existing one is left as it is."""
-    agency, _ = Agency.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
+    agency, _created = Agency.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
     return agency
 
 
@@ -193,7 +194,7 @@ def start_registry_import(actor, upload) -> RegistryImport:
 
         raise PermissionDenied("registry.import", _("无权导入企业名录"))
     record = imports.save_upload(upload, actor)
-    audit.record(actor, "upload", record, note="名录文件上传 registry file uploaded")
+    audit.record(actor, "upload", record, note=stored(_("名录文件上传")))
     if record.size_bytes <= settings.HUIQI_INLINE_IMPORT_BYTES:
         return imports.process(record, actor)
     job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,

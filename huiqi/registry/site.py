@@ -100,3 +100,4 @@ PARAMETERS = {"registry.size_standard": _size_standard}
 PARAMETER_LABELS = {"registry.size_standard": _("中小企业划型标准")}
 
 _size_standard.labels = rules.GROUP_LABELS
+_size_standard.describe = rules.describe_standard

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from huiqi.core.i18n import localized
+
 
 class Status(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
@@ -48,7 +50,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 class Channel(models.TextChoices):
     WEB = "web", _("企业网上提交")
-    HOTLINE = "hotline", "12345 热线 hotline"
+    HOTLINE = "hotline", _("12345 热线")
     API = "api", _("接口")
     OPEN311 = "open311", "Open311"
 
@@ -83,7 +85,7 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self)
 
 
 class RoutingRule(models.Model):
@@ -266,7 +268,8 @@ class RequestEvent(models.Model):
     """One step of a request's history (append-only): who, when, from which status to which, and what
     was said. ``internal`` notes are for staff only; the enterprise sees every other step."""
 
-    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="events")
+    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="events",
+                                verbose_name=_("诉求"))
     at = models.DateTimeField(_("时间"), default=timezone.now)
     actor = _user_fk(_("操作人"))
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
@@ -300,7 +303,8 @@ def _attachment_path(instance, filename):
 class Attachment(models.Model):
     """A file given with a request or a reply; type and size checked on the way in (``rules``)."""
 
-    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="attachments")
+    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="attachments",
+                                verbose_name=_("诉求"))
     file = models.FileField(_("文件"), upload_to=_attachment_path, max_length=300)
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小（字节）"))
@@ -326,7 +330,8 @@ class Extension(models.Model):
         APPROVED = "approved", _("已批准")
         REFUSED = "refused", _("未批准")
 
-    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="extensions")
+    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="extensions",
+                                verbose_name=_("诉求"))
     days = models.PositiveSmallIntegerField(_("延长工作日"))
     reason = models.CharField(_("理由"), max_length=500)
     status = models.CharField(_("审批"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
@@ -363,13 +368,13 @@ class Notification(models.Model):
         FAILED = "failed", _("发送失败")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
+                                  related_name="+", verbose_name=_("收件人"))
     address = models.CharField(_("地址"), max_length=200, blank=True)
     channel = models.CharField(_("渠道"), max_length=6, choices=Channel.choices)
-    subject = models.CharField(_("标题"), max_length=200)
+    subject = models.CharField(_("标题"), max_length=500)
     body = models.TextField(_("内容"))
     request = models.ForeignKey(EnterpriseRequest, null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="notifications")
+                                related_name="notifications", verbose_name=_("诉求"))
     state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
@@ -377,7 +382,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    dedupe_key = models.CharField(_("去重键"), max_length=120, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("通知")

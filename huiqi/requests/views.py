@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from huiqi.accounts.selectors import Role
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
-from huiqi.core.i18n import english, localized
+from huiqi.core.i18n import localized
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
@@ -297,13 +297,12 @@ def _figures_data(request):
     groups = {by: selectors.grouped(qs, by) for by in selectors.GROUPS}
     for row in groups["channel"]:
         row["label"] = Channel(row["key"]).label if row["key"] in Channel.values else row["key"]
-    if english():
-        en = {"category": dict(selectors.categories().values_list("code", "name_en")),
-              "district": dict(registry_selectors.districts().values_list("code", "name_en")),
-              "agency": dict(registry_selectors.agencies().values_list("code", "name_en"))}
-        for by, names in en.items():
-            for row in groups[by]:
-                row["label"] = names.get(row["key"]) or row["label"]
+    references = {"category": selectors.categories(), "district": registry_selectors.districts(),
+                  "agency": registry_selectors.agencies()}
+    for by, rows in references.items():
+        names = {r["code"]: localized(r) for r in rows.values("code", "name", "name_en")}
+        for row in groups[by]:
+            row["label"] = names.get(row["key"], row["label"])
     return f, totals, groups
 
 

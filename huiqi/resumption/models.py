@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from huiqi.core.i18n import localized
+
 
 class ChecklistGroup(models.TextChoices):
     FOUR_IN_PLACE = "four_in_place", _("四个到位")
@@ -37,7 +39,7 @@ class ChecklistItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_group_display()} · {self.text}"
+        return f"{self.get_group_display()} · {localized(self, 'text')}"
 
 
 class FilingKind(models.TextChoices):
@@ -125,12 +127,13 @@ class ReturnToWorkFiling(models.Model):
 class FilingEvent(models.Model):
     """One step on a filing's history (append-only; the enterprise sees all of it)."""
 
-    filing = models.ForeignKey(ReturnToWorkFiling, on_delete=models.CASCADE, related_name="events")
+    filing = models.ForeignKey(ReturnToWorkFiling, on_delete=models.CASCADE, related_name="events",
+                               verbose_name=_("报备"))
     action = models.CharField(_("操作"), max_length=20)
     from_status = models.CharField(_("原状态"), max_length=12, blank=True)
     to_status = models.CharField(_("新状态"), max_length=12)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+                              related_name="+", verbose_name=_("操作人"))
     actor_label = models.CharField(_("操作人"), max_length=150)
     at = models.DateTimeField(_("时间"), default=timezone.now)
     note = models.TextField(_("说明"), blank=True)
@@ -147,15 +150,16 @@ class AttachmentKind(models.TextChoices):
 
 
 class FilingAttachment(models.Model):
-    filing = models.ForeignKey(ReturnToWorkFiling, on_delete=models.CASCADE, related_name="attachments")
+    filing = models.ForeignKey(ReturnToWorkFiling, on_delete=models.CASCADE, related_name="attachments",
+                               verbose_name=_("报备"))
     kind = models.CharField(_("类型"), max_length=10, choices=AttachmentKind.choices)
-    file = models.FileField(upload_to="resumption/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to="resumption/%Y/%m/")
     name = models.CharField(_("文件名"), max_length=200)
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
+    content_type = models.CharField(_("文件类型"), max_length=60)
+    size = models.PositiveIntegerField(_("大小（字节）"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+                                    related_name="+", verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("报备附件")
@@ -197,7 +201,7 @@ class DailyCheck(models.Model):
     on_time = models.BooleanField(_("按时报送"))
     source = models.CharField(_("来源"), max_length=10, default="web")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+", db_index=False)
+                                     related_name="+", db_index=False, verbose_name=_("报送人"))
     submitted_at = models.DateTimeField(_("首次报送"), default=timezone.now)
     updated_at = models.DateTimeField(_("最后更正"), default=timezone.now)
 
@@ -223,17 +227,19 @@ class DailyCheck(models.Model):
 class Difficulty(models.Model):
     """A difficulty reported on a day; one marked as needing help is on the district's follow-up list."""
 
-    daily_check = models.ForeignKey(DailyCheck, on_delete=models.CASCADE, related_name="difficulties")
+    daily_check = models.ForeignKey(DailyCheck, on_delete=models.CASCADE, related_name="difficulties",
+                                    verbose_name=_("每日排查"))
     enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="+",
-                                   db_index=False)
+                                   db_index=False, verbose_name=_("企业"))
     day = models.DateField(_("日期"))
-    district = models.ForeignKey("registry.District", on_delete=models.PROTECT, db_index=False)
+    district = models.ForeignKey("registry.District", on_delete=models.PROTECT, db_index=False,
+                                 verbose_name=_("区"))
     kind = models.CharField(_("困难类型"), max_length=12, choices=DifficultyKind.choices)
     note = models.CharField(_("说明"), max_length=500, blank=True)
     needs_help = models.BooleanField(_("需要协调"), default=False)
     followed_up_at = models.DateTimeField(_("跟进时间"), null=True, blank=True)
     followed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
+                                       related_name="+", verbose_name=_("跟进人"))
     follow_up_note = models.CharField(_("跟进情况"), max_length=500, blank=True)
 
     class Meta:
@@ -251,20 +257,21 @@ class DailyRollup(models.Model):
     Kept by the daily-check service (one upsert per report) and rebuilt set-based by
     ``huiqi resumption rollup``; the dashboard reads this, never the raw checks."""
 
-    day = models.DateField()
-    district = models.ForeignKey("registry.District", on_delete=models.PROTECT, db_index=False)
-    industry_section = models.CharField(max_length=1)
-    size_class = models.CharField(max_length=10)
-    is_key = models.BooleanField()
-    reports = models.IntegerField(default=0)
-    on_time = models.IntegerField(default=0)
-    open_count = models.IntegerField(default=0)
-    staff_total = models.BigIntegerField(default=0)
-    staff_returned = models.BigIntegerField(default=0)
-    staff_on_site = models.BigIntegerField(default=0)
-    capacity_sum = models.BigIntegerField(default=0)  # over open enterprises
-    suspected_cases = models.IntegerField(default=0)
-    confirmed_cases = models.IntegerField(default=0)
+    day = models.DateField(_("日期"))
+    district = models.ForeignKey("registry.District", on_delete=models.PROTECT, db_index=False,
+                                 verbose_name=_("区"))
+    industry_section = models.CharField(_("行业门类"), max_length=1)
+    size_class = models.CharField(_("企业规模"), max_length=10)
+    is_key = models.BooleanField(_("重点企业"))
+    reports = models.IntegerField(_("填报数"), default=0)
+    on_time = models.IntegerField(_("按时填报数"), default=0)
+    open_count = models.IntegerField(_("已开工数"), default=0)
+    staff_total = models.BigIntegerField(_("员工总数"), default=0)
+    staff_returned = models.BigIntegerField(_("已返岗"), default=0)
+    staff_on_site = models.BigIntegerField(_("在岗"), default=0)
+    capacity_sum = models.BigIntegerField(_("产能合计"), default=0)  # over open enterprises
+    suspected_cases = models.IntegerField(_("疑似病例"), default=0)
+    confirmed_cases = models.IntegerField(_("确诊病例"), default=0)
 
     class Meta:
         verbose_name = _("排查日汇总")

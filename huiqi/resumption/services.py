@@ -11,13 +11,14 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import Joined, stored
 from huiqi.registry import selectors as registry_selectors
 
 from . import prepared, rules
@@ -306,7 +307,8 @@ def assign_inspector(user, filing, inspector, now=None) -> ReturnToWorkFiling:
     if inspector is None or inspector.role != Role.DISTRICT or inspector.district_id != filing.district_id \
             or not inspector.is_active:
         raise ValidationFailed("filing.inspector", _("核查员须为本区在职的区级人员"), field="inspector")
-    return _move(user, filing, "assign", now, note=f"核查员 inspector: {inspector}", inspector=inspector)
+    return _move(user, filing, "assign", now, note=stored(_("核查员：%(name)s"), name=str(inspector)),
+                 inspector=inspector)
 
 
 @transaction.atomic
@@ -632,7 +634,9 @@ def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, sour
                 row.note, row.needs_help = d["note"], d["needs_help"]
                 row.save(update_fields=["note", "needs_help"])
     audit.record(user, "daily_check.correct", check, before=before,
-                 note=f"{source}; difficulties: {','.join(sorted(d['kind'] for d in wanted)) or '-'}")
+                 note=stored(_("来源：%(source)s；困难：%(kinds)s"), source=source,
+                             kinds=Joined(sorted((DifficultyKind(d["kind"]).label for d in wanted), key=str), "、", ", ")
+                             if wanted else "—"))
     return check
 
 
@@ -715,5 +719,6 @@ def start_report_pdf(actor, scope, day: dt.date):
 
     if scope is None or not actor.has_perm("resumption.view_figures"):
         raise PermissionDenied("resumption.forbidden", _("无权查看复工统计"))
-    return jobs.enqueue(REPORT_KIND, {"day": day.isoformat(), "district": scope.district}, user=actor,
+    params = {"day": day.isoformat(), "district": scope.district, "language": translation.get_language()}
+    return jobs.enqueue(REPORT_KIND, params, user=actor,
                         title=f"{report.title_for(scope, day)} PDF")

@@ -42,3 +42,12 @@ PARAMETER_LABELS = {
     "resumption.attachment_max_bytes": _("复工报备附件大小上限"),
     "resumption.daily_check": _("每日排查的截止与锁定"),
 }
+
+# The names of this program's audit actions (``core.audit``).
+AUDIT_ACTIONS = {
+    "filing.submit": _("提交复工报备"), "filing.declare": _("申报已复工"), "filing.assign": _("指派核查员"),
+    "filing.record_check": _("记录现场核查"), "filing.approve": _("同意复工"), "filing.return": _("退回报备"),
+    "filing.resubmit": _("重新提交报备"), "filing.attachment": _("上传报备附件"),
+    "daily_check.submit": _("填报每日排查"), "daily_check.correct": _("更正每日排查"),
+    "difficulty.follow_up": _("记录困难跟进"), "rollup.rebuild": _("重建排查汇总"), "demo.resumption": _("生成演示复工数据"),
+}

@@ -18,3 +18,7 @@ class SiteConfig(AppConfig):
         for key, schema in discovery.collect_dict("PARAMETERS").items():
             params.register(key, schema)
         params.LABELS.update(discovery.collect_dict("PARAMETER_LABELS"))
+        # The names of the apps' audit actions, for the audit pages.
+        from huiqi.core import audit
+
+        audit.ACTIONS.update(discovery.collect_dict("AUDIT_ACTIONS"))

@@ -28,8 +28,9 @@ def _ensure_default_params(sender, using="default", apps=None, **kwargs):
         except LookupError:  # core migrated backwards: no parameter table to seed
             return
 
+    from huiqi.core.i18n import stored
+
     from .rules import DEFAULTS
 
     params.ensure_default(PARAMS_KEY, "subsidy", dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
-                          description="贷款贴息参数（窗口、比例、月数、上限、预算、超预算处理）"
-                                      " interest-subsidy parameters")
+                          description=stored(_("贷款贴息参数（窗口、比例、月数、上限、预算、超预算处理）")))

@@ -128,7 +128,7 @@ class SubsidyBatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"贴息批次 #{self.pk} （截至 {self.cutoff}）"
+        return _("贴息批次 #%(pk)s（截至 %(cutoff)s）") % {"pk": self.pk, "cutoff": self.cutoff}
 
     @property
     def payable_total(self):
@@ -137,7 +137,8 @@ class SubsidyBatch(models.Model):
 
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines")
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines",
+                              verbose_name=_("贴息批次"))
 
     loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidy_lines",
                              verbose_name=_("贷款"))
@@ -177,7 +178,8 @@ class SubsidyPayment(models.Model):
     still records an overpayment to recover, if any.
     """
 
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments")
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments",
+                              verbose_name=_("贴息批次"))
     beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)
     name = models.CharField(_("受益人名称"), max_length=200, blank=True)
     kind = models.CharField(_("受益人类型"), max_length=20, blank=True)
@@ -234,7 +236,8 @@ class SubsidyReconciliation(models.Model):
     note, row of the file]``; ``unchanged`` counts the rows that repeat a payment's status.
     """
 
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="reconciliations")
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="reconciliations",
+                              verbose_name=_("贴息批次"))
     status = models.CharField(_("状态"), max_length=10, choices=ReconciliationStatus.choices,
                               default=ReconciliationStatus.PREPARED)
     file_name = models.CharField(_("文件名"), max_length=255, blank=True)
@@ -266,4 +269,4 @@ class SubsidyReconciliation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"对账 #{self.pk}（贴息批次 #{self.batch_id}）"
+        return _("对账 #%(pk)s（贴息批次 #%(batch)s）") % {"pk": self.pk, "batch": self.batch_id}

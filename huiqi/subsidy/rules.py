@@ -69,6 +69,16 @@ PARAMETER_LABELS = {
     "program_end": _("项目结束日"),
 }
 
+RATIONING_LABELS = {"pro_rata": _("按比例分配"), "none": _("全额支付")}
+
+
+
+def describe_params(values: Mapping[str, object]) -> list[tuple[object, object]]:
+    """(label, value) of parameters as the spec names them, as people read them (rationing by its name)."""
+    return [(PARAMETER_LABELS.get(name, name), RATIONING_LABELS.get(v, v) if name == "rationing" else v)
+            for name, v in values.items()]
+
+
 PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing",
                    "program_end")
 

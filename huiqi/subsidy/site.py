@@ -35,5 +35,15 @@ def _subsidy_params(value):
 
 _subsidy_params.labels = rules.PARAMETER_LABELS
 
+_subsidy_params.describe = rules.describe_params
+
 PARAMETERS = {"subsidy.params": _subsidy_params}
 PARAMETER_LABELS = {"subsidy.params": _("贷款贴息参数")}
+
+# The names of this program's audit actions (``core.audit``).
+AUDIT_ACTIONS = {
+    "subsidy.run": _("计算贴息批次"), "subsidy.review": _("复核贴息批次"), "subsidy.approve": _("审批贴息批次"),
+    "subsidy.release": _("拨付贴息批次"), "subsidy.cancel": _("作废贴息批次"),
+    "subsidy.reconciliation_prepared": _("上传银行对账文件"), "subsidy.reconciliation_rejected": _("退回银行对账文件"),
+    "subsidy.reconcile": _("确认银行对账"), "subsidy.payment_reconciled": _("支付已对账"),
+}

@@ -12,6 +12,7 @@ from huiqi.accounts.selectors import Role
 from huiqi.core import audit
 from huiqi.core.errors import PermissionDenied, ValidationFailed
 from huiqi.core.workdays import Calendar, CalendarYearMissing
+from huiqi.core.i18n import stored
 
 from .. import notifications, rules, selectors
 from ..models import EnterpriseRequest, RequestEvent
@@ -30,11 +31,9 @@ def deadline(cal: Calendar, start: dt.date, n: int) -> dt.date | None:
 
 
 def calendar_missing(year: int) -> None:
-    notifications.notify(selectors.bureau_staff(),
-                         f"请录入 {year} 年节假日安排 / enter the {year} holiday calendar",
-                         f"{year} 年的节假日与调休安排尚未录入，诉求期限无法计算。请在后台“节假日与调休”中录入国务院办公厅通知。\n"
-                         f"The {year} holiday calendar is missing; request deadlines cannot be counted. "
-                         "Enter the State Council's notice in the back office.",
+    notifications.notify(selectors.bureau_staff(), stored(_("请录入 %(year)s 年节假日安排"), year=year),
+                         stored(_("%(year)s 年的节假日与调休安排尚未录入，诉求期限无法计算。请在后台“节假日与调休”中录入国务院办公厅通知。"),
+                                year=year),
                          dedupe=f"calendar-missing-{year}")
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from .. import notifications, selectors
@@ -38,10 +39,11 @@ def request_extension(actor, req, days: int, reason: str, *, at=None) -> Extensi
         raise Conflict("requests.extension_pending", _("已有一项延期申请待审批"))
     ext = Extension.objects.create(request=req, days=days, reason=reason[:500], requested_by=actor,
                                    requested_at=at or timezone.now())
-    record_event(req, actor, "extension_requested", req.status, req.status, note=f"申请延期 {days} 个工作日：{reason}",
+    record_event(req, actor, "extension_requested", req.status, req.status, note=stored(_("申请延期 %(days)s 个工作日：%(reason)s"), days=days, reason=reason),
            internal=True, data={"days": days}, at=at)
-    audit.record(actor, "create", ext, note=f"延期申请 {req.number}")
-    notifications.notify(selectors.heads_of(req.agency_id) or selectors.bureau_recipients(), f"诉求 {req.number} 申请延期 {days} 个工作日",
+    audit.record(actor, "create", ext, note=stored(_("延期申请 %(number)s"), number=req.number))
+    notifications.notify(selectors.heads_of(req.agency_id) or selectors.bureau_recipients(),
+                         stored(_("诉求 %(number)s 申请延期 %(days)s 个工作日"), number=req.number, days=days),
                          reason, request=req)
     return ext
 
@@ -91,9 +93,10 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
            internal=not approve)
     audit.record(actor, "decide", locked, note=text)
     if locked.requested_by:
-        notifications.notify([locked.requested_by], f"诉求 {req.number} 延期申请{'已批准' if approve else '未批准'}",
-                             text, request=req)
+        notifications.notify([locked.requested_by],
+                             stored(_("诉求 %(number)s 延期申请已批准") if approve else _("诉求 %(number)s 延期申请未批准"),
+                                    number=req.number), text, request=req)
     if approve:
-        tell_enterprise(req, f"诉求 {req.number} 答复期限延长",
-                             f"理由：{locked.reason}。{text}", request=req)
+        tell_enterprise(req, stored(_("诉求 %(number)s 答复期限延长"), number=req.number),
+                        stored(_("理由：%(reason)s。%(text)s"), reason=locked.reason, text=text), request=req)
     return locked

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import both_names, stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 from huiqi.registry import selectors as registry_selectors
 
@@ -77,19 +78,20 @@ def accept(actor, req, *, at=None) -> EnterpriseRequest:
     at = at or timezone.now()
     today = today_of(at)
     answer_by = deadline(Calendar.load(), today, req.category.answer_days)
-    r = _move(actor, req, "accept", at=at, note="已签收", accepted_at=at,
+    r = _move(actor, req, "accept", at=at, note=stored(_("已签收")), accepted_at=at,
               accepted_on_time=req.accept_deadline is None or today <= req.accept_deadline,
               answer_deadline=answer_by, **_reset_clock(due_date=answer_by),
               handler=req.handler if req.handler_id else (actor if actor.role == Role.DEPARTMENT else None))
-    tell_enterprise(r, f"诉求 {r.number} 已签收",
-                         f"{r.agency.name} 已签收您的诉求，答复期限 {answer_by}。", request=r)
+    tell_enterprise(r, stored(_("诉求 %(number)s 已签收"), number=r.number),
+                    stored(_("%(agency)s 已签收您的诉求，答复期限 %(date)s。"), agency=both_names(r.agency), date=answer_by),
+                    request=r)
     return r
 
 
 @transaction.atomic
 def start(actor, req, *, note: str = "", at=None) -> EnterpriseRequest:
     require_handler(actor, req)
-    return _move(actor, req, "start", at=at or timezone.now(), note=note or "开始办理")
+    return _move(actor, req, "start", at=at or timezone.now(), note=note or stored(_("开始办理")))
 
 
 @transaction.atomic
@@ -101,8 +103,8 @@ def ask_enterprise(actor, req, question: str, *, at=None) -> EnterpriseRequest:
         raise ValidationFailed("request.question_empty", _("请写明需要企业补充的内容"), field="note")
     at = at or timezone.now()
     r = _move(actor, req, "ask_enterprise", at=at, note=question, paused_at=at, due_date=None)
-    tell_enterprise(r, f"诉求 {r.number} 需要补充材料",
-                         f"{r.agency.name}：{question}", request=r, sms=True)
+    tell_enterprise(r, stored(_("诉求 %(number)s 需要补充材料"), number=r.number),
+                    stored(_("%(agency)s：%(question)s"), agency=both_names(r.agency), question=question), request=r, sms=True)
     return r
 
 
@@ -134,8 +136,9 @@ def reply(actor, req, text: str, *, attachments=(), at=None) -> EnterpriseReques
               paused_at=None, paused_days=locked.paused_days + paused, answer_deadline=answer_by,
               due_date=answer_by)
     store_attachments(actor, r, attachments, p)
-    notifications.notify(selectors.handlers_of(r), f"诉求 {r.number} 企业已补充",
-                         f"企业已补充材料；计时恢复，暂停 {paused} 个工作日，答复期限顺延至 {answer_by}。", request=r)
+    notifications.notify(selectors.handlers_of(r), stored(_("诉求 %(number)s 企业已补充"), number=r.number),
+                         stored(_("企业已补充材料；计时恢复，暂停 %(paused)s 个工作日，答复期限顺延至 %(date)s。"),
+                                paused=paused, date=answer_by), request=r)
     return r
 
 
@@ -152,9 +155,10 @@ def answer(actor, req, text: str, *, at=None, bureau_too: bool = False) -> Enter
     today = today_of(at)
     r = _move(actor, req, "answer", at=at, note=text, answer=text, answered_at=at, due_date=None,
               answered_on_time=req.answer_deadline is None or today <= req.answer_deadline)
-    tell_enterprise(r, f"诉求 {r.number} 已答复",
-                         f"{r.agency.name} 已答复您的诉求“{r.title}”。请确认并评价，或说明理由申请重办。\n{text[:500]}",
-                         request=r, sms=True)
+    tell_enterprise(r, stored(_("诉求 %(number)s 已答复"), number=r.number),
+                    stored(_("%(agency)s 已答复您的诉求“%(title)s”。请确认并评价，或说明理由申请重办。\n%(answer)s"),
+                           agency=both_names(r.agency), title=r.title, answer=text[:500]),
+                    request=r, sms=True)
     return r
 
 
@@ -189,7 +193,8 @@ def reopen(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
     answer_by = deadline(Calendar.load(), today_of(at), req.category.answer_days)
     r = _move(actor, req, "reopen", at=at, note=reason, answer_deadline=answer_by,
               reopen_count=req.reopen_count + 1, **_reset_clock(due_date=answer_by))
-    notifications.notify(selectors.handlers_of(r), f"诉求 {r.number} 企业申请重办", f"理由：{reason}", request=r)
+    notifications.notify(selectors.handlers_of(r), stored(_("诉求 %(number)s 企业申请重办"), number=r.number),
+                         stored(_("理由：%(reason)s"), reason=reason), request=r)
     return r
 
 
@@ -201,10 +206,11 @@ def _reassign(actor, req, action: str, target, reason: str, at) -> EnterpriseReq
     r = _move(actor, req, action, at=at, note=reason, data={"from": req.agency.code, "to": target.code},
               agency=target, handler=None, accepted_at=None, answer_deadline=None,
               accept_deadline=accept_by, **_reset_clock(due_date=accept_by))
-    notifications.notify(selectors.agency_staff(target.pk), f"诉求 {r.number} 转至贵部门",
-                         f"{req.agency.name}：{reason}。请在 {accept_by} 前签收。", request=r)
-    tell_enterprise(r, f"诉求 {r.number} 已转至{target.name}",
-                         f"您的诉求已转至{target.name}办理。", request=r)
+    notifications.notify(selectors.agency_staff(target.pk), stored(_("诉求 %(number)s 转至贵部门"), number=r.number),
+                         stored(_("%(agency)s：%(reason)s。请在 %(date)s 前签收。"), agency=both_names(req.agency),
+                                reason=reason, date=accept_by), request=r)
+    tell_enterprise(r, stored(_("诉求 %(number)s 已转至%(agency)s"), number=r.number, agency=both_names(target)),
+                    stored(_("您的诉求已转至%(agency)s办理。"), agency=both_names(target)), request=r)
     return r
 
 
@@ -255,12 +261,14 @@ def change_category(actor, req, category: Category, note: str = "", *, at=None) 
                    "escalation_level", "escalated_at"]
     locked.save(update_fields=fields)
     record_event(locked, actor, "recategorise", before["status"], locked.status, at=at,
-           note=f"类别由“{old.name}”改为“{category.name}”，重新分派至{locked.agency.name}。{note}".strip(),
+           note=stored(_("类别由“%(old)s”改为“%(new)s”，重新分派至%(agency)s。%(note)s"), old=both_names(old),
+                       new=both_names(category), agency=both_names(locked.agency), note=note.strip()),
            data={"from": old.code, "to": category.code, "agency": locked.agency.code, "rule": rule_id})
     audit.record(actor, "recategorise", locked, before=before, note=note[:500])
     if agency_id != before["agency_id"]:
-        notifications.notify(selectors.agency_staff(agency_id), f"诉求 {locked.number} 分派至贵部门",
-                             f"类别改为“{category.name}”后重新分派。", request=locked)
+        notifications.notify(selectors.agency_staff(agency_id), stored(_("诉求 %(number)s 分派至贵部门"), number=locked.number),
+                             stored(_("类别改为“%(category)s”后重新分派。"), category=both_names(category)),
+                             request=locked)
     req.__dict__.update(locked.__dict__)
     return locked
 
@@ -296,6 +304,6 @@ def supervise(actor, req, note: str, *, at=None) -> EnterpriseRequest:
     record_event(locked, actor, "supervise", locked.status, locked.status, note=note, at=at)
     audit.record(actor, "supervise", locked, before=before, note=note[:500])
     notifications.notify(selectors.agency_staff(locked.agency_id) + selectors.heads_of(locked.agency_id),
-                         f"督办：诉求 {locked.number}", note, request=locked, sms=True)
+                         stored(_("督办：诉求 %(number)s"), number=locked.number), note, request=locked, sms=True)
     req.supervised = True
     return locked

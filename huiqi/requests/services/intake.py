@@ -14,6 +14,7 @@ from huiqi.accounts.selectors import Role
 from huiqi.core import audit
 from huiqi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.workdays import Calendar
+from huiqi.core.i18n import both_names, stored
 from huiqi.registry import selectors as registry_selectors
 
 from .. import notifications, rules, selectors
@@ -118,11 +119,15 @@ def submit_request(actor, *, enterprise, category: Category, title: str, descrip
     store_attachments(actor, req, attachments, p)
     agency = registry_selectors.agencies().get(pk=agency_id)
     record_event(req, actor, "submit", "", Status.SUBMITTED, at=at,
-           note=f"经{Channel(channel).label.split(' ')[0]}提交，分派至{agency.name}",
+           note=stored(_("经%(channel)s提交，分派至%(agency)s"), channel=Channel(channel).label,
+                       agency=both_names(agency)),
            data={"channel": channel, "agency": agency.code, "rule": rule_id})
-    audit.record(actor, "create", req, note=f"企业诉求 {req.number}")
-    notifications.notify(selectors.handlers_of(req), f"新诉求 {req.number}：{title}",
-                         f"{enterprise.name} 提交了诉求“{title}”，请在 {accept_by} 前签收。", request=req)
-    tell_enterprise(req, f"诉求 {req.number} 已受理登记",
-                     f"您的诉求“{title}”已登记，编号 {req.number}，由{agency.name}办理。", contact_sms=True)
+    audit.record(actor, "create", req, note=stored(_("企业诉求 %(number)s"), number=req.number))
+    notifications.notify(selectors.handlers_of(req), stored(_("新诉求 %(number)s：%(title)s"), number=req.number,
+                                                            title=title),
+                         stored(_("%(enterprise)s 提交了诉求“%(title)s”，请在 %(date)s 前签收。"),
+                                enterprise=enterprise.name, title=title, date=accept_by), request=req)
+    tell_enterprise(req, stored(_("诉求 %(number)s 已受理登记"), number=req.number),
+                    stored(_("您的诉求“%(title)s”已登记，编号 %(number)s，由%(agency)s办理。"), title=title,
+                           number=req.number, agency=both_names(agency)), contact_sms=True)
     return req

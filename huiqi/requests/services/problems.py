@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import stored
 
 from .. import notifications, rules, selectors
 from ..models import Category, CommonProblem, EnterpriseRequest, Status
@@ -42,7 +43,7 @@ def link_request(actor, problem: CommonProblem, req: EnterpriseRequest) -> Enter
         raise Conflict("requests.closed", _("已办结的诉求不能归并"))
     EnterpriseRequest.objects.filter(pk=req.pk).update(common_problem=problem)
     req.common_problem = problem
-    record_event(req, actor, "link", req.status, req.status, note=f"归并至共性问题“{problem.title}”",
+    record_event(req, actor, "link", req.status, req.status, note=stored(_("归并至共性问题“%(title)s”"), title=problem.title),
            data={"problem": problem.pk})
     audit.record(actor, "link", req, after={"common_problem": problem.pk})
     return req
@@ -92,6 +93,6 @@ def answer_common_problem(actor, problem: CommonProblem, text: str, *, at=None) 
     problem.save(update_fields=["answer", "answered_at"])
     audit.record(actor, "answer", problem, before=before)
     users = [u for e in reached for u in selectors.enterprise_users(e)]
-    notifications.notify(users, f"共性问题已统一答复：{problem.title}", text[:1000],
+    notifications.notify(users, stored(_("共性问题已统一答复：%(title)s"), title=problem.title), text[:1000],
                          dedupe=f"problem-{problem.pk}-{at.timestamp()}")
     return {"answered": answered, "skipped": skipped, "enterprises": len(reached)}

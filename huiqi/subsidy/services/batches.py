@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.core import audit, jobs
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
-from huiqi.core.i18n import Joined
+from huiqi.core.i18n import Joined, stored
 
 from ..models import (
     BATCH_TRANSITIONS,
@@ -135,8 +135,8 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
          PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING, "")
         for b in result.beneficiaries))
     audit.record(actor, "subsidy.run", batch,
-                 note=f"计算贴息批次，贷款 {len(result.loans)} 笔、受益人 {len(result.beneficiaries)} 个 "
-                      f"computed: {len(result.loans)} loan lines, {len(result.beneficiaries)} beneficiaries")
+                 note=stored(_("计算贴息批次，贷款 %(loans)s 笔、受益人 %(beneficiaries)s 个"),
+                             loans=len(result.loans), beneficiaries=len(result.beneficiaries)))
     return batch
 
 
@@ -172,7 +172,8 @@ def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before:
         locked.note = (locked.note + "\n" if locked.note else "") + note
     locked.save()
     audit.record(actor, f"subsidy.{BATCH_TRANSITIONS[(from_status, to)]}", locked, before=before,
-                 note=f"{from_status} → {to}" + (f": {note}" if note else ""))
+                 note=stored(_("%(before)s → %(after)s：%(note)s") if note else _("%(before)s → %(after)s"),
+                             before=status_label(from_status), after=status_label(to), note=note))
     batch.refresh_from_db()
     return batch
 

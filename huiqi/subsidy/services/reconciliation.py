@@ -11,11 +11,11 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
-from huiqi.core.i18n import Either, Joined, Message
+from huiqi.core.i18n import Either, Joined, Message, stored
 from huiqi.core.tabular import (
     Column,
     FileRejected,
@@ -153,9 +153,8 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
     audit.record(actor, "subsidy.reconciliation_prepared", locked, before=None,
                  after={"reconciliation": rec.pk, "file": rec.file_name, "sha256": rec.file_sha256,
                         "paid": rec.paid, "failed": rec.failed, "unchanged": unchanged},
-                 note=f"上传银行对账文件 #{rec.pk}（{rec.file_name}），待他人确认：将标记已支付 {rec.paid}，失败 {rec.failed} "
-                      f"bank reconciliation #{rec.pk} uploaded, awaiting confirmation by someone else: "
-                      f"{rec.paid} to mark paid, {rec.failed} failed")
+                 note=stored(_("上传银行对账文件 #%(pk)s（%(file)s），待他人确认：将标记已支付 %(paid)s，失败 %(failed)s"),
+                             pk=rec.pk, file=rec.file_name, paid=rec.paid, failed=rec.failed))
     return rec
 
 
@@ -177,15 +176,15 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
     locked = _locked_reconciliation(rec, ReconciliationStatus.CONFIRMED)
     if locked.prepared_by_id == actor.pk:
         raise PermissionDenied("subsidy.self_confirmation",
-                               gettext_lazy("对账文件 #%(pk)s 由您上传，不能由您确认：须由上传人以外的人确认后才生效"), pk=locked.pk)
+                               _("对账文件 #%(pk)s 由您上传，不能由您确认：须由上传人以外的人确认后才生效"), pk=locked.pk)
     batch = _released(locked.batch)
     payments = _open_payments(batch)
     rows = [{"beneficiary_id": b, "status": PaymentStatus(status), "note": text, "_row": row}
             for b, status, text, row in locked.changes]
     errors: list[RowError] = []
-    changes, _ = _changes(batch, rows, payments, errors)
+    changes, _unchanged = _changes(batch, rows, payments, errors)
     if errors or len(changes) != len(locked.changes):
-        raise ReconciliationRefused(errors or [RowError.of(0, None, "", gettext_lazy("支付状态已变化，请退回后重新上传"))])
+        raise ReconciliationRefused(errors or [RowError.of(0, None, "", _("支付状态已变化，请退回后重新上传"))])
     now = timezone.now()
     audited = []
     for beneficiary_id, new, text, _row in changes:
@@ -198,9 +197,9 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
                                        batch_size=_CHUNK)
     preparer = locked.prepared_by.get_username() if locked.prepared_by else "—"
     audit.record_each(actor, "subsidy.payment_reconciled", audited,
-                      note=f"银行对账文件 #{locked.pk}（{locked.file_name}），{preparer} 上传、{actor.get_username()} 确认 "
-                           f"bank reconciliation #{locked.pk} ({locked.file_name}) uploaded by {preparer}, "
-                           f"confirmed by {actor.get_username()}")
+                      note=stored(_("银行对账文件 #%(pk)s（%(file)s），%(preparer)s 上传、%(confirmer)s 确认"),
+                                  pk=locked.pk, file=locked.file_name, preparer=preparer,
+                                  confirmer=actor.get_username()))
     locked.status, locked.decided_by, locked.decided_at, locked.note = (
         ReconciliationStatus.CONFIRMED, actor, now, note.strip())
     locked.save()
@@ -209,9 +208,9 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
                  after={"reconciliation": locked.pk, "file": locked.file_name, "prepared_by": preparer,
                         "paid": locked.paid, "failed": locked.failed, "unchanged": locked.unchanged,
                         "pending": pending},
-                 note=f"确认银行对账 #{locked.pk}（{preparer} 上传）：已支付 {locked.paid}，失败 {locked.failed}，"
-                      f"无变化 {locked.unchanged} confirmed bank reconciliation #{locked.pk} (uploaded by {preparer}): "
-                      f"{locked.paid} paid, {locked.failed} failed, {locked.unchanged} unchanged")
+                 note=stored(_("确认银行对账 #%(pk)s（%(preparer)s 上传）：已支付 %(paid)s，失败 %(failed)s，无变化 %(unchanged)s"),
+                             pk=locked.pk, preparer=preparer, paid=locked.paid, failed=locked.failed,
+                             unchanged=locked.unchanged))
     return locked
 
 
@@ -226,7 +225,7 @@ def reject_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") 
     locked.save()
     audit.record(actor, "subsidy.reconciliation_rejected", locked.batch, before=None,
                  after={"reconciliation": locked.pk, "file": locked.file_name, "note": note.strip()},
-                 note=f"退回银行对账文件 #{locked.pk}（{locked.file_name}），未做任何更改"
-                      + (f"：{note.strip()}" if note.strip() else "")
-                      + f" bank reconciliation #{locked.pk} sent back; nothing was changed")
+                 note=stored(_("退回银行对账文件 #%(pk)s（%(file)s），未做任何更改：%(note)s") if note.strip()
+                             else _("退回银行对账文件 #%(pk)s（%(file)s），未做任何更改"),
+                             pk=locked.pk, file=locked.file_name, note=note.strip()))
     return locked

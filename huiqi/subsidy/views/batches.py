@@ -119,6 +119,7 @@ def batch_detail(request, pk):
     reasons = selectors.reason_counts(batch)
     return render(request, "subsidy/batch_detail.html", {
         "batch": batch, "groups": groups, "factor": factor_text(batch.rationing_factor),
+        "params_used": rules.describe_params(batch.params),
         "payment_status": [(s, label, payment_status[s]) for s, label in PaymentStatus.choices],
         "reasons": [{"code": "", "label": _("计入"), "n": reasons.get("", 0)}]
         + [{"code": c, "label": reason(c), "n": reasons[c]} for c in rules.REASONS if reasons.get(c)],

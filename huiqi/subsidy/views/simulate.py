@@ -32,10 +32,7 @@ SHOWN = 200
 
 
 def _params_rows(base: dict, a: dict, b: dict | None) -> list[dict]:
-    labels = {"window_start": _("新增贷款窗口起"), "window_end": _("新增贷款窗口止"), "rate": _("贴息比例"),
-              "months": _("贴息月数"), "cap": _("每户上限（元）"), "budget": _("总预算（元）"),
-              "rationing": _("超预算处理"), "program_end": _("项目结束日")}
-    modes = {"pro_rata": _("按比例分配"), "none": _("全额支付")}
+    labels, modes = rules.PARAMETER_LABELS, rules.RATIONING_LABELS
     rows = []
     for name in rules.PARAMETER_NAMES:
         def show(v, name=name):
