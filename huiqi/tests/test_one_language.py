@@ -13,6 +13,7 @@ gettext (or the reference row its English name).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from html.parser import HTMLParser
 
@@ -52,7 +53,8 @@ _CHINESE = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]+")
 
 class _VisibleText(HTMLParser):
     """The text of a page as it is read: no scripts, styles or attribute values, and no ``<kbd>``, which
-    shows what a person types as it must be typed (a file's column names, say)."""
+    shows what a person types as it must be typed (a file's column names, say). A chart's data (a JSON
+    script the page draws) is read too: its labels and series names are on the screen."""
 
     SKIPPED = {"script", "style", "template", "kbd"}
 
@@ -60,18 +62,33 @@ class _VisibleText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.json = False
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIPPED:
             self.skipping += 1
+            self.json = tag == "script" and ("type", "application/json") in attrs
 
     def handle_endtag(self, tag):
         if tag in self.SKIPPED and self.skipping:
             self.skipping -= 1
+            self.json = False
 
     def handle_data(self, data):
-        if not self.skipping:
+        if self.json:
+            self.parts.extend(_strings(json.loads(data)))
+        elif not self.skipping:
             self.parts.append(data)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def visible_text(html: str) -> str:
@@ -252,3 +269,5 @@ def test_the_detector_sees_what_leaks():
     assert leaks(zh, "zh-hans", []) == ["accepted"]
     en = "<p>Accepted 深圳市南山云创电子科技有限公司 已签收</p>"
     assert leaks(en, "en", ["深圳市南山云创电子科技有限公司"]) == ["已签收"]
+    chart = '<script id="c" type="application/json">{"labels": ["南山区"], "series": [{"name": "Rate"}]}</script>'
+    assert leaks(chart, "en", []) == ["南山区"]
