@@ -19,7 +19,11 @@ An app may have two modules the site looks for (each optional):
         ``{kind: Importer/Exporter}``: what ``huiqi import KIND FILE`` / ``huiqi export KIND FILE`` load
         and write;
     ``HOME``
-        ``[callable(user) -> dict | None]``: panels of the home page, each a template and its context.
+        ``[callable(user) -> dict | None]``: panels of the home page, each a template and its context;
+    ``PARAMETERS`` / ``PARAMETER_LABELS``
+        ``{key: schema}`` of the app's parameters (``core.params``) and ``{key: label}`` their names;
+    ``AUDIT_ACTIONS``
+        ``{action: label}``: the names of the app's audit actions on the audit pages.
 
 Adding an app means its folder, one line in ``INSTALLED_APPS`` and one in ``huiqi/urls.py``; nothing
 here changes.
