@@ -83,7 +83,7 @@ def obtain_token(request):
     name = data.get("name", "")
     days = data.get("days")
     if not isinstance(name, str):
-        raise ValidationFailed("auth.token_name", _("请以文本填写 name"), field="name")
+        raise ValidationFailed("auth.token_name", _("请以文本填写令牌名称"), field="name")
     token, key = services.issue_token(user, user, name=name or "API", days=days)
     # Beijing time with its offset, as every other date and time of the API.
     return Response({"token": key, "id": token.pk,

@@ -48,7 +48,7 @@ def _apply_size(enterprise: Enterprise, standard=None) -> None:
 def _check_kind(uscc: str, kind: str, field: str = "kind") -> None:
     expected = uscc_entity_kind(uscc)
     if kind not in Enterprise.Kind.values:
-        raise ValidationFailed("registry.kind", _("主体类型 %(kind)s 无效，应为 enterprise 或 individual_business"),
+        raise ValidationFailed("registry.kind", _("主体类型 %(kind)s 无效，应为企业（enterprise）或个体工商户（individual_business）"),
                                field=field, kind=kind)
     if expected != kind:
         raise ValidationFailed(

@@ -262,6 +262,23 @@ def test_each_page_is_in_one_language(world, role):
     assert not found, "words in the other language:\n" + "\n".join(f"  {k}: {v}" for k, v in found.items())
 
 
+def test_the_log_in_and_error_pages_are_in_one_language(world):
+    data = data_of(world)
+    found = {}
+    for language in ("zh-hans", "en"):
+        anonymous, enterprise = Client(), Client()
+        enterprise.force_login(world["users"]["enterprise"])  # who may not read the audit log
+        for client, url, status in ((anonymous, "/accounts/login/", 200), (enterprise, "/no-such-page/", 404),
+                                    (enterprise, "/core/audit/", 403)):
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            resp = client.get(url)
+            assert resp.status_code == status, url
+            words = leaks(resp.content.decode(), language, data)
+            if words:
+                found[f"{language} {url}"] = words
+    assert not found, found
+
+
 def test_the_detector_sees_what_leaks():
     """The check itself: a label in the other language is found, codes and data are not."""
     zh = '<p title="english title">已签收 accepted <code>91440300708461136X</code> ICBC-SZ SZQ-20200210-000001 ' \
