@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, gettext_lazy as _
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
-from huiqi.core.i18n import stored
+from huiqi.core.i18n import EN, render, stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import yuan_to_fen
 from huiqi.core.tabular import (
@@ -183,7 +183,8 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
                    "start_date": _A_DAY, "maturity_date": _A_DAY + dt.timedelta(days=1)}
             problems = list(self.row_checks(row))
             if problems:
-                raise Declined(f"a bad borrower: {problems[0][2]}")
+                column, message, *params = problems[0]
+                raise Declined(f"a bad borrower: {render(message, params[0] if params else None, EN)}")
             stored_id.append(row["borrower_id"])
             stored_owner.append(row["owner_of"] or "")
         people = pl.concat([
