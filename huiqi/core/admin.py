@@ -80,7 +80,7 @@ class ParameterAdmin(AuditedAdmin):
     date_hierarchy = "effective_from"
     readonly_fields = ["created_by", "created_at"]
 
-    @admin.display(description="取值 value")
+    @admin.display(description=_("取值"))
     def short_value(self, obj):
         text = str(obj.value)
         return text if len(text) < 80 else text[:77] + "…"
