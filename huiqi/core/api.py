@@ -68,7 +68,8 @@ def exception_handler(exc, context):
     # An exception that carries its reason as a domain error (``error``) is shown as it says.
     error = getattr(exc, "error", None)
     if error is None:
-        code, message = next((v for k, v in _DRF_MESSAGES.items() if isinstance(exc, k)), ("error", _("请求失败")))
+        code, message = next((v for k, v in _DRF_MESSAGES.items() if isinstance(exc, k)),
+                             ("error", _("请求失败")))
         error = DomainError(code, message)
     response.data = {"error": error.as_dict()}
     return response

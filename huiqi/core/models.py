@@ -92,7 +92,8 @@ class Job(models.Model):
     kind = models.CharField(_("任务类型"), max_length=60)
     title = models.CharField(_("标题"), max_length=200, blank=True)
     params = models.JSONField(_("参数"), default=dict)
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
     progress_done = models.BigIntegerField(_("已处理"), default=0)
     progress_total = models.BigIntegerField(_("总量"), null=True, blank=True)
     message = models.CharField(_("进度说明"), max_length=500, blank=True)

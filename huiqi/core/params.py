@@ -58,7 +58,7 @@ def any_label(name: str):
 
 
 def describe_any(value: dict) -> list[tuple[object, object]]:
-    """(label, value) of a set of named values, by the schema whose fields they are (any field else by name)."""
+    """(label, value) of a set of named values, by the schema whose fields they are (else each by name)."""
     for key, schema in SCHEMAS.items():
         labels = getattr(schema, "labels", None)
         if labels and set(value) <= set(labels):
@@ -81,7 +81,8 @@ def shown_value(value):
     if isinstance(value, list):
         return Joined((shown_value(v) for v in value), "、", ", ")
     if isinstance(value, dict):
-        return Joined((Message(_("%(name)s：%(value)s"), name=k, value=shown_value(v)) for k, v in value.items()))
+        return Joined(Message(_("%(name)s：%(value)s"), name=k, value=shown_value(v))
+                      for k, v in value.items())
     return value
 
 
@@ -165,7 +166,8 @@ def integer(minimum: int | None = None, maximum: int | None = None, unit="", lab
             raise _bad(field or name, _("%(name)s 必须是整数"), v, name=name)
         if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
             raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s%(unit)s 之间"), v,
-                       name=name, minimum=minimum, maximum=maximum, unit=format_lazy(" {}", unit) if unit else "")
+                       name=name, minimum=minimum, maximum=maximum,
+                       unit=format_lazy(" {}", unit) if unit else "")
         return v
     return _labelled(check, label)
 

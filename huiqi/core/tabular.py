@@ -1014,7 +1014,8 @@ def validate(
 
     Each cell goes through its column's parser; a blank required cell is an error. For rows whose
     cells all parsed, ``row_validator(row)`` may return problems across fields (e.g. maturity after
-    start) as ``(column, message)`` or ``(column, message, params)``: a msgid and its params. With ``key`` (e.g. ``("uscc",)``), every row whose key values equal
+    start) as ``(column, message)`` or ``(column, message, params)``: a msgid and its params. With
+    ``key`` (e.g. ``("uscc",)``), every row whose key values equal
     those of an earlier row is an error naming the earlier row, whether or not the rest of the row
     differs: within one file a key identifies one row, and we do not guess which copy is meant.
     Rows with a blank key part, or with cell errors, are not compared.

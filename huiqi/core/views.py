@@ -42,8 +42,9 @@ def audit_list(request):
     models = AuditEvent.objects.order_by().values_list("model", flat=True).distinct()
     actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
     return render(request, "core/audit_list.html", {
-        "page": page, "query": query, "models": sorted(((m, audit.model_label(AuditEvent(model=m))) for m in models),
-                                                      key=lambda m: str(m[1])),
+        "page": page, "query": query,
+        "models": sorted(((m, audit.model_label(AuditEvent(model=m))) for m in models),
+                         key=lambda m: str(m[1])),
         "actions": sorted(actions), "f": f,
     })
 
@@ -61,5 +62,6 @@ def parameter_list(request):
     if not request.user.has_perm("core.view_parameters"):
         raise PermissionDenied
     page, query = paginate(request, selectors.parameters_for(request.user), per_page=50)
-    rows = [(p, params.program_label(p.program), params.label(p.key), params.describe(p.key, p.value)) for p in page]
+    rows = [(p, params.program_label(p.program), params.label(p.key), params.describe(p.key, p.value))
+            for p in page]
     return render(request, "core/parameter_list.html", {"page": page, "query": query, "rows": rows})

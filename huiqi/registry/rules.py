@@ -374,7 +374,8 @@ def _reason(size_class: str, rules, present: dict[str, Decimal]) -> Message:
             parts.append(Message(_("满足全部小型标准")))
         else:
             parts.append(Message(_("未达小型标准（%(conditions)s）"), conditions=Joined(known("small", False))))
-    return Message(_("%(size)s：%(reasons)s"), size=_CLASS_LABELS[size_class], reasons=Joined(parts, "，", ", "))
+    return Message(_("%(size)s：%(reasons)s"), size=_CLASS_LABELS[size_class],
+                   reasons=Joined(parts, "，", ", "))
 
 
 def classify_size(
@@ -440,5 +441,5 @@ def classify_size(
             ):
                 needed.append(f)
                 break
-    return SizeResult("unknown", tuple(needed), Message(_("无法划型：缺少%(figures)s，其取值决定规模"),
-                                                        figures=Joined((FIGURE_LABELS[f] for f in needed), "、", ", ")))
+    figures = Joined((FIGURE_LABELS[f] for f in needed), "、", ", ")
+    return SizeResult("unknown", tuple(needed), Message(_("无法划型：缺少%(figures)s，其取值决定规模"), figures=figures))

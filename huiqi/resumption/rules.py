@@ -4,7 +4,6 @@ figures, and the dashboard's rates. No ORM here."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 

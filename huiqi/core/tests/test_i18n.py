@@ -37,7 +37,8 @@ def test_the_former_three_text_form_fails_at_once():
 
 
 def test_several_errors_are_joined_in_the_language_of_the_reader():
-    errors = InvalidFields([ValidationFailed("a", REQUIRED, field="a"), ValidationFailed("b", AT_LEAST, field="b", lo=5)])
+    errors = InvalidFields([ValidationFailed("a", REQUIRED, field="a"),
+                            ValidationFailed("b", AT_LEAST, field="b", lo=5)])
     assert errors.message == "必填项为空；不能小于 5"
     with translation.override("en"):
         assert errors.message == "required value is missing; must be at least 5"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit
-from huiqi.core.errors import PermissionDenied, ValidationFailed
+from huiqi.core.errors import PermissionDenied
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 from huiqi.core.i18n import stored
 

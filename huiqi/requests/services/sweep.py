@@ -125,7 +125,8 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
         numbers = sorted(number for _a, number in raised)[:50]
         notifications.notify(selectors.bureau_recipients(),
                              stored(_("%(n)s 件诉求严重超期，已升级至市中小企业服务局"), n=n2),
-                             stored(_("%(numbers)s 等") if n2 > 50 else _("%(numbers)s"), numbers=Joined(numbers, "、", ", ")),
+                             stored(_("%(numbers)s 等") if n2 > 50 else _("%(numbers)s"),
+                                    numbers=Joined(numbers, "、", ", ")),
                              dedupe=f"escalate2-{today}")
 
     # Automatic closing of answered requests after the waiting period.

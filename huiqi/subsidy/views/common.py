@@ -67,7 +67,8 @@ def export(rows_header, rows, fmt: str, filename: str):
 
 
 def _district_names() -> dict[str, str]:
-    names = {d["code"]: localized(d) for d in registry_selectors.districts().values("code", "name", "name_en")}
+    rows = registry_selectors.districts().values("code", "name", "name_en")
+    names = {d["code"]: localized(d) for d in rows}
     names[""] = _("区未知")
     return names
 

@@ -11,7 +11,7 @@ from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.lending.selectors import BorrowerKind
 
-from .. import rules, selectors
+from .. import selectors
 from ..filters import LoanLineFilter, PaymentFilter
 from ..models import PaymentStatus
 from .common import batch_or_404, export, mask, outcomes, reason, require, yuan
@@ -38,7 +38,8 @@ def line_rows(qs, with_batch=False):
         loan = x.loan
         row = [x.batch_id, x.batch.cutoff] if with_batch else []
         yield row + [loan.bank.code, loan.bank.name, loan.loan_no, mask(x.beneficiary_id), loan.borrower_name,
-                     loan.borrower_kind, loan.purpose, loan.start_date, _("是") if x.eligible else _("否"), x.reason,
+                     loan.borrower_kind, loan.purpose, loan.start_date,
+                     _("是") if x.eligible else _("否"), x.reason,
                      reason(x.reason) if x.reason else "",
                      yuan(x.interest_counted_fen), yuan(x.subsidy_fen)]
 

@@ -68,7 +68,8 @@ def mine(request):
 def mine_export(request, fmt):
     require(request, "subsidy.view_own")
     qs = selectors.own_loan_lines(request.user)
-    return export([_("批次"), _("截止日期"), *line_header()], line_rows(qs, with_batch=True), fmt, "my-interest-subsidy")
+    return export([_("批次"), _("截止日期"), *line_header()], line_rows(qs, with_batch=True), fmt,
+                  "my-interest-subsidy")
 
 
 def _bank_lines(request):

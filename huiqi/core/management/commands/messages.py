@@ -45,16 +45,14 @@ def po_file(root: Path) -> Path:
 
 def problems(po: Path) -> list[str]:
     """The msgids of ``po`` without English, and those marked fuzzy."""
-    out = subprocess.run(["msgattrib", "--untranslated", "--no-wrap", str(po)], capture_output=True, text=True,
-                         check=True).stdout
-    out += subprocess.run(["msgattrib", "--only-fuzzy", "--no-wrap", str(po)], capture_output=True, text=True,
-                          check=True).stdout
+    out = "".join(subprocess.run(["msgattrib", which, "--no-wrap", str(po)], capture_output=True, text=True,
+                                 check=True).stdout for which in ("--untranslated", "--only-fuzzy"))
     ids = [line[7:-1] for line in out.splitlines() if line.startswith('msgid "') and line != 'msgid ""']
     return [i.encode().decode("unicode_escape").encode("latin-1").decode("utf-8") for i in ids]
 
 
 class Command(BaseCommand):
-    help = "Collect every app's strings into its English catalogue, compile all catalogues, list missing English."
+    help = "Collect each app's strings into its English catalogue, compile them all, list missing English."
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true",
@@ -84,7 +82,8 @@ class Command(BaseCommand):
         if check and stale:
             raise CommandError("out of date with the code (run `huiqi messages`): " + ", ".join(stale))
         if any(missing.values()):
-            raise CommandError("write the English of the strings above in their .po files, then run this again")
+            raise CommandError("write the English of the strings above in their .po files, then run this "
+                               "again")
         if not check:
             self.stdout.write(f"{len(missing)} catalogues up to date and compiled")
 
