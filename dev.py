@@ -29,6 +29,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 PIP_LOCK = "requirements-pip.lock"
+# The demo city's "today" (huiqi.core.clock.DEMO_CITY_TODAY): forms' default dates and dashboards fall on it.
+DEMO_TODAY = "2020-04-02"
 
 
 def sh(*args, **kw):
@@ -71,6 +73,7 @@ def run(argv):
     check_system_parts()
     host = os.environ.get("HUIQI_HOST", "127.0.0.1")
     port = os.environ.get("HUIQI_PORT", "8000")
+    os.environ.setdefault("HUIQI_DEMO_TODAY", DEMO_TODAY)
     huiqi("migrate", "--no-input")
     huiqi("demo", "--scale", os.environ.get("HUIQI_DEMO_SCALE", "small"))
     huiqi("serve", "--host", host, "--port", port, *argv)

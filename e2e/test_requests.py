@@ -1,6 +1,7 @@
 """Enterprise requests in a browser: an enterprise files on a phone, routing assigns it, the handler accepts
 and asks for more (the clock pauses), the enterprise replies, the handler answers, the enterprise rates and
-closes, and the figures page counts it; a 12345 operator files a call for an enterprise."""
+closes, and the figures page counts it; a 12345 operator finds the caller's enterprise by name and files a
+call for it."""
 
 from __future__ import annotations
 
@@ -115,7 +116,15 @@ def test_hotline_operator_files_a_call(page, server, accounts, city, request_sta
     page.goto(server.url + "/requests/")
     with page.expect_navigation():
         page.click("a[data-action=new]")
-    page.fill("input[name=enterprise]", city["ft1"].uscc)
+    # The caller names the firm: the operator types part of its name and picks it from the registry.
+    page.locator("input[name=find]").press_sequentially("华信软件", delay=30)
+    match = page.locator(f"#matches li[data-match='{city['ft1'].uscc}'] a")
+    match.wait_for()
+    assert page.locator("#matches li").count() == 1 and page.url.endswith("/requests/new/")
+    with page.expect_navigation():
+        match.click()
+    assert page.input_value("input[name=enterprise]") == city["ft1"].uscc
+    assert city["ft1"].name in page.locator("main").inner_text()  # its registry facts
     page.select_option("select[name=category]", "rent")
     page.fill("input[name=title]", "来电：厂房租金减免")
     page.fill("textarea[name=description]", "来电企业反映业主不同意减免租金。")

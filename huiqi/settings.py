@@ -195,6 +195,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Files a browser asks for at the site's root (/favicon.ico), served as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -252,6 +254,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("kind", "status") get a name of their own instead of a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "EnterpriseKindEnum": "huiqi.registry.models.Enterprise.Kind",
+        "LedgerUploadKindEnum": "huiqi.lending.models.LedgerUpload.Kind",
+        "UploadStatusEnum": "huiqi.core.uploads.UploadRecord.Status",
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("HUIQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -265,6 +273,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "huiqi.core.logs.RedactSecrets"},
+                "no_403_traceback": {"()": "huiqi.core.logs.NoTracebackForForbidden"},
                 "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
                               "style": "{"}},
@@ -278,9 +287,24 @@ LOGGING = {
     "loggers": {
         "huiqi": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # An ordinary refusal (403) is logged in one line, without a traceback.
+        "django.request": {"filters": ["no_403_traceback"]},
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},  # runserver's access log
     },
 }
 DEFAULT_EXCEPTION_REPORTER = "huiqi.core.logs.ExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "huiqi.core.logs.ExceptionReporterFilter"
 HUIQI_DEMO_PASSWORD = os.environ.get("HUIQI_DEMO_PASSWORD", "huiqi-demo-2020")
+# A demo's fixed business day, YYYY-MM-DD (``core.clock``): forms' default dates, dashboards' "today" and
+# business events fall on it, so a visitor's actions join the 2020 demo city. Unset in a real deployment.
+HUIQI_DEMO_TODAY = os.environ.get("HUIQI_DEMO_TODAY", "").strip() or None
+if HUIQI_DEMO_TODAY:
+    import datetime as _dt
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _dt.date.fromisoformat(HUIQI_DEMO_TODAY)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HUIQI_DEMO_TODAY={HUIQI_DEMO_TODAY!r} is not a date (YYYY-MM-DD)") from None

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import IsAuthenticated
 
 admin.site.site_header = "惠企 Huiqi 后台管理 back office"
 admin.site.site_title = "惠企 Huiqi"
@@ -19,9 +21,12 @@ urlpatterns = [
     path("resumption/", include("huiqi.resumption.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The API's description is for signed-in users: a person is sent to log in, a client needs its token.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
+    path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")),
+         name="api-redoc"),
 ]
 
 if settings.DEBUG:  # pragma: no cover

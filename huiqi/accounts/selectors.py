@@ -17,7 +17,7 @@ from .models import ROLE_ORGANISATION, ApiToken, EnterpriseMembership, Role, Use
 
 __all__ = ["ApiToken", "BearerTokenAuthentication", "CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership",
            "Role", "TokenRefused", "User", "demo_users", "live_token_sql", "role_of", "token_digest", "token_user",
-           "tokens_for", "users", "users_in_role"]
+           "tokens_expiring", "tokens_for", "users", "users_in_role"]
 
 # Roles that read every district's records (a department's staff read city-wide, act on their own cases).
 CITY_WIDE_READERS = frozenset({Role.BUREAU, Role.ADMIN, Role.AUDITOR, Role.DEPARTMENT})
@@ -50,3 +50,12 @@ def tokens_for(user):
         return ApiToken.objects.none()
     qs = ApiToken.objects.select_related("user", "revoked_by")
     return qs if user.has_perm("accounts.manage_users") else qs.filter(user=user)
+
+
+def tokens_expiring(user, now, within, *, everyone: bool = False):
+    """Live tokens that expire within ``within`` (a timedelta) of ``now``: the user's own, or with
+    ``everyone`` every user's for an administrator (who tells their owners)."""
+    if role_of(user) is None:
+        return ApiToken.objects.none()
+    qs = ApiToken.objects.filter(revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within)
+    return qs if everyone and user.has_perm("accounts.manage_users") else qs.filter(user=user)

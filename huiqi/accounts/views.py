@@ -37,6 +37,19 @@ class LockoutAwareForm(AuthenticationForm):
             raise
 
 
+# What each role does on the platform, in one line (the log-in page's list of demo accounts).
+ROLE_LINES = {
+    Role.ENTERPRISE: gettext_lazy("查看本企业的贷款和贴息，复工报备、每日排查，提出诉求并评价答复。"),
+    Role.DISTRICT: gettext_lazy("核查本区企业的复工报备，跟进企业申请协调的困难，查看本区复工数据。"),
+    Role.DEPARTMENT: gettext_lazy("签收、办理和答复分派给本部门的企业诉求；12345 热线坐席代来电企业登记诉求。"),
+    Role.BUREAU: gettext_lazy("管理企业名录和项目参数；贴息批次的计算、复核、审批由三人分别完成后拨付。"),
+    Role.BANK: gettext_lazy("报送本行的贷款、付息和不良贷款数据，查看本行贷款的贴息情况。"),
+    Role.INSTITUTION: gettext_lazy("代表基金机构；风险补偿和平稳发展基金上线后在此办理。"),
+    Role.AUDITOR: gettext_lazy("只读查看全市数据、贴息批次和审计日志，抽查已拨付的款项。"),
+    Role.ADMIN: gettext_lazy("管理用户、接口令牌和后台任务，可执行所有操作。"),
+}
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LockoutAwareForm
@@ -47,7 +60,15 @@ class LoginView(auth_views.LoginView):
         order = {r: i for i, r in enumerate(Role.values)}
         demo = sorted(User.objects.filter(is_demo=True, is_active=True).select_related(
             "district", "agency", "bank", "institution"), key=lambda u: (order.get(u.role, 99), u.username))
-        ctx["demo_users"] = demo
+        # One row per account; the role's line once, beside its first account.
+        rows, seen = [], {}
+        for u in demo:
+            row = {"user": u, "line": ROLE_LINES.get(u.role, ""), "span": 0}
+            if u.role not in seen:
+                seen[u.role] = row
+            seen[u.role]["span"] += 1
+            rows.append(row)
+        ctx["demo_users"] = rows
         ctx["demo_password"] = getattr(settings, "HUIQI_DEMO_PASSWORD", "")
         return ctx
 

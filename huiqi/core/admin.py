@@ -1,14 +1,13 @@
-"""Back office: parameters (dated, audited), the audit log (read-only), jobs."""
+"""Back office: parameters (read-only: they change on their page), the audit log (read-only), jobs."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
-from django.utils import timezone
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, params
-from .errors import DomainError
+from . import audit
 from .i18n import stored
 from .models import AuditEvent, CalendarDay, Job, Parameter
 
@@ -53,49 +52,32 @@ class AuditedAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
-class ParameterForm(forms.ModelForm):
-    """The back office checks a value against its parameter's schema, as the service does."""
-
-    class Meta:
-        model = Parameter
-        fields = "__all__"
-
-    def clean(self):
-        data = super().clean()
-        if data.get("key") and "value" in data:
-            try:
-                params.validate(data["key"], data["value"])
-            except DomainError as exc:
-                for error in getattr(exc, "errors", [exc]):
-                    self.add_error("value", f"{error.field}: {error.zh}（{error.en}）")
-        return data
-
-
 @admin.register(Parameter)
-class ParameterAdmin(AuditedAdmin):
-    form = ParameterForm
-    list_display = ["key", "program", "effective_from", "short_value", "description", "created_at"]
+class ParameterAdmin(admin.ModelAdmin):
+    """Read-only here: parameters are changed on their page (``core:parameter_detail``), with typed fields,
+    a preview and a second person's approval for money, never as raw JSON."""
+
+    list_display = ["key", "program", "effective_from", "short_value", "description", "created_at", "page"]
     list_filter = ["program"]
     search_fields = ["key", "description"]
     date_hierarchy = "effective_from"
-    readonly_fields = ["created_by", "created_at"]
 
     @admin.display(description=_("取值"))
     def short_value(self, obj):
         text = str(obj.value)
         return text if len(text) < 80 else text[:77] + "…"
 
-    def has_change_permission(self, request, obj=None):
-        # A value in force before today is history: it is corrected by a new dated row.
-        if obj is not None and obj.effective_from < timezone.localdate():
-            return False
-        return request.user.has_perm("core.edit_parameters")
+    @admin.display(description=_("修改"))
+    def page(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("core:parameter_detail", args=[obj.key]), _("参数页面"))
 
     def has_add_permission(self, request):
-        return request.user.has_perm("core.edit_parameters")
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        # A value once in force is history: correct it with a new dated row instead.
         return False
 
     def has_view_permission(self, request, obj=None):
@@ -103,11 +85,6 @@ class ParameterAdmin(AuditedAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("core.view_parameters")
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(AuditEvent)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 
-from . import params, selectors
+from . import parameter_changes, params, selectors
 from .api import ShownField
+from .filters import AuditFilter, JobFilter
 from .i18n import shown
-from .filters import AuditFilter
 from .models import AuditEvent, Job, Parameter
 
 
@@ -23,7 +23,6 @@ class JobSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "title", "status", "progress_done", "progress_total", "percent", "message",
                   "result", "error", "created_at", "started_at", "finished_at"]
 
-
     def get_result(self, job) -> dict:
         result = dict(job.result or {})
         if isinstance(result.get("message"), str):
@@ -35,6 +34,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Background jobs the caller started, with progress and outcome."""
 
     serializer_class = JobSerializer
+    filterset_class = JobFilter
 
     def get_queryset(self):
         return selectors.jobs_for(self.request.user)
@@ -96,6 +96,13 @@ class ParameterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
+        params.validate(d["key"], d["value"])
+        if parameter_changes.touches_money(d["key"], d["value"], d["effective_from"]):
+            # Money waits for a second person, as on the page.
+            schema = params.field_set(d["key"])
+            proposal = parameter_changes.submit(request.user, d["key"], schema.as_fields(d["value"]),
+                                                d["effective_from"], note=d.get("note", ""))
+            return Response({"proposal": proposal.pk, "status": proposal.status}, status=202)
         row = params.set_value(request.user, d["key"], d["program"], d["value"], d["effective_from"],
                                description=d.get("description", ""), note=d.get("note", ""))
         return Response(self.get_serializer(row).data, status=201)

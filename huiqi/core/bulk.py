@@ -35,3 +35,30 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[tuple], batch: int 
         rows = iter(rows)
         while chunk := list(itertools.islice(rows, batch)):
             model.objects.bulk_create([model(**dict(zip(attnames, row))) for row in chunk])
+
+
+def insert_columns(model, columns: dict[str, list], batch: int = 50_000) -> None:
+    """Insert rows given as columns (field name → one list per field, all of the same length, values as
+    Python gives them: ``None`` for NULL). On PostgreSQL the columns become one CSV in memory (polars),
+    sent by a single ``COPY … (FORMAT csv)``: for hundreds of thousands of rows several times faster
+    than :func:`insert_rows`, which formats row by row; elsewhere :func:`insert_rows`."""
+    from django.db import connection
+
+    fields = list(columns)
+    if connection.vendor != "postgresql":
+        insert_rows(model, fields, zip(*columns.values()))
+        return
+    import polars as pl
+    from psycopg import sql
+
+    meta = model._meta
+    frame = pl.DataFrame(columns, strict=False)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(meta.db_table),
+        sql.SQL(", ").join(sql.Identifier(meta.get_field(f).column) for f in fields))
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        # In slices, so that the server stores one while the next is written. Every text quoted, so that
+        # an empty string stays one; a NULL is the empty unquoted field.
+        for start in range(0, frame.height, batch):
+            copy.write(frame.slice(start, batch).write_csv(include_header=False, quote_style="non_numeric",
+                                                           null_value="").encode())

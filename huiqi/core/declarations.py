@@ -53,3 +53,37 @@ class Exporter:
     """``huiqi export KIND FILE``: ``write(path)`` returns how many records it wrote."""
     write: Callable[..., int]
     help: str = ""
+
+
+@dataclass(frozen=True)
+class Todo:
+    """A to-do of the home page (我的待办): how many things wait for the signed-in person, as a link to
+    the list that shows them.
+
+    ``count(user)`` counts through the app's scoped selectors (0: nothing waits, and the to-do is not
+    shown); ``query`` is the list's filters, a dict or ``user -> dict``. It is asked only of the roles in
+    ``roles`` (None: every role) that hold ``permission`` (None: every signed-in user). ``link(user,
+    count)``, when given, is the address itself (the one record that waits, rather than a list of one).
+    ``name`` is a stable key (``resumption.filings_to_verify``) for pages and tests."""
+
+    name: str
+    label: Any
+    count: Callable[[Any], int]
+    url_name: str
+    query: dict | Callable[[Any], dict] = field(default_factory=dict)
+    permission: str | None = None
+    roles: frozenset | None = None
+    order: int = 500
+    link: Callable[[Any, int], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class EnterpriseProgram:
+    """One program on an enterprise's page (参与的惠企项目). ``summary(user, enterprise)`` reads, through
+    the app's scoped selectors, what the enterprise has in the program that ``user`` may see: None when
+    nothing, else ``{"facts": [(label, value), ...], "url": a list of it or None}``."""
+
+    name: str
+    label: Any
+    summary: Callable[[Any, Any], dict | None]
+    order: int = 500

@@ -10,6 +10,9 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
+
+from .models import Job
 
 
 def iso_date(**kwargs) -> django_filters.DateFilter:
@@ -17,10 +20,19 @@ def iso_date(**kwargs) -> django_filters.DateFilter:
     return django_filters.DateFilter(input_formats=["%Y-%m-%d"], **kwargs)
 
 
+ID_MAX = 2**63 - 1  # a BIGINT column; a larger number is no id (and SQLite cannot bind it)
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": ID_MAX})
 class IdFilter(django_filters.NumberFilter):
-    """A record's id: whole digits."""
+    """A record's id: whole digits, 1 up to the largest id a column holds (beyond it: a 400, not a 500)."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 def apply(filterset_class, request, queryset: QuerySet, data=None, **kwargs) -> tuple[QuerySet, dict]:
@@ -42,3 +54,10 @@ class AuditFilter(django_filters.FilterSet):
     # ``from`` and ``to`` are the URL's names; ``from`` is a Python keyword, hence vars().
     vars()["from"] = iso_date(field_name="at", lookup_expr="date__gte")
     to = iso_date(field_name="at", lookup_expr="date__lte")
+
+
+class JobFilter(django_filters.FilterSet):
+    """Background jobs by ``status`` and the day they were started from (``from``, inclusive)."""
+
+    status = django_filters.ChoiceFilter(choices=Job.Status.choices)
+    vars()["from"] = iso_date(field_name="created_at", lookup_expr="date__gte")

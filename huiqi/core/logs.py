@@ -46,6 +46,17 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class NoTracebackForForbidden(logging.Filter):
+    """Keeps the one line of a refused request (403) and drops its traceback: Django logs the
+    ``PermissionDenied`` a page raised with its stack, which says nothing about a user who may not see a page
+    and buries the tracebacks that matter. Every record is let through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403 and record.exc_info:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class ExceptionReporterFilter(debug.SafeExceptionReporterFilter):
     """Django's filter, and also: secret parameters of the form and secrets in the request's environment
     (its query string, the raw address a server passes on) are hidden, in debug pages too."""

@@ -165,3 +165,46 @@ class RateCounter(models.Model):
     class Meta:
         verbose_name = _("请求计数")
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_unique")]
+
+
+class ParameterProposal(models.Model):
+    """A change of money parameters (a subsidy's cap or budget) waiting for a second person: the proposer
+    cannot approve it (the database refuses it too); approved, it is written as a dated value."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    key = models.CharField(_("参数键"), max_length=100, db_index=True)
+    program = models.CharField(_("所属项目"), max_length=50)
+    value = models.JSONField(_("拟改取值"))
+    effective_from = models.DateField(_("生效日期"))
+    note = models.CharField(_("修改原因"), max_length=300, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("提议人"))
+    proposed_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+    parameter = models.ForeignKey(Parameter, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("参数取值"))
+
+    class Meta:
+        verbose_name = _("参数修改提议")
+        verbose_name_plural = pgettext_lazy("plural", "参数修改提议")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decided_by=models.F("proposed_by")),
+                name="parameter_proposal_second_person"),
+            models.CheckConstraint(
+                condition=(models.Q(status="pending", decided_by__isnull=True)
+                           | (~models.Q(status="pending") & models.Q(decided_by__isnull=False))),
+                name="parameter_proposal_decided_by_someone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.effective_from} ({self.get_status_display()})"

@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import audit
+from . import audit, clock
 from .errors import DomainError, InvalidFields, NotFound, ValidationFailed
 from .i18n import Joined, Message, stored
 from .models import Parameter
@@ -106,37 +106,93 @@ def validate(key: str, new_value):
 
 
 # --- building a schema ------------------------------------------------------------------------------
+#
+# A schema built from these helpers also describes itself to the parameter page (``core.forms``): each
+# field's check carries its kind, label, unit and bounds, so the form is derived from the one rule.
 
 
 def _bad(field, message, value=None, **params) -> ValidationFailed:
     return ValidationFailed(f"parameter.{field}", message, field=field, value=value, **params)
 
 
-def fields(checks: dict[str, Callable[[str, object], object]], *, partial: bool = False):
-    """A schema for a value that is a set of named fields, each with its check; every bad, missing (unless
-    ``partial``: then the program's defaults fill it) or unknown field is named at once. A check made
-    with a ``label`` names its field by it in messages and on pages (the schema's ``labels``)."""
-    labels = {name: getattr(check, "label", None) or name for name, check in checks.items()}
+@dataclass(frozen=True, eq=False)
+class Check:
+    """One field's rule, callable as ``check(name, value, field=None)`` (``name`` is what messages call
+    the field: its label; ``field`` the key an error names), and what a form needs to show the field.
 
-    def check_all(value):
+    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices; ``money`` marks a
+    value whose change needs a second person's approval; ``text`` says a decimal is stored as text."""
+
+    kind: str
+    test: Callable[..., object]
+    label: object = ""
+    unit: object = ""
+    minimum: object = None
+    maximum: object = None
+    choices: tuple = ()
+    money: bool = False
+    text: bool = False
+
+    def __call__(self, name, v, field=None):
+        return self.test(name, v, field)
+
+
+class FieldSet:
+    """A schema for a value that is a set of named fields, each with its check; every bad, missing or
+    unknown field is named at once. ``partial``: fields may be left out (the program's ``defaults`` fill
+    them); ``optional``: these fields may be left out; ``then``: a check of the whole value once every field
+    passes (rules across fields), returning the value as stored. A check made with a ``label`` names its
+    field by it in messages and on pages (``labels``)."""
+
+    def __init__(self, checks: dict, *, partial: bool = False, optional=(), defaults=None, then=None,
+                 scalar: bool = False):
+        self.checks, self.partial, self.optional = checks, partial, frozenset(optional)
+        self.defaults, self.then, self.scalar = dict(defaults or {}), then, scalar
+        self.labels = {name: getattr(check, "label", None) or name for name, check in checks.items()}
+
+    def __call__(self, value):
+        if self.scalar:
+            ((name, check),) = self.checks.items()
+            check(self.labels[name], value, field=name)
+            return value
         if not isinstance(value, dict):
             raise _bad("value", _("取值必须是一组具名字段"))
         errors: list[DomainError] = [_bad(name, _("未知字段 %(name)s"), name=name)
-                                     for name in sorted(set(value) - set(checks))]
-        for name, check in checks.items():
+                                     for name in sorted(set(value) - set(self.checks))]
+        for name, check in self.checks.items():
             if name not in value:
-                if not partial:
-                    errors.append(_bad(name, _("缺少字段 %(name)s"), name=labels[name]))
+                if not (self.partial or name in self.optional):
+                    errors.append(_bad(name, _("缺少字段 %(name)s"), name=self.labels[name]))
                 continue
             try:
-                check(labels[name], value[name], field=name)
+                check(self.labels[name], value[name], field=name)
             except DomainError as exc:
                 errors.append(exc)
         if errors:
             raise InvalidFields(errors)
-        return value
-    check_all.labels = labels
-    return check_all
+        return self.then(value) if self.then else value
+
+    def as_fields(self, stored) -> dict:
+        """A stored value as {field: value} (a scalar's one field; the defaults under a partial value)."""
+        if self.scalar:
+            return {next(iter(self.checks)): stored}
+        return {**self.defaults, **(stored if isinstance(stored, dict) else {})}
+
+    def stored(self, values: dict):
+        """{field: value} as the value is stored (the inverse of ``as_fields``)."""
+        return values[next(iter(self.checks))] if self.scalar else dict(values)
+
+
+def fields(checks: dict[str, Callable[..., object]], *, partial: bool = False, optional=(),
+           defaults=None, then=None) -> FieldSet:
+    """A schema for a value that is a set of named fields (see ``FieldSet``)."""
+    return FieldSet(checks, partial=partial, optional=optional, defaults=defaults, then=then)
+
+
+def field_set(key: str) -> FieldSet | None:
+    """``key``'s schema when it describes its fields (then the parameter page offers a form), else None."""
+    schema = SCHEMAS.get(key)
+    return schema if isinstance(schema, FieldSet) else None
 
 
 def require_fields(value) -> dict:
@@ -146,34 +202,29 @@ def require_fields(value) -> dict:
     return value
 
 
-def scalar(check: Callable[[str, object], object], name: str = "value"):
+def scalar(check: Callable[..., object], name: str = "value") -> FieldSet:
     """A schema for a value that is one number, flag or text."""
-    def check_one(value):
-        check(getattr(check, "label", None) or name, value, field=name)
-        return value
-    return check_one
+    return FieldSet({name: check}, scalar=True)
 
 
-def _labelled(check, label):
-    check.label = label
-    return check
+def _unit(unit):
+    """A unit as it follows a number in a message (" 天"), or nothing."""
+    return format_lazy(" {}", unit) if unit else ""
 
 
-def integer(minimum: int | None = None, maximum: int | None = None, unit="", label=None):
+def integer(minimum: int | None = None, maximum: int | None = None, unit="", *, label="") -> Check:
     """A whole number within bounds; ``unit`` (a lazy translation) follows the bounds in messages."""
     def check(name, v, field=None):
         if isinstance(v, bool) or not isinstance(v, int):
             raise _bad(field or name, _("%(name)s 必须是整数"), v, name=name)
         if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
             raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s%(unit)s 之间"), v,
-                       name=name, minimum=minimum, maximum=maximum,
-                       unit=format_lazy(" {}", unit) if unit else "")
+                       name=name, minimum=minimum, maximum=maximum, unit=_unit(unit))
         return v
-    return _labelled(check, label)
+    return Check("integer", check, label, unit, minimum, maximum)
 
 
-def decimal(minimum, maximum, label=None):
-    """A number (given as text or a number, never a float's approximation of money) within bounds."""
+def _decimal_check(minimum, maximum, unit=""):
     from decimal import Decimal, InvalidOperation
 
     def check(name, v, field=None):
@@ -184,36 +235,72 @@ def decimal(minimum, maximum, label=None):
         if d is None or not d.is_finite():
             raise _bad(field or name, _("%(name)s 必须是数字"), v, name=name)
         if not Decimal(str(minimum)) <= d <= Decimal(str(maximum)):
-            raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s 之间"), v,
-                       name=name, minimum=minimum, maximum=maximum, unit="")
+            raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s%(unit)s 之间"), v,
+                       name=name, minimum=minimum, maximum=maximum, unit=_unit(unit))
         return v
-    return _labelled(check, label)
+    return check
 
 
-def boolean(label=None):
+def decimal(minimum, maximum, unit="", *, label="", text: bool = False) -> Check:
+    """A number (given as text or a number, never a float's approximation of money) within bounds;
+    ``text``: a form stores it as text."""
+    return Check("decimal", _decimal_check(minimum, maximum, unit), label, unit, minimum, maximum, text=text)
+
+
+def money(minimum, maximum, unit=_("元"), *, label="") -> Check:
+    """An amount in yuan (text with two decimal places), within bounds; changing it needs a second person."""
+    return Check("money", _decimal_check(minimum, maximum, unit), label, unit, minimum, maximum, money=True,
+                 text=True)
+
+
+def boolean(*, label="") -> Check:
     def check(name, v, field=None):
         if not isinstance(v, bool):
             raise _bad(field or name, _("%(name)s 必须是“是”或“否”"), v, name=name)
         return v
-    return _labelled(check, label)
+    return Check("boolean", check, label)
 
 
-def time_of_day(label=None):
+def time_of_day(*, label="") -> Check:
     def check(name, v, field=None):
         hours, minutes = (v[:2], v[3:]) if isinstance(v, str) and len(v) == 5 and v[2] == ":" else ("", "")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
             raise _bad(field or name, _("%(name)s 必须是 00:00 到 23:59 之间的时刻（时:分）"), v, name=name)
         return v
-    return _labelled(check, label)
+    return Check("time", check, label)
 
 
-def choices_list(allowed, label=None):
+def date(*, label="") -> Check:
+    """A day, stored as YYYY-MM-DD."""
+    def check(name, v, field=None):
+        try:
+            dt.date.fromisoformat(v if isinstance(v, str) and len(v) == 10 else "")
+        except ValueError:
+            raise _bad(field or name, _("%(name)s 必须是 YYYY-MM-DD 格式的日期"), v, name=name) from None
+        return v
+    return Check("date", check, label)
+
+
+def choice(allowed, *, label="") -> Check:
+    """One of ``allowed`` (a sequence of values, or of (value, label) pairs for the form)."""
+    pairs = tuple(a if isinstance(a, tuple) else (a, a) for a in allowed)
+    values = [v for v, _label in pairs]
+
+    def check(name, v, field=None):
+        if v not in values:
+            raise _bad(field or name, _("%(name)s 必须是以下取值之一：%(allowed)s"), v,
+                       name=name, allowed=Joined(values, "、", ", "))
+        return v
+    return Check("choice", check, label, choices=pairs)
+
+
+def choices_list(allowed, *, label="") -> Check:
     def check(name, v, field=None):
         if not isinstance(v, list) or not v or any(not isinstance(x, str) or x not in allowed for x in v):
             raise _bad(field or name, _("%(name)s 必须是以下取值中的一个或多个：%(allowed)s"), v,
                        name=name, allowed=", ".join(sorted(allowed)))
         return v
-    return _labelled(check, label)
+    return Check("choices", check, label, choices=tuple((a, a) for a in sorted(allowed)))
 
 
 def problem(key: str, stored) -> DomainError | None:
@@ -228,7 +315,7 @@ def problem(key: str, stored) -> DomainError | None:
 def value(key: str, on: dt.date | None = None, default=NotFound):
     """The value of ``key`` in force on ``on`` (today when omitted): the row with the latest
     ``effective_from`` not after that day. Raises NotFound when none is in force and no default is given."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     row = None
     for candidate in Parameter.objects.filter(key=key, effective_from__lte=on).order_by("-effective_from"):
         bad = problem(key, candidate.value) if key in SCHEMAS else None
@@ -259,7 +346,7 @@ def set_value(actor, key: str, program: str, new_value, effective_from: dt.date,
     if effective_from is None:
         raise ValidationFailed("parameter.effective_from", _("必须填写生效日期"), field="effective_from")
     new_value = validate(key, new_value)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     existing = Parameter.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     if existing is not None and existing.effective_from < today:
         raise ValidationFailed(

@@ -1,6 +1,7 @@
 """Tabular import and export: the one engine behind every spreadsheet upload and download.
 
-Banks and bureaus send CSV (UTF-8 with or without BOM, or GB18030/GBK) and XLSX (first sheet), with
+Banks and bureaus send CSV (UTF-8 with or without BOM, or GB18030/GBK) and XLSX (first sheet, read as a
+stream within bounds on what it unpacks: ``core.xlsx``), with
 Chinese or English headers in any order (``specs/bank-data-exchange.md``). This module turns such a
 file into parsed rows plus a complete list of bad cells, without knowing what the rows mean:
 
@@ -35,10 +36,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, Union
 
-import python_calamine
-
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import xlsx
 from huiqi.core.errors import EN, ZH, Message, ValidationFailed, pick, render
 
 __all__ = [
@@ -104,7 +104,8 @@ class FileRejected(ValidationFailed):
     """The file as a whole cannot be read: nothing of it is used.
 
     ``code`` is one of ``not_spreadsheet``, ``bad_encoding``, ``empty_file``, ``no_data_rows``,
-    ``missing_columns``, ``duplicate_columns``, ``bad_csv``. ``row`` is the spreadsheet row concerned
+    ``missing_columns``, ``duplicate_columns``, ``bad_csv``, ``nul_character`` (in the header),
+    ``xlsx_too_large``, ``xlsx_damaged`` (see ``core.xlsx``). ``row`` is the spreadsheet row concerned
     when there is one (1 for header problems). For ``missing_columns``, ``value`` lists the missing keys.
     """
 
@@ -599,7 +600,7 @@ def _no_data_rows(header_row: int) -> FileRejected:
 
 def _sniff(head: bytes) -> str:
     """'xlsx' or 'text' from the first bytes; refuse what is recognisably something else."""
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip archive, as XLSX is
+    if _sniff_zip(head):  # a zip archive, as XLSX is
         return "xlsx"
     for magic, what in _MAGIC:
         if head.startswith(magic):
@@ -649,7 +650,8 @@ def _detect_encoding(inp: _Input) -> str:
             good_text = good.decode("utf-8", "ignore")
             multibyte += len(good_text.encode()) - len(good_text)
             newlines += good.count(b"\n")
-    if multibyte >= _UTF8_EVIDENCE:
+    if multibyte >= _UTF8_EVIDENCE or inp.head(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+        # A file that starts with UTF-8's byte order mark says it is UTF-8.
         raise _bad_encoding(Message(_("文件是 UTF-8 编码，但第 %(line)s 行附近有无效字节（可能混入了其他编码的内容）"),
                                     line=newlines + 1))
     decoder = codecs.getincrementaldecoder("gb18030")("strict")
@@ -712,7 +714,7 @@ class Table:
         self.header: list[str] = []
         self.header_row = 0
         self.has_rows = False
-        self._sheet = None
+        self._book: xlsx.Workbook | None = None
         self._tell: Callable[[], int] | None = None
         self._rows_seen = 0
 
@@ -724,18 +726,19 @@ class Table:
                 return min(self._tell(), self.bytes_total)
             except (OSError, ValueError):
                 return self.bytes_total
-        height = self._sheet.total_height if self._sheet is not None else 0
-        if height:
-            return self.bytes_total * min(self._rows_seen, height) // height
+        book = self._book
+        if book is not None and book.sheet_size:
+            return self.bytes_total * min(book.sheet_done, book.sheet_size) // book.sheet_size
         return 0
 
     def _raw_rows(self) -> Iterator[tuple[int, list[str]]]:
         """Every row including blanks, numbered from 1."""
         if self.format == "xlsx":
-            self._rows_seen = 0
-            for i, cells in enumerate(self._sheet.iter_rows(), 1):
-                self._rows_seen = i
-                yield i, [_cell_text(v) for v in cells]
+            try:
+                for rowno, cells in self._book.rows():
+                    yield rowno, [_cell_text(v) for v in cells]
+            except xlsx.WorkbookRefused as exc:
+                raise _workbook_refused(exc) from None
             return
         with self._input.open() as raw:
             text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
@@ -745,6 +748,9 @@ class Table:
                 for cells in csv.reader(text, delimiter=self.delimiter):
                     rowno += 1
                     yield rowno, cells
+            except UnicodeDecodeError:
+                # Only a reading that took the encoding from the file's start meets one (``utf8_head``).
+                raise _bad_encoding(Message(_("第 %(line)s 行附近有无效字节"), line=rowno + 1)) from None
             except csv.Error as exc:
                 raise FileRejected(
                     "bad_csv", _("第 %(rowno)s 行附近 CSV 格式错误（%(exc)s），常见原因是引号不成对"), row=rowno + 1,
@@ -769,6 +775,7 @@ class Table:
                 if cells and "".join(cells).strip():
                     if not self.header_row:
                         self.header_row, self.header = rowno, [_clean(c) for c in cells]
+                        _refuse_nul_in_header(self.header, rowno)
                     else:
                         self.has_rows = True
                         break
@@ -776,12 +783,40 @@ class Table:
             rows.close()
 
 
+def _refuse_nul_in_header(header: list[str], rowno: int) -> None:
+    for i, text in enumerate(header, 1):
+        if "\x00" in text:
+            raise FileRejected("nul_character", _("第 %(rowno)s 行（表头）第 %(col)s 列含有空字符（NUL）"),
+                               row=rowno, rowno=rowno, col=i)
+
+
+def _workbook_refused(exc: xlsx.WorkbookRefused) -> FileRejected:
+    if exc.code == "not_workbook":
+        return _not_spreadsheet(_("这是无法读取的压缩文件（不是 XLSX 工作簿）"))
+    return FileRejected(exc.code, exc.msgid, **exc.params)
+
+
+def unpacked_size(source: str | os.PathLike) -> int:
+    """The bytes there are to read in a file: its size, or for an XLSX workbook what its parts unpack to
+    (as its archive declares them; nothing is inflated). Decides whether an upload is read at once."""
+    path = Path(source)
+    with open(path, "rb") as f:
+        zipped = _sniff_zip(f.read(4))
+    return max(path.stat().st_size, xlsx.declared_size(str(path)) if zipped else 0)
+
+
+def _sniff_zip(head: bytes) -> bool:
+    return head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+
+
 def read_table(source: Source, filename: str | None = None, *, require_rows: bool = True,
                utf8_head: bool = False) -> Table:
     """Open an upload as a :class:`Table`, deciding by content whether it is XLSX or CSV.
 
     Refuses (``FileRejected``) a file that is not a spreadsheet (PDF, image, ``.xls``, binary), a CSV
-    that is neither strict UTF-8 (BOM optional) nor strict GB18030, an empty file, and, unless
+    that is neither strict UTF-8 (BOM optional) nor strict GB18030 (nor GB18030 when it starts with a
+    UTF-8 BOM), a workbook that would unpack beyond ``core.xlsx``'s bounds, an empty file, a NUL in the
+    header, and, unless
     ``require_rows`` is false, a file with a header but no data rows. Only the header and the first
     data row are read here; rows are streamed by :meth:`Table.rows`. The bytes decide the format,
     not the extension (a CSV renamed ``.xlsx`` is still read); ``filename`` is kept for the record.
@@ -798,15 +833,15 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
         raise FileRejected("empty_file", _("空文件"))
     if _sniff(head) == "xlsx":
         table = Table(inp, filename, "xlsx")
+        if inp.path is not None:
+            archive = str(inp.path)
+        else:
+            with inp.open() as f:
+                archive = io.BytesIO(f.read())
         try:
-            if inp.path is not None:
-                book = python_calamine.CalamineWorkbook.from_path(str(inp.path))
-            else:
-                with inp.open() as f:
-                    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(f.read()))
-            table._sheet = book.get_sheet_by_index(0)
-        except Exception:  # calamine's errors share no base class; any failure means "not a workbook"
-            raise _not_spreadsheet(_("这是无法读取的压缩文件（不是 XLSX 工作簿）")) from None
+            table._book = xlsx.Workbook(archive)
+        except xlsx.WorkbookRefused as exc:
+            raise _workbook_refused(exc) from None
     else:
         encoding = "utf-8-sig" if utf8_head and _utf8_start(head) else _detect_encoding(inp)
         table = Table(inp, filename, "csv", encoding)
@@ -882,6 +917,10 @@ class _RowParser:
                     errors.append(RowError.of(rowno, key, raw, _("必填项为空")))
                     bad = True
                 continue
+            if "\x00" in value:  # text no database column takes (PostgreSQL refuses it)
+                errors.append(RowError.of(rowno, key, raw, NUL_IN_CELL))
+                bad = True
+                continue
             try:
                 out[key] = parse(value)
             except CellError as exc:
@@ -907,6 +946,9 @@ class _RowParser:
                     bad = True
         if not bad:
             rows.append(out)
+
+
+NUL_IN_CELL = _("含有空字符（NUL），无法保存，请删除后重新上传")
 
 
 def _compact_key(values: list) -> Hashable | None:
@@ -1184,15 +1226,25 @@ def write_error_report(
 
     Columns are :data:`ERROR_REPORT_HEADER`. With ``schema`` the column is shown as
     ``中文表头 / key`` so the user finds it in either language; row 0 (a whole-file problem) is blank.
+    Control characters in a value (a NUL) are shown by their pictures (␀), so that the report is text.
+    An XLSX report holds at most :data:`XLSX_MAX_DATA_ROWS` errors (``ValidationFailed`` beyond).
     """
     path = Path(path)
     names = {c.key: f"{c.zh} / {c.key}" for c in schema.columns} if schema else {}
     lines = (
-        (e.row or None, names.get(e.column, e.column) if e.column else "", e.value, e.zh, e.en)
+        (e.row or None, names.get(e.column, e.column) if e.column else "", _visible(e.value), e.zh, e.en)
         for e in sorted(errors, key=lambda e: e.row)
     )
     write_rows(path, ERROR_REPORT_HEADER, lines)
     return path
+
+
+# C0 controls but tab and line breaks, and DEL, to the Control Pictures block (U+2400…): NUL → ␀.
+_PICTURES = {c: 0x2400 + c for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))} | {0x7F: 0x2421}
+
+
+def _visible(value: str) -> str:
+    return value.translate(_PICTURES) if isinstance(value, str) and not value.isprintable() else value
 
 
 def write_template(schema: Schema, path: str | os.PathLike, lang: str = "zh") -> Path:

@@ -38,6 +38,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import tabular
 from .i18n import pick, stored, stored_error
 from .tabular import FileRejected, RowError, Schema, iter_chunks, read_table, write_error_report
 
@@ -78,6 +79,14 @@ class UploadRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def error_report_formats(self) -> list[str]:
+        """The formats the refusal report was written in: ``xlsx`` and ``csv``, or ``csv`` alone when it
+        has more lines than Excel's rows."""
+        if not self.error_report:
+            return []
+        return [ext for ext in ("xlsx", "csv") if Path(f"{self.error_report}.{ext}").exists()]
 
 
 class Importer:
@@ -285,6 +294,13 @@ def process(importer: Importer, record, actor, progress=None):
     return _stored(record, row_count, total_stored, created, updated)
 
 
+def runs_inline(record, limit: int) -> bool:
+    """Whether an upload is processed in the request that sent it: when what there is to read (a
+    workbook's parts unpacked, as its archive declares them, not its compressed size) is at most
+    ``limit`` bytes; else it runs as a background job."""
+    return tabular.unpacked_size(record.stored_path) <= limit
+
+
 def fail(record, message: str):
     """An upload whose processing stopped without an outcome (its job failed or its worker died): it
     is marked failed with the reason, stored nothing, and the same file may be sent again."""
@@ -319,9 +335,14 @@ def _finish(record, status, message, **counts):
 
 
 def _write_reports(importer, record, errors, schema):
+    """The refusal report as CSV, and as XLSX too while Excel can hold it (a line per error)."""
     base = upload_dir(importer.name) / f"{record.pk}-errors"
+    formats = ("xlsx", "csv") if len(errors) <= tabular.XLSX_MAX_DATA_ROWS else ("csv",)
     for ext in ("xlsx", "csv"):
-        write_error_report(errors, f"{base}.{ext}", schema)
+        if ext in formats:
+            write_error_report(errors, f"{base}.{ext}", schema)
+        else:  # one left by an earlier run of this upload would be another report
+            Path(f"{base}.{ext}").unlink(missing_ok=True)
     record.error_report = str(base)
 
 

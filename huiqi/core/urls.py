@@ -10,4 +10,6 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
     path("parameters/", views.parameter_list, name="parameter_list"),
+    path("parameters/proposals/<int:pk>/decide/", views.parameter_proposal_decide, name="parameter_proposal_decide"),
+    path("parameters/<str:key>/", views.parameter_detail, name="parameter_detail"),
 ]

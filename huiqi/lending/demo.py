@@ -599,3 +599,34 @@ def build_ledger_demo(scale: str = "small", seed: int = 2020, progress=None) -> 
                            "build the registry demo first")
     data = generate(scale, seed, borrowers=borrowers, banks=banks, progress=progress)
     return write(data, progress)
+
+
+def build_refused_upload() -> str:
+    """The demo bank log-in's March payments file, sent through the upload page's own path with two bad rows
+    (an unknown loan number, a period that ends before it starts): refused whole with its error report, it
+    waits on the bank's home page to be corrected and sent again. Returns what `huiqi demo` prints."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huiqi.accounts import selectors as accounts_selectors
+
+    from . import imports
+    from .models import LedgerUpload, Loan
+
+    bank_user = accounts_selectors.demo_users().filter(username="bank", role="bank").first()
+    if bank_user is None or LedgerUpload.objects.filter(bank_id=bank_user.bank_id).exists():
+        return ""
+    loans = list(Loan.objects.filter(bank_id=bank_user.bank_id, start_date__lt=dt.date(2020, 3, 1))
+                 .order_by("loan_no").values_list("loan_no", flat=True)[:3])
+    if not loans:
+        return ""
+    code = bank_user.bank.code
+    lines = ["银行机构代码,贷款合同编号,计息起日,计息止日,付息日期,实付利息（元）"]
+    lines += [f"{code},{no},2020-03-01,2020-03-21,2020-03-21,1250.00" for no in loans]
+    lines += [f"{code},{code}-2020-UNKNOWN,2020-03-01,2020-03-21,2020-03-21,980.00",
+              f"{code},{loans[0]},2020-03-21,2020-03-01,2020-03-21,320.00"]
+    upload = SimpleUploadedFile("付息明细-2020年3月.csv", ("\n".join(lines) + "\n").encode("utf-8"),
+                                content_type="text/csv")
+    record = imports.start_upload(bank_user, "payments", upload, inline_limit=10 * 1024 * 1024)
+    return (f"演示银行报送已生成 demo bank upload made\n"
+            f"  {bank_user.username}  {record.file_name}  {record.get_status_display()}  "
+            f"({record.error_count} 行有误 rows with errors)")

@@ -491,7 +491,7 @@ def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_
                                  bank_id=actor.bank_id if role == Role.BANK else None,
                                  idempotency_key=idempotency_key)
     limit = settings.HUIQI_INLINE_IMPORT_BYTES if inline_limit is None else inline_limit
-    if record.size_bytes <= limit:
+    if uploads.runs_inline(record, limit):
         return process(record, actor)
     record.job = jobs.enqueue("lending.upload", {"upload_id": record.pk}, user=actor,
                               title=f"{record.get_kind_display()} {record.file_name}")

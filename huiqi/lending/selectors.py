@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from huiqi.accounts.selectors import Role
 
@@ -53,6 +53,16 @@ def uploads_for(user):
     if role == Role.BANK:
         return LedgerUpload.objects.filter(bank_id=user.bank_id)
     return LedgerUpload.objects.none()
+
+
+def uploads_to_send_again(user):
+    """The user's bank's files of a kind whose latest upload was refused or broke off: until a later upload of
+    that kind is stored, the bank has a file to correct and send again."""
+    mine = uploads_for(user)
+    latest = (mine.filter(kind=OuterRef("kind"), bank_id=OuterRef("bank_id")).order_by("-uploaded_at", "-id")
+              .values("pk")[:1])
+    return mine.filter(pk=Subquery(latest),
+                       status__in=[LedgerUpload.Status.REFUSED, LedgerUpload.Status.FAILED])
 
 
 # --------------------------------------------------------------------------------------------------

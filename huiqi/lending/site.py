@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core.declarations import DemoStep, Importer, Nav, Route
+from huiqi.core.declarations import DemoStep, Importer, Nav, Route, Todo
 
 NAVIGATION = [
     Nav("lending:loan_list", _("贷款台账"), "lending.view", order=20,
@@ -16,6 +16,28 @@ NAVIGATION = [
 API_ROUTES = [
     Route("loans", "huiqi.lending.api.LoanViewSet", "loan"),
     Route("ledger-uploads", "huiqi.lending.api.LedgerUploadViewSet", "ledger-upload"),
+]
+
+
+def _to_send_again(user) -> int:
+    from . import selectors
+
+    return selectors.uploads_to_send_again(user).count()
+
+
+def _the_upload(user, count):
+    """The refused file's page, when one waits (its errors are listed there)."""
+    from django.urls import reverse
+
+    from . import selectors
+
+    found = selectors.uploads_to_send_again(user).first() if count == 1 else None
+    return reverse("lending:upload_detail", args=[found.pk]) if found else None
+
+
+TODOS = [
+    Todo("lending.uploads_refused", _("被拒收待重新报送的文件"), _to_send_again, "lending:upload",
+         roles=frozenset({"bank"}), permission="lending.upload", order=60, link=_the_upload),
 ]
 
 
@@ -60,4 +82,11 @@ def _demo_ledger(scale, seed, progress) -> str:
     )
 
 
-DEMO = [DemoStep(10, _demo_ledger)]
+def _demo_upload(scale, seed, progress) -> str:
+    from . import demo
+
+    return demo.build_refused_upload()
+
+
+# The ledger first (10); the bank's refused file (15) names its loans.
+DEMO = [DemoStep(10, _demo_ledger), DemoStep(15, _demo_upload)]

@@ -64,7 +64,7 @@ def upload_detail(request, pk):
 def upload_error_report(request, pk, fmt):
     _require(request, "lending.view_uploads")
     record = get_object_or_404(selectors.uploads_for(request.user), pk=pk)
-    if fmt not in ("csv", "xlsx") or not record.error_report:
+    if fmt not in record.error_report_formats:
         raise Http404
     return FileResponse(open(f"{record.error_report}.{fmt}", "rb"), as_attachment=True,
                         filename=f"{record.kind}-{record.pk}-errors.{fmt}")

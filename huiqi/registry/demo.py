@@ -235,7 +235,10 @@ DEMO_USERS = [
     ("district_ns", "district", "南山区复工专班 王芳", "440305", ()),
     ("district_ft", "district", "福田区复工专班 李强", "440304", ()),
     ("handler", "department", "市中小企业服务局 张伟", "SME-SZ", ()),
+    # Three people of the bureau: a subsidy batch is run, reviewed and approved by three different ones.
     ("bureau", "bureau", "市工业和信息化局 刘洋", None, ()),
+    ("bureau2", "bureau", "市工业和信息化局 马丽（复核）", None, ()),
+    ("bureau3", "bureau", "市工业和信息化局 杨帆（审批）", None, ()),
     ("bank", "bank", "工商银行深圳市分行 黄静", FIRST_BANK, ()),
     ("bank2", "bank", "招商银行深圳分行 周敏", SECOND_BANK, ()),
     ("institution", "institution", "高新投 吴磊", "SZHTI", ()),

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import audit, params
+from huiqi.core import audit, clock, params
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.i18n import stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
@@ -23,7 +23,7 @@ SIZE_STANDARD_KEY = "registry.size_standard"
 
 def size_standard(year: int | None):
     """The size standard in force for figures of ``year`` (read at the end of that year)."""
-    on = dt.date(year, 12, 31) if year else timezone.localdate()
+    on = dt.date(year, 12, 31) if year else clock.today()
     return params.value(SIZE_STANDARD_KEY, on=on, default=rules.DEFAULT_SIZE_STANDARD)
 
 
@@ -185,7 +185,7 @@ def start_registry_import(actor, upload) -> RegistryImport:
     """Store an uploaded registry file and process it: small files now, large ones as a background job."""
     from django.conf import settings
 
-    from huiqi.core import jobs
+    from huiqi.core import jobs, uploads
 
     from . import imports
 
@@ -195,7 +195,7 @@ def start_registry_import(actor, upload) -> RegistryImport:
         raise PermissionDenied("registry.import", _("无权导入企业名录"))
     record = imports.save_upload(upload, actor)
     audit.record(actor, "upload", record, note=stored(_("名录文件上传")))
-    if record.size_bytes <= settings.HUIQI_INLINE_IMPORT_BYTES:
+    if uploads.runs_inline(record, settings.HUIQI_INLINE_IMPORT_BYTES):
         return imports.process(record, actor)
     job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,
                        title=f"名录导入 registry import {record.file_name}")

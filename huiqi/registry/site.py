@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route
+from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
 from . import rules
@@ -69,8 +69,13 @@ def _demo_registry(scale, seed, progress) -> str:
 def _demo_logins(scale, seed, progress) -> str:
     from . import demo
 
+    from huiqi.core import clock
+
     lines = [f"演示账户 demo log-ins — 密码 password: {settings.HUIQI_DEMO_PASSWORD}"]
     lines += [f"  {username:<12} {role:<12} {display}" for username, role, display, _org, _ents in demo.DEMO_USERS]
+    day = clock.DEMO_CITY_TODAY.isoformat()
+    lines.append(f"演示日 the demo's day: {day} — 以 HUIQI_DEMO_TODAY={day} 运行 serve with HUIQI_DEMO_TODAY={day} "
+                 "(python3 dev.py run does)")
     return "\n".join(lines)
 
 
@@ -84,6 +89,20 @@ def _home_summary(user):
 
 
 HOME = [_home_summary]
+
+
+def _size_unknown(user) -> int:
+    from . import selectors
+    from .filters import EnterpriseFilter
+
+    return EnterpriseFilter({"size": "unknown"}, queryset=selectors.enterprises_for(user)).qs.count()
+
+
+# The bureau collects the figures an enterprise's size class cannot be decided without.
+TODOS = [
+    Todo("registry.size_unknown", _("缺少数据、无法划型的企业"), _size_unknown, "registry:enterprise_list",
+         query={"size": "unknown"}, permission="registry.import", roles=frozenset({"bureau"}), order=70),
+]
 
 
 def _size_standard(value):

@@ -92,7 +92,7 @@ def import_detail(request, pk):
 def import_error_report(request, pk, fmt):
     _require(request, "registry.import")
     record = get_object_or_404(selectors.imports_for(request.user), pk=pk)
-    if fmt not in ("csv", "xlsx") or not record.error_report:
+    if fmt not in record.error_report_formats:
         raise Http404
     path = services.error_report_path(record, fmt)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{record.pk}-errors.{fmt}")

@@ -4,12 +4,17 @@ number. Refusals of the services come back in the one error body of ``core.api``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.response import Response
+
+from huiqi.core.errors import ValidationFailed
 
 from . import actions, selectors, services
 from .filters import RequestFilter
@@ -53,7 +58,9 @@ class RequestSerializer(serializers.ModelSerializer):
                   "accept_deadline", "answer_deadline", "due_date", "paused_days", "escalation_level", "supervised",
                   "answer", "rating", "reopen_count", "history"]
 
+    @extend_schema_field(EventSerializer(many=True))
     def get_history(self, obj) -> list[dict]:
+        """The request's events, on the request read by its number (empty in lists)."""
         if self.context.get("view") is None or self.context["view"].action != "retrieve":
             return []
         user = self.context["request"].user
@@ -70,6 +77,27 @@ class RequestCreateSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+# Describes the body of ``RequestViewSet.act`` for the schema; ``actions.run`` reads and checks the fields
+# itself, as it does for the page's form.
+class RequestAction(serializers.Serializer):
+    """The fields of an action on a request: each action reads its own and ignores the rest."""
+
+    note = serializers.CharField(required=False, allow_blank=True,
+                                 help_text=_("说明、答复或理由"))
+    rating = serializers.IntegerField(required=False, min_value=1, max_value=5, help_text=_("close：满意度 1–5"))
+    agency = serializers.CharField(required=False, help_text=_("transfer：部门代码"))
+    public = serializers.BooleanField(required=False, help_text=_("note：企业可见"))
+    days = serializers.IntegerField(required=False, min_value=1, help_text=_("extend：工作日"))
+    extension = serializers.IntegerField(required=False, help_text=_("decide_extension：延期申请 id"))
+    approve = serializers.BooleanField(required=False, help_text=_("decide_extension：同意"))
+    category = serializers.CharField(required=False, help_text=_("recategorise：类别代码"))
+    problem = serializers.IntegerField(required=False, help_text=_("link：共性问题 id"))
+    title = serializers.CharField(required=False, allow_blank=True,
+                                  help_text=_("link：新共性问题的标题"))
+    attachments = serializers.ListField(child=serializers.FileField(), required=False,
+                                        help_text=_("reply：附件（multipart）"))
 
 
 class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -108,6 +136,8 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             attachments=d.get("attachments", []))
         return Response(RequestSerializer(req, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=RequestAction, responses=RequestSerializer,
+                   parameters=[OpenApiParameter("act", str, OpenApiParameter.PATH, enum=actions.NAMES)])
     @action(detail=True, methods=["post"], url_path=r"do/(?P<act>[a-z_]+)", url_name="act")
     def act(self, request, number=None, act=None):
         """One action on the request, as on its page: accept, start, ask_enterprise, reply, answer, close
@@ -117,6 +147,8 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if act not in actions.NAMES:
             raise NotFoundError()
         req = self.get_object()
+        if not isinstance(request.data, Mapping):  # JSON may be a list or a bare value: no fields to read
+            raise ValidationFailed("request.body", _("请求内容应为字段及其取值（JSON 对象）"))
         with transaction.atomic():
             actions.run(request.user, req, act, request.data, request.FILES)
         req.refresh_from_db()

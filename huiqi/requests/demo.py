@@ -1,5 +1,8 @@
-"""The demo city's enterprise requests (深i企): from the channel's opening on 2020-02-10 to 2020-06-03, in
-every state, channel and category, with Chinese text drawn from what enterprises asked in that spring.
+"""The demo city's enterprise requests (深i企): from the channel's opening on 2020-02-10 to the day before the
+demo's day (2020-04-01, ``DEMO_LAST``; ``generate`` alone runs to 2020-06-03, ``LAST``), in every state,
+channel and category, with Chinese text drawn from what enterprises asked in that spring. Nothing is
+submitted, answered or closed after the day the demo is shown on, so a handler who accepts a request or an
+enterprise that rates an answer on that day acts after everything it sees.
 
 ``build_requests_demo(scale, seed)`` reads the registry, draws every row from ``random.Random(seed)`` (same
 seed, same rows), computes deadlines on the working-day calendar in memory, and writes requests and their
@@ -17,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import clock
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict
 from huiqi.accounts import selectors as accounts_selectors
@@ -24,6 +28,8 @@ from huiqi.registry import selectors as registry_selectors
 
 OPENED = dt.datetime(2020, 2, 10, 9, 0)
 LAST = dt.datetime(2020, 6, 3, 18, 0)
+# The demo's requests end the evening before the day it is shown on (``core.clock.DEMO_CITY_TODAY``).
+DEMO_LAST = dt.datetime.combine(clock.DEMO_CITY_TODAY - dt.timedelta(days=1), dt.time(18, 0))
 SCALES = {"small": (1_200, 900, 1_120), "city": (3_674, 2_747, 3_452)}  # requests, enterprises, closed
 
 CATEGORY_WEIGHTS = {"financing": 24, "employment": 15, "rent": 13, "tax": 10, "logistics": 8, "supplies": 6,
@@ -130,10 +136,10 @@ def _aware(naive: dt.datetime) -> dt.datetime:
 def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dict, calendar, start_id: int = 1,
              served: int | None = None, closed_target: int | None = None, tokenize: bool = True,
              events: bool = True, now: dt.datetime | None = None, problems: dict | None = None,
-             first_states: Sequence[str] = (), params: Mapping | None = None):
+             first_states: Sequence[str] = (), params: Mapping | None = None, last: dt.datetime = LAST):
     """Rows of ``n`` requests (and their history when ``events``): ``enterprises`` are (id, district),
     ``categories`` code → (id, default agency id, accept days, answer days). Submission times run from
-    the channel's opening to ``LAST``, front-loaded (a seventh in the first day); about
+    the channel's opening to ``last`` (``LAST`` by default), front-loaded (a seventh in the first day); about
     ``closed_target`` of them are closed, the rest spread over every other state. The first ``served``
     enterprises each get one request, the rest go to enterprises among them at random; the first requests
     take the states of ``first_states``.
@@ -142,8 +148,8 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
     ``rules.auto_close_day``, with the channel's parameters ``params``, by default the defaults): a pause
     moves the answer deadline by the working days it covered, a reopened request's answer deadline
     restarts on the day it was reopened, the daily sweep's escalations and automatic closings up to
-    ``LAST`` are there, and a request still answered at ``LAST`` was answered within the waiting period.
-    So the sweep run on ``LAST``'s day finds nothing to do."""
+    ``last`` are there, and a request still answered at ``last`` was answered within the waiting period.
+    So the sweep run on ``last``'s day finds nothing to do."""
     from . import rules as request_rules
 
     p = {**request_rules.DEFAULTS, **(params or {})}
@@ -156,8 +162,8 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
     statuses = ["closed"] * min(max(closed, 0), rest) + [open_states[i % 5] for i in range(rest - max(closed, 0))]
     rng.shuffle(statuses)
     statuses = list(first_states) + statuses
-    span = (LAST - OPENED).total_seconds()
-    last_day = LAST.date()
+    span = (last - OPENED).total_seconds()
+    last_day = last.date()
     rows, history = [], []
     for k in range(n):
         rid = start_id + k
@@ -176,12 +182,12 @@ def generate(n: int, seed: int, *, enterprises: Sequence[tuple], categories: dic
             h = _history(rng, calendar, p, code, channel, status, _aware(submitted), accept_days, answer_days)
             # Still answered on the last day: answered on or before it, within the waiting period (the sweep
             # would have closed it otherwise). Drawn again, submitted in the last weeks, until it is.
-            if status != "answered" or (h["answered_at"] <= _aware(LAST) and request_rules.auto_close_day(
+            if status != "answered" or (h["answered_at"] <= _aware(last) and request_rules.auto_close_day(
                     calendar, _day(h["answered_at"]), p["auto_close_days"]) > last_day):
                 break
-            submitted = LAST - dt.timedelta(seconds=rng.uniform(3_600, 20 * 86_400))
+            submitted = last - dt.timedelta(seconds=rng.uniform(3_600, 20 * 86_400))
         else:  # pragma: no cover - a waiting period of working days always has answers that fall in it
-            raise RuntimeError(f"no history of an answered request fits before {LAST}")
+            raise RuntimeError(f"no history of an answered request fits before {last}")
         ev, due = h["events"], h["due"]
         # The daily sweep (at two in the morning here) up to the last day: each stretch of a running clock
         # (to the acceptance, to the answer, to the answer again after a reopening) may be raised a level a
@@ -412,7 +418,7 @@ def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -
         rows, history = generate(n, seed, enterprises=ordered, categories=categories, calendar=Calendar.load(),
                                  start_id=start, served=len(first) + served - len(mine), closed_target=closed,
                                  problems=problems, first_states=first,
-                                 params=selectors.current_params(LAST.date()))
+                                 params=selectors.current_params(DEMO_LAST.date()), last=DEMO_LAST)
         if progress:
             progress(1, 3, "写入企业诉求 storing requests")
         insert(EnterpriseRequest, REQUEST_FIELDS, rows)
@@ -430,9 +436,43 @@ def build_requests_demo(scale: str = "small", seed: int = 2020, progress=None) -
         audit.record(None, "demo", None, model="requests.EnterpriseRequest", object_id="",
                      object_repr="demo requests", after={"scale": scale, "seed": seed, **counts},
                      note=f"演示企业诉求批量生成 demo requests built in bulk: scale={scale}, seed={seed}")
+        with clock.fixed(clock.demo_today() or clock.DEMO_CITY_TODAY):
+            counts["waiting_work"] = _work_waiting()
         if progress:
             progress(3, 3, "完成 done")
     return counts
+
+
+def _work_waiting() -> dict:
+    """What waits for the request log-ins on the demo's day, made through the services: an extension the
+    finance department's handler asks for (its head decides), and unread messages: each demo enterprise's
+    answered requests to rate, the 12345 operator's answered calls to ring back."""
+    from . import notifications, services
+    from .models import Channel, EnterpriseRequest, Status
+
+    made = {"extensions": 0, "messages": 0}
+    people = {u.username: u for u in accounts_selectors.demo_users()}
+    finance = people.get("finance")
+    if finance is not None and "finance_head" in people:
+        handled = EnterpriseRequest.objects.filter(agency_id=finance.agency_id,
+                                                   status__in=[Status.ACCEPTED, Status.IN_PROGRESS])
+        req = handled.order_by("submitted_at", "id").first()
+        if req is not None:
+            services.request_extension(finance, req, 5, "需会同银行核实贷款情况，申请延期 5 个工作日答复")
+            made["extensions"] += 1
+    for user in accounts_selectors.demo_users().filter(role="enterprise"):
+        answered = EnterpriseRequest.objects.filter(enterprise__in=user.enterprises.all(),
+                                                    status=Status.ANSWERED)
+        for req in answered.order_by("number"):
+            made["messages"] += len(notifications.notify(
+                [user], f"诉求 {req.number} 已答复", f"您的诉求“{req.title}”已答复，请查看答复并评价。", request=req))
+    hotline = people.get("hotline")
+    if hotline is not None:
+        for req in EnterpriseRequest.objects.filter(channel=Channel.HOTLINE, status=Status.ANSWERED).order_by(
+                "number")[:2]:
+            made["messages"] += len(notifications.notify(
+                [hotline], f"来电诉求 {req.number} 已答复", f"“{req.title}”已答复，请回访来电人。", request=req))
+    return made
 
 
 def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) -> str:

@@ -9,13 +9,15 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from huiqi.core import clock
 from huiqi.core.filters import iso_date
 
 from . import selectors
 from .models import Channel, Status
 
 STATUSES = [("open", "open"), *Status.choices]
-FLAGS = [("overdue", "overdue"), ("near", "near"), ("supervised", "supervised"), ("escalated", "escalated")]
+FLAGS = [("overdue", "overdue"), ("near", "near"), ("supervised", "supervised"), ("escalated", "escalated"),
+         ("extension", "extension")]
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -24,7 +26,8 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 class RequestFilter(django_filters.FilterSet):
     """``status`` a status or "open" (not closed); ``category``, ``agency`` codes, ``district``, ``channel``;
-    ``flag`` overdue, near (its deadline within the parameter's working days), supervised, escalated; ``q``
+    ``flag`` overdue, near (its deadline within the parameter's working days), supervised, escalated,
+    extension (an extension waits for the reader's decision); ``q``
     the whole number or part of the title or the enterprise's name; ``from``–``to`` the days submitted."""
 
     status = django_filters.ChoiceFilter(choices=STATUSES, method="in_status")
@@ -40,7 +43,7 @@ class RequestFilter(django_filters.FilterSet):
 
     def __init__(self, *args, today: dt.date | None = None, near_limit: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today or timezone.localdate()
+        self.today = today or clock.today()
         self.near_limit = near_limit
 
     def in_status(self, queryset, name, value):
@@ -59,6 +62,9 @@ class RequestFilter(django_filters.FilterSet):
             return queryset.filter(due_date__gte=today, due_date__lte=self.near_limit)
         if value == "supervised":
             return queryset.filter(supervised=True)
+        if value == "extension":
+            return queryset.filter(pk__in=selectors.extensions_to_decide(getattr(self.request, "user", None))
+                                   .values("request_id"))
         return queryset.filter(escalation_level__gt=0)
 
     def search(self, queryset, name, value):
@@ -135,7 +141,7 @@ class Open311Filter(django_filters.FilterSet):
         if given.get("service_request_id"):
             return self.filters["service_request_id"].filter(queryset, given["service_request_id"])
         if given.get("start_date") is None and given.get("end_date") is None:
-            since = timezone.now() - dt.timedelta(days=self.DEFAULT_DAYS)
+            since = clock.now() - dt.timedelta(days=self.DEFAULT_DAYS)
             queryset = queryset.filter(submitted_at__gte=since)
         return super().filter_queryset(queryset)
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from huiqi.core import clock
 from huiqi.core.i18n import shown
 
 from .models import Notification
@@ -50,13 +51,13 @@ def notify(users, subject: str, body: str, *, request=None, dedupe: str | None =
            sms: bool = False) -> list[Notification]:
     """Queue a message to each user: in-platform always, e-mail when the user has an address, SMS when
     asked and the user has a phone. ``dedupe`` (per user) makes repeating the same notice harmless."""
-    now = timezone.now()
+    now = clock.now()  # the time of the change it tells of
     rows = []
     for user in {u.pk: u for u in users if u is not None}.values():
         key = f"{dedupe}:{user.pk}" if dedupe else None
         rows.append(Notification(recipient=user, channel=Notification.Channel.INBOX, subject=subject[:500],
-                                 body=body, request=request, state=Notification.State.SENT, sent_at=now,
-                                 dedupe_key=key))
+                                 body=body, request=request, state=Notification.State.SENT, created_at=now,
+                                 sent_at=now, dedupe_key=key))
         if user.email:
             rows.append(Notification(recipient=user, address=user.email, channel=Notification.Channel.EMAIL,
                                      subject=subject[:500], body=body, request=request,

@@ -29,6 +29,7 @@ from .models import (
     CommonProblem,
     DepartmentHead,
     EnterpriseRequest,
+    Extension,
     Notification,
     RequestEvent,
     ResponseTemplate,
@@ -87,6 +88,19 @@ def filing_enterprise(user, uscc: str):
     return found
 
 
+def enterprises_named(user, text: str, limit: int = 10) -> list:
+    """Enterprises of the registry the user may read whose name contains ``text``, or whose USCC is or starts
+    with it (at least six characters), by name: a 12345 operator finds the caller's enterprise this way."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return []
+    code = text.upper()
+    match = Q(name__contains=text)
+    if len(code) >= 6 and code.isascii() and code.isalnum():
+        match |= Q(uscc__startswith=code)
+    return list(registry_selectors.enterprises_listed(user).filter(match)[:limit])
+
+
 def get_request(user, number: str) -> EnterpriseRequest | None:
     return (requests_for(user).select_related("enterprise", "category", "agency", "district", "handler",
                                               "common_problem")
@@ -140,6 +154,26 @@ def response_templates(category: Category) -> QuerySet[ResponseTemplate]:
 def transfer_targets(req: EnterpriseRequest):
     """The departments a request can be transferred to: any but its own and the hotline."""
     return registry_selectors.agencies().exclude(pk=req.agency_id).exclude(code=HOTLINE_AGENCY)
+
+
+def extensions_to_decide(user) -> QuerySet[Extension]:
+    """The pending extensions that wait for this user's decision: a department head's, of its departments'
+    requests; bureau staff's (and administrators'), of departments that have no head. Never one the user
+    asked for itself."""
+    role = role_of(user)
+    pending = Extension.objects.filter(status=Extension.Decision.PENDING).exclude(requested_by_id=user.pk) \
+        if role is not None else Extension.objects.none()
+    if role == Role.DEPARTMENT:
+        return pending.filter(request__agency_id__in=DepartmentHead.objects.filter(user_id=user.pk)
+                              .values("agency_id"))
+    if role in (Role.BUREAU, Role.ADMIN):
+        return pending.exclude(request__agency_id__in=DepartmentHead.objects.values("agency_id"))
+    return pending.none()
+
+
+def unread_for(user) -> QuerySet[Notification]:
+    """The user's in-platform messages not yet read."""
+    return inbox_for(user).filter(read_at__isnull=True)
 
 
 def inbox_for(user) -> QuerySet[Notification]:

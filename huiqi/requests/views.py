@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiqi.accounts.selectors import Role
+from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
-from huiqi.core.i18n import localized
 from huiqi.core.filters import apply
+from huiqi.core.i18n import localized
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
 from huiqi.registry import selectors as registry_selectors
@@ -68,7 +69,7 @@ def _context_lists():
 def index(request):
     _require(request, "requests.view")
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     qs, f = apply(RequestFilter, request, selectors.requests_for(user), today=today, near_limit=near)
@@ -103,8 +104,16 @@ def new(request):
         initial["enterprise"] = enterprises[0].uscc
     if request.GET.get("category"):
         initial["category"] = request.GET["category"]
+    # The operator finds the caller's enterprise by name (?find=), picks it (?enterprise=USCC), and sees its
+    # registry facts before filing.
+    find, matches, picked = (request.GET.get("find") or "").strip()[:100], [], []
+    if hotline:
+        matches = selectors.enterprises_named(user, find) if find else []
+        chosen = (request.POST.get("enterprise") or request.GET.get("enterprise") or "").strip()
+        picked = selectors.enterprises_named(user, chosen, limit=1) if chosen else []
     form = RequestForm(request.POST or None, request.FILES or None, enterprises=enterprises, hotline=hotline,
-                       initial=initial if not hotline else {"category": initial.get("category")})
+                       initial=initial if not hotline else {"category": initial.get("category"),
+                                                            "enterprise": picked[0].uscc if picked else ""})
     status = 200
     error = None
     if request.method == "POST":
@@ -126,8 +135,9 @@ def new(request):
             status = 400
     # The registry's facts the enterprise need not type again.
     facts = [{"name": e.name, "uscc": e.uscc, "district": localized(e.district), "industry": localized(e.industry),
-              "size": e.get_size_class_display()} for e in enterprises]
+              "size": e.get_size_class_display()} for e in (picked if hotline else enterprises)]
     return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
+                                                  "find": find, "matches": matches,
                                                   "categories": selectors.categories(active=True)},
                   status=status)
 
@@ -169,7 +179,7 @@ def detail(request, number, *, error=None, status=200):
     _require(request, "requests.view")
     req = _get(request, number)
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     p = selectors.current_params(today)
     near = selectors.near_limit(today, p["near_days"])
     _flags([req], today, near)

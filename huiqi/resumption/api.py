@@ -4,7 +4,7 @@ filings with their history, read-only. Refusals come back in the one error body 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -14,7 +14,7 @@ from huiqi.core.errors import ValidationFailed
 
 from . import api_fast, selectors, services
 from .filters import DailyCheckFilter, FilingFilter
-from .models import DailyCheck, DifficultyKind, FilingEvent, ReturnToWorkFiling
+from .models import AttachmentKind, DailyCheck, DifficultyKind, FilingEvent, ReturnToWorkFiling
 
 
 class DifficultySerializer(serializers.Serializer):
@@ -34,6 +34,7 @@ class DailyCheckSerializer(serializers.ModelSerializer):
                   "is_open", "staff_total", "staff_returned", "staff_on_site", "capacity_pct", "suspected_cases",
                   "confirmed_cases", "difficulties", "on_time", "source", "submitted_at", "updated_at"]
 
+    @extend_schema_field(DifficultySerializer(many=True))
     def get_difficulties(self, obj) -> list[dict]:
         known = obj.__dict__.get("difficulty_rows")  # just written by the service: no query needed
         if known is not None:
@@ -119,10 +120,20 @@ class FilingEventSerializer(serializers.ModelSerializer):
         fields = ["action", "from_status", "to_status", "actor_label", "at", "note"]
 
 
+class FilingAttachmentSerializer(serializers.Serializer):
+    """An attachment of a filing: its kind, file name, type, size and download address."""
+
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.CharField()
+
+
 class FilingSerializer(serializers.ModelSerializer):
     enterprise = serializers.CharField(source="enterprise.uscc", read_only=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
-    inspector = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    inspector = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     events = FilingEventSerializer(many=True, read_only=True)
     attachments = serializers.SerializerMethodField()
 
@@ -134,6 +145,7 @@ class FilingSerializer(serializers.ModelSerializer):
                   "check_result", "check_findings", "checked_at", "decision_note", "decided_at", "submitted_at",
                   "updated_at", "events", "attachments"]
 
+    @extend_schema_field(FilingAttachmentSerializer(many=True))
     def get_attachments(self, obj) -> list[dict]:
         from django.urls import reverse
 

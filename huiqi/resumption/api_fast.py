@@ -29,7 +29,6 @@ import re
 
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.utils import timezone
 
 from huiqi.accounts.selectors import (
     CITY_WIDE_READERS,
@@ -40,6 +39,7 @@ from huiqi.accounts.selectors import (
     live_token_sql,
     token_digest,
 )
+from huiqi.core import clock
 from huiqi.core.errors import DomainError
 from huiqi.registry.selectors import Enterprise, Industry
 
@@ -224,7 +224,7 @@ def _attempt(key: str, body: bytes, *, check_health: bool) -> tuple[int, bytes] 
     report = _body(body)
     if report is None:
         return None
-    now = timezone.now()
+    now = clock.now()
     day, values, difficulties = report["day"], report["values"], report["difficulties"]
     try:
         clean, wanted, on_time = services.check_report(day, values, difficulties, now)

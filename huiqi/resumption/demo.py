@@ -113,8 +113,10 @@ class _Curve:
         self.speed = rng.uniform(0.6, 1.4)
 
 
-def generate_checks(enterprises, seed: int, first_id: int):
-    """(daily-check rows, difficulty rows) as two streams over one pass; ids from ``first_id``."""
+def generate_checks(enterprises, seed: int, first_id: int, unreported_last_day=frozenset()):
+    """(daily-check rows, difficulty rows) as two streams over one pass; ids from ``first_id``. The
+    enterprises (ids) in ``unreported_last_day`` have not reported on the last day yet (the demo's log-ins
+    find it waiting); every other row is as without them."""
     rng = random.Random(seed * 7_919 + 13)
     difficulties: list[tuple] = []
     next_id = first_id
@@ -136,14 +138,18 @@ def generate_checks(enterprises, seed: int, first_id: int):
                 on_time = rng.random() < min(0.96, 0.78 + 0.004 * t)
                 minute = rng.randint(7 * 60, 9 * 60 + 59) if on_time else rng.randint(10 * 60, 20 * 60)
                 at = _at(day, minute // 60, minute % 60)
+                # The same draws either way, so that leaving one report out changes no other row.
+                kept = not (t == DAYS - 1 and eid in unreported_last_day)
                 cid = next_id
-                next_id += 1
-                yield (cid, eid, day, district, section, size, is_key, is_open, c.staff, returned, on_site,
-                       max(0, capacity), 0, 0, on_time, "demo", at, at)
+                if kept:
+                    next_id += 1
+                    yield (cid, eid, day, district, section, size, is_key, is_open, c.staff, returned,
+                           on_site, max(0, capacity), 0, 0, on_time, "demo", at, at)
                 if rng.random() < (0.32 - 0.004 * t):
                     for k in set(rng.choices([k for k, _ in KINDS], [w for _, w in KINDS], k=rng.choice((1, 1, 2)))):
                         help_ = rng.random() < 0.2
-                        difficulties.append((cid, eid, day, district, k, NOTES[k], help_, ""))
+                        if kept:
+                            difficulties.append((cid, eid, day, district, k, NOTES[k], help_, ""))
 
     return checks, difficulties
 
@@ -247,10 +253,14 @@ def build_resumption_demo(scale: str = "small", seed: int = 2020, progress=None)
         _refuse(found)
     enterprises = _enterprises()
     officers = {u.district_id: u for u in accounts_selectors.users().filter(role="district", is_active=True).order_by("id")}
+    # The demo log-ins' enterprises have not sent the last day's check: on the demo's day (the last) it waits
+    # on their home page, and what they send joins that day's figures.
+    waiting = frozenset(accounts_selectors.demo_users().filter(role="enterprise", enterprises__isnull=False)
+                        .values_list("enterprises__id", flat=True))
     with transaction.atomic():
         filings = _write_filings(_filings(enterprises, seed, officers))
         first_id = (DailyCheck.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        stream, difficulties = generate_checks(enterprises, seed, first_id)
+        stream, difficulties = generate_checks(enterprises, seed, first_id, unreported_last_day=waiting)
         total = len(enterprises) * DAYS
 
         def counted():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import clock
 from huiqi.core.i18n import localized
 
 from .models import CheckResult, DifficultyKind
@@ -92,7 +92,7 @@ class DailyCheckForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["day"].initial = timezone.localdate()
+        self.fields["day"].initial = clock.today()
         for kind, label in DifficultyKind.choices:
             self.fields[f"difficulty_{kind}"] = forms.BooleanField(label=label, required=False)
             self.fields[f"note_{kind}"] = forms.CharField(label=_("说明"), required=False, max_length=500)

@@ -22,8 +22,17 @@ from huiqi.registry import selectors as registry_selectors
 
 from . import rules
 from .apps import FILING_REQUIRED_KEY
+from .filters import AWAITING_DISTRICT
 from .jobs import REPORT_KIND
-from .models import DailyCheck, DailyRollup, Difficulty, DifficultyKind, FilingAttachment, ReturnToWorkFiling
+from .models import (
+    DailyCheck,
+    DailyRollup,
+    Difficulty,
+    DifficultyKind,
+    FilingAttachment,
+    FilingStatus,
+    ReturnToWorkFiling,
+)
 
 CITY_WIDE = {Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR, Role.ADMIN}
 SUMS = ("reports", "on_time", "open_count", "staff_total", "staff_returned", "staff_on_site", "capacity_sum",
@@ -70,6 +79,27 @@ def follow_ups_for(user, open_only: bool = True):
 
 def own_enterprises(user):
     return registry_selectors.scope_enterprises(user, registry_selectors.enterprises()) if role_of(user) == Role.ENTERPRISE else registry_selectors.enterprises().none()
+
+
+def filings_awaiting_district(user):
+    """The filings that wait for the user's district (its officers' queue: to assign, check or decide)."""
+    return filings_for(user).filter(status__in=AWAITING_DISTRICT)
+
+
+def filings_returned(user):
+    """The user's own enterprises' filings sent back to be corrected."""
+    return filings_for(user).filter(status=FilingStatus.RETURNED)
+
+
+def reporting_on(day: dt.date) -> bool:
+    """Whether enterprises are sending their daily checks around ``day`` (some report of that day or of the
+    day before): outside the program's weeks, no one is asked for today's report."""
+    return DailyCheck.objects.filter(day__in=[day, day - dt.timedelta(days=1)]).exists()
+
+
+def unreported_own(user, day: dt.date):
+    """The enterprises the user acts for that have not sent the daily check of ``day``."""
+    return own_enterprises(user).exclude(pk__in=DailyCheck.objects.filter(day=day).values("enterprise_id"))
 
 
 def inspectors_for(filing):

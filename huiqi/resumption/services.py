@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit, params
+from huiqi.core import audit, clock, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import Joined, stored
 from huiqi.registry import selectors as registry_selectors
@@ -249,7 +249,7 @@ def _no_open_filing(enterprise):
 def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime | None = None) -> ReturnToWorkFiling:
     """An enterprise user files to resume work; refused when filing is no longer required (declare
     instead), for another enterprise, or while a filing is pending."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _require(user, "resumption.file")
     enterprise = own_enterprise(user, enterprise)
     today = _today(now)
@@ -271,7 +271,7 @@ def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime
 @transaction.atomic
 def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None) -> ReturnToWorkFiling:
     """After the switch an enterprise simply declares it has resumed (no check, no approval)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _require(user, "resumption.file")
     enterprise = own_enterprise(user, enterprise)
     today = _today(now)
@@ -302,7 +302,7 @@ def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None
 @transaction.atomic
 def assign_inspector(user, filing, inspector, now=None) -> ReturnToWorkFiling:
     """The district assigns an inspector (an officer of the same district) to check on site."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _handler_of(user, filing)
     if inspector is None or inspector.role != Role.DISTRICT or inspector.district_id != filing.district_id \
             or not inspector.is_active:
@@ -314,7 +314,7 @@ def assign_inspector(user, filing, inspector, now=None) -> ReturnToWorkFiling:
 @transaction.atomic
 def record_check(user, filing, result: str, findings: str, photos=(), now=None) -> ReturnToWorkFiling:
     """The on-site check: result, findings and photos."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _handler_of(user, filing)
     if result not in CheckResult.values:
         raise ValidationFailed("filing.check_result", _("请选择核查结果"), field="check_result")
@@ -330,7 +330,7 @@ def record_check(user, filing, result: str, findings: str, photos=(), now=None) 
 @transaction.atomic
 def approve_filing(user, filing, note: str = "", now=None) -> ReturnToWorkFiling:
     """Allow the enterprise to resume: only after a passed on-site check."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _handler_of(user, filing)
 
     def passed(locked):  # read under the lock: the check may have been recorded since the page was shown
@@ -343,7 +343,7 @@ def approve_filing(user, filing, note: str = "", now=None) -> ReturnToWorkFiling
 @transaction.atomic
 def return_filing(user, filing, reasons: str, now=None) -> ReturnToWorkFiling:
     """Send the filing back to the enterprise with reasons, to correct and resubmit."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _handler_of(user, filing)
     if not (reasons or "").strip():
         raise ValidationFailed("filing.reasons", _("退回须写明原因"), field="reasons")
@@ -353,7 +353,7 @@ def return_filing(user, filing, reasons: str, now=None) -> ReturnToWorkFiling:
 @transaction.atomic
 def resubmit_filing(user, filing, data: dict, attachments=(), now=None) -> ReturnToWorkFiling:
     """The enterprise corrects a returned filing and submits it again (the inspection starts over)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _require(user, "resumption.file")
     own_enterprise(user, filing.enterprise)
     values = _filing_values(data, _today(now))
@@ -449,7 +449,7 @@ def record_daily_check(user, enterprise, day: dt.date, values: dict, difficultie
                        source: str, now: dt.datetime | None = None) -> tuple[DailyCheck, bool]:
     """``submit_daily_check`` once the caller has established that ``user`` reports for ``enterprise``
     (read with its industry): the day, the figures and the difficulties are checked here."""
-    now = now or timezone.now()
+    now = now or clock.now()
     clean, wanted, on_time = check_report(day, values, difficulties, now)
     check = new_check(user, enterprise, day, clean, on_time, source, now)
     if connection.vendor == "postgresql" and _insert_first_in_one_statement(user, check, wanted, source):
@@ -643,7 +643,7 @@ def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, sour
 @transaction.atomic
 def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
     """A district officer records the follow-up of a difficulty that asked for help."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _require(user, "resumption.handle")
     if not user.has_perm("resumption.handle", difficulty):
         raise PermissionDenied("difficulty.other_district", _("该企业不属于您所在的区"), field="district")

@@ -3,8 +3,10 @@ busiest) and demo part."""
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Nav, Route
+from huiqi.core import clock, params
+from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
+
+from .apps import DAILY_CHECK_DEFAULTS
 
 NAVIGATION = [
     Nav("resumption:index", _("复工复产"), "resumption.view", order=50, role_labels={"enterprise": _("我的复工")}),
@@ -27,14 +29,14 @@ DEMO = [DemoStep(20, _demo)]
 
 PARAMETERS = {
     "resumption.filing_required": params.scalar(params.boolean(label=_("复工须先报备"))),
-    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024, unit=_("字节"),
-                                                                    label=_("附件大小上限"))),
+    "resumption.attachment_max_bytes": params.scalar(params.integer(1, 100 * 1024 * 1024, _("字节"),
+                                                                    label=_("报备附件大小上限"))),
     # The fields the bureau changed; the defaults fill the others.
     "resumption.daily_check": params.fields({
         "deadline": params.time_of_day(label=_("每日排查截止时间")),
-        "lock_days_after": params.integer(0, 7, unit=_("天"), label=_("锁定于排查日后第几天")),
+        "lock_days_after": params.integer(0, 7, _("天"), label=_("次日起第几天锁定")),
         "lock_time": params.time_of_day(label=_("锁定时刻")),
-    }, partial=True),
+    }, partial=True, defaults=DAILY_CHECK_DEFAULTS),
 }
 
 PARAMETER_LABELS = {
@@ -51,3 +53,88 @@ AUDIT_ACTIONS = {
     "daily_check.submit": _("填报每日排查"), "daily_check.correct": _("更正每日排查"),
     "difficulty.follow_up": _("记录困难跟进"), "rollup.rebuild": _("重建排查汇总"), "demo.resumption": _("生成演示复工数据"),
 }
+
+
+# --- 我的待办 and an enterprise's page ------------------------------------------------------------------
+
+def _unreported(user):
+    from . import selectors
+
+    return selectors.unreported_own(user, clock.today())
+
+
+def _while_reporting(count):
+    """Today's reports are asked for only while the daily checks are being sent."""
+    def counted(user) -> int:
+        from . import selectors
+
+        return count(user) if selectors.reporting_on(clock.today()) else 0
+
+    return counted
+
+
+def _check_query(user) -> dict:
+    """The day's form, for the one enterprise that has not reported (the first, when several have not)."""
+    first = _unreported(user).order_by("name").values_list("uscc", flat=True).first()
+    return {"enterprise": first} if first else {}
+
+
+def _count(name):
+    def count(user):
+        from . import selectors
+
+        return getattr(selectors, name)(user).count()
+
+    return count
+
+
+def _missing_today(user) -> int:
+    from . import selectors
+
+    return selectors.missing_reporters(user, clock.today()).count()
+
+
+TODOS = [
+    Todo("resumption.daily_check_today", _("今日每日排查未报送"),
+         _while_reporting(lambda user: _unreported(user).count()), "resumption:check_form", query=_check_query,
+         permission="resumption.report_daily", order=10),
+    Todo("resumption.filings_returned", _("被退回待修改的复工报备"), _count("filings_returned"),
+         "resumption:filing_list", query={"status": "returned"}, roles=frozenset({"enterprise"}), order=20),
+    Todo("resumption.filings_to_verify", _("待核查的复工报备"), _count("filings_awaiting_district"),
+         "resumption:filing_list", query={"status": "pending"}, roles=frozenset({"district"}), order=10),
+    Todo("resumption.follow_ups", _("待跟进的困难协调"), _count("follow_ups_for"), "resumption:follow_ups",
+         roles=frozenset({"district"}), order=20),
+    Todo("resumption.missing_reports", _("今日未报送排查的企业"), _while_reporting(_missing_today),
+         "resumption:check_list", query=lambda user: {"missing": "1", "day": clock.today().isoformat()},
+         roles=frozenset({"district"}), order=30),
+]
+
+
+def _programme(user, enterprise):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from huiqi.core.i18n import Message
+
+    from . import selectors
+
+    filing = (selectors.filings_for(user).filter(enterprise=enterprise).order_by("-submitted_at", "-id")
+              .first())
+    check = selectors.daily_checks_for(user).filter(enterprise=enterprise).order_by("-day").first()
+    if filing is None and check is None:
+        return None
+    facts = []
+    if filing is not None:
+        day = timezone.localtime(filing.submitted_at).date()
+        facts.append((filing.get_kind_display(), Message(_("%(status)s（%(day)s）"),
+                                                         status=filing.get_status_display(), day=f"{day:%Y-%m-%d}")))
+    if check is not None:
+        facts.append((_("最近一次每日排查"), f"{check.day:%Y-%m-%d}"))
+        helps = selectors.follow_ups_for(user).filter(enterprise=enterprise).count()
+        if helps:
+            facts.append((_("待跟进的困难协调"), helps))
+    url = reverse("resumption:filing_detail", args=[filing.pk]) if filing is not None else None
+    return {"facts": facts, "url": url}
+
+
+ENTERPRISE_PROGRAMS = [EnterpriseProgram("resumption", _("复工复产"), _programme, order=30)]

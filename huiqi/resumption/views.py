@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.i18n import localized
@@ -67,7 +68,7 @@ def _day(text: str | None, default: dt.date | None = None) -> dt.date | None:
 @login_required
 def index(request):
     _require(request, "resumption.view")
-    user, today = request.user, timezone.localdate()
+    user, today = request.user, clock.today()
     context = {"today": today, "required": services.filing_required(today)}
     if user.role == "enterprise":
         rows = []
@@ -119,7 +120,7 @@ def _form_values(form) -> dict:
 def filing_new(request):
     """File to resume (while filing is required), or declare having resumed (after the switch)."""
     _require(request, "resumption.file")
-    today = timezone.localdate()
+    today = clock.today()
     required = services.filing_required(today)
     enterprises = list(selectors.own_enterprises(request.user).order_by("name"))
     if not enterprises:
@@ -208,7 +209,7 @@ def filing_edit(request, pk):
     """Correct a returned filing and submit it again."""
     _require(request, "resumption.file")
     filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
-    today = timezone.localdate()
+    today = clock.today()
     items = items_on(today)
     initial = {name: getattr(filing, name) for name in services.FILING_NUMBERS}
     initial.update(planned_date=filing.planned_date, contact_name=filing.contact_name,
@@ -253,7 +254,7 @@ def check_form(request):
     if not enterprises:
         raise PermissionDenied
     chosen = request.POST.get("enterprise") or request.GET.get("enterprise") or enterprises[0].uscc
-    day = _day(request.POST.get("day") or request.GET.get("day"), timezone.localdate())
+    day = _day(request.POST.get("day") or request.GET.get("day"), clock.today())
     existing = selectors.daily_checks_for(request.user).filter(enterprise__uscc=chosen, day=day).first()
     initial = {"day": day}
     if existing:
@@ -289,7 +290,7 @@ def check_list(request):
     """A day's reports in the officer's scope, or (?missing=1) who has not reported; the day's rates."""
     _require(request, "resumption.view_figures")
     scope = selectors.figures_scope(request.user)
-    today = timezone.localdate()
+    today = clock.today()
     day = _day(request.GET.get("day"), min(today, selectors.latest_day(scope) or today))
     missing = request.GET.get("missing") == "1"
     city_wide = request.user.role != "district"
@@ -392,7 +393,7 @@ def _dashboard_scope(request):
                                 size=size if size in registry_selectors.SIZE_VALUES else "",
                                 key=g.get("key", "") if g.get("key") in ("0", "1") else "")
     scope = selectors.figures_scope(request.user, filters)
-    latest = selectors.latest_day(scope) or timezone.localdate()
+    latest = selectors.latest_day(scope) or clock.today()
     end = _day(g.get("day") or g.get("end"), latest)
     start = _day(g.get("start"), end - dt.timedelta(days=29))
     if start > end:
@@ -469,7 +470,7 @@ def dashboard_export(request):
 def _report_scope(request):
     _require(request, "resumption.view_figures")
     scope = selectors.figures_scope(request.user, selectors.Filters(district=known_district(request.GET.get("district"))))
-    day = _day(request.GET.get("day") or request.POST.get("day"), selectors.latest_day(scope) or timezone.localdate())
+    day = _day(request.GET.get("day") or request.POST.get("day"), selectors.latest_day(scope) or clock.today())
     return scope, day
 
 

@@ -24,6 +24,12 @@ An app may have two modules the site looks for (each optional):
         ``{key: schema}`` of the app's parameters (``core.params``) and ``{key: label}`` their names;
     ``AUDIT_ACTIONS``
         ``{action: label}``: the names of the app's audit actions on the audit pages.
+    ``TODOS``
+        ``[Todo(...), ...]``: what waits for the signed-in person (我的待办 on the home page), each a
+        count and a link to its list;
+    ``ENTERPRISE_PROGRAMS``
+        ``[EnterpriseProgram(...), ...]``: what an enterprise has in the program, on its page
+        (参与的惠企项目).
 
 Adding an app means its folder, one line in ``INSTALLED_APPS`` and one in ``huiqi/urls.py``; nothing
 here changes.
@@ -40,7 +46,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string, module_has_submodule
 
-from huiqi.core.declarations import DemoStep, Exporter, Importer, Route
+from huiqi.core.declarations import DemoStep, EnterpriseProgram, Exporter, Importer, Route, Todo
 
 
 def _project_apps():
@@ -114,3 +120,11 @@ def exporters() -> dict[str, Exporter]:
 
 def home_panels() -> list[Callable]:
     return collect("HOME")
+
+
+def todos() -> list[Todo]:
+    return sorted(collect("TODOS"), key=lambda t: t.order)
+
+
+def enterprise_programs() -> list[EnterpriseProgram]:
+    return sorted(collect("ENTERPRISE_PROGRAMS"), key=lambda p: p.order)

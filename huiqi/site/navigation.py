@@ -5,13 +5,18 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.accounts.selectors import Role
 from huiqi.core.declarations import Nav
 
 from . import discovery
 
+# Enterprises, banks and district officers find the API's documentation on their account page, where
+# their tokens are; the roles that build on the API see it in the menu.
+API_DOCS_IN_MENU = frozenset({Role.DEPARTMENT, Role.BUREAU, Role.INSTITUTION, Role.AUDITOR, Role.ADMIN})
+
 SITE_NAVIGATION = [
     Nav("home", _("首页"), order=0),
-    Nav("api-docs", _("接口文档"), order=990),
+    Nav("api-docs", _("接口文档"), order=990, roles=API_DOCS_IN_MENU),
 ]
 
 

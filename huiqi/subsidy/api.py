@@ -28,9 +28,14 @@ from .models import SubsidyBatch, SubsidyLoanLine, SubsidyPayment, SubsidyReconc
 _mask = mask_borrower_id
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+# What a generated client must read as a decimal, never as a float: the digits of 元 with two decimals.
+YUAN_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$",
+               "example": "1234.56", "description": "元，两位小数的十进制字符串 yuan as a decimal string"}
+
+
+@extend_schema_field(YUAN_SCHEMA)
 class YuanField(serializers.Field):
-    """Whole fen shown as a decimal string in 元."""
+    """Whole fen shown as a decimal string in 元 (``null`` where the row has no amount: ``allow_null``)."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
@@ -51,7 +56,8 @@ class MaskedIdField(serializers.Field):
 
 
 def _user(**kwargs):
-    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
+    """Who did a step: null until someone has."""
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True, **kwargs)
 
 
 class SubsidyBatchSerializer(serializers.ModelSerializer):
@@ -86,7 +92,7 @@ class SubsidyBatchSerializer(serializers.ModelSerializer):
 class SubsidyPaymentSerializer(serializers.ModelSerializer):
     beneficiary_id = MaskedIdField()
     batch_cutoff = serializers.DateField(source="batch.cutoff", read_only=True)
-    batch_released_at = serializers.DateTimeField(source="batch.released_at", read_only=True)
+    batch_released_at = serializers.DateTimeField(source="batch.released_at", read_only=True, allow_null=True)
     interest_counted = YuanField(source="interest_counted_fen")
     subsidy_before_cap = YuanField(source="subsidy_before_cap_fen")
     entitlement = YuanField(source="entitlement_fen")
@@ -109,8 +115,9 @@ class SubsidyLoanLineSerializer(serializers.ModelSerializer):
     beneficiary_id = MaskedIdField()
     reason_zh = serializers.SerializerMethodField()
     reason_en = serializers.SerializerMethodField()
-    interest_counted = YuanField(source="interest_counted_fen")
-    subsidy = YuanField(source="subsidy_fen")
+    # Null on a line that is not eligible (see ``reason``).
+    interest_counted = YuanField(source="interest_counted_fen", allow_null=True)
+    subsidy = YuanField(source="subsidy_fen", allow_null=True)
 
     class Meta:
         model = SubsidyLoanLine
@@ -125,8 +132,8 @@ class SubsidyLoanLineSerializer(serializers.ModelSerializer):
 
 
 class SubsidyReconciliationSerializer(serializers.ModelSerializer):
-    prepared_by = _user(allow_null=True)
-    decided_by = _user(allow_null=True)
+    prepared_by = _user()
+    decided_by = _user()
     decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:

@@ -137,12 +137,15 @@ class SubsidyBatch(models.Model):
 
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines",
-                              verbose_name=_("贴息批次"))
+    # A batch writes a line per loan of the city: no index of its own for the batch (the unique (batch,
+    # loan) index serves every lookup by batch), and both references checked per statement, not per line
+    # (``core.references``, migration ``subsidy.0005``).
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False,
+                              db_constraint=False, verbose_name=_("贴息批次"))
 
     loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidy_lines",
-                             verbose_name=_("贷款"))
-    beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18, db_index=True)
+                             verbose_name=_("贷款"), db_constraint=False)
+    beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)
     eligible = models.BooleanField(_("计入"))
     reason = models.CharField(_("不计入原因"), max_length=60, blank=True)
     interest_counted_fen = models.BigIntegerField(_("计入利息（分，四舍五入显示）"),
@@ -153,6 +156,8 @@ class SubsidyLoanLine(models.Model):
         verbose_name = _("贴息贷款明细")
         verbose_name_plural = pgettext_lazy("plural", "贴息贷款明细")
         ordering = ["batch", "id"]
+        # A plain index (no text-pattern twin): a beneficiary's lines are found by the whole identifier.
+        indexes = [models.Index(fields=["beneficiary_id"], name="subsidy_line_beneficiary")]
         constraints = [
             models.UniqueConstraint(fields=["batch", "loan"], name="subsidy_line_one_per_loan"),
             models.CheckConstraint(
@@ -178,8 +183,10 @@ class SubsidyPayment(models.Model):
     still records an overpayment to recover, if any.
     """
 
+    # The unique (batch, beneficiary) index serves lookups by batch; the reference is checked per
+    # statement (``subsidy.0005``).
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments",
-                              verbose_name=_("贴息批次"))
+                              db_index=False, db_constraint=False, verbose_name=_("贴息批次"))
     beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)
     name = models.CharField(_("受益人名称"), max_length=200, blank=True)
     kind = models.CharField(_("受益人类型"), max_length=20, blank=True)

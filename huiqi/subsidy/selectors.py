@@ -93,6 +93,39 @@ def open_batch(user) -> SubsidyBatch | None:
     return batches_for(user).filter(status__in=OPEN_STATUSES).order_by("id").first()
 
 
+def batches_to_review(user) -> QuerySet[SubsidyBatch]:
+    """Batches run by someone else that wait for a reviewer (a batch naming no one who ran it cannot move)."""
+    return (batches_for(user).filter(status=BatchStatus.RUN, created_by__isnull=False)
+            .exclude(created_by_id=user.pk))
+
+
+def batches_to_approve(user) -> QuerySet[SubsidyBatch]:
+    """Reviewed batches that this user neither ran nor reviewed: they wait for the third person."""
+    return (batches_for(user).filter(status=BatchStatus.REVIEWED, created_by__isnull=False)
+            .exclude(created_by_id=user.pk).exclude(reviewed_by_id=user.pk))
+
+
+def batches_to_release(user) -> QuerySet[SubsidyBatch]:
+    """Approved batches waiting for their payment file."""
+    return batches_for(user).filter(status=BatchStatus.APPROVED, created_by__isnull=False)
+
+
+def reconciliations_to_confirm(user) -> QuerySet[SubsidyReconciliation]:
+    """Bank reconciliation files uploaded by someone else that wait for a second person's confirmation."""
+    return (reconciliations_for(user).filter(status=ReconciliationStatus.PREPARED)
+            .exclude(prepared_by_id=user.pk))
+
+
+def batches_released_since(user, since) -> QuerySet[SubsidyBatch]:
+    """Batches released at or after ``since`` (an aware datetime), for an auditor's spot check."""
+    return batches_for(user).filter(status=BatchStatus.RELEASED, released_at__gte=since)
+
+
+def enterprise_payments(user, uscc: str) -> QuerySet[SubsidyPayment]:
+    """One enterprise's beneficiary lines that the user may read (an enterprise user: in released batches)."""
+    return beneficiary_lines_for(user).filter(beneficiary_id=uscc)
+
+
 def payment_totals(batch: SubsidyBatch) -> dict[str, dict]:
     """Per payment status: how many beneficiaries and the fen payable (every status, zero included)."""
     totals = {s: {"n": 0, "amount": 0} for s in PaymentStatus.values}

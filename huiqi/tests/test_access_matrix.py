@@ -60,6 +60,8 @@ EXPECT = {
     "core:audit_list":               row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
     "core:audit_detail":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
     "core:parameter_list":           row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "core:parameter_detail":         row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "core:parameter_proposal_decide": row(LOGIN,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     # Bureau staff and administrators are Django staff; everyone else is sent to the admin log-in.
     "admin:index":                   row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN,
                                          ADMIN_LOGIN, OK, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
@@ -133,14 +135,14 @@ EXPECT = {
     "audit-detail":                  row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
     "parameter-list":                row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "parameter-detail":              row(UNAUTH,      NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
-    # --- public: API description ---
-    "api-schema":                    row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
-    "api-docs":                      row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
-    "api-redoc":                     row(OK,          OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    # --- the API's description: for signed-in users (a client with its token; a person after log-in) ---
+    "api-schema":                    row(UNAUTH,      OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-docs":                      row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "api-redoc":                     row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
 }
 
 # What an anonymous visitor may open; every other page/endpoint must send it to log in (or 401/403).
-PUBLIC = {"accounts:login", "healthz", "api-schema", "api-docs", "api-redoc", "api-token"}
+PUBLIC = {"accounts:login", "healthz", "api-token"}
 
 # Path parameters, per url name, from the fixture data (``world``). DRF's ``format`` suffix is
 # filled with "json" for every pattern that has it.
@@ -176,6 +178,8 @@ FILL = {
     "core:job_detail": lambda w: {"pk": w["job"].pk},
     "core:job_progress": lambda w: {"pk": w["job"].pk},
     "core:audit_detail": lambda w: {"pk": w["audit"].pk},
+    "core:parameter_detail": lambda w: {"key": w["parameter"].key},
+    "core:parameter_proposal_decide": lambda w: {"pk": 1},  # POST only: a GET is refused before the lookup
     "enterprise-detail": lambda w: {"uscc": w["ns1"].uscc},
     "owner-detail": lambda w: {"pk": w["owner_a"].pk},
     "district-detail": lambda w: {"pk": "440305"},

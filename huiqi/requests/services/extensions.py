@@ -4,11 +4,10 @@ bureau decides, never the one who asked."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
@@ -38,7 +37,7 @@ def request_extension(actor, req, days: int, reason: str, *, at=None) -> Extensi
     if req.extensions.filter(status=Extension.Decision.PENDING).exists():
         raise Conflict("requests.extension_pending", _("已有一项延期申请待审批"))
     ext = Extension.objects.create(request=req, days=days, reason=reason[:500], requested_by=actor,
-                                   requested_at=at or timezone.now())
+                                   requested_at=at or clock.now())
     record_event(req, actor, "extension_requested", req.status, req.status, note=stored(_("申请延期 %(days)s 个工作日：%(reason)s"), days=days, reason=reason),
            internal=True, data={"days": days}, at=at)
     audit.record(actor, "create", ext, note=stored(_("延期申请 %(number)s"), number=req.number))
@@ -64,7 +63,7 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
         raise PermissionDenied("requests.self_approval", _("不能审批自己的延期申请"))
     if not may_decide_extension(actor, ext):
         raise PermissionDenied("requests.extension_forbidden", _("只有部门负责人或局工作人员可以审批延期"))
-    at = at or timezone.now()
+    at = at or clock.now()
     locked = Extension.objects.select_for_update().get(pk=ext.pk)
     if locked.status != Extension.Decision.PENDING:
         raise Conflict("requests.extension_decided", _("该延期申请已审批"))

@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import both_names, stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
@@ -75,7 +74,7 @@ def _reset_clock(**kw) -> dict:
 def accept(actor, req, *, at=None) -> EnterpriseRequest:
     """签收: the department takes the request; the deadline to answer starts."""
     require_handler(actor, req)
-    at = at or timezone.now()
+    at = at or clock.now()
     today = today_of(at)
     answer_by = deadline(Calendar.load(), today, req.category.answer_days)
     r = _move(actor, req, "accept", at=at, note=stored(_("已签收")), accepted_at=at,
@@ -91,7 +90,7 @@ def accept(actor, req, *, at=None) -> EnterpriseRequest:
 @transaction.atomic
 def start(actor, req, *, note: str = "", at=None) -> EnterpriseRequest:
     require_handler(actor, req)
-    return _move(actor, req, "start", at=at or timezone.now(), note=note or stored(_("开始办理")))
+    return _move(actor, req, "start", at=at or clock.now(), note=note or stored(_("开始办理")))
 
 
 @transaction.atomic
@@ -101,7 +100,7 @@ def ask_enterprise(actor, req, question: str, *, at=None) -> EnterpriseRequest:
     question = (question or "").strip()
     if not question:
         raise ValidationFailed("request.question_empty", _("请写明需要企业补充的内容"), field="note")
-    at = at or timezone.now()
+    at = at or clock.now()
     r = _move(actor, req, "ask_enterprise", at=at, note=question, paused_at=at, due_date=None)
     tell_enterprise(r, stored(_("诉求 %(number)s 需要补充材料"), number=r.number),
                     stored(_("%(agency)s：%(question)s"), agency=both_names(r.agency), question=question), request=r, sms=True)
@@ -121,7 +120,7 @@ def reply(actor, req, text: str, *, attachments=(), at=None) -> EnterpriseReques
         raise ValidationFailed("request.reply_long", _("补充内容不能超过 %(description_max_chars)s 个字"),
                                field="note", description_max_chars=p["description_max_chars"])
     check_attachments(attachments, p)
-    at = at or timezone.now()
+    at = at or clock.now()
     cal = Calendar.load()
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
     paused = 0
@@ -151,7 +150,7 @@ def answer(actor, req, text: str, *, at=None, bureau_too: bool = False) -> Enter
         raise ValidationFailed("request.answer_empty", _("请填写答复内容"), field="note")
     if len(text) > selectors.current_params()["description_max_chars"] * 2:
         raise ValidationFailed("request.answer_long", _("答复内容过长"), field="note")
-    at = at or timezone.now()
+    at = at or clock.now()
     today = today_of(at)
     r = _move(actor, req, "answer", at=at, note=text, answer=text, answered_at=at, due_date=None,
               answered_on_time=req.answer_deadline is None or today <= req.answer_deadline)
@@ -177,7 +176,7 @@ def close(actor, req, rating, comment: str = "", *, at=None) -> EnterpriseReques
     """The enterprise confirms the answer and rates it (1–5): the request is closed (办结)."""
     require_enterprise(actor, req)
     value = _check_rating(rating)
-    at = at or timezone.now()
+    at = at or clock.now()
     return _move(actor, req, "close", at=at, note=(comment or "")[:500], data={"rating": value}, closed_at=at,
                  rating=value, rating_comment=(comment or "")[:500])
 
@@ -189,7 +188,7 @@ def reopen(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("request.reason_empty", _("请说明重办理由"), field="note")
-    at = at or timezone.now()
+    at = at or clock.now()
     answer_by = deadline(Calendar.load(), today_of(at), req.category.answer_days)
     r = _move(actor, req, "reopen", at=at, note=reason, answer_deadline=answer_by,
               reopen_count=req.reopen_count + 1, **_reset_clock(due_date=answer_by))
@@ -221,7 +220,7 @@ def send_back(actor, req, reason: str, *, at=None) -> EnterpriseRequest:
     dispatch = registry_selectors.agencies().get(code=DISPATCH_AGENCY)
     if req.agency_id == dispatch.pk:
         raise Conflict("requests.send_back_dispatch", _("市中小企业服务局不能退回诉求，请转办至责任部门"))
-    return _reassign(actor, req, "send_back", dispatch, reason, at or timezone.now())
+    return _reassign(actor, req, "send_back", dispatch, reason, at or clock.now())
 
 
 @transaction.atomic
@@ -232,7 +231,7 @@ def transfer(actor, req, agency, reason: str, *, at=None) -> EnterpriseRequest:
         raise ValidationFailed("request.transfer_same", _("不能转办给本部门"), field="agency")
     if agency.code == HOTLINE_AGENCY:
         raise ValidationFailed("request.transfer_hotline", _("热线不办理诉求"), field="agency")
-    return _reassign(actor, req, "transfer", agency, reason, at or timezone.now())
+    return _reassign(actor, req, "transfer", agency, reason, at or clock.now())
 
 
 @transaction.atomic
@@ -241,7 +240,7 @@ def change_category(actor, req, category: Category, note: str = "", *, at=None) 
     require_handler(actor, req, bureau_too=True)
     if req.status not in RUNNING_STATUSES:
         raise Conflict("requests.category_locked", _("已答复或办结的诉求不能改类别"))
-    at = at or timezone.now()
+    at = at or clock.now()
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
     _check_same_department(req, locked)
     before = audit.snapshot(locked)
@@ -294,7 +293,7 @@ def supervise(actor, req, note: str, *, at=None) -> EnterpriseRequest:
     note = (note or "").strip()
     if not note:
         raise ValidationFailed("request.note_empty", _("请填写督办意见"), field="note")
-    at = at or timezone.now()
+    at = at or clock.now()
     locked = EnterpriseRequest.objects.select_for_update().get(pk=req.pk)
     if locked.status == Status.CLOSED:
         raise Conflict("requests.closed", _("已办结的诉求不能督办"))

@@ -7,14 +7,13 @@ import datetime as dt
 import uuid
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import NotFound, PermissionDenied, ValidationFailed
-from huiqi.core.workdays import Calendar
 from huiqi.core.i18n import both_names, stored
+from huiqi.core.workdays import Calendar
 from huiqi.registry import selectors as registry_selectors
 
 from .. import notifications, rules, selectors
@@ -97,7 +96,7 @@ def submit_request(actor, *, enterprise, category: Category, title: str, descrip
         channel = Channel.HOTLINE
     if not category.active:
         raise ValidationFailed("request.category_inactive", _("该类别已停用"), field="category")
-    at = at or timezone.now()
+    at = at or clock.now()
     p = selectors.current_params(today_of(at))
     title, description = rules.clean_text(title).strip(), rules.clean_text(description).strip()
     contact_name, contact_phone = rules.clean_text(contact_name), rules.clean_text(contact_phone)

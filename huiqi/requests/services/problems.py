@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import stored
 
@@ -63,7 +62,7 @@ def answer_common_problem(actor, problem: CommonProblem, text: str, *, at=None) 
         raise ValidationFailed("request.answer_empty", _("请填写统一答复"), field="note")
     if len(text) > selectors.current_params()["description_max_chars"] * 2:
         raise ValidationFailed("request.answer_long", _("答复内容过长"), field="note")
-    at = at or timezone.now()
+    at = at or clock.now()
     # One answer at a time: a second one submitted meanwhile waits here and finds the requests answered.
     CommonProblem.objects.select_for_update().filter(pk=problem.pk).first()
     answered, skipped, reached = 0, 0, set()

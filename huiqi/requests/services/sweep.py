@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.i18n import Joined, stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
@@ -80,7 +80,7 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     UPDATE and an INSERT … SELECT per step, whatever the number of requests."""
     if now is None:
         # A sweep "as of" a given day runs at this time of that day.
-        now = timezone.now() if today is None else timezone.make_aware(
+        now = clock.now() if today is None else timezone.make_aware(
             dt.datetime.combine(today, timezone.localtime().time()))
     today = today or today_of(now)
     p = selectors.current_params(today)

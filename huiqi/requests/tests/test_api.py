@@ -325,3 +325,15 @@ def test_open311_description_is_at_most_4000_characters(users, city):
     assert r.status_code == 400 and ET.fromstring(r.content).find("error/code").text == "400"
     assert EnterpriseRequest.objects.count() == 0
     assert _post(c, description="续" * 4000, **post).status_code == 201
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", '"accept"', "5", "null"])
+def test_an_action_whose_body_is_not_an_object_is_refused_not_a_500(submit, staff, body):
+    """Found by schemathesis over the schema: a JSON list (or bare value) as an action's body was a 500."""
+    req = submit()
+    r = _client(staff["fin"]).post(reverse("enterprise-request-act", args=[req.number, "accept"]), body,
+                                   content_type="application/json")
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "request.body"
+    req.refresh_from_db()
+    assert req.status == "submitted"

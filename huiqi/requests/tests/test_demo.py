@@ -99,7 +99,7 @@ def test_demo_histories_follow_the_services_own_deadline_rules(users, city):
         asked = [e for e in events[r.pk] if e.action == "ask_enterprise"][-1]
         assert r.paused_at == asked.at and r.due_date is None
     # The sweep of the last day: every escalation and automatic closing up to then is already there.
-    counts = services.sweep(today=demo.LAST.date(), now=demo._aware(demo.LAST))
+    counts = services.sweep(today=demo.DEMO_LAST.date(), now=demo._aware(demo.DEMO_LAST))
     assert counts == {"escalated_to_heads": 0, "escalated_to_bureau": 0, "closed_automatically": 0}
     assert EnterpriseRequest.objects.filter(escalation_level=2).exists()
     assert EnterpriseRequest.objects.filter(closed_automatically=True).exists()

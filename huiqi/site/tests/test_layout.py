@@ -15,6 +15,7 @@ from django.urls import reverse
 from huiqi.accounts.models import User
 from huiqi.site import discovery, navigation
 from huiqi.site.api import build_router
+from huiqi.site.todos import todos_for
 
 PACKAGE = Path(__file__).resolve().parents[2]  # huiqi/
 PUBLIC = {"selectors", "services"}
@@ -103,11 +104,16 @@ def test_a_new_program_needs_its_folder_and_two_lines(tmp_path, capsys):
         assert "sample-things" in [prefix for prefix, _viewset, _basename in build_router().registry]
         assert [s.order for s in discovery.demo_steps()] == sorted(s.order for s in discovery.demo_steps())
         assert any(s.build("small", 1, None) == "sample demo built (small, 1)" for s in discovery.demo_steps())
+        assert {"name": "sample.things", "label": "待处理的样例", "count": 3, "url": "/sample/?state=open"} \
+            in todos_for(bureau)
+        assert "sample.things" not in {t["name"] for t in todos_for(district)}
+        assert "sample" in {p.name for p in discovery.enterprise_programs()}
         src = tmp_path / "things.csv"
         src.write_text("x\n")
         call_command("import_data", "sample", str(src))
         assert sample.LOADED == [src] and "stored: 1 row stored" in capsys.readouterr().out
     assert "sample" not in discovery.importers()
+    assert "sample.things" not in {t["name"] for t in todos_for(bureau)}
     assert "sample_program:index" not in {i["name"] for i in navigation.items_for(bureau)}
 
 

@@ -8,14 +8,14 @@ import os
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import audit, jobs
-from huiqi.core.bulk import insert_rows
+from huiqi.core import audit, clock, jobs
+from huiqi.core.bulk import insert_columns
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import Joined, stored
 
+from .. import rules
 from ..models import (
     BATCH_TRANSITIONS,
     OPEN_STATUSES,
@@ -83,10 +83,11 @@ def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
             .order_by("-id").first())
 
 
-LINE_FIELDS = ("batch", "loan", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
-PAYMENT_FIELDS = ("batch", "beneficiary_id", "name", "kind", "loans_counted", "interest_counted_fen",
-                  "subsidy_before_cap_fen", "entitlement_fen", "paid_before_fen", "due_fen", "payable_fen",
-                  "overpayment_fen", "status", "reconcile_note")
+def _columns(lines, fields) -> dict[str, list]:
+    """A batch's lines as one list per field (``rules.Lines`` holds them so already)."""
+    if isinstance(lines, rules.Lines):
+        return {f: lines.column(f) for f in fields}
+    return {f: [getattr(x, f) for x in lines] for f in fields}
 
 
 @transaction.atomic
@@ -114,26 +115,46 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
     loans_counted = sum(1 for x in result.loans if x.eligible)
     batch = SubsidyBatch.objects.create(
         cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
-        run_job=job,
+        created_at=clock.now(), run_job=job,
         beneficiaries=len(result.beneficiaries), loans_counted=loans_counted,
         due_total_fen=result.due_total, payable_total_fen=result.payable_total,
         overpayment_total_fen=result.overpayment_total, spent_before_fen=inputs.spent_before_fen,
         budget_left_fen=result.budget_left, rationing_factor=fraction_text(result.rationing_factor),
         unspent_fen=result.unspent, over_budget=result.over_budget,
     )
-    # Plain rows, COPY on PostgreSQL (``core.bulk.insert_rows``): a city's batch writes hundreds of
-    # thousands of lines, and building a model instance for each took most of the run.
-    loan_ids = inputs.loan_ids()
+    # As columns, one COPY each on PostgreSQL (``core.bulk.insert_columns``): a city's batch writes
+    # hundreds of thousands of lines, and building a model instance or a formatted row for each took most
+    # of the run.
+    loan_ids, batch_id = inputs.loan_ids(), batch.pk
     step(1, 3, "写入贷款明细 recording the loan lines")
-    insert_rows(SubsidyLoanLine, LINE_FIELDS, (
-        (batch.pk, loan_ids[(x.bank_code, x.loan_no)], x.beneficiary_id, x.eligible, x.reason or "",
-         x.interest_counted_fen, x.subsidy_fen) for x in result.loans))
+    loans = _columns(result.loans, rules.LoanLine._fields)
+    insert_columns(SubsidyLoanLine, {
+        "batch": [batch_id] * len(result.loans),
+        "loan": [loan_ids[key] for key in zip(loans["bank_code"], loans["loan_no"])],
+        "beneficiary_id": loans["beneficiary_id"],
+        "eligible": loans["eligible"],
+        "reason": [reason or "" for reason in loans["reason"]],
+        "interest_counted_fen": [None if v is None else rules.round_half_up(v) for v in loans["interest_counted"]],
+        "subsidy_fen": loans["subsidy_fen"],
+    })
     step(2, 3, "写入受益人 recording the beneficiaries")
-    insert_rows(SubsidyPayment, PAYMENT_FIELDS, (
-        (batch.pk, b.beneficiary_id, b.name[:200], b.kind, b.loans_counted, b.interest_counted_fen,
-         b.subsidy_before_cap, b.entitlement, b.paid_before, b.due, b.payable, b.overpayment,
-         PaymentStatus.PENDING if b.payable > 0 else PaymentStatus.NOTHING, "")
-        for b in result.beneficiaries))
+    people = _columns(result.beneficiaries, rules.BeneficiaryLine._fields)
+    insert_columns(SubsidyPayment, {
+        "batch": [batch_id] * len(result.beneficiaries),
+        "beneficiary_id": people["beneficiary_id"],
+        "name": [name[:200] for name in people["name"]],
+        "kind": people["kind"],
+        "loans_counted": people["loans_counted"],
+        "interest_counted_fen": [rules.round_half_up(v) for v in people["interest_counted"]],
+        "subsidy_before_cap_fen": people["subsidy_before_cap"],
+        "entitlement_fen": people["entitlement"],
+        "paid_before_fen": people["paid_before"],
+        "due_fen": people["due"],
+        "payable_fen": people["payable"],
+        "overpayment_fen": people["overpayment"],
+        "status": [PaymentStatus.PENDING.value if v > 0 else PaymentStatus.NOTHING.value for v in people["payable"]],
+        "reconcile_note": [""] * len(result.beneficiaries),
+    })
     audit.record(actor, "subsidy.run", batch,
                  note=stored(_("计算贴息批次，贷款 %(loans)s 笔、受益人 %(beneficiaries)s 个"),
                              loans=len(result.loans), beneficiaries=len(result.beneficiaries)))
@@ -164,7 +185,7 @@ def _locked_for(batch: SubsidyBatch, to: str) -> SubsidyBatch:
 def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before: dict, to: str,
                        stamp: str, note: str) -> SubsidyBatch:
     from_status = locked.status
-    now = timezone.now()
+    now = clock.now()
     locked.status = to
     setattr(locked, f"{stamp}_by", actor)
     setattr(locked, f"{stamp}_at", now)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import clock
 from huiqi.core import params as core_params
 from huiqi.core.errors import NotFound, ValidationFailed
 
@@ -39,7 +39,7 @@ def current_params(on: dt.date | None = None, overrides: Mapping | None = None) 
     """The parameters in force on ``on`` (today when omitted), with ``overrides`` by the spec's names.
 
     Refuses a stored value that is a float, naming it; JSON numbers must be strings or integers."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     stored = core_params.value(PARAMS_KEY, on=on)
     result = check_stored_params(stored, f"{PARAMS_KEY}（{on} 生效 in force on {on}）")
     if overrides:
@@ -77,7 +77,7 @@ def params_for_cutoff(cutoff, overrides: Mapping | None = None) -> rules.Params:
 def default_cutoff(today: dt.date | None = None) -> dt.date:
     """The cutoff a form offers, and a simulation's export takes when none is given: today, or the
     program's end once it has passed (a cutoff after it is refused)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     try:
         return min(today, current_params(today).program_end)
     except NotFound:

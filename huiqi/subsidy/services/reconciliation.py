@@ -10,10 +10,9 @@ import os
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import audit
+from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import Either, Joined, Message, stored
 from huiqi.core.tabular import (
@@ -185,7 +184,7 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
     changes, _unchanged = _changes(batch, rows, payments, errors)
     if errors or len(changes) != len(locked.changes):
         raise ReconciliationRefused(errors or [RowError.of(0, None, "", _("支付状态已变化，请退回后重新上传"))])
-    now = timezone.now()
+    now = clock.now()
     audited = []
     for beneficiary_id, new, text, _row in changes:
         payment = payments[beneficiary_id]
@@ -221,7 +220,7 @@ def reject_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") 
     _require(actor, "subsidy.reconcile")
     locked = _locked_reconciliation(rec, ReconciliationStatus.REJECTED)
     locked.status, locked.decided_by, locked.decided_at, locked.note = (
-        ReconciliationStatus.REJECTED, actor, timezone.now(), note.strip())
+        ReconciliationStatus.REJECTED, actor, clock.now(), note.strip())
     locked.save()
     audit.record(actor, "subsidy.reconciliation_rejected", locked.batch, before=None,
                  after={"reconciliation": locked.pk, "file": locked.file_name, "note": note.strip()},

@@ -41,6 +41,6 @@ class Command(BaseCommand):
             sys.stderr.write("\n")
         self.stdout.write(f"{record.status}: {record.message}")
         if record.status == "refused":
-            if record.error_report:
-                self.stdout.write(f"错误报告 error report: {record.error_report}.xlsx")
+            for fmt in record.error_report_formats:
+                self.stdout.write(f"错误报告 error report: {record.error_report}.{fmt}")
             raise CommandError("文件被拒绝，未入库 the file was refused; nothing was stored", returncode=2)

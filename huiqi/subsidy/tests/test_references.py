@@ -1,0 +1,96 @@
+"""A batch's lines and payments name their loan and batch through references checked per statement
+(``core.references``, migration ``subsidy.0005``), not per row: the guarantees of a foreign key hold.
+
+No line or payment without its loan and batch, whoever writes it; on PostgreSQL no loan or batch deleted
+(nor its id changed) while a line or payment names it, and no emptying of the loans alone. The ORM still
+deletes a batch with its lines and payments (``CASCADE``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from huiqi.lending.models import Loan
+from huiqi.subsidy import services
+from huiqi.subsidy.models import SubsidyBatch, SubsidyLoanLine, SubsidyPayment
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parent-side triggers")
+
+
+@pytest.fixture
+def batch(example, staff):
+    return services.run_batch(staff["bureau"], dt.date(2020, 12, 31))
+
+
+def _refused(sql, params=()):
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def test_the_run_wrote_lines_and_payments_that_name_what_exists(batch):
+    assert SubsidyLoanLine.objects.filter(batch=batch).count() == Loan.objects.count()
+    assert SubsidyPayment.objects.filter(batch=batch).exists()
+
+
+def test_no_line_without_its_loan_or_batch(batch):
+    line = SubsidyLoanLine.objects.filter(batch=batch).first()
+    missing_loan = Loan.objects.order_by("-pk").first().pk + 1000
+    missing_batch = batch.pk + 1000
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SubsidyLoanLine.objects.create(batch=batch, loan_id=missing_loan, beneficiary_id="x", eligible=False,
+                                       reason="not_operating")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SubsidyLoanLine.objects.filter(pk=line.pk).update(batch_id=missing_batch)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SubsidyPayment.objects.filter(batch=batch).update(batch_id=missing_batch)
+    line.refresh_from_db()
+    assert line.batch_id == batch.pk
+
+
+@postgres_only
+def test_a_set_based_write_naming_a_missing_loan_fails_whole(batch):
+    before = SubsidyLoanLine.objects.count()
+    _refused("INSERT INTO subsidy_subsidyloanline (batch_id, loan_id, beneficiary_id, eligible, reason) "
+             "SELECT %s, l.id + g, 'x', false, 'not_operating' FROM lending_loan l, generate_series(0, 5000) g "
+             "WHERE l.id = (SELECT min(id) FROM lending_loan)", [batch.pk])
+    assert SubsidyLoanLine.objects.count() == before
+
+
+@postgres_only
+def test_a_named_loan_or_batch_is_never_deleted(batch):
+    loan_id = SubsidyLoanLine.objects.filter(batch=batch).values_list("loan_id", flat=True).first()
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DELETE FROM lending_interestpayment WHERE loan_id = %s", [loan_id])  # its own payments go
+        cur.execute("DELETE FROM lending_loan WHERE id = %s", [loan_id])
+    _refused("UPDATE lending_loan SET id = id + 100000 WHERE id = %s", [loan_id])
+    _refused("DELETE FROM subsidy_subsidybatch WHERE id = %s", [batch.pk])
+    with connection.cursor() as cur:  # the test's transaction: run the deferred checks, as a commit would
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    _refused("TRUNCATE subsidy_subsidybatch CASCADE")
+    assert Loan.objects.filter(pk=loan_id).exists() and SubsidyBatch.objects.filter(pk=batch.pk).exists()
+
+
+def test_the_orm_deletes_a_batch_with_its_lines_and_payments(batch):
+    batch.delete()
+    assert not SubsidyLoanLine.objects.exists() and not SubsidyPayment.objects.exists()
+
+
+def test_lines_written_as_columns_read_back_the_same_in_any_slices(batch):
+    """``core.bulk.insert_columns`` (the run's COPY): empty texts stay empty, NULL amounts stay NULL,
+    booleans and numbers come back as written, whatever the slice size."""
+    from huiqi.core.bulk import insert_columns
+
+    fields = ("batch_id", "loan_id", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
+    before = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
+    assert {r[3] for r in before} == {True, False} and any(r[4] == "" for r in before)
+    assert any(r[6] is None for r in before)
+    SubsidyLoanLine.objects.filter(batch=batch).delete()
+    insert_columns(SubsidyLoanLine, {name.removesuffix("_id") if name in ("batch_id", "loan_id") else name:
+                                     [r[i] for r in before] for i, name in enumerate(fields)}, batch=2)
+    after = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
+    assert after == before
