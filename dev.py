@@ -4,6 +4,11 @@
     python3 dev.py run     install, prepare the embedded database, load the demo city, serve
     python3 dev.py test    install with the test tools, run every test (pytest arguments pass through)
 
+and, for a contributor who adds or changes a translatable string (docs/translation.md):
+
+    python3 dev.py messages    collect each app's strings into its English catalogue, compile, list what
+                               lacks English (``--check``: change nothing, fail if anything is out of date)
+
 Everything goes into ./.venv from the pinned lock files; DATABASE_URL switches to PostgreSQL.
 The venv's own pip is first replaced by the pinned, hashed pip of requirements-pip.lock, so that
 the install does not depend on which pip this Python bundles nor on what is released upstream.
@@ -82,10 +87,17 @@ def test(argv):
     sys.exit(result.returncode)
 
 
+def messages(argv):
+    ensure_env("requirements-dev.lock")
+    result = subprocess.run([str(BIN / "huiqi"), "messages", *argv], cwd=ROOT)
+    sys.exit(result.returncode)
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+    commands = {"run": run, "test": test, "messages": messages}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
-    {"run": run, "test": test}[sys.argv[1]](sys.argv[2:])
+    commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.admin import AuditedAdmin
 
@@ -13,11 +14,11 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
                     "locked_until"]
     list_filter = ["role", "is_active", "district"]
     fieldsets = BaseUserAdmin.fieldsets + (
-        ("角色与机构 role and organisation", {"fields": ("role", "display_name", "phone", "district", "agency",
+        (_("角色与机构"), {"fields": ("role", "display_name", "phone", "district", "agency",
                                                   "bank", "institution", "failed_logins", "locked_until")}),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
-        ("角色与机构 role and organisation", {"fields": ("role", "district", "agency", "bank", "institution")}),
+        (_("角色与机构"), {"fields": ("role", "district", "agency", "bank", "institution")}),
     )
 
     def has_module_permission(self, request):
@@ -64,7 +65,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a revoked token stays, for the record
 
-    @admin.action(description="撤销所选令牌 revoke the selected tokens")
+    @admin.action(description=_("撤销所选令牌"))
     def revoke(self, request, queryset):
         revoked = sum(services.revoke_token(request.user, token) for token in queryset.select_related("user"))
         self.message_user(request, f"已撤销 {revoked} 个令牌 revoked {revoked} token(s)")

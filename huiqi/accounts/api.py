@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.http import Http404
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -68,22 +69,21 @@ def obtain_token(request):
     for field in ("username", "password"):
         value = data.get(field)
         if not isinstance(value, str) or not value or "\x00" in value:
-            raise ValidationFailed("auth.credentials", f"请以文本填写 {field}", f"{field} must be given as text",
-                                   field=field)
+            raise ValidationFailed("auth.credentials", _("请以文本填写 %(field_text)s"), field=field,
+                                   field_text=field)
         credentials[field] = value
     user = authenticate(request._request, **credentials)
     if user is None:
         locked = getattr(request._request, "huiqi_locked_until", None)
         if locked:
-            raise DomainError("auth.locked", "登录失败次数过多，账户已临时锁定",
-                              "too many failed log-ins; the account is locked for a while")
-        err = DomainError("auth.invalid", "用户名或密码错误", "wrong user name or password")
+            raise DomainError("auth.locked", _("登录失败次数过多，账户已临时锁定"))
+        err = DomainError("auth.invalid", _("用户名或密码错误"))
         err.status = 401
         raise err
     name = data.get("name", "")
     days = data.get("days")
     if not isinstance(name, str):
-        raise ValidationFailed("auth.token_name", "请以文本填写 name", "name must be given as text", field="name")
+        raise ValidationFailed("auth.token_name", _("请以文本填写令牌名称"), field="name")
     token, key = services.issue_token(user, user, name=name or "API", days=days)
     # Beijing time with its offset, as every other date and time of the API.
     return Response({"token": key, "id": token.pk,

@@ -11,9 +11,12 @@ import hashlib
 import secrets
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
+
+from huiqi.core.errors import DomainError
 
 from .models import ApiToken
 
@@ -37,16 +40,21 @@ def live_token_sql(alias: str) -> str:
 
 
 class TokenRefused(exceptions.AuthenticationFailed):
-    """A key that opens nothing (401), with the reason in Chinese and English (``core.api`` shows both)."""
+    """A key that opens nothing (401), with the reason as a domain error's message (``core.api`` shows it
+    in the requester's language, and in both for older clients)."""
 
-    def __init__(self, code: str, zh: str, en: str):
-        super().__init__(f"{zh} / {en}", code=code)
-        self.bilingual = (code, zh, en)
+    def __init__(self, code: str, message, **params):
+        self.error = DomainError(code, message, **params)
+        super().__init__(self.error.en, code=code)
+
+    @property
+    def bilingual(self) -> tuple[str, str, str]:
+        return self.error.code, self.error.zh, self.error.en
 
 
 def _refused_unknown() -> TokenRefused:
     # The same answer as any failed authentication: nothing is told of keys that do not exist.
-    return TokenRefused("authentication_failed", "身份验证失败：令牌无效", "authentication failed: invalid token")
+    return TokenRefused("authentication_failed", _("身份验证失败：令牌无效"))
 
 
 @sensitive_variables("key")
@@ -59,12 +67,10 @@ def token_user(key: str, now=None):
         raise _refused_unknown()
     now = now or timezone.now()
     if token.revoked_at is not None:
-        raise TokenRefused("auth.token_revoked", "该令牌已被撤销，请重新申请令牌",
-                           "the token was revoked; get a new one")
+        raise TokenRefused("auth.token_revoked", _("该令牌已被撤销，请重新申请令牌"))
     if token.expires_at <= now:
         day = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
-        raise TokenRefused("auth.token_expired", f"该令牌已于 {day} 过期，请重新申请令牌",
-                           f"the token expired at {day} (Beijing time); get a new one")
+        raise TokenRefused("auth.token_expired", _("该令牌已于 %(day)s 过期，请重新申请令牌"), day=day)
     return token.user, token
 
 
@@ -77,11 +83,11 @@ class BearerTokenAuthentication(TokenAuthentication):
         if not parts or parts[0].lower() not in KEYWORDS:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("令牌格式应为 'Token <key>' / token header must be 'Token <key>'")
+            raise TokenRefused("authentication_failed", _("令牌格式应为 'Token <key>'"))
         try:
             key = parts[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("令牌含有无效字符 / token has invalid characters") from None
+            raise TokenRefused("authentication_failed", _("令牌含有无效字符")) from None
         return self.authenticate_credentials(key)
 
     @sensitive_variables("key")

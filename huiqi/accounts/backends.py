@@ -9,8 +9,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from huiqi.core import audit
+from huiqi.core.i18n import stored
 
 
 class AccountLocked(Exception):
@@ -56,7 +58,7 @@ class LockoutModelBackend(ModelBackend):
                 failed_logins=0, locked_until=until)
             if won:
                 audit.record(None, "lock", user, before=None, after={"locked_until": until.isoformat()},
-                             note="连续登录失败，账户锁定 locked after repeated failed log-ins")
+                             note=stored(gettext_lazy("连续登录失败，账户锁定")))
             locked_until = User.objects.filter(pk=user.pk).values_list("locked_until", flat=True).get()
         if request is not None and locked_until and locked_until > now:
             request.huiqi_locked_until = locked_until

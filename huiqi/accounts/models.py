@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -30,30 +30,30 @@ ROLE_ORGANISATION = {
 class User(AbstractUser):
     """A person (or a bank's machine client) using the platform, in exactly one role."""
 
-    role = models.CharField("角色 role", max_length=20, choices=Role.choices)
-    display_name = models.CharField("姓名 display name", max_length=100, blank=True)
-    phone = models.CharField("手机 phone", max_length=20, blank=True)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    phone = models.CharField(_("手机"), max_length=20, blank=True)
     district = models.ForeignKey("registry.District", null=True, blank=True, on_delete=models.PROTECT,
-                                 verbose_name="所属区 district")
+                                 verbose_name=_("所属区"))
     agency = models.ForeignKey("registry.Agency", null=True, blank=True, on_delete=models.PROTECT,
-                               verbose_name="所属部门 department")
+                               verbose_name=_("所属部门"))
     bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT,
-                             verbose_name="所属银行 bank")
+                             verbose_name=_("所属银行"))
     institution = models.ForeignKey("registry.FundInstitution", null=True, blank=True, on_delete=models.PROTECT,
-                                    verbose_name="所属机构 fund institution")
+                                    verbose_name=_("所属机构"))
     enterprises = models.ManyToManyField("registry.Enterprise", through="EnterpriseMembership",
-                                         related_name="members", blank=True)
-    is_demo = models.BooleanField("演示账户 demo account", default=False)
-    failed_logins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+                                         related_name="members", blank=True, verbose_name=_("关联企业"))
+    is_demo = models.BooleanField(_("演示账户"), default=False)
+    failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
 
     objects = UserManager()
 
     AUDIT_MASK = {"password": lambda value: "******"}
 
     class Meta:
-        verbose_name = "用户 user"
-        verbose_name_plural = "用户 users"
+        verbose_name = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(role="district") | models.Q(district__isnull=False),
@@ -84,12 +84,12 @@ class User(AbstractUser):
 class EnterpriseMembership(models.Model):
     """An enterprise user acts for this enterprise."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE)
-    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, verbose_name=_("用户"))
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, verbose_name=_("企业"))
+    created_at = models.DateTimeField(_("关联时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "企业授权 enterprise membership"
+        verbose_name = _("企业授权")
         constraints = [models.UniqueConstraint(fields=["user", "enterprise"], name="membership_unique")]
 
 
@@ -99,21 +99,21 @@ class ApiToken(models.Model):
     The key is shown once, when it is issued; only its SHA-256 digest is stored (and its first
     characters, so that its owner can tell it from the others)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="用户 user")
-    digest = models.CharField("摘要 digest", max_length=64, unique=True)
-    prefix = models.CharField("开头 first characters", max_length=8)
-    name = models.CharField("用途 purpose", max_length=100, blank=True)
-    created_at = models.DateTimeField("签发时间 issued at")
-    expires_at = models.DateTimeField("有效期至 expires at")
-    revoked_at = models.DateTimeField("撤销时间 revoked at", null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
+    digest = models.CharField(_("摘要"), max_length=64, unique=True)
+    prefix = models.CharField(_("开头"), max_length=8)
+    name = models.CharField(_("用途"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("签发时间"))
+    expires_at = models.DateTimeField(_("有效期至"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   verbose_name="撤销人 revoked by")
+                                   verbose_name=_("撤销人"))
 
     AUDIT_MASK = {"digest": lambda value: "******"}
 
     class Meta:
-        verbose_name = "接口令牌 API token"
-        verbose_name_plural = "接口令牌 API tokens"
+        verbose_name = _("接口令牌")
+        verbose_name_plural = pgettext_lazy("plural", "接口令牌")
         ordering = ["-created_at", "-id"]
         constraints = [models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")),
                                               name="api_token_expires_after_issue")]

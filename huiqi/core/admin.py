@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
+from .i18n import stored
 from .models import AuditEvent, CalendarDay, Job, Parameter
 
 
@@ -37,14 +38,14 @@ class AuditedAdmin(admin.ModelAdmin):
         if change:
             before = audit.snapshot(type(obj).objects.get(pk=obj.pk))
         super().save_model(request, obj, form, change)
-        audit.record(request.user, "update" if change else "create", obj, before=before, note="后台 back office")
+        audit.record(request.user, "update" if change else "create", obj, before=before, note=stored(_("后台")))
 
     def delete_model(self, request, obj):
         before = audit.snapshot(obj)
         pk, label, text = obj.pk, obj._meta.label, str(obj)
         super().delete_model(request, obj)
         audit.record(request.user, "delete", None, before=before, model=label, object_id=pk, object_repr=text,
-                     note="后台 back office")
+                     note=stored(_("后台")))
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

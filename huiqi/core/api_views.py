@@ -6,17 +6,28 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from . import parameter_changes, params, selectors
+from .api import ShownField
 from .filters import AuditFilter, JobFilter
+from .i18n import shown
 from .models import AuditEvent, Job, Parameter
 
 
 class JobSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True, allow_null=True)
+    message = ShownField()
+    error = ShownField()
+    result = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
         fields = ["id", "kind", "title", "status", "progress_done", "progress_total", "percent", "message",
                   "result", "error", "created_at", "started_at", "finished_at"]
+
+    def get_result(self, job) -> dict:
+        result = dict(job.result or {})
+        if isinstance(result.get("message"), str):
+            result["message"] = shown(result["message"])
+        return result
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):

@@ -7,16 +7,10 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, params
 from .errors import DomainError
-
-
-def in_language(error: DomainError) -> str:
-    """A domain error in the page's language only."""
-    return error.en if (get_language() or "").startswith("en") else error.zh
 
 
 def _bound(value):
@@ -106,4 +100,4 @@ class ParameterForm(forms.Form):
     def add_domain_error(self, exc: DomainError) -> None:
         """Each error of ``exc`` beside the field it names (the form's top when it names none)."""
         for error in getattr(exc, "errors", [exc]):
-            self.add_error(error.field if error.field in self.fields else None, in_language(error))
+            self.add_error(error.field if error.field in self.fields else None, error.message)

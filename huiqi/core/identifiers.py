@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.errors import ValidationFailed
 
 # --- 统一社会信用代码 -------------------------------------------------------------------------
@@ -80,58 +82,47 @@ def validate_uscc(raw: str, field: str = "uscc") -> str:
     """
     if raw is None or not isinstance(raw, str):
         raise ValidationFailed(
-            "uscc.required", "统一社会信用代码不能为空", "the unified social credit code is required",
-            field=field, value=raw,
+            "uscc.required", _("统一社会信用代码不能为空"), field=field, value=raw,
         )
     code = normalize_uscc(raw)
     if not code:
         raise ValidationFailed(
-            "uscc.required", "统一社会信用代码不能为空", "the unified social credit code is required",
-            field=field, value=raw,
+            "uscc.required", _("统一社会信用代码不能为空"), field=field, value=raw,
         )
     for pos, ch in enumerate(code, start=1):
         if ch in _USCC_VALUE:
             continue
         if ch.isspace() or ch in _PADDING:
-            zh = f"统一社会信用代码 {code!r} 第 {pos} 位含有空格，代码中间不得有空格"
-            en = f"unified social credit code {code!r} contains a space at position {pos}; internal spaces are not allowed"
+            message = _("统一社会信用代码 %(uscc)s 第 %(pos)s 位含有空格，代码中间不得有空格")
         elif ch in USCC_FORBIDDEN_LETTERS:
-            zh = f"统一社会信用代码 {code!r} 第 {pos} 位含有字母 {ch}，代码不使用 I、O、S、V、Z"
-            en = f"unified social credit code {code!r} has the letter {ch} at position {pos}; the code never uses I, O, S, V or Z"
+            message = _("统一社会信用代码 %(uscc)s 第 %(pos)s 位含有字母 %(ch)s，代码不使用 I、O、S、V、Z")
         else:
-            zh = f"统一社会信用代码 {code!r} 第 {pos} 位含有非法字符 {ch!r}，只允许数字和大写字母（不含 I、O、S、V、Z）"
-            en = f"unified social credit code {code!r} has the character {ch!r} at position {pos}; only digits and letters other than I, O, S, V, Z are allowed"
-        raise ValidationFailed("uscc.charset", zh, en, field=field, value=raw)
+            message = _("统一社会信用代码 %(uscc)s 第 %(pos)s 位含有非法字符 %(ch)s，只允许数字和大写字母（不含 I、O、S、V、Z）")
+        raise ValidationFailed("uscc.charset", message, field=field, value=raw, uscc=repr(code), pos=pos,
+                               ch=repr(ch) if ch not in USCC_FORBIDDEN_LETTERS else ch)
     if len(code) != USCC_LENGTH:
         raise ValidationFailed(
-            "uscc.length",
-            f"统一社会信用代码 {code!r} 应为 18 位，实为 {len(code)} 位",
-            f"unified social credit code {code!r} must be 18 characters, got {len(code)}",
-            field=field, value=raw,
+            "uscc.length", _("统一社会信用代码 %(uscc)s 应为 18 位，实为 %(code_len)s 位"), field=field, value=raw,
+            uscc=repr(code), code_len=len(code),
         )
     division = code[2:8]
     if not division.isdigit():
         raise ValidationFailed(
-            "uscc.division",
-            f"统一社会信用代码 {code!r} 第 3–8 位应为行政区划代码（6 位数字），实为 {division}",
-            f"unified social credit code {code!r}: positions 3–8 must be a 6-digit administrative division code, got {division}",
-            field=field, value=raw,
+            "uscc.division", _("统一社会信用代码 %(uscc)s 第 3–8 位应为行政区划代码（6 位数字），实为 %(division)s"), field=field,
+            value=raw, uscc=repr(code), division=division,
         )
     org_expected = org_code_check_char(code[8:16])
     if code[16] != org_expected:
         raise ValidationFailed(
             "uscc.org_check",
-            f"统一社会信用代码 {code!r} 第 17 位（组织机构代码校验码）应为 {org_expected}，实为 {code[16]}",
-            f"unified social credit code {code!r}: organisation-code check character (position 17) should be {org_expected}, got {code[16]}",
-            field=field, value=raw,
+            _("统一社会信用代码 %(uscc)s 第 17 位（组织机构代码校验码）应为 %(org_expected)s，实为 %(code_16)s"), field=field,
+            value=raw, uscc=repr(code), org_expected=org_expected, code_16=code[16],
         )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
         raise ValidationFailed(
-            "uscc.check",
-            f"统一社会信用代码 {code!r} 第 18 位校验码应为 {expected}，实为 {code[17]}",
-            f"unified social credit code {code!r}: check character (position 18) should be {expected}, got {code[17]}",
-            field=field, value=raw,
+            "uscc.check", _("统一社会信用代码 %(uscc)s 第 18 位校验码应为 %(expected)s，实为 %(code_17)s"), field=field,
+            value=raw, uscc=repr(code), expected=expected, code_17=code[17],
         )
     return code
 
@@ -204,79 +195,61 @@ def validate_resident_id(
     """
     if raw is None or not isinstance(raw, str) or not _strip_padding(raw):
         raise ValidationFailed(
-            "resident_id.required", "身份证号码不能为空", "the resident ID number is required", field=field
+            "resident_id.required", _("身份证号码不能为空"), field=field
         )
     value = _strip_padding(raw).upper()
     shown = mask_resident_id(value)
     if len(value) == 15 and value.isascii() and value.isdigit():
         raise ValidationFailed(
-            "resident_id.legacy_15",
-            f"身份证号码 {shown} 为 15 位第一代身份证号码，已于 2013 年停止使用，请提供 18 位号码",
-            f"resident ID number {shown} is a 15-digit first-generation number, invalid since 2013; give the 18-character number",
-            field=field,
+            "resident_id.legacy_15", _("身份证号码 %(shown)s 为 15 位第一代身份证号码，已于 2013 年停止使用，请提供 18 位号码"),
+            field=field, shown=shown,
         )
     if len(value) != RESIDENT_ID_LENGTH:
         raise ValidationFailed(
-            "resident_id.length",
-            f"身份证号码 {shown} 应为 18 位，实为 {len(value)} 位",
-            f"resident ID number {shown} must be 18 characters, got {len(value)}",
-            field=field,
+            "resident_id.length", _("身份证号码 %(shown)s 应为 18 位，实为 %(value_len)s 位"), field=field, shown=shown,
+            value_len=len(value),
         )
     body, last = value[:17], value[17]
     if not (body.isascii() and body.isdigit()) or last not in "0123456789X":
         raise ValidationFailed(
-            "resident_id.format",
-            f"身份证号码 {shown} 格式错误：前 17 位应为数字，第 18 位应为数字或 X",
-            f"resident ID number {shown} is malformed: the first 17 characters must be digits and the 18th a digit or X",
-            field=field,
+            "resident_id.format", _("身份证号码 %(shown)s 格式错误：前 17 位应为数字，第 18 位应为数字或 X"), field=field,
+            shown=shown,
         )
     if value[0] == "9":
         if value[1:3] not in FOREIGNER_PROVINCE_CODES:
             raise ValidationFailed(
-                "resident_id.province",
-                f"外国人永久居留身份证号码 {shown} 第 2–3 位应为省级行政区划代码，实为 {value[1:3]}",
-                f"foreigner's permanent-residence ID {shown}: positions 2–3 must be a province-level code, got {value[1:3]}",
-                field=field,
+                "resident_id.province", _("外国人永久居留身份证号码 %(shown)s 第 2–3 位应为省级行政区划代码，实为 %(value_part)s"),
+                field=field, shown=shown, value_part=value[1:3],
             )
     elif value[:2] not in RESIDENT_ID_PROVINCE_CODES:
         raise ValidationFailed(
-            "resident_id.province",
-            f"身份证号码 {shown} 前 2 位 {value[:2]} 不是有效的省级行政区划代码",
-            f"resident ID number {shown}: leading code {value[:2]} is not a valid province-level code",
-            field=field,
+            "resident_id.province", _("身份证号码 %(shown)s 前 2 位 %(value_part)s 不是有效的省级行政区划代码"), field=field,
+            shown=shown, value_part=value[:2],
         )
     digits = value[6:14]
     try:
         born = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         raise ValidationFailed(
-            "resident_id.birth_date",
-            f"身份证号码 {shown} 的出生日期 {digits} 不是有效日期",
-            f"resident ID number {shown}: birth date {digits} is not a real date",
-            field=field,
+            "resident_id.birth_date", _("身份证号码 %(shown)s 的出生日期 %(digits)s 不是有效日期"), field=field, shown=shown,
+            digits=digits,
         ) from None
     today = today or datetime.date.today()
     if born > today:
         raise ValidationFailed(
-            "resident_id.birth_date",
-            f"身份证号码 {shown} 的出生日期 {digits} 晚于今天 {today:%Y%m%d}",
-            f"resident ID number {shown}: birth date {digits} is in the future (today is {today:%Y%m%d})",
-            field=field,
+            "resident_id.birth_date", _("身份证号码 %(shown)s 的出生日期 %(digits)s 晚于今天 %(today)s"), field=field,
+            shown=shown, digits=digits, today=format(today, "%Y%m%d"),
         )
     if born < EARLIEST_BIRTH_DATE:
         raise ValidationFailed(
-            "resident_id.birth_date",
-            f"身份证号码 {shown} 的出生日期 {digits} 早于 1900 年，不可能有效",
-            f"resident ID number {shown}: birth date {digits} is before 1900 and cannot be right",
-            field=field,
+            "resident_id.birth_date", _("身份证号码 %(shown)s 的出生日期 %(digits)s 早于 1900 年，不可能有效"), field=field,
+            shown=shown, digits=digits,
         )
     expected = resident_id_check_char(body)
     if last != expected:
         raise ValidationFailed(
-            "resident_id.check",
-            f"身份证号码 {shown} 第 18 位校验码应为 {expected}，实为 {last}",
-            f"resident ID number {shown}: check character should be {expected}, got {last}",
-            field=field,
+            "resident_id.check", _("身份证号码 %(shown)s 第 18 位校验码应为 %(expected)s，实为 %(last)s"), field=field,
+            shown=shown, expected=expected, last=last,
         )
     return value
 

@@ -30,8 +30,10 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
+from .i18n import stored, stored_error
 from .models import Job
 
 log = logging.getLogger("huiqi.jobs")
@@ -39,8 +41,7 @@ log = logging.getLogger("huiqi.jobs")
 HANDLERS: dict[str, Callable[["JobContext"], dict | None]] = {}
 ON_FAILURE: dict[str, Callable[[Job, str], None]] = {}
 
-LOST_WORKER = ("执行该任务的后台进程已中断，任务未完成，也未留下任何更改；请重新提交",
-               "the worker running this job stopped; the job did not finish and changed nothing: submit it again")
+LOST_WORKER = _("执行该任务的后台进程已中断，任务未完成，也未留下任何更改；请重新提交")
 
 
 def handler(kind: str, on_failure: Callable[[Job, str], None] | None = None):
@@ -146,7 +147,7 @@ def claim_next(worker_name: str) -> Job | None:
             if job.status == Job.Status.RUNNING:
                 log.warning("job %s: worker %s lost its lease; taken over by %s", job.pk, job.worker, worker_name)
             if job.attempts >= max_attempts():
-                failed = _fail(job, f"{LOST_WORKER[0]}（{LOST_WORKER[1]}）", now)
+                failed = _fail(job, stored(LOST_WORKER), now)
             else:
                 job.status = Job.Status.RUNNING
                 job.started_at = now
@@ -216,11 +217,11 @@ def run(job: Job) -> Job:
     try:
         result = HANDLERS[job.kind](ctx)
     except DomainError as exc:
-        job.status, job.error = Job.Status.FAILED, exc.message
+        job.status, job.error = Job.Status.FAILED, stored_error(exc)
     except Exception as exc:  # noqa: BLE001 - a job's failure is shown to its user, not raised
         log.exception("job %s failed", job.pk)
         job.status = Job.Status.FAILED
-        job.error = f"内部错误，请联系管理员 internal error: {type(exc).__name__}: {exc}"
+        job.error = stored(_("内部错误，请联系管理员（%(error)s）"), error=f"{type(exc).__name__}: {exc}")
         job.result = {"traceback": traceback.format_exc()[-4000:]}
     else:
         job.status = Job.Status.SUCCEEDED

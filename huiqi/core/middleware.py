@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError, InvalidFields, ValidationFailed
 
@@ -46,21 +47,20 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > limit:
             mb = limit // (1024 * 1024)
-            return _refuse(request, ValidationFailed("request.too_large", f"提交的内容超过 {mb} MB 的上限",
-                                                     f"the request is larger than the {mb} MB limit", field="file"),
+            return _refuse(request, ValidationFailed("request.too_large", _("提交的内容超过 %(mb)s MB 的上限"),
+                                                     field="file", mb=mb),
                            413)
         field = _field_with_nul(request)
         if field is not None:
             # PostgreSQL cannot compare a NUL character: a filter holding one is refused here, named.
-            return _refuse(request, ValidationFailed("request.nul", f"{field} 含有不允许的空字符（NUL）",
-                                                     f"{field} contains a NUL character, which is not allowed",
-                                                     field=field), 400)
+            return _refuse(request, ValidationFailed("request.nul", _("%(field_text)s 含有不允许的空字符（NUL）"),
+                                                     field=field, field_text=field), 400)
         try:
             fields = _fields_not_utf8(request)
         except MultiPartParserError as exc:
             return _refuse(request, ValidationFailed(
-                "request.bad_multipart", f"请求正文不是有效的 multipart/form-data（{exc}）",
-                f"the request body is not valid multipart/form-data ({exc})"), 400)
+                "request.bad_multipart", _("请求正文不是有效的 multipart/form-data（%(reason)s）"),
+                reason=str(exc)), 400)
         if fields is not None:
             return _refuse(request, _not_utf8(fields), 400)
         return self.get_response(request)
@@ -116,7 +116,7 @@ def _form_fields_not_decodable(body: bytes, encoding: str) -> list[str]:
     for pair in body.split(b"&"):
         if not pair:
             continue
-        name, _, value = pair.partition(b"=")
+        name, _sep, value = pair.partition(b"=")
         name, value = unquote_to_bytes(name.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" "))
         try:
             shown = name.decode(encoding)
@@ -165,10 +165,11 @@ def _json_fields_not_utf8(text: str) -> list[str]:
 
 
 def _not_utf8(fields: list[str]) -> ValidationFailed:
-    why_zh, why_en = "不是有效的 UTF-8 文本（含有无法解码的字节）", "is not valid UTF-8 text (it has bytes that cannot be decoded)"
     if not fields:
-        return ValidationFailed("request.not_utf8", f"请求正文{why_zh}", f"the request body {why_en}")
-    return InvalidFields([ValidationFailed("request.not_utf8", f"{f} {why_zh}", f"{f} {why_en}", field=f)
+        return ValidationFailed("request.not_utf8", _("请求正文不是有效的 UTF-8 文本（含有无法解码的字节）"))
+    return InvalidFields([ValidationFailed("request.not_utf8",
+                                           _("%(field_text)s 不是有效的 UTF-8 文本（含有无法解码的字节）"),
+                                           field=f, field_text=f)
                           for f in fields])
 
 

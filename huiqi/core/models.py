@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class Parameter(models.Model):
@@ -14,20 +15,21 @@ class Parameter(models.Model):
     compute for (see ``core.params``).
     """
 
-    key = models.CharField("参数键 key", max_length=100, db_index=True)
-    program = models.CharField("所属项目 program", max_length=50, db_index=True)
-    value = models.JSONField("取值 value")
-    effective_from = models.DateField("生效日期 effective from")
-    description = models.CharField("说明 description", max_length=300, blank=True)
-    note = models.CharField("修改原因 reason for change", max_length=300, blank=True)
+    key = models.CharField(_("参数键"), max_length=100, db_index=True)
+    program = models.CharField(_("所属项目"), max_length=50, db_index=True)
+    value = models.JSONField(_("取值"))
+    effective_from = models.DateField(_("生效日期"))
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    note = models.CharField(_("修改原因"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("设置人")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "项目参数 parameter"
-        verbose_name_plural = "项目参数 parameters"
+        verbose_name = _("项目参数")
+        verbose_name_plural = pgettext_lazy("plural", "项目参数")
         ordering = ["program", "key", "-effective_from"]
         constraints = [models.UniqueConstraint(fields=["key", "effective_from"], name="parameter_key_date_unique")]
 
@@ -42,22 +44,23 @@ class AuditEvent(models.Model):
     at the database too.
     """
 
-    at = models.DateTimeField("时间 when", default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("操作人")
     )
-    actor_label = models.CharField("操作人 who", max_length=150, blank=True)
-    action = models.CharField("动作 action", max_length=40, db_index=True)
-    model = models.CharField("对象类型 record type", max_length=100, db_index=True)
-    object_id = models.CharField("对象编号 record id", max_length=100, db_index=True, blank=True)
-    object_repr = models.CharField("对象 record", max_length=300, blank=True)
-    before = models.JSONField("修改前 before", null=True, blank=True)
-    after = models.JSONField("修改后 after", null=True, blank=True)
-    note = models.TextField("说明 note", blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("动作"), max_length=40, db_index=True)
+    model = models.CharField(_("对象类型"), max_length=100, db_index=True)
+    object_id = models.CharField(_("对象编号"), max_length=100, db_index=True, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=300, blank=True)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
 
     class Meta:
-        verbose_name = "审计记录 audit record"
-        verbose_name_plural = "审计记录 audit records"
+        verbose_name = _("审计记录")
+        verbose_name_plural = pgettext_lazy("plural", "审计记录")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["model", "object_id"])]
 
@@ -81,39 +84,41 @@ class Job(models.Model):
     """A unit of background work with progress a user can watch."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "排队中 queued"
-        RUNNING = "running", "进行中 running"
-        SUCCEEDED = "succeeded", "已完成 succeeded"
-        FAILED = "failed", "失败 failed"
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
 
-    kind = models.CharField("任务类型 kind", max_length=60)
-    title = models.CharField("标题 title", max_length=200, blank=True)
-    params = models.JSONField("参数 params", default=dict)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    progress_done = models.BigIntegerField(default=0)
-    progress_total = models.BigIntegerField(null=True, blank=True)
-    message = models.CharField(max_length=500, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    kind = models.CharField(_("任务类型"), max_length=60)
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    params = models.JSONField(_("参数"), default=dict)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    progress_done = models.BigIntegerField(_("已处理"), default=0)
+    progress_total = models.BigIntegerField(_("总量"), null=True, blank=True)
+    message = models.CharField(_("进度说明"), max_length=500, blank=True)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs",
+        verbose_name=_("提交人")
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    worker = models.CharField(_("执行进程"), max_length=100, blank=True)
     # The running worker renews its lease while it works; a job whose lease lapsed lost its worker
     # (killed, machine gone) and is taken over by another or failed (``core.jobs.claim_next``).
-    lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(_("租约至"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
 
     class Meta:
-        verbose_name = "后台任务 job"
-        verbose_name_plural = "后台任务 jobs"
+        verbose_name = _("后台任务")
+        verbose_name_plural = pgettext_lazy("plural", "后台任务")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.status}"
+        return f"#{self.pk} {self.kind} {self.get_status_display()}"
 
     @property
     def percent(self) -> int | None:
@@ -135,30 +140,30 @@ class CalendarDay(models.Model):
     (``core.workdays``).
     """
 
-    date = models.DateField("日期 date", unique=True)
-    is_working_day = models.BooleanField("是否上班 working day")
-    name = models.CharField("节日 holiday", max_length=60, blank=True)
-    note = models.CharField("依据 source", max_length=200, blank=True)
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(_("是否上班"))
+    name = models.CharField(_("节日"), max_length=60, blank=True)
+    note = models.CharField(_("依据"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "节假日与调休 holiday or make-up day"
-        verbose_name_plural = "节假日与调休 holidays and make-up days"
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = pgettext_lazy("plural", "节假日与调休")
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'班' if self.is_working_day else '休'} {self.name}"
+        return f"{self.date} {_('班') if self.is_working_day else _('休')} {self.name}"
 
 
 class RateCounter(models.Model):
     """Requests counted per key (a client address, an account) in a fixed window, shared by every
     server process (``core.throttling``): one row per key and window, incremented in the database."""
 
-    key = models.CharField(max_length=200)
-    window_start = models.DateTimeField()
-    hits = models.PositiveIntegerField(default=0)
+    key = models.CharField(_("键"), max_length=200)
+    window_start = models.DateTimeField(_("窗口起"))
+    hits = models.PositiveIntegerField(_("次数"), default=0)
 
     class Meta:
-        verbose_name = "请求计数 rate counter"
+        verbose_name = _("请求计数")
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_unique")]
 
 
@@ -167,27 +172,29 @@ class ParameterProposal(models.Model):
     cannot approve it (the database refuses it too); approved, it is written as a dated value."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待审批"
-        APPROVED = "approved", "已批准"
-        REJECTED = "rejected", "已驳回"
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
 
-    key = models.CharField("参数键", max_length=100, db_index=True)
-    program = models.CharField("所属项目", max_length=50)
-    value = models.JSONField("拟改取值")
-    effective_from = models.DateField("生效日期")
-    note = models.CharField("修改原因", max_length=300, blank=True)
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    proposed_at = models.DateTimeField("提出时间", default=timezone.now)
+    key = models.CharField(_("参数键"), max_length=100, db_index=True)
+    program = models.CharField(_("所属项目"), max_length=50)
+    value = models.JSONField(_("拟改取值"))
+    effective_from = models.DateField(_("生效日期"))
+    note = models.CharField(_("修改原因"), max_length=300, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("提议人"))
+    proposed_at = models.DateTimeField(_("提出时间"), default=timezone.now)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.CharField("审批意见", max_length=300, blank=True)
-    parameter = models.ForeignKey(Parameter, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+                                   related_name="+", verbose_name=_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+    parameter = models.ForeignKey(Parameter, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("参数取值"))
 
     class Meta:
-        verbose_name = "参数修改提议"
-        verbose_name_plural = "参数修改提议"
+        verbose_name = _("参数修改提议")
+        verbose_name_plural = pgettext_lazy("plural", "参数修改提议")
         ordering = ["-proposed_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -200,4 +207,4 @@ class ParameterProposal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} @ {self.effective_from} ({self.status})"
+        return f"{self.key} @ {self.effective_from} ({self.get_status_display()})"

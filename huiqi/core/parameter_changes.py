@@ -13,10 +13,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from . import audit, clock, params
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from .i18n import stored
 from .models import Parameter, ParameterProposal
 
 
@@ -77,15 +78,14 @@ def touches_money(key: str, value, on: dt.date) -> bool:
 
 def _require_editor(actor) -> None:
     if not actor.has_perm("core.edit_parameters"):
-        raise PermissionDenied("parameter.forbidden", "无权修改项目参数", "you may not change program parameters")
+        raise PermissionDenied("parameter.forbidden", _("无权修改项目参数"))
 
 
 def _require_not_past(effective_from: dt.date, today: dt.date) -> None:
     if effective_from < today:
         raise ValidationFailed(
-            "parameter.effective_from_past", f"生效日期 {effective_from} 已过去：请选择今天或以后的日期",
-            f"the effective date {effective_from} has passed: choose today or a later day",
-            field="effective_from", value=effective_from.isoformat())
+            "parameter.effective_from_past", _("生效日期 %(effective_from)s 已过去：请选择今天或以后的日期"),
+            field="effective_from", value=effective_from.isoformat(), effective_from=effective_from)
 
 
 @transaction.atomic
@@ -95,14 +95,13 @@ def submit(actor, key: str, new_values: dict, effective_from: dt.date, note: str
     _require_editor(actor)
     schema = params.field_set(key)
     if schema is None:
-        raise NotFound("parameter.no_form", f"参数 {key} 不能在页面上修改", f"parameter {key} has no form",
-                       field="key", value=key)
+        raise NotFound("parameter.no_form", _("参数 %(key)s 不能在页面上修改"), field="key", value=key,
+                       key=key)
     _require_not_past(effective_from, clock.today())
     value = params.validate(key, schema.stored(new_values))
     altered = [c for c in changes(key, schema.as_fields(value), effective_from) if c.changed]
     if not altered:
-        raise ValidationFailed("parameter.unchanged", "新取值与生效中的取值相同，没有可保存的修改",
-                               "the new value is the same as the one in force: nothing to save", field="value")
+        raise ValidationFailed("parameter.unchanged", _("新取值与生效中的取值相同，没有可保存的修改"), field="value")
     if any(c.check.money for c in altered):
         proposal = ParameterProposal.objects.create(key=key, program=program_of(key), value=value,
                                                     effective_from=effective_from, note=note, proposed_by=actor)
@@ -114,17 +113,16 @@ def submit(actor, key: str, new_values: dict, effective_from: dt.date, note: str
 def _pending(proposal_id: int) -> ParameterProposal:
     proposal = ParameterProposal.objects.select_for_update().filter(pk=proposal_id).first()
     if proposal is None:
-        raise NotFound("parameter.proposal_missing", "没有这条参数修改提议", "there is no such proposal")
+        raise NotFound("parameter.proposal_missing", _("没有这条参数修改提议"))
     if proposal.status != ParameterProposal.Status.PENDING:
-        raise Conflict("parameter.proposal_decided", "这条参数修改提议已经审批过", "this proposal has been decided already")
+        raise Conflict("parameter.proposal_decided", _("这条参数修改提议已经审批过"))
     return proposal
 
 
 def _decide(actor, proposal: ParameterProposal, status: str, note: str) -> dict:
     _require_editor(actor)
     if proposal.proposed_by_id == actor.pk:
-        raise PermissionDenied("parameter.own_proposal", "不能审批自己提出的参数修改：须由另一位工作人员审批",
-                               "you cannot decide your own proposal: another person must")
+        raise PermissionDenied("parameter.own_proposal", _("不能审批自己提出的参数修改：须由另一位工作人员审批"))
     before = audit.snapshot(proposal)
     proposal.status, proposal.decided_by, proposal.decided_at = status, actor, timezone.now()
     proposal.decision_note = note
@@ -138,9 +136,15 @@ def approve(actor, proposal_id: int, note: str = "") -> Parameter:
     proposal = _pending(proposal_id)
     before = _decide(actor, proposal, ParameterProposal.Status.APPROVED, note)
     _require_not_past(proposal.effective_from, clock.today())
-    reason = _("%(note)s（提议人 %(proposer)s，批准人 %(approver)s）") % {
-        "note": proposal.note, "proposer": audit.actor_label(proposal.proposed_by),
-        "approver": audit.actor_label(actor)}
+    # Kept as its msgid (shown in the reader's language), the proposer's note shortened to fit the column.
+    proposer, approver = audit.actor_label(proposal.proposed_by), audit.actor_label(actor)
+    text = proposal.note
+    while True:
+        reason = stored(_("%(note)s（提议人 %(proposer)s，批准人 %(approver)s）"), note=text,
+                        proposer=proposer, approver=approver)
+        if len(reason) <= 300 or not text:
+            break
+        text = text[:len(text) - (len(reason) - 300) - 1]
     row = params.set_value(actor, proposal.key, proposal.program, proposal.value, proposal.effective_from,
                            note=reason[:300])
     proposal.parameter = row

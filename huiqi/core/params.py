@@ -15,28 +15,93 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import audit, clock
 from .errors import DomainError, InvalidFields, NotFound, ValidationFailed
+from .i18n import Joined, Message, stored
 from .models import Parameter
 
 log = logging.getLogger("huiqi.params")
 
 SCHEMAS: dict[str, Callable[[object], object]] = {}
+LABELS: dict[str, object] = {}
 
 
-def register(key: str, validate: Callable[[object], object]) -> None:
-    """Declare ``key``'s schema: ``validate(value)`` returns the value as stored or raises."""
+def register(key: str, validate: Callable[[object], object], label=None) -> None:
+    """Declare ``key``'s schema: ``validate(value)`` returns the value as stored or raises. ``label``
+    is the parameter's name for people (a lazy translation); a schema of named fields carries the
+    fields' labels as its ``labels``."""
     SCHEMAS[key] = validate
+    if label is not None:
+        LABELS[key] = label
+
+
+def label(key: str, name: str | None = None):
+    """The name people read for parameter ``key`` (or for its field ``name``), in the page's
+    language; the key itself when none was declared."""
+    if name is None:
+        return LABELS.get(key, key)
+    return getattr(SCHEMAS.get(key), "labels", {}).get(name, name)
+
+
+def any_label(name: str):
+    """The label any parameter schema gives a field called ``name`` (its name when none does)."""
+    for schema in SCHEMAS.values():
+        found = getattr(schema, "labels", {}).get(name)
+        if found is not None:
+            return found
+    return LABELS.get(name, name)
+
+
+def describe_any(value: dict) -> list[tuple[object, object]]:
+    """(label, value) of a set of named values, by the schema whose fields they are (else each by name)."""
+    for key, schema in SCHEMAS.items():
+        labels = getattr(schema, "labels", None)
+        if labels and set(value) <= set(labels):
+            return describe(key, value)
+    return [(any_label(name), shown_value(v)) for name, v in value.items()]
+
+
+def program_label(program: str):
+    """A program's name for people: its app's verbose name."""
+    try:
+        return apps.get_app_config(program).verbose_name
+    except LookupError:
+        return program
+
+
+def shown_value(value):
+    """A parameter's value (or a field's) as a page shows it: yes/no, lists joined, the rest as written."""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, list):
+        return Joined((shown_value(v) for v in value), "、", ", ")
+    if isinstance(value, dict):
+        return Joined(Message(_("%(name)s：%(value)s"), name=k, value=shown_value(v))
+                      for k, v in value.items())
+    return value
+
+
+def describe(key: str, value) -> list[tuple[object, object]]:
+    """(label, value) of each part of a stored value, in the reader's language. A schema may describe its
+    values itself (its ``describe(value)``); else the fields of a set of named fields, each by its label."""
+    custom = getattr(SCHEMAS.get(key), "describe", None)
+    if custom is not None:
+        return custom(value)
+    if isinstance(value, dict):
+        return [(label(key, name), shown_value(v)) for name, v in value.items()]
+    return [(label(key), shown_value(value))]
 
 
 def validate(key: str, new_value):
     """``new_value`` checked against ``key``'s schema; an undeclared key is refused."""
     schema = SCHEMAS.get(key)
     if schema is None:
-        raise ValidationFailed("parameter.unknown", f"没有名为 {key} 的项目参数", f"there is no parameter {key}",
-                               field="key", value=key)
+        raise ValidationFailed("parameter.unknown", _("没有名为 %(key)s 的项目参数"), field="key", value=key, key=key)
     return schema(new_value)
 
 
@@ -46,19 +111,20 @@ def validate(key: str, new_value):
 # field's check carries its kind, label, unit and bounds, so the form is derived from the one rule.
 
 
-def _bad(name, zh, en, value=None) -> ValidationFailed:
-    return ValidationFailed(f"parameter.{name}", zh, en, field=name, value=value)
+def _bad(field, message, value=None, **params) -> ValidationFailed:
+    return ValidationFailed(f"parameter.{field}", message, field=field, value=value, **params)
 
 
 @dataclass(frozen=True, eq=False)
 class Check:
-    """One field's rule, callable as ``check(name, value)``, and what a form needs to show the field.
+    """One field's rule, callable as ``check(name, value, field=None)`` (``name`` is what messages call
+    the field: its label; ``field`` the key an error names), and what a form needs to show the field.
 
     ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices; ``money`` marks a
     value whose change needs a second person's approval; ``text`` says a decimal is stored as text."""
 
     kind: str
-    test: Callable[[str, object], object]
+    test: Callable[..., object]
     label: object = ""
     unit: object = ""
     minimum: object = None
@@ -67,37 +133,39 @@ class Check:
     money: bool = False
     text: bool = False
 
-    def __call__(self, name, v):
-        return self.test(name, v)
+    def __call__(self, name, v, field=None):
+        return self.test(name, v, field)
 
 
 class FieldSet:
     """A schema for a value that is a set of named fields, each with its check; every bad, missing or
     unknown field is named at once. ``partial``: fields may be left out (the program's ``defaults`` fill
     them); ``optional``: these fields may be left out; ``then``: a check of the whole value once every field
-    passes (rules across fields), returning the value as stored."""
+    passes (rules across fields), returning the value as stored. A check made with a ``label`` names its
+    field by it in messages and on pages (``labels``)."""
 
     def __init__(self, checks: dict, *, partial: bool = False, optional=(), defaults=None, then=None,
                  scalar: bool = False):
         self.checks, self.partial, self.optional = checks, partial, frozenset(optional)
         self.defaults, self.then, self.scalar = dict(defaults or {}), then, scalar
+        self.labels = {name: getattr(check, "label", None) or name for name, check in checks.items()}
 
     def __call__(self, value):
         if self.scalar:
             ((name, check),) = self.checks.items()
-            check(name, value)
+            check(self.labels[name], value, field=name)
             return value
         if not isinstance(value, dict):
-            raise _bad("value", "取值必须是一组具名字段", "the value must be a set of named fields")
-        errors: list[DomainError] = [_bad(name, f"未知字段 {name}", f"unknown field {name}")
+            raise _bad("value", _("取值必须是一组具名字段"))
+        errors: list[DomainError] = [_bad(name, _("未知字段 %(name)s"), name=name)
                                      for name in sorted(set(value) - set(self.checks))]
         for name, check in self.checks.items():
             if name not in value:
                 if not (self.partial or name in self.optional):
-                    errors.append(_bad(name, f"缺少字段 {name}", f"{name} is missing"))
+                    errors.append(_bad(name, _("缺少字段 %(name)s"), name=self.labels[name]))
                 continue
             try:
-                check(name, value[name])
+                check(self.labels[name], value[name], field=name)
             except DomainError as exc:
                 errors.append(exc)
         if errors:
@@ -115,7 +183,7 @@ class FieldSet:
         return values[next(iter(self.checks))] if self.scalar else dict(values)
 
 
-def fields(checks: dict[str, Callable[[str, object], object]], *, partial: bool = False, optional=(),
+def fields(checks: dict[str, Callable[..., object]], *, partial: bool = False, optional=(),
            defaults=None, then=None) -> FieldSet:
     """A schema for a value that is a set of named fields (see ``FieldSet``)."""
     return FieldSet(checks, partial=partial, optional=optional, defaults=defaults, then=then)
@@ -130,39 +198,45 @@ def field_set(key: str) -> FieldSet | None:
 def require_fields(value) -> dict:
     """A schema's first step for a value that must be a non-empty set of named fields."""
     if not isinstance(value, dict) or not value:
-        raise _bad("value", "取值必须是一组具名字段", "the value must be a set of named fields")
+        raise _bad("value", _("取值必须是一组具名字段"))
     return value
 
 
-def scalar(check: Callable[[str, object], object], name: str = "value") -> FieldSet:
+def scalar(check: Callable[..., object], name: str = "value") -> FieldSet:
     """A schema for a value that is one number, flag or text."""
     return FieldSet({name: check}, scalar=True)
 
 
+def _unit(unit):
+    """A unit as it follows a number in a message (" 天"), or nothing."""
+    return format_lazy(" {}", unit) if unit else ""
+
+
 def integer(minimum: int | None = None, maximum: int | None = None, unit="", *, label="") -> Check:
-    def check(name, v):
+    """A whole number within bounds; ``unit`` (a lazy translation) follows the bounds in messages."""
+    def check(name, v, field=None):
         if isinstance(v, bool) or not isinstance(v, int):
-            raise _bad(name, f"{name} 必须是整数", f"{name} must be a whole number", v)
+            raise _bad(field or name, _("%(name)s 必须是整数"), v, name=name)
         if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
-            suffix = f" {str(unit).strip()}" if unit else ""
-            raise _bad(name, f"{name} 必须在 {minimum} 到 {maximum}{suffix} 之间",
-                       f"{name} must be from {minimum} to {maximum}{suffix}", v)
+            raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s%(unit)s 之间"), v,
+                       name=name, minimum=minimum, maximum=maximum, unit=_unit(unit))
         return v
     return Check("integer", check, label, unit, minimum, maximum)
 
 
-def _decimal_check(minimum, maximum):
+def _decimal_check(minimum, maximum, unit=""):
     from decimal import Decimal, InvalidOperation
 
-    def check(name, v):
+    def check(name, v, field=None):
         try:
             d = Decimal(str(v)) if not isinstance(v, bool) else None
         except InvalidOperation:
             d = None
         if d is None or not d.is_finite():
-            raise _bad(name, f"{name} 必须是数字", f"{name} must be a number", v)
+            raise _bad(field or name, _("%(name)s 必须是数字"), v, name=name)
         if not Decimal(str(minimum)) <= d <= Decimal(str(maximum)):
-            raise _bad(name, f"{name} 必须在 {minimum} 到 {maximum} 之间", f"{name} must be from {minimum} to {maximum}", v)
+            raise _bad(field or name, _("%(name)s 必须在 %(minimum)s 到 %(maximum)s%(unit)s 之间"), v,
+                       name=name, minimum=minimum, maximum=maximum, unit=_unit(unit))
         return v
     return check
 
@@ -170,39 +244,39 @@ def _decimal_check(minimum, maximum):
 def decimal(minimum, maximum, unit="", *, label="", text: bool = False) -> Check:
     """A number (given as text or a number, never a float's approximation of money) within bounds;
     ``text``: a form stores it as text."""
-    return Check("decimal", _decimal_check(minimum, maximum), label, unit, minimum, maximum, text=text)
+    return Check("decimal", _decimal_check(minimum, maximum, unit), label, unit, minimum, maximum, text=text)
 
 
-def money(minimum, maximum, unit="元", *, label="") -> Check:
+def money(minimum, maximum, unit=_("元"), *, label="") -> Check:
     """An amount in yuan (text with two decimal places), within bounds; changing it needs a second person."""
-    return Check("money", _decimal_check(minimum, maximum), label, unit, minimum, maximum, money=True, text=True)
+    return Check("money", _decimal_check(minimum, maximum, unit), label, unit, minimum, maximum, money=True,
+                 text=True)
 
 
 def boolean(*, label="") -> Check:
-    def check(name, v):
+    def check(name, v, field=None):
         if not isinstance(v, bool):
-            raise _bad(name, f"{name} 必须是“是”或“否”", f"{name} must be true or false", v)
+            raise _bad(field or name, _("%(name)s 必须是“是”或“否”"), v, name=name)
         return v
     return Check("boolean", check, label)
 
 
 def time_of_day(*, label="") -> Check:
-    def check(name, v):
+    def check(name, v, field=None):
         hours, minutes = (v[:2], v[3:]) if isinstance(v, str) and len(v) == 5 and v[2] == ":" else ("", "")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-            raise _bad(name, f"{name} 必须是 00:00 到 23:59 之间的时刻（时:分）",
-                       f"{name} must be a time of day from 00:00 to 23:59 (HH:MM)", v)
+            raise _bad(field or name, _("%(name)s 必须是 00:00 到 23:59 之间的时刻（时:分）"), v, name=name)
         return v
     return Check("time", check, label)
 
 
 def date(*, label="") -> Check:
     """A day, stored as YYYY-MM-DD."""
-    def check(name, v):
+    def check(name, v, field=None):
         try:
             dt.date.fromisoformat(v if isinstance(v, str) and len(v) == 10 else "")
         except ValueError:
-            raise _bad(name, f"{name} 必须是 YYYY-MM-DD 格式的日期", f"{name} must be a YYYY-MM-DD date", v) from None
+            raise _bad(field or name, _("%(name)s 必须是 YYYY-MM-DD 格式的日期"), v, name=name) from None
         return v
     return Check("date", check, label)
 
@@ -210,21 +284,21 @@ def date(*, label="") -> Check:
 def choice(allowed, *, label="") -> Check:
     """One of ``allowed`` (a sequence of values, or of (value, label) pairs for the form)."""
     pairs = tuple(a if isinstance(a, tuple) else (a, a) for a in allowed)
-    values = [v for v, _ in pairs]
+    values = [v for v, _label in pairs]
 
-    def check(name, v):
+    def check(name, v, field=None):
         if v not in values:
-            raise _bad(name, f"{name} 必须是以下取值之一：{'、'.join(values)}",
-                       f"{name} must be one of {', '.join(values)}", v)
+            raise _bad(field or name, _("%(name)s 必须是以下取值之一：%(allowed)s"), v,
+                       name=name, allowed=Joined(values, "、", ", "))
         return v
     return Check("choice", check, label, choices=pairs)
 
 
 def choices_list(allowed, *, label="") -> Check:
-    def check(name, v):
+    def check(name, v, field=None):
         if not isinstance(v, list) or not v or any(not isinstance(x, str) or x not in allowed for x in v):
-            raise _bad(name, f"{name} 必须是以下取值中的一个或多个：{'、'.join(sorted(allowed))}",
-                       f"{name} must be one or more of {', '.join(sorted(allowed))}", v)
+            raise _bad(field or name, _("%(name)s 必须是以下取值中的一个或多个：%(allowed)s"), v,
+                       name=name, allowed=", ".join(sorted(allowed)))
         return v
     return Check("choices", check, label, choices=tuple((a, a) for a in sorted(allowed)))
 
@@ -253,10 +327,7 @@ def value(key: str, on: dt.date | None = None, default=NotFound):
     if row is None:
         if default is NotFound:
             raise NotFound(
-                "parameter.missing",
-                f"参数 {key} 在 {on} 没有生效的取值",
-                f"parameter {key} has no value in force on {on}",
-                field=key,
+                "parameter.missing", _("参数 %(key)s 在 %(on)s 没有生效的取值"), field=key, key=key, on=on,
             )
         return default
     return row.value
@@ -273,16 +344,14 @@ def set_value(actor, key: str, program: str, new_value, effective_from: dt.date,
     audit record of before and after. A value set for the same day is replaced when that day is today
     or later; a day already past is refused (correct it with a new row from today)."""
     if effective_from is None:
-        raise ValidationFailed("parameter.effective_from", "必须填写生效日期", "effective date is required",
-                               field="effective_from")
+        raise ValidationFailed("parameter.effective_from", _("必须填写生效日期"), field="effective_from")
     new_value = validate(key, new_value)
     today = today or clock.today()
     existing = Parameter.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     if existing is not None and existing.effective_from < today:
         raise ValidationFailed(
-            "parameter.past", f"{effective_from} 起生效的取值已成历史，不能修改；请新增一条自今日起生效的取值",
-            f"the value in force from {effective_from} is history and cannot be edited; add a value "
-            "taking effect from today instead", field="effective_from", value=str(effective_from))
+            "parameter.past", _("%(effective_from)s 起生效的取值已成历史，不能修改；请新增一条自今日起生效的取值"), field="effective_from",
+            value=str(effective_from), effective_from=effective_from)
     if existing is not None:
         before = audit.snapshot(existing)
         existing.value = new_value
@@ -306,4 +375,4 @@ def ensure_default(key: str, program: str, default_value, effective_from: dt.dat
     if not Parameter.objects.filter(key=key).exists():
         Parameter.objects.create(key=key, program=program, value=default_value,
                                  effective_from=effective_from, description=description,
-                                 note="默认值 default from the program documents")
+                                 note=stored(_("默认值，出自项目文件")))

@@ -36,8 +36,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, Union
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core import xlsx
-from huiqi.core.errors import ValidationFailed
+from huiqi.core.errors import EN, ZH, Message, ValidationFailed, pick, render
 
 __all__ = [
     "ROW",
@@ -89,8 +91,13 @@ _BLOCK = 1 << 20
 class CellError(ValidationFailed):
     """A cell whose text a parser cannot accept. Raised by parsers; the engine turns it into a RowError."""
 
-    def __init__(self, zh: str, en: str, code: str = "bad_value"):
-        super().__init__(code, zh, en)
+    def __init__(self, message, code: str = "bad_value", **params):
+        super().__init__(code, message, **params)
+
+    @classmethod
+    def of(cls, error) -> CellError:
+        """Another error of a value (an identifier's, say) as the cell's."""
+        return cls(error.msgid, code=error.code, **error.params)
 
 
 class FileRejected(ValidationFailed):
@@ -102,8 +109,8 @@ class FileRejected(ValidationFailed):
     when there is one (1 for header problems). For ``missing_columns``, ``value`` lists the missing keys.
     """
 
-    def __init__(self, code: str, zh: str, en: str, row: int | None = None, value: object = None):
-        super().__init__(code, zh, en, value=value)
+    def __init__(self, code: str, message, row: int | None = None, value: object = None, **params):
+        super().__init__(code, message, value=value, **params)
         self.row = row
 
     def as_row_error(self) -> RowError:
@@ -125,6 +132,16 @@ class RowError:
     value: str
     zh: str
     en: str
+
+    @classmethod
+    def of(cls, row: int, column: str | None, value: str, message, **params) -> RowError:
+        """A row error from a msgid and its params, said in both languages (the error report carries
+        both; a page shows the reader's)."""
+        return cls(row, column, value, render(message, params, ZH), render(message, params, EN))
+
+    @property
+    def message(self) -> str:
+        return pick(self.zh, self.en)
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "value": self.value, "zh": self.zh, "en": self.en}
@@ -172,7 +189,7 @@ def parse_text(max_len: int | None = None) -> Callable[[str | None], str | None]
         if not s:
             return None
         if max_len is not None and len(s) > max_len:
-            raise CellError(f"超过 {max_len} 个字符（共 {len(s)} 个）", f"longer than {max_len} characters ({len(s)})")
+            raise CellError(_("超过 %(max_len)s 个字符（共 %(s_len)s 个）"), max_len=max_len, s_len=len(s))
         return s
 
     parse.max_len = max_len  # read by the ledger's columnar pass (lending.bulk.columnar)
@@ -197,12 +214,12 @@ def parse_int(min: int | None = None, max: int | None = None) -> Callable[[str |
         if not s:
             return None
         if not _INT_RE.fullmatch(s):
-            raise CellError("不是整数", "not a whole number")
+            raise CellError(_("不是整数"))
         n = int(s.partition(".")[0].replace(",", ""))
         if min is not None and n < min:
-            raise CellError(f"不能小于 {min}", f"must be at least {min}")
+            raise CellError(_("不能小于 %(lo)s"), lo=min)
         if max is not None and n > max:
-            raise CellError(f"不能大于 {max}", f"must be at most {max}")
+            raise CellError(_("不能大于 %(hi)s"), hi=max)
         return n
 
     return parse
@@ -225,11 +242,11 @@ def parse_decimal(
     lo, hi = _bound(min), _bound(max)
     quantum = Decimal(1).scaleb(-places) if places is not None else None
     if min_exclusive:
-        low_zh, low_en = f"必须大于 {lo}", f"must be greater than {lo}"
+        low = _("必须大于 %(lo)s")
     elif lo == 0:
-        low_zh, low_en = "不能为负数", "must not be negative"
+        low = _("不能为负数")
     else:
-        low_zh, low_en = f"不能小于 {lo}", f"must be at least {lo}"
+        low = _("不能小于 %(lo)s")
 
     @_kind("decimal")
     def parse(value: str | None) -> Decimal | None:
@@ -237,22 +254,22 @@ def parse_decimal(
         if not s:
             return None
         if not _DECIMAL_RE.fullmatch(s):
-            raise CellError("不是数字（应为如 1,000.00 的数字）", "not a number (expected e.g. 1,000.00)")
+            raise CellError(_("不是数字（应为如 1,000.00 的数字）"))
         d = Decimal(s.replace(",", "") if "," in s else s)
         if quantum is not None:
             try:
                 q = d.quantize(quantum)
             except InvalidOperation:  # more digits than Decimal's 28-digit context
-                raise CellError("数值过大", "number too large") from None
+                raise CellError(_("数值过大")) from None
             if q != d:
-                raise CellError(f"小数位数超过 {places} 位", f"more than {places} decimal places")
+                raise CellError(_("小数位数超过 %(places)s 位"), places=places)
             d = q
         if not d:
             d = abs(d)  # "-0.00" is zero, not a negative amount
         if lo is not None and (d <= lo if min_exclusive else d < lo):
-            raise CellError(low_zh, low_en)
+            raise CellError(low, lo=lo)
         if hi is not None and d > hi:
-            raise CellError(f"不能大于 {hi}", f"must be at most {hi}")
+            raise CellError(_("不能大于 %(hi)s"), hi=hi)
         return d
 
     # Read by the ledger's columnar pass (lending.bulk.columnar) to check plain amounts on whole columns.
@@ -266,7 +283,7 @@ _DATE_RE = re.compile(
 _DATE_ZH_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 _DATE_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _SERIAL_RE = re.compile(r"(\d{1,6})(?:\.0*)?")
-_NOT_A_DATE = ("不是日期（应为如 2020-03-01 的日期）", "not a date (expected e.g. 2020-03-01)")
+_NOT_A_DATE = _("不是日期（应为如 2020-03-01 的日期）")
 
 
 def parse_date(min: dt.date = DATE_MIN, max: dt.date = DATE_MAX) -> Callable[[str | None], dt.date | None]:
@@ -280,15 +297,15 @@ def parse_date(min: dt.date = DATE_MIN, max: dt.date = DATE_MAX) -> Callable[[st
 
     def check(d: dt.date) -> dt.date:
         if d < min or d > max:
-            raise CellError(f"日期 {d.isoformat()} 超出 {min.isoformat()} 至 {max.isoformat()} 的范围",
-                            f"date {d.isoformat()} is outside {min.isoformat()}..{max.isoformat()}")
+            raise CellError(_("日期 %(d)s 超出 %(min)s 至 %(max)s 的范围"), d=d.isoformat(), min=min.isoformat(),
+                            max=max.isoformat())
         return d
 
     def build(y: str, m: str, d: str) -> dt.date:
         try:
             return dt.date(int(y), int(m), int(d))
         except ValueError:
-            raise CellError(f"日期不存在：{y}-{m}-{d}", f"no such date: {y}-{m}-{d}") from None
+            raise CellError(_("日期不存在：%(y)s-%(m)s-%(d)s"), y=y, m=m, d=d) from None
 
     @_kind("date")
     def parse(value: str | None) -> dt.date | None:
@@ -304,7 +321,7 @@ def parse_date(min: dt.date = DATE_MIN, max: dt.date = DATE_MAX) -> Callable[[st
         s = _halfwidth(s)
         if m := _DATE_RE.fullmatch(s):
             if any(t and int(t) for t in m.group(5, 6, 7, 8)):
-                raise CellError("日期带有非零时刻，应只填日期", "has a time of day; expected a date only")
+                raise CellError(_("日期带有非零时刻，应只填日期"))
             return check(build(m[1], m[3], m[4]))
         if m := _DATE_ZH_RE.fullmatch(s):
             return check(build(m[1], m[2], m[3]))
@@ -316,10 +333,9 @@ def parse_date(min: dt.date = DATE_MIN, max: dt.date = DATE_MAX) -> Callable[[st
                 return check(EXCEL_EPOCH + dt.timedelta(days=serial))
             except (CellError, OverflowError):
                 raise CellError(
-                    f"{s} 不是 {min} 至 {max} 之间的日期（按 Excel 日期序号读取）",
-                    f"{s} is not a date in {min}..{max} (read as an Excel date serial)",
+                    _("%(s)s 不是 %(min)s 至 %(max)s 之间的日期（按 Excel 日期序号读取）"), s=s, min=min, max=max,
                 ) from None
-        raise CellError(*_NOT_A_DATE)
+        raise CellError(_NOT_A_DATE)
 
     parse.min_date, parse.max_date = min, max
     return parse
@@ -342,8 +358,7 @@ def parse_choice(mapping: Mapping[str, Any]) -> Callable[[str | None], Any]:
             raise ValueError(f"parse_choice: {spelling!r} is ambiguous")
         lookup[norm] = stored
         lookup.setdefault(spelling, stored)
-    zh_list = "、".join(mapping)
-    en_list = ", ".join(mapping)
+    shown = ", ".join(mapping)
 
     @_kind("choice")
     def parse(value: str | None) -> Any:
@@ -357,7 +372,7 @@ def parse_choice(mapping: Mapping[str, Any]) -> Callable[[str | None], Any]:
         try:
             return lookup[_norm_choice(s)]
         except KeyError:
-            raise CellError(f"应为以下之一：{zh_list}", f"must be one of: {en_list}") from None
+            raise CellError(_("应为以下之一：%(allowed)s"), allowed=shown) from None
 
     return parse
 
@@ -375,7 +390,7 @@ def parse_bool_yn() -> Callable[[str | None], bool | None]:
         try:
             return inner(value)
         except CellError:
-            raise CellError("应为 是/否（Y/N）", "must be Y or N (是/否)") from None
+            raise CellError(_("应为 是/否（Y/N）")) from None
 
     return parse
 
@@ -476,24 +491,19 @@ class Schema:
             elif col.key in positions:
                 first = positions[col.key] + 1
                 raise FileRejected(
-                    "duplicate_columns",
-                    f"列“{col.label}”出现了两次（第 {first} 列和第 {i + 1} 列）",
-                    f"column {col.key} ({col.zh}) appears twice (columns {first} and {i + 1})",
-                    row=header_row,
+                    "duplicate_columns", _("列“%(label)s”出现了两次（第 %(first)s 列和第 %(i)s 列）"), row=header_row,
+                    label=col.label, first=first, i=i + 1,
                 )
             else:
                 positions[col.key] = i
                 headers[col.key] = _clean(text)
         missing = [c for c in self.columns if c.required and c.key not in positions]
         if missing:
-            found = "、".join(_clean(h) for h in header if _clean(h)) or "（无）"
+            found = ", ".join(_clean(h) for h in header if _clean(h)) or "—"
             raise FileRejected(
-                "missing_columns",
-                f"缺少必需的列：{'、'.join(c.label for c in missing)}。文件第 {header_row} 行的表头是：{found}",
-                f"missing required columns: {', '.join(f'{c.key} ({c.zh})' for c in missing)}. "
-                f"The header in row {header_row} is: {found}",
-                row=header_row,
-                value=[c.key for c in missing],
+                "missing_columns", _("缺少必需的列：%(items)s。文件第 %(header_row)s 行的表头是：%(found)s"), row=header_row,
+                value=[c.key for c in missing], items=", ".join(c.label for c in missing),
+                header_row=header_row, found=found,
             )
         return HeaderMatch(positions, headers, unknown)
 
@@ -555,57 +565,51 @@ class _Unclosable(io.RawIOBase):
 
 
 _MAGIC = (
-    (b"%PDF", "PDF 文件", "a PDF file"),
-    (b"\x89PNG", "PNG 图片", "a PNG image"),
-    (b"\xff\xd8\xff", "JPEG 图片", "a JPEG image"),
-    (b"GIF8", "GIF 图片", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Excel（.xls）、WPS 或加密的 Office 文件，请在 Excel 中另存为 .xlsx",
-     "an old Excel (.xls), WPS or encrypted Office file; save it as .xlsx in Excel"),
-    (b"Rar!", "RAR 压缩包", "a RAR archive"),
-    (b"7z\xbc\xaf", "7z 压缩包", "a 7z archive"),
-    (b"\x1f\x8b", "gzip 压缩包", "a gzip archive"),
-    (b"{\\rtf", "RTF 文档", "an RTF document"),
+    (b"%PDF", _("这是 PDF 文件")),
+    (b"\x89PNG", _("这是 PNG 图片")),
+    (b"\xff\xd8\xff", _("这是 JPEG 图片")),
+    (b"GIF8", _("这是 GIF 图片")),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", _("这是旧版 Excel（.xls）、WPS 或加密的 Office 文件，请在 Excel 中另存为 .xlsx")),
+    (b"Rar!", _("这是 RAR 压缩包")),
+    (b"7z\xbc\xaf", _("这是 7z 压缩包")),
+    (b"\x1f\x8b", _("这是 gzip 压缩包")),
+    (b"{\\rtf", _("这是 RTF 文档")),
 )
 # Bytes that are not control characters, plus the harmless controls (BEL, BS, tab, LF, VT, FF, CR, ESC,
 # SUB). Deleting these from a sample leaves the suspicious controls, which text files do not contain.
 _TEXT_BYTES = bytes({7, 8, 9, 10, 11, 12, 13, 26, 27} | set(range(0x20, 0x100)))
 
 
-def _not_spreadsheet(zh_what: str = "", en_what: str = "") -> FileRejected:
-    return FileRejected(
-        "not_spreadsheet",
-        "不是电子表格（CSV 或 XLSX）" + (f"：这是{zh_what}" if zh_what else ""),
-        "not a spreadsheet (CSV or XLSX)" + (f": this is {en_what}" if en_what else ""),
-    )
+def _not_spreadsheet(what=None) -> FileRejected:
+    if what is None:
+        return FileRejected("not_spreadsheet", _("不是电子表格（CSV 或 XLSX）"))
+    return FileRejected("not_spreadsheet", _("不是电子表格（CSV 或 XLSX）：%(what)s"), what=what)
 
 
-def _bad_encoding(zh_detail: str = "", en_detail: str = "") -> FileRejected:
-    return FileRejected(
-        "bad_encoding",
-        "不是 UTF-8 或 GB18030 编码的文本文件" + (f"：{zh_detail}" if zh_detail else "")
-        + "。请在 Excel 中另存为“CSV UTF-8”或 .xlsx",
-        "not a UTF-8 or GB18030 text file" + (f": {en_detail}" if en_detail else "")
-        + ". Save it from Excel as 'CSV UTF-8' or .xlsx",
-    )
+def _bad_encoding(detail=None) -> FileRejected:
+    if detail is None:
+        return FileRejected("bad_encoding", _("不是 UTF-8 或 GB18030 编码的文本文件。请在 Excel 中另存为“CSV UTF-8”或 .xlsx"))
+    return FileRejected("bad_encoding",
+                        _("不是 UTF-8 或 GB18030 编码的文本文件：%(detail)s。请在 Excel 中另存为“CSV UTF-8”或 .xlsx"),
+                        detail=detail)
 
 
 def _no_data_rows(header_row: int) -> FileRejected:
-    return FileRejected("no_data_rows", "只有表头，没有数据行", "no data rows: the file has only a header",
-                        row=header_row)
+    return FileRejected("no_data_rows", _("只有表头，没有数据行"), row=header_row)
 
 
 def _sniff(head: bytes) -> str:
     """'xlsx' or 'text' from the first bytes; refuse what is recognisably something else."""
     if _sniff_zip(head):  # a zip archive, as XLSX is
         return "xlsx"
-    for magic, zh, en in _MAGIC:
+    for magic, what in _MAGIC:
         if head.startswith(magic):
-            raise _not_spreadsheet(zh, en)
+            raise _not_spreadsheet(what)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _bad_encoding("这是 UTF-16 编码", "it is UTF-16")
+        raise _bad_encoding(_("这是 UTF-16 编码"))
     controls = len(head.translate(None, _TEXT_BYTES))
     if b"\x00" in head or controls > len(head) // 100 + 2:
-        raise _not_spreadsheet("二进制文件", "a binary file")
+        raise _not_spreadsheet(_("这是二进制文件"))
     return "text"
 
 
@@ -648,10 +652,8 @@ def _detect_encoding(inp: _Input) -> str:
             newlines += good.count(b"\n")
     if multibyte >= _UTF8_EVIDENCE or inp.head(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
         # A file that starts with UTF-8's byte order mark says it is UTF-8.
-        raise _bad_encoding(
-            f"文件是 UTF-8 编码，但第 {newlines + 1} 行附近有无效字节（可能混入了其他编码的内容）",
-            f"the file is UTF-8 but has an invalid byte near line {newlines + 1} (mixed encodings?)",
-        )
+        raise _bad_encoding(Message(_("文件是 UTF-8 编码，但第 %(line)s 行附近有无效字节（可能混入了其他编码的内容）"),
+                                    line=newlines + 1))
     decoder = codecs.getincrementaldecoder("gb18030")("strict")
     with inp.open() as f:
         try:
@@ -748,14 +750,11 @@ class Table:
                     yield rowno, cells
             except UnicodeDecodeError:
                 # Only a reading that took the encoding from the file's start meets one (``utf8_head``).
-                raise _bad_encoding(f"第 {rowno + 1} 行附近有无效字节",
-                                    f"an invalid byte near row {rowno + 1}") from None
+                raise _bad_encoding(Message(_("第 %(line)s 行附近有无效字节"), line=rowno + 1)) from None
             except csv.Error as exc:
                 raise FileRejected(
-                    "bad_csv",
-                    f"第 {rowno + 1} 行附近 CSV 格式错误（{exc}），常见原因是引号不成对",
-                    f"malformed CSV near row {rowno + 1} ({exc}); often an unmatched quote",
-                    row=rowno + 1,
+                    "bad_csv", _("第 %(rowno)s 行附近 CSV 格式错误（%(exc)s），常见原因是引号不成对"), row=rowno + 1,
+                    rowno=rowno + 1, exc=exc,
                 ) from None
             finally:
                 self._tell = None
@@ -787,14 +786,14 @@ class Table:
 def _refuse_nul_in_header(header: list[str], rowno: int) -> None:
     for i, text in enumerate(header, 1):
         if "\x00" in text:
-            raise FileRejected("nul_character", f"第 {rowno} 行（表头）第 {i} 列含有空字符（NUL）",
-                               f"row {rowno} (the header), column {i} contains a NUL character", row=rowno)
+            raise FileRejected("nul_character", _("第 %(rowno)s 行（表头）第 %(col)s 列含有空字符（NUL）"),
+                               row=rowno, rowno=rowno, col=i)
 
 
 def _workbook_refused(exc: xlsx.WorkbookRefused) -> FileRejected:
     if exc.code == "not_workbook":
-        return _not_spreadsheet("无法读取的压缩文件（不是 XLSX 工作簿）", "a zip file that is not an XLSX workbook")
-    return FileRejected(exc.code, exc.zh, exc.en)
+        return _not_spreadsheet(_("这是无法读取的压缩文件（不是 XLSX 工作簿）"))
+    return FileRejected(exc.code, exc.msgid, **exc.params)
 
 
 def unpacked_size(source: str | os.PathLike) -> int:
@@ -831,7 +830,7 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
         filename = inp.path.name if inp.path else getattr(source, "name", "") or ""
     head = inp.head(65536)
     if not head.strip(b" \t\r\n\x0c\x0b") or head == codecs.BOM_UTF8:
-        raise FileRejected("empty_file", "空文件", "empty file")
+        raise FileRejected("empty_file", _("空文件"))
     if _sniff(head) == "xlsx":
         table = Table(inp, filename, "xlsx")
         if inp.path is not None:
@@ -851,7 +850,7 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
         table.delimiter = _sniff_delimiter(first.split("\n", 1)[0])
     table._read_header()
     if not table.header_row:
-        raise FileRejected("empty_file", "空文件", "empty file")
+        raise FileRejected("empty_file", _("空文件"))
     if require_rows and not table.has_rows:
         raise _no_data_rows(table.header_row)
     return table
@@ -868,7 +867,7 @@ class Chunk(NamedTuple):
     errors: list[RowError]
 
 
-RowValidator = Callable[[dict], Iterable[tuple[str | None, str, str]]]
+RowValidator = Callable[[dict], Iterable[tuple]]  # (column, message) or (column, message, params)
 
 
 class _RowParser:
@@ -899,11 +898,10 @@ class _RowParser:
     def __call__(self, rowno: int, cells: list[str], rows: list[dict], errors: list[RowError]) -> None:
         n = len(cells)
         if self.width is not None and n > self.width and "".join(cells[self.width:]).strip():
-            errors.append(RowError(
+            errors.append(RowError.of(
                 rowno, None, ",".join(cells[self.width:]),
-                f"本行有 {n} 个单元格，多于表头的 {self.width} 列（金额中的千分位逗号是否未加引号？）",
-                f"this row has {n} cells but the header has {self.width} "
-                "(an unquoted thousands separator in an amount?)",
+                _("本行有 %(n)s 个单元格，多于表头的 %(width)s 列（金额中的千分位逗号是否未加引号？）"),
+                n=n, width=self.width,
             ))
             return
         out = self.template.copy()
@@ -916,23 +914,24 @@ class _RowParser:
                 value = _clean(value)
             if not value:
                 if required:
-                    errors.append(RowError(rowno, key, raw, "必填项为空", "required value is missing"))
+                    errors.append(RowError.of(rowno, key, raw, _("必填项为空")))
                     bad = True
                 continue
             if "\x00" in value:  # text no database column takes (PostgreSQL refuses it)
-                errors.append(RowError(rowno, key, raw, *NUL_IN_CELL))
+                errors.append(RowError.of(rowno, key, raw, NUL_IN_CELL))
                 bad = True
                 continue
             try:
                 out[key] = parse(value)
             except CellError as exc:
-                errors.append(RowError(rowno, key, raw, exc.zh, exc.en))
+                errors.append(RowError.of(rowno, key, raw, exc.msgid, **exc.params))
                 bad = True
         if bad:
             return
         if self.row_validator is not None:
-            for column, zh, en in self.row_validator(out) or ():
-                errors.append(RowError(rowno, column, self.raw(cells, column), zh, en))
+            for column, message, *params in self.row_validator(out) or ():
+                errors.append(RowError.of(rowno, column, self.raw(cells, column), message,
+                                          **(params[0] if params else {})))
                 bad = True
         if self.key is not None:
             k = _compact_key([out[c] for c in self.key])
@@ -940,17 +939,16 @@ class _RowParser:
                 first = self.seen.setdefault(k, rowno)
                 if first != rowno:
                     shown = ", ".join(f"{c}={out[c]}" for c in self.key)
-                    errors.append(RowError(
+                    errors.append(RowError.of(
                         rowno, self.key[0], self.raw(cells, self.key[0]),
-                        f"与第 {first} 行重复（{shown}）", f"duplicate of row {first} ({shown})",
+                        _("与第 %(first)s 行重复（%(shown)s）"), first=first, shown=shown,
                     ))
                     bad = True
         if not bad:
             rows.append(out)
 
 
-NUL_IN_CELL = ("含有空字符（NUL），无法保存，请删除后重新上传", "contains a NUL character, which cannot be stored; "
-               "remove it and upload again")
+NUL_IN_CELL = _("含有空字符（NUL），无法保存，请删除后重新上传")
 
 
 def _compact_key(values: list) -> Hashable | None:
@@ -1057,8 +1055,9 @@ def validate(
     """Read and check a whole file, collecting every error rather than stopping at the first.
 
     Each cell goes through its column's parser; a blank required cell is an error. For rows whose
-    cells all parsed, ``row_validator(row)`` may return ``(column, zh, en)`` problems across fields
-    (e.g. maturity after start). With ``key`` (e.g. ``("uscc",)``), every row whose key values equal
+    cells all parsed, ``row_validator(row)`` may return problems across fields (e.g. maturity after
+    start) as ``(column, message)`` or ``(column, message, params)``: a msgid and its params. With
+    ``key`` (e.g. ``("uscc",)``), every row whose key values equal
     those of an earlier row is an error naming the earlier row, whether or not the rest of the row
     differs: within one file a key identifies one row, and we do not guess which copy is meant.
     Rows with a blank key part, or with cell errors, are not compared.
@@ -1079,6 +1078,7 @@ def validate(
 # Writing
 
 
+# The report of a refused file is read by people of either language: both are in it, side by side.
 ERROR_REPORT_HEADER = ("行号 row", "列 column", "值 value", "原因（中文）", "reason (English)")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -1165,13 +1165,13 @@ def _is_xlsx(path: Path) -> bool:
 
 
 def _too_many_rows(count: int | None) -> ValidationFailed:
-    what_zh = f"本次导出有 {count:,} 行" if count is not None else "本次导出超过此行数"
-    what_en = f"this export has {count:,}" if count is not None else "this export has more"
-    return ValidationFailed(
-        "too_many_rows_for_xlsx",
-        f"XLSX 最多容纳 {XLSX_MAX_DATA_ROWS:,} 行数据，{what_zh}：请改用 CSV 格式",
-        f"XLSX holds at most {XLSX_MAX_DATA_ROWS:,} data rows and {what_en}: export as CSV instead",
-    )
+    if count is None:
+        return ValidationFailed("too_many_rows_for_xlsx",
+                                _("XLSX 最多容纳 %(limit)s 行数据，本次导出超过此行数：请改用 CSV 格式"),
+                                limit=format(XLSX_MAX_DATA_ROWS, ","))
+    return ValidationFailed("too_many_rows_for_xlsx",
+                            _("XLSX 最多容纳 %(limit)s 行数据，本次导出有 %(count)s 行：请改用 CSV 格式"),
+                            limit=format(XLSX_MAX_DATA_ROWS, ","), count=format(count, ","))
 
 
 def write_rows(

@@ -36,8 +36,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import tabular
+from .i18n import pick, stored, stored_error
 from .tabular import FileRejected, RowError, Schema, iter_chunks, read_table, write_error_report
 
 
@@ -45,37 +47,38 @@ class UploadRecord(models.Model):
     """One uploaded file as received: refused with its error report, or stored whole."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "处理中 processing"
-        STORED = "stored", "已入库 stored"
-        UNCHANGED = "unchanged", "无变化 unchanged (same file already stored)"
-        REFUSED = "refused", "已拒绝 refused"
-        FAILED = "failed", "处理中断 failed (send it again)"
+        PENDING = "pending", _("处理中")
+        STORED = "stored", _("已入库")
+        UNCHANGED = "unchanged", _("无变化")
+        REFUSED = "refused", _("已拒绝")
+        FAILED = "failed", _("处理中断")
 
-    file_name = models.CharField(max_length=255)
-    digest = models.CharField(max_length=64, db_index=True)
-    size_bytes = models.BigIntegerField(default=0)
-    stored_path = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    rows_total = models.IntegerField(default=0)
-    rows_created = models.IntegerField(default=0)
-    rows_updated = models.IntegerField(default=0)
-    rows_unchanged = models.IntegerField(default=0)
-    error_count = models.IntegerField(default=0)
-    error_report = models.CharField(max_length=500, blank=True)
-    message = models.TextField(blank=True)
-    unknown_columns = models.JSONField(default=list, blank=True)
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file_name = models.CharField(_("文件名"), max_length=255)
+    digest = models.CharField(_("文件摘要"), max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField(_("大小（字节）"), default=0)
+    stored_path = models.CharField(_("保存位置"), max_length=500, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.IntegerField(_("数据行"), default=0)
+    rows_created = models.IntegerField(_("新增"), default=0)
+    rows_updated = models.IntegerField(_("更新"), default=0)
+    rows_unchanged = models.IntegerField(_("无变化"), default=0)
+    error_count = models.IntegerField(_("错误"), default=0)
+    error_report = models.CharField(_("错误报告"), max_length=500, blank=True)
+    message = models.TextField(_("结果"), blank=True)
+    unknown_columns = models.JSONField(_("已忽略的列"), default=list, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                            verbose_name=_("后台任务"))
     uploaded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+                                    related_name="+", verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         abstract = True
         ordering = ["-uploaded_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.status})"
+        return f"{self.file_name} ({self.get_status_display()})"
 
     @property
     def error_report_formats(self) -> list[str]:
@@ -232,9 +235,9 @@ def process(importer: Importer, record, actor, progress=None):
                .exclude(pk=record.pk).order_by("uploaded_at").first())
     if earlier is not None:
         return _finish(record, Status.UNCHANGED,
-                       f"此文件与第 {earlier.pk} 次上传（{timezone.localtime(earlier.uploaded_at):%Y-%m-%d %H:%M}）"
-                       f"的文件完全相同，未做任何更改。This file is identical to upload #{earlier.pk}; "
-                       "nothing was changed.", rows_total=earlier.rows_total, rows_unchanged=earlier.rows_total)
+                       stored(_("此文件与第 %(pk)s 次上传（%(at)s）的文件完全相同，未做任何更改。"), pk=earlier.pk,
+                              at=format(timezone.localtime(earlier.uploaded_at), "%Y-%m-%d %H:%M")),
+                       rows_total=earlier.rows_total, rows_unchanged=earlier.rows_total)
     bulk = importer.bulk_store(record, actor, progress)
     if bulk is not None:
         record.unknown_columns = bulk.unknown_columns
@@ -273,19 +276,18 @@ def process(importer: Importer, record, actor, progress=None):
                 targets.extend(importer.build(rows))
     except FileRejected as exc:
         _write_reports(importer, record, [exc.as_row_error()], schema)
-        return _finish(record, Status.REFUSED, exc.message, error_count=1)
+        return _finish(record, Status.REFUSED, stored_error(exc), error_count=1)
     row_count = good + len(bad_rows)
     if errors:
         _write_reports(importer, record, errors, schema)
         return _finish(
             record, Status.REFUSED,
-            f"文件有 {len(bad_rows):,} 行错误（共 {len(errors):,} 处），整个文件未入库。"
-            f"The file has errors in {len(bad_rows):,} rows ({len(errors):,} in all); nothing was stored.",
+            stored(_("文件有 %(rows)s 行错误（共 %(errors)s 处），整个文件未入库。"), rows=format(len(bad_rows), ","),
+                   errors=format(len(errors), ",")),
             rows_total=row_count, error_count=len(errors),
         )
     if progress:
-        progress(last[0], last[1], f"校验通过，写入 {len(targets):,} 行 valid; writing {len(targets):,} rows",
-                 force=True)
+        progress(last[0], last[1], stored(_("校验通过，写入 %(n)s 行"), n=format(len(targets), ",")), force=True)
     created, updated = importer.store(targets, actor, record)
     total_stored = len(targets)
     del targets
@@ -308,16 +310,17 @@ def fail(record, message: str):
 
 def _stored(record, row_count: int, total_stored: int, created: int, updated: int):
     unchanged = total_stored - created - updated
-    note = ""
-    if record.unknown_columns:
-        note = f" 已忽略的列 ignored columns: {'、'.join(record.unknown_columns)}"
     Status = UploadRecord.Status
     status = Status.STORED if (created or updated) else Status.UNCHANGED
-    message = (f"已入库：新增 {created:,}，更新 {updated:,}，无变化 {unchanged:,}。"
-               f"Stored: {created:,} new, {updated:,} updated, {unchanged:,} unchanged." if status == "stored" else
-               f"文件中的 {unchanged:,} 行与已有数据完全一致，未做任何更改。"
-               f"All {unchanged:,} rows already match what is stored; nothing was changed.")
-    return _finish(record, status, message + note, rows_total=row_count, rows_created=created,
+    counts = {"created": format(created, ","), "updated": format(updated, ","), "unchanged": format(unchanged, ","),
+              "ignored": ", ".join(record.unknown_columns)}
+    if status == Status.STORED:
+        message = (_("已入库：新增 %(created)s，更新 %(updated)s，无变化 %(unchanged)s。已忽略的列：%(ignored)s")
+                   if record.unknown_columns else _("已入库：新增 %(created)s，更新 %(updated)s，无变化 %(unchanged)s。"))
+    else:
+        message = (_("文件中的 %(unchanged)s 行与已有数据完全一致，未做任何更改。已忽略的列：%(ignored)s")
+                   if record.unknown_columns else _("文件中的 %(unchanged)s 行与已有数据完全一致，未做任何更改。"))
+    return _finish(record, status, stored(message, **counts), rows_total=row_count, rows_created=created,
                    rows_updated=updated, rows_unchanged=unchanged)
 
 
@@ -351,7 +354,8 @@ def read_errors(record, limit: int = 500) -> list[dict]:
     out = []
     for _, cells in read_table(path).rows():
         cells = cells + [""] * (5 - len(cells))
-        out.append({"row": cells[0] or None, "column": cells[1], "value": cells[2], "zh": cells[3], "en": cells[4]})
+        out.append({"row": cells[0] or None, "column": cells[1], "value": cells[2], "zh": cells[3], "en": cells[4],
+                    "message": pick(cells[3], cells[4])})
         if len(out) >= limit:
             break
     return out
@@ -382,7 +386,7 @@ class Replacements:
             actor=self.user, actor_label=self.label, action="update", model=self.model._meta.label,
             object_id=str(pk), object_repr="/".join(str(v) for v in key_values)[:300],
             before={f: self._shown(f, old[f]) for f in diff}, after={f: self._shown(f, new[f]) for f in diff},
-            note=f"上传更正 replaced by upload #{self.record.pk}", at=self.now,
+            note=stored(_("上传更正（第 %(pk)s 次上传）"), pk=self.record.pk), at=self.now,
         ))
 
     def save(self, batch_size: int = 2000) -> None:

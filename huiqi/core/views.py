@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import clock, filters, parameter_changes, params, selectors
+from . import audit, clock, filters, parameter_changes, params, selectors
 from .errors import DomainError
-from .forms import ParameterForm, in_language
+from .forms import ParameterForm
+from .i18n import Joined
 from .models import AuditEvent, Job, ParameterProposal
 from .pagination import paginate
 
@@ -52,7 +53,10 @@ def audit_list(request):
     models = AuditEvent.objects.order_by().values_list("model", flat=True).distinct()
     actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
     return render(request, "core/audit_list.html", {
-        "page": page, "query": query, "models": sorted(models), "actions": sorted(actions), "f": f,
+        "page": page, "query": query,
+        "models": sorted(((m, audit.model_label(AuditEvent(model=m))) for m in models),
+                         key=lambda m: str(m[1])),
+        "actions": sorted(actions), "f": f,
     })
 
 
@@ -69,13 +73,16 @@ def parameter_list(request):
     if not request.user.has_perm("core.view_parameters"):
         raise PermissionDenied
     page, query = paginate(request, selectors.parameters_for(request.user), per_page=50)
-    return render(request, "core/parameter_list.html", {"page": page, "query": query,
-                                                        "keys": selectors.parameter_keys(request.user),
-                                                        "to_decide": selectors.proposals_to_decide(request.user)})
+    rows = [(p, params.program_label(p.program), params.label(p.key), params.describe(p.key, p.value))
+            for p in page]
+    keys = [(k, params.label(k)) for k in selectors.parameter_keys(request.user)]
+    to_decide = [(p, params.label(p.key)) for p in selectors.proposals_to_decide(request.user)]
+    return render(request, "core/parameter_list.html", {"page": page, "query": query, "rows": rows,
+                                                        "keys": keys, "to_decide": to_decide})
 
 
 def _display(check, value) -> str:
-    """A field's value as a reader sees it: 是/否, choice labels, money with thousands separators."""
+    """A field's value as a reader sees it: yes/no, choice labels, money with thousands separators."""
     if value is None or value == "":
         return "—"
     if check.kind == "boolean":
@@ -83,7 +90,7 @@ def _display(check, value) -> str:
     if check.kind == "choice":
         return str(dict(check.choices).get(value, value))
     if check.kind == "choices" and isinstance(value, list):
-        return "、".join(str(dict(check.choices).get(v, v)) for v in value)
+        return str(Joined((dict(check.choices).get(v, v) for v in value), "、", ", "))
     if check.kind == "money":
         try:
             return f"{Decimal(str(value)):,.2f}"
@@ -128,7 +135,7 @@ def parameter_detail(request, key):
         if "confirm" not in request.POST:
             changes = parameter_changes.changes(key, schema.as_fields(new_values), form.cleaned_data["effective_from"])
             return render(request, "core/parameter_preview.html", {
-                "key": key, "form": form, "changes": _change_rows(changes), "any_change": any(c.changed for c in changes),
+                "key": key, "label": params.label(key), "form": form, "changes": _change_rows(changes), "any_change": any(c.changed for c in changes),
                 "needs_approval": any(c.changed and c.check.money for c in changes),
                 "effective_from": form.cleaned_data["effective_from"],
             })
@@ -153,7 +160,7 @@ def parameter_detail(request, key):
             proposal.changes = [c for c in _change_rows(parameter_changes.changes(
                 key, schema.as_fields(proposal.value), proposal.effective_from)) if c["changed"]]
     return render(request, "core/parameter_detail.html", {
-        "key": key, "schema": schema, "form": form, "history": history,
+        "key": key, "label": params.label(key), "schema": schema, "form": form, "history": history,
         "current": _shown(schema, schema.as_fields(in_force)) if schema and in_force is not None else None,
         "raw_current": in_force, "today": today,
         "proposals": proposals,
@@ -177,5 +184,5 @@ def parameter_proposal_decide(request, pk):
             parameter_changes.reject(request.user, proposal.pk, note=note)
             messages.success(request, _("已驳回，参数未修改。"))
     except DomainError as exc:
-        messages.error(request, in_language(exc))
+        messages.error(request, exc.message)
     return redirect("core:parameter_detail", key=proposal.key)

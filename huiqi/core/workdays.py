@@ -17,6 +17,8 @@ import datetime as dt
 import time
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 from .errors import DomainError
 
 ONE_DAY = dt.timedelta(days=1)
@@ -33,11 +35,8 @@ class CalendarYearMissing(DomainError):
     def __init__(self, year: int):
         self.year = year
         super().__init__(
-            "calendar.year_missing",
-            f"{year} 年的节假日安排尚未录入，无法计算工作日期限；请局工作人员在后台录入国务院办公厅的放假通知",
-            f"the holiday calendar for {year} has not been entered, so working-day deadlines cannot be "
-            "counted; the bureau must enter the State Council's holiday notice in the back office",
-            field="date", value=year,
+            "calendar.year_missing", _("%(year)s 年的节假日安排尚未录入，无法计算工作日期限；请局工作人员在后台录入国务院办公厅的放假通知"),
+            field="date", value=year, year=year,
         )
 
 

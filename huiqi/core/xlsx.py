@@ -33,6 +33,10 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from xml.parsers import expat
 
+from django.utils.translation import gettext_lazy as _
+
+from .i18n import EN, ZH, render
+
 MAX_RATIO = 100
 RATIO_GRACE_BYTES = 1 << 20
 MAX_UNPACKED_BYTES = 1 << 30  # about a full Excel sheet (1,048,576 rows) of a dozen columns
@@ -50,11 +54,23 @@ _LAST_SERIAL = 2_958_465  # 9999-12-31
 
 class WorkbookRefused(Exception):
     """The archive cannot be read as a workbook, or would unpack beyond the bounds. ``code`` is
-    ``not_workbook``, ``xlsx_too_large`` or ``xlsx_damaged``; ``zh`` and ``en`` say why."""
+    ``not_workbook``, ``xlsx_too_large`` or ``xlsx_damaged``; ``msgid`` and ``params`` say why
+    (``zh`` and ``en`` in either language)."""
 
-    def __init__(self, code: str, zh: str, en: str):
-        super().__init__(en)
-        self.code, self.zh, self.en = code, zh, en
+    def __init__(self, code: str, message, **params):
+        self.code, self.msgid, self.params = code, message, params
+        super().__init__(code)
+
+    def __str__(self) -> str:
+        return self.en
+
+    @property
+    def zh(self) -> str:
+        return render(self.msgid, self.params, ZH)
+
+    @property
+    def en(self) -> str:
+        return render(self.msgid, self.params, EN)
 
 
 def _mb(n: int) -> str:
@@ -62,39 +78,34 @@ def _mb(n: int) -> str:
 
 
 def _not_workbook() -> WorkbookRefused:
-    return WorkbookRefused("not_workbook", "无法读取的压缩文件（不是 XLSX 工作簿）",
-                           "a zip file that is not an XLSX workbook")
+    return WorkbookRefused("not_workbook", _("无法读取的压缩文件（不是 XLSX 工作簿）"))
 
 
 def _damaged(name: str, why: str) -> WorkbookRefused:
-    return WorkbookRefused("xlsx_damaged", f"XLSX 工作簿已损坏：{name} 无法读取（{why}）。请在 Excel 中重新保存后上传",
-                           f"the XLSX workbook is damaged: {name} cannot be read ({why}). Save it again in "
-                           "Excel and upload it again")
-
-
-def _advice() -> tuple[str, str]:
-    return "请删除多余的内容，或另存为 CSV 后上传", "Remove what is not needed, or save it as CSV and upload that"
+    return WorkbookRefused("xlsx_damaged",
+                           _("XLSX 工作簿已损坏：%(name)s 无法读取（%(why)s）。请在 Excel 中重新保存后上传"),
+                           name=name, why=why)
 
 
 def _too_large(name: str, unpacked: int, packed: int) -> WorkbookRefused:
-    zh_do, en_do = _advice()
     return WorkbookRefused(
         "xlsx_too_large",
-        f"XLSX 工作簿中的 {name} 压缩后 {_mb(packed)}，解压后 {_mb(unpacked)}，压缩比超过 {MAX_RATIO}:1 的上限"
-        f"（疑似“压缩炸弹”），未读取。{zh_do}",
-        f"{name} in the XLSX workbook is {_mb(packed)} compressed and {_mb(unpacked)} unpacked, a "
-        f"compression ratio beyond the limit of {MAX_RATIO}:1 (a 'zip bomb'?); it was not read. {en_do}",
+        _("XLSX 工作簿中的 %(name)s 压缩后 %(packed)s，解压后 %(unpacked)s，压缩比超过 %(ratio)s:1 的上限"
+          "（疑似“压缩炸弹”），未读取。请删除多余的内容，或另存为 CSV 后上传"),
+        name=name, packed=_mb(packed), unpacked=_mb(unpacked), ratio=MAX_RATIO,
     )
 
 
-def _over_limit(what_zh: str, what_en: str, unpacked: int, limit: int) -> WorkbookRefused:
-    zh_do, en_do = _advice()
-    return WorkbookRefused(
-        "xlsx_too_large",
-        f"XLSX 工作簿{what_zh}解压后有 {_mb(unpacked)}（{unpacked:,} 字节），超过 {limit:,} 字节的上限，未读取。{zh_do}",
-        f"the XLSX workbook's {what_en} come to {_mb(unpacked)} ({unpacked:,} bytes) unpacked, beyond the "
-        f"limit of {limit:,} bytes; it was not read. {en_do}",
-    )
+def _over_limit(strings: bool, unpacked: int, limit: int) -> WorkbookRefused:
+    """Beyond ``limit`` unpacked: the shared strings (``strings``) or the parts together."""
+    if strings:
+        message = _("XLSX 工作簿的共享字符串（sharedStrings）解压后有 %(unpacked)s（%(n)s 字节），超过 %(limit)s "
+                    "字节的上限，未读取。请删除多余的内容，或另存为 CSV 后上传")
+    else:
+        message = _("XLSX 工作簿解压后有 %(unpacked)s（%(n)s 字节），超过 %(limit)s 字节的上限，未读取。"
+                    "请删除多余的内容，或另存为 CSV 后上传")
+    return WorkbookRefused("xlsx_too_large", message, unpacked=_mb(unpacked), n=format(unpacked, ","),
+                           limit=format(limit, ","))
 
 
 class _Inflated:
@@ -120,7 +131,7 @@ class _Inflated:
         if self.done > RATIO_GRACE_BYTES and self.done > MAX_RATIO * max(1, self.info.compress_size):
             raise _too_large(self.info.filename, self.done, self.info.compress_size)
         if self.book.unpacked > MAX_UNPACKED_BYTES:
-            raise _over_limit("", "parts", self.book.unpacked, MAX_UNPACKED_BYTES)
+            raise _over_limit(False, self.book.unpacked, MAX_UNPACKED_BYTES)
         return data
 
     def close(self) -> None:
@@ -128,8 +139,7 @@ class _Inflated:
 
 
 def _no_doctype(*args):
-    raise WorkbookRefused("xlsx_damaged", "XLSX 工作簿含有 DOCTYPE 声明，拒绝读取", "the XLSX workbook has a DOCTYPE; "
-                          "it was not read")
+    raise WorkbookRefused("xlsx_damaged", _("XLSX 工作簿含有 DOCTYPE 声明，拒绝读取"))
 
 
 def _parse(stream: _Inflated, start: Callable | None = None, end: Callable | None = None,
@@ -239,7 +249,7 @@ class Workbook:
                 raise _too_large(info.filename, info.file_size, info.compress_size)
         total = self.unpacked + sum(i.file_size for i in infos if i is not None)
         if total > MAX_UNPACKED_BYTES:
-            raise _over_limit("", "parts", total, MAX_UNPACKED_BYTES)
+            raise _over_limit(False, total, MAX_UNPACKED_BYTES)
 
     def _read_part(self, info, start=None, end=None, text=None) -> None:
         for _ in _parse(_Inflated(self, info), start, end, text):
@@ -291,7 +301,7 @@ class Workbook:
         styles = self._info(next((p for k, p in related.values() if k.endswith("/styles")), None))
         self._check_declared(self.sheet, strings, styles)
         if strings is not None and strings.file_size > MAX_STRINGS_BYTES:
-            raise _over_limit("的共享字符串（sharedStrings）", "shared strings", strings.file_size, MAX_STRINGS_BYTES)
+            raise _over_limit(True, strings.file_size, MAX_STRINGS_BYTES)
         self.sheet_size = self.sheet.file_size
         self.kinds = self._styles(styles) if styles is not None else []
         self.strings = self._strings(strings) if strings is not None else []

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from huiqi.core.admin import AdminOnly, AuditedAdmin
 from huiqi.core.money import fen_to_yuan
@@ -17,20 +18,21 @@ class LoanAdmin(AdminOnly, AuditedAdmin):
 
     # A payment's primary key is (loan, accrual_start): Django's admin takes no model with a composite
     # key, so a loan's payments are shown here, as the banks' files stored them (they change by upload).
-    @admin.display(description="付息记录 interest payments")
+    @admin.display(description=pgettext_lazy("plural", "付息记录"))
     def interest_payments(self, loan):
         if loan.pk is None:
             return "—"
         rows = list(InterestPayment.objects.filter(loan=loan).order_by("accrual_start")[:PAYMENTS_SHOWN + 1])
         if not rows:
-            return "无 none"
+            return _("无")
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (p.accrual_start, p.accrual_end, p.paid_date, fen_to_yuan(p.interest_fen))
             for p in rows[:PAYMENTS_SHOWN]))
-        more = format_html("<p>仅显示前 {} 条 the first {} only</p>", PAYMENTS_SHOWN, PAYMENTS_SHOWN) \
-            if len(rows) > PAYMENTS_SHOWN else ""
-        return format_html("<table><tr><th>计息起日 start</th><th>计息止日 end</th><th>付息日期 paid on</th>"
-                           "<th>实付利息（元） interest (yuan)</th></tr>{}</table>{}", body, more)
+        more = ""
+        if len(rows) > PAYMENTS_SHOWN:
+            more = format_html("<p>{}</p>", _("仅显示前 %(n)s 条") % {"n": PAYMENTS_SHOWN})
+        return format_html("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>{}",
+                           _("计息起日"), _("计息止日"), _("付息日期"), _("实付利息（元）"), body, more)
 
 
 PAYMENTS_SHOWN = 120

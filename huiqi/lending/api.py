@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.response import Response
+
+from huiqi.core.api import ShownField
+from huiqi.core.errors import DomainError
 
 from . import imports, selectors
 from .filters import LoanFilter
@@ -39,6 +43,7 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
 
 class LedgerUploadSerializer(serializers.ModelSerializer):
     bank_code = serializers.CharField(source="bank.code", read_only=True, allow_null=True)
+    message = ShownField()
 
     class Meta:
         model = LedgerUpload
@@ -80,7 +85,6 @@ class LedgerUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
             from huiqi.core.uploads import read_errors
 
             body["errors"] = read_errors(record, limit=1000)
-            return Response({"error": {"code": "upload.refused", "message_zh": "文件有错误，整个文件未入库",
-                                       "message_en": "the file has errors; nothing was stored"},
-                             "upload": body}, status=422)
+            refused = DomainError("upload.refused", _("文件有错误，整个文件未入库"))
+            return Response({"error": refused.as_dict(), "upload": body}, status=422)
         return Response(body, status=201)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LendingConfig(AppConfig):
     name = "huiqi.lending"
     label = "lending"
-    verbose_name = "贷款台账 Loan ledger"
+    verbose_name = _("贷款台账")

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import AlreadyBuilt
 from huiqi.registry import selectors as registry_selectors
@@ -487,9 +489,7 @@ def registry_inputs() -> tuple[list[Borrower], list[str]]:
 
 def _refuse(count: int):
     raise LedgerDataExists(
-        "demo.ledger_exists",
-        f"数据库中已有 {count} 笔贷款，演示贷款台账未生成，也未做任何修改。",
-        f"the database already holds {count:,} loans; the demo ledger was not built and nothing was changed.",
+        "demo.ledger_exists", _("数据库中已有 %(count)s 笔贷款，演示贷款台账未生成，也未做任何修改。"), count=format(count, ","),
     )
 
 

@@ -12,10 +12,12 @@ from decimal import Decimal
 
 import polars as pl
 from django.db import transaction
+from django.utils.translation import gettext_lazy, gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import EN, render, stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import yuan_to_fen
 from huiqi.core.tabular import (
@@ -79,11 +81,10 @@ class LedgerImporter(uploads.Importer):
         code = row["bank_code"]
         bank_id = self.banks.get(code)
         if bank_id is None:
-            return [RowError(row["_row"], "bank_code", code, f"未知的银行机构代码 {code}",
-                             f"unknown bank code {code}")]
+            return [RowError.of(row["_row"], "bank_code", code, _("未知的银行机构代码 %(code_text)s"), code_text=code)]
         if self.own_bank is not None and bank_id != self.own_bank:
-            return [RowError(row["_row"], "bank_code", code, f"只能报送本行的数据，{code} 不是本行",
-                             f"a bank may only upload its own rows; {code} is another bank")]
+            return [RowError.of(row["_row"], "bank_code", code, _("只能报送本行的数据，%(code_text)s 不是本行"),
+                             code_text=code)]
         return []
 
 
@@ -121,25 +122,23 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
             else:
                 row["borrower_id"] = validate_uscc(row["borrower_id"], field="borrower_id")
         except ValidationFailed as exc:
-            yield ("borrower_id", exc.zh, exc.en)
+            yield ("borrower_id", exc.msgid, exc.params)
             return
         if kind != "business_owner":
             actual = uscc_entity_kind(row["borrower_id"])
             if actual != kind:
-                yield ("borrower_kind", f"借款人类型与证件号码不符：代码前两位 {row['borrower_id'][:2]}（企业为 91，个体工商户为 92）",
-                       f"borrower kind does not match the identifier: prefix {row['borrower_id'][:2]} "
-                       "(91 enterprise, 92 individual business)")
+                yield ("borrower_kind", _("借款人类型与证件号码不符：代码前两位 %(borrower_id_part)s（企业为 91，个体工商户为 92）"), {"borrower_id_part": row["borrower_id"][:2]})
             if row["owner_of"]:
-                yield ("owner_of", "只有小微企业主才填写所属企业", "owner_of is only for business owners")
+                yield ("owner_of", _("只有小微企业主才填写所属企业"))
         elif not row["owner_of"]:
-            yield ("owner_of", "小微企业主必须填写所属企业证件号码", "a business owner needs owner_of")
+            yield ("owner_of", _("小微企业主必须填写所属企业证件号码"))
         else:
             try:
                 row["owner_of"] = validate_uscc(row["owner_of"], field="owner_of")
             except ValidationFailed as exc:
-                yield ("owner_of", exc.zh, exc.en)
+                yield ("owner_of", exc.msgid, exc.params)
         if row["maturity_date"] <= row["start_date"]:
-            yield ("maturity_date", "到期日期必须晚于放款日期", "maturity_date must be after start_date")
+            yield ("maturity_date", _("到期日期必须晚于放款日期"))
 
     def check_chunk(self, rows):
         errors = []
@@ -184,7 +183,8 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
                    "start_date": _A_DAY, "maturity_date": _A_DAY + dt.timedelta(days=1)}
             problems = list(self.row_checks(row))
             if problems:
-                raise Declined(f"a bad borrower: {problems[0][2]}")
+                column, message, *params = problems[0]
+                raise Declined(f"a bad borrower: {render(message, params[0] if params else None, EN)}")
             stored_id.append(row["borrower_id"])
             stored_owner.append(row["owner_of"] or "")
         people = pl.concat([
@@ -248,10 +248,9 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
 
     def row_checks(self, row):
         if row["accrual_end"] <= row["accrual_start"]:
-            yield ("accrual_end", "计息止日必须晚于计息起日（区间为算头不算尾）",
-                   "accrual_end must be after accrual_start (the period is [start, end))")
+            yield ("accrual_end", _("计息止日必须晚于计息起日（区间为算头不算尾）"))
         if row["paid_date"] < row["accrual_start"]:
-            yield ("paid_date", "付息日期不能早于计息起日", "paid_date cannot be before accrual_start")
+            yield ("paid_date", _("付息日期不能早于计息起日"))
 
     def check_chunk(self, rows):
         errors = []
@@ -272,9 +271,8 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
             bank_id = self.banks.get(row["bank_code"])
             if bank_id is not None and (bank_id, row["loan_no"]) not in self.loans and not any(
                     e.row == row["_row"] for e in errors):
-                errors.append(RowError(row["_row"], "loan_no", row["loan_no"],
-                                       f"该行没有贷款合同编号为 {row['loan_no']} 的贷款，请先报送贷款台账",
-                                       f"no loan {row['loan_no']} of this bank is held; upload the loan first"))
+                errors.append(RowError.of(row["_row"], "loan_no", row["loan_no"],
+                                       _("该行没有贷款合同编号为 %(loan_no)s 的贷款，请先报送贷款台账"), loan_no=row["loan_no"]))
         return errors
 
     def build(self, rows):
@@ -353,7 +351,7 @@ class NplImporter(LedgerImporter):
 
     def row_checks(self, row):
         if row["recovered"] > row["outstanding_principal"]:
-            yield ("recovered", "已回收金额不能超过不良本金", "recovered cannot exceed outstanding_principal")
+            yield ("recovered", _("已回收金额不能超过不良本金"))
 
     def check_chunk(self, rows):
         errors = []
@@ -374,15 +372,15 @@ class NplImporter(LedgerImporter):
                 continue
             loan = self.loans.get((self.banks[row["bank_code"]], row["loan_no"]))
             if loan is None:
-                errors.append(RowError(row["_row"], "loan_no", row["loan_no"],
-                                       f"资金池中没有贷款合同编号为 {row['loan_no']} 的本行贷款",
-                                       f"no loan {row['loan_no']} of this bank is registered in the pool"))
+                errors.append(RowError.of(row["_row"], "loan_no", row["loan_no"],
+                                       gettext_lazy("资金池中没有贷款合同编号为 %(loan_no)s 的本行贷款"),
+                                       loan_no=row["loan_no"]))
             elif yuan_to_fen(row["outstanding_principal"]) > loan[1]:
-                errors.append(RowError(row["_row"], "outstanding_principal", str(row["outstanding_principal"]),
-                                       "不良本金不能超过贷款金额", "outstanding_principal cannot exceed the loan's principal"))
+                errors.append(RowError.of(row["_row"], "outstanding_principal",
+                                       str(row["outstanding_principal"]), gettext_lazy("不良本金不能超过贷款金额")))
             elif row["npl_date"] <= loan[2]:
-                errors.append(RowError(row["_row"], "npl_date", str(row["npl_date"]),
-                                       "不良认定日期必须晚于放款日期", "npl_date must be after the loan's start_date"))
+                errors.append(RowError.of(row["_row"], "npl_date", str(row["npl_date"]),
+                                       gettext_lazy("不良认定日期必须晚于放款日期")))
         return errors
 
     def build(self, rows):
@@ -429,9 +427,9 @@ class BankImporter(uploads.Importer):
 
     def row_checks(self, row):
         if row["onboarded_date"] and not row["signed_date"]:
-            yield ("signed_date", "已入库的银行必须有签约日期", "an onboarded bank needs a signed_date")
+            yield ("signed_date", _("已入库的银行必须有签约日期"))
         elif row["onboarded_date"] and row["onboarded_date"] < row["signed_date"]:
-            yield ("onboarded_date", "入库日期不能早于签约日期", "onboarded_date cannot be before signed_date")
+            yield ("onboarded_date", _("入库日期不能早于签约日期"))
 
     def build(self, rows):
         for r in rows:
@@ -466,7 +464,7 @@ def _batch_audit(actor, record, created, updated):
         audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
                                                      "digest": record.digest, "created": created,
                                                      "updated": updated},
-                     note="新增行按文件入库，文件保存在上传记录中 new rows stored as in the file")
+                     note=stored(_("新增行按文件入库，文件保存在上传记录中")))
 
 
 def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_limit: int | None = None):
@@ -479,12 +477,12 @@ def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_
     from huiqi.core.errors import PermissionDenied
 
     if kind not in IMPORTERS:
-        raise ValidationFailed("ledger.kind", f"未知的文件类型 {kind}", f"unknown file kind {kind}", field="kind")
+        raise ValidationFailed("ledger.kind", _("未知的文件类型 %(kind)s"), field="kind", kind=kind)
     role = getattr(actor, "role", None)
     if kind == "banks" and role not in (Role.BUREAU, Role.ADMIN):
-        raise PermissionDenied("ledger.banks", "只有局方可以上传合作银行名单", "only the bureau uploads the bank list")
+        raise PermissionDenied("ledger.banks", _("只有局方可以上传合作银行名单"))
     if kind != "banks" and role not in (Role.BANK, Role.BUREAU, Role.ADMIN):
-        raise PermissionDenied("ledger.upload", "无权报送银行数据", "you may not upload bank data")
+        raise PermissionDenied("ledger.upload", _("无权报送银行数据"))
     if idempotency_key:
         earlier = LedgerUpload.objects.filter(idempotency_key=idempotency_key, uploaded_by=actor, kind=kind).first()
         if earlier is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from huiqi.core.fields import CodeField
 from huiqi.core.money import fen_to_yuan
@@ -15,40 +16,40 @@ from huiqi.core.uploads import UploadRecord
 
 
 class BorrowerKind(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业 enterprise"
-    INDIVIDUAL_BUSINESS = "individual_business", "个体工商户 individual business"
-    BUSINESS_OWNER = "business_owner", "小微企业主 small-business owner"
+    ENTERPRISE = "enterprise", _("企业")
+    INDIVIDUAL_BUSINESS = "individual_business", _("个体工商户")
+    BUSINESS_OWNER = "business_owner", _("小微企业主")
 
 
 class Purpose(models.TextChoices):
-    OPERATING = "operating", "经营性 operating"
-    OTHER = "other", "其他 other"
+    OPERATING = "operating", _("经营性")
+    OTHER = "other", _("其他")
 
 
 class Guarantee(models.TextChoices):
-    CREDIT = "credit", "信用 credit"
-    GUARANTEED = "guaranteed", "保证 guaranteed"
-    MORTGAGE = "mortgage", "抵押 mortgage"
-    PLEDGE = "pledge", "质押 pledge"
+    CREDIT = "credit", _("信用")
+    GUARANTEED = "guaranteed", _("保证")
+    MORTGAGE = "mortgage", _("抵押")
+    PLEDGE = "pledge", _("质押")
 
 
 class LedgerUpload(UploadRecord):
     """One file a bank (or the bureau for it) sent: loans, interest payments, NPLs, or the bank list."""
 
     class Kind(models.TextChoices):
-        LOANS = "loans", "贷款台账 loans"
-        PAYMENTS = "payments", "付息明细 interest payments"
-        NPL = "npl", "不良贷款 non-performing loans"
-        BANKS = "banks", "合作银行 banks"
+        LOANS = "loans", _("贷款台账")
+        PAYMENTS = "payments", _("付息明细")
+        NPL = "npl", _("不良贷款")
+        BANKS = "banks", _("合作银行")
 
-    kind = models.CharField("文件类型 kind", max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("文件类型"), max_length=12, choices=Kind.choices)
     bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT,
-                             help_text="上传银行；为空表示由局方上传 the uploading bank; empty when the bureau uploads")
-    idempotency_key = models.CharField(max_length=100, blank=True, db_index=True)
+                             help_text=_("上传银行；为空表示由局方上传"), verbose_name=_("银行"))
+    idempotency_key = models.CharField(_("幂等键"), max_length=100, blank=True, db_index=True)
 
     class Meta(UploadRecord.Meta):
-        verbose_name = "银行报送文件 ledger upload"
-        verbose_name_plural = "银行报送文件 ledger uploads"
+        verbose_name = _("银行报送文件")
+        verbose_name_plural = pgettext_lazy("plural", "银行报送文件")
 
 
 class LoanQuerySet(models.QuerySet):
@@ -64,28 +65,28 @@ class Loan(models.Model):
     # No index of its own: the unique (bank, loan_no) index serves it (one index less to maintain on load).
     # Checked by triggers once per statement, not by a constraint row by row (migration 0005): a loan's
     # bank must exist, and a bank with loans cannot be deleted.
-    bank = models.ForeignKey("registry.Bank", on_delete=models.PROTECT, verbose_name="银行 bank", db_index=False,
+    bank = models.ForeignKey("registry.Bank", on_delete=models.PROTECT, verbose_name=_("银行"), db_index=False,
                              db_constraint=False)
-    loan_no = CodeField("贷款合同编号 loan number", max_length=64)
-    borrower_id = CodeField("借款人证件号码 borrower ID", max_length=18)
-    borrower_name = models.CharField("借款人名称 borrower", max_length=200)
-    borrower_kind = models.CharField("借款人类型 borrower kind", max_length=20, choices=BorrowerKind.choices)
-    owner_of = models.CharField("所属企业证件号码 owned enterprise", max_length=18, blank=True)
-    purpose = models.CharField("贷款用途 purpose", max_length=10, choices=Purpose.choices)
-    guarantee = models.CharField("担保方式 guarantee", max_length=12, choices=Guarantee.choices)
-    first_loan = models.BooleanField("首贷 first loan")
-    principal_fen = models.BigIntegerField("贷款金额（分） principal (fen)")
-    annual_rate = models.DecimalField("年利率（%） annual rate", max_digits=8, decimal_places=4)
-    start_date = models.DateField("放款日期 start")
-    maturity_date = models.DateField("到期日期 maturity")
-    extension_of = models.CharField("原贷款合同编号 extension of", max_length=64, blank=True)
+    loan_no = CodeField(_("贷款合同编号"), max_length=64)
+    borrower_id = CodeField(_("借款人证件号码"), max_length=18)
+    borrower_name = models.CharField(_("借款人名称"), max_length=200)
+    borrower_kind = models.CharField(_("借款人类型"), max_length=20, choices=BorrowerKind.choices)
+    owner_of = models.CharField(_("所属企业证件号码"), max_length=18, blank=True)
+    purpose = models.CharField(_("贷款用途"), max_length=10, choices=Purpose.choices)
+    guarantee = models.CharField(_("担保方式"), max_length=12, choices=Guarantee.choices)
+    first_loan = models.BooleanField(_("首贷"))
+    principal_fen = models.BigIntegerField(_("贷款金额（分）"))
+    annual_rate = models.DecimalField(_("年利率（%）"), max_digits=8, decimal_places=4)
+    start_date = models.DateField(_("放款日期"))
+    maturity_date = models.DateField(_("到期日期"))
+    extension_of = models.CharField(_("原贷款合同编号"), max_length=64, blank=True)
     # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False, db_index=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+                               db_constraint=False, db_index=False, verbose_name=_("报送文件"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     objects = LoanQuerySet.as_manager()
 
@@ -93,8 +94,8 @@ class Loan(models.Model):
                   else f"{v[:4]}{'*' * 10}{v[-4:]}"}
 
     class Meta:
-        verbose_name = "贷款 loan"
-        verbose_name_plural = "贷款 loans"
+        verbose_name = _("贷款")
+        verbose_name_plural = pgettext_lazy("plural", "贷款")
         ordering = ["bank", "loan_no"]
         constraints = [
             models.UniqueConstraint(fields=["bank", "loan_no"], name="loan_unique_per_bank"),
@@ -127,21 +128,21 @@ class InterestPayment(models.Model):
     # instead of a constraint checked row by row (migration 0004, docs/decisions.md): a payment's loan
     # must exist, and a loan with payments cannot be deleted, nor its id changed.
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="payments", db_index=False,
-                             db_constraint=False)
-    accrual_start = models.DateField("计息起日 accrual start")
-    accrual_end = models.DateField("计息止日 accrual end")
-    paid_date = models.DateField("付息日期 paid on")
-    interest_fen = models.BigIntegerField("实付利息（分） interest (fen)")
+                             db_constraint=False, verbose_name=_("贷款"))
+    accrual_start = models.DateField(_("计息起日"))
+    accrual_end = models.DateField(_("计息止日"))
+    paid_date = models.DateField(_("付息日期"))
+    interest_fen = models.BigIntegerField(_("实付利息（分）"))
     # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False, db_index=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+                               db_constraint=False, db_index=False, verbose_name=_("报送文件"))
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = "付息记录 interest payment"
-        verbose_name_plural = "付息记录 interest payments"
+        verbose_name = _("付息记录")
+        verbose_name_plural = pgettext_lazy("plural", "付息记录")
         ordering = ["loan", "accrual_start"]
         constraints = [
             models.CheckConstraint(condition=models.Q(interest_fen__gte=0), name="payment_not_negative"),
@@ -157,20 +158,21 @@ class NonPerformingLoan(models.Model):
     """A loan the bank has declared non-performing: the basis of a risk-compensation claim."""
 
     # Served by the unique (loan) index.
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls", db_index=False)
-    npl_date = models.DateField("不良认定日期 declared on")
-    outstanding_principal_fen = models.BigIntegerField("不良本金（分） outstanding principal (fen)")
-    recovered_fen = models.BigIntegerField("已回收金额（分） recovered (fen)", default=0)
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="npls", db_index=False,
+                             verbose_name=_("贷款"))
+    npl_date = models.DateField(_("不良认定日期"))
+    outstanding_principal_fen = models.BigIntegerField(_("不良本金（分）"))
+    recovered_fen = models.BigIntegerField(_("已回收金额（分）"), default=0)
     # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.
     upload = models.ForeignKey(LedgerUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               db_constraint=False, db_index=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+                               db_constraint=False, db_index=False, verbose_name=_("报送文件"))
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = "不良贷款 non-performing loan"
-        verbose_name_plural = "不良贷款 non-performing loans"
+        verbose_name = _("不良贷款")
+        verbose_name_plural = pgettext_lazy("plural", "不良贷款")
         constraints = [
             models.UniqueConstraint(fields=["loan"], name="npl_one_per_loan"),
             models.CheckConstraint(condition=models.Q(outstanding_principal_fen__gt=0), name="npl_outstanding_positive"),
@@ -189,9 +191,9 @@ class LedgerChange(models.Model):
     (migration 0007), never by the application; the ledger snapshot (``lending.snapshot``) is valid for
     exactly the set of these rows it was read with."""
 
-    at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=63, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    source = models.CharField(_("来源"), max_length=63, blank=True)
 
     class Meta:
-        verbose_name = "台账变更 ledger change"
-        verbose_name_plural = "台账变更 ledger changes"
+        verbose_name = _("台账变更")
+        verbose_name_plural = pgettext_lazy("plural", "台账变更")

@@ -8,6 +8,8 @@ from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from huiqi.core.api import ShownField
+
 from . import selectors, services
 from .filters import EnterpriseFilter
 from .models import Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry, RegistryImport
@@ -132,6 +134,7 @@ class FundInstitutionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class RegistryImportSerializer(serializers.ModelSerializer):
     job_status = serializers.CharField(source="job.status", read_only=True, allow_null=True)
+    message = ShownField()
 
     class Meta:
         model = RegistryImport

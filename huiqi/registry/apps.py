@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "huiqi.registry"
     label = "registry"
-    verbose_name = "企业名录 Registry"
+    verbose_name = _("企业名录")
 
     def ready(self):
         from django.db.models.signals import post_migrate

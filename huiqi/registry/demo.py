@@ -21,7 +21,10 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.errors import AlreadyBuilt
+from huiqi.core.i18n import Message
 from huiqi.core.identifiers import generate_resident_id, generate_uscc
 
 SCALES = {"small": 2_000, "city": 76_500}
@@ -671,17 +674,14 @@ def _refuse(found: dict):
     from django.db import connection
 
     if connection.vendor == "sqlite":
-        where_zh, where_en = f"数据目录 {settings.DATA_DIR}", f"the data folder {settings.DATA_DIR}"
+        where = Message(_("数据目录 %(path)s"), path=settings.DATA_DIR)
     else:
         name = connection.settings_dict.get("NAME")
-        where_zh, where_en = f"数据库 {name} 并重新创建", f"database {name} and create it again"
+        where = Message(_("数据库 %(name)s 并重新创建"), name=name)
     raise DemoDataExists(
         "demo.exists",
-        f"数据库中已有数据（{'、'.join(f'{k} {v}' for k, v in found.items())}），演示数据未生成，也未做任何修改。"
-        f"演示城市只能在空数据库中生成：如需重建，请删除{where_zh}，再运行 huiqi migrate 和 huiqi demo。",
-        f"the database already holds data ({', '.join(f'{k}: {v}' for k, v in found.items())}); nothing "
-        f"was changed. The demo city is only built into an empty database: to rebuild, delete {where_en}, "
-        f"then run `huiqi migrate` and `huiqi demo`.",
+        _("数据库中已有数据（%(items)s），演示数据未生成，也未做任何修改。演示城市只能在空数据库中生成：如需重建，请删除%(where)s，再运行 huiqi migrate 和 huiqi demo。"),
+        items=", ".join(f"{k}: {v}" for k, v in found.items()), where=where,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.identifiers import normalize_uscc
 
@@ -14,7 +15,7 @@ class EnterpriseFilter(django_filters.FilterSet):
     """``q`` matches a USCC (whole or its start) or any part of the name, Chinese included; ``industry``
     is a section letter, or a division or group code; ``key=1`` the key enterprises."""
 
-    q = django_filters.CharFilter(method="search", label="名称或统一社会信用代码 name or USCC")
+    q = django_filters.CharFilter(method="search", label=_("名称或统一社会信用代码"))
     district = django_filters.CharFilter(field_name="district_id")
     industry = django_filters.CharFilter(method="in_industry")
     size = django_filters.ChoiceFilter(field_name="size_class", choices=Enterprise.Size.choices)

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_uscc
 from huiqi.core.models import AuditEvent
 from huiqi.core.money import wan_to_fen
@@ -31,7 +33,7 @@ def _uscc_cell(value: str) -> str:
     try:
         return validate_uscc(value)
     except ValidationFailed as exc:
-        raise CellError(exc.zh, exc.en, code=exc.code) from None
+        raise CellError.of(exc) from None
 
 
 def _district_cell():
@@ -43,8 +45,7 @@ def _district_cell():
     def parse(value: str) -> str:
         code = names.get(value.strip().upper()) or names.get(value.strip())
         if code is None:
-            raise CellError(f"未知的区代码 {value}（应为 440303–440311、DP 或 SS）",
-                            f"unknown district code {value} (expected 440303–440311, DP or SS)")
+            raise CellError(_("未知的区代码 %(value_text)s（应为 440303–440311、DP 或 SS）"), value_text=value)
         return code
 
     return parse
@@ -58,13 +59,13 @@ def _industry_cell():
         try:
             rules.industry_group(code)
         except ValidationFailed as exc:
-            raise CellError(exc.zh, exc.en, code=exc.code) from None
+            raise CellError.of(exc) from None
         if code not in known:
             # A finer code (C3911) is filed under its division, or the group the standard splits.
             for candidate in (code[:4], code[:3]):
                 if candidate in known:
                     return candidate
-            raise CellError(f"未知的行业代码 {value}", f"unknown industry code {value}")
+            raise CellError(_("未知的行业代码 %(code_text)s"), code_text=value)
         return code
 
     return parse
@@ -92,8 +93,7 @@ def _row_checks(row: dict):
     kind = uscc_entity_kind(row["uscc"])
     if kind != row["kind"]:
         yield ("kind",
-               f"主体类型与统一社会信用代码前两位 {row['uscc'][:2]} 不符（企业为 91，个体工商户为 92）",
-               f"kind does not match the USCC prefix {row['uscc'][:2]} (91 enterprise, 92 individual business)")
+               _("主体类型与统一社会信用代码前两位 %(uscc_part)s 不符（企业为 91，个体工商户为 92）"), {"uscc_part": row["uscc"][:2]})
 
 
 # What an import stores for each enterprise, in this order after the USCC.
@@ -158,13 +158,13 @@ def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
                        object_id=str(pk), object_repr=f"{new['name']}（{code}）",
                        before={k: old[k] for k in FIELDS if old[k] != new[k]},
                        after={k: new[k] for k in FIELDS if old[k] != new[k]},
-                       note=f"名录导入 registry import #{record.pk}", at=now)
+                       note=stored(_("名录导入 #%(pk)s"), pk=record.pk), at=now)
             for pk, code, old, new in changed
         ], batch_size=2000)
     if created or changed:
         audit.record(actor, "import", record, after={
             "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),
-        }, note="新增企业按文件逐行入库，文件保存在导入记录中 new enterprises stored row by row as in the file")
+        }, note=stored(_("新增企业按文件逐行入库，文件保存在导入记录中")))
     return created, len(changed)
 
 

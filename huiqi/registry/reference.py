@@ -136,7 +136,11 @@ def load(verbosity: int = 0):
         FundInstitution.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
     import datetime as dt
 
+    from django.utils.translation import gettext_lazy as _
+
+    from huiqi.core.i18n import stored
+
     params.ensure_default(
         "registry.size_standard", "registry", DEFAULT_SIZE_STANDARD, dt.date(2011, 6, 18),
-        description="中小企业划型标准（工信部联企业〔2011〕300号）SME size standard thresholds",
+        description=stored(_("中小企业划型标准（工信部联企业〔2011〕300号）")),
     )

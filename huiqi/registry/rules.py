@@ -12,35 +12,40 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import EN, ZH, Joined, Message
 
 FIGURES = ("employees", "revenue", "assets")
-FIGURE_LABELS = {
-    "employees": ("从业人员", "employees"),
-    "revenue": ("营业收入", "revenue"),
-    "assets": ("资产总额", "assets"),
+FIGURE_LABELS = {"employees": _("从业人员"), "revenue": _("营业收入"), "assets": _("资产总额")}
+# A condition on a figure, as a size class's reason states it.
+_CONDITIONS = {
+    "employees": _("从业人员 %(value)s %(op)s %(limit)s 人"),
+    "revenue": _("营业收入 %(value)s %(op)s %(limit)s 万元"),
+    "assets": _("资产总额 %(value)s %(op)s %(limit)s 万元"),
 }
-FIGURE_UNITS = {"employees": (" 人", ""), "revenue": (" 万元", " (10k yuan)"), "assets": (" 万元", " (10k yuan)")}
 
 SIZE_CLASSES = ("large", "medium", "small", "micro", "unknown")
 
-GROUP_LABELS: dict[str, tuple[str, str]] = {
-    "agriculture": ("农、林、牧、渔业", "agriculture, forestry, animal husbandry and fishery"),
-    "industry": ("工业", "industry"),
-    "construction": ("建筑业", "construction"),
-    "wholesale": ("批发业", "wholesale"),
-    "retail": ("零售业", "retail"),
-    "transport": ("交通运输业", "transport"),
-    "warehousing": ("仓储业", "warehousing"),
-    "postal": ("邮政业", "postal services"),
-    "accommodation": ("住宿业", "accommodation"),
-    "catering": ("餐饮业", "catering"),
-    "information_transmission": ("信息传输业", "information transmission"),
-    "software_it": ("软件和信息技术服务业", "software and information technology services"),
-    "real_estate_development": ("房地产开发经营", "real estate development"),
-    "property_management": ("物业管理", "property management"),
-    "leasing_business_services": ("租赁和商务服务业", "leasing and business services"),
-    "other": ("其他未列明行业", "other industries"),
+GROUP_LABELS = {
+    "agriculture": _("农、林、牧、渔业"),
+    "industry": _("工业"),
+    "construction": _("建筑业"),
+    "wholesale": _("批发业"),
+    "retail": _("零售业"),
+    "transport": _("交通运输业"),
+    "warehousing": _("仓储业"),
+    "postal": _("邮政业"),
+    "accommodation": _("住宿业"),
+    "catering": _("餐饮业"),
+    "information_transmission": _("信息传输业"),
+    "software_it": _("软件和信息技术服务业"),
+    "real_estate_development": _("房地产开发经营"),
+    "property_management": _("物业管理"),
+    "leasing_business_services": _("租赁和商务服务业"),
+    "other": _("其他未列明行业"),
 }
 
 # GB/T 4754-2017: divisions 01–97 are numbered continuously across sections A–T.
@@ -95,32 +100,23 @@ def industry_group(code: str) -> str:
     section = next((s for s, (lo, hi) in _SECTION_DIVISIONS.items() if lo <= division <= hi), None)
     if not m or section is None or (m.group(1) and m.group(1) != section):
         raise ValidationFailed(
-            "industry.unknown",
-            f"行业代码 {raw!r} 不是有效的国民经济行业分类（GB/T 4754-2017）大类、中类或小类代码",
-            f"industry code {raw!r} is not a GB/T 4754-2017 division, group or class code",
-            field="industry_code", value=raw,
+            "industry.unknown", _("行业代码 %(raw)s 不是有效的国民经济行业分类（GB/T 4754-2017）大类、中类或小类代码"),
+            field="industry_code", value=raw, raw=repr(raw),
         )
     finer = m.group(3)
     if division in _GROUP_SPLITS:
         if not finer:
-            label = "装卸搬运（G591）与仓储（G592–G599）" if division == 59 else "房地产开发经营（K701）与物业管理（K702）"
-            label_en = (
-                "loading/unloading (G591) from warehousing (G592–G599)" if division == 59
-                else "real estate development (K701) from property management (K702)"
-            )
+            split = (_("装卸搬运（G591）与仓储（G592–G599）") if division == 59
+                     else _("房地产开发经营（K701）与物业管理（K702）"))
             raise ValidationFailed(
-                "industry.needs_group",
-                f"行业代码 {raw!r} 需细化到中类：划型标准区分{label}",
-                f"industry code {raw!r} must be given at group level: the size standard separates {label_en}",
-                field="industry_code", value=raw,
+                "industry.needs_group", _("行业代码 %(raw)s 需细化到中类：划型标准区分%(split)s"), field="industry_code",
+                value=raw, raw=repr(raw), split=split,
             )
         group = _GROUP_SPLITS[division].get(finer[0])
         if group is None:
             raise ValidationFailed(
-                "industry.unknown",
-                f"行业代码 {raw!r} 不是有效的国民经济行业分类（GB/T 4754-2017）中类或小类代码",
-                f"industry code {raw!r} is not a GB/T 4754-2017 group or class code",
-                field="industry_code", value=raw,
+                "industry.unknown", _("行业代码 %(raw)s 不是有效的国民经济行业分类（GB/T 4754-2017）中类或小类代码"),
+                field="industry_code", value=raw, raw=repr(raw),
             )
         return group
     return _DIVISION_GROUPS.get(division, "other")
@@ -212,26 +208,34 @@ DEFAULT_SIZE_STANDARD: dict[str, dict[str, list[list]]] = {
     },
 }
 
-_CLASS_LABELS = {
-    "large": ("大型", "large"),
-    "medium": ("中型", "medium"),
-    "small": ("小型", "small"),
-    "micro": ("微型", "micro"),
-    "unknown": ("无法划型", "unknown"),
-}
+_CLASS_LABELS = {"large": _("大型"), "medium": _("中型"), "small": _("小型"), "micro": _("微型"),
+                 "unknown": _("无法划型")}
 
 
 @dataclass(frozen=True)
 class SizeResult:
-    """A size class with the absent figures it depended on and a one-line reason in each language.
+    """A size class with the absent figures it depended on and a one-line reason (a ``Message``,
+    shown in the reader's language; empty when not asked for).
 
     ``size_class`` is one of ``SIZE_CLASSES``; ``missing`` is empty unless the class is 'unknown'.
     """
 
     size_class: str
     missing: tuple[str, ...]
-    reason_zh: str
-    reason_en: str
+    reason: object = ""
+
+    @property
+    def reason_zh(self) -> str:
+        return _in(self.reason, ZH)
+
+    @property
+    def reason_en(self) -> str:
+        return _in(self.reason, EN)
+
+
+def _in(text, language: str) -> str:
+    with translation.override(language):
+        return str(text)
 
 
 def _to_decimal(value, name: str) -> Decimal | None:
@@ -239,8 +243,8 @@ def _to_decimal(value, name: str) -> Decimal | None:
         return None
     if isinstance(value, bool):
         raise ValidationFailed(
-            f"size.{name}_invalid", f"{FIGURE_LABELS[name][0]} {value!r} 不是数字",
-            f"{name} {value!r} is not a number", field=name, value=value,
+            f"size.{name}_invalid", _("%(figure)s %(given)s 不是数字"), field=name,
+            value=value, figure=FIGURE_LABELS[name], given=repr(value),
         )
     try:
         d = Decimal(str(value)) if not isinstance(value, Decimal) else value
@@ -248,18 +252,18 @@ def _to_decimal(value, name: str) -> Decimal | None:
         d = None
     if d is None or not d.is_finite():
         raise ValidationFailed(
-            f"size.{name}_invalid", f"{FIGURE_LABELS[name][0]} {value!r} 不是有效数字",
-            f"{name} {value!r} is not a finite number", field=name, value=value,
+            f"size.{name}_invalid", _("%(figure)s %(given)s 不是有效数字"), field=name,
+            value=value, figure=FIGURE_LABELS[name], given=repr(value),
         )
     if name == "employees" and d != d.to_integral_value():
         raise ValidationFailed(
-            "size.employees_invalid", f"从业人员 {value} 应为整数",
-            f"employees {value} must be a whole number", field=name, value=value,
+            "size.employees_invalid", _("从业人员 %(given)s 应为整数"), field=name, value=value,
+            given=value,
         )
     if d < 0:
         raise ValidationFailed(
-            f"size.{name}_negative", f"{FIGURE_LABELS[name][0]} {value} 不能为负数",
-            f"{name} {value} must not be negative", field=name, value=value,
+            f"size.{name}_negative", _("%(figure)s %(given)s 不能为负数"), field=name,
+            value=value, figure=FIGURE_LABELS[name], given=value,
         )
     return d
 
@@ -285,8 +289,8 @@ def _parse_rules(group: str, standard: dict) -> dict[str, list[tuple[str, Decima
 def _parse_rules_uncached(group: str, standard: dict) -> dict[str, list[tuple[str, Decimal]]]:
     if group not in standard:
         raise ValidationFailed(
-            "size.unknown_group", f"划型标准中没有行业组 {group!r}",
-            f"the size standard has no industry group {group!r}", field="industry_group", value=group,
+            "size.unknown_group", _("划型标准中没有行业组 %(group)s"), field="industry_group", value=group,
+            group=repr(group),
         )
     parsed = {}
     for part in ("sme_if", "medium", "small"):
@@ -294,9 +298,8 @@ def _parse_rules_uncached(group: str, standard: dict) -> dict[str, list[tuple[st
         for figure, limit in standard[group][part]:
             if figure not in FIGURES:
                 raise ValidationFailed(
-                    "size.bad_standard", f"划型标准行业组 {group!r} 使用了未知指标 {figure!r}",
-                    f"size standard group {group!r} names an unknown figure {figure!r}",
-                    field="standard", value=figure,
+                    "size.bad_standard", _("划型标准行业组 %(group)s 使用了未知指标 %(figure)s"), field="standard",
+                    value=figure, group=repr(group), figure=repr(figure),
                 )
             conditions.append((figure, Decimal(str(limit))))
         parsed[part] = conditions
@@ -317,19 +320,35 @@ def _fmt(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
-def _describe(figure: str, value: Decimal, op: str, limit: Decimal) -> tuple[str, str]:
-    zh_name, en_name = FIGURE_LABELS[figure]
-    zh_unit, en_unit = FIGURE_UNITS[figure]
-    return (
-        f"{zh_name} {_fmt(value)} {op} {_fmt(limit)}{zh_unit}",
-        f"{en_name} {_fmt(value)} {op} {_fmt(limit)}{en_unit}",
-    )
+def _describe(figure: str, value: Decimal, op: str, limit: Decimal) -> Message:
+    return Message(_CONDITIONS[figure], value=_fmt(value), op=op, limit=_fmt(limit))
 
 
-def _reason(size_class: str, rules, present: dict[str, Decimal]) -> tuple[str, str]:
+_THRESHOLDS = {
+    "employees": _("从业人员 %(op)s %(limit)s 人"),
+    "revenue": _("营业收入 %(op)s %(limit)s 万元"),
+    "assets": _("资产总额 %(op)s %(limit)s 万元"),
+}
+
+
+def describe_standard(standard: dict) -> list[tuple[object, Joined]]:
+    """(industry group, its thresholds) of a size standard as people read them (the parameters page)."""
+    rows = []
+    for group, rules in standard.items():
+        def conditions(part, op, zh, en):
+            return Joined((Message(_THRESHOLDS[f], op=op, limit=_fmt(Decimal(str(limit))))
+                           for f, limit in rules.get(part, []) if f in _THRESHOLDS), zh, en)
+        rows.append((GROUP_LABELS.get(group, group), Joined([
+            Message(_("中小企业：%(conditions)s"), conditions=conditions("sme_if", "<", " 或 ", " or ")),
+            Message(_("中型：%(conditions)s"), conditions=conditions("medium", "≥", " 且 ", " and ")),
+            Message(_("小型：%(conditions)s"), conditions=conditions("small", "≥", " 且 ", " and ")),
+        ])))
+    return rows
+
+
+def _reason(size_class: str, rules, present: dict[str, Decimal]) -> Message:
     """Explain a decided class from the present figures only (the decision never rests on absent ones)."""
-    zh_parts: list[str] = []
-    en_parts: list[str] = []
+    parts: list[Message] = []
 
     def known(part, want):
         # Conditions on present figures whose truth is ``want``.
@@ -344,31 +363,19 @@ def _reason(size_class: str, rules, present: dict[str, Decimal]) -> tuple[str, s
                         out.append(_describe(f, present[f], "≥" if want else "<", limit))
         return out
 
-    def join(pairs):
-        return "；".join(p[0] for p in pairs), "; ".join(p[1] for p in pairs)
-
     if size_class == "large":
-        zh, en = join(known("sme_if", False))
-        return f"大型：不满足中小企业任一条件（{zh}）", f"large: meets no SME condition ({en})"
-    zh, en = join(known("sme_if", True)[:1])
-    zh_parts.append(f"属中小企业（{zh}）")
-    en_parts.append(f"SME ({en})")
+        return Message(_("大型：不满足中小企业任一条件（%(conditions)s）"), conditions=Joined(known("sme_if", False)))
+    parts.append(Message(_("属中小企业（%(conditions)s）"), conditions=Joined(known("sme_if", True)[:1])))
     if size_class == "medium":
-        zh_parts.append("满足全部中型标准")
-        en_parts.append("meets every medium threshold")
+        parts.append(Message(_("满足全部中型标准")))
     else:
-        zh, en = join(known("medium", False))
-        zh_parts.append(f"未达中型标准（{zh}）")
-        en_parts.append(f"fails medium ({en})")
+        parts.append(Message(_("未达中型标准（%(conditions)s）"), conditions=Joined(known("medium", False))))
         if size_class == "small":
-            zh_parts.append("满足全部小型标准")
-            en_parts.append("meets every small threshold")
+            parts.append(Message(_("满足全部小型标准")))
         else:
-            zh, en = join(known("small", False))
-            zh_parts.append(f"未达小型标准（{zh}）")
-            en_parts.append(f"fails small ({en})")
-    label_zh, label_en = _CLASS_LABELS[size_class]
-    return f"{label_zh}：" + "，".join(zh_parts), f"{label_en}: " + ", ".join(en_parts)
+            parts.append(Message(_("未达小型标准（%(conditions)s）"), conditions=Joined(known("small", False))))
+    return Message(_("%(size)s：%(reasons)s"), size=_CLASS_LABELS[size_class],
+                   reasons=Joined(parts, "，", ", "))
 
 
 def classify_size(
@@ -423,8 +430,7 @@ def classify_size(
     classes = set(outcomes.values())
     if len(classes) == 1:
         size_class = classes.pop()
-        zh, en = _reason(size_class, rules, present) if explain else ("", "")
-        return SizeResult(size_class, (), zh, en)
+        return SizeResult(size_class, (), _reason(size_class, rules, present) if explain else "")
 
     # A figure is needed when changing it alone (others fixed) can change the class.
     needed = []
@@ -435,11 +441,5 @@ def classify_size(
             ):
                 needed.append(f)
                 break
-    zh_names = "、".join(FIGURE_LABELS[f][0] for f in needed)
-    en_names = ", ".join(FIGURE_LABELS[f][1] for f in needed)
-    return SizeResult(
-        "unknown",
-        tuple(needed),
-        f"无法划型：缺少{zh_names}，其取值决定规模",
-        f"unknown: {en_names} missing and the class depends on it",
-    )
+    figures = Joined((FIGURE_LABELS[f] for f in needed), "、", ", ")
+    return SizeResult("unknown", tuple(needed), Message(_("无法划型：缺少%(figures)s，其取值决定规模"), figures=figures))

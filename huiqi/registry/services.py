@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, clock, params
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
 from huiqi.core.money import fen_to_wan, wan_to_fen
 
@@ -46,23 +48,21 @@ def _apply_size(enterprise: Enterprise, standard=None) -> None:
 def _check_kind(uscc: str, kind: str, field: str = "kind") -> None:
     expected = uscc_entity_kind(uscc)
     if kind not in Enterprise.Kind.values:
-        raise ValidationFailed("registry.kind", f"主体类型 {kind} 无效，应为 enterprise 或 individual_business",
-                               f"kind {kind} must be enterprise or individual_business", field=field)
+        raise ValidationFailed("registry.kind", _("主体类型 %(kind)s 无效，应为企业（enterprise）或个体工商户（individual_business）"),
+                               field=field, kind=kind)
     if expected != kind:
         raise ValidationFailed(
-            "registry.kind_mismatch",
-            f"主体类型 {kind} 与统一社会信用代码前两位 {uscc[:2]} 不符（企业为 91，个体工商户为 92）",
-            f"kind {kind} does not match the USCC prefix {uscc[:2]} (91 enterprise, 92 individual business)",
-            field=field,
+            "registry.kind_mismatch", _("主体类型 %(kind)s 与统一社会信用代码前两位 %(uscc_part)s 不符（企业为 91，个体工商户为 92）"),
+            field=field, kind=kind, uscc_part=uscc[:2],
         )
 
 
-def _lookup(model, code, field, zh_name, en_name):
+def _lookup(model, code, field):
     try:
         return model.objects.get(pk=code)
     except model.DoesNotExist:
-        raise ValidationFailed(f"registry.{field}_unknown", f"未知的{zh_name}代码 {code}",
-                               f"unknown {en_name} code {code}", field=field, value=code) from None
+        raise ValidationFailed(f"registry.{field}_unknown", _("未知的%(what)s代码 %(code_text)s"), field=field,
+                               value=code, what=model._meta.verbose_name, code_text=code) from None
 
 
 def _figure(value, field, money: bool):
@@ -71,20 +71,20 @@ def _figure(value, field, money: bool):
     try:
         number = Decimal(str(value))
     except Exception:  # noqa: BLE001 - any non-number is the same user error
-        raise ValidationFailed(f"registry.{field}_invalid", f"{field} 必须是数字", f"{field} must be a number",
-                               field=field, value=value) from None
+        raise ValidationFailed(f"registry.{field}_invalid", _("%(field_text)s 必须是数字"), field=field,
+                               value=value, field_text=field) from None
     if number < 0:
-        raise ValidationFailed(f"registry.{field}_negative", f"{field} 不能为负数", f"{field} cannot be negative",
-                               field=field, value=value)
+        raise ValidationFailed(f"registry.{field}_negative", _("%(field_text)s 不能为负数"), field=field,
+                               value=value, field_text=field)
     if money:
         try:
             return wan_to_fen(number)
         except ValueError:
-            raise ValidationFailed(f"registry.{field}_precision", f"{field} 最多精确到分（万元后六位小数）",
-                                   f"{field} is finer than a fen (six decimals of 万元)", field=field) from None
+            raise ValidationFailed(f"registry.{field}_precision", _("%(field_text)s 最多精确到分（万元后六位小数）"),
+                                   field=field, field_text=field) from None
     if number != number.to_integral_value():
-        raise ValidationFailed(f"registry.{field}_integer", f"{field} 必须是整数", f"{field} must be a whole number",
-                               field=field, value=value)
+        raise ValidationFailed(f"registry.{field}_integer", _("%(field_text)s 必须是整数"), field=field,
+                               value=value, field_text=field)
     return int(number)
 
 
@@ -97,13 +97,13 @@ def register_enterprise(actor, *, uscc: str, name: str, kind: str | None = None,
     kind = kind or uscc_entity_kind(uscc)
     _check_kind(uscc, kind)
     if not (name or "").strip():
-        raise ValidationFailed("registry.name_required", "企业名称不能为空", "name is required", field="name")
+        raise ValidationFailed("registry.name_required", _("企业名称不能为空"), field="name")
     if Enterprise.objects.filter(uscc=uscc).exists():
-        raise ValidationFailed("registry.uscc_exists", f"统一社会信用代码 {uscc} 已在名录中",
-                               f"USCC {uscc} is already registered", field="uscc", value=uscc)
+        raise ValidationFailed("registry.uscc_exists", _("统一社会信用代码 %(uscc)s 已在名录中"), field="uscc",
+                               value=uscc, uscc=uscc)
     e = Enterprise(
         uscc=uscc, name=name.strip(), kind=kind,
-        district=_lookup(District, district, "district", "区", "district"),
+        district=_lookup(District, district, "district"),
         industry=_industry(industry),
         employees=_figure(employees, "employees", money=False),
         revenue_fen=_figure(revenue_wan, "revenue", money=True),
@@ -121,8 +121,8 @@ def _industry(code: str) -> Industry:
     rules.industry_group(code)  # raises a clear error for bare G59/K70 and unknown codes
     industry = Industry.objects.filter(pk=code).first()
     if industry is None or industry.level == "section":
-        raise ValidationFailed("registry.industry_unknown", f"未知的行业代码 {code}",
-                               f"unknown industry code {code}", field="industry", value=code)
+        raise ValidationFailed("registry.industry_unknown", _("未知的行业代码 %(code_text)s"), field="industry",
+                               value=code, code_text=code)
     return industry
 
 
@@ -152,8 +152,8 @@ def register_owner(actor, *, resident_id: str, name: str, owns: list[str]) -> Bu
         code = validate_uscc(code, field="owner_of")
         e = Enterprise.objects.filter(uscc=code).first()
         if e is None:
-            raise ValidationFailed("registry.owner_of_unknown", f"所属企业 {code} 不在名录中",
-                                   f"owned enterprise {code} is not in the registry", field="owner_of")
+            raise ValidationFailed("registry.owner_of_unknown", _("所属企业 %(code_text)s 不在名录中"),
+                                   field="owner_of", code_text=code)
         enterprises.append(e)
     owner, created = BusinessOwner.objects.get_or_create(resident_id=resident_id, defaults={"name": name})
     before = None if created else audit.snapshot(owner)
@@ -177,7 +177,7 @@ def store_banks(targets: list[dict], actor, record) -> tuple[int, int]:
 def ensure_agency(code: str, name: str, name_en: str) -> Agency:
     """The department (agency) with this code, created with these names when missing (reference data
     that a program needs, such as the 12345 hotline); an existing one is left as it is."""
-    agency, _ = Agency.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
+    agency, _created = Agency.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
     return agency
 
 
@@ -192,9 +192,9 @@ def start_registry_import(actor, upload) -> RegistryImport:
     if not actor.has_perm("registry.import"):
         from huiqi.core.errors import PermissionDenied
 
-        raise PermissionDenied("registry.import", "无权导入企业名录", "you may not import the registry")
+        raise PermissionDenied("registry.import", _("无权导入企业名录"))
     record = imports.save_upload(upload, actor)
-    audit.record(actor, "upload", record, note="名录文件上传 registry file uploaded")
+    audit.record(actor, "upload", record, note=stored(_("名录文件上传")))
     if uploads.runs_inline(record, settings.HUIQI_INLINE_IMPORT_BYTES):
         return imports.process(record, actor)
     job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,

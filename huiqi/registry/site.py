@@ -10,6 +10,8 @@ from huiqi.core import params
 from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
+from . import rules
+
 NAVIGATION = [
     Nav("registry:enterprise_list", _("企业名录"), "registry.view", order=10,
         role_labels={"enterprise": _("我的企业")}),
@@ -104,15 +106,17 @@ TODOS = [
 
 
 def _size_standard(value):
-    from . import rules
-
     for group in params.require_fields(value):
         try:
             rules._parse_rules_uncached(group, value)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationFailed("parameter.standard", f"划型标准行业组 {group} 的格式有误",
-                                   f"size standard group {group} is malformed ({exc})", field=group) from None
+            raise ValidationFailed("parameter.standard", _("划型标准行业组 %(group)s 的格式有误（%(exc)s）"), field=group,
+                                   group=group, exc=exc) from None
     return value
 
 
 PARAMETERS = {"registry.size_standard": _size_standard}
+PARAMETER_LABELS = {"registry.size_standard": _("中小企业划型标准")}
+
+_size_standard.labels = rules.GROUP_LABELS
+_size_standard.describe = rules.describe_standard

@@ -4,6 +4,7 @@ service of the action called. Unknown actions and records outside the reader's s
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.errors import ValidationFailed
 from huiqi.registry import selectors as registry_selectors
@@ -42,8 +43,8 @@ def run(user, req, action: str, post, files) -> None:
     limit = selectors.current_params()["description_max_chars"] * 2
     if len(note) > limit:
         # Said, not cut: a note, reason or reply is never stored shorter than it was written.
-        raise ValidationFailed("request.note_long", f"填写的内容不能超过 {limit} 个字（现有 {len(note)} 个字）",
-                               f"the text must not exceed {limit} characters (it has {len(note)})", field="note")
+        raise ValidationFailed("request.note_long", _("填写的内容不能超过 %(limit)s 个字（现有 %(note_len)s 个字）"),
+                               field="note", limit=limit, note_len=len(note))
     if action == "accept":
         services.accept(user, req)
     elif action == "start":
@@ -63,7 +64,7 @@ def run(user, req, action: str, post, files) -> None:
     elif action == "transfer":
         agency = registry_selectors.agencies().filter(code=_text(post, "agency").strip()).first()
         if agency is None:
-            raise ValidationFailed("request.agency", "请选择转办部门", "choose the department", field="agency")
+            raise ValidationFailed("request.agency", _("请选择转办部门"), field="agency")
         services.transfer(user, req, agency, note)
     elif action == "note":
         services.add_note(user, req, note, internal=not _yes(post.get("public")))
@@ -79,7 +80,7 @@ def run(user, req, action: str, post, files) -> None:
     elif action == "recategorise":
         cat = Category.objects.filter(code=_text(post, "category").strip()).first()
         if cat is None:
-            raise ValidationFailed("request.category", "请选择类别", "choose a category", field="category")
+            raise ValidationFailed("request.category", _("请选择类别"), field="category")
         services.change_category(user, req, cat, note)
     elif action == "link":
         if _text(post, "problem").strip():

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -68,7 +69,7 @@ class RequestSerializer(serializers.ModelSerializer):
 
 class RequestCreateSerializer(serializers.Serializer):
     enterprise = serializers.CharField(required=False, allow_blank=True, max_length=18,
-                                       help_text="统一社会信用代码；企业用户只有一家企业时可省略 USCC (optional for a one-enterprise user)")
+                                       help_text=_("统一社会信用代码；企业用户只有一家企业时可省略"))
     category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
     title = serializers.CharField(allow_blank=True, max_length=100_000)
     description = serializers.CharField(allow_blank=True, max_length=100_000, trim_whitespace=False)
@@ -84,19 +85,19 @@ class RequestAction(serializers.Serializer):
     """The fields of an action on a request: each action reads its own and ignores the rest."""
 
     note = serializers.CharField(required=False, allow_blank=True,
-                                 help_text="说明、答复或理由 the note, answer or reason of the action")
-    rating = serializers.IntegerField(required=False, min_value=1, max_value=5, help_text="close: 满意度 1–5")
-    agency = serializers.CharField(required=False, help_text="transfer: 部门代码 the department's code")
-    public = serializers.BooleanField(required=False, help_text="note: 企业可见 shown to the enterprise")
-    days = serializers.IntegerField(required=False, min_value=1, help_text="extend: 工作日 working days")
-    extension = serializers.IntegerField(required=False, help_text="decide_extension: 延期申请 id")
-    approve = serializers.BooleanField(required=False, help_text="decide_extension: 同意 approve")
-    category = serializers.CharField(required=False, help_text="recategorise: 类别代码 the category's code")
-    problem = serializers.IntegerField(required=False, help_text="link: 共性问题 id of a common problem")
+                                 help_text=_("说明、答复或理由"))
+    rating = serializers.IntegerField(required=False, min_value=1, max_value=5, help_text=_("close：满意度 1–5"))
+    agency = serializers.CharField(required=False, help_text=_("transfer：部门代码"))
+    public = serializers.BooleanField(required=False, help_text=_("note：企业可见"))
+    days = serializers.IntegerField(required=False, min_value=1, help_text=_("extend：工作日"))
+    extension = serializers.IntegerField(required=False, help_text=_("decide_extension：延期申请 id"))
+    approve = serializers.BooleanField(required=False, help_text=_("decide_extension：同意"))
+    category = serializers.CharField(required=False, help_text=_("recategorise：类别代码"))
+    problem = serializers.IntegerField(required=False, help_text=_("link：共性问题 id"))
     title = serializers.CharField(required=False, allow_blank=True,
-                                  help_text="link: 新共性问题的标题 a new problem's title")
+                                  help_text=_("link：新共性问题的标题"))
     attachments = serializers.ListField(child=serializers.FileField(), required=False,
-                                        help_text="reply: 附件 files (multipart)")
+                                        help_text=_("reply：附件（multipart）"))
 
 
 class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -147,8 +148,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise NotFoundError()
         req = self.get_object()
         if not isinstance(request.data, Mapping):  # JSON may be a list or a bare value: no fields to read
-            raise ValidationFailed("request.body", "请求内容应为字段及其取值（JSON 对象）",
-                                   "the body must be an object of fields (a JSON object)")
+            raise ValidationFailed("request.body", _("请求内容应为字段及其取值（JSON 对象）"))
         with transaction.atomic():
             actions.run(request.user, req, act, request.data, request.FILES)
         req.refresh_from_db()

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 PARAMS_KEY = "requests.params"
 
@@ -6,7 +7,7 @@ PARAMS_KEY = "requests.params"
 class RequestsConfig(AppConfig):
     name = "huiqi.requests"
     label = "requests"
-    verbose_name = "企业诉求 Enterprise requests"
+    verbose_name = _("企业诉求")
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -18,6 +18,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock
 from huiqi.core.bulk import insert_rows
@@ -114,8 +115,7 @@ class RequestDataExists(Conflict):
 
 def _refuse(n: int):
     raise RequestDataExists(
-        "demo.requests_exist", f"数据库中已有 {n:,} 件企业诉求，演示诉求未生成，也未做任何修改。",
-        f"the database already holds {n:,} enterprise requests; the demo was not built and nothing changed.")
+        "demo.requests_exist", _("数据库中已有 %(n)s 件企业诉求，演示诉求未生成，也未做任何修改。"), n=format(n, ","))
 
 
 def _weighted(rng: random.Random, weights: dict):

@@ -13,15 +13,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+from huiqi.core.i18n import localized
 
 
 class Status(models.TextChoices):
-    SUBMITTED = "submitted", "已提交 submitted"
-    ACCEPTED = "accepted", "已签收 accepted"
-    IN_PROGRESS = "in_progress", "办理中 in progress"
-    WAITING = "waiting", "待企业补充 waiting for the enterprise"
-    ANSWERED = "answered", "已答复 answered"
-    CLOSED = "closed", "已办结 closed"
+    SUBMITTED = "submitted", _("已提交")
+    ACCEPTED = "accepted", _("已签收")
+    IN_PROGRESS = "in_progress", _("办理中")
+    WAITING = "waiting", _("待企业补充")
+    ANSWERED = "answered", _("已答复")
+    CLOSED = "closed", _("已办结")
 
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED)
@@ -46,9 +49,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "企业网上提交 enterprise form"
-    HOTLINE = "hotline", "12345 热线 hotline"
-    API = "api", "接口 API"
+    WEB = "web", _("企业网上提交")
+    HOTLINE = "hotline", _("12345 热线")
+    API = "api", _("接口")
     OPEN311 = "open311", "Open311"
 
 
@@ -60,21 +63,21 @@ def _user_fk(label: str, **kw):
 class Category(models.Model):
     """A kind of request (融资, 用工社保, …) with its default department and deadlines in working days."""
 
-    code = models.SlugField("代码 code", max_length=30, unique=True)
-    name = models.CharField("名称 name", max_length=50)
-    name_en = models.CharField("英文名 English name", max_length=80)
-    description = models.CharField("说明 description", max_length=300, blank=True)
-    keywords = models.CharField("关键词 keywords", max_length=300, blank=True)
+    code = models.SlugField(_("代码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(_("英文名"), max_length=80)
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    keywords = models.CharField(_("关键词"), max_length=300, blank=True)
     default_agency = models.ForeignKey("registry.Agency", on_delete=models.PROTECT, related_name="+",
-                                       verbose_name="默认责任部门 default department")
-    accept_days = models.PositiveSmallIntegerField("签收时限（工作日） days to accept", default=1)
-    answer_days = models.PositiveSmallIntegerField("答复时限（工作日） days to answer", default=5)
-    order = models.PositiveSmallIntegerField("顺序 order", default=0)
-    active = models.BooleanField("启用 active", default=True)
+                                       verbose_name=_("默认责任部门"))
+    accept_days = models.PositiveSmallIntegerField(_("签收时限（工作日）"), default=1)
+    answer_days = models.PositiveSmallIntegerField(_("答复时限（工作日）"), default=5)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "诉求类别 request category"
-        verbose_name_plural = "诉求类别 request categories"
+        verbose_name = _("诉求类别")
+        verbose_name_plural = pgettext_lazy("plural", "诉求类别")
         ordering = ["order", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(accept_days__gte=1, answer_days__gte=1),
@@ -82,32 +85,32 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self)
 
 
 class RoutingRule(models.Model):
     """One line of the routing table: the first active rule (by ``order``) whose every given condition
     matches assigns the department (and, optionally, a handler). An empty condition matches anything."""
 
-    order = models.PositiveIntegerField("顺序 order", default=100)
-    name = models.CharField("名称 name", max_length=100)
-    active = models.BooleanField("启用 active", default=True)
+    order = models.PositiveIntegerField(_("顺序"), default=100)
+    name = models.CharField(_("名称"), max_length=100)
+    active = models.BooleanField(_("启用"), default=True)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
-                                 verbose_name="类别 category")
+                                 verbose_name=_("类别"))
     district = models.ForeignKey("registry.District", null=True, blank=True, on_delete=models.PROTECT,
-                                 verbose_name="区 district")
-    keywords = models.CharField("关键词（任一，逗号分隔） keywords (any, comma separated)", max_length=300,
+                                 verbose_name=_("区"))
+    keywords = models.CharField(_("关键词（任一，逗号分隔）"), max_length=300,
                                 blank=True)
-    size_class = models.CharField("企业规模 size", max_length=10, blank=True)
-    industry_section = models.CharField("行业门类 industry section", max_length=1, blank=True)
-    key_enterprise = models.BooleanField("重点企业 key enterprise", null=True, blank=True)
+    size_class = models.CharField(_("企业规模"), max_length=10, blank=True)
+    industry_section = models.CharField(_("行业门类"), max_length=1, blank=True)
+    key_enterprise = models.BooleanField(_("重点企业"), null=True, blank=True)
     agency = models.ForeignKey("registry.Agency", on_delete=models.PROTECT, related_name="+",
-                               verbose_name="分派部门 department")
-    handler = _user_fk("指定经办人 handler", limit_choices_to={"role": "department"})
+                               verbose_name=_("分派部门"))
+    handler = _user_fk(_("指定经办人"), limit_choices_to={"role": "department"})
 
     class Meta:
-        verbose_name = "分派规则 routing rule"
-        verbose_name_plural = "分派规则 routing rules"
+        verbose_name = _("分派规则")
+        verbose_name_plural = pgettext_lazy("plural", "分派规则")
         ordering = ["order", "id"]
 
     def __str__(self) -> str:
@@ -118,14 +121,14 @@ class ResponseTemplate(models.Model):
     """A reply text a handler starts from, per category."""
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="templates",
-                                 verbose_name="类别 category")
-    title = models.CharField("标题 title", max_length=100)
-    body = models.TextField("正文 text")
-    active = models.BooleanField("启用 active", default=True)
+                                 verbose_name=_("类别"))
+    title = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("正文"))
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "答复模板 response template"
-        verbose_name_plural = "答复模板 response templates"
+        verbose_name = _("答复模板")
+        verbose_name_plural = pgettext_lazy("plural", "答复模板")
         ordering = ["category", "id"]
 
     def __str__(self) -> str:
@@ -138,13 +141,13 @@ class DepartmentHead(models.Model):
     a department user with one more duty."""
 
     agency = models.ForeignKey("registry.Agency", on_delete=models.CASCADE, related_name="+",
-                               verbose_name="部门 department")
+                               verbose_name=_("部门"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name="负责人 head", limit_choices_to={"role": "department"})
+                             verbose_name=_("负责人"), limit_choices_to={"role": "department"})
 
     class Meta:
-        verbose_name = "部门负责人 department head"
-        verbose_name_plural = "部门负责人 department heads"
+        verbose_name = _("部门负责人")
+        verbose_name_plural = pgettext_lazy("plural", "部门负责人")
         constraints = [models.UniqueConstraint(fields=["agency", "user"], name="department_head_unique")]
 
     def __str__(self) -> str:
@@ -154,18 +157,18 @@ class DepartmentHead(models.Model):
 class CommonProblem(models.Model):
     """A problem many enterprises raised (共性问题): its requests are linked here and answered together."""
 
-    title = models.CharField("标题 title", max_length=200)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name="类别 category")
+    title = models.CharField(_("标题"), max_length=200)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("类别"))
     agency = models.ForeignKey("registry.Agency", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", verbose_name="牵头部门 lead department")
-    answer = models.TextField("统一答复 joint answer", blank=True)
-    created_by = _user_fk("创建人 created by")
-    created_at = models.DateTimeField("创建时间 created", default=timezone.now)
-    answered_at = models.DateTimeField("答复时间 answered", null=True, blank=True)
+                               related_name="+", verbose_name=_("牵头部门"))
+    answer = models.TextField(_("统一答复"), blank=True)
+    created_by = _user_fk(_("创建人"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "共性问题 common problem"
-        verbose_name_plural = "共性问题 common problems"
+        verbose_name = _("共性问题")
+        verbose_name_plural = pgettext_lazy("plural", "共性问题")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -175,59 +178,59 @@ class CommonProblem(models.Model):
 class EnterpriseRequest(models.Model):
     """One request of one enterprise (企业诉求), whatever channel it came by."""
 
-    number = models.CharField("诉求编号 number", max_length=40, unique=True)
+    number = models.CharField(_("诉求编号"), max_length=40, unique=True)
     enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="企业 enterprise")
+                                   verbose_name=_("企业"))
     # The enterprise's district at submission, kept for scoping and figures without a join.
     district = models.ForeignKey("registry.District", on_delete=models.PROTECT, related_name="+",
-                                 verbose_name="区 district")
+                                 verbose_name=_("区"))
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="requests",
-                                 verbose_name="类别 category")
-    channel = models.CharField("渠道 channel", max_length=10, choices=Channel.choices)
-    title = models.CharField("标题 title", max_length=100)
-    description = models.TextField("诉求内容 description")
-    tokens = models.TextField("分词 tokens", blank=True)
-    contact_name = models.CharField("联系人 contact", max_length=50, blank=True)
-    contact_phone = models.CharField("联系电话 phone", max_length=30, blank=True)
-    contact_email = models.EmailField("电子邮箱 e-mail", blank=True)
-    address = models.CharField("地址 address", max_length=200, blank=True)
-    lat = models.DecimalField("纬度 latitude", max_digits=9, decimal_places=6, null=True, blank=True)
-    long = models.DecimalField("经度 longitude", max_digits=9, decimal_places=6, null=True, blank=True)
+                                 verbose_name=_("类别"))
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    title = models.CharField(_("标题"), max_length=100)
+    description = models.TextField(_("诉求内容"))
+    tokens = models.TextField(_("分词"), blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("电子邮箱"), blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    long = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
-    status = models.CharField("状态 status", max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     agency = models.ForeignKey("registry.Agency", on_delete=models.PROTECT, related_name="+",
-                               verbose_name="责任部门 department")
-    handler = _user_fk("经办人 handler")
+                               verbose_name=_("责任部门"))
+    handler = _user_fk(_("经办人"))
     routing_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", verbose_name="分派规则 routing rule")
+                                     related_name="+", verbose_name=_("分派规则"))
     common_problem = models.ForeignKey(CommonProblem, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="requests", verbose_name="共性问题 common problem")
+                                       related_name="requests", verbose_name=_("共性问题"))
 
-    submitted_at = models.DateTimeField("提交时间 submitted", default=timezone.now)
-    accepted_at = models.DateTimeField("签收时间 accepted", null=True, blank=True)
-    answered_at = models.DateTimeField("答复时间 answered", null=True, blank=True)
-    closed_at = models.DateTimeField("办结时间 closed", null=True, blank=True)
-    updated_at = models.DateTimeField("更新时间 updated", default=timezone.now)
-    accept_deadline = models.DateField("签收期限 accept by", null=True, blank=True)
-    answer_deadline = models.DateField("答复期限 answer by", null=True, blank=True)
-    due_date = models.DateField("当前期限 due", null=True, blank=True)
-    accepted_on_time = models.BooleanField("按时签收 accepted on time", null=True, blank=True)
-    answered_on_time = models.BooleanField("按时答复 answered on time", null=True, blank=True)
-    paused_at = models.DateTimeField("暂停计时于 clock paused at", null=True, blank=True)
-    paused_days = models.PositiveIntegerField("累计暂停工作日 working days paused", default=0)
-    escalation_level = models.PositiveSmallIntegerField("升级层级 escalation level", default=0)
-    escalated_at = models.DateTimeField("升级时间 escalated", null=True, blank=True)
-    supervised = models.BooleanField("督办 under supervision", default=False)
-    answer = models.TextField("答复 answer", blank=True)
-    rating = models.PositiveSmallIntegerField("满意度 rating", null=True, blank=True)
-    rating_comment = models.CharField("评价 comment", max_length=500, blank=True)
-    closed_automatically = models.BooleanField("自动办结 closed automatically", default=False)
-    reopen_count = models.PositiveSmallIntegerField("重办次数 times reopened", default=0)
-    created_by = _user_fk("录入人 entered by")
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    accept_deadline = models.DateField(_("签收期限"), null=True, blank=True)
+    answer_deadline = models.DateField(_("答复期限"), null=True, blank=True)
+    due_date = models.DateField(_("当前期限"), null=True, blank=True)
+    accepted_on_time = models.BooleanField(_("按时签收"), null=True, blank=True)
+    answered_on_time = models.BooleanField(_("按时答复"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("暂停计时于"), null=True, blank=True)
+    paused_days = models.PositiveIntegerField(_("累计暂停工作日"), default=0)
+    escalation_level = models.PositiveSmallIntegerField(_("升级层级"), default=0)
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+    supervised = models.BooleanField(_("督办"), default=False)
+    answer = models.TextField(_("答复"), blank=True)
+    rating = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    rating_comment = models.CharField(_("评价"), max_length=500, blank=True)
+    closed_automatically = models.BooleanField(_("自动办结"), default=False)
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    created_by = _user_fk(_("录入人"))
 
     class Meta:
-        verbose_name = "企业诉求 enterprise request"
-        verbose_name_plural = "企业诉求 enterprise requests"
+        verbose_name = _("企业诉求")
+        verbose_name_plural = pgettext_lazy("plural", "企业诉求")
         ordering = ["-submitted_at", "-id"]
         indexes = [
             models.Index(fields=["agency", "status", "-submitted_at"], name="request_agency_status"),
@@ -265,20 +268,21 @@ class RequestEvent(models.Model):
     """One step of a request's history (append-only): who, when, from which status to which, and what
     was said. ``internal`` notes are for staff only; the enterprise sees every other step."""
 
-    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField("时间 when", default=timezone.now)
-    actor = _user_fk("操作人 who")
-    actor_label = models.CharField("操作人 who", max_length=150, blank=True)
-    action = models.CharField("动作 action", max_length=30)
-    from_status = models.CharField("原状态 from", max_length=12, blank=True)
-    to_status = models.CharField("新状态 to", max_length=12, blank=True)
-    note = models.TextField("说明 note", blank=True)
-    internal = models.BooleanField("内部备注 internal", default=False)
-    data = models.JSONField("数据 data", null=True, blank=True)
+    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="events",
+                                verbose_name=_("诉求"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    actor = _user_fk(_("操作人"))
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("动作"), max_length=30)
+    from_status = models.CharField(_("原状态"), max_length=12, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    internal = models.BooleanField(_("内部备注"), default=False)
+    data = models.JSONField(_("数据"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "诉求办理记录 request event"
-        verbose_name_plural = "诉求办理记录 request events"
+        verbose_name = _("诉求办理记录")
+        verbose_name_plural = pgettext_lazy("plural", "诉求办理记录")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["request", "at"], name="request_event_request")]
 
@@ -299,17 +303,18 @@ def _attachment_path(instance, filename):
 class Attachment(models.Model):
     """A file given with a request or a reply; type and size checked on the way in (``rules``)."""
 
-    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField("文件 file", upload_to=_attachment_path, max_length=300)
-    name = models.CharField("文件名 name", max_length=200)
-    size = models.PositiveIntegerField("大小（字节） size (bytes)")
-    kind = models.CharField("类型 type", max_length=10)
-    uploaded_by = _user_fk("上传人 uploaded by")
-    uploaded_at = models.DateTimeField("上传时间 uploaded", default=timezone.now)
+    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="attachments",
+                                verbose_name=_("诉求"))
+    file = models.FileField(_("文件"), upload_to=_attachment_path, max_length=300)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    kind = models.CharField(_("类型"), max_length=10)
+    uploaded_by = _user_fk(_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = "诉求附件 attachment"
-        verbose_name_plural = "诉求附件 attachments"
+        verbose_name = _("诉求附件")
+        verbose_name_plural = pgettext_lazy("plural", "诉求附件")
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
@@ -321,23 +326,24 @@ class Extension(models.Model):
     the department or the bureau, never by the one who asked."""
 
     class Decision(models.TextChoices):
-        PENDING = "pending", "待审批 pending"
-        APPROVED = "approved", "已批准 approved"
-        REFUSED = "refused", "未批准 refused"
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("未批准")
 
-    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="extensions")
-    days = models.PositiveSmallIntegerField("延长工作日 working days")
-    reason = models.CharField("理由 reason", max_length=500)
-    status = models.CharField("审批 decision", max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    requested_by = _user_fk("申请人 asked by")
-    requested_at = models.DateTimeField("申请时间 asked", default=timezone.now)
-    decided_by = _user_fk("审批人 decided by")
-    decided_at = models.DateTimeField("审批时间 decided", null=True, blank=True)
-    decision_note = models.CharField("审批意见 note", max_length=500, blank=True)
+    request = models.ForeignKey(EnterpriseRequest, on_delete=models.CASCADE, related_name="extensions",
+                                verbose_name=_("诉求"))
+    days = models.PositiveSmallIntegerField(_("延长工作日"))
+    reason = models.CharField(_("理由"), max_length=500)
+    status = models.CharField(_("审批"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    requested_by = _user_fk(_("申请人"))
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = _user_fk(_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
 
     class Meta:
-        verbose_name = "延期申请 extension"
-        verbose_name_plural = "延期申请 extensions"
+        verbose_name = _("延期申请")
+        verbose_name_plural = pgettext_lazy("plural", "延期申请")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(days__gte=1), name="request_extension_days_positive"),
@@ -352,35 +358,35 @@ class Notification(models.Model):
     growing pauses), so nothing is lost while a channel is down."""
 
     class Channel(models.TextChoices):
-        INBOX = "inbox", "站内消息 in-platform"
-        EMAIL = "email", "电子邮件 e-mail"
-        SMS = "sms", "短信 SMS"
+        INBOX = "inbox", _("站内消息")
+        EMAIL = "email", _("电子邮件")
+        SMS = "sms", _("短信")
 
     class State(models.TextChoices):
-        PENDING = "pending", "待发送 pending"
-        SENT = "sent", "已发送 sent"
-        FAILED = "failed", "发送失败 failed"
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
-    address = models.CharField("地址 address", max_length=200, blank=True)
-    channel = models.CharField("渠道 channel", max_length=6, choices=Channel.choices)
-    subject = models.CharField("标题 subject", max_length=200)
-    body = models.TextField("内容 text")
+                                  related_name="+", verbose_name=_("收件人"))
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    channel = models.CharField(_("渠道"), max_length=6, choices=Channel.choices)
+    subject = models.CharField(_("标题"), max_length=500)
+    body = models.TextField(_("内容"))
     request = models.ForeignKey(EnterpriseRequest, null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="notifications")
-    state = models.CharField("状态 state", max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField("尝试次数 attempts", default=0)
-    last_error = models.CharField("最近错误 last error", max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField("下次尝试 next attempt", default=timezone.now)
-    created_at = models.DateTimeField("创建时间 created", default=timezone.now)
-    sent_at = models.DateTimeField("发送时间 sent", null=True, blank=True)
-    read_at = models.DateTimeField("阅读时间 read", null=True, blank=True)
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+                                related_name="notifications", verbose_name=_("诉求"))
+    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    dedupe_key = models.CharField(_("去重键"), max_length=120, null=True, blank=True, unique=True)
 
     class Meta:
-        verbose_name = "通知 notification"
-        verbose_name_plural = "通知 notifications"
+        verbose_name = _("通知")
+        verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "channel", "-created_at"], name="notification_inbox"),

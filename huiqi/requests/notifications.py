@@ -14,10 +14,11 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from huiqi.core import clock
+from huiqi.core.i18n import shown
 
 from .models import Notification
 
@@ -54,16 +55,16 @@ def notify(users, subject: str, body: str, *, request=None, dedupe: str | None =
     rows = []
     for user in {u.pk: u for u in users if u is not None}.values():
         key = f"{dedupe}:{user.pk}" if dedupe else None
-        rows.append(Notification(recipient=user, channel=Notification.Channel.INBOX, subject=subject[:200],
+        rows.append(Notification(recipient=user, channel=Notification.Channel.INBOX, subject=subject[:500],
                                  body=body, request=request, state=Notification.State.SENT, created_at=now,
                                  sent_at=now, dedupe_key=key))
         if user.email:
             rows.append(Notification(recipient=user, address=user.email, channel=Notification.Channel.EMAIL,
-                                     subject=subject[:200], body=body, request=request,
+                                     subject=subject[:500], body=body, request=request,
                                      dedupe_key=f"{key}:email" if key else None))
         if sms and user.phone:
             rows.append(Notification(recipient=user, address=user.phone, channel=Notification.Channel.SMS,
-                                     subject=subject[:200], body=body, request=request,
+                                     subject=subject[:500], body=body, request=request,
                                      dedupe_key=f"{key}:sms" if key else None))
     if dedupe:
         taken = set(Notification.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows])
@@ -79,19 +80,22 @@ def notify_contact(req, subject: str, body: str, *, sms: bool = False) -> list[N
     rows = []
     if req.contact_email:
         rows.append(Notification(address=req.contact_email, channel=Notification.Channel.EMAIL,
-                                 subject=subject[:200], body=body, request=req))
+                                 subject=subject[:500], body=body, request=req))
     if sms and req.contact_phone:
         rows.append(Notification(address=req.contact_phone, channel=Notification.Channel.SMS,
-                                 subject=subject[:200], body=body, request=req))
+                                 subject=subject[:500], body=body, request=req))
     Notification.objects.bulk_create(rows)
     return rows
 
 
 def _deliver(row: Notification, gateway) -> None:
-    if row.channel == Notification.Channel.EMAIL:
-        send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.address], fail_silently=False)
-    elif row.channel == Notification.Channel.SMS:
-        gateway.send(row.address, f"【惠企】{row.subject}")
+    # E-mail and SMS leave the platform in its language (a message is kept as its msgid and params).
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, body = shown(row.subject), shown(row.body)
+        if row.channel == Notification.Channel.EMAIL:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [row.address], fail_silently=False)
+        elif row.channel == Notification.Channel.SMS:
+            gateway.send(row.address, f"【惠企】{subject}")
 
 
 def deliver_pending(limit: int = 500, now: dt.datetime | None = None) -> dict:

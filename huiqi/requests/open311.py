@@ -196,7 +196,7 @@ def _request_doc(r: EnterpriseRequest) -> dict:
     return {
         "service_request_id": r.number,
         "status": rules.open311_status(r.status),
-        "status_notes": Status(r.status).label,
+        "status_notes": str(Status(r.status).label),
         "service_name": r.category.name,
         "service_code": r.category.code,
         "description": r.description,

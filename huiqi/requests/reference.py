@@ -45,7 +45,10 @@ TEMPLATE_ANSWERS = {
 
 
 def load() -> None:
+    from django.utils.translation import gettext_lazy as _
+
     from huiqi.core import params
+    from huiqi.core.i18n import stored
     from huiqi.core.workdays import seed_from_package
 
     from .models import Category, ResponseTemplate
@@ -63,4 +66,4 @@ def load() -> None:
         ResponseTemplate.objects.create(category=cat, title=f"{name} 通用答复",
                                         body=TEMPLATE_TEXT.format(answer=TEMPLATE_ANSWERS.get(code, "……")))
     params.ensure_default(PARAMS_KEY, "requests", dict(DEFAULTS), dt.date(2020, 1, 1),
-                          description="企业诉求参数（自动办结、临近期限、升级、附件限制）enterprise request parameters")
+                          description=stored(_("企业诉求参数（自动办结、临近期限、升级、附件限制）")))

@@ -13,6 +13,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core.errors import ValidationFailed
+
 DEFAULTS: dict = {
     # An answered request the enterprise neither confirms nor reopens is closed after this many working days.
     "auto_close_days": 5,
@@ -50,14 +54,17 @@ CONTENT_TYPES = {
 }
 
 
-@dataclass(frozen=True)
 class Problem:
-    """A rule broken by an input: a stable code, Chinese and English text, the field."""
+    """A rule broken by an input: a stable code, the message (a msgid with params), the field."""
 
-    code: str
-    zh: str
-    en: str
-    field: str
+    def __init__(self, code: str, message, field: str | None = None, **params):
+        self.code, self.message, self.field, self.params = code, message, field, params
+
+    def error(self) -> ValidationFailed:
+        return ValidationFailed(self.code, self.message, field=self.field, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Problem({self.code!r}, field={self.field!r})"
 
 
 # --- text and attachments ----------------------------------------------------------------------
@@ -77,19 +84,17 @@ def check_text(title: str, description: str, p: Mapping) -> list[Problem]:
     """What is wrong with a request's title and description (empty, or longer than the parameters allow)."""
     problems = []
     if not (title or "").strip():
-        problems.append(Problem("request.title_empty", "请填写诉求标题", "the title is required", "title"))
+        problems.append(Problem("request.title_empty", _("请填写诉求标题"), field="title"))
     elif len(title) > p["title_max_chars"]:
-        problems.append(Problem("request.title_long", f"标题不能超过 {p['title_max_chars']} 个字",
-                                f"the title must not exceed {p['title_max_chars']} characters", "title"))
+        problems.append(Problem("request.title_long", _("标题不能超过 %(title_max_chars)s 个字"), field="title",
+                                title_max_chars=p["title_max_chars"]))
     if not (description or "").strip():
-        problems.append(Problem("request.description_empty", "请填写诉求内容", "the description is required",
-                                "description"))
+        problems.append(Problem("request.description_empty", _("请填写诉求内容"), field="description"))
     elif len(description) > p["description_max_chars"]:
         problems.append(Problem(
             "request.description_long",
-            f"诉求内容不能超过 {p['description_max_chars']} 个字（现有 {len(description)} 个字）",
-            f"the description must not exceed {p['description_max_chars']} characters "
-            f"(it has {len(description)})", "description"))
+            _("诉求内容不能超过 %(description_max_chars)s 个字（现有 %(description_len)s 个字）"), field="description",
+            description_max_chars=p["description_max_chars"], description_len=len(description)))
     return problems
 
 
@@ -102,22 +107,20 @@ def check_attachment(name: str, size: int, head: bytes, p: Mapping) -> Problem |
     kind = file_kind(name)
     allowed = [t.lower() for t in p["attachment_types"]]
     if kind not in allowed:
-        return Problem("request.attachment_type",
-                       f"附件“{name}”的类型不允许，只接受 {'、'.join(allowed)}",
-                       f"attachment {name!r} is of a type not accepted; accepted: {', '.join(allowed)}",
-                       "attachments")
+        return Problem("request.attachment_type", _("附件“%(name)s”的类型不允许，只接受 %(allowed)s"),
+                       field="attachments", name=name, allowed=", ".join(allowed),
+                       items=", ".join(allowed))
     if size <= 0:
-        return Problem("request.attachment_empty", f"附件“{name}”是空文件", f"attachment {name!r} is empty",
-                       "attachments")
+        return Problem("request.attachment_empty", _("附件“%(name)s”是空文件"), field="attachments", name=name,
+                       name_2=repr(name))
     if size > p["attachment_max_bytes"]:
         mb = p["attachment_max_bytes"] / 1024 / 1024
-        return Problem("request.attachment_size", f"附件“{name}”超过 {mb:g} MB", f"attachment {name!r} exceeds {mb:g} MB",
-                       "attachments")
+        return Problem("request.attachment_size", _("附件“%(name)s”超过 %(mb)s MB"), field="attachments",
+                       name=name, mb=format(mb, "g"))
     signatures = SIGNATURES.get(kind)
     if signatures and not any(head.startswith(s) for s in signatures):
-        return Problem("request.attachment_content",
-                       f"附件“{name}”的内容与其扩展名 .{kind} 不符",
-                       f"the content of attachment {name!r} is not a .{kind} file", "attachments")
+        return Problem("request.attachment_content", _("附件“%(name)s”的内容与其扩展名 .%(kind)s 不符"),
+                       field="attachments", name=name, kind=kind)
     return None
 
 

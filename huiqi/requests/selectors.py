@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.accounts.selectors import Role, role_of
@@ -75,17 +76,15 @@ def filing_enterprise(user, uscc: str):
         if not uscc:
             if mine.count() == 1:
                 return mine.get()
-            raise ValidationFailed("request.enterprise", "请指明企业的统一社会信用代码",
-                                   "name the enterprise by its USCC", field="enterprise")
+            raise ValidationFailed("request.enterprise", _("请指明企业的统一社会信用代码"), field="enterprise")
         found = mine.filter(uscc=uscc).first()
     else:
         found = registry.filter(uscc=uscc).first() if uscc else None
     if found is None and not uscc:  # a caller who may file for any enterprise must name one
-        raise ValidationFailed("request.enterprise_required", "请填写企业的统一社会信用代码",
-                               "the enterprise's USCC is required", field="enterprise")
+        raise ValidationFailed("request.enterprise_required", _("请填写企业的统一社会信用代码"), field="enterprise")
     if found is None:
-        raise NotFound("requests.enterprise_not_found", f"名录中未找到统一社会信用代码为 {uscc} 的企业",
-                       f"no enterprise with the USCC {uscc} in the registry", field="enterprise")
+        raise NotFound("requests.enterprise_not_found", _("名录中未找到统一社会信用代码为 %(uscc)s 的企业"),
+                       field="enterprise", uscc=uscc)
     return found
 
 

@@ -42,6 +42,16 @@ PARAMETERS = {
     }, partial=True, defaults=DEFAULTS),
 }
 
+PARAMETER_LABELS = {"requests.params": _("企业诉求办理参数")}
+
+# The names of this program's audit actions (``core.audit``).
+AUDIT_ACTIONS = {
+    "accept": _("签收诉求"), "start": _("开始办理"), "ask_enterprise": _("请企业补充材料"), "reply": _("企业补充材料"),
+    "answer": _("答复诉求"), "close": _("办结诉求"), "reopen": _("重新办理"), "transfer": _("转办诉求"),
+    "send_back": _("退回诉求"), "recategorise": _("调整诉求类别"), "supervise": _("督办诉求"), "note": _("备注"),
+    "link": _("归并至共性问题"), "extend": _("延长期限"), "decide": _("审批延期申请"), "sweep": _("超期升级与自动办结"),
+}
+
 
 # --- 我的待办 and an enterprise's page ------------------------------------------------------------------
 

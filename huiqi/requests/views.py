@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +24,7 @@ from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
+from huiqi.core.i18n import localized
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
 from huiqi.registry import selectors as registry_selectors
@@ -41,33 +42,8 @@ def _require(request, perm):
         raise PermissionDenied
 
 
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
-
-
-def _chinese(word: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in word)
-
-
-def one_language(label) -> str:
-    """'已签收 accepted' → the part in the page's language. Words before the Chinese (the "12345" of
-    '12345 热线 hotline') belong to both: '12345 热线' and '12345 hotline'. A label in one language only is
-    shown as it is."""
-    words = str(label).split(" ")
-    shared = 0
-    while shared < len(words) and not _chinese(words[shared]):
-        shared += 1
-    end = shared
-    while end < len(words) and _chinese(words[end]):
-        end += 1
-    if shared == len(words) or end == len(words):
-        return str(label)
-    part = words[end:] if _english() else words[shared:end]
-    return " ".join(words[:shared] + part)
-
-
-def _status_label(status: str) -> str:
-    return one_language(Status(status).label) if status in Status.values else status
+def _status_label(status: str):
+    return Status(status).label if status in Status.values else status
 
 
 def _flags(qs_rows, today, near):
@@ -80,8 +56,8 @@ def _flags(qs_rows, today, near):
 
 
 def _context_lists():
-    return {"categories": selectors.categories(), "statuses": [(s, one_language(lbl)) for s, lbl in Status.choices],
-            "channels": [(c, one_language(lbl)) for c, lbl in Channel.choices],
+    return {"categories": selectors.categories(), "statuses": Status.choices,
+            "channels": Channel.choices,
             "districts": registry_selectors.districts(), "agencies": registry_selectors.agencies()}
 
 
@@ -158,7 +134,7 @@ def new(request):
         else:
             status = 400
     # The registry's facts the enterprise need not type again.
-    facts = [{"name": e.name, "uscc": e.uscc, "district": e.district.name, "industry": e.industry.name,
+    facts = [{"name": e.name, "uscc": e.uscc, "district": localized(e.district), "industry": localized(e.industry),
               "size": e.get_size_class_display()} for e in (picked if hotline else enterprises)]
     return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
                                                   "find": find, "matches": matches,
@@ -225,7 +201,7 @@ def detail(request, number, *, error=None, status=200):
         "agencies": selectors.transfer_targets(req) if "transfer" in acts else [],
         "categories": selectors.categories(active=True).exclude(pk=req.category_id) if "recategorise" in acts else [],
         "problems": selectors.open_problems_for(user, req.category) if "link" in acts else [],
-        "error": error, "channel_text": one_language(Channel(req.channel).label),
+        "error": error, "channel_text": Channel(req.channel).label,
         "extension_max_days": p["extension_max_days"],
     }
     return render(request, "requests/detail.html", ctx, status=status)
@@ -330,21 +306,18 @@ def _figures_data(request):
     totals = selectors.figures(qs)
     groups = {by: selectors.grouped(qs, by) for by in selectors.GROUPS}
     for row in groups["channel"]:
-        row["label"] = one_language(Channel(row["key"]).label) if row["key"] in Channel.values else row["key"]
-    if _english():
-        en = {"category": dict(selectors.categories().values_list("code", "name_en")),
-              "district": dict(registry_selectors.districts().values_list("code", "name_en")),
-              "agency": dict(registry_selectors.agencies().values_list("code", "name_en"))}
-        for by, names in en.items():
-            for row in groups[by]:
-                row["label"] = names.get(row["key"]) or row["label"]
+        row["label"] = Channel(row["key"]).label if row["key"] in Channel.values else row["key"]
+    references = {"category": selectors.categories(), "district": registry_selectors.districts(),
+                  "agency": registry_selectors.agencies()}
+    for by, rows in references.items():
+        names = {r["code"]: localized(r) for r in rows.values("code", "name", "name_en")}
+        for row in groups[by]:
+            row["label"] = names.get(row["key"], row["label"])
     return f, totals, groups
 
 
 GROUP_TITLES = {"channel": gettext_lazy("按渠道"), "category": gettext_lazy("按类别"), "district": gettext_lazy("按区"),
                 "agency": gettext_lazy("按责任部门")}
-# The export's group names stay Chinese, like every export's headers.
-EXPORT_GROUPS = {"channel": "按渠道", "category": "按类别", "district": "按区", "agency": "按责任部门"}
 
 
 @login_required
@@ -366,12 +339,13 @@ def figures_export(request, fmt):
     if fmt not in ("xlsx", "csv"):
         raise Http404
     _f, totals, groups = _figures_data(request)
-    header = ["分组", "项目", "诉求件数", "办结件数", "企业数", "按时答复率（%）", "平均满意度"]
+    header = [str(h) for h in (_("分组"), _("项目"), _("诉求件数"), _("办结件数"), _("企业数"), _("按时答复率（%）"),
+                                _("平均满意度"))]
     rows = [["合计", "全部", totals["requests"], totals["closed"], totals["enterprises"],
              totals["answered_on_time_pct"], totals["rating"]]]
     for by in ("channel", "category", "district", "agency"):
         for r in groups[by]:
-            rows.append([EXPORT_GROUPS[by], str(r["label"]), r["requests"], r["closed"], r["enterprises"],
+            rows.append([str(GROUP_TITLES[by]), str(r["label"]), r["requests"], r["closed"], r["enterprises"],
                          r["answered_on_time_pct"], r["rating"]])
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return file_download(lambda path: write_rows(path, header, rows), f"requests-figures-{stamp}.{fmt}")

@@ -8,6 +8,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.errors import ValidationFailed
 
 from . import api_fast, selectors, services
@@ -62,8 +64,7 @@ def check_json(check: DailyCheck, uscc: str | None = None, name: str | None = No
 
 class DailyCheckRequest(serializers.Serializer):
     enterprise = serializers.CharField(required=False, max_length=18,
-                                       help_text="统一社会信用代码；企业用户只有一家企业时可省略 USCC (optional for a "
-                                                 "user acting for one enterprise)")
+                                       help_text=_("统一社会信用代码；企业用户只有一家企业时可省略"))
     day = serializers.DateField()
     is_open = serializers.BooleanField()
     staff_total = serializers.IntegerField()
@@ -104,8 +105,7 @@ class DailyCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             own = list(request.user.enterprises.values_list("uscc", flat=True)[:2]) \
                 if getattr(request.user, "role", "") == "enterprise" else []
             if len(own) != 1:
-                raise ValidationFailed("daily_check.enterprise", "请填写企业的统一社会信用代码",
-                                       "name the enterprise (USCC)", field="enterprise")
+                raise ValidationFailed("daily_check.enterprise", _("请填写企业的统一社会信用代码"), field="enterprise")
             enterprise = own[0]
         day = data.pop("day")
         difficulties = data.pop("difficulties", [])

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 FILING_REQUIRED_KEY = "resumption.filing_required"
 DAILY_CHECK_KEY = "resumption.daily_check"
@@ -17,7 +18,7 @@ ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 class ResumptionConfig(AppConfig):
     name = "huiqi.resumption"
     label = "resumption"
-    verbose_name = "复工复产 Return to work"
+    verbose_name = _("复工复产")
 
     def ready(self):
         from django.core import checks
@@ -65,21 +66,21 @@ def _ensure_defaults(sender, using="default", apps=None, **kwargs):
         except LookupError:
             return
     from huiqi.core import params
+    from huiqi.core.i18n import stored
     from huiqi.core.models import Parameter
 
     if not Parameter.objects.filter(key=FILING_REQUIRED_KEY).exists():
         # Two dated rows: required from the notice, no longer required from the switch.
         params.ensure_default(FILING_REQUIRED_KEY, "resumption", True, FILING_REQUIRED_FROM,
-                              description="复工是否须报备 whether enterprises must file before resuming")
+                              description=stored(_("复工是否须报备")))
         Parameter.objects.create(key=FILING_REQUIRED_KEY, program="resumption", value=False,
                                  effective_from=FILING_NOT_REQUIRED_FROM,
-                                 description="复工是否须报备 whether enterprises must file before resuming",
-                                 note="默认值 default: 2020-02-20 起不再要求报备")
+                                 description=stored(_("复工是否须报备")),
+                                 note=stored(_("默认值：2020-02-20 起不再要求报备")))
     params.ensure_default(DAILY_CHECK_KEY, "resumption", dict(DAILY_CHECK_DEFAULTS), DAILY_CHECK_FROM,
-                          description="每日排查：截止时间（deadline）、锁定于次日起第几天（lock_days_after）的几点"
-                                      "（lock_time） daily check deadline and lock")
+                          description=stored(_("每日排查的截止时间，以及锁定于排查日后第几天的几点")))
     params.ensure_default(ATTACHMENT_LIMIT_KEY, "resumption", ATTACHMENT_MAX_BYTES, FILING_REQUIRED_FROM,
-                          description="报备附件大小上限（字节） attachment size limit (bytes)")
+                          description=stored(_("报备附件大小上限（字节）")))
     from .checklist import ensure_default_items
 
     ensure_default_items()

@@ -21,6 +21,8 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.errors import Conflict
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.registry import selectors as registry_selectors
@@ -49,8 +51,7 @@ class ResumptionDataExists(Conflict):
 
 def _refuse(n: int):
     raise ResumptionDataExists(
-        "demo.resumption_exists", f"数据库中已有 {n:,} 条复工数据，演示复工数据未生成，也未做任何修改。",
-        f"the database already holds {n:,} return-to-work records; the demo was not built and nothing changed.")
+        "demo.resumption_exists", _("数据库中已有 %(n)s 条复工数据，演示复工数据未生成，也未做任何修改。"), n=format(n, ","))
 
 
 def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock
+from huiqi.core.i18n import localized
 
 from .models import CheckResult, DifficultyKind
 
@@ -47,7 +48,7 @@ class FilingForm(forms.Form):
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["checklist"].choices = [(i.code, i.text) for i in items]
+        self.fields["checklist"].choices = [(i.code, localized(i, "text")) for i in items]
         self.items = items
 
 

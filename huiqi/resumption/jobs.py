@@ -8,8 +8,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.errors import PermissionDenied
+from huiqi.core.i18n import stored
 from huiqi.core.jobs import handler
 
 REPORT_KIND = "resumption.report_pdf"
@@ -21,16 +23,17 @@ def report_path(job_pk: int) -> Path:
 
 @handler(REPORT_KIND)
 def report_pdf_job(ctx):
-    """params: {"day": "YYYY-MM-DD", "district": optional}; scoped to the user who asked."""
+    """params: {"day": "YYYY-MM-DD", "district": optional, "language": optional}; scoped to the user who
+    asked, in the language they read."""
     from . import report, selectors
 
     scope = selectors.figures_scope(ctx.user, selectors.Filters(district=ctx.params.get("district", "")))
     if scope is None:
-        raise PermissionDenied("resumption.forbidden", "无权查看复工统计", "you may not see these figures")
+        raise PermissionDenied("resumption.forbidden", _("无权查看复工统计"))
     day = dt.date.fromisoformat(ctx.params["day"])
-    ctx.progress(0, 2, "汇总数据 collecting figures", force=True)
-    data = report.build(scope, day)
-    ctx.progress(1, 2, "生成 PDF rendering the PDF", force=True)
+    ctx.progress(0, 2, stored(_("汇总数据")), force=True)
+    data = report.build(scope, day, ctx.params.get("language"))  # the language of whoever asked
+    ctx.progress(1, 2, stored(_("生成 PDF")), force=True)
     path = report.write_pdf(data, report_path(ctx.job.pk))
     return {"file": str(path.relative_to(settings.MEDIA_ROOT)), "title": data["title"],
             "link": reverse("resumption:report_pdf", args=[ctx.job.pk])}

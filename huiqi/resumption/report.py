@@ -1,4 +1,4 @@
-"""The analysis report (分析研判报告) of a day, in Chinese: its content, its PDF and its XLSX.
+"""The analysis report (分析研判报告) of a day, in the reader's language: its content, its PDF and its XLSX.
 
 ``build`` reads through the selectors (so a district officer's report is its district's); ``write_pdf``
 renders the page template with WeasyPrint and a CJK font embedded; ``write_xlsx`` writes its tables."""
@@ -12,10 +12,14 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from huiqi.core.i18n import localized, pick
+from huiqi.registry import selectors as registry_selectors
 
 from . import charts, rules, selectors
 from .selectors import Scope
-from huiqi.registry import selectors as registry_selectors
 
 # Fonts tried in order for the PDF; HUIQI_CJK_FONT names another file.
 FONT_CANDIDATES = [
@@ -27,15 +31,17 @@ FONT_CANDIDATES = [
 ]
 BOLD = {"NotoSansCJK-Regular.ttc": "NotoSansCJK-Bold.ttc"}
 
+# (figure, label, unit): "%" for rates, else a count of enterprises or of people.
 HEADLINES = [
-    ("resumption_rate", "复工率", "%"),
-    ("open", "已开工企业", "家"),
-    ("workers_rate", "员工返岗率", "%"),
-    ("staff_returned", "已返岗员工", "人"),
-    ("avg_capacity", "平均产能恢复", "%"),
-    ("reporting_rate", "排查填报率", "%"),
-    ("on_time_rate", "按时填报率", "%"),
+    ("resumption_rate", gettext_lazy("复工率"), "%"),
+    ("open", gettext_lazy("已开工企业"), "enterprises"),
+    ("workers_rate", gettext_lazy("员工返岗率"), "%"),
+    ("staff_returned", gettext_lazy("已返岗员工"), "people"),
+    ("avg_capacity", gettext_lazy("平均产能恢复"), "%"),
+    ("reporting_rate", gettext_lazy("排查填报率"), "%"),
+    ("on_time_rate", gettext_lazy("按时填报率"), "%"),
 ]
+_COUNTS = {"enterprises": gettext_lazy("%(n)s 家"), "people": gettext_lazy("%(n)s 人")}
 
 
 def cjk_font() -> tuple[str | None, str | None]:
@@ -73,10 +79,15 @@ def missing_system_parts() -> list[str]:
 
 
 def title_for(scope: Scope, day: dt.date) -> str:
-    where = "深圳市"
+    where = _("深圳市")
     if scope.district:
-        where = registry_selectors.districts().filter(code=scope.district).values_list("name", flat=True).first() or scope.district
-    return f"{where}企业复工复产分析研判报告（{day.year}年{day.month}月{day.day}日）"
+        district = registry_selectors.districts().filter(code=scope.district).first()
+        where = localized(district) if district else scope.district
+    return _("%(where)s企业复工复产分析研判报告（%(day)s）") % {"where": where, "day": _long_date(day)}
+
+
+def _long_date(day: dt.date) -> str:
+    return pick(f"{day.year}年{day.month}月{day.day}日", day.strftime("%-d %B %Y"))
 
 
 def _fmt(value, unit) -> str:
@@ -84,7 +95,7 @@ def _fmt(value, unit) -> str:
         return "—"
     if unit == "%":
         return f"{value}%"
-    return f"{value:,}{unit}"
+    return _COUNTS[unit] % {"n": f"{value:,}"}
 
 
 def _delta(value, unit) -> str:
@@ -92,21 +103,23 @@ def _delta(value, unit) -> str:
         return "—"
     sign = "+" if value > 0 else ""
     if unit == "%":
-        return f"{sign}{value}个百分点"
-    return f"{sign}{value:,}{unit}"
+        return _("%(change)s 个百分点") % {"change": f"{sign}{value}"}
+    return _COUNTS[unit] % {"n": f"{sign}{value:,}"}
 
 
-def build(scope: Scope, day: dt.date) -> dict:
-    """Everything the report says about ``day`` within ``scope``."""
-    with translation.override("zh-hans"):
-        return _build(scope, day)
+def build(scope: Scope, day: dt.date, language: str | None = None) -> dict:
+    """Everything the report says about ``day`` within ``scope``, in ``language`` (else the active one)."""
+    with translation.override(language or translation.get_language()):
+        data = _build(scope, day)
+    data["language"] = language or translation.get_language()
+    return data
 
 
 def _build(scope: Scope, day: dt.date) -> dict:
     cur = selectors.figures_for(scope, day)
     prev = selectors.figures_for(scope, day - dt.timedelta(days=1))
     week = selectors.figures_for(scope, day - dt.timedelta(days=7))
-    headline = [{"key": key, "label": label, "unit": unit, "value": cur[key], "text": _fmt(cur[key], unit),
+    headline = [{"key": key, "label": str(label), "unit": unit, "value": cur[key], "text": _fmt(cur[key], unit),
                  "day_change": _delta(rules.change(cur[key], prev[key]), unit),
                  "week_change": _delta(rules.change(cur[key], week[key]), unit)}
                 for key, label, unit in HEADLINES]
@@ -123,11 +136,11 @@ def _build(scope: Scope, day: dt.date) -> dict:
     trend = selectors.trend_for(scope, day - dt.timedelta(days=13), day)
     trend_chart = charts.line_chart(
         [f"{t['day'].month}/{t['day'].day}" for t in trend],
-        [("复工率", [t["resumption_rate"] for t in trend]), ("员工返岗率", [t["workers_rate"] for t in trend])],
+        [(_("复工率"), [t["resumption_rate"] for t in trend]), (_("员工返岗率"), [t["workers_rate"] for t in trend])],
         y_max=100)
     groups = by_district or by_industry
     group_chart = charts.bar_chart([g["label"] for g in groups], [g["resumption_rate"] or 0 for g in groups],
-                                   reference=cur["resumption_rate"], reference_label="全市" if by_district else "合计")
+                                   reference=cur["resumption_rate"], reference_label=_("全市") if by_district else _("合计"))
     summary = _summary(cur, prev, week, lag_districts, lag_industries, difficulties, help_total)
     return {"title": title_for(scope, day), "day": day, "figures": cur, "headline": headline,
             "summary": summary, "by_district": by_district, "by_industry": by_industry, "by_size": by_size,
@@ -135,33 +148,46 @@ def _build(scope: Scope, day: dt.date) -> dict:
             "help_requests": help_rows, "help_total": help_total,
             "all_help_requests": selectors.help_requests(scope, day, limit=None),  # the XLSX lists them all
             "trend": trend, "trend_chart": trend_chart, "group_chart": group_chart,
-            "group_chart_title": "各区复工率" if by_district else "各行业复工率"}
+            "group_chart_title": _("各区复工率") if by_district else _("各行业复工率")}
+
+
+def _groups(groups) -> str:
+    return pick("、", ", ").join(_("%(group)s（%(rate)s%%）") % {"group": g["label"], "rate": g["resumption_rate"]}
+                                for g in groups)
 
 
 def _summary(cur, prev, week, lag_districts, lag_industries, difficulties, helps) -> list[str]:
     out = [
-        f"纳入统计企业 {cur['in_scope']:,} 家，当日填报 {cur['reports']:,} 家（填报率 {_fmt(cur['reporting_rate'], '%')}），"
-        f"已开工 {cur['open']:,} 家，复工率 {_fmt(cur['resumption_rate'], '%')}，"
-        f"较前一日{_delta(rules.change(cur['resumption_rate'], prev['resumption_rate']), '%')}，"
-        f"较上周同日{_delta(rules.change(cur['resumption_rate'], week['resumption_rate']), '%')}。",
-        f"已返岗员工 {cur['staff_returned']:,} 人，返岗率 {_fmt(cur['workers_rate'], '%')}；"
-        f"已开工企业平均产能恢复 {_fmt(cur['avg_capacity'], '%')}。",
+        _("纳入统计企业 %(in_scope)s 家，当日填报 %(reports)s 家（填报率 %(reporting_rate)s），已开工 %(open)s 家，"
+          "复工率 %(resumption_rate)s，较前一日%(day_change)s，较上周同日%(week_change)s。") % {
+            "in_scope": f"{cur['in_scope']:,}", "reports": f"{cur['reports']:,}",
+            "reporting_rate": _fmt(cur["reporting_rate"], "%"), "open": f"{cur['open']:,}",
+            "resumption_rate": _fmt(cur["resumption_rate"], "%"),
+            "day_change": _delta(rules.change(cur["resumption_rate"], prev["resumption_rate"]), "%"),
+            "week_change": _delta(rules.change(cur["resumption_rate"], week["resumption_rate"]), "%")},
+        _("已返岗员工 %(staff_returned)s 人，返岗率 %(workers_rate)s；已开工企业平均产能恢复 %(avg_capacity)s。") % {
+            "staff_returned": f"{cur['staff_returned']:,}", "workers_rate": _fmt(cur["workers_rate"], "%"),
+            "avg_capacity": _fmt(cur["avg_capacity"], "%")},
     ]
     if lag_districts:
-        out.append("复工率低于全市水平的区：" + "、".join(f"{g['label']}（{g['resumption_rate']}%）" for g in lag_districts)
-                   + "。")
+        out.append(_("复工率低于全市水平的区：%(groups)s。") % {"groups": _groups(lag_districts)})
     if lag_industries:
-        out.append("复工率偏低的行业：" + "、".join(f"{g['label']}（{g['resumption_rate']}%）" for g in lag_industries) + "。")
+        out.append(_("复工率偏低的行业：%(groups)s。") % {"groups": _groups(lag_industries)})
     if difficulties:
-        out.append("企业反映最多的困难：" + "、".join(f"{d['label'].split()[0]} {d['count']:,} 家" for d in difficulties[:3])
-                   + f"；申请协调解决的 {helps:,} 项，已转各区跟进。")
+        top = pick("、", ", ").join(_("%(kind)s %(n)s 家") % {"kind": d["label"], "n": f"{d['count']:,}"}
+                                    for d in difficulties[:3])
+        out.append(_("企业反映最多的困难：%(top)s；申请协调解决的 %(helps)s 项，已转各区跟进。")
+                   % {"top": top, "helps": f"{helps:,}"})
     return out
 
 
 def render_html(data: dict, *, for_pdf: bool) -> str:
     regular, bold = cjk_font() if for_pdf else (None, None)
+    # The page number is the stylesheet's counter: the words around it come from one msgid.
+    page_before, _n, page_after = _("第 %(page)s 页").partition("%(page)s")
     return render_to_string("resumption/report_document.html",
-                            {**data, "font_regular": Path(regular).as_uri() if regular else "",
+                            {**data, "page_before": page_before, "page_after": page_after,
+                             "font_regular": Path(regular).as_uri() if regular else "",
                              "font_bold": Path(bold).as_uri() if bold else "", "for_pdf": for_pdf})
 
 
@@ -169,7 +195,7 @@ def write_pdf(data: dict, path: Path) -> Path:
     """The report as PDF, the CJK font embedded (subset) so every character shows anywhere."""
     from weasyprint import HTML
 
-    with translation.override("zh-hans"):
+    with translation.override(data.get("language") or translation.get_language()):
         html = render_html(data, for_pdf=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(str(path))
@@ -177,26 +203,28 @@ def write_pdf(data: dict, path: Path) -> Path:
 
 
 def tables(data: dict) -> list[tuple[str, list[str], list[list]]]:
-    """The report's tables: (sheet name, header, rows)."""
-    group_header = ["分组", "纳入企业", "填报", "已开工", "复工率(%)", "员工总数", "已返岗", "返岗率(%)", "平均产能(%)"]
+    """The report's tables: (sheet name, header, rows), in the active language."""
+    group_header = [_("分组"), _("纳入企业"), _("填报"), _("已开工"), _("复工率(%)"), _("员工总数"), _("已返岗"),
+                    _("返岗率(%)"), _("平均产能(%)")]
 
     def group_rows(groups):
         return [[g["label"], g["in_scope"], g["reports"], g["open"], g["resumption_rate"], g["staff_total"],
                  g["staff_returned"], g["workers_rate"], g["avg_capacity"]] for g in groups]
 
-    out = [("主要指标", ["指标", "当日", "较前一日", "较上周同日"],
+    out = [(_("主要指标"), [_("指标"), _("当日"), _("较前一日"), _("较上周同日")],
             [[h["label"], h["text"], h["day_change"], h["week_change"]] for h in data["headline"]])]
     if data["by_district"]:
-        out.append(("分区", group_header, group_rows(data["by_district"])))
-    out.append(("分行业", group_header, group_rows(data["by_industry"])))
-    out.append(("分规模", group_header, group_rows(data["by_size"])))
-    out.append(("近两周走势", ["日期", "填报", "已开工", "复工率(%)", "已返岗", "返岗率(%)", "平均产能(%)"],
+        out.append((_("分区"), group_header, group_rows(data["by_district"])))
+    out.append((_("分行业"), group_header, group_rows(data["by_industry"])))
+    out.append((_("分规模"), group_header, group_rows(data["by_size"])))
+    out.append((_("近两周走势"), [_("日期"), _("填报"), _("已开工"), _("复工率(%)"), _("已返岗"), _("返岗率(%)"),
+                                  _("平均产能(%)")],
                 [[t["day"], t["reports"], t["open"], t["resumption_rate"], t["staff_returned"], t["workers_rate"],
                   t["avg_capacity"]] for t in data["trend"]]))
-    out.append(("主要困难", ["困难类型", "企业数", "申请协调"],
-                [[d["label"].split()[0], d["count"], d["help"]] for d in data["difficulties"]]))
-    out.append(("申请协调企业", ["区", "企业", "统一社会信用代码", "困难类型", "说明"],
-                [[h.district.name, h.enterprise.name, h.enterprise.uscc, h.get_kind_display().split()[0], h.note]
+    out.append((_("主要困难"), [_("困难类型"), _("企业数"), _("申请协调")],
+                [[d["label"], d["count"], d["help"]] for d in data["difficulties"]]))
+    out.append((_("申请协调企业"), [_("区"), _("企业"), _("统一社会信用代码"), _("困难类型"), _("说明")],
+                [[localized(h.district), h.enterprise.name, h.enterprise.uscc, h.get_kind_display(), h.note]
                  for h in data.get("all_help_requests", data["help_requests"])]))
     return out
 

@@ -4,9 +4,12 @@ figures, and the dashboard's rates. No ORM here."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core.errors import ValidationFailed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHECK_FIELDS = ("staff_total", "staff_returned", "staff_on_site", "capacity_pct", "suspected_cases",
@@ -17,12 +20,17 @@ MAX_COUNT = 2_147_483_647
 PLANNED_WINDOW_DAYS = 366
 
 
-@dataclass(frozen=True)
 class Problem:
-    field: str
-    code: str
-    zh: str
-    en: str
+    """A rule broken by an input: the field, a stable code, and the message (a msgid with params)."""
+
+    def __init__(self, field: str, code: str, message, **params):
+        self.field, self.code, self.message, self.params = field, code, message, params
+
+    def error(self) -> ValidationFailed:
+        return ValidationFailed(self.code, self.message, field=self.field, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Problem({self.field!r}, {self.code!r})"
 
 
 def _time(text: str) -> dt.time:
@@ -45,17 +53,14 @@ def day_problem(day: dt.date, now: dt.datetime, config: dict) -> Problem | None:
     """Why a report for ``day`` cannot be written at ``now`` (future or locked), else None."""
     today = now.astimezone(SHANGHAI).date()
     if day > today:
-        return Problem("day", "daily_check.future", f"不能填报未来日期（{day}）的排查",
-                       f"cannot report for a future day ({day})")
+        return Problem("day", "daily_check.future", _("不能填报未来日期（%(day)s）的排查"), day=day)
     if now >= lock_at(day, config):
-        return Problem("day", "daily_check.locked", f"{day} 的排查已锁定，不能再填报或更正",
-                       f"the daily check of {day} is locked and can no longer be reported or corrected")
+        return Problem("day", "daily_check.locked", _("%(day)s 的排查已锁定，不能再填报或更正"), day=day)
     return None
 
 
 def _too_large(name: str) -> Problem:
-    return Problem(name, "count.too_large", f"数值过大，不能超过 {MAX_COUNT:,}",
-                   f"the number is too large (at most {MAX_COUNT:,})")
+    return Problem(name, "count.too_large", _("数值过大，不能超过 %(max_count)s"), max_count=format(MAX_COUNT, ","))
 
 
 def figure_problems(values: dict) -> list[Problem]:
@@ -68,27 +73,21 @@ def figure_problems(values: dict) -> list[Problem]:
             problems.append(_too_large(name))
         elif not isinstance(v, int) or isinstance(v, bool) or v < 0:
             if name == "capacity_pct":
-                problems.append(Problem(name, "daily_check.capacity", "产能恢复须为 0 到 100 之间的整数（%）",
-                                        "capacity must be a whole number from 0 to 100 (%)"))
+                problems.append(Problem(name, "daily_check.capacity", _("产能恢复须为 0 到 100 之间的整数（%）")))
             else:
-                problems.append(Problem(name, "daily_check.not_a_count", "须为不小于 0 的整数",
-                                        "must be a whole number, not negative"))
+                problems.append(Problem(name, "daily_check.not_a_count", _("须为不小于 0 的整数")))
     if problems:
         return problems
     if values["capacity_pct"] > 100:
-        problems.append(Problem("capacity_pct", "daily_check.capacity", "产能恢复不能超过 100%",
-                                "capacity cannot be above 100 %"))
+        problems.append(Problem("capacity_pct", "daily_check.capacity", _("产能恢复不能超过 100%")))
     if values["staff_returned"] > values["staff_total"]:
         problems.append(Problem("staff_returned", "daily_check.returned_above_total",
-                                f"已返岗人数（{values['staff_returned']}）不能超过员工总数（{values['staff_total']}）",
-                                f"staff returned ({values['staff_returned']}) cannot exceed total staff "
-                                f"({values['staff_total']})"))
+                                _("已返岗人数（%(staff_returned)s）不能超过员工总数（%(staff_total)s）"),
+                                staff_returned=values["staff_returned"], staff_total=values["staff_total"]))
     if values["staff_on_site"] > values["staff_returned"]:
-        problems.append(Problem("staff_on_site", "daily_check.on_site_above_returned",
-                                "在岗人数不能超过已返岗人数", "staff on site cannot exceed staff returned"))
+        problems.append(Problem("staff_on_site", "daily_check.on_site_above_returned", _("在岗人数不能超过已返岗人数")))
     if values.get("is_open") is False and values["capacity_pct"] > 0:
-        problems.append(Problem("capacity_pct", "daily_check.capacity_closed", "未开工企业的产能恢复应为 0%",
-                                "an enterprise that is not open has 0 % capacity"))
+        problems.append(Problem("capacity_pct", "daily_check.capacity_closed", _("未开工企业的产能恢复应为 0%")))
     return problems
 
 
@@ -102,17 +101,15 @@ def filing_problems(values: dict) -> list[Problem]:
         if isinstance(v, int) and not isinstance(v, bool) and v > MAX_COUNT:
             problems.append(_too_large(name))
         elif not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            problems.append(Problem(name, "filing.not_a_count", "须为不小于 0 的整数",
-                                    "must be a whole number, not negative"))
+            problems.append(Problem(name, "filing.not_a_count", _("须为不小于 0 的整数")))
     if problems:
         return problems
     if values["staff_returning"] > values["staff_total"]:
-        problems.append(Problem("staff_returning", "filing.returning_above_total",
-                                "返岗人数不能超过员工总数", "staff returning cannot exceed total staff"))
-    for name, zh in (("staff_from_outside", "省外返深人数"), ("staff_in_quarantine", "隔离观察人数")):
+        problems.append(Problem("staff_returning", "filing.returning_above_total", _("返岗人数不能超过员工总数")))
+    for name, message in (("staff_from_outside", _("省外返深人数不能超过返岗人数")),
+                          ("staff_in_quarantine", _("隔离观察人数不能超过返岗人数"))):
         if values[name] > values["staff_returning"]:
-            problems.append(Problem(name, f"filing.{name}_above_returning", f"{zh}不能超过返岗人数",
-                                    f"{name.replace('_', ' ')} cannot exceed staff returning"))
+            problems.append(Problem(name, f"filing.{name}_above_returning", message))
     return problems
 
 
@@ -122,18 +119,16 @@ def planned_date_problem(planned: dt.date, today: dt.date, *, declared: bool = F
     window = dt.timedelta(days=PLANNED_WINDOW_DAYS)
     if declared:
         if planned > today:
-            return Problem("planned_date", "filing.declared_in_future", "复工日期不能晚于今天",
-                           "the date of resumption cannot be after today")
+            return Problem("planned_date", "filing.declared_in_future", _("复工日期不能晚于今天"))
         if planned < today - window:
-            return Problem("planned_date", "filing.planned_date_range", f"复工日期不能早于 {today - window}",
-                           f"the date of resumption cannot be before {today - window}")
+            return Problem("planned_date", "filing.planned_date_range", _("复工日期不能早于 %(today)s"),
+                           today=today - window)
         return None
     if planned < today:
-        return Problem("planned_date", "filing.planned_in_past", "计划复工日期不能早于今天",
-                       "the planned date cannot be before today")
+        return Problem("planned_date", "filing.planned_in_past", _("计划复工日期不能早于今天"))
     if planned > today + window:
-        return Problem("planned_date", "filing.planned_date_range", f"计划复工日期不能晚于 {today + window}",
-                       f"the planned date cannot be after {today + window}")
+        return Problem("planned_date", "filing.planned_date_range", _("计划复工日期不能晚于 %(today)s"),
+                       today=today + window)
     return None
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
-from huiqi.accounts.selectors import Role, role_of
 from huiqi.accounts import selectors as accounts_selectors
+from huiqi.accounts.selectors import Role, role_of
+from huiqi.core.i18n import localized
 from huiqi.core.models import Job, Parameter
 from huiqi.registry import selectors as registry_selectors
 
@@ -213,7 +215,7 @@ def groups_for(scope: Scope, day: dt.date, by: str) -> list[dict]:
     out = []
     for k in keys:
         row = rules.figures(sums.get(k, {}), population.get(k, 0))
-        row["key"], row["label"] = k, labels.get(k, str(k))
+        row["key"], row["label"] = k, str(labels.get(k, k))
         out.append(row)
     return out
 
@@ -233,14 +235,15 @@ def trend_for(scope: Scope, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def _labels(by: str) -> dict:
+    """The groups' names in the reader's language."""
     if by == "district":
-        return dict(registry_selectors.districts().values_list("code", "name"))
+        return {d["code"]: localized(d) for d in registry_selectors.districts().values("code", "name", "name_en")}
     if by == "industry":
-        return {code: f"{code} {name}" for code, name in
-                registry_selectors.industries().filter(level="section").values_list("section", "name")}
+        return {i["section"]: f"{i['section']} {localized(i)}" for i in
+                registry_selectors.industries().filter(level="section").values("section", "name", "name_en")}
     if by == "size":
-        return {k: str(v) for k, v in registry_selectors.SIZE_CHOICES}
-    return {True: "重点企业", False: "非重点企业"}
+        return dict(registry_selectors.SIZE_CHOICES)
+    return {True: _("重点企业"), False: _("非重点企业")}
 
 
 def latest_day(scope: Scope) -> dt.date | None:

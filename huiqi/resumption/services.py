@@ -11,12 +11,14 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, clock, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import Joined, stored
 from huiqi.registry import selectors as registry_selectors
 
 from . import prepared, rules
@@ -49,12 +51,12 @@ FILING_NUMBERS = ("staff_total", "staff_returning", "staff_from_outside", "staff
 
 
 def _fail(problem: rules.Problem):
-    raise ValidationFailed(problem.code, problem.zh, problem.en, field=problem.field)
+    raise problem.error()
 
 
 def _require(user, perm: str):
     if not user.has_perm(perm):
-        raise PermissionDenied("resumption.forbidden", "无权执行此操作", "you may not do this")
+        raise PermissionDenied("resumption.forbidden", _("无权执行此操作"))
 
 
 def _today(now: dt.datetime) -> dt.date:
@@ -88,8 +90,8 @@ def own_enterprise(user, enterprise):
     uscc = enterprise.uscc if hasattr(enterprise, "uscc") else str(enterprise)
     found = registry_selectors.scope_enterprises(user, registry_selectors.enterprises().select_related("industry")).filter(uscc=uscc).first()
     if found is None:
-        raise PermissionDenied("resumption.not_your_enterprise", f"您不能代表企业 {uscc} 操作",
-                               f"you do not act for enterprise {uscc}", field="enterprise")
+        raise PermissionDenied("resumption.not_your_enterprise", _("您不能代表企业 %(uscc)s 操作"),
+                               field="enterprise", uscc=uscc)
     return found
 
 
@@ -108,9 +110,8 @@ def _move(user, filing: ReturnToWorkFiling, action: str, now, note: str = "", gu
     starts, to = FILING_TRANSITIONS[action]
     locked = ReturnToWorkFiling.objects.select_for_update().get(pk=filing.pk)
     if locked.status not in starts:
-        raise Conflict("filing.illegal_transition",
-                       f"报备当前状态为「{locked.get_status_display().split()[0]}」，不能执行此操作",
-                       f"the filing is {locked.status}; it cannot be moved by {action}", field="status")
+        raise Conflict("filing.illegal_transition", _("报备当前状态为「%(status)s」，不能执行此操作"), field="status",
+                       status=locked.get_status_display())
     if guard is not None:
         guard(locked)
     before = audit.snapshot(locked)
@@ -130,8 +131,7 @@ def _handler_of(user, filing):
     """Only an officer of the filing's district (or an administrator) may handle it."""
     _require(user, "resumption.handle")
     if not user.has_perm("resumption.handle", filing):
-        raise PermissionDenied("filing.other_district", "该报备不属于您所在的区，不能处理",
-                               "this filing belongs to another district", field="district")
+        raise PermissionDenied("filing.other_district", _("该报备不属于您所在的区，不能处理"), field="district")
 
 
 def _sniff(head: bytes) -> str | None:
@@ -165,22 +165,19 @@ def check_attachments(files, on: dt.date, field: str = "attachments") -> list[tu
     limit = attachment_limit(on)
     files = list(files or ())
     if len(files) > MAX_ATTACHMENTS:
-        raise ValidationFailed("attachment.too_many", f"一次最多上传 {MAX_ATTACHMENTS} 个附件",
-                               f"at most {MAX_ATTACHMENTS} attachments at a time", field=field)
+        raise ValidationFailed("attachment.too_many", _("一次最多上传 %(max_attachments)s 个附件"), field=field,
+                               max_attachments=MAX_ATTACHMENTS)
     checked = []
     for f in files or ():
         name = getattr(f, "name", "file")
         if f.size > limit:
-            raise ValidationFailed("attachment.too_large",
-                                   f"附件「{name}」超过大小上限 {limit // 1024} KB",
-                                   f"attachment {name!r} is larger than the limit of {limit // 1024} KB",
-                                   field=field)
+            raise ValidationFailed("attachment.too_large", _("附件「%(name)s」超过大小上限 %(limit)s KB"), field=field,
+                                   name=name, limit=limit // 1024)
         f.seek(0)
         kind = _sniff(f.read(16))
         f.seek(0)
         if kind is None:
-            raise ValidationFailed("attachment.type", f"附件「{name}」不是图片或 PDF 文件",
-                                   f"attachment {name!r} is not an image or a PDF", field=field)
+            raise ValidationFailed("attachment.type", _("附件「%(name)s」不是图片或 PDF 文件"), field=field, name=name)
         checked.append((f, kind))
     return checked
 
@@ -217,8 +214,7 @@ def _filing_values(data: dict, on: dt.date) -> dict:
         _fail(problems[0])
     planned = data.get("planned_date")
     if not isinstance(planned, dt.date):
-        raise ValidationFailed("filing.planned_date", "请填写计划复工日期", "the planned date is required",
-                               field="planned_date")
+        raise ValidationFailed("filing.planned_date", _("请填写计划复工日期"), field="planned_date")
     problem = rules.planned_date_problem(planned, on)
     if problem:
         _fail(problem)
@@ -226,15 +222,15 @@ def _filing_values(data: dict, on: dt.date) -> dict:
     items = items_on(on)
     unknown = checked - {i.code for i in items}
     if unknown:
-        raise ValidationFailed("filing.checklist", f"未知的防控条件：{', '.join(sorted(unknown))}",
-                               f"unknown checklist items: {', '.join(sorted(unknown))}", field="checklist")
+        raise ValidationFailed("filing.checklist", _("未知的防控条件：%(unknown)s"), field="checklist",
+                               unknown=", ".join(sorted(unknown)))
     values["checklist"] = [{"code": i.code, "group": i.group, "text": i.text, "text_en": i.text_en,
                             "checked": i.code in checked} for i in items]
     values["planned_date"] = planned
     values["contact_name"] = str(data.get("contact_name", ""))[:50]
     values["contact_phone"] = str(data.get("contact_phone", ""))[:20]
     if not values["contact_name"] or not values["contact_phone"]:
-        raise ValidationFailed("filing.contact", "请填写联系人和联系电话", "a contact person and phone are required",
+        raise ValidationFailed("filing.contact", _("请填写联系人和联系电话"),
                                field="contact_name" if not values["contact_name"] else "contact_phone")
     return values
 
@@ -245,10 +241,8 @@ def _no_open_filing(enterprise):
     if current is None:
         return
     if current.status in RESUMED:
-        raise Conflict("filing.already_resumed", "该企业已获准或已申报复工", "this enterprise has already resumed",
-                       field="enterprise")
-    raise Conflict("filing.pending", f"该企业已有待处理的报备（#{current.pk}），请勿重复报备",
-                   f"this enterprise already has a pending filing (#{current.pk})", field="enterprise")
+        raise Conflict("filing.already_resumed", _("该企业已获准或已申报复工"), field="enterprise")
+    raise Conflict("filing.pending", _("该企业已有待处理的报备（#%(pk)s），请勿重复报备"), field="enterprise", pk=current.pk)
 
 
 @transaction.atomic
@@ -260,8 +254,7 @@ def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime
     enterprise = own_enterprise(user, enterprise)
     today = _today(now)
     if not filing_required(today):
-        raise Conflict("filing.not_required", "现已无需复工报备，请直接申报已复工",
-                       "filing is no longer required: declare that you have resumed instead", field="kind")
+        raise Conflict("filing.not_required", _("现已无需复工报备，请直接申报已复工"), field="kind")
     values = _filing_values(data, today)
     checked = check_attachments(attachments, today)
     registry_selectors.enterprises().select_for_update().filter(pk=enterprise.pk).first()  # one filing at a time per firm
@@ -283,12 +276,10 @@ def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None
     enterprise = own_enterprise(user, enterprise)
     today = _today(now)
     if filing_required(today):
-        raise Conflict("filing.required", "目前复工须先报备并经核查同意", "filing and approval are required now",
-                       field="kind")
+        raise Conflict("filing.required", _("目前复工须先报备并经核查同意"), field="kind")
     planned = data.get("planned_date") or today
     if not isinstance(planned, dt.date):
-        raise ValidationFailed("filing.planned_date", "请填写复工日期", "the date of resumption is required",
-                               field="planned_date")
+        raise ValidationFailed("filing.planned_date", _("请填写复工日期"), field="planned_date")
     numbers = {name: data.get(name, 0) for name in ("staff_total", "staff_returning")}
     problems = rules.filing_problems({**{n: 0 for n in FILING_NUMBERS}, **numbers})
     if problems:
@@ -315,9 +306,9 @@ def assign_inspector(user, filing, inspector, now=None) -> ReturnToWorkFiling:
     _handler_of(user, filing)
     if inspector is None or inspector.role != Role.DISTRICT or inspector.district_id != filing.district_id \
             or not inspector.is_active:
-        raise ValidationFailed("filing.inspector", "核查员须为本区在职的区级人员",
-                               "the inspector must be an active officer of the filing's district", field="inspector")
-    return _move(user, filing, "assign", now, note=f"核查员 inspector: {inspector}", inspector=inspector)
+        raise ValidationFailed("filing.inspector", _("核查员须为本区在职的区级人员"), field="inspector")
+    return _move(user, filing, "assign", now, note=stored(_("核查员：%(name)s"), name=str(inspector)),
+                 inspector=inspector)
 
 
 @transaction.atomic
@@ -326,11 +317,9 @@ def record_check(user, filing, result: str, findings: str, photos=(), now=None) 
     now = now or clock.now()
     _handler_of(user, filing)
     if result not in CheckResult.values:
-        raise ValidationFailed("filing.check_result", "请选择核查结果", "choose the result of the check",
-                               field="check_result")
+        raise ValidationFailed("filing.check_result", _("请选择核查结果"), field="check_result")
     if result == CheckResult.FAILED and not findings.strip():
-        raise ValidationFailed("filing.findings", "核查不通过时须写明发现的问题",
-                               "say what was found when the check fails", field="check_findings")
+        raise ValidationFailed("filing.findings", _("核查不通过时须写明发现的问题"), field="check_findings")
     checked = check_attachments(photos, _today(now), field="photos")
     moved = _move(user, filing, "record_check", now, note=findings, check_result=result,
                   check_findings=findings, checked_at=now)
@@ -346,8 +335,7 @@ def approve_filing(user, filing, note: str = "", now=None) -> ReturnToWorkFiling
 
     def passed(locked):  # read under the lock: the check may have been recorded since the page was shown
         if locked.check_result != CheckResult.PASSED:
-            raise Conflict("filing.check_failed", "现场核查未通过，不能同意复工，请退回整改",
-                           "the on-site check failed: return the filing instead", field="check_result")
+            raise Conflict("filing.check_failed", _("现场核查未通过，不能同意复工，请退回整改"), field="check_result")
 
     return _move(user, filing, "approve", now, note=note, guard=passed, decision_note=note, decided_at=now)
 
@@ -358,7 +346,7 @@ def return_filing(user, filing, reasons: str, now=None) -> ReturnToWorkFiling:
     now = now or clock.now()
     _handler_of(user, filing)
     if not (reasons or "").strip():
-        raise ValidationFailed("filing.reasons", "退回须写明原因", "a return needs its reasons", field="reasons")
+        raise ValidationFailed("filing.reasons", _("退回须写明原因"), field="reasons")
     return _move(user, filing, "return", now, note=reasons, decision_note=reasons, decided_at=now)
 
 
@@ -413,8 +401,7 @@ def _check_values(values: dict) -> dict:
         clean[name] = v
     is_open = values.get("is_open")
     if not isinstance(is_open, bool):
-        raise ValidationFailed("daily_check.is_open", "请说明今日是否开工", "say whether the enterprise is open",
-                               field="is_open")
+        raise ValidationFailed("daily_check.is_open", _("请说明今日是否开工"), field="is_open")
     problems = rules.figure_problems({**clean, "is_open": is_open})
     if problems:
         _fail(problems[0])
@@ -427,16 +414,14 @@ def _difficulties(items) -> list[dict]:
     for item in items or ():
         kind = item.get("kind")
         if kind not in DifficultyKind.values:
-            raise ValidationFailed("daily_check.difficulty_kind", f"未知的困难类型：{kind}",
-                                   f"unknown difficulty kind: {kind}", field="difficulties")
+            raise ValidationFailed("daily_check.difficulty_kind", _("未知的困难类型：%(kind)s"),
+                                   field="difficulties", kind=kind)
         if kind in seen:
-            raise ValidationFailed("daily_check.difficulty_twice", "同一类困难只能填一次",
-                                   "each kind of difficulty once", field="difficulties")
+            raise ValidationFailed("daily_check.difficulty_twice", _("同一类困难只能填一次"), field="difficulties")
         seen.add(kind)
         note = str(item.get("note") or "").strip()
         if kind == DifficultyKind.OTHER and not note:
-            raise ValidationFailed("daily_check.difficulty_note", "「其他」困难须写明说明",
-                                   "an 'other' difficulty needs a note", field="difficulties")
+            raise ValidationFailed("daily_check.difficulty_note", _("「其他」困难须写明说明"), field="difficulties")
         out.append({"kind": kind, "note": note[:500], "needs_help": bool(item.get("needs_help"))})
     return out
 
@@ -449,10 +434,9 @@ def submit_daily_check(user, enterprise, day: dt.date, values: dict, difficultie
     users report for it; an aggregator (``resumption.aggregate``) for any enterprise it may read."""
     # The rules alone decide (no per-user permission rows): one pass, no query.
     if not may_report(user):
-        raise PermissionDenied("resumption.forbidden", "无权填报每日排查", "you may not report daily checks")
+        raise PermissionDenied("resumption.forbidden", _("无权填报每日排查"))
     if not isinstance(day, dt.date):
-        raise ValidationFailed("daily_check.day", "请填写排查日期（YYYY-MM-DD）", "the day is required (YYYY-MM-DD)",
-                               field="day")
+        raise ValidationFailed("daily_check.day", _("请填写排查日期（YYYY-MM-DD）"), field="day")
     return record_daily_check(user, own_enterprise(user, enterprise), day, values, difficulties, source=source,
                               now=now)
 
@@ -650,7 +634,9 @@ def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, sour
                 row.note, row.needs_help = d["note"], d["needs_help"]
                 row.save(update_fields=["note", "needs_help"])
     audit.record(user, "daily_check.correct", check, before=before,
-                 note=f"{source}; difficulties: {','.join(sorted(d['kind'] for d in wanted)) or '-'}")
+                 note=stored(_("来源：%(source)s；困难：%(kinds)s"), source=source,
+                             kinds=Joined(sorted((DifficultyKind(d["kind"]).label for d in wanted), key=str), "、", ", ")
+                             if wanted else "—"))
     return check
 
 
@@ -660,18 +646,17 @@ def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
     now = now or clock.now()
     _require(user, "resumption.handle")
     if not user.has_perm("resumption.handle", difficulty):
-        raise PermissionDenied("difficulty.other_district", "该企业不属于您所在的区", "this enterprise is in another district",
-                               field="district")
+        raise PermissionDenied("difficulty.other_district", _("该企业不属于您所在的区"), field="district")
     if not (note or "").strip():
-        raise ValidationFailed("difficulty.note", "请填写跟进情况", "say what was done", field="follow_up_note")
+        raise ValidationFailed("difficulty.note", _("请填写跟进情况"), field="follow_up_note")
     # Locked and read again: two officers recording at once must not overwrite each other.
     difficulty = Difficulty.objects.select_for_update().get(pk=difficulty.pk)
     if not difficulty.needs_help:
-        raise Conflict("difficulty.no_help_asked", "该困难未申请协调", "no help was asked for this difficulty")
+        raise Conflict("difficulty.no_help_asked", _("该困难未申请协调"))
     if difficulty.followed_up_at is not None:
-        raise Conflict("difficulty.already_followed_up",
-                       f"该困难已于 {timezone.localtime(difficulty.followed_up_at):%Y-%m-%d %H:%M} 记录跟进",
-                       "the follow-up of this difficulty is already recorded", field="follow_up_note")
+        raise Conflict("difficulty.already_followed_up", _("该困难已于 %(followed_up_at)s 记录跟进"),
+                       field="follow_up_note",
+                       followed_up_at=format(timezone.localtime(difficulty.followed_up_at), "%Y-%m-%d %H:%M"))
     before = audit.snapshot(difficulty)
     difficulty.followed_up_at, difficulty.followed_up_by, difficulty.follow_up_note = now, user, note.strip()[:500]
     difficulty.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_note"])
@@ -684,7 +669,7 @@ def get_filing(user, pk) -> ReturnToWorkFiling:
 
     filing = filings_for(user).filter(pk=pk).first()
     if filing is None:
-        raise NotFound("filing.not_found", "未找到该报备", "filing not found")
+        raise NotFound("filing.not_found", _("未找到该报备"))
     return filing
 
 
@@ -733,6 +718,7 @@ def start_report_pdf(actor, scope, day: dt.date):
     from .jobs import REPORT_KIND
 
     if scope is None or not actor.has_perm("resumption.view_figures"):
-        raise PermissionDenied("resumption.forbidden", "无权查看复工统计", "you may not see these figures")
-    return jobs.enqueue(REPORT_KIND, {"day": day.isoformat(), "district": scope.district}, user=actor,
+        raise PermissionDenied("resumption.forbidden", _("无权查看复工统计"))
+    params = {"day": day.isoformat(), "district": scope.district, "language": translation.get_language()}
+    return jobs.enqueue(REPORT_KIND, params, user=actor,
                         title=f"{report.title_for(scope, day)} PDF")

@@ -39,6 +39,21 @@ PARAMETERS = {
     }, partial=True, defaults=DAILY_CHECK_DEFAULTS),
 }
 
+PARAMETER_LABELS = {
+    "resumption.filing_required": _("复工须先报备"),
+    "resumption.attachment_max_bytes": _("复工报备附件大小上限"),
+    "resumption.daily_check": _("每日排查的截止与锁定"),
+}
+
+# The names of this program's audit actions (``core.audit``).
+AUDIT_ACTIONS = {
+    "filing.submit": _("提交复工报备"), "filing.declare": _("申报已复工"), "filing.assign": _("指派核查员"),
+    "filing.record_check": _("记录现场核查"), "filing.approve": _("同意复工"), "filing.return": _("退回报备"),
+    "filing.resubmit": _("重新提交报备"), "filing.attachment": _("上传报备附件"),
+    "daily_check.submit": _("填报每日排查"), "daily_check.correct": _("更正每日排查"),
+    "difficulty.follow_up": _("记录困难跟进"), "rollup.rebuild": _("重建排查汇总"), "demo.resumption": _("生成演示复工数据"),
+}
+
 
 # --- 我的待办 and an enterprise's page ------------------------------------------------------------------
 
@@ -99,8 +114,9 @@ def _programme(user, enterprise):
     from django.urls import reverse
     from django.utils import timezone
 
+    from huiqi.core.i18n import Message
+
     from . import selectors
-    from .templatetags.resumption_tags import one_language
 
     filing = (selectors.filings_for(user).filter(enterprise=enterprise).order_by("-submitted_at", "-id")
               .first())
@@ -110,8 +126,8 @@ def _programme(user, enterprise):
     facts = []
     if filing is not None:
         day = timezone.localtime(filing.submitted_at).date()
-        facts.append((one_language(filing.get_kind_display()),
-                      f"{one_language(filing.get_status_display())}（{day:%Y-%m-%d}）"))
+        facts.append((filing.get_kind_display(), Message(_("%(status)s（%(day)s）"),
+                                                         status=filing.get_status_display(), day=f"{day:%Y-%m-%d}")))
     if check is not None:
         facts.append((_("最近一次每日排查"), f"{check.day:%Y-%m-%d}"))
         helps = selectors.follow_ups_for(user).filter(enterprise=enterprise).count()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
+from huiqi.core.i18n import localized
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.registry import selectors as registry_selectors
@@ -330,14 +331,14 @@ def _check_list_xlsx(qs, day, missing):
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
         ws = wb.add_worksheet(str(day))
         if missing:
-            ws.write_row(0, 0, ["企业 enterprise", "统一社会信用代码 USCC", "区 district"])
-            rows = ([e.name, e.uscc, e.district.name] for e in qs[:XLSX_MAX_ROWS].iterator(chunk_size=2000))
+            ws.write_row(0, 0, [str(h) for h in (_("企业"), _("统一社会信用代码"), _("区"))])
+            rows = ([e.name, e.uscc, localized(e.district)] for e in qs[:XLSX_MAX_ROWS].iterator(chunk_size=2000))
         else:
-            ws.write_row(0, 0, ["企业 enterprise", "统一社会信用代码 USCC", "区 district", "开工 open",
-                                "员工总数 staff", "已返岗 returned", "在岗 on site", "产能% capacity",
-                                "按时 on time", "报送时间 reported at"])
-            rows = ([c.enterprise.name, c.enterprise.uscc, c.district.name, "是" if c.is_open else "否",
-                     c.staff_total, c.staff_returned, c.staff_on_site, c.capacity_pct, "是" if c.on_time else "否",
+            ws.write_row(0, 0, [str(h) for h in (_("企业"), _("统一社会信用代码"), _("区"), _("开工"), _("员工总数"),
+                                                 _("已返岗"), _("在岗"), _("产能(%)"), _("按时"), _("报送时间"))])
+            yes, no = str(_("是")), str(_("否"))
+            rows = ([c.enterprise.name, c.enterprise.uscc, localized(c.district), yes if c.is_open else no,
+                     c.staff_total, c.staff_returned, c.staff_on_site, c.capacity_pct, yes if c.on_time else no,
                      timezone.localtime(c.submitted_at).strftime("%Y-%m-%d %H:%M")]
                     for c in qs[:XLSX_MAX_ROWS].iterator(chunk_size=2000))
         for r, row in enumerate(rows, start=1):
@@ -437,8 +438,8 @@ def dashboard_export(request):
     # In memory: a few small sheets, and no temporary file left behind per download.
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    head = ["分组 group", "纳入企业 in scope", "填报 reports", "已开工 open", "复工率% resumption",
-            "员工总数 staff", "已返岗 returned", "返岗率% workers", "平均产能% capacity", "按时率% on time"]
+    head = [str(h) for h in (_("分组"), _("纳入企业"), _("填报"), _("已开工"), _("复工率(%)"), _("员工总数"),
+                              _("已返岗"), _("返岗率(%)"), _("平均产能(%)"), _("按时率(%)"))]
     keys = ["in_scope", "reports", "open", "resumption_rate", "staff_total", "staff_returned", "workers_rate",
             "avg_capacity", "on_time_rate"]
 
@@ -448,8 +449,8 @@ def dashboard_export(request):
                 continue
             ws.write(r, c, float(v) if hasattr(v, "as_tuple") else (v if not isinstance(v, dt.date) else v.isoformat()))
 
-    ws = wb.add_worksheet("走势 trend")
-    ws.write_row(0, 0, ["日期 day", *head[1:]])
+    ws = wb.add_worksheet(str(_("走势")))
+    ws.write_row(0, 0, [str(_("日期")), *head[1:]])
     for r, t in enumerate(data["trend"], 1):
         put(ws, r, [t["day"], *(t[k] for k in keys)])
     for by, label in BY:

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SiteConfig(AppConfig):
     name = "huiqi.site"
     label = "site"
-    verbose_name = "站点 site"
+    verbose_name = _("站点")
 
     def ready(self):
         from . import discovery, permissions  # noqa: F401 - the shared pages' permissions
@@ -16,3 +17,8 @@ class SiteConfig(AppConfig):
 
         for key, schema in discovery.collect_dict("PARAMETERS").items():
             params.register(key, schema)
+        params.LABELS.update(discovery.collect_dict("PARAMETER_LABELS"))
+        # The names of the apps' audit actions, for the audit pages.
+        from huiqi.core import audit
+
+        audit.ACTIONS.update(discovery.collect_dict("AUDIT_ACTIONS"))

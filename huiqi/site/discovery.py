@@ -20,6 +20,10 @@ An app may have two modules the site looks for (each optional):
         and write;
     ``HOME``
         ``[callable(user) -> dict | None]``: panels of the home page, each a template and its context;
+    ``PARAMETERS`` / ``PARAMETER_LABELS``
+        ``{key: schema}`` of the app's parameters (``core.params``) and ``{key: label}`` their names;
+    ``AUDIT_ACTIONS``
+        ``{action: label}``: the names of the app's audit actions on the audit pages.
     ``TODOS``
         ``[Todo(...), ...]``: what waits for the signed-in person (我的待办 on the home page), each a
         count and a link to its list;

@@ -9,6 +9,7 @@ Refusals of the services come back in the one error body of ``core.api``.
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
@@ -17,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from huiqi.core.api_views import JobSerializer
+from huiqi.core.i18n import EN, ZH, render
 from huiqi.lending.selectors import mask_borrower_id
 
 from . import rules, selectors, services
@@ -123,10 +125,10 @@ class SubsidyLoanLineSerializer(serializers.ModelSerializer):
                   "reason_zh", "reason_en", "interest_counted", "subsidy"]
 
     def get_reason_zh(self, obj) -> str:
-        return rules.REASONS.get(obj.reason, ("", ""))[0]
+        return render(rules.REASONS.get(obj.reason, ""), language=ZH)
 
     def get_reason_en(self, obj) -> str:
-        return rules.REASONS.get(obj.reason, ("", ""))[1]
+        return render(rules.REASONS.get(obj.reason, ""), language=EN)
 
 
 class SubsidyReconciliationSerializer(serializers.ModelSerializer):
@@ -150,7 +152,7 @@ class NoteRequest(serializers.Serializer):
 
 
 class CancelRequest(serializers.Serializer):
-    note = serializers.CharField(max_length=1000, help_text="作废原因（必填） the reason (required)")
+    note = serializers.CharField(max_length=1000, help_text=_("作废原因（必填）"))
 
 
 class ReconcileRequest(serializers.Serializer):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.core import clock
 from huiqi.core.errors import AlreadyBuilt
@@ -30,14 +32,12 @@ def build_subsidy_demo(progress=None) -> dict:
     found = SubsidyBatch.objects.count()
     if found:
         raise SubsidyDataExists(
-            "demo.subsidy_exists", f"数据库中已有 {found} 个贴息批次，演示贴息批次未生成。",
-            f"the database already holds {found} subsidy batches; the demo batches were not made.")
+            "demo.subsidy_exists", _("数据库中已有 %(found)s 个贴息批次，演示贴息批次未生成。"), found=found)
     people = {u.username: u for u in accounts_selectors.demo_users().filter(role="bureau")}
     missing = [name for name in (RUNNER, REVIEWER, APPROVER) if name not in people]
     if missing:
         raise SubsidyDataExists(
-            "demo.subsidy_people", f"缺少演示账户 {', '.join(missing)}，演示贴息批次未生成。",
-            f"the demo log-ins {', '.join(missing)} are missing; the demo batches were not made.")
+            "demo.subsidy_people", _("缺少演示账户 %(missing)s，演示贴息批次未生成。"), missing=", ".join(missing))
     runner, reviewer, approver = people[RUNNER], people[REVIEWER], people[APPROVER]
     with clock.fixed(clock.demo_today() or clock.DEMO_CITY_TODAY):
         first = services.run_batch(runner, FIRST_CUTOFF, note="一季度贴息（演示）")

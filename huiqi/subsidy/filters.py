@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.filters import IdFilter
 from huiqi.lending.selectors import BorrowerKind, identifier_search
@@ -12,8 +13,7 @@ from . import rules
 from .models import BatchStatus, PaymentStatus
 
 # A loan line's outcome as the pages offer it: counted, left out, or left out for one reason.
-OUTCOMES = [("eligible", "eligible"), ("ineligible", "ineligible")] + [(code, en) for code, (_zh, en)
-                                                                     in rules.REASONS.items()]
+OUTCOMES = [("eligible", _("计入")), ("ineligible", _("不计入"))] + list(rules.REASONS.items())
 
 
 class BatchFilter(django_filters.FilterSet):
@@ -43,7 +43,7 @@ class LoanLineFilter(django_filters.FilterSet):
     bank = django_filters.CharFilter(field_name="loan__bank__code", lookup_expr="iexact")
     outcome = django_filters.ChoiceFilter(choices=OUTCOMES, method="with_outcome")
     eligible = django_filters.BooleanFilter()
-    reason = django_filters.ChoiceFilter(choices=[(code, en) for code, (_zh, en) in rules.REASONS.items()])
+    reason = django_filters.ChoiceFilter(choices=list(rules.REASONS.items()))
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(loan__loan_no__icontains=value) | identifier_search("beneficiary_id", value)

@@ -11,16 +11,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from huiqi.core.money import fen_to_yuan
 
 
 class BatchStatus(models.TextChoices):
-    RUN = "run", "已计算 run"
-    REVIEWED = "reviewed", "已复核 reviewed"
-    APPROVED = "approved", "已审批 approved"
-    RELEASED = "released", "已拨付 released"
-    CANCELLED = "cancelled", "已作废 cancelled"
+    RUN = "run", _("已计算")
+    REVIEWED = "reviewed", _("已复核")
+    APPROVED = "approved", _("已审批")
+    RELEASED = "released", _("已拨付")
+    CANCELLED = "cancelled", _("已作废")
 
 
 # The state machine of a batch: (from, to) → the service that performs it. Nothing else moves a
@@ -38,10 +39,10 @@ OPEN_STATUSES = (BatchStatus.RUN, BatchStatus.REVIEWED, BatchStatus.APPROVED)
 
 
 class PaymentStatus(models.TextChoices):
-    NOTHING = "nothing", "无需支付 nothing to pay"
-    PENDING = "pending", "待支付 pending"
-    PAID = "paid", "已支付 paid"
-    FAILED = "failed", "支付失败 failed"
+    NOTHING = "nothing", _("无需支付")
+    PENDING = "pending", _("待支付")
+    PAID = "paid", _("已支付")
+    FAILED = "failed", _("支付失败")
 
 
 # What a bank's reconciliation may say of a payment; a repeat of the same status changes nothing.
@@ -52,9 +53,9 @@ PAYMENT_TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 class ReconciliationStatus(models.TextChoices):
-    PREPARED = "prepared", "待确认 awaiting confirmation"
-    CONFIRMED = "confirmed", "已确认 confirmed"
-    REJECTED = "rejected", "已退回 sent back"
+    PREPARED = "prepared", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已退回")
 
 
 # A reconciliation file's two-person path: (from, to) → the service that performs it.
@@ -78,40 +79,40 @@ class SubsidyBatch(models.Model):
     batches of the headless command before it named its user have none, and are not moved.
     """
 
-    cutoff = models.DateField("截止日期 cutoff")
-    params = models.JSONField("计算参数 parameters used")
-    status = models.CharField("状态 status", max_length=12, choices=BatchStatus.choices, default=BatchStatus.RUN,
+    cutoff = models.DateField(_("截止日期"))
+    params = models.JSONField(_("计算参数"))
+    status = models.CharField(_("状态"), max_length=12, choices=BatchStatus.choices, default=BatchStatus.RUN,
                               db_index=True)
-    created_by = _user_fk("计算人 run by")
-    created_at = models.DateTimeField("计算时间 run at", default=timezone.now)
-    reviewed_by = _user_fk("复核人 reviewed by")
-    reviewed_at = models.DateTimeField("复核时间 reviewed at", null=True, blank=True)
-    approved_by = _user_fk("审批人 approved by")
-    approved_at = models.DateTimeField("审批时间 approved at", null=True, blank=True)
-    released_by = _user_fk("拨付人 released by")
-    released_at = models.DateTimeField("拨付时间 released at", null=True, blank=True)
-    cancelled_by = _user_fk("作废人 cancelled by")
-    cancelled_at = models.DateTimeField("作废时间 cancelled at", null=True, blank=True)
-    note = models.TextField("备注 note", blank=True)
+    created_by = _user_fk(_("计算人"))
+    created_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+    reviewed_by = _user_fk(_("复核人"))
+    reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    approved_by = _user_fk(_("审批人"))
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    released_by = _user_fk(_("拨付人"))
+    released_at = models.DateTimeField(_("拨付时间"), null=True, blank=True)
+    cancelled_by = _user_fk(_("作废人"))
+    cancelled_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    note = models.TextField(_("备注"), blank=True)
 
-    beneficiaries = models.PositiveIntegerField("受益人数 beneficiaries", default=0)
-    loans_counted = models.PositiveIntegerField("计入贷款笔数 loans counted", default=0)
-    due_total_fen = models.BigIntegerField("应付合计（分） due (fen)", default=0)
-    payable_total_fen = models.BigIntegerField("实付合计（分） payable (fen)", default=0)
-    overpayment_total_fen = models.BigIntegerField("多付待追回（分） overpayment (fen)", default=0)
-    spent_before_fen = models.BigIntegerField("此前已拨付（分） spent before (fen)", default=0)
-    budget_left_fen = models.BigIntegerField("剩余预算（分） budget left (fen)", default=0)
-    rationing_factor = models.CharField("分配系数 rationing factor", max_length=100, blank=True)
-    unspent_fen = models.BigIntegerField("结余（分） unspent (fen)", default=0)
-    over_budget = models.BooleanField("超预算 over budget", default=False)
-    output_dir = models.CharField("支付文件目录 payment file folder", max_length=500, blank=True)
+    beneficiaries = models.PositiveIntegerField(_("受益人数"), default=0)
+    loans_counted = models.PositiveIntegerField(_("计入贷款笔数"), default=0)
+    due_total_fen = models.BigIntegerField(_("应付合计（分）"), default=0)
+    payable_total_fen = models.BigIntegerField(_("实付合计（分）"), default=0)
+    overpayment_total_fen = models.BigIntegerField(_("多付待追回（分）"), default=0)
+    spent_before_fen = models.BigIntegerField(_("此前已拨付（分）"), default=0)
+    budget_left_fen = models.BigIntegerField(_("剩余预算（分）"), default=0)
+    rationing_factor = models.CharField(_("分配系数"), max_length=100, blank=True)
+    unspent_fen = models.BigIntegerField(_("结余（分）"), default=0)
+    over_budget = models.BooleanField(_("超预算"), default=False)
+    output_dir = models.CharField(_("支付文件目录"), max_length=500, blank=True)
     # The background job that ran it (page and API): a job taken over from a dead worker finds its batch.
     run_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", verbose_name="计算任务 run by job")
+                                related_name="+", verbose_name=_("计算任务"))
 
     class Meta:
-        verbose_name = "贴息批次 subsidy batch"
-        verbose_name_plural = "贴息批次 subsidy batches"
+        verbose_name = _("贴息批次")
+        verbose_name_plural = pgettext_lazy("plural", "贴息批次")
         ordering = ["-cutoff", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(due_total_fen__gte=0), name="subsidy_batch_due_not_negative"),
@@ -127,7 +128,7 @@ class SubsidyBatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"贴息批次 #{self.pk} （截至 {self.cutoff}）"
+        return _("贴息批次 #%(pk)s（截至 %(cutoff)s）") % {"pk": self.pk, "cutoff": self.cutoff}
 
     @property
     def payable_total(self):
@@ -140,20 +141,20 @@ class SubsidyLoanLine(models.Model):
     # loan) index serves every lookup by batch), and both references checked per statement, not per line
     # (``core.references``, migration ``subsidy.0005``).
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False,
-                              db_constraint=False)
+                              db_constraint=False, verbose_name=_("贴息批次"))
 
     loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="subsidy_lines",
-                             verbose_name="贷款 loan", db_constraint=False)
-    beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
-    eligible = models.BooleanField("计入 eligible")
-    reason = models.CharField("不计入原因 reason", max_length=60, blank=True)
-    interest_counted_fen = models.BigIntegerField("计入利息（分，四舍五入显示） interest counted (fen, for display)",
+                             verbose_name=_("贷款"), db_constraint=False)
+    beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)
+    eligible = models.BooleanField(_("计入"))
+    reason = models.CharField(_("不计入原因"), max_length=60, blank=True)
+    interest_counted_fen = models.BigIntegerField(_("计入利息（分，四舍五入显示）"),
                                                   null=True, blank=True)
-    subsidy_fen = models.BigIntegerField("贴息金额（分） subsidy (fen)", null=True, blank=True)
+    subsidy_fen = models.BigIntegerField(_("贴息金额（分）"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "贴息贷款明细 subsidy loan line"
-        verbose_name_plural = "贴息贷款明细 subsidy loan lines"
+        verbose_name = _("贴息贷款明细")
+        verbose_name_plural = pgettext_lazy("plural", "贴息贷款明细")
         ordering = ["batch", "id"]
         # A plain index (no text-pattern twin): a beneficiary's lines are found by the whole identifier.
         indexes = [models.Index(fields=["beneficiary_id"], name="subsidy_line_beneficiary")]
@@ -185,28 +186,28 @@ class SubsidyPayment(models.Model):
     # The unique (batch, beneficiary) index serves lookups by batch; the reference is checked per
     # statement (``subsidy.0005``).
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments",
-                              db_index=False, db_constraint=False)
-    beneficiary_id = models.CharField("受益人证件号码 beneficiary ID", max_length=18)
-    name = models.CharField("受益人名称 name", max_length=200, blank=True)
-    kind = models.CharField("受益人类型 kind", max_length=20, blank=True)
-    loans_counted = models.PositiveIntegerField("计入贷款笔数 loans counted")
-    interest_counted_fen = models.BigIntegerField("计入利息（分，四舍五入显示） interest counted (fen, for display)")
-    subsidy_before_cap_fen = models.BigIntegerField("封顶前贴息（分） subsidy before cap (fen)")
-    entitlement_fen = models.BigIntegerField("应享贴息（分） entitlement (fen)")
-    paid_before_fen = models.BigIntegerField("此前已付（分） paid before (fen)")
-    due_fen = models.BigIntegerField("应付（分） due (fen)")
-    payable_fen = models.BigIntegerField("本批实付（分） payable (fen)")
-    overpayment_fen = models.BigIntegerField("多付待追回（分） overpayment (fen)")
-    status = models.CharField("支付状态 status", max_length=10, choices=PaymentStatus.choices)
-    reconciled_at = models.DateTimeField("对账时间 reconciled at", null=True, blank=True)
-    reconciled_by = _user_fk("对账人 reconciled by")
-    reconcile_note = models.CharField("银行说明 bank's note", max_length=300, blank=True)
+                              db_index=False, db_constraint=False, verbose_name=_("贴息批次"))
+    beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)
+    name = models.CharField(_("受益人名称"), max_length=200, blank=True)
+    kind = models.CharField(_("受益人类型"), max_length=20, blank=True)
+    loans_counted = models.PositiveIntegerField(_("计入贷款笔数"))
+    interest_counted_fen = models.BigIntegerField(_("计入利息（分，四舍五入显示）"))
+    subsidy_before_cap_fen = models.BigIntegerField(_("封顶前贴息（分）"))
+    entitlement_fen = models.BigIntegerField(_("应享贴息（分）"))
+    paid_before_fen = models.BigIntegerField(_("此前已付（分）"))
+    due_fen = models.BigIntegerField(_("应付（分）"))
+    payable_fen = models.BigIntegerField(_("本批实付（分）"))
+    overpayment_fen = models.BigIntegerField(_("多付待追回（分）"))
+    status = models.CharField(_("支付状态"), max_length=10, choices=PaymentStatus.choices)
+    reconciled_at = models.DateTimeField(_("对账时间"), null=True, blank=True)
+    reconciled_by = _user_fk(_("对账人"))
+    reconcile_note = models.CharField(_("银行说明"), max_length=300, blank=True)
 
     AUDIT_MASK = {"beneficiary_id": _mask_beneficiary}  # a small-business owner's resident ID
 
     class Meta:
-        verbose_name = "贴息支付 subsidy payment"
-        verbose_name_plural = "贴息支付 subsidy payments"
+        verbose_name = _("贴息支付")
+        verbose_name_plural = pgettext_lazy("plural", "贴息支付")
         ordering = ["batch", "beneficiary_id"]
         indexes = [models.Index(fields=["beneficiary_id", "batch"], name="subsidy_payment_beneficiary")]
         constraints = [
@@ -242,24 +243,25 @@ class SubsidyReconciliation(models.Model):
     note, row of the file]``; ``unchanged`` counts the rows that repeat a payment's status.
     """
 
-    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="reconciliations")
-    status = models.CharField("状态 status", max_length=10, choices=ReconciliationStatus.choices,
+    batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="reconciliations",
+                              verbose_name=_("贴息批次"))
+    status = models.CharField(_("状态"), max_length=10, choices=ReconciliationStatus.choices,
                               default=ReconciliationStatus.PREPARED)
-    file_name = models.CharField("文件名 file", max_length=255, blank=True)
-    file_sha256 = models.CharField("文件 SHA-256 file SHA-256", max_length=64, blank=True)
-    changes = models.JSONField("变更 changes", default=list)
-    paid = models.PositiveIntegerField("标记已支付 to mark paid", default=0)
-    failed = models.PositiveIntegerField("标记失败 to mark failed", default=0)
-    unchanged = models.PositiveIntegerField("无变化 unchanged", default=0)
-    prepared_by = _user_fk("上传人 uploaded by")
-    prepared_at = models.DateTimeField("上传时间 uploaded at", default=timezone.now)
-    decided_by = _user_fk("确认或退回人 confirmed or sent back by")
-    decided_at = models.DateTimeField("确认或退回时间 confirmed or sent back at", null=True, blank=True)
-    note = models.TextField("说明 note", blank=True)
+    file_name = models.CharField(_("文件名"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True)
+    changes = models.JSONField(_("变更"), default=list)
+    paid = models.PositiveIntegerField(_("标记已支付"), default=0)
+    failed = models.PositiveIntegerField(_("标记失败"), default=0)
+    unchanged = models.PositiveIntegerField(_("无变化"), default=0)
+    prepared_by = _user_fk(_("上传人"))
+    prepared_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    decided_by = _user_fk(_("确认或退回人"))
+    decided_at = models.DateTimeField(_("确认或退回时间"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
 
     class Meta:
-        verbose_name = "贴息对账 subsidy reconciliation"
-        verbose_name_plural = "贴息对账 subsidy reconciliations"
+        verbose_name = _("贴息对账")
+        verbose_name_plural = pgettext_lazy("plural", "贴息对账")
         ordering = ["-prepared_at", "-id"]
         constraints = [
             # One file waits per batch: the second would be checked against statuses the first changes.
@@ -274,4 +276,4 @@ class SubsidyReconciliation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"对账 #{self.pk}（贴息批次 #{self.batch_id}）"
+        return _("对账 #%(pk)s（贴息批次 #%(batch)s）") % {"pk": self.pk, "batch": self.batch_id}

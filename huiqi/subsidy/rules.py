@@ -33,6 +33,8 @@ from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.core.errors import ValidationFailed
 from huiqi.registry.rules import SIZE_CLASSES
 
@@ -42,19 +44,40 @@ PURPOSES = ("operating", "other")
 RATIONING_MODES = ("pro_rata", "none")
 
 # Reason codes in the order the spec checks them; a loan carries the first that fails.
-REASONS: dict[str, tuple[str, str]] = {
-    "purpose_not_operating": ("贷款用途不是经营性", "the loan is not for operating purposes"),
-    "outside_window": ("放款日期不在疫情期间窗口内", "the loan did not start inside the epidemic window"),
-    "borrower_not_in_registry": ("借款人不在企业名录中", "the borrower is not in the registry"),
-    "borrower_large": ("借款人为大型企业", "the borrower is a large enterprise"),
-    "borrower_size_unknown": ("借款人企业规模未知", "the borrower's size class is unknown"),
-    "owned_enterprise_not_in_registry": ("小微企业主所属企业不在企业名录中",
-                                         "the owner's enterprise is not in the registry"),
-    "owned_enterprise_not_small_or_micro": ("小微企业主所属企业不是小型或微型企业",
-                                            "the owner's enterprise is not small or micro"),
-    "owned_enterprise_size_unknown": ("小微企业主所属企业规模未知",
-                                      "the owner's enterprise size class is unknown"),
+REASONS = {
+    "purpose_not_operating": _("贷款用途不是经营性"),
+    "outside_window": _("放款日期不在疫情期间窗口内"),
+    "borrower_not_in_registry": _("借款人不在企业名录中"),
+    "borrower_large": _("借款人为大型企业"),
+    "borrower_size_unknown": _("借款人企业规模未知"),
+    "owned_enterprise_not_in_registry": _("小微企业主所属企业不在企业名录中"),
+    "owned_enterprise_not_small_or_micro": _("小微企业主所属企业不是小型或微型企业"),
+    "owned_enterprise_size_unknown": _("小微企业主所属企业规模未知"),
 }
+
+# The parameters' names for people: messages and pages show these, never the names in the code.
+PARAMETER_LABELS = {
+    "window_start": _("新增贷款窗口起"),
+    "window_end": _("新增贷款窗口止"),
+    "rate": _("贴息比例"),
+    "months": _("贴息月数"),
+    "cap": _("每户上限（元）"),
+    "cap_fen": _("每户上限（分）"),
+    "budget": _("总预算（元）"),
+    "budget_fen": _("总预算（分）"),
+    "rationing": _("超预算处理"),
+    "program_end": _("项目结束日"),
+}
+
+RATIONING_LABELS = {"pro_rata": _("按比例分配"), "none": _("全额支付")}
+
+
+
+def describe_params(values: Mapping[str, object]) -> list[tuple[object, object]]:
+    """(label, value) of parameters as the spec names them, as people read them (rationing by its name)."""
+    return [(PARAMETER_LABELS.get(name, name), RATIONING_LABELS.get(v, v) if name == "rationing" else v)
+            for name, v in values.items()]
+
 
 PARAMETER_NAMES = ("window_start", "window_end", "rate", "months", "cap", "budget", "rationing",
                    "program_end")
@@ -124,13 +147,16 @@ def _is_fen(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _bad(name: str, zh: str, en: str, value: object = None) -> ValidationFailed:
-    return ValidationFailed(f"subsidy.params.{name}", zh, en, field=name, value=value)
+def _bad(field: str, message, value: object = None, **params) -> ValidationFailed:
+    """An error of parameter ``field``; a ``name`` placeholder that gives the field shows its label."""
+    if params.get("name") == field:
+        params["name"] = PARAMETER_LABELS.get(field, field)
+    return ValidationFailed(f"subsidy.params.{field}", message, field=field, value=value, **params)
 
 
 def _parse_date(name: str, value: object) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise _bad(name, f"{name} 必须是日期而不是时间", f"{name} must be a date, not a datetime", value)
+        raise _bad(name, _("%(name)s 必须是日期而不是时间"), value=value, name=name)
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -138,33 +164,32 @@ def _parse_date(name: str, value: object) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _bad(name, f"{name} 不是 YYYY-MM-DD 格式的日期", f"{name} is not a YYYY-MM-DD date", value)
+    raise _bad(name, _("%(name)s 不是 YYYY-MM-DD 格式的日期"), value=value, name=name)
 
 
 def _parse_decimal(name: str, value: object) -> Decimal:
     # Floats are refused: they are how money drifts. JSON readers should use parse_float=Decimal.
     if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int, str)):
-        raise _bad(name, f"{name} 必须以字符串或 Decimal 给出", f"{name} must be given as a string or Decimal",
-                   value)
+        raise _bad(name, _("%(name)s 必须以文本给出（不接受浮点数）"), value=value, name=name)
     try:
         result = Decimal(value.replace(",", "").strip()) if isinstance(value, str) else Decimal(value)
     except InvalidOperation:
         result = None
     if result is None or not result.is_finite():
-        raise _bad(name, f"{name} 不是数字", f"{name} is not a number", value)
+        raise _bad(name, _("%(name)s 不是数字"), value=value, name=name)
     return result
 
 
 def _parse_fen(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(name, f"{name} 必须是整数（分）", f"{name} must be a whole number of fen", value)
+        raise _bad(name, _("%(name)s 必须是整数（分）"), value=value, name=name)
     return value
 
 
 def _yuan_to_fen(name: str, value: object) -> int:
     amount = _parse_decimal(name, value) * 100
     if amount != amount.to_integral_value():
-        raise _bad(name, f"{name} 不是整分的金额", f"{name} is not a whole number of fen", value)
+        raise _bad(name, _("%(name)s 不是整分的金额"), value=value, name=name)
     return int(amount)
 
 
@@ -187,27 +212,22 @@ class Params:
         for name in ("window_start", "window_end", "program_end"):
             value = getattr(self, name)
             if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-                raise _bad(name, f"{name} 必须是日期", f"{name} must be a date", value)
+                raise _bad(name, _("%(name)s 必须是日期"), value=value, name=name)
         if self.window_end < self.window_start:
-            raise _bad("window_end", "窗口结束日期早于开始日期", "the window ends before it starts",
-                       self.window_end)
+            raise _bad("window_end", _("窗口结束日期早于开始日期"), value=self.window_end)
         if self.program_end < self.window_end:
-            raise _bad("program_end", f"项目结束日 program_end（{self.program_end}）早于窗口结束日期（{self.window_end}）",
-                       f"program_end ({self.program_end}) is before the window's end ({self.window_end})",
-                       self.program_end)
+            raise _bad("program_end", _("项目结束日（%(program_end)s）早于窗口结束日期（%(window_end)s）"),
+                       value=self.program_end, program_end=self.program_end, window_end=self.window_end)
         if not isinstance(self.rate, Decimal) or not self.rate.is_finite() or not 0 <= self.rate <= 1:
-            raise _bad("rate", "贴息比例必须是 0 到 1 之间的 Decimal", "rate must be a Decimal from 0 to 1",
-                       self.rate)
+            raise _bad("rate", _("贴息比例必须是 0 到 1 之间的数"), value=self.rate)
         if isinstance(self.months, bool) or not isinstance(self.months, int) or self.months < 1:
-            raise _bad("months", "贴息月数必须是正整数", "months must be a positive whole number", self.months)
+            raise _bad("months", _("贴息月数必须是正整数"), value=self.months)
         for name in ("cap_fen", "budget_fen"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _bad(name, f"{name} 必须是非负整数（分）", f"{name} must be a non-negative whole number of fen",
-                           value)
+                raise _bad(name, _("%(name)s 必须是非负整数（分）"), value=value, name=name)
         if self.rationing not in RATIONING_MODES:
-            raise _bad("rationing", "超预算处理方式必须是 pro_rata 或 none", "rationing must be pro_rata or none",
-                       self.rationing)
+            raise _bad("rationing", _("超预算处理方式必须是按比例分配（pro_rata）或全额支付（none）"), value=self.rationing)
 
     @classmethod
     def from_mapping(cls, d: Mapping[str, object]) -> Params:
@@ -218,17 +238,17 @@ class Params:
         allowed = set(PARAMETER_NAMES) | {"cap_fen", "budget_fen"}
         unknown = sorted(set(d) - allowed)
         if unknown:
-            raise _bad(unknown[0], f"未知参数 {', '.join(unknown)}", f"unknown parameter {', '.join(unknown)}")
+            raise _bad(unknown[0], _("未知参数 %(unknown)s"), unknown=", ".join(unknown))
         values: dict[str, object] = {}
         for name in ("window_start", "window_end"):
             if name not in d:
-                raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
+                raise _bad(name, _("缺少参数 %(name)s"), name=name)
             values[name] = _parse_date(name, d[name])
         if "program_end" in d:
             values["program_end"] = _parse_date("program_end", d["program_end"])
         for name in ("rate", "months", "rationing"):
             if name not in d:
-                raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
+                raise _bad(name, _("缺少参数 %(name)s"), name=name)
         values["rate"] = _parse_decimal("rate", d["rate"])
         months = d["months"]
         if isinstance(months, str) and months.strip().isdigit():
@@ -239,9 +259,9 @@ class Params:
             in_fen = _parse_fen(f"{name}_fen", d[f"{name}_fen"]) if f"{name}_fen" in d else None
             in_yuan = _yuan_to_fen(name, d[name]) if name in d else None
             if in_fen is None and in_yuan is None:
-                raise _bad(name, f"缺少参数 {name}", f"parameter {name} is missing")
+                raise _bad(name, _("缺少参数 %(name)s"), name=name)
             if in_fen is not None and in_yuan is not None and in_fen != in_yuan:
-                raise _bad(name, f"{name} 与 {name}_fen 不一致", f"{name} and {name}_fen disagree", d[name])
+                raise _bad(name, _("%(name)s 与 %(name)s_fen 不一致"), value=d[name], name=name)
             values[f"{name}_fen"] = in_fen if in_fen is not None else in_yuan
         return cls(**values)
 
@@ -278,12 +298,9 @@ def check_cutoff(cutoff: dt.date, params: Params) -> dt.date:
     if not params.window_start <= cutoff <= params.program_end:
         raise ValidationFailed(
             "subsidy.cutoff_outside_program",
-            f"截止日期 {cutoff} 不在项目期内：须在贴息窗口起始日 {params.window_start}（window_start）"
-            f"至项目结束日 {params.program_end}（program_end）之间（项目参数）",
-            f"the cutoff {cutoff} is outside the program: it must be from the window's start "
-            f"{params.window_start} (window_start) to the program's end {params.program_end} (program_end), "
-            "as the program's parameters say",
-            field="cutoff", value=cutoff.isoformat(),
+            _("截止日期 %(cutoff)s 不在项目期内：须在贴息窗口起始日 %(window_start)s 至项目结束日 %(program_end)s 之间（项目参数）"),
+            field="cutoff", value=cutoff.isoformat(), cutoff=cutoff, window_start=params.window_start,
+            program_end=params.program_end,
         )
     return cutoff
 

@@ -6,6 +6,8 @@ from huiqi.core import params
 from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
+from . import rules
+
 NAVIGATION = [
     Nav("subsidy:index", _("贷款贴息"), "subsidy.view", order=30,
         role_labels={"enterprise": _("我的贴息"), "bank": _("本行贴息")}),
@@ -37,8 +39,7 @@ def _subsidy_params(value):
     try:
         check_stored_params(params.require_fields(value))
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise ValidationFailed("parameter.value", "贴息参数的格式有误", f"the subsidy parameters are malformed ({exc})",
-                               field="value") from None
+        raise ValidationFailed("parameter.value", _("贴息参数的格式有误（%(exc)s）"), field="value", exc=exc) from None
     return value
 
 
@@ -54,6 +55,19 @@ PARAMETERS = {"subsidy.params": params.fields({
     "rationing": params.choice([("pro_rata", _("按比例分配")), ("none", _("全额支付"))], label=_("超预算处理")),
     "program_end": params.date(label=_("项目结束日")),
 }, optional={"program_end"}, then=_subsidy_params)}
+# Stored values a page or the audit log shows also name the amounts in fen (a batch's parameters); the
+# rationing is shown by its name.
+PARAMETERS["subsidy.params"].labels = {**rules.PARAMETER_LABELS, **PARAMETERS["subsidy.params"].labels}
+PARAMETERS["subsidy.params"].describe = rules.describe_params
+PARAMETER_LABELS = {"subsidy.params": _("贷款贴息参数")}
+
+# The names of this program's audit actions (``core.audit``).
+AUDIT_ACTIONS = {
+    "subsidy.run": _("计算贴息批次"), "subsidy.review": _("复核贴息批次"), "subsidy.approve": _("审批贴息批次"),
+    "subsidy.release": _("拨付贴息批次"), "subsidy.cancel": _("作废贴息批次"),
+    "subsidy.reconciliation_prepared": _("上传银行对账文件"), "subsidy.reconciliation_rejected": _("退回银行对账文件"),
+    "subsidy.reconcile": _("确认银行对账"), "subsidy.payment_reconciled": _("支付已对账"),
+}
 
 
 # --- 我的待办 and an enterprise's page ------------------------------------------------------------------

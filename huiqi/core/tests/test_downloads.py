@@ -42,7 +42,7 @@ def test_a_client_that_leaves_early_leaves_nothing_either(temp_root):
 def test_a_file_that_cannot_be_written_leaves_nothing(temp_root):
     def refuse(path):
         path.write_bytes(b"half")
-        raise ValidationFailed("too_many_rows_for_xlsx", "请改用 CSV 格式", "export as CSV instead")
+        raise ValidationFailed("too_many_rows_for_xlsx", "请改用 CSV 格式")
 
     with pytest.raises(ValidationFailed):
         file_download(refuse, "rows.xlsx")

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import xlsxwriter
 from hypothesis import given
+from django.utils.translation import gettext_lazy
 from hypothesis import strategies as st
 
 from huiqi.core import tabular
@@ -358,7 +359,7 @@ def test_every_bad_row_is_reported_with_row_and_column():
 def test_row_validator_checks_across_fields():
     def maturity_after_start(row):
         if row["maturity_date"] <= row["start_date"]:
-            return [("maturity_date", "到期日期应晚于放款日期", "maturity_date must be after start_date")]
+            return [("maturity_date", gettext_lazy("到期日期必须晚于放款日期"))]
         return []
 
     result = validate(csv_bytes([
@@ -520,7 +521,7 @@ def test_error_report_is_written_and_reads_back(tmp_path, ext):
     errors = [
         RowError(5, "principal", "=HYPERLINK(\"x\")", "不是数字", "not a number"),
         RowError(3, None, "a,b", "列数不对", "wrong number of cells"),
-        FileRejected("no_data_rows", "只有表头", "header only", row=1).as_row_error(),
+        FileRejected("no_data_rows", gettext_lazy("只有表头，没有数据行"), row=1).as_row_error(),
     ]
     path = write_error_report(errors, tmp_path / f"errors.{ext}", schema=LOANS)
     table = read_table(path)

@@ -3,8 +3,10 @@
 import pytest
 import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from huiqi.core.errors import PermissionDenied
+from huiqi.core.i18n import shown
 from huiqi.core.models import AuditEvent
 from huiqi.core.uploads import read_errors
 from huiqi.lending.imports import start_upload
@@ -306,7 +308,8 @@ def test_the_upload_is_kept_byte_for_byte_however_it_arrives(users, tmp_path):
         assert record.digest == hashlib.sha256(data).hexdigest() == file_digest(record.stored_path)
     assert len({first.stored_path, second.stored_path, third.stored_path}) == 3
     assert (second.status, third.status) == ("unchanged", "unchanged")
-    assert f"#{first.pk}" in second.message and f"#{first.pk}" in third.message
+    with translation.override("en"):
+        assert f"#{first.pk}" in shown(second.message) and f"#{first.pk}" in shown(third.message)
 
 
 def test_the_digest_taken_beside_the_copy_is_the_file_s_and_its_failure_is_the_caller_s(tmp_path):

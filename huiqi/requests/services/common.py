@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, clock
-from huiqi.core.errors import PermissionDenied, ValidationFailed
+from huiqi.core.errors import PermissionDenied
+from huiqi.core.i18n import stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from .. import notifications, rules, selectors
@@ -29,11 +31,9 @@ def deadline(cal: Calendar, start: dt.date, n: int) -> dt.date | None:
 
 
 def calendar_missing(year: int) -> None:
-    notifications.notify(selectors.bureau_staff(),
-                         f"请录入 {year} 年节假日安排 / enter the {year} holiday calendar",
-                         f"{year} 年的节假日与调休安排尚未录入，诉求期限无法计算。请在后台“节假日与调休”中录入国务院办公厅通知。\n"
-                         f"The {year} holiday calendar is missing; request deadlines cannot be counted. "
-                         "Enter the State Council's notice in the back office.",
+    notifications.notify(selectors.bureau_staff(), stored(_("请录入 %(year)s 年节假日安排"), year=year),
+                         stored(_("%(year)s 年的节假日与调休安排尚未录入，诉求期限无法计算。请在后台“节假日与调休”中录入国务院办公厅通知。"),
+                                year=year),
                          dedupe=f"calendar-missing-{year}")
 
 
@@ -54,8 +54,7 @@ def tell_enterprise(req: EnterpriseRequest, subject: str, body: str, *, request=
 
 def signed_in(actor) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("requests.login_required", "此操作需要登录用户完成并留痕",
-                               "this action must be done by a signed-in user, on the record")
+        raise PermissionDenied("requests.login_required", _("此操作需要登录用户完成并留痕"))
 
 
 def is_admin(actor) -> bool:
@@ -67,23 +66,20 @@ def require_handler(actor, req: EnterpriseRequest, *, bureau_too: bool = False) 
     signed_in(actor)
     if actor.has_perm("requests.handle_request", req) or (bureau_too and actor.role == Role.BUREAU):
         return
-    raise PermissionDenied("requests.not_your_department",
-                           f"诉求 {req.number} 不属于您所在的部门，不能办理",
-                           f"request {req.number} is not your department's; you may not act on it")
+    raise PermissionDenied("requests.not_your_department", _("诉求 %(number)s 不属于您所在的部门，不能办理"),
+                           number=req.number)
 
 
 def require_enterprise(actor, req: EnterpriseRequest) -> None:
     signed_in(actor)
     if actor.has_perm("requests.act_as_requester", req):
         return
-    raise PermissionDenied("requests.not_your_request", "只有提出诉求的企业可以执行此操作",
-                           "only the enterprise that made the request may do this")
+    raise PermissionDenied("requests.not_your_request", _("只有提出诉求的企业可以执行此操作"))
 
 
 def fail(problems: list[rules.Problem]):
     if problems:
-        p = problems[0]
-        raise ValidationFailed(p.code, p.zh, p.en, field=p.field)
+        raise problems[0].error()
 
 
 def record_event(req, actor, action, from_status="", to_status="", note="", internal=False, data=None,

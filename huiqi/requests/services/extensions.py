@@ -4,10 +4,12 @@ bureau decides, never the one who asked."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from .. import notifications, selectors
@@ -25,22 +27,22 @@ def request_extension(actor, req, days: int, reason: str, *, at=None) -> Extensi
     except (TypeError, ValueError):
         days = 0
     if not 1 <= days <= p["extension_max_days"]:
-        raise ValidationFailed("request.extension_days", f"延期天数须为 1 至 {p['extension_max_days']} 个工作日",
-                               f"an extension is 1 to {p['extension_max_days']} working days", field="days")
+        raise ValidationFailed("request.extension_days", _("延期天数须为 1 至 %(extension_max_days)s 个工作日"),
+                               field="days", extension_max_days=p["extension_max_days"])
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("request.reason_empty", "请说明延期理由", "give the reason", field="note")
+        raise ValidationFailed("request.reason_empty", _("请说明延期理由"), field="note")
     if req.status not in (Status.ACCEPTED, Status.IN_PROGRESS, Status.WAITING):
-        raise Conflict("requests.extension_state", "只有已签收、未答复的诉求可以申请延期",
-                       "only an accepted request not yet answered can be extended")
+        raise Conflict("requests.extension_state", _("只有已签收、未答复的诉求可以申请延期"))
     if req.extensions.filter(status=Extension.Decision.PENDING).exists():
-        raise Conflict("requests.extension_pending", "已有一项延期申请待审批", "an extension is already pending")
+        raise Conflict("requests.extension_pending", _("已有一项延期申请待审批"))
     ext = Extension.objects.create(request=req, days=days, reason=reason[:500], requested_by=actor,
                                    requested_at=at or clock.now())
-    record_event(req, actor, "extension_requested", req.status, req.status, note=f"申请延期 {days} 个工作日：{reason}",
+    record_event(req, actor, "extension_requested", req.status, req.status, note=stored(_("申请延期 %(days)s 个工作日：%(reason)s"), days=days, reason=reason),
            internal=True, data={"days": days}, at=at)
-    audit.record(actor, "create", ext, note=f"延期申请 {req.number}")
-    notifications.notify(selectors.heads_of(req.agency_id) or selectors.bureau_recipients(), f"诉求 {req.number} 申请延期 {days} 个工作日",
+    audit.record(actor, "create", ext, note=stored(_("延期申请 %(number)s"), number=req.number))
+    notifications.notify(selectors.heads_of(req.agency_id) or selectors.bureau_recipients(),
+                         stored(_("诉求 %(number)s 申请延期 %(days)s 个工作日"), number=req.number, days=days),
                          reason, request=req)
     return ext
 
@@ -58,14 +60,13 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
     """The department's head or the bureau grants or refuses an extension; never the one who asked."""
     signed_in(actor)
     if actor.pk == ext.requested_by_id:
-        raise PermissionDenied("requests.self_approval", "不能审批自己的延期申请", "you may not decide your own extension")
+        raise PermissionDenied("requests.self_approval", _("不能审批自己的延期申请"))
     if not may_decide_extension(actor, ext):
-        raise PermissionDenied("requests.extension_forbidden", "只有部门负责人或局工作人员可以审批延期",
-                               "only the department's head or the bureau may decide an extension")
+        raise PermissionDenied("requests.extension_forbidden", _("只有部门负责人或局工作人员可以审批延期"))
     at = at or clock.now()
     locked = Extension.objects.select_for_update().get(pk=ext.pk)
     if locked.status != Extension.Decision.PENDING:
-        raise Conflict("requests.extension_decided", "该延期申请已审批", "this extension has been decided already")
+        raise Conflict("requests.extension_decided", _("该延期申请已审批"))
     req = EnterpriseRequest.objects.select_for_update().get(pk=locked.request_id)
     locked.status = Extension.Decision.APPROVED if approve else Extension.Decision.REFUSED
     locked.decided_by, locked.decided_at, locked.decision_note = actor, at, (note or "")[:500]
@@ -91,9 +92,10 @@ def decide_extension(actor, ext: Extension, approve: bool, note: str = "", *, at
            internal=not approve)
     audit.record(actor, "decide", locked, note=text)
     if locked.requested_by:
-        notifications.notify([locked.requested_by], f"诉求 {req.number} 延期申请{'已批准' if approve else '未批准'}",
-                             text, request=req)
+        notifications.notify([locked.requested_by],
+                             stored(_("诉求 %(number)s 延期申请已批准") if approve else _("诉求 %(number)s 延期申请未批准"),
+                                    number=req.number), text, request=req)
     if approve:
-        tell_enterprise(req, f"诉求 {req.number} 答复期限延长",
-                             f"理由：{locked.reason}。{text}", request=req)
+        tell_enterprise(req, stored(_("诉求 %(number)s 答复期限延长"), number=req.number),
+                        stored(_("理由：%(reason)s。%(text)s"), reason=locked.reason, text=text), request=req)
     return locked

@@ -7,10 +7,12 @@ import datetime as dt
 import uuid
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, clock
 from huiqi.core.errors import NotFound, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import both_names, stored
 from huiqi.core.workdays import Calendar
 from huiqi.registry import selectors as registry_selectors
 
@@ -35,8 +37,8 @@ def route(category: Category, enterprise, title: str, description: str,
 def store_attachments(actor, req, files, p) -> list[Attachment]:
     files = list(files or [])
     if len(files) > p["attachment_max_files"]:
-        raise ValidationFailed("request.attachment_count", f"附件最多 {p['attachment_max_files']} 个",
-                               f"at most {p['attachment_max_files']} attachments", field="attachments")
+        raise ValidationFailed("request.attachment_count", _("附件最多 %(attachment_max_files)s 个"),
+                               field="attachments", attachment_max_files=p["attachment_max_files"])
     checked = []
     for f in files:
         name = rules.safe_filename(getattr(f, "name", "file"))
@@ -61,8 +63,8 @@ def check_attachments(files, p=None) -> None:
     p = p or selectors.current_params()
     files = list(files or [])
     if len(files) > p["attachment_max_files"]:
-        raise ValidationFailed("request.attachment_count", f"附件最多 {p['attachment_max_files']} 个",
-                               f"at most {p['attachment_max_files']} attachments", field="attachments")
+        raise ValidationFailed("request.attachment_count", _("附件最多 %(attachment_max_files)s 个"),
+                               field="attachments", attachment_max_files=p["attachment_max_files"])
     for f in files:
         f.seek(0)
         head = f.read(16)
@@ -81,21 +83,19 @@ def submit_request(actor, *, enterprise, category: Category, title: str, descrip
     department."""
     signed_in(actor)
     if channel not in Channel.values:
-        raise ValidationFailed("request.channel", f"未知渠道 {channel}", f"unknown channel {channel}", field="channel")
+        raise ValidationFailed("request.channel", _("未知渠道 %(channel)s"), field="channel", channel=channel)
     hotline = actor.has_perm("requests.file_for_enterprise") and actor.role == Role.DEPARTMENT
     if channel == Channel.HOTLINE and not (hotline or is_admin(actor)):
-        raise PermissionDenied("requests.hotline_only", "只有 12345 热线坐席可以代企业登记来电",
-                               "only a 12345 hotline operator may file a call for an enterprise")
+        raise PermissionDenied("requests.hotline_only", _("只有 12345 热线坐席可以代企业登记来电"))
     if actor.role == Role.ENTERPRISE:
         if not actor.enterprises.filter(pk=enterprise.pk).exists():
-            raise NotFound("requests.enterprise_not_found", "未找到该企业", "enterprise not found", field="enterprise")
+            raise NotFound("requests.enterprise_not_found", _("未找到该企业"), field="enterprise")
     elif not (hotline or is_admin(actor)):
-        raise PermissionDenied("requests.submit_forbidden", "您不能提交企业诉求", "you may not file requests")
+        raise PermissionDenied("requests.submit_forbidden", _("您不能提交企业诉求"))
     if hotline and channel != Channel.HOTLINE:
         channel = Channel.HOTLINE
     if not category.active:
-        raise ValidationFailed("request.category_inactive", "该类别已停用", "this category is no longer used",
-                               field="category")
+        raise ValidationFailed("request.category_inactive", _("该类别已停用"), field="category")
     at = at or clock.now()
     p = selectors.current_params(today_of(at))
     title, description = rules.clean_text(title).strip(), rules.clean_text(description).strip()
@@ -118,11 +118,15 @@ def submit_request(actor, *, enterprise, category: Category, title: str, descrip
     store_attachments(actor, req, attachments, p)
     agency = registry_selectors.agencies().get(pk=agency_id)
     record_event(req, actor, "submit", "", Status.SUBMITTED, at=at,
-           note=f"经{Channel(channel).label.split(' ')[0]}提交，分派至{agency.name}",
+           note=stored(_("经%(channel)s提交，分派至%(agency)s"), channel=Channel(channel).label,
+                       agency=both_names(agency)),
            data={"channel": channel, "agency": agency.code, "rule": rule_id})
-    audit.record(actor, "create", req, note=f"企业诉求 {req.number}")
-    notifications.notify(selectors.handlers_of(req), f"新诉求 {req.number}：{title}",
-                         f"{enterprise.name} 提交了诉求“{title}”，请在 {accept_by} 前签收。", request=req)
-    tell_enterprise(req, f"诉求 {req.number} 已受理登记",
-                     f"您的诉求“{title}”已登记，编号 {req.number}，由{agency.name}办理。", contact_sms=True)
+    audit.record(actor, "create", req, note=stored(_("企业诉求 %(number)s"), number=req.number))
+    notifications.notify(selectors.handlers_of(req), stored(_("新诉求 %(number)s：%(title)s"), number=req.number,
+                                                            title=title),
+                         stored(_("%(enterprise)s 提交了诉求“%(title)s”，请在 %(date)s 前签收。"),
+                                enterprise=enterprise.name, title=title, date=accept_by), request=req)
+    tell_enterprise(req, stored(_("诉求 %(number)s 已受理登记"), number=req.number),
+                    stored(_("您的诉求“%(title)s”已登记，编号 %(number)s，由%(agency)s办理。"), title=title,
+                           number=req.number, agency=both_names(agency)), contact_sms=True)
     return req

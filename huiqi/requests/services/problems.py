@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import stored
 
 from .. import notifications, rules, selectors
 from ..models import Category, CommonProblem, EnterpriseRequest, Status
@@ -19,11 +21,10 @@ def create_common_problem(actor, title: str, category: Category, requests=()) ->
     """Open a common problem (共性问题) and link requests of it."""
     signed_in(actor)
     if actor.role not in (Role.DEPARTMENT, Role.BUREAU, Role.ADMIN):
-        raise PermissionDenied("requests.problem_forbidden", "只有部门和局工作人员可以归并共性问题",
-                               "only departments and the bureau may group common problems")
+        raise PermissionDenied("requests.problem_forbidden", _("只有部门和局工作人员可以归并共性问题"))
     title = (title or "").strip()
     if not title:
-        raise ValidationFailed("request.title_empty", "请填写共性问题标题", "the title is required", field="title")
+        raise ValidationFailed("request.title_empty", _("请填写共性问题标题"), field="title")
     problem = CommonProblem.objects.create(title=title[:200], category=category, created_by=actor,
                                            agency=actor.agency if actor.role == Role.DEPARTMENT else None)
     audit.record(actor, "create", problem)
@@ -36,13 +37,12 @@ def create_common_problem(actor, title: str, category: Category, requests=()) ->
 def link_request(actor, problem: CommonProblem, req: EnterpriseRequest) -> EnterpriseRequest:
     require_handler(actor, req, bureau_too=True)
     if req.category_id != problem.category_id:
-        raise ValidationFailed("request.problem_category", "只能归并同一类别的诉求",
-                               "only requests of the problem's category can be linked", field="category")
+        raise ValidationFailed("request.problem_category", _("只能归并同一类别的诉求"), field="category")
     if req.status == Status.CLOSED:
-        raise Conflict("requests.closed", "已办结的诉求不能归并", "a closed request cannot be linked")
+        raise Conflict("requests.closed", _("已办结的诉求不能归并"))
     EnterpriseRequest.objects.filter(pk=req.pk).update(common_problem=problem)
     req.common_problem = problem
-    record_event(req, actor, "link", req.status, req.status, note=f"归并至共性问题“{problem.title}”",
+    record_event(req, actor, "link", req.status, req.status, note=stored(_("归并至共性问题“%(title)s”"), title=problem.title),
            data={"problem": problem.pk})
     audit.record(actor, "link", req, after={"common_problem": problem.pk})
     return req
@@ -56,13 +56,12 @@ def answer_common_problem(actor, problem: CommonProblem, text: str, *, at=None) 
     (a district officer, or a department none of whose requests is open, cannot "answer" a problem)."""
     signed_in(actor)
     if not (is_admin(actor) or actor.role in (Role.BUREAU, Role.DEPARTMENT)):
-        raise PermissionDenied("requests.problem_answer_forbidden", "只有办理部门或局工作人员可以统一答复",
-                               "only a handling department or the bureau may answer a common problem")
+        raise PermissionDenied("requests.problem_answer_forbidden", _("只有办理部门或局工作人员可以统一答复"))
     text = rules.clean_text(text).strip()
     if not text:
-        raise ValidationFailed("request.answer_empty", "请填写统一答复", "the answer is empty", field="note")
+        raise ValidationFailed("request.answer_empty", _("请填写统一答复"), field="note")
     if len(text) > selectors.current_params()["description_max_chars"] * 2:
-        raise ValidationFailed("request.answer_long", "答复内容过长", "the answer is too long", field="note")
+        raise ValidationFailed("request.answer_long", _("答复内容过长"), field="note")
     at = at or clock.now()
     # One answer at a time: a second one submitted meanwhile waits here and finds the requests answered.
     CommonProblem.objects.select_for_update().filter(pk=problem.pk).first()
@@ -86,14 +85,13 @@ def answer_common_problem(actor, problem: CommonProblem, text: str, *, at=None) 
             reached.add(req.enterprise_id)
     if not answered:
         raise Conflict("requests.problem_nothing_to_answer",
-                       f"共性问题“{problem.title}”下没有您可以答复的未答复诉求（{skipped} 件由其他部门办理或正等待企业补充）",
-                       f"the common problem has no request left that you may answer ({skipped} belong to other "
-                       "departments or wait for their enterprise)")
+                       _("共性问题“%(title)s”下没有您可以答复的未答复诉求（%(skipped)s 件由其他部门办理或正等待企业补充）"), title=problem.title,
+                       skipped=skipped)
     before = audit.snapshot(problem)
     problem.answer, problem.answered_at = text, at
     problem.save(update_fields=["answer", "answered_at"])
     audit.record(actor, "answer", problem, before=before)
     users = [u for e in reached for u in selectors.enterprise_users(e)]
-    notifications.notify(users, f"共性问题已统一答复：{problem.title}", text[:1000],
+    notifications.notify(users, stored(_("共性问题已统一答复：%(title)s"), title=problem.title), text[:1000],
                          dedupe=f"problem-{problem.pk}-{at.timestamp()}")
     return {"answered": answered, "skipped": skipped, "enterprises": len(reached)}

@@ -8,8 +8,10 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, clock
+from huiqi.core.i18n import Joined, stored
 from huiqi.core.workdays import Calendar, CalendarYearMissing
 
 from .. import notifications, selectors
@@ -88,7 +90,7 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     # Level 1: the deadline has passed → the department's heads.
     raised = _move_all(running.filter(due_date__lt=today, escalation_level=0),
                        {"escalation_level": 1, "escalated_at": now}, "escalate",
-                       "已超期，升级至部门负责人 overdue: escalated to the department head", now,
+                       stored(_("已超期，升级至部门负责人")), now,
                        guard={"escalation_level": 0})
     n1 = len(raised)
     if n1:
@@ -98,8 +100,10 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
         heads = selectors.heads_by_agency(by_agency)
         for agency_id, numbers in by_agency.items():
             recipients = heads.get(agency_id) or selectors.agency_staff(agency_id)
-            notifications.notify(recipients, f"{len(numbers)} 件诉求已超期，请督促办理",
-                                 f"以下诉求已超过期限：{'、'.join(numbers[:50])}{' 等' if len(numbers) > 50 else ''}",
+            notifications.notify(recipients, stored(_("%(n)s 件诉求已超期，请督促办理"), n=len(numbers)),
+                                 stored(_("以下诉求已超过期限：%(numbers)s") if len(numbers) <= 50
+                                        else _("以下诉求已超过期限：%(numbers)s 等"),
+                                        numbers=Joined(numbers[:50], "、", ", ")),
                                  dedupe=f"escalate1-{agency_id}-{today}")
 
     # Level 2: more than ``bureau_after_days`` working days past → the SME service bureau.
@@ -114,13 +118,16 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
         raised = _move_all(running.filter(due_date__lte=limit, escalation_level=1,
                                           escalated_at__lt=_start_of_day_after(today - dt.timedelta(days=1))),
                            {"escalation_level": 2, "escalated_at": now}, "escalate",
-                           "超期未办，升级至市中小企业服务局 long overdue: escalated to the SME service bureau", now,
+                           stored(_("超期未办，升级至市中小企业服务局")), now,
                            guard={"escalation_level": 1})
         n2 = len(raised)
     if n2:
         numbers = sorted(number for _a, number in raised)[:50]
-        notifications.notify(selectors.bureau_recipients(), f"{n2} 件诉求严重超期，已升级至市中小企业服务局",
-                             f"{'、'.join(numbers)}{' 等' if n2 > 50 else ''}", dedupe=f"escalate2-{today}")
+        notifications.notify(selectors.bureau_recipients(),
+                             stored(_("%(n)s 件诉求严重超期，已升级至市中小企业服务局"), n=n2),
+                             stored(_("%(numbers)s 等") if n2 > 50 else _("%(numbers)s"),
+                                    numbers=Joined(numbers, "、", ", ")),
+                             dedupe=f"escalate2-{today}")
 
     # Automatic closing of answered requests after the waiting period.
     closed = 0
@@ -140,5 +147,5 @@ def sweep(today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     if any(counts.values()):
         audit.record(None, "sweep", None, model="requests.EnterpriseRequest", object_id="",
                      object_repr=f"overdue sweep {today}", after={"today": today.isoformat(), **counts},
-                     note="超期升级与自动办结 overdue escalation and automatic closing")
+                     note=stored(_("超期升级与自动办结")))
     return counts

@@ -333,7 +333,8 @@ def test_the_report_pdf_is_queued_in_the_readers_scope(users):
     officer = users["district"]
     job = services.start_report_pdf(officer, selectors.figures_scope(officer), day)
     assert (job.kind, job.params, job.created_by) == ("resumption.report_pdf",
-                                                       {"day": "2020-03-02", "district": "440305"}, officer)
+                                                       {"day": "2020-03-02", "district": "440305", "language": "zh-hans"},
+                                                       officer)
     for who in ("enterprise", "bank"):
         with pytest.raises(PermissionDenied):
             services.start_report_pdf(users[who], selectors.figures_scope(users[who]), day)

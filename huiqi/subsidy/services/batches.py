@@ -8,10 +8,12 @@ import os
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, clock, jobs
 from huiqi.core.bulk import insert_columns
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import Joined, stored
 
 from .. import rules
 from ..models import (
@@ -23,7 +25,7 @@ from ..models import (
     SubsidyLoanLine,
     SubsidyPayment,
 )
-from .common import _require, _status_en, _status_zh
+from .common import _require, status_label
 from .compute import _compute, fraction_text
 from .files import batch_dir, write_payment_files
 from .parameters import params_for_cutoff
@@ -45,19 +47,14 @@ def _check_may_run(cutoff: dt.date) -> None:
     open_batch = SubsidyBatch.objects.filter(status__in=OPEN_STATUSES).order_by("id").first()
     if open_batch is not None:
         raise Conflict(
-            "subsidy.batch_open",
-            f"贴息批次 #{open_batch.pk}（截至 {open_batch.cutoff}）状态为“{_status_zh(open_batch.status)}”，"
-            "尚未拨付或作废，不能再计算新批次",
-            f"subsidy batch #{open_batch.pk} (cutoff {open_batch.cutoff}) is still '{_status_en(open_batch.status)}'; "
-            "release or cancel it before running another",
+            "subsidy.batch_open", _("贴息批次 #%(pk)s（截至 %(cutoff)s）状态为“%(status)s”，尚未拨付或作废，不能再计算新批次"),
+            pk=open_batch.pk, cutoff=open_batch.cutoff, status=status_label(open_batch.status),
         )
     last = SubsidyBatch.objects.filter(status=BatchStatus.RELEASED).order_by("-cutoff", "-id").first()
     if last is not None and cutoff <= last.cutoff:
         raise Conflict(
-            "subsidy.cutoff_not_after_last",
-            f"截止日期 {cutoff} 必须晚于上一已拨付批次 #{last.pk} 的截止日期 {last.cutoff}",
-            f"the cutoff {cutoff} must be after {last.cutoff}, the cutoff of the last released batch #{last.pk}",
-            field="cutoff",
+            "subsidy.cutoff_not_after_last", _("截止日期 %(cutoff)s 必须晚于上一已拨付批次 #%(pk)s 的截止日期 %(last_cutoff)s"),
+            field="cutoff", cutoff=cutoff, pk=last.pk, last_cutoff=last.cutoff,
         )
 
 
@@ -159,16 +156,17 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
         "reconcile_note": [""] * len(result.beneficiaries),
     })
     audit.record(actor, "subsidy.run", batch,
-                 note=f"计算贴息批次，贷款 {len(result.loans)} 笔、受益人 {len(result.beneficiaries)} 个 "
-                      f"computed: {len(result.loans)} loan lines, {len(result.beneficiaries)} beneficiaries")
+                 note=stored(_("计算贴息批次，贷款 %(loans)s 笔、受益人 %(beneficiaries)s 个"),
+                             loans=len(result.loans), beneficiaries=len(result.beneficiaries)))
     return batch
 
 
-_VERBS = {
-    BatchStatus.REVIEWED: ("复核", "reviewed"),
-    BatchStatus.APPROVED: ("审批", "approved"),
-    BatchStatus.RELEASED: ("拨付", "released"),
-    BatchStatus.CANCELLED: ("作废", "cancelled"),
+# Why a batch cannot move to a status, by the status it was asked to move to.
+_REFUSALS = {
+    BatchStatus.REVIEWED: _("贴息批次 #%(pk)s 当前状态为“%(status)s”，不能复核；只有“%(allowed)s”的批次才能复核"),
+    BatchStatus.APPROVED: _("贴息批次 #%(pk)s 当前状态为“%(status)s”，不能审批；只有“%(allowed)s”的批次才能审批"),
+    BatchStatus.RELEASED: _("贴息批次 #%(pk)s 当前状态为“%(status)s”，不能拨付；只有“%(allowed)s”的批次才能拨付"),
+    BatchStatus.CANCELLED: _("贴息批次 #%(pk)s 当前状态为“%(status)s”，不能作废；只有“%(allowed)s”的批次才能作废"),
 }
 
 
@@ -176,15 +174,10 @@ def _locked_for(batch: SubsidyBatch, to: str) -> SubsidyBatch:
     """The batch row locked for update, refusing with Conflict unless (its status → ``to``) is allowed."""
     locked = SubsidyBatch.objects.select_for_update().get(pk=batch.pk)
     if (locked.status, to) not in BATCH_TRANSITIONS:
-        zh_verb, en_verb = _VERBS[to]
         sources = [s for (s, t) in BATCH_TRANSITIONS if t == to]
         raise Conflict(
-            "subsidy.illegal_transition",
-            f"贴息批次 #{locked.pk} 当前状态为“{_status_zh(locked.status)}”，不能{zh_verb}；"
-            f"只有“{'”或“'.join(_status_zh(s) for s in sources)}”的批次才能{zh_verb}",
-            f"subsidy batch #{locked.pk} is '{_status_en(locked.status)}' and cannot be {en_verb}; "
-            f"only a batch that is {' or '.join(repr(_status_en(s)) for s in sources)} can be",
-            field="status", value=locked.status,
+            "subsidy.illegal_transition", _REFUSALS[to], field="status", value=locked.status, pk=locked.pk,
+            status=status_label(locked.status), allowed=Joined((status_label(s) for s in sources), "”或“", "' or '"),
         )
     return locked
 
@@ -200,7 +193,8 @@ def _finish_transition(actor, batch: SubsidyBatch, locked: SubsidyBatch, before:
         locked.note = (locked.note + "\n" if locked.note else "") + note
     locked.save()
     audit.record(actor, f"subsidy.{BATCH_TRANSITIONS[(from_status, to)]}", locked, before=before,
-                 note=f"{from_status} → {to}" + (f": {note}" if note else ""))
+                 note=stored(_("%(before)s → %(after)s：%(note)s") if note else _("%(before)s → %(after)s"),
+                             before=status_label(from_status), after=status_label(to), note=note))
     batch.refresh_from_db()
     return batch
 
@@ -210,11 +204,8 @@ def _check_has_creator(locked: SubsidyBatch) -> None:
     system before it named its user): with no creator, two people would suffice to release it."""
     if locked.created_by_id is None:
         raise PermissionDenied(
-            "subsidy.no_creator",
-            f"贴息批次 #{locked.pk} 没有记录计算人，不能保证计算、复核、审批由三人分别完成：请将其作废，"
-            "由具名用户重新计算",
-            f"subsidy batch #{locked.pk} names no one who ran it, so three different people cannot be held to "
-            "run, review and approve it: cancel it and run it again as a named user",
+            "subsidy.no_creator", _("贴息批次 #%(pk)s 没有记录计算人，不能保证计算、复核、审批由三人分别完成：请将其作废，由具名用户重新计算"),
+            pk=locked.pk,
         )
 
 
@@ -225,10 +216,8 @@ def review(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
     locked = _locked_for(batch, BatchStatus.REVIEWED)
     _check_has_creator(locked)
     if locked.created_by_id == actor.pk:
-        raise PermissionDenied("subsidy.self_review",
-                               f"贴息批次 #{locked.pk} 由您计算，不能由您复核：复核人必须是计算人以外的人",
-                               f"you ran subsidy batch #{locked.pk} and cannot review it: the reviewer must be "
-                               "someone other than who ran it")
+        raise PermissionDenied("subsidy.self_review", _("贴息批次 #%(pk)s 由您计算，不能由您复核：复核人必须是计算人以外的人"),
+                               pk=locked.pk)
     return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.REVIEWED, "reviewed",
                               note)
 
@@ -240,15 +229,11 @@ def approve(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
     locked = _locked_for(batch, BatchStatus.APPROVED)
     _check_has_creator(locked)
     if locked.created_by_id == actor.pk:
-        raise PermissionDenied("subsidy.self_approval",
-                               f"贴息批次 #{locked.pk} 由您计算，不能由您审批：审批人必须是计算人和复核人以外的人",
-                               f"you ran subsidy batch #{locked.pk} and cannot approve it: the approver must be "
-                               "someone other than who ran and who reviewed it")
+        raise PermissionDenied("subsidy.self_approval", _("贴息批次 #%(pk)s 由您计算，不能由您审批：审批人必须是计算人和复核人以外的人"),
+                               pk=locked.pk)
     if locked.reviewed_by_id == actor.pk:
-        raise PermissionDenied("subsidy.self_approval",
-                               f"贴息批次 #{locked.pk} 由您复核，不能由您审批：审批人必须是计算人和复核人以外的人",
-                               f"you reviewed subsidy batch #{locked.pk} and cannot approve it: the approver must "
-                               "be someone other than who ran and who reviewed it")
+        raise PermissionDenied("subsidy.self_approval", _("贴息批次 #%(pk)s 由您复核，不能由您审批：审批人必须是计算人和复核人以外的人"),
+                               pk=locked.pk)
     return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.APPROVED, "approved",
                               note)
 
@@ -259,8 +244,7 @@ def cancel(actor, batch: SubsidyBatch, *, note: str) -> SubsidyBatch:
     blocks a new run. A released batch cannot be cancelled."""
     _require(actor, "subsidy.cancel")
     if not (note or "").strip():
-        raise ValidationFailed("subsidy.cancel_reason", "作废批次必须说明原因", "cancelling a batch needs a reason",
-                               field="note")
+        raise ValidationFailed("subsidy.cancel_reason", _("作废批次必须说明原因"), field="note")
     locked = _locked_for(batch, BatchStatus.CANCELLED)
     return _finish_transition(actor, batch, locked, audit.snapshot(locked), BatchStatus.CANCELLED, "cancelled",
                               note.strip())

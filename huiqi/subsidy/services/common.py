@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.core.errors import PermissionDenied
 
@@ -18,11 +20,9 @@ def _require(actor, perm: str, *, allow_system: bool = False) -> None:
     if actor is None and allow_system:
         return
     if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("subsidy.login_required", "此操作需要登录用户完成并留痕",
-                               "this action must be done by a signed-in user, on the record")
+        raise PermissionDenied("subsidy.login_required", _("此操作需要登录用户完成并留痕"))
     if not actor.has_perm(perm):
-        raise PermissionDenied("subsidy.forbidden", f"无权执行此操作（{perm}）",
-                               f"you may not do this ({perm})")
+        raise PermissionDenied("subsidy.forbidden", _("无权执行此操作（%(perm)s）"), perm=perm)
 
 
 def acting_user(username: str, perm: str):
@@ -30,14 +30,14 @@ def acting_user(username: str, perm: str):
     holding ``perm``: what the command records is theirs, as on the pages."""
     user = accounts_selectors.users().filter(username=username).first()
     if user is None:
-        raise PermissionDenied("subsidy.no_such_user", f"没有用户名为 {username} 的用户",
-                               f"there is no user {username}", field="as", value=username)
+        raise PermissionDenied("subsidy.no_such_user", _("没有用户名为 %(username)s 的用户"), field="as",
+                               value=username, username=username)
     if not user.is_active:
-        raise PermissionDenied("subsidy.user_inactive", f"用户 {username} 已停用", f"user {username} is deactivated",
-                               field="as", value=username)
+        raise PermissionDenied("subsidy.user_inactive", _("用户 %(username)s 已停用"), field="as", value=username,
+                               username=username)
     if not user.has_perm(perm):
-        raise PermissionDenied("subsidy.forbidden", f"用户 {username} 无权执行此操作（{perm}）",
-                               f"user {username} may not do this ({perm})", field="as", value=username)
+        raise PermissionDenied("subsidy.forbidden", _("用户 %(username)s 无权执行此操作（%(perm)s）"), field="as",
+                               value=username, username=username, perm=perm)
     return user
 
 
@@ -46,9 +46,6 @@ def _chunks(items: list, size: int = _CHUNK):
         yield items[i:i + size]
 
 
-def _status_zh(status: str) -> str:
-    return BatchStatus(status).label.split(" ")[0]
-
-
-def _status_en(status: str) -> str:
-    return BatchStatus(status).label.split(" ", 1)[1]
+def status_label(status: str):
+    """A batch status as people read it (a lazy translation)."""
+    return BatchStatus(status).label

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from huiqi.core.errors import Conflict
 from huiqi.core.tabular import write_rows
@@ -77,8 +78,7 @@ def write_payment_files(batch: SubsidyBatch, out_dir: str | os.PathLike,
     to_pay = _payments_to_make(batch)
     total = sum(amount for *_, amount in to_pay)
     if total != batch.payable_total_fen:  # pragma: no cover - guards the stored lines against drift
-        raise Conflict("subsidy.totals_mismatch", "支付明细合计与批次合计不符，未写支付文件",
-                       "the payment lines do not add up to the batch total; no payment file was written")
+        raise Conflict("subsidy.totals_mismatch", gettext_lazy("支付明细合计与批次合计不符，未写支付文件"))
     paths = {name: out / name for name in names}
     rows = [(b, name, kind, rules.fen_str(amount), "", "") for b, name, kind, amount in to_pay]
     for name in ("payments.csv", "payments.xlsx"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock
 from huiqi.core import params as core_params
@@ -20,10 +21,8 @@ def _refuse_floats(values: Mapping, where: str) -> None:
         if isinstance(value, float):
             raise ValidationFailed(
                 "subsidy.params.float",
-                f"{where} 中的参数 {name} 以浮点数 {value!r} 保存；金额和比例必须写成字符串（如 \"0.5\"、\"1000000.00\"）",
-                f"parameter {name} in {where} is stored as the float {value!r}; amounts and rates must be "
-                "strings (e.g. \"0.5\", \"1000000.00\")",
-                field=name, value=value,
+                _("%(where)s 中的参数 %(name)s 以浮点数 %(value_text)s 保存；金额和比例必须写成字符串（如 \"0.5\"、\"1000000.00\"）"),
+                field=name, value=value, where=where, name=name, value_text=repr(value),
             )
 
 
@@ -31,8 +30,7 @@ def check_stored_params(value, where: str = PARAMS_KEY) -> rules.Params:
     """A stored value of the parameters as the program reads it: an object of the spec's names, no float
     (amounts and rates as strings). The schema that checks a value when it is written (``site.py``)."""
     if not isinstance(value, Mapping):
-        raise ValidationFailed("subsidy.params.shape", f"{where} 不是参数表（JSON 对象）",
-                               f"{where} is not a JSON object of parameters")
+        raise ValidationFailed("subsidy.params.shape", _("%(where)s 不是参数表（JSON 对象）"), where=where)
     _refuse_floats(value, where)
     return rules.Params.from_mapping(value)
 
@@ -46,8 +44,7 @@ def current_params(on: dt.date | None = None, overrides: Mapping | None = None) 
     result = check_stored_params(stored, f"{PARAMS_KEY}（{on} 生效 in force on {on}）")
     if overrides:
         if not isinstance(overrides, Mapping):
-            raise ValidationFailed("subsidy.params.shape", "参数覆盖必须是 名称→取值 的对象",
-                                   "overrides must be an object of name → value")
+            raise ValidationFailed("subsidy.params.shape", _("参数覆盖必须是 名称→取值 的对象"))
         _refuse_floats(overrides, "参数覆盖 overrides")
         result = result.with_overrides(overrides)
     return result
@@ -55,8 +52,7 @@ def current_params(on: dt.date | None = None, overrides: Mapping | None = None) 
 
 def _check_cutoff(cutoff) -> dt.date:
     if not isinstance(cutoff, dt.date) or isinstance(cutoff, dt.datetime):
-        raise ValidationFailed("subsidy.cutoff", "截止日期必须是日期（YYYY-MM-DD）", "cutoff must be a date (YYYY-MM-DD)",
-                               field="cutoff", value=cutoff)
+        raise ValidationFailed("subsidy.cutoff", _("截止日期必须是日期（YYYY-MM-DD）"), field="cutoff", value=cutoff)
     return cutoff
 
 
@@ -71,9 +67,8 @@ def params_for_cutoff(cutoff, overrides: Mapping | None = None) -> rules.Params:
     except NotFound as exc:
         raise ValidationFailed(
             "subsidy.cutoff_outside_program",
-            f"截止日期 {cutoff} 不在项目期内：项目参数 {PARAMS_KEY} 在 {cutoff} 没有生效的取值",
-            f"the cutoff {cutoff} is outside the program: parameter {PARAMS_KEY} has no value in force on {cutoff}",
-            field="cutoff", value=cutoff.isoformat(),
+            _("截止日期 %(cutoff)s 不在项目期内：项目参数 %(params_key)s 在 %(cutoff)s 没有生效的取值"), field="cutoff",
+            value=cutoff.isoformat(), cutoff=cutoff, params_key=PARAMS_KEY,
         ) from exc
     rules.check_cutoff(cutoff, params)
     return params

@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiqi.core.i18n import Either, Joined, Message, stored
 from huiqi.core.tabular import (
     Column,
     FileRejected,
@@ -36,7 +38,7 @@ from ..models import (
     SubsidyPayment,
     SubsidyReconciliation,
 )
-from .common import _CHUNK, _require, _status_en, _status_zh
+from .common import _CHUNK, _require, status_label
 
 
 RECONCILE_STATUSES = {"paid": PaymentStatus.PAID, "已支付": PaymentStatus.PAID, "支付成功": PaymentStatus.PAID,
@@ -56,23 +58,24 @@ class ReconciliationRefused(ValidationFailed):
 
     def __init__(self, errors: list[RowError]):
         self.errors = sorted(errors, key=lambda e: e.row)
-        shown = "；".join(f"第 {e.row} 行 {e.column or ''}：{e.zh}" for e in self.errors[:5])
-        shown_en = "; ".join(f"row {e.row} {e.column or ''}: {e.en}" for e in self.errors[:5])
+        shown = Joined(Message(_("第 %(row)s 行 %(column)s：%(reason)s"), row=e.row, column=e.column or "",
+                               reason=Either(e.zh, e.en)) for e in self.errors[:5])
         more = len(self.errors) - 5
-        super().__init__(
-            "subsidy.reconciliation_refused",
-            f"对账文件有 {len(self.errors)} 处错误，未做任何更改：{shown}" + (f"；另有 {more} 处" if more > 0 else ""),
-            f"the reconciliation file has {len(self.errors)} errors; nothing was changed: {shown_en}"
-            + (f"; and {more} more" if more > 0 else ""),
-        )
+        if more > 0:
+            super().__init__("subsidy.reconciliation_refused",
+                             _("对账文件有 %(n)s 处错误，未做任何更改：%(shown)s；另有 %(more)s 处"),
+                             n=len(self.errors), shown=shown, more=more)
+        else:
+            super().__init__("subsidy.reconciliation_refused", _("对账文件有 %(n)s 处错误，未做任何更改：%(shown)s"),
+                             n=len(self.errors), shown=shown)
 
 
 def _file_name(file) -> str:
     return Path(str(file)).name if isinstance(file, (str, os.PathLike)) else getattr(file, "name", "") or ""
 
 
-def _payment_status_zh(status: str) -> str:
-    return PaymentStatus(status).label.split(" ")[0]
+def _payment_status(status: str):
+    return PaymentStatus(status).label
 
 
 def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, SubsidyPayment],
@@ -83,14 +86,14 @@ def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, Subsidy
     for row in rows:
         payment = payments.get(row["beneficiary_id"])
         if payment is None:
-            errors.append(RowError(row["_row"], "beneficiary_id", row["beneficiary_id"],
-                                   f"{row['beneficiary_id']} 不在批次 #{locked.pk} 的支付文件中",
-                                   f"{row['beneficiary_id']} is not in the payment file of batch #{locked.pk}"))
+            errors.append(RowError.of(row["_row"], "beneficiary_id", row["beneficiary_id"],
+                                   _("%(beneficiary_id)s 不在批次 #%(pk)s 的支付文件中"),
+                                   beneficiary_id=row["beneficiary_id"], pk=locked.pk))
             continue
         if row.get("amount") is not None and rules.fen_str(payment.payable_fen) != f"{row['amount']:.2f}":
-            errors.append(RowError(row["_row"], "amount", str(row["amount"]),
-                                   f"金额与支付文件不符（应为 {rules.fen_str(payment.payable_fen)}）",
-                                   f"the amount differs from the payment file ({rules.fen_str(payment.payable_fen)})"))
+            errors.append(RowError.of(row["_row"], "amount", str(row["amount"]),
+                                   _("金额与支付文件不符（应为 %(payable_fen)s）"),
+                                   payable_fen=rules.fen_str(payment.payable_fen)))
             continue
         new = row["status"]
         if payment.status == new:
@@ -98,20 +101,17 @@ def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, Subsidy
         elif (payment.status, new) in PAYMENT_TRANSITIONS:
             changes.append([payment.beneficiary_id, str(new), row.get("note") or "", row["_row"]])
         else:
-            errors.append(RowError(
-                row["_row"], "status", row["status"],
-                f"该笔支付已对账为“{_payment_status_zh(payment.status)}”，不能改为“{_payment_status_zh(new)}”",
-                f"this payment is already reconciled as {payment.status} and cannot become {new}"))
+            errors.append(RowError.of(
+                row["_row"], "status", row["status"], _("该笔支付已对账为“%(status)s”，不能改为“%(new)s”"),
+                status=_payment_status(payment.status), new=_payment_status(new)))
     return changes, unchanged
 
 
 def _released(batch: SubsidyBatch) -> SubsidyBatch:
     locked = SubsidyBatch.objects.select_for_update().get(pk=batch.pk)
     if locked.status != BatchStatus.RELEASED:
-        raise Conflict("subsidy.reconcile_not_released",
-                       f"贴息批次 #{locked.pk} 状态为“{_status_zh(locked.status)}”，只有已拨付的批次才能对账",
-                       f"subsidy batch #{locked.pk} is '{_status_en(locked.status)}'; only a released batch can be "
-                       "reconciled", field="status")
+        raise Conflict("subsidy.reconcile_not_released", _("贴息批次 #%(pk)s 状态为“%(status)s”，只有已拨付的批次才能对账"),
+                       field="status", pk=locked.pk, status=status_label(locked.status))
     return locked
 
 
@@ -133,9 +133,8 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
     if waiting is not None:
         raise Conflict(
             "subsidy.reconciliation_waiting",
-            f"批次 #{locked.pk} 的对账文件 #{waiting.pk}（{waiting.file_name}）尚待确认：请先确认或退回它",
-            f"reconciliation #{waiting.pk} ({waiting.file_name}) of batch #{locked.pk} awaits confirmation: "
-            "confirm it or send it back first", field="file")
+            _("批次 #%(pk)s 的对账文件 #%(waiting_pk)s（%(file_name)s）尚待确认：请先确认或退回它"), field="file", pk=locked.pk,
+            waiting_pk=waiting.pk, file_name=waiting.file_name)
     name = _file_name(file)
     try:
         result = validate(file, RECONCILE_SCHEMA, key=("beneficiary_id",),
@@ -153,20 +152,16 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
     audit.record(actor, "subsidy.reconciliation_prepared", locked, before=None,
                  after={"reconciliation": rec.pk, "file": rec.file_name, "sha256": rec.file_sha256,
                         "paid": rec.paid, "failed": rec.failed, "unchanged": unchanged},
-                 note=f"上传银行对账文件 #{rec.pk}（{rec.file_name}），待他人确认：将标记已支付 {rec.paid}，失败 {rec.failed} "
-                      f"bank reconciliation #{rec.pk} uploaded, awaiting confirmation by someone else: "
-                      f"{rec.paid} to mark paid, {rec.failed} failed")
+                 note=stored(_("上传银行对账文件 #%(pk)s（%(file)s），待他人确认：将标记已支付 %(paid)s，失败 %(failed)s"),
+                             pk=rec.pk, file=rec.file_name, paid=rec.paid, failed=rec.failed))
     return rec
 
 
 def _locked_reconciliation(rec: SubsidyReconciliation, to: str) -> SubsidyReconciliation:
     locked = SubsidyReconciliation.objects.select_for_update().get(pk=rec.pk)
     if (locked.status, to) not in RECONCILIATION_TRANSITIONS:
-        label = ReconciliationStatus(locked.status).label
-        raise Conflict("subsidy.reconciliation_decided",
-                       f"对账文件 #{locked.pk} 已“{label.split(' ')[0]}”，不能再确认或退回",
-                       f"reconciliation #{locked.pk} is {label.split(' ', 1)[1]} already and cannot be confirmed or "
-                       "sent back", field="status")
+        raise Conflict("subsidy.reconciliation_decided", _("对账文件 #%(pk)s 已“%(label)s”，不能再确认或退回"),
+                       field="status", pk=locked.pk, label=ReconciliationStatus(locked.status).label)
     return locked
 
 
@@ -180,19 +175,15 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
     locked = _locked_reconciliation(rec, ReconciliationStatus.CONFIRMED)
     if locked.prepared_by_id == actor.pk:
         raise PermissionDenied("subsidy.self_confirmation",
-                               f"对账文件 #{locked.pk} 由您上传，不能由您确认：须由上传人以外的人确认后才生效",
-                               f"you uploaded reconciliation #{locked.pk} and cannot confirm it: someone other than "
-                               "its uploader confirms it before it changes anything")
+                               _("对账文件 #%(pk)s 由您上传，不能由您确认：须由上传人以外的人确认后才生效"), pk=locked.pk)
     batch = _released(locked.batch)
     payments = _open_payments(batch)
     rows = [{"beneficiary_id": b, "status": PaymentStatus(status), "note": text, "_row": row}
             for b, status, text, row in locked.changes]
     errors: list[RowError] = []
-    changes, _ = _changes(batch, rows, payments, errors)
+    changes, _unchanged = _changes(batch, rows, payments, errors)
     if errors or len(changes) != len(locked.changes):
-        raise ReconciliationRefused(errors or [RowError(0, None, "", "支付状态已变化，请退回后重新上传",
-                                                        "the payments changed since the upload: send it back "
-                                                        "and upload it again")])
+        raise ReconciliationRefused(errors or [RowError.of(0, None, "", _("支付状态已变化，请退回后重新上传"))])
     now = clock.now()
     audited = []
     for beneficiary_id, new, text, _row in changes:
@@ -205,9 +196,9 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
                                        batch_size=_CHUNK)
     preparer = locked.prepared_by.get_username() if locked.prepared_by else "—"
     audit.record_each(actor, "subsidy.payment_reconciled", audited,
-                      note=f"银行对账文件 #{locked.pk}（{locked.file_name}），{preparer} 上传、{actor.get_username()} 确认 "
-                           f"bank reconciliation #{locked.pk} ({locked.file_name}) uploaded by {preparer}, "
-                           f"confirmed by {actor.get_username()}")
+                      note=stored(_("银行对账文件 #%(pk)s（%(file)s），%(preparer)s 上传、%(confirmer)s 确认"),
+                                  pk=locked.pk, file=locked.file_name, preparer=preparer,
+                                  confirmer=actor.get_username()))
     locked.status, locked.decided_by, locked.decided_at, locked.note = (
         ReconciliationStatus.CONFIRMED, actor, now, note.strip())
     locked.save()
@@ -216,9 +207,9 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
                  after={"reconciliation": locked.pk, "file": locked.file_name, "prepared_by": preparer,
                         "paid": locked.paid, "failed": locked.failed, "unchanged": locked.unchanged,
                         "pending": pending},
-                 note=f"确认银行对账 #{locked.pk}（{preparer} 上传）：已支付 {locked.paid}，失败 {locked.failed}，"
-                      f"无变化 {locked.unchanged} confirmed bank reconciliation #{locked.pk} (uploaded by {preparer}): "
-                      f"{locked.paid} paid, {locked.failed} failed, {locked.unchanged} unchanged")
+                 note=stored(_("确认银行对账 #%(pk)s（%(preparer)s 上传）：已支付 %(paid)s，失败 %(failed)s，无变化 %(unchanged)s"),
+                             pk=locked.pk, preparer=preparer, paid=locked.paid, failed=locked.failed,
+                             unchanged=locked.unchanged))
     return locked
 
 
@@ -233,7 +224,7 @@ def reject_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") 
     locked.save()
     audit.record(actor, "subsidy.reconciliation_rejected", locked.batch, before=None,
                  after={"reconciliation": locked.pk, "file": locked.file_name, "note": note.strip()},
-                 note=f"退回银行对账文件 #{locked.pk}（{locked.file_name}），未做任何更改"
-                      + (f"：{note.strip()}" if note.strip() else "")
-                      + f" bank reconciliation #{locked.pk} sent back; nothing was changed")
+                 note=stored(_("退回银行对账文件 #%(pk)s（%(file)s），未做任何更改：%(note)s") if note.strip()
+                             else _("退回银行对账文件 #%(pk)s（%(file)s），未做任何更改"),
+                             pk=locked.pk, file=locked.file_name, note=note.strip()))
     return locked

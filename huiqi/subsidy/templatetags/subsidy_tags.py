@@ -1,11 +1,8 @@
-"""Display helpers of the interest-subsidy pages: money in fen, reason codes, bilingual labels, IDs."""
+"""Display helpers of the interest-subsidy pages: money in fen, reason codes, IDs."""
 
 from __future__ import annotations
 
-import re
-
 from django import template
-from django.utils.translation import get_language
 
 from huiqi.core.money import format_yuan
 from huiqi.lending.selectors import mask_borrower_id
@@ -15,10 +12,6 @@ from .. import rules
 register = template.Library()
 
 _mask = mask_borrower_id
-
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 @register.filter
@@ -34,22 +27,7 @@ def reason_label(code):
     """A reason code of ``rules.REASONS`` in the page's language (the code itself when unknown)."""
     if not code:
         return ""
-    zh, en = rules.REASONS.get(code, (code, code))
-    return en if _english() else zh
-
-
-_BILINGUAL = re.compile(r"^(\S*[\u3400-\u9fff]\S*) ([\x20-\x7e]+)$")
-
-
-@register.filter
-def one_language(label):
-    """'已计算 run' (a bilingual choice label) → the part in the page's language; a label already in
-    one language (translated by gettext) as it is."""
-    text = str(label or "")
-    m = _BILINGUAL.match(text)
-    if not m:
-        return text
-    return m.group(2) if _english() else m.group(1)
+    return rules.REASONS.get(code, code)
 
 
 @register.filter

@@ -149,9 +149,9 @@ def test_no_batch_is_recorded_without_its_creator(example, staff):
     ("{budget: 1}", "不是有效的 JSON", "is not valid JSON"),
     ("[1, 2]", "必须是 名称→取值 的 JSON 对象", "must be a JSON object"),
     ('{"budjet": "1"}', "未知参数 budjet", "unknown parameter budjet"),
-    ('{"rate": "half"}', "rate 不是数字", "rate is not a number"),
+    ('{"rate": "half"}', "贴息比例 不是数字", "Rate is not a number"),
     ('{"window_start": "2020-02-30"}', "不是 YYYY-MM-DD 格式的日期", "is not a YYYY-MM-DD date"),
-    ('{"rationing": "lottery"}', "pro_rata 或 none", "rationing must be pro_rata or none"),
+    ('{"rationing": "lottery"}', "按比例分配（pro_rata）或全额支付（none）", "rationing must be pro rata (pro_rata) or in full (none)"),
 ])
 def test_bad_parameter_files_are_refused_in_both_languages(example, tmp_path, content, zh, en):
     params = tmp_path / "p.json"

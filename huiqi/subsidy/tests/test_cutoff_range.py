@@ -38,7 +38,7 @@ def test_the_program_dates_are_parameters():
     assert rules.Params.from_mapping(older).program_end == params.program_end
     with pytest.raises(ValidationFailed) as err:
         rules.Params.from_mapping({**rules.DEFAULTS, "program_end": "2020-06-29"})
-    assert err.value.field == "program_end" and "program_end" in err.value.en
+    assert err.value.field == "program_end" and "program's end" in err.value.en
 
 
 @pytest.mark.parametrize("cutoff, ok", [
@@ -63,7 +63,7 @@ def test_run_simulate_and_queue_refuse_a_cutoff_after_the_program(example, staff
                  lambda: services.simulate(staff["bureau"], FAR)):
         with pytest.raises(ValidationFailed) as err:
             call()
-        assert err.value.field == "cutoff" and "program_end" in err.value.en
+        assert err.value.field == "cutoff" and "program's end" in err.value.en
     assert not SubsidyBatch.objects.exists() and not Job.objects.exists()
 
 
@@ -105,7 +105,7 @@ def test_the_api_refuses_it_naming_the_field(example, staff):
     assert resp.status_code == 400, resp.content
     error = resp.json()["error"]
     assert (error["code"], error["field"]) == ("subsidy.cutoff_outside_program", "cutoff")
-    assert "2021-12-31" in error["message_en"] and "program_end" in error["message_en"]
+    assert "2021-12-31" in error["message_en"] and "program's end" in error["message_en"]
     assert not Job.objects.exists()
 
 

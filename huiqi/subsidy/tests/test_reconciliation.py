@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 
 from huiqi.core.errors import Conflict, PermissionDenied
+from huiqi.core.i18n import shown
 from huiqi.core.models import AuditEvent
 from huiqi.subsidy import services
 from huiqi.subsidy.models import PaymentStatus, SubsidyBatch
@@ -107,7 +108,8 @@ def test_each_payments_change_is_audited_before_and_after(example, staff, tmp_pa
         assert (e.after["status"], e.after["reconcile_note"], e.after["reconciled_by_id"]) == (
             status, note, staff["bureau2"].pk)
         assert e.before["payable_fen"] == e.after["payable_fen"] == payments[beneficiary].payable_fen
-        assert f"#{rec.pk}" in e.note and "bureau" in e.note and "对账.csv" in e.note
+        note = shown(e.note)  # kept as its message, read in the language of the page
+        assert f"#{rec.pk}" in note and "bureau" in note and "对账.csv" in note
     # The batch's own record of it: who uploaded, who confirmed, the counts.
     history = list(AuditEvent.objects.filter(model="subsidy.SubsidyBatch", object_id=str(batch.pk),
                                              action__startswith="subsidy.reconcil").order_by("id")

@@ -13,8 +13,10 @@ import polars as pl
 import pytest
 import xlsxwriter
 from django.db import connection
+from django.utils import translation
 
 from huiqi.core import params as core_params
+from huiqi.core.i18n import shown
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.models import AuditEvent, Parameter
 from huiqi.core.tabular import read_table
@@ -272,14 +274,14 @@ def test_illegal_transitions_are_conflicts(example, staff, tmp_path):
     with pytest.raises(Conflict) as err:
         services.approve(staff["bureau3"], batch)
     assert err.value.code == "subsidy.illegal_transition" and err.value.status == 409
-    assert_bilingual(err.value, "当前状态为“已计算”，不能审批", "is 'run' and cannot be approved")
+    assert_bilingual(err.value, "当前状态为“已计算”，不能审批", "is 'Run' and cannot be approved")
     with pytest.raises(Conflict) as err:
         services.release(staff["bureau3"], batch, tmp_path / "release")
-    assert_bilingual(err.value, "不能拨付；只有“已审批”的批次才能拨付", "only a batch that is 'approved' can be")
+    assert_bilingual(err.value, "不能拨付；只有“已审批”的批次才能拨付", "only a batch that is 'Approved' can be")
     services.review(staff["bureau2"], batch)
     with pytest.raises(Conflict) as err:
         services.review(staff["bureau2"], batch)
-    assert_bilingual(err.value, "当前状态为“已复核”，不能复核", "is 'reviewed' and cannot be reviewed")
+    assert_bilingual(err.value, "当前状态为“已复核”，不能复核", "is 'Reviewed' and cannot be reviewed")
     with pytest.raises(Conflict) as err:
         services.prepare_reconciliation(staff["bureau"], batch, tmp_path / "nothing.csv")
     assert_bilingual(err.value, "只有已拨付的批次才能对账", "only a released batch can be reconciled")
@@ -379,7 +381,7 @@ def test_a_bad_reconciliation_file_changes_nothing(example, staff, tmp_path):
     flip.write_text(f"受益人证件号码,状态\n{example.A},失败\n", encoding="utf-8")
     with pytest.raises(services.ReconciliationRefused) as err:
         services.prepare_reconciliation(staff["bureau"], first, flip)
-    assert_bilingual(err.value, "已对账为“已支付”，不能改为“支付失败”", "already reconciled as paid")
+    assert_bilingual(err.value, "已对账为“已支付”，不能改为“支付失败”", "already reconciled as 'Paid'")
     with pytest.raises(PermissionDenied):
         services.prepare_reconciliation(staff["auditor"], first, ok)
     empty = tmp_path / "empty.csv"
@@ -476,7 +478,9 @@ def test_a_batch_runs_as_a_background_job(example, staff):
     refused = jobs.enqueue("subsidy.run_batch", {"cutoff": "2020-12-31"}, user=staff["auditor"])
     jobs.run_pending()
     refused.refresh_from_db()
-    assert refused.status == "failed" and "you may not do this" in refused.error
+    assert refused.status == "failed" and "无权执行此操作" in shown(refused.error)
+    with translation.override("en"):
+        assert "you may not do this" in shown(refused.error)
 
 
 def test_a_run_reports_its_steps(example, staff):

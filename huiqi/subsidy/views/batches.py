@@ -25,7 +25,7 @@ from ..filters import BatchFilter
 from ..forms import ActionForm, ReconcileForm, RunForm
 from ..models import BATCH_TRANSITIONS, BatchStatus, PaymentStatus, ReconciliationStatus, SubsidyBatch
 from . import own
-from .common import batch_or_404, chart, factor_text, mask, one_language, reason, relabel, require
+from .common import batch_or_404, chart, factor_text, mask, reason, relabel, require
 
 # action → (status it leads to, button label)
 ACTIONS = {
@@ -119,6 +119,7 @@ def batch_detail(request, pk):
     reasons = selectors.reason_counts(batch)
     return render(request, "subsidy/batch_detail.html", {
         "batch": batch, "groups": groups, "factor": factor_text(batch.rationing_factor),
+        "params_used": rules.describe_params(batch.params),
         "payment_status": [(s, label, payment_status[s]) for s, label in PaymentStatus.choices],
         "reasons": [{"code": "", "label": _("计入"), "n": reasons.get("", 0)}]
         + [{"code": c, "label": reason(c), "n": reasons[c]} for c in rules.REASONS if reasons.get(c)],
@@ -209,13 +210,13 @@ SHOWN_CHANGES = 200
 def _reconcile_page(request, batch: SubsidyBatch, form, decide_form, error):
     counts = selectors.payment_status_counts(batch)
     waiting = selectors.waiting_reconciliation(batch)
-    changes = [(row, mask(beneficiary), one_language(PaymentStatus(status).label), note)
+    changes = [(row, mask(beneficiary), PaymentStatus(status).label, note)
                for beneficiary, status, note, row in (waiting.changes[:SHOWN_CHANGES] if waiting else [])]
     status = error.status if error else (400 if form.errors or decide_form.errors else 200)
     return render(request, "subsidy/reconcile.html", {
         "batch": batch, "form": form, "decide_form": decide_form, "error": error,
         "row_errors": getattr(error, "errors", None),
-        "counts": [(s, one_language(label), counts[s]) for s, label in PaymentStatus.choices],
+        "counts": [(s, label, counts[s]) for s, label in PaymentStatus.choices],
         "released": batch.status == BatchStatus.RELEASED, "waiting": waiting, "changes": changes,
         "more_changes": max(0, len(waiting.changes) - SHOWN_CHANGES) if waiting else 0,
         "may_confirm": waiting is not None and waiting.prepared_by_id != request.user.pk,

@@ -3,16 +3,15 @@ for tables and charts, and files to download."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from huiqi.core.downloads import file_download
+from huiqi.core.i18n import localized
 from huiqi.core.money import fen_to_yuan
 from huiqi.core.tabular import write_rows
 from huiqi.lending.selectors import mask_borrower_id
@@ -31,26 +30,9 @@ def require(request, perm):
         raise PermissionDenied
 
 
-def english() -> bool:
-    return (get_language() or "").startswith("en")
-
-
-_BILINGUAL = re.compile(r"^(\S*[\u3400-\u9fff]\S*) ([\x20-\x7e]+)$")
-
-
-def one_language(label) -> str:
-    """A bilingual choice label ('已计算 run') → the part in the page's language; any other label (one
-    already translated by gettext) as it is."""
-    text = str(label)
-    m = _BILINGUAL.match(text)
-    if not m:
-        return text
-    return m.group(2) if english() else m.group(1)
-
-
 def reason(code: str) -> str:
-    zh, en = rules.REASONS.get(code, (code, code))
-    return en if english() else zh
+    """A reason code of ``rules.REASONS`` as people read it (the code itself when unknown)."""
+    return str(rules.REASONS.get(code, code))
 
 
 def outcomes() -> list[tuple[str, str]]:
@@ -80,12 +62,13 @@ def export(rows_header, rows, fmt: str, filename: str):
     if fmt not in EXPORT_FORMATS:
         raise Http404
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return file_download(lambda path: write_rows(path, rows_header, rows), f"{filename}-{stamp}.{fmt}")
+    header = [str(h) for h in rows_header]  # in the language of the page that asked
+    return file_download(lambda path: write_rows(path, header, rows), f"{filename}-{stamp}.{fmt}")
 
 
 def _district_names() -> dict[str, str]:
-    names = {code: (en if english() else zh)
-             for code, zh, en in registry_selectors.districts().values_list("code", "name", "name_en")}
+    rows = registry_selectors.districts().values("code", "name", "name_en")
+    names = {d["code"]: localized(d) for d in rows}
     names[""] = _("区未知")
     return names
 
@@ -96,7 +79,7 @@ def relabel(groups: dict) -> dict:
     for row in groups["by_district"]:
         row["label"] = districts.get(row["key"], row["key"])
     for row in groups["by_size_class"]:
-        row["label"] = one_language(SIZE_LABELS.get(row["key"], row["label"]))
+        row["label"] = str(SIZE_LABELS.get(row["key"], row["label"]))
     return groups
 
 

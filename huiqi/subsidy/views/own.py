@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
@@ -12,7 +13,7 @@ from .. import selectors
 from ..filters import LoanLineFilter
 from ..models import PaymentStatus, SubsidyBatch
 from .common import export, outcomes, reason, require
-from .lines import LINE_HEADER, line_rows, lines_by_loan
+from .lines import line_header, line_rows, lines_by_loan
 
 
 def _chosen(request, batches: list[SubsidyBatch]) -> SubsidyBatch | None:
@@ -67,7 +68,8 @@ def mine(request):
 def mine_export(request, fmt):
     require(request, "subsidy.view_own")
     qs = selectors.own_loan_lines(request.user)
-    return export(["批次", "截止日期", *LINE_HEADER], line_rows(qs, with_batch=True), fmt, "my-interest-subsidy")
+    return export([_("批次"), _("截止日期"), *line_header()], line_rows(qs, with_batch=True), fmt,
+                  "my-interest-subsidy")
 
 
 def _bank_lines(request):
@@ -94,4 +96,4 @@ def bank_export(request, fmt):
     require(request, "subsidy.view_bank")
     _all, _batches, batch, _f, lines = _bank_lines(request)
     name = f"subsidy-batch-{batch.pk}-our-loans" if batch else "subsidy-our-loans"
-    return export(["批次", "截止日期", *LINE_HEADER], line_rows(lines, with_batch=True), fmt, name)
+    return export([_("批次"), _("截止日期"), *line_header()], line_rows(lines, with_batch=True), fmt, name)

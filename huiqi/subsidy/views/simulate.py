@@ -8,7 +8,7 @@ from collections import Counter
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from huiqi.core.errors import DomainError, ValidationFailed
 from huiqi.lending.selectors import BorrowerKind
@@ -21,7 +21,6 @@ from .common import (
     export,
     factor_text,
     mask,
-    one_language,
     reason,
     relabel,
     require,
@@ -33,10 +32,7 @@ SHOWN = 200
 
 
 def _params_rows(base: dict, a: dict, b: dict | None) -> list[dict]:
-    labels = {"window_start": _("新增贷款窗口起"), "window_end": _("新增贷款窗口止"), "rate": _("贴息比例"),
-              "months": _("贴息月数"), "cap": _("每户上限（元）"), "budget": _("总预算（元）"),
-              "rationing": _("超预算处理"), "program_end": _("项目结束日")}
-    modes = {"pro_rata": _("按比例分配"), "none": _("全额支付")}
+    labels, modes = rules.PARAMETER_LABELS, rules.RATIONING_LABELS
     rows = []
     for name in rules.PARAMETER_NAMES:
         def show(v, name=name):
@@ -58,7 +54,7 @@ def _beneficiary_rows(ra: rules.BatchResult, rb: rules.BatchResult | None) -> li
             row[side] = x
     for row in rows.values():
         kind = row["kind"]
-        row["kind"] = one_language(BorrowerKind(kind).label) if kind in BorrowerKind.values else ""
+        row["kind"] = BorrowerKind(kind).label if kind in BorrowerKind.values else ""
         pa = row["a"].payable if row["a"] else 0
         pb = row["b"].payable if row["b"] else 0
         row["difference"] = pb - pa
@@ -135,16 +131,17 @@ def simulate_export(request, fmt):
     if not all(f.is_valid() for f in (form, a, b)):
         bad = next(f for f in (form, a, b) if not f.is_valid())
         field, problems = next(iter(bad.errors.items()))
-        raise ValidationFailed("subsidy.simulate_form", f"测算条件有误：{field} {problems[0]}",
-                               f"the simulation's inputs are wrong: {field} {problems[0]}", field=field)
+        label = bad.fields[field].label if field in bad.fields else field
+        raise ValidationFailed("subsidy.simulate_form", gettext_lazy("测算条件有误：%(label)s %(problem)s"),
+                               field=field, label=label, problem=problems[0])
     cutoff, ra, rb = _run_simulations(request, form, a, b)
     sides = [ra] + ([rb] if rb else [])
     names = ("A", "B")
     if request.GET.get("what") == "loans":
-        header = ["银行机构代码", "贷款合同编号", "受益人证件号码"]
+        header = [_("银行机构代码"), _("贷款合同编号"), _("受益人证件号码")]
         for i, _r in enumerate(sides):
             p = f"{names[i]} " if rb else ""
-            header += [f"{p}是否计入", f"{p}不计入原因代码", f"{p}不计入原因", f"{p}计入利息（元）", f"{p}贴息金额（元）"]
+            header += [p + _("是否计入"), p + _("不计入原因代码"), p + _("不计入原因"), p + _("计入利息（元）"), p + _("贴息金额（元）")]
         by_key = [{(x.bank_code, x.loan_no): x for x in r.loans} for r in sides]
         keys = sorted(set().union(*by_key))
 
@@ -157,17 +154,17 @@ def simulate_export(request, fmt):
                     if x is None:
                         row += ["", "", "", None, None]
                     else:
-                        row += ["是" if x.eligible else "否", x.reason or "",
-                                rules.REASONS[x.reason][0] if x.reason else "",
+                        row += [_("是") if x.eligible else _("否"), x.reason or "",
+                                reason(x.reason) if x.reason else "",
                                 yuan(x.interest_counted_fen), yuan(x.subsidy_fen)]
                 yield row
 
         return export(header, loan_rows(), fmt, f"subsidy-simulation-{cutoff}-loans")
-    header = ["受益人证件号码", "受益人名称", "受益人类型"]
+    header = [_("受益人证件号码"), _("受益人名称"), _("受益人类型")]
     for i, _r in enumerate(sides):
         p = f"{names[i]} " if rb else ""
-        header += [f"{p}计入贷款笔数", f"{p}计入利息（元）", f"{p}封顶前贴息（元）", f"{p}应享贴息（元）",
-                   f"{p}此前已付（元）", f"{p}本批应付（元）", f"{p}本批实付（元）"]
+        header += [p + _("计入贷款笔数"), p + _("计入利息（元）"), p + _("封顶前贴息（元）"), p + _("应享贴息（元）"),
+                   p + _("此前已付（元）"), p + _("本批应付（元）"), p + _("本批实付（元）")]
 
     def beneficiary_rows():
         for row in sorted(_beneficiary_rows(ra, rb), key=lambda r: r["id"]):

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 enterprises=[_get("enterprise", u) for u in o["enterprise"]],
             )
         except DomainError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.in_both_languages) from exc
         self.stdout.write(self.style.SUCCESS(f"created {user.username} ({user.get_role_display()})"))
         if o["token"]:
             token, key = services.issue_token(None, user, name="createuser")

@@ -26,5 +26,5 @@ class Command(BaseCommand):
         try:
             n = discovery.exporters()[kind].write(file)
         except DomainError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.in_both_languages) from exc
         self.stdout.write(f"exported {n:,} {kind} records to {file}")

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         try:
             record = discovery.importers()[kind].load(file, progress)
         except DomainError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.in_both_languages) from exc
         if tty:
             sys.stderr.write("\n")
         self.stdout.write(f"{record.status}: {record.message}")

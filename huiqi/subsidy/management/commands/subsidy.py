@@ -136,7 +136,7 @@ class Command(BaseCommand):
                         "and awaits review: nothing recomputed, its files written again from the record; "
                         "cancel it first to compute again")
         except DomainError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.in_both_languages) from exc
         for label, value in totals:
             self.stdout.write(f"  {label}: {value}")
         for path in paths.values():
@@ -148,7 +148,7 @@ class Command(BaseCommand):
         try:
             user = services.acting_user(acting_user, "subsidy.view_batches")
         except DomainError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.in_both_languages) from exc
         batch = selectors.batch_for(user, pk)
         if batch is None:
             raise CommandError(f"没有编号为 {pk} 的贴息批次 there is no subsidy batch #{pk}")
