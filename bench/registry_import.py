@@ -1,6 +1,6 @@
 """Registry import benchmark on PostgreSQL: the real import path against raw ``COPY``.
 
-    cd /work/main && .venv/bin/python bench/registry_import.py [--rows 100000]
+    .venv/bin/python bench/registry_import.py [--rows 100000]
         [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench] [--seed 20200301] [--profile] [--keep]
 
 One run:

@@ -1,7 +1,7 @@
 """Enterprise-request benchmark on PostgreSQL: the overdue-and-escalation sweep and a department's filtered
 request list, each beside the same work written as plain SQL in the same run.
 
-    cd /work/main && .venv/bin/python bench/requests.py [--requests 100000] [--enterprises 30000]
+    .venv/bin/python bench/requests.py [--requests 100000] [--enterprises 30000]
         [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_requests] [--seed 2020] [--keep]
 
 One run:

@@ -1,7 +1,7 @@
 """Interest-subsidy benchmark on PostgreSQL at seed scale: ledger import against raw ``COPY``, and
 ``simulate`` against a hand-written DuckDB query over the same data.
 
-    cd /work/main && .venv/bin/python bench/subsidy.py [--loans 300000] [--payments-per-loan 6]
+    .venv/bin/python bench/subsidy.py [--loans 300000] [--payments-per-loan 6]
         [--enterprises N] [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_subsidy]
         [--seed 2020] [--profile] [--keep] [--reuse-database]
 
