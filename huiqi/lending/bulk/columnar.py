@@ -35,6 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
+from huiqi.core.bulk import copy_csv
 from huiqi.core.tabular import _INVISIBLE, CellError, FileRejected, Schema, Table, _clean, read_table
 
 from . import pgbinary
@@ -412,12 +413,7 @@ def copy_frame(cursor, table: str, frame: pl.DataFrame, model=None, kinds: list 
                     copy.write(pgbinary.encode_rows(frame.slice(offset, step), binary))
                 copy.write(pgbinary.TRAILER)
             return
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)",
-                         writer=QueuedLibpqWriter(cursor)) as copy:
-            for offset in range(0, frame.height, 50_000):
-                data = frame.slice(offset, 50_000).write_csv(include_header=False, quote_style="non_numeric",
-                                                               null_value="")
-                copy.write(data.encode())
+        copy_csv(cursor, table, frame)
     except psycopg.errors.IntegrityError as exc:
         raise IntegrityError(str(exc)) from exc
 

@@ -80,17 +80,20 @@ def test_the_orm_deletes_a_batch_with_its_lines_and_payments(batch):
     assert not SubsidyLoanLine.objects.exists() and not SubsidyPayment.objects.exists()
 
 
-def test_lines_written_as_columns_read_back_the_same_in_any_slices(batch):
+def test_lines_written_as_columns_read_back_the_same_in_any_slices(batch, monkeypatch):
     """``core.bulk.insert_columns`` (the run's COPY): empty texts stay empty, NULL amounts stay NULL,
     booleans and numbers come back as written, whatever the slice size."""
-    from huiqi.core.bulk import insert_columns
+    from huiqi.core import bulk
+
+    copy_csv = bulk.copy_csv
+    monkeypatch.setattr(bulk, "copy_csv", lambda cursor, table, frame: copy_csv(cursor, table, frame, slice_rows=2))
 
     fields = ("batch_id", "loan_id", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
     before = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
     assert {r[3] for r in before} == {True, False} and any(r[4] == "" for r in before)
     assert any(r[6] is None for r in before)
     SubsidyLoanLine.objects.filter(batch=batch).delete()
-    insert_columns(SubsidyLoanLine, {name.removesuffix("_id") if name in ("batch_id", "loan_id") else name:
-                                     [r[i] for r in before] for i, name in enumerate(fields)}, batch=2)
+    bulk.insert_columns(SubsidyLoanLine, {name.removesuffix("_id") if name in ("batch_id", "loan_id") else name:
+                                          [r[i] for r in before] for i, name in enumerate(fields)})
     after = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
     assert after == before
