@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "huiqi.subsidy",
     "huiqi.requests",
     "huiqi.resumption",
+    "huiqi.pool",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, params
@@ -17,9 +19,71 @@ def _bound(value):
     return None if value is None else Decimal(str(value))
 
 
+class RowsWidget(forms.Widget):
+    """A table of inputs, one row per row of the value and ``spare`` empty rows to add more; each cell is
+    posted as ``<name>-<row>-<column>`` (rows from 0)."""
+
+    spare = 3
+
+    def __init__(self, columns, attrs=None):
+        super().__init__(attrs)
+        self.columns = columns
+
+    def _cell(self, name, i, col, check, value):
+        cell = f"{name}-{i}-{col}"
+        label = format_html('aria-label="{} {}"', check.label or col, i + 1)
+        if check.kind in ("choice",):
+            options = format_html_join("", '<option value="{}"{}>{}</option>',
+                                       ((v, mark_safe(" selected") if str(value) == str(v) else "", lab)
+                                        for v, lab in (("", "—"), *check.choices)))
+            return format_html('<select name="{}" {}>{}</select>', cell, label, options)
+        kind = {"date": "date", "integer": "number"}.get(check.kind, "text")
+        mode = ' inputmode="decimal"' if check.kind in ("decimal", "money") else ""
+        return format_html('<input type="{}" name="{}" value="{}" {}{}>', kind, cell, value or "", label,
+                           mark_safe(mode))
+
+    def render(self, name, value, attrs=None, renderer=None):
+        rows = list(value or []) + [{}] * self.spare
+        head = format_html_join("", "<th scope=\"col\">{}</th>", ((c.label or n,) for n, c in self.columns))
+        body = format_html_join("", "<tr>{}</tr>", (
+            (format_html_join("", "<td>{}</td>", ((self._cell(name, i, col, check, row.get(col, "")),)
+                                                  for col, check in self.columns)),)
+            for i, row in enumerate(rows)))
+        return format_html('<table class="rows-input" id="{}" data-rows="{}"><thead><tr>{}</tr></thead>'
+                           "<tbody>{}</tbody></table>", (attrs or {}).get("id", f"id_{name}"), name, head, body)
+
+    def value_from_datadict(self, data, files, name):
+        out, i = [], 0
+        while any(f"{name}-{i}-{col}" in data for col, _check in self.columns):
+            row = {col: (data.get(f"{name}-{i}-{col}") or "").strip() for col, _check in self.columns}
+            if any(row.values()):
+                out.append(row)
+            i += 1
+        return out
+
+
+class RowsField(forms.Field):
+    """A table's rows as a list of {column: text}; blank rows are dropped, the schema checks the cells."""
+
+    def __init__(self, columns, **kwargs):
+        self.columns = columns
+        super().__init__(widget=RowsWidget(columns), **kwargs)
+
+    def to_python(self, value):
+        return [dict(row) for row in (value or [])]
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
 def _form_field(name: str, check: params.Check, required: bool) -> forms.Field:
     label = check.label or name
     common = {"label": label, "required": required, "help_text": check.unit}
+    if check.kind == "rows":
+        return RowsField(check.columns, **{**common, "required": False})
+    if check.kind == "codes":
+        return CodesField(**{**common, "required": False})
     if check.kind == "integer":
         return forms.IntegerField(min_value=check.minimum, max_value=check.maximum, **common)
     if check.kind in ("decimal", "money"):
@@ -40,6 +104,17 @@ def _form_field(name: str, check: params.Check, required: bool) -> forms.Field:
     return forms.CharField(**common)
 
 
+class CodesField(forms.CharField):
+    """Codes typed as one line, separated by commas, spaces or 、 (stored as a list, upper-case)."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [c.upper() for c in text.replace("、", ",").replace("，", ",").replace(" ", ",").split(",") if c]
+
+
 def _stored(check: params.Check, value):
     """A cleaned form value as the schema stores it."""
     if value is None:
@@ -52,8 +127,10 @@ def _stored(check: params.Check, value):
         return value.strftime("%H:%M")
     if check.kind == "date":
         return value.isoformat()
-    if check.kind == "choices":
+    if check.kind in ("choices", "codes"):
         return list(value)
+    if check.kind == "rows":
+        return [{col: cell for col, cell in row.items() if cell != ""} for row in value]
     return value
 
 
@@ -90,14 +167,24 @@ class ParameterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not self.errors:
-            try:
-                params.validate(self.key, self.schema.stored(self.values()))
-            except DomainError as exc:
-                self.add_domain_error(exc)
+        # The schema checks what the inputs could read even when some could not, so that every error of
+        # the form is named at once; a field that already has its error gets no second one.
+        failed = set(self.errors)
+        if self.schema.scalar and failed:
+            return data
+        try:
+            params.validate(self.key, self.schema.stored(self.values()))
+        except DomainError as exc:
+            self.add_domain_error(exc, skip=failed)
         return data
 
-    def add_domain_error(self, exc: DomainError) -> None:
+    def add_domain_error(self, exc: DomainError, skip=frozenset()) -> None:
         """Each error of ``exc`` beside the field it names (the form's top when it names none)."""
         for error in getattr(exc, "errors", [exc]):
-            self.add_error(error.field if error.field in self.fields else None, error.message)
+            for sub in getattr(error, "errors", [error]):  # a table's cells are named <field>.<row>.<column>
+                name = (sub.field or "").split(".")[0]
+                if name in skip:
+                    continue
+                if skip and name not in self.fields:
+                    continue  # a rule across fields waits until every field reads
+                self.add_error(name if name in self.fields else None, sub.message)

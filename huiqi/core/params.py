@@ -120,8 +120,9 @@ class Check:
     """One field's rule, callable as ``check(name, value, field=None)`` (``name`` is what messages call
     the field: its label; ``field`` the key an error names), and what a form needs to show the field.
 
-    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices; ``money`` marks a
-    value whose change needs a second person's approval; ``text`` says a decimal is stored as text."""
+    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices, codes, rows;
+    ``money`` marks a value whose change needs a second person's approval; ``text`` says a decimal is
+    stored as text; ``columns`` are a table's ((name, check), …) for ``rows``."""
 
     kind: str
     test: Callable[..., object]
@@ -132,6 +133,7 @@ class Check:
     choices: tuple = ()
     money: bool = False
     text: bool = False
+    columns: tuple = ()
 
     def __call__(self, name, v, field=None):
         return self.test(name, v, field)
@@ -241,10 +243,12 @@ def _decimal_check(minimum, maximum, unit=""):
     return check
 
 
-def decimal(minimum, maximum, unit="", *, label="", text: bool = False) -> Check:
+def decimal(minimum, maximum, unit="", *, label="", text: bool = False, money: bool = False) -> Check:
     """A number (given as text or a number, never a float's approximation of money) within bounds;
-    ``text``: a form stores it as text."""
-    return Check("decimal", _decimal_check(minimum, maximum, unit), label, unit, minimum, maximum, text=text)
+    ``text``: a form stores it as text; ``money``: it sets amounts paid (a ratio), so changing it needs a
+    second person."""
+    return Check("decimal", _decimal_check(minimum, maximum, unit), label, unit, minimum, maximum, text=text,
+                 money=money)
 
 
 def money(minimum, maximum, unit=_("元"), *, label="") -> Check:
@@ -301,6 +305,59 @@ def choices_list(allowed, *, label="") -> Check:
                        name=name, allowed=", ".join(sorted(allowed)))
         return v
     return Check("choices", check, label, choices=tuple((a, a) for a in sorted(allowed)))
+
+
+def text(max_length: int, *, label="") -> Check:
+    """A short text (a name, say)."""
+    def check(name, v, field=None):
+        if not isinstance(v, str) or not v.strip() or len(v) > max_length:
+            raise _bad(field or name, _("%(name)s 必须是不超过 %(max)s 个字符的文字"), v, name=name, max=max_length)
+        return v
+    return Check("text", check, label, maximum=max_length)
+
+
+def codes(*, label="", max_length: int = 20) -> Check:
+    """A list of short codes (industry codes, say), each non-empty text; stored upper-case as given."""
+    def check(name, v, field=None):
+        if not isinstance(v, list) or any(not isinstance(x, str) or not x.strip() or len(x) > max_length for x in v):
+            raise _bad(field or name, _("%(name)s 必须是一组代码（每个不超过 %(max)s 个字符）"), v,
+                       name=name, max=max_length)
+        return v
+    return Check("codes", check, label)
+
+
+def rows(columns: dict[str, Check], *, label="", money: bool = False, optional=()) -> Check:
+    """A table: a list of rows, each a set of the named ``columns`` (``optional`` ones may be blank).
+    Every bad cell is named at once, as ``<field>.<row>.<column>`` (rows counted from 1)."""
+    optional = frozenset(optional)
+
+    def check(name, v, field=None):
+        key = field or name
+        if not isinstance(v, list):
+            raise _bad(key, _("%(name)s 必须是一组行"), v, name=name)
+        errors: list[DomainError] = []
+        for i, row in enumerate(v, start=1):
+            if not isinstance(row, dict):
+                errors.append(_bad(f"{key}.{i}", _("%(name)s 第 %(row)s 行不是一行取值"), row, name=name, row=i))
+                continue
+            errors += [_bad(f"{key}.{i}.{col}", _("%(name)s 第 %(row)s 行：未知列 %(column)s"), name=name, row=i,
+                            column=col) for col in sorted(set(row) - set(columns))]
+            for col, col_check in columns.items():
+                cell = row.get(col)
+                if cell in (None, ""):
+                    if col not in optional:
+                        errors.append(_bad(f"{key}.{i}.{col}", _("%(name)s 第 %(row)s 行：缺少%(column)s"),
+                                           name=name, row=i, column=col_check.label or col))
+                    continue
+                try:
+                    col_check(Message(_("第 %(row)s 行的%(column)s"), row=i, column=col_check.label or col), cell,
+                              field=f"{key}.{i}.{col}")
+                except DomainError as exc:
+                    errors.append(exc)
+        if errors:
+            raise InvalidFields(errors)
+        return v
+    return Check("rows", check, label, money=money, columns=tuple(columns.items()))
 
 
 def problem(key: str, stored) -> DomainError | None:

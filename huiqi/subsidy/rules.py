@@ -36,10 +36,11 @@ from typing import NamedTuple
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.errors import ValidationFailed
-from huiqi.registry.rules import SIZE_CLASSES
+# The borrower's rules are the ledger's, shared with the risk-compensation pool (re-exported here).
+from huiqi.lending.rules import (  # noqa: F401
+    BORROWER_KINDS, BORROWER_REASONS, REGISTRY_KINDS, RegistryEntry, borrower_reason,
+)
 
-BORROWER_KINDS = ("enterprise", "individual_business", "business_owner")
-REGISTRY_KINDS = ("enterprise", "individual_business")
 PURPOSES = ("operating", "other")
 RATIONING_MODES = ("pro_rata", "none")
 
@@ -47,12 +48,7 @@ RATIONING_MODES = ("pro_rata", "none")
 REASONS = {
     "purpose_not_operating": _("贷款用途不是经营性"),
     "outside_window": _("放款日期不在疫情期间窗口内"),
-    "borrower_not_in_registry": _("借款人不在企业名录中"),
-    "borrower_large": _("借款人为大型企业"),
-    "borrower_size_unknown": _("借款人企业规模未知"),
-    "owned_enterprise_not_in_registry": _("小微企业主所属企业不在企业名录中"),
-    "owned_enterprise_not_small_or_micro": _("小微企业主所属企业不是小型或微型企业"),
-    "owned_enterprise_size_unknown": _("小微企业主所属企业规模未知"),
+    **BORROWER_REASONS,
 }
 
 # The parameters' names for people: messages and pages show these, never the names in the code.
@@ -310,21 +306,6 @@ def check_cutoff(cutoff: dt.date, params: Params) -> dt.date:
 
 
 @dataclass(frozen=True)
-class RegistryEntry:
-    """What the enterprise registry knows of one USCC."""
-
-    kind: str  # enterprise | individual_business
-    size_class: str  # large | medium | small | micro | unknown
-    name: str = ""
-
-    def __post_init__(self):
-        if self.kind not in REGISTRY_KINDS:
-            raise ValueError(f"registry kind must be one of {REGISTRY_KINDS}, not {self.kind!r}")
-        if self.size_class not in SIZE_CLASSES:
-            raise ValueError(f"size class must be one of {SIZE_CLASSES}, not {self.size_class!r}")
-
-
-@dataclass(frozen=True)
 class Loan:
     """One loan of the bank ledger, as far as the subsidy needs it."""
 
@@ -384,25 +365,7 @@ def eligibility(loan: Loan, registry: Mapping[str, RegistryEntry], params: Param
     # An extension is judged by its own start_date like any new loan (展期视同新增).
     if not params.window_start <= loan.start_date <= params.window_end:
         return "outside_window"
-    if loan.borrower_kind == "business_owner":
-        owned = registry.get(loan.owner_of) if loan.owner_of else None
-        if owned is None:
-            return "owned_enterprise_not_in_registry"
-        if owned.kind == "individual_business" or owned.size_class in ("small", "micro"):
-            return None
-        if owned.size_class == "unknown":
-            return "owned_enterprise_size_unknown"
-        return "owned_enterprise_not_small_or_micro"
-    entry = registry.get(loan.borrower_id)
-    if entry is None:
-        return "borrower_not_in_registry"
-    if entry.kind == "individual_business":
-        return None
-    if entry.size_class == "large":
-        return "borrower_large"
-    if entry.size_class == "unknown":
-        return "borrower_size_unknown"
-    return None
+    return borrower_reason(loan.borrower_kind, loan.borrower_id, loan.owner_of, registry)
 
 
 def subsidy_period(loan: Loan, params: Params) -> tuple[dt.date, dt.date]:

@@ -1,0 +1,36 @@
+import datetime as dt
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+PARAMS_KEY = "pool.params"
+# The defaults are the pool's terms as the 2020 measures left them, in force from the window's start.
+PARAMS_EFFECTIVE_FROM = dt.date(2020, 2, 1)
+
+
+class PoolConfig(AppConfig):
+    name = "huiqi.pool"
+    label = "pool"
+    verbose_name = _("风险补偿资金池")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_ensure_default_params, sender=self)
+
+
+def _ensure_default_params(sender, using="default", apps=None, **kwargs):
+    from huiqi.core import params
+
+    if apps is not None:
+        try:
+            apps.get_model("core", "Parameter")
+        except LookupError:  # core migrated backwards: no parameter table to seed
+            return
+
+    from huiqi.core.i18n import stored
+
+    from .rules import DEFAULTS
+
+    params.ensure_default(PARAMS_KEY, "pool", dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
+                          description=stored(_("风险补偿资金池参数（规模、比例表、上限、期限）")))

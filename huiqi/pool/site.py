@@ -1,0 +1,43 @@
+"""What the risk-compensation pool adds to the platform (``docs/layout.md``).
+
+Its parameters are one value of named fields: the pool's size, the ratio table (the three standing ratios,
+their caps, and the bureau's own rows, edited as a table on the parameters page), the limits and dates.
+The amounts and every ratio set money paid, so a change of them waits for a second person's approval."""
+
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core import params
+
+from . import rules
+
+
+def _pool_params(value):
+    """Rules across fields (ratios under their caps, the window's order) as ``rules.Params`` checks them."""
+    rules.Params.from_mapping(value)
+    return value
+
+
+PARAMETERS = {"pool.params": params.fields({
+    "pool_size": params.money(0, "1000000000000.00", _("元"), label=rules.PARAMETER_LABELS["pool_size"]),
+    "base_ratio": params.decimal(0, 1, label=rules.PARAMETER_LABELS["base_ratio"], text=True, money=True),
+    "priority_ratio": params.decimal(0, 1, label=rules.PARAMETER_LABELS["priority_ratio"], text=True, money=True),
+    "window_ratio": params.decimal(0, 1, label=rules.PARAMETER_LABELS["window_ratio"], text=True, money=True),
+    "cap_normal": params.decimal(0, 1, label=rules.PARAMETER_LABELS["cap_normal"], text=True, money=True),
+    "cap_window": params.decimal(0, 1, label=rules.PARAMETER_LABELS["cap_window"], text=True, money=True),
+    "window_start": params.date(label=rules.PARAMETER_LABELS["window_start"]),
+    "window_end": params.date(label=rules.PARAMETER_LABELS["window_end"]),
+    "widened_from": params.date(label=rules.PARAMETER_LABELS["widened_from"]),
+    "max_principal": params.money(0, "1000000000000.00", _("元"), label=rules.PARAMETER_LABELS["max_principal"]),
+    "claim_window_days": params.integer(1, 3650, _("天"), label=rules.PARAMETER_LABELS["claim_window_days"]),
+    "extra_rows": params.rows({
+        "name": params.text(40, label=_("规则名称")),
+        "condition": params.choice(list(rules.CONDITIONS.items()), label=_("适用贷款")),
+        "ratio": params.decimal(0, 1, label=_("补偿比例"), text=True),
+        "start": params.date(label=_("放款日期起")),
+        "end": params.date(label=_("放款日期止")),
+    }, label=rules.PARAMETER_LABELS["extra_rows"], optional={"start", "end"}, money=True),
+    "excluded_industries": params.codes(label=rules.PARAMETER_LABELS["excluded_industries"]),
+    "suspension_npl_rate": params.decimal(0, 1, label=rules.PARAMETER_LABELS["suspension_npl_rate"], text=True),
+    "warning_share": params.decimal(0, 1, label=rules.PARAMETER_LABELS["warning_share"], text=True),
+}, optional=rules.OPTIONAL, then=_pool_params)}
+PARAMETER_LABELS = {"pool.params": _("风险补偿资金池参数")}
