@@ -145,3 +145,18 @@ def beijing(value, shape: str = "minute") -> str:
 def day(value) -> str:
     """A calendar day: "2020-04-02" (a datetime's day in Beijing time)."""
     return beijing(value, "date")
+
+
+def long_date(value) -> str:
+    """A day as a document's date is written: "2020年4月2日", in English "2 April 2020"."""
+    from .i18n import pick
+
+    when = to_beijing(value)
+    if when is None:
+        return EMPTY
+    return pick(f"{when.year}年{when.month}月{when.day}日", f"{when.day} {_MONTHS[when.month - 1]} {when.year}")
+
+
+# English month names, whatever the machine's locale (strftime's %B follows it).
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")

@@ -120,7 +120,7 @@ class Check:
     """One field's rule, callable as ``check(name, value, field=None)`` (``name`` is what messages call
     the field: its label; ``field`` the key an error names), and what a form needs to show the field.
 
-    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices; ``money`` marks a
+    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices, text; ``money`` marks a
     value whose change needs a second person's approval; ``text`` says a decimal is stored as text."""
 
     kind: str
@@ -279,6 +279,17 @@ def date(*, label="") -> Check:
             raise _bad(field or name, _("%(name)s 必须是 YYYY-MM-DD 格式的日期"), v, name=name) from None
         return v
     return Check("date", check, label)
+
+
+def text(max_length: int = 200, *, label="") -> Check:
+    """A line of text, not blank, at most ``max_length`` characters (a name, say)."""
+    def check(name, v, field=None):
+        if not isinstance(v, str) or not v.strip():
+            raise _bad(field or name, _("%(name)s 必须填写"), v, name=name)
+        if len(v) > max_length:
+            raise _bad(field or name, _("%(name)s 不能超过 %(max)s 个字符"), v, name=name, max=max_length)
+        return v
+    return Check("text", check, label, maximum=max_length)
 
 
 def choice(allowed, *, label="") -> Check:
