@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 
+from huiqi.core import formats
 from huiqi.core.errors import DomainError
 
 from .models import ApiToken
@@ -69,7 +70,7 @@ def token_user(key: str, now=None):
     if token.revoked_at is not None:
         raise TokenRefused("auth.token_revoked", _("该令牌已被撤销，请重新申请令牌"))
     if token.expires_at <= now:
-        day = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
+        day = formats.beijing(token.expires_at)
         raise TokenRefused("auth.token_expired", _("该令牌已于 %(day)s 过期，请重新申请令牌"), day=day)
     return token.user, token
 

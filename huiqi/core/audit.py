@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
@@ -12,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import formats
 from .i18n import Joined, Message
 from .models import AuditEvent
 
@@ -158,9 +160,15 @@ def _field(model, name: str):
     return None
 
 
+# A moment as ``snapshot`` keeps it: ISO text with its offset (UTC as Django holds it).
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
 def _value(field, value):
     if value is None:
         return None
+    if isinstance(value, str) and _MOMENT.match(value):
+        return formats.beijing(value, "second")  # in Beijing time, as every time on the page
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if field is not None and field.choices:

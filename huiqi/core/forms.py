@@ -101,6 +101,8 @@ def _form_field(name: str, check: params.Check, required: bool) -> forms.Field:
         return forms.ChoiceField(choices=check.choices, **common)
     if check.kind == "choices":
         return forms.MultipleChoiceField(choices=check.choices, widget=forms.CheckboxSelectMultiple, **common)
+    if check.kind == "text":
+        return forms.CharField(max_length=check.maximum, **common)
     return forms.CharField(**common)
 
 

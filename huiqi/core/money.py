@@ -1,7 +1,7 @@
 """Money: whole fen (分) in the database, Decimal yuan in Python, never float.
 
 Rounding happens only in a program's rules, where its spec says, with the mode named; the helpers
-here refuse to round silently.
+here refuse to round silently. Writing an amount for people is ``core.formats``.
 """
 
 from __future__ import annotations
@@ -50,14 +50,4 @@ def round_fen(amount: Decimal, rounding: str = ROUND_HALF_UP) -> int:
         raise ValueError(f"not an amount: {amount!r}") from exc
 
 
-def format_yuan(fen: int | None) -> str:
-    """'1,234,567.89' for display; '—' for missing."""
-    if fen is None:
-        return "—"
-    return f"{fen_to_yuan(fen):,.2f}"
-
-
-def format_wan(fen: int | None) -> str:
-    if fen is None:
-        return "—"
-    return f"{fen_to_wan(fen):,}"
+# How an amount is written for people (separators, 万元/亿元, rounding for display) is core.formats.

@@ -120,7 +120,7 @@ class Check:
     """One field's rule, callable as ``check(name, value, field=None)`` (``name`` is what messages call
     the field: its label; ``field`` the key an error names), and what a form needs to show the field.
 
-    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices, codes, rows;
+    ``kind`` is one of integer, decimal, money, boolean, time, date, choice, choices, text, codes, rows;
     ``money`` marks a value whose change needs a second person's approval; ``text`` says a decimal is
     stored as text; ``columns`` are a table's ((name, check), …) for ``rows``."""
 
@@ -285,6 +285,17 @@ def date(*, label="") -> Check:
     return Check("date", check, label)
 
 
+def text(max_length: int = 200, *, label="") -> Check:
+    """A line of text, not blank, at most ``max_length`` characters (a name, say)."""
+    def check(name, v, field=None):
+        if not isinstance(v, str) or not v.strip():
+            raise _bad(field or name, _("%(name)s 必须填写"), v, name=name)
+        if len(v) > max_length:
+            raise _bad(field or name, _("%(name)s 不能超过 %(max)s 个字符"), v, name=name, max=max_length)
+        return v
+    return Check("text", check, label, maximum=max_length)
+
+
 def choice(allowed, *, label="") -> Check:
     """One of ``allowed`` (a sequence of values, or of (value, label) pairs for the form)."""
     pairs = tuple(a if isinstance(a, tuple) else (a, a) for a in allowed)
@@ -305,15 +316,6 @@ def choices_list(allowed, *, label="") -> Check:
                        name=name, allowed=", ".join(sorted(allowed)))
         return v
     return Check("choices", check, label, choices=tuple((a, a) for a in sorted(allowed)))
-
-
-def text(max_length: int, *, label="") -> Check:
-    """A short text (a name, say)."""
-    def check(name, v, field=None):
-        if not isinstance(v, str) or not v.strip() or len(v) > max_length:
-            raise _bad(field or name, _("%(name)s 必须是不超过 %(max)s 个字符的文字"), v, name=name, max=max_length)
-        return v
-    return Check("text", check, label, maximum=max_length)
 
 
 def codes(*, label="", max_length: int = 20) -> Check:

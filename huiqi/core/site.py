@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import params
 from huiqi.core.declarations import Nav, Route, Todo
 
 # Roles whose work is in the programs' pages: their jobs (an upload's, an export's) are reached from the page
@@ -61,3 +62,13 @@ TODOS = [
     Todo("core.parameter_proposals", _("待审批的参数修改"), _proposals, "core:parameter_list",
          permission="core.edit_parameters", order=90, link=_proposal_link),
 ]
+
+
+# The office that issues the platform's documents (a report's PDF carries it in its head: ``core.letterhead``).
+PARAMETERS = {
+    "core.issuing_office": params.fields({
+        "name": params.text(100, label=_("发文机关名称（中文）")),
+        "name_en": params.text(200, label=_("发文机关名称（英文）")),
+    }),
+}
+PARAMETER_LABELS = {"core.issuing_office": _("发文机关")}

@@ -38,7 +38,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import tabular
+from . import formats, tabular
 from .i18n import pick, stored, stored_error
 from .tabular import FileRejected, RowError, Schema, iter_chunks, read_table, write_error_report
 
@@ -236,7 +236,7 @@ def process(importer: Importer, record, actor, progress=None):
     if earlier is not None:
         return _finish(record, Status.UNCHANGED,
                        stored(_("此文件与第 %(pk)s 次上传（%(at)s）的文件完全相同，未做任何更改。"), pk=earlier.pk,
-                              at=format(timezone.localtime(earlier.uploaded_at), "%Y-%m-%d %H:%M")),
+                              at=formats.beijing(earlier.uploaded_at)),
                        rows_total=earlier.rows_total, rows_unchanged=earlier.rows_total)
     bulk = importer.bulk_store(record, actor, progress)
     if bulk is not None:

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import params
+from huiqi.core import formats, params
 from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 
 from .rules import DEFAULTS, SIGNATURES
@@ -103,7 +103,6 @@ TODOS = [
 def _programme(user, enterprise):
     """The enterprise's requests the user may read: how many, how many still open, the latest one's day."""
     from django.urls import reverse
-    from django.utils import timezone
     from django.utils.http import urlencode
 
     from . import selectors
@@ -115,8 +114,8 @@ def _programme(user, enterprise):
         return None
     still_open = mine.exclude(status=Status.CLOSED).count()
     latest = mine.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
-    return {"facts": [(_("诉求件数"), total), (_("未办结"), still_open),
-                      (_("最近提出"), f"{timezone.localtime(latest):%Y-%m-%d}")],
+    return {"facts": [(_("诉求件数"), formats.count(total)), (_("未办结"), formats.count(still_open)),
+                      (_("最近提出"), formats.day(latest))],
             "url": f"{reverse('requests:index')}?{urlencode({'q': enterprise.name})}"}
 
 

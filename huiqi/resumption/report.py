@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huiqi.core import formats, letterhead
 from huiqi.core.i18n import localized, pick
 from huiqi.registry import selectors as registry_selectors
 
@@ -41,6 +42,7 @@ HEADLINES = [
     ("reporting_rate", gettext_lazy("排查填报率"), "%"),
     ("on_time_rate", gettext_lazy("按时填报率"), "%"),
 ]
+RATE_PLACES = 1  # the rates are kept to one decimal place (rules.ratio)
 _COUNTS = {"enterprises": gettext_lazy("%(n)s 家"), "people": gettext_lazy("%(n)s 人")}
 
 
@@ -83,28 +85,23 @@ def title_for(scope: Scope, day: dt.date) -> str:
     if scope.district:
         district = registry_selectors.districts().filter(code=scope.district).first()
         where = localized(district) if district else scope.district
-    return _("%(where)s企业复工复产分析研判报告（%(day)s）") % {"where": where, "day": _long_date(day)}
-
-
-def _long_date(day: dt.date) -> str:
-    return pick(f"{day.year}年{day.month}月{day.day}日", day.strftime("%-d %B %Y"))
+    return _("%(where)s企业复工复产分析研判报告（%(day)s）") % {"where": where, "day": formats.long_date(day)}
 
 
 def _fmt(value, unit) -> str:
     if value is None:
         return "—"
     if unit == "%":
-        return f"{value}%"
-    return _COUNTS[unit] % {"n": f"{value:,}"}
+        return formats.pct(value, RATE_PLACES)
+    return _COUNTS[unit] % {"n": formats.count(value)}
 
 
 def _delta(value, unit) -> str:
     if value is None:
         return "—"
-    sign = "+" if value > 0 else ""
     if unit == "%":
-        return _("%(change)s 个百分点") % {"change": f"{sign}{value}"}
-    return _COUNTS[unit] % {"n": f"{sign}{value:,}"}
+        return _("%(change)s 个百分点") % {"change": formats.number(value, RATE_PLACES, signed=True)}
+    return _COUNTS[unit] % {"n": formats.count(value, signed=True)}
 
 
 def build(scope: Scope, day: dt.date, language: str | None = None) -> dict:
@@ -148,11 +145,12 @@ def _build(scope: Scope, day: dt.date) -> dict:
             "help_requests": help_rows, "help_total": help_total,
             "all_help_requests": selectors.help_requests(scope, day, limit=None),  # the XLSX lists them all
             "trend": trend, "trend_chart": trend_chart, "group_chart": group_chart,
-            "group_chart_title": _("各区复工率") if by_district else _("各行业复工率")}
+            "group_chart_title": _("各区复工率") if by_district else _("各行业复工率"),
+            "letterhead": letterhead.header()}  # the issuing office and the day of issue, in this language
 
 
 def _groups(groups) -> str:
-    return pick("、", ", ").join(_("%(group)s（%(rate)s%%）") % {"group": g["label"], "rate": g["resumption_rate"]}
+    return pick("、", ", ").join(_("%(group)s（%(rate)s）") % {"group": g["label"], "rate": formats.pct(g["resumption_rate"], RATE_PLACES)}
                                 for g in groups)
 
 
@@ -160,13 +158,13 @@ def _summary(cur, prev, week, lag_districts, lag_industries, difficulties, helps
     out = [
         _("纳入统计企业 %(in_scope)s 家，当日填报 %(reports)s 家（填报率 %(reporting_rate)s），已开工 %(open)s 家，"
           "复工率 %(resumption_rate)s，较前一日%(day_change)s，较上周同日%(week_change)s。") % {
-            "in_scope": f"{cur['in_scope']:,}", "reports": f"{cur['reports']:,}",
-            "reporting_rate": _fmt(cur["reporting_rate"], "%"), "open": f"{cur['open']:,}",
+            "in_scope": formats.count(cur["in_scope"]), "reports": formats.count(cur["reports"]),
+            "reporting_rate": _fmt(cur["reporting_rate"], "%"), "open": formats.count(cur["open"]),
             "resumption_rate": _fmt(cur["resumption_rate"], "%"),
             "day_change": _delta(rules.change(cur["resumption_rate"], prev["resumption_rate"]), "%"),
             "week_change": _delta(rules.change(cur["resumption_rate"], week["resumption_rate"]), "%")},
         _("已返岗员工 %(staff_returned)s 人，返岗率 %(workers_rate)s；已开工企业平均产能恢复 %(avg_capacity)s。") % {
-            "staff_returned": f"{cur['staff_returned']:,}", "workers_rate": _fmt(cur["workers_rate"], "%"),
+            "staff_returned": formats.count(cur["staff_returned"]), "workers_rate": _fmt(cur["workers_rate"], "%"),
             "avg_capacity": _fmt(cur["avg_capacity"], "%")},
     ]
     if lag_districts:
@@ -174,10 +172,10 @@ def _summary(cur, prev, week, lag_districts, lag_industries, difficulties, helps
     if lag_industries:
         out.append(_("复工率偏低的行业：%(groups)s。") % {"groups": _groups(lag_industries)})
     if difficulties:
-        top = pick("、", ", ").join(_("%(kind)s %(n)s 家") % {"kind": d["label"], "n": f"{d['count']:,}"}
+        top = pick("、", ", ").join(_("%(kind)s %(n)s 家") % {"kind": d["label"], "n": formats.count(d["count"])}
                                     for d in difficulties[:3])
         out.append(_("企业反映最多的困难：%(top)s；申请协调解决的 %(helps)s 项，已转各区跟进。")
-                   % {"top": top, "helps": f"{helps:,}"})
+                   % {"top": top, "helps": formats.count(helps)})
     return out
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rules.permissions import has_perm as rule_allows
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit, clock, params
+from huiqi.core import audit, clock, formats, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import Joined, stored
 from huiqi.registry import selectors as registry_selectors
@@ -656,7 +656,7 @@ def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
     if difficulty.followed_up_at is not None:
         raise Conflict("difficulty.already_followed_up", _("该困难已于 %(followed_up_at)s 记录跟进"),
                        field="follow_up_note",
-                       followed_up_at=format(timezone.localtime(difficulty.followed_up_at), "%Y-%m-%d %H:%M"))
+                       followed_up_at=formats.beijing(difficulty.followed_up_at))
     before = audit.snapshot(difficulty)
     difficulty.followed_up_at, difficulty.followed_up_by, difficulty.follow_up_note = now, user, note.strip()[:500]
     difficulty.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_note"])

@@ -3,7 +3,7 @@ busiest) and demo part."""
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import clock, params
+from huiqi.core import clock, formats, params
 from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 
 from .apps import DAILY_CHECK_DEFAULTS
@@ -112,7 +112,6 @@ TODOS = [
 
 def _programme(user, enterprise):
     from django.urls import reverse
-    from django.utils import timezone
 
     from huiqi.core.i18n import Message
 
@@ -125,14 +124,13 @@ def _programme(user, enterprise):
         return None
     facts = []
     if filing is not None:
-        day = timezone.localtime(filing.submitted_at).date()
         facts.append((filing.get_kind_display(), Message(_("%(status)s（%(day)s）"),
-                                                         status=filing.get_status_display(), day=f"{day:%Y-%m-%d}")))
+                                                         status=filing.get_status_display(), day=formats.day(filing.submitted_at))))
     if check is not None:
-        facts.append((_("最近一次每日排查"), f"{check.day:%Y-%m-%d}"))
+        facts.append((_("最近一次每日排查"), formats.day(check.day)))
         helps = selectors.follow_ups_for(user).filter(enterprise=enterprise).count()
         if helps:
-            facts.append((_("待跟进的困难协调"), helps))
+            facts.append((_("待跟进的困难协调"), formats.count(helps)))
     url = reverse("resumption:filing_detail", args=[filing.pk]) if filing is not None else None
     return {"facts": facts, "url": url}
 

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import params
+from huiqi.core import formats, params
 from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
@@ -143,7 +143,6 @@ def _programme(user, enterprise):
     from django.urls import reverse
     from django.utils.http import urlencode
 
-    from huiqi.core.money import fen_to_yuan
 
     from . import selectors
     from .models import BatchStatus
@@ -157,8 +156,8 @@ def _programme(user, enterprise):
     else:
         latest = lines.order_by("-batch__cutoff", "-batch_id").values_list("batch_id", flat=True).first()
         url = f"{reverse('subsidy:beneficiaries', args=[latest])}?{urlencode({'q': enterprise.uscc})}"
-    return {"facts": [(_("已拨付的贴息批次"), found["batches"]),
-                      (_("已拨付贴息合计（元）"), f"{fen_to_yuan(found['paid'] or 0):,.2f}")],
+    return {"facts": [(_("已拨付的贴息批次"), formats.count(found["batches"])),
+                      (_("已拨付贴息合计（元）"), formats.yuan(found["paid"] or 0))],
             "url": url}
 
 

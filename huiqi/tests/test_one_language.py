@@ -204,7 +204,7 @@ def world(_world_once, db):
 def data_of(world) -> list[str]:
     """The names and texts that are data: shown as they are in both languages."""
     from huiqi.accounts.models import User
-    from huiqi.core.models import AuditEvent
+    from huiqi.core.models import AuditEvent, Parameter
     from huiqi.registry.models import Bank, BusinessOwner, Enterprise
 
     names = list(Enterprise.objects.values_list("name", flat=True))
@@ -215,6 +215,9 @@ def data_of(world) -> list[str]:
     # What the audit log recorded is shown as it was recorded (values of the time, in their language).
     for before, after in AuditEvent.objects.values_list("before", "after"):
         names += [v for d in (before or {}, after or {}) for v in d.values() if isinstance(v, str)]
+    # The issuing office's names are a parameter's value: the parameters page shows both as the bureau wrote them.
+    for value in Parameter.objects.filter(key="core.issuing_office").values_list("value", flat=True):
+        names += [v for v in value.values() if isinstance(v, str)]
     return [n for n in names + TYPED if n]
 
 

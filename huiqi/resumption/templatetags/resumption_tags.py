@@ -7,11 +7,6 @@ from django import template
 register = template.Library()
 
 @register.filter
-def pct(value) -> str:
-    return "—" if value is None else f"{value}%"
-
-
-@register.filter
 def get(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 

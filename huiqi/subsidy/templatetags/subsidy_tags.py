@@ -1,10 +1,9 @@
-"""Display helpers of the interest-subsidy pages: money in fen, reason codes, IDs."""
+"""Display helpers of the interest-subsidy pages: reason codes, IDs, badges (money: ``{% load formats %}``)."""
 
 from __future__ import annotations
 
 from django import template
 
-from huiqi.core.money import format_yuan
 from huiqi.lending.selectors import mask_borrower_id
 
 from .. import rules
@@ -12,14 +11,6 @@ from .. import rules
 register = template.Library()
 
 _mask = mask_borrower_id
-
-
-@register.filter
-def yuan(fen):
-    """Whole fen as yuan with thousands separators ('1,234.56'); '—' when there is no amount."""
-    if fen is None or fen == "":
-        return "—"
-    return format_yuan(int(fen))
 
 
 @register.filter

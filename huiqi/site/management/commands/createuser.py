@@ -5,10 +5,10 @@ from __future__ import annotations
 import getpass
 
 from django.core.management import BaseCommand, CommandError
-from django.utils import timezone
 
 from huiqi.accounts import services
 from huiqi.accounts.selectors import Role
+from huiqi.core import formats
 from huiqi.core.errors import DomainError
 from huiqi.registry import selectors as registry
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"created {user.username} ({user.get_role_display()})"))
         if o["token"]:
             token, key = services.issue_token(None, user, name="createuser")
-            expires = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
+            expires = formats.beijing(token.expires_at)
             self.stdout.write(f"token: {key}  (有效期至 expires {expires})")
 
 

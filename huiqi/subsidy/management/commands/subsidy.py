@@ -23,8 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
-from django.utils import timezone
 
+from huiqi.core import formats
 from huiqi.core.errors import DomainError
 
 
@@ -128,7 +128,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"已记录贴息批次 recorded subsidy batch #{batch.pk}: 截至 cutoff {day}，"
                                       f"计算人 run by {user.get_username()}，待他人复核 awaiting review by someone else")
                 else:
-                    at = timezone.localtime(batch.created_at).strftime("%Y-%m-%d %H:%M:%S")
+                    at = formats.beijing(batch.created_at, "second")
                     self.stdout.write(
                         f"贴息批次 #{batch.pk}（截至 {day}）已于 {at} 由 {user.get_username()} 计算并记录，待复核："
                         f"未重新计算，结果文件按记录重写；如需重新计算，请先作废该批次 "
