@@ -79,6 +79,8 @@ class LedgerImporter(uploads.Importer):
 
     def _bank_errors(self, row) -> list[RowError]:
         code = row["bank_code"]
+        if code is None:  # blank or unreadable: the row's error says so
+            return []
         bank_id = self.banks.get(code)
         if bank_id is None:
             return [RowError.of(row["_row"], "bank_code", code, _("未知的银行机构代码 %(code_text)s"), code_text=code)]
@@ -115,7 +117,12 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
         ))
 
     def row_checks(self, row):
+        """Checks across the fields of a row; each runs on what it needs (None: blank or unreadable)."""
+        if row["maturity_date"] and row["start_date"] and row["maturity_date"] <= row["start_date"]:
+            yield ("maturity_date", _("到期日期必须晚于放款日期"))
         kind = row["borrower_kind"]
+        if kind is None or row["borrower_id"] is None:
+            return
         try:
             if kind == "business_owner":
                 row["borrower_id"] = validate_resident_id(row["borrower_id"], field="borrower_id")
@@ -137,8 +144,6 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
                 row["owner_of"] = validate_uscc(row["owner_of"], field="owner_of")
             except ValidationFailed as exc:
                 yield ("owner_of", exc.msgid, exc.params)
-        if row["maturity_date"] <= row["start_date"]:
-            yield ("maturity_date", _("到期日期必须晚于放款日期"))
 
     def check_chunk(self, rows):
         errors = []
@@ -247,9 +252,10 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
         ))
 
     def row_checks(self, row):
-        if row["accrual_end"] <= row["accrual_start"]:
+        start, end, paid = row["accrual_start"], row["accrual_end"], row["paid_date"]
+        if start and end and end <= start:
             yield ("accrual_end", _("计息止日必须晚于计息起日（区间为算头不算尾）"))
-        if row["paid_date"] < row["accrual_start"]:
+        if start and paid and paid < start:
             yield ("paid_date", _("付息日期不能早于计息起日"))
 
     def check_chunk(self, rows):
@@ -258,7 +264,7 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
         for row in rows:
             bank_errors = self._bank_errors(row)
             errors.extend(bank_errors)
-            if not bank_errors:
+            if not bank_errors and row["bank_code"] is not None and row["loan_no"] is not None:
                 wanted.setdefault(self.banks[row["bank_code"]], set()).add(row["loan_no"])
         self.loans = getattr(self, "loans", {})
         for bank_id, numbers in wanted.items():
@@ -267,10 +273,11 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
                 for pk, no in Loan.objects.filter(bank_id=bank_id, loan_no__in=numbers[i:i + 5000]).values_list(
                         "id", "loan_no"):
                     self.loans[(bank_id, no)] = pk
+        failed = {e.row for e in errors}
         for row in rows:
             bank_id = self.banks.get(row["bank_code"])
-            if bank_id is not None and (bank_id, row["loan_no"]) not in self.loans and not any(
-                    e.row == row["_row"] for e in errors):
+            if (bank_id is not None and row["loan_no"] is not None and (bank_id, row["loan_no"]) not in self.loans
+                    and row["_row"] not in failed):
                 errors.append(RowError.of(row["_row"], "loan_no", row["loan_no"],
                                        _("该行没有贷款合同编号为 %(loan_no)s 的贷款，请先报送贷款台账"), loan_no=row["loan_no"]))
         return errors
@@ -350,14 +357,15 @@ class NplImporter(LedgerImporter):
         ))
 
     def row_checks(self, row):
-        if row["recovered"] > row["outstanding_principal"]:
+        if row["recovered"] is not None and row["outstanding_principal"] is not None and \
+                row["recovered"] > row["outstanding_principal"]:
             yield ("recovered", _("已回收金额不能超过不良本金"))
 
     def check_chunk(self, rows):
         errors = []
         for row in rows:
             errors.extend(self._bank_errors(row))
-        bad = {e.row for e in errors}
+        bad = {e.row for e in errors} | {r["_row"] for r in rows if r["bank_code"] is None or r["loan_no"] is None}
         keys = [(self.banks[r["bank_code"]], r["loan_no"]) for r in rows if r["_row"] not in bad]
         self.loans = getattr(self, "loans", {})
         for bank_id in {b for b, _ in keys}:
@@ -375,10 +383,10 @@ class NplImporter(LedgerImporter):
                 errors.append(RowError.of(row["_row"], "loan_no", row["loan_no"],
                                        gettext_lazy("资金池中没有贷款合同编号为 %(loan_no)s 的本行贷款"),
                                        loan_no=row["loan_no"]))
-            elif yuan_to_fen(row["outstanding_principal"]) > loan[1]:
+            elif row["outstanding_principal"] is not None and yuan_to_fen(row["outstanding_principal"]) > loan[1]:
                 errors.append(RowError.of(row["_row"], "outstanding_principal",
                                        str(row["outstanding_principal"]), gettext_lazy("不良本金不能超过贷款金额")))
-            elif row["npl_date"] <= loan[2]:
+            elif row["npl_date"] is not None and row["npl_date"] <= loan[2]:
                 errors.append(RowError.of(row["_row"], "npl_date", str(row["npl_date"]),
                                        gettext_lazy("不良认定日期必须晚于放款日期")))
         return errors
@@ -426,6 +434,7 @@ class BankImporter(uploads.Importer):
         ))
 
     def row_checks(self, row):
+        # A signed date that did not parse is None here: its own error stands, this one is left out.
         if row["onboarded_date"] and not row["signed_date"]:
             yield ("signed_date", _("已入库的银行必须有签约日期"))
         elif row["onboarded_date"] and row["onboarded_date"] < row["signed_date"]:

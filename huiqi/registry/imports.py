@@ -90,6 +90,8 @@ def registry_schema() -> Schema:
 
 
 def _row_checks(row: dict):
+    if row["uscc"] is None or row["kind"] is None:  # blank or unreadable: its own error says so
+        return
     kind = uscc_entity_kind(row["uscc"])
     if kind != row["kind"]:
         yield ("kind",
