@@ -222,6 +222,7 @@ def parse_int(min: int | None = None, max: int | None = None) -> Callable[[str |
             raise CellError(_("不能大于 %(hi)s"), hi=max)
         return n
 
+    parse.lo, parse.hi = min, max
     return parse
 
 
@@ -1372,30 +1373,221 @@ def _visible(value: str) -> str:
 
 
 def write_template(schema: Schema, path: str | os.PathLike, lang: str = "zh") -> Path:
-    """Write an empty upload template (header only) as ``.csv`` or ``.xlsx``, in ``zh`` or ``en``.
+    """Write the upload template of ``schema`` as ``.csv`` or ``.xlsx``: column names in ``zh`` or ``en``
+    (what the file's header says, either is accepted), every other word in the active language.
 
-    In XLSX, text columns are formatted as text so Excel keeps long identifiers and leading zeros,
-    and date columns as ``yyyy-mm-dd``.
+    Both hold the header (Chinese or English column names) and the example row (``Column.example``:
+    words marked as an example, in the template's language). A file that still holds the example row
+    when it is uploaded is refused on that row (``EXAMPLE_ROW``): it is never stored as data.
+
+    The workbook adds, after the data sheet (which stays first: an upload reads the first sheet):
+    an instructions sheet (each column's meaning, whether it is required, its format, the values it
+    takes and its example) and a code-list sheet (the values of each coded column: choices and
+    reference data, ``Column.code_list``). The data sheet's coded columns get drop-downs from the code
+    list, its date, number and text columns data validation (Excel warns, and lets another accepted
+    spelling through); text columns are formatted as text so Excel keeps identifiers and leading zeros.
     """
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
     path = Path(path)
     header = [c.zh if lang == "zh" else c.key for c in schema.columns]
+    example = [_example_text(c) for c in schema.columns]
     if not _is_xlsx(path):
-        write_rows(path, header, [])
+        write_rows(path, header, [example] if any(example) else [])
         return path
-    workbook = _xlsx_workbook(path)
-    ws = workbook.add_worksheet(schema.name[:31])
+    _write_template_workbook(schema, path, header, example)
+    return path
+
+
+def _example_text(col: Column) -> str:
+    return str(col.example) if col.example else ""
+
+
+def _template_kind(col: Column) -> str | None:
+    return getattr(col.parser, "kind", None)
+
+
+def _format_text(col: Column) -> str:
+    """What the instructions sheet says of a column's format."""
+    kind, parser = _template_kind(col), col.parser
+    if col.code_list():
+        return str(_("从代码表中选择"))
+    if kind == "date":
+        return str(_("日期，如 2020-03-01（也可填 2020/3/1、20200301 或 Excel 日期）"))
+    if kind == "int":
+        return str(_("整数"))
+    if kind == "decimal":
+        places = getattr(parser, "places", None)
+        return str(_("数字，最多 %(places)s 位小数") % {"places": places}) if places is not None else str(_("数字"))
+    if kind == "text" and getattr(parser, "max_len", None):
+        return str(_("文本，最多 %(n)s 个字符") % {"n": parser.max_len})
+    return str(_("文本"))
+
+
+def _range_text(col: Column) -> str:
+    kind, parser = _template_kind(col), col.parser
+    if kind == "date":
+        return str(_("%(lo)s 至 %(hi)s") % {"lo": parser.min_date.isoformat(), "hi": parser.max_date.isoformat()})
+    if kind not in ("int", "decimal"):
+        return ""
+    lo, hi = getattr(parser, "lo", None), getattr(parser, "hi", None)
+    if lo is not None and hi is not None and not getattr(parser, "min_exclusive", False):
+        return str(_("%(lo)s 至 %(hi)s") % {"lo": lo, "hi": hi})
+    parts = []
+    if lo is not None:
+        parts.append(str((_("大于 %(lo)s") if getattr(parser, "min_exclusive", False) else _("不小于 %(lo)s"))
+                         % {"lo": lo}))
+    if hi is not None:
+        parts.append(str(_("不大于 %(hi)s") % {"hi": hi}))
+    return str(_("，")).join(parts)
+
+
+_SHOWN_CODES = 12  # more values than this: the instructions point to the code list
+
+
+def _write_template_workbook(schema: Schema, path: Path, header: list[str], example: list[str]) -> None:
+    import xlsxwriter
+    from xlsxwriter.utility import xl_col_to_name
+
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    data = workbook.add_worksheet(schema.name[:31])
+    notes = workbook.add_worksheet(str(_("填写说明"))[:31])
+    codes_sheet = workbook.add_worksheet(str(_("代码表"))[:31])
+    codes_ref = "'" + codes_sheet.get_name().replace("'", "''") + "'"
     bold = workbook.add_format({"bold": True})
+    required_head = workbook.add_format({"bold": True, "bg_color": "#FDE9D9"})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     formats = {"text": workbook.add_format({"num_format": "@"}),
                "date": workbook.add_format({"num_format": "yyyy-mm-dd"})}
+    example_style = {"italic": True, "font_color": "#7F7F7F"}
+    example_formats = {"text": workbook.add_format({**example_style, "num_format": "@"}),
+                       "date": workbook.add_format({**example_style, "num_format": "yyyy-mm-dd"}),
+                       None: workbook.add_format(example_style)}
+    last_row = XLSX_MAX_DATA_ROWS
+
+    # The code list: two columns (value, name) per coded column, side by side.
+    lists: dict[str, str] = {}
+    c = 0
+    for col, title in zip(schema.columns, header):
+        values = col.code_list()
+        if not values:
+            continue
+        codes_sheet.write_string(0, c, title, bold)
+        codes_sheet.write_string(0, c + 1, str(_("名称")), bold)
+        for r, (value, name) in enumerate(values, 1):
+            codes_sheet.write_string(r, c, value)
+            if name:
+                codes_sheet.write_string(r, c + 1, name)
+        codes_sheet.set_column(c, c, 16)
+        codes_sheet.set_column(c + 1, c + 1, 28)
+        letter = xl_col_to_name(c)
+        lists[col.key] = f"={codes_ref}!${letter}$2:${letter}${len(values) + 1}"
+        c += 3
+    codes_sheet.freeze_panes(1, 0)
+
+    # The data sheet: the header, the example row, and each column's validation.
     for i, (col, title) in enumerate(zip(schema.columns, header)):
-        width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2)
-        ws.set_column(i, i, width, formats.get(getattr(col.parser, "kind", None)))
-        ws.write_string(0, i, title, bold)
-    ws.freeze_panes(1, 0)
+        kind = _template_kind(col)
+        width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2,
+                    sum(2 if ord(ch) > 0x2E7F else 1 for ch in example[i]) + 2)
+        data.set_column(i, i, min(width, 40), formats.get(kind))
+        data.write_string(0, i, title, required_head if col.required else bold)
+        if any(example):
+            _write_example_cell(data, i, col, example[i], example_formats)
+        validation = _validation(col, lists.get(col.key))
+        if validation:
+            data.data_validation(1, i, last_row, i, validation)
+    data.freeze_panes(1, 0)
+    if any(example):
+        data.write_comment(1, 0, str(_("第 2 行是示例，仅供参照填写：上传前请删除这一行。")), {"x_scale": 2, "y_scale": 1.2})
+
+    # The instructions.
+    notes.set_column(0, 0, 22)
+    notes.set_column(1, 1, 40)
+    notes.set_column(2, 2, 10)
+    notes.set_column(3, 3, 36)
+    notes.set_column(4, 4, 40)
+    notes.set_column(5, 5, 24)
+    notes.write_string(0, 0, str(_("填写说明")), bold)
+    lines = [
+        _("第 1 行是表头，请勿修改；可以用中文或英文表头，列的顺序不限，多出的列会被忽略。"),
+        _("第 2 行是示例，仅供参照填写：上传前请删除这一行，否则整个文件会被拒绝。"),
+        _("每行一条记录。标为“必填”的列每行都要填写；有代码表的列请从下拉列表或“代码表”工作表中选择。"),
+        _("上传的文件有错误时整个文件不入库，错误报告会一次列出每一行、每一列的全部问题。"),
+    ]
+    for r, line in enumerate(lines, 1):
+        notes.write_string(r, 0, str(line))
+    top = len(lines) + 2
+    titles = [_("列名"), _("含义"), _("是否必填"), _("格式"), _("允许的值"), _("示例")]
+    for c, t in enumerate(titles):
+        notes.write_string(top, c, str(t), bold)
+    for r, (col, title) in enumerate(zip(schema.columns, header), top + 1):
+        values = col.code_list()
+        if not values:
+            allowed = _range_text(col)
+        elif len(values) <= _SHOWN_CODES:
+            allowed = str(_("、")).join(v for v, _name in values)
+        else:
+            allowed = str(_("共 %(n)s 个，见“%(sheet)s”工作表") % {"n": len(values), "sheet": codes_sheet.get_name()})
+        cells = [title, str(col.help) if col.help else "", str(_("必填") if col.required else _("选填")),
+                 _format_text(col), allowed, example[r - top - 1]]
+        for c, text in enumerate(cells):
+            notes.write_string(r, c, text, wrap)
+    notes.freeze_panes(top + 1, 0)
+    data.activate()
     workbook.close()
-    return path
+
+
+def _write_example_cell(ws, i: int, col: Column, text: str, formats: dict) -> None:
+    kind = _template_kind(col)
+    if not text:
+        ws.write_blank(1, i, None, formats.get(kind, formats[None]))
+        return
+    try:
+        value = col.parser(text)
+    except (CellError, ValueError):
+        value = None
+    if kind == "date" and isinstance(value, dt.date):
+        ws.write_datetime(1, i, dt.datetime.combine(value, dt.time()), formats["date"])
+    elif kind in ("int", "decimal") and value is not None:
+        ws.write_number(1, i, float(value), formats[None])
+    else:
+        ws.write_string(1, i, text, formats.get(kind, formats[None]))
+
+
+def _validation(col: Column, source: str | None) -> dict | None:
+    """The data validation of a column of the template's data sheet (Excel warns; it does not refuse)."""
+    kind, parser = _template_kind(col), col.parser
+    warn = {"error_type": "warning", "ignore_blank": True}
+    if source is not None:
+        return {"validate": "list", "source": source, **warn, "error_title": str(_("不在代码表中"))[:32],
+                "error_message": str(_("请从下拉列表或“代码表”工作表中选择。"))[:255]}
+    if kind == "date":
+        return {"validate": "date", "criteria": "between",
+                "minimum": dt.datetime.combine(parser.min_date, dt.time()),
+                "maximum": dt.datetime.combine(parser.max_date, dt.time()), **warn,
+                "error_title": str(_("不是有效日期"))[:32],
+                "error_message": str(_("请填写 %(lo)s 至 %(hi)s 之间的日期，如 2020-03-01。")
+                                     % {"lo": parser.min_date.isoformat(), "hi": parser.max_date.isoformat()})[:255]}
+    if kind in ("int", "decimal"):
+        lo, hi = getattr(parser, "lo", None), getattr(parser, "hi", None)
+        what = "integer" if kind == "int" else "decimal"
+        message = {"error_title": str(_("数值不符合要求"))[:32],
+                   "error_message": str(_("，")).join(t for t in (_format_text(col), _range_text(col)) if t)[:255]}
+        if lo is not None and hi is not None:
+            return {"validate": what, "criteria": "between", "minimum": float(lo), "maximum": float(hi), **warn,
+                    **message}
+        if lo is not None:
+            criteria = ">" if getattr(parser, "min_exclusive", False) else ">="
+            return {"validate": what, "criteria": criteria, "value": float(lo), **warn, **message}
+        if hi is not None:
+            return {"validate": what, "criteria": "<=", "value": float(hi), **warn, **message}
+        return None
+    if kind == "text" and getattr(parser, "max_len", None):
+        return {"validate": "length", "criteria": "<=", "value": parser.max_len, **warn,
+                "error_title": str(_("文本过长"))[:32], "error_message": _format_text(col)[:255]}
+    return None
 
 
 def file_digest(source: Source) -> str:

@@ -7,6 +7,7 @@ ones (every replacement audited). A bank may upload only its own rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -46,8 +47,12 @@ assert set(PURPOSES.values()) == set(Purpose.values) and set(GUARANTEES.values()
 LOAN_BANK = Reference("bank_id", registry_selectors.sql_tables()["bank"], "lending_loan_banks_exist_insert")
 PAYMENT_LOAN = Reference("loan_id", Loan._meta.db_table, "lending_payment_loans_exist_insert")
 
-BANK = Column("bank_code", "银行机构代码", parser=parse_text(32))
-LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64))
+BANK = Column("bank_code", "银行机构代码", parser=parse_text(32), help=_("报送银行在平台登记的机构代码"),
+              example="ICBC-SZ")
+LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64), help=_("贷款合同编号，在本行内唯一"),
+                 example=_("示例-2020-0001"))
+EXAMPLE_USCC = "91440300AY4CL12T24"  # a valid code of the example rows (``core.identifiers``)
+YES = _("是")
 
 
 class LedgerImporter(uploads.Importer):
@@ -65,6 +70,16 @@ class LedgerImporter(uploads.Importer):
     def frame_prepare(self, batches) -> None:
         # A file of several batches: the stored rows of every bank it may name are read in one go.
         self.scope_banks = None if batches.single else self._writable_banks()
+
+    def _bank_column(self) -> Column:
+        """The bank column, whose code list is the banks the uploader may send rows for."""
+        return dataclasses.replace(BANK, codes=self._bank_codes)
+
+    def _bank_codes(self) -> list[tuple[str, str]]:
+        qs = registry_selectors.banks().order_by("code")
+        if self.own_bank is not None:
+            qs = qs.filter(pk=self.own_bank)
+        return list(qs.values_list("code", "name"))
 
     def _writable_banks(self) -> list[int]:
         """The banks the uploader may send rows for."""
@@ -100,20 +115,31 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
 
     def schema(self) -> Schema:
         return Schema("loans", (
-            BANK, LOAN_NO,
-            Column("borrower_id", "借款人证件号码", parser=parse_text(18)),
-            Column("borrower_name", "借款人名称", parser=parse_text(200)),
-            Column("borrower_kind", "借款人类型", parser=parse_choice(BORROWER_KINDS)),
-            Column("owner_of", "所属企业证件号码", required=False, parser=parse_text(18)),
-            Column("purpose", "贷款用途", parser=parse_choice(PURPOSES)),
-            Column("guarantee", "担保方式", parser=parse_choice(GUARANTEES)),
-            Column("first_loan", "是否首贷", parser=parse_bool_yn()),
-            Column("principal", "贷款金额（元）", parser=_money(min=0, min_exclusive=True), aliases=("贷款金额",)),
+            self._bank_column(), LOAN_NO,
+            Column("borrower_id", "借款人证件号码", parser=parse_text(18), example=EXAMPLE_USCC,
+                   help=_("企业、个体工商户填统一社会信用代码（18 位）；小微企业主填居民身份证号码")),
+            Column("borrower_name", "借款人名称", parser=parse_text(200), example=_("深圳市示例科技有限公司"),
+                   help=_("借款人的名称或姓名")),
+            Column("borrower_kind", "借款人类型", parser=parse_choice(BORROWER_KINDS, dict(BorrowerKind.choices)),
+                   example=BorrowerKind.ENTERPRISE.label,
+                   help=_("须与证件号码相符：91 开头为企业，92 开头为个体工商户，身份证号码为小微企业主")),
+            Column("owner_of", "所属企业证件号码", required=False, parser=parse_text(18),
+                   help=_("仅小微企业主填写：其所有的企业或个体工商户的统一社会信用代码")),
+            Column("purpose", "贷款用途", parser=parse_choice(PURPOSES, dict(Purpose.choices)),
+                   example=Purpose.OPERATING.label, help=_("贷款用途")),
+            Column("guarantee", "担保方式", parser=parse_choice(GUARANTEES, dict(Guarantee.choices)),
+                   example=Guarantee.CREDIT.label, help=_("贷款的担保方式")),
+            Column("first_loan", "是否首贷", parser=parse_bool_yn(), example=YES,
+                   help=_("是否为借款人在银行业的首笔贷款")),
+            Column("principal", "贷款金额（元）", parser=_money(min=0, min_exclusive=True), aliases=("贷款金额",),
+                   example="1000000.00", help=_("合同贷款金额，单位元")),
             Column("annual_rate", "年利率（%）", parser=parse_decimal(places=4, min=0, min_exclusive=True, max=24),
-                   aliases=("年利率",)),
-            Column("start_date", "放款日期", parser=parse_date()),
-            Column("maturity_date", "到期日期", parser=parse_date()),
-            Column("extension_of", "原贷款合同编号", required=False, parser=parse_text(64)),
+                   aliases=("年利率",), example="3.85", help=_("合同年利率，以百分数填写（3.85 表示 3.85%）")),
+            Column("start_date", "放款日期", parser=parse_date(), example="2020-03-01", help=_("贷款发放日期")),
+            Column("maturity_date", "到期日期", parser=parse_date(), example="2021-02-28",
+                   help=_("贷款到期日期，须晚于放款日期")),
+            Column("extension_of", "原贷款合同编号", required=False, parser=parse_text(64),
+                   help=_("本笔贷款为展期时，填写原贷款的合同编号")),
         ))
 
     def row_checks(self, row):
@@ -244,11 +270,15 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
 
     def schema(self) -> Schema:
         return Schema("payments", (
-            BANK, LOAN_NO,
-            Column("accrual_start", "计息起日", parser=parse_date()),
-            Column("accrual_end", "计息止日", parser=parse_date()),
-            Column("paid_date", "付息日期", parser=parse_date()),
-            Column("interest", "实付利息（元）", parser=_money(min=0), aliases=("实付利息",)),
+            self._bank_column(), LOAN_NO,
+            Column("accrual_start", "计息起日", parser=parse_date(), example="2020-03-01",
+                   help=_("计息区间的第一天（含）")),
+            Column("accrual_end", "计息止日", parser=parse_date(), example="2020-03-21",
+                   help=_("计息区间的结束日（不含，算头不算尾），须晚于计息起日")),
+            Column("paid_date", "付息日期", parser=parse_date(), example="2020-03-21",
+                   help=_("实际付息的日期，不早于计息起日")),
+            Column("interest", "实付利息（元）", parser=_money(min=0), aliases=("实付利息",), example="2138.89",
+                   help=_("该区间实际支付的利息，单位元")),
         ))
 
     def row_checks(self, row):
@@ -349,11 +379,13 @@ class NplImporter(LedgerImporter):
 
     def schema(self) -> Schema:
         return Schema("npl", (
-            BANK, LOAN_NO,
-            Column("npl_date", "不良认定日期", parser=parse_date()),
+            self._bank_column(), LOAN_NO,
+            Column("npl_date", "不良认定日期", parser=parse_date(), example="2020-09-30",
+                   help=_("认定为不良贷款的日期，须晚于放款日期")),
             Column("outstanding_principal", "不良本金（元）", parser=_money(min=0, min_exclusive=True),
-                   aliases=("不良本金",)),
-            Column("recovered", "已回收金额（元）", parser=_money(min=0), aliases=("已回收金额",)),
+                   aliases=("不良本金",), example="800000.00", help=_("认定不良时的未还本金，不超过贷款金额")),
+            Column("recovered", "已回收金额（元）", parser=_money(min=0), aliases=("已回收金额",), example="50000.00",
+                   help=_("已回收的金额，不超过不良本金")),
         ))
 
     def row_checks(self, row):
@@ -427,10 +459,13 @@ class BankImporter(uploads.Importer):
 
     def schema(self) -> Schema:
         return Schema("banks", (
-            Column("bank_code", "银行机构代码", parser=parse_text(32)),
-            Column("name", "银行名称", parser=parse_text(100)),
-            Column("signed_date", "签约日期", required=False, parser=parse_date()),
-            Column("onboarded_date", "入库日期", required=False, parser=parse_date()),
+            Column("bank_code", "银行机构代码", parser=parse_text(32), example=_("示例银行-SZ"),
+                   help=_("银行的机构代码，在名单中唯一；已有的代码更新该银行")),
+            Column("name", "银行名称", parser=parse_text(100), example=_("示例银行深圳分行"), help=_("银行名称")),
+            Column("signed_date", "签约日期", required=False, parser=parse_date(), example="2020-02-10",
+                   help=_("签订资金池协议的日期")),
+            Column("onboarded_date", "入库日期", required=False, parser=parse_date(), example="2020-02-20",
+                   help=_("接入系统的日期，不早于签约日期")),
         ))
 
     def row_checks(self, row):
