@@ -222,6 +222,7 @@ def parse_int(min: int | None = None, max: int | None = None) -> Callable[[str |
             raise CellError(_("不能大于 %(hi)s"), hi=max)
         return n
 
+    parse.lo, parse.hi = min, max
     return parse
 
 
@@ -345,19 +346,35 @@ def _norm_choice(s: str) -> str:
     return _halfwidth(_clean(s)).casefold()
 
 
-def parse_choice(mapping: Mapping[str, Any]) -> Callable[[str | None], Any]:
+def parse_choice(mapping: Mapping[str, Any], labels: Mapping[Any, Any] | None = None) -> Callable[[str | None], Any]:
     """One of a fixed set of values: ``mapping`` maps every accepted spelling to the stored value.
 
     Example: ``{"enterprise": "enterprise", "企业": "enterprise"}``. Matching ignores case,
-    surrounding spaces and full-width forms.
+    surrounding spaces and full-width forms. ``labels`` (stored value → its lazy label, as a model's
+    ``choices`` give them) are what a template offers in its reader's language: each label is accepted
+    too, as either language says it. The parser's ``choices`` lists ``(stored, label)`` pairs.
     """
     lookup: dict[str, Any] = {}
-    for spelling, stored in mapping.items():
+
+    def accept(spelling: str, stored: Any) -> None:
         norm = _norm_choice(spelling)
         if norm in lookup and lookup[norm] != stored:
             raise ValueError(f"parse_choice: {spelling!r} is ambiguous")
         lookup[norm] = stored
         lookup.setdefault(spelling, stored)
+
+    for spelling, stored in mapping.items():
+        accept(spelling, stored)
+    if labels:
+        for stored, label in labels.items():
+            for language in (ZH, EN):
+                accept(render(label, None, language), stored)
+        choices = list(labels.items())
+    else:
+        first: dict[Any, str] = {}
+        for spelling, stored in mapping.items():
+            first.setdefault(stored, spelling)
+        choices = list(first.items())
     shown = ", ".join(mapping)
 
     @_kind("choice")
@@ -374,6 +391,7 @@ def parse_choice(mapping: Mapping[str, Any]) -> Callable[[str | None], Any]:
         except KeyError:
             raise CellError(_("应为以下之一：%(allowed)s"), allowed=shown) from None
 
+    parse.choices = choices
     return parse
 
 
@@ -392,6 +410,7 @@ def parse_bool_yn() -> Callable[[str | None], bool | None]:
         except CellError:
             raise CellError(_("应为 是/否（Y/N）")) from None
 
+    parse.choices = [(True, _("是")), (False, _("否"))]
     return parse
 
 
@@ -418,6 +437,12 @@ class Column:
     A header cell matches the column by ``key``, ``zh`` or any of ``aliases``. A ``required`` column
     must be present in the header and filled in every row; an optional one may be absent or blank
     (its value is then None).
+
+    What the upload template says of the column (:func:`write_template`): ``help``, its meaning (a lazy
+    msgid); ``example``, the text of the template's example row (lazy when it is words; blank for an
+    optional column left empty), which must be a value the column accepts; ``codes``, for a column
+    whose values come from reference data, a callable giving ``(value, name)`` pairs in the active
+    language (a column of ``parse_choice`` or ``parse_bool_yn`` has its choices without it).
     """
 
     key: str
@@ -425,6 +450,16 @@ class Column:
     required: bool = True
     parser: Callable[[str | None], Any] = field(default_factory=parse_text)
     aliases: tuple[str, ...] = ()
+    help: Any = ""
+    example: Any = ""
+    codes: Callable[[], Sequence[tuple[str, str]]] | None = None
+
+    def code_list(self) -> list[tuple[str, str]]:
+        """The values the column takes, as ``(what to type, its name)`` in the active language; empty for
+        a free column."""
+        if self.codes is not None:
+            return [(str(v), str(n)) for v, n in self.codes()]
+        return [(str(label), "") for _stored, label in getattr(self.parser, "choices", ())]
 
     @property
     def label(self) -> str:
@@ -438,11 +473,14 @@ class HeaderMatch:
 
     ``positions`` maps key → 0-based cell index; ``headers`` maps key → the header text as written
     in the file; ``unknown_columns`` are the file's headers that match no column (ignored).
+    ``problems`` are the header's errors when it was matched leniently (``strict=False``): a required
+    column missing, a column given twice (neither copy is read).
     """
 
     positions: dict[str, int]
     headers: dict[str, str]
     unknown_columns: list[str]
+    problems: list[RowError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -476,11 +514,16 @@ class Schema:
                 return col
         raise KeyError(key)
 
-    def match(self, header: Sequence[str], header_row: int = 1) -> HeaderMatch:
-        """Locate the columns in ``header``; refuse the file if a required column is missing or doubled."""
+    def match(self, header: Sequence[str], header_row: int = 1, *, strict: bool = True) -> HeaderMatch:
+        """Locate the columns in ``header``. ``strict``: refuse the file (``FileRejected``) if a required
+        column is missing or a column is doubled. Else those are the match's ``problems``, one per
+        column, and the file's other columns are read: a doubled column is read from neither copy (which
+        one is meant is not guessed), a missing one not at all."""
         positions: dict[str, int] = {}
         headers: dict[str, str] = {}
         unknown: list[str] = []
+        problems: list[RowError] = []
+        doubled: dict[str, int] = {}
         for i, text in enumerate(header):
             norm = _norm_label(text or "")
             if not norm:
@@ -488,24 +531,32 @@ class Schema:
             col = self._lookup.get(norm)
             if col is None:
                 unknown.append(_clean(text))
-            elif col.key in positions:
-                first = positions[col.key] + 1
-                raise FileRejected(
+            elif col.key in positions or col.key in doubled:
+                first = (positions[col.key] if col.key in positions else doubled[col.key]) + 1
+                error = FileRejected(
                     "duplicate_columns", _("列“%(label)s”出现了两次（第 %(first)s 列和第 %(i)s 列）"), row=header_row,
                     label=col.label, first=first, i=i + 1,
                 )
+                if strict:
+                    raise error
+                doubled.setdefault(col.key, positions.pop(col.key, first - 1))
+                headers.pop(col.key, None)
+                problems.append(RowError(header_row, col.key, _clean(text), error.zh, error.en))
             else:
                 positions[col.key] = i
                 headers[col.key] = _clean(text)
-        missing = [c for c in self.columns if c.required and c.key not in positions]
+        missing = [c for c in self.columns if c.required and c.key not in positions and c.key not in doubled]
         if missing:
             found = ", ".join(_clean(h) for h in header if _clean(h)) or "—"
-            raise FileRejected(
-                "missing_columns", _("缺少必需的列：%(items)s。文件第 %(header_row)s 行的表头是：%(found)s"), row=header_row,
-                value=[c.key for c in missing], items=", ".join(c.label for c in missing),
-                header_row=header_row, found=found,
-            )
-        return HeaderMatch(positions, headers, unknown)
+            if strict:
+                raise FileRejected(
+                    "missing_columns", _("缺少必需的列：%(items)s。文件第 %(header_row)s 行的表头是：%(found)s"),
+                    row=header_row, value=[c.key for c in missing], items=", ".join(c.label for c in missing),
+                    header_row=header_row, found=found,
+                )
+            for c in missing:
+                problems.append(RowError.of(header_row, c.key, "", _("缺少必需的列“%(label)s”"), label=c.label))
+        return HeaderMatch(positions, headers, unknown, problems)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -861,17 +912,63 @@ def read_table(source: Source, filename: str | None = None, *, require_rows: boo
 
 
 class Chunk(NamedTuple):
-    """Up to ``chunk_size`` rows read: the good ones parsed, and the errors of the bad ones."""
+    """Up to ``chunk_size`` rows read: the good ones parsed, and the errors of the bad ones.
+
+    ``bad`` holds the bad rows as far as they parsed (a cell that did not parse, or a column the file
+    lacks, is None), so that checks against the database still look at what they can read of them:
+    a refused file's report names every problem at once."""
 
     rows: list[dict]
     errors: list[RowError]
+    bad: list[dict] | tuple = ()
 
 
 RowValidator = Callable[[dict], Iterable[tuple]]  # (column, message) or (column, message, params)
 
+EXAMPLE_ROW = _("这是上传模板中的示例行，请删除后再上传")
+
+
+class _Example:
+    """The template's example row (``Column.example``), in either language, as the parser of a file
+    with this header recognises it: every column of the file that has an example holds it (as text,
+    or as the value it parses to: Excel may have turned ``1,000.00`` into ``1000``)."""
+
+    def __init__(self, schema: Schema, match: HeaderMatch):
+        self.plan = []
+        for col in schema.columns:
+            if col.key not in match.positions:
+                continue
+            texts, values = set(), []
+            for language in (ZH, EN):
+                text = _clean(render(col.example, None, language)) if col.example else ""
+                texts.add(_norm_choice(text))
+                try:
+                    value = col.parser(text) if text else None
+                except (CellError, ValueError):
+                    continue
+                if value not in values:
+                    values.append(value)
+            self.plan.append((col.key, match.positions[col.key], texts, values, bool(col.example)))
+        self.active = any(marked for *_, marked in self.plan)
+
+    def matches(self, cells: list[str], out: dict, failed: set[str]) -> bool:
+        n = len(cells)
+        for key, i, texts, values, _marked in self.plan:
+            if _norm_choice(cells[i] if i < n else "") in texts:
+                continue
+            if key in failed or out[key] not in values:
+                return False
+        return True
+
 
 class _RowParser:
-    """Parses rows against a matched header, keeping what must span chunks (the keys already seen)."""
+    """Parses rows against a matched header, keeping what must span chunks (the keys already seen).
+
+    Every problem of a row is reported: each cell's, then the row validator's on what did parse (a
+    blank, missing or unreadable cell is None there; a validator's error on a column whose cell is
+    already in error is left out, and a validator that cannot run without the cells that failed is
+    skipped), then a repeated key when the key's cells parsed. A row that is the template's example
+    gets that one error (``EXAMPLE_ROW``) instead."""
 
     def __init__(self, schema: Schema, match: HeaderMatch, table: Table,
                  row_validator: RowValidator | None, key: Sequence[str] | None):
@@ -884,6 +981,10 @@ class _RowParser:
         # In a CSV, cells beyond the header usually mean an unquoted comma (1,000.00) shifted the row.
         self.width = len(table.header) if table.format == "csv" else None
         self.row_validator = row_validator
+        # Required columns the file lacks: a validator then meets None where it expects a value.
+        self.incomplete = any(c.required and c.key not in match.positions for c in schema.columns)
+        example = _Example(schema, match)
+        self.example = example if example.active else None
         self.key = tuple(key) if key else None
         if self.key:
             unknown = [k for k in self.key if k not in self.template]
@@ -895,7 +996,8 @@ class _RowParser:
         i = self.positions.get(key) if key else None
         return cells[i] if i is not None and i < len(cells) else ""
 
-    def __call__(self, rowno: int, cells: list[str], rows: list[dict], errors: list[RowError]) -> None:
+    def __call__(self, rowno: int, cells: list[str], rows: list[dict], errors: list[RowError],
+                 bad: list[dict] | None = None) -> None:
         n = len(cells)
         if self.width is not None and n > self.width and "".join(cells[self.width:]).strip():
             errors.append(RowError.of(
@@ -906,7 +1008,8 @@ class _RowParser:
             return
         out = self.template.copy()
         out[ROW] = rowno
-        bad = False
+        found: list[RowError] = []
+        failed: set[str] = set()
         for key, i, parse, required in self.plan:
             raw = cells[i] if i < n else ""
             value = raw.strip() if raw else ""
@@ -914,37 +1017,49 @@ class _RowParser:
                 value = _clean(value)
             if not value:
                 if required:
-                    errors.append(RowError.of(rowno, key, raw, _("必填项为空")))
-                    bad = True
+                    found.append(RowError.of(rowno, key, raw, _("必填项为空")))
+                    failed.add(key)
                 continue
             if "\x00" in value:  # text no database column takes (PostgreSQL refuses it)
-                errors.append(RowError.of(rowno, key, raw, NUL_IN_CELL))
-                bad = True
+                found.append(RowError.of(rowno, key, raw, NUL_IN_CELL))
+                failed.add(key)
                 continue
             try:
                 out[key] = parse(value)
             except CellError as exc:
-                errors.append(RowError.of(rowno, key, raw, exc.msgid, **exc.params))
-                bad = True
-        if bad:
+                found.append(RowError.of(rowno, key, raw, exc.msgid, **exc.params))
+                failed.add(key)
+        if self.example is not None and self.example.matches(cells, out, failed):
+            errors.append(RowError.of(rowno, None, "", EXAMPLE_ROW))
             return
         if self.row_validator is not None:
-            for column, message, *params in self.row_validator(out) or ():
-                errors.append(RowError.of(rowno, column, self.raw(cells, column), message,
-                                          **(params[0] if params else {})))
-                bad = True
+            problems = []
+            try:
+                for problem in self.row_validator(out) or ():
+                    problems.append(problem)
+            except Exception:
+                if not (failed or self.incomplete):
+                    raise
+                # A check that needs a cell this row lacks; what it found before is kept.
+            for column, message, *params in problems:
+                if column not in failed:
+                    found.append(RowError.of(rowno, column, self.raw(cells, column), message,
+                                             **(params[0] if params else {})))
         if self.key is not None:
             k = _compact_key([out[c] for c in self.key])
             if k is not None:
                 first = self.seen.setdefault(k, rowno)
                 if first != rowno:
                     shown = ", ".join(f"{c}={out[c]}" for c in self.key)
-                    errors.append(RowError.of(
+                    found.append(RowError.of(
                         rowno, self.key[0], self.raw(cells, self.key[0]),
                         _("与第 %(first)s 行重复（%(shown)s）"), first=first, shown=shown,
                     ))
-                    bad = True
-        if not bad:
+        if found:
+            errors.extend(found)
+            if bad is not None:
+                bad.append(out)
+        else:
             rows.append(out)
 
 
@@ -982,6 +1097,7 @@ def iter_chunks(
     row_validator: RowValidator | None = None,
     key: Sequence[str] | None = None,
     progress: Progress | None = None,
+    strict_header: bool = False,
 ) -> Iterator[Chunk]:
     """Stream a file as :class:`Chunk` s of at most ``chunk_size`` data rows each.
 
@@ -992,29 +1108,35 @@ def iter_chunks(
     :func:`validate`. ``progress(rows_done, bytes_done, bytes_total)`` is called after each chunk.
     An upload is one unit: a caller stores the rows only if no chunk had errors. To see the header's
     unknown columns first, pass a :class:`Table` and call ``schema.match(table.header)``.
+
+    The header's problems (a required column missing, a column given twice: ``Schema.match``'s
+    ``problems``) are errors of the first chunk, and the rows are read all the same, by the columns
+    that are there, so that one report names every problem of the file. With ``strict_header`` they
+    refuse the file instead (``FileRejected``).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     table = _as_table(source, filename)
-    match = schema.match(table.header, table.header_row)
+    match = schema.match(table.header, table.header_row, strict=strict_header)
     parse_row = _RowParser(schema, match, table, row_validator, key)
     rows: list[dict] = []
-    errors: list[RowError] = []
+    errors: list[RowError] = list(match.problems)
+    bad: list[dict] = []
     done = 0
     for rowno, cells in table.rows():
-        parse_row(rowno, cells, rows, errors)
+        parse_row(rowno, cells, rows, errors, bad)
         done += 1
         if done % chunk_size == 0:
             if progress is not None:
                 progress(done, table.bytes_done, table.bytes_total)
-            yield Chunk(rows, errors)
-            rows, errors = [], []
+            yield Chunk(rows, errors, bad)
+            rows, errors, bad = [], [], []
     if done == 0:
         raise _no_data_rows(table.header_row)
     if progress is not None:
         progress(done, table.bytes_total, table.bytes_total)
     if rows or errors:
-        yield Chunk(rows, errors)
+        yield Chunk(rows, errors, bad)
 
 
 @dataclass
@@ -1060,17 +1182,20 @@ def validate(
     ``key`` (e.g. ``("uscc",)``), every row whose key values equal
     those of an earlier row is an error naming the earlier row, whether or not the rest of the row
     differs: within one file a key identifies one row, and we do not guess which copy is meant.
-    Rows with a blank key part, or with cell errors, are not compared.
-    File-level problems raise :class:`FileRejected`.
+    Rows with a blank or unreadable key part are not compared. Every error of every row is reported,
+    and the header's (a required column missing, one given twice: row ``header_row``) with them,
+    the rows read by the columns that are there; other problems of the file as a whole raise
+    :class:`FileRejected`.
     """
     table = _as_table(source, filename)
-    match = schema.match(table.header, table.header_row)
+    match = schema.match(table.header, table.header_row, strict=False)
     rows: list[dict] = []
     errors: list[RowError] = []
     for chunk in iter_chunks(table, schema, row_validator=row_validator, key=key, progress=progress):
         rows.extend(chunk.rows)
         errors.extend(chunk.errors)
-    count = len(rows) + len({e.row for e in errors})  # every data row is either good or has an error
+    # every data row is either good or has an error (the header's are on its own row)
+    count = len(rows) + len({e.row for e in errors if e.row > table.header_row})
     return Result(rows, errors, match.unknown_columns, match.headers, count, table.format, table.encoding)
 
 
@@ -1248,30 +1373,221 @@ def _visible(value: str) -> str:
 
 
 def write_template(schema: Schema, path: str | os.PathLike, lang: str = "zh") -> Path:
-    """Write an empty upload template (header only) as ``.csv`` or ``.xlsx``, in ``zh`` or ``en``.
+    """Write the upload template of ``schema`` as ``.csv`` or ``.xlsx``: column names in ``zh`` or ``en``
+    (what the file's header says, either is accepted), every other word in the active language.
 
-    In XLSX, text columns are formatted as text so Excel keeps long identifiers and leading zeros,
-    and date columns as ``yyyy-mm-dd``.
+    Both hold the header (Chinese or English column names) and the example row (``Column.example``:
+    words marked as an example, in the template's language). A file that still holds the example row
+    when it is uploaded is refused on that row (``EXAMPLE_ROW``): it is never stored as data.
+
+    The workbook adds, after the data sheet (which stays first: an upload reads the first sheet):
+    an instructions sheet (each column's meaning, whether it is required, its format, the values it
+    takes and its example) and a code-list sheet (the values of each coded column: choices and
+    reference data, ``Column.code_list``). The data sheet's coded columns get drop-downs from the code
+    list, its date, number and text columns data validation (Excel warns, and lets another accepted
+    spelling through); text columns are formatted as text so Excel keeps identifiers and leading zeros.
     """
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
     path = Path(path)
     header = [c.zh if lang == "zh" else c.key for c in schema.columns]
+    example = [_example_text(c) for c in schema.columns]
     if not _is_xlsx(path):
-        write_rows(path, header, [])
+        write_rows(path, header, [example] if any(example) else [])
         return path
-    workbook = _xlsx_workbook(path)
-    ws = workbook.add_worksheet(schema.name[:31])
+    _write_template_workbook(schema, path, header, example)
+    return path
+
+
+def _example_text(col: Column) -> str:
+    return str(col.example) if col.example else ""
+
+
+def _template_kind(col: Column) -> str | None:
+    return getattr(col.parser, "kind", None)
+
+
+def _format_text(col: Column) -> str:
+    """What the instructions sheet says of a column's format."""
+    kind, parser = _template_kind(col), col.parser
+    if col.code_list():
+        return str(_("从代码表中选择"))
+    if kind == "date":
+        return str(_("日期，如 2020-03-01（也可填 2020/3/1、20200301 或 Excel 日期）"))
+    if kind == "int":
+        return str(_("整数"))
+    if kind == "decimal":
+        places = getattr(parser, "places", None)
+        return str(_("数字，最多 %(places)s 位小数") % {"places": places}) if places is not None else str(_("数字"))
+    if kind == "text" and getattr(parser, "max_len", None):
+        return str(_("文本，最多 %(n)s 个字符") % {"n": parser.max_len})
+    return str(_("文本"))
+
+
+def _range_text(col: Column) -> str:
+    kind, parser = _template_kind(col), col.parser
+    if kind == "date":
+        return str(_("%(lo)s 至 %(hi)s") % {"lo": parser.min_date.isoformat(), "hi": parser.max_date.isoformat()})
+    if kind not in ("int", "decimal"):
+        return ""
+    lo, hi = getattr(parser, "lo", None), getattr(parser, "hi", None)
+    if lo is not None and hi is not None and not getattr(parser, "min_exclusive", False):
+        return str(_("%(lo)s 至 %(hi)s") % {"lo": lo, "hi": hi})
+    parts = []
+    if lo is not None:
+        parts.append(str((_("大于 %(lo)s") if getattr(parser, "min_exclusive", False) else _("不小于 %(lo)s"))
+                         % {"lo": lo}))
+    if hi is not None:
+        parts.append(str(_("不大于 %(hi)s") % {"hi": hi}))
+    return str(_("，")).join(parts)
+
+
+_SHOWN_CODES = 12  # more values than this: the instructions point to the code list
+
+
+def _write_template_workbook(schema: Schema, path: Path, header: list[str], example: list[str]) -> None:
+    import xlsxwriter
+    from xlsxwriter.utility import xl_col_to_name
+
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    data = workbook.add_worksheet(schema.name[:31])
+    notes = workbook.add_worksheet(str(_("填写说明"))[:31])
+    codes_sheet = workbook.add_worksheet(str(_("代码表"))[:31])
+    codes_ref = "'" + codes_sheet.get_name().replace("'", "''") + "'"
     bold = workbook.add_format({"bold": True})
+    required_head = workbook.add_format({"bold": True, "bg_color": "#FDE9D9"})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     formats = {"text": workbook.add_format({"num_format": "@"}),
                "date": workbook.add_format({"num_format": "yyyy-mm-dd"})}
+    example_style = {"italic": True, "font_color": "#7F7F7F"}
+    example_formats = {"text": workbook.add_format({**example_style, "num_format": "@"}),
+                       "date": workbook.add_format({**example_style, "num_format": "yyyy-mm-dd"}),
+                       None: workbook.add_format(example_style)}
+    last_row = XLSX_MAX_DATA_ROWS
+
+    # The code list: two columns (value, name) per coded column, side by side.
+    lists: dict[str, str] = {}
+    c = 0
+    for col, title in zip(schema.columns, header):
+        values = col.code_list()
+        if not values:
+            continue
+        codes_sheet.write_string(0, c, title, bold)
+        codes_sheet.write_string(0, c + 1, str(_("名称")), bold)
+        for r, (value, name) in enumerate(values, 1):
+            codes_sheet.write_string(r, c, value)
+            if name:
+                codes_sheet.write_string(r, c + 1, name)
+        codes_sheet.set_column(c, c, 16)
+        codes_sheet.set_column(c + 1, c + 1, 28)
+        letter = xl_col_to_name(c)
+        lists[col.key] = f"={codes_ref}!${letter}$2:${letter}${len(values) + 1}"
+        c += 3
+    codes_sheet.freeze_panes(1, 0)
+
+    # The data sheet: the header, the example row, and each column's validation.
     for i, (col, title) in enumerate(zip(schema.columns, header)):
-        width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2)
-        ws.set_column(i, i, width, formats.get(getattr(col.parser, "kind", None)))
-        ws.write_string(0, i, title, bold)
-    ws.freeze_panes(1, 0)
+        kind = _template_kind(col)
+        width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2,
+                    sum(2 if ord(ch) > 0x2E7F else 1 for ch in example[i]) + 2)
+        data.set_column(i, i, min(width, 40), formats.get(kind))
+        data.write_string(0, i, title, required_head if col.required else bold)
+        if any(example):
+            _write_example_cell(data, i, col, example[i], example_formats)
+        validation = _validation(col, lists.get(col.key))
+        if validation:
+            data.data_validation(1, i, last_row, i, validation)
+    data.freeze_panes(1, 0)
+    if any(example):
+        data.write_comment(1, 0, str(_("第 2 行是示例，仅供参照填写：上传前请删除这一行。")), {"x_scale": 2, "y_scale": 1.2})
+
+    # The instructions.
+    notes.set_column(0, 0, 22)
+    notes.set_column(1, 1, 40)
+    notes.set_column(2, 2, 10)
+    notes.set_column(3, 3, 36)
+    notes.set_column(4, 4, 40)
+    notes.set_column(5, 5, 24)
+    notes.write_string(0, 0, str(_("填写说明")), bold)
+    lines = [
+        _("第 1 行是表头，请勿修改；可以用中文或英文表头，列的顺序不限，多出的列会被忽略。"),
+        _("第 2 行是示例，仅供参照填写：上传前请删除这一行，否则整个文件会被拒绝。"),
+        _("每行一条记录。标为“必填”的列每行都要填写；有代码表的列请从下拉列表或“代码表”工作表中选择。"),
+        _("上传的文件有错误时整个文件不入库，错误报告会一次列出每一行、每一列的全部问题。"),
+    ]
+    for r, line in enumerate(lines, 1):
+        notes.write_string(r, 0, str(line))
+    top = len(lines) + 2
+    titles = [_("列名"), _("含义"), _("是否必填"), _("格式"), _("允许的值"), _("示例")]
+    for c, t in enumerate(titles):
+        notes.write_string(top, c, str(t), bold)
+    for r, (col, title) in enumerate(zip(schema.columns, header), top + 1):
+        values = col.code_list()
+        if not values:
+            allowed = _range_text(col)
+        elif len(values) <= _SHOWN_CODES:
+            allowed = str(_("、")).join(v for v, _name in values)
+        else:
+            allowed = str(_("共 %(n)s 个，见“%(sheet)s”工作表") % {"n": len(values), "sheet": codes_sheet.get_name()})
+        cells = [title, str(col.help) if col.help else "", str(_("必填") if col.required else _("选填")),
+                 _format_text(col), allowed, example[r - top - 1]]
+        for c, text in enumerate(cells):
+            notes.write_string(r, c, text, wrap)
+    notes.freeze_panes(top + 1, 0)
+    data.activate()
     workbook.close()
-    return path
+
+
+def _write_example_cell(ws, i: int, col: Column, text: str, formats: dict) -> None:
+    kind = _template_kind(col)
+    if not text:
+        ws.write_blank(1, i, None, formats.get(kind, formats[None]))
+        return
+    try:
+        value = col.parser(text)
+    except (CellError, ValueError):
+        value = None
+    if kind == "date" and isinstance(value, dt.date):
+        ws.write_datetime(1, i, dt.datetime.combine(value, dt.time()), formats["date"])
+    elif kind in ("int", "decimal") and value is not None:
+        ws.write_number(1, i, float(value), formats[None])
+    else:
+        ws.write_string(1, i, text, formats.get(kind, formats[None]))
+
+
+def _validation(col: Column, source: str | None) -> dict | None:
+    """The data validation of a column of the template's data sheet (Excel warns; it does not refuse)."""
+    kind, parser = _template_kind(col), col.parser
+    warn = {"error_type": "warning", "ignore_blank": True}
+    if source is not None:
+        return {"validate": "list", "source": source, **warn, "error_title": str(_("不在代码表中"))[:32],
+                "error_message": str(_("请从下拉列表或“代码表”工作表中选择。"))[:255]}
+    if kind == "date":
+        return {"validate": "date", "criteria": "between",
+                "minimum": dt.datetime.combine(parser.min_date, dt.time()),
+                "maximum": dt.datetime.combine(parser.max_date, dt.time()), **warn,
+                "error_title": str(_("不是有效日期"))[:32],
+                "error_message": str(_("请填写 %(lo)s 至 %(hi)s 之间的日期，如 2020-03-01。")
+                                     % {"lo": parser.min_date.isoformat(), "hi": parser.max_date.isoformat()})[:255]}
+    if kind in ("int", "decimal"):
+        lo, hi = getattr(parser, "lo", None), getattr(parser, "hi", None)
+        what = "integer" if kind == "int" else "decimal"
+        message = {"error_title": str(_("数值不符合要求"))[:32],
+                   "error_message": str(_("，")).join(t for t in (_format_text(col), _range_text(col)) if t)[:255]}
+        if lo is not None and hi is not None:
+            return {"validate": what, "criteria": "between", "minimum": float(lo), "maximum": float(hi), **warn,
+                    **message}
+        if lo is not None:
+            criteria = ">" if getattr(parser, "min_exclusive", False) else ">="
+            return {"validate": what, "criteria": criteria, "value": float(lo), **warn, **message}
+        if hi is not None:
+            return {"validate": what, "criteria": "<=", "value": float(hi), **warn, **message}
+        return None
+    if kind == "text" and getattr(parser, "max_len", None):
+        return {"validate": "length", "criteria": "<=", "value": parser.max_len, **warn,
+                "error_title": str(_("文本过长"))[:32], "error_message": _format_text(col)[:255]}
+    return None
 
 
 def file_digest(source: Source) -> str:

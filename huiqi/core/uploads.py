@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import formats, tabular
-from .i18n import pick, stored, stored_error
+from .i18n import Message, pick, stored, stored_error
 from .tabular import FileRejected, RowError, Schema, iter_chunks, read_table, write_error_report
 
 
@@ -254,15 +254,19 @@ def process(importer: Importer, record, actor, progress=None):
     targets: list = []
     bad_rows: set[int] = set()
     good = 0
+    header_row = 1
     try:
         table = read_table(record.stored_path, record.file_name)
-        record.unknown_columns = schema.match(table.header, table.header_row).unknown_columns
+        header_row = table.header_row
+        record.unknown_columns = schema.match(table.header, table.header_row, strict=False).unknown_columns
         for chunk in iter_chunks(table, schema, importer.chunk_size, row_validator=importer.row_checks,
                                  key=importer.key, progress=on_progress):
             chunk_errors = list(chunk.errors)
             rows = chunk.rows
-            if rows:
-                more = importer.check_chunk(rows)
+            # The checks against the database read the bad rows too, as far as they parsed, so that
+            # an unknown reference is reported with the row's other problems, not after they are fixed.
+            if rows or chunk.bad:
+                more = importer.check_chunk(rows + list(chunk.bad)) if chunk.bad else importer.check_chunk(rows)
                 if more:
                     chunk_errors.extend(more)
                     failed = {e.row for e in more}
@@ -275,9 +279,16 @@ def process(importer: Importer, record, actor, progress=None):
             elif not errors:
                 targets.extend(importer.build(rows))
     except FileRejected as exc:
-        _write_reports(importer, record, [exc.as_row_error()], schema)
-        return _finish(record, Status.REFUSED, stored_error(exc), error_count=1)
-    row_count = good + len(bad_rows)
+        # What was found before the file could not be read further is reported with it.
+        errors.append(exc.as_row_error())
+        _write_reports(importer, record, errors, schema)
+        if len(errors) == 1:
+            return _finish(record, Status.REFUSED, stored_error(exc), error_count=1)
+        return _finish(record, Status.REFUSED,
+                       stored(_("%(reason)s（另有 %(more)s 处错误，见错误报告）"), reason=Message(exc.msgid, **exc.params),
+                              more=format(len(errors) - 1, ",")),
+                       error_count=len(errors))
+    row_count = good + len({r for r in bad_rows if r > header_row})  # the header's problems are not a data row
     if errors:
         _write_reports(importer, record, errors, schema)
         return _finish(

@@ -7,6 +7,7 @@ ones (every replacement audited). A bank may upload only its own rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -46,8 +47,12 @@ assert set(PURPOSES.values()) == set(Purpose.values) and set(GUARANTEES.values()
 LOAN_BANK = Reference("bank_id", registry_selectors.sql_tables()["bank"], "lending_loan_banks_exist_insert")
 PAYMENT_LOAN = Reference("loan_id", Loan._meta.db_table, "lending_payment_loans_exist_insert")
 
-BANK = Column("bank_code", "银行机构代码", parser=parse_text(32))
-LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64))
+BANK = Column("bank_code", "银行机构代码", parser=parse_text(32), help=_("报送银行在平台登记的机构代码"),
+              example="ICBC-SZ")
+LOAN_NO = Column("loan_no", "贷款合同编号", parser=parse_text(64), help=_("贷款合同编号，在本行内唯一"),
+                 example=_("示例-2020-0001"))
+EXAMPLE_USCC = "91440300AY4CL12T24"  # a valid code of the example rows (``core.identifiers``)
+YES = _("是")
 
 
 class LedgerImporter(uploads.Importer):
@@ -66,6 +71,16 @@ class LedgerImporter(uploads.Importer):
         # A file of several batches: the stored rows of every bank it may name are read in one go.
         self.scope_banks = None if batches.single else self._writable_banks()
 
+    def _bank_column(self) -> Column:
+        """The bank column, whose code list is the banks the uploader may send rows for."""
+        return dataclasses.replace(BANK, codes=self._bank_codes)
+
+    def _bank_codes(self) -> list[tuple[str, str]]:
+        qs = registry_selectors.banks().order_by("code")
+        if self.own_bank is not None:
+            qs = qs.filter(pk=self.own_bank)
+        return list(qs.values_list("code", "name"))
+
     def _writable_banks(self) -> list[int]:
         """The banks the uploader may send rows for."""
         return [self.own_bank] if self.own_bank is not None else sorted(self.banks.values())
@@ -79,6 +94,8 @@ class LedgerImporter(uploads.Importer):
 
     def _bank_errors(self, row) -> list[RowError]:
         code = row["bank_code"]
+        if code is None:  # blank or unreadable: the row's error says so
+            return []
         bank_id = self.banks.get(code)
         if bank_id is None:
             return [RowError.of(row["_row"], "bank_code", code, _("未知的银行机构代码 %(code_text)s"), code_text=code)]
@@ -98,24 +115,40 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
 
     def schema(self) -> Schema:
         return Schema("loans", (
-            BANK, LOAN_NO,
-            Column("borrower_id", "借款人证件号码", parser=parse_text(18)),
-            Column("borrower_name", "借款人名称", parser=parse_text(200)),
-            Column("borrower_kind", "借款人类型", parser=parse_choice(BORROWER_KINDS)),
-            Column("owner_of", "所属企业证件号码", required=False, parser=parse_text(18)),
-            Column("purpose", "贷款用途", parser=parse_choice(PURPOSES)),
-            Column("guarantee", "担保方式", parser=parse_choice(GUARANTEES)),
-            Column("first_loan", "是否首贷", parser=parse_bool_yn()),
-            Column("principal", "贷款金额（元）", parser=_money(min=0, min_exclusive=True), aliases=("贷款金额",)),
+            self._bank_column(), LOAN_NO,
+            Column("borrower_id", "借款人证件号码", parser=parse_text(18), example=EXAMPLE_USCC,
+                   help=_("企业、个体工商户填统一社会信用代码（18 位）；小微企业主填居民身份证号码")),
+            Column("borrower_name", "借款人名称", parser=parse_text(200), example=_("深圳市示例科技有限公司"),
+                   help=_("借款人的名称或姓名")),
+            Column("borrower_kind", "借款人类型", parser=parse_choice(BORROWER_KINDS, dict(BorrowerKind.choices)),
+                   example=BorrowerKind.ENTERPRISE.label,
+                   help=_("须与证件号码相符：91 开头为企业，92 开头为个体工商户，身份证号码为小微企业主")),
+            Column("owner_of", "所属企业证件号码", required=False, parser=parse_text(18),
+                   help=_("仅小微企业主填写：其所有的企业或个体工商户的统一社会信用代码")),
+            Column("purpose", "贷款用途", parser=parse_choice(PURPOSES, dict(Purpose.choices)),
+                   example=Purpose.OPERATING.label, help=_("贷款用途")),
+            Column("guarantee", "担保方式", parser=parse_choice(GUARANTEES, dict(Guarantee.choices)),
+                   example=Guarantee.CREDIT.label, help=_("贷款的担保方式")),
+            Column("first_loan", "是否首贷", parser=parse_bool_yn(), example=YES,
+                   help=_("是否为借款人在银行业的首笔贷款")),
+            Column("principal", "贷款金额（元）", parser=_money(min=0, min_exclusive=True), aliases=("贷款金额",),
+                   example="1000000.00", help=_("合同贷款金额，单位元")),
             Column("annual_rate", "年利率（%）", parser=parse_decimal(places=4, min=0, min_exclusive=True, max=24),
-                   aliases=("年利率",)),
-            Column("start_date", "放款日期", parser=parse_date()),
-            Column("maturity_date", "到期日期", parser=parse_date()),
-            Column("extension_of", "原贷款合同编号", required=False, parser=parse_text(64)),
+                   aliases=("年利率",), example="3.85", help=_("合同年利率，以百分数填写（3.85 表示 3.85%）")),
+            Column("start_date", "放款日期", parser=parse_date(), example="2020-03-01", help=_("贷款发放日期")),
+            Column("maturity_date", "到期日期", parser=parse_date(), example="2021-02-28",
+                   help=_("贷款到期日期，须晚于放款日期")),
+            Column("extension_of", "原贷款合同编号", required=False, parser=parse_text(64),
+                   help=_("本笔贷款为展期时，填写原贷款的合同编号")),
         ))
 
     def row_checks(self, row):
+        """Checks across the fields of a row; each runs on what it needs (None: blank or unreadable)."""
+        if row["maturity_date"] and row["start_date"] and row["maturity_date"] <= row["start_date"]:
+            yield ("maturity_date", _("到期日期必须晚于放款日期"))
         kind = row["borrower_kind"]
+        if kind is None or row["borrower_id"] is None:
+            return
         try:
             if kind == "business_owner":
                 row["borrower_id"] = validate_resident_id(row["borrower_id"], field="borrower_id")
@@ -137,8 +170,6 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
                 row["owner_of"] = validate_uscc(row["owner_of"], field="owner_of")
             except ValidationFailed as exc:
                 yield ("owner_of", exc.msgid, exc.params)
-        if row["maturity_date"] <= row["start_date"]:
-            yield ("maturity_date", _("到期日期必须晚于放款日期"))
 
     def check_chunk(self, rows):
         errors = []
@@ -239,17 +270,22 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
 
     def schema(self) -> Schema:
         return Schema("payments", (
-            BANK, LOAN_NO,
-            Column("accrual_start", "计息起日", parser=parse_date()),
-            Column("accrual_end", "计息止日", parser=parse_date()),
-            Column("paid_date", "付息日期", parser=parse_date()),
-            Column("interest", "实付利息（元）", parser=_money(min=0), aliases=("实付利息",)),
+            self._bank_column(), LOAN_NO,
+            Column("accrual_start", "计息起日", parser=parse_date(), example="2020-03-01",
+                   help=_("计息区间的第一天（含）")),
+            Column("accrual_end", "计息止日", parser=parse_date(), example="2020-03-21",
+                   help=_("计息区间的结束日（不含，算头不算尾），须晚于计息起日")),
+            Column("paid_date", "付息日期", parser=parse_date(), example="2020-03-21",
+                   help=_("实际付息的日期，不早于计息起日")),
+            Column("interest", "实付利息（元）", parser=_money(min=0), aliases=("实付利息",), example="2138.89",
+                   help=_("该区间实际支付的利息，单位元")),
         ))
 
     def row_checks(self, row):
-        if row["accrual_end"] <= row["accrual_start"]:
+        start, end, paid = row["accrual_start"], row["accrual_end"], row["paid_date"]
+        if start and end and end <= start:
             yield ("accrual_end", _("计息止日必须晚于计息起日（区间为算头不算尾）"))
-        if row["paid_date"] < row["accrual_start"]:
+        if start and paid and paid < start:
             yield ("paid_date", _("付息日期不能早于计息起日"))
 
     def check_chunk(self, rows):
@@ -258,7 +294,7 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
         for row in rows:
             bank_errors = self._bank_errors(row)
             errors.extend(bank_errors)
-            if not bank_errors:
+            if not bank_errors and row["bank_code"] is not None and row["loan_no"] is not None:
                 wanted.setdefault(self.banks[row["bank_code"]], set()).add(row["loan_no"])
         self.loans = getattr(self, "loans", {})
         for bank_id, numbers in wanted.items():
@@ -267,10 +303,11 @@ class PaymentImporter(LedgerImporter, ColumnarImporter):
                 for pk, no in Loan.objects.filter(bank_id=bank_id, loan_no__in=numbers[i:i + 5000]).values_list(
                         "id", "loan_no"):
                     self.loans[(bank_id, no)] = pk
+        failed = {e.row for e in errors}
         for row in rows:
             bank_id = self.banks.get(row["bank_code"])
-            if bank_id is not None and (bank_id, row["loan_no"]) not in self.loans and not any(
-                    e.row == row["_row"] for e in errors):
+            if (bank_id is not None and row["loan_no"] is not None and (bank_id, row["loan_no"]) not in self.loans
+                    and row["_row"] not in failed):
                 errors.append(RowError.of(row["_row"], "loan_no", row["loan_no"],
                                        _("该行没有贷款合同编号为 %(loan_no)s 的贷款，请先报送贷款台账"), loan_no=row["loan_no"]))
         return errors
@@ -342,22 +379,25 @@ class NplImporter(LedgerImporter):
 
     def schema(self) -> Schema:
         return Schema("npl", (
-            BANK, LOAN_NO,
-            Column("npl_date", "不良认定日期", parser=parse_date()),
+            self._bank_column(), LOAN_NO,
+            Column("npl_date", "不良认定日期", parser=parse_date(), example="2020-09-30",
+                   help=_("认定为不良贷款的日期，须晚于放款日期")),
             Column("outstanding_principal", "不良本金（元）", parser=_money(min=0, min_exclusive=True),
-                   aliases=("不良本金",)),
-            Column("recovered", "已回收金额（元）", parser=_money(min=0), aliases=("已回收金额",)),
+                   aliases=("不良本金",), example="800000.00", help=_("认定不良时的未还本金，不超过贷款金额")),
+            Column("recovered", "已回收金额（元）", parser=_money(min=0), aliases=("已回收金额",), example="50000.00",
+                   help=_("已回收的金额，不超过不良本金")),
         ))
 
     def row_checks(self, row):
-        if row["recovered"] > row["outstanding_principal"]:
+        if row["recovered"] is not None and row["outstanding_principal"] is not None and \
+                row["recovered"] > row["outstanding_principal"]:
             yield ("recovered", _("已回收金额不能超过不良本金"))
 
     def check_chunk(self, rows):
         errors = []
         for row in rows:
             errors.extend(self._bank_errors(row))
-        bad = {e.row for e in errors}
+        bad = {e.row for e in errors} | {r["_row"] for r in rows if r["bank_code"] is None or r["loan_no"] is None}
         keys = [(self.banks[r["bank_code"]], r["loan_no"]) for r in rows if r["_row"] not in bad]
         self.loans = getattr(self, "loans", {})
         for bank_id in {b for b, _ in keys}:
@@ -375,10 +415,10 @@ class NplImporter(LedgerImporter):
                 errors.append(RowError.of(row["_row"], "loan_no", row["loan_no"],
                                        gettext_lazy("资金池中没有贷款合同编号为 %(loan_no)s 的本行贷款"),
                                        loan_no=row["loan_no"]))
-            elif yuan_to_fen(row["outstanding_principal"]) > loan[1]:
+            elif row["outstanding_principal"] is not None and yuan_to_fen(row["outstanding_principal"]) > loan[1]:
                 errors.append(RowError.of(row["_row"], "outstanding_principal",
                                        str(row["outstanding_principal"]), gettext_lazy("不良本金不能超过贷款金额")))
-            elif row["npl_date"] <= loan[2]:
+            elif row["npl_date"] is not None and row["npl_date"] <= loan[2]:
                 errors.append(RowError.of(row["_row"], "npl_date", str(row["npl_date"]),
                                        gettext_lazy("不良认定日期必须晚于放款日期")))
         return errors
@@ -419,13 +459,17 @@ class BankImporter(uploads.Importer):
 
     def schema(self) -> Schema:
         return Schema("banks", (
-            Column("bank_code", "银行机构代码", parser=parse_text(32)),
-            Column("name", "银行名称", parser=parse_text(100)),
-            Column("signed_date", "签约日期", required=False, parser=parse_date()),
-            Column("onboarded_date", "入库日期", required=False, parser=parse_date()),
+            Column("bank_code", "银行机构代码", parser=parse_text(32), example=_("示例银行-SZ"),
+                   help=_("银行的机构代码，在名单中唯一；已有的代码更新该银行")),
+            Column("name", "银行名称", parser=parse_text(100), example=_("示例银行深圳分行"), help=_("银行名称")),
+            Column("signed_date", "签约日期", required=False, parser=parse_date(), example="2020-02-10",
+                   help=_("签订资金池协议的日期")),
+            Column("onboarded_date", "入库日期", required=False, parser=parse_date(), example="2020-02-20",
+                   help=_("接入系统的日期，不早于签约日期")),
         ))
 
     def row_checks(self, row):
+        # A signed date that did not parse is None here: its own error stands, this one is left out.
         if row["onboarded_date"] and not row["signed_date"]:
             yield ("signed_date", _("已入库的银行必须有签约日期"))
         elif row["onboarded_date"] and row["onboarded_date"] < row["signed_date"]:

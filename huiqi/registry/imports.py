@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, uploads
 from huiqi.core.errors import ValidationFailed
-from huiqi.core.i18n import stored
+from huiqi.core.i18n import localized, stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_uscc
 from huiqi.core.models import AuditEvent
 from huiqi.core.money import wan_to_fen
@@ -75,21 +75,38 @@ def registry_schema() -> Schema:
     """The columns of the registry extract, English key and Chinese header each."""
     this_year = timezone.localdate().year
     return Schema("registry", (
-        Column("uscc", "统一社会信用代码", parser=_uscc_cell),
-        Column("name", "企业名称", parser=parse_text(200)),
-        Column("kind", "主体类型", parser=parse_choice(KIND_CHOICES)),
-        Column("district", "所属区", parser=_district_cell()),
-        Column("industry", "行业代码", parser=_industry_cell()),
-        Column("employees", "从业人员（人）", required=False, parser=parse_int(min=0), aliases=("从业人员",)),
+        Column("uscc", "统一社会信用代码", parser=_uscc_cell, example="91440300AY4CL12T24",
+               help=_("18 位统一社会信用代码：91 开头为企业，92 开头为个体工商户")),
+        Column("name", "企业名称", parser=parse_text(200), example=_("深圳市示例科技有限公司"),
+               help=_("登记的企业或个体工商户名称")),
+        Column("kind", "主体类型", parser=parse_choice(KIND_CHOICES, dict(Enterprise.Kind.choices)),
+               example=Enterprise.Kind.ENTERPRISE.label, help=_("须与统一社会信用代码的前两位相符")),
+        Column("district", "所属区", parser=_district_cell(), example="440305", codes=_district_codes,
+               help=_("所属区的代码")),
+        Column("industry", "行业代码", parser=_industry_cell(), example="I65", codes=_industry_codes,
+               help=_("国民经济行业分类（GB/T 4754-2017）大类或更细的代码，如 C39；G59、K70 填到中类，如 G591")),
+        Column("employees", "从业人员（人）", required=False, parser=parse_int(min=0), aliases=("从业人员",),
+               example="120", help=_("期末从业人员数，用于划分企业规模")),
         Column("revenue", "营业收入（万元）", required=False, parser=parse_decimal(places=6, min=0),
-               aliases=("营业收入",)),
+               aliases=("营业收入",), example="5000", help=_("全年营业收入，单位万元")),
         Column("assets", "资产总额（万元）", required=False, parser=parse_decimal(places=6, min=0),
-               aliases=("资产总额",)),
-        Column("figures_year", "数据年度", parser=parse_int(min=2000, max=this_year)),
+               aliases=("资产总额",), example="3000", help=_("期末资产总额，单位万元")),
+        Column("figures_year", "数据年度", parser=parse_int(min=2000, max=this_year), example="2019",
+               help=_("以上数据所属的年度")),
     ))
 
 
+def _district_codes() -> list[tuple[str, str]]:
+    return [(d.code, localized(d)) for d in District.objects.order_by("order", "code")]
+
+
+def _industry_codes() -> list[tuple[str, str]]:
+    return [(i.code, localized(i)) for i in Industry.objects.exclude(level="section").order_by("code")]
+
+
 def _row_checks(row: dict):
+    if row["uscc"] is None or row["kind"] is None:  # blank or unreadable: its own error says so
+        return
     kind = uscc_entity_kind(row["uscc"])
     if kind != row["kind"]:
         yield ("kind",

@@ -179,20 +179,38 @@ def test_header_matching_ignores_width_case_and_spaces():
     assert result.rows[0]["principal"] == Decimal("10.00")
 
 
-def test_missing_required_column_refuses_the_file():
+def test_missing_required_column_refuses_a_strict_match():
     header = "统一社会信用代码,企业名称,所属区,行业代码"
     with pytest.raises(FileRejected) as exc:
-        validate(csv_bytes([header, "91440300MA5FXXXX01,甲,440305,C39"]), REGISTRY)
+        REGISTRY.match(header.split(","))
     assert exc.value.code == "missing_columns"
     assert exc.value.value == ["kind", "figures_year"]
     assert "主体类型" in exc.value.zh and "数据年度" in exc.value.zh
     assert "kind" in exc.value.en and "figures_year" in exc.value.en
 
 
-def test_column_given_twice_refuses_the_file():
+def test_missing_required_column_is_reported_with_the_rows_errors():
+    header = "统一社会信用代码,企业名称,所属区,行业代码,从业人员（人）"
+    result = validate(csv_bytes([header, "91440300MA5FXXXX01,甲,440305,C39,many", "91440300MA5FXXXX02,乙,440305,C39,3"]),
+                      REGISTRY)
+    found = errors_by_cell(result)
+    assert set(found) == {(1, "kind"), (1, "figures_year"), (2, "employees")}
+    assert "主体类型" in found[1, "kind"].zh and "kind" in found[1, "kind"].en
+    assert not result.ok and result.row_count == 2 and [r[ROW] for r in result.rows] == [3]
+
+
+def test_column_given_twice_refuses_a_strict_match():
     with pytest.raises(FileRejected) as exc:
-        validate(csv_bytes([ZH_HEADER + ",uscc", ROWS[0] + ",x"]), REGISTRY)
+        REGISTRY.match((ZH_HEADER + ",uscc").split(","))
     assert exc.value.code == "duplicate_columns"
+
+
+def test_column_given_twice_is_read_from_neither_copy_and_the_rest_is_checked():
+    result = validate(csv_bytes([ZH_HEADER + ",uscc", ROWS[0] + ",x", ROWS[1].replace(",2019", ",1999") + ",y"]),
+                      REGISTRY)
+    found = errors_by_cell(result)
+    assert set(found) == {(1, "uscc"), (3, "figures_year")}
+    assert "两次" in found[1, "uscc"].zh
 
 
 @pytest.mark.parametrize("blob", [

@@ -102,13 +102,20 @@ def test_bad_rows_refuse_whole_file_with_every_error(users):
     ("统一社会信用代码,企业名称,主体类型,所属区,行业代码,数据年度\n".encode(), "h.csv", "no_data_rows"),
     (b"%PDF-1.4 binary \x00\x01\x02", "x.pdf", "not_spreadsheet"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "x.csv", "not_spreadsheet"),
-    ("name,district\n甲,440305\n".encode(), "m.csv", "missing_columns"),
 ])
 def test_file_level_problems(users, data, name, code):
     r = upload(users["bureau"], data, name=name)
     assert r.status == "refused", r.message
     assert r.error_count == 1
     assert not Enterprise.objects.filter(uscc__in=[A, B]).exists()
+
+
+def test_missing_columns_are_reported_each_with_the_rows_problems(users):
+    r = upload(users["bureau"], "name,district\n甲,4403XX\n".encode(), name="m.csv")
+    assert r.status == "refused", r.message
+    errors = {(e["row"], e["column"]) for e in services.read_error_rows(r)}
+    assert {("1", "统一社会信用代码 / uscc"), ("1", "主体类型 / kind"), ("1", "行业代码 / industry"),
+            ("1", "数据年度 / figures_year"), ("2", "所属区 / district")} == errors
 
 
 def test_same_file_twice_changes_nothing_and_says_so(users):
