@@ -24,6 +24,11 @@ CHROMIUM_ARGS = [
 ]
 HERE = Path(__file__).resolve().parent
 
+# The screens the tests look through: a desktop and a small phone (360×740, the narrowest common one).
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+
 try:
     import playwright.sync_api  # noqa: F401
 
@@ -121,3 +126,24 @@ def login(page, live_server, username, password):
         detail = alert.inner_text() if alert.count() else "(no error shown)"
         raise AssertionError(f"log-in as {username!r} failed: still on {page.url}: {detail}")
     return page
+
+
+def fits(page):
+    """Nothing on the page is wider than the screen: a person never scrolls sideways."""
+    wide, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert wide <= screen, f"{page.url}: the page is {wide}px wide on a {screen}px screen"
+
+
+@pytest.fixture
+def day_of_work(settings, accounts, server):
+    """``huiqi.site.tests.work.a_days_work`` on its day: something waits for every role."""
+    from huiqi.registry.models import Bank, Enterprise
+    from huiqi.site.tests.work import DAY, a_days_work
+
+    from conftest import enterprise_maker
+
+    settings.HUIQI_DEMO_TODAY = DAY.isoformat()
+    city = {key: Enterprise.objects.get(name=name) for key, name in (
+        ("ns1", "深圳市南山云创电子科技有限公司"), ("ns2", "深圳市前海汇通商贸有限公司"), ("ft1", "深圳市福田华信软件技术有限公司"))}
+    city["bank_a"] = Bank.objects.get(code="ICBC-SZ")
+    return a_days_work(accounts, city, enterprise_maker())

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, enterprise_maker
-from huiqi.site.tests.work import DAY, LABELS, a_days_work
+from conftest import PASSWORD
+from huiqi.site.tests.work import LABELS
 
-from .conftest import login
-
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+from .conftest import VIEWPORTS, fits, login
 
 
 @pytest.fixture(scope="module")
@@ -24,19 +22,6 @@ def shots() -> Path:
     folder = Path(os.environ.get("HUIQI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "huiqi-screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@pytest.fixture
-def day_of_work(settings, accounts, server):
-    settings.HUIQI_DEMO_TODAY = DAY.isoformat()
-    from huiqi.registry.models import Enterprise
-
-    city = {key: Enterprise.objects.get(name=name) for key, name in (
-        ("ns1", "深圳市南山云创电子科技有限公司"), ("ns2", "深圳市前海汇通商贸有限公司"), ("ft1", "深圳市福田华信软件技术有限公司"))}
-    from huiqi.registry.models import Bank
-
-    city["bank_a"] = Bank.objects.get(code="ICBC-SZ")
-    return a_days_work(accounts, city, enterprise_maker())
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -66,8 +51,7 @@ def test_each_roles_home_page_shows_its_to_dos(viewport, day_of_work, new_page, 
             assert services.is_visible()
             t, s = todos.bounding_box(), services.bounding_box()
             assert (s["x"] > t["x"]) if viewport == "desktop" else (s["y"] > t["y"])
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= VIEWPORTS[viewport]["width"], f"{role} on a {viewport}: the page is {wide}px wide"
+        fits(page)
         page.screenshot(path=str(shots / f"home-{role}-{viewport}.png"), full_page=True)
         page.context.close()
         assert (shots / f"home-{role}-{viewport}.png").stat().st_size > 5_000

@@ -413,11 +413,11 @@ def _dashboard_data(scope, start, end) -> dict:
 def dashboard(request):
     scope, start, end = _dashboard_scope(request)
     data = _dashboard_data(scope, start, end)
-    trend_chart = {"labels": [t["day"].isoformat() for t in data["trend"]],
+    trend_chart = {"labels": [t["day"].isoformat() for t in data["trend"]], "unit": "%",
                    "series": [{"name": _("复工率"), "data": [str(t["resumption_rate"] or 0) for t in data["trend"]]},
                               {"name": _("员工返岗率"), "data": [str(t["workers_rate"] or 0) for t in data["trend"]]},
                               {"name": _("平均产能"), "data": [str(t["avg_capacity"] or 0) for t in data["trend"]]}]}
-    group_charts = {by: {"labels": [str(g["label"]) for g in rows],
+    group_charts = {by: {"labels": [str(g["label"]) for g in rows], "unit": "%",
                          "series": [{"name": _("复工率"), "data": [str(g["resumption_rate"] or 0) for g in rows]}]}
                     for by, rows in data["groups"].items()}
     query = request.GET.urlencode()
