@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core.declarations import Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, Nav, Route, Todo
 
 # Roles whose work is in the programs' pages: their jobs (an upload's, an export's) are reached from the page
 # that started them and from the account page, not from the main menu.
@@ -61,3 +61,16 @@ TODOS = [
     Todo("core.parameter_proposals", _("待审批的参数修改"), _proposals, "core:parameter_list",
          permission="core.edit_parameters", order=90, link=_proposal_link),
 ]
+
+
+def _parameter_page(row) -> str:
+    from django.urls import reverse
+
+    return reverse("core:parameter_detail", args=[row.key])
+
+
+# Where the audit pages link a parameter's value and a proposed change of it: the parameter's page.
+AUDIT_LINKS = {
+    "core.Parameter": AuditLink("core.view_parameters", _parameter_page),
+    "core.ParameterProposal": AuditLink("core.view_parameters", _parameter_page),
+}
