@@ -1,5 +1,6 @@
 """What enterprise requests (深i企) add to the site: pages, API and demo part."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params

@@ -1,6 +1,7 @@
 """What return to work adds to the site: pages, API (the daily checks' route first: the morning's
 busiest) and demo part."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock, params

@@ -1,5 +1,6 @@
 """What the interest subsidy adds to the site: its pages and its API."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params

@@ -143,3 +143,16 @@ def test_an_unknown_format_is_not_found(client_for, users):
 def test_the_empty_trail_says_so(client_for, users):
     page = client_for("auditor").get("/core/audit/", {"action": "no-such-action"}).content.decode()
     assert "没有符合条件的审计记录" in page and "data-event" not in page
+
+
+def test_every_declared_link_leads_to_a_page():
+    from types import SimpleNamespace
+
+    from django.urls import resolve
+
+    record = SimpleNamespace(pk=7, uscc="914403007084611360", number="R-2020-000001", key="subsidy.params",
+                             batch_id=7)
+    assert {"registry.Enterprise", "subsidy.SubsidyBatch", "requests.EnterpriseRequest",
+            "resumption.ReturnToWorkFiling", "core.Parameter"} <= audit.LINKS.keys()
+    for label, link in audit.LINKS.items():
+        resolve(link.url(record))  # raises when the address is no page
