@@ -13,9 +13,14 @@ from .api_auth import (  # noqa: F401 - how API clients are known
     token_digest,
     token_user,
 )
+from django.db.models import Q
+
+from huiqi.core import audit
+from huiqi.core.i18n import Joined
+
 from .models import ROLE_ORGANISATION, ApiToken, EnterpriseMembership, Role, User
 
-__all__ = ["ApiToken", "BearerTokenAuthentication", "CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership",
+__all__ = ["ApiToken", "AuditPeople", "BearerTokenAuthentication", "CITY_WIDE_READERS", "ROLE_ORGANISATION", "EnterpriseMembership",
            "Role", "TokenRefused", "User", "demo_users", "live_token_sql", "role_of", "token_digest", "token_user",
            "tokens_expiring", "tokens_for", "users", "users_in_role"]
 
@@ -59,3 +64,58 @@ def tokens_expiring(user, now, within, *, everyone: bool = False):
         return ApiToken.objects.none()
     qs = ApiToken.objects.filter(revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within)
     return qs if everyone and user.has_perm("accounts.manage_users") else qs.filter(user=user)
+
+
+# --- the people of the audit log ---------------------------------------------------------------------
+_ORGANISATION_FIELDS = tuple(dict.fromkeys(ROLE_ORGANISATION.values()))
+# Roles whose staff act for the city itself: the role names their place.
+_CITY_ROLES = (Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+
+
+def _organisation_text(user) -> str:
+    organisation = user.organisation
+    if organisation is not None:
+        return str(organisation)
+    if user.role == Role.ENTERPRISE:
+        return str(Joined((e.name for e in user.enterprises.all()), "、", ", "))
+    return str(user.get_role_display()) if user.role else ""
+
+
+class AuditPeople(audit.People):
+    """Who the audit log's people are: the full name and the organisation each acts for (a district, a
+    department, a bank, a fund institution, the enterprises of an enterprise user, or, for the city's own
+    staff, their role); the ``organisation`` filter offers the organisations that have users."""
+
+    def describe(self, ids):
+        users = (User.objects.filter(pk__in=set(ids)).select_related(*_ORGANISATION_FIELDS)
+                 .prefetch_related("enterprises"))
+        return {u.pk: audit.Person(str(u), _organisation_text(u)) for u in users}
+
+    def matching(self, text):
+        people = User.objects.filter(Q(display_name__icontains=text) | Q(username__icontains=text))
+        return Q(actor__in=people) | Q(actor__isnull=True, actor_label__icontains=text)
+
+    def organisations(self):
+        options = []
+        for field in _ORGANISATION_FIELDS:
+            model = User._meta.get_field(field).related_model
+            used = User.objects.filter(**{f"{field}__isnull": False}).values(field)
+            options += sorted(((f"{field}:{row.pk}", str(row)) for row in model._default_manager.filter(pk__in=used)),
+                              key=lambda o: o[1])
+        roles = dict(Role.choices)
+        options += [(f"role:{role}", roles[role]) for role in (Role.ENTERPRISE, *_CITY_ROLES)]
+        return options
+
+    def of_organisation(self, key):
+        kind, _sep, value = key.partition(":")
+        if kind == "role" and value in Role.values:
+            people = User.objects.filter(role=value)
+        elif kind in _ORGANISATION_FIELDS and value:
+            try:
+                pk = User._meta.get_field(kind).target_field.to_python(value)
+                people = User.objects.filter(**{f"{kind}_id": pk})
+            except Exception:  # noqa: BLE001 - a value that is no key of the organisation
+                return Q(pk__in=[])
+        else:
+            return Q(pk__in=[])
+        return Q(actor__in=people)

@@ -8,13 +8,20 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
+from dataclasses import dataclass
+
 from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.urls import NoReverseMatch
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from . import formats
-from .i18n import Joined, Message
+from .i18n import Joined, Message, shown
 from .models import AuditEvent
 
 
@@ -96,14 +103,20 @@ def record_each(actor, action: str, changes: Iterable[tuple[models.Model, dict, 
 
 
 # --- reading the log ----------------------------------------------------------------------------------
-# What the pages show of a record: its action, record type and fields by their names in the reader's
-# language (the codes stay in the database and the API). Apps add their own actions (``AUDIT_ACTIONS``
-# of their ``site.py``); an action no one named is shown as it is written.
+# What the pages and the export show of a record: when (Beijing time), who (the person's name and
+# organisation), the action, the record's title and its page, and each field by its name in the reader's
+# language with its values as people read them (choices by their labels, money in yuan, times in Beijing
+# time). The codes stay in the database and the API. Apps add their own actions (``AUDIT_ACTIONS`` of
+# their ``site.py``) and their records' pages (``AUDIT_LINKS``); an action no one named is shown as it is
+# written.
 
 ACTIONS = {
     "create": _("新建"), "update": _("修改"), "delete": _("删除"), "upload": _("上传"), "import": _("导入"),
     "demo": _("生成演示数据"), "lock": _("锁定账户"), "revoke": _("撤销"), "login": _("登录"),
+    "propose": _("提交参数修改"), "approve": _("批准参数修改"), "reject": _("驳回参数修改"),
 }
+# {"app.Model": AuditLink}: where a record of a model is shown (the apps' ``AUDIT_LINKS``).
+LINKS: dict = {}
 # Names of the keys of records that are not a model's fields (what a service wrote beside a snapshot).
 FIELDS = {
     "created": _("新增"), "updated": _("更新"), "unchanged": _("无变化"), "rows": _("行数"), "file": _("文件"),
@@ -115,6 +128,45 @@ FIELDS = {
 }
 # The actor label of what the platform did by itself, for records written before it was a code.
 _SYSTEM_LABELS = {SYSTEM, "系统 system", "系统"}
+# What a money field's name says of its unit; its value is shown in yuan, so the label goes without it.
+_FEN_UNIT = _("（分）")
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who did something, as an auditor reads it: the full name and the organisation acted for."""
+
+    name: str
+    organisation: str = ""
+
+    def __str__(self) -> str:
+        if not self.organisation:
+            return self.name
+        return str(Message(_("%(name)s（%(organisation)s）"), name=self.name, organisation=self.organisation))
+
+
+class People:
+    """The people of the log. ``core`` knows no roles or organisations: the site puts the accounts' own
+    answer in ``PEOPLE`` (``accounts.selectors.AuditPeople``); this one knows only the user's name."""
+
+    def describe(self, ids: Iterable[int]) -> dict[int, Person]:
+        users = get_user_model()._default_manager.filter(pk__in=set(ids))
+        return {u.pk: Person(str(u)) for u in users}
+
+    def matching(self, text: str) -> Q:
+        """The events of the people whose name (or user name) holds ``text``."""
+        return Q(actor_label__icontains=text)
+
+    def organisations(self) -> list[tuple[str, object]]:
+        """(key, name) of the organisations the ``organisation`` filter offers."""
+        return []
+
+    def of_organisation(self, key: str) -> Q:
+        """The events of the people of the organisation ``key`` (one of ``organisations()``)."""
+        return Q(pk__in=[])
+
+
+PEOPLE = People()
 
 
 def action_label(action: str):
@@ -143,7 +195,7 @@ def object_text(event) -> str:
     if model is not None and event.object_id:
         try:
             obj = model._default_manager.filter(pk=event.object_id).first()
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ValidationError):
             obj = None
         if obj is not None:
             return str(obj)
@@ -160,25 +212,52 @@ def _field(model, name: str):
     return None
 
 
-# A moment as ``snapshot`` keeps it: ISO text with its offset (UTC as Django holds it).
-_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+def _is_money(field, name: str) -> bool:
+    return name.endswith("_fen") and (field is None or isinstance(field, models.IntegerField))
 
 
-def _value(field, value):
-    if value is None:
+def field_label(field, name: str):
+    """A field's name for people: its model's verbose name (a money field's without its unit), else a
+    name of ``FIELDS``, else the key as it is written."""
+    if field is None:
+        return FIELDS.get(name, name)
+    label = field.verbose_name
+    if _is_money(field, name):
+        text, unit = str(label), str(_FEN_UNIT)
+        if text.endswith(unit) and len(text) > len(unit):
+            return text[: -len(unit)].rstrip()
+    return label
+
+
+def _when(value: str):
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return value
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.timezone.utc)
+    return formats.beijing(moment, "second")  # in Beijing time, as every time on the page
+
+
+def _value(field, value, name: str = "", related: dict | None = None):
+    if value is None or value == "":
         return None
-    if isinstance(value, str) and _MOMENT.match(value):
-        return formats.beijing(value, "second")  # in Beijing time, as every time on the page
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if field is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
+    if _is_money(field, name) and isinstance(value, int):
+        return Message(_("%(amount)s 元"), amount=formats.yuan(value))
+    if field is not None and field.many_to_one and related is not None:
+        found = related.get((field.related_model._meta.label, str(value)))
+        return found if found is not None else f"#{value}"
+    if isinstance(field, models.DateTimeField):
+        return _when(value)
     if isinstance(value, dict):
         # A set of named values (a parameter set, say): each by the name a parameter schema gives it.
         from . import params
 
-        return Joined((Message(_("%(name)s：%(value)s"), name=name, value=shown)
-                       for name, shown in params.describe_any(value)), "；", "; ")
+        return Joined((Message(_("%(name)s：%(value)s"), name=name, value=text)
+                       for name, text in params.describe_any(value)), "；", "; ")
     if isinstance(value, list):
         return Joined((_value(None, v) for v in value), "、", ", ")
     return value
@@ -186,10 +265,159 @@ def _value(field, value):
 
 def changes(event) -> list[tuple[object, object, object]]:
     """(field label, before, after) of each field that changed, in the reader's language."""
-    model = _model(event.model)
+    return [(c.label, c.before, c.after) for c in _changes(event, _model(event.model), None, every=False)]
+
+
+@dataclass(frozen=True)
+class Change:
+    label: object
+    before: object
+    after: object
+    changed: bool = True
+
+
+def _changes(event, model, related, *, every: bool) -> list[Change]:
+    if every:
+        before, after = event.before or {}, event.after or {}
+        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+        triples = [(k, before.get(k), after.get(k)) for k in keys]
+    else:
+        triples = event.changes
     rows = []
-    for name, before, after in event.changes:
+    for name, old, new in triples:
         field = _field(model, name) if model is not None else None
-        label = field.verbose_name if field is not None else FIELDS.get(name, name)
-        rows.append((label, _value(field, before), _value(field, after)))
+        rows.append(Change(field_label(field, name), _value(field, old, name, related),
+                           _value(field, new, name, related), old != new))
     return rows
+
+
+@dataclass
+class Entry:
+    """One audit record as the pages and the export show it (``read``)."""
+
+    event: AuditEvent
+    person: Person | None           # None: the platform itself
+    action: object
+    kind: object                    # the record's type, in the reader's language
+    title: str                      # the record as it is named now, or as it was named then
+    url: str | None                 # its page, when the reader may open it
+    changes: list[Change]
+
+    @property
+    def who(self):
+        return self.person if self.person is not None else actor_text(self.event)
+
+    @property
+    def name(self):
+        return self.person.name if self.person is not None else actor_text(self.event)
+
+    @property
+    def organisation(self) -> str:
+        return self.person.organisation if self.person is not None else ""
+
+    @property
+    def shown_changes(self) -> list[Change]:
+        return self.changes[:4]
+
+    @property
+    def more_changes(self) -> int:
+        return max(0, len(self.changes) - 4)
+
+    def changes_text(self) -> str:
+        return str(Joined(Message(_("%(field)s：%(before)s → %(after)s"), field=c.label,
+                                  before=_dash(c.before), after=_dash(c.after)) for c in self.changes))
+
+
+def _dash(value):
+    return "—" if value is None else value
+
+
+def _in_bulk(model, ids: set[str]) -> dict[str, models.Model]:
+    found = {}
+    ids = [i for i in ids if i]
+    for start in range(0, len(ids), 500):
+        try:
+            rows = model._default_manager.filter(pk__in=ids[start:start + 500])
+            found.update({str(obj.pk): obj for obj in rows})
+        except (ValueError, TypeError, ValidationError):
+            # One id that is no id of this model: look the rest up one by one.
+            for one in ids[start:start + 500]:
+                try:
+                    obj = model._default_manager.filter(pk=one).first()
+                except (ValueError, TypeError, ValidationError):
+                    obj = None
+                if obj is not None:
+                    found[str(obj.pk)] = obj
+    return found
+
+
+def _link(user, label: str, obj) -> str | None:
+    link = LINKS.get(label)
+    if link is None or obj is None or user is None or not user.has_perm(link.permission, obj):
+        return None
+    try:
+        return link.url(obj)
+    except NoReverseMatch:
+        return None
+
+
+def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) -> list[Entry]:
+    """The events as people read them, looked up together (people, records and the records their fields
+    point to, one query per model). ``every_field`` gives every field of the record, not only the changed."""
+    events = list(events)
+    people = PEOPLE.describe({e.actor_id for e in events if e.actor_id is not None})
+    by_model: dict[str, set[str]] = {}
+    for e in events:
+        if e.object_id and _model(e.model) is not None:
+            by_model.setdefault(e.model, set()).add(e.object_id)
+    objects = {(label, pk): obj for label, ids in by_model.items() for pk, obj in _in_bulk(_model(label), ids).items()}
+    # The records the changed fields point to (a district, a department): by their names, not their ids.
+    pointed: dict[str, set[str]] = {}
+    for e in events:
+        model = _model(e.model)
+        if model is None:
+            continue
+        for name, old, new in ((k, (e.before or {}).get(k), (e.after or {}).get(k))
+                               for k in {*(e.before or {}), *(e.after or {})}):
+            field = _field(model, name)
+            if field is not None and field.many_to_one:
+                for value in (old, new):
+                    if value is not None and not isinstance(value, (dict, list)):
+                        pointed.setdefault(field.related_model._meta.label, set()).add(str(value))
+    related = {(label, pk): str(obj) for label, ids in pointed.items()
+               for pk, obj in _in_bulk(apps.get_model(label), ids).items()}
+    entries = []
+    for e in events:
+        model = _model(e.model)
+        obj = objects.get((e.model, e.object_id))
+        entries.append(Entry(
+            event=e, person=people.get(e.actor_id) if e.actor_id is not None else None,
+            action=action_label(e.action), kind=model._meta.verbose_name if model is not None else e.model,
+            title=str(obj) if obj is not None else e.object_repr, url=_link(user, e.model, obj),
+            changes=_changes(e, model, related, every=every_field)))
+    return entries
+
+
+def export_rows(events, user, *, chunk: int = 1000):
+    """The rows of the export (``EXPORT_HEADER``), read ``chunk`` events at a time."""
+    batch = []
+
+    def rows_of(batch):
+        for entry in read(batch, user):
+            e = entry.event
+            yield [e.pk, timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), str(entry.name),
+                   str(entry.organisation), str(entry.action), str(entry.kind), e.object_id, entry.title,
+                   entry.changes_text(), shown(e.note)]
+
+    for event in events:
+        batch.append(event)
+        if len(batch) >= chunk:
+            yield from rows_of(batch)
+            batch = []
+    if batch:
+        yield from rows_of(batch)
+
+
+def export_header() -> list[str]:
+    return [str(h) for h in (_("记录编号"), _("时间"), _("操作人"), _("所属机构"), _("动作"), _("对象类型"),
+                             _("对象编号"), _("对象"), _("变化"), _("说明"))]

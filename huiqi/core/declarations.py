@@ -87,3 +87,12 @@ class EnterpriseProgram:
     label: Any
     summary: Callable[[Any, Any], dict | None]
     order: int = 500
+
+
+@dataclass(frozen=True)
+class AuditLink:
+    """Where the audit pages link a record of one model (``AUDIT_LINKS = {"app.Model": AuditLink(...)}``):
+    ``url(obj)`` is its page, shown to a reader who holds ``permission`` for it."""
+
+    permission: str
+    url: Callable[[Any], str]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
+from . import audit
 from .models import Job
 
 
@@ -45,15 +46,33 @@ def apply(filterset_class, request, queryset: QuerySet, data=None, **kwargs) -> 
 
 
 class AuditFilter(django_filters.FilterSet):
-    """The audit log by kind of record, action, who (part of the name), record, and days (inclusive)."""
+    """The audit log by kind of record, action, who (part of the person's name or user name), their
+    organisation (a key of ``audit.PEOPLE.organisations()``), the record (its id), words of the record's
+    name or id (``q``), and days in Beijing time (inclusive)."""
 
     model = django_filters.CharFilter()
     action = django_filters.CharFilter()
-    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
+    actor = django_filters.CharFilter(method="_actor")
+    organisation = django_filters.CharFilter(method="_organisation")
     object_id = django_filters.CharFilter()
+    q = django_filters.CharFilter(method="_text")
     # ``from`` and ``to`` are the URL's names; ``from`` is a Python keyword, hence vars().
     vars()["from"] = iso_date(field_name="at", lookup_expr="date__gte")
     to = iso_date(field_name="at", lookup_expr="date__lte")
+
+    def _actor(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(audit.PEOPLE.matching(value)) if value else queryset
+
+    def _organisation(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(audit.PEOPLE.of_organisation(value)) if value else queryset
+
+    def _text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(object_repr__icontains=value) | Q(object_id=value))
 
 
 class JobFilter(django_filters.FilterSet):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, Nav, Route, Todo
 
 # Roles whose work is in the programs' pages: their jobs (an upload's, an export's) are reached from the page
 # that started them and from the account page, not from the main menu.
@@ -72,3 +72,16 @@ PARAMETERS = {
     }),
 }
 PARAMETER_LABELS = {"core.issuing_office": _("发文机关")}
+
+
+def _parameter_page(row) -> str:
+    from django.urls import reverse
+
+    return reverse("core:parameter_detail", args=[row.key])
+
+
+# Where the audit pages link a parameter's value and a proposed change of it: the parameter's page.
+AUDIT_LINKS = {
+    "core.Parameter": AuditLink("core.view_parameters", _parameter_page),
+    "core.ParameterProposal": AuditLink("core.view_parameters", _parameter_page),
+}

@@ -9,15 +9,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import audit, clock, filters, parameter_changes, params, selectors
+from .downloads import file_download
 from .errors import DomainError
 from .forms import ParameterForm
 from .i18n import Joined
 from .models import AuditEvent, Job, ParameterProposal
 from .pagination import paginate
+from .tabular import write_rows
 
 
 @login_required
@@ -44,20 +47,38 @@ def job_progress(request, pk):
     return response
 
 
-@login_required
-def audit_list(request):
+def _audit(request):
+    """The audit log the reader may read, filtered by the URL, and what each filter holds."""
     if not request.user.has_perm("core.view_audit"):
         raise PermissionDenied
-    qs, f = filters.apply(filters.AuditFilter, request, selectors.audit_for(request.user))
+    return filters.apply(filters.AuditFilter, request, selectors.audit_for(request.user))
+
+
+@login_required
+def audit_list(request):
+    qs, f = _audit(request)
     page, query = paginate(request, qs, per_page=50)
+    entries = audit.read(page.object_list, request.user)
     models = AuditEvent.objects.order_by().values_list("model", flat=True).distinct()
     actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
     return render(request, "core/audit_list.html", {
-        "page": page, "query": query,
+        "page": page, "query": query, "entries": entries, "f": f, "filtered": any(f.values()),
         "models": sorted(((m, audit.model_label(AuditEvent(model=m))) for m in models),
                          key=lambda m: str(m[1])),
-        "actions": sorted(actions), "f": f,
+        "actions": sorted(((a, audit.action_label(a)) for a in actions), key=lambda a: str(a[1])),
+        "organisations": audit.PEOPLE.organisations(),
     })
+
+
+@login_required
+def audit_export(request, fmt):
+    """The log as the page shows it (the same reader's scope and filters), every row, as XLSX or CSV."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    qs, _f = _audit(request)
+    header, rows = audit.export_header(), audit.export_rows(qs.iterator(chunk_size=2000), request.user)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return file_download(lambda path: write_rows(path, header, rows), f"audit-{stamp}.{fmt}")
 
 
 @login_required
@@ -65,7 +86,8 @@ def audit_detail(request, pk):
     if not request.user.has_perm("core.view_audit"):
         raise PermissionDenied
     event = get_object_or_404(selectors.audit_for(request.user), pk=pk)
-    return render(request, "core/audit_detail.html", {"event": event})
+    entry = audit.read([event], request.user, every_field=True)[0]
+    return render(request, "core/audit_detail.html", {"event": event, "entry": entry})
 
 
 @login_required

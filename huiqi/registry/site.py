@@ -4,10 +4,11 @@ log-ins), the registry file's import and export."""
 import time
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Exporter, Importer, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, Exporter, Importer, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
 from . import rules
@@ -120,3 +121,8 @@ PARAMETER_LABELS = {"registry.size_standard": _("中小企业划型标准")}
 
 _size_standard.labels = rules.GROUP_LABELS
 _size_standard.describe = rules.describe_standard
+
+# Where the audit pages link the registry's records.
+AUDIT_LINKS = {
+    "registry.Enterprise": AuditLink("registry.view", lambda e: reverse("registry:enterprise_detail", args=[e.uscc])),
+}

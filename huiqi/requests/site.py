@@ -1,9 +1,10 @@
 """What enterprise requests (深i企) add to the site: pages, API and demo part."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import formats, params
-from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Nav, Route, Todo
 
 from .rules import DEFAULTS, SIGNATURES
 
@@ -120,3 +121,9 @@ def _programme(user, enterprise):
 
 
 ENTERPRISE_PROGRAMS = [EnterpriseProgram("requests", _("企业诉求（深i企）"), _programme, order=40)]
+
+# Where the audit pages link the channel's records.
+AUDIT_LINKS = {
+    "requests.EnterpriseRequest": AuditLink("requests.view", lambda r: reverse("requests:detail", args=[r.number])),
+    "requests.CommonProblem": AuditLink("requests.figures", lambda p: reverse("requests:problem", args=[p.pk])),
+}

@@ -1,10 +1,11 @@
 """What return to work adds to the site: pages, API (the daily checks' route first: the morning's
 busiest) and demo part."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock, formats, params
-from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Nav, Route, Todo
 
 from .apps import DAILY_CHECK_DEFAULTS
 
@@ -136,3 +137,9 @@ def _programme(user, enterprise):
 
 
 ENTERPRISE_PROGRAMS = [EnterpriseProgram("resumption", _("复工复产"), _programme, order=30)]
+
+# Where the audit pages link the program's records.
+AUDIT_LINKS = {
+    "resumption.ReturnToWorkFiling": AuditLink("resumption.view",
+                                               lambda f: reverse("resumption:filing_detail", args=[f.pk])),
+}

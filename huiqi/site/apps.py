@@ -22,3 +22,8 @@ class SiteConfig(AppConfig):
         from huiqi.core import audit
 
         audit.ACTIONS.update(discovery.collect_dict("AUDIT_ACTIONS"))
+        # Where the audit pages link a record, and who the log's people are (names, organisations).
+        audit.LINKS.update(discovery.collect_dict("AUDIT_LINKS"))
+        from huiqi.accounts.selectors import AuditPeople
+
+        audit.PEOPLE = AuditPeople()

@@ -24,6 +24,8 @@ An app may have two modules the site looks for (each optional):
         ``{key: schema}`` of the app's parameters (``core.params``) and ``{key: label}`` their names;
     ``AUDIT_ACTIONS``
         ``{action: label}``: the names of the app's audit actions on the audit pages.
+    ``AUDIT_LINKS``
+        ``{"app.Model": AuditLink(...)}``: where the audit pages link a record of the app's models.
     ``TODOS``
         ``[Todo(...), ...]``: what waits for the signed-in person (我的待办 on the home page), each a
         count and a link to its list;

@@ -1,9 +1,10 @@
 """What the interest subsidy adds to the site: its pages and its API."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import formats, params
-from huiqi.core.declarations import DemoStep, EnterpriseProgram, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 
 from . import rules
@@ -162,3 +163,10 @@ def _programme(user, enterprise):
 
 
 ENTERPRISE_PROGRAMS = [EnterpriseProgram("subsidy", _("贷款贴息"), _programme, order=20)]
+
+# Where the audit pages link the program's records: a batch, and a reconciliation on its batch's page.
+AUDIT_LINKS = {
+    "subsidy.SubsidyBatch": AuditLink("subsidy.view_batches", lambda b: reverse("subsidy:batch_detail", args=[b.pk])),
+    "subsidy.SubsidyReconciliation": AuditLink("subsidy.view_batches",
+                                               lambda r: reverse("subsidy:batch_detail", args=[r.batch_id])),
+}

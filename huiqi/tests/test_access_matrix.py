@@ -59,6 +59,7 @@ EXPECT = {
     "core:job_progress":             row(LOGIN,       OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  OK),
     "core:audit_list":               row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
     "core:audit_detail":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
+    "core:audit_export":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK,  OK),
     "core:parameter_list":           row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "core:parameter_detail":         row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "core:parameter_proposal_decide": row(LOGIN,      NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
@@ -178,6 +179,7 @@ FILL = {
     "core:job_detail": lambda w: {"pk": w["job"].pk},
     "core:job_progress": lambda w: {"pk": w["job"].pk},
     "core:audit_detail": lambda w: {"pk": w["audit"].pk},
+    "core:audit_export": lambda w: {"fmt": "xlsx"},
     "core:parameter_detail": lambda w: {"key": w["parameter"].key},
     "core:parameter_proposal_decide": lambda w: {"pk": 1},  # POST only: a GET is refused before the lookup
     "enterprise-detail": lambda w: {"uscc": w["ns1"].uscc},
@@ -790,6 +792,29 @@ def test_export_contains_only_the_callers_enterprises(role, fmt, world, client_a
     got = {r["统一社会信用代码"] for r in table_rows(resp)}
     visible = {world[k].uscc for k in VISIBLE[role]}
     assert got == visible, f"{url} as {role} exports {sorted(got)}, must export exactly {sorted(visible)}"
+
+
+# The audit log is read city-wide by auditors and administrators, and by no one else (site/permissions.py).
+AUDIT_READERS = {"auditor", "admin"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_export_is_the_whole_log_to_its_readers_and_nothing_to_others(role, fmt, world, client_as):
+    from huiqi.core.models import AuditEvent
+
+    url = reverse("core:audit_export", kwargs={"fmt": fmt})
+    resp = client_as(role).get(url)
+    if role not in AUDIT_READERS:
+        assert_outcome(resp, LOGIN if role == "anonymous" else NO, f"GET {url} as {role}")
+        assert "Content-Disposition" not in resp, f"{url} as {role}: a file of the audit log was sent"
+        return
+    assert resp.status_code == 200
+    got = [int(float(r["记录编号"])) for r in table_rows(resp)]
+    want = list(AuditEvent.objects.order_by("-at", "-id").values_list("pk", flat=True))
+    assert got == want, f"{url} as {role} exports records {got}, must export the whole log {want}"
+    filtered = [int(float(r["记录编号"])) for r in table_rows(client_as(role).get(url, {"action": "create"}))]
+    assert filtered == [pk for pk in want if AuditEvent.objects.get(pk=pk).action == "create"]
 
 
 @pytest.mark.parametrize("role", SIGNED_IN)
