@@ -24,7 +24,7 @@ class LoanSerializer(serializers.ModelSerializer):
         model = Loan
         fields = ["bank_code", "loan_no", "borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose",
                   "guarantee", "first_loan", "principal", "annual_rate", "start_date", "maturity_date",
-                  "extension_of", "updated_at"]
+                  "extension_of", "registered_date", "updated_at"]
 
     def get_borrower_id(self, obj) -> str:
         # A person's resident ID is shown masked; USCCs are public registrations.

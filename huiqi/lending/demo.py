@@ -188,6 +188,11 @@ class LoanRow(NamedTuple):
     def annual_rate(self) -> Decimal:
         return Decimal(self.rate_e4).scaleb(-4)
 
+    @property
+    def registered_date(self) -> dt.date:
+        """The demo's banks register each loan in the risk-compensation pool the day it is made."""
+        return self.start_date
+
 
 class NplRow(NamedTuple):
     loan: int  # index into LedgerData.loans
@@ -504,7 +509,7 @@ def _db_now():
 
 LOAN_FIELDS = ("bank", "loan_no", "borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose",
                "guarantee", "first_loan", "principal_fen", "annual_rate", "start_date", "maturity_date",
-               "extension_of", "created_at", "updated_at")
+               "extension_of", "registered_date", "created_at", "updated_at")
 PAYMENT_FIELDS = ("loan", "accrual_start", "accrual_end", "paid_date", "interest_fen", "updated_at")
 NPL_FIELDS = ("loan", "npl_date", "outstanding_principal_fen", "recovered_fen", "updated_at")
 
@@ -542,7 +547,7 @@ def write(data: LedgerData, progress=None) -> dict:
             for k, ln in enumerate(data.loans):
                 yield (bank_ids[ln.bank_code], ln.loan_no, ln.borrower_id, ln.borrower_name, ln.borrower_kind,
                        ln.owner_of, ln.purpose, ln.guarantee, ln.first_loan, ln.principal_fen, ln.annual_rate,
-                       ln.start_date, ln.maturity_date, ln.extension_of, now, now)
+                       ln.start_date, ln.maturity_date, ln.extension_of, ln.registered_date, now, now)
                 if (k + 1) % LOAN_BATCH == 0:
                     report(k + 1, "写入贷款 storing loans")
 

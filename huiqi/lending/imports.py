@@ -13,10 +13,11 @@ from decimal import Decimal
 
 import polars as pl
 from django.db import transaction
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy, gettext_lazy as _
 
 from huiqi.accounts.selectors import Role
-from huiqi.core import audit, uploads
+from huiqi.core import audit, clock, uploads
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.i18n import EN, render, stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, validate_uscc
@@ -140,12 +141,16 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
                    help=_("贷款到期日期，须晚于放款日期")),
             Column("extension_of", "原贷款合同编号", required=False, parser=parse_text(64),
                    help=_("本笔贷款为展期时，填写原贷款的合同编号")),
+            Column("registered_date", "入库日期", required=False, parser=parse_date(), example="2020-03-02",
+                   help=_("贷款纳入风险补偿资金池的日期，不早于放款日期；不填为报送当天")),
         ))
 
     def row_checks(self, row):
         """Checks across the fields of a row; each runs on what it needs (None: blank or unreadable)."""
         if row["maturity_date"] and row["start_date"] and row["maturity_date"] <= row["start_date"]:
             yield ("maturity_date", _("到期日期必须晚于放款日期"))
+        if row.get("registered_date") and row["start_date"] and row["registered_date"] < row["start_date"]:
+            yield ("registered_date", _("入库日期不能早于放款日期"))
         kind = row["borrower_kind"]
         if kind is None or row["borrower_id"] is None:
             return
@@ -184,10 +189,16 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
                    "owner_of": r["owner_of"] or "", "purpose": r["purpose"], "guarantee": r["guarantee"],
                    "first_loan": r["first_loan"], "principal_fen": yuan_to_fen(r["principal"]),
                    "annual_rate": r["annual_rate"], "start_date": r["start_date"],
-                   "maturity_date": r["maturity_date"], "extension_of": r["extension_of"] or ""}
+                   "maturity_date": r["maturity_date"], "extension_of": r["extension_of"] or "",
+                   "registered_date": r["registered_date"] or self.upload_day}
 
     FIELDS = ("borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose", "guarantee", "first_loan",
-              "principal_fen", "annual_rate", "start_date", "maturity_date", "extension_of")
+              "principal_fen", "annual_rate", "start_date", "maturity_date", "extension_of", "registered_date")
+
+    @cached_property
+    def upload_day(self) -> dt.date:
+        """The day a blank ``registered_date`` stands for: the upload's (the demo's day in a demo)."""
+        return clock.today()
 
     frame_key = ("bank_id", "loan_no")
 
@@ -196,6 +207,9 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
         gives the identifiers as stored; the dates compared on the whole columns."""
         if (frame["maturity_date"] <= frame["start_date"]).any():
             raise Declined("a maturity not after the start")
+        frame = frame.with_columns(pl.col("registered_date").fill_null(self.upload_day))
+        if (frame["registered_date"] < frame["start_date"]).any():
+            raise Declined("a registration before the start")
         people = frame.select("borrower_kind", "borrower_id", "owner_of").unique()
         # Most borrowers are enterprises and individual businesses with a plain, valid USCC, or business
         # owners with a plain, valid resident ID and owned enterprise: those are told apart on whole
@@ -231,7 +245,7 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
             pl.col("principal").alias("principal_fen"),  # 2 places: the amount in fen
             ((rate // 10_000).cast(pl.String) + "." + (rate % 10_000).cast(pl.String).str.zfill(4))
             .alias("annual_rate"),
-            "start_date", "maturity_date", pl.col("extension_of").fill_null(""),
+            "start_date", "maturity_date", pl.col("extension_of").fill_null(""), "registered_date",
         )
 
     def store_frame(self, frames, actor, record, rows_hint=None, locked=None):

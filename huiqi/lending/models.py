@@ -80,6 +80,9 @@ class Loan(models.Model):
     start_date = models.DateField(_("放款日期"))
     maturity_date = models.DateField(_("到期日期"))
     extension_of = models.CharField(_("原贷款合同编号"), max_length=64, blank=True)
+    # The day the loan entered the risk-compensation pool (入库日期): as the bank reported it, else the day of
+    # its upload. Null for rows stored before the column existed: those loans are not in the pool.
+    registered_date = models.DateField(_("入库日期"), null=True, blank=True)
     # Provenance only: no database constraint (its per-row check cost a third of a bulk load) and no
     # index, as nothing looks rows up by upload (docs/decisions.md); Django still nulls it if an upload
     # record is ever deleted.

@@ -4,8 +4,10 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 PARAMS_KEY = "pool.params"
-# The defaults are the pool's terms as the 2020 measures left them, in force from the window's start.
-PARAMS_EFFECTIVE_FROM = dt.date(2020, 2, 1)
+# The defaults are the pool's terms as the 2020 measures left them, dated from the pool's start under
+# 深府规〔2018〕17号, so that every loan registered since has a table to be priced by (the window's rows
+# only ever apply to loans started in the window, which no earlier registration can be).
+PARAMS_EFFECTIVE_FROM = dt.date(2018, 1, 1)
 
 
 class PoolConfig(AppConfig):

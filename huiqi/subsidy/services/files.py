@@ -8,10 +8,8 @@ command's retry, by ``huiqi subsidy files``, and by the pages when it is asked f
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +17,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy
 
 from huiqi.core.errors import Conflict
+from huiqi.core.headless import replace_atomically as _replace
+from huiqi.core.headless import write_csv as _write_csv
 from huiqi.core.tabular import write_rows
 
 from .. import rules
@@ -42,19 +42,6 @@ def _payments_to_make(batch: SubsidyBatch) -> list[tuple[str, str, str, int]]:
     """(beneficiary_id, name, kind, payable fen) of every payment of the batch, by beneficiary_id."""
     return sorted(SubsidyPayment.objects.filter(batch=batch, payable_fen__gt=0).order_by().values_list(
         "beneficiary_id", "name", "kind", "payable_fen"))
-
-
-def _replace(path: Path, write) -> None:
-    """Write through a temporary name of its own and rename, so a reader never sees half a file and two
-    writers of the same file (two downloads of a lost one) never write into each other's."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)  # suffix: format
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str:
@@ -135,16 +122,6 @@ def _loan_rows_of_batch(batch: SubsidyBatch):
     for bank, no, b, eligible, reason, interest, subsidy in sorted(rows):
         yield (bank, no, b, "true" if eligible else "false", reason, rules.fen_str(interest),
                rules.fen_str(subsidy))
-
-
-def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    def write(tmp: Path):
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-
-    _replace(path, write)
 
 
 def write_outputs(result: rules.BatchResult | SubsidyBatch, out_dir: str | os.PathLike,

@@ -18,42 +18,17 @@ The overrides file is a JSON object with the spec's parameter names, numbers rea
 from __future__ import annotations
 
 import datetime as dt
-import json
-from decimal import Decimal
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
 from huiqi.core import formats
 from huiqi.core.errors import DomainError
+from huiqi.core.headless import parse_day, read_overrides
 
 
 def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise CommandError(f"截止日期 {text!r} 不是 YYYY-MM-DD 格式的日期 "
-                           f"the cutoff {text!r} is not a YYYY-MM-DD date") from None
-
-
-def _overrides(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CommandError(f"参数文件不存在 parameter file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"无法读取参数文件 {path}（须为 UTF-8） cannot read parameter file {path} "
-                           f"(must be UTF-8): {exc}") from None
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"参数文件 {path} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}） "
-                           f"parameter file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                           f"{exc.msg})") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"参数文件 {path} 必须是 名称→取值 的 JSON 对象 "
-                           f"parameter file {path} must be a JSON object of name → value")
-    return data
+    return parse_day(text, "截止日期", "the cutoff")
 
 
 def _totals(outcome) -> list[tuple[str, str]]:
@@ -111,7 +86,7 @@ class Command(BaseCommand):
         if action == "files":
             return self._files(batch, out, acting_user)
         day = _date(cutoff)
-        overrides = _overrides(params) if params is not None else None
+        overrides = read_overrides(params) if params is not None else None
         try:
             if action == "simulate":
                 result = services.simulate(None, day, overrides)

@@ -1,0 +1,158 @@
+"""Every read of the risk-compensation pool: banks' states, the parameters in force on a day, the rules'
+inputs from the shared ledger and the registry, the pool's balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db.models import Sum
+
+from huiqi.core import params as core_params
+from huiqi.lending.models import Loan, NonPerformingLoan
+from huiqi.lending.rules import RegistryEntry
+from huiqi.registry.models import Bank, Enterprise
+
+from . import rules
+from .apps import PARAMS_KEY
+from .models import BankEvent, Claim, PoolEntry
+
+
+# --- parameters ---------------------------------------------------------------------------------------
+
+def params_on(day: dt.date | None = None) -> rules.Params:
+    """The pool's parameters in force on ``day`` (today when omitted)."""
+    return _params_of(_frozen(core_params.value(PARAMS_KEY, on=day)))
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _thawed(value):
+    if isinstance(value, tuple) and value and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str)
+                                                   for x in value):
+        return {k: _thawed(v) for k, v in value}
+    if isinstance(value, tuple):
+        return [_thawed(v) for v in value]
+    return value
+
+
+@lru_cache(maxsize=64)
+def _params_of(frozen) -> rules.Params:
+    return rules.Params.from_mapping(_thawed(frozen))
+
+
+def pricing_by_registration(days: Iterable[dt.date]) -> dict[dt.date, rules.Params]:
+    """The parameters in force on each registration day: a loan's ratio and cap are the table's then."""
+    return {day: params_on(day) for day in set(days)}
+
+
+# --- banks -----------------------------------------------------------------------------------------------
+
+def bank_state(bank: Bank, on: dt.date, events: list[BankEvent] | None = None) -> str:
+    """The bank's state in the pool on a day: none, signed, onboarded, suspended or exited. Signing and
+    onboarding are the bank's dates (its file or its page); suspensions, reinstatements and the exit are
+    its dated events."""
+    if events is None:
+        events = list(bank.pool_events.filter(on__lte=on))
+    state = "none"
+    if bank.signed_date and bank.signed_date <= on:
+        state = "signed"
+    if bank.onboarded_date and bank.onboarded_date <= on:
+        state = "onboarded"
+    for event in sorted((e for e in events if e.on <= on), key=lambda e: (e.on, e.id or 0)):
+        if event.kind == "exited":
+            return "exited"
+        if event.kind == "suspended" and state == "onboarded":
+            state = "suspended"
+        elif event.kind == "reinstated" and state == "suspended":
+            state = "onboarded"
+    return state
+
+
+class BankDays:
+    """Each bank's state on any day, read once."""
+
+    def __init__(self, banks: Iterable[Bank] | None = None):
+        banks = list(banks if banks is not None else Bank.objects.all())
+        self.banks = {b.code: b for b in banks}
+        self.events: dict[int, list[BankEvent]] = {}
+        for e in BankEvent.objects.filter(bank__in=banks).order_by("on", "id"):
+            self.events.setdefault(e.bank_id, []).append(e)
+
+    def state(self, code: str, on: dt.date) -> str:
+        bank = self.banks.get(code)
+        return "none" if bank is None else bank_state(bank, on, self.events.get(bank.pk, []))
+
+    def onboarded(self, code: str, on: dt.date | None) -> bool:
+        return on is not None and self.state(code, on) == "onboarded"
+
+
+# --- the rules' inputs -------------------------------------------------------------------------------------
+
+def registry_for(ids: Iterable[str]) -> dict[str, RegistryEntry]:
+    """The registry's entries of these USCCs (borrowers and owned enterprises), as the rules read them."""
+    wanted = sorted({i for i in ids if i})
+    out: dict[str, RegistryEntry] = {}
+    for i in range(0, len(wanted), 5000):
+        for uscc, kind, size, name, industry in Enterprise.objects.filter(uscc__in=wanted[i:i + 5000]).values_list(
+                "uscc", "kind", "size_class", "name", "industry_id"):
+            out[uscc] = RegistryEntry(kind, size, name, industry or "")
+    return out
+
+
+def as_rule_loan(loan: Loan, bank_code: str | None = None) -> rules.Loan:
+    return rules.Loan(bank_code or loan.bank.code, loan.loan_no, loan.borrower_id, loan.borrower_kind,
+                      loan.owner_of or None, loan.guarantee, loan.first_loan, loan.principal_fen, loan.start_date,
+                      loan.registered_date)
+
+
+def as_rule_npl(npl: NonPerformingLoan, bank_code: str, loan_no: str) -> rules.Npl:
+    return rules.Npl(bank_code, loan_no, npl.npl_date, npl.outstanding_principal_fen, npl.recovered_fen)
+
+
+@dataclass
+class Inputs:
+    """The ledger's NPLs that have no claim yet, with their loans, borrowers and banks."""
+
+    loans: dict[tuple[str, str], rules.Loan]
+    npls: list[rules.Npl]
+    registry: dict[str, RegistryEntry]
+    onboarded: dict[tuple[str, str], bool]
+    registered_on: dict[tuple[str, str], dt.date | None]
+
+
+def unclaimed_npls() -> Inputs:
+    """Every NPL held whose loan has no claim recorded (the headless simulation's claims)."""
+    claimed = Claim.objects.values("loan_id")
+    rows = (NonPerformingLoan.objects.exclude(loan_id__in=claimed)
+            .select_related("loan", "loan__bank").order_by("npl_date", "loan__bank__code", "loan__loan_no"))
+    loans, npls, registered_on = {}, [], {}
+    for npl in rows.iterator(chunk_size=5000):
+        code, no = npl.loan.bank.code, npl.loan.loan_no
+        loans[(code, no)] = as_rule_loan(npl.loan, code)
+        npls.append(as_rule_npl(npl, code, no))
+        registered_on[(code, no)] = npl.loan.registered_date
+    registry = registry_for([x for ln in loans.values() for x in (ln.borrower_id, ln.owner_of)])
+    days = BankDays()
+    onboarded = {key: days.onboarded(key[0], registered_on[key]) for key in loans}
+    return Inputs(loans, npls, registry, onboarded, registered_on)
+
+
+# --- the pool's money ----------------------------------------------------------------------------------------
+
+def balance_fen(on: dt.date | None = None) -> int:
+    """The pool's balance at the end of ``on`` (every entry when omitted): the sum of its ledger."""
+    entries = PoolEntry.objects.all() if on is None else PoolEntry.objects.filter(on__lte=on)
+    return entries.aggregate(total=Sum("amount_fen"))["total"] or 0
+
+
+def paid_on_recorded_claims_fen() -> int:
+    return Claim.objects.aggregate(total=Sum("paid_fen"))["total"] or 0
