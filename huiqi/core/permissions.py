@@ -24,3 +24,19 @@ def grant(permissions: dict) -> None:
     for name, predicate in permissions.items():
         if not rules.perm_exists(name):
             rules.add_perm(name, predicate)
+
+
+def require(actor, perm: str, obj=None, *, allow_system: bool = False) -> None:
+    """Refuse (a domain ``PermissionDenied`` that pages show as 403 and the API as its error) unless
+    ``actor`` is signed in and holds ``perm`` (on ``obj``); ``None`` (the system: a migration, a timer)
+    passes only where ``allow_system`` says so."""
+    from django.utils.translation import gettext_lazy as _
+
+    from .errors import PermissionDenied
+
+    if actor is None and allow_system:
+        return
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("login_required", _("此操作需要登录用户完成并留痕"))
+    if not actor.has_perm(perm, obj) if obj is not None else not actor.has_perm(perm):
+        raise PermissionDenied("forbidden", _("无权执行此操作（%(perm)s）"), perm=perm)

@@ -123,6 +123,8 @@ class Claim(models.Model):
     approved_fen = models.BigIntegerField(_("核定补偿金额（分）"), default=0)
     paid_fen = models.BigIntegerField(_("已拨付（分）"), default=0)
     returned_fen = models.BigIntegerField(_("已返还（分）"), default=0)
+    clawed_back_fen = models.BigIntegerField(_("追回金额（分）"), default=0)
+    clawback_settled_fen = models.BigIntegerField(_("已追回到账（分）"), default=0)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED,
                               db_index=True)
     outcome = models.CharField(_("审批结果"), max_length=10, choices=Outcome.choices, blank=True)
@@ -156,8 +158,12 @@ class Claim(models.Model):
                                    name="pool_claim_recovered_within_outstanding"),
             models.CheckConstraint(condition=Q(paid_fen__gte=0) & Q(paid_fen__lte=models.F("approved_fen")),
                                    name="pool_claim_paid_within_approved"),
-            models.CheckConstraint(condition=Q(returned_fen__gte=0) & Q(returned_fen__lte=models.F("paid_fen")),
+            models.CheckConstraint(condition=Q(returned_fen__gte=0) & Q(clawed_back_fen__gte=0)
+                                   & Q(returned_fen__lte=models.F("paid_fen") - models.F("clawed_back_fen")),
                                    name="pool_claim_returns_within_paid"),
+            models.CheckConstraint(condition=Q(clawback_settled_fen__gte=0)
+                                   & Q(clawback_settled_fen__lte=models.F("clawed_back_fen")),
+                                   name="pool_claim_clawback_settled_within_clawed"),
         ]
 
     def __str__(self):

@@ -49,6 +49,18 @@ def _params_of(frozen) -> rules.Params:
     return rules.Params.from_mapping(_thawed(frozen))
 
 
+def pricing_of(loan: rules.Loan) -> rules.Pricing:
+    """A registered loan's ratio and cap, fixed at registration: a re-pricing the bureau recorded, else the
+    table in force on its registration day."""
+    from .models import Registration
+
+    repriced = (Registration.objects.filter(loan__bank__code=loan.bank_code, loan__loan_no=loan.loan_no)
+                .exclude(repriced_at=None).first())
+    if repriced is not None:
+        return rules.Pricing(repriced.ratio, repriced.cap, repriced.row)
+    return rules.loan_ratio(loan, params_on(loan.registered_date))
+
+
 def pricing_by_registration(days: Iterable[dt.date]) -> dict[dt.date, rules.Params]:
     """The parameters in force on each registration day: a loan's ratio and cap are the table's then."""
     return {day: params_on(day) for day in set(days)}

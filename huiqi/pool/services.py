@@ -8,9 +8,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from huiqi.core import audit, clock
+from huiqi.core.errors import Conflict, InvalidFields, PermissionDenied, ValidationFailed
 from huiqi.core.headless import write_csv
+from huiqi.core.permissions import require
+from huiqi.lending.models import Loan, NonPerformingLoan
+from huiqi.registry.models import Bank
 
 from . import rules, selectors
+from .models import BankEvent, Claim, PoolEntry
 
 RATIO_TABLE_NAMES = frozenset({"base_ratio", "priority_ratio", "window_ratio", "window_start", "window_end",
                                "cap_normal", "cap_window", "extra_rows"})
@@ -66,3 +78,378 @@ def write_claims_csv(result: Simulation, out_dir: str | os.PathLike) -> Path:
     path = out / "claims.csv"
     write_csv(path, rules.CSV_HEADER, (line.csv_row() for line in result.lines))
     return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Banks' lifecycle
+
+
+def move_bank(actor, bank, kind: str, on, *, agreement_version: str = "", note: str = ""):
+    """A bank's next step in the pool, dated: signed and onboarded set the bank's dates (onboarded not
+    before signed); suspended, reinstated and exited are events, each only from the state it leaves."""
+    require(actor, "pool.manage_banks")
+    with transaction.atomic():
+        bank = Bank.objects.select_for_update().get(pk=bank.pk)
+        state = selectors.bank_state(bank, on)
+        allowed = BANK_TRANSITIONS[kind]
+        if state not in allowed:
+            raise Conflict("pool.bank_transition", _("%(bank)s 在 %(on)s 的状态为“%(state)s”，不能%(step)s"),
+                           field="kind", value=kind, bank=bank.name, on=on.isoformat(),
+                           state=BANK_STATES[state], step=BankEvent.Kind(kind).label)
+        later = bank.pool_events.filter(on__gt=on).exists()
+        if later:
+            raise Conflict("pool.bank_event_order", _("该银行在 %(on)s 之后已有记录，不能补记更早的事项"),
+                           field="on", value=on.isoformat(), on=on.isoformat())
+        before = audit.snapshot(bank)
+        if kind == "signed":
+            bank.signed_date = on
+        elif kind == "onboarded":
+            if bank.signed_date is None or on < bank.signed_date:
+                raise ValidationFailed("pool.onboarded_before_signed", _("入库日期不能早于签约日期"), field="on",
+                                       value=on.isoformat())
+            bank.onboarded_date = on
+        if kind in ("signed", "onboarded"):
+            bank.save(update_fields=["signed_date", "onboarded_date"])
+        event = BankEvent.objects.create(bank=bank, kind=kind, on=on, agreement_version=agreement_version,
+                                         note=note, created_by=actor)
+        audit.record(actor, f"pool.bank_{kind}", bank, before=before, note=note)
+    return event
+
+
+BANK_STATES = {"none": _("未签约"), "signed": pgettext_lazy("bank", "签约"), "onboarded": pgettext_lazy("bank", "入库"),
+               "suspended": pgettext_lazy("bank", "暂停"), "exited": pgettext_lazy("bank", "退出")}
+# The states each step may leave.
+BANK_TRANSITIONS = {"signed": ("none",), "onboarded": ("signed",), "suspended": ("onboarded",),
+                    "reinstated": ("suspended",), "exited": ("signed", "onboarded", "suspended")}
+
+
+# --------------------------------------------------------------------------------------------------
+# The pool's money
+
+
+def _entry(actor, kind: str, amount_fen: int, on, *, claim=None, bank=None, note: str = "") -> PoolEntry:
+    entry = PoolEntry.objects.create(kind=kind, amount_fen=amount_fen, on=on, claim=claim, bank=bank or (
+        claim.bank if claim is not None else None), note=note, created_by=actor if actor is not None else None)
+    audit.record(actor, f"pool.{kind}", entry, note=note)
+    return entry
+
+
+def _pool_lock():
+    """Every movement of the pool's money is taken one at a time (the balance is read, then spent)."""
+    list(PoolEntry.objects.select_for_update().filter(kind="top_up").order_by("id")[:1])
+    return selectors.balance_fen()
+
+
+def top_up(actor, amount_fen: int, on=None, note: str = "") -> PoolEntry:
+    """Money into the pool; what approved claims are still owed is paid from it at once, in approval order."""
+    require(actor, "pool.top_up")
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise ValidationFailed("pool.top_up_amount", _("注资金额必须大于零"), field="amount", value=amount_fen)
+    on = on or clock.today()
+    with transaction.atomic():
+        _pool_lock()
+        entry = _entry(actor, "top_up", amount_fen, on, note=note)
+        _pay_owed(actor, on)
+    return entry
+
+
+def _pay(actor, claim: Claim, on) -> int:
+    """Pay ``claim`` what the balance allows of what it is owed, less what its bank owes the pool back
+    (an unpaid clawback is offset against the bank's next payment)."""
+    balance = selectors.balance_fen()
+    owed = claim.approved_fen - claim.paid_fen
+    pay = min(owed, max(balance, 0))
+    if pay <= 0:
+        return 0
+    before = audit.snapshot(claim)
+    _entry(actor, "payout", -pay, on, claim=claim, note=str(claim))
+    claim.paid_fen += pay
+    claim.save(update_fields=["paid_fen"])
+    audit.record(actor, "pool.pay", claim, before=before)
+    for other in (Claim.objects.select_for_update().filter(bank=claim.bank, clawed_back_fen__gt=F("clawback_settled_fen"))
+                  .order_by("decided_at", "id")):
+        offset = min(other.clawed_back_fen - other.clawback_settled_fen, pay)
+        if offset <= 0:
+            break
+        _settle_clawback(actor, other, offset, on, "offset")
+        pay -= offset
+    return pay
+
+
+def _pay_owed(actor, on) -> None:
+    for claim in Claim.objects.select_for_update().filter(status="approved", paid_fen__lt=F("approved_fen")).order_by(
+            "approval_seq"):
+        if selectors.balance_fen() <= 0:
+            break
+        _pay(actor, claim, on)
+
+
+def _settle_clawback(actor, claim: Claim, amount: int, on, kind: str) -> None:
+    before = audit.snapshot(claim)
+    _entry(actor, kind, amount, on, claim=claim, note=str(claim))
+    claim.clawback_settled_fen += amount
+    claim.save(update_fields=["clawback_settled_fen"])
+    audit.record(actor, "pool.clawback_settled", claim, before=before)
+
+
+# --------------------------------------------------------------------------------------------------
+# Claims
+
+
+@dataclass(frozen=True)
+class ClaimInput:
+    """A bank's claim as a page, a file row or the API gives it."""
+
+    bank_code: str
+    loan_no: str
+    outstanding_fen: int | None = None  # blank: the NPL file's
+    recovered_fen: int | None = None
+    evidence: str = ""
+    idempotency_key: str = ""
+
+
+def _loan_for(actor, data: ClaimInput) -> Loan:
+    loan = Loan.objects.select_related("bank").filter(bank__code=data.bank_code, loan_no=data.loan_no).first()
+    if loan is None:
+        raise ValidationFailed("pool.loan_unknown", _("贷款 %(bank)s/%(loan_no)s 不在贷款台账中"), field="loan_no",
+                               value=data.loan_no, bank=data.bank_code, loan_no=data.loan_no)
+    if actor is not None and getattr(actor, "role", None) == "bank" and loan.bank_id != actor.bank_id:
+        raise ValidationFailed("pool.loan_of_another_bank", _("只能为本行的贷款申请补偿，%(loan_no)s 不是本行的贷款"),
+                               field="loan_no", value=data.loan_no, loan_no=data.loan_no)
+    return loan
+
+
+def file_claim(actor, data: ClaimInput) -> Claim:
+    """A bank files a claim on one of its non-performing loans, with its evidence. Refused, naming the field
+    and the rule: a loan not in the ledger, another bank's, not registered in the pool, with no NPL
+    reported, amounts out of bounds, past the claim window, or with a claim already open. The same
+    idempotency key again returns the claim it filed."""
+    require(actor, "pool.file_claim")
+    with transaction.atomic():
+        if data.idempotency_key:
+            done = Claim.objects.filter(bank__code=data.bank_code, idempotency_key=data.idempotency_key).first()
+            if done is not None:
+                if (done.loan.loan_no, done.outstanding_fen, done.recovered_fen) != (
+                        data.loan_no, data.outstanding_fen if data.outstanding_fen is not None else done.outstanding_fen,
+                        data.recovered_fen if data.recovered_fen is not None else done.recovered_fen):
+                    raise Conflict("pool.idempotency_reused", _("幂等键 %(key)s 已用于另一笔补偿申请"),
+                                   field="idempotency_key", value=data.idempotency_key, key=data.idempotency_key)
+                return done
+        loan = Loan.objects.select_for_update().get(pk=_loan_for(actor, data).pk)
+        npl = NonPerformingLoan.objects.filter(loan=loan).first()
+        errors = []
+        if loan.registered_date is None:
+            errors.append(ValidationFailed("pool.loan_not_registered", rules.REASONS["loan_not_registered"],
+                                           field="loan_no", value=data.loan_no))
+        if npl is None:
+            errors.append(ValidationFailed("pool.no_npl", _("该贷款尚未报送不良贷款记录，请先报送不良贷款"),
+                                           field="loan_no", value=data.loan_no))
+        if errors:
+            raise InvalidFields(errors)
+        outstanding = data.outstanding_fen if data.outstanding_fen is not None else npl.outstanding_principal_fen
+        recovered = data.recovered_fen if data.recovered_fen is not None else npl.recovered_fen
+        rule_loan = selectors.as_rule_loan(loan, loan.bank.code)
+        rule_npl = rules.Npl(loan.bank.code, loan.loan_no, npl.npl_date, outstanding, recovered)
+        errors = rules.check_npl(rule_npl, rule_loan)
+        today = clock.today()
+        params = selectors.params_on(today)
+        if not rules.within_claim_window(npl.npl_date, today, params):
+            if params.claim_window_days is None:
+                errors.append(ValidationFailed("pool.claims_not_open", _("补偿申请期限尚未设定，暂不受理补偿申请"),
+                                               field="npl_date"))
+            else:
+                errors.append(ValidationFailed(
+                    "pool.outside_claim_window", _("不良认定日期 %(npl_date)s 起 %(days)s 天内方可申请，已超过申请期限"),
+                    field="npl_date", value=npl.npl_date.isoformat(), npl_date=npl.npl_date.isoformat(),
+                    days=params.claim_window_days))
+        if Claim.objects.filter(loan=loan, status__in=Claim.OPEN).exists():
+            errors.append(Conflict("pool.claim_open", _("该贷款已有一笔办理中的补偿申请"), field="loan_no",
+                                   value=data.loan_no))
+        if errors:
+            raise InvalidFields(errors)
+        assessed = _assess(rule_loan, rule_npl, today)
+        claim = Claim.objects.create(
+            bank=loan.bank, loan=loan, npl_date=npl.npl_date, outstanding_fen=outstanding, recovered_fen=recovered,
+            loss_fen=assessed.loss_fen, ratio=assessed.ratio, compensation_fen=assessed.compensation_fen,
+            reason=assessed.reason or "", evidence=data.evidence, idempotency_key=data.idempotency_key,
+            filed_by=actor, filed_on=today)
+        audit.record(actor, "pool.file", claim)
+    return claim
+
+
+def _assess(loan: rules.Loan, npl: rules.Npl, today) -> rules.Assessed:
+    """A claim's assessment: eligibility by today's parameters, the ratio fixed at registration (the table in
+    force on the loan's registration day, or a re-pricing the bureau recorded)."""
+    params = selectors.params_on(today)
+    registry = selectors.registry_for([loan.borrower_id, loan.owner_of])
+    onboarded = selectors.BankDays(Bank.objects.filter(code=loan.bank_code)).onboarded(loan.bank_code,
+                                                                                     loan.registered_date)
+    pricing = None
+    if loan.registered_date is not None:
+        pricing = selectors.pricing_of(loan)
+    return rules.assess(loan, npl, registry, onboarded, params, pricing)
+
+
+def _locked(claim) -> Claim:
+    return Claim.objects.select_for_update().select_related("bank", "loan").get(pk=claim.pk)
+
+
+def resubmit(actor, claim: Claim, data: ClaimInput) -> Claim:
+    """A claim returned for repair, filed again by its bank with corrected amounts or evidence."""
+    require(actor, "pool.file_claim")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if getattr(actor, "bank_id", None) != claim.bank_id:
+            raise PermissionDenied("pool.not_own_claim", _("只能修改本行的补偿申请"))
+        if claim.status != Claim.Status.RETURNED:
+            raise Conflict("pool.not_returned", _("只有退回补正的申请可以重新提交"), field="status", value=claim.status)
+        before = audit.snapshot(claim)
+        outstanding = data.outstanding_fen if data.outstanding_fen is not None else claim.outstanding_fen
+        recovered = data.recovered_fen if data.recovered_fen is not None else claim.recovered_fen
+        rule_loan = selectors.as_rule_loan(claim.loan, claim.bank.code)
+        rule_npl = rules.Npl(claim.bank.code, claim.loan.loan_no, claim.npl_date, outstanding, recovered)
+        errors = rules.check_npl(rule_npl, rule_loan)
+        if errors:
+            raise InvalidFields(errors)
+        assessed = _assess(rule_loan, rule_npl, clock.today())
+        claim.outstanding_fen, claim.recovered_fen = outstanding, recovered
+        claim.loss_fen, claim.ratio, claim.compensation_fen = assessed.loss_fen, assessed.ratio, assessed.compensation_fen
+        claim.reason = assessed.reason or ""
+        claim.evidence = data.evidence or claim.evidence
+        claim.status, claim.outcome, claim.reviewed_by, claim.reviewed_at = Claim.Status.SUBMITTED, "", None, None
+        claim.save()
+        audit.record(actor, "pool.resubmit", claim, before=before)
+    return claim
+
+
+OUTCOME_REASONS = {
+    **rules.REASONS,
+    "evidence_incomplete": _("证明材料不完整"),
+    "amount_not_supported": _("申报金额与证明材料不符"),
+    "recovery_pending": _("尚在追偿，待追偿结束后核定"),
+    "non_compliant": _("贷款发放或管理不合规"),
+}
+
+
+def review(actor, claim: Claim, outcome: str, *, amount_fen: int | None = None, reason: str = "",
+           note: str = "") -> Claim:
+    """The first person's decision on a submitted claim: approve in full, in part (an amount below the
+    compensation, with a reason), deny (with a reason), or return it for repair (with a reason). A return
+    goes back to the bank at once; the others wait for a second person (``decide``)."""
+    require(actor, "pool.review")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status != Claim.Status.SUBMITTED:
+            raise Conflict("pool.not_submitted", _("只有已提交的申请可以审核"), field="status", value=claim.status)
+        errors = []
+        if outcome not in Claim.Outcome.values:
+            errors.append(ValidationFailed("pool.outcome", _("审核结果须为全额补偿、部分补偿、不予补偿或退回补正"),
+                                           field="outcome", value=outcome))
+        if outcome in ("partial", "deny", "return") and reason not in OUTCOME_REASONS:
+            errors.append(ValidationFailed("pool.outcome_reason", _("部分补偿、不予补偿和退回补正须选择原因"),
+                                           field="reason", value=reason))
+        if outcome == "approve" and claim.reason:
+            errors.append(ValidationFailed("pool.approve_ineligible", _("该申请不符合条件（%(reason)s），不能全额补偿"),
+                                           field="outcome", value=outcome, reason=OUTCOME_REASONS[claim.reason]))
+        if outcome == "partial" and (amount_fen is None or not 0 < amount_fen < claim.compensation_fen):
+            errors.append(ValidationFailed("pool.partial_amount", _("部分补偿金额须大于零且小于应补偿金额"),
+                                           field="amount", value=amount_fen))
+        if errors:
+            raise InvalidFields(errors)
+        before = audit.snapshot(claim)
+        claim.outcome, claim.reviewed_by, claim.reviewed_at = outcome, actor, timezone.now()
+        claim.reason = reason if outcome != "approve" else ""
+        claim.approved_fen = {"approve": claim.compensation_fen, "partial": amount_fen or 0}.get(outcome, 0)
+        claim.status = Claim.Status.RETURNED if outcome == "return" else Claim.Status.REVIEWED
+        claim.save()
+        audit.record(actor, "pool.review", claim, before=before, note=note)
+    return claim
+
+
+def decide(actor, claim: Claim, agree: bool, note: str = "") -> Claim:
+    """The second person's decision on a reviewed claim (never the reviewer's own): agreeing approves it
+    (paid at once in approval order, as far as the balance goes) or denies it; disagreeing sends it back
+    to review."""
+    require(actor, "pool.approve")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status != Claim.Status.REVIEWED:
+            raise Conflict("pool.not_reviewed", _("只有已审核的申请可以审批"), field="status", value=claim.status)
+        if claim.reviewed_by_id == actor.pk:
+            raise PermissionDenied("pool.own_review", _("不能审批自己审核的申请：须由另一位工作人员审批"))
+        before = audit.snapshot(claim)
+        if not agree:
+            claim.status, claim.outcome, claim.reviewed_by, claim.reviewed_at = (Claim.Status.SUBMITTED, "", None,
+                                                                                None)
+            claim.approved_fen = 0
+            claim.save()
+            audit.record(actor, "pool.send_back", claim, before=before, note=note)
+            return claim
+        claim.decided_by, claim.decided_at = actor, timezone.now()
+        if claim.outcome == "deny":
+            claim.status = Claim.Status.DENIED
+            claim.save()
+            audit.record(actor, "pool.deny", claim, before=before, note=note)
+            return claim
+        _pool_lock()
+        claim.status = Claim.Status.APPROVED
+        claim.approval_seq = (Claim.objects.aggregate(m=Max("approval_seq"))["m"] or 0) + 1
+        claim.save()
+        audit.record(actor, "pool.approve", claim, before=before, note=note)
+        _pay_owed(actor, clock.today())  # in approval order: what earlier claims are still owed comes first
+        claim.refresh_from_db()
+    return claim
+
+
+def report_recovery(actor, claim: Claim, recovery_fen: int, on=None, note: str = "") -> PoolEntry | None:
+    """A recovery on a paid claim sends ``recovery × ratio`` back to the pool (half-up), never making the
+    claim's returns more than it was paid."""
+    require(actor, "pool.report_recovery")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if getattr(actor, "role", None) == "bank" and actor.bank_id != claim.bank_id:
+            raise PermissionDenied("pool.not_own_claim", _("只能报告本行补偿申请的追偿"))
+        if isinstance(recovery_fen, bool) or not isinstance(recovery_fen, int) or recovery_fen <= 0:
+            raise ValidationFailed("pool.recovery_amount", _("追偿金额必须大于零"), field="recovery", value=recovery_fen)
+        if claim.paid_fen <= 0:
+            raise Conflict("pool.recovery_unpaid", _("该申请尚未拨付，追偿金额请在补正或审核时扣减"), field="recovery")
+        _pool_lock()
+        amount = rules.recovery_return_fen(recovery_fen, claim.ratio, claim.paid_fen - claim.clawed_back_fen,
+                                           claim.returned_fen)
+        if amount <= 0:
+            return None
+        before = audit.snapshot(claim)
+        entry = _entry(actor, "recovery_return", amount, on or clock.today(), claim=claim, note=note)
+        claim.returned_fen += amount
+        claim.save(update_fields=["returned_fen"])
+        audit.record(actor, "pool.recovery", claim, before=before, note=note)
+        _pay_owed(actor, on or clock.today())
+    return entry
+
+
+def claw_back(actor, claim: Claim, amount_fen: int, reason: str, *, repaid: bool, on=None) -> Claim:
+    """A claim later found non-compliant: ``amount_fen`` of what it was paid returns to the pool, at once
+    when the bank repays it, else offset against the bank's next payments. Never more than it was paid
+    (less what recoveries already returned)."""
+    require(actor, "pool.claw_back")
+    with transaction.atomic():
+        claim = _locked(claim)
+        left = claim.paid_fen - claim.returned_fen - claim.clawed_back_fen
+        errors = []
+        if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= left:
+            errors.append(ValidationFailed("pool.clawback_above_paid",
+                                           _("追回金额须大于零且不超过已拨付未返还的 %(left)s 元"),
+                                           field="amount", value=amount_fen, left=rules.fen_str(max(left, 0))))
+        if not reason.strip():
+            errors.append(ValidationFailed("pool.clawback_reason", _("须写明追回原因（审计发现）"), field="reason"))
+        if errors:
+            raise InvalidFields(errors)
+        _pool_lock()
+        before = audit.snapshot(claim)
+        claim.clawed_back_fen += amount_fen
+        claim.save(update_fields=["clawed_back_fen"])
+        audit.record(actor, "pool.claw_back", claim, before=before, note=reason)
+        if repaid:
+            _settle_clawback(actor, claim, amount_fen, on or clock.today(), "clawback")
+            _pay_owed(actor, on or clock.today())
+    return claim
