@@ -13,6 +13,20 @@ from . import clock, params
 from .errors import DomainError
 
 
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """A service's refusal among the form's errors, so the page's error summary lists it with the rest:
+    each error of ``exc`` (``InvalidFields`` has several) beside the field it names, at the form's top
+    when it names none of the form's fields. The error keeps its code (``data-error`` in the summary)."""
+    form.errors  # a bound form is cleaned first (once), so the error is not cleaned away
+    if not hasattr(form, "cleaned_data"):
+        form.cleaned_data = {}
+    for error in getattr(exc, "errors", None) or [exc]:
+        name = error.field if error.field in form.fields else None
+        invalid = forms.ValidationError(error.message, code=error.code)
+        invalid.field = error.field or ""  # named in the summary (data-field) when the form has no such input
+        form.add_error(name, invalid)
+
+
 def _bound(value):
     return None if value is None else Decimal(str(value))
 
@@ -99,5 +113,4 @@ class ParameterForm(forms.Form):
 
     def add_domain_error(self, exc: DomainError) -> None:
         """Each error of ``exc`` beside the field it names (the form's top when it names none)."""
-        for error in getattr(exc, "errors", [exc]):
-            self.add_error(error.field if error.field in self.fields else None, error.message)
+        add_domain_error(self, exc)

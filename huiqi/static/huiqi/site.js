@@ -1,7 +1,26 @@
 /* Small behaviours of every page, without inline script (the Content-Security-Policy forbids it):
    - a button or form with data-ask="question" asks before it submits;
-   - a <select data-fills="FIELD"> copies its chosen option's data-body into the form's FIELD. */
+   - a <select data-fills="FIELD"> copies its chosen option's data-body into the form's FIELD;
+   - a form's error summary ([data-error-summary]) takes the focus when the page opens, and each of its
+     links moves the focus to the field it names (scrolled so that its label shows). */
 (function () {
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-error-summary] a[href^='#']");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) {
+      return;
+    }
+    event.preventDefault();
+    var box = target.closest(".field, fieldset") || target;
+    box.scrollIntoView();
+    target.focus({ preventScroll: true });
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-ask], input[data-ask]");
     if (button && !window.confirm(button.getAttribute("data-ask"))) {
