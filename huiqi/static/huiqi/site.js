@@ -4,12 +4,15 @@
    - a form's error summary ([data-error-summary]) takes the focus when the page opens, and each of its
      links moves the focus to the field it names (scrolled so that its label shows). */
 (function () {
-  document.addEventListener("DOMContentLoaded", function () {
+  function focusSummary() {
     var summary = document.querySelector("[data-error-summary]");
-    if (summary) {
-      summary.focus();
+    if (summary && document.activeElement !== summary) {
+      summary.scrollIntoView();
+      summary.focus({ preventScroll: true });
     }
-  });
+  }
+  document.addEventListener("DOMContentLoaded", focusSummary);
+  window.addEventListener("load", focusSummary);
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-error-summary] a[href^='#']");
     var target = link && document.getElementById(link.getAttribute("href").slice(1));
