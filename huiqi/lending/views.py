@@ -45,7 +45,8 @@ def upload_page(request):
     _require(request, "lending.upload")
     kinds = [(k, label) for k, label in LedgerUpload.Kind.choices
              if k != "banks" or request.user.has_perm("lending.upload_banks")]
-    form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds)
+    posted = request.method == "POST"  # bound even when nothing came: an empty post lists what is missing
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None, kinds=kinds)
     status = 200
     if request.method == "POST":
         status = 400

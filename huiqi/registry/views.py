@@ -73,7 +73,8 @@ def bank_list(request):
 def import_page(request):
     """The guide, the import form and the imports so far; a file received leads to its confirmation."""
     _require(request, "registry.import")
-    form = ImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # bound even when nothing came: an empty post lists what is missing
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
     status = 200
     if request.method == "POST":
         status = 400

@@ -50,7 +50,8 @@ def is_group(bf) -> bool:
 
 
 def anchor(bf) -> str:
-    """The id a summary link and the field's label point at: the input's (the first one of a group)."""
+    """The id a summary link points at: the input's (``id_<field>``; for radios and boxes the wrapper
+    Django gives that id, whose first input the page's script focuses)."""
     return bf.id_for_label or bf.auto_id or f"id_{bf.name}"
 
 

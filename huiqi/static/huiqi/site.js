@@ -20,9 +20,11 @@
       return;
     }
     event.preventDefault();
+    // A group of radios or boxes is named by its wrapper: the cursor goes to its first input.
+    var input = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea");
     var box = target.closest(".field, fieldset") || target;
     box.scrollIntoView();
-    target.focus({ preventScroll: true });
+    (input || target).focus({ preventScroll: true });
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-ask], input[data-ask]");
