@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -39,6 +40,11 @@ def upload(page, server, path):
     page.set_input_files("form.upload input[type=file]", str(path))
     with page.expect_navigation():
         page.locator("form.upload button[type=submit]").click()
+    # The confirmation first (the file's number, what follows), then the file's outcome behind its link.
+    assert re.search(r"/registry/import/\d+/submitted/$", page.url), page.url
+    assert page.locator("[data-confirmation] [data-reference]").count() == 1
+    with page.expect_navigation():
+        page.locator("a[data-view]").click()
     assert "/registry/import/" in page.url and page.url.rstrip("/").split("/")[-1].isdigit(), page.url
     return page
 

@@ -67,7 +67,12 @@ def test_request_journey(new_page, server, accounts, city, request_staff):
     ent.fill("textarea[name=description]", "贷款下月到期，受疫情影响希望续贷。<script>alert(1)</script>")
     with ent.expect_navigation():
         ent.click("button[data-action=submit]")
+    # The confirmation: the request's number, by when it is accepted; then the request itself.
+    confirmed = ent.locator("[data-confirmation] [data-reference]").inner_text()
+    with ent.expect_navigation():
+        ent.click("a[data-view]")
     number = ent.locator("code[data-number]").inner_text()
+    assert number == confirmed
     assert number.startswith("SZQ-")
     assert ent.locator("[data-agency]").get_attribute("data-agency") == "FINANCE-SZ"  # routed by the rule
     assert "<script>alert(1)</script>" in ent.locator("[data-description]").inner_text()  # shown as text
@@ -131,6 +136,9 @@ def test_hotline_operator_files_a_call(page, server, accounts, city, request_sta
     page.fill("input[name=contact_name]", "王女士")
     with page.expect_navigation():
         page.click("button[data-action=submit]")
+    assert page.locator("[data-confirmation]").count() == 1
+    with page.expect_navigation():
+        page.click("a[data-view]")
     assert page.locator("[data-channel]").get_attribute("data-channel") == "hotline"
     assert page.locator("[data-agency]").get_attribute("data-agency") == "HOUSING-SZ"
     number = page.locator("code[data-number]").inner_text()

@@ -48,6 +48,10 @@ def test_return_to_work_journey(new_page, server, accounts, city, tmp_path, sett
     ent.set_input_files("input[name=attachments]", files=[{"name": "plan.png", "mimeType": "image/png",
                                                            "buffer": PNG}])
     submit(ent, "form[data-form=filing]")
+    # The confirmation (the filing's number, what the district does next and by when), then the filing.
+    assert ent.locator("[data-confirmation] [data-reference]").count() == 1, ent.content()[:3000]
+    assert ent.locator("[data-by]").count() == 1
+    submit(ent, None, "a[data-view]")
     assert ent.locator("[data-status=submitted]").count() == 1, ent.content()[:3000]
     filing_url = ent.url
 
@@ -92,6 +96,8 @@ def test_return_to_work_journey(new_page, server, accounts, city, tmp_path, sett
     ent.fill("input[name=note_materials]", "芯片缺货")
     ent.check("input[name=help_materials]")
     submit(ent, "form[data-form=daily-check]")
+    assert ent.locator("[data-confirmation]").count() == 1
+    submit(ent, None, "a[data-view]")
     assert ent.locator("[data-reported='1']").count() == 1
 
     # 4. The dashboard shows it (the officer's district).

@@ -209,6 +209,9 @@ def upload(page, server, kind, path):
     page.set_input_files("form.upload input[type=file]", str(path))
     with page.expect_navigation():
         page.locator("form.upload button[type=submit]").click()
+    assert re.search(r"/lending/upload/\d+/submitted/$", page.url), page.url
+    with page.expect_navigation():
+        page.locator("a[data-view]").click()
     assert re.search(r"/lending/upload/\d+/$", page.url), page.url
     return page.locator(".status-line .badge").get_attribute("data-status")
 

@@ -15,6 +15,23 @@ from . import clock, params
 from .errors import DomainError
 
 
+def add_domain_error(form: forms.Form, exc: DomainError, skip=frozenset()) -> None:
+    """A service's refusal among the form's errors, so the page's error summary lists it with the rest:
+    each error of ``exc`` (``InvalidFields`` has several) beside the field it names, at the form's top
+    when it names none of the form's fields. The error keeps its code (``data-error`` in the summary)."""
+    form.errors  # a bound form is cleaned first (once), so the error is not cleaned away
+    if not hasattr(form, "cleaned_data"):
+        form.cleaned_data = {}
+    for error in getattr(exc, "errors", None) or [exc]:
+        for sub in getattr(error, "errors", None) or [error]:  # a table's cells: <field>.<row>.<column>
+            base = (sub.field or "").split(".")[0]
+            if base in skip or (skip and base not in form.fields):
+                continue  # the field has its error already; a rule across fields waits until every field reads
+            invalid = forms.ValidationError(sub.message, code=sub.code)
+            invalid.field = sub.field or ""  # named in the summary (data-field) when the form has no such input
+            form.add_error(base if base in form.fields else None, invalid)
+
+
 def _bound(value):
     return None if value is None else Decimal(str(value))
 
@@ -182,11 +199,4 @@ class ParameterForm(forms.Form):
 
     def add_domain_error(self, exc: DomainError, skip=frozenset()) -> None:
         """Each error of ``exc`` beside the field it names (the form's top when it names none)."""
-        for error in getattr(exc, "errors", [exc]):
-            for sub in getattr(error, "errors", [error]):  # a table's cells are named <field>.<row>.<column>
-                name = (sub.field or "").split(".")[0]
-                if name in skip:
-                    continue
-                if skip and name not in self.fields:
-                    continue  # a rule across fields waits until every field reads
-                self.add_error(name if name in self.fields else None, sub.message)
+        add_domain_error(self, exc, skip)

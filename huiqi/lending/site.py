@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.declarations import DemoStep, Importer, Nav, Route, Todo
+from huiqi.core.formpages import Guide
 
 NAVIGATION = [
     Nav("lending:loan_list", _("贷款台账"), "lending.view", order=20,
@@ -90,3 +91,16 @@ def _demo_upload(scale, seed, progress) -> str:
 
 # The ledger first (10); the bank's refused file (15) names its loans.
 DEMO = [DemoStep(10, _demo_ledger), DemoStep(15, _demo_upload)]
+
+
+# 办事指南 of the upload page (``core.formpages``).
+GUIDES = {
+    "lending.upload": Guide(
+        title=_("银行数据报送"),
+        who=_("合作银行的数据报送人员报送本行的贷款台账、还款和放款记录；合作银行名单由局方报送。"),
+        needs=(_("按模板填写的 CSV（UTF-8 或 GBK/GB18030）或 Excel（XLSX，第一个工作表）文件，表头中文或英文均可"),
+               _("每类数据一个文件：在表单中选择文件类型")),
+        time=_("小文件上传后当场校验；大文件在后台校验，完成后在文件页面显示结果。"),
+        next=(_("系统逐行校验：全部通过才入库，同一文件重复上传不会产生任何变化。"),
+              _("只要有一行有误，整个文件不入库，并给出可下载的逐行错误报告；修改后重新上传即可。"))),
+}

@@ -10,13 +10,18 @@ from django.urls import reverse
 
 from huiqi.core import filters as core_filters
 from huiqi.core.downloads import file_download
+from huiqi.core.errors import DomainError
+from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
+from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_template
 from huiqi.core.uploads import read_errors
 
 from . import imports, selectors
 from .filters import LoanFilter
+from .forms import UploadForm
 from .models import BorrowerKind, LedgerUpload, Purpose
+from .site import GUIDES
 
 def _require(request, perm):
     if not request.user.has_perm(perm):
@@ -36,19 +41,34 @@ def loan_list(request):
 
 @login_required
 def upload_page(request):
+    """The guide, the upload form and the uploads so far; a file received leads to its confirmation."""
     _require(request, "lending.upload")
-    error = None
-    if request.method == "POST":
-        upload, kind = request.FILES.get("file"), request.POST.get("kind", "")
-        if upload is None or kind not in LedgerUpload.Kind.values:
-            error = "请选择文件类型和要上传的文件（choose the kind of file and the file）"
-        else:
-            record = imports.start_upload(request.user, kind, upload)
-            return redirect("lending:upload_detail", pk=record.pk)
     kinds = [(k, label) for k, label in LedgerUpload.Kind.choices
              if k != "banks" or request.user.has_perm("lending.upload_banks")]
+    posted = request.method == "POST"  # bound even when nothing came: an empty post lists what is missing
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None, kinds=kinds)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                record = imports.start_upload(request.user, form.cleaned_data["kind"], form.cleaned_data["file"])
+                return redirect("lending:upload_submitted", pk=record.pk)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
     page, query = paginate(request, selectors.uploads_for(request.user).select_related("bank", "uploaded_by"))
-    return render(request, "lending/upload.html", {"page": page, "query": query, "error": error, "kinds": kinds})
+    return render(request, "lending/upload.html", {"page": page, "query": query, "form": form, "kinds": kinds,
+                                                   **guide_context(GUIDES["lending.upload"], form)},
+                  status=status)
+
+
+@login_required
+def upload_submitted(request, pk):
+    """The confirmation of a file just sent, for the person who sent it: its number and its outcome so far."""
+    _require(request, "lending.upload")
+    record = get_object_or_404(selectors.uploads_for(request.user).filter(uploaded_by=request.user), pk=pk)
+    return confirmation(request, upload_confirmation(record, reverse("lending:upload_detail", args=[record.pk])))
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.core import params
 from huiqi.core.declarations import AuditLink, DemoStep, Exporter, Importer, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.formpages import Guide
 
 from . import rules
 
@@ -125,4 +126,15 @@ _size_standard.describe = rules.describe_standard
 # Where the audit pages link the registry's records.
 AUDIT_LINKS = {
     "registry.Enterprise": AuditLink("registry.view", lambda e: reverse("registry:enterprise_detail", args=[e.uscc])),
+}
+
+# 办事指南 of the import page (``core.formpages``).
+GUIDES = {
+    "registry.import": Guide(
+        title=_("企业名录导入"),
+        who=_("局方的名录管理人员，导入或更新企业名录。"),
+        needs=(_("按模板填写的 CSV（UTF-8 或 GBK/GB18030）或 Excel（XLSX，第一个工作表）文件，表头中文或英文均可"),),
+        time=_("小文件上传后当场校验；大文件在后台校验，完成后在导入页面显示结果。"),
+        next=(_("系统逐行校验统一社会信用代码、区划、行业等：全部通过才入库，同一文件重复上传不会产生任何变化。"),
+              _("只要有一行有误，整个文件不入库，并给出可下载的逐行错误报告；修改后重新上传即可。"))),
 }

@@ -12,4 +12,5 @@ urlpatterns = [
     path("import/template.<str:lang>.<str:fmt>", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/errors.<str:fmt>", views.import_error_report, name="import_error_report"),
+    path("import/<int:pk>/submitted/", views.import_submitted, name="import_submitted"),
 ]

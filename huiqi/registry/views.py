@@ -11,10 +11,15 @@ from django.utils import timezone
 
 from huiqi.core import filters as core_filters
 from huiqi.core.downloads import file_download
+from huiqi.core.errors import DomainError
+from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
+from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 
 from . import filters, selectors, services
+from .forms import ImportForm
 from .models import Enterprise
+from .site import GUIDES
 
 def _require(request, perm):
     if not request.user.has_perm(perm):
@@ -66,17 +71,32 @@ def bank_list(request):
 
 @login_required
 def import_page(request):
+    """The guide, the import form and the imports so far; a file received leads to its confirmation."""
     _require(request, "registry.import")
-    error = None
+    posted = request.method == "POST"  # bound even when nothing came: an empty post lists what is missing
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
+    status = 200
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "请选择要上传的文件（please choose a file to upload）"
-        else:
-            record = services.start_registry_import(request.user, upload)
-            return redirect("registry:import_detail", pk=record.pk)
+        status = 400
+        if form.is_valid():
+            try:
+                record = services.start_registry_import(request.user, form.cleaned_data["file"])
+                return redirect("registry:import_submitted", pk=record.pk)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
     page, query = paginate(request, selectors.imports_for(request.user))
-    return render(request, "registry/import.html", {"page": page, "query": query, "error": error})
+    return render(request, "registry/import.html", {"page": page, "query": query, "form": form,
+                                                    **guide_context(GUIDES["registry.import"], form)},
+                  status=status)
+
+
+@login_required
+def import_submitted(request, pk):
+    """The confirmation of a registry file just sent, for the person who sent it."""
+    _require(request, "registry.import")
+    record = get_object_or_404(selectors.imports_for(request.user).filter(uploaded_by=request.user), pk=pk)
+    return confirmation(request, upload_confirmation(record, reverse("registry:import_detail", args=[record.pk])))
 
 
 @login_required

@@ -107,6 +107,12 @@ def get_request(user, number: str) -> EnterpriseRequest | None:
             .filter(number=number).first())
 
 
+def filed_by(user, number: str) -> EnterpriseRequest | None:
+    """The request ``number`` if ``user`` filed it (its confirmation page is theirs only)."""
+    return (requests_for(user).select_related("enterprise", "category", "agency")
+            .filter(number=number, created_by=user).first())
+
+
 def events_for(user, req: EnterpriseRequest) -> QuerySet[RequestEvent]:
     """The history the user may see: an enterprise user never sees internal notes."""
     qs = req.events.select_related("actor").order_by("at", "id")

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import formats, params
 from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Nav, Route, Todo
+from huiqi.core.formpages import Guide
 
 from .rules import DEFAULTS, SIGNATURES
 
@@ -25,6 +26,36 @@ def _demo(scale, seed, progress) -> str:
 
 
 DEMO = [DemoStep(30, _demo)]
+
+
+def _guide_values(today) -> dict:
+    """The limits and deadlines in force: the parameters, and the active categories' longest times."""
+    from django.db.models import Max
+
+    from . import selectors
+
+    p = selectors.current_params(today)
+    days = selectors.categories(active=True).aggregate(accept=Max("accept_days"), answer=Max("answer_days"))
+    return {"title_max": p["title_max_chars"], "description_max": format(p["description_max_chars"], ","),
+            "files": p["attachment_max_files"],
+            "mb": format(p["attachment_max_bytes"] / 1024 / 1024, "g"),
+            "accept_days": days["accept"] or 0, "answer_days": days["answer"] or 0}
+
+
+# 办事指南 of filing a request (``core.formpages``).
+GUIDES = {
+    "requests.new": Guide(
+        title=_("提出诉求"),
+        who=_("在本市登记的企业，由企业账号提出；企业也可拨打 12345 热线，由坐席代为登记。"),
+        needs=(_("诉求类别、标题（不超过 %(title_max)s 个字）和诉求内容（不超过 %(description_max)s 个字）"),
+               _("联系人和联系电话，以便责任部门联系"),
+               _("相关材料作为附件（可选）：最多 %(files)s 个，每个不超过 %(mb)s MB")),
+        time=_("责任部门在 %(accept_days)s 个工作日内签收，签收后 %(answer_days)s 个工作日内答复；各类别的时限见页面下方。"),
+        next=(_("提交后即分派到该类别的责任部门，并给出诉求编号。"),
+              _("责任部门签收、办理并答复；需要补充材料时会通知您，补充期间暂停计时。"),
+              _("收到答复后，您可以评价并办结，或申请重办。")),
+        values=_guide_values),
+}
 
 
 PARAMETERS = {

@@ -12,6 +12,7 @@ urlpatterns = [
     path("problems/", views.problems, name="problems"),
     path("problems/<int:pk>/", views.problem, name="problem"),
     path("r/<str:number>/", views.detail, name="detail"),
+    path("r/<str:number>/submitted/", views.submitted, name="submitted"),
     path("r/<str:number>/do/<str:action>/", views.act, name="act"),
     path("r/<str:number>/files/<int:pk>/", views.attachment, name="attachment"),
 ]

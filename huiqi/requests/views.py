@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ from huiqi.accounts.selectors import Role
 from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
+from huiqi.core.formpages import Confirmation, confirmation, guide_context
+from huiqi.core.forms import add_domain_error
 from huiqi.core.filters import apply
 from huiqi.core.i18n import localized
 from huiqi.core.pagination import paginate
@@ -33,6 +36,7 @@ from . import actions, rules, selectors, services
 from .filters import RequestFilter
 from .forms import RequestForm
 from .models import TRANSITIONS, Channel, Extension, Status
+from .site import GUIDES
 
 STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ANSWERED, Status.CLOSED]
 
@@ -112,11 +116,12 @@ def new(request):
         chosen = (request.POST.get("enterprise") or request.GET.get("enterprise") or "").strip()
         picked = selectors.enterprises_named(user, chosen, limit=1) if chosen else []
     form = RequestForm(request.POST or None, request.FILES or None, enterprises=enterprises, hotline=hotline,
+                       limits=selectors.current_params(clock.today()),
                        initial=initial if not hotline else {"category": initial.get("category"),
                                                             "enterprise": picked[0].uscc if picked else ""})
     status = 200
-    error = None
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -127,19 +132,37 @@ def new(request):
                     contact_name=d["contact_name"], contact_phone=d["contact_phone"],
                     contact_email=d["contact_email"], attachments=d["attachments"])
             except DomainError as exc:
-                error, status = exc, exc.status
+                add_domain_error(form, exc)
+                status = exc.status
             else:
-                messages.success(request, _("诉求已提交，编号 %(number)s。") % {"number": req.number})
-                return redirect("requests:detail", number=req.number)
-        else:
-            status = 400
+                return redirect("requests:submitted", number=req.number)
     # The registry's facts the enterprise need not type again.
     facts = [{"name": e.name, "uscc": e.uscc, "district": localized(e.district), "industry": localized(e.industry),
               "size": e.get_size_class_display()} for e in (picked if hotline else enterprises)]
-    return render(request, "requests/new.html", {"form": form, "error": error, "hotline": hotline, "facts": facts,
+    return render(request, "requests/new.html", {"form": form, "hotline": hotline, "facts": facts,
                                                   "find": find, "matches": matches,
-                                                  "categories": selectors.categories(active=True)},
+                                                  "categories": selectors.categories(active=True),
+                                                  **guide_context(GUIDES["requests.new"], form)},
                   status=status)
+
+
+@login_required
+def submitted(request, number):
+    """The confirmation of a request just filed, for the person who filed it: its number, who handles it
+    and by when it is accepted."""
+    _require(request, "requests.submit")
+    req = selectors.filed_by(request.user, number)
+    if req is None:
+        raise Http404
+    done = Confirmation(
+        title=_("诉求已提交"), reference=req.number, view_url=reverse("requests:detail", args=[req.number]),
+        view_label=_("查看诉求和办理进度"), by=req.accept_deadline, by_label=_("签收期限"),
+        facts=[(_("企业"), req.enterprise.name), (_("诉求类别"), localized(req.category)),
+               (_("标题"), req.title), (_("责任部门"), localized(req.agency))],
+        next=[_("%(agency)s 将在签收期限前签收您的诉求。") % {"agency": localized(req.agency)},
+              _("签收后 %(days)s 个工作日内答复；需要补充材料时会通知您。") % {"days": req.category.answer_days},
+              _("办理进度会显示在诉求页面，并通过站内消息通知您。")])
+    return confirmation(request, done)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 FILING_REQUIRED_KEY = "resumption.filing_required"
 DAILY_CHECK_KEY = "resumption.daily_check"
 ATTACHMENT_LIMIT_KEY = "resumption.attachment_max_bytes"
+# Within how many working days the district's team inspects a filing and decides (the guide and the
+# confirmation say it; an assumption of the platform, the bureau may change it).
+CHECK_DAYS_KEY = "resumption.filing_check_days"
+FILING_CHECK_DAYS = 3
 
 # The city asked enterprises to file from the 2020-02-08 notice; from 2020-02-20 it no longer did.
 FILING_REQUIRED_FROM = dt.date(2020, 2, 8)
@@ -81,6 +85,8 @@ def _ensure_defaults(sender, using="default", apps=None, **kwargs):
                           description=stored(_("每日排查的截止时间，以及锁定于排查日后第几天的几点")))
     params.ensure_default(ATTACHMENT_LIMIT_KEY, "resumption", ATTACHMENT_MAX_BYTES, FILING_REQUIRED_FROM,
                           description=stored(_("报备附件大小上限（字节）")))
+    params.ensure_default(CHECK_DAYS_KEY, "resumption", FILING_CHECK_DAYS, FILING_REQUIRED_FROM,
+                          description=stored(_("区复工专班核查并答复复工报备的时限（工作日）")))
     from .checklist import ensure_default_items
 
     ensure_default_items()

@@ -25,11 +25,13 @@ from .apps import FILING_REQUIRED_KEY
 from .filters import AWAITING_DISTRICT
 from .jobs import REPORT_KIND
 from .models import (
+    CheckResult,
     DailyCheck,
     DailyRollup,
     Difficulty,
     DifficultyKind,
     FilingAttachment,
+    FILING_TRANSITIONS,
     FilingStatus,
     ReturnToWorkFiling,
 )
@@ -79,6 +81,35 @@ def follow_ups_for(user, open_only: bool = True):
 
 def own_enterprises(user):
     return registry_selectors.scope_enterprises(user, registry_selectors.enterprises()) if role_of(user) == Role.ENTERPRISE else registry_selectors.enterprises().none()
+
+
+def own_filings(user):
+    """The filings of the user's own enterprises (a confirmation page is its owner's only)."""
+    return filings_for(user).filter(enterprise__in=own_enterprises(user))
+
+
+def own_daily_checks(user):
+    """The daily checks of the user's own enterprises."""
+    return daily_checks_for(user).filter(enterprise__in=own_enterprises(user))
+
+
+# The actions a filing's page may offer, each with the transition it makes (``FILING_TRANSITIONS``).
+FILING_ACTIONS = {"assign": "assign", "check": "record_check", "approve": "approve", "return": "return"}
+
+
+def filing_actions(user, filing) -> set[str]:
+    """What ``user`` may do to ``filing`` now: a handler of its district the steps its state allows
+    (approving only after an on-site check that passed); its enterprise correcting it once returned.
+    The page shows these and nothing else; the services check again."""
+    acts = set()
+    if user.has_perm("resumption.handle", filing):
+        acts = {name for name, step in FILING_ACTIONS.items() if filing.status in FILING_TRANSITIONS[step][0]}
+        if filing.check_result != CheckResult.PASSED:
+            acts.discard("approve")
+    if (filing.status in FILING_TRANSITIONS["resubmit"][0] and user.has_perm("resumption.file")
+            and own_enterprises(user).filter(pk=filing.enterprise_id).exists()):
+        acts.add("resubmit")
+    return acts
 
 
 def filings_awaiting_district(user):

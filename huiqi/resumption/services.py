@@ -25,8 +25,10 @@ from . import prepared, rules
 from .apps import (
     ATTACHMENT_LIMIT_KEY,
     ATTACHMENT_MAX_BYTES,
+    CHECK_DAYS_KEY,
     DAILY_CHECK_DEFAULTS,
     DAILY_CHECK_KEY,
+    FILING_CHECK_DAYS,
     FILING_REQUIRED_KEY,
 )
 from .checklist import items_on
@@ -157,6 +159,11 @@ _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"
 def attachment_limit(on: dt.date) -> int:
     """The size limit of one attachment in bytes (a dated parameter)."""
     return int(params.value(ATTACHMENT_LIMIT_KEY, on, default=ATTACHMENT_MAX_BYTES))
+
+
+def filing_check_days(on: dt.date) -> int:
+    """Within how many working days the district inspects and decides a filing (a dated parameter)."""
+    return int(params.value(CHECK_DAYS_KEY, on, default=FILING_CHECK_DAYS))
 
 
 def check_attachments(files, on: dt.date, field: str = "attachments") -> list[tuple[object, str]]:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock, formats, params
 from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Nav, Route, Todo
+from huiqi.core.formpages import Guide
 
 from .apps import DAILY_CHECK_DEFAULTS
 
@@ -38,12 +39,56 @@ PARAMETERS = {
         "lock_days_after": params.integer(0, 7, _("天"), label=_("次日起第几天锁定")),
         "lock_time": params.time_of_day(label=_("锁定时刻")),
     }, partial=True, defaults=DAILY_CHECK_DEFAULTS),
+    "resumption.filing_check_days": params.scalar(params.integer(1, 30, _("个工作日"),
+                                                                 label=_("报备核查时限"))),
 }
 
 PARAMETER_LABELS = {
     "resumption.filing_required": _("复工须先报备"),
     "resumption.attachment_max_bytes": _("复工报备附件大小上限"),
     "resumption.daily_check": _("每日排查的截止与锁定"),
+    "resumption.filing_check_days": _("复工报备核查时限"),
+}
+
+# --- 办事指南 of the enterprise's forms (``core.formpages``): the numbers are the parameters in force --------
+
+
+def _filing_values(today) -> dict:
+    from . import services
+
+    return {"days": services.filing_check_days(today),
+            "mb": f"{services.attachment_limit(today) / (1024 * 1024):.1f}".removesuffix(".0")}
+
+
+def _daily_values(today) -> dict:
+    from . import services
+
+    config = services.daily_check_config(today)
+    return {"deadline": config["deadline"], "lock_days": config["lock_days_after"], "lock_time": config["lock_time"]}
+
+
+GUIDES = {
+    "resumption.filing": Guide(
+        title=_("复工报备"),
+        who=_("在本市登记、计划复工的企业，由企业账号办理；复工须先报备期间适用。"),
+        needs=(_("计划复工日期、员工总数和返岗人数（含省外返深、隔离观察人数）"),
+               _("防控条件（四个到位、八个落实）的落实情况"),
+               _("口罩、体温计、消毒液等防护物资储备"),
+               _("防控方案等附件：图片或 PDF，每个不超过 %(mb)s MB（可选）")),
+        time=_("区复工专班在 %(days)s 个工作日内派员现场核查并答复。"),
+        next=(_("提交后即可在“我的报备”查看办理进度。"),
+              _("区复工专班指派核查员到企业现场核查。"),
+              _("核查通过的，同意复工；需要整改的，退回并说明原因，整改后可修改重新提交。")),
+        values=_filing_values),
+    "resumption.daily_check": Guide(
+        title=_("每日排查填报"),
+        who=_("已复工或计划复工的企业，由企业账号每天填报。"),
+        needs=(_("当天是否开工、员工总数、已返岗和今日在岗人数"), _("产能恢复比例，疑似和确诊病例数"),
+               _("经营困难及需要协调的事项（如有）")),
+        time=_("每天 %(deadline)s 前报送；排查日后第 %(lock_days)s 天 %(lock_time)s 前可以更正，之后锁定。"),
+        next=(_("报送后即计入全区复工统计。"),
+              _("勾选“需要协调”的困难，由所在区复工专班跟进，跟进情况可在“我的复工”查看。")),
+        values=_daily_values),
 }
 
 # The names of this program's audit actions (``core.audit``).

@@ -22,12 +22,15 @@ from django.utils.translation import gettext_lazy
 from huiqi.core import clock
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
+from huiqi.core.formpages import Confirmation, confirmation, guide_context
+from huiqi.core.forms import add_domain_error
+from huiqi.core.workdays import add_working_days
 from huiqi.core.i18n import localized
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
 from huiqi.registry import selectors as registry_selectors
 
-from . import report, selectors, services
+from . import report, rules, selectors, services
 from .checklist import items_on
 from .filters import (
     AWAITING_DISTRICT,
@@ -42,6 +45,7 @@ from .filters import (
 from .forms import AssignForm, CheckForm, DailyCheckForm, DecisionForm, DeclareForm, FilingForm, FollowUpForm
 from .jobs import report_path
 from .models import DifficultyKind, FilingStatus
+from .site import GUIDES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -118,7 +122,8 @@ def _form_values(form) -> dict:
 
 @login_required
 def filing_new(request):
-    """File to resume (while filing is required), or declare having resumed (after the switch)."""
+    """File to resume (while filing is required), or declare having resumed (after the switch). The guide
+    comes first; a filing made leads to its confirmation."""
     _require(request, "resumption.file")
     today = clock.today()
     required = services.filing_required(today)
@@ -127,7 +132,7 @@ def filing_new(request):
         raise PermissionDenied
     chosen = request.POST.get("enterprise") or request.GET.get("enterprise") or enterprises[0].uscc
     items = items_on(today)
-    error, status = None, 200
+    status = 200
     if required:
         form = _filing_form(request, items, request.POST or None, request.FILES or None,
                             initial={"checklist": [i.code for i in items]})
@@ -140,33 +145,63 @@ def filing_new(request):
                 if required:
                     filing = services.submit_filing(request.user, chosen, _form_values(form),
                                                     attachments=form.cleaned_data["attachments"])
-                    messages.success(request, _("复工报备已提交，请等待区复工专班核查。"))
                 else:
                     filing = services.declare_resumed(request.user, chosen, form.cleaned_data)
-                    messages.success(request, _("已申报复工。"))
-                return redirect("resumption:filing_detail", pk=filing.pk)
+                return redirect("resumption:filing_submitted", pk=filing.pk)
             except DomainError as exc:
-                error, status = exc, exc.status
+                add_domain_error(form, exc)
+                status = exc.status
+    guide = guide_context(GUIDES["resumption.filing"], form, today=today) if required else {}
     return render(request, "resumption/filing_form.html",
                   {"form": form, "required": required, "enterprises": enterprises, "chosen": chosen,
-                   "error": error, "items": items, "switch_day": selectors.filing_switch_day()}, status=status)
+                   "items": items, "switch_day": selectors.filing_switch_day(), **guide}, status=status)
 
 
-ACTIONS = ("assign", "check", "approve", "return")
+@login_required
+def filing_submitted(request, pk):
+    """The confirmation of a filing just made or corrected (its enterprise's only): its number, what the
+    district does next, and by when."""
+    _require(request, "resumption.file")
+    filing = get_object_or_404(selectors.own_filings(request.user), pk=pk)
+    view = reverse("resumption:filing_detail", args=[filing.pk])
+    if filing.status == FilingStatus.DECLARED:
+        done = Confirmation(title=_("已申报复工"), reference=f"#{filing.pk}", view_url=view,
+                            view_label=_("查看申报"),
+                            next=[_("无需等待核查，可按申报的日期复工。"),
+                                  _("复工后请每天填报每日排查。")])
+        return confirmation(request, done)
+    submitted_on = timezone.localtime(filing.submitted_at).date()
+    days = services.filing_check_days(submitted_on)
+    try:
+        by = add_working_days(submitted_on, days)
+    except DomainError:  # no working-day calendar for that year: the guide's days are still said
+        by = None
+    done = Confirmation(
+        title=_("复工报备已提交"), reference=f"#{filing.pk}", view_url=view, view_label=_("查看报备和办理进度"),
+        by=by, by_label=_("预计核查答复日期"),
+        facts=[(_("企业"), filing.enterprise.name), (_("所属区"), localized(filing.district)),
+               (_("计划复工日期"), filing.planned_date.isoformat())],
+        next=[_("区复工专班指派核查员到企业现场核查。"),
+              _("区复工专班在 %(days)s 个工作日内答复：同意复工，或退回并说明需要整改之处。") % {"days": days},
+              _("办理进度和结果会显示在报备页面上。")])
+    return confirmation(request, done)
 
 
 @login_required
 def filing_detail(request, pk):
+    """A filing, its check and its history, with the actions the reader may take on it now (and only
+    those: ``selectors.filing_actions``)."""
     _require(request, "resumption.view")
     filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
-    error, status = None, 200
+    status = 200
     forms = {"assign": AssignForm(inspectors=selectors.inspectors_for(filing)), "check": CheckForm(),
              "decision": DecisionForm()}
     if request.method == "POST":
         _require(request, "resumption.handle")
         action = request.POST.get("action", "")
-        if action not in ACTIONS:
+        if action not in selectors.FILING_ACTIONS:
             raise Http404
+        form = None
         try:
             if action == "assign":
                 form = forms["assign"] = AssignForm(request.POST, inspectors=selectors.inspectors_for(filing))
@@ -194,13 +229,13 @@ def filing_detail(request, pk):
                     return redirect("resumption:filing_detail", pk=pk)
             status = 400
         except DomainError as exc:
-            error, status = exc, exc.status
+            add_domain_error(form, exc)
+            status = exc.status
         filing = get_object_or_404(selectors.filings_for(request.user), pk=pk)
-    may_handle = request.user.has_perm("resumption.handle", filing)
     return render(request, "resumption/filing_detail.html",
                   {"filing": filing, "events": filing.events.all(), "attachments": filing.attachments.all(),
-                   "forms": forms, "error": error, "may_handle": may_handle,
-                   "may_resubmit": filing.status == FilingStatus.RETURNED and request.user.has_perm("resumption.file")},
+                   "forms": forms, "failed": next((f for f in forms.values() if f.errors), None),
+                   "acts": selectors.filing_actions(request.user, filing)},
                   status=status)
 
 
@@ -216,19 +251,19 @@ def filing_edit(request, pk):
                    contact_phone=filing.contact_phone,
                    checklist=[i["code"] for i in filing.checklist if i.get("checked")])
     form = _filing_form(request, items, request.POST or None, request.FILES or None, initial=initial)
-    error, status = None, 200
+    status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 services.resubmit_filing(request.user, filing, _form_values(form),
                                          attachments=form.cleaned_data["attachments"])
-                messages.success(request, _("已重新提交复工报备。"))
-                return redirect("resumption:filing_detail", pk=pk)
+                return redirect("resumption:filing_submitted", pk=pk)
             except DomainError as exc:
-                error, status = exc, exc.status
+                add_domain_error(form, exc)
+                status = exc.status
     return render(request, "resumption/filing_form.html",
-                  {"form": form, "required": True, "filing": filing, "error": error, "items": items,
+                  {"form": form, "required": True, "filing": filing, "items": items,
                    "returned": filing.status == FilingStatus.RETURNED}, status=status)
 
 
@@ -264,25 +299,43 @@ def check_form(request):
         for d in existing.difficulties.all():
             initial.update({f"difficulty_{d.kind}": True, f"note_{d.kind}": d.note, f"help_{d.kind}": d.needs_help})
     form = DailyCheckForm(request.POST or None, initial=initial)
-    error, status = None, 200
+    status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 check, created = services.submit_daily_check(request.user, chosen, form.cleaned_data["day"],
                                                              form.values(), form.difficulties())
-                messages.success(request, _("今日排查已报送。") if created else _("排查已更正。"))
-                return redirect(f"{reverse('resumption:check_form')}?enterprise={chosen}&day={check.day}")
+                return redirect("resumption:check_submitted", pk=check.pk)
             except DomainError as exc:
-                error, status = exc, exc.status
+                add_domain_error(form, exc)
+                status = exc.status
     config = services.daily_check_config(day)
-    from . import rules
-
     recent = selectors.daily_checks_for(request.user).filter(enterprise__uscc=chosen).order_by("-day")[:10]
     return render(request, "resumption/check_form.html",
-                  {"form": form, "enterprises": enterprises, "chosen": chosen, "existing": existing, "error": error,
-                   "deadline": rules.deadline_at(day, config), "lock": rules.lock_at(day, config), "recent": recent},
+                  {"form": form, "enterprises": enterprises, "chosen": chosen, "existing": existing,
+                   "deadline": rules.deadline_at(day, config), "lock": rules.lock_at(day, config), "recent": recent,
+                   **guide_context(GUIDES["resumption.daily_check"], form, today=day)},
                   status=status)
+
+
+@login_required
+def check_submitted(request, pk):
+    """The confirmation of a daily check reported or corrected (its enterprise's only)."""
+    _require(request, "resumption.report_daily")
+    check = get_object_or_404(selectors.own_daily_checks(request.user), pk=pk)
+    lock = rules.lock_at(check.day, services.daily_check_config(check.day))
+    again = f"{reverse('resumption:check_form')}?enterprise={check.enterprise.uscc}&day={check.day.isoformat()}"
+    done = Confirmation(
+        title=_("每日排查已报送"), reference=f"{check.enterprise.uscc} · {check.day.isoformat()}",
+        view_url=again, view_label=_("查看或更正本次填报"), by=timezone.localtime(lock), by_label=_("可更正至"),
+        facts=[(_("企业"), check.enterprise.name), (_("排查日期"), check.day.isoformat()),
+               (_("报送时间"), timezone.localtime(check.submitted_at).strftime("%Y-%m-%d %H:%M")),
+               (_("按时"), _("是") if check.on_time else _("否"))],
+        next=[_("本次填报已计入所在区的复工统计。"),
+              _("勾选了“需要协调”的困难，所在区复工专班会跟进，跟进情况可在“我的复工”查看。"),
+              _("锁定前可以更正；锁定后如需更正，请联系所在区复工专班。")])
+    return confirmation(request, done)
 
 
 @login_required

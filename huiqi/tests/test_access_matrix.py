@@ -52,6 +52,8 @@ EXPECT = {
     "registry:bank_list":            row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "registry:import":               row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "registry:import_template":      row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    # A file's confirmation is the uploader's own (the world's import is the bureau's, its upload the bank's).
+    "registry:import_submitted":     row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  NF),
     "registry:import_detail":        row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "registry:import_error_report":  row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "core:job_list":                 row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
@@ -70,6 +72,7 @@ EXPECT = {
     # a refused loans file of bank_a.
     "lending:loan_list":             row(LOGIN,       OK,  OK,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "lending:upload":                row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK),
+    "lending:upload_submitted":      row(LOGIN,       NO,  NO,  NO,  NO,  NO,  NF,  OK,  NO,  NO,  NF),
     "lending:upload_detail":         row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "lending:upload_error_report":   row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "lending:template":              row(LOGIN,       OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
@@ -152,6 +155,8 @@ FILL = {
     "registry:enterprise_detail": lambda w: {"uscc": w["ns1"].uscc},
     "registry:import_template": lambda w: {"lang": "zh", "fmt": "csv"},
     "registry:import_detail": lambda w: {"pk": w["import"].pk},
+    "registry:import_submitted": lambda w: {"pk": w["import"].pk},
+    "lending:upload_submitted": lambda w: {"pk": w["ledger_upload"].pk},
     "registry:import_error_report": lambda w: {"pk": w["import"].pk, "fmt": "csv"},
     "lending:upload_detail": lambda w: {"pk": w["ledger_upload"].pk},
     "lending:upload_error_report": lambda w: {"pk": w["ledger_upload"].pk, "fmt": "csv"},

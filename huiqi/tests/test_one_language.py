@@ -162,6 +162,7 @@ def build_world(city, users, tmp_path):
                                                          ("CMB-SZ", "LANG-LOAN-B", "20000.00")))
     stored = start_upload(users["bureau"], "payments", SimpleUploadedFile("payments.csv", paid.encode()))
     assert stored.status == "stored"
+    w["upload"] = stored
     runner = create_user(None, username="runner", password=None, role="bureau", check_password=False)
     w["released"] = subsidy.run_batch(runner, dt.date(2020, 8, 31))
     subsidy.review(users["bureau"], w["released"])
@@ -173,8 +174,9 @@ def build_world(city, users, tmp_path):
     w["filing"] = resumption.submit_filing(users["enterprise"], city["ns1"], filing_data())
     resumption.assign_inspector(users["district"], w["filing"], users["district"])
     resumption.record_check(users["district"], w["filing"], "passed", "消毒记录齐全")
-    resumption.submit_daily_check(users["enterprise"], city["ns1"], timezone.localdate(), check_values(),
-                                  [{"kind": "funds", "note": "资金周转困难", "needs_help": True}])
+    w["check"], _created = resumption.submit_daily_check(
+        users["enterprise"], city["ns1"], timezone.localdate(), check_values(),
+        [{"kind": "funds", "note": "资金周转困难", "needs_help": True}])
     # A request, accepted and answered.
     w["request"] = requests.submit_request(
         users["enterprise"], enterprise=city["ns1"], category=Category.objects.get(code="financing"),
@@ -239,6 +241,9 @@ def pages(world) -> list[str]:
         "/requests/new/", "/requests/messages/", "/requests/problems/",
         "/resumption/checks/", "/resumption/checks/new/", "/resumption/report/", "/resumption/filings/new/",
         "/registry/import/", "/lending/upload/", "/accounts/account/",
+        # the confirmations after a form (each its submitter's)
+        f"/resumption/filings/{world['filing'].pk}/submitted/", f"/resumption/checks/{world['check'].pk}/submitted/",
+        f"/requests/r/{world['request'].number}/submitted/", f"/lending/upload/{world['upload'].pk}/submitted/",
     ]
 
 

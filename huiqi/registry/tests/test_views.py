@@ -107,6 +107,8 @@ def test_registry_import_page_shows_row_errors(client_for):
     c = client_for("bureau")
     data = "统一社会信用代码,企业名称,主体类型,所属区,行业代码,数据年度\n91440300708461136X,坏,企业,440305,C39,2019\n"
     r = c.post("/registry/import/", {"file": SimpleUploadedFile("bad.csv", data.encode("gbk"))}, follow=True)
+    assert "data-confirmation" in r.content.decode() and "未通过校验" in r.content.decode()
+    r = c.get(r.request["PATH_INFO"].removesuffix("submitted/"))
     html = r.content.decode()
     assert 'data-status="refused"' in html
     assert "校验码" in html and "check character" not in html

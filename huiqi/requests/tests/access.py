@@ -24,6 +24,8 @@ EXPECT = {
     "requests:problems":             row(LOGIN, NO,  NO,  OK,  OK,  OK,  OK,  NO,  NO,  OK,  OK),
     "requests:problem":              row(LOGIN, NO,  NO,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
     "requests:detail":               row(LOGIN, OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
+    # The confirmation of filing is the filer's own (the "enterprise" user filed the world's request).
+    "requests:submitted":            row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NF),
     "requests:act":                  row(LOGIN, NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     "requests:attachment":           row(LOGIN, OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
     # --- API: lists are scoped (empty for banks), a request outside the scope is a 404 ---
@@ -44,6 +46,7 @@ FILL = {
     "requests:figures_export": lambda w: {"fmt": "xlsx"},
     "requests:problem": lambda w: {"pk": w["rq_problem"].pk},
     "requests:detail": lambda w: {"number": w["rq_request"].number},
+    "requests:submitted": lambda w: {"number": w["rq_request"].number},
     "requests:act": lambda w: {"number": w["rq_request"].number, "action": "accept"},
     "requests:attachment": lambda w: {"number": w["rq_request"].number, "pk": w["rq_attachment"].pk},
     "enterprise-request-detail": lambda w: {"number": w["rq_request"].number},

@@ -37,7 +37,7 @@ def test_enterprise_files_and_follows_its_request(users, city, staff):
     resp = _file(c, enterprise=city["ns1"].uscc, attachments=[upload("证明.pdf", PDF)])
     assert resp.status_code == 302
     req = EnterpriseRequest.objects.get()
-    assert resp["Location"] == reverse("requests:detail", args=[req.number])
+    assert resp["Location"] == reverse("requests:submitted", args=[req.number])
     assert req.channel == "web" and req.attachments.count() == 1
     mine = c.get(reverse("requests:index")).content.decode()
     assert req.number in mine and "签收期限" in mine

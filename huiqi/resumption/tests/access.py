@@ -19,6 +19,9 @@ EXPECT = {
     "resumption:filing_new":         row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
     "resumption:filing_detail":      row(LOGIN, OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
     "resumption:filing_edit":        row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
+    # A confirmation is its enterprise's own (enterprise2 is another enterprise's user).
+    "resumption:filing_submitted":   row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NF),
+    "resumption:check_submitted":    row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NF),
     "resumption:attachment":         row(LOGIN, OK,  NF,  OK,  NF,  OK,  OK,  NO,  NO,  OK,  OK),
     "resumption:check_form":         row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
     "resumption:check_list":         row(LOGIN, NO,  NO,  OK,  OK,  OK,  OK,  NO,  NO,  OK,  OK),
@@ -38,6 +41,8 @@ EXPECT = {
 FILL = {
     "resumption:filing_detail": lambda w: {"pk": w["rtw_filing"].pk},
     "resumption:filing_edit": lambda w: {"pk": w["rtw_filing"].pk},
+    "resumption:filing_submitted": lambda w: {"pk": w["rtw_filing"].pk},
+    "resumption:check_submitted": lambda w: {"pk": w["rtw_check"].pk},
     "resumption:attachment": lambda w: {"pk": w["rtw_attachment"].pk},
     "resumption:report_pdf": lambda w: {"job": w["rtw_report_job"].pk},
     "resumption-daily-check-detail": lambda w: {"pk": w["rtw_check"].pk},
