@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.shortcuts import render
 
-from . import clock
+from . import clock, formats
 from .i18n import render as translated
 
 
@@ -82,7 +82,6 @@ def confirmation(request, done: Confirmation, status: int = 200):
 def upload_confirmation(record, view_url: str) -> Confirmation:
     """The confirmation of an uploaded file (a bank's ledger file, a registry file): its number and
     file, what became of it so far, and what follows."""
-    from django.contrib.humanize.templatetags.humanize import intcomma
     from django.utils.translation import gettext as _
 
     status = record.status
@@ -100,6 +99,6 @@ def upload_confirmation(record, view_url: str) -> Confirmation:
         title, steps = _("文件已收到，处理失败"), [_("请稍后重新上传；如果仍然失败，请联系平台管理员。")]
     facts = [(_("文件"), record.file_name), (_("状态"), record.get_status_display())]
     if status not in ("pending", "failed"):
-        facts += [(_("数据行"), intcomma(record.rows_total)), (_("错误"), intcomma(record.error_count))]
+        facts += [(_("数据行"), formats.count(record.rows_total)), (_("错误"), formats.count(record.error_count))]
     return Confirmation(title=title, reference=f"#{record.pk}", next=steps, view_url=view_url,
                         view_label=_("查看文件的处理结果"), facts=facts)

@@ -170,6 +170,13 @@ class Claim(models.Model):
         return f"{self.bank.code}/{self.loan.loan_no}"
 
     @property
+    def reason_label(self):
+        """The reason code as people read it."""
+        from .rules import OUTCOME_REASONS
+
+        return OUTCOME_REASONS.get(self.reason, self.reason) if self.reason else ""
+
+    @property
     def owed_fen(self) -> int:
         return self.approved_fen - self.paid_fen if self.status == self.Status.APPROVED else 0
 

@@ -49,6 +49,15 @@ REASONS = {
     "industry_excluded": _("借款人所属行业不在资金池支持范围"),
 }
 
+# The reasons a reviewer gives for a partial approval, a denial or a return: the rules' own, and these.
+OUTCOME_REASONS = {
+    **REASONS,
+    "evidence_incomplete": _("证明材料不完整"),
+    "amount_not_supported": _("申报金额与证明材料不符"),
+    "recovery_pending": _("尚在追偿，待追偿结束后核定"),
+    "non_compliant": _("贷款发放或管理不合规"),
+}
+
 CONDITIONS = {"any": _("所有贷款"), "first_loan": _("首贷"), "credit": _("信用贷款")}
 STANDING_ROWS = {"base": _("基础比例"), "first_loan": _("首贷比例"), "credit": _("信用贷款比例"),
                  "window": _("疫情期间新增贷款比例")}

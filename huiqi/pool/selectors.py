@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import Sum
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params as core_params
 from huiqi.lending.models import Loan, NonPerformingLoan
@@ -168,3 +169,137 @@ def balance_fen(on: dt.date | None = None) -> int:
 
 def paid_on_recorded_claims_fen() -> int:
     return Claim.objects.aggregate(total=Sum("paid_fen"))["total"] or 0
+
+
+# --- what each reader sees ------------------------------------------------------------------------------------
+
+def claims_for(user):
+    """The claims a reader may see: every claim for the bureau, auditors and administrators; its own bank's
+    for a bank's staff; none for anyone else."""
+    qs = Claim.objects.select_related("bank", "loan", "filed_by", "reviewed_by", "decided_by")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(bank_id=user.bank_id)
+    return qs.none()
+
+
+def claim_for(user, pk: int) -> Claim:
+    from huiqi.core.errors import NotFound
+
+    claim = claims_for(user).filter(pk=pk).first()
+    if claim is None:
+        raise NotFound("pool.claim_not_found", _("没有这笔补偿申请"))
+    return claim
+
+
+def entries_for(user):
+    qs = PoolEntry.objects.select_related("claim", "bank", "claim__loan")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(bank_id=user.bank_id)
+    return qs.none()
+
+
+def banks_for(user):
+    qs = Bank.objects.order_by("code")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(pk=user.bank_id)
+    return qs.none()
+
+
+def claims_to_review(user):
+    return claims_for(user).filter(status="submitted") if user.has_perm("pool.review") else Claim.objects.none()
+
+
+def claims_to_decide(user):
+    """Reviewed claims waiting for a second person: never those the reader reviewed."""
+    if not user.has_perm("pool.approve"):
+        return Claim.objects.none()
+    return claims_for(user).filter(status="reviewed").exclude(reviewed_by=user)
+
+
+def claims_returned(user):
+    if not user.has_perm("pool.file_claim"):
+        return Claim.objects.none()
+    return claims_for(user).filter(status="returned")
+
+
+def _registered(on: dt.date, bank_ids=None):
+    """Loans in the pool on ``on``: registered by then while their bank was onboarded."""
+    qs = Loan.objects.filter(registered_date__lte=on, bank__onboarded_date__isnull=False,
+                             registered_date__gte=F("bank__onboarded_date"))
+    if bank_ids is not None:
+        qs = qs.filter(bank_id__in=bank_ids)
+    # A bank's suspension and exit close the pool to its later registrations.
+    for bank_id, events in _events_by_bank(on).items():
+        closed = _closed_spans(events)
+        for start, end in closed:
+            span = Q(bank_id=bank_id, registered_date__gte=start)
+            if end is not None:
+                span &= Q(registered_date__lt=end)
+            qs = qs.exclude(span)
+    return qs
+
+
+def _events_by_bank(on):
+    out: dict[int, list[BankEvent]] = {}
+    for e in BankEvent.objects.filter(on__lte=on, kind__in=["suspended", "reinstated", "exited"]).order_by("on", "id"):
+        out.setdefault(e.bank_id, []).append(e)
+    return out
+
+
+def _closed_spans(events):
+    spans, start = [], None
+    for e in events:
+        if e.kind in ("suspended", "exited") and start is None:
+            start = e.on
+            if e.kind == "exited":
+                spans.append((start, None))
+                return spans
+        elif e.kind == "reinstated" and start is not None:
+            spans.append((start, e.on))
+            start = None
+    if start is not None:
+        spans.append((start, None))
+    return spans
+
+
+def figures(user, on: dt.date | None = None) -> dict:
+    """The seed's figures at a day, from the data: banks signed and onboarded, loans registered (count,
+    principal, distinct borrowers), claims filed and completed, compensation paid, banks benefited
+    (家（次）), lending leveraged; and the realised ratio and the balance. A bank's staff get their bank's."""
+    from huiqi.core import clock
+
+    on = on or clock.today()
+    banks = banks_for(user)
+    bank_ids = None if user.has_perm("pool.view_all") else list(banks.values_list("pk", flat=True))
+    days = BankDays(banks)
+    states = [days.state(code, on) for code in days.banks]
+    registered = _registered(on, bank_ids)
+    loans = registered.aggregate(n=Count("id"), principal=Sum("principal_fen"), borrowers=Count("borrower_id",
+                                                                                                distinct=True))
+    claims = claims_for(user).filter(filed_on__lte=on)
+    completed = claims.filter(status__in=["approved", "denied"], decided_at__date__lte=on)
+    payouts = entries_for(user).filter(kind="payout", on__lte=on)
+    paid = -(payouts.aggregate(t=Sum("amount_fen"))["t"] or 0)
+    returned = entries_for(user).filter(kind__in=["recovery_return", "clawback", "offset"], on__lte=on).aggregate(
+        t=Sum("amount_fen"))["t"] or 0
+    benefited = sorted(set(payouts.values_list("bank_id", flat=True)))
+    bank_times = payouts.values("bank_id", "on").distinct().count()
+    leveraged = _registered(on, benefited).aggregate(t=Sum("principal_fen"))["t"] or 0 if benefited else 0
+    loss = completed.filter(status="approved").aggregate(t=Sum("loss_fen"))["t"] or 0
+    return {
+        "on": on,
+        "banks_signed": sum(s != "none" for s in states),
+        "banks_onboarded": sum(s in ("onboarded", "suspended") for s in states),
+        "loans": loans["n"] or 0, "principal_fen": loans["principal"] or 0, "borrowers": loans["borrowers"] or 0,
+        "claims": claims.count(), "completed": completed.count(),
+        "paid_fen": paid, "returned_fen": returned,
+        "banks_benefited": len(benefited), "bank_times": bank_times, "leveraged_fen": leveraged,
+        "realised_ratio": rules.realised_ratio(paid, loss),
+        "balance_fen": balance_fen(on) if user.has_perm("pool.view_all") else None,
+    }

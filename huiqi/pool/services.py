@@ -322,13 +322,7 @@ def resubmit(actor, claim: Claim, data: ClaimInput) -> Claim:
     return claim
 
 
-OUTCOME_REASONS = {
-    **rules.REASONS,
-    "evidence_incomplete": _("证明材料不完整"),
-    "amount_not_supported": _("申报金额与证明材料不符"),
-    "recovery_pending": _("尚在追偿，待追偿结束后核定"),
-    "non_compliant": _("贷款发放或管理不合规"),
-}
+OUTCOME_REASONS = rules.OUTCOME_REASONS
 
 
 def review(actor, claim: Claim, outcome: str, *, amount_fen: int | None = None, reason: str = "",

@@ -7,6 +7,8 @@ The amounts and every ratio set money paid, so a change of them waits for a seco
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
+from huiqi.core.declarations import Nav, Todo
+from huiqi.core.formpages import Guide
 
 from . import rules
 
@@ -52,3 +54,45 @@ AUDIT_ACTIONS = {
     "pool.clawback_settled": _("追回款到账"), "pool.top_up": _("资金池注资"), "pool.payout": _("资金池拨付"),
     "pool.recovery_return": _("追偿返还资金池"), "pool.clawback": _("追回款返还资金池"), "pool.offset": _("抵扣追回款"),
 }
+
+NAVIGATION = [Nav("pool:index", _("风险补偿"), "pool.view", order=35, role_labels={"bank": _("本行风险补偿")})]
+
+
+def _params_today(today):
+    from . import selectors
+
+    p = selectors.params_on(today)
+    return {"days": p.claim_window_days or "—", "cap": format(p.cap_window * 100, "f").rstrip("0").rstrip(".")}
+
+
+GUIDES = {
+    "pool.claim": Guide(
+        title=_("风险补偿申请"),
+        who=_("已入库的合作银行，为本行已纳入资金池、已认定为不良的中小微企业贷款申请补偿。"),
+        needs=(_("贷款合同编号（须已报送贷款台账和不良贷款记录）"),
+               _("不良本金和已回收金额（不填则按已报送的不良贷款记录）"),
+               _("催收、诉讼、核销等证明材料的说明")),
+        time=_("不良认定之日起 %(days)s 天内申请；补偿比例最高 %(cap)s%%，按贷款入库时的比例核定。"),
+        next=(_("市工业和信息化局审核材料，再由另一位工作人员审批。"),
+              _("批准后按批准顺序拨付，资金池余额不足的部分在补充后支付。")),
+        values=_params_today),
+}
+
+
+def _count(name):
+    def count(user):
+        from . import selectors
+
+        return getattr(selectors, name)(user).count()
+
+    return count
+
+
+TODOS = [
+    Todo("pool.claims_to_review", _("待审核的补偿申请"), _count("claims_to_review"), "pool:claim_list",
+         query={"status": "submitted"}, permission="pool.review", order=40),
+    Todo("pool.claims_to_decide", _("待审批的补偿申请"), _count("claims_to_decide"), "pool:claim_list",
+         query={"status": "reviewed", "to_decide": "1"}, permission="pool.approve", order=41),
+    Todo("pool.claims_returned", _("退回补正的补偿申请"), _count("claims_returned"), "pool:claim_list",
+         query={"status": "returned"}, permission="pool.file_claim", order=42),
+]

@@ -1,0 +1,50 @@
+"""The risk-compensation pool in the access matrix (``huiqi/tests/test_access_matrix.py``).
+
+The world gets (``prepare``): a loan of the matrix's bank (ICBC, onboarded) registered in the pool and a
+claim the bank's user filed on it. The bureau, auditors and administrators see every claim; a bank's staff
+its own bank's; enterprises, districts, departments and fund institutions have no part in the pool. Only a
+bank's staff file claims (the confirmation of filing is their bank's)."""
+
+from __future__ import annotations
+
+from huiqi.tests.matrix import LOGIN, NO, OK, row
+
+EXPECT = {
+    #                                     anon   ent  ent2 dist dist2 dept bureau bank inst audit admin
+    "pool:index":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:claim_list":               row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:claim_export":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:claim_new":                row(LOGIN, NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO),
+    "pool:claim_detail":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:claim_filed":              row(LOGIN, NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO),
+    "pool:banks":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:ledger":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+}
+
+FILL = {
+    "pool:claim_export": lambda w: {"fmt": "csv"},
+    "pool:claim_detail": lambda w: {"pk": w["pool_claim"].pk},
+    "pool:claim_filed": lambda w: {"pk": w["pool_claim"].pk},
+}
+
+WRITE_TABLE = {}
+
+
+def prepare(world):
+    if "pool_claim" in world:
+        return world
+    import datetime as dt
+
+    from huiqi.lending.models import Loan
+    from huiqi.pool.models import Claim
+
+    bank = world["bank_a"]
+    loan = Loan.objects.create(
+        bank=bank, loan_no="POOL-1", borrower_id=world["ns1"].uscc, borrower_name=world["ns1"].name,
+        borrower_kind="enterprise", purpose="operating", guarantee="credit", first_loan=True,
+        principal_fen=100_000_000, annual_rate="4.3500", start_date=dt.date(2020, 3, 2),
+        maturity_date=dt.date(2021, 3, 2), registered_date=dt.date(2020, 3, 2))
+    world["pool_claim"] = Claim.objects.create(
+        bank=bank, loan=loan, npl_date=dt.date(2020, 9, 1), outstanding_fen=50_000_000, loss_fen=50_000_000,
+        ratio="0.8000", compensation_fen=40_000_000, filed_by=world["users"]["bank"], filed_on=dt.date(2020, 9, 2))
+    return world

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "pool"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("claims/", views.claim_list, name="claim_list"),
+    path("claims/export.<str:fmt>", views.claim_export, name="claim_export"),
+    path("claims/new/", views.claim_new, name="claim_new"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path("claims/<int:pk>/filed/", views.claim_filed, name="claim_filed"),
+    path("banks/", views.banks, name="banks"),
+    path("ledger/", views.ledger, name="ledger"),
+]

@@ -1,0 +1,246 @@
+"""The pool's pages: the bureau's dashboard and a bank's "本行风险补偿", claims (list, export, filing with
+its guide and confirmation, the detail with the actions the reader may take now), banks and the ledger."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from huiqi.core import clock, formats
+from huiqi.core.downloads import file_download
+from huiqi.core.errors import DomainError, NotFound
+from huiqi.core.formpages import Confirmation, confirmation, guide_context
+from huiqi.core.money import fen_to_yuan
+from huiqi.core.forms import add_domain_error
+from huiqi.core.pagination import paginate
+from huiqi.core.tabular import write_rows
+from huiqi.registry.models import Bank
+
+from . import selectors, services
+from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
+from .models import Claim
+from .services import OUTCOME_REASONS, ClaimInput
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _reason(code: str) -> str:
+    return str(OUTCOME_REASONS.get(code, code)) if code else ""
+
+
+@login_required
+def index(request):
+    _require(request, "pool.view")
+    on = clock.today()
+    user = request.user
+    context = {"figures": selectors.figures(user, on), "is_bank": not user.has_perm("pool.view_all"),
+               "to_review": selectors.claims_to_review(user)[:10], "to_decide": selectors.claims_to_decide(user)[:10],
+               "returned": selectors.claims_returned(user)[:10],
+               "recent": selectors.claims_for(user).order_by("-filed_at")[:10]}
+    return render(request, "pool/index.html", context)
+
+
+def _claims(request):
+    qs = selectors.claims_for(request.user)
+    status, q, bank = (request.GET.get(k, "").strip() for k in ("status", "q", "bank"))
+    if status in Claim.Status.values:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(loan__loan_no__icontains=q) | qs.filter(loan__borrower_name__icontains=q)
+    if bank:
+        qs = qs.filter(bank__code=bank)
+    to_decide = request.GET.get("to_decide") == "1"
+    if to_decide:  # what waits for this reader's decision: never a claim they reviewed
+        qs = qs.filter(status="reviewed").exclude(reviewed_by=request.user)
+    return qs.order_by("-filed_at", "-id"), {"status": status, "q": q, "bank": bank, "to_decide": to_decide}
+
+
+@login_required
+def claim_list(request):
+    _require(request, "pool.view")
+    qs, f = _claims(request)
+    page, query = paginate(request, qs)
+    return render(request, "pool/claim_list.html", {
+        "page": page, "query": query, "f": f, "statuses": Claim.Status.choices,
+        "banks": selectors.banks_for(request.user)})
+
+
+CLAIM_COLUMNS = ("id", "bank_code", "loan_no", "borrower", "npl_date", "filed_on", "status", "reason", "loss",
+                 "ratio", "compensation", "approved", "paid", "returned")
+
+
+@login_required
+def claim_export(request, fmt):
+    _require(request, "pool.view")
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("pool.format", _("只能导出 CSV 或 XLSX"))
+    qs, _f = _claims(request)
+    headers = [_("编号"), _("银行"), _("贷款合同编号"), _("借款人"), _("不良认定日期"), _("申请日期"), _("状态"), _("原因"),
+               _("损失（元）"), _("补偿比例"), _("应补偿（元）"), _("核定（元）"), _("已拨付（元）"), _("已返还（元）")]
+    rows = ((c.pk, c.bank.code, c.loan.loan_no, c.loan.borrower_name, c.npl_date, c.filed_on, c.get_status_display(),
+             _reason(c.reason), fen_to_yuan(c.loss_fen), c.ratio, fen_to_yuan(c.compensation_fen),
+             fen_to_yuan(c.approved_fen), fen_to_yuan(c.paid_fen), fen_to_yuan(c.returned_fen))
+            for c in qs.iterator())
+    return file_download(lambda path: write_rows(path, headers, rows), f"pool-claims.{fmt}")
+
+
+@login_required
+def claim_new(request):
+    """A bank files a claim: the guide first, the form, then the confirmation."""
+    _require(request, "pool.file_claim")
+    from .site import GUIDES
+
+    form = ClaimForm(request.POST or None, initial={"loan_no": request.GET.get("loan", ""),
+                                                    "idempotency_key": uuid.uuid4().hex})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                claim = services.file_claim(request.user, ClaimInput(
+                    request.user.bank.code, d["loan_no"].strip(), d["outstanding_principal"], d["recovered"], d["evidence"],
+                    d["idempotency_key"]))
+                return redirect("pool:claim_filed", pk=claim.pk)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+    return render(request, "pool/claim_form.html",
+                  {"form": form, **guide_context(GUIDES["pool.claim"], form)}, status=status)
+
+
+@login_required
+def claim_filed(request, pk):
+    _require(request, "pool.file_claim")
+    claim = selectors.claim_for(request.user, pk)
+    done = Confirmation(
+        title=_("补偿申请已提交"), reference=f"#{claim.pk}",
+        view_url=reverse("pool:claim_detail", args=[claim.pk]), view_label=_("查看申请和办理进度"),
+        facts=[(_("贷款合同编号"), claim.loan.loan_no), (_("借款人"), claim.loan.borrower_name),
+               (_("损失（元）"), formats.yuan(claim.loss_fen)), (_("应补偿（元）"), formats.yuan(claim.compensation_fen))]
+        + ([(_("不符合条件"), _reason(claim.reason))] if claim.reason else []),
+        next=[_("市工业和信息化局审核材料，由另一位工作人员审批。"),
+              _("批准后按批准顺序从资金池拨付；余额不足的部分在资金池补充后支付。"),
+              _("如材料需要补正，申请会退回本行，补正后可重新提交。")])
+    return confirmation(request, done)
+
+
+def _actions(user, claim: Claim) -> dict:
+    """The actions the reader may take on the claim now, each with its form."""
+    out = {}
+    if claim.status == "submitted" and user.has_perm("pool.review"):
+        out["review"] = ReviewForm()
+    if claim.status == "reviewed" and user.has_perm("pool.approve") and claim.reviewed_by_id != user.pk:
+        out["decide"] = DecideForm()
+    own = getattr(user, "bank_id", None) == claim.bank_id
+    if claim.status == "returned" and own and user.has_perm("pool.file_claim"):
+        out["resubmit"] = ClaimForm(initial={"loan_no": claim.loan.loan_no, "evidence": claim.evidence})
+    if claim.paid_fen > 0 and user.has_perm("pool.report_recovery") and (own or user.has_perm("pool.view_all")):
+        out["recovery"] = RecoveryForm()
+    if claim.paid_fen > claim.returned_fen + claim.clawed_back_fen and user.has_perm("pool.claw_back"):
+        out["clawback"] = ClawbackForm()
+    return out
+
+
+@login_required
+def claim_detail(request, pk):
+    _require(request, "pool.view")
+    claim = selectors.claim_for(request.user, pk)
+    actions = _actions(request.user, claim)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in actions:
+            raise PermissionDenied
+        form = type(actions[action])(request.POST)
+        actions[action] = form
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if action == "review":
+                    services.review(request.user, claim, d["outcome"], amount_fen=d["amount"], reason=d["reason"],
+                                    note=d["note"])
+                elif action == "decide":
+                    services.decide(request.user, claim, d["agree"], d["note"])
+                elif action == "resubmit":
+                    services.resubmit(request.user, claim, ClaimInput(claim.bank.code, claim.loan.loan_no,
+                                                                      d["outstanding_principal"], d["recovered"], d["evidence"]))
+                elif action == "recovery":
+                    services.report_recovery(request.user, claim, d["recovery"], note=d["note"])
+                elif action == "clawback":
+                    services.claw_back(request.user, claim, d["amount"], d["reason"], repaid=d["repaid"])
+                messages.success(request, _("已办理。"))
+                return redirect("pool:claim_detail", pk=claim.pk)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+    from huiqi.core.models import AuditEvent
+
+    history = AuditEvent.objects.filter(model="pool.Claim", object_id=str(claim.pk)).select_related("actor")
+    return render(request, "pool/claim_detail.html", {
+        "claim": claim, "actions": actions, "reason": _reason(claim.reason), "history": history.order_by("at"),
+        "entries": claim.entries.order_by("on", "id")}, status=status)
+
+
+@login_required
+def banks(request):
+    """Partner banks with their state in the pool on a day; the bureau records their steps."""
+    _require(request, "pool.view")
+    on = clock.today()
+    days = selectors.BankDays(selectors.banks_for(request.user))
+    form = BankStepForm(request.POST or None) if request.user.has_perm("pool.manage_banks") else None
+    status = 200
+    if request.method == "POST":
+        _require(request, "pool.manage_banks")
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            bank = Bank.objects.filter(code=d["bank"]).first()
+            try:
+                if bank is None:
+                    raise NotFound("pool.bank_unknown", _("没有这家银行"))
+                services.move_bank(request.user, bank, d["kind"], d["on"], agreement_version=d["agreement_version"],
+                                   note=d["note"])
+                messages.success(request, _("已记录。"))
+                return redirect("pool:banks")
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+    rows = [{"bank": b, "state": days.state(b.code, on), "state_label": services.BANK_STATES[days.state(b.code, on)],
+             "events": days.events.get(b.pk, [])} for b in days.banks.values()]
+    return render(request, "pool/banks.html", {"rows": rows, "form": form, "on": on}, status=status)
+
+
+@login_required
+def ledger(request):
+    """The pool's ledger: every top-up, payout, return, clawback and offset, and the balance; the bureau
+    tops the pool up here."""
+    _require(request, "pool.view")
+    form = TopUpForm(request.POST or None) if request.user.has_perm("pool.top_up") else None
+    status = 200
+    if request.method == "POST":
+        _require(request, "pool.top_up")
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.top_up(request.user, d["amount"], d["on"], d["note"])
+                messages.success(request, _("注资已入账。"))
+                return redirect("pool:ledger")
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+    page, query = paginate(request, selectors.entries_for(request.user).order_by("-on", "-id"))
+    balance = selectors.balance_fen() if request.user.has_perm("pool.view_all") else None
+    return render(request, "pool/ledger.html", {"page": page, "query": query, "form": form, "balance": balance},
+                  status=status)
