@@ -258,7 +258,7 @@ def _value(field, value, name: str = "", related: dict | None = None):
         return Joined((Message(_("%(name)s：%(value)s"), name=name, value=text)
                        for name, text in params.describe_any(value)), "；", "; ")
     if isinstance(value, list):
-        return Joined((_value(None, v) for v in value), "、", ", ")
+        return Joined((_value(None, v) for v in value), "、", ", ") if value else None
     return value
 
 
@@ -285,8 +285,12 @@ def _changes(event, model, related, *, every: bool) -> list[Change]:
     rows = []
     for name, old, new in triples:
         field = _field(model, name) if model is not None else None
-        rows.append(Change(field_label(field, name), _value(field, old, name, related),
-                           _value(field, new, name, related), old != new))
+        if field is not None and field.primary_key and field.auto_created:
+            continue  # the record's own id: the record is named beside its changes
+        shown_before, shown_after = _value(field, old, name, related), _value(field, new, name, related)
+        if shown_before is None and shown_after is None and not every:
+            continue  # nothing to nothing (an empty text where there was none)
+        rows.append(Change(field_label(field, name), shown_before, shown_after, old != new))
     return rows
 
 
