@@ -401,12 +401,12 @@ def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) 
     return entries
 
 
-def export_rows(events, user, *, chunk: int = 1000):
-    """The rows of the export (``EXPORT_HEADER``), read ``chunk`` events at a time."""
+def export_rows(events, *, chunk: int = 1000):
+    """The rows of the export (``export_header()``), read ``chunk`` events at a time."""
     batch = []
 
     def rows_of(batch):
-        for entry in read(batch, user):
+        for entry in read(batch):  # no reader: a file has no links
             e = entry.event
             yield [e.pk, timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), str(entry.name),
                    str(entry.organisation), str(entry.action), str(entry.kind), e.object_id, entry.title,
