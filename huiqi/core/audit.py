@@ -17,9 +17,10 @@ from django.db.models import Q
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy as _
 
-from .i18n import Joined, Message, shown
+from .i18n import Joined, Message, pick, shown
 from .models import AuditEvent
 from .money import format_yuan
 
@@ -222,10 +223,16 @@ def field_label(field, name: str):
         return FIELDS.get(name, name)
     label = field.verbose_name
     if _is_money(field, name):
-        text, unit = str(label), str(_FEN_UNIT)
-        if text.endswith(unit) and len(text) > len(unit):
-            return text[: -len(unit)].rstrip()
+        key = (field, get_language())
+        if key not in _MONEY_LABELS:
+            text, unit = str(label), str(_FEN_UNIT)
+            _MONEY_LABELS[key] = text[: -len(unit)].rstrip() if text.endswith(unit) and len(text) > len(unit) \
+                else text
+        return _MONEY_LABELS[key]
     return label
+
+
+_MONEY_LABELS: dict = {}  # (field, language) -> the money field's name without its unit
 
 
 def _when(value: str):
@@ -326,9 +333,28 @@ class Entry:
     def more_changes(self) -> int:
         return max(0, len(self.changes) - 4)
 
-    def changes_text(self) -> str:
-        return str(Joined(Message(_("%(field)s：%(before)s → %(after)s"), field=c.label,
-                                  before=_dash(c.before), after=_dash(c.after)) for c in self.changes))
+    def changes_text(self, texts: dict | None = None) -> str:
+        """The changes on one line; ``texts`` keeps the translations already made (an export's many rows
+        say the same field names and choices again and again)."""
+        texts = {} if texts is None else texts
+        pattern = _said(texts, _CHANGE)
+        return _said(texts, _SEPARATOR).join(
+            pattern % {"field": _said(texts, c.label), "before": _said(texts, _dash(c.before)),
+                       "after": _said(texts, _dash(c.after))} for c in self.changes)
+
+
+_CHANGE = _("%(field)s：%(before)s → %(after)s")
+_SEPARATOR = Joined((), "；", "; ")
+
+
+def _said(texts: dict, value) -> str:
+    """``str(value)``, once for each translated text (a field's name, a choice) in ``texts``."""
+    if isinstance(value, Promise) or value is _SEPARATOR:
+        key = id(value)
+        if key not in texts:
+            texts[key] = pick(value.zh, value.en) if value is _SEPARATOR else str(value)
+        return texts[key]
+    return str(value)
 
 
 def _dash(value):
@@ -380,8 +406,9 @@ def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) 
         model = _model(e.model)
         if model is None:
             continue
-        for name, old, new in ((k, (e.before or {}).get(k), (e.after or {}).get(k))
-                               for k in {*(e.before or {}), *(e.after or {})}):
+        triples = e.changes if not every_field else [
+            (k, (e.before or {}).get(k), (e.after or {}).get(k)) for k in {*(e.before or {}), *(e.after or {})}]
+        for name, old, new in triples:
             field = _field(model, name)
             if field is not None and field.many_to_one:
                 for value in (old, new):
@@ -403,14 +430,14 @@ def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) 
 
 def export_rows(events, *, chunk: int = 1000):
     """The rows of the export (``export_header()``), read ``chunk`` events at a time."""
-    batch = []
+    batch, texts = [], {}
 
     def rows_of(batch):
         for entry in read(batch):  # no reader: a file has no links
             e = entry.event
             yield [e.pk, timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), str(entry.name),
-                   str(entry.organisation), str(entry.action), str(entry.kind), e.object_id, entry.title,
-                   entry.changes_text(), shown(e.note)]
+                   str(entry.organisation), _said(texts, entry.action), _said(texts, entry.kind), e.object_id,
+                   entry.title, entry.changes_text(texts), shown(e.note)]
 
     for event in events:
         batch.append(event)
