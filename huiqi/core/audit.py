@@ -226,8 +226,8 @@ def field_label(field, name: str):
         key = (field, get_language())
         if key not in _MONEY_LABELS:
             text, unit = str(label), str(_FEN_UNIT)
-            _MONEY_LABELS[key] = text[: -len(unit)].rstrip() if text.endswith(unit) and len(text) > len(unit) \
-                else text
+            bare = text.endswith(unit) and len(text) > len(unit)
+            _MONEY_LABELS[key] = text[: -len(unit)].rstrip() if bare else text
         return _MONEY_LABELS[key]
     return label
 
@@ -399,15 +399,17 @@ def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) 
     for e in events:
         if e.object_id and _model(e.model) is not None:
             by_model.setdefault(e.model, set()).add(e.object_id)
-    objects = {(label, pk): obj for label, ids in by_model.items() for pk, obj in _in_bulk(_model(label), ids).items()}
+    objects = {(label, pk): obj for label, ids in by_model.items()
+               for pk, obj in _in_bulk(_model(label), ids).items()}
     # The records the changed fields point to (a district, a department): by their names, not their ids.
     pointed: dict[str, set[str]] = {}
     for e in events:
         model = _model(e.model)
         if model is None:
             continue
-        triples = e.changes if not every_field else [
-            (k, (e.before or {}).get(k), (e.after or {}).get(k)) for k in {*(e.before or {}), *(e.after or {})}]
+        before, after = e.before or {}, e.after or {}
+        keys = {*before, *after}
+        triples = [(k, before.get(k), after.get(k)) for k in keys] if every_field else e.changes
         for name, old, new in triples:
             field = _field(model, name)
             if field is not None and field.many_to_one:

@@ -55,10 +55,10 @@ def test_people_records_and_values_are_shown_by_their_names(trail, client_for, u
     row = page.split(f'data-event="{trail["changed"].pk}"')[1].split("</tr>")[0]
     assert "王小明" in row and "南山区" in row and "dist_ns" not in row        # the person and their district
     ns1 = trail["ns1"]
-    assert f'href="/registry/e/{ns1.uscc}/"' in row and ns1.name in row      # the record, linked to its page
-    assert "营业收入：—" not in row and "1,234,567.89 元" in row                  # money in yuan, its label without 分
+    assert f'href="/registry/e/{ns1.uscc}/"' in row and ns1.name in row  # the record, linked to its page
+    assert "营业收入：30,000,000.00 元 → 1,234,567.89 元" in row  # money in yuan, its label without 分
     assert "中型" in row and "medium" not in row                             # a choice by its label
-    assert "福田区" in row and "440304" not in row                           # a district by its name, not its code
+    assert "福田区" in row and "440304" not in row  # a district by its name, not its code
     assert "修改" in row                                                     # the action's name
     system = page.split(f'data-event="{trail["system"].pk}"')[1].split("</tr>")[0]
     assert "系统" in system and "生成演示数据" in system
