@@ -173,8 +173,11 @@ def action_label(action: str):
     return ACTIONS.get(action, action)
 
 
+SYSTEM_NAME = _("系统")
+
+
 def actor_text(event):
-    return _("系统") if event.actor_id is None and event.actor_label in _SYSTEM_LABELS else event.actor_label
+    return SYSTEM_NAME if event.actor_id is None and event.actor_label in _SYSTEM_LABELS else event.actor_label
 
 
 def _model(label: str):

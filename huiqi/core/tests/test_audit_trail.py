@@ -91,6 +91,7 @@ def test_field_labels_and_names_are_in_english_for_an_english_reader(trail, clie
 @pytest.mark.parametrize("query, expected", [
     ({"actor": "王小"}, {"changed"}),
     ({"actor": "dist_ns"}, {"changed"}),
+    ({"actor": "系统", "model": "registry.Enterprise"}, {"system"}),
     ({"organisation": "district:440305"}, {"changed"}),
     ({"organisation": "role:department"}, {"other"}),
     ({"organisation": "role:bureau"}, set()),
