@@ -18,10 +18,11 @@ from django.db.models import Q
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy as _
 
 from . import formats
-from .i18n import Joined, Message, shown
+from .i18n import Joined, Message, pick, shown
 from .models import AuditEvent
 
 
@@ -173,8 +174,11 @@ def action_label(action: str):
     return ACTIONS.get(action, action)
 
 
+SYSTEM_NAME = _("系统")
+
+
 def actor_text(event):
-    return _("系统") if event.actor_id is None and event.actor_label in _SYSTEM_LABELS else event.actor_label
+    return SYSTEM_NAME if event.actor_id is None and event.actor_label in _SYSTEM_LABELS else event.actor_label
 
 
 def _model(label: str):
@@ -223,10 +227,16 @@ def field_label(field, name: str):
         return FIELDS.get(name, name)
     label = field.verbose_name
     if _is_money(field, name):
-        text, unit = str(label), str(_FEN_UNIT)
-        if text.endswith(unit) and len(text) > len(unit):
-            return text[: -len(unit)].rstrip()
+        key = (field, get_language())
+        if key not in _MONEY_LABELS:
+            text, unit = str(label), str(_FEN_UNIT)
+            bare = text.endswith(unit) and len(text) > len(unit)
+            _MONEY_LABELS[key] = text[: -len(unit)].rstrip() if bare else text
+        return _MONEY_LABELS[key]
     return label
+
+
+_MONEY_LABELS: dict = {}  # (field, language) -> the money field's name without its unit
 
 
 def _when(value: str):
@@ -259,7 +269,7 @@ def _value(field, value, name: str = "", related: dict | None = None):
         return Joined((Message(_("%(name)s：%(value)s"), name=name, value=text)
                        for name, text in params.describe_any(value)), "；", "; ")
     if isinstance(value, list):
-        return Joined((_value(None, v) for v in value), "、", ", ")
+        return Joined((_value(None, v) for v in value), "、", ", ") if value else None
     return value
 
 
@@ -286,8 +296,12 @@ def _changes(event, model, related, *, every: bool) -> list[Change]:
     rows = []
     for name, old, new in triples:
         field = _field(model, name) if model is not None else None
-        rows.append(Change(field_label(field, name), _value(field, old, name, related),
-                           _value(field, new, name, related), old != new))
+        if field is not None and field.primary_key and field.auto_created:
+            continue  # the record's own id: the record is named beside its changes
+        shown_before, shown_after = _value(field, old, name, related), _value(field, new, name, related)
+        if shown_before is None and shown_after is None and not every:
+            continue  # nothing to nothing (an empty text where there was none)
+        rows.append(Change(field_label(field, name), shown_before, shown_after, old != new))
     return rows
 
 
@@ -323,9 +337,28 @@ class Entry:
     def more_changes(self) -> int:
         return max(0, len(self.changes) - 4)
 
-    def changes_text(self) -> str:
-        return str(Joined(Message(_("%(field)s：%(before)s → %(after)s"), field=c.label,
-                                  before=_dash(c.before), after=_dash(c.after)) for c in self.changes))
+    def changes_text(self, texts: dict | None = None) -> str:
+        """The changes on one line; ``texts`` keeps the translations already made (an export's many rows
+        say the same field names and choices again and again)."""
+        texts = {} if texts is None else texts
+        pattern = _said(texts, _CHANGE)
+        return _said(texts, _SEPARATOR).join(
+            pattern % {"field": _said(texts, c.label), "before": _said(texts, _dash(c.before)),
+                       "after": _said(texts, _dash(c.after))} for c in self.changes)
+
+
+_CHANGE = _("%(field)s：%(before)s → %(after)s")
+_SEPARATOR = Joined((), "；", "; ")
+
+
+def _said(texts: dict, value) -> str:
+    """``str(value)``, once for each translated text (a field's name, a choice) in ``texts``."""
+    if isinstance(value, Promise) or value is _SEPARATOR:
+        key = id(value)
+        if key not in texts:
+            texts[key] = pick(value.zh, value.en) if value is _SEPARATOR else str(value)
+        return texts[key]
+    return str(value)
 
 
 def _dash(value):
@@ -370,15 +403,18 @@ def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) 
     for e in events:
         if e.object_id and _model(e.model) is not None:
             by_model.setdefault(e.model, set()).add(e.object_id)
-    objects = {(label, pk): obj for label, ids in by_model.items() for pk, obj in _in_bulk(_model(label), ids).items()}
+    objects = {(label, pk): obj for label, ids in by_model.items()
+               for pk, obj in _in_bulk(_model(label), ids).items()}
     # The records the changed fields point to (a district, a department): by their names, not their ids.
     pointed: dict[str, set[str]] = {}
     for e in events:
         model = _model(e.model)
         if model is None:
             continue
-        for name, old, new in ((k, (e.before or {}).get(k), (e.after or {}).get(k))
-                               for k in {*(e.before or {}), *(e.after or {})}):
+        before, after = e.before or {}, e.after or {}
+        keys = {*before, *after}
+        triples = [(k, before.get(k), after.get(k)) for k in keys] if every_field else e.changes
+        for name, old, new in triples:
             field = _field(model, name)
             if field is not None and field.many_to_one:
                 for value in (old, new):
@@ -398,16 +434,16 @@ def read(events: Iterable[AuditEvent], user=None, *, every_field: bool = False) 
     return entries
 
 
-def export_rows(events, user, *, chunk: int = 1000):
-    """The rows of the export (``EXPORT_HEADER``), read ``chunk`` events at a time."""
-    batch = []
+def export_rows(events, *, chunk: int = 1000):
+    """The rows of the export (``export_header()``), read ``chunk`` events at a time."""
+    batch, texts = [], {}
 
     def rows_of(batch):
-        for entry in read(batch, user):
+        for entry in read(batch):  # no reader: a file has no links
             e = entry.event
             yield [e.pk, timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), str(entry.name),
-                   str(entry.organisation), str(entry.action), str(entry.kind), e.object_id, entry.title,
-                   entry.changes_text(), shown(e.note)]
+                   str(entry.organisation), _said(texts, entry.action), _said(texts, entry.kind), e.object_id,
+                   entry.title, entry.changes_text(texts), shown(e.note)]
 
     for event in events:
         batch.append(event)

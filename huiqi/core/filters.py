@@ -62,7 +62,12 @@ class AuditFilter(django_filters.FilterSet):
 
     def _actor(self, queryset, name, value):
         value = value.strip()
-        return queryset.filter(audit.PEOPLE.matching(value)) if value else queryset
+        if not value:
+            return queryset
+        who = audit.PEOPLE.matching(value)
+        if value.casefold() in str(audit.SYSTEM_NAME).casefold():
+            who |= Q(actor__isnull=True)  # "系统": what the platform did by itself
+        return queryset.filter(who)
 
     def _organisation(self, queryset, name, value):
         value = value.strip()

@@ -25,6 +25,8 @@ DOWNLOADS = [
     ("bureau", "/resumption/checks/?format=xlsx"),
     ("bureau", "/resumption/checks/?format=xlsx&missing=1"),
     ("bureau", "/resumption/report/export.xlsx"),
+    ("auditor", "/core/audit/export.xlsx"),
+    ("auditor", "/core/audit/export.csv"),
 ]
 
 

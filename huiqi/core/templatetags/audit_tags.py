@@ -31,5 +31,9 @@ def field_changes(event):
 
 @register.filter
 def actor(event):
-    """Who did it: the user, or the platform itself ("系统")."""
+    """Who did it: the person's name and organisation, or the platform itself ("系统")."""
+    if event.actor_id is not None:
+        person = audit.PEOPLE.describe([event.actor_id]).get(event.actor_id)
+        if person is not None:
+            return str(person)
     return audit.actor_text(event)

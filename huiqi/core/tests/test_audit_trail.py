@@ -55,10 +55,10 @@ def test_people_records_and_values_are_shown_by_their_names(trail, client_for, u
     row = page.split(f'data-event="{trail["changed"].pk}"')[1].split("</tr>")[0]
     assert "王小明" in row and "南山区" in row and "dist_ns" not in row        # the person and their district
     ns1 = trail["ns1"]
-    assert f'href="/registry/e/{ns1.uscc}/"' in row and ns1.name in row      # the record, linked to its page
-    assert "营业收入：—" not in row and "1,234,567.89 元" in row                  # money in yuan, its label without 分
+    assert f'href="/registry/e/{ns1.uscc}/"' in row and ns1.name in row  # the record, linked to its page
+    assert "营业收入：30,000,000.00 元 → 1,234,567.89 元" in row  # money in yuan, its label without 分
     assert "中型" in row and "medium" not in row                             # a choice by its label
-    assert "福田区" in row and "440304" not in row                           # a district by its name, not its code
+    assert "福田区" in row and "440304" not in row  # a district by its name, not its code
     assert "修改" in row                                                     # the action's name
     system = page.split(f'data-event="{trail["system"].pk}"')[1].split("</tr>")[0]
     assert "系统" in system and "生成演示数据" in system
@@ -83,11 +83,15 @@ def test_field_labels_and_names_are_in_english_for_an_english_reader(trail, clie
     rows = csv_rows(c.get("/core/audit/export.csv", {"model": "registry.Enterprise"}))
     assert rows[0][:3] == ["Record", "Time", "By"]
     assert not any(re.search(r"[\u4e00-\u9fff]", cell) for cell in rows[0])
+    changed = next(dict(zip(rows[0], r)) for r in rows[1:] if r[0] == str(trail["changed"].pk))
+    assert changed["Action"] == "Changed" and changed["Organisation"] == "Nanshan"
+    assert "Size class: Small → Medium" in changed["Changes"] and "1,234,567.89 yuan" in changed["Changes"]
 
 
 @pytest.mark.parametrize("query, expected", [
     ({"actor": "王小"}, {"changed"}),
     ({"actor": "dist_ns"}, {"changed"}),
+    ({"actor": "系统", "model": "registry.Enterprise"}, {"system"}),
     ({"organisation": "district:440305"}, {"changed"}),
     ({"organisation": "role:department"}, {"other"}),
     ({"organisation": "role:bureau"}, set()),
@@ -134,6 +138,23 @@ def test_auditors_and_administrators_read_the_whole_city(trail, client_for, role
     ids = {int(r[0]) for r in csv_rows(c.get("/core/audit/export.csv"))[1:]}
     assert {trail["changed"].pk, trail["other"].pk, trail["system"].pk} <= ids
     assert c.get(f"/core/audit/{trail['other'].pk}/").status_code == 200
+
+
+def test_times_are_beijing_times_and_days_are_beijing_days(users, client_for, city):
+    import datetime as dt
+
+    late = dt.datetime(2020, 2, 9, 17, 30, tzinfo=dt.timezone.utc)  # 2020-02-10 01:30 in Beijing
+    event = AuditEvent.objects.create(at=late, actor=users["bureau"], actor_label="bureau", action="update",
+                                      model="registry.Enterprise", object_id=str(city["ns1"].pk),
+                                      before={"updated_at": "2020-02-09T10:00:00+00:00"},
+                                      after={"updated_at": late.isoformat()})
+    c = client_for("auditor")
+    page = c.get("/core/audit/", {"from": "2020-02-10", "to": "2020-02-10"})
+    assert page_ids(page) == [event.pk]
+    assert "2020-02-10 01:30:00" in page.content.decode() and "2020-02-09 18:00:00" in page.content.decode()
+    assert page_ids(c.get("/core/audit/", {"from": "2020-02-09", "to": "2020-02-09"})) == []
+    rows = csv_rows(c.get("/core/audit/export.csv", {"from": "2020-02-10", "to": "2020-02-10"}))
+    assert [r[:2] for r in rows[1:]] == [[str(event.pk), "2020-02-10 01:30:00"]]
 
 
 def test_an_unknown_format_is_not_found(client_for, users):
