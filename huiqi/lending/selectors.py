@@ -17,7 +17,7 @@ from huiqi.accounts.selectors import Role
 
 from . import snapshot
 from .bulk.columnar import read_query
-from .models import BorrowerKind, InterestPayment, LedgerUpload, Loan
+from .models import BorrowerKind, InterestPayment, LedgerUpload, Loan, NonPerformingLoan
 from .permissions import scope_loans  # noqa: F401 - other programs scope loans through it
 
 # A resident ID shown in an audit record, a page or a file: the first four and last four characters.
@@ -221,3 +221,9 @@ def owned_enterprises(owners) -> dict[str, str]:
         for _, _, owner, owned in rows:
             owned_by.setdefault(owner, owned)
     return owned_by
+
+
+def non_performing():
+    """Every non-performing loan record, unscoped: for another program's own queries (the risk-compensation
+    pool's claims); it scopes what it shows."""
+    return NonPerformingLoan.objects.all()

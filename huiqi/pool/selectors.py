@@ -12,9 +12,8 @@ from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params as core_params
-from huiqi.lending.models import Loan, NonPerformingLoan
-from huiqi.lending.rules import RegistryEntry
-from huiqi.registry.models import Bank, Enterprise
+from huiqi.lending import selectors as lending
+from huiqi.registry import selectors as registry
 
 from . import rules
 from .apps import PARAMS_KEY
@@ -69,7 +68,7 @@ def pricing_by_registration(days: Iterable[dt.date]) -> dict[dt.date, rules.Para
 
 # --- banks -----------------------------------------------------------------------------------------------
 
-def bank_state(bank: Bank, on: dt.date, events: list[BankEvent] | None = None) -> str:
+def bank_state(bank, on: dt.date, events: list[BankEvent] | None = None) -> str:
     """The bank's state in the pool on a day: none, signed, onboarded, suspended or exited. Signing and
     onboarding are the bank's dates (its file or its page); suspensions, reinstatements and the exit are
     its dated events."""
@@ -93,8 +92,8 @@ def bank_state(bank: Bank, on: dt.date, events: list[BankEvent] | None = None) -
 class BankDays:
     """Each bank's state on any day, read once."""
 
-    def __init__(self, banks: Iterable[Bank] | None = None):
-        banks = list(banks if banks is not None else Bank.objects.all())
+    def __init__(self, banks=None):
+        banks = list(banks if banks is not None else registry.banks())
         self.banks = {b.code: b for b in banks}
         self.events: dict[int, list[BankEvent]] = {}
         for e in BankEvent.objects.filter(bank__in=banks).order_by("on", "id"):
@@ -110,24 +109,24 @@ class BankDays:
 
 # --- the rules' inputs -------------------------------------------------------------------------------------
 
-def registry_for(ids: Iterable[str]) -> dict[str, RegistryEntry]:
+def registry_for(ids: Iterable[str]) -> dict[str, rules.RegistryEntry]:
     """The registry's entries of these USCCs (borrowers and owned enterprises), as the rules read them."""
     wanted = sorted({i for i in ids if i})
-    out: dict[str, RegistryEntry] = {}
+    out: dict[str, rules.RegistryEntry] = {}
     for i in range(0, len(wanted), 5000):
-        for uscc, kind, size, name, industry in Enterprise.objects.filter(uscc__in=wanted[i:i + 5000]).values_list(
+        for uscc, kind, size, name, industry in registry.enterprises().filter(uscc__in=wanted[i:i + 5000]).values_list(
                 "uscc", "kind", "size_class", "name", "industry_id"):
-            out[uscc] = RegistryEntry(kind, size, name, industry or "")
+            out[uscc] = rules.RegistryEntry(kind, size, name, industry or "")
     return out
 
 
-def as_rule_loan(loan: Loan, bank_code: str | None = None) -> rules.Loan:
+def as_rule_loan(loan, bank_code: str | None = None) -> rules.Loan:
     return rules.Loan(bank_code or loan.bank.code, loan.loan_no, loan.borrower_id, loan.borrower_kind,
                       loan.owner_of or None, loan.guarantee, loan.first_loan, loan.principal_fen, loan.start_date,
                       loan.registered_date)
 
 
-def as_rule_npl(npl: NonPerformingLoan, bank_code: str, loan_no: str) -> rules.Npl:
+def as_rule_npl(npl, bank_code: str, loan_no: str) -> rules.Npl:
     return rules.Npl(bank_code, loan_no, npl.npl_date, npl.outstanding_principal_fen, npl.recovered_fen)
 
 
@@ -137,7 +136,7 @@ class Inputs:
 
     loans: dict[tuple[str, str], rules.Loan]
     npls: list[rules.Npl]
-    registry: dict[str, RegistryEntry]
+    registry: dict[str, rules.RegistryEntry]
     onboarded: dict[tuple[str, str], bool]
     registered_on: dict[tuple[str, str], dt.date | None]
 
@@ -145,7 +144,7 @@ class Inputs:
 def unclaimed_npls() -> Inputs:
     """Every NPL held whose loan has no claim recorded (the headless simulation's claims)."""
     claimed = Claim.objects.values("loan_id")
-    rows = (NonPerformingLoan.objects.exclude(loan_id__in=claimed)
+    rows = (lending.non_performing().exclude(loan_id__in=claimed)
             .select_related("loan", "loan__bank").order_by("npl_date", "loan__bank__code", "loan__loan_no"))
     loans, npls, registered_on = {}, [], {}
     for npl in rows.iterator(chunk_size=5000):
@@ -153,10 +152,10 @@ def unclaimed_npls() -> Inputs:
         loans[(code, no)] = as_rule_loan(npl.loan, code)
         npls.append(as_rule_npl(npl, code, no))
         registered_on[(code, no)] = npl.loan.registered_date
-    registry = registry_for([x for ln in loans.values() for x in (ln.borrower_id, ln.owner_of)])
+    entries = registry_for([x for ln in loans.values() for x in (ln.borrower_id, ln.owner_of)])
     days = BankDays()
     onboarded = {key: days.onboarded(key[0], registered_on[key]) for key in loans}
-    return Inputs(loans, npls, registry, onboarded, registered_on)
+    return Inputs(loans, npls, entries, onboarded, registered_on)
 
 
 # --- the pool's money ----------------------------------------------------------------------------------------
@@ -203,7 +202,7 @@ def entries_for(user):
 
 
 def banks_for(user):
-    qs = Bank.objects.order_by("code")
+    qs = registry.banks().order_by("code")
     if user.has_perm("pool.view_all"):
         return qs
     if getattr(user, "role", None) == "bank" and user.bank_id:
@@ -230,7 +229,7 @@ def claims_returned(user):
 
 def _registered(on: dt.date, bank_ids=None):
     """Loans in the pool on ``on``: registered by then while their bank was onboarded."""
-    qs = Loan.objects.filter(registered_date__lte=on, bank__onboarded_date__isnull=False,
+    qs = lending.loans().filter(registered_date__lte=on, bank__onboarded_date__isnull=False,
                              registered_date__gte=F("bank__onboarded_date"))
     if bank_ids is not None:
         qs = qs.filter(bank_id__in=bank_ids)

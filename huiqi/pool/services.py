@@ -18,8 +18,9 @@ from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, InvalidFields, PermissionDenied, ValidationFailed
 from huiqi.core.headless import write_csv
 from huiqi.core.permissions import require
-from huiqi.lending.models import Loan, NonPerformingLoan
-from huiqi.registry.models import Bank
+from huiqi.lending import selectors as lending
+from huiqi.registry import selectors as registry
+from huiqi.registry import services as registry_services
 
 from . import rules, selectors
 from .models import BankEvent, Claim, PoolEntry
@@ -89,7 +90,7 @@ def move_bank(actor, bank, kind: str, on, *, agreement_version: str = "", note: 
     before signed); suspended, reinstated and exited are events, each only from the state it leaves."""
     require(actor, "pool.manage_banks")
     with transaction.atomic():
-        bank = Bank.objects.select_for_update().get(pk=bank.pk)
+        bank = registry.banks().select_for_update().get(pk=bank.pk)
         state = selectors.bank_state(bank, on)
         allowed = BANK_TRANSITIONS[kind]
         if state not in allowed:
@@ -100,19 +101,16 @@ def move_bank(actor, bank, kind: str, on, *, agreement_version: str = "", note: 
         if later:
             raise Conflict("pool.bank_event_order", _("该银行在 %(on)s 之后已有记录，不能补记更早的事项"),
                            field="on", value=on.isoformat(), on=on.isoformat())
-        before = audit.snapshot(bank)
         if kind == "signed":
-            bank.signed_date = on
+            registry_services.set_bank_dates(actor, bank, signed_date=on)
         elif kind == "onboarded":
             if bank.signed_date is None or on < bank.signed_date:
                 raise ValidationFailed("pool.onboarded_before_signed", _("入库日期不能早于签约日期"), field="on",
                                        value=on.isoformat())
-            bank.onboarded_date = on
-        if kind in ("signed", "onboarded"):
-            bank.save(update_fields=["signed_date", "onboarded_date"])
+            registry_services.set_bank_dates(actor, bank, onboarded_date=on)
         event = BankEvent.objects.create(bank=bank, kind=kind, on=on, agreement_version=agreement_version,
                                          note=note, created_by=actor)
-        audit.record(actor, f"pool.bank_{kind}", bank, before=before, note=note)
+        audit.record(actor, f"pool.bank_{kind}", event, note=note)
     return event
 
 
@@ -208,8 +206,8 @@ class ClaimInput:
     idempotency_key: str = ""
 
 
-def _loan_for(actor, data: ClaimInput) -> Loan:
-    loan = Loan.objects.select_related("bank").filter(bank__code=data.bank_code, loan_no=data.loan_no).first()
+def _loan_for(actor, data: ClaimInput):
+    loan = lending.loans().select_related("bank").filter(bank__code=data.bank_code, loan_no=data.loan_no).first()
     if loan is None:
         raise ValidationFailed("pool.loan_unknown", _("贷款 %(bank)s/%(loan_no)s 不在贷款台账中"), field="loan_no",
                                value=data.loan_no, bank=data.bank_code, loan_no=data.loan_no)
@@ -235,8 +233,8 @@ def file_claim(actor, data: ClaimInput) -> Claim:
                     raise Conflict("pool.idempotency_reused", _("幂等键 %(key)s 已用于另一笔补偿申请"),
                                    field="idempotency_key", value=data.idempotency_key, key=data.idempotency_key)
                 return done
-        loan = Loan.objects.select_for_update().get(pk=_loan_for(actor, data).pk)
-        npl = NonPerformingLoan.objects.filter(loan=loan).first()
+        loan = lending.loans().select_for_update().get(pk=_loan_for(actor, data).pk)
+        npl = lending.non_performing().filter(loan=loan).first()
         errors = []
         if loan.registered_date is None:
             errors.append(ValidationFailed("pool.loan_not_registered", rules.REASONS["loan_not_registered"],
@@ -281,13 +279,13 @@ def _assess(loan: rules.Loan, npl: rules.Npl, today) -> rules.Assessed:
     """A claim's assessment: eligibility by today's parameters, the ratio fixed at registration (the table in
     force on the loan's registration day, or a re-pricing the bureau recorded)."""
     params = selectors.params_on(today)
-    registry = selectors.registry_for([loan.borrower_id, loan.owner_of])
-    onboarded = selectors.BankDays(Bank.objects.filter(code=loan.bank_code)).onboarded(loan.bank_code,
+    entries = selectors.registry_for([loan.borrower_id, loan.owner_of])
+    onboarded = selectors.BankDays(registry.banks().filter(code=loan.bank_code)).onboarded(loan.bank_code,
                                                                                      loan.registered_date)
     pricing = None
     if loan.registered_date is not None:
         pricing = selectors.pricing_of(loan)
-    return rules.assess(loan, npl, registry, onboarded, params, pricing)
+    return rules.assess(loan, npl, entries, onboarded, params, pricing)
 
 
 def _locked(claim) -> Claim:

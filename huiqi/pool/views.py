@@ -20,7 +20,7 @@ from huiqi.core.money import fen_to_yuan
 from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
-from huiqi.registry.models import Bank
+from huiqi.registry import selectors as registry
 
 from . import selectors, services
 from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
@@ -205,7 +205,7 @@ def banks(request):
         status = 400
         if form.is_valid():
             d = form.cleaned_data
-            bank = Bank.objects.filter(code=d["bank"]).first()
+            bank = registry.banks().filter(code=d["bank"]).first()
             try:
                 if bank is None:
                     raise NotFound("pool.bank_unknown", _("没有这家银行"))

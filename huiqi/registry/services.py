@@ -251,3 +251,16 @@ def export_registry(qs, path) -> int:
             "figures_year", "size_class", "size_missing").iterator(chunk_size=5000)
     )
     return write_rows(path, [zh for _, zh in EXPORT_COLUMNS], rows)
+
+
+def set_bank_dates(actor, bank: Bank, *, signed_date=None, onboarded_date=None) -> Bank:
+    """A partner bank's pool dates, as its page records a step (the banks file sets them too), audited.
+    The caller holds the bank's row (``select_for_update``) and has checked the step."""
+    before = audit.snapshot(bank)
+    if signed_date is not None:
+        bank.signed_date = signed_date
+    if onboarded_date is not None:
+        bank.onboarded_date = onboarded_date
+    bank.save(update_fields=["signed_date", "onboarded_date"])
+    audit.record(actor, "update", bank, before=before)
+    return bank

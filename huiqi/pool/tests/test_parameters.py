@@ -67,7 +67,8 @@ def test_every_bad_cell_and_field_is_named_and_nothing_is_saved(users, client_fo
             "extra_rows-0-name": "坏行", "extra_rows-0-condition": "credit", "extra_rows-0-ratio": "1.5",
             "extra_rows-1-ratio": "0.2", "confirm": "1"}
     r = c.post(URL, data).content.decode()
-    assert r.count('class="error"') >= 3
+    summary = re.search(r"data-error-summary.*?</div>", r, re.S)[0]
+    assert summary.count("<li") >= 4, summary  # the bad ratio, two missing cells of row 2, the bad maximum
     assert "补偿比例" in r and "第 2 行" in r  # the second row's missing name and condition
     assert "单笔贷款金额上限" in r
     assert not ParameterProposal.objects.filter(key="pool.params").exists()
