@@ -38,7 +38,7 @@ from typing import Any, BinaryIO, NamedTuple, Union
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import xlsx
+from huiqi.core import formats, xlsx
 from huiqi.core.errors import EN, ZH, Message, ValidationFailed, pick, render
 
 __all__ = [
@@ -1109,12 +1109,22 @@ def _csv_text(v: Any, escape_formulas: bool) -> str:
 
 
 class _XlsxSheet:
-    """Writes typed values into an xlsxwriter sheet: text stays text, numbers and dates stay numeric."""
+    """Writes typed values into an xlsxwriter sheet: text stays text, numbers and dates stay numeric.
+
+    A Decimal is shown with its own decimal places and thousands separators (an amount in yuan, two
+    places: ``#,##0.00``); a date as a date, a moment in Beijing time."""
 
     def __init__(self, workbook, worksheet):
-        self.ws = worksheet
-        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.ws, self.workbook = worksheet, workbook
+        self.date = workbook.add_format({"num_format": formats.XLSX_DATE})
+        self.datetime = workbook.add_format({"num_format": formats.XLSX_DATETIME})
+        self.numbers: dict[int, object] = {}
+
+    def _number_format(self, places: int):
+        """The cell format of a Decimal with ``places`` decimals."""
+        if places not in self.numbers:
+            self.numbers[places] = self.workbook.add_format({"num_format": formats.xlsx_number_format(places)})
+        return self.numbers[places]
 
     def write_row(self, r: int, values: Sequence[Any], fmt=None) -> None:
         ws = self.ws
@@ -1128,7 +1138,11 @@ class _XlsxSheet:
             elif isinstance(v, (int, Decimal)):
                 # Excel holds 15 significant digits: larger numbers (IDs, huge sums) stay exact as text.
                 exact = abs(v) < 10**15 if isinstance(v, int) else len(v.as_tuple().digits) <= 15
-                if exact:
+                if exact and isinstance(v, Decimal):
+                    exponent = v.as_tuple().exponent
+                    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+                    ws.write_number(r, c, float(v), self._number_format(places))
+                elif exact:
                     ws.write_number(r, c, float(v), fmt)
                 else:
                     ws.write_string(r, c, _csv_text(v, False), fmt)
@@ -1263,11 +1277,11 @@ def write_template(schema: Schema, path: str | os.PathLike, lang: str = "zh") ->
     workbook = _xlsx_workbook(path)
     ws = workbook.add_worksheet(schema.name[:31])
     bold = workbook.add_format({"bold": True})
-    formats = {"text": workbook.add_format({"num_format": "@"}),
-               "date": workbook.add_format({"num_format": "yyyy-mm-dd"})}
+    cell_formats = {"text": workbook.add_format({"num_format": "@"}),
+                    "date": workbook.add_format({"num_format": formats.XLSX_DATE})}
     for i, (col, title) in enumerate(zip(schema.columns, header)):
         width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2)
-        ws.set_column(i, i, width, formats.get(getattr(col.parser, "kind", None)))
+        ws.set_column(i, i, width, cell_formats.get(getattr(col.parser, "kind", None)))
         ws.write_string(0, i, title, bold)
     ws.freeze_panes(1, 0)
     workbook.close()
