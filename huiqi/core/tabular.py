@@ -1182,10 +1182,10 @@ def _too_many_rows(count: int | None) -> ValidationFailed:
     if count is None:
         return ValidationFailed("too_many_rows_for_xlsx",
                                 _("XLSX 最多容纳 %(limit)s 行数据，本次导出超过此行数：请改用 CSV 格式"),
-                                limit=format(XLSX_MAX_DATA_ROWS, ","))
+                                limit=formats.count(XLSX_MAX_DATA_ROWS))
     return ValidationFailed("too_many_rows_for_xlsx",
                             _("XLSX 最多容纳 %(limit)s 行数据，本次导出有 %(count)s 行：请改用 CSV 格式"),
-                            limit=format(XLSX_MAX_DATA_ROWS, ","), count=format(count, ","))
+                            limit=formats.count(XLSX_MAX_DATA_ROWS), count=formats.count(count))
 
 
 def write_rows(
