@@ -155,3 +155,10 @@ def test_money_on_a_page_has_separators_and_its_unit(client_for, make_enterprise
     page = client_for("bureau").get(f"/registry/e/{e.uscc}/").content.decode()
     assert "营业收入（万元）</dt><dd>123,456.79</dd>" in page
     assert "资产总额（万元）</dt><dd>1,234,567.00</dd>" in page
+
+
+def test_a_moment_in_a_message_is_in_beijing_time():
+    from huiqi.core.i18n import Message, shown, stored
+
+    assert str(Message("已于 %(at)s 报送", at=UTC_INSTANT)) == "已于 2020-04-02 14:05 报送"
+    assert shown(stored("已于 %(at)s 报送", at=UTC_INSTANT)) == "已于 2020-04-02 14:05 报送"
