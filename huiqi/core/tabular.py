@@ -1277,11 +1277,11 @@ def write_template(schema: Schema, path: str | os.PathLike, lang: str = "zh") ->
     workbook = _xlsx_workbook(path)
     ws = workbook.add_worksheet(schema.name[:31])
     bold = workbook.add_format({"bold": True})
-    cell_formats = {"text": workbook.add_format({"num_format": "@"}),
-                    "date": workbook.add_format({"num_format": formats.XLSX_DATE})}
+    formats = {"text": workbook.add_format({"num_format": "@"}),
+               "date": workbook.add_format({"num_format": "yyyy-mm-dd"})}
     for i, (col, title) in enumerate(zip(schema.columns, header)):
         width = max(12, sum(2 if ord(ch) > 0x2E7F else 1 for ch in title) + 2)
-        ws.set_column(i, i, width, cell_formats.get(getattr(col.parser, "kind", None)))
+        ws.set_column(i, i, width, formats.get(getattr(col.parser, "kind", None)))
         ws.write_string(0, i, title, bold)
     ws.freeze_panes(1, 0)
     workbook.close()
