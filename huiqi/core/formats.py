@@ -70,6 +70,18 @@ def number(value, places: int = 0, *, signed: bool = False) -> str:
     return f"+{text}" if signed and rounded > 0 else text
 
 
+def xlsx_number_format(places: int) -> str:
+    """The spreadsheet number format of a figure with ``places`` decimals and thousands separators:
+    "#,##0.00" for an amount in yuan, "#,##0" for a count."""
+    return "#,##0" + ("." + "0" * places if places > 0 else "")
+
+
+XLSX_MONEY = xlsx_number_format(2)
+XLSX_COUNT = xlsx_number_format(0)
+XLSX_DATE = "yyyy-mm-dd"
+XLSX_DATETIME = "yyyy-mm-dd hh:mm:ss"
+
+
 def count(value, *, signed: bool = False) -> str:
     """A count with separators: 1234567 → "1,234,567"."""
     return number(value, 0, signed=signed)
@@ -80,6 +92,11 @@ def _money(fen, per: int, places: int, signed: bool) -> str:
     if d is None:
         return EMPTY
     return number(d / per, places, signed=signed)
+
+
+def in_wan(fen, places: int = 2) -> Decimal:
+    """Fen as a number of 万元, rounded half up to ``places`` (a chart's value, no separators)."""
+    return (as_decimal(fen or 0) / FEN_PER_WAN).quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)
 
 
 def yuan(fen, places: int = 2, *, signed: bool = False) -> str:

@@ -16,6 +16,7 @@ The mechanism is gettext: source strings are Chinese msgids, English is in each 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.utils import translation
@@ -39,7 +40,16 @@ def render(message, params: dict | None = None, language: str | None = None) -> 
     if not message:
         return ""
     text = gettext(message) if isinstance(message, str) else str(message)
-    return text % params if params else text
+    return text % {k: _shown_param(v) for k, v in params.items()} if params else text
+
+
+def _shown_param(value):
+    """A moment in a message is read in Beijing time (``str`` of a datetime would show its UTC)."""
+    if isinstance(value, dt.datetime):
+        from .formats import beijing
+
+        return beijing(value)
+    return value
 
 
 def pick(zh: str, en: str) -> str:
@@ -137,7 +147,7 @@ def _storable(value):
         return {"either": [value.zh, value.en]}
     if isinstance(value, (int, float, str)) or value is None:
         return value
-    return str(value)
+    return str(_shown_param(value))
 
 
 def _restored(value):

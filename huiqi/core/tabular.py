@@ -38,7 +38,7 @@ from typing import Any, BinaryIO, NamedTuple, Union
 
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import xlsx
+from huiqi.core import formats, xlsx
 from huiqi.core.errors import EN, ZH, Message, ValidationFailed, pick, render
 
 __all__ = [
@@ -1234,12 +1234,22 @@ def _csv_text(v: Any, escape_formulas: bool) -> str:
 
 
 class _XlsxSheet:
-    """Writes typed values into an xlsxwriter sheet: text stays text, numbers and dates stay numeric."""
+    """Writes typed values into an xlsxwriter sheet: text stays text, numbers and dates stay numeric.
+
+    A Decimal is shown with its own decimal places and thousands separators (an amount in yuan, two
+    places: ``#,##0.00``); a date as a date, a moment in Beijing time."""
 
     def __init__(self, workbook, worksheet):
-        self.ws = worksheet
-        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.ws, self.workbook = worksheet, workbook
+        self.date = workbook.add_format({"num_format": formats.XLSX_DATE})
+        self.datetime = workbook.add_format({"num_format": formats.XLSX_DATETIME})
+        self.numbers: dict[int, object] = {}
+
+    def _number_format(self, places: int):
+        """The cell format of a Decimal with ``places`` decimals."""
+        if places not in self.numbers:
+            self.numbers[places] = self.workbook.add_format({"num_format": formats.xlsx_number_format(places)})
+        return self.numbers[places]
 
     def write_row(self, r: int, values: Sequence[Any], fmt=None) -> None:
         ws = self.ws
@@ -1253,7 +1263,11 @@ class _XlsxSheet:
             elif isinstance(v, (int, Decimal)):
                 # Excel holds 15 significant digits: larger numbers (IDs, huge sums) stay exact as text.
                 exact = abs(v) < 10**15 if isinstance(v, int) else len(v.as_tuple().digits) <= 15
-                if exact:
+                if exact and isinstance(v, Decimal):
+                    exponent = v.as_tuple().exponent
+                    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+                    ws.write_number(r, c, float(v), self._number_format(places))
+                elif exact:
                     ws.write_number(r, c, float(v), fmt)
                 else:
                     ws.write_string(r, c, _csv_text(v, False), fmt)
@@ -1293,10 +1307,10 @@ def _too_many_rows(count: int | None) -> ValidationFailed:
     if count is None:
         return ValidationFailed("too_many_rows_for_xlsx",
                                 _("XLSX 最多容纳 %(limit)s 行数据，本次导出超过此行数：请改用 CSV 格式"),
-                                limit=format(XLSX_MAX_DATA_ROWS, ","))
+                                limit=formats.count(XLSX_MAX_DATA_ROWS))
     return ValidationFailed("too_many_rows_for_xlsx",
                             _("XLSX 最多容纳 %(limit)s 行数据，本次导出有 %(count)s 行：请改用 CSV 格式"),
-                            limit=format(XLSX_MAX_DATA_ROWS, ","), count=format(count, ","))
+                            limit=formats.count(XLSX_MAX_DATA_ROWS), count=formats.count(count))
 
 
 def write_rows(

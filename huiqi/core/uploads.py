@@ -248,7 +248,7 @@ def process(importer: Importer, record, actor, progress=None):
     def on_progress(rows_done, bytes_done, bytes_total):
         last[:] = [bytes_done, bytes_total]
         if progress:
-            progress(bytes_done, bytes_total, f"已校验 {rows_done:,} 行 validated {rows_done:,} rows")
+            progress(bytes_done, bytes_total, f"已校验 {formats.count(rows_done)} 行 validated {formats.count(rows_done)} rows")
 
     errors: list[RowError] = []
     targets: list = []
@@ -293,12 +293,12 @@ def process(importer: Importer, record, actor, progress=None):
         _write_reports(importer, record, errors, schema)
         return _finish(
             record, Status.REFUSED,
-            stored(_("文件有 %(rows)s 行错误（共 %(errors)s 处），整个文件未入库。"), rows=format(len(bad_rows), ","),
-                   errors=format(len(errors), ",")),
+            stored(_("文件有 %(rows)s 行错误（共 %(errors)s 处），整个文件未入库。"), rows=formats.count(len(bad_rows)),
+                   errors=formats.count(len(errors))),
             rows_total=row_count, error_count=len(errors),
         )
     if progress:
-        progress(last[0], last[1], stored(_("校验通过，写入 %(n)s 行"), n=format(len(targets), ",")), force=True)
+        progress(last[0], last[1], stored(_("校验通过，写入 %(n)s 行"), n=formats.count(len(targets))), force=True)
     created, updated = importer.store(targets, actor, record)
     total_stored = len(targets)
     del targets
@@ -323,7 +323,7 @@ def _stored(record, row_count: int, total_stored: int, created: int, updated: in
     unchanged = total_stored - created - updated
     Status = UploadRecord.Status
     status = Status.STORED if (created or updated) else Status.UNCHANGED
-    counts = {"created": format(created, ","), "updated": format(updated, ","), "unchanged": format(unchanged, ","),
+    counts = {"created": formats.count(created), "updated": formats.count(updated), "unchanged": formats.count(unchanged),
               "ignored": ", ".join(record.unknown_columns)}
     if status == Status.STORED:
         message = (_("已入库：新增 %(created)s，更新 %(updated)s，无变化 %(unchanged)s。已忽略的列：%(ignored)s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import audit, clock, filters, parameter_changes, params, selectors
+from . import audit, clock, filters, formats, parameter_changes, params, selectors
 from .downloads import file_download
 from .errors import DomainError
 from .forms import ParameterForm
@@ -115,8 +115,8 @@ def _display(check, value) -> str:
         return str(Joined((dict(check.choices).get(v, v) for v in value), "、", ", "))
     if check.kind == "money":
         try:
-            return f"{Decimal(str(value)):,.2f}"
-        except InvalidOperation:
+            return formats.number(value if isinstance(value, (int, Decimal)) else str(value), 2)
+        except (TypeError, ValueError):
             return str(value)
     return str(value)
 

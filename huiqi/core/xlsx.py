@@ -29,12 +29,14 @@ import posixpath
 import re
 import zipfile
 import zlib
+from decimal import Decimal
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from xml.parsers import expat
 
 from django.utils.translation import gettext_lazy as _
 
+from . import formats
 from .i18n import EN, ZH, render
 
 MAX_RATIO = 100
@@ -74,7 +76,8 @@ class WorkbookRefused(Exception):
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1 << 20):,.1f} MB" if n >= 1 << 20 else f"{n / 1024:,.1f} KB"
+    return (f"{formats.number(Decimal(n) / (1 << 20), 1)} MB" if n >= 1 << 20
+            else f"{formats.number(Decimal(n) / 1024, 1)} KB")
 
 
 def _not_workbook() -> WorkbookRefused:
@@ -104,8 +107,8 @@ def _over_limit(strings: bool, unpacked: int, limit: int) -> WorkbookRefused:
     else:
         message = _("XLSX 工作簿解压后有 %(unpacked)s（%(n)s 字节），超过 %(limit)s 字节的上限，未读取。"
                     "请删除多余的内容，或另存为 CSV 后上传")
-    return WorkbookRefused("xlsx_too_large", message, unpacked=_mb(unpacked), n=format(unpacked, ","),
-                           limit=format(limit, ","))
+    return WorkbookRefused("xlsx_too_large", message, unpacked=_mb(unpacked), n=formats.count(unpacked),
+                           limit=formats.count(limit))
 
 
 class _Inflated:

@@ -44,6 +44,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import formats
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import AlreadyBuilt
 from huiqi.registry import selectors as registry_selectors
@@ -494,7 +495,7 @@ def registry_inputs() -> tuple[list[Borrower], list[str]]:
 
 def _refuse(count: int):
     raise LedgerDataExists(
-        "demo.ledger_exists", _("数据库中已有 %(count)s 笔贷款，演示贷款台账未生成，也未做任何修改。"), count=format(count, ","),
+        "demo.ledger_exists", _("数据库中已有 %(count)s 笔贷款，演示贷款台账未生成，也未做任何修改。"), count=formats.count(count),
     )
 
 

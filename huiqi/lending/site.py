@@ -1,10 +1,10 @@
 """What the ledger adds to the site: its pages, its API, its demo part and the bank files' imports."""
 
 import time
-from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import formats
 from huiqi.core.declarations import DemoStep, Importer, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
@@ -66,20 +66,17 @@ def _demo_ledger(scale, seed, progress) -> str:
     c = demo.build_ledger_demo(scale, seed, progress=progress)
     kinds = c["borrower_kinds"]
 
-    def yi(fen):  # 亿元
-        return Decimal(fen).scaleb(-10)
-
     return (
         f"演示贷款台账已生成 demo ledger built in {time.monotonic() - started:.1f} s\n"
-        f"  贷款 loans                  {c['loans']:>7,}  ({yi(c['principal_fen']):,.1f} 亿元 at "
-        f"{c['banks']} banks; 借款人 borrowers {c['borrowers']:,})\n"
-        f"  按借款人 by borrower kind   企业 {kinds['enterprise']:,} · 个体工商户 "
-        f"{kinds['individual_business']:,} · 小微企业主 {kinds['business_owner']:,}\n"
-        f"  疫情期间新增 2020-02..06    {c['window_loans']:>7,}  ({yi(c['window_principal_fen']):,.1f} 亿元, "
-        f"{c['window_borrowers']:,} borrowers)\n"
-        f"  展期 extensions             {c['extensions']:>7,}  (首贷 first loans {c['first_loans']:,})\n"
-        f"  付息记录 interest payments {c['payments']:>8,}  ({yi(c['interest_fen']):,.2f} 亿元)\n"
-        f"  不良贷款 NPLs               {c['npls']:>7,}"
+        f"  贷款 loans                  {formats.count(c['loans']):>7}  ({formats.yi(c['principal_fen'], 1)} 亿元 at "
+        f"{c['banks']} banks; 借款人 borrowers {formats.count(c['borrowers'])})\n"
+        f"  按借款人 by borrower kind   企业 {formats.count(kinds['enterprise'])} · 个体工商户 "
+        f"{formats.count(kinds['individual_business'])} · 小微企业主 {formats.count(kinds['business_owner'])}\n"
+        f"  疫情期间新增 2020-02..06    {formats.count(c['window_loans']):>7}  ({formats.yi(c['window_principal_fen'], 1)} 亿元, "
+        f"{formats.count(c['window_borrowers'])} borrowers)\n"
+        f"  展期 extensions             {formats.count(c['extensions']):>7}  (首贷 first loans {formats.count(c['first_loans'])})\n"
+        f"  付息记录 interest payments {formats.count(c['payments']):>8}  ({formats.yi(c['interest_fen'])} 亿元)\n"
+        f"  不良贷款 NPLs               {formats.count(c['npls']):>7}"
     )
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import params
+from huiqi.core import formats, params
 from huiqi.core.declarations import AuditLink, DemoStep, Exporter, Importer, Nav, Route, Todo
 from huiqi.core.errors import ValidationFailed
 from huiqi.core.formpages import Guide
@@ -56,15 +56,15 @@ def _demo_registry(scale, seed, progress) -> str:
     sizes = counts["sizes"]
     return (
         f"演示城市已生成 demo city built (scale={scale}, seed={seed}) in {time.monotonic() - started:.1f} s\n"
-        f"  企业 enterprises            {counts['enterprises']:>7,}"
-        f"  (企业 companies {counts['companies']:,}, 个体工商户 individual businesses "
-        f"{counts['individual_businesses']:,})\n"
-        f"  规模 sizes                  large {sizes['large']:,} · medium {sizes['medium']:,} · "
-        f"small {sizes['small']:,} · micro {sizes['micro']:,} · unknown {sizes['unknown']:,}\n"
-        f"  重点企业 key enterprises     {counts['key_enterprises']:>7,}\n"
-        f"  小微企业主 business owners   {counts['owners']:>7,}  ({counts['owner_links']:,} links)\n"
-        f"  合作银行 banks               {counts['banks']:>7,}  (入库 onboarded {counts['banks_onboarded']})\n"
-        f"  演示账户 demo users          {counts['users']:>7,}"
+        f"  企业 enterprises            {formats.count(counts['enterprises']):>7}"
+        f"  (企业 companies {formats.count(counts['companies'])}, 个体工商户 individual businesses "
+        f"{formats.count(counts['individual_businesses'])})\n"
+        f"  规模 sizes                  large {formats.count(sizes['large'])} · medium {formats.count(sizes['medium'])} · "
+        f"small {formats.count(sizes['small'])} · micro {formats.count(sizes['micro'])} · unknown {formats.count(sizes['unknown'])}\n"
+        f"  重点企业 key enterprises     {formats.count(counts['key_enterprises']):>7}\n"
+        f"  小微企业主 business owners   {formats.count(counts['owners']):>7}  ({formats.count(counts['owner_links'])} links)\n"
+        f"  合作银行 banks               {formats.count(counts['banks']):>7}  (入库 onboarded {counts['banks_onboarded']})\n"
+        f"  演示账户 demo users          {formats.count(counts['users']):>7}"
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import clock
+from huiqi.core import clock, formats
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import Conflict
 from huiqi.accounts import selectors as accounts_selectors
@@ -115,7 +115,7 @@ class RequestDataExists(Conflict):
 
 def _refuse(n: int):
     raise RequestDataExists(
-        "demo.requests_exist", _("数据库中已有 %(n)s 件企业诉求，演示诉求未生成，也未做任何修改。"), n=format(n, ","))
+        "demo.requests_exist", _("数据库中已有 %(n)s 件企业诉求，演示诉求未生成，也未做任何修改。"), n=formats.count(n))
 
 
 def _weighted(rng: random.Random, weights: dict):
@@ -487,11 +487,11 @@ def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) ->
     s, ch = c["by_status"], c["by_channel"]
     staff = "".join(f"\n  {u:<12} department   {d}" for u, _a, d, _h in DEMO_STAFF if u in c["staff"])
     return (f"演示企业诉求已生成 demo requests built in {time.monotonic() - started:.1f} s\n"
-            f"  {c['enterprises']:,} 家企业，{c['requests']:,} 件诉求，办结 {c['closed']:,} 件 "
-            f"({c['enterprises']:,} enterprises, {c['requests']:,} requests, {c['closed']:,} closed)\n"
-            f"  状态 by status              submitted {s['submitted']:,} · accepted {s['accepted']:,} · in progress "
-            f"{s['in_progress']:,} · waiting {s['waiting']:,} · answered {s['answered']:,}\n"
-            f"  渠道 by channel             web {ch['web']:,} · hotline {ch['hotline']:,} · api {ch['api']:,} · "
-            f"open311 {ch['open311']:,}\n"
-            f"  办理记录 history events     {c['events']:>7,}  (共性问题 common problems {c['problems']})"
+            f"  {formats.count(c['enterprises'])} 家企业，{formats.count(c['requests'])} 件诉求，办结 {formats.count(c['closed'])} 件 "
+            f"({formats.count(c['enterprises'])} enterprises, {formats.count(c['requests'])} requests, {formats.count(c['closed'])} closed)\n"
+            f"  状态 by status              submitted {formats.count(s['submitted'])} · accepted {formats.count(s['accepted'])} · in progress "
+            f"{formats.count(s['in_progress'])} · waiting {formats.count(s['waiting'])} · answered {formats.count(s['answered'])}\n"
+            f"  渠道 by channel             web {formats.count(ch['web'])} · hotline {formats.count(ch['hotline'])} · api {formats.count(ch['api'])} · "
+            f"open311 {formats.count(ch['open311'])}\n"
+            f"  办理记录 history events     {formats.count(c['events']):>7}  (共性问题 common problems {c['problems']})"
             + (f"\n  诉求演示账户 request demo log-ins:{staff}" if staff else ""))

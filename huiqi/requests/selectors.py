@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts import selectors as accounts_selectors
@@ -217,8 +218,22 @@ def similar_open(user, req: EnterpriseRequest, threshold: float, limit: int = 5,
 # --- figures --------------------------------------------------------------------------------------
 
 
-def _ratio(part, whole):
-    return None if not whole else round(100 * part / whole, 1)
+def _ratio(part, whole) -> Decimal | None:
+    """part / whole in percent, one decimal place (half up); None when there is no whole."""
+    return None if not whole else (Decimal(100 * part) / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _mean(total, n, places: str = "0.01") -> Decimal | None:
+    """total / n (half up, to ``places``), exact from whole numbers; None when there are none."""
+    return None if not n or total is None else (Decimal(total) / n).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def _hours(span: dt.timedelta | None) -> Decimal | None:
+    """A span in hours, one decimal place (half up)."""
+    if span is None:
+        return None
+    micro = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+    return (Decimal(micro) / 3_600_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def figures(qs: QuerySet) -> dict:
@@ -233,18 +248,17 @@ def figures(qs: QuerySet) -> dict:
         reopened=Count("id", filter=Q(reopen_count__gt=0)),
         rated=Count("id", filter=Q(rating__isnull=False)),
         satisfied=Count("id", filter=Q(rating__gte=4)),
-        rating=Avg("rating"),
+        rating_sum=Sum("rating"),
         answer_time=Avg(F("answered_at") - F("submitted_at"), filter=Q(answered_at__isnull=False)),
     )
-    hours = totals["answer_time"].total_seconds() / 3600 if totals["answer_time"] else None
     return {
         **totals,
         "accepted_on_time_pct": _ratio(totals["accepted_on_time"], totals["accepted"]),
         "answered_on_time_pct": _ratio(totals["answered_on_time"], totals["answered"]),
         "reopen_pct": _ratio(totals["reopened"], totals["answered"]),
         "satisfied_pct": _ratio(totals["satisfied"], totals["rated"]),
-        "rating": round(totals["rating"], 2) if totals["rating"] is not None else None,
-        "answer_hours": round(hours, 1) if hours is not None else None,
+        "rating": _mean(totals["rating_sum"], totals["rated"]),
+        "answer_hours": _hours(totals["answer_time"]),
     }
 
 
@@ -263,13 +277,14 @@ def grouped(qs: QuerySet, by: str) -> list[dict]:
         requests=Count("id"), closed=Count("id", filter=Q(status=Status.CLOSED)),
         answered=Count("id", filter=Q(answered_on_time__isnull=False)),
         answered_on_time=Count("id", filter=Q(answered_on_time=True)),
-        rating=Avg("rating"), enterprises=Count("enterprise_id", distinct=True)).order_by("-requests"))
+        rating_sum=Sum("rating"), rated=Count("id", filter=Q(rating__isnull=False)),
+        enterprises=Count("enterprise_id", distinct=True)).order_by("-requests"))
     out = []
     for r in rows:
         out.append({"key": r[key], "label": r[label] if label else r[key], "requests": r["requests"],
                     "closed": r["closed"], "enterprises": r["enterprises"],
                     "answered_on_time_pct": _ratio(r["answered_on_time"], r["answered"]),
-                    "rating": round(r["rating"], 2) if r["rating"] is not None else None})
+                    "rating": _mean(r["rating_sum"], r["rated"])})
     return out
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import formats
 from huiqi.core.errors import Conflict
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.registry import selectors as registry_selectors
@@ -51,7 +52,7 @@ class ResumptionDataExists(Conflict):
 
 def _refuse(n: int):
     raise ResumptionDataExists(
-        "demo.resumption_exists", _("数据库中已有 %(n)s 条复工数据，演示复工数据未生成，也未做任何修改。"), n=format(n, ","))
+        "demo.resumption_exists", _("数据库中已有 %(n)s 条复工数据，演示复工数据未生成，也未做任何修改。"), n=formats.count(n))
 
 
 def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:
@@ -293,7 +294,7 @@ def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) ->
     except ResumptionDataExists as exc:
         return f"{exc.zh}\n{exc.en}"
     return (f"演示复工数据已生成 demo return to work built in {time.monotonic() - started:.1f} s\n"
-            f"  复工报备 filings            {c['filings']:>9,}\n"
-            f"  每日排查 daily checks       {c['daily_checks']:>9,}  ({FIRST_DAY} – {LAST_DAY})\n"
-            f"  经营困难 difficulties       {c['difficulties']:>9,}  (申请协调 needing help {c['help_requests']:,})\n"
-            f"  排查日汇总 rollup rows      {c['rollup_rows']:>9,}")
+            f"  复工报备 filings            {formats.count(c['filings']):>9}\n"
+            f"  每日排查 daily checks       {formats.count(c['daily_checks']):>9}  ({FIRST_DAY} – {LAST_DAY})\n"
+            f"  经营困难 difficulties       {formats.count(c['difficulties']):>9}  (申请协调 needing help {formats.count(c['help_requests'])})\n"
+            f"  排查日汇总 rollup rows      {formats.count(c['rollup_rows']):>9}")

@@ -233,7 +233,9 @@ def write_xlsx(data: dict, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
     bold = wb.add_format({"bold": True})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    date = wb.add_format({"num_format": formats.XLSX_DATE})
+    count = wb.add_format({"num_format": formats.XLSX_COUNT})
+    rate = wb.add_format({"num_format": formats.xlsx_number_format(RATE_PLACES)})
     for name, header, rows in tables(data):
         ws = wb.add_worksheet(name[:31])
         ws.write_row(0, 0, header, bold)
@@ -243,8 +245,8 @@ def write_xlsx(data: dict, path: Path) -> Path:
                     ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), date)
                 elif v is None:
                     ws.write_blank(r, c, None)
-                elif isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
-                    ws.write_number(r, c, float(v))
+                elif isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+                    ws.write_number(r, c, float(v), rate if isinstance(v, Decimal) else count)
                 else:
                     ws.write_string(r, c, str(v))
     wb.close()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core import formats
 from huiqi.core.errors import ValidationFailed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -60,7 +61,7 @@ def day_problem(day: dt.date, now: dt.datetime, config: dict) -> Problem | None:
 
 
 def _too_large(name: str) -> Problem:
-    return Problem(name, "count.too_large", _("数值过大，不能超过 %(max_count)s"), max_count=format(MAX_COUNT, ","))
+    return Problem(name, "count.too_large", _("数值过大，不能超过 %(max_count)s"), max_count=formats.count(MAX_COUNT))
 
 
 def figure_problems(values: dict) -> list[Problem]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -15,11 +16,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiqi.core import clock
+from huiqi.core import clock, formats
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.formpages import Confirmation, confirmation, guide_context
@@ -383,6 +383,7 @@ def _check_list_xlsx(qs, day, missing):
     def write(path):
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
         ws = wb.add_worksheet(str(day))
+        moment = wb.add_format({"num_format": formats.XLSX_DATETIME})
         if missing:
             ws.write_row(0, 0, [str(h) for h in (_("企业"), _("统一社会信用代码"), _("区"))])
             rows = ([e.name, e.uscc, localized(e.district)] for e in qs[:XLSX_MAX_ROWS].iterator(chunk_size=2000))
@@ -392,10 +393,12 @@ def _check_list_xlsx(qs, day, missing):
             yes, no = str(_("是")), str(_("否"))
             rows = ([c.enterprise.name, c.enterprise.uscc, localized(c.district), yes if c.is_open else no,
                      c.staff_total, c.staff_returned, c.staff_on_site, c.capacity_pct, yes if c.on_time else no,
-                     timezone.localtime(c.submitted_at).strftime("%Y-%m-%d %H:%M")]
+                     formats.to_beijing(c.submitted_at).replace(tzinfo=None)]
                     for c in qs[:XLSX_MAX_ROWS].iterator(chunk_size=2000))
         for r, row in enumerate(rows, start=1):
-            ws.write_row(r, 0, row)
+            ws.write_row(r, 0, row[:9] if not missing else row)
+            if not missing:
+                ws.write_datetime(r, 9, row[9], moment)  # the time of the report, in Beijing time
         wb.close()
 
     name = f"resumption-{'missing' if missing else 'checks'}-{day}.xlsx"
@@ -496,11 +499,22 @@ def dashboard_export(request):
     keys = ["in_scope", "reports", "open", "resumption_rate", "staff_total", "staff_returned", "workers_rate",
             "avg_capacity", "on_time_rate"]
 
+    day_cell = wb.add_format({"num_format": formats.XLSX_DATE})
+    count_cell = wb.add_format({"num_format": formats.XLSX_COUNT})
+    rate_cell = wb.add_format({"num_format": formats.xlsx_number_format(1)})  # rates: one place (rules.ratio)
+
     def put(ws, r, row):
         for c, v in enumerate(row):
             if v is None:
                 continue
-            ws.write(r, c, float(v) if hasattr(v, "as_tuple") else (v if not isinstance(v, dt.date) else v.isoformat()))
+            if isinstance(v, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), day_cell)
+            elif isinstance(v, Decimal):
+                ws.write_number(r, c, float(v), rate_cell)
+            elif isinstance(v, int) and not isinstance(v, bool):
+                ws.write_number(r, c, v, count_cell)
+            else:
+                ws.write(r, c, v)
 
     ws = wb.add_worksheet(str(_("走势")))
     ws.write_row(0, 0, [str(_("日期")), *head[1:]])

@@ -12,7 +12,7 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.accounts import selectors as accounts_selectors
-from huiqi.core import clock
+from huiqi.core import clock, formats
 from huiqi.core.errors import AlreadyBuilt
 
 FIRST_CUTOFF = dt.date(2020, 3, 31)
@@ -55,13 +55,12 @@ def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) ->
     """What `huiqi demo` prints for this part."""
     import time
 
-    from huiqi.core.money import fen_to_yuan
 
     started = time.monotonic()
     made = build_subsidy_demo(progress)
     first, second = made["released"], made["waiting"]
     return (f"演示贴息批次已生成 demo subsidy batches made in {time.monotonic() - started:.1f} s\n"
-            f"  #{first.pk} 截至 {first.cutoff}  已拨付 released   受益人 {first.beneficiaries:,}  "
-            f"{fen_to_yuan(first.payable_total_fen):,} 元 ({RUNNER} → {REVIEWER} → {APPROVER})\n"
+            f"  #{first.pk} 截至 {first.cutoff}  已拨付 released   受益人 {formats.count(first.beneficiaries)}  "
+            f"{formats.yuan(first.payable_total_fen)} 元 ({RUNNER} → {REVIEWER} → {APPROVER})\n"
             f"  #{second.pk} 截至 {second.cutoff}  待复核 waiting for {REVIEWER}'s review   受益人 "
-            f"{second.beneficiaries:,}")
+            f"{formats.count(second.beneficiaries)}")

@@ -39,6 +39,12 @@ def yi(fen, places=2):
 
 
 @register.filter
+def number(value, places=0):
+    """A figure in its own unit (a CSV's yuan text, say) with separators and ``places`` decimals."""
+    return _shown(formats.number, value, int(places))
+
+
+@register.filter
 def count(value):
     return _shown(formats.count, value)
 

@@ -51,6 +51,8 @@ CHANGES = [
     ("resumption.daily_check", {"deadline": "11:30"}, "deadline", "11:30"),
     ("resumption.filing_required", {"value": "on"}, None, True),
     ("resumption.attachment_max_bytes", {"value": "1000000"}, None, 1_000_000),
+    ("core.issuing_office", {"name_en": "Shenzhen Small and Medium Enterprise Service Bureau"}, "name_en",
+     "Shenzhen Small and Medium Enterprise Service Bureau"),
 ]
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 
+from huiqi.core import formats
 from huiqi.core.uploads import BulkStored, Importer
 
 from . import columnar
@@ -96,7 +97,7 @@ def store_file(importer: ColumnarImporter, record, actor, progress=None) -> Bulk
             seen[0] += frame.height
             if progress:
                 progress(min(total, total * seen[0] // max(1, batches.rows_estimate, seen[0])), total,
-                         f"已校验 {seen[0]:,} 行 validated {seen[0]:,} rows")
+                         f"已校验 {formats.count(seen[0])} 行 validated {formats.count(seen[0])} rows")
             yield frame
 
     try:

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiqi.core import formats
 from huiqi.core.downloads import file_download
 from huiqi.core.i18n import localized
 from huiqi.core.money import fen_to_yuan
@@ -47,7 +48,7 @@ def yuan(fen):
 
 def wan_text(fen) -> str:
     """Fen as 万元 text with two decimals, for the charts (display only, never a float)."""
-    return str((Decimal(fen or 0) / 1_000_000).quantize(Decimal("0.01")))
+    return str(formats.in_wan(fen))
 
 
 def factor_text(fraction_text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiqi.core.filters import apply
@@ -68,7 +67,7 @@ def beneficiaries_export(request, pk, fmt):
              yuan(p.interest_counted_fen), yuan(p.subsidy_before_cap_fen), yuan(p.entitlement_fen),
              yuan(p.paid_before_fen), yuan(p.due_fen), yuan(p.payable_fen), yuan(p.overpayment_fen),
              p.status,
-             timezone.localtime(p.reconciled_at).strftime("%Y-%m-%d %H:%M") if p.reconciled_at else "",
+             p.reconciled_at,  # a moment: a date-time cell in Beijing time (core.tabular)
              p.reconcile_note)
             for p in qs.iterator(chunk_size=5000))
     return export(header, rows, fmt, f"subsidy-batch-{batch.pk}-beneficiaries")

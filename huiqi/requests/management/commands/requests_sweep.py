@@ -7,6 +7,8 @@ import datetime as dt
 
 from django.core.management import BaseCommand, CommandError
 
+from huiqi.core import formats
+
 
 class Command(BaseCommand):
     help = "Escalate overdue enterprise requests, close answered ones after the waiting period, send notifications"
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         counts = services.sweep(today=today)
         sent = notifications.deliver_pending()
         self.stdout.write(
-            f"升级至部门负责人 escalated to heads {counts['escalated_to_heads']:,} · 升级至市中小企业服务局 "
-            f"escalated to the bureau {counts['escalated_to_bureau']:,} · 自动办结 closed automatically "
-            f"{counts['closed_automatically']:,} · 通知 notifications sent {sent['sent']:,}, failed "
-            f"{sent['failed']:,}, pending {sent['pending']:,}")
+            f"升级至部门负责人 escalated to heads {formats.count(counts['escalated_to_heads'])} · 升级至市中小企业服务局 "
+            f"escalated to the bureau {formats.count(counts['escalated_to_bureau'])} · 自动办结 closed automatically "
+            f"{formats.count(counts['closed_automatically'])} · 通知 notifications sent {formats.count(sent['sent'])}, failed "
+            f"{formats.count(sent['failed'])}, pending {formats.count(sent['pending'])}")

@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
+from huiqi.core import formats
 from huiqi.registry import selectors as registry_selectors
 
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             from huiqi.resumption.services import rebuild_rollup
 
             rows = rebuild_rollup(None, _date(o.get("start")), _date(o.get("end")))
-            self.stdout.write(f"排查日汇总已重建 rollup rebuilt: {rows:,} rows")
+            self.stdout.write(f"排查日汇总已重建 rollup rebuilt: {formats.count(rows)} rows")
             return
         from huiqi.resumption import report
         from huiqi.resumption.selectors import Filters, Scope

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
+from huiqi.core import formats
 from huiqi.core.errors import DomainError
 from huiqi.site import discovery
 
@@ -27,4 +28,4 @@ class Command(BaseCommand):
             n = discovery.exporters()[kind].write(file)
         except DomainError as exc:
             raise CommandError(exc.in_both_languages) from exc
-        self.stdout.write(f"exported {n:,} {kind} records to {file}")
+        self.stdout.write(f"exported {formats.count(n)} {kind} records to {file}")
