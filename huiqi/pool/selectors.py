@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Min, Sum
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params as core_params
@@ -50,14 +51,13 @@ def _params_of(frozen) -> rules.Params:
 
 
 def pricing_of(loan: rules.Loan) -> rules.Pricing:
-    """A registered loan's ratio and cap, fixed at registration: a re-pricing the bureau recorded, else the
-    table in force on its registration day."""
+    """A registered loan's ratio and cap, fixed at registration (its ``Registration``, which a re-pricing
+    the bureau records replaces), else the table in force on its registration day."""
     from .models import Registration
 
-    repriced = (Registration.objects.filter(loan__bank__code=loan.bank_code, loan__loan_no=loan.loan_no)
-                .exclude(repriced_at=None).first())
-    if repriced is not None:
-        return rules.Pricing(repriced.ratio, repriced.cap, repriced.row)
+    fixed = Registration.objects.filter(loan__bank__code=loan.bank_code, loan__loan_no=loan.loan_no).first()
+    if fixed is not None:
+        return rules.Pricing(fixed.ratio, fixed.cap, fixed.row)
     return rules.loan_ratio(loan, params_on(loan.registered_date))
 
 
@@ -228,43 +228,12 @@ def claims_returned(user):
 
 
 def _registered(on: dt.date, bank_ids=None):
-    """Loans in the pool on ``on``: registered by then while their bank was onboarded."""
-    qs = lending.loans().filter(registered_date__lte=on, bank__onboarded_date__isnull=False,
-                             registered_date__gte=F("bank__onboarded_date"))
+    """Loans in the pool on ``on``: registered by then and not screened out (``services.register_loans``
+    screened each on its registration day: bank onboarded, principal, borrower, industry)."""
+    qs = lending.loans().filter(pool_registration__registered_date__lte=on, pool_registration__reason="")
     if bank_ids is not None:
         qs = qs.filter(bank_id__in=bank_ids)
-    # A bank's suspension and exit close the pool to its later registrations.
-    for bank_id, events in _events_by_bank(on).items():
-        closed = _closed_spans(events)
-        for start, end in closed:
-            span = Q(bank_id=bank_id, registered_date__gte=start)
-            if end is not None:
-                span &= Q(registered_date__lt=end)
-            qs = qs.exclude(span)
     return qs
-
-
-def _events_by_bank(on):
-    out: dict[int, list[BankEvent]] = {}
-    for e in BankEvent.objects.filter(on__lte=on, kind__in=["suspended", "reinstated", "exited"]).order_by("on", "id"):
-        out.setdefault(e.bank_id, []).append(e)
-    return out
-
-
-def _closed_spans(events):
-    spans, start = [], None
-    for e in events:
-        if e.kind in ("suspended", "exited") and start is None:
-            start = e.on
-            if e.kind == "exited":
-                spans.append((start, None))
-                return spans
-        elif e.kind == "reinstated" and start is not None:
-            spans.append((start, e.on))
-            start = None
-    if start is not None:
-        spans.append((start, None))
-    return spans
 
 
 def figures(user, on: dt.date | None = None) -> dict:
@@ -302,3 +271,107 @@ def figures(user, on: dt.date | None = None) -> dict:
         "realised_ratio": rules.realised_ratio(paid, loss),
         "balance_fen": balance_fen(on) if user.has_perm("pool.view_all") else None,
     }
+
+
+# --- reports: contingent liability, scorecard, warning ----------------------------------------------------------
+
+def performing_registered(on: dt.date, bank_ids=None):
+    """The registered loans still performing on ``on`` (no NPL by then) as a frame: bank, start, product,
+    outstanding (the principal: the ledger holds no amortisation), registration day and the ratio fixed then
+    (in ten-thousandths)."""
+    import polars as pl
+
+    npl_loans = lending.non_performing().filter(npl_date__lte=on).values("loan_id")
+    rows = (_registered(on, bank_ids).exclude(pk__in=npl_loans)
+            .values_list("bank__code", "start_date", "first_loan", "guarantee", "principal_fen", "registered_date",
+                         "pool_registration__ratio"))
+    frame = pl.DataFrame([(*r[:6], int(r[6] * 10_000)) for r in rows], orient="row", schema={
+        "bank_code": pl.String, "start_date": pl.Date, "first_loan": pl.Boolean, "guarantee": pl.String,
+        "outstanding_fen": pl.Int64, "registered_date": pl.Date, "ratio_e4": pl.Int64})
+    return frame
+
+
+def contingent_liability(user, on: dt.date, what_if: rules.Params | None = None) -> dict:
+    """Σ outstanding × ratio of the registered performing loans on ``on``: in all, by bank and by vintage
+    (the year the loan started); each loan at the ratio fixed when it was registered, or, for a what-if,
+    priced by another table (``what_if``) as if registered under it."""
+    import polars as pl
+
+    from . import rules_columnar
+
+    bank_ids = None if user.has_perm("pool.view_all") else list(banks_for(user).values_list("pk", flat=True))
+    loans = performing_registered(on, bank_ids)
+    if what_if is not None:
+        loans = loans.drop("ratio_e4").with_columns(rules_columnar.ratio_e4(what_if).alias("ratio_e4"))
+    priced = loans.with_columns(pl.col("start_date").dt.year().alias("vintage"))
+    total = rules_columnar.contingent_liability(priced)
+    names = dict(registry.banks().values_list("code", "name"))
+    by_bank = rules_columnar.contingent_liability(priced, ["bank_code"]).sort("bank_code")
+    by_vintage = rules_columnar.contingent_liability(priced, ["vintage"]).sort("vintage")
+    return {
+        "total_fen": int(total["liability_fen"][0] or 0) if total.height else 0,
+        "loans": int(total["loans"][0]) if total.height else 0,
+        "by_bank": [{**r, "name": names.get(r["bank_code"], r["bank_code"])} for r in by_bank.to_dicts()],
+        "by_vintage": by_vintage.to_dicts(),
+    }
+
+
+def expected_claims_fen(user, on: dt.date) -> int:
+    """What the pool can expect to pay: the owed part of approved claims, the compensation of claims in
+    progress, and loss × ratio of the NPLs without a claim yet (eligible ones, at their registration ratio)."""
+    claims = claims_for(user)
+    approved_owed = sum(c.approved_fen - c.paid_fen for c in claims.filter(status="approved"))
+    open_fen = claims.filter(status__in=Claim.OPEN).aggregate(t=Sum("compensation_fen"))["t"] or 0
+    inputs = unclaimed_npls()
+    if not user.has_perm("pool.view_all"):
+        code = getattr(getattr(user, "bank", None), "code", None)
+        inputs.npls = [n for n in inputs.npls if n.bank_code == code]
+    params = params_on(on)
+    unclaimed = 0
+    for npl in inputs.npls:
+        if npl.npl_date > on:
+            continue
+        key = (npl.bank_code, npl.loan_no)
+        loan = inputs.loans[key]
+        if loan.registered_date is None:
+            continue
+        assessed = rules.assess(loan, npl, inputs.registry, inputs.onboarded[key], params, pricing_of(loan))
+        unclaimed += assessed.compensation_fen
+    return approved_owed + open_fen + unclaimed
+
+
+def scorecard(user, on: dt.date) -> list[dict]:
+    """Per bank: the NPL rate of its pool loans, its claims' approval rate, the days from NPL to claim and
+    from claim to payment, its recovery rate; a suspension proposed above the parameter's NPL rate."""
+    params = params_on(on)
+    banks = list(banks_for(user).filter(onboarded_date__isnull=False))
+    registered = dict(_registered(on).values("bank_id").annotate(n=Count("id")).values_list("bank_id", "n"))
+    npls = dict(lending.non_performing().filter(npl_date__lte=on, loan__in=_registered(on))
+                .values("loan__bank_id").annotate(n=Count("id")).values_list("loan__bank_id", "n"))
+    out = []
+    for bank in banks:
+        claims = list(Claim.objects.filter(bank=bank, filed_on__lte=on))
+        decided = [c for c in claims if c.status in ("approved", "denied")]
+        approved = [c for c in decided if c.status == "approved"]
+        first_pay = dict(PoolEntry.objects.filter(kind="payout", claim__in=approved, on__lte=on)
+                         .values("claim_id").annotate(d=Min("on")).values_list("claim_id", "d"))
+        to_claim = [(c.filed_on - c.npl_date).days for c in claims]
+        to_pay = [(first_pay[c.pk] - c.filed_on).days for c in approved if c.pk in first_pay]
+        paid = sum(c.paid_fen for c in approved)
+        n_registered, n_npl = registered.get(bank.pk, 0), npls.get(bank.pk, 0)
+        npl_rate = Decimal(n_npl) / Decimal(n_registered) if n_registered else None
+        out.append({
+            "bank": bank, "registered": n_registered, "npls": n_npl,
+            "npl_rate": npl_rate, "claims": len(claims),
+            "approval_rate": Decimal(len(approved)) / Decimal(len(decided)) if decided else None,
+            "days_to_claim": _mean(to_claim), "days_to_pay": _mean(to_pay),
+            "recovery_rate": Decimal(sum(c.returned_fen for c in approved)) / Decimal(paid) if paid else None,
+            "propose_suspension": npl_rate is not None and npl_rate > params.suspension_npl_rate,
+        })
+    return out
+
+
+def _mean(values: list[int]) -> Decimal | None:
+    if not values:
+        return None
+    return (Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"))

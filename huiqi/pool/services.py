@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F, Max
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -270,7 +269,7 @@ def file_claim(actor, data: ClaimInput) -> Claim:
             bank=loan.bank, loan=loan, npl_date=npl.npl_date, outstanding_fen=outstanding, recovered_fen=recovered,
             loss_fen=assessed.loss_fen, ratio=assessed.ratio, compensation_fen=assessed.compensation_fen,
             reason=assessed.reason or "", evidence=data.evidence, idempotency_key=data.idempotency_key,
-            filed_by=actor, filed_on=today)
+            filed_by=actor, filed_on=today, filed_at=clock.now())
         audit.record(actor, "pool.file", claim)
     return claim
 
@@ -349,7 +348,7 @@ def review(actor, claim: Claim, outcome: str, *, amount_fen: int | None = None, 
         if errors:
             raise InvalidFields(errors)
         before = audit.snapshot(claim)
-        claim.outcome, claim.reviewed_by, claim.reviewed_at = outcome, actor, timezone.now()
+        claim.outcome, claim.reviewed_by, claim.reviewed_at = outcome, actor, clock.now()
         claim.reason = reason if outcome != "approve" else ""
         claim.approved_fen = {"approve": claim.compensation_fen, "partial": amount_fen or 0}.get(outcome, 0)
         claim.status = Claim.Status.RETURNED if outcome == "return" else Claim.Status.REVIEWED
@@ -377,7 +376,7 @@ def decide(actor, claim: Claim, agree: bool, note: str = "") -> Claim:
             claim.save()
             audit.record(actor, "pool.send_back", claim, before=before, note=note)
             return claim
-        claim.decided_by, claim.decided_at = actor, timezone.now()
+        claim.decided_by, claim.decided_at = actor, clock.now()
         if claim.outcome == "deny":
             claim.status = Claim.Status.DENIED
             claim.save()
@@ -445,3 +444,60 @@ def claw_back(actor, claim: Claim, amount_fen: int, reason: str, *, repaid: bool
             _settle_clawback(actor, claim, amount_fen, on or clock.today(), "clawback")
             _pay_owed(actor, on or clock.today())
     return claim
+
+
+# --------------------------------------------------------------------------------------------------
+# Registration (入库)
+
+
+REGISTER_CHUNK = 20_000
+
+
+def unregistered():
+    """Ledger loans with a registration day that the pool has not registered yet."""
+    return lending.loans().filter(registered_date__isnull=False, pool_registration__isnull=True)
+
+
+def register_loans(actor=None, progress=None) -> dict:
+    """Register every loan the ledger holds with a registration day and the pool has not yet: screened then
+    (bank onboarded that day, principal, borrower, excluded industries: ``rules.screen``) with the reason
+    when it is not covered, its ratio, cap and winning row fixed by the table in force that day. Idempotent:
+    a loan is registered once; a later correction of the ledger row does not re-price it."""
+    from .models import Registration
+
+    total = unregistered().count()
+    done = covered = 0
+    days = selectors.BankDays()
+    while True:
+        ids = list(unregistered().order_by("id").values_list("id", flat=True)[:REGISTER_CHUNK])
+        if not ids:
+            break
+        loans = list(lending.loans().filter(pk__in=ids).select_related("bank"))
+        entries = selectors.registry_for([x for ln in loans for x in (ln.borrower_id, ln.owner_of)])
+        rows = []
+        for ln in loans:
+            loan = selectors.as_rule_loan(ln, ln.bank.code)
+            params = selectors.params_on(ln.registered_date)
+            reason = rules.screen(loan, entries, days.onboarded(ln.bank.code, ln.registered_date), params)
+            pricing = rules.loan_ratio(loan, params)
+            rows.append(Registration(loan_id=ln.pk, registered_date=ln.registered_date, ratio=pricing.ratio,
+                                     cap=pricing.cap, row=pricing.row, reason=reason or ""))
+            covered += reason is None
+        with transaction.atomic():
+            Registration.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+        done += len(rows)
+        if progress:
+            progress(done, total)
+    if done:
+        audit.record(actor, "pool.register", model="pool.Registration", object_id="",
+                     object_repr=f"{done} / {covered}", note=f"registered {done}, covered {covered}")
+    return {"registered": done, "covered": covered}
+
+
+def start_registration(actor):
+    """Queue the registration of what the ledger added (one such job at a time)."""
+    from huiqi.core import jobs
+    from huiqi.core.models import Job
+
+    waiting = Job.objects.filter(kind="pool.register", status__in=["pending", "running"]).first()
+    return waiting or jobs.enqueue("pool.register", {}, user=actor, title=str(_("风险补偿资金池：贷款入库筛查")))

@@ -48,7 +48,7 @@ PARAMETER_LABELS = {"pool.params": _("风险补偿资金池参数")}
 AUDIT_ACTIONS = {
     "pool.bank_signed": _("银行签约"), "pool.bank_onboarded": _("银行入库"), "pool.bank_suspended": _("暂停银行"),
     "pool.bank_reinstated": _("恢复银行"), "pool.bank_exited": _("银行退出"),
-    "pool.file": _("提交补偿申请"), "pool.resubmit": _("补正后重新提交"), "pool.review": _("审核补偿申请"),
+    "pool.register": _("贷款入库筛查"), "pool.file": _("提交补偿申请"), "pool.resubmit": _("补正后重新提交"), "pool.review": _("审核补偿申请"),
     "pool.approve": _("批准补偿申请"), "pool.deny": _("不予补偿"), "pool.send_back": _("退回重新审核"),
     "pool.pay": _("拨付补偿"), "pool.recovery": _("报告追偿"), "pool.claw_back": _("追回补偿"),
     "pool.clawback_settled": _("追回款到账"), "pool.top_up": _("资金池注资"), "pool.payout": _("资金池拨付"),

@@ -12,4 +12,6 @@ urlpatterns = [
     path("claims/<int:pk>/filed/", views.claim_filed, name="claim_filed"),
     path("banks/", views.banks, name="banks"),
     path("ledger/", views.ledger, name="ledger"),
+    path("report/", views.report, name="report"),
+    path("report/export.xlsx", views.report_export, name="report_export"),
 ]

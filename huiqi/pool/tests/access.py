@@ -19,6 +19,8 @@ EXPECT = {
     "pool:claim_filed":              row(LOGIN, NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO),
     "pool:banks":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:ledger":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
 }
 
 FILL = {

@@ -66,4 +66,7 @@ def pool_example(db, tmp_path):
     for kind, path in files.items():
         record = import_path(None, kind, path)
         assert record.status == "stored", record.message
+    from huiqi.pool import services
+
+    assert services.register_loans()["registered"] == 7
     return SimpleNamespace(A=A, S=S, L=L, IB=IB, folder=folder)

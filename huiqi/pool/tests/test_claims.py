@@ -2,6 +2,7 @@
 the pool's ledger, recoveries and clawbacks; each refusal names its field and rule, nothing half-saved."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -179,3 +180,18 @@ def test_banks_lifecycle_is_dated_and_ordered(people):
         services.move_bank(people["b1"], bank, "exited", dt.date(2020, 10, 7))
     services.move_bank(people["maker"], bank, "exited", dt.date(2020, 10, 7))
     assert selectors.bank_state(bank, dt.date(2020, 10, 8)) == "exited"
+
+
+def test_registration_screens_once_with_reasons_and_fixes_the_ratio(people):
+    from huiqi.pool.models import Registration
+
+    got = {r.loan.loan_no: (r.reason, r.ratio, r.row) for r in Registration.objects.select_related("loan")}
+    assert got["4"][0] == "borrower_kind_not_covered_yet" and got["6"][0] == "borrower_large"
+    assert got["7"][0] == "bank_not_onboarded"
+    assert got["3"] == ("", Decimal("0.8000"), "window") and got["2"] == ("", Decimal("0.5000"), "first_loan")
+    # A later table does not re-price what was registered; registering again changes nothing.
+    stored = params.value("pool.params")
+    params.set_value(people["maker"], "pool.params", "pool", {**stored, "window_ratio": "0.6"}, TODAY, today=TODAY)
+    assert services.register_loans() == {"registered": 0, "covered": 0}
+    claim = services.file_claim(people["b1"], ClaimInput("B1", "3"))
+    assert claim.ratio == Decimal("0.8")
