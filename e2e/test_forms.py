@@ -19,6 +19,7 @@ def test_errors_are_summarised_linked_to_fields_then_fixed_to_a_confirmation(new
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     login(page, server, accounts["enterprise"].username, PASSWORD)
     page.goto(server.url + "/requests/new/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # nothing wider than the phone
 
     # 办事指南 first: who, what is needed, how long (the categories' working days), then "开始办理".
     guide = page.locator("[data-guide]")

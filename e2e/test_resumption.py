@@ -40,6 +40,8 @@ def test_return_to_work_journey(new_page, server, accounts, city, tmp_path, sett
     ent.goto(server.url + "/resumption/")
     assert ent.locator("[data-filing-required='1']").count() == 1
     ent.goto(server.url + "/resumption/filings/new/")
+    assert ent.locator("[data-guide]").count() == 1  # 办事指南 before the form
+    assert ent.evaluate("document.documentElement.scrollWidth") <= 391  # nothing wider than the phone
     ent.fill("input[name=planned_date]", (today + dt.timedelta(days=1)).isoformat())
     for name, value in (("staff_total", "120"), ("staff_returning", "80"), ("staff_from_outside", "10"),
                         ("staff_in_quarantine", "2"), ("masks", "3000"), ("thermometers", "12"),

@@ -80,6 +80,13 @@ GUIDES = {
               _("区复工专班指派核查员到企业现场核查。"),
               _("核查通过的，同意复工；需要整改的，退回并说明原因，整改后可修改重新提交。")),
         values=_filing_values),
+    # After the switch (filing no longer required): the same page declares having resumed.
+    "resumption.declare": Guide(
+        title=_("申报已复工"),
+        who=_("在本市登记、已经或即将复工的企业，由企业账号办理；无需报备期间适用。"),
+        needs=(_("复工日期、员工总数和返岗人数"), _("联系人和联系电话（可选）")),
+        time=_("提交即完成，无需等待核查。"),
+        next=(_("申报后即可复工，申报记录可在“我的报备”查看。"), _("复工后请每天填报每日排查。"))),
     "resumption.daily_check": Guide(
         title=_("每日排查填报"),
         who=_("已复工或计划复工的企业，由企业账号每天填报。"),

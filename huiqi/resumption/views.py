@@ -151,7 +151,7 @@ def filing_new(request):
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
-    guide = guide_context(GUIDES["resumption.filing"], form, today=today) if required else {}
+    guide = guide_context(GUIDES["resumption.filing" if required else "resumption.declare"], form, today=today)
     return render(request, "resumption/filing_form.html",
                   {"form": form, "required": required, "enterprises": enterprises, "chosen": chosen,
                    "items": items, "switch_day": selectors.filing_switch_day(), **guide}, status=status)

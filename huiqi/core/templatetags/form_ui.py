@@ -10,7 +10,7 @@ text, the error next to it, and the input as wide as what it takes (``w-num``, `
 ``w-l``, ``w-full``: the stylesheet's classes; every one full width on a phone).
 
 ``{% form_fields form %}`` renders every field of the form in order (hidden ones hidden), and
-``core/_form.html`` a whole simple form: summary, fields and the submit button.
+``core/_form.html`` a whole simple form: its fields and the submit button.
 """
 
 from __future__ import annotations

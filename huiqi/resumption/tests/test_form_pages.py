@@ -48,6 +48,12 @@ def test_the_guide_comes_before_the_filing_form_with_the_parameters_days(city, c
     assert html.count('class="req"') >= 8
 
 
+def test_after_the_switch_the_declaration_has_its_own_guide(city, client_for):
+    html = client_for("enterprise").get(reverse("resumption:filing_new")).content.decode()
+    assert 'data-filing-required="0"' in html and "办事指南" in html and "提交即完成" in html
+    assert html.index("data-guide") < html.index('data-form="filing"')
+
+
 def test_several_mistakes_are_all_listed_linked_to_their_fields_and_nothing_is_saved(city, client_for,
                                                                                    filing_required):
     resp = client_for("enterprise").post(reverse("resumption:filing_new"), _valid_post(
