@@ -941,7 +941,7 @@ class _Example:
             texts, values = set(), []
             for language in (ZH, EN):
                 text = _clean(render(col.example, None, language)) if col.example else ""
-                texts.add(_norm_choice(text))
+                texts.add(text)
                 try:
                     value = col.parser(text) if text else None
                 except (CellError, ValueError):
@@ -954,7 +954,7 @@ class _Example:
     def matches(self, cells: list[str], out: dict, failed: set[str]) -> bool:
         n = len(cells)
         for key, i, texts, values, _marked in self.plan:
-            if _norm_choice(cells[i] if i < n else "") in texts:
+            if _clean(cells[i] if i < n else "") in texts:
                 continue
             if key in failed or out[key] not in values:
                 return False
