@@ -12,9 +12,10 @@ file into parsed rows plus a complete list of bad cells, without knowing what th
   whole file and :func:`iter_chunks` streams a big one in chunks;
 * :func:`write_error_report`, :func:`write_template` and :func:`write_rows` write spreadsheets back.
 
-Problems with the file as a whole (not a spreadsheet, undecodable, empty, required columns missing)
-raise :class:`FileRejected`; problems with cells never raise, they become :class:`RowError` values,
-every one of them, so the user fixes the file in one round. Amounts are ``Decimal``, never float.
+Problems with the file as a whole (not a spreadsheet, undecodable, empty) raise :class:`FileRejected`;
+problems with the header (a required column missing, one given twice) and with cells never raise, they
+become :class:`RowError` values, every one of them (a row's cells, its checks across fields, its key
+repeated), so the user fixes the file in one round. Amounts are ``Decimal``, never float.
 
 No Django here: the services of each app call this and decide what to store.
 """
