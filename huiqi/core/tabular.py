@@ -1207,7 +1207,7 @@ def validate(
 # The report of a refused file is read by people of either language: both are in it, side by side.
 ERROR_REPORT_HEADER = ("行号 row", "列 column", "值 value", "原因（中文）", "reason (English)")
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_LIKE = re.compile(r"[+-]?[\d,]*\.?\d+")
 _XLSX_STRING_MAX = 32767
 

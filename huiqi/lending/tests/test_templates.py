@@ -151,3 +151,20 @@ def test_an_unknown_loan_is_reported_beside_the_row_s_bad_cells(users):
     ]))
     assert r.status == "refused"
     assert found(r) == {(2, "accrual_end"), (2, "loan_no"), (3, "interest"), (4, "bank_code")}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_downloaded_report_is_titled_in_the_reader_s_language_with_the_reasons_in_both(client_for, users, fmt):
+    r = up(users["bank"], "loans", csv(LOAN_ZH, [loan_row(principal="=1+1"), loan_row("L-2", bank="NOPE")]))
+    client = client_for("bank")
+    for language, titles in ((ZH, ["行号", "列", "值", "原因（中文）", "原因（英文）"]),
+                             (EN, ["Row", "Column", "Value", "Reason (Chinese)", "Reason (English)"])):
+        client.cookies["django_language"] = language
+        response = client.get(reverse("lending:upload_error_report", args=[r.pk, fmt]))
+        assert response.status_code == 200
+        table = read_table(b"".join(response.streaming_content))
+        assert table.header == titles
+        rows = [cells for _, cells in table.rows()]
+        assert [(row[0], row[1]) for row in rows] == [("2", "贷款金额（元） / principal"), ("3", "银行机构代码 / bank_code")]
+        assert rows[0][2] == ("'=1+1" if fmt == "csv" else "=1+1")  # never a live formula
+        assert rows[1][3:] == ["未知的银行机构代码 NOPE", "unknown bank code NOPE"]
