@@ -1145,7 +1145,8 @@ class Result:
     """A whole file validated: the good rows, every error, and what the header looked like.
 
     ``ok`` is true when there is no error at all; an upload stores ``rows`` only then.
-    ``columns`` maps each schema key found to its header text in the file.
+    ``columns`` maps each schema key found to its header text in the file. ``bad`` holds the rows with
+    errors as far as they parsed (``Chunk.bad``), for the caller's checks against what it holds.
     """
 
     rows: list[dict]
@@ -1155,6 +1156,7 @@ class Result:
     row_count: int
     format: str
     encoding: str | None = None
+    bad: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -1192,12 +1194,14 @@ def validate(
     match = schema.match(table.header, table.header_row, strict=False)
     rows: list[dict] = []
     errors: list[RowError] = []
+    bad: list[dict] = []
     for chunk in iter_chunks(table, schema, row_validator=row_validator, key=key, progress=progress):
         rows.extend(chunk.rows)
         errors.extend(chunk.errors)
+        bad.extend(chunk.bad)
     # every data row is either good or has an error (the header's are on its own row)
     count = len(rows) + len({e.row for e in errors if e.row > table.header_row})
-    return Result(rows, errors, match.unknown_columns, match.headers, count, table.format, table.encoding)
+    return Result(rows, errors, match.unknown_columns, match.headers, count, table.format, table.encoding, bad)
 
 
 # --------------------------------------------------------------------------------------------------
