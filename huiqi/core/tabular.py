@@ -37,6 +37,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, Union
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import xlsx
@@ -951,6 +952,9 @@ class _Example:
                     values.append(value)
             self.plan.append((col.key, match.positions[col.key], texts, values, bool(col.example)))
         self.active = any(marked for *_, marked in self.plan)
+        # Words (a lazy example, "示例-2020-0001") first: most rows differ there, at the first look.
+        words = {c.key for c in schema.columns if isinstance(c.example, Promise)}
+        self.plan.sort(key=lambda step: step[0] not in words)
 
     def matches(self, cells: list[str], out: dict, failed: set[str]) -> bool:
         n = len(cells)
@@ -1412,10 +1416,10 @@ def _template_kind(col: Column) -> str | None:
     return getattr(col.parser, "kind", None)
 
 
-def _format_text(col: Column) -> str:
-    """What the instructions sheet says of a column's format."""
+def _format_text(col: Column, coded: bool = False) -> str:
+    """What the instructions sheet says of a column's format (``coded``: it has a code list)."""
     kind, parser = _template_kind(col), col.parser
-    if col.code_list():
+    if coded:
         return str(_("从代码表中选择"))
     if kind == "date":
         return str(_("日期，如 2020-03-01（也可填 2020/3/1、20200301 或 Excel 日期）"))
@@ -1472,10 +1476,11 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
     last_row = XLSX_MAX_DATA_ROWS
 
     # The code list: two columns (value, name) per coded column, side by side.
+    code_lists = {col.key: col.code_list() for col in schema.columns}
     lists: dict[str, str] = {}
     c = 0
     for col, title in zip(schema.columns, header):
-        values = col.code_list()
+        values = code_lists[col.key]
         if not values:
             continue
         codes_sheet.write_string(0, c, title, bold)
@@ -1528,7 +1533,7 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
     for c, t in enumerate(titles):
         notes.write_string(top, c, str(t), bold)
     for r, (col, title) in enumerate(zip(schema.columns, header), top + 1):
-        values = col.code_list()
+        values = code_lists[col.key]
         if not values:
             allowed = _range_text(col)
         elif len(values) <= _SHOWN_CODES:
@@ -1536,7 +1541,7 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
         else:
             allowed = str(_("共 %(n)s 个，见“%(sheet)s”工作表") % {"n": len(values), "sheet": codes_sheet.get_name()})
         cells = [title, str(col.help) if col.help else "", str(_("必填") if col.required else _("选填")),
-                 _format_text(col), allowed, example[r - top - 1]]
+                 _format_text(col, bool(values)), allowed, example[r - top - 1]]
         for c, text in enumerate(cells):
             notes.write_string(r, c, text, wrap)
     notes.freeze_panes(top + 1, 0)
