@@ -940,29 +940,30 @@ class _Example:
         for col in schema.columns:
             if col.key not in match.positions:
                 continue
-            texts, values = set(), []
+            texts, values, unparsed = set(), [], False
             for language in (ZH, EN):
                 text = _clean(render(col.example, None, language)) if col.example else ""
                 texts.add(text)
                 try:
                     value = col.parser(text) if text else None
                 except (CellError, ValueError):
+                    unparsed = True  # e.g. a district the database does not hold: compared as text
                     continue
                 if value not in values:
                     values.append(value)
-            self.plan.append((col.key, match.positions[col.key], texts, values, bool(col.example)))
-        self.active = any(marked for *_, marked in self.plan)
+            self.plan.append((col.key, match.positions[col.key], texts, values, bool(col.example), unparsed))
+        self.active = any(step[4] for step in self.plan)
         # Words (a lazy example, "示例-2020-0001") first: most rows differ there, at the first look.
         words = {c.key for c in schema.columns if isinstance(c.example, Promise)}
         self.plan.sort(key=lambda step: step[0] not in words)
 
     def matches(self, cells: list[str], out: dict, failed: set[str]) -> bool:
-        n = len(cells)
-        for key, i, texts, values, _marked in self.plan:
-            if _clean(cells[i] if i < n else "") in texts:
+        for key, i, texts, values, _marked, unparsed in self.plan:
+            if key not in failed and out[key] in values:
                 continue
-            if key in failed or out[key] not in values:
-                return False
+            if (unparsed or key in failed) and _clean(cells[i] if i < len(cells) else "") in texts:
+                continue
+            return False
         return True
 
 
@@ -1014,7 +1015,6 @@ class _RowParser:
         out = self.template.copy()
         out[ROW] = rowno
         found: list[RowError] = []
-        failed: set[str] = set()
         for key, i, parse, required in self.plan:
             raw = cells[i] if i < n else ""
             value = raw.strip() if raw else ""
@@ -1023,17 +1023,15 @@ class _RowParser:
             if not value:
                 if required:
                     found.append(RowError.of(rowno, key, raw, _("必填项为空")))
-                    failed.add(key)
                 continue
             if "\x00" in value:  # text no database column takes (PostgreSQL refuses it)
                 found.append(RowError.of(rowno, key, raw, NUL_IN_CELL))
-                failed.add(key)
                 continue
             try:
                 out[key] = parse(value)
             except CellError as exc:
                 found.append(RowError.of(rowno, key, raw, exc.msgid, **exc.params))
-                failed.add(key)
+        failed = {e.column for e in found} if found else _NOTHING_FAILED
         if self.example is not None and self.example.matches(cells, out, failed):
             errors.append(RowError.of(rowno, None, "", EXAMPLE_ROW))
             return
@@ -1067,6 +1065,8 @@ class _RowParser:
         else:
             rows.append(out)
 
+
+_NOTHING_FAILED: frozenset[str] = frozenset()
 
 NUL_IN_CELL = _("含有空字符（NUL），无法保存，请删除后重新上传")
 
