@@ -168,3 +168,33 @@ def test_the_downloaded_report_is_titled_in_the_reader_s_language_with_the_reaso
         assert [(row[0], row[1]) for row in rows] == [("2", "贷款金额（元） / principal"), ("3", "银行机构代码 / bank_code")]
         assert rows[0][2] == ("'=1+1" if fmt == "csv" else "=1+1")  # never a live formula
         assert rows[1][3:] == ["未知的银行机构代码 NOPE", "unknown bank code NOPE"]
+
+
+def test_errors_found_before_the_file_stops_being_readable_are_reported_with_its_refusal(users):
+    from django.utils.translation import gettext_lazy
+
+    from huiqi.core import uploads
+    from huiqi.core.tabular import FileRejected
+    from huiqi.lending.imports import LoanImporter
+    from huiqi.lending.models import LedgerUpload
+
+    class Stopping(LoanImporter):
+        """Reads a row at a time and meets a file-level problem at the second (as a damaged workbook)."""
+
+        chunk_size = 1
+
+        def check_chunk(self, rows):
+            if rows[0]["_row"] == 3:
+                raise FileRejected("xlsx_damaged", gettext_lazy("空文件"))
+            return super().check_chunk(rows)
+
+    data = csv(LOAN_ZH, [loan_row(principal="abc"), loan_row("L-2")])
+    record = uploads.save_upload(LedgerUpload, Stopping, SimpleUploadedFile("f.csv", data), users["bank"],
+                                 kind="loans")
+    record = uploads.process(Stopping(users["bank"]), record, users["bank"])
+    assert record.status == "refused" and record.error_count == 2
+    assert found(record) == {(0, ""), (2, "principal")}
+    with translation.override(EN):
+        from huiqi.core.i18n import shown
+
+        assert "1 more" in shown(record.message)
