@@ -1483,17 +1483,19 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
         values = code_lists[col.key]
         if not values:
             continue
+        named = any(name for _value, name in values)  # reference data has names; choices are their words
         codes_sheet.write_string(0, c, title, bold)
-        codes_sheet.write_string(0, c + 1, str(_("名称")), bold)
+        codes_sheet.set_column(c, c, 16)
+        if named:
+            codes_sheet.write_string(0, c + 1, str(_("名称")), bold)
+            codes_sheet.set_column(c + 1, c + 1, 28)
         for r, (value, name) in enumerate(values, 1):
             codes_sheet.write_string(r, c, value)
             if name:
                 codes_sheet.write_string(r, c + 1, name)
-        codes_sheet.set_column(c, c, 16)
-        codes_sheet.set_column(c + 1, c + 1, 28)
         letter = xl_col_to_name(c)
         lists[col.key] = f"={codes_ref}!${letter}$2:${letter}${len(values) + 1}"
-        c += 3
+        c += 3 if named else 2
     codes_sheet.freeze_panes(1, 0)
 
     # The data sheet: the header, the example row, and each column's validation.
