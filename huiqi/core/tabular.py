@@ -12,9 +12,10 @@ file into parsed rows plus a complete list of bad cells, without knowing what th
   whole file and :func:`iter_chunks` streams a big one in chunks;
 * :func:`write_error_report`, :func:`write_template` and :func:`write_rows` write spreadsheets back.
 
-Problems with the file as a whole (not a spreadsheet, undecodable, empty, required columns missing)
-raise :class:`FileRejected`; problems with cells never raise, they become :class:`RowError` values,
-every one of them, so the user fixes the file in one round. Amounts are ``Decimal``, never float.
+Problems with the file as a whole (not a spreadsheet, undecodable, empty) raise :class:`FileRejected`;
+problems with the header (a required column missing, one given twice) and with cells never raise, they
+become :class:`RowError` values, every one of them (a row's cells, its checks across fields, its key
+repeated), so the user fixes the file in one round. Amounts are ``Decimal``, never float.
 
 No Django here: the services of each app call this and decide what to store.
 """
@@ -36,6 +37,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, Union
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import formats, xlsx
@@ -938,26 +940,30 @@ class _Example:
         for col in schema.columns:
             if col.key not in match.positions:
                 continue
-            texts, values = set(), []
+            texts, values, unparsed = set(), [], False
             for language in (ZH, EN):
                 text = _clean(render(col.example, None, language)) if col.example else ""
-                texts.add(_norm_choice(text))
+                texts.add(text)
                 try:
                     value = col.parser(text) if text else None
                 except (CellError, ValueError):
+                    unparsed = True  # e.g. a district the database does not hold: compared as text
                     continue
                 if value not in values:
                     values.append(value)
-            self.plan.append((col.key, match.positions[col.key], texts, values, bool(col.example)))
-        self.active = any(marked for *_, marked in self.plan)
+            self.plan.append((col.key, match.positions[col.key], texts, values, bool(col.example), unparsed))
+        self.active = any(step[4] for step in self.plan)
+        # Words (a lazy example, "示例-2020-0001") first: most rows differ there, at the first look.
+        words = {c.key for c in schema.columns if isinstance(c.example, Promise)}
+        self.plan.sort(key=lambda step: step[0] not in words)
 
     def matches(self, cells: list[str], out: dict, failed: set[str]) -> bool:
-        n = len(cells)
-        for key, i, texts, values, _marked in self.plan:
-            if _norm_choice(cells[i] if i < n else "") in texts:
+        for key, i, texts, values, _marked, unparsed in self.plan:
+            if key not in failed and out[key] in values:
                 continue
-            if key in failed or out[key] not in values:
-                return False
+            if (unparsed or key in failed) and _clean(cells[i] if i < len(cells) else "") in texts:
+                continue
+            return False
         return True
 
 
@@ -1009,7 +1015,6 @@ class _RowParser:
         out = self.template.copy()
         out[ROW] = rowno
         found: list[RowError] = []
-        failed: set[str] = set()
         for key, i, parse, required in self.plan:
             raw = cells[i] if i < n else ""
             value = raw.strip() if raw else ""
@@ -1018,17 +1023,15 @@ class _RowParser:
             if not value:
                 if required:
                     found.append(RowError.of(rowno, key, raw, _("必填项为空")))
-                    failed.add(key)
                 continue
             if "\x00" in value:  # text no database column takes (PostgreSQL refuses it)
                 found.append(RowError.of(rowno, key, raw, NUL_IN_CELL))
-                failed.add(key)
                 continue
             try:
                 out[key] = parse(value)
             except CellError as exc:
                 found.append(RowError.of(rowno, key, raw, exc.msgid, **exc.params))
-                failed.add(key)
+        failed = {e.column for e in found} if found else _NOTHING_FAILED
         if self.example is not None and self.example.matches(cells, out, failed):
             errors.append(RowError.of(rowno, None, "", EXAMPLE_ROW))
             return
@@ -1062,6 +1065,8 @@ class _RowParser:
         else:
             rows.append(out)
 
+
+_NOTHING_FAILED: frozenset[str] = frozenset()
 
 NUL_IN_CELL = _("含有空字符（NUL），无法保存，请删除后重新上传")
 
@@ -1144,7 +1149,8 @@ class Result:
     """A whole file validated: the good rows, every error, and what the header looked like.
 
     ``ok`` is true when there is no error at all; an upload stores ``rows`` only then.
-    ``columns`` maps each schema key found to its header text in the file.
+    ``columns`` maps each schema key found to its header text in the file. ``bad`` holds the rows with
+    errors as far as they parsed (``Chunk.bad``), for the caller's checks against what it holds.
     """
 
     rows: list[dict]
@@ -1154,6 +1160,7 @@ class Result:
     row_count: int
     format: str
     encoding: str | None = None
+    bad: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -1191,12 +1198,14 @@ def validate(
     match = schema.match(table.header, table.header_row, strict=False)
     rows: list[dict] = []
     errors: list[RowError] = []
+    bad: list[dict] = []
     for chunk in iter_chunks(table, schema, row_validator=row_validator, key=key, progress=progress):
         rows.extend(chunk.rows)
         errors.extend(chunk.errors)
+        bad.extend(chunk.bad)
     # every data row is either good or has an error (the header's are on its own row)
     count = len(rows) + len({e.row for e in errors if e.row > table.header_row})
-    return Result(rows, errors, match.unknown_columns, match.headers, count, table.format, table.encoding)
+    return Result(rows, errors, match.unknown_columns, match.headers, count, table.format, table.encoding, bad)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1206,7 +1215,7 @@ def validate(
 # The report of a refused file is read by people of either language: both are in it, side by side.
 ERROR_REPORT_HEADER = ("行号 row", "列 column", "值 value", "原因（中文）", "reason (English)")
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_LIKE = re.compile(r"[+-]?[\d,]*\.?\d+")
 _XLSX_STRING_MAX = 32767
 
@@ -1421,10 +1430,10 @@ def _template_kind(col: Column) -> str | None:
     return getattr(col.parser, "kind", None)
 
 
-def _format_text(col: Column) -> str:
-    """What the instructions sheet says of a column's format."""
+def _format_text(col: Column, coded: bool = False) -> str:
+    """What the instructions sheet says of a column's format (``coded``: it has a code list)."""
     kind, parser = _template_kind(col), col.parser
-    if col.code_list():
+    if coded:
         return str(_("从代码表中选择"))
     if kind == "date":
         return str(_("日期，如 2020-03-01（也可填 2020/3/1、20200301 或 Excel 日期）"))
@@ -1481,23 +1490,26 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
     last_row = XLSX_MAX_DATA_ROWS
 
     # The code list: two columns (value, name) per coded column, side by side.
+    code_lists = {col.key: col.code_list() for col in schema.columns}
     lists: dict[str, str] = {}
     c = 0
     for col, title in zip(schema.columns, header):
-        values = col.code_list()
+        values = code_lists[col.key]
         if not values:
             continue
+        named = any(name for _value, name in values)  # reference data has names; choices are their words
         codes_sheet.write_string(0, c, title, bold)
-        codes_sheet.write_string(0, c + 1, str(_("名称")), bold)
+        codes_sheet.set_column(c, c, 16)
+        if named:
+            codes_sheet.write_string(0, c + 1, str(_("名称")), bold)
+            codes_sheet.set_column(c + 1, c + 1, 28)
         for r, (value, name) in enumerate(values, 1):
             codes_sheet.write_string(r, c, value)
             if name:
                 codes_sheet.write_string(r, c + 1, name)
-        codes_sheet.set_column(c, c, 16)
-        codes_sheet.set_column(c + 1, c + 1, 28)
         letter = xl_col_to_name(c)
         lists[col.key] = f"={codes_ref}!${letter}$2:${letter}${len(values) + 1}"
-        c += 3
+        c += 3 if named else 2
     codes_sheet.freeze_panes(1, 0)
 
     # The data sheet: the header, the example row, and each column's validation.
@@ -1537,7 +1549,7 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
     for c, t in enumerate(titles):
         notes.write_string(top, c, str(t), bold)
     for r, (col, title) in enumerate(zip(schema.columns, header), top + 1):
-        values = col.code_list()
+        values = code_lists[col.key]
         if not values:
             allowed = _range_text(col)
         elif len(values) <= _SHOWN_CODES:
@@ -1545,7 +1557,7 @@ def _write_template_workbook(schema: Schema, path: Path, header: list[str], exam
         else:
             allowed = str(_("共 %(n)s 个，见“%(sheet)s”工作表") % {"n": len(values), "sheet": codes_sheet.get_name()})
         cells = [title, str(col.help) if col.help else "", str(_("必填") if col.required else _("选填")),
-                 _format_text(col), allowed, example[r - top - 1]]
+                 _format_text(col, bool(values)), allowed, example[r - top - 1]]
         for c, text in enumerate(cells):
             notes.write_string(r, c, text, wrap)
     notes.freeze_panes(top + 1, 0)

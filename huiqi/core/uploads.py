@@ -357,6 +357,53 @@ def _write_reports(importer, record, errors, schema):
     record.error_report = str(base)
 
 
+REPORT_TITLES = (_("行号"), _("列"), _("值"), _("原因（中文）"), _("原因（英文）"))
+"""The refusal report's column titles as a reader downloads it, in the reader's language (the reasons
+stay in both: ``tabular.ERROR_REPORT_HEADER``'s columns, kept in the stored file)."""
+
+
+def error_report_download(record, fmt: str, filename: str):
+    """The refusal report of ``record`` as an attachment in ``fmt`` (one of ``record.error_report_formats``),
+    its column titles in the reader's language. A CSV is the stored file with its first line replaced
+    (streamed, whatever its size); an XLSX is written again from the stored CSV."""
+    import csv
+    import io
+
+    from django.http import StreamingHttpResponse
+    from django.utils.http import content_disposition_header
+
+    from .downloads import file_download
+
+    source = Path(f"{record.error_report}.csv")
+    titles = [str(t) for t in REPORT_TITLES]
+    if fmt == "csv":
+        def chunks():
+            first = io.StringIO()
+            csv.writer(first).writerow(titles)
+            yield first.getvalue().encode("utf-8-sig")
+            with open(source, "rb") as f:
+                f.readline()
+                while block := f.read(1 << 20):
+                    yield block
+
+        response = StreamingHttpResponse(chunks(), content_type="text/csv")
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+    def lines():
+        with open(source, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            for cells in reader:
+                cells += [""] * (5 - len(cells))
+                row, column, value, zh, en = cells[:5]
+                if value.startswith("'") and value[1:].startswith(tabular.FORMULA_START):
+                    value = value[1:]  # the CSV's guard against formulas; an XLSX cell is text anyway
+                yield (int(row) if row.isdigit() else None, column, value, zh, en)
+
+    return file_download(lambda path: tabular.write_rows(path, titles, lines()), filename)
+
+
 def read_errors(record, limit: int = 500) -> list[dict]:
     """The first ``limit`` errors of a refused upload, for its page."""
     path = Path(record.error_report + ".csv")

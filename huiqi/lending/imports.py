@@ -135,7 +135,7 @@ class LoanImporter(LedgerImporter, ColumnarImporter):
             Column("principal", "贷款金额（元）", parser=_money(min=0, min_exclusive=True), aliases=("贷款金额",),
                    example="1000000.00", help=_("合同贷款金额，单位元")),
             Column("annual_rate", "年利率（%）", parser=parse_decimal(places=4, min=0, min_exclusive=True, max=24),
-                   aliases=("年利率",), example="3.85", help=_("合同年利率，以百分数填写（3.85 表示 3.85%）")),
+                   aliases=("年利率",), example="3.85", help=_("合同年利率，按百分数填写，如 3.85")),
             Column("start_date", "放款日期", parser=parse_date(), example="2020-03-01", help=_("贷款发放日期")),
             Column("maturity_date", "到期日期", parser=parse_date(), example="2021-02-28",
                    help=_("贷款到期日期，须晚于放款日期")),

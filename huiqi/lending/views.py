@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -15,7 +15,7 @@ from huiqi.core.formpages import confirmation, guide_context, upload_confirmatio
 from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_template
-from huiqi.core.uploads import read_errors
+from huiqi.core.uploads import error_report_download, read_errors
 
 from . import imports, selectors
 from .filters import LoanFilter
@@ -86,8 +86,7 @@ def upload_error_report(request, pk, fmt):
     record = get_object_or_404(selectors.uploads_for(request.user), pk=pk)
     if fmt not in record.error_report_formats:
         raise Http404
-    return FileResponse(open(f"{record.error_report}.{fmt}", "rb"), as_attachment=True,
-                        filename=f"{record.kind}-{record.pk}-errors.{fmt}")
+    return error_report_download(record, fmt, f"{record.kind}-{record.pk}-errors.{fmt}")
 
 
 @login_required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from huiqi.core.errors import DomainError
 from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
 from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
+from huiqi.core.uploads import error_report_download
 
 from . import filters, selectors, services
 from .forms import ImportForm
@@ -114,8 +115,7 @@ def import_error_report(request, pk, fmt):
     record = get_object_or_404(selectors.imports_for(request.user), pk=pk)
     if fmt not in record.error_report_formats:
         raise Http404
-    path = services.error_report_path(record, fmt)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{record.pk}-errors.{fmt}")
+    return error_report_download(record, fmt, f"import-{record.pk}-errors.{fmt}")
 
 
 @login_required

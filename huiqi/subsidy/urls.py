@@ -15,6 +15,7 @@ urlpatterns = [
     path("b/<int:pk>/loans/", views.loan_lines, name="loan_lines"),
     path("b/<int:pk>/loans.<str:fmt>", views.loan_lines_export, name="loan_lines_export"),
     path("b/<int:pk>/reconcile/", views.reconcile, name="reconcile"),
+    path("reconcile/template.<str:lang>.<str:fmt>", views.reconciliation_template, name="reconciliation_template"),
     path("b/<int:pk>/reconcile/<int:rid>/<str:decision>/", views.reconciliation_decide,
          name="reconciliation_decide"),
     path("mine/export.<str:fmt>", views.mine_export, name="mine_export"),

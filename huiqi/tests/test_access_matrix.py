@@ -90,6 +90,7 @@ EXPECT = {
     "subsidy:loan_lines":            row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "subsidy:loan_lines_export":     row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "subsidy:reconcile":             row(LOGIN,       NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
+    "subsidy:reconciliation_template": row(LOGIN,     NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     # Confirming or sending back a reconciliation file takes POST only (test_post_subsidy_reconciliation).
     "subsidy:reconciliation_decide": row(LOGIN,       NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     # The exports of those two pages (administrators hold every permission and read everything).
@@ -172,6 +173,7 @@ FILL = {
     "subsidy:loan_lines": lambda w: {"pk": w["subsidy_released"].pk},
     "subsidy:loan_lines_export": lambda w: {"pk": w["subsidy_released"].pk, "fmt": "csv"},
     "subsidy:reconcile": lambda w: {"pk": w["subsidy_released"].pk},
+    "subsidy:reconciliation_template": lambda w: {"lang": "zh", "fmt": "xlsx"},
     "subsidy:reconciliation_decide": lambda w: {"pk": w["subsidy_released"].pk,
                                                 "rid": w["subsidy_reconciliation"].pk, "decision": "confirm"},
     **{f"subsidy-reconciliation-{a}": (lambda w: {"pk": w["subsidy_reconciliation"].pk})

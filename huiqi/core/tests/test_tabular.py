@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import random
+import re
 from decimal import Decimal
 
 import pytest
@@ -614,3 +615,87 @@ def test_file_digest_identifies_the_same_bytes(tmp_path):
     assert file_digest(data) == file_digest(path) == file_digest(io.BytesIO(data))
     assert len(file_digest(data)) == 64
     assert file_digest(data + b"\r\n") != file_digest(data)
+
+
+# --- every error in one pass; the template's example row ---------------------------------------------
+
+
+def _maturity_after_start(row):
+    if row["start_date"] and row["maturity_date"] and row["maturity_date"] <= row["start_date"]:
+        yield ("maturity_date", gettext_lazy("到期日期必须晚于放款日期"))
+
+
+LOAN_HEADER = "贷款合同编号,是否首贷,贷款金额（元）,年利率（%）,放款日期,到期日期"
+
+
+def test_a_row_s_bad_cells_its_cross_field_problem_and_its_repeated_key_are_all_reported():
+    result = validate(csv_bytes([
+        LOAN_HEADER,
+        "L-1,Y,100,4,2020-03-01,2021-03-01",
+        "L-1,maybe,abc,4,2021-03-01,2020-03-01",  # bad flag, bad amount, maturity before start, key twice
+    ]), LOANS, row_validator=_maturity_after_start, key=("loan_no",))
+    assert set(errors_by_cell(result)) == {(3, "first_loan"), (3, "principal"), (3, "maturity_date"), (3, "loan_no")}
+
+
+def test_a_cross_field_problem_on_a_cell_already_in_error_is_left_out():
+    def needs_a_start(row):
+        if row["start_date"] is None:
+            yield ("start_date", gettext_lazy("必填项为空"))
+        if row["principal"] > 1000:  # a check that cannot run on a row whose amount did not parse
+            yield ("principal", gettext_lazy("不能大于 %(hi)s"), {"hi": 1000})
+
+    result = validate(csv_bytes([LOAN_HEADER, "L-1,Y,abc,4,2020-02-30,2021-03-01"]), LOANS, row_validator=needs_a_start)
+    # Each cell's own error, once: the validator's on the bad start is left out, its failed amount check skipped.
+    assert [(e.column, e.zh) for e in result.errors] == [("principal", "不是数字（应为如 1,000.00 的数字）"),
+                                                         ("start_date", "日期不存在：2020-02-30")]
+
+
+EXAMPLED = Schema("loans", [
+    Column("loan_no", "贷款合同编号", parser=parse_text(64), example=gettext_lazy("示例-2020-0001")),
+    Column("first_loan", "是否首贷", parser=parse_bool_yn(), example=gettext_lazy("是")),
+    Column("principal", "贷款金额（元）", parser=parse_decimal(2, min=0, min_exclusive=True), example="1000000.00"),
+    Column("start_date", "放款日期", parser=parse_date(), example="2020-03-01"),
+    Column("note", "备注", required=False),
+])
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_the_template_s_example_row_is_refused_on_its_row_and_real_rows_are_read(tmp_path, ext):
+    path = write_template(EXAMPLED, tmp_path / f"t.{ext}")
+    [(_, example)] = list(read_table(path).rows())
+    assert example[:2] == ["示例-2020-0001", "是"]  # in XLSX the amount and date are typed cells
+    lines = [",".join(read_table(path).header), ",".join(example), "L-1,N,5,2020-03-02,"]
+    result = validate(csv_bytes(lines), EXAMPLED, key=("loan_no",))
+    assert [(e.row, e.column, e.zh) for e in result.errors] == [(2, None, "这是上传模板中的示例行，请删除后再上传")]
+    assert [r["loan_no"] for r in result.rows] == ["L-1"]
+    # A row that differs from the example in one cell is data, not the example.
+    result = validate(csv_bytes(lines[:1] + [",".join(example[:2] + ["1000000.01"] + example[3:])]), EXAMPLED)
+    assert result.ok
+
+
+def test_the_template_s_example_reads_in_either_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        english = ["EXAMPLE-2020-0001", "yes", "1,000,000", "2020/3/1", ""]
+    result = validate(csv_bytes(["loan_no,first_loan,principal,start_date,note", '"' + '","'.join(english) + '"']),
+                      EXAMPLED)
+    assert [(e.row, e.column) for e in result.errors] == [(2, None)]
+
+
+def test_an_xlsx_template_has_instructions_a_code_list_and_validations(tmp_path):
+    import zipfile
+
+    path = write_template(EXAMPLED, tmp_path / "t.xlsx")
+    book = zipfile.ZipFile(path)
+    sheets = re.findall(r'<sheet name="([^"]+)"', book.read("xl/workbook.xml").decode())
+    assert sheets == ["loans", "填写说明", "代码表"]
+    data = book.read("xl/worksheets/sheet1.xml").decode()
+    assert re.search(r'<dataValidation type="list"[^>]*sqref="B2:B1048576"><formula1>\'代码表\'!\$A\$2:\$A\$3<', data)
+    assert re.search(r'<dataValidation type="date"[^>]*sqref="D2:D1048576"><formula1>36526</formula1>'
+                     r'<formula2>73415</formula2>', data)
+    assert re.search(r'<dataValidation type="decimal" operator="greaterThan"[^>]*sqref="C2:C1048576"', data)
+    strings = book.read("xl/sharedStrings.xml").decode()
+    for text in ("填写说明", "列名", "含义", "是否必填", "格式", "允许的值", "示例", "必填", "选填", "<t>是</t>", "<t>否</t>",
+                 "日期，如 2020-03-01"):
+        assert text in strings

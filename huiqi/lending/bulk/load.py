@@ -28,9 +28,11 @@ import logging
 import threading
 from pathlib import Path
 
+import polars as pl
 from django.db import IntegrityError, connection, transaction
 
 from huiqi.core import formats
+from huiqi.core.i18n import EN, ZH, render
 from huiqi.core.uploads import BulkStored, Importer
 
 from . import columnar
@@ -68,6 +70,26 @@ class ColumnarImporter(Importer):
         return store_file(self, record, actor, progress)
 
 
+def example_texts(schema) -> dict[str, list[str]]:
+    """The text columns' values in the template's example row (``Column.example``), in either language."""
+    texts = {}
+    for col in schema.columns:
+        if col.example and getattr(col.parser, "kind", None) == "text":
+            texts[col.key] = sorted({render(col.example, None, language).strip() for language in (ZH, EN)})
+    return texts
+
+
+def refuse_example(frame, examples: dict[str, list[str]]):
+    """The batch, unless a row of it holds the template's example in every text column that has one:
+    the row path refuses that row (``tabular.EXAMPLE_ROW``), so the columnar pass declines the file."""
+    keys = [k for k in examples if k in frame.columns]
+    if keys:
+        hit = pl.all_horizontal([pl.col(k).is_in(examples[k]) for k in keys])
+        if frame.select(hit.fill_null(False).any()).item():
+            raise columnar.Declined("the template's example row")
+    return frame
+
+
 def store_file(importer: ColumnarImporter, record, actor, progress=None) -> BulkStored | None:
     """The columnar pass over the file of ``record``; None when it declines (the row path then reads it).
 
@@ -103,7 +125,9 @@ def store_file(importer: ColumnarImporter, record, actor, progress=None) -> Bulk
     try:
         if progress:
             progress(0, total, "按列读取 reading by columns", force=True)
-        batches = columnar.CsvBatches(Path(record.stored_path), importer.schema())
+        schema = importer.schema()
+        batches = columnar.CsvBatches(Path(record.stored_path), schema)
+        examples = example_texts(schema)
 
         def checked_batches():
             # While the database is read, the first batches are parsed (a few at most) and wait here.
@@ -117,7 +141,7 @@ def store_file(importer: ColumnarImporter, record, actor, progress=None) -> Bulk
                 if not ready:
                     return
                 while parsed:
-                    yield importer.frame_checks(parsed.pop(0))
+                    yield importer.frame_checks(refuse_example(parsed.pop(0), examples))
 
         checked = columnar.Prefetch(checked_batches())
         try:

@@ -53,6 +53,7 @@ from .reconciliation import (
     confirm_reconciliation,
     prepare_reconciliation,
     reject_reconciliation,
+    write_reconciliation_template,
 )
 
 __all__ = ["BENEFICIARY_COLUMNS", "CONTROL_COLUMNS", "Inputs", "LOAN_COLUMNS", "PAYMENT_FILES",
@@ -61,4 +62,4 @@ __all__ = ["BENEFICIARY_COLUMNS", "CONTROL_COLUMNS", "Inputs", "LOAN_COLUMNS", "
            "compare", "confirm_reconciliation", "current_params", "default_cutoff", "file_names",
            "fraction_text", "load_inputs", "paid_before", "payment_files", "prepare_reconciliation",
            "recorded_run", "reject_reconciliation", "release", "review", "run_batch", "simulate",
-           "start_batch_run", "write_outputs", "write_payment_files"]
+           "start_batch_run", "write_outputs", "write_payment_files", "write_reconciliation_template"]

@@ -46,11 +46,24 @@ RECONCILE_STATUSES = {"paid": PaymentStatus.PAID, "已支付": PaymentStatus.PAI
                       "支付失败": PaymentStatus.FAILED}
 
 RECONCILE_SCHEMA = Schema("subsidy_reconciliation", (
-    Column("beneficiary_id", "受益人证件号码", parser=parse_text(18)),
-    Column("status", "状态", parser=parse_choice(RECONCILE_STATUSES), aliases=("支付状态",)),
-    Column("amount", "金额", required=False, parser=parse_decimal(places=2, min=0), aliases=("金额（元）",)),
-    Column("note", "备注", required=False, parser=parse_text(300), aliases=("失败原因", "reason")),
+    Column("beneficiary_id", "受益人证件号码", parser=parse_text(18), example="91440300AY4CL12T24",
+           help=_("支付文件中的受益人证件号码（统一社会信用代码或居民身份证号码）")),
+    Column("status", "状态", aliases=("支付状态",), example=PaymentStatus.PAID.label,
+           parser=parse_choice(RECONCILE_STATUSES, {PaymentStatus.PAID: PaymentStatus.PAID.label,
+                                                    PaymentStatus.FAILED: PaymentStatus.FAILED.label}),
+           help=_("银行回报的支付结果")),
+    Column("amount", "金额", required=False, parser=parse_decimal(places=2, min=0), aliases=("金额（元）",),
+           example="1234.56", help=_("可选：实付金额，须与支付文件一致，单位元")),
+    Column("note", "备注", required=False, parser=parse_text(300), aliases=("失败原因", "reason"),
+           help=_("可选：银行的说明，如支付失败的原因")),
 ))
+
+
+def write_reconciliation_template(path, lang: str):
+    """The reconciliation file's upload template (``core.tabular.write_template``)."""
+    from huiqi.core.tabular import write_template
+
+    return write_template(RECONCILE_SCHEMA, path, lang)
 
 
 class ReconciliationRefused(ValidationFailed):
@@ -74,6 +87,12 @@ def _file_name(file) -> str:
     return Path(str(file)).name if isinstance(file, (str, os.PathLike)) else getattr(file, "name", "") or ""
 
 
+def _not_in_batch(row: dict, locked: SubsidyBatch) -> RowError:
+    return RowError.of(row["_row"], "beneficiary_id", row["beneficiary_id"],
+                       _("%(beneficiary_id)s 不在批次 #%(pk)s 的支付文件中"),
+                       beneficiary_id=row["beneficiary_id"], pk=locked.pk)
+
+
 def _payment_status(status: str):
     return PaymentStatus(status).label
 
@@ -86,9 +105,7 @@ def _changes(locked: SubsidyBatch, rows: list[dict], payments: dict[str, Subsidy
     for row in rows:
         payment = payments.get(row["beneficiary_id"])
         if payment is None:
-            errors.append(RowError.of(row["_row"], "beneficiary_id", row["beneficiary_id"],
-                                   _("%(beneficiary_id)s 不在批次 #%(pk)s 的支付文件中"),
-                                   beneficiary_id=row["beneficiary_id"], pk=locked.pk))
+            errors.append(_not_in_batch(row, locked))
             continue
         if row.get("amount") is not None and rules.fen_str(payment.payable_fen) != f"{row['amount']:.2f}":
             errors.append(RowError.of(row["_row"], "amount", str(row["amount"]),
@@ -142,7 +159,11 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
     except FileRejected as exc:
         raise ReconciliationRefused([exc.as_row_error()]) from exc
     errors = list(result.errors)
-    changes, unchanged = _changes(locked, result.rows, _open_payments(locked), errors)
+    payments = _open_payments(locked)
+    for row in result.bad:  # a bad row's beneficiary is checked too: one refusal names every problem
+        if row["beneficiary_id"] is not None and row["beneficiary_id"] not in payments:
+            errors.append(_not_in_batch(row, locked))
+    changes, unchanged = _changes(locked, result.rows, payments, errors)
     if errors:
         raise ReconciliationRefused(errors)
     paid = sum(1 for c in changes if c[1] == PaymentStatus.PAID)

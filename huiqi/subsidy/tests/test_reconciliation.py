@@ -178,3 +178,27 @@ def test_the_api_takes_two_people(example, staff, tmp_path):
     assert resp.status_code == 200 and resp.json()["status"] == "confirmed"
     assert resp.json()["decided_by"] == "bureau2"
     assert statuses(batch) == {example.A: PaymentStatus.PAID, example.X: PaymentStatus.FAILED}
+
+
+def test_a_refused_file_names_a_bad_row_s_unknown_beneficiary_beside_its_bad_cells(example, staff, tmp_path):
+    batch = released(staff, tmp_path)
+    f = io.BytesIO(f"受益人证件号码,状态,金额\n{example.A},已支付,20266.66\n91440300AY4CL12T24,maybe,x\n".encode())
+    f.name = "对账.csv"
+    with pytest.raises(services.ReconciliationRefused) as err:
+        services.prepare_reconciliation(staff["bureau"], batch, f)
+    assert sorted((e.row, e.column) for e in err.value.errors) == [(3, "amount"), (3, "beneficiary_id"), (3, "status")]
+
+
+def test_the_reconciliation_template_offers_the_statuses_and_reads_back(staff):
+    import zipfile
+
+    from huiqi.core.tabular import read_table
+
+    response = client(staff["bureau"]).get("/subsidy/reconcile/template.zh.xlsx")
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    book = zipfile.ZipFile(io.BytesIO(data))
+    assert '<dataValidation type="list"' in book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<t>支付失败</t>" in book.read("xl/sharedStrings.xml").decode()
+    assert read_table(data).header == ["受益人证件号码", "状态", "金额", "备注"]
+    assert client(staff["auditor"]).get("/subsidy/reconcile/template.zh.csv").status_code == 403

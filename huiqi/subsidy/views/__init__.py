@@ -6,11 +6,12 @@ Thin: every read goes through ``selectors`` (scoped to the user), every write th
 refusal of a service (``DomainError``) is shown on the page it came from, in Chinese and English.
 """
 
-from .batches import batch_action, batch_detail, batch_file, index, reconcile, reconciliation_decide
+from .batches import (batch_action, batch_detail, batch_file, index, reconcile, reconciliation_decide,
+                      reconciliation_template)
 from .lines import beneficiaries, beneficiaries_export, loan_lines, loan_lines_export
 from .own import bank_export, mine_export
 from .simulate import simulate, simulate_export
 
 __all__ = ["bank_export", "batch_action", "batch_detail", "batch_file", "beneficiaries",
            "beneficiaries_export", "index", "loan_lines", "loan_lines_export", "mine_export", "reconcile",
-           "reconciliation_decide", "simulate", "simulate_export"]
+           "reconciliation_decide", "reconciliation_template", "simulate", "simulate_export"]

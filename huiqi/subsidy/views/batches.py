@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
@@ -202,6 +203,16 @@ def reconcile(request, pk):
                 "pk": rec.pk, "paid": rec.paid, "failed": rec.failed, "unchanged": rec.unchanged})
             return redirect("subsidy:reconcile", pk=batch.pk)
     return _reconcile_page(request, batch, form, ActionForm(), error)
+
+
+@login_required
+def reconciliation_template(request, lang, fmt):
+    """The reconciliation file's upload template (an example row, instructions, the statuses' list)."""
+    require(request, "subsidy.reconcile")
+    if lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
+        raise Http404
+    return file_download(lambda path: services.write_reconciliation_template(path, lang),
+                         f"reconciliation-template-{lang}.{fmt}")
 
 
 SHOWN_CHANGES = 200
