@@ -11,7 +11,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rules.permissions import has_perm as rule_allows
 

@@ -170,7 +170,7 @@ def filing_submitted(request, pk):
                             next=[_("无需等待核查，可按申报的日期复工。"),
                                   _("复工后请每天填报每日排查。")])
         return confirmation(request, done)
-    submitted_on = timezone.localtime(filing.submitted_at).date()
+    submitted_on = formats.to_beijing(filing.submitted_at).date()
     days = services.filing_check_days(submitted_on)
     try:
         by = add_working_days(submitted_on, days)
@@ -328,9 +328,9 @@ def check_submitted(request, pk):
     again = f"{reverse('resumption:check_form')}?enterprise={check.enterprise.uscc}&day={check.day.isoformat()}"
     done = Confirmation(
         title=_("每日排查已报送"), reference=f"{check.enterprise.uscc} · {check.day.isoformat()}",
-        view_url=again, view_label=_("查看或更正本次填报"), by=timezone.localtime(lock), by_label=_("可更正至"),
+        view_url=again, view_label=_("查看或更正本次填报"), by=formats.to_beijing(lock), by_label=_("可更正至"),
         facts=[(_("企业"), check.enterprise.name), (_("排查日期"), check.day.isoformat()),
-               (_("报送时间"), timezone.localtime(check.submitted_at).strftime("%Y-%m-%d %H:%M")),
+               (_("报送时间"), formats.beijing(check.submitted_at)),
                (_("按时"), _("是") if check.on_time else _("否"))],
         next=[_("本次填报已计入所在区的复工统计。"),
               _("勾选了“需要协调”的困难，所在区复工专班会跟进，跟进情况可在“我的复工”查看。"),
