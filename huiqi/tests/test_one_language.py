@@ -48,6 +48,7 @@ _IDENTIFIERS = re.compile("|".join((
     r"\b(?:pdf|jpe?g|png|docx?|xlsx?|csv)\b",                              # file types
 )))
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]*")
+_LATIN_NAME = re.compile(r"[A-Za-z0-9_.@+-]+")
 _CHINESE = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]+")
 
 
@@ -101,7 +102,10 @@ def leaks(html: str, language: str, data: list[str]) -> list[str]:
     """The words of ``html``'s visible text that are not in ``language``, codes and ``data`` aside."""
     text = visible_text(html)
     for name in sorted(data, key=len, reverse=True):
-        text = text.replace(name, " ")
+        if _LATIN_NAME.fullmatch(name):  # a user name ("ent") is a word of its own, not a piece of one
+            text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", " ", text)
+        else:
+            text = text.replace(name, " ")
     for name in OWN_NAMES[language]:
         text = text.replace(name, " ")
     text = _IDENTIFIERS.sub(" ", text)
@@ -286,6 +290,8 @@ def test_the_detector_sees_what_leaks():
     zh = ('<p title="english title">已签收 accepted <code>91440300708461136X</code> ICBC-SZ '
           'SZQ-20200210-000001 loans.csv 10 MB</p><script>var x = "words";</script>')
     assert leaks(zh, "zh-hans", []) == ["accepted"]
+    assert leaks("<p>ent 上传了 payments.csv，共 2 行</p>", "zh-hans", ["ent"]) == []  # a name inside a word stays
+    assert leaks("<p>ent 签收了 Documents</p>", "zh-hans", ["ent"]) == ["Documents"]
     en = "<p>Accepted 深圳市南山云创电子科技有限公司 已签收</p>"
     assert leaks(en, "en", ["深圳市南山云创电子科技有限公司"]) == ["已签收"]
     chart = ('<script id="c" type="application/json">{"labels": ["南山区"], "series": [{"name": "Rate"}]}'
