@@ -128,6 +128,17 @@ def login(page, live_server, username, password):
     return page
 
 
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    """Where screenshots go: ``HUIQI_SCREENSHOTS``, else ``huiqi-screenshots`` in the system's temporary
+    folder (outside the repository). ``docs/screenshots/`` keeps a set made with it."""
+    import tempfile
+
+    folder = Path(os.environ.get("HUIQI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "huiqi-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def fits(page):
     """Nothing on the page is wider than the screen: a person never scrolls sideways."""
     wide, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")

@@ -156,11 +156,12 @@ def test_district_officer_verifies_a_filing(show, day_of_work, new_page, server,
     assert "同意复工" in page.locator("table.history").inner_text()
 
 
-def test_department_handler_works_its_queue(show, day_of_work, new_page, server, accounts):
+def test_department_handler_works_its_queue(show, day_of_work, new_page, server, accounts, shots):
     me = Person(new_page, server, accounts["department"], show)
     with me.page.expect_navigation():
         me.todo("待签收的诉求").locator("a").click()
     page = me.looks_right()
+    page.screenshot(path=str(shots / f"queue-department-{'-'.join(show)}.png"), full_page=True)
     rows = page.locator("table.requests tbody tr")
     assert rows.count() == 2
     row = rows.filter(has_text="惠企政策咨询一")
