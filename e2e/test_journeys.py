@@ -85,6 +85,20 @@ class Person:
         assert int(item.locator(".todo-count").inner_text().replace(",", "")) > 0
         return item
 
+    def chart(self, chart_id: str, unit: str, *series_msgids: str):
+        """The chart ``chart_id`` is drawn within the screen, its value axis named by ``unit`` and each
+        series named in its legend, in the page's language."""
+        svg = self.page.locator(f"[data-chart={chart_id}] svg")
+        svg.wait_for()
+        svg.scroll_into_view_if_needed()
+        box = svg.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= self.page.viewport_size["width"], box
+        texts = svg.locator("text").all_text_contents()
+        assert unit in texts, texts
+        for msgid in series_msgids:
+            assert self.t(msgid) in texts, (msgid, texts)
+        return texts
+
     def card_line(self, row, label_msgid: str):
         """The line of ``row`` under the column ``label_msgid``; on a phone it shows the column's name."""
         cell = row.locator(f"td[data-label='{self.t(label_msgid)}']")
@@ -154,6 +168,8 @@ def test_district_officer_verifies_a_filing(show, day_of_work, new_page, server,
     status = page.locator("[data-status=approved]")
     assert status.count() == 1 and status.first.is_visible()
     assert "同意复工" in page.locator("table.history").inner_text()
+    me.go("/resumption/dashboard/")
+    me.chart("trend-chart", "%", "复工率", "员工返岗率", "平均产能")
 
 
 def test_department_handler_works_its_queue(show, day_of_work, new_page, server, accounts, shots):
@@ -193,6 +209,9 @@ def test_bureau_batch_is_reviewed_and_approved_by_two_others(show, day_of_work, 
     history = runner.page.locator("table.history tbody tr")
     assert [history.nth(i).get_attribute("data-action") for i in range(history.count())][-2:] == [
         "subsidy.review", "subsidy.approve"]
+    # The requests' figures: a chart per grouping, its unit and legend readable on the screen.
+    runner.go("/requests/figures/")
+    runner.chart("chart-category", runner.t("件"), "诉求", "已办结")
 
 
 def test_bank_reports_its_loans_and_reads_them(show, day_of_work, new_page, server, accounts, city, tmp_path):
