@@ -258,3 +258,28 @@ def test_hotline_operator_files_a_call(show, day_of_work, new_page, server, acco
     number = page.locator("code[data-number]").inner_text()
     page = me.go("/requests/")
     me.card_line(page.locator(f"table.requests tr[data-number='{number}']"), "企业")
+
+
+LISTS = ["/registry/", "/registry/banks/", "/lending/", "/lending/upload/", "/subsidy/", "/resumption/filings/",
+         "/resumption/checks/", "/resumption/follow-ups/", "/resumption/dashboard/", "/requests/",
+         "/requests/figures/", "/requests/problems/", "/core/audit/", "/core/jobs/", "/core/parameters/"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_list_is_cards_on_a_phone(language, day_of_work, new_page, server, accounts):
+    """Every list an administrator reads, on a phone: rows are cards within the screen, each line labelled."""
+    me = Person(new_page, server, accounts["admin"], ("phone", language))
+    seen = 0
+    for path in LISTS:
+        page = me.go(path)
+        for table in page.locator("table.list").all():
+            rows = table.locator("tbody tr")
+            for i in range(min(rows.count(), 3)):
+                row = rows.nth(i)
+                box = row.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS["phone"]["width"], (path, box)
+                unlabelled = row.evaluate("""tr => [...tr.children].slice(1)
+                    .filter(td => td.textContent.trim() && !td.dataset.label).map(td => td.textContent.trim())""")
+                assert not unlabelled, (path, unlabelled)
+                seen += 1
+    assert seen >= 15, seen
