@@ -142,6 +142,7 @@ def build_world(city, users, tmp_path):
     from huiqi.core.identifiers import generate_resident_id
     from huiqi.lending.imports import start_upload
     from huiqi.registry import services as registry
+    from huiqi.registry.models import Agency
     from huiqi.requests import services as requests
     from huiqi.requests.models import Category
     from huiqi.resumption import services as resumption
@@ -161,6 +162,7 @@ def build_world(city, users, tmp_path):
                                                                                city["ft1"].uscc)))
     stored = start_upload(users["bureau"], "loans", SimpleUploadedFile("loans.csv", loans.encode()))
     assert stored.status == "stored"
+    w["upload"] = stored
     paid = PAYMENTS + "".join(f"{bank},{no},2020-03-10,2020-06-10,2020-06-10,{interest}\n"
                               for bank, no, interest in (("ICBC-SZ", "LANG-LOAN-A", "30000.00"),
                                                          ("CMB-SZ", "LANG-LOAN-B", "20000.00")))
@@ -187,6 +189,15 @@ def build_world(city, users, tmp_path):
     requests.accept(handler, w["request"])
     requests.answer(handler, w["request"], "已联系合作银行，正在办理续贷。")
     w["handler"] = handler
+    # One accepted and waiting for its answer (the handler's page offers the answer templates); a 12345
+    # operator, who files calls.
+    w["accepted"] = requests.submit_request(
+        users["enterprise"], enterprise=city["ns1"], category=Category.objects.get(code="financing"),
+        title="申请续贷延期", description="受疫情影响，我司一笔流动资金贷款即将到期，希望银行给予续贷或展期支持。")
+    assert w["accepted"].agency == handler.agency
+    requests.accept(handler, w["accepted"])
+    w["hotline"] = create_user(None, username="hotline", password=None, role="department", check_password=False,
+                               agency=Agency.objects.get(code="HOTLINE-12345"))
     return w
 
 
@@ -219,6 +230,10 @@ def data_of(world) -> list[str]:
     # What the audit log recorded is shown as it was recorded (values of the time, in their language).
     for before, after in AuditEvent.objects.values_list("before", "after"):
         names += [v for d in (before or {}, after or {}) for v in d.values() if isinstance(v, str)]
+    # A department's answer templates are its own texts, shown as written.
+    from huiqi.requests.models import ResponseTemplate
+
+    names += [text for pair in ResponseTemplate.objects.values_list("title", "body") for text in pair]
     return [n for n in names + TYPED if n]
 
 
@@ -233,22 +248,23 @@ def pages(world) -> list[str]:
         f"/subsidy/b/{world['released'].pk}/beneficiaries/", f"/subsidy/b/{world['released'].pk}/loans/",
         "/resumption/", "/resumption/filings/", f"/resumption/filings/{world['filing'].pk}/",
         "/resumption/dashboard/", "/resumption/follow-ups/",
-        "/requests/", f"/requests/r/{world['request'].number}/", "/requests/figures/",
+        "/requests/", f"/requests/r/{world['request'].number}/", f"/requests/r/{world['accepted'].number}/",
+        "/requests/figures/",
         "/core/audit/", "/core/parameters/", "/core/jobs/",
         # and the other pages of the same journeys
         "/subsidy/simulate/", f"/subsidy/b/{world['released'].pk}/reconcile/",
         "/requests/new/", "/requests/messages/", "/requests/problems/",
         "/resumption/checks/", "/resumption/checks/new/", "/resumption/report/", "/resumption/filings/new/",
-        "/registry/import/", "/lending/upload/", "/accounts/account/",
+        "/registry/import/", "/lending/upload/", f"/lending/upload/{world['upload'].pk}/", "/accounts/account/",
     ]
 
 
-ROLES = ["enterprise", "district", "department", "bureau", "bank", "institution", "auditor", "admin"]
+ROLES = ["enterprise", "district", "department", "hotline", "bureau", "bank", "institution", "auditor", "admin"]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_page_is_in_one_language(world, role):
-    user = world["handler"] if role == "department" else world["users"][role]
+    user = {"department": world["handler"], "hotline": world["hotline"]}.get(role) or world["users"][role]
     data = data_of(world)
     found, shown = {}, 0
     for language in ("zh-hans", "en"):
