@@ -270,7 +270,8 @@ def test_every_list_is_cards_on_a_phone(language, day_of_work, new_page, server,
     """Every list an administrator reads, on a phone: rows are cards within the screen, each line labelled."""
     me = Person(new_page, server, accounts["admin"], ("phone", language))
     seen = 0
-    for path in LISTS:
+    batch = day_of_work["run"].pk
+    for path in LISTS + [f"/subsidy/b/{batch}/", f"/subsidy/b/{batch}/loans/", f"/subsidy/b/{batch}/beneficiaries/"]:
         page = me.go(path)
         for table in page.locator("table.list").all():
             rows = table.locator("tbody tr")
