@@ -128,10 +128,26 @@ def login(page, live_server, username, password):
     return page
 
 
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    """Where screenshots go: ``HUIQI_SCREENSHOTS``, else ``huiqi-screenshots`` in the system's temporary
+    folder (outside the repository). ``docs/screenshots/`` keeps a set made with it."""
+    import tempfile
+
+    folder = Path(os.environ.get("HUIQI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "huiqi-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def fits(page):
     """Nothing on the page is wider than the screen: a person never scrolls sideways."""
-    wide, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert wide <= screen, f"{page.url}: the page is {wide}px wide on a {screen}px screen"
+    # The screen's own width: a phone's browser widens its window (zooms out) to what is too wide.
+    screen = page.viewport_size["width"]
+    wide = page.evaluate("Math.max(document.documentElement.scrollWidth, window.innerWidth)")
+    assert wide <= screen, f"{page.url}: the page is {wide}px wide on a {screen}px screen: " + page.evaluate(
+        """w => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > w + 1)
+                 .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+                 .join(', ')""", screen)
 
 
 @pytest.fixture

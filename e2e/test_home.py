@@ -5,23 +5,12 @@ repository."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from conftest import PASSWORD
 from huiqi.site.tests.work import LABELS
 
 from .conftest import VIEWPORTS, fits, login
-
-
-@pytest.fixture(scope="module")
-def shots() -> Path:
-    folder = Path(os.environ.get("HUIQI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "huiqi-screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

@@ -552,7 +552,8 @@ def start_upload(actor, kind: str, upload, *, idempotency_key: str = "", inline_
     if uploads.runs_inline(record, limit):
         return process(record, actor)
     record.job = jobs.enqueue("lending.upload", {"upload_id": record.pk}, user=actor,
-                              title=f"{record.get_kind_display()} {record.file_name}")
+                              title=stored(_("%(kind)s：%(file)s"), kind=LedgerUpload.Kind(record.kind).label,
+                                           file=record.file_name))
     record.save(update_fields=["job"])
     return record
 
@@ -574,6 +575,6 @@ def process(record, actor, progress=None):
     record = uploads.process(IMPORTERS[record.kind](actor), record, actor, progress)
     if record.status == LedgerUpload.Status.STORED and record.kind in ("loans", "payments") and snapshot.enabled():
         transaction.on_commit(lambda: jobs.enqueue("lending.snapshot", {}, user=actor,
-                                                   title="台账快照 ledger snapshot"))
+                                                   title=stored(_("台账快照"))))
     return record
 

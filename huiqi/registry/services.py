@@ -198,7 +198,7 @@ def start_registry_import(actor, upload) -> RegistryImport:
     if uploads.runs_inline(record, settings.HUIQI_INLINE_IMPORT_BYTES):
         return imports.process(record, actor)
     job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,
-                       title=f"名录导入 registry import {record.file_name}")
+                       title=stored(_("名录导入：%(file)s"), file=record.file_name))
     record.job = job
     record.save(update_fields=["job"])
     return record

@@ -351,6 +351,9 @@ class Extension(models.Model):
                                     name="request_one_pending_extension"),
         ]
 
+    def __str__(self) -> str:  # a request number and the working days asked: the same in every language
+        return f"{self.request.number} +{self.days}"
+
 
 class Notification(models.Model):
     """The outbox. Every message is one row per recipient and channel; in-platform messages are

@@ -48,6 +48,7 @@ _IDENTIFIERS = re.compile("|".join((
     r"\b(?:pdf|jpe?g|png|docx?|xlsx?|csv)\b",                              # file types
 )))
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]*")
+_LATIN_NAME = re.compile(r"[A-Za-z0-9_.@+-]+")
 _CHINESE = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]+")
 
 
@@ -101,7 +102,10 @@ def leaks(html: str, language: str, data: list[str]) -> list[str]:
     """The words of ``html``'s visible text that are not in ``language``, codes and ``data`` aside."""
     text = visible_text(html)
     for name in sorted(data, key=len, reverse=True):
-        text = text.replace(name, " ")
+        if _LATIN_NAME.fullmatch(name):  # a user name ("ent") is a word of its own, not a piece of one
+            text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", " ", text)
+        else:
+            text = text.replace(name, " ")
     for name in OWN_NAMES[language]:
         text = text.replace(name, " ")
     text = _IDENTIFIERS.sub(" ", text)
@@ -138,6 +142,7 @@ def build_world(city, users, tmp_path):
     from huiqi.core.identifiers import generate_resident_id
     from huiqi.lending.imports import start_upload
     from huiqi.registry import services as registry
+    from huiqi.registry.models import Agency
     from huiqi.requests import services as requests
     from huiqi.requests.models import Category
     from huiqi.resumption import services as resumption
@@ -157,6 +162,7 @@ def build_world(city, users, tmp_path):
                                                                                city["ft1"].uscc)))
     stored = start_upload(users["bureau"], "loans", SimpleUploadedFile("loans.csv", loans.encode()))
     assert stored.status == "stored"
+    w["upload"] = stored
     paid = PAYMENTS + "".join(f"{bank},{no},2020-03-10,2020-06-10,2020-06-10,{interest}\n"
                               for bank, no, interest in (("ICBC-SZ", "LANG-LOAN-A", "30000.00"),
                                                          ("CMB-SZ", "LANG-LOAN-B", "20000.00")))
@@ -185,6 +191,15 @@ def build_world(city, users, tmp_path):
     requests.accept(handler, w["request"])
     requests.answer(handler, w["request"], "已联系合作银行，正在办理续贷。")
     w["handler"] = handler
+    # One accepted and waiting for its answer (the handler's page offers the answer templates); a 12345
+    # operator, who files calls.
+    w["accepted"] = requests.submit_request(
+        users["enterprise"], enterprise=city["ns1"], category=Category.objects.get(code="financing"),
+        title="申请续贷延期", description="受疫情影响，我司一笔流动资金贷款即将到期，希望银行给予续贷或展期支持。")
+    assert w["accepted"].agency == handler.agency
+    requests.accept(handler, w["accepted"])
+    w["hotline"] = create_user(None, username="hotline", password=None, role="department", check_password=False,
+                               agency=Agency.objects.get(code="HOTLINE-12345"))
     return w
 
 
@@ -220,6 +235,10 @@ def data_of(world) -> list[str]:
     # The issuing office's names are a parameter's value: the parameters page shows both as the bureau wrote them.
     for value in Parameter.objects.filter(key="core.issuing_office").values_list("value", flat=True):
         names += [v for v in value.values() if isinstance(v, str)]
+    # A department's answer templates are its own texts, shown as written.
+    from huiqi.requests.models import ResponseTemplate
+
+    names += [text for pair in ResponseTemplate.objects.values_list("title", "body") for text in pair]
     return [n for n in names + TYPED if n]
 
 
@@ -234,25 +253,26 @@ def pages(world) -> list[str]:
         f"/subsidy/b/{world['released'].pk}/beneficiaries/", f"/subsidy/b/{world['released'].pk}/loans/",
         "/resumption/", "/resumption/filings/", f"/resumption/filings/{world['filing'].pk}/",
         "/resumption/dashboard/", "/resumption/follow-ups/",
-        "/requests/", f"/requests/r/{world['request'].number}/", "/requests/figures/",
+        "/requests/", f"/requests/r/{world['request'].number}/", f"/requests/r/{world['accepted'].number}/",
+        "/requests/figures/",
         "/core/audit/", "/core/parameters/", "/core/jobs/",
         # and the other pages of the same journeys
         "/subsidy/simulate/", f"/subsidy/b/{world['released'].pk}/reconcile/",
         "/requests/new/", "/requests/messages/", "/requests/problems/",
         "/resumption/checks/", "/resumption/checks/new/", "/resumption/report/", "/resumption/filings/new/",
-        "/registry/import/", "/lending/upload/", "/accounts/account/",
+        "/registry/import/", "/lending/upload/", f"/lending/upload/{world['upload'].pk}/", "/accounts/account/",
         # the confirmations after a form (each its submitter's)
         f"/resumption/filings/{world['filing'].pk}/submitted/", f"/resumption/checks/{world['check'].pk}/submitted/",
         f"/requests/r/{world['request'].number}/submitted/", f"/lending/upload/{world['upload'].pk}/submitted/",
     ]
 
 
-ROLES = ["enterprise", "district", "department", "bureau", "bank", "institution", "auditor", "admin"]
+ROLES = ["enterprise", "district", "department", "hotline", "bureau", "bank", "institution", "auditor", "admin"]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_page_is_in_one_language(world, role):
-    user = world["handler"] if role == "department" else world["users"][role]
+    user = {"department": world["handler"], "hotline": world["hotline"]}.get(role) or world["users"][role]
     data = data_of(world)
     found, shown = {}, 0
     for language in ("zh-hans", "en"):
@@ -294,6 +314,8 @@ def test_the_detector_sees_what_leaks():
     zh = ('<p title="english title">已签收 accepted <code>91440300708461136X</code> ICBC-SZ '
           'SZQ-20200210-000001 loans.csv 10 MB</p><script>var x = "words";</script>')
     assert leaks(zh, "zh-hans", []) == ["accepted"]
+    assert leaks("<p>ent 上传了 payments.csv，共 2 行</p>", "zh-hans", ["ent"]) == []  # a name inside a word stays
+    assert leaks("<p>ent 签收了 Documents</p>", "zh-hans", ["ent"]) == ["Documents"]
     en = "<p>Accepted 深圳市南山云创电子科技有限公司 已签收</p>"
     assert leaks(en, "en", ["深圳市南山云创电子科技有限公司"]) == ["已签收"]
     chart = ('<script id="c" type="application/json">{"labels": ["南山区"], "series": [{"name": "Rate"}]}'

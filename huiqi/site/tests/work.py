@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from conftest import PASSWORD
 from huiqi.core import clock
+from huiqi.core.i18n import stored
 
 DAY = dt.date(2020, 4, 2)
 
@@ -89,7 +92,8 @@ def a_days_work(users, city, make_enterprise) -> dict:
                                     digest=kind, uploaded_by=users["bank"])
     issue_token(None, users["bank"], name="报送系统", days=5)
     # A job of the bureau failed today; an enterprise with no figures cannot be classified.
-    Job.objects.create(kind="registry.import", title="名录导入", status=Job.Status.FAILED,
+    Job.objects.create(kind="registry.import", title=stored(_("名录导入：%(file)s"), file="enterprises.csv"),
+                       status=Job.Status.FAILED,
                        created_by=users["bureau"])
     make_enterprise("宝安区无数据商行", district="440306", employees=None, revenue_wan=None)
     return {"run": run, "second": second, "bureau2": other_bureau, "waiting": waiting, "answered": answered,

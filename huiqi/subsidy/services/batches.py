@@ -70,7 +70,7 @@ def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
     params_for_cutoff(cutoff)
     _check_may_run(cutoff)
     return jobs.enqueue(RUN_JOB, {"cutoff": cutoff.isoformat(), "note": note}, user=actor,
-                        title=f"计算贴息批次（截至 {cutoff}） subsidy batch up to {cutoff}")
+                        title=stored(_("计算贴息批次（截至 %(cutoff)s）"), cutoff=cutoff.isoformat()))
 
 
 def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
