@@ -7,7 +7,7 @@ bank's staff file claims (the confirmation of filing is their bank's)."""
 
 from __future__ import annotations
 
-from huiqi.tests.matrix import LOGIN, NO, OK, row
+from huiqi.tests.matrix import LOGIN, NF, NO, OK, UNAUTH, row
 
 EXPECT = {
     #                                     anon   ent  ent2 dist dist2 dept bureau bank inst audit admin
@@ -21,15 +21,20 @@ EXPECT = {
     "pool:ledger":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    # --- API: lists are scoped (empty for those without a part in the pool), a claim outside it is a 404 ---
+    "pool-claim-list":               row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "pool-claim-detail":             row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
 }
 
 FILL = {
     "pool:claim_export": lambda w: {"fmt": "csv"},
     "pool:claim_detail": lambda w: {"pk": w["pool_claim"].pk},
     "pool:claim_filed": lambda w: {"pk": w["pool_claim"].pk},
+    "pool-claim-detail": lambda w: {"pk": w["pool_claim"].pk},
 }
 
-WRITE_TABLE = {}
+# Only a bank's staff file claims.
+WRITE_TABLE = {"pool-claim-list": {"post": {"bank"}}}
 
 
 def prepare(world):

@@ -82,3 +82,20 @@ def test_the_bureau_records_a_banks_step_and_tops_the_pool_up(people):
     assert r.status_code == 302
     assert 'data-figure="balance">100.00<' in c.get("/pool/ledger/").content.decode()
     assert _client(people["b1"]).post("/pool/ledger/", {"amount": "1", "on": "2020-10-01"}).status_code == 403
+
+
+def test_a_banks_system_files_a_claim_by_the_api_once_per_idempotency_key(people):
+    bank = _client(people["b1"])
+    body = {"loan_no": "1", "evidence": "催收记录"}
+    first = bank.post("/api/v1/pool-claims/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="sys-1")
+    again = bank.post("/api/v1/pool-claims/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="sys-1")
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] and Claim.objects.count() == 1
+    assert first.json()["compensation"] == "270000.00" and first.json()["ratio"] == "0.3000"
+    refused = bank.post("/api/v1/pool-claims/", {"loan_no": "2", "outstanding_principal": "5000000.00"},
+                        content_type="application/json")
+    assert refused.status_code == 400 and "outstanding_principal" in refused.content.decode()
+    other = _client(people["b2"])
+    assert other.get(f"/api/v1/pool-claims/{first.json()['id']}/").status_code == 404
+    assert other.get("/api/v1/pool-claims/").json()["count"] == 0
+    assert _client(people["maker"]).post("/api/v1/pool-claims/", body, content_type="application/json").status_code == 403
