@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import polars as pl
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -83,10 +84,11 @@ def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
             .order_by("-id").first())
 
 
-def _columns(lines, fields) -> dict[str, list]:
-    """A batch's lines as one list per field (``rules.Lines`` holds them so already)."""
+def _columns(lines, fields) -> dict:
+    """A batch's lines as one column per field: as ``rules.Lines`` holds them (a list, or the polars column
+    the rules computed it in, which ``insert_columns`` takes as it is), else as lists."""
     if isinstance(lines, rules.Lines):
-        return {f: lines.column(f) for f in fields}
+        return {f: lines.given(f) for f in fields}
     return {f: [getattr(x, f) for x in lines] for f in fields}
 
 
@@ -112,7 +114,7 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
     step = progress or (lambda done, total, message: None)
     step(0, 3, "读取账本并计算 reading the ledger and computing")
     result, inputs = _compute(cutoff, params)
-    loans_counted = sum(_columns(result.loans, ("eligible",))["eligible"])  # no tuple built per line
+    loans_counted = int(pl.Series(_columns(result.loans, ("eligible",))["eligible"], dtype=pl.Boolean).sum())
     batch = SubsidyBatch.objects.create(
         cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
         created_at=clock.now(), run_job=job,
@@ -133,7 +135,7 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
         "loan": inputs.loan_ids(loans["bank_code"], loans["loan_no"]),
         "beneficiary_id": loans["beneficiary_id"],
         "eligible": loans["eligible"],
-        "reason": [reason or "" for reason in loans["reason"]],
+        "reason": pl.Series(loans["reason"], dtype=pl.String).fill_null(""),
         # Whole fen already but for the few loans with a cut payment (a Fraction to round).
         "interest_counted_fen": [v if v is None or type(v) is int else rules.round_half_up(v)
                                  for v in loans["interest_counted"]],
