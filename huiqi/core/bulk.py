@@ -38,10 +38,10 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[tuple], batch: int 
 
 
 def insert_columns(model, columns: dict[str, list]) -> None:
-    """Insert rows given as columns (field name → one list per field, all of the same length, values as
-    Python gives them: ``None`` for NULL). On PostgreSQL the columns become a polars frame sent by
-    :func:`copy_csv`: for hundreds of thousands of rows several times faster than :func:`insert_rows`,
-    which formats row by row; elsewhere :func:`insert_rows`."""
+    """Insert rows given as columns (field name → one list per field, or a polars Series, all of the same
+    length, values as Python gives them: ``None`` for NULL). On PostgreSQL the columns become a polars
+    frame sent by :func:`copy_csv`: for hundreds of thousands of rows several times faster than
+    :func:`insert_rows`, which formats row by row; elsewhere :func:`insert_rows`."""
     from django.db import connection
 
     fields = list(columns)

@@ -36,27 +36,37 @@ class Reference:
     column: str
     parent: str
 
-    def postgresql(self) -> tuple[str, str]:
-        """(forward, backward) SQL."""
+    def exists_function(self, create: str = "CREATE") -> str:
+        """The statement trigger's function: one anti-join of the statement's new rows against ``parent``.
+
+        The smallest missing id is looked for (an aggregate), not the first (``LIMIT 1``): with a limit the
+        planner expects to stop early and probes the parent's index once per row, the whole statement when
+        nothing is missing, which is the usual case; the aggregate lets it hash the parent once (a batch's
+        300,000 lines: about half the check's time)."""
         n, child, col, parent = self.name, self.child, self.column, self.parent
-        forward = f"""
-CREATE FUNCTION {n}_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+        return f"""
+{create} FUNCTION {n}_exists() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     missing bigint;
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         PERFORM 1 FROM {parent} p WHERE p.id IN (SELECT {col} FROM new_rows) FOR KEY SHARE OF p;
     END IF;
-    SELECT r.{col} INTO missing FROM new_rows r
-     WHERE r.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = r.{col}) LIMIT 1;
-    IF FOUND THEN
+    SELECT min(r.{col}) INTO missing FROM new_rows r
+     WHERE r.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = r.{col});
+    IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'insert or update on table "{child}" violates its reference to "{parent}"'
             USING ERRCODE = 'foreign_key_violation',
                   DETAIL = format('Key ({col})=(%s) is not present in table "{parent}".', missing);
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER {n}_exists_insert AFTER INSERT ON {child}
+"""
+
+    def postgresql(self) -> tuple[str, str]:
+        """(forward, backward) SQL."""
+        n, child, col, parent = self.name, self.child, self.column, self.parent
+        forward = self.exists_function() + f"""CREATE TRIGGER {n}_exists_insert AFTER INSERT ON {child}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {n}_exists();
 CREATE TRIGGER {n}_exists_update AFTER UPDATE ON {child}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {n}_exists();
@@ -130,6 +140,22 @@ def checked_per_statement(*references: Reference):
 
     def backward(apps, schema_editor):
         _run(schema_editor, tuple(reversed(references)), 1)
+
+    return forward, backward
+
+
+def exists_functions_replaced(*references: Reference):
+    """(forward, backward) functions for ``migrations.RunPython`` that replace the PostgreSQL functions
+    checking ``references``' new rows by :meth:`Reference.exists_function` (for triggers made before it
+    changed; the same guarantee, so going back keeps the new ones)."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for reference in references:
+                schema_editor.execute(reference.exists_function("CREATE OR REPLACE"), None)
+
+    def backward(apps, schema_editor):
+        pass
 
     return forward, backward
 

@@ -138,8 +138,10 @@ class SubsidyBatch(models.Model):
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
     # A batch writes a line per loan of the city: no index of its own for the batch (the unique (batch,
-    # loan) index serves every lookup by batch), and both references checked per statement, not per line
-    # (``core.references``, migration ``subsidy.0005``).
+    # loan) index serves every lookup by batch), none for the beneficiary (no query finds lines by it: a
+    # search names the batch and matches part of the identifier; an enterprise's lines are found by their
+    # loans), and both references checked per statement, not per line (``core.references``, migrations
+    # ``subsidy.0005`` and ``subsidy.0007``).
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False,
                               db_constraint=False, verbose_name=_("贴息批次"))
 
@@ -156,8 +158,6 @@ class SubsidyLoanLine(models.Model):
         verbose_name = _("贴息贷款明细")
         verbose_name_plural = pgettext_lazy("plural", "贴息贷款明细")
         ordering = ["batch", "id"]
-        # A plain index (no text-pattern twin): a beneficiary's lines are found by the whole identifier.
-        indexes = [models.Index(fields=["beneficiary_id"], name="subsidy_line_beneficiary")]
         constraints = [
             models.UniqueConstraint(fields=["batch", "loan"], name="subsidy_line_one_per_loan"),
             models.CheckConstraint(
@@ -200,7 +200,9 @@ class SubsidyPayment(models.Model):
     overpayment_fen = models.BigIntegerField(_("多付待追回（分）"))
     status = models.CharField(_("支付状态"), max_length=10, choices=PaymentStatus.choices)
     reconciled_at = models.DateTimeField(_("对账时间"), null=True, blank=True)
-    reconciled_by = _user_fk(_("对账人"))
+    # Set only once a bank's file is confirmed: indexed where set (a run writes every payment without one).
+    reconciled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", verbose_name=_("对账人"), db_index=False)
     reconcile_note = models.CharField(_("银行说明"), max_length=300, blank=True)
 
     AUDIT_MASK = {"beneficiary_id": _mask_beneficiary}  # a small-business owner's resident ID
@@ -209,7 +211,9 @@ class SubsidyPayment(models.Model):
         verbose_name = _("贴息支付")
         verbose_name_plural = pgettext_lazy("plural", "贴息支付")
         ordering = ["batch", "beneficiary_id"]
-        indexes = [models.Index(fields=["beneficiary_id", "batch"], name="subsidy_payment_beneficiary")]
+        indexes = [models.Index(fields=["beneficiary_id", "batch"], name="subsidy_payment_beneficiary"),
+                   models.Index(fields=["reconciled_by"], condition=Q(reconciled_by__isnull=False),
+                                name="subsidy_payment_reconciler")]
         constraints = [
             models.UniqueConstraint(fields=["batch", "beneficiary_id"], name="subsidy_payment_one_per_beneficiary"),
             models.CheckConstraint(

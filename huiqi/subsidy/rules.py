@@ -445,15 +445,28 @@ class Lines(Sequence):
     Why: a city batch has 300,000 loan lines. Built as tuples, they were 300,000 objects that the
     cyclic garbage collector then scanned again and again (the columns are a few lists of strings and
     numbers, which it does not follow); a reader that goes through the lines once builds each tuple and
-    drops it at once."""
+    drops it at once.
 
-    __slots__ = ("kind", "columns", "_n")
+    A column may also be given as the column of a frame it was computed in (anything with ``to_list()``,
+    e.g. a polars Series): it becomes a list when first read as one, and :meth:`given` hands it on as it
+    is (the recorded run writes a city's lines from the frame's columns, with no list in between)."""
 
-    def __init__(self, kind: type, columns: Sequence[list]):
+    __slots__ = ("kind", "_columns", "_n")
+
+    def __init__(self, kind: type, columns: Sequence):
         if len(columns) != len(kind._fields) or len({len(c) for c in columns}) > 1:
             raise ValueError(f"{kind.__name__}: one column of the same length per field")
-        self.kind, self.columns = kind, tuple(columns)
-        self._n = len(self.columns[0]) if self.columns else 0
+        self.kind, self._columns = kind, list(columns)
+        self._n = len(self._columns[0]) if self._columns else 0
+
+    @property
+    def columns(self) -> tuple[list, ...]:
+        """Every field's column as a list, in the fields' order."""
+        columns = self._columns
+        for i, column in enumerate(columns):
+            if type(column) is not list:
+                columns[i] = column.to_list()
+        return tuple(columns)
 
     def __len__(self) -> int:
         return self._n
@@ -472,7 +485,15 @@ class Lines(Sequence):
 
     def column(self, field: str) -> list:
         """One field of every line, in order (the list itself: not to be changed)."""
-        return self.columns[self.kind._fields.index(field)]
+        i = self.kind._fields.index(field)
+        column = self._columns[i]
+        if type(column) is not list:
+            column = self._columns[i] = column.to_list()
+        return column
+
+    def given(self, field: str):
+        """One field of every line as it was given: a list, or the column of a frame (not to be changed)."""
+        return self._columns[self.kind._fields.index(field)]
 
     def __eq__(self, other):
         if not isinstance(other, (Sequence)) or isinstance(other, (str, bytes)):

@@ -214,9 +214,9 @@ def compute_batch_columns(loans: pl.DataFrame, payments: pl.DataFrame, registry:
             interests[row], subsidies[row] = interest, subsidy
             interest_sums[at] += interest
             subsidy_sums[at] += subsidy
-        loan_lines = Lines(LoanLine, [loans["bank_code"].to_list(), loans["loan_no"].to_list(),
-                                      loans["borrower_id"].to_list(), loans["eligible"].to_list(),
-                                      loans["reason"].to_list(), interests, subsidies])
+        # The frame's own columns where polars holds them (lists only when read as such: Lines.given).
+        loan_lines = Lines(LoanLine, [loans["bank_code"], loans["loan_no"], loans["borrower_id"],
+                                      loans["eligible"], loans["reason"], interests, subsidies])
         counted = [per["borrower_id"].to_list(), per["name"].to_list(), per["kind"].to_list(),
                    per["loans"].to_list(), interest_sums, subsidy_sums]
         return _batch(params, cutoff, loan_lines, counted, paid_before, spent_before_fen, _lookup(names))

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import polars as pl
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -83,10 +84,11 @@ def recorded_run(actor, cutoff: dt.date) -> SubsidyBatch | None:
             .order_by("-id").first())
 
 
-def _columns(lines, fields) -> dict[str, list]:
-    """A batch's lines as one list per field (``rules.Lines`` holds them so already)."""
+def _columns(lines, fields) -> dict:
+    """A batch's lines as one column per field: as ``rules.Lines`` holds them (a list, or the polars column
+    the rules computed it in, which ``insert_columns`` takes as it is), else as lists."""
     if isinstance(lines, rules.Lines):
-        return {f: lines.column(f) for f in fields}
+        return {f: lines.given(f) for f in fields}
     return {f: [getattr(x, f) for x in lines] for f in fields}
 
 
@@ -112,7 +114,7 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
     step = progress or (lambda done, total, message: None)
     step(0, 3, "读取账本并计算 reading the ledger and computing")
     result, inputs = _compute(cutoff, params)
-    loans_counted = sum(1 for x in result.loans if x.eligible)
+    loans_counted = int(pl.Series(_columns(result.loans, ("eligible",))["eligible"], dtype=pl.Boolean).sum())
     batch = SubsidyBatch.objects.create(
         cutoff=cutoff, params=params.as_mapping(), status=BatchStatus.RUN, created_by=actor, note=note,
         created_at=clock.now(), run_job=job,
@@ -125,34 +127,38 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
     # As columns, one COPY each on PostgreSQL (``core.bulk.insert_columns``): a city's batch writes
     # hundreds of thousands of lines, and building a model instance or a formatted row for each took most
     # of the run.
-    loan_ids, batch_id = inputs.loan_ids(), batch.pk
+    batch_id = batch.pk
     step(1, 3, "写入贷款明细 recording the loan lines")
     loans = _columns(result.loans, rules.LoanLine._fields)
     insert_columns(SubsidyLoanLine, {
         "batch": [batch_id] * len(result.loans),
-        "loan": [loan_ids[key] for key in zip(loans["bank_code"], loans["loan_no"])],
+        "loan": inputs.loan_ids(loans["bank_code"], loans["loan_no"]),
         "beneficiary_id": loans["beneficiary_id"],
         "eligible": loans["eligible"],
-        "reason": [reason or "" for reason in loans["reason"]],
-        "interest_counted_fen": [None if v is None else rules.round_half_up(v) for v in loans["interest_counted"]],
+        "reason": pl.Series(loans["reason"], dtype=pl.String).fill_null(""),
+        # Whole fen already but for the few loans with a cut payment (a Fraction to round).
+        "interest_counted_fen": [v if v is None or type(v) is int else rules.round_half_up(v)
+                                 for v in loans["interest_counted"]],
         "subsidy_fen": loans["subsidy_fen"],
     })
     step(2, 3, "写入受益人 recording the beneficiaries")
     people = _columns(result.beneficiaries, rules.BeneficiaryLine._fields)
+    pending, nothing = PaymentStatus.PENDING.value, PaymentStatus.NOTHING.value
     insert_columns(SubsidyPayment, {
         "batch": [batch_id] * len(result.beneficiaries),
         "beneficiary_id": people["beneficiary_id"],
         "name": [name[:200] for name in people["name"]],
         "kind": people["kind"],
         "loans_counted": people["loans_counted"],
-        "interest_counted_fen": [rules.round_half_up(v) for v in people["interest_counted"]],
+        "interest_counted_fen": [v if type(v) is int else rules.round_half_up(v)
+                                 for v in people["interest_counted"]],
         "subsidy_before_cap_fen": people["subsidy_before_cap"],
         "entitlement_fen": people["entitlement"],
         "paid_before_fen": people["paid_before"],
         "due_fen": people["due"],
         "payable_fen": people["payable"],
         "overpayment_fen": people["overpayment"],
-        "status": [PaymentStatus.PENDING.value if v > 0 else PaymentStatus.NOTHING.value for v in people["payable"]],
+        "status": [pending if v > 0 else nothing for v in people["payable"]],
         "reconcile_note": [""] * len(result.beneficiaries),
     })
     audit.record(actor, "subsidy.run", batch,

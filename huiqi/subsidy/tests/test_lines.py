@@ -44,6 +44,18 @@ def test_equal_to_the_same_lines_in_any_sequence_and_hashed_alike():
     assert lines() != "not lines"
 
 
+def test_a_column_of_a_frame_is_read_as_a_list_and_handed_on_as_it_is():
+    """The columnar rules give the loans' text and flags as polars columns: a list only once read as one."""
+    import polars as pl
+
+    given = [pl.Series(c) if i < 5 else list(c) for i, c in enumerate(zip(*ROWS))]
+    x = Lines(LoanLine, given)
+    assert x.given("loan_no") is given[1] and x.given("subsidy_fen") is given[6]
+    assert x == tuple(ROWS) and x[1].reason == "outside_window" and x[2].eligible is True
+    assert x.column("bank_code") == ["B1", "B1", "B2"] and type(x.column("bank_code")) is list
+    assert x.columns == tuple(list(c) for c in zip(*ROWS))
+
+
 def test_columns_must_match_the_fields():
     with pytest.raises(ValueError):
         Lines(LoanLine, [["B1"], ["L-1"]])  # two columns for seven fields

@@ -62,6 +62,19 @@ def test_a_set_based_write_naming_a_missing_loan_fails_whole(batch):
 
 
 @postgres_only
+def test_a_write_naming_missing_loans_is_refused_naming_the_smallest(batch):
+    """The check looks for the smallest missing id (one hashed anti-join, ``subsidy.0008``), not the first."""
+    top = Loan.objects.order_by("-pk").first().pk
+    before = SubsidyLoanLine.objects.count()
+    with pytest.raises(IntegrityError) as refused, transaction.atomic(), connection.cursor() as cur:
+        cur.execute("INSERT INTO subsidy_subsidyloanline (batch_id, loan_id, beneficiary_id, eligible, "
+                    "reason) SELECT %s, g, 'x', false, 'not_operating' FROM generate_series(%s, %s, -1) g",
+                    [batch.pk, top + 9, top + 1])
+    assert f"(loan_id)=({top + 1})" in refused.value.__cause__.diag.message_detail
+    assert SubsidyLoanLine.objects.count() == before
+
+
+@postgres_only
 def test_a_named_loan_or_batch_is_never_deleted(batch):
     loan_id = SubsidyLoanLine.objects.filter(batch=batch).values_list("loan_id", flat=True).first()
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:

@@ -20,6 +20,7 @@ from huiqi.core.i18n import shown
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiqi.core.models import AuditEvent, Parameter
 from huiqi.core.tabular import read_table
+from huiqi.lending.models import Loan
 from huiqi.subsidy import rules, selectors, services
 from huiqi.subsidy.models import BatchStatus, PaymentStatus, SubsidyBatch, SubsidyLoanLine
 
@@ -645,15 +646,27 @@ def test_the_aggregated_read_leaves_a_sum_beyond_bigint_to_the_rules(month_end_l
 
 def test_a_run_maps_its_loans_to_their_ids_once_not_once_per_line(example, staff, monkeypatch):
     """Issue 16.1: the map of every loan's id was rebuilt for every loan line, so a run grew with the
-    square of the ledger (300,000 loans: never finished)."""
+    square of the ledger (300,000 loans: never finished). The ids are found in one join, each line
+    naming its own loan."""
     built = []
     real = services.Inputs.loan_ids
 
-    def counted(self):
+    def counted(self, *args):
         built.append(1)
-        return real(self)
+        return real(self, *args)
 
     monkeypatch.setattr(services.Inputs, "loan_ids", counted)
     batch = services.run_batch(staff["bureau"], DEC)
-    assert batch.loans_counted >= 2 and SubsidyLoanLine.objects.filter(batch=batch).count() >= 2
+    lines = SubsidyLoanLine.objects.filter(batch=batch).select_related("loan", "loan__bank")
+    assert batch.loans_counted >= 2 and lines.count() == Loan.objects.count()
     assert len(built) == 1
+    expected = {(x.bank_code, x.loan_no): x.beneficiary_id for x in services.simulate(None, DEC).loans}
+    assert {(x.loan.bank.code, x.loan.loan_no): x.beneficiary_id for x in lines} == expected
+
+
+def test_the_ids_of_loans_not_read_are_refused(example):
+    inputs = services.load_inputs(DEC)
+    known = inputs.loans.row(0, named=True)
+    assert inputs.loan_ids([known["bank_code"]], [known["loan_no"]]).to_list() == [known["id"]]
+    with pytest.raises(ValueError):
+        inputs.loan_ids([known["bank_code"], "NOPE"], [known["loan_no"], "X-404"])
