@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
@@ -247,9 +248,15 @@ def _when(value: str):
     return formats.beijing(moment, "second")  # in Beijing time, as every time on the page
 
 
+# A moment as ``snapshot`` keeps it: ISO text with its offset (UTC as Django holds it).
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
 def _value(field, value, name: str = "", related: dict | None = None):
     if value is None or value == "":
         return None
+    if isinstance(value, str) and _MOMENT.match(value):
+        return _when(value)  # in Beijing time, as every time on the page, whatever field recorded it
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if field is not None and field.choices:
