@@ -13,5 +13,6 @@ urlpatterns = [
     path("banks/", views.banks, name="banks"),
     path("ledger/", views.ledger, name="ledger"),
     path("report/", views.report, name="report"),
+    path("what-if/", views.what_if, name="what_if"),
     path("report/export.xlsx", views.report_export, name="report_export"),
 ]

@@ -23,7 +23,7 @@ from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
 from huiqi.registry import selectors as registry
 
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
 from .models import Claim
 from .services import OUTCOME_REASONS, ClaimInput
@@ -310,3 +310,34 @@ def report_export(request):
     ] + [(f"{_('或有负债（万元）')} · {b['name']}", formats.wan(b["liability_fen"])) for b in r["liability"]["by_bank"]] \
       + [(f"{_('或有负债（万元）')} · {v['vintage']}", formats.wan(v["liability_fen"])) for v in r["liability"]["by_vintage"]]
     return file_download(lambda path: write_rows(path, [_("项目"), _("数值")], rows), f"pool-report-{r['on']}.xlsx")
+
+
+@login_required
+def what_if(request):
+    """Another ratio table before it takes effect: a change waiting for its second person, or a value dated
+    later, set beside the table in force — the contingent liability and the unclaimed NPLs settled under each."""
+    _require(request, "pool.simulate")
+    from huiqi.core import selectors as core_selectors
+    from huiqi.core.models import Parameter
+
+    today = clock.today()
+    options = [(f"p{p.pk}", _("待审批的修改 #%(pk)s（%(day)s 起）") % {"pk": p.pk, "day": p.effective_from.isoformat()},
+                p.value) for p in core_selectors.parameter_proposals(request.user, "pool.params", pending_only=True)]
+    options += [(f"r{r.pk}", _("%(day)s 起生效的取值") % {"day": r.effective_from.isoformat()}, r.value)
+                for r in Parameter.objects.filter(key="pool.params", effective_from__gt=today).order_by("effective_from")]
+    chosen = next((o for o in options if o[0] == request.GET.get("table")), options[0] if options else None)
+    result = None
+    if chosen is not None:
+        try:
+            proposed = rules.Params.from_mapping(chosen[2])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            now, then = services.simulate(), services.simulate(chosen[2])
+            result = {
+                "label": chosen[1],
+                "liability_now": selectors.contingent_liability(request.user, today)["total_fen"],
+                "liability_then": selectors.contingent_liability(request.user, today, what_if=proposed)["total_fen"],
+                "now": now, "then": then,
+            }
+    return render(request, "pool/what_if.html", {"options": options, "chosen": chosen, "result": result})

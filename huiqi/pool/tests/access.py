@@ -21,6 +21,7 @@ EXPECT = {
     "pool:ledger":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:what_if":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     # --- API: lists are scoped (empty for those without a part in the pool), a claim outside it is a 404 ---
     "pool-claim-list":               row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "pool-claim-detail":             row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
