@@ -269,6 +269,11 @@ def _value(field, value, name: str = "", related: dict | None = None):
     if isinstance(field, models.DateTimeField):
         return _when(value)
     if isinstance(value, dict):
+        # A record copied with its text in both languages (a filing's checklist item: text / text_en) reads
+        # as that text in the reader's language.
+        for base in ("text", "name", "title"):
+            if isinstance(value.get(base), str) and f"{base}_en" in value:
+                return pick(value[base], value[f"{base}_en"] or value[base])
         # A set of named values (a parameter set, say): each by the name a parameter schema gives it.
         from . import params
 

@@ -124,7 +124,7 @@ def claim_new(request):
             d = form.cleaned_data
             try:
                 claim = services.file_claim(request.user, ClaimInput(
-                    request.user.bank.code, d["loan_no"].strip(), d["outstanding_principal"], d["recovered"], d["evidence"],
+                    getattr(getattr(request.user, "bank", None), "code", ""), d["loan_no"].strip(), d["outstanding_principal"], d["recovered"], d["evidence"],
                     d["idempotency_key"]))
                 return redirect("pool:claim_filed", pk=claim.pk)
             except DomainError as exc:

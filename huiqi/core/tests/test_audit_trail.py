@@ -177,3 +177,15 @@ def test_every_declared_link_leads_to_a_page():
             "resumption.ReturnToWorkFiling", "core.Parameter"} <= audit.LINKS.keys()
     for label, link in audit.LINKS.items():
         resolve(link.url(record))  # raises when the address is no page
+
+
+def test_a_record_copied_in_both_languages_reads_in_the_readers():
+    from django.utils import translation
+
+    from huiqi.core import audit
+
+    item = [{"code": "screening", "group": "four_in_place", "text": "返岗人员排查到位", "text_en": "Returning staff screened"}]
+    with translation.override("zh-hans"):
+        assert str(audit._value(None, item)) == "返岗人员排查到位"
+    with translation.override("en"):
+        assert str(audit._value(None, item)) == "Returning staff screened"
