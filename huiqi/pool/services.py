@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F, Max
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -270,7 +269,7 @@ def file_claim(actor, data: ClaimInput) -> Claim:
             bank=loan.bank, loan=loan, npl_date=npl.npl_date, outstanding_fen=outstanding, recovered_fen=recovered,
             loss_fen=assessed.loss_fen, ratio=assessed.ratio, compensation_fen=assessed.compensation_fen,
             reason=assessed.reason or "", evidence=data.evidence, idempotency_key=data.idempotency_key,
-            filed_by=actor, filed_on=today)
+            filed_by=actor, filed_on=today, filed_at=clock.now())
         audit.record(actor, "pool.file", claim)
     return claim
 
@@ -349,7 +348,7 @@ def review(actor, claim: Claim, outcome: str, *, amount_fen: int | None = None, 
         if errors:
             raise InvalidFields(errors)
         before = audit.snapshot(claim)
-        claim.outcome, claim.reviewed_by, claim.reviewed_at = outcome, actor, timezone.now()
+        claim.outcome, claim.reviewed_by, claim.reviewed_at = outcome, actor, clock.now()
         claim.reason = reason if outcome != "approve" else ""
         claim.approved_fen = {"approve": claim.compensation_fen, "partial": amount_fen or 0}.get(outcome, 0)
         claim.status = Claim.Status.RETURNED if outcome == "return" else Claim.Status.REVIEWED
@@ -377,7 +376,7 @@ def decide(actor, claim: Claim, agree: bool, note: str = "") -> Claim:
             claim.save()
             audit.record(actor, "pool.send_back", claim, before=before, note=note)
             return claim
-        claim.decided_by, claim.decided_at = actor, timezone.now()
+        claim.decided_by, claim.decided_at = actor, clock.now()
         if claim.outcome == "deny":
             claim.status = Claim.Status.DENIED
             claim.save()
