@@ -46,6 +46,7 @@ OPEN_FILED_FROM, OPEN_FILED_TO = dt.date(2020, 3, 16), dt.date(2020, 4, 1)  # op
 BASE_RATIO = Decimal("0.30")  # the ratio of the claimed loans: neither first loans nor credit, outside the window
 MIN_PRINCIPAL_FEN = 50_000 * 100
 UPLOADER, REVIEWER, APPROVER = "bureau", "bureau2", "bureau3"
+OWN_BANKS = ("ICBC-SZ", "CMB-SZ")  # the banks of the demo's log-ins ``bank`` and ``bank2``
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,10 @@ def _plan_claims(rng, plan: Plan, banks) -> list[_Claim]:
                     key=lambda b: b.code)
     occasions: set[tuple[str, dt.date]] = set()
     n_banks = max(1, min(len(payers), (plan.occasions * 3 + 4) // 5))
-    paying = sorted(rng.sample(payers, n_banks), key=lambda b: b.code)
+    # The demo's bank log-ins' banks first, when they can pay: their staff then find their claims.
+    own = [b for b in payers if b.code in OWN_BANKS][:n_banks]
+    rest = [b for b in payers if b not in own]
+    paying = sorted(own + rng.sample(rest, n_banks - len(own)), key=lambda b: b.code)
     k = 0
     while len(occasions) < plan.occasions:
         bank = paying[k % len(paying)]
