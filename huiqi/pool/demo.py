@@ -134,13 +134,14 @@ def _people():
     return people[UPLOADER], people[REVIEWER], people[APPROVER]
 
 
-def _bank_staff(banks) -> dict[str, object]:
-    """A bank staff log-in for each paying bank: the demo's own where it has one, else a new demo user."""
+def _bank_staff(banks) -> tuple[dict[str, object], list]:
+    """A bank staff log-in for each paying bank: the demo's own where it has one, else a new demo user
+    (returned second)."""
     from django.conf import settings
 
     from huiqi.accounts.services import create_user
 
-    staff = {}
+    staff, made = {}, []
     for user in accounts_selectors.demo_users().filter(role="bank").select_related("bank"):
         staff.setdefault(user.bank.code, user)
     for bank in banks:
@@ -148,7 +149,8 @@ def _bank_staff(banks) -> dict[str, object]:
             staff[bank.code] = create_user(
                 None, username="pool_" + bank.code.lower().replace("-", "_"), password=settings.HUIQI_DEMO_PASSWORD,
                 role="bank", display_name=f"{bank.name} 风险补偿经办", bank=bank, is_demo=True, check_password=False)
-    return staff
+            made.append(staff[bank.code])
+    return staff, made
 
 
 def _plan_claims(rng, plan: Plan, banks) -> list[_Claim]:
@@ -297,7 +299,8 @@ def _write_files(folder: Path, loans: list[_Loan], claims: list[_Claim]) -> tupl
 
 
 def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> dict:
-    """Build the pool's demo part; returns the bureau's figures at ``SHOWN_ON``. Refuses (nothing changed)
+    """Build the pool's demo part; returns the bureau's figures at ``SHOWN_ON`` (``figures``) and the bank
+    log-ins it added (``logins``). Refuses (nothing changed)
     when the pool already holds claims or a bureau log-in is missing."""
     from django.db import transaction
 
@@ -340,7 +343,7 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
             value = core_params.value(PARAMS_KEY, on=WINDOW_SET_ON)
             core_params.set_value(uploader, PARAMS_KEY, "pool", {**value, "claim_window_days": CLAIM_WINDOW_DAYS},
                                   WINDOW_SET_ON, today=WINDOW_SET_ON, note="自不良认定之日起 180 天内受理补偿申请")
-        staff = _bank_staff([b for b in banks if b.code in {c.bank for c in claims}])
+        staff, logins = _bank_staff([b for b in banks if b.code in {c.bank for c in claims}])
 
         # Every step on its day, in order: filed, reviewed, decided.
         steps = []
@@ -372,7 +375,7 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
     figures = selectors.figures(uploader, SHOWN_ON)
     if progress:
         progress(4, 4, "完成 done")
-    return figures
+    return {"figures": figures, "logins": logins}
 
 
 def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) -> str:
@@ -380,10 +383,13 @@ def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) ->
     import time
 
     started = time.monotonic()
-    f = build_pool_demo(scale, seed, progress)
+    made = build_pool_demo(scale, seed, progress)
+    f = made["figures"]
+    logins = "".join(f"\n  {u.username:<13}bank         {u.display_name}" for u in made["logins"])
     return (f"演示风险补偿资金池已生成 demo risk-compensation pool made in {time.monotonic() - started:.1f} s\n"
             f"  截至 {f['on']}：签约银行 {f['banks_signed']} 家，入库银行 {f['banks_onboarded']} 家；"
             f"入库贷款 {formats.count(f['loans'])} 笔，{formats.yuan(f['principal_fen'])} 元，"
             f"借款人 {formats.count(f['borrowers'])} 户\n"
             f"  补偿申请 {f['claims']} 笔，办结 {f['completed']} 笔；已拨付 {formats.yuan(f['paid_fen'])} 元，"
-            f"{f['bank_times']} 家（次）（{REVIEWER} 审核 → {APPROVER} 审批）")
+            f"{f['bank_times']} 家（次）（{REVIEWER} 审核 → {APPROVER} 审批）\n"
+            f"  补偿申请银行演示账户 claiming banks' demo log-ins:{logins}")
