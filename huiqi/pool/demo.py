@@ -12,7 +12,9 @@ it started or, when its bank joined the pool later, the day its bank was onboard
 Everything is drawn from a ``random.Random`` seeded from the seed alone; the plan of each scale names the
 figures it lands on: registered loans, their principal and borrowers exactly; the claims filed and settled;
 the payment occasions (a bank paid on a day); the total paid to the fen (the last claim reviewed is approved
-in part for what is left). The claims still open wait for the bureau on the demo's day.
+in part for what is left); the lending leveraged (the principal registered at the banks paid, which are those
+with the least lending registered, topped up by their earlier loans). The claims still open wait for the
+bureau on the demo's day.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ OPEN_FILED_FROM, OPEN_FILED_TO = dt.date(2020, 3, 16), dt.date(2020, 4, 1)  # op
 BASE_RATIO = Decimal("0.30")  # the ratio of the claimed loans: neither first loans nor credit, outside the window
 MIN_PRINCIPAL_FEN = 50_000 * 100
 UPLOADER, REVIEWER, APPROVER = "bureau", "bureau2", "bureau3"
-OWN_BANKS = ("ICBC-SZ", "CMB-SZ")  # the banks of the demo's log-ins ``bank`` and ``bank2``
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Plan:
     open_reviewed: int  # claims waiting for a second person
     occasions: int  # (bank, day) payment occasions
     paid_fen: int  # compensation paid
+    leveraged_fen: int  # the principal registered at the banks paid (the lending the pool leveraged)
 
     @property
     def claims(self) -> int:
@@ -69,11 +71,12 @@ class Plan:
 
 PLANS = {
     "small": Plan(loans=2_400, principal_fen=9_600_000_000_00, borrowers=2_150, settled=10, open_submitted=1,
-                  open_reviewed=1, occasions=4, paid_fen=987_654_321),
+                  open_reviewed=1, occasions=4, paid_fen=987_654_321, leveraged_fen=750_000_000 * 100),
     # The seed: 22.6 万 loans, > 3,930 亿元, about 7.6 万 enterprises; 192 claims, 186 done, 18,456.98 万元
-    # paid to 20 bank-times.
+    # paid to 20 bank-times, 307.62 亿元 of loans leveraged.
     "city": Plan(loans=226_000, principal_fen=393_180_000_000 * 100, borrowers=76_000, settled=186,
-                 open_submitted=3, open_reviewed=3, occasions=20, paid_fen=18_456_980_000),
+                 open_submitted=3, open_reviewed=3, occasions=20, paid_fen=18_456_980_000,
+                 leveraged_fen=30_762_000_000 * 100),
 }
 
 LOAN_HEADER = ["bank_code", "loan_no", "borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose",
@@ -153,19 +156,17 @@ def _bank_staff(banks) -> tuple[dict[str, object], list]:
     return staff, made
 
 
-def _plan_claims(rng, plan: Plan, banks) -> list[_Claim]:
+def _plan_claims(rng, plan: Plan, banks, base: dict[str, int]) -> list[_Claim]:
     """The claims' banks and days: the settled ones in ``plan.occasions`` (bank, day) occasions, the open ones
-    filed in the fortnight before the demo's day."""
+    filed in the fortnight before the demo's day. The banks paid are those with the least principal
+    registered (``base``), so that the lending they leverage can land on the plan's."""
     # A bank can pay from 100 days after it was onboarded (its loans registered, gone bad, claimed, reviewed).
     earliest = {b.code: max(FIRST_OCCASION, b.onboarded_date + dt.timedelta(days=100)) for b in banks}
     payers = sorted((b for b in banks if earliest[b.code] <= LAST_OCCASION - dt.timedelta(days=30)),
                     key=lambda b: b.code)
     occasions: set[tuple[str, dt.date]] = set()
     n_banks = max(1, min(len(payers), (plan.occasions * 3 + 4) // 5))
-    # The demo's bank log-ins' banks first, when they can pay: their staff then find their claims.
-    own = [b for b in payers if b.code in OWN_BANKS][:n_banks]
-    rest = [b for b in payers if b not in own]
-    paying = sorted(own + rng.sample(rest, n_banks - len(own)), key=lambda b: b.code)
+    paying = sorted(sorted(payers, key=lambda b: (base.get(b.code, 0), b.code))[:n_banks], key=lambda b: b.code)
     k = 0
     while len(occasions) < plan.occasions:
         bank = paying[k % len(paying)]
@@ -210,7 +211,7 @@ def _amounts(rng, plan: Plan, claims: list[_Claim]) -> int:
     return last
 
 
-def _loans(rng, plan: Plan, claims, banks, figures) -> list[_Loan]:
+def _loans(rng, plan: Plan, claims, banks, figures, base: dict[str, int]) -> list[_Loan]:
     """The earlier-vintage loans: one for each claim, then the others the plan needs, its new borrowers first."""
     n = plan.loans - figures["loans"]
     others = n - len(claims)
@@ -225,7 +226,6 @@ def _loans(rng, plan: Plan, claims, banks, figures) -> list[_Loan]:
     claimable = [e for e in known if e[2] == "enterprise" and e[3] in ("small", "micro")]
     by_code = {b.code: b for b in banks}
     onboarded = sorted(banks, key=lambda b: b.code)
-    weights = [CORPORATE_BANK_WEIGHTS.get(b.code, 1) for b in onboarded]
     seq: dict[tuple[str, int], int] = {}
 
     def loan(bank, borrower, guarantee, first, principal, start=None, registered_by=None) -> _Loan:
@@ -248,28 +248,44 @@ def _loans(rng, plan: Plan, claims, banks, figures) -> list[_Loan]:
         c.loan = loan(bank, borrower, rng.choice(("mortgage", "guaranteed", "pledge")), False, principal,
                       registered_by=c.npl_date - dt.timedelta(days=30))
         loans.append(c.loan)
+    # The others: some at the banks paid, carrying what the leveraged lending still needs; the rest elsewhere.
+    paying = {c.bank for c in claims}
     left = plan.principal_fen - figures["principal_fen"] - sum(x.principal_fen for x in loans)
-    if left < others * MIN_PRINCIPAL_FEN:
-        raise RuntimeError(f"the plan's principal leaves {left} fen for {others} loans")
-    shares = [min(10.0, max(0.05, rng.lognormvariate(0, 0.9))) for _ in range(others)]
-    total = sum(shares)
-    amounts = [max(MIN_PRINCIPAL_FEN, int(left * s / total) // 10_000 * 10_000) for s in shares]
-    # What rounding left over (or the floor added), spread in whole 100 元 and the odd fen on the largest.
-    diff = left - sum(amounts)
-    each, rest = divmod(diff // 10_000, others)
-    amounts = [a + each * 10_000 for a in amounts]
-    biggest = max(range(others), key=lambda i: amounts[i])
-    amounts[biggest] += rest * 10_000 + diff % 10_000
-    if min(amounts) < MIN_PRINCIPAL_FEN:
-        raise RuntimeError("the plan's principal is too small for its loans")
+    left_paying = plan.leveraged_fen - sum(base.get(code, 0) for code in paying) \
+        - sum(x.principal_fen for x in loans)
+    at_paying = min(others - 1, max(1, int(others * left_paying / left)))
+    if not (at_paying * MIN_PRINCIPAL_FEN <= left_paying and (others - at_paying) * MIN_PRINCIPAL_FEN
+            <= left - left_paying):
+        raise RuntimeError(f"the plan's leveraged lending leaves {left_paying} fen for {at_paying} loans")
+    amounts = _split(rng, left_paying, at_paying) + _split(rng, left - left_paying, others - at_paying)
     who = new + [known[int(rng.random() * len(known))] for _ in range(others - len(new))]
+    rng.shuffle(who)
     guarantees = [g for g, _w in GUARANTEE_WEIGHTS]
     cumulative = [w for _g, w in GUARANTEE_WEIGHTS]
+    paid_banks = [b for b in onboarded if b.code in paying]
+    other_banks = [b for b in onboarded if b.code not in paying]
     for i in range(others):
-        bank = rng.choices(onboarded, weights)[0]
+        group = paid_banks if i < at_paying else other_banks
+        bank = rng.choices(group, [CORPORATE_BANK_WEIGHTS.get(b.code, 1) for b in group])[0]
         guarantee = rng.choices(guarantees, cumulative)[0]
         loans.append(loan(bank, who[i], guarantee, rng.random() < 0.1, amounts[i]))
     return loans
+
+
+def _split(rng, total: int, n: int) -> list[int]:
+    """``total`` fen in ``n`` loan amounts (whole 100 元 but for the odd fen on the largest), log-normal."""
+    shares = [min(10.0, max(0.05, rng.lognormvariate(0, 0.9))) for _ in range(n)]
+    spread = sum(shares)
+    amounts = [max(MIN_PRINCIPAL_FEN, int(total * x / spread) // 10_000 * 10_000) for x in shares]
+    # What rounding left over (or the floor added), spread in whole 100 元 and the odd fen on the largest.
+    diff = total - sum(amounts)
+    each, rest = divmod(diff // 10_000, n)
+    amounts = [a + each * 10_000 for a in amounts]
+    biggest = max(range(n), key=lambda i: amounts[i])
+    amounts[biggest] += rest * 10_000 + diff % 10_000
+    if min(amounts) < MIN_PRINCIPAL_FEN:
+        raise RuntimeError("the plan's principal is too small for its loans")
+    return amounts
 
 
 def _registered_ids():
@@ -303,6 +319,7 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
     log-ins it added (``logins``). Refuses (nothing changed)
     when the pool already holds claims or a bureau log-in is missing."""
     from django.db import transaction
+    from django.db.models import Sum
 
     from huiqi.lending.imports import import_path
 
@@ -323,9 +340,10 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
     if not banks:
         raise RuntimeError("no onboarded bank: build the registry demo first")
     before = selectors.figures(uploader, SHOWN_ON)
-    claims = _plan_claims(rng, plan, banks)
+    base = dict(selectors._registered(SHOWN_ON).values_list("bank__code").annotate(t=Sum("principal_fen")))
+    claims = _plan_claims(rng, plan, banks, base)
     last = _amounts(rng, plan, claims)
-    loans = _loans(rng, plan, claims, banks, before)
+    loans = _loans(rng, plan, claims, banks, before, base)
     if progress:
         progress(1, 4, "生成贷款 generating loans")
 
@@ -385,7 +403,7 @@ def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) ->
     started = time.monotonic()
     made = build_pool_demo(scale, seed, progress)
     f = made["figures"]
-    logins = "".join(f"\n  {u.username:<13}bank         {u.display_name}" for u in made["logins"])
+    logins = "".join(f"\n  {u.username:<15} bank  {u.display_name}" for u in made["logins"])
     return (f"演示风险补偿资金池已生成 demo risk-compensation pool made in {time.monotonic() - started:.1f} s\n"
             f"  截至 {f['on']}：签约银行 {f['banks_signed']} 家，入库银行 {f['banks_onboarded']} 家；"
             f"入库贷款 {formats.count(f['loans'])} 笔，{formats.yuan(f['principal_fen'])} 元，"

@@ -44,6 +44,8 @@ def test_the_small_demo_lands_on_its_plans_figures(demo):
         == (plan.loans, plan.principal_fen, plan.borrowers)
     assert (f["claims"], f["completed"], f["paid_fen"], f["bank_times"]) == (12, 10, 987_654_321, 4)
     assert f["balance_fen"] == POOL_SIZE_FEN - 987_654_321
+    # The banks paid are the three with the least lending registered; with the earlier loans they hold 7.5 亿元.
+    assert (f["banks_benefited"], f["leveraged_fen"]) == (3, 75_000_000_000) == (3, plan.leveraged_fen)
     # At the start of 2020 fewer claims were done: each was decided on its own day.
     assert selectors.figures(bureau, dt.date(2020, 1, 1))["completed"] < 10
     assert "入库贷款 2,400 笔" in demo and "4 家（次）" in demo
