@@ -289,9 +289,9 @@ def _split(rng, total: int, n: int) -> list[int]:
 
 
 def _registered_ids():
-    from .selectors import _registered
+    from .selectors import registered_loans
 
-    return _registered(SHOWN_ON).values("pk")
+    return registered_loans(SHOWN_ON).values("pk")
 
 
 def _write_files(folder: Path, loans: list[_Loan], claims: list[_Claim]) -> tuple[Path, Path]:
@@ -340,7 +340,7 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
     if not banks:
         raise RuntimeError("no onboarded bank: build the registry demo first")
     before = selectors.figures(uploader, SHOWN_ON)
-    base = dict(selectors._registered(SHOWN_ON).values_list("bank__code").annotate(t=Sum("principal_fen")))
+    base = dict(selectors.registered_loans(SHOWN_ON).values_list("bank__code").annotate(t=Sum("principal_fen")))
     claims = _plan_claims(rng, plan, banks, base)
     last = _amounts(rng, plan, claims)
     loans = _loans(rng, plan, claims, banks, before, base)

@@ -244,6 +244,11 @@ def _registered(on: dt.date, bank_ids=None):
     return qs
 
 
+def registered_loans(on: dt.date):
+    """Every loan in the pool on ``on``, unscoped: for the demo's own reading of what the figures hold."""
+    return _registered(on)
+
+
 def _events_by_bank(on):
     out: dict[int, list[BankEvent]] = {}
     for e in BankEvent.objects.filter(on__lte=on, kind__in=["suspended", "reinstated", "exited"]).order_by("on", "id"):
