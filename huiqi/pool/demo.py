@@ -44,8 +44,10 @@ CLAIM_WINDOW_DAYS = 180
 POOL_SIZE_FEN = 5_000_000_000 * 100  # 50 亿元, the pool's size
 VINTAGE_FIRST, VINTAGE_LAST = dt.date(2018, 7, 1), dt.date(2019, 6, 30)
 FIRST_OCCASION, LAST_OCCASION = dt.date(2020, 1, 6), dt.date(2020, 4, 28)
-OPEN_FILED_FROM, OPEN_FILED_TO = dt.date(2020, 3, 16), dt.date(2020, 4, 1)  # open on the demo's day and on SHOWN_ON
-BASE_RATIO = Decimal("0.30")  # the ratio of the claimed loans: neither first loans nor credit, outside the window
+# The open claims are filed here: open on the demo's day and on SHOWN_ON.
+OPEN_FILED_FROM, OPEN_FILED_TO = dt.date(2020, 3, 16), dt.date(2020, 4, 1)
+# The ratio of the claimed loans: neither first loans nor credit, started outside the window.
+BASE_RATIO = Decimal("0.30")
 MIN_PRINCIPAL_FEN = 50_000 * 100
 UPLOADER, REVIEWER, APPROVER = "bureau", "bureau2", "bureau3"
 
@@ -80,8 +82,8 @@ PLANS = {
 }
 
 LOAN_HEADER = ["bank_code", "loan_no", "borrower_id", "borrower_name", "borrower_kind", "owner_of", "purpose",
-               "guarantee", "first_loan", "principal", "annual_rate", "start_date", "maturity_date", "extension_of",
-               "registered_date"]
+               "guarantee", "first_loan", "principal", "annual_rate", "start_date", "maturity_date",
+               "extension_of", "registered_date"]
 NPL_HEADER = ["bank_code", "loan_no", "npl_date", "outstanding_principal", "recovered"]
 GUARANTEE_WEIGHTS = (("mortgage", 35), ("guaranteed", 33), ("credit", 22), ("pledge", 10))
 
@@ -150,8 +152,9 @@ def _bank_staff(banks) -> tuple[dict[str, object], list]:
     for bank in banks:
         if bank.code not in staff:
             staff[bank.code] = create_user(
-                None, username="pool_" + bank.code.lower().replace("-", "_"), password=settings.HUIQI_DEMO_PASSWORD,
-                role="bank", display_name=f"{bank.name} 风险补偿经办", bank=bank, is_demo=True, check_password=False)
+                None, username="pool_" + bank.code.lower().replace("-", "_"),
+                password=settings.HUIQI_DEMO_PASSWORD, role="bank", display_name=f"{bank.name} 风险补偿经办",
+                bank=bank, is_demo=True, check_password=False)
             made.append(staff[bank.code])
     return staff, made
 
@@ -166,7 +169,8 @@ def _plan_claims(rng, plan: Plan, banks, base: dict[str, int]) -> list[_Claim]:
                     key=lambda b: b.code)
     occasions: set[tuple[str, dt.date]] = set()
     n_banks = max(1, min(len(payers), (plan.occasions * 3 + 4) // 5))
-    paying = sorted(sorted(payers, key=lambda b: (base.get(b.code, 0), b.code))[:n_banks], key=lambda b: b.code)
+    least = sorted(payers, key=lambda b: (base.get(b.code, 0), b.code))[:n_banks]
+    paying = sorted(least, key=lambda b: b.code)
     k = 0
     while len(occasions) < plan.occasions:
         bank = paying[k % len(paying)]
@@ -174,12 +178,15 @@ def _plan_claims(rng, plan: Plan, banks, base: dict[str, int]) -> list[_Claim]:
         k += 1
     occasions = sorted(occasions, key=lambda o: (o[1], o[0]))
     # Every occasion pays at least one claim; the rest fall on them at random.
-    on = list(occasions) + [occasions[int(rng.random() * len(occasions))] for _ in range(plan.settled - len(occasions))]
+    on = list(occasions) + [occasions[int(rng.random() * len(occasions))]
+                            for _ in range(plan.settled - len(occasions))]
     claims = []
     by_code = {b.code: b for b in banks}
 
-    def npl_from(code, day):  # an NPL after the loan was registered (by its bank's onboarding) and within reach
-        return max(day, by_code[code].onboarded_date + dt.timedelta(days=31), VINTAGE_LAST + dt.timedelta(days=31))
+    def npl_from(code, day):
+        """An NPL's first day: after the loan was registered (by its bank's onboarding at the latest)."""
+        return max(day, by_code[code].onboarded_date + dt.timedelta(days=31),
+                   VINTAGE_LAST + dt.timedelta(days=31))
 
     for code, paid in sorted(on, key=lambda o: (o[1], o[0])):
         npl = _day(rng, npl_from(code, paid - dt.timedelta(days=170)), paid - dt.timedelta(days=25))
@@ -191,7 +198,9 @@ def _plan_claims(rng, plan: Plan, banks, base: dict[str, int]) -> list[_Claim]:
         bank = paying[int(rng.random() * len(paying))]
         filed = _day(rng, OPEN_FILED_FROM, OPEN_FILED_TO - dt.timedelta(days=1))
         npl = _day(rng, npl_from(bank.code, filed - dt.timedelta(days=120)), filed - dt.timedelta(days=5))
-        reviewed = _day(rng, filed + dt.timedelta(days=1), OPEN_FILED_TO) if i >= plan.open_submitted else None
+        reviewed = None
+        if i >= plan.open_submitted:
+            reviewed = _day(rng, filed + dt.timedelta(days=1), OPEN_FILED_TO)
         claims.append(_Claim(bank.code, None, npl, filed, reviewed, None))
     return claims
 
@@ -207,19 +216,24 @@ def _amounts(rng, plan: Plan, claims: list[_Claim]) -> int:
     for i, c in enumerate(claims):
         compensation = 2 * share if i == last else int((plan.paid_fen - share) * weights[i] / spread)
         c.loss_fen = int((Decimal(compensation) / BASE_RATIO).to_integral_value(ROUND_CEILING)) // 100 * 100
-        c.recovered_fen = 0 if rng.random() < 0.65 else int(c.loss_fen * (0.05 + 0.35 * rng.random())) // 100 * 100
+        c.recovered_fen = 0
+        if rng.random() >= 0.65:
+            c.recovered_fen = int(c.loss_fen * (0.05 + 0.35 * rng.random())) // 100 * 100
     return last
 
 
 def _loans(rng, plan: Plan, claims, banks, figures, base: dict[str, int]) -> list[_Loan]:
-    """The earlier-vintage loans: one for each claim, then the others the plan needs, its new borrowers first."""
+    """The earlier-vintage loans: one for each claim, then the others the plan needs (its new borrowers
+    first)."""
     n = plan.loans - figures["loans"]
     others = n - len(claims)
     if others < 1:
         raise RuntimeError(f"the ledger already registers {figures['loans']} loans: the plan's {plan.loans} "
                            f"leaves no room for {len(claims)} claimed loans")
-    present = set(lending.loans().filter(pk__in=_registered_ids()).values_list("borrower_id", flat=True).distinct())
-    enterprises = list(registry.enterprises().order_by("id").values_list("uscc", "name", "kind", "size_class"))
+    present = set(lending.loans().filter(pk__in=_registered_ids())
+                  .values_list("borrower_id", flat=True).distinct())
+    enterprises = list(registry.enterprises().order_by("id")
+                       .values_list("uscc", "name", "kind", "size_class"))
     fresh = [e for e in enterprises if e[0] not in present]
     new = rng.sample(fresh, min(len(fresh), max(0, plan.borrowers - figures["borrowers"]), others))
     known = [e for e in enterprises if e[0] in present] + new
@@ -236,13 +250,15 @@ def _loans(rng, plan: Plan, claims, banks, figures, base: dict[str, int]) -> lis
         if registered_by is not None and registered > registered_by:
             raise RuntimeError(f"{bank.code} was onboarded too late for a claim by {registered_by}")
         rate = (Decimal("4.35") + Decimal(int(rng.random() * 300)) / 100).quantize(Decimal("0.01"))
-        return _Loan(bank.code, f"{bank.code}-{start.year}-R{seq[key]:06d}", borrower, guarantee, first, principal,
-                     rate, start, add_months(start, 24 if rng.random() < 0.6 else 36), registered)
+        maturity = add_months(start, 24 if rng.random() < 0.6 else 36)
+        return _Loan(bank.code, f"{bank.code}-{start.year}-R{seq[key]:06d}", borrower, guarantee, first,
+                     principal, rate, start, maturity, registered)
 
     loans = []
     for c in claims:
-        principal = c.outstanding_fen
-        principal = max(MIN_PRINCIPAL_FEN, int(principal / (0.55 + 0.4 * rng.random())) // 1_000_000 * 1_000_000 + 1_000_000)
+        # Whole 万元, above what is outstanding.
+        principal = int(c.outstanding_fen / (0.55 + 0.4 * rng.random())) // 1_000_000 * 1_000_000 + 1_000_000
+        principal = max(MIN_PRINCIPAL_FEN, principal)
         borrower = claimable[int(rng.random() * len(claimable))]
         bank = by_code[c.bank]
         c.loan = loan(bank, borrower, rng.choice(("mortgage", "guaranteed", "pledge")), False, principal,
@@ -302,8 +318,8 @@ def _write_files(folder: Path, loans: list[_Loan], claims: list[_Claim]) -> tupl
         for x in loans:
             uscc, name, kind = x.borrower[:3]
             out.writerow([x.bank, x.loan_no, uscc, name, kind, "", "operating", x.guarantee,
-                          "Y" if x.first_loan else "N", _yuan(x.principal_fen), str(x.rate), x.start.isoformat(),
-                          x.maturity.isoformat(), "", x.registered.isoformat()])
+                          "Y" if x.first_loan else "N", _yuan(x.principal_fen), str(x.rate),
+                          x.start.isoformat(), x.maturity.isoformat(), "", x.registered.isoformat()])
     npl_path = folder / "不良贷款-2019-2020.csv"
     with open(npl_path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
@@ -336,11 +352,13 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
     uploader, reviewer, approver = _people()
     plan = PLANS[scale]
     rng = random.Random(f"huiqi-pool-{scale}-{seed}")
-    banks = list(registry.banks().filter(onboarded_date__isnull=False, onboarded_date__lte=SHOWN_ON).order_by("code"))
+    banks = list(registry.banks().filter(onboarded_date__isnull=False, onboarded_date__lte=SHOWN_ON)
+                 .order_by("code"))
     if not banks:
         raise RuntimeError("no onboarded bank: build the registry demo first")
     before = selectors.figures(uploader, SHOWN_ON)
-    base = dict(selectors.registered_loans(SHOWN_ON).values_list("bank__code").annotate(t=Sum("principal_fen")))
+    base = dict(selectors.registered_loans(SHOWN_ON).values_list("bank__code")
+                .annotate(t=Sum("principal_fen")))
     claims = _plan_claims(rng, plan, banks, base)
     last = _amounts(rng, plan, claims)
     loans = _loans(rng, plan, claims, banks, before, base)
@@ -359,8 +377,9 @@ def build_pool_demo(scale: str = "small", seed: int = 2020, progress=None) -> di
             services.top_up(uploader, POOL_SIZE_FEN, TOPPED_UP_ON, note="市财政注入风险补偿资金池")
         with clock.fixed(WINDOW_SET_ON):
             value = core_params.value(PARAMS_KEY, on=WINDOW_SET_ON)
-            core_params.set_value(uploader, PARAMS_KEY, "pool", {**value, "claim_window_days": CLAIM_WINDOW_DAYS},
-                                  WINDOW_SET_ON, today=WINDOW_SET_ON, note="自不良认定之日起 180 天内受理补偿申请")
+            core_params.set_value(uploader, PARAMS_KEY, "pool",
+                                  {**value, "claim_window_days": CLAIM_WINDOW_DAYS}, WINDOW_SET_ON,
+                                  today=WINDOW_SET_ON, note="自不良认定之日起 180 天内受理补偿申请")
         staff, logins = _bank_staff([b for b in banks if b.code in {c.bank for c in claims}])
 
         # Every step on its day, in order: filed, reviewed, decided.

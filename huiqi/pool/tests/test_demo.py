@@ -61,7 +61,8 @@ def test_every_claim_went_through_its_bank_and_two_people_of_the_bureau(demo):
         actors = dict(AuditEvent.objects.filter(model="pool.Claim", object_id=str(claim.pk),
                                                 action__in=["pool.file", "pool.review", "pool.approve"])
                       .values_list("action", "actor__username"))
-        assert actors == {"pool.file": claim.filed_by.username, "pool.review": "bureau2", "pool.approve": "bureau3"}
+        assert actors == {"pool.file": claim.filed_by.username, "pool.review": "bureau2",
+                          "pool.approve": "bureau3"}
         assert claim.filed_on < claim.reviewed_at.date() < claim.decided_at.date() <= SHOWN_ON
         paid = PoolEntry.objects.get(claim=claim, kind="payout")
         assert (paid.on, -paid.amount_fen) == (claim.decided_at.date(), claim.paid_fen)
@@ -78,4 +79,5 @@ def test_the_pools_loans_leave_the_interest_subsidy_as_it_was(demo):
     waiting = SubsidyBatch.objects.order_by("-pk").first()
     assert waiting.status != "released"
     again = compute.simulate(None, waiting.cutoff)
-    assert (len(again.beneficiaries), again.payable_total) == (waiting.beneficiaries, waiting.payable_total_fen)
+    assert (len(again.beneficiaries), again.payable_total) == (waiting.beneficiaries,
+                                                               waiting.payable_total_fen)
