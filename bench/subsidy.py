@@ -150,7 +150,7 @@ def _next_quarter_21st(d: dt.date) -> dt.date:
 
 def payment_schedule(loan, per_loan: int, rng: random.Random):
     """Exactly ``per_loan`` periods ``[s, e)`` of one loan (fewer only if the loan matures first)."""
-    from huiqi.lending.demo import add_months
+    from huiqi.core.months import add_months
 
     start, maturity = loan.start_date, loan.maturity_date
     draw = rng.random()

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.core import formats
 from huiqi.core.bulk import insert_rows
 from huiqi.core.errors import AlreadyBuilt
+from huiqi.core.months import add_months
 from huiqi.registry import selectors as registry_selectors
 
 SCALES = {"small": 3_000, "city": 226_000}
@@ -132,19 +133,6 @@ RETAIL_BANK_WEIGHTS = {
     "BEA-SZ": 0.1, "HASE-SZ": 0.1, "UOB-SZ": 0.1, "OCBC-SZ": 0.1, "CITI-SZ": 0.1, "NCB-SZ": 0.1,
     "CMBWL-SZ": 0.1, "FUBON-SZ": 0.1,
 }
-
-_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def add_months(d: dt.date, n: int) -> dt.date:
-    """``d`` plus ``n`` calendar months, the day clamped to the month's end (03-31 + 6 = 09-30)."""
-    year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
-    last = _DAYS_IN_MONTH[month0]
-    if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        last = 29
-    day = d.day
-    return dt.date(year, month0 + 1, day if day <= last else last)
-
 
 def period_interest_fen(principal_fen: int, rate_e4: int, days: int) -> int:
     """``principal × rate × days / 360`` in whole fen, rounded half-up, in integers only."""

@@ -227,3 +227,11 @@ def non_performing():
     """Every non-performing loan record, unscoped: for another program's own queries (the risk-compensation
     pool's claims); it scopes what it shows."""
     return NonPerformingLoan.objects.all()
+
+
+def bank_weights() -> dict[str, float]:
+    """How much each partner bank lends, relative to the others, as the demo city's ledger spreads its loans
+    (the large state and joint-stock banks most): for other programs' demo data to follow the same shape."""
+    from .demo import CORPORATE_BANK_WEIGHTS
+
+    return dict(CORPORATE_BANK_WEIGHTS)

@@ -236,6 +236,11 @@ def _registered(on: dt.date, bank_ids=None):
     return qs
 
 
+def registered_loans(on: dt.date):
+    """Every loan in the pool on ``on``, unscoped: for the demo's own reading of what the figures hold."""
+    return _registered(on)
+
+
 def figures(user, on: dt.date | None = None) -> dict:
     """The seed's figures at a day, from the data: banks signed and onboarded, loans registered (count,
     principal, distinct borrowers), claims filed and completed, compensation paid, banks benefited

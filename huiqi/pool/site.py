@@ -7,7 +7,7 @@ The amounts and every ratio set money paid, so a change of them waits for a seco
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import Nav, Route, Todo
+from huiqi.core.declarations import DemoStep, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
 from . import rules
@@ -56,6 +56,15 @@ AUDIT_ACTIONS = {
 }
 
 API_ROUTES = [Route("pool-claims", "huiqi.pool.api.ClaimViewSet", "pool-claim")]
+
+def _demo(scale, seed, progress) -> str:
+    from . import demo
+
+    return demo.build_and_describe(scale, seed, progress)
+
+
+# After the ledger (10) and the interest subsidy (40): the pool adds the earlier loans the figures need.
+DEMO = [DemoStep(45, _demo)]
 
 NAVIGATION = [Nav("pool:index", _("风险补偿"), "pool.view", order=35, role_labels={"bank": _("本行风险补偿")})]
 

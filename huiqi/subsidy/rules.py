@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from calendar import monthrange
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -36,6 +35,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core.errors import ValidationFailed
+from huiqi.core.months import add_months  # noqa: F401  (the rules count periods with it; re-exported)
 # The borrower's rules are the ledger's, shared with the risk-compensation pool (re-exported here).
 from huiqi.lending.rules import (  # noqa: F401
     BORROWER_KINDS, BORROWER_REASONS, REGISTRY_KINDS, RegistryEntry, borrower_reason,
@@ -96,12 +96,6 @@ DEFAULTS: Mapping[str, object] = {
 
 # --------------------------------------------------------------------------------------------------
 # Small exact helpers
-
-
-def add_months(d: dt.date, n: int) -> dt.date:
-    """``d`` plus ``n`` calendar months, the day clamped to the month's end (03-31 + 6 = 09-30)."""
-    year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
-    return dt.date(year, month0 + 1, min(d.day, monthrange(year, month0 + 1)[1]))
 
 
 def round_half_up(x: Fraction | int) -> int:

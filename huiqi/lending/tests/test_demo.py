@@ -269,7 +269,8 @@ def test_demo_command_builds_the_ledger_once(db):
     call_command("demo", stdout=out, stderr=io.StringIO())
     assert "demo ledger built" in out.getvalue()
     first = (Loan.objects.count(), InterestPayment.objects.count())
-    assert first[0] == ledger.SCALES["small"]
+    # The ledger's own loans start from 2019-07; the pool's demo adds earlier ones through the import.
+    assert Loan.objects.filter(start_date__gte=dt.date(*ledger.LEDGER_FIRST_MONTH, 1)).count() == ledger.SCALES["small"]
 
     out = io.StringIO()
     call_command("demo", stdout=out, stderr=io.StringIO())
