@@ -61,6 +61,15 @@ def pricing_of(loan: rules.Loan) -> rules.Pricing:
     return rules.loan_ratio(loan, params_on(loan.registered_date))
 
 
+def fixed_pricing_of_npls() -> dict[tuple[str, str], rules.Pricing]:
+    """The ratio, cap and row fixed at registration of every loan with an NPL, read in one query."""
+    from .models import Registration
+
+    rows = (Registration.objects.filter(loan__in=lending.non_performing().values("loan_id"))
+            .values_list("loan__bank__code", "loan__loan_no", "ratio", "cap", "row"))
+    return {(code, no): rules.Pricing(ratio, cap, row) for code, no, ratio, cap, row in rows.iterator(chunk_size=5000)}
+
+
 def pricing_by_registration(days: Iterable[dt.date]) -> dict[dt.date, rules.Params]:
     """The parameters in force on each registration day: a loan's ratio and cap are the table's then."""
     return {day: params_on(day) for day in set(days)}
@@ -332,6 +341,7 @@ def expected_claims_fen(user, on: dt.date) -> int:
         code = getattr(getattr(user, "bank", None), "code", None)
         inputs.npls = [n for n in inputs.npls if n.bank_code == code]
     params = params_on(on)
+    fixed = fixed_pricing_of_npls()
     unclaimed = 0
     for npl in inputs.npls:
         if npl.npl_date > on:
@@ -340,7 +350,8 @@ def expected_claims_fen(user, on: dt.date) -> int:
         loan = inputs.loans[key]
         if loan.registered_date is None:
             continue
-        assessed = rules.assess(loan, npl, inputs.registry, inputs.onboarded[key], params, pricing_of(loan))
+        pricing = fixed.get(key) or rules.loan_ratio(loan, params_on(loan.registered_date))
+        assessed = rules.assess(loan, npl, inputs.registry, inputs.onboarded[key], params, pricing)
         unclaimed += assessed.compensation_fen
     return approved_owed + open_fen + unclaimed
 

@@ -62,8 +62,11 @@ def simulate(overrides: Mapping | None = None, *, inputs: selectors.Inputs | Non
     inputs = inputs or selectors.unclaimed_npls()
     pricing = None
     if not (overrides and RATIO_TABLE_NAMES & set(overrides)):
+        # Each loan at the ratio fixed when it was registered (the table of its registration day for a loan
+        # the pool has not registered yet).
+        fixed = selectors.fixed_pricing_of_npls()
         tables = selectors.pricing_by_registration(d for d in inputs.registered_on.values() if d is not None)
-        pricing = {key: rules.loan_ratio(loan, tables[loan.registered_date])
+        pricing = {key: fixed.get(key) or rules.loan_ratio(loan, tables[loan.registered_date])
                    for key, loan in inputs.loans.items() if loan.registered_date is not None}
     balance = max(params.pool_size_fen - selectors.paid_on_recorded_claims_fen(), 0)
     lines, left = rules.simulate(inputs.loans, inputs.npls, inputs.registry, inputs.onboarded, params, balance,
