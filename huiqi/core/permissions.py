@@ -38,5 +38,14 @@ def require(actor, perm: str, obj=None, *, allow_system: bool = False) -> None:
         return
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("login_required", _("此操作需要登录用户完成并留痕"))
-    if not actor.has_perm(perm, obj) if obj is not None else not actor.has_perm(perm):
+    allowed = actor.has_perm(perm, obj) if obj is not None else actor.has_perm(perm)
+    if not allowed:
         raise PermissionDenied("forbidden", _("无权执行此操作（%(perm)s）"), perm=perm)
+
+
+def require_page(request, perm: str) -> None:
+    """A page's check: 403 unless the signed-in person holds ``perm`` (every app's views use this one)."""
+    from django.core.exceptions import PermissionDenied as Forbidden
+
+    if not request.user.has_perm(perm):
+        raise Forbidden

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,17 +15,13 @@ from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_template
 from huiqi.core.uploads import error_report_download, read_errors
+from huiqi.core.permissions import require_page as _require
 
 from . import imports, selectors
 from .filters import LoanFilter
 from .forms import UploadForm
 from .models import BorrowerKind, LedgerUpload, Purpose
 from .site import GUIDES
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
 
 @login_required
 def loan_list(request):

@@ -21,17 +21,13 @@ from huiqi.core.money import fen_to_yuan
 from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
+from huiqi.core.permissions import require_page as _require
 from huiqi.registry import selectors as registry
 
 from . import rules, selectors, services
 from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
 from .models import Claim
 from .services import OUTCOME_REASONS, ClaimInput
-
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _reason(code: str) -> str:

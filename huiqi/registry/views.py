@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,16 +15,12 @@ from huiqi.core.formpages import confirmation, guide_context, upload_confirmatio
 from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.uploads import error_report_download
+from huiqi.core.permissions import require_page as _require
 
 from . import filters, selectors, services
 from .forms import ImportForm
 from .models import Enterprise
 from .site import GUIDES
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
 
 @login_required
 def enterprise_list(request):

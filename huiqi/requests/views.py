@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -30,6 +29,7 @@ from huiqi.core.filters import apply
 from huiqi.core.i18n import localized
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_rows
+from huiqi.core.permissions import require_page as _require
 from huiqi.registry import selectors as registry_selectors
 
 from . import actions, rules, selectors, services
@@ -39,11 +39,6 @@ from .models import TRANSITIONS, Channel, Extension, Status
 from .site import GUIDES
 
 STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ANSWERED, Status.CLOSED]
-
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _status_label(status: str):

@@ -28,6 +28,7 @@ from huiqi.core.workdays import add_working_days
 from huiqi.core.i18n import localized
 from huiqi.core.filters import apply
 from huiqi.core.pagination import paginate
+from huiqi.core.permissions import require_page as _require
 from huiqi.registry import selectors as registry_selectors
 
 from . import report, rules, selectors, services
@@ -48,11 +49,6 @@ from .models import DifficultyKind, FilingStatus
 from .site import GUIDES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _day(text: str | None, default: dt.date | None = None) -> dt.date | None:

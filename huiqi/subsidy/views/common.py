@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from huiqi.core.downloads import file_download
 from huiqi.core.i18n import localized
 from huiqi.core.money import fen_to_yuan
 from huiqi.core.tabular import write_rows
+from huiqi.core.permissions import require_page as require  # noqa: F401  (the views' check)
 from huiqi.lending.selectors import mask_borrower_id
 from huiqi.registry import selectors as registry_selectors
 
@@ -24,11 +24,6 @@ mask = mask_borrower_id
 
 EXPORT_FORMATS = ("csv", "xlsx")
 SIZE_LABELS = dict(registry_selectors.SIZE_CHOICES)
-
-
-def require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def reason(code: str) -> str:
