@@ -435,3 +435,21 @@ def ensure_default(key: str, program: str, default_value, effective_from: dt.dat
         Parameter.objects.create(key=key, program=program, value=default_value,
                                  effective_from=effective_from, description=description,
                                  note=stored(_("默认值，出自项目文件")))
+
+
+def seed_after_migrate(config, key: str, default_value, effective_from: dt.date, description) -> None:
+    """Seed ``key``'s default (``ensure_default``) each time ``config``'s app is migrated, once the
+    parameter table exists (not when core is migrated backwards). An app calls it from ``ready()``;
+    ``description`` is a lazy msgid, kept as its msgid (``i18n.stored``)."""
+    from django.db.models.signals import post_migrate
+
+    def seed(sender, using="default", apps=None, **kwargs):
+        if apps is not None:
+            try:
+                apps.get_model("core", "Parameter")
+            except LookupError:
+                return
+        ensure_default(key, config.label, default_value() if callable(default_value) else default_value,
+                       effective_from, description=stored(description))
+
+    post_migrate.connect(seed, sender=config, weak=False, dispatch_uid=f"huiqi.params.seed:{key}")

@@ -16,23 +16,9 @@ class PoolConfig(AppConfig):
     verbose_name = _("风险补偿资金池")
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from huiqi.core import params
 
-        post_migrate.connect(_ensure_default_params, sender=self)
+        from .rules import DEFAULTS
 
-
-def _ensure_default_params(sender, using="default", apps=None, **kwargs):
-    from huiqi.core import params
-
-    if apps is not None:
-        try:
-            apps.get_model("core", "Parameter")
-        except LookupError:  # core migrated backwards: no parameter table to seed
-            return
-
-    from huiqi.core.i18n import stored
-
-    from .rules import DEFAULTS
-
-    params.ensure_default(PARAMS_KEY, "pool", dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
-                          description=stored(_("风险补偿资金池参数（规模、比例表、上限、期限）")))
+        params.seed_after_migrate(self, PARAMS_KEY, lambda: dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
+                                  _("风险补偿资金池参数（规模、比例表、上限、期限）"))

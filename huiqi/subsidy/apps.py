@@ -14,23 +14,9 @@ class SubsidyConfig(AppConfig):
     verbose_name = _("贷款贴息")
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from huiqi.core import params
 
-        post_migrate.connect(_ensure_default_params, sender=self)
+        from .rules import DEFAULTS
 
-
-def _ensure_default_params(sender, using="default", apps=None, **kwargs):
-    from huiqi.core import params
-
-    if apps is not None:
-        try:
-            apps.get_model("core", "Parameter")
-        except LookupError:  # core migrated backwards: no parameter table to seed
-            return
-
-    from huiqi.core.i18n import stored
-
-    from .rules import DEFAULTS
-
-    params.ensure_default(PARAMS_KEY, "subsidy", dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
-                          description=stored(_("贷款贴息参数（窗口、比例、月数、上限、预算、超预算处理）")))
+        params.seed_after_migrate(self, PARAMS_KEY, lambda: dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
+                                  _("贷款贴息参数（窗口、比例、月数、上限、预算、超预算处理）"))
