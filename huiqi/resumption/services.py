@@ -18,6 +18,7 @@ from rules.permissions import has_perm as rule_allows
 from huiqi.accounts.selectors import Role
 from huiqi.core import audit, clock, formats, params
 from huiqi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from huiqi.core.permissions import require
 from huiqi.core.i18n import Joined, stored
 from huiqi.registry import selectors as registry_selectors
 
@@ -54,11 +55,6 @@ FILING_NUMBERS = ("staff_total", "staff_returning", "staff_from_outside", "staff
 
 def _fail(problem: rules.Problem):
     raise problem.error()
-
-
-def _require(user, perm: str):
-    if not user.has_perm(perm):
-        raise PermissionDenied("resumption.forbidden", _("无权执行此操作"))
 
 
 def _today(now: dt.datetime) -> dt.date:
@@ -131,7 +127,7 @@ def _move(user, filing: ReturnToWorkFiling, action: str, now, note: str = "", gu
 
 def _handler_of(user, filing):
     """Only an officer of the filing's district (or an administrator) may handle it."""
-    _require(user, "resumption.handle")
+    require(user, "resumption.handle")
     if not user.has_perm("resumption.handle", filing):
         raise PermissionDenied("filing.other_district", _("该报备不属于您所在的区，不能处理"), field="district")
 
@@ -257,7 +253,7 @@ def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime
     """An enterprise user files to resume work; refused when filing is no longer required (declare
     instead), for another enterprise, or while a filing is pending."""
     now = now or clock.now()
-    _require(user, "resumption.file")
+    require(user, "resumption.file")
     enterprise = own_enterprise(user, enterprise)
     today = _today(now)
     if not filing_required(today):
@@ -279,7 +275,7 @@ def submit_filing(user, enterprise, data: dict, attachments=(), now: dt.datetime
 def declare_resumed(user, enterprise, data: dict, now: dt.datetime | None = None) -> ReturnToWorkFiling:
     """After the switch an enterprise simply declares it has resumed (no check, no approval)."""
     now = now or clock.now()
-    _require(user, "resumption.file")
+    require(user, "resumption.file")
     enterprise = own_enterprise(user, enterprise)
     today = _today(now)
     if filing_required(today):
@@ -361,7 +357,7 @@ def return_filing(user, filing, reasons: str, now=None) -> ReturnToWorkFiling:
 def resubmit_filing(user, filing, data: dict, attachments=(), now=None) -> ReturnToWorkFiling:
     """The enterprise corrects a returned filing and submits it again (the inspection starts over)."""
     now = now or clock.now()
-    _require(user, "resumption.file")
+    require(user, "resumption.file")
     own_enterprise(user, filing.enterprise)
     values = _filing_values(data, _today(now))
     checked = check_attachments(attachments, _today(now))
@@ -651,7 +647,7 @@ def _correct(user, check: DailyCheck, clean: dict, wanted: list[dict], now, sour
 def follow_up(user, difficulty: Difficulty, note: str, now=None) -> Difficulty:
     """A district officer records the follow-up of a difficulty that asked for help."""
     now = now or clock.now()
-    _require(user, "resumption.handle")
+    require(user, "resumption.handle")
     if not user.has_perm("resumption.handle", difficulty):
         raise PermissionDenied("difficulty.other_district", _("该企业不属于您所在的区"), field="district")
     if not (note or "").strip():
@@ -688,7 +684,7 @@ def rebuild_rollup(actor=None, start: dt.date | None = None, end: dt.date | None
     """Recompute the rollup from the raw checks in one set-based statement (all days, or a range).
     ``actor`` None is the system (the command, the demo); a person must be bureau staff or an administrator."""
     if actor is not None:
-        _require(actor, "resumption.rebuild_rollup")
+        require(actor, "resumption.rebuild_rollup")
     where, args = "", []
     if start is not None:
         where += " AND day >= %s"

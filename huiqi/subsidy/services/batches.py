@@ -26,7 +26,9 @@ from ..models import (
     SubsidyLoanLine,
     SubsidyPayment,
 )
-from .common import _require, status_label
+from huiqi.core.permissions import require
+
+from .common import status_label
 from .compute import _compute, fraction_text
 from .files import batch_dir, write_payment_files
 from .parameters import params_for_cutoff
@@ -67,7 +69,7 @@ def start_batch_run(actor, cutoff: dt.date, *, note: str = ""):
     reads the whole ledger, which is never done inside a web request. What can be refused without
     computing (permission, a cutoff outside the program, an open batch, the last release) is refused
     now; the job checks it again when it runs. Returns the job."""
-    _require(actor, "subsidy.run")
+    require(actor, "subsidy.run")
     params_for_cutoff(cutoff)
     _check_may_run(cutoff)
     return jobs.enqueue(RUN_JOB, {"cutoff": cutoff.isoformat(), "note": note}, user=actor,
@@ -103,7 +105,7 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
 
     Given the ``job`` that runs it, a batch that job recorded already is returned as it is: a worker
     killed after the record committed leaves its job to another, which then finishes with that batch."""
-    _require(actor, "subsidy.run")
+    require(actor, "subsidy.run")
     params = params_for_cutoff(cutoff)
     _lock_program()
     if job is not None:
@@ -218,7 +220,7 @@ def _check_has_creator(locked: SubsidyBatch) -> None:
 @transaction.atomic
 def review(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
     """run → reviewed: a second look at the batch's lines and totals, by someone other than who ran it."""
-    _require(actor, "subsidy.review")
+    require(actor, "subsidy.review")
     locked = _locked_for(batch, BatchStatus.REVIEWED)
     _check_has_creator(locked)
     if locked.created_by_id == actor.pk:
@@ -231,7 +233,7 @@ def review(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
 @transaction.atomic
 def approve(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
     """reviewed → approved, by a third person: neither the one who ran the batch nor its reviewer."""
-    _require(actor, "subsidy.approve")
+    require(actor, "subsidy.approve")
     locked = _locked_for(batch, BatchStatus.APPROVED)
     _check_has_creator(locked)
     if locked.created_by_id == actor.pk:
@@ -248,7 +250,7 @@ def approve(actor, batch: SubsidyBatch, *, note: str = "") -> SubsidyBatch:
 def cancel(actor, batch: SubsidyBatch, *, note: str) -> SubsidyBatch:
     """run / reviewed / approved → cancelled, with a reason: the batch pays nothing and no longer
     blocks a new run. A released batch cannot be cancelled."""
-    _require(actor, "subsidy.cancel")
+    require(actor, "subsidy.cancel")
     if not (note or "").strip():
         raise ValidationFailed("subsidy.cancel_reason", _("作废批次必须说明原因"), field="note")
     locked = _locked_for(batch, BatchStatus.CANCELLED)
@@ -263,7 +265,7 @@ def release(actor, batch: SubsidyBatch, out_dir: str | os.PathLike | None = None
     (``files.write_payment_files``: ``payments.csv``, ``payments.xlsx``, ``control.csv``) into ``out_dir``
     (the batch's folder under the data folder by default). Returns {name: path}. From then on the batch's
     payments count as paid unless the bank reports them failed."""
-    _require(actor, "subsidy.release")
+    require(actor, "subsidy.release")
     locked = _locked_for(batch, BatchStatus.RELEASED)
     _check_has_creator(locked)
     before = audit.snapshot(locked)

@@ -1,4 +1,4 @@
-"""What the services share: the permission check, status labels, chunks."""
+"""What the services share: the acting user of a headless command, status labels, chunks."""
 
 from __future__ import annotations
 
@@ -13,16 +13,6 @@ _CHUNK = 5000
 
 # --------------------------------------------------------------------------------------------------
 # Permissions
-
-
-def _require(actor, perm: str, *, allow_system: bool = False) -> None:
-    """Refuse unless ``actor`` holds ``perm``; ``None`` (the system) passes only where allowed."""
-    if actor is None and allow_system:
-        return
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("subsidy.login_required", _("此操作需要登录用户完成并留痕"))
-    if not actor.has_perm(perm):
-        raise PermissionDenied("subsidy.forbidden", _("无权执行此操作（%(perm)s）"), perm=perm)
 
 
 def acting_user(username: str, perm: str):

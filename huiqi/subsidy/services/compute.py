@@ -18,7 +18,9 @@ from huiqi.registry import selectors as registry_selectors
 
 from .. import rules, rules_columnar
 from ..models import BatchStatus, PaymentStatus, SubsidyPayment
-from .common import _chunks, _require
+from huiqi.core.permissions import require
+
+from .common import _chunks
 from .parameters import _check_cutoff, params_for_cutoff
 
 
@@ -114,7 +116,7 @@ def _compute(cutoff: dt.date, params: rules.Params) -> tuple[rules.BatchResult, 
 def simulate(actor, cutoff: dt.date, overrides: Mapping | None = None) -> rules.BatchResult:
     """What a batch with this cutoff would pay now (after the released batches), with the parameters
     in force on the cutoff and ``overrides``. Records nothing."""
-    _require(actor, "subsidy.simulate", allow_system=True)
+    require(actor, "subsidy.simulate", allow_system=True)
     params = params_for_cutoff(cutoff, overrides)
     return _compute(cutoff, params)[0]
 

@@ -38,7 +38,9 @@ from ..models import (
     SubsidyPayment,
     SubsidyReconciliation,
 )
-from .common import _CHUNK, _require, status_label
+from huiqi.core.permissions import require
+
+from .common import _CHUNK, status_label
 
 
 RECONCILE_STATUSES = {"paid": PaymentStatus.PAID, "已支付": PaymentStatus.PAID, "支付成功": PaymentStatus.PAID,
@@ -144,7 +146,7 @@ def prepare_reconciliation(actor, batch: SubsidyBatch, file) -> SubsidyReconcili
     备注), checked whole against the batch's payments: a file with a bad row is refused, every bad row
     named, and nothing of it is kept. A good one waits for another person's confirmation; no payment
     changes yet. One file waits per batch at a time."""
-    _require(actor, "subsidy.reconcile")
+    require(actor, "subsidy.reconcile")
     locked = _released(batch)
     waiting = SubsidyReconciliation.objects.filter(batch=locked, status=ReconciliationStatus.PREPARED).first()
     if waiting is not None:
@@ -192,7 +194,7 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
     paid or failed (checked again against the payments as they are now; all or nothing), each change
     audited with its values before and after, and the batch's record names the file, its uploader and the
     counts."""
-    _require(actor, "subsidy.reconcile")
+    require(actor, "subsidy.reconcile")
     locked = _locked_reconciliation(rec, ReconciliationStatus.CONFIRMED)
     if locked.prepared_by_id == actor.pk:
         raise PermissionDenied("subsidy.self_confirmation",
@@ -238,7 +240,7 @@ def confirm_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "")
 def reject_reconciliation(actor, rec: SubsidyReconciliation, *, note: str = "") -> SubsidyReconciliation:
     """prepared → rejected (sent back, or withdrawn by its uploader): nothing of it is applied, and another
     file may be uploaded."""
-    _require(actor, "subsidy.reconcile")
+    require(actor, "subsidy.reconcile")
     locked = _locked_reconciliation(rec, ReconciliationStatus.REJECTED)
     locked.status, locked.decided_by, locked.decided_at, locked.note = (
         ReconciliationStatus.REJECTED, actor, clock.now(), note.strip())
