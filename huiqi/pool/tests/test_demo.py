@@ -10,6 +10,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from conftest import rows_kept_for_scope
 
@@ -63,9 +64,11 @@ def test_every_claim_went_through_its_bank_and_two_people_of_the_bureau(demo):
                       .values_list("action", "actor__username"))
         assert actors == {"pool.file": claim.filed_by.username, "pool.review": "bureau2",
                           "pool.approve": "bureau3"}
-        assert claim.filed_on < claim.reviewed_at.date() < claim.decided_at.date() <= SHOWN_ON
+        # Days in Beijing, as the services date them (a moment's UTC date is the day before after 16:00 UTC).
+        reviewed_on, decided_on = (timezone.localdate(claim.reviewed_at), timezone.localdate(claim.decided_at))
+        assert claim.filed_on < reviewed_on < decided_on <= SHOWN_ON
         paid = PoolEntry.objects.get(claim=claim, kind="payout")
-        assert (paid.on, -paid.amount_fen) == (claim.decided_at.date(), claim.paid_fen)
+        assert (paid.on, -paid.amount_fen) == (decided_on, claim.paid_fen)
     # The bureau's pool work waits on the demo's day: one to review, one reviewed by bureau2 to decide.
     waiting = {t["name"]: t["count"] for t in todos_for(User.objects.get(username="bureau"))}
     assert waiting["pool.claims_to_review"] == 1 and waiting["pool.claims_to_decide"] == 1
