@@ -1,0 +1,117 @@
+"""Every read of the policy hub: the enterprises' facts as the criteria read them (one relation for both
+evaluators), the version of an item in force on a day, the catalogue, and the parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import BooleanField, Case, CharField, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from huiqi.core import clock, params
+from huiqi.pool import selectors as pool
+from huiqi.registry import selectors as registry
+
+from . import rules
+from .apps import PARAMS_KEY
+from .batch import FEN_PER_WAN, column
+from .models import ItemVersion, PolicyItem, Status, Tag
+from .parameters import Params
+
+IN_FORCE = (Status.PUBLISHED, Status.SUPERSEDED, Status.EXPIRED, Status.WITHDRAWN)
+
+
+def params_on(day: dt.date | None = None) -> Params:
+    return Params.from_mapping(params.value(PARAMS_KEY, day))
+
+
+def _fact_expressions(day: dt.date) -> dict:
+    """Each criteria field as an expression over the registry's enterprises (``None`` = unknown)."""
+    return {
+        "kind": F("kind"),
+        "size_class": Case(When(size_class="unknown", then=Value(None)), default=F("size_class"),
+                           output_field=CharField()),
+        "district": F("district_id"),
+        "industry": F("industry_id"),
+        "established_on": F("policy_facts__established_on"),
+        "employees": F("employees"),
+        "revenue": F("revenue_fen"),
+        "assets": F("assets_fen"),
+        "supplies_producer": Coalesce(F("policy_facts__supplies_producer"), Value(False),
+                                      output_field=BooleanField()),
+        "key_enterprise": F("is_key_enterprise"),
+        "credit_blacklisted": F("policy_facts__credit_blacklisted"),
+        "pool_loan": Exists(pool.registered_loans(day).filter(borrower_id=OuterRef("uscc"))),
+        "fund_approved": Coalesce(F("policy_facts__fund_approved"), Value(False), output_field=BooleanField()),
+    }
+
+
+def facts(fields: Iterable[str] | None = None, day: dt.date | None = None):
+    """Every enterprise and individual business of the registry, unscoped, with a column ``f_<field>`` for
+    each criteria field asked (all when ``fields`` is None): the relation both evaluators read."""
+    expressions = _fact_expressions(day or clock.today())
+    wanted = list(rules.FIELDS) if fields is None else list(dict.fromkeys(fields))
+    return registry.enterprises().order_by().annotate(**{column(name): expressions[name] for name in wanted})
+
+
+def _python_value(name: str, raw):
+    if raw is None:
+        return None
+    ftype = rules.FIELDS[name].type
+    if ftype == rules.DECIMAL:
+        return Decimal(raw) / FEN_PER_WAN
+    if ftype == rules.BOOLEAN:
+        return bool(raw)
+    return raw
+
+
+def facts_of(usccs: Iterable[str], day: dt.date | None = None) -> dict[str, dict]:
+    """uscc → {field: value} (decimal figures in 万元, missing facts ``None``) for the per-enterprise
+    evaluator, read from the same relation as the batch one."""
+    names = list(rules.FIELDS)
+    rows = facts(names, day).filter(uscc__in=list(usccs)).values("uscc", *(column(n) for n in names))
+    return {row["uscc"]: {n: _python_value(n, row[column(n)]) for n in names} for row in rows}
+
+
+def enterprise_facts(uscc: str, day: dt.date | None = None) -> dict | None:
+    return facts_of([uscc], day).get(uscc)
+
+
+def district_codes() -> list[str]:
+    return list(registry.districts().values_list("code", flat=True))
+
+
+def vocabularies() -> dict[str, list[str]]:
+    """The values the criteria's reference-data enums take (``rules.validate``'s ``choices_of``)."""
+    return {"district": district_codes()}
+
+
+def versions_in_force(day: dt.date):
+    """The version of each item in force on ``day``: published by then, not yet superseded, withdrawn
+    or past its document's effective-to day."""
+    return (ItemVersion.objects.filter(status__in=IN_FORCE, in_force_from__lte=day)
+            .filter(Q(in_force_to__isnull=True) | Q(in_force_to__gt=day))
+            .exclude(item__document__effective_to__lt=day))
+
+
+def version_on(code: str, day: dt.date | None = None) -> ItemVersion | None:
+    """The version of item ``code`` in force on ``day``; for an item never in force then, its newest
+    version (a draft's criteria still evaluate: the bureau checks them before publishing)."""
+    day = day or clock.today()
+    found = versions_in_force(day).filter(item__code=code).select_related("item").order_by("-number").first()
+    if found is None:
+        found = ItemVersion.objects.filter(item__code=code).select_related("item").order_by("-number").first()
+    return found
+
+
+def item_exists(code: str) -> bool:
+    return PolicyItem.objects.filter(code=code).exists()
+
+
+def tags() -> dict[str, list[Tag]]:
+    out: dict[str, list[Tag]] = {}
+    for tag in Tag.objects.all():
+        out.setdefault(tag.facet, []).append(tag)
+    return out

@@ -1,0 +1,28 @@
+"""What the policy hub adds to the platform (``docs/layout.md``)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core import params
+
+from .parameters import COLUMNS, LABELS
+
+PARAMETERS = {"policies.params": params.fields({
+    "objection_days": params.integer(1, 60, _("个工作日"), label=LABELS["objection_days"]),
+    "reminder_days": params.integer(0, 90, _("天"), label=LABELS["reminder_days"]),
+    "digest_time": params.time_of_day(label=LABELS["digest_time"]),
+    "external_cap": params.integer(0, 100, _("条"), label=LABELS["external_cap"]),
+    "campaign_start": params.date(label=LABELS["campaign_start"]),
+    "published_columns": params.choices_list(set(COLUMNS), label=LABELS["published_columns"]),
+})}
+PARAMETER_LABELS = {"policies.params": _("惠企政策参数")}
+
+AUDIT_ACTIONS = {
+    "policies.load": _("导入政策事项"),
+    "policies.draft": _("起草政策事项版本"),
+    "policies.submit": _("提交审核"),
+    "policies.publish": _("审核发布"),
+    "policies.return": _("退回修改"),
+    "policies.withdraw": _("撤回政策事项"),
+    "policies.document": _("登记政策文件"),
+    "policies.document_status": _("政策文件状态变更"),
+}
