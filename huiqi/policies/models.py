@@ -22,6 +22,17 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", pgettext_lazy("policy", "已撤回")
 
 
+# The state machine of documents and item versions: action → (states it starts from, state it leads to).
+TRANSITIONS = {
+    "submit": ((Status.DRAFT,), Status.REVIEW),
+    "return": ((Status.REVIEW,), Status.DRAFT),
+    "publish": ((Status.REVIEW,), Status.PUBLISHED),
+    "supersede": ((Status.PUBLISHED,), Status.SUPERSEDED),
+    "withdraw": ((Status.PUBLISHED,), Status.WITHDRAWN),
+    "expire": ((Status.PUBLISHED,), Status.EXPIRED),
+}
+
+
 class Mode(models.TextChoices):
     AUTO = "auto", _("免申即享")
     PREFILLED = "prefilled", _("即申即享")

@@ -407,3 +407,34 @@ def passes_facets(item_tags: Mapping[str, Iterable[str]], chosen: Mapping[str, I
         if wanted and not wanted & set(item_tags.get(facet, ())):
             return False
     return True
+
+
+# --- search and stored facts --------------------------------------------------------------------------
+
+def search_tokens(text: str) -> list[str]:
+    """The words of a text for search (jieba, as the requests' similarity reads them)."""
+    from huiqi.requests.rules import tokenize
+
+    return tokenize(text)
+
+
+def facts_from_json(data: Mapping) -> dict:
+    """An enterprise's facts as a test case stores them (dates ISO, decimals as text, ``null`` missing),
+    read as the evaluator compares them; an unknown field or a value of the wrong type is refused."""
+    errors: list = []
+    out: dict = {name: None for name in FIELDS}
+    for name, raw in data.items():
+        field = FIELDS.get(name)
+        if field is None:
+            errors.append(_error(f"$.{name}", "unknown_field", _("未知字段 %(name)s（可用：%(allowed)s）"),
+                                 name=repr(name), allowed=", ".join(FIELDS)))
+            continue
+        if raw is None:
+            continue
+        try:
+            out[name] = _scalar(field.type, raw, field.choices)
+        except ValueError:
+            errors.append(_error(f"$.{name}", "wrong_type", _TYPE_RULES[field.type], allowed=""))
+    if errors:
+        raise InvalidFields(errors)
+    return out

@@ -115,3 +115,22 @@ def tags() -> dict[str, list[Tag]]:
     for tag in Tag.objects.all():
         out.setdefault(tag.facet, []).append(tag)
     return out
+
+
+def outcome_rows(code: str, day: dt.date | None = None):
+    """(uscc, outcome) of every enterprise and individual business for item ``code`` on ``day``, sorted by
+    uscc, from the batch evaluator."""
+    version = version_on(code, day)
+    criteria = version.criteria
+    facts_rel = facts(rules.fields_used(criteria), day)
+    from .batch import outcomes
+
+    return outcomes(facts_rel, criteria).order_by("uscc").values_list("uscc", "outcome")
+
+
+def explanation(code: str, uscc: str, day: dt.date | None = None) -> rules.Explanation | None:
+    """The per-enterprise evaluator's outcome and every leaf of item ``code`` for enterprise ``uscc`` (None
+    when the registry has no such enterprise)."""
+    version = version_on(code, day)
+    found = enterprise_facts(uscc, day)
+    return None if found is None else rules.explain(version.criteria, found)

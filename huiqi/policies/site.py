@@ -23,6 +23,8 @@ AUDIT_ACTIONS = {
     "policies.publish": _("审核发布"),
     "policies.return": _("退回修改"),
     "policies.withdraw": _("撤回政策事项"),
+    "policies.supersede": _("新版本替代旧版本"),
+    "policies.expire": _("政策事项到期失效"),
     "policies.document": _("登记政策文件"),
     "policies.document_status": _("政策文件状态变更"),
 }
