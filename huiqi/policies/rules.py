@@ -387,13 +387,18 @@ def fields_used(criteria: dict) -> list[str]:
     return list(dict.fromkeys(leaf["field"] for leaf in leaves_of(criteria)))
 
 
-def describe_leaf(node: dict):
-    """A leaf as people read it: field, operator and value in the page's language."""
+def describe_leaf(node: dict, labels: Mapping[str, Mapping] | None = None):
+    """A leaf as people read it: field, operator and value in the page's language; ``labels`` gives the
+    names of coded values per field (size classes, districts), so no code is shown where a name exists."""
     field = FIELDS[node["field"]]
+    names = (labels or {}).get(node["field"], {})
     value = node["value"]
-    shown = Joined((str(v) for v in value), "、", ", ") if isinstance(value, list) else value
-    if field.type == BOOLEAN:
+    if isinstance(value, list):
+        shown = Joined((names.get(v, v) for v in value), "、", ", ")
+    elif field.type == BOOLEAN:
         shown = _("是") if value else _("否")
+    else:
+        shown = names.get(value, value)
     return Message(_("%(field)s %(op)s %(value)s%(unit)s"), field=field.label, op=OPERATORS[node["op"]],
                    value=shown, unit=field.unit or "")
 
@@ -438,3 +443,36 @@ def facts_from_json(data: Mapping) -> dict:
     if errors:
         raise InvalidFields(errors)
     return out
+
+
+def why_not(criteria: dict, facts: Mapping) -> list[tuple[dict, bool]]:
+    """The leaves that make valid criteria not met for these facts, as (leaf, negated): a leaf not met, or
+    (negated) a leaf met under a ``not``. What a page says in plain words to an enterprise that does not
+    qualify."""
+    out: list = []
+    _why(criteria, facts, False, out)
+    return out
+
+
+def _why(node: dict, facts: Mapping, negated: bool, out: list) -> None:
+    # ``negated``: we explain why the node is met (it sits under a ``not``), else why it is not met.
+    want = MET if negated else NOT_MET
+    if "not" in node:
+        _why(node["not"], facts, not negated, out)
+        return
+    for key in ("all", "any"):
+        if key in node:
+            decisive = [c for c in node[key] if evaluate(c, facts) == want]
+            # all not met: any one failing child is enough, show each; any not met: every child failed.
+            for child in decisive:
+                _why(child, facts, negated, out)
+            return
+    if leaf_result(node, facts) == want:
+        out.append((node, negated))
+
+
+def matches(in_force: bool, closes: dt.date | None, tags: Mapping, outcome: str, day: dt.date,
+            chosen: Mapping[str, Iterable[str]]) -> bool:
+    """The one matching rule of search and push: the item is published (in force on the day) and not past
+    its close date, passes the facet filter, and its outcome is met."""
+    return (in_force and (closes is None or day <= closes) and passes_facets(tags, chosen) and outcome == MET)

@@ -79,6 +79,18 @@ def enterprise_facts(uscc: str, day: dt.date | None = None) -> dict | None:
     return facts_of([uscc], day).get(uscc)
 
 
+def value_labels() -> dict[str, dict]:
+    """The names of coded criteria values, in the reader's language: kinds, size classes, districts."""
+    from huiqi.core.i18n import localized
+
+    return {"kind": dict(registry.KIND_CHOICES), "size_class": dict(registry.SIZE_CHOICES),
+            "district": {d.code: localized(d) for d in registry.districts()}}
+
+
+def describe(leaf: dict):
+    return rules.describe_leaf(leaf, value_labels())
+
+
 def district_codes() -> list[str]:
     return list(registry.districts().values_list("code", flat=True))
 
@@ -134,3 +146,117 @@ def explanation(code: str, uscc: str, day: dt.date | None = None) -> rules.Expla
     version = version_on(code, day)
     found = enterprise_facts(uscc, day)
     return None if found is None else rules.explain(version.criteria, found)
+
+
+# --- the catalogue and 政策找我 ---------------------------------------------------------------------------
+
+FACETS = ("subject", "benefit", "mode")
+
+
+def chosen_facets(query) -> dict[str, list[str]]:
+    """The facet filter of a query string (``?subject=rent&subject=tax&mode=auto``): known tags only."""
+    known = {facet: {t.code for t in found} for facet, found in tags().items()}
+    return {facet: [v for v in query.getlist(facet) if v in known.get(facet, ())] for facet in FACETS
+            if any(v in known.get(facet, ()) for v in query.getlist(facet))}
+
+
+def _tags_with_mode(version: ItemVersion) -> dict:
+    return {**(version.tags or {}), "mode": [version.mode]}
+
+
+def catalogue(day: dt.date, text: str = "", chosen: dict | None = None, *, open_only: bool = False) -> list[ItemVersion]:
+    """The items in force on ``day`` (published), passing the facet filter (OR within a facet, AND across)
+    and the free text (jieba tokens of titles, summaries, guides and documents), by title."""
+    qs = (versions_in_force(day).filter(status=Status.PUBLISHED).select_related("item", "item__document",
+                                                                                 "item__department"))
+    if open_only:
+        qs = qs.filter(Q(closes__isnull=True) | Q(closes__gte=day))
+    for token in rules.search_tokens(text) or ([text.strip()] if text.strip() else []):
+        qs = qs.filter(Q(search_text__contains=f" {token.lower()} ") | Q(title__icontains=token)
+                       | Q(summary__icontains=token))
+    found = [v for v in qs.order_by("title", "item__code") if rules.passes_facets(_tags_with_mode(v), chosen or {})]
+    return found
+
+
+def own_enterprises(user):
+    """The enterprises an enterprise user acts for."""
+    return user.enterprises.order_by("uscc")
+
+
+def for_enterprise(uscc: str, day: dt.date, text: str = "", chosen: dict | None = None) -> dict:
+    """政策找我: the open items in force on ``day`` passing the filter, split into met (the matches: the same
+    ``rules.matches`` that push uses), unknown (with the missing facts) and not met (with the reasons)."""
+    facts_now = enterprise_facts(uscc, day)
+    met, unknown, not_met = [], [], []
+    labels = value_labels()
+    if facts_now is None:
+        return {"met": met, "unknown": unknown, "not_met": not_met}
+    for version in catalogue(day, text, chosen, open_only=True):
+        explained = rules.explain(version.criteria, facts_now)
+        row = {"version": version, "explanation": explained}
+        if rules.matches(True, version.closes, _tags_with_mode(version), explained.outcome, day, chosen or {}):
+            met.append(row)
+        elif explained.outcome == rules.UNKNOWN:
+            row["missing"] = [(name, rules.FIELDS[name]) for name in explained.missing]
+            unknown.append(row)
+        else:
+            row["reasons"] = [(rules.describe_leaf(leaf, labels), negated, facts_now.get(leaf["field"]))
+                              for leaf, negated in rules.why_not(version.criteria, facts_now)]
+            not_met.append(row)
+    return {"met": met, "unknown": unknown, "not_met": not_met}
+
+
+def counts(criteria: dict, day: dt.date | None = None) -> dict[str, int]:
+    """How many enterprises the criteria find met, not met and unknown (the batch evaluator)."""
+    from django.db.models import Count
+
+    from .batch import outcomes
+
+    rows = (outcomes(facts(rules.fields_used(criteria), day), criteria).order_by().values("outcome")
+            .annotate(n=Count("id")))
+    out = {rules.MET: 0, rules.NOT_MET: 0, rules.UNKNOWN: 0}
+    out.update({r["outcome"]: r["n"] for r in rows})
+    return out
+
+
+def item_versions(code: str):
+    return ItemVersion.objects.filter(item__code=code).select_related("item", "author", "reviewer").order_by("-number")
+
+
+def latest_version(code: str) -> ItemVersion | None:
+    return item_versions(code).first()
+
+
+def item_page_version(user, code: str, day: dt.date) -> ItemVersion | None:
+    """What the item page shows: the version in force on ``day``; staff who see drafts get the newest one
+    when none is in force."""
+    found = versions_in_force(day).filter(item__code=code).select_related("item", "item__document").order_by(
+        "-number").first()
+    if found is None and user.has_perm("policies.view_drafts"):
+        found = latest_version(code)
+    return found
+
+
+DIFF_FIELDS = ("title", "summary", "guide", "benefit", "mode", "opens", "closes", "tags", "exclusion_group",
+               "repeatable")
+
+
+def diff(old: ItemVersion, new: ItemVersion) -> dict:
+    """What changed from ``old`` to ``new`` as people read it: each changed field (label, before, after), and
+    the criteria's leaves line by line (removed, added, kept)."""
+    import difflib
+
+    fields = []
+    for name in DIFF_FIELDS:
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            fields.append((ItemVersion._meta.get_field(name).verbose_name, a, b))
+    labels = value_labels()
+    before = [str(rules.describe_leaf(leaf, labels)) for leaf in rules.leaves_of(old.criteria)]
+    after = [str(rules.describe_leaf(leaf, labels)) for leaf in rules.leaves_of(new.criteria)]
+    lines = []
+    for line in difflib.ndiff(before, after):
+        if line.startswith("?"):
+            continue
+        lines.append(({"-": "removed", "+": "added", " ": "kept"}[line[0]], line[2:]))
+    return {"fields": fields, "criteria": lines, "criteria_changed": old.criteria != new.criteria}

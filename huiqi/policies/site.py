@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
+from huiqi.core.declarations import AuditLink, Nav
 
 from .parameters import COLUMNS, LABELS
 
@@ -28,3 +29,18 @@ AUDIT_ACTIONS = {
     "policies.document": _("登记政策文件"),
     "policies.document_status": _("政策文件状态变更"),
 }
+
+NAVIGATION = [
+    Nav("policies:mine", _("政策找我"), "policies.match_own", order=15),
+    Nav("policies:index", _("惠企政策"), "policies.view", order=60, roles=frozenset(
+        {"bureau", "department", "district", "auditor", "admin", "bank", "institution"})),
+]
+
+
+def _version_url(version):
+    from django.urls import reverse
+
+    return reverse("policies:versions", args=[version.item.code])
+
+
+AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url)}
