@@ -275,6 +275,66 @@ def register_document(actor, data: Mapping) -> PolicyDocument:
     return doc
 
 
+def move_document(actor, document: PolicyDocument, action: str, note: str = "") -> PolicyDocument:
+    """A document along the same workflow as item versions (``models.TRANSITIONS``); the reviewer who
+    publishes it is not its author; a withdrawal needs a reason."""
+    require(actor, "policies.review" if action in ("publish", "return", "withdraw") else "policies.edit")
+    starts, to = TRANSITIONS[action]
+    if action == "publish" and document.author_id is not None and document.author_id == getattr(actor, "pk", None):
+        raise Conflict("policies.maker_checker", _("起草人不能审核发布自己起草的版本，须由另一位工作人员审核"))
+    if action == "withdraw" and not note.strip():
+        raise _bad("reason", "reason_required", _("撤回须说明原因"))
+    with transaction.atomic():
+        locked = PolicyDocument.objects.select_for_update().get(pk=document.pk)
+        if locked.status not in starts:
+            raise Conflict("policies.illegal_transition", _("该版本当前状态为「%(status)s」，不能执行此操作"),
+                           field="status", status=locked.get_status_display())
+        before = audit.snapshot(locked)
+        locked.status = to
+        if action == "publish":
+            locked.reviewer = actor
+        if action == "withdraw":
+            locked.withdraw_reason = note.strip()[:300]
+        locked.save()
+        audit.record(actor, "policies.document_status", locked, before=before, note=note)
+    document.__dict__.update(locked.__dict__)
+    return locked
+
+
+def set_test_cases(actor, item: PolicyItem, cases) -> list[ItemTestCase]:
+    """Replace an item's test cases (name, facts, expected outcome); every bad case named, nothing saved."""
+    require(actor, "policies.edit", allow_system=True)
+    errors: list = []
+    for i, case in enumerate(cases):
+        where = f"test_cases[{i}]"
+        if not isinstance(case, dict) or not str(case.get("name", "")).strip():
+            errors.append(_bad(where, "case_name", _("第 %(n)s 个测试用例缺少名称"), n=i + 1))
+            continue
+        if case.get("expected") not in (rules.MET, rules.NOT_MET, rules.UNKNOWN):
+            errors.append(_bad(f"{where}.expected", "case_expected", _("测试用例 %(name)s 的预期结果须为 met、not_met 或 unknown"),
+                               name=case["name"]))
+        try:
+            rules.facts_from_json(case.get("facts") or {})
+        except InvalidFields as exc:
+            errors.extend(ValidationFailed(e.code, _("%(prefix)s%(error)s"), field=f"{where}.facts{e.field[1:]}",
+                                           prefix=f"{case['name']}: ", error=_Rendered(e)) for e in exc.errors)
+    if errors:
+        raise InvalidFields(errors)
+    with transaction.atomic():
+        item.test_cases.all().delete()
+        made = ItemTestCase.objects.bulk_create(
+            ItemTestCase(item=item, name=str(c["name"])[:100], facts=c["facts"], expected=c["expected"]) for c in cases)
+        audit.record(actor, "policies.test_cases", item, after={"test_cases": len(made)})
+    return made
+
+
+def run_test_cases(item: PolicyItem, version: ItemVersion | None = None) -> list[tuple[ItemTestCase, str]]:
+    """(case, outcome) of each of the item's test cases against ``version``'s criteria (the newest)."""
+    version = version or item.versions.order_by("-number").first()
+    return [(case, rules.evaluate(version.criteria, rules.facts_from_json(case.facts)))
+            for case in item.test_cases.all()]
+
+
 # --- the headless load -------------------------------------------------------------------------------
 
 
@@ -315,16 +375,43 @@ def load_items(actor, items) -> list[ItemVersion]:
             continue
         if status == Status.PUBLISHED and content["opens"] is None:
             errors.append(_bad(f"{prefix}opens", "opens_required", _("已发布的事项须有申报开始日（opens）")))
-        cleaned.append((code, status, content, raw.get("test_cases") or []))
+        links = _links(raw, prefix, label, errors)
+        cleaned.append((code, status, content, raw.get("test_cases") or [], links))
     if errors:
         raise InvalidFields(errors)
     stored = []
     today = clock.today()
     with transaction.atomic():
-        for code, status, content, cases in cleaned:
+        for code, status, content, cases, links in cleaned:
             stored.append(_store_loaded(actor, code, status, content, today))
-            _replace_test_cases(stored[-1].item, cases)
+            item = stored[-1].item
+            if links and any(getattr(item, k) != v for k, v in links.items()):
+                for name, value in links.items():
+                    setattr(item, name, value)
+                item.save(update_fields=list(links))
+            if cases:
+                set_test_cases(actor, item, cases)
     return stored
+
+
+def _links(raw: Mapping, prefix: str, label: str, errors: list) -> dict:
+    """The item's document (by 文号) and owning department (by code), when the file names them."""
+    from huiqi.registry import selectors as registry
+
+    links = {}
+    if raw.get("document"):
+        doc = PolicyDocument.objects.filter(number=raw["document"]).first()
+        if doc is None:
+            errors.append(_bad(f"{prefix}document", "no_document", _("事项 %(item)s 的政策文件 %(number)s 不存在"),
+                               item=label, number=raw["document"]))
+        links["document"] = doc
+    if raw.get("department"):
+        agency = registry.organisation("agency", raw["department"])
+        if agency is None:
+            errors.append(_bad(f"{prefix}department", "no_department", _("事项 %(item)s 的主管部门 %(code_)s 不存在"),
+                               item=label, code_=raw["department"]))
+        links["department"] = agency
+    return links
 
 
 def _store_loaded(actor, code: str, status: str, content: dict, today: dt.date) -> ItemVersion:
@@ -353,14 +440,6 @@ def _store_loaded(actor, code: str, status: str, content: dict, today: dt.date) 
         search_text=search_text(content), **content)
     audit.record(actor, "policies.load", version)
     return version
-
-
-def _replace_test_cases(item: PolicyItem, cases) -> None:
-    if not cases:
-        return
-    item.test_cases.all().delete()
-    ItemTestCase.objects.bulk_create(ItemTestCase(item=item, name=c["name"], facts=c["facts"], expected=c["expected"])
-                                     for c in cases)
 
 
 def item(code: str) -> PolicyItem:

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, Nav
+from huiqi.core.declarations import AuditLink, DemoStep, Nav
 
 from .parameters import COLUMNS, LABELS
 
@@ -28,6 +28,7 @@ AUDIT_ACTIONS = {
     "policies.expire": _("政策事项到期失效"),
     "policies.document": _("登记政策文件"),
     "policies.document_status": _("政策文件状态变更"),
+    "policies.test_cases": _("更新条件测试用例"),
 }
 
 NAVIGATION = [
@@ -44,3 +45,13 @@ def _version_url(version):
 
 
 AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url)}
+
+
+def _demo(scale, seed, progress) -> str:
+    from . import demo
+
+    return demo.build_and_describe(scale, seed, progress)
+
+
+# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45).
+DEMO = [DemoStep(60, _demo)]
