@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, DemoStep, Nav
+from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route
 
 from .parameters import COLUMNS, LABELS
 
@@ -55,3 +55,6 @@ def _demo(scale, seed, progress) -> str:
 
 # After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45).
 DEMO = [DemoStep(60, _demo)]
+
+API_ROUTES = [Route("policy-items", "huiqi.policies.api.ItemViewSet", "policy-item"),
+              Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match")]

@@ -6,7 +6,7 @@ with the workflow are the bureau's, departments', auditors' and administrators'.
 
 from __future__ import annotations
 
-from huiqi.tests.matrix import LOGIN, NO, OK, row
+from huiqi.tests.matrix import LOGIN, NO, OK, UNAUTH, row
 
 EXPECT = {
     #                                     anon   ent  ent2 dist dist2 dept bureau bank inst audit admin
@@ -16,10 +16,14 @@ EXPECT = {
     "policies:new":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "policies:edit":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "policies:versions":             row(LOGIN, NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    # --- API: the catalogue is every signed-in caller's; matches are scoped (empty for non-enterprises) ---
+    "policy-item-list":              row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "policy-item-detail":            row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "policy-match-list":             row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
 }
 
 FILL = {name: (lambda w: {"code": w["policy_item"]}) for name in ("policies:item", "policies:edit",
-                                                                 "policies:versions")}
+                                                                 "policies:versions", "policy-item-detail")}
 
 WRITE_TABLE: dict = {}
 

@@ -104,3 +104,16 @@ def test_versions_page_diff_and_workflow(published, client_for):
         assert 'value="publish"' not in page  # the author does not publish
         c.post("/policies/items/BIG/versions/", {"action": "return", "note": ""}, follow=True)
         assert ItemVersion.objects.get(item__code="BIG", number=2).status == "review"
+
+
+def test_api_catalogue_item_and_own_matches(published, client_for):
+    c = client_for("enterprise")
+    with clock.fixed(DAY):
+        items = c.get("/api/v1/policy-items/", {"benefit": "reduction"}).json()
+        assert sorted(i["code"] for i in items) == ["RENT", "SOCIAL"]
+        assert c.get("/api/v1/policy-items/BIG/").json()["criteria"] == {"field": "size_class", "op": "eq",
+                                                                        "value": "large"}
+        matches = c.get("/api/v1/policy-matches/").json()
+        assert [(m["code"], m["outcome"], m["missing"]) for m in matches] == [
+            ("RENT", "met", []), ("SOCIAL", "unknown", ["established_on"]), ("BIG", "not_met", [])]
+        assert client_for("bank").get("/api/v1/policy-matches/").json() == []
