@@ -476,3 +476,34 @@ def matches(in_force: bool, closes: dt.date | None, tags: Mapping, outcome: str,
     """The one matching rule of search and push: the item is published (in force on the day) and not past
     its close date, passes the facet filter, and its outcome is met."""
     return (in_force and (closes is None or day <= closes) and passes_facets(tags, chosen) and outcome == MET)
+
+
+# --- 免申即享 and push: the days and the cap -----------------------------------------------------------------
+
+def objection_deadline(calendar, published_on: dt.date, objection_days: int) -> dt.date:
+    """The last day objections to a 公示 published on ``published_on`` are taken: the end of the
+    ``objection_days``-th working day strictly after it (on China's calendar, 调休 included)."""
+    return calendar.add_working_days(published_on, objection_days)
+
+
+def reminder_day(closes: dt.date, reminder_days: int) -> dt.date:
+    """The day a closing-date reminder goes out (at the digest time): ``reminder_days`` calendar days before."""
+    return closes - dt.timedelta(days=reminder_days)
+
+
+def external_allowed(sent_at: Iterable[dt.datetime], at: dt.datetime, cap: int) -> bool:
+    """Whether an SMS or e-mail may go to an enterprise at ``at``: fewer than ``cap`` went to it in the 7
+    days ``(at − 7 days, at]``; otherwise it goes to the inbox only, marked capped."""
+    start = at - dt.timedelta(days=7)
+    return sum(1 for t in sent_at if start < t <= at) < cap
+
+
+def new_matches(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """Of the enterprises' outcomes before and after an item is published or its criteria change, those
+    that newly match (met now, not met before), sorted: who the next digest tells."""
+    return sorted(key for key, outcome in after.items() if outcome == MET and before.get(key) != MET)
+
+
+def asked_for_facts(after: Mapping[str, str]) -> list[str]:
+    """The enterprises whose outcome is unknown: an inbox note asks them for the missing facts (never SMS)."""
+    return sorted(key for key, outcome in after.items() if outcome == UNKNOWN)
