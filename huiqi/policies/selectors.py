@@ -14,6 +14,8 @@ from huiqi.core import clock, params
 from huiqi.pool import selectors as pool
 from huiqi.registry import selectors as registry
 
+from django.utils.translation import gettext_lazy as _
+
 from . import rules
 from .apps import PARAMS_KEY
 from .batch import FEN_PER_WAN, column
@@ -151,6 +153,7 @@ def explanation(code: str, uscc: str, day: dt.date | None = None) -> rules.Expla
 # --- the catalogue and 政策找我 ---------------------------------------------------------------------------
 
 FACETS = ("subject", "benefit", "mode")
+_NEED, _NOT = _("需要：%(text)s"), _("不得：%(text)s")
 
 
 def chosen_facets(query) -> dict[str, list[str]]:
@@ -164,14 +167,20 @@ def _tags_with_mode(version: ItemVersion) -> dict:
     return {**(version.tags or {}), "mode": [version.mode]}
 
 
+LIST_FIELDS = ("id", "number", "status", "title", "summary", "mode", "opens", "closes", "criteria", "tags",
+               "item__id", "item__code", "item__department__id", "item__department__name",
+               "item__department__name_en")
+
+
 def catalogue(day: dt.date, text: str = "", chosen: dict | None = None, *, open_only: bool = False) -> list[ItemVersion]:
     """The items in force on ``day`` (published), passing the facet filter (OR within a facet, AND across)
-    and the free text (jieba tokens of titles, summaries, guides and documents), by title."""
-    qs = (versions_in_force(day).filter(status=Status.PUBLISHED).select_related("item", "item__document",
-                                                                                 "item__department"))
+    and the free text (jieba tokens of titles, summaries, guides and documents), by title. Only what lists
+    show is read (not the guides, the FAQ or the documents' full text)."""
+    qs = (versions_in_force(day).filter(status=Status.PUBLISHED).select_related("item", "item__department")
+          .only(*LIST_FIELDS))
     if open_only:
         qs = qs.filter(Q(closes__isnull=True) | Q(closes__gte=day))
-    for token in rules.search_tokens(text) or ([text.strip()] if text.strip() else []):
+    for token in (rules.search_tokens(text) or [text.strip()]) if text.strip() else []:
         qs = qs.filter(Q(search_text__contains=f" {token.lower()} ") | Q(title__icontains=token)
                        | Q(summary__icontains=token))
     found = [v for v in qs.order_by("title", "item__code") if rules.passes_facets(_tags_with_mode(v), chosen or {})]
@@ -200,10 +209,17 @@ def for_enterprise(uscc: str, day: dt.date, text: str = "", chosen: dict | None 
             row["missing"] = [(name, rules.FIELDS[name]) for name in explained.missing]
             unknown.append(row)
         else:
-            row["reasons"] = [(rules.describe_leaf(leaf, labels), negated, facts_now.get(leaf["field"]))
-                              for leaf, negated in rules.why_not(version.criteria, facts_now)]
+            row["reasons"] = reasons_text(version.criteria, facts_now, labels)
             not_met.append(row)
     return {"met": met, "unknown": unknown, "not_met": not_met}
+
+
+def reasons_text(criteria: dict, facts_now: dict, labels: dict) -> str:
+    """Why the criteria are not met, in plain words of the reader's language, as one line."""
+    from huiqi.core.i18n import Joined, Message
+
+    return str(Joined(Message(_NOT if negated else _NEED, text=rules.describe_leaf(leaf, labels))
+                      for leaf, negated in rules.why_not(criteria, facts_now)))
 
 
 def counts(criteria: dict, day: dt.date | None = None) -> dict[str, int]:

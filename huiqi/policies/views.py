@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from huiqi.core import clock
@@ -79,7 +80,7 @@ def mine(request):
     found = selectors.for_enterprise(current.uscc, day, text, chosen) if current else None
     return render(request, "policies/mine.html", {
         "enterprises": enterprises, "current": current, "found": found, "q": text,
-        "facets": _facet_choices(chosen), "day": day})
+        "facets": _facet_choices(chosen), "day": day, "item_url": reverse("policies:index") + "items/"})
 
 
 @login_required
