@@ -16,7 +16,7 @@ from huiqi.core.errors import AlreadyBuilt
 from huiqi.registry import selectors as registry
 
 from . import catalogue, services
-from .models import EnterpriseFacts, PolicyItem
+from .models import Article, EnterpriseFacts, PolicyItem
 
 AUTHOR, REVIEWER = "bureau", "bureau2"
 # Of the registry: the share not in the latest credit extract (unknown), and of those in it the share on the
@@ -64,7 +64,8 @@ def build_policies_demo(seed: int = 2020, progress=None) -> dict:
         items += 1
         if progress:
             progress(items, len(catalogue.ITEMS))
-    return {"documents": len(documents), "items": items, "facts": facts}
+    articles = build_articles(seed)
+    return {"documents": len(documents), "items": items, "facts": facts, "articles": articles}
 
 
 def build_facts(seed: int = 2020) -> int:
@@ -86,9 +87,43 @@ def build_facts(seed: int = 2020) -> int:
     return len(rows)
 
 
+# Articles per channel from the campaign's start to the reply of 2020-06-04 (the seed: 70+ WeChat articles
+# with 300,000+ views, 30+ media reports; 74 × at least 4,100 views); views are the channels' statistics as of that day.
+ARTICLES = {"wechat": 74, "website": 41, "wechat_group": 63, "newspaper": 14, "tv": 7, "radio": 5,
+            "online_media": 8, "association": 16}
+CAMPAIGN = (dt.date(2020, 1, 24), dt.date(2020, 6, 3))
+VIEWS_AS_OF = dt.date(2020, 6, 4)
+KINDS = ("政策解读｜", "一图读懂｜", "操作指引｜", "最新！", "划重点｜")
+
+
+def build_articles(seed: int = 2020) -> int:
+    """The publicity articles of the campaign, each presenting one or two catalogue items."""
+    from zoneinfo import ZoneInfo
+
+    rng = random.Random(seed + 1)
+    items = list(PolicyItem.objects.prefetch_related("versions").order_by("code"))
+    span = (CAMPAIGN[1] - CAMPAIGN[0]).days
+    made = []
+    for channel, n in ARTICLES.items():
+        for k in range(n):
+            item = items[(k * 7 + len(made)) % len(items)] if items else None
+            title = item.versions.all()[0].title if item else "惠企政策"
+            day = CAMPAIGN[0] + dt.timedelta(days=rng.randrange(span + 1))
+            at = dt.datetime.combine(day, dt.time(rng.randrange(8, 21), rng.randrange(60)), tzinfo=ZoneInfo("Asia/Shanghai"))
+            views = rng.randrange(4100, 6500) if channel == "wechat" else (
+                rng.randrange(200, 3000) if channel in ("website", "online_media") else None)
+            article = Article(title=f"{KINDS[k % len(KINDS)]}{title}", channel=channel, published_at=at,
+                              views=views, views_as_of=VIEWS_AS_OF if views is not None else None)
+            made.append((article, item))
+    Article.objects.bulk_create([a for a, _item in made])
+    Article.items.through.objects.bulk_create(
+        Article.items.through(article_id=a.pk, policyitem_id=i.pk) for a, i in made if i is not None)
+    return len(made)
+
+
 def build_and_describe(scale: str = "small", seed: int = 2020, progress=None) -> str:
     """What `huiqi demo` prints for this part."""
     made = build_policies_demo(seed, progress)
     return (f"演示政策目录已生成 demo policy catalogue made: 政策文件 {made['documents']} 件，"
             f"政策事项 {made['items']} 项（{AUTHOR} 起草 → {REVIEWER} 审核发布）；"
-            f"企业政策信息 {made['facts']} 条")
+            f"企业政策信息 {made['facts']} 条；宣传文章 {made['articles']} 篇")

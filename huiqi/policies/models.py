@@ -198,3 +198,35 @@ class EnterpriseFacts(models.Model):
 
     def __str__(self):
         return str(self.enterprise_id)
+
+
+class Article(models.Model):
+    """A publicity article (政策宣传) on one channel, with the items it presents and its views as the
+    channel's statistics last reported them."""
+
+    class Channel(models.TextChoices):
+        WEBSITE = "website", _("网站")
+        WECHAT = "wechat", _("微信公众号")
+        WECHAT_GROUP = "wechat_group", _("涉企微信群")
+        NEWSPAPER = "newspaper", _("报纸")
+        TV = "tv", _("电视台")
+        RADIO = "radio", _("电台")
+        ONLINE_MEDIA = "online_media", _("网络媒体")
+        ASSOCIATION = "association", _("行业协会")
+
+    title = models.CharField(_("标题"), max_length=200)
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    published_at = models.DateTimeField(_("发布时间"))
+    url = models.URLField(_("地址"), blank=True)
+    items = models.ManyToManyField(PolicyItem, related_name="articles", blank=True, verbose_name=_("相关政策事项"))
+    views = models.PositiveIntegerField(_("浏览量"), null=True, blank=True)
+    views_as_of = models.DateField(_("浏览量统计日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("宣传文章")
+        verbose_name_plural = pgettext_lazy("plural", "宣传文章")
+        ordering = ["-published_at", "id"]
+        indexes = [models.Index(fields=["channel", "published_at"], name="policies_article_channel")]
+
+    def __str__(self):
+        return self.title

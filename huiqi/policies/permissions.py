@@ -16,6 +16,8 @@ PERMISSIONS = {
     "policies.edit": _bureau_or_admin,
     "policies.review": _bureau_or_admin,
     "policies.view_drafts": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT),
+    # The publicity figures and articles: the bureau, departments and districts that publicise, auditors.
+    "policies.view_publicity": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT, Role.DISTRICT),
 }
 
 grant(PERMISSIONS)

@@ -276,3 +276,33 @@ def diff(old: ItemVersion, new: ItemVersion) -> dict:
             continue
         lines.append(({"-": "removed", "+": "added", " ": "kept"}[line[0]], line[2:]))
     return {"fields": fields, "criteria": lines, "criteria_changed": old.criteria != new.criteria}
+
+
+# --- publicity ---------------------------------------------------------------------------------------------
+
+MEDIA = ("newspaper", "tv", "radio", "online_media")
+
+
+def publicity_figures(day: dt.date | None = None) -> dict:
+    """The seed's publicity figures from the articles, since ``campaign_start`` up to ``day``: WeChat articles
+    and their views, media reports (newspaper, TV, radio, online media), and every channel's counts."""
+    from django.db.models import Count, Sum
+
+    from .models import Article
+
+    day = day or clock.today()
+    start = params_on(day).campaign_start
+    qs = Article.objects.filter(published_at__date__gte=start, published_at__date__lte=day)
+    by_channel = {row["channel"]: row for row in qs.order_by().values("channel").annotate(n=Count("id"),
+                                                                                         views=Sum("views"))}
+    wechat = by_channel.get("wechat", {})
+    return {"since": start, "on": day, "wechat_articles": wechat.get("n", 0), "wechat_views": wechat.get("views") or 0,
+            "media_reports": sum(by_channel.get(c, {}).get("n", 0) for c in MEDIA),
+            "channels": [(code, label, by_channel.get(code, {}).get("n", 0), by_channel.get(code, {}).get("views"))
+                         for code, label in Article.Channel.choices]}
+
+
+def articles(day: dt.date | None = None):
+    from .models import Article
+
+    return Article.objects.filter(published_at__date__lte=day or clock.today()).prefetch_related("items")

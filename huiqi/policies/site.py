@@ -35,6 +35,7 @@ NAVIGATION = [
     Nav("policies:mine", _("政策找我"), "policies.match_own", order=15),
     Nav("policies:index", _("惠企政策"), "policies.view", order=60, roles=frozenset(
         {"bureau", "department", "district", "auditor", "admin", "bank", "institution"})),
+    Nav("policies:publicity", _("政策宣传"), "policies.view_publicity", order=61),
 ]
 
 

@@ -176,3 +176,14 @@ def edit(request, code=None):
     template = "policies/_counts.html" if request.headers.get("HX-Request") else "policies/edit.html"
     return render(request, template, {"form": form, "editor": editor, "code": code, "latest": latest,
                                       "counts": counts, "fields": rules.FIELDS, "operators": rules.OPERATORS})
+
+
+@login_required
+def publicity(request):
+    """The publicity figures since the campaign's start (the seed's: WeChat articles and views, media
+    reports) and every channel's articles."""
+    require_page(request, "policies.view_publicity")
+    day = clock.today()
+    page, query = paginate(request, selectors.articles(day))
+    return render(request, "policies/publicity.html", {"figures": selectors.publicity_figures(day), "page": page,
+                                                       "query": query})

@@ -16,6 +16,7 @@ EXPECT = {
     "policies:new":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "policies:edit":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "policies:versions":             row(LOGIN, NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    "policies:publicity":            row(LOGIN, NO,  NO,  OK,  OK,  OK,  OK,  NO,  NO,  OK,  OK),
     # --- API: the catalogue is every signed-in caller's; matches are scoped (empty for non-enterprises) ---
     "policy-item-list":              row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "policy-item-detail":            row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),

@@ -3,6 +3,8 @@ step that publishes it through the services."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from huiqi.accounts.services import create_user
@@ -40,3 +42,7 @@ def test_demo_step_publishes_the_catalogue_with_its_test_cases(city):
         assert all(outcome == case.expected for case, outcome in services.run_test_cases(item)), item.code
     with pytest.raises(demo.PoliciesDataExists):
         demo.build_policies_demo()
+    # The seed's publicity figures, from the articles: 70–79 WeChat articles, 300,000+ views, 30+ reports.
+    figures = selectors.publicity_figures(dt.date(2020, 6, 4))
+    assert 70 <= figures["wechat_articles"] <= 79 and figures["wechat_views"] > 300_000
+    assert figures["media_reports"] > 30

@@ -117,3 +117,19 @@ def test_api_catalogue_item_and_own_matches(published, client_for):
         assert [(m["code"], m["outcome"], m["missing"]) for m in matches] == [
             ("RENT", "met", []), ("SOCIAL", "unknown", ["established_on"]), ("BIG", "not_met", [])]
         assert client_for("bank").get("/api/v1/policy-matches/").json() == []
+
+
+def test_publicity_page_counts_since_the_campaign_start(users, client_for):
+    from zoneinfo import ZoneInfo
+
+    from huiqi.policies.models import Article
+
+    sh = ZoneInfo("Asia/Shanghai")
+    Article.objects.create(title="政策解读｜贴息", channel="wechat", published_at=dt.datetime(2020, 2, 3, 9, tzinfo=sh),
+                           views=12000, views_as_of=DAY)
+    Article.objects.create(title="早于统计起点", channel="wechat", published_at=dt.datetime(2020, 1, 10, 9, tzinfo=sh),
+                           views=500, views_as_of=DAY)
+    Article.objects.create(title="电视报道", channel="tv", published_at=dt.datetime(2020, 3, 3, 20, tzinfo=sh))
+    with clock.fixed(DAY):
+        page = client_for("bureau").get("/policies/publicity/").content.decode()
+    assert "微信公众号推送相关文章 1 篇" in page and "浏览量 12,000 次" in page and "网络媒体报道 1 篇次" in page
