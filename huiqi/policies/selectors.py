@@ -187,6 +187,36 @@ def catalogue(day: dt.date, text: str = "", chosen: dict | None = None, *, open_
     return found
 
 
+_IN_FORCE_CACHE: dict = {}
+
+
+def _catalogue_stamp() -> tuple:
+    """What changes whenever the published catalogue can: a published version is never edited, so the count,
+    newest id and newest creation of the versions in each state, and of the documents, change with every
+    transition (creation times too, so that an id used again after a rollback reads as new)."""
+    from django.db.models import Count, Max
+
+    from .models import PolicyDocument
+
+    rows = (ItemVersion.objects.order_by().values("status")
+            .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Max("in_force_from")))
+    docs = PolicyDocument.objects.aggregate(n=Count("id"), m=Max("id"), t=Max("created_at"))
+    return (tuple(sorted((r["status"], r["n"], r["m"], r["t"], r["f"]) for r in rows)), docs["n"], docs["m"],
+            docs["t"])
+
+
+def open_catalogue(day: dt.date) -> list[ItemVersion]:
+    """The open items in force on ``day`` (``catalogue(day, open_only=True)``), kept in memory while the
+    catalogue stays as it is (one small query checks it): 政策找我 reads every item on each load."""
+    key = (_catalogue_stamp(), day)
+    found = _IN_FORCE_CACHE.get(key)
+    if found is None:
+        found = catalogue(day, open_only=True)
+        _IN_FORCE_CACHE.clear()
+        _IN_FORCE_CACHE[key] = found
+    return found
+
+
 def own_enterprises(user):
     """The enterprises an enterprise user acts for."""
     return user.enterprises.order_by("uscc")
@@ -200,7 +230,9 @@ def for_enterprise(uscc: str, day: dt.date, text: str = "", chosen: dict | None 
     labels = value_labels()
     if facts_now is None:
         return {"met": met, "unknown": unknown, "not_met": not_met}
-    for version in catalogue(day, text, chosen, open_only=True):
+    versions = catalogue(day, text, chosen, open_only=True) if text.strip() else [
+        v for v in open_catalogue(day) if rules.passes_facets(_tags_with_mode(v), chosen or {})]
+    for version in versions:
         explained = rules.explain(version.criteria, facts_now)
         row = {"version": version, "explanation": explained}
         if rules.matches(True, version.closes, _tags_with_mode(version), explained.outcome, day, chosen or {}):

@@ -133,3 +133,18 @@ def test_publicity_page_counts_since_the_campaign_start(users, client_for):
     with clock.fixed(DAY):
         page = client_for("bureau").get("/policies/publicity/").content.decode()
     assert "微信公众号推送相关文章 1 篇" in page and "浏览量 12,000 次" in page and "网络媒体报道 1 篇次" in page
+
+
+def test_policy_finds_me_sees_a_newly_published_item_at_once(published, client_for):
+    c = client_for("enterprise")
+    with clock.fixed(DAY):
+        assert 'data-code="NEW"' not in c.get("/policies/mine/").content.decode()
+        v = services.save_draft(published["bureau"], "NEW", {"title": "新事项", "mode": "auto", "opens": "2020-03-01",
+                                                             "criteria": {"field": "kind", "op": "eq",
+                                                                          "value": "enterprise"}})
+        services.submit(published["bureau"], v)
+        second = type(published["bureau"]).objects.get(username="bureau2")
+        services.publish(second, v, dt.date(2020, 4, 1))
+        assert 'data-code="NEW"' in c.get("/policies/mine/").content.decode()
+        services.withdraw(second, v, "调整", DAY)
+        assert 'data-code="NEW"' not in c.get("/policies/mine/").content.decode()
