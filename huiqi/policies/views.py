@@ -101,7 +101,9 @@ def versions(request, code):
     return render(request, "policies/versions.html", {
         "code": code, "versions": all_versions, "newest": newest, "a": a, "b": b,
         "diff": selectors.diff(a, b) if a and b else None,
-        "actions": _actions(request.user, newest)})
+        "actions": _actions(request.user, newest),
+        "cases": [(case, outcome, outcome == case.expected)
+                  for case, outcome in services.run_test_cases(newest.item, newest)]})
 
 
 def _actions(user, version: ItemVersion) -> list[str]:

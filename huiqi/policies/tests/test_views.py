@@ -96,7 +96,11 @@ def test_versions_page_diff_and_workflow(published, client_for):
                                                          "tags": {"subject": ["upgrade"], "benefit": ["grant"]},
                                                          "criteria": {"field": "size_class", "op": "in",
                                                                       "value": ["large", "medium"]}})
+        services.set_test_cases(published["bureau"], services.item("BIG"), [
+            {"name": "中型企业", "facts": {"size_class": "medium"}, "expected": "met"},
+            {"name": "小型企业", "facts": {"size_class": "small"}, "expected": "met"}])
         page = c.get("/policies/items/BIG/versions/").content.decode()
+        assert page.count('data-ok="1"') == 1 and page.count('data-ok="0"') == 1  # the draft fails the small case
         assert "− 企业规模 等于 大型" in page and "+ 企业规模 属于 大型、中型" in page
         c.post("/policies/items/BIG/versions/", {"action": "submit"})
         assert ItemVersion.objects.get(item__code="BIG", number=2).status == "review"
