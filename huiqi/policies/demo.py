@@ -63,7 +63,7 @@ def build_policies_demo(seed: int = 2020, progress=None) -> dict:
         services.publish(reviewer, version, dt.date.fromisoformat(entry["opens"]))
         items += 1
         if progress:
-            progress(items, len(catalogue.ITEMS))
+            progress(items, len(catalogue.ITEMS), "政策事项 policy items")
     articles = build_articles(seed)
     return {"documents": len(documents), "items": items, "facts": facts, "articles": articles}
 

@@ -7,14 +7,30 @@ from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route
 
 from .parameters import COLUMNS, LABELS
 
+def _columns_check():
+    """The columns of a public list, chosen by name on the parameters page (never shown as codes)."""
+    import dataclasses
+
+    check = params.choices_list(set(COLUMNS), label=LABELS["published_columns"])
+    return dataclasses.replace(check, choices=tuple(COLUMNS.items()))
+
+
+def _describe(value):
+    from huiqi.core.i18n import Joined
+
+    return [(LABELS[name], Joined((COLUMNS.get(c, c) for c in v), "、", ", ") if name == "published_columns"
+             else params.shown_value(v)) for name, v in value.items()]
+
+
 PARAMETERS = {"policies.params": params.fields({
     "objection_days": params.integer(1, 60, _("个工作日"), label=LABELS["objection_days"]),
     "reminder_days": params.integer(0, 90, _("天"), label=LABELS["reminder_days"]),
     "digest_time": params.time_of_day(label=LABELS["digest_time"]),
     "external_cap": params.integer(0, 100, _("条"), label=LABELS["external_cap"]),
     "campaign_start": params.date(label=LABELS["campaign_start"]),
-    "published_columns": params.choices_list(set(COLUMNS), label=LABELS["published_columns"]),
+    "published_columns": _columns_check(),
 })}
+PARAMETERS["policies.params"].describe = _describe
 PARAMETER_LABELS = {"policies.params": _("惠企政策参数")}
 
 AUDIT_ACTIONS = {
@@ -32,7 +48,7 @@ AUDIT_ACTIONS = {
 }
 
 NAVIGATION = [
-    Nav("policies:mine", _("政策找我"), "policies.match_own", order=15),
+    Nav("policies:mine", _("政策找我"), "policies.match_own", order=55),
     Nav("policies:index", _("惠企政策"), "policies.view", order=60, roles=frozenset(
         {"bureau", "department", "district", "auditor", "admin", "bank", "institution"})),
     Nav("policies:publicity", _("政策宣传"), "policies.view_publicity", order=61),
