@@ -1,0 +1,232 @@
+"""The policy hub's tables: policy documents and their items, each item a chain of versions (a published
+version is never edited), the items' test cases, the tag vocabularies, and the facts about enterprises
+that come from outside the registry (credit extract, supplies directory, commercial register)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Status(models.TextChoices):
+    """The workflow of documents and item versions: draft → review → published → expired | withdrawn; a
+    published version that a newer one replaced is superseded."""
+
+    DRAFT = "draft", pgettext_lazy("policy", "草稿")
+    REVIEW = "review", pgettext_lazy("policy", "待审核")
+    PUBLISHED = "published", pgettext_lazy("policy", "已发布")
+    SUPERSEDED = "superseded", pgettext_lazy("policy", "已被新版本替代")
+    EXPIRED = "expired", pgettext_lazy("policy", "已失效")
+    WITHDRAWN = "withdrawn", pgettext_lazy("policy", "已撤回")
+
+
+# The state machine of documents and item versions: action → (states it starts from, state it leads to).
+TRANSITIONS = {
+    "submit": ((Status.DRAFT,), Status.REVIEW),
+    "return": ((Status.REVIEW,), Status.DRAFT),
+    "publish": ((Status.REVIEW,), Status.PUBLISHED),
+    "supersede": ((Status.PUBLISHED,), Status.SUPERSEDED),
+    "withdraw": ((Status.PUBLISHED,), Status.WITHDRAWN),
+    "expire": ((Status.PUBLISHED,), Status.EXPIRED),
+}
+
+
+class Mode(models.TextChoices):
+    AUTO = "auto", _("免申即享")
+    PREFILLED = "prefilled", _("即申即享")
+    APPLICATION = "application", _("申报")
+
+
+class PolicyDocument(models.Model):
+    """A policy document (政策文件): issuer, 文号 (unique per issuer), dates and full text."""
+
+    issuer = models.CharField(_("发文机关"), max_length=100)
+    number = models.CharField(_("文号"), max_length=60)
+    title = models.CharField(_("标题"), max_length=200)
+    issued_on = models.DateField(_("发布日期"))
+    effective_from = models.DateField(_("施行日期"))
+    effective_to = models.DateField(_("有效期至"), null=True, blank=True)
+    full_text = models.TextField(_("全文"), blank=True)
+    source_url = models.URLField(_("来源地址"), blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("起草人"))
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("审核人"))
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("政策文件")
+        verbose_name_plural = pgettext_lazy("plural", "政策文件")
+        ordering = ["-issued_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "number"], name="policies_document_number_per_issuer"),
+            models.CheckConstraint(condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                                   name="policies_document_effective_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.title}（{self.number}）"
+
+
+class PolicyItem(models.Model):
+    """A policy item (政策事项): its code and document; what it says is in its versions."""
+
+    code = models.CharField(_("事项编码"), max_length=40, unique=True)
+    document = models.ForeignKey(PolicyDocument, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="items", verbose_name=_("政策文件"))
+    department = models.ForeignKey("registry.Agency", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("主管部门"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("政策事项")
+        verbose_name_plural = pgettext_lazy("plural", "政策事项")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class ItemVersion(models.Model):
+    """One version of an item. A published version is never edited; publishing a newer one supersedes it
+    from that day (``in_force_to``, exclusive). The version in force on a day answers for that day."""
+
+    item = models.ForeignKey(PolicyItem, on_delete=models.CASCADE, related_name="versions",
+                             verbose_name=_("政策事项"))
+    number = models.PositiveIntegerField(_("版本"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    title = models.CharField(_("事项名称"), max_length=200)
+    summary = models.TextField(_("政策解读"), blank=True)
+    guide = models.TextField(_("办事指南"), blank=True)
+    faq = models.JSONField(_("常见问题"), default=list, blank=True)
+    benefit = models.CharField(_("支持方式"), max_length=40, blank=True)
+    mode = models.CharField(_("办理方式"), max_length=12, choices=Mode.choices, default=Mode.APPLICATION)
+    opens = models.DateField(_("申报开始"), null=True, blank=True)
+    closes = models.DateField(_("申报截止"), null=True, blank=True)
+    criteria = models.JSONField(_("申报条件"))
+    tags = models.JSONField(_("标签"), default=dict, blank=True)
+    exclusion_group = models.CharField(_("不得重复享受组"), max_length=40, blank=True)
+    repeatable = models.BooleanField(_("可重复享受"), default=False)
+    in_force_from = models.DateField(_("生效日期"), null=True, blank=True)
+    in_force_to = models.DateField(_("失效日期"), null=True, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("起草人"))
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("审核人"))
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=300, blank=True)
+    search_text = models.TextField(_("检索词"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("政策事项版本")
+        verbose_name_plural = pgettext_lazy("plural", "政策事项版本")
+        ordering = ["item_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "number"], name="policies_version_number"),
+            models.CheckConstraint(condition=Q(closes__isnull=True) | Q(opens__isnull=True) | Q(closes__gte=models.F("opens")),
+                                   name="policies_version_window_order"),
+        ]
+        indexes = [models.Index(fields=["status", "in_force_from"], name="policies_version_in_force")]
+
+    def __str__(self):
+        return f"{self.item.code} v{self.number} {self.title}"
+
+
+class ItemTestCase(models.Model):
+    """A test case of an item's criteria: an enterprise's facts and the outcome they must give."""
+
+    item = models.ForeignKey(PolicyItem, on_delete=models.CASCADE, related_name="test_cases",
+                             verbose_name=_("政策事项"))
+    name = models.CharField(_("名称"), max_length=100)
+    facts = models.JSONField(_("企业信息"))
+    expected = models.CharField(_("预期结果"), max_length=10,
+                                choices=[("met", _("符合")), ("not_met", _("不符合")), ("unknown", _("待补充"))])
+
+    class Meta:
+        verbose_name = _("条件测试用例")
+        verbose_name_plural = pgettext_lazy("plural", "条件测试用例")
+        ordering = ["item_id", "id"]
+
+    def __str__(self):
+        return f"{self.item.code} {self.name}"
+
+
+class Tag(models.Model):
+    """A tag of a vocabulary the bureau edits (facets: subject, benefit, mode)."""
+
+    class Facet(models.TextChoices):
+        SUBJECT = "subject", _("主题")
+        BENEFIT = "benefit", _("支持方式")
+        MODE = "mode", _("办理方式")
+
+    facet = models.CharField(_("分类"), max_length=12, choices=Facet.choices)
+    code = models.CharField(_("代码"), max_length=30)
+    name = models.CharField(_("名称"), max_length=40)
+    name_en = models.CharField(_("英文名"), max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = pgettext_lazy("plural", "标签")
+        ordering = ["facet", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["facet", "code"], name="policies_tag_code_per_facet")]
+
+    def __str__(self):
+        return self.name
+
+
+class EnterpriseFacts(models.Model):
+    """What the criteria read about an enterprise from sources other than the registry: the founding day
+    (commercial register), the supplies directory, the latest credit extract (失信; unknown when the
+    enterprise was not in it) and the stable-development fund's approvals."""
+
+    enterprise = models.OneToOneField("registry.Enterprise", on_delete=models.CASCADE, related_name="policy_facts",
+                                      verbose_name=_("企业"))
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    supplies_producer = models.BooleanField(_("防疫物资生产企业"), default=False)
+    credit_blacklisted = models.BooleanField(_("列入失信名单"), null=True, blank=True)
+    fund_approved = models.BooleanField(_("获批稳企基金"), default=False)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("企业政策信息")
+        verbose_name_plural = pgettext_lazy("plural", "企业政策信息")
+
+    def __str__(self):
+        return str(self.enterprise_id)
+
+
+class Article(models.Model):
+    """A publicity article (政策宣传) on one channel, with the items it presents and its views as the
+    channel's statistics last reported them."""
+
+    class Channel(models.TextChoices):
+        WEBSITE = "website", _("网站")
+        WECHAT = "wechat", _("微信公众号")
+        WECHAT_GROUP = "wechat_group", _("涉企微信群")
+        NEWSPAPER = "newspaper", _("报纸")
+        TV = "tv", _("电视台")
+        RADIO = "radio", _("电台")
+        ONLINE_MEDIA = "online_media", _("网络媒体")
+        ASSOCIATION = "association", _("行业协会")
+
+    title = models.CharField(_("标题"), max_length=200)
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    published_at = models.DateTimeField(_("发布时间"))
+    url = models.URLField(_("地址"), blank=True)
+    items = models.ManyToManyField(PolicyItem, related_name="articles", blank=True, verbose_name=_("相关政策事项"))
+    views = models.PositiveIntegerField(_("浏览量"), null=True, blank=True)
+    views_as_of = models.DateField(_("浏览量统计日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("宣传文章")
+        verbose_name_plural = pgettext_lazy("plural", "宣传文章")
+        ordering = ["-published_at", "id"]
+        indexes = [models.Index(fields=["channel", "published_at"], name="policies_article_channel")]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,23 @@
+"""Who may do what in the policy hub (django-rules predicates). The catalogue is public to every signed-in
+person; an enterprise sees its own matches; the bureau drafts, reviews (another person) and publishes."""
+
+from __future__ import annotations
+
+from huiqi.accounts.selectors import Role
+from huiqi.core.permissions import grant, has_role
+
+_bureau_or_admin = has_role(Role.BUREAU, Role.ADMIN)
+
+PERMISSIONS = {
+    "policies.view": has_role(*Role.values),
+    # 政策找我: an enterprise's own matches.
+    "policies.match_own": has_role(Role.ENTERPRISE),
+    # Drafting items and their criteria, and watching the counts of the registry they give.
+    "policies.edit": _bureau_or_admin,
+    "policies.review": _bureau_or_admin,
+    "policies.view_drafts": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT),
+    # The publicity figures and articles: the bureau, departments and districts that publicise, auditors.
+    "policies.view_publicity": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT, Role.DISTRICT),
+}
+
+grant(PERMISSIONS)

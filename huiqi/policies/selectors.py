@@ -1,0 +1,340 @@
+"""Every read of the policy hub: the enterprises' facts as the criteria read them (one relation for both
+evaluators), the version of an item in force on a day, the catalogue, and the parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import BooleanField, Case, CharField, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from huiqi.core import clock, params
+from huiqi.pool import selectors as pool
+from huiqi.registry import selectors as registry
+
+from django.utils.translation import gettext_lazy as _
+
+from . import rules
+from .apps import PARAMS_KEY
+from .batch import FEN_PER_WAN, column
+from .models import ItemVersion, PolicyItem, Status, Tag
+from .parameters import Params
+
+IN_FORCE = (Status.PUBLISHED, Status.SUPERSEDED, Status.EXPIRED, Status.WITHDRAWN)
+
+
+def params_on(day: dt.date | None = None) -> Params:
+    return Params.from_mapping(params.value(PARAMS_KEY, day))
+
+
+def _fact_expressions(day: dt.date) -> dict:
+    """Each criteria field as an expression over the registry's enterprises (``None`` = unknown)."""
+    return {
+        "kind": F("kind"),
+        "size_class": Case(When(size_class="unknown", then=Value(None)), default=F("size_class"),
+                           output_field=CharField()),
+        "district": F("district_id"),
+        "industry": F("industry_id"),
+        "established_on": F("policy_facts__established_on"),
+        "employees": F("employees"),
+        "revenue": F("revenue_fen"),
+        "assets": F("assets_fen"),
+        "supplies_producer": Coalesce(F("policy_facts__supplies_producer"), Value(False),
+                                      output_field=BooleanField()),
+        "key_enterprise": F("is_key_enterprise"),
+        "credit_blacklisted": F("policy_facts__credit_blacklisted"),
+        "pool_loan": Exists(pool.registered_loans(day).filter(borrower_id=OuterRef("uscc"))),
+        "fund_approved": Coalesce(F("policy_facts__fund_approved"), Value(False), output_field=BooleanField()),
+    }
+
+
+def facts(fields: Iterable[str] | None = None, day: dt.date | None = None):
+    """Every enterprise and individual business of the registry, unscoped, with a column ``f_<field>`` for
+    each criteria field asked (all when ``fields`` is None): the relation both evaluators read."""
+    expressions = _fact_expressions(day or clock.today())
+    wanted = list(rules.FIELDS) if fields is None else list(dict.fromkeys(fields))
+    return registry.enterprises().order_by().annotate(**{column(name): expressions[name] for name in wanted})
+
+
+def _python_value(name: str, raw):
+    if raw is None:
+        return None
+    ftype = rules.FIELDS[name].type
+    if ftype == rules.DECIMAL:
+        return Decimal(raw) / FEN_PER_WAN
+    if ftype == rules.BOOLEAN:
+        return bool(raw)
+    return raw
+
+
+def facts_of(usccs: Iterable[str], day: dt.date | None = None) -> dict[str, dict]:
+    """uscc → {field: value} (decimal figures in 万元, missing facts ``None``) for the per-enterprise
+    evaluator, read from the same relation as the batch one."""
+    names = list(rules.FIELDS)
+    rows = facts(names, day).filter(uscc__in=list(usccs)).values("uscc", *(column(n) for n in names))
+    return {row["uscc"]: {n: _python_value(n, row[column(n)]) for n in names} for row in rows}
+
+
+def enterprise_facts(uscc: str, day: dt.date | None = None) -> dict | None:
+    return facts_of([uscc], day).get(uscc)
+
+
+def value_labels() -> dict[str, dict]:
+    """The names of coded criteria values, in the reader's language: kinds, size classes, districts."""
+    from huiqi.core.i18n import localized
+
+    return {"kind": dict(registry.KIND_CHOICES), "size_class": dict(registry.SIZE_CHOICES),
+            "district": {d.code: localized(d) for d in registry.districts()}}
+
+
+def describe(leaf: dict):
+    return rules.describe_leaf(leaf, value_labels())
+
+
+def district_codes() -> list[str]:
+    return list(registry.districts().values_list("code", flat=True))
+
+
+def vocabularies() -> dict[str, list[str]]:
+    """The values the criteria's reference-data enums take (``rules.validate``'s ``choices_of``)."""
+    return {"district": district_codes()}
+
+
+def versions_in_force(day: dt.date):
+    """The version of each item in force on ``day``: published by then, not yet superseded, withdrawn
+    or past its document's effective-to day."""
+    return (ItemVersion.objects.filter(status__in=IN_FORCE, in_force_from__lte=day)
+            .filter(Q(in_force_to__isnull=True) | Q(in_force_to__gt=day))
+            .exclude(item__document__effective_to__lt=day))
+
+
+def version_on(code: str, day: dt.date | None = None) -> ItemVersion | None:
+    """The version of item ``code`` in force on ``day``; for an item never in force then, its newest
+    version (a draft's criteria still evaluate: the bureau checks them before publishing)."""
+    day = day or clock.today()
+    found = versions_in_force(day).filter(item__code=code).select_related("item").order_by("-number").first()
+    if found is None:
+        found = ItemVersion.objects.filter(item__code=code).select_related("item").order_by("-number").first()
+    return found
+
+
+def item_exists(code: str) -> bool:
+    return PolicyItem.objects.filter(code=code).exists()
+
+
+def tags() -> dict[str, list[Tag]]:
+    out: dict[str, list[Tag]] = {}
+    for tag in Tag.objects.all():
+        out.setdefault(tag.facet, []).append(tag)
+    return out
+
+
+def outcome_rows(code: str, day: dt.date | None = None):
+    """(uscc, outcome) of every enterprise and individual business for item ``code`` on ``day``, sorted by
+    uscc, from the batch evaluator."""
+    version = version_on(code, day)
+    criteria = version.criteria
+    facts_rel = facts(rules.fields_used(criteria), day)
+    from .batch import outcomes
+
+    return outcomes(facts_rel, criteria).order_by("uscc").values_list("uscc", "outcome")
+
+
+def explanation(code: str, uscc: str, day: dt.date | None = None) -> rules.Explanation | None:
+    """The per-enterprise evaluator's outcome and every leaf of item ``code`` for enterprise ``uscc`` (None
+    when the registry has no such enterprise)."""
+    version = version_on(code, day)
+    found = enterprise_facts(uscc, day)
+    return None if found is None else rules.explain(version.criteria, found)
+
+
+# --- the catalogue and 政策找我 ---------------------------------------------------------------------------
+
+FACETS = ("subject", "benefit", "mode")
+_NEED, _NOT = _("需要：%(text)s"), _("不得：%(text)s")
+
+
+def chosen_facets(query) -> dict[str, list[str]]:
+    """The facet filter of a query string (``?subject=rent&subject=tax&mode=auto``): known tags only."""
+    known = {facet: {t.code for t in found} for facet, found in tags().items()}
+    return {facet: [v for v in query.getlist(facet) if v in known.get(facet, ())] for facet in FACETS
+            if any(v in known.get(facet, ()) for v in query.getlist(facet))}
+
+
+def _tags_with_mode(version: ItemVersion) -> dict:
+    return {**(version.tags or {}), "mode": [version.mode]}
+
+
+LIST_FIELDS = ("id", "number", "status", "title", "summary", "mode", "opens", "closes", "criteria", "tags",
+               "item__id", "item__code", "item__department__id", "item__department__name",
+               "item__department__name_en")
+
+
+def catalogue(day: dt.date, text: str = "", chosen: dict | None = None, *, open_only: bool = False) -> list[ItemVersion]:
+    """The items in force on ``day`` (published), passing the facet filter (OR within a facet, AND across)
+    and the free text (jieba tokens of titles, summaries, guides and documents), by title. Only what lists
+    show is read (not the guides, the FAQ or the documents' full text)."""
+    qs = (versions_in_force(day).filter(status=Status.PUBLISHED).select_related("item", "item__department")
+          .only(*LIST_FIELDS))
+    if open_only:
+        qs = qs.filter(Q(closes__isnull=True) | Q(closes__gte=day))
+    for token in (rules.search_tokens(text) or [text.strip()]) if text.strip() else []:
+        qs = qs.filter(Q(search_text__contains=f" {token.lower()} ") | Q(title__icontains=token)
+                       | Q(summary__icontains=token))
+    found = [v for v in qs.order_by("title", "item__code") if rules.passes_facets(_tags_with_mode(v), chosen or {})]
+    return found
+
+
+_IN_FORCE_CACHE: dict = {}
+
+
+def _catalogue_stamp() -> tuple:
+    """What changes whenever the published catalogue can: a published version is never edited, so the count,
+    newest id and newest creation of the versions in each state, and of the documents, change with every
+    transition (creation times too, so that an id used again after a rollback reads as new)."""
+    from django.db.models import Count, Max
+
+    from .models import PolicyDocument
+
+    rows = (ItemVersion.objects.order_by().values("status")
+            .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Max("in_force_from")))
+    docs = PolicyDocument.objects.aggregate(n=Count("id"), m=Max("id"), t=Max("created_at"))
+    return (tuple(sorted((r["status"], r["n"], r["m"], r["t"], r["f"]) for r in rows)), docs["n"], docs["m"],
+            docs["t"])
+
+
+def open_catalogue(day: dt.date) -> list[ItemVersion]:
+    """The open items in force on ``day`` (``catalogue(day, open_only=True)``), kept in memory while the
+    catalogue stays as it is (one small query checks it): 政策找我 reads every item on each load."""
+    key = (_catalogue_stamp(), day)
+    found = _IN_FORCE_CACHE.get(key)
+    if found is None:
+        found = catalogue(day, open_only=True)
+        _IN_FORCE_CACHE.clear()
+        _IN_FORCE_CACHE[key] = found
+    return found
+
+
+def own_enterprises(user):
+    """The enterprises an enterprise user acts for."""
+    return user.enterprises.order_by("uscc")
+
+
+def for_enterprise(uscc: str, day: dt.date, text: str = "", chosen: dict | None = None) -> dict:
+    """政策找我: the open items in force on ``day`` passing the filter, split into met (the matches: the same
+    ``rules.matches`` that push uses), unknown (with the missing facts) and not met (with the reasons)."""
+    facts_now = enterprise_facts(uscc, day)
+    met, unknown, not_met = [], [], []
+    labels = value_labels()
+    if facts_now is None:
+        return {"met": met, "unknown": unknown, "not_met": not_met}
+    versions = catalogue(day, text, chosen, open_only=True) if text.strip() else [
+        v for v in open_catalogue(day) if rules.passes_facets(_tags_with_mode(v), chosen or {})]
+    for version in versions:
+        explained = rules.explain(version.criteria, facts_now)
+        row = {"version": version, "explanation": explained}
+        if rules.matches(True, version.closes, _tags_with_mode(version), explained.outcome, day, chosen or {}):
+            met.append(row)
+        elif explained.outcome == rules.UNKNOWN:
+            row["missing"] = [(name, rules.FIELDS[name]) for name in explained.missing]
+            unknown.append(row)
+        else:
+            row["reasons"] = reasons_text(version.criteria, facts_now, labels)
+            not_met.append(row)
+    return {"met": met, "unknown": unknown, "not_met": not_met}
+
+
+def reasons_text(criteria: dict, facts_now: dict, labels: dict) -> str:
+    """Why the criteria are not met, in plain words of the reader's language, as one line."""
+    from huiqi.core.i18n import Joined, Message
+
+    return str(Joined(Message(_NOT if negated else _NEED, text=rules.describe_leaf(leaf, labels))
+                      for leaf, negated in rules.why_not(criteria, facts_now)))
+
+
+def counts(criteria: dict, day: dt.date | None = None) -> dict[str, int]:
+    """How many enterprises the criteria find met, not met and unknown (the batch evaluator)."""
+    from django.db.models import Count
+
+    from .batch import outcomes
+
+    rows = (outcomes(facts(rules.fields_used(criteria), day), criteria).order_by().values("outcome")
+            .annotate(n=Count("id")))
+    out = {rules.MET: 0, rules.NOT_MET: 0, rules.UNKNOWN: 0}
+    out.update({r["outcome"]: r["n"] for r in rows})
+    return out
+
+
+def item_versions(code: str):
+    return ItemVersion.objects.filter(item__code=code).select_related("item", "author", "reviewer").order_by("-number")
+
+
+def latest_version(code: str) -> ItemVersion | None:
+    return item_versions(code).first()
+
+
+def item_page_version(user, code: str, day: dt.date) -> ItemVersion | None:
+    """What the item page shows: the version in force on ``day``; staff who see drafts get the newest one
+    when none is in force."""
+    found = versions_in_force(day).filter(item__code=code).select_related("item", "item__document").order_by(
+        "-number").first()
+    if found is None and user.has_perm("policies.view_drafts"):
+        found = latest_version(code)
+    return found
+
+
+DIFF_FIELDS = ("title", "summary", "guide", "benefit", "mode", "opens", "closes", "tags", "exclusion_group",
+               "repeatable")
+
+
+def diff(old: ItemVersion, new: ItemVersion) -> dict:
+    """What changed from ``old`` to ``new`` as people read it: each changed field (label, before, after), and
+    the criteria's leaves line by line (removed, added, kept)."""
+    import difflib
+
+    fields = []
+    for name in DIFF_FIELDS:
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            fields.append((ItemVersion._meta.get_field(name).verbose_name, a, b))
+    labels = value_labels()
+    before = [str(rules.describe_leaf(leaf, labels)) for leaf in rules.leaves_of(old.criteria)]
+    after = [str(rules.describe_leaf(leaf, labels)) for leaf in rules.leaves_of(new.criteria)]
+    lines = []
+    for line in difflib.ndiff(before, after):
+        if line.startswith("?"):
+            continue
+        lines.append(({"-": "removed", "+": "added", " ": "kept"}[line[0]], line[2:]))
+    return {"fields": fields, "criteria": lines, "criteria_changed": old.criteria != new.criteria}
+
+
+# --- publicity ---------------------------------------------------------------------------------------------
+
+MEDIA = ("newspaper", "tv", "radio", "online_media")
+
+
+def publicity_figures(day: dt.date | None = None) -> dict:
+    """The seed's publicity figures from the articles, since ``campaign_start`` up to ``day``: WeChat articles
+    and their views, media reports (newspaper, TV, radio, online media), and every channel's counts."""
+    from django.db.models import Count, Sum
+
+    from .models import Article
+
+    day = day or clock.today()
+    start = params_on(day).campaign_start
+    qs = Article.objects.filter(published_at__date__gte=start, published_at__date__lte=day)
+    by_channel = {row["channel"]: row for row in qs.order_by().values("channel").annotate(n=Count("id"),
+                                                                                         views=Sum("views"))}
+    wechat = by_channel.get("wechat", {})
+    return {"since": start, "on": day, "wechat_articles": wechat.get("n", 0), "wechat_views": wechat.get("views") or 0,
+            "media_reports": sum(by_channel.get(c, {}).get("n", 0) for c in MEDIA),
+            "channels": [(code, label, by_channel.get(code, {}).get("n", 0), by_channel.get(code, {}).get("views"))
+                         for code, label in Article.Channel.choices]}
+
+
+def articles(day: dt.date | None = None):
+    from .models import Article
+
+    return Article.objects.filter(published_at__date__lte=day or clock.today()).prefetch_related("items")
