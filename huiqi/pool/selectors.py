@@ -140,6 +140,62 @@ def as_rule_npl(npl, bank_code: str, loan_no: str) -> rules.Npl:
 
 
 @dataclass
+class RegistrationInputs:
+    """What the registration screens, as columns (``rules_columnar.REGISTRATION_INPUT``), and the table in
+    force on each registration day."""
+
+    loans: pl.DataFrame
+    tables: dict[dt.date, rules.Params]
+
+
+# Up to this many borrowers and owned enterprises, their registry entries are looked up by code; beyond, the
+# registry is read whole (one COPY) and joined.
+REGISTRY_LOOKUP_LIMIT = 20_000
+
+
+def registration_inputs(loans) -> RegistrationInputs:
+    """The ledger's ``loans`` (a queryset of ``lending.selectors.loans()``) as the registration reads them, in
+    three reads whatever their number: the loans, their borrowers' and owned enterprises' registry entries, the
+    banks with their events; each joined to the bank's state on the loan's registration day."""
+    import polars as pl
+
+    from .rules_columnar import REGISTRATION_INPUT
+
+    frame = lending.frame(loans.order_by("id").values_list(
+        "id", "bank_id", "borrower_id", "borrower_kind", "owner_of", "guarantee", "first_loan", "principal_fen",
+        "start_date", "registered_date"), {
+        "loan_id": pl.Int64, "bank_id": pl.Int64, "borrower_id": pl.String, "borrower_kind": pl.String,
+        "owner_of": pl.String, "guarantee": pl.String, "first_loan": pl.Boolean, "principal_fen": pl.Int64,
+        "start_date": pl.Date, "registered_date": pl.Date})
+    entries = _registry_frame(pl.concat([frame["borrower_id"], frame["owner_of"]]).drop_nulls().unique())
+    days = BankDays()
+    code_of = {bank.pk: code for code, bank in days.banks.items()}
+    pairs = frame.select("bank_id", "registered_date").unique()
+    onboarded = pairs.with_columns(pl.Series("onboarded", [
+        days.onboarded(code_of.get(bank_id, ""), day) for bank_id, day in pairs.iter_rows()], dtype=pl.Boolean))
+    b = entries.rename({"uscc": "borrower_id", "kind": "b_kind", "size_class": "b_size", "industry": "b_industry"})
+    o = entries.rename({"uscc": "owner_of", "kind": "o_kind", "size_class": "o_size", "industry": "o_industry"})
+    joined = (frame.join(onboarded, on=["bank_id", "registered_date"], how="left")
+              .join(b, on="borrower_id", how="left").join(o, on="owner_of", how="left")
+              .select([pl.col(c).cast(t) for c, t in REGISTRATION_INPUT.items()]))
+    return RegistrationInputs(joined, pricing_by_registration(frame["registered_date"].unique().to_list()))
+
+
+def _registry_frame(ids) -> pl.DataFrame:
+    """The registry entries (uscc, kind, size_class, industry) of these codes."""
+    import polars as pl
+
+    schema = {"uscc": pl.String, "kind": pl.String, "size_class": pl.String, "industry": pl.String}
+    columns = ("uscc", "kind", "size_class", "industry_id")
+    if len(ids) > REGISTRY_LOOKUP_LIMIT:
+        whole = lending.frame(registry.enterprises().order_by().values_list(*columns), schema)
+        return whole.filter(pl.col("uscc").is_in(ids))
+    found = registry_for(ids.to_list())
+    return pl.DataFrame([(uscc, e.kind, e.size_class, e.industry) for uscc, e in found.items()], schema=schema,
+                        orient="row")
+
+
+@dataclass
 class Inputs:
     """The ledger's NPLs that have no claim yet, with their loans, borrowers and banks."""
 
