@@ -72,7 +72,7 @@ def fixed_pricing_of_npls() -> dict[tuple[str, str], rules.Pricing]:
 
 def pricing_by_registration(days: Iterable[dt.date]) -> dict[dt.date, rules.Params]:
     """The parameters in force on each registration day: a loan's ratio and cap are the table's then."""
-    return {day: params_on(day) for day in set(days)}
+    return {day: _params_of(_frozen(value)) for day, value in core_params.values_on(PARAMS_KEY, days).items()}
 
 
 # --- banks -----------------------------------------------------------------------------------------------
