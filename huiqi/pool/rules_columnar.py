@@ -176,3 +176,64 @@ def e4_text(column: str) -> pl.Expr:
     """A ratio in ten-thousandths as the decimal text the database stores (8000 → '0.8000')."""
     col = pl.col(column)
     return pl.format("{}.{}", col // SCALE, (col % SCALE).cast(pl.String).str.zfill(4))
+
+
+# --------------------------------------------------------------------------------------------------
+# Claims: ``rules.simulate`` over every NPL at once
+
+# What ``simulate`` reads beside ``REGISTRATION_INPUT``: the NPL (in approval order) and the ratio fixed at
+# registration, in ten-thousandths (null for a loan the pool has not registered yet).
+CLAIM_INPUT = {**REGISTRATION_INPUT, "bank_code": pl.String, "loan_no": pl.String, "npl_date": pl.Date,
+               "loss_fen": pl.Int64, "fixed_e4": pl.Int64}
+
+
+def claim_reason(params: rules.Params) -> pl.Expr:
+    """``rules.eligibility`` over columns: the first failing reason of a claim, null when eligible."""
+    return (pl.when(pl.col("registered_date").is_null()).then(pl.lit("loan_not_registered"))
+            .when(~pl.col("onboarded")).then(pl.lit("bank_not_onboarded"))
+            .when(pl.col("npl_date") < pl.col("registered_date")).then(pl.lit("npl_before_registration"))
+            .otherwise(screen_reason(params)))
+
+
+def half_up_e4(amount: pl.Expr, e4: pl.Expr) -> pl.Expr:
+    """``amount × e4 / 10,000`` rounded half-up (ties away from zero, as ``rules.compensation_fen``)."""
+    product = amount.abs().cast(pl.Int128) * e4
+    return (amount.sign() * ((product * 2 + SCALE) // (2 * SCALE))).cast(pl.Int64)
+
+
+def simulate(claims: pl.DataFrame, params: rules.Params, balance_fen: int,
+             tables: dict[dt.date, rules.Params] | None) -> tuple[pl.DataFrame, int]:
+    """Every claim of ``claims`` (``CLAIM_INPUT``, in approval order) assessed by ``params`` and settled against
+    ``balance_fen`` in turn: a frame of bank_code, loan_no, reason, loss_fen, ratio_e4, compensation_fen,
+    paid_fen and owed_fen (zeros when ineligible), and the balance left. A claim's ratio is the one fixed at
+    its registration, else the table of its registration day (``tables``); with ``tables`` None, every loan
+    is priced by ``params`` (a what-if)."""
+    if balance_fen < 0:
+        raise ValueError("a pool balance is never negative")
+    if tables is None:
+        claims = claims.with_columns(ratio_e4(params).alias("ratio_e4"))
+    else:
+        # A loan's ratio was fixed when it was registered; one the pool has not registered yet (the job has not
+        # run since its upload) is priced by the table of its registration day.
+        unfixed = claims.filter(pl.col("fixed_e4").is_null() & pl.col("registered_date").is_not_null())
+        by_table = (priced(unfixed.select("loan_id", "registered_date", "start_date", "first_loan", "guarantee"),
+                           tables).select("loan_id", pl.col("ratio_e4").alias("table_e4")) if unfixed.height
+                    else pl.DataFrame(schema={"loan_id": pl.Int64, "table_e4": pl.Int64}))
+        claims = claims.join(by_table, on="loan_id", how="left", maintain_order="left") \
+            .with_columns(pl.coalesce("fixed_e4", "table_e4").alias("ratio_e4"))
+    priced_claims = claims
+    eligible = claim_reason(params).is_null()
+    out = priced_claims.select(
+        "bank_code", "loan_no", claim_reason(params).alias("reason"),
+        pl.when(eligible).then(pl.col("loss_fen")).otherwise(0).alias("loss_fen"),
+        pl.when(eligible).then(pl.col("ratio_e4").fill_null(0)).otherwise(0).alias("ratio_e4"),
+        pl.when(eligible).then(half_up_e4(pl.col("loss_fen"), pl.col("ratio_e4").fill_null(0))).otherwise(0)
+        .alias("compensation_fen"))
+    if out.select((pl.col("compensation_fen") < 0).any()).item():
+        raise ValueError("a compensation is never negative")
+    # Paid in turn: min(compensation, what the claims before left) — the balance less their compensation.
+    before = pl.col("compensation_fen").cum_sum() - pl.col("compensation_fen")
+    out = out.with_columns(pl.min_horizontal(pl.col("compensation_fen"), (balance_fen - before).clip(lower_bound=0))
+                           .cast(pl.Int64).alias("paid_fen"))
+    out = out.with_columns((pl.col("compensation_fen") - pl.col("paid_fen")).alias("owed_fen"))
+    return out, balance_fen - int(out["paid_fen"].sum() or 0)

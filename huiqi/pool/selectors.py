@@ -167,6 +167,15 @@ def registration_inputs(loans) -> RegistrationInputs:
         "loan_id": pl.Int64, "bank_id": pl.Int64, "borrower_id": pl.String, "borrower_kind": pl.String,
         "owner_of": pl.String, "guarantee": pl.String, "first_loan": pl.Boolean, "principal_fen": pl.Int64,
         "start_date": pl.Date, "registered_date": pl.Date})
+    joined = _judged(frame).select([pl.col(c).cast(t) for c, t in REGISTRATION_INPUT.items()])
+    return RegistrationInputs(joined, pricing_by_registration(frame["registered_date"].unique().to_list()))
+
+
+def _judged(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (bank_id, registered_date, borrower_id, owner_of) with the bank's state on the registration day
+    (``onboarded``) and the registry's entries of the borrower (``b_``) and the owned enterprise (``o_``)."""
+    import polars as pl
+
     entries = _registry_frame(pl.concat([frame["borrower_id"], frame["owner_of"]]).drop_nulls().unique())
     days = BankDays()
     code_of = {bank.pk: code for code, bank in days.banks.items()}
@@ -175,10 +184,46 @@ def registration_inputs(loans) -> RegistrationInputs:
         days.onboarded(code_of.get(bank_id, ""), day) for bank_id, day in pairs.iter_rows()], dtype=pl.Boolean))
     b = entries.rename({"uscc": "borrower_id", "kind": "b_kind", "size_class": "b_size", "industry": "b_industry"})
     o = entries.rename({"uscc": "owner_of", "kind": "o_kind", "size_class": "o_size", "industry": "o_industry"})
-    joined = (frame.join(onboarded, on=["bank_id", "registered_date"], how="left")
-              .join(b, on="borrower_id", how="left").join(o, on="owner_of", how="left")
-              .select([pl.col(c).cast(t) for c, t in REGISTRATION_INPUT.items()]))
-    return RegistrationInputs(joined, pricing_by_registration(frame["registered_date"].unique().to_list()))
+    return (frame.join(onboarded, on=["bank_id", "registered_date"], how="left", nulls_equal=True,
+                       maintain_order="left")
+            .join(b, on="borrower_id", how="left", maintain_order="left")
+            .join(o, on="owner_of", how="left", maintain_order="left"))
+
+
+@dataclass
+class ClaimInputs:
+    """Every NPL without a claim as the simulation reads it (``rules_columnar.CLAIM_INPUT``), in approval
+    order (``npl_date``, ``bank_code``, ``loan_no``), and the table in force on each registration day."""
+
+    claims: pl.DataFrame
+    tables: dict[dt.date, rules.Params]
+
+
+def unclaimed_claims() -> ClaimInputs:
+    """The NPLs held whose loan has no claim recorded (the headless simulation's claims), with their loans,
+    the ratio fixed at registration, borrowers and banks, in three reads whatever their number."""
+    import polars as pl
+    from django.db.models import BigIntegerField, F
+    from django.db.models.functions import Cast, Round
+
+    from .rules_columnar import CLAIM_INPUT, SCALE
+
+    rows = (lending.non_performing().exclude(loan_id__in=Claim.objects.values("loan_id")).order_by()
+            .annotate(fixed_e4=Cast(Round(F("loan__pool_registration__ratio") * SCALE), BigIntegerField()))
+            .values_list("loan_id", "loan__bank_id", "loan__bank__code", "loan__loan_no", "npl_date",
+                         "outstanding_principal_fen", "recovered_fen", "loan__borrower_id", "loan__borrower_kind",
+                         "loan__owner_of", "loan__guarantee", "loan__first_loan", "loan__principal_fen",
+                         "loan__start_date", "loan__registered_date", "fixed_e4"))
+    frame = lending.frame(rows, {
+        "loan_id": pl.Int64, "bank_id": pl.Int64, "bank_code": pl.String, "loan_no": pl.String, "npl_date": pl.Date,
+        "outstanding_fen": pl.Int64, "recovered_fen": pl.Int64, "borrower_id": pl.String,
+        "borrower_kind": pl.String, "owner_of": pl.String, "guarantee": pl.String, "first_loan": pl.Boolean,
+        "principal_fen": pl.Int64, "start_date": pl.Date, "registered_date": pl.Date, "fixed_e4": pl.Int64})
+    # Sorted here, by code point as Python sorts (the database's collation may order codes otherwise).
+    frame = frame.sort(["npl_date", "bank_code", "loan_no"]).with_columns(
+        (pl.col("outstanding_fen") - pl.col("recovered_fen")).alias("loss_fen"))
+    claims = _judged(frame).select([pl.col(c).cast(t) for c, t in CLAIM_INPUT.items()])
+    return ClaimInputs(claims, pricing_by_registration(frame["registered_date"].drop_nulls().unique().to_list()))
 
 
 def _registry_frame(ids) -> pl.DataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -59,18 +60,27 @@ def simulate(overrides: Mapping | None = None, *, inputs: selectors.Inputs | Non
     params = selectors.params_on()
     if overrides:
         params = params.with_overrides(overrides)
-    inputs = inputs or selectors.unclaimed_npls()
-    pricing = None
-    if not (overrides and RATIO_TABLE_NAMES & set(overrides)):
-        # Each loan at the ratio fixed when it was registered (the table of its registration day for a loan
-        # the pool has not registered yet).
-        fixed = selectors.fixed_pricing_of_npls()
-        tables = selectors.pricing_by_registration(d for d in inputs.registered_on.values() if d is not None)
-        pricing = {key: fixed.get(key) or rules.loan_ratio(loan, tables[loan.registered_date])
-                   for key, loan in inputs.loans.items() if loan.registered_date is not None}
     balance = max(params.pool_size_fen - selectors.paid_on_recorded_claims_fen(), 0)
-    lines, left = rules.simulate(inputs.loans, inputs.npls, inputs.registry, inputs.onboarded, params, balance,
-                                 pricing)
+    what_if = bool(overrides and RATIO_TABLE_NAMES & set(overrides))
+    if inputs is not None:  # plain values (the rules' reference)
+        pricing = None
+        if not what_if:
+            fixed = selectors.fixed_pricing_of_npls()
+            tables = selectors.pricing_by_registration(d for d in inputs.registered_on.values() if d is not None)
+            pricing = {key: fixed.get(key) or rules.loan_ratio(loan, tables[loan.registered_date])
+                       for key, loan in inputs.loans.items() if loan.registered_date is not None}
+        lines, left = rules.simulate(inputs.loans, inputs.npls, inputs.registry, inputs.onboarded, params, balance,
+                                     pricing)
+        return Simulation(lines, balance, left, params)
+    # Set-based: every NPL assessed and settled at once (``rules_columnar.simulate``, held to ``rules.simulate``
+    # by a property test); each loan at the ratio fixed when it was registered (the table of its registration
+    # day for a loan the pool has not registered yet), unless ``overrides`` change the table.
+    from . import rules_columnar
+
+    claims = selectors.unclaimed_claims()
+    frame, left = rules_columnar.simulate(claims.claims, params, balance, None if what_if else claims.tables)
+    lines = [rules.ClaimLine(code, no, reason, loss, Decimal(e4).scaleb(-4), compensation, paid, owed)
+             for code, no, reason, loss, e4, compensation, paid, owed in frame.iter_rows()]
     return Simulation(lines, balance, left, params)
 
 

@@ -3,6 +3,7 @@ the reason, ratio, cap and row that the per-loan rules (``rules.screen``, ``rule
 random loans: kinds by date, sizes, the principal limit, excluded industries, individual businesses and owners
 around the widening date, banks suspended and exited, and the table changing between registration days."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -162,3 +163,44 @@ def test_register_loans_agrees_with_the_rules_and_registers_once(batch, registry
             raise _Undo
     except _Undo:
         pass
+
+
+# --- the simulation of every claim, set-based -------------------------------------------------------------
+
+
+@st.composite
+def npls(draw, loans):
+    out = []
+    for x in loans:
+        outstanding = draw(st.integers(1, 10**10))
+        out.append(rules.Npl(x.bank_code, x.loan_no, draw(days), outstanding, draw(st.integers(0, outstanding))))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(loans(), min_size=1, max_size=25), st.dictionaries(st.sampled_from(USCCS), entries.filter(bool)),
+       tables(), tables(), st.integers(0, 10**11), st.booleans(), st.data())
+def test_set_based_simulation_agrees_with_the_rules(batch, registry, at_registration, today, balance, what_if, data):
+    batch = [dataclasses.replace(x, loan_no=f"N{i:02d}", registered_date=data.draw(
+        st.one_of(st.none(), st.just(x.registered_date)))) for i, x in enumerate(batch)]
+    found = data.draw(npls(batch))
+    onboarded = {x.key: data.draw(st.booleans()) for x in batch}
+    fixed = {x.key: rules.loan_ratio(x, at_registration) for x in batch
+             if x.registered_date is not None and data.draw(st.booleans())}
+    tables_ = {x.registered_date: at_registration for x in batch if x.registered_date is not None}
+    pricing = None if what_if else {x.key: fixed.get(x.key) or rules.loan_ratio(x, at_registration)
+                                    for x in batch if x.registered_date is not None}
+    expected, left = rules.simulate({x.key: x for x in batch}, found, registry, onboarded, today, balance, pricing)
+
+    frame = _frame(batch, registry, [onboarded[x.key] for x in batch]).with_columns(
+        pl.Series("bank_code", [x.bank_code for x in batch]), pl.Series("loan_no", [x.loan_no for x in batch]),
+        pl.Series("npl_date", [n.npl_date for n in found], dtype=pl.Date),
+        pl.Series("loss_fen", [n.loss_fen for n in found], dtype=pl.Int64),
+        pl.Series("fixed_e4", [int(fixed[x.key].ratio * 10_000) if x.key in fixed else None for x in batch],
+                  dtype=pl.Int64)).sort(["npl_date", "bank_code", "loan_no"])
+    got, got_left = rules_columnar.simulate(frame.select(list(rules_columnar.CLAIM_INPUT)), today, balance,
+                                            None if what_if else tables_)
+    assert got_left == left
+    assert [(r["loan_no"], r["reason"], r["loss_fen"], Decimal(r["ratio_e4"]) / 10_000, r["compensation_fen"],
+             r["paid_fen"], r["owed_fen"]) for r in got.iter_rows(named=True)] == [
+        (e.loan_no, e.reason, e.loss_fen, e.ratio, e.compensation_fen, e.paid_fen, e.owed_fen) for e in expected]
