@@ -79,8 +79,11 @@ def simulate(overrides: Mapping | None = None, *, inputs: selectors.Inputs | Non
 
     claims = selectors.unclaimed_claims()
     frame, left = rules_columnar.simulate(claims.claims, params, balance, None if what_if else claims.tables)
-    lines = [rules.ClaimLine(code, no, reason, loss, Decimal(e4).scaleb(-4), compensation, paid, owed)
-             for code, no, reason, loss, e4, compensation, paid, owed in frame.iter_rows()]
+    ratios = {e4: Decimal(e4).scaleb(-4) for e4 in frame["ratio_e4"].unique().to_list()}
+    columns = [frame[c].to_list() for c in ("bank_code", "loan_no", "reason", "loss_fen", "ratio_e4",
+                                             "compensation_fen", "paid_fen", "owed_fen")]
+    lines = [rules.ClaimLine(code, no, reason, loss, ratios[e4], compensation, paid, owed)
+             for code, no, reason, loss, e4, compensation, paid, owed in zip(*columns)]
     return Simulation(lines, balance, left, params)
 
 
