@@ -47,10 +47,18 @@ def priced(loans: pl.DataFrame, tables: dict[dt.date, rules.Params]) -> pl.DataF
 def contingent_liability(loans: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
     """Σ outstanding × ratio (half-up to the fen once per group) of priced performing loans, by ``by``.
     Exact: outstanding fen × ratio ten-thousandths is an integer; the rounding divides once."""
-    product = (pl.col("outstanding_fen").cast(pl.Int128) * pl.col("ratio_e4")).sum().alias("raw")
-    grouped = loans.group_by(by, maintain_order=True).agg(product, pl.len().alias("loans"),
-                                                          pl.col("outstanding_fen").sum().alias("outstanding_fen")) \
-        if by else loans.select(product, pl.len().alias("loans"), pl.col("outstanding_fen").sum().alias("outstanding_fen"))
+    return liability_of_sums(loans.select(
+        *(by or []), pl.lit(1, dtype=pl.Int64).alias("loans"), "outstanding_fen",
+        (pl.col("outstanding_fen").cast(pl.Int128) * pl.col("ratio_e4")).alias("raw")), by)
+
+
+def liability_of_sums(groups: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
+    """``contingent_liability`` from sums already taken (by the database) over groups of loans: each row's
+    ``loans``, ``outstanding_fen`` and ``raw`` (Σ outstanding fen × ratio ten-thousandths), summed by ``by``
+    and rounded half-up to the fen once per group."""
+    sums = (pl.col("raw").cast(pl.Int128).sum().alias("raw"), pl.col("loans").sum().alias("loans"),
+            pl.col("outstanding_fen").sum().alias("outstanding_fen"))
+    grouped = groups.group_by(by, maintain_order=True).agg(*sums) if by else groups.select(*sums)
     # half-up: floor((2·raw + SCALE) / (2·SCALE)) for raw ≥ 0
     return grouped.with_columns(((pl.col("raw") * 2 + SCALE) // (2 * SCALE)).cast(pl.Int64).alias("liability_fen")) \
         .drop("raw")

@@ -416,6 +416,25 @@ def performing_registered(on: dt.date, bank_ids=None):
         "outstanding_fen": pl.Int64, "registered_date": pl.Date, "ratio_e4": pl.Int64})
 
 
+def performing_sums(on: dt.date, bank_ids=None):
+    """``performing_registered`` summed by the database by bank and vintage (the year the loan started): loans,
+    outstanding, and ``raw``, Σ outstanding fen × the ratio fixed at registration in ten-thousandths (exact)."""
+    import polars as pl
+    from django.db.models import BigIntegerField, Count, F
+    from django.db.models.functions import Cast, ExtractYear, Round
+
+    from .rules_columnar import SCALE
+
+    npl_loans = lending.non_performing().filter(npl_date__lte=on).values("loan_id")
+    ratio = Cast(Round(F("pool_registration__ratio") * SCALE), BigIntegerField())
+    rows = (_registered(on, bank_ids).exclude(pk__in=npl_loans).order_by()
+            .annotate(vintage=ExtractYear("start_date")).values("bank__code", "vintage")
+            .annotate(loans=Count("id"), outstanding_fen=Sum("principal_fen"), raw=Sum(F("principal_fen") * ratio))
+            .values_list("bank__code", "vintage", "loans", "outstanding_fen", "raw"))
+    return lending.frame(rows, {"bank_code": pl.String, "vintage": pl.Int32, "loans": pl.Int64,
+                                "outstanding_fen": pl.Int64, "raw": pl.Int128})
+
+
 def contingent_liability(user, on: dt.date, what_if: rules.Params | None = None) -> dict:
     """Σ outstanding × ratio of the registered performing loans on ``on``: in all, by bank and by vintage
     (the year the loan started); each loan at the ratio fixed when it was registered, or, for a what-if,
@@ -425,14 +444,19 @@ def contingent_liability(user, on: dt.date, what_if: rules.Params | None = None)
     from . import rules_columnar
 
     bank_ids = None if user.has_perm("pool.view_all") else list(banks_for(user).values_list("pk", flat=True))
-    loans = performing_registered(on, bank_ids)
     if what_if is not None:
+        loans = performing_registered(on, bank_ids)
         loans = loans.drop("ratio_e4").with_columns(rules_columnar.ratio_e4(what_if).alias("ratio_e4"))
-    priced = loans.with_columns(pl.col("start_date").dt.year().alias("vintage"))
-    total = rules_columnar.contingent_liability(priced)
+        priced = loans.with_columns(pl.col("start_date").dt.year().alias("vintage"))
+        sums = priced.group_by("bank_code", "vintage").agg(
+            pl.len().alias("loans"), pl.col("outstanding_fen").sum(),
+            (pl.col("outstanding_fen").cast(pl.Int128) * pl.col("ratio_e4")).sum().alias("raw"))
+    else:
+        sums = performing_sums(on, bank_ids)
+    total = rules_columnar.liability_of_sums(sums)
     names = dict(registry.banks().values_list("code", "name"))
-    by_bank = rules_columnar.contingent_liability(priced, ["bank_code"]).sort("bank_code")
-    by_vintage = rules_columnar.contingent_liability(priced, ["vintage"]).sort("vintage")
+    by_bank = rules_columnar.liability_of_sums(sums, ["bank_code"]).sort("bank_code")
+    by_vintage = rules_columnar.liability_of_sums(sums, ["vintage"]).sort("vintage")
     return {
         "total_fen": int(total["liability_fen"][0] or 0) if total.height else 0,
         "loans": int(total["loans"][0]) if total.height else 0,
