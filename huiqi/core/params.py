@@ -375,9 +375,25 @@ def value(key: str, on: dt.date | None = None, default=NotFound):
     """The value of ``key`` in force on ``on`` (today when omitted): the row with the latest
     ``effective_from`` not after that day. Raises NotFound when none is in force and no default is given."""
     on = on or clock.today()
+    return _in_force(key, Parameter.objects.filter(key=key, effective_from__lte=on).order_by("-effective_from"),
+                     on, default)
+
+
+def values_on(key: str, days, default=NotFound) -> dict:
+    """``value(key, day)`` for each of ``days``, from one read of the key's rows (a set-based calculation
+    over many days: a pool's registration days)."""
+    rows = list(Parameter.objects.filter(key=key).order_by("-effective_from"))
+    valid = [r for r in rows if _in_force(key, [r], None, None) is not None]  # each row checked once
+    return {day: _in_force(key, (r for r in valid if r.effective_from <= day), day, default, checked=True)
+            for day in set(days)}
+
+
+def _in_force(key: str, candidates, on, default, checked: bool = False):
+    """The first of ``candidates`` (latest first) that passes its schema (all do when ``checked``), else
+    ``default`` (or NotFound)."""
     row = None
-    for candidate in Parameter.objects.filter(key=key, effective_from__lte=on).order_by("-effective_from"):
-        bad = problem(key, candidate.value) if key in SCHEMAS else None
+    for candidate in candidates:
+        bad = problem(key, candidate.value) if key in SCHEMAS and not checked else None
         if bad is None:
             row = candidate
             break

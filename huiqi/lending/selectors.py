@@ -38,6 +38,14 @@ def loans():
     return Loan.objects.all()
 
 
+def frame(queryset, schema: dict) -> pl.DataFrame:
+    """The rows of a ``values_list`` queryset over the ledger (``loans()``, ``non_performing()``, filtered
+    and joined by the caller) as a polars frame with ``schema``, one key per value in order: read through
+    ``COPY`` on PostgreSQL, for another program's set-based calculation (the pool's registration)."""
+    sql, params = queryset.query.sql_with_params()
+    return read_query(sql, list(params), schema)
+
+
 def loans_for(user):
     """The loans the user may see, by bank and number (``filters.LoanFilter`` narrows the list)."""
     return Loan.objects.for_user(user).select_related("bank").order_by("bank__code", "loan_no")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -59,18 +60,30 @@ def simulate(overrides: Mapping | None = None, *, inputs: selectors.Inputs | Non
     params = selectors.params_on()
     if overrides:
         params = params.with_overrides(overrides)
-    inputs = inputs or selectors.unclaimed_npls()
-    pricing = None
-    if not (overrides and RATIO_TABLE_NAMES & set(overrides)):
-        # Each loan at the ratio fixed when it was registered (the table of its registration day for a loan
-        # the pool has not registered yet).
-        fixed = selectors.fixed_pricing_of_npls()
-        tables = selectors.pricing_by_registration(d for d in inputs.registered_on.values() if d is not None)
-        pricing = {key: fixed.get(key) or rules.loan_ratio(loan, tables[loan.registered_date])
-                   for key, loan in inputs.loans.items() if loan.registered_date is not None}
     balance = max(params.pool_size_fen - selectors.paid_on_recorded_claims_fen(), 0)
-    lines, left = rules.simulate(inputs.loans, inputs.npls, inputs.registry, inputs.onboarded, params, balance,
-                                 pricing)
+    what_if = bool(overrides and RATIO_TABLE_NAMES & set(overrides))
+    if inputs is not None:  # plain values (the rules' reference)
+        pricing = None
+        if not what_if:
+            fixed = selectors.fixed_pricing_of_npls()
+            tables = selectors.pricing_by_registration(d for d in inputs.registered_on.values() if d is not None)
+            pricing = {key: fixed.get(key) or rules.loan_ratio(loan, tables[loan.registered_date])
+                       for key, loan in inputs.loans.items() if loan.registered_date is not None}
+        lines, left = rules.simulate(inputs.loans, inputs.npls, inputs.registry, inputs.onboarded, params, balance,
+                                     pricing)
+        return Simulation(lines, balance, left, params)
+    # Set-based: every NPL assessed and settled at once (``rules_columnar.simulate``, held to ``rules.simulate``
+    # by a property test); each loan at the ratio fixed when it was registered (the table of its registration
+    # day for a loan the pool has not registered yet), unless ``overrides`` change the table.
+    from . import rules_columnar
+
+    claims = selectors.unclaimed_claims()
+    frame, left = rules_columnar.simulate(claims.claims, params, balance, None if what_if else claims.tables)
+    ratios = {e4: Decimal(e4).scaleb(-4) for e4 in frame["ratio_e4"].unique().to_list()}
+    columns = [frame[c].to_list() for c in ("bank_code", "loan_no", "reason", "loss_fen", "ratio_e4",
+                                             "compensation_fen", "paid_fen", "owed_fen")]
+    lines = [rules.ClaimLine(code, no, reason, loss, ratios[e4], compensation, paid, owed)
+             for code, no, reason, loss, e4, compensation, paid, owed in zip(*columns)]
     return Simulation(lines, balance, left, params)
 
 
@@ -453,6 +466,7 @@ def claw_back(actor, claim: Claim, amount_fen: int, reason: str, *, repaid: bool
 # Registration (入库)
 
 
+# Up to this many new loans, a page registers them as it opens; more go to a background job.
 REGISTER_CHUNK = 20_000
 
 
@@ -464,37 +478,63 @@ def unregistered():
 def register_loans(actor=None, progress=None) -> dict:
     """Register every loan the ledger holds with a registration day and the pool has not yet: screened then
     (bank onboarded that day, principal, borrower, excluded industries: ``rules.screen``) with the reason
-    when it is not covered, its ratio, cap and winning row fixed by the table in force that day. Idempotent:
-    a loan is registered once; a later correction of the ledger row does not re-price it."""
+    when it is not covered, its ratio, cap and winning row fixed by the table in force that day
+    (``rules.loan_ratio``). Set-based (``rules_columnar.registration`` over every new loan at once, one bulk
+    insert) and in one transaction, under a lock that keeps a second registration waiting. Idempotent: a
+    loan is registered once; a later correction of the ledger row does not re-price it."""
+    from huiqi.core.bulk import insert_columns
+
+    from . import rules_columnar
     from .models import Registration
 
-    total = unregistered().count()
-    done = covered = 0
-    days = selectors.BankDays()
-    while True:
-        ids = list(unregistered().order_by("id").values_list("id", flat=True)[:REGISTER_CHUNK])
-        if not ids:
-            break
-        loans = list(lending.loans().filter(pk__in=ids).select_related("bank"))
-        entries = selectors.registry_for([x for ln in loans for x in (ln.borrower_id, ln.owner_of)])
-        rows = []
-        for ln in loans:
-            loan = selectors.as_rule_loan(ln, ln.bank.code)
-            params = selectors.params_on(ln.registered_date)
-            reason = rules.screen(loan, entries, days.onboarded(ln.bank.code, ln.registered_date), params)
-            pricing = rules.loan_ratio(loan, params)
-            rows.append(Registration(loan_id=ln.pk, registered_date=ln.registered_date, ratio=pricing.ratio,
-                                     cap=pricing.cap, row=pricing.row, reason=reason or ""))
-            covered += reason is None
-        with transaction.atomic():
-            Registration.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
-        done += len(rows)
+    with transaction.atomic():
+        _registration_lock()
+        inputs = selectors.registration_inputs(unregistered())
+        total = inputs.loans.height
         if progress:
-            progress(done, total)
-    if done:
+            progress(0, total)
+        if not total:
+            return {"registered": 0, "covered": 0}
+        import polars as pl
+
+        out = rules_columnar.registration(inputs.loans, inputs.tables)
+        covered = out["reason"].null_count()
+        insert_columns(Registration, {
+            "loan": out["loan_id"],
+            "registered_date": out["registered_date"],
+            "ratio": out.select(rules_columnar.e4_text("ratio_e4"))["ratio_e4"],
+            "cap": out.select(rules_columnar.e4_text("cap_e4"))["cap_e4"],
+            "row": out["row"],
+            "reason": out["reason"].fill_null(""),
+            "repriced_at": pl.Series([None] * total, dtype=pl.Datetime),
+            "created_at": [_db_now()] * total,
+        })
         audit.record(actor, "pool.register", model="pool.Registration", object_id="",
-                     object_repr=f"{done} / {covered}", note=f"registered {done}, covered {covered}")
-    return {"registered": done, "covered": covered}
+                     object_repr=f"{total} / {covered}", note=f"registered {total}, covered {covered}")
+    if progress:
+        progress(total, total)
+    return {"registered": total, "covered": covered}
+
+
+def _registration_lock() -> None:
+    """One registration at a time (PostgreSQL): a second waits for the first to commit, then finds its loans
+    registered. Readers of the registrations are not held up. SQLite allows one writer anyway."""
+    from django.db import connection
+
+    from .models import Registration
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Registration._meta.db_table)} "
+                           "IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _db_now():
+    """Now, as the database backend takes a datetime in a raw row (naive UTC text on SQLite)."""
+    from django.db import connection
+
+    now = clock.now()
+    return connection.ops.adapt_datetimefield_value(now) if connection.vendor == "sqlite" else now
 
 
 def start_registration(actor):

@@ -2,11 +2,14 @@
 on the worked example loaded through the real ledger paths."""
 
 import csv
+import datetime as dt
 import json
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from huiqi.core import clock, params
 from huiqi.pool import services
@@ -59,3 +62,73 @@ def test_a_bad_override_names_every_field(pool_example, tmp_path):
     message = str(caught.value)
     assert "资金池规模" in message and "基础补偿比例" in message and "nonsense" in message
     assert not (tmp_path / "x").exists()
+
+
+# --- a simulation and a recorded run of the same claims give the same numbers ---------------------------
+
+
+class _Undo(Exception):
+    """Rolls an example's rows back."""
+
+
+npl_amounts = st.tuples(st.integers(1, 100_000_000), st.integers(0, 100)).map(
+    lambda t: (t[0], t[0] * t[1] // 100))  # outstanding within the principal, recovered a share of it
+
+
+@pytest.fixture
+def staff(pool_example):
+    from huiqi.accounts.services import create_user
+    from huiqi.registry.models import Bank
+
+    def mk(name, role, **kw):
+        return create_user(None, username=name, password="x-Long-enough-9", role=role, check_password=False, **kw)
+
+    out = {code: mk(code.lower(), "bank", bank=Bank.objects.get(code=code)) for code in ("B1", "B2", "B3")}
+    out.update(maker=mk("maker", "bureau"), checker=mk("checker", "bureau"))
+    stored = params.value("pool.params", on=dt.date(2020, 9, 1))
+    params.set_value(out["maker"], "pool.params", "pool", {**stored, "claim_window_days": 365}, dt.date(2020, 9, 1),
+                     today=dt.date(2020, 9, 1))
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(st.integers(0, 150_000_000), st.lists(st.tuples(st.dates(dt.date(2020, 9, 1), dt.date(2020, 12, 31)),
+                                                       npl_amounts), min_size=7, max_size=7))
+def test_a_simulation_and_a_recorded_run_of_the_same_claims_give_the_same_numbers(staff, pool_size, npls):
+    """Every NPL simulated, then the same claims filed by their banks, reviewed (approved in full when eligible,
+    else denied with the reason), approved by another person and paid, in the simulation's order: each claim's
+    reason, loss, ratio, compensation, paid and owed are the same, and so is what the pool has left."""
+    from django.db import transaction
+
+    from huiqi.lending.models import NonPerformingLoan
+    from huiqi.pool import selectors
+    from huiqi.pool.models import Claim
+
+    try:
+        with transaction.atomic(), clock.fixed(dt.date(2021, 1, 15)):
+            for (npl_date, (outstanding, recovered)), npl in zip(npls, NonPerformingLoan.objects.order_by("id")):
+                npl.npl_date, npl.outstanding_principal_fen, npl.recovered_fen = npl_date, outstanding, recovered
+                npl.save()
+            simulated = services.simulate({"pool_size": f"{pool_size // 100}.{pool_size % 100:02d}"})
+            if pool_size:
+                services.top_up(staff["maker"], pool_size)
+            for line in simulated.lines:  # in the simulation's order: (npl_date, bank, loan)
+                claim = services.file_claim(staff[line.bank_code], services.ClaimInput(line.bank_code, line.loan_no))
+                if claim.reason:
+                    claim = services.review(staff["maker"], claim, "deny", reason=claim.reason)
+                else:
+                    claim = services.review(staff["maker"], claim, "approve")
+                services.decide(staff["checker"], claim, True)
+            recorded = {c.loan.loan_no: c for c in Claim.objects.select_related("loan")}
+            for line in simulated.lines:
+                c = recorded[line.loan_no]
+                assert (c.reason or None, c.loss_fen if not c.reason else 0, c.ratio if not c.reason else 0,
+                        c.compensation_fen, c.paid_fen, c.owed_fen) == (
+                    line.reason, line.loss_fen, line.ratio, line.compensation_fen, line.paid_fen, line.owed_fen), line
+                assert c.status == ("approved" if line.reason is None else "denied")
+            assert selectors.balance_fen() == simulated.left_fen
+            assert sum(c.paid_fen for c in recorded.values()) == simulated.paid_fen <= pool_size
+            raise _Undo
+    except _Undo:
+        pass
