@@ -143,3 +143,16 @@ def test_the_upload_page_for_banks_and_who_may_use_it(people):
     assert "不良认定日期" in b"".join(template.streaming_content).decode("utf-8-sig")
     template = bank.get("/pool/files/template/classifications.en.csv")
     assert "tier" in b"".join(template.streaming_content).decode("utf-8-sig")
+
+
+def test_a_large_file_runs_as_a_job_with_progress(people):
+    from huiqi.core import jobs
+
+    record = imports.start_upload(people["b1"], "claims", SimpleUploadedFile("npl.csv", GOOD.encode("utf-8")),
+                                  inline_limit=10)
+    assert record.status == "pending" and record.job is not None and not Claim.objects.exists()
+    assert jobs.run_pending() == 1
+    record.refresh_from_db()
+    record.job.refresh_from_db()
+    assert (record.status, record.rows_created, record.job.status) == ("stored", 3, "succeeded")
+    assert Claim.objects.filter(upload=record).count() == 3

@@ -5,6 +5,7 @@ The world is the spec's worked example (``conftest.pool_example``) as ``test_cla
 2020-10-15: bank B1's loans 1–5 (NPL records from 2020-09-01 on), B2's loan 6, a 90-day claim window."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,8 +36,8 @@ def _loan(no, bank="B1"):
     return Loan.objects.get(bank__code=bank, loan_no=no)
 
 
-def _history(no):
-    return [(c.on.isoformat(), c.tier) for c in Classification.objects.filter(loan=_loan(no)).order_by("on")]
+def _history(no, bank="B1"):
+    return [(c.on.isoformat(), c.tier) for c in Classification.objects.filter(loan=_loan(no, bank)).order_by("on")]
 
 
 def test_a_banks_file_keeps_the_history_and_gives_the_npl_date(people):
@@ -203,3 +204,14 @@ def test_the_claim_and_loan_pages_show_the_history(people):
     english.cookies["django_language"] = "en"
     page = english.get(f"/pool/loans/{claim.loan_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Five-tier classification" in page and "次级" not in page and "五级分类" not in page
+
+
+def test_the_headless_import_takes_the_same_path(people, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "classifications.csv"
+    path.write_text("bank_code,loan_no,on,tier\nB1,1,2020-09-10,substandard\nB2,6,2020-09-11,loss\n", encoding="utf-8")
+    call_command("import_data", "pool-classifications", str(path), stdout=io.StringIO())
+    assert _history("1") == [("2020-09-10", "substandard")] and _history("6", "B2") == [("2020-09-11", "loss")]
+    record = PoolUpload.objects.get()
+    assert (record.kind, record.status, record.bank_id) == ("classifications", "stored", None)
