@@ -156,3 +156,29 @@ def test_a_large_file_runs_as_a_job_with_progress(people):
     record.job.refresh_from_db()
     assert (record.status, record.rows_created, record.job.status) == ("stored", 3, "succeeded")
     assert Claim.objects.filter(upload=record).count() == 3
+
+
+def test_the_files_pages_are_in_one_language(people):
+    """The bank's and the bureau's pages of files, claims and loans, in Chinese and in English
+    (``huiqi/tests/test_one_language.py``'s detector); names of banks, borrowers, people and files are data."""
+    from huiqi.registry.models import Bank
+    from huiqi.tests.test_one_language import leaks
+
+    record = _upload(people["b1"], GOOD)
+    refused = _upload(people["b1"], HEADER + "B1,nope,2020-13-01,abc,0\n", "bad.csv")
+    imports.start_upload(people["b1"], "classifications", SimpleUploadedFile(
+        "c.csv", "银行机构代码,贷款合同编号,分类日期,五级分类\nB1,1,2020-09-01,次级\n".encode(), content_type="text/csv"))
+    claim = Claim.objects.get(loan__loan_no="1")
+    data = [*Bank.objects.values_list("name", flat=True), *Loan.objects.values_list("borrower_name", flat=True),
+            "b1", "maker", "npl.csv", "bad.csv", "nope", "abc", "2020-13-01"]
+    pages = ["/pool/files/", f"/pool/files/{record.pk}/", f"/pool/files/{refused.pk}/", f"/pool/claims/{claim.pk}/",
+             f"/pool/loans/{claim.loan_id}/", "/pool/claims/new/?loan=1"]
+    for who in ("b1", "maker"):
+        for language in ("zh-hans", "en"):
+            c = _client(people[who])
+            c.cookies["django_language"] = language
+            for url in pages[:-1] if who == "maker" else pages:
+                r = c.get(url)
+                assert r.status_code == 200, (who, url)
+                assert not leaks(r.content.decode(), language, data), (who, language, url, leaks(
+                    r.content.decode(), language, data))
