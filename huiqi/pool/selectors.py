@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params as core_params
@@ -408,10 +408,10 @@ def classification_history(loan_id: int) -> ClassificationHistory:
     """The NPL date the classification history of one loan gives (``ClassificationHistory``)."""
     from .models import Classification
 
-    qs = Classification.objects.filter(loan_id=loan_id)
-    npl = qs.filter(tier__in=Classification.NON_PERFORMING).aggregate(d=Min("on"))["d"]
-    performing = qs.exclude(tier__in=Classification.NON_PERFORMING).aggregate(d=Max("on"))["d"]
-    return ClassificationHistory(npl, performing)
+    bad = Q(tier__in=Classification.NON_PERFORMING)
+    days = Classification.objects.filter(loan_id=loan_id).aggregate(npl=Min("on", filter=bad),
+                                                                    performing=Max("on", filter=~bad))
+    return ClassificationHistory(days["npl"], days["performing"])
 
 
 def npl_dates_by_classification(loan_ids: Iterable[int]) -> dict[int, dt.date]:
