@@ -714,7 +714,8 @@ def store_classifications(actor, rows: list[dict], record=None) -> tuple[int, in
         if new or changed:
             audit.record(actor, "pool.classify", model="pool.Classification", object_id="",
                          object_repr=f"{len(new)} / {len(changed)}",
-                         after={"created": len(new), "updated": len(changed), "unchanged": len(rows) - len(new) - len(changed)})
+                         after={"created": len(new), "updated": len(changed),
+                                "unchanged": len(rows) - len(new) - len(changed)})
     return len(new), len(changed)
 
 
@@ -741,6 +742,7 @@ def report_classifications(actor, items: list[ClassificationInput]) -> dict:
         errors += found
     if errors:
         raise InvalidFields(errors)
-    rows = [{"loan_id": check.loan_id(i.bank_code, i.loan_no), "on": i.on, "tier": tier} for i, tier in zip(items, tiers)]
+    rows = [{"loan_id": check.loan_id(i.bank_code, i.loan_no), "on": i.on, "tier": tier}
+            for i, tier in zip(items, tiers)]
     created, updated = store_classifications(actor, rows)
     return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}

@@ -74,7 +74,9 @@ def upload_detail(request, pk):
     _require(request, "pool.view")
     record = get_object_or_404(selectors.uploads_for(request.user), pk=pk)
     report_url = reverse("pool:upload_error_report", args=[record.pk, "csv"])[:-3]
-    claims = selectors.claims_for(request.user).filter(upload=record).order_by("id") if record.kind == "claims" else None
+    claims = None
+    if record.kind == "claims":
+        claims = selectors.claims_for(request.user).filter(upload=record).order_by("id")
     return render(request, "pool/upload_detail.html",
                   {"r": record, "errors": read_errors(record), "report_url": report_url, "claims": claims})
 

@@ -116,7 +116,8 @@ def test_claims_filed_by_file_wait_for_evidence_before_approval(people):
     assert (claim.status, claim.paid_fen) == ("approved", 27_000_000)
     # Another bank cannot add evidence to it.
     other = Claim.objects.get(loan__loan_no="2")
-    assert _client(people["b2"]).post(f"/pool/claims/{other.pk}/", {"action": "evidence", "evidence": "x"}).status_code == 404
+    r = _client(people["b2"]).post(f"/pool/claims/{other.pk}/", {"action": "evidence", "evidence": "x"})
+    assert r.status_code == 404
 
 
 def test_the_upload_page_for_banks_and_who_may_use_it(people):
