@@ -79,8 +79,15 @@ def _demo(scale, seed, progress) -> str:
     return demo.build_and_describe(scale, seed, progress)
 
 
-# After the ledger (10) and the interest subsidy (40): the pool adds the earlier loans the figures need.
-DEMO = [DemoStep(45, _demo)]
+def _demo_classifications(scale, seed, progress) -> str:
+    from . import demo_classifications
+
+    return demo_classifications.build(scale, seed, progress)
+
+
+# After the ledger (10) and the interest subsidy (40): the pool adds the earlier loans the figures need, then
+# the banks' five-tier classifications of the non-performing ones.
+DEMO = [DemoStep(45, _demo), DemoStep(46, _demo_classifications)]
 
 NAVIGATION = [Nav("pool:index", _("风险补偿"), "pool.view", order=35, role_labels={"bank": _("本行风险补偿")})]
 

@@ -215,3 +215,16 @@ def test_the_headless_import_takes_the_same_path(people, tmp_path):
     assert _history("1") == [("2020-09-10", "substandard")] and _history("6", "B2") == [("2020-09-11", "loss")]
     record = PoolUpload.objects.get()
     assert (record.kind, record.status, record.bank_id) == ("classifications", "stored", None)
+
+
+def test_the_demos_classifications_give_the_npl_records_dates(people):
+    from huiqi.pool import demo_classifications
+    from huiqi.lending.models import NonPerformingLoan
+
+    assert "demo five-tier classifications" in demo_classifications.build("small", 2020)
+    for npl in NonPerformingLoan.objects.select_related("loan"):
+        assert selectors.classification_history(npl.loan_id).npl_date == npl.npl_date
+    assert _history("1") == [("2020-06-30", "normal"), ("2020-09-01", "substandard")]
+    before = Classification.objects.count()
+    demo_classifications.build("small", 2020)  # again: nothing changes
+    assert Classification.objects.count() == before
