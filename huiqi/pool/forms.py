@@ -41,6 +41,15 @@ class ClaimForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
 
+class NewClaimForm(ClaimForm):
+    """Filing: the NPL date too (a resubmitted claim keeps the one it was filed with)."""
+
+    npl_date = forms.DateField(label=_("不良认定日期"), required=False,
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                               help_text=_("不填则按本行报送的五级分类（首次分为次级或更差的日期），或不良贷款记录"))
+    field_order = ["loan_no", "npl_date", "outstanding_principal", "recovered", "evidence", "idempotency_key"]
+
+
 class ReviewForm(forms.Form):
     outcome = forms.ChoiceField(label=_("审核结果"), choices=Claim.Outcome.choices, widget=forms.RadioSelect)
     amount = MoneyField(label=_("部分补偿金额（元）"), required=False)
@@ -86,3 +95,20 @@ class TopUpForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["on"].initial = clock.today()
+
+
+class UploadForm(forms.Form):
+    """A bank's file for the pool: which kind, and the file; the importer checks every row (one place)."""
+
+    kind = forms.ChoiceField(label=_("文件类型"))
+    file = forms.FileField(label=_("文件"), help_text=_("CSV 或 XLSX，按模板填写"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = list(kinds)
+
+
+class EvidenceForm(forms.Form):
+    evidence = forms.CharField(label=_("证明材料说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                               help_text=_("列明催收、诉讼、核销等材料及其编号"))

@@ -8,6 +8,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from huiqi.core.uploads import UploadRecord
+
+
+class PoolUpload(UploadRecord):
+    """One file a bank sent to the pool: its loans' five-tier classifications, or its claims (the
+    non-performing loans file of ``bank-data-exchange.md``, one claim per row)."""
+
+    class Kind(models.TextChoices):
+        CLASSIFICATIONS = "classifications", _("五级分类")
+        CLAIMS = "claims", _("补偿申请（不良贷款）")
+
+    kind = models.CharField(_("文件类型"), max_length=16, choices=Kind.choices)
+    bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("银行"))
+
+    class Meta(UploadRecord.Meta):
+        verbose_name = _("资金池报送文件")
+        verbose_name_plural = pgettext_lazy("plural", "资金池报送文件")
+
 
 class BankEvent(models.Model):
     """One step of a bank's life in the pool: signed (签约) → onboarded (入库) → suspended → (reinstated) →
@@ -83,6 +102,8 @@ class Classification(models.Model):
     on = models.DateField(_("分类日期"))
     tier = models.CharField(_("五级分类"), max_length=16, choices=Tier.choices)
     reported_at = models.DateTimeField(_("报送时间"), default=timezone.now)
+    upload = models.ForeignKey(PoolUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("报送文件"))
 
     class Meta:
         verbose_name = _("贷款五级分类")
@@ -131,6 +152,8 @@ class Claim(models.Model):
     reason = models.CharField(_("原因代码"), max_length=40, blank=True)
     evidence = models.TextField(_("证明材料说明"), blank=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=100, blank=True)
+    upload = models.ForeignKey(PoolUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims",
+                               verbose_name=_("报送文件"))
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("申请人"))
     filed_on = models.DateField(_("申请日期"))
@@ -175,6 +198,11 @@ class Claim(models.Model):
         from .rules import OUTCOME_REASONS
 
         return OUTCOME_REASONS.get(self.reason, self.reason) if self.reason else ""
+
+    @property
+    def awaiting_evidence(self) -> bool:
+        """Filed by file, and the bank has not added its evidence yet: it cannot be approved until it does."""
+        return self.upload_id is not None and not self.evidence.strip()
 
     @property
     def owed_fen(self) -> int:

@@ -14,6 +14,8 @@ PERMISSIONS = {
     "pool.simulate": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
     # A bank's staff file and repair their bank's claims and report recoveries on them.
     "pool.file_claim": has_role(Role.BANK),
+    # A bank's staff report their loans' five-tier classifications (a file or the API).
+    "pool.report_classification": has_role(Role.BANK),
     "pool.report_recovery": has_role(Role.BANK, Role.BUREAU, Role.ADMIN),
     # The bureau keeps the banks' lifecycle, reviews and approves claims (two people), tops the pool up
     # and claws back.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params as core_params
@@ -526,3 +526,97 @@ def _mean(values: list[int]) -> Decimal | None:
     if not values:
         return None
     return (Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"))
+
+
+# --- five-tier classification (五级分类) and the banks' files ----------------------------------------------
+
+@dataclass(frozen=True)
+class ClassificationHistory:
+    """What a loan's reported classifications say of its NPL date: the first day it was classified 次级 or
+    worse (``npl_date``), and the last day it was reported 正常 or 关注 (``last_performing``)."""
+
+    npl_date: dt.date | None
+    last_performing: dt.date | None
+
+
+def classification_history(loan_id: int) -> ClassificationHistory:
+    """The NPL date the classification history of one loan gives (``ClassificationHistory``)."""
+    from .models import Classification
+
+    bad = Q(tier__in=Classification.NON_PERFORMING)
+    days = Classification.objects.filter(loan_id=loan_id).aggregate(npl=Min("on", filter=bad),
+                                                                    performing=Max("on", filter=~bad))
+    return ClassificationHistory(days["npl"], days["performing"])
+
+
+def npl_dates_by_classification(loan_ids: Iterable[int]) -> dict[int, dt.date]:
+    """Each loan's first day classified 次级 or worse, for the loans that have one (one query per 5,000)."""
+    from .models import Classification
+
+    ids, out = sorted(set(loan_ids)), {}
+    for i in range(0, len(ids), 5000):
+        rows = (Classification.objects.filter(loan_id__in=ids[i:i + 5000], tier__in=Classification.NON_PERFORMING)
+                .values("loan_id").annotate(first=Min("on")).values_list("loan_id", "first"))
+        out.update(rows)
+    return out
+
+
+def classifications_for(user):
+    """The classifications a reader may see: every one for the bureau, auditors and administrators; its own
+    bank's loans' for a bank's staff; none for anyone else."""
+    from .models import Classification
+
+    qs = Classification.objects.select_related("loan", "loan__bank")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(loan__bank_id=user.bank_id)
+    return qs.none()
+
+
+def loan_for(user, pk: int):
+    """One ledger loan as the pool shows it, if the reader may see it (a bank: its own)."""
+    from huiqi.core.errors import NotFound
+
+    qs = lending.loans().select_related("bank")
+    if not user.has_perm("pool.view_all"):
+        qs = qs.filter(bank_id=user.bank_id) if getattr(user, "role", None) == "bank" and user.bank_id else qs.none()
+    loan = qs.filter(pk=pk).first()
+    if loan is None:
+        raise NotFound("pool.loan_not_found", _("没有这笔贷款"))
+    return loan
+
+
+def uploads_for(user):
+    """The pool's uploaded files a reader may see: the bureau's readers all; a bank's staff their bank's."""
+    from .models import PoolUpload
+
+    qs = PoolUpload.objects.select_related("bank", "uploaded_by", "job")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(bank_id=user.bank_id)
+    return qs.none()
+
+
+def claims_awaiting_evidence(user):
+    """Open claims filed by file whose evidence the bank has not added yet (on the claim's page): the bureau
+    cannot approve them before it does."""
+    if not user.has_perm("pool.file_claim"):
+        return Claim.objects.none()
+    return claims_for(user).filter(status__in=["submitted", "returned"], upload__isnull=False, evidence="")
+
+
+def reported_npl_date(user, loan_no: str) -> dt.date | None:
+    """The NPL date a claim on the reader's bank's loan is filed with when none is given: the first day its
+    reported classification is 次级 or worse, else its NPL record's; None when neither is held."""
+    if not loan_no or getattr(user, "role", None) != "bank" or not user.bank_id:
+        return None
+    loan = lending.loans().filter(bank_id=user.bank_id, loan_no=loan_no).first()
+    if loan is None:
+        return None
+    first = classification_history(loan.pk).npl_date
+    if first is not None:
+        return first
+    npl = lending.non_performing().filter(loan=loan).first()
+    return npl.npl_date if npl is not None else None

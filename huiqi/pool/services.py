@@ -3,6 +3,7 @@ writes, audits. The headless simulation records nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from huiqi.core import audit, clock
-from huiqi.core.errors import Conflict, InvalidFields, PermissionDenied, ValidationFailed
+from huiqi.core.errors import Conflict, DomainError, InvalidFields, PermissionDenied, ValidationFailed
 from huiqi.core.headless import write_csv
 from huiqi.core.permissions import require
 from huiqi.lending import selectors as lending
@@ -211,7 +212,9 @@ def _settle_clawback(actor, claim: Claim, amount: int, on, kind: str) -> None:
 
 @dataclass(frozen=True)
 class ClaimInput:
-    """A bank's claim as a page, a file row or the API gives it."""
+    """A bank's claim as a page, a file row or the API gives it. A blank amount or NPL date is taken from
+    what the bank reported: the NPL date from the loan's five-tier classification history (its first day
+    次级 or worse), else from its non-performing loans record; the amounts from that record."""
 
     bank_code: str
     loan_no: str
@@ -219,6 +222,19 @@ class ClaimInput:
     recovered_fen: int | None = None
     evidence: str = ""
     idempotency_key: str = ""
+    npl_date: dt.date | None = None  # blank: the classification history's, else the NPL file's
+
+
+@dataclass(frozen=True)
+class CheckedClaim:
+    """A claim that passed every filing rule: its loan and the values it will be filed with."""
+
+    loan: object
+    npl_date: dt.date
+    outstanding_fen: int
+    recovered_fen: int
+    rule_loan: rules.Loan
+    rule_npl: rules.Npl
 
 
 def _loan_for(actor, data: ClaimInput):
@@ -232,61 +248,125 @@ def _loan_for(actor, data: ClaimInput):
     return loan
 
 
-def file_claim(actor, data: ClaimInput) -> Claim:
-    """A bank files a claim on one of its non-performing loans, with its evidence. Refused, naming the field
-    and the rule: a loan not in the ledger, another bank's, not registered in the pool, with no NPL
-    reported, amounts out of bounds, past the claim window, or with a claim already open. The same
-    idempotency key again returns the claim it filed."""
-    require(actor, "pool.file_claim")
-    with transaction.atomic():
-        if data.idempotency_key:
-            done = Claim.objects.filter(bank__code=data.bank_code, idempotency_key=data.idempotency_key).first()
-            if done is not None:
-                if (done.loan.loan_no, done.outstanding_fen, done.recovered_fen) != (
-                        data.loan_no, data.outstanding_fen if data.outstanding_fen is not None else done.outstanding_fen,
-                        data.recovered_fen if data.recovered_fen is not None else done.recovered_fen):
-                    raise Conflict("pool.idempotency_reused", _("幂等键 %(key)s 已用于另一笔补偿申请"),
-                                   field="idempotency_key", value=data.idempotency_key, key=data.idempotency_key)
-                return done
-        loan = lending.loans().select_for_update().get(pk=_loan_for(actor, data).pk)
-        npl = lending.non_performing().filter(loan=loan).first()
-        errors = []
-        if loan.registered_date is None:
-            errors.append(ValidationFailed("pool.loan_not_registered", rules.REASONS["loan_not_registered"],
-                                           field="loan_no", value=data.loan_no))
-        if npl is None:
-            errors.append(ValidationFailed("pool.no_npl", _("该贷款尚未报送不良贷款记录，请先报送不良贷款"),
-                                           field="loan_no", value=data.loan_no))
-        if errors:
-            raise InvalidFields(errors)
-        outstanding = data.outstanding_fen if data.outstanding_fen is not None else npl.outstanding_principal_fen
-        recovered = data.recovered_fen if data.recovered_fen is not None else npl.recovered_fen
-        rule_loan = selectors.as_rule_loan(loan, loan.bank.code)
-        rule_npl = rules.Npl(loan.bank.code, loan.loan_no, npl.npl_date, outstanding, recovered)
-        errors = rules.check_npl(rule_npl, rule_loan)
+def npl_date_errors(given: dt.date, history: selectors.ClassificationHistory) -> list[ValidationFailed]:
+    """The rule between a claim's NPL date and the loan's reported five-tier classifications: the NPL date is
+    the first day the loan was classified 次级 or worse, so a claim must give that day when the history has
+    one, and cannot give a day on or before one the bank reported the loan 正常 or 关注 when it has none."""
+    if history.npl_date is not None and given != history.npl_date:
+        return [ValidationFailed(
+            "pool.npl_date_contradicts_classification",
+            _("不良认定日期 %(given)s 与本行报送的五级分类不符：该贷款于 %(first)s 首次被分为次级或更差，不良认定日期应为 %(first)s"),
+            field="npl_date", value=given.isoformat(), given=given.isoformat(), first=history.npl_date.isoformat())]
+    if history.npl_date is None and history.last_performing is not None and given <= history.last_performing:
+        return [ValidationFailed(
+            "pool.npl_date_while_performing",
+            _("不良认定日期 %(given)s 与本行报送的五级分类不符：该贷款在 %(day)s 仍为正常或关注类"),
+            field="npl_date", value=given.isoformat(), given=given.isoformat(),
+            day=history.last_performing.isoformat())]
+    return []
+
+
+def check_claim(actor, data: ClaimInput, *, lock: bool = False) -> CheckedClaim:
+    """Every filing rule of a claim, all at once (``InvalidFields``, each naming its field), writing nothing:
+    the loan is the bank's own, in the ledger and registered in the pool; there is an NPL date (given, or
+    from the classification history or the NPL record) that agrees with the classification history
+    (``npl_date_errors``) and falls after the loan's start; amounts within bounds; within the claim window;
+    no claim open on the loan. The page, the API and the claims file all file through it."""
+    loan = _loan_for(actor, data)
+    if lock:
+        loan = lending.loans().select_for_update().select_related("bank").get(pk=loan.pk)
+    npl = lending.non_performing().filter(loan=loan).first()
+    history = selectors.classification_history(loan.pk)
+    errors = []
+    if loan.registered_date is None:
+        errors.append(ValidationFailed("pool.loan_not_registered", rules.REASONS["loan_not_registered"],
+                                       field="loan_no", value=data.loan_no))
+    npl_date = data.npl_date or history.npl_date or (npl.npl_date if npl is not None else None)
+    if npl_date is None:
+        errors.append(ValidationFailed("pool.no_npl", _("该贷款尚未报送不良贷款记录或次级及以下的五级分类，请先报送"),
+                                       field="loan_no", value=data.loan_no))
+    elif data.npl_date is not None:
+        errors += npl_date_errors(data.npl_date, history)
+    if npl_date is not None and npl_date <= loan.start_date:
+        errors.append(ValidationFailed("pool.npl_before_start", _("不良认定日期必须晚于放款日期 %(start)s"),
+                                       field="npl_date", value=npl_date.isoformat(),
+                                       start=loan.start_date.isoformat()))
+    outstanding = data.outstanding_fen if data.outstanding_fen is not None else (
+        npl.outstanding_principal_fen if npl is not None else None)
+    recovered = data.recovered_fen if data.recovered_fen is not None else (npl.recovered_fen if npl is not None else 0)
+    if outstanding is None and npl_date is not None:
+        errors.append(ValidationFailed("pool.outstanding_required", _("没有已报送的不良贷款记录，须填写不良本金"),
+                                       field="outstanding_principal"))
+    rule_loan = selectors.as_rule_loan(loan, loan.bank.code)
+    rule_npl = None
+    if npl_date is not None and outstanding is not None:
+        rule_npl = rules.Npl(loan.bank.code, loan.loan_no, npl_date, outstanding, recovered)
+        errors += rules.check_npl(rule_npl, rule_loan)
         today = clock.today()
         params = selectors.params_on(today)
-        if not rules.within_claim_window(npl.npl_date, today, params):
+        if not rules.within_claim_window(npl_date, today, params):
             if params.claim_window_days is None:
                 errors.append(ValidationFailed("pool.claims_not_open", _("补偿申请期限尚未设定，暂不受理补偿申请"),
                                                field="npl_date"))
             else:
                 errors.append(ValidationFailed(
                     "pool.outside_claim_window", _("不良认定日期 %(npl_date)s 起 %(days)s 天内方可申请，已超过申请期限"),
-                    field="npl_date", value=npl.npl_date.isoformat(), npl_date=npl.npl_date.isoformat(),
+                    field="npl_date", value=npl_date.isoformat(), npl_date=npl_date.isoformat(),
                     days=params.claim_window_days))
-        if Claim.objects.filter(loan=loan, status__in=Claim.OPEN).exists():
-            errors.append(Conflict("pool.claim_open", _("该贷款已有一笔办理中的补偿申请"), field="loan_no",
-                                   value=data.loan_no))
-        if errors:
-            raise InvalidFields(errors)
-        assessed = _assess(rule_loan, rule_npl, today)
+    if Claim.objects.filter(loan=loan, status__in=Claim.OPEN).exists():
+        errors.append(Conflict("pool.claim_open", _("该贷款已有一笔办理中的补偿申请"), field="loan_no",
+                               value=data.loan_no))
+    if errors:
+        raise InvalidFields(errors)
+    return CheckedClaim(loan, npl_date, outstanding, recovered, rule_loan, rule_npl)
+
+
+def file_claim(actor, data: ClaimInput, *, upload=None) -> Claim:
+    """A bank files a claim on one of its non-performing loans, with its evidence (``check_claim``'s rules).
+    The same idempotency key again returns the claim it filed. ``upload``: the claims file it came from (a
+    claim filed by file has no evidence yet: it waits for it before it can be approved)."""
+    require(actor, "pool.file_claim")
+    with transaction.atomic():
+        if data.idempotency_key:
+            done = Claim.objects.filter(bank__code=data.bank_code, idempotency_key=data.idempotency_key).first()
+            if done is not None:
+                if (done.loan.loan_no, done.outstanding_fen, done.recovered_fen, done.npl_date) != (
+                        data.loan_no, data.outstanding_fen if data.outstanding_fen is not None else done.outstanding_fen,
+                        data.recovered_fen if data.recovered_fen is not None else done.recovered_fen,
+                        data.npl_date or done.npl_date):
+                    raise Conflict("pool.idempotency_reused", _("幂等键 %(key)s 已用于另一笔补偿申请"),
+                                   field="idempotency_key", value=data.idempotency_key, key=data.idempotency_key)
+                return done
+        checked = check_claim(actor, data, lock=True)
+        loan, today = checked.loan, clock.today()
+        assessed = _assess(checked.rule_loan, checked.rule_npl, today)
         claim = Claim.objects.create(
-            bank=loan.bank, loan=loan, npl_date=npl.npl_date, outstanding_fen=outstanding, recovered_fen=recovered,
-            loss_fen=assessed.loss_fen, ratio=assessed.ratio, compensation_fen=assessed.compensation_fen,
-            reason=assessed.reason or "", evidence=data.evidence, idempotency_key=data.idempotency_key,
-            filed_by=actor, filed_on=today, filed_at=clock.now())
+            bank=loan.bank, loan=loan, npl_date=checked.npl_date, outstanding_fen=checked.outstanding_fen,
+            recovered_fen=checked.recovered_fen, loss_fen=assessed.loss_fen, ratio=assessed.ratio,
+            compensation_fen=assessed.compensation_fen, reason=assessed.reason or "", evidence=data.evidence.strip(),
+            idempotency_key=data.idempotency_key, upload=upload, filed_by=actor, filed_on=today,
+            filed_at=clock.now())
         audit.record(actor, "pool.file", claim)
+    return claim
+
+
+def add_evidence(actor, claim: Claim, evidence: str) -> Claim:
+    """The bank adds (or completes) the evidence of its open claim; a claim filed by file waits for it, and
+    until then the bureau can only return or deny it."""
+    require(actor, "pool.file_claim")
+    with transaction.atomic():
+        claim = _locked(claim)
+        if getattr(actor, "bank_id", None) != claim.bank_id:
+            raise PermissionDenied("pool.not_own_claim", _("只能修改本行的补偿申请"))
+        if claim.status not in ("submitted", "returned"):
+            raise Conflict("pool.evidence_closed", _("只有办理中的申请可以补充证明材料"), field="status",
+                           value=claim.status)
+        if not evidence.strip():
+            raise ValidationFailed("pool.evidence_required", _("请填写证明材料说明"), field="evidence")
+        before = audit.snapshot(claim)
+        claim.evidence = evidence.strip()
+        claim.save(update_fields=["evidence"])
+        audit.record(actor, "pool.add_evidence", claim, before=before)
     return claim
 
 
@@ -358,6 +438,10 @@ def review(actor, claim: Claim, outcome: str, *, amount_fen: int | None = None, 
         if outcome == "approve" and claim.reason:
             errors.append(ValidationFailed("pool.approve_ineligible", _("该申请不符合条件（%(reason)s），不能全额补偿"),
                                            field="outcome", value=outcome, reason=OUTCOME_REASONS[claim.reason]))
+        if outcome in ("approve", "partial") and claim.awaiting_evidence:
+            errors.append(ValidationFailed("pool.evidence_missing",
+                                           _("该申请尚未提供证明材料，银行补充之前只能退回补正或不予补偿"),
+                                           field="outcome", value=outcome))
         if outcome == "partial" and (amount_fen is None or not 0 < amount_fen < claim.compensation_fen):
             errors.append(ValidationFailed("pool.partial_amount", _("部分补偿金额须大于零且小于应补偿金额"),
                                            field="amount", value=amount_fen))
@@ -544,3 +628,161 @@ def start_registration(actor):
 
     waiting = Job.objects.filter(kind="pool.register", status__in=["pending", "running"]).first()
     return waiting or jobs.enqueue("pool.register", {}, user=actor, title=str(_("风险补偿资金池：贷款入库筛查")))
+
+
+# --------------------------------------------------------------------------------------------------
+# Five-tier classification (五级分类)
+
+
+# The spellings a file or the API may give a tier in, besides its Chinese and English names.
+TIER_SPELLINGS = {"normal": "normal", "special_mention": "special_mention", "substandard": "substandard",
+                  "doubtful": "doubtful", "loss": "loss", "1": "normal", "2": "special_mention",
+                  "3": "substandard", "4": "doubtful", "5": "loss"}
+
+
+def tier_parser():
+    """A tier as a file cell or the API gives it: 正常/关注/次级/可疑/损失, the codes, their English names,
+    or 1–5."""
+    from huiqi.core.tabular import parse_choice
+
+    from .models import Classification
+
+    return parse_choice(TIER_SPELLINGS, dict(Classification.Tier.choices))
+
+
+@dataclass(frozen=True)
+class ClassificationInput:
+    """A bank's classification of one of its loans on a day, as the API gives it (the tier as written)."""
+
+    bank_code: str
+    loan_no: str
+    on: dt.date
+    tier: str
+
+
+class ClassificationCheck:
+    """The rules of a reported classification, for a file's rows and the API's items alike: the bank is
+    known and the reporter's own (a bank's staff report only their bank's loans), the loan is in its
+    ledger, the day is not before the loan started nor after today."""
+
+    def __init__(self, actor):
+        require(actor, "pool.report_classification", allow_system=True)
+        self.own_bank = actor.bank_id if getattr(actor, "role", None) == "bank" else None
+        self.banks = dict(registry.banks().values_list("code", "id"))
+        self.loans: dict[tuple[int, str], tuple[int, dt.date]] = {}
+        self.today = clock.today()
+
+    def read(self, keys) -> None:
+        """Read the loans these (bank code, loan number) pairs name, 5,000 at a time."""
+        wanted: dict[int, set[str]] = {}
+        for code, no in keys:
+            bank_id = self.banks.get(code)
+            if bank_id is not None and no and (bank_id, no) not in self.loans:
+                wanted.setdefault(bank_id, set()).add(no)
+        for bank_id, numbers in wanted.items():
+            numbers = sorted(numbers)
+            for i in range(0, len(numbers), 5000):
+                for pk, no, start in lending.loans().filter(bank_id=bank_id, loan_no__in=numbers[i:i + 5000]) \
+                        .values_list("id", "loan_no", "start_date"):
+                    self.loans[(bank_id, no)] = (pk, start)
+
+    def errors(self, bank_code, loan_no, on) -> list[ValidationFailed]:
+        """What is wrong with one item (a value that did not parse is None and has its own error)."""
+        if bank_code is None:
+            return []
+        bank_id = self.banks.get(bank_code)
+        if bank_id is None:
+            return [ValidationFailed("pool.bank_unknown", _("未知的银行机构代码 %(code_text)s"), field="bank_code",
+                                     value=bank_code, code_text=bank_code)]
+        if self.own_bank is not None and bank_id != self.own_bank:
+            return [ValidationFailed("pool.bank_not_own", _("只能报送本行的数据，%(code_text)s 不是本行"),
+                                     field="bank_code", value=bank_code, code_text=bank_code)]
+        if loan_no is None:
+            return []
+        loan = self.loans.get((bank_id, loan_no))
+        if loan is None:
+            return [ValidationFailed("pool.loan_unknown", _("该行没有贷款合同编号为 %(loan_no)s 的贷款，请先报送贷款台账"),
+                                     field="loan_no", value=loan_no, loan_no=loan_no)]
+        out = []
+        if on is not None and on < loan[1]:
+            out.append(ValidationFailed("pool.classified_before_start", _("分类日期不能早于放款日期 %(start)s"),
+                                        field="on", value=on.isoformat(), start=loan[1].isoformat()))
+        if on is not None and on > self.today:
+            out.append(ValidationFailed("pool.classified_in_future", _("分类日期不能晚于今天（%(today)s）"),
+                                        field="on", value=on.isoformat(), today=self.today.isoformat()))
+        return out
+
+    def loan_id(self, bank_code: str, loan_no: str) -> int:
+        return self.loans[(self.banks[bank_code], loan_no)][0]
+
+
+def store_classifications(actor, rows: list[dict], record=None) -> tuple[int, int]:
+    """Write checked classifications (``loan_id``, ``on``, ``tier``): a new (loan, day) is added to the
+    history, a different tier for a day already reported replaces it (audited before and after), the same
+    again changes nothing. ``record``: the file they came from. Returns (created, updated)."""
+    from huiqi.core import uploads
+
+    from .models import Classification
+
+    now = clock.now()
+    existing = {}
+    ids = sorted({r["loan_id"] for r in rows})
+    for i in range(0, len(ids), 5000):
+        for v in Classification.objects.filter(loan_id__in=ids[i:i + 5000]).values("id", "loan_id", "on", "tier"):
+            existing[(v.pop("loan_id"), v.pop("on"))] = v
+    with transaction.atomic():
+        if record is not None:
+            created, updated = uploads.upsert(Classification, rows, ("loan_id", "on"), ("tier",), existing, actor,
+                                              record, extra={"upload_id": record.pk, "reported_at": now})
+            if created or updated:
+                audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
+                                                             "digest": record.digest, "created": created,
+                                                             "updated": updated})
+            return created, updated
+        new, changed = [], []
+        for r in rows:
+            old = existing.get((r["loan_id"], r["on"]))
+            if old is None:
+                new.append(Classification(loan_id=r["loan_id"], on=r["on"], tier=r["tier"], reported_at=now))
+            elif old["tier"] != r["tier"]:
+                obj = Classification(id=old["id"], loan_id=r["loan_id"], on=r["on"], tier=r["tier"], reported_at=now)
+                changed.append((obj, {"tier": old["tier"]}, {"tier": r["tier"]}))
+        Classification.objects.bulk_create(new, batch_size=2000)
+        if changed:
+            Classification.objects.bulk_update([c[0] for c in changed], ["tier", "reported_at"], batch_size=500)
+            audit.record_each(actor, "update", changed)
+        if new or changed:
+            audit.record(actor, "pool.classify", model="pool.Classification", object_id="",
+                         object_repr=f"{len(new)} / {len(changed)}",
+                         after={"created": len(new), "updated": len(changed),
+                                "unchanged": len(rows) - len(new) - len(changed)})
+    return len(new), len(changed)
+
+
+def report_classifications(actor, items: list[ClassificationInput]) -> dict:
+    """A bank's system reports classifications of its loans (the API): every item checked, every error
+    named at once (``classifications[i].field``), nothing stored unless all pass; the same again changes
+    nothing. Returns the counts."""
+    check = ClassificationCheck(actor)
+    check.read((i.bank_code, i.loan_no) for i in items)
+    parse, tiers, errors, seen = tier_parser(), [], [], {}
+    for n, item in enumerate(items):
+        found = check.errors(item.bank_code, item.loan_no, item.on)
+        try:
+            tiers.append(parse(item.tier))
+        except DomainError as exc:
+            found.append(ValidationFailed(exc.code, exc.msgid, field="tier", value=item.tier, **exc.params))
+        key = (item.bank_code, item.loan_no, item.on)
+        if not found and key in seen:
+            found = [ValidationFailed("pool.classification_repeated", _("与第 %(first)s 项重复（同一贷款同一日期）"),
+                                      field="on", value=item.on.isoformat(), first=seen[key])]
+        seen.setdefault(key, n)
+        for e in found:
+            e.field = f"classifications[{n}].{e.field}"
+        errors += found
+    if errors:
+        raise InvalidFields(errors)
+    rows = [{"loan_id": check.loan_id(i.bank_code, i.loan_no), "on": i.on, "tier": tier}
+            for i, tier in zip(items, tiers)]
+    created, updated = store_classifications(actor, rows)
+    return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}

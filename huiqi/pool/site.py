@@ -7,7 +7,9 @@ The amounts and every ratio set money paid, so a change of them waits for a seco
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Nav, Route, Todo
+from django.urls import reverse
+
+from huiqi.core.declarations import AuditLink, DemoStep, Importer, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
 from . import rules
@@ -53,9 +55,23 @@ AUDIT_ACTIONS = {
     "pool.pay": _("拨付补偿"), "pool.recovery": _("报告追偿"), "pool.claw_back": _("追回补偿"),
     "pool.clawback_settled": _("追回款到账"), "pool.top_up": _("资金池注资"), "pool.payout": _("资金池拨付"),
     "pool.recovery_return": _("追偿返还资金池"), "pool.clawback": _("追回款返还资金池"), "pool.offset": _("抵扣追回款"),
+    "pool.classify": _("报送五级分类"), "pool.add_evidence": _("补充证明材料"),
 }
 
-API_ROUTES = [Route("pool-claims", "huiqi.pool.api.ClaimViewSet", "pool-claim")]
+AUDIT_LINKS = {"pool.PoolUpload": AuditLink("pool.view", lambda r: reverse("pool:upload_detail", args=[r.pk]))}
+
+API_ROUTES = [Route("pool-claims", "huiqi.pool.api.ClaimViewSet", "pool-claim"),
+              Route("pool-classifications", "huiqi.pool.api.ClassificationViewSet", "pool-classification")]
+
+
+def _load_classifications(path, progress):
+    from . import imports
+
+    return imports.import_path(None, "classifications", path, progress=progress)
+
+
+# Claims are filed by a bank's named staff (on the pool's pages): the claims file has no headless import.
+IMPORTERS = {"pool-classifications": Importer(_load_classifications, "banks' five-tier loan classifications")}
 
 def _demo(scale, seed, progress) -> str:
     from . import demo
@@ -63,8 +79,15 @@ def _demo(scale, seed, progress) -> str:
     return demo.build_and_describe(scale, seed, progress)
 
 
-# After the ledger (10) and the interest subsidy (40): the pool adds the earlier loans the figures need.
-DEMO = [DemoStep(45, _demo)]
+def _demo_classifications(scale, seed, progress) -> str:
+    from . import demo_classifications
+
+    return demo_classifications.build(scale, seed, progress)
+
+
+# After the ledger (10) and the interest subsidy (40): the pool adds the earlier loans the figures need, then
+# the banks' five-tier classifications of the non-performing ones.
+DEMO = [DemoStep(45, _demo), DemoStep(46, _demo_classifications)]
 
 NAVIGATION = [Nav("pool:index", _("风险补偿"), "pool.view", order=35, role_labels={"bank": _("本行风险补偿")})]
 
@@ -87,6 +110,15 @@ GUIDES = {
         next=(_("市工业和信息化局审核材料，再由另一位工作人员审批。"),
               _("批准后按批准顺序拨付，资金池余额不足的部分在补充后支付。")),
         values=_params_today),
+    "pool.upload": Guide(
+        title=_("五级分类和补偿申请报送"),
+        who=_("已入库的合作银行报送本行贷款的五级分类，或以不良贷款文件批量申请补偿（每行一笔申请）。"),
+        needs=(_("按模板填写的 CSV（UTF-8 或 GBK/GB18030）或 Excel（XLSX，第一个工作表）文件，表头中文或英文均可"),
+               _("五级分类：贷款首次分为次级或更差的日期即其不良认定日期，补偿申请的不良认定日期须与之一致"),
+               _("补偿申请：每笔申请提交后须在申请页面补充催收、诉讼、核销等证明材料，之后才能批准")),
+        time=_("小文件上传后当场校验；大文件在后台校验，完成后在文件页面显示结果。"),
+        next=(_("系统逐行校验：全部通过才入库，同一文件重复上传不会产生任何变化。"),
+              _("只要有一行有误，整个文件不入库，并给出可下载的逐行错误报告；修改后重新上传即可。"))),
 }
 
 
@@ -106,4 +138,6 @@ TODOS = [
          query={"status": "reviewed", "to_decide": "1"}, permission="pool.approve", order=41),
     Todo("pool.claims_returned", _("退回补正的补偿申请"), _count("claims_returned"), "pool:claim_list",
          query={"status": "returned"}, permission="pool.file_claim", order=42),
+    Todo("pool.claims_awaiting_evidence", _("待补充证明材料的补偿申请"), _count("claims_awaiting_evidence"),
+         "pool:claim_list", query={"evidence": "missing"}, permission="pool.file_claim", order=43),
 ]

@@ -25,7 +25,8 @@ from huiqi.core.permissions import require_page as _require
 from huiqi.registry import selectors as registry
 
 from . import rules, selectors, services
-from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
+from .forms import (BankStepForm, ClaimForm, ClawbackForm, DecideForm, EvidenceForm, NewClaimForm, RecoveryForm,
+                    ReviewForm, TopUpForm)
 from .models import Claim
 from .services import OUTCOME_REASONS, ClaimInput
 
@@ -73,7 +74,11 @@ def _claims(request):
     to_decide = request.GET.get("to_decide") == "1"
     if to_decide:  # what waits for this reader's decision: never a claim they reviewed
         qs = qs.filter(status="reviewed").exclude(reviewed_by=request.user)
-    return qs.order_by("-filed_at", "-id"), {"status": status, "q": q, "bank": bank, "to_decide": to_decide}
+    awaiting = request.GET.get("evidence") == "missing"
+    if awaiting:  # filed by file, the bank's evidence still to come
+        qs = qs.filter(pk__in=selectors.claims_awaiting_evidence(request.user).values("pk"))
+    return qs.order_by("-filed_at", "-id"), {"status": status, "q": q, "bank": bank, "to_decide": to_decide,
+                                             "evidence": "missing" if awaiting else ""}
 
 
 @login_required
@@ -111,8 +116,9 @@ def claim_new(request):
     _require(request, "pool.file_claim")
     from .site import GUIDES
 
-    form = ClaimForm(request.POST or None, initial={"loan_no": request.GET.get("loan", ""),
-                                                    "idempotency_key": uuid.uuid4().hex})
+    loan_no = request.GET.get("loan", "").strip()
+    form = NewClaimForm(request.POST or None, initial={"loan_no": loan_no, "idempotency_key": uuid.uuid4().hex,
+                                                       "npl_date": selectors.reported_npl_date(request.user, loan_no)})
     status = 200
     if request.method == "POST":
         status = 400
@@ -121,7 +127,7 @@ def claim_new(request):
             try:
                 claim = services.file_claim(request.user, ClaimInput(
                     getattr(getattr(request.user, "bank", None), "code", ""), d["loan_no"].strip(), d["outstanding_principal"], d["recovered"], d["evidence"],
-                    d["idempotency_key"]))
+                    d["idempotency_key"], d["npl_date"]))
                 return redirect("pool:claim_filed", pk=claim.pk)
             except DomainError as exc:
                 add_domain_error(form, exc)
@@ -154,6 +160,8 @@ def _actions(user, claim: Claim) -> dict:
     if claim.status == "reviewed" and user.has_perm("pool.approve") and claim.reviewed_by_id != user.pk:
         out["decide"] = DecideForm()
     own = getattr(user, "bank_id", None) == claim.bank_id
+    if claim.status in ("submitted", "returned") and claim.upload_id and own and user.has_perm("pool.file_claim"):
+        out["evidence"] = EvidenceForm(initial={"evidence": claim.evidence})
     if claim.status == "returned" and own and user.has_perm("pool.file_claim"):
         out["resubmit"] = ClaimForm(initial={"loan_no": claim.loan.loan_no, "evidence": claim.evidence})
     if claim.paid_fen > 0 and user.has_perm("pool.report_recovery") and (own or user.has_perm("pool.view_all")):
@@ -187,6 +195,8 @@ def claim_detail(request, pk):
                 elif action == "resubmit":
                     services.resubmit(request.user, claim, ClaimInput(claim.bank.code, claim.loan.loan_no,
                                                                       d["outstanding_principal"], d["recovered"], d["evidence"]))
+                elif action == "evidence":
+                    services.add_evidence(request.user, claim, d["evidence"])
                 elif action == "recovery":
                     services.report_recovery(request.user, claim, d["recovery"], note=d["note"])
                 elif action == "clawback":
@@ -201,7 +211,9 @@ def claim_detail(request, pk):
     history = AuditEvent.objects.filter(model="pool.Claim", object_id=str(claim.pk)).select_related("actor")
     return render(request, "pool/claim_detail.html", {
         "claim": claim, "actions": actions, "reason": _reason(claim.reason), "history": history.order_by("at"),
-        "entries": claim.entries.order_by("on", "id")}, status=status)
+        "entries": claim.entries.order_by("on", "id"),
+        "classifications": selectors.classifications_for(request.user).filter(loan=claim.loan).order_by("on"),
+        "history_npl_date": selectors.classification_history(claim.loan_id).npl_date}, status=status)
 
 
 @login_required

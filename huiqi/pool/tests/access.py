@@ -3,7 +3,9 @@
 The world gets (``prepare``): a loan of the matrix's bank (ICBC, onboarded) registered in the pool and a
 claim the bank's user filed on it. The bureau, auditors and administrators see every claim; a bank's staff
 its own bank's; enterprises, districts, departments and fund institutions have no part in the pool. Only a
-bank's staff file claims (the confirmation of filing is their bank's)."""
+bank's staff file claims (the confirmation of filing is their bank's). The world also gets a refused
+classification file of the bank and one classification of its loan: the pool's files, a loan's page and the
+classifications are read as claims are; only a bank's staff send files and report classifications."""
 
 from __future__ import annotations
 
@@ -22,9 +24,17 @@ EXPECT = {
     "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:what_if":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "pool:uploads":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:upload_detail":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:upload_submitted":         row(LOGIN, NO,  NO,  NO,  NO,  NO,  NF,  OK,  NO,  NF,  NF),
+    "pool:upload_error_report":      row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:template":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:loan_detail":              row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     # --- API: lists are scoped (empty for those without a part in the pool), a claim outside it is a 404 ---
     "pool-claim-list":               row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "pool-claim-detail":             row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
+    "pool-classification-list":      row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "pool-classification-detail":    row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
 }
 
 FILL = {
@@ -32,10 +42,16 @@ FILL = {
     "pool:claim_detail": lambda w: {"pk": w["pool_claim"].pk},
     "pool:claim_filed": lambda w: {"pk": w["pool_claim"].pk},
     "pool-claim-detail": lambda w: {"pk": w["pool_claim"].pk},
+    "pool:upload_detail": lambda w: {"pk": w["pool_upload"].pk},
+    "pool:upload_submitted": lambda w: {"pk": w["pool_upload"].pk},
+    "pool:upload_error_report": lambda w: {"pk": w["pool_upload"].pk, "fmt": "csv"},
+    "pool:template": lambda w: {"kind": "classifications", "lang": "zh", "fmt": "csv"},
+    "pool:loan_detail": lambda w: {"pk": w["pool_claim"].loan_id},
+    "pool-classification-detail": lambda w: {"pk": w["pool_classification"].pk},
 }
 
-# Only a bank's staff file claims.
-WRITE_TABLE = {"pool-claim-list": {"post": {"bank"}}}
+# Only a bank's staff file claims and report classifications.
+WRITE_TABLE = {"pool-claim-list": {"post": {"bank"}}, "pool-classification-list": {"post": {"bank"}}}
 
 
 def prepare(world):
@@ -43,8 +59,11 @@ def prepare(world):
         return world
     import datetime as dt
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from huiqi.lending.models import Loan
-    from huiqi.pool.models import Claim
+    from huiqi.pool.imports import start_upload
+    from huiqi.pool.models import Claim, Classification
 
     bank = world["bank_a"]
     loan = Loan.objects.create(
@@ -52,6 +71,11 @@ def prepare(world):
         borrower_kind="enterprise", purpose="operating", guarantee="credit", first_loan=True,
         principal_fen=100_000_000, annual_rate="4.3500", start_date=dt.date(2020, 3, 2),
         maturity_date=dt.date(2021, 3, 2), registered_date=dt.date(2020, 3, 2))
+    world["pool_classification"] = Classification.objects.create(loan=loan, on=dt.date(2020, 9, 1), tier="substandard")
+    world["pool_upload"] = start_upload(world["users"]["bank"], "classifications", SimpleUploadedFile(
+        "classifications.csv", f"银行机构代码,贷款合同编号,分类日期,五级分类\n{bank.code},NOPE,2020-06-30,正常\n".encode(),
+        content_type="text/csv"))
+    assert world["pool_upload"].status == "refused", world["pool_upload"].message
     world["pool_claim"] = Claim.objects.create(
         bank=bank, loan=loan, npl_date=dt.date(2020, 9, 1), outstanding_fen=50_000_000, loss_fen=50_000_000,
         ratio="0.8000", compensation_fen=40_000_000, filed_by=world["users"]["bank"], filed_on=dt.date(2020, 9, 2))
