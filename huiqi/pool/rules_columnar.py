@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from huiqi.lending.rules_columnar import borrower_reason
+
 from . import rules
 
 # Ratios as whole ten-thousandths (0.8 → 8000): exact integers in the frame, never floats.
@@ -75,25 +77,6 @@ REGISTRATION_INPUT = {
     "b_kind": pl.String, "b_size": pl.String, "b_industry": pl.String,
     "o_kind": pl.String, "o_size": pl.String, "o_industry": pl.String,
 }
-_NONE = pl.lit(None, dtype=pl.String)
-
-
-def borrower_reason() -> pl.Expr:
-    """``lending.rules.borrower_reason`` over columns: the first failing borrower reason, null when the
-    borrower counts."""
-    owned_ok = (pl.col("o_kind") == "individual_business") | pl.col("o_size").is_in(["small", "micro"])
-    return (
-        pl.when(pl.col("borrower_kind") == "business_owner").then(
-            pl.when(pl.col("o_kind").is_null()).then(pl.lit("owned_enterprise_not_in_registry"))
-            .when(owned_ok).then(_NONE)
-            .when(pl.col("o_size") == "unknown").then(pl.lit("owned_enterprise_size_unknown"))
-            .otherwise(pl.lit("owned_enterprise_not_small_or_micro")))
-        .when(pl.col("b_kind").is_null()).then(pl.lit("borrower_not_in_registry"))
-        .when(pl.col("b_kind") == "individual_business").then(_NONE)
-        .when(pl.col("b_size") == "large").then(pl.lit("borrower_large"))
-        .when(pl.col("b_size") == "unknown").then(pl.lit("borrower_size_unknown"))
-        .otherwise(_NONE)
-    )
 
 
 def _individual() -> pl.Expr:

@@ -32,6 +32,8 @@ from fractions import Fraction
 
 import polars as pl
 
+from huiqi.lending.rules_columnar import borrower_reason
+
 from .rules import BatchResult, Lines, LoanLine, Params, _batch
 
 LOAN_SCHEMA = {"bank_code": pl.String, "loan_no": pl.String, "borrower_id": pl.String, "borrower_kind": pl.String,
@@ -42,7 +44,6 @@ REGISTRY_SCHEMA = {"uscc": pl.String, "kind": pl.String, "size_class": pl.String
 KEY = ["bank_code", "loan_no"]
 # The pre-aggregated column ``loans`` may carry (see compute_batch_columns).
 WHOLE = "whole_fen"
-_NONE = pl.lit(None, dtype=pl.String)
 # Above this, rate × Σ interest could leave Int64: such a ledger is counted with Fractions throughout.
 _INT_SAFE = 2**62
 
@@ -66,20 +67,10 @@ def payments_that_can_count(loans: pl.DataFrame, payments: pl.DataFrame, params:
 
 def _reason(params: Params) -> pl.Expr:
     """The first failing reason code of the spec's list (``rules.eligibility``), null when the loan counts."""
-    owned_ok = (pl.col("o_kind") == "individual_business") | pl.col("o_size").is_in(["small", "micro"])
     return (
         pl.when(pl.col("purpose") != "operating").then(pl.lit("purpose_not_operating"))
         .when(~pl.col("start_date").is_between(params.window_start, params.window_end)).then(pl.lit("outside_window"))
-        .when(pl.col("borrower_kind") == "business_owner").then(
-            pl.when(pl.col("o_kind").is_null()).then(pl.lit("owned_enterprise_not_in_registry"))
-            .when(owned_ok).then(_NONE)
-            .when(pl.col("o_size") == "unknown").then(pl.lit("owned_enterprise_size_unknown"))
-            .otherwise(pl.lit("owned_enterprise_not_small_or_micro")))
-        .when(pl.col("b_kind").is_null()).then(pl.lit("borrower_not_in_registry"))
-        .when(pl.col("b_kind") == "individual_business").then(_NONE)
-        .when(pl.col("b_size") == "large").then(pl.lit("borrower_large"))
-        .when(pl.col("b_size") == "unknown").then(pl.lit("borrower_size_unknown"))
-        .otherwise(_NONE)
+        .otherwise(borrower_reason())
     )
 
 
