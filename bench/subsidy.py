@@ -62,7 +62,13 @@ One run:
 
    ``simulate``, ``duckdb`` and ``run`` run three times each, each time in a fresh process, and their
    medians are compared (every run's time is printed with them): a single run, held to simulate's median,
-   moved between 1.3× and 3.4× of it on the shared machine from one run of the benchmark to the next;
+   moved between 1.3× and 3.4× of it on the shared machine from one run of the benchmark to the next.
+   ``simulate`` and ``run`` take turns (simulate, run, simulate, run, …), so that the load of the moment
+   weighs on both alike; each run is also printed over the simulate just before it, with the load average
+   at the start of each, and the medians of their CPU times: the phase's own process (every thread) and
+   its PostgreSQL backend (``/proc/<pid>/stat`` of ``pg_backend_pid()``, when the server runs on this
+   machine; the parallel workers of an index build are not in it), which the load moves less than wall
+   time;
 
 4. compares every beneficiary's line and the totals of ``simulate`` and DuckDB (to the fen), prints a
    table (phase, seconds, rows/s, peak RSS, Δ RSS over the child's baseline, VmHWM) and the ratios
@@ -70,8 +76,8 @@ One run:
    Times are printed, never asserted; row counts, statuses and the agreement are checked.
 
 With ``--reuse-database`` (after a run with ``--keep``; migrate the kept database first if the code has new
-migrations) only step 3's ``snapshot``, ``simulate``, ``simulate-cold``, ``export`` and ``duckdb`` (and
-``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
+migrations) only step 3's ``snapshot``, ``simulate`` with ``run``, ``simulate-cold``, ``export`` and
+``duckdb`` (and ``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
 """
 
 from __future__ import annotations
