@@ -59,7 +59,8 @@ def write_rows(model, batch_id: int, columns: dict, references: tuple[Reference,
     part = partition_name(table, batch_id)
     frame = columns_frame(model, columns)
     q = sql.Identifier
-    with connection.cursor() as cursor:
+    # Django's errors (IntegrityError…) for the COPY's too, which go through psycopg's own cursor.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute("SELECT to_regclass(%s), pg_get_serial_sequence(%s, 'id')", [part, table])
         existing, sequence = cursor.fetchone()
         if existing is not None:

@@ -169,3 +169,24 @@ def test_a_line_of_a_batch_without_its_partition_is_refused(batch):
     with pytest.raises(IntegrityError), transaction.atomic():
         SubsidyLoanLine.objects.create(batch=other, loan=loan, beneficiary_id="x", eligible=False,
                                        reason="not_operating")
+
+
+@postgres_only
+def test_rows_of_a_batch_whose_partition_exists_go_in_through_the_table(batch):
+    """A partition left behind (an emptied table whose batch ids came round again) takes the rows through
+    the partitioned table, its statement triggers checking their loans."""
+    from huiqi.subsidy.partitions import LINE_LOAN, write_rows
+
+    fields = ("loan_id", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
+    before = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
+    SubsidyLoanLine.objects.filter(batch=batch).delete()
+
+    def columns(rows):
+        return {"batch": [batch.pk] * len(rows), **{f.removesuffix("_id") if f == "loan_id" else f:
+                                                   [r[i] for r in rows] for i, f in enumerate(fields)}}
+
+    missing = Loan.objects.order_by("-pk").first().pk + 1000
+    with pytest.raises(IntegrityError), transaction.atomic():
+        write_rows(SubsidyLoanLine, batch.pk, columns([(missing, *before[0][1:])]), references=(LINE_LOAN,))
+    write_rows(SubsidyLoanLine, batch.pk, columns(before), references=(LINE_LOAN,))
+    assert list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields)) == before
