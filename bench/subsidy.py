@@ -62,7 +62,13 @@ One run:
 
    ``simulate``, ``duckdb`` and ``run`` run three times each, each time in a fresh process, and their
    medians are compared (every run's time is printed with them): a single run, held to simulate's median,
-   moved between 1.3× and 3.4× of it on the shared machine from one run of the benchmark to the next;
+   moved between 1.3× and 3.4× of it on the shared machine from one run of the benchmark to the next.
+   ``simulate`` and ``run`` take turns (simulate, run, simulate, run, …), so that the load of the moment
+   weighs on both alike; each run is also printed over the simulate just before it, with the load average
+   at the start of each, and the medians of their CPU times: the phase's own process (every thread) and
+   its PostgreSQL backend (``/proc/<pid>/stat`` of ``pg_backend_pid()``, when the server runs on this
+   machine; the parallel workers of an index build are not in it), which the load moves less than wall
+   time;
 
 4. compares every beneficiary's line and the totals of ``simulate`` and DuckDB (to the fen), prints a
    table (phase, seconds, rows/s, peak RSS, Δ RSS over the child's baseline, VmHWM) and the ratios
@@ -70,8 +76,8 @@ One run:
    Times are printed, never asserted; row counts, statuses and the agreement are checked.
 
 With ``--reuse-database`` (after a run with ``--keep``; migrate the kept database first if the code has new
-migrations) only step 3's ``snapshot``, ``simulate``, ``simulate-cold``, ``export`` and ``duckdb`` (and
-``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
+migrations) only step 3's ``snapshot``, ``simulate`` with ``run``, ``simulate-cold``, ``export`` and
+``duckdb`` (and ``--profile``'s ``simulate``) run, against the kept ledger, and their part of step 4.
 """
 
 from __future__ import annotations
@@ -296,6 +302,43 @@ def _phase_import(args) -> dict:
     return {"seconds": seconds, "validate_seconds": validated, "rows": record.rows_total, "note": note}
 
 
+def _process_cpu() -> float:
+    """This process's CPU seconds so far (user + system, every thread)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu(pid: int | None) -> float | None:
+    """The PostgreSQL backend ``pid``'s CPU seconds so far, from ``/proc`` (None when the server is not on
+    this machine, or off Linux)."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, TypeError, ValueError, IndexError):
+        return None
+
+
+def _cpu_meter():
+    """A function returning (process CPU s, backend CPU s or None) spent since the meter was made, for the
+    Django connection's backend."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    own, backend = _process_cpu(), _backend_cpu(pid)
+
+    def spent():
+        now = _backend_cpu(pid)
+        return _process_cpu() - own, (None if now is None or backend is None else now - backend)
+    return spent
+
+
 def _phase_simulate(args) -> dict:
     from django.db import connection
 
@@ -319,9 +362,11 @@ def _phase_simulate(args) -> dict:
                                              services.compute.load_inputs)
         rules_columnar.compute_batch_columns = timed("rules_columnar.compute_batch_columns (the rules)",
                                                      rules_columnar.compute_batch_columns)
+    meter = _cpu_meter()
     start = time.perf_counter()
     result = _profiled(args.profile_out, lambda: services.simulate(None, CUTOFF))
     seconds = time.perf_counter() - start
+    cpu, backend_cpu = meter()
     peak_before_writing = maxrss_kb()
     loans_counted = sum(1 for x in result.loans if x.eligible)
     if args.out:
@@ -340,7 +385,7 @@ def _phase_simulate(args) -> dict:
             "factor": None if factor is None else [factor.numerator, factor.denominator],
         }))
     return {"seconds": seconds, "rows": len(result.beneficiaries), "parts": parts,
-            "peak_kb_simulate": peak_before_writing,
+            "cpu": cpu, "backend_cpu": backend_cpu, "peak_kb_simulate": peak_before_writing,
             "note": f"{len(result.beneficiaries):,} beneficiaries, {loans_counted:,} of "
                     f"{len(result.loans):,} loans counted; due {result.due_total / 100:,.2f} 元, "
                     f"payable {result.payable_total / 100:,.2f} 元"}
@@ -368,6 +413,7 @@ def _phase_run(args) -> dict:
     connection.ensure_connection()
     officer = _bench_officer()
     steps: list[tuple[str, float]] = []
+    meter = _cpu_meter()
     start = time.perf_counter()
 
     def progress(done, total, message):
@@ -375,12 +421,14 @@ def _phase_run(args) -> dict:
 
     batch = _profiled(args.profile_out, lambda: services.run_batch(officer, CUTOFF, progress=progress))
     seconds = time.perf_counter() - start
+    cpu, backend_cpu = meter()
     parts = {message: end - at for (message, at), end in zip(steps, [t for _, t in steps[1:]] + [seconds])}
     lines = batch.loan_lines.count()
     totals = {"beneficiaries": batch.beneficiaries, "loans_counted": batch.loans_counted,
               "due_total": batch.due_total_fen, "payable_total": batch.payable_total_fen}
     services.cancel(officer, batch, note="基准测试后作废 cancelled after the benchmark")
     return {"seconds": seconds, "rows": batch.beneficiaries, "parts": parts, "totals": totals,
+            "cpu": cpu, "backend_cpu": backend_cpu,
             "note": f"batch #{batch.pk}: {batch.beneficiaries:,} beneficiaries, {batch.loans_counted:,} loans "
                     f"counted, {lines:,} loan lines; due "
                     f"{batch.due_total_fen / 100:,.2f} 元 (cancelled afterwards, not timed)"}
@@ -628,14 +676,18 @@ def spawn(args, phase: str, work: Path, label: str, **extra) -> dict:
     for key, value in extra.items():
         if value is not None:
             cmd += [f"--{key.replace('_', '-')}", str(value)]
+    import os
+
     settle(args)
-    print(f"  … {label}", flush=True)
+    load = os.getloadavg()[0]
+    print(f"  … {label} (load average {load:.2f})", flush=True)
     t = time.perf_counter()
     proc = subprocess.run(fresh_rusage_command(cmd), cwd=str(Path(__file__).resolve().parent.parent))
     if proc.returncode != 0:
         raise SystemExit(f"phase {label} failed (exit {proc.returncode})")
     out = json.loads(result.read_text())
     out["wall"] = time.perf_counter() - t
+    out["load"] = load
     return out
 
 
@@ -760,12 +812,23 @@ def print_simulate_ratio(results: dict) -> float:
         print(f"ratio simulate-cold / DuckDB:         {cold:9.2f}×   (no snapshot: read from the database; "
               f"the snapshot job alone took {results['snapshot']['seconds']:.2f}s)")
     if "run" in results:
-        run = results["run"]["seconds"]
-        print(f"ratio run / simulate:                 {run / results['simulate']['seconds']:9.2f}×   (the recorded "
-              f"batch: computed, then every line written; target within {TARGET_RUN_RATIO:g}× of simulate → "
-              f"{'MET' if run <= TARGET_RUN_RATIO * results['simulate']['seconds'] else 'NOT MET'})")
-        print(f"ratio run / DuckDB:                   {run / results['duckdb']['seconds']:9.2f}×")
-        for k, v in results["run"].get("parts", {}).items():
+        sim, run = results["simulate"], results["run"]
+        print(f"ratio run / simulate:                 {run['seconds'] / sim['seconds']:9.2f}×   (the recorded "
+              f"batch: computed, then every line written; medians, the two run in turns; target within "
+              f"{TARGET_RUN_RATIO:g}× of simulate → "
+              f"{'MET' if run['seconds'] <= TARGET_RUN_RATIO * sim['seconds'] else 'NOT MET'})")
+        pairs = [(s, r) for s, r in zip(sim.get("every", []), run.get("every", []))]
+        if pairs:
+            print("    each run over the simulate just before it: " + ", ".join(
+                f"{r['seconds']:.2f}/{s['seconds']:.2f}s = {r['seconds'] / s['seconds']:.2f}× "
+                f"(load average {s['load']:.2f}, {r['load']:.2f})" for s, r in pairs))
+        for label, r in (("simulate", sim), ("run", run)):
+            backend = "—" if r.get("backend_cpu") is None else f"{r['backend_cpu']:.2f}s"
+            if r.get("cpu") is not None:
+                print(f"    CPU time (medians) of {label + ':':<10} its process {r['cpu']:.2f}s, "
+                      f"its PostgreSQL backend {backend}")
+        print(f"ratio run / DuckDB:                   {run['seconds'] / results['duckdb']['seconds']:9.2f}×")
+        for k, v in run.get("parts", {}).items():
             print(f"    run: {k:<44}{v:8.2f}s")
     return ratio_b
 
@@ -793,13 +856,34 @@ RUNS = 3
 def median_of(args, phase: str, work: Path, label: str, **extra) -> dict:
     """The phase RUNS times (each a fresh child process, its output compared afterwards from the last):
     the median run's result, with every run's seconds and the largest peak memory of them."""
-    runs = [spawn(args, phase, work, label if i == 0 else f"{label}#{i + 1}", **extra) for i in range(RUNS)]
-    runs.sort(key=lambda r: r["seconds"])
+    return _median([spawn(args, phase, work, label if i == 0 else f"{label}#{i + 1}", **extra)
+                    for i in range(RUNS)])
+
+
+def _median(runs: list[dict]) -> dict:
+    """The median of ``runs`` by seconds, with every run's seconds and the largest peak memory of them."""
+    every = list(runs)
+    runs = sorted(runs, key=lambda r: r["seconds"])
     middle = dict(runs[len(runs) // 2])
     for key in ("peak_kb", "hwm_kb"):
         middle[key] = max(r.get(key) or 0 for r in runs)
-    middle["note"] += f"; median of {RUNS} runs: " + ", ".join(f"{r['seconds']:.2f}s" for r in runs)
+    middle["note"] += f"; median of {len(runs)} runs: " + ", ".join(f"{r['seconds']:.2f}s" for r in runs)
+    middle["every"] = every
+    for key in ("cpu", "backend_cpu"):
+        values = sorted(r[key] for r in runs if r.get(key) is not None)
+        middle[key] = values[len(values) // 2] if values else None
     return middle
+
+
+def simulate_and_run(args, work: Path, sim_out: Path) -> tuple[dict, dict]:
+    """simulate and the recorded run RUNS times each, in turns (simulate, run, simulate, run, …), so that
+    the machine's load, which moves from one minute to the next, weighs on both alike: their medians."""
+    simulations, runs = [], []
+    for i in range(RUNS):
+        suffix = "" if i == 0 else f"#{i + 1}"
+        simulations.append(spawn(args, "simulate", work, f"simulate{suffix}", out=sim_out))
+        runs.append(spawn(args, "run", work, f"run{suffix}"))  # each run cancels its batch: the next may run
+    return _median(simulations), _median(runs)
 
 
 def settle(args) -> None:
@@ -824,15 +908,14 @@ def simulate_phases(args, work: Path, results: dict, sim_out: Path, duck_out: Pa
     the snapshot), the export, DuckDB; both simulations compared with DuckDB to the fen."""
     clear_snapshot(args)
     results["snapshot"] = spawn(args, "snapshot", work, "snapshot")
-    # simulate and DuckDB each run RUNS times, each in a fresh process: the median is compared (this
-    # machine's speed moves by a fifth from one second to the next), every run's time is printed.
-    results["simulate"] = median_of(args, "simulate", work, "simulate", out=sim_out)
+    # simulate, the run and DuckDB each run RUNS times, each in a fresh process: the medians are compared
+    # (this machine's speed moves by a fifth from one second to the next), every run's time is printed.
+    results["simulate"], results["run"] = simulate_and_run(args, work, sim_out)
     clear_snapshot(args)
     cold_out = work / "simulate-cold.csv"
     results["simulate-cold"] = spawn(args, "simulate", work, "simulate-cold", out=cold_out)
     results["export"] = spawn(args, "export", work, "export", export_dir=export_dir)
     results["duckdb"] = median_of(args, "duckdb", work, "duckdb", export_dir=export_dir, out=duck_out)
-    results["run"] = median_of(args, "run", work, "run")  # each run cancels its batch: the next may run
     agree, lines = compare(sim_out, duck_out)
     cold_agree, cold_lines = compare(cold_out, duck_out)
     simulated = json.loads(Path(str(sim_out) + ".json").read_text())

@@ -48,12 +48,16 @@ def insert_columns(model, columns: dict[str, list]) -> None:
     if connection.vendor != "postgresql":
         insert_rows(model, fields, zip(*columns.values()))
         return
+    with connection.cursor() as cursor:
+        copy_csv(cursor.cursor, model._meta.db_table, columns_frame(model, columns))
+
+
+def columns_frame(model, columns: dict[str, list]):
+    """The columns of :func:`insert_columns` as a polars frame named by ``model``'s database columns."""
     import polars as pl
 
     meta = model._meta
-    frame = pl.DataFrame({meta.get_field(f).column: values for f, values in columns.items()}, strict=False)
-    with connection.cursor() as cursor:
-        copy_csv(cursor.cursor, meta.db_table, frame)
+    return pl.DataFrame({meta.get_field(f).column: values for f, values in columns.items()}, strict=False)
 
 
 def copy_csv(cursor, table: str, frame, slice_rows: int = 50_000) -> None:

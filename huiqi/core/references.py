@@ -52,16 +52,45 @@ BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         PERFORM 1 FROM {parent} p WHERE p.id IN (SELECT {col} FROM new_rows) FOR KEY SHARE OF p;
     END IF;
-    SELECT min(r.{col}) INTO missing FROM new_rows r
-     WHERE r.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = r.{col});
+    {self._smallest_missing("new_rows", " INTO missing")};
     IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'insert or update on table "{child}" violates its reference to "{parent}"'
+        RAISE EXCEPTION '{self._violation()}'
             USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('Key ({col})=(%s) is not present in table "{parent}".', missing);
+                  DETAIL = format('{self._detail("%s")}', missing);
     END IF;
     RETURN NULL;
 END $$;
 """
+
+    def _smallest_missing(self, rows: str, into: str = "") -> str:
+        col, parent = self.column, self.parent
+        return (f"SELECT min(r.{col}){into} FROM {rows} r\n"
+                f"     WHERE r.{col} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {parent} p WHERE p.id = r.{col})")
+
+    def _violation(self) -> str:
+        return f'insert or update on table "{self.child}" violates its reference to "{self.parent}"'
+
+    def _detail(self, key) -> str:
+        return f'Key ({self.column})=({key}) is not present in table "{self.parent}".'
+
+    def check_rows(self, cursor, rows: str) -> None:
+        """The statement trigger's check run on the rows of the table ``rows`` (a new partition of ``child``,
+        written bare and not attached yet): the same anti-join, the same lock on the parents outside READ
+        COMMITTED, :class:`django.db.IntegrityError` with the trigger's message if a row names a missing
+        parent. Run it after taking a lock on ``child`` that a parent's delete waits for (its trigger takes
+        SHARE): a delete that went before is then seen by the check, one that comes after sees the rows."""
+        from django.db import IntegrityError
+
+        col, parent = self.column, self.parent
+        cursor.execute("SELECT current_setting('transaction_isolation')")
+        if cursor.fetchone()[0] != "read committed":
+            cursor.execute(f"SELECT 1 FROM {parent} p WHERE p.id IN (SELECT {col} FROM {rows}) "
+                           f"FOR KEY SHARE OF p")
+        cursor.execute(self._smallest_missing(rows))
+        missing = cursor.fetchone()[0]
+        if missing is not None:
+            raise IntegrityError(f"{self._violation()}\nDETAIL:  {self._detail(missing)}")
 
     def postgresql(self) -> tuple[str, str]:
         """(forward, backward) SQL."""

@@ -137,11 +137,14 @@ class SubsidyBatch(models.Model):
 
 class SubsidyLoanLine(models.Model):
     """What a batch decided for one loan: counted or not (with the first failing reason), and its subsidy."""
-    # A batch writes a line per loan of the city: no index of its own for the batch (the unique (batch,
-    # loan) index serves every lookup by batch), none for the beneficiary (no query finds lines by it: a
-    # search names the batch and matches part of the identifier; an enterprise's lines are found by their
-    # loans), and both references checked per statement, not per line (``core.references``, migrations
-    # ``subsidy.0005`` and ``subsidy.0007``).
+    # A batch writes a line per loan of the city, on PostgreSQL into a partition of its own (``partitions``,
+    # ``subsidy.0010``), whose indexes are built once when it is attached. Its indexes: the unique (batch,
+    # loan) one (every lookup by batch: a batch's pages, files and totals), the loan's (an enterprise's and a
+    # bank's lines are found by their loans; a loan's delete checks it), and on PostgreSQL a plain one on
+    # ``id`` (a line by its id; no primary key there, which would have to hold the batch). None of its own
+    # for the batch, none for the beneficiary (no query finds lines by it: a search names the batch and
+    # matches part of the identifier). Both references are checked per statement, not per line
+    # (``core.references``, ``subsidy.0005``, ``subsidy.0007``), and a run checks its loans by one join.
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="loan_lines", db_index=False,
                               db_constraint=False, verbose_name=_("贴息批次"))
 
@@ -183,8 +186,11 @@ class SubsidyPayment(models.Model):
     still records an overpayment to recover, if any.
     """
 
-    # The unique (batch, beneficiary) index serves lookups by batch; the reference is checked per
-    # statement (``subsidy.0005``).
+    # On PostgreSQL a batch's payments are a partition of their own (``partitions``, ``subsidy.0010``). The
+    # unique (batch, beneficiary) index serves lookups by batch (pages, payment file, reconciliation), the
+    # (beneficiary, batch) one what was paid before and an enterprise's payments, the reconciler's (where
+    # set) ``PROTECT``, and on PostgreSQL a plain one on ``id`` stands for the primary key. The batch's
+    # reference is checked per statement (``subsidy.0005``).
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="payments",
                               db_index=False, db_constraint=False, verbose_name=_("贴息批次"))
     beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)

@@ -12,11 +12,11 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, clock, jobs
-from huiqi.core.bulk import insert_columns
 from huiqi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import Joined, stored
 
 from .. import rules
+from ..partitions import LINE_LOAN, write_rows
 from ..models import (
     BATCH_TRANSITIONS,
     OPEN_STATUSES,
@@ -126,13 +126,13 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
         budget_left_fen=result.budget_left, rationing_factor=fraction_text(result.rationing_factor),
         unspent_fen=result.unspent, over_budget=result.over_budget,
     )
-    # As columns, one COPY each on PostgreSQL (``core.bulk.insert_columns``): a city's batch writes
-    # hundreds of thousands of lines, and building a model instance or a formatted row for each took most
-    # of the run.
+    # As columns, one COPY each into the batch's own partition on PostgreSQL (``partitions.write_rows``): a
+    # city's batch writes hundreds of thousands of lines, and building a model instance or a formatted row
+    # for each took most of the run, then their entries in the indexes of every earlier batch's lines.
     batch_id = batch.pk
     step(1, 3, "写入贷款明细 recording the loan lines")
     loans = _columns(result.loans, rules.LoanLine._fields)
-    insert_columns(SubsidyLoanLine, {
+    write_rows(SubsidyLoanLine, batch_id, {
         "batch": [batch_id] * len(result.loans),
         "loan": inputs.loan_ids(loans["bank_code"], loans["loan_no"]),
         "beneficiary_id": loans["beneficiary_id"],
@@ -142,11 +142,11 @@ def run_batch(actor, cutoff: dt.date, *, note: str = "", progress=None, job=None
         "interest_counted_fen": [v if v is None or type(v) is int else rules.round_half_up(v)
                                  for v in loans["interest_counted"]],
         "subsidy_fen": loans["subsidy_fen"],
-    })
+    }, references=(LINE_LOAN,))
     step(2, 3, "写入受益人 recording the beneficiaries")
     people = _columns(result.beneficiaries, rules.BeneficiaryLine._fields)
     pending, nothing = PaymentStatus.PENDING.value, PaymentStatus.NOTHING.value
-    insert_columns(SubsidyPayment, {
+    write_rows(SubsidyPayment, batch_id, {
         "batch": [batch_id] * len(result.beneficiaries),
         "beneficiary_id": people["beneficiary_id"],
         "name": [name[:200] for name in people["name"]],

@@ -43,6 +43,10 @@ class Inputs:
         of the ledger; a dict of 300,000 tuples, looked up line by line, still took a tenth of a run)."""
         keys = pl.DataFrame({"bank_code": bank_codes, "loan_no": loan_nos},
                             schema={"bank_code": pl.String, "loan_no": pl.String})
+        if keys.height == self.loans.height and keys.equals(self.loans.select("bank_code", "loan_no")):
+            # The lines in the order the loans were read (the ledger snapshot's, kept by the rules): their
+            # ids as they are, a comparison of the keys costing a tenth of the join below.
+            return self.loans["id"].cast(pl.Int64)
         ids = keys.join(self.loans.select("bank_code", "loan_no", pl.col("id").cast(pl.Int64)),
                         on=["bank_code", "loan_no"], how="left", maintain_order="left")["id"]
         if ids.len() != keys.height or ids.null_count():

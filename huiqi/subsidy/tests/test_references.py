@@ -110,3 +110,83 @@ def test_lines_written_as_columns_read_back_the_same_in_any_slices(batch, monkey
                                           [r[i] for r in before] for i, name in enumerate(fields)})
     after = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
     assert after == before
+
+
+def _partitions() -> int:
+    """How many tables there are of the lines' and payments' partitions (none on SQLite)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ %s",
+                    [r"^subsidy_subsidy(loanline|payment)_b\d+$"])
+        return cur.fetchone()[0]
+
+
+@postgres_only
+def test_a_run_writes_its_rows_into_partitions_of_its_own(batch):
+    """``subsidy.partitions``: the batch's lines and payments are each a partition of their table, with the
+    table's indexes; the ORM reads them through the table."""
+    from huiqi.subsidy.partitions import partition_name
+
+    for model in (SubsidyLoanLine, SubsidyPayment):
+        part = partition_name(model._meta.db_table, batch.pk)
+        with connection.cursor() as cur:
+            cur.execute("SELECT c.relispartition, pg_get_expr(c.relpartbound, c.oid), "
+                        "(SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid), "
+                        "(SELECT count(*) FROM pg_index i WHERE i.indrelid = %s::regclass) FROM pg_class c "
+                        "WHERE c.oid = to_regclass(%s)", [model._meta.db_table, part])
+            attached, bound, indexes, tables_indexes = cur.fetchone()
+            cur.execute(f"SELECT count(*), count(DISTINCT id), min(batch_id), max(batch_id) FROM {part}")
+            rows, ids, low, high = cur.fetchone()
+        assert attached and bound == f"FOR VALUES IN ('{batch.pk}')"
+        assert indexes == tables_indexes >= 3
+        assert rows == ids == model.objects.filter(batch=batch).count() > 0 and low == high == batch.pk
+
+
+def test_a_run_naming_a_missing_loan_records_nothing(example, staff, monkeypatch):
+    """The run's own check of its lines' loans (``Reference.check_rows`` on PostgreSQL, the row triggers on
+    SQLite) refuses the whole batch: no batch, no line, no payment, no partition left behind."""
+    from huiqi.subsidy.services.compute import Inputs
+
+    partitions = _partitions()
+    loan_ids = Inputs.loan_ids
+    missing = Loan.objects.order_by("-pk").first().pk + 1000
+    monkeypatch.setattr(Inputs, "loan_ids", lambda self, banks, numbers: loan_ids(self, banks, numbers)
+                        .scatter(0, missing))
+    with pytest.raises(IntegrityError) as refused:
+        services.run_batch(staff["bureau"], dt.date(2020, 12, 31))
+    if connection.vendor == "postgresql":
+        assert f"(loan_id)=({missing})" in str(refused.value)
+    assert not SubsidyBatch.objects.exists()
+    assert not SubsidyLoanLine.objects.exists() and not SubsidyPayment.objects.exists()
+    assert _partitions() == partitions
+
+
+@postgres_only
+def test_a_line_of_a_batch_without_its_partition_is_refused(batch):
+    other = SubsidyBatch.objects.create(cutoff=batch.cutoff, params=batch.params, status="cancelled")
+    loan = Loan.objects.order_by("pk").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SubsidyLoanLine.objects.create(batch=other, loan=loan, beneficiary_id="x", eligible=False,
+                                       reason="not_operating")
+
+
+@postgres_only
+def test_rows_of_a_batch_whose_partition_exists_go_in_through_the_table(batch):
+    """A partition left behind (an emptied table whose batch ids came round again) takes the rows through
+    the partitioned table, its statement triggers checking their loans."""
+    from huiqi.subsidy.partitions import LINE_LOAN, write_rows
+
+    fields = ("loan_id", "beneficiary_id", "eligible", "reason", "interest_counted_fen", "subsidy_fen")
+    before = list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields))
+    SubsidyLoanLine.objects.filter(batch=batch).delete()
+
+    def columns(rows):
+        return {"batch": [batch.pk] * len(rows), **{f.removesuffix("_id") if f == "loan_id" else f:
+                                                   [r[i] for r in rows] for i, f in enumerate(fields)}}
+
+    missing = Loan.objects.order_by("-pk").first().pk + 1000
+    with pytest.raises(IntegrityError), transaction.atomic():
+        write_rows(SubsidyLoanLine, batch.pk, columns([(missing, *before[0][1:])]), references=(LINE_LOAN,))
+    write_rows(SubsidyLoanLine, batch.pk, columns(before), references=(LINE_LOAN,))
+    assert list(SubsidyLoanLine.objects.filter(batch=batch).order_by("loan_id").values_list(*fields)) == before
