@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "huiqi.requests",
     "huiqi.resumption",
     "huiqi.pool",
+    "huiqi.fund",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,190 @@
+"""Every read of the stable-development fund, scoped to the asking user: the parameters in force, the
+rules' inputs from the registry, applications and their clocks, schedules, the ageing list, the funnel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Sum
+
+from huiqi.core import params as core_params
+from huiqi.core.workdays import Calendar
+from huiqi.registry import selectors as registry
+
+from . import rules
+from .apps import PARAMS_KEY
+from .models import Application, Repayment, StageClock, Tranche
+
+
+# --- parameters and inputs ------------------------------------------------------------------------------
+
+def params_on(day: dt.date | None = None) -> rules.Params:
+    """The fund's parameters in force on ``day`` (today when omitted). An application received before the
+    first set took effect (the channels took applications before the scheme's document was dated) is
+    judged by that first set."""
+    value = core_params.value(PARAMS_KEY, on=day, default=None)
+    if value is None:
+        first = core_params.history(PARAMS_KEY).last()
+        if first is None:
+            value = core_params.value(PARAMS_KEY, on=day)  # raises: no parameters at all
+        value = first.value
+    return rules.Params.from_mapping(value)
+
+
+def registry_facts(uscc: str, day: dt.date) -> rules.RegistryFacts | None:
+    """What the pre-check reads of the registry for ``uscc`` on ``day`` (None: not in the registry)."""
+    enterprise = registry.enterprises().filter(uscc=uscc).first()
+    if enterprise is None:
+        return None
+    return rules.RegistryFacts(enterprise.kind, enterprise.ownership, enterprise.size_class,
+                               registry.dishonest_on(uscc, day))
+
+
+def enterprise_of(uscc: str):
+    return registry.enterprises().filter(uscc=uscc).first()
+
+
+def headroom_fen(uscc: str, cap_fen: int, *, excluding: int | None = None) -> int:
+    """The enterprise's headroom: the cap less its other approvals (net of cancelled undisbursed parts)."""
+    qs = Application.objects.filter(uscc=uscc, approved_fen__isnull=False)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding)
+    totals = qs.aggregate(approved=Sum("approved_fen"), cancelled=Sum("cancelled_fen"))
+    return rules.headroom(cap_fen, [totals["approved"] or 0], [totals["cancelled"] or 0])
+
+
+def live_application(uscc: str):
+    return Application.objects.filter(uscc=uscc, state__in=rules.LIVE_STATES).first()
+
+
+# --- applications ---------------------------------------------------------------------------------------
+
+def applications_for(user):
+    """The applications the user may read, newest first."""
+    return Application.objects.for_user(user).select_related("institution", "enterprise")
+
+
+def application_for(user, pk: int) -> Application:
+    return applications_for(user).get(pk=pk)
+
+
+def application_by_number(user, number: str) -> Application:
+    return applications_for(user).get(number=number)
+
+
+@dataclass(frozen=True)
+class Clock:
+    stage: str
+    entered: dt.date
+    due: dt.date
+    done: dt.date | None
+    paused: bool
+    days_late: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_late > 0
+
+
+def clocks(application: Application, as_of: dt.date, calendar: Calendar | None = None) -> list[Clock]:
+    """Each stage's clock of the application as of ``as_of``: its due day (moved by pauses, an open one up to
+    as-of) and its working days late."""
+    calendar = calendar or Calendar.cached()
+    out = []
+    for stage in application.stages.prefetch_related("pauses"):
+        pauses = [rules.Pause(x.start, x.end) for x in stage.pauses.all()]
+        due = rules.stage_due(calendar, stage.entered, stage.sla_days, pauses, as_of=stage.done or as_of)
+        late = rules.working_days_late(calendar, due, stage.done, as_of)
+        out.append(Clock(stage.stage, stage.entered, due, stage.done, stage.paused_since is not None, late))
+    return out
+
+
+def open_stage(application: Application):
+    return application.stages.filter(done__isnull=True).first()
+
+
+def ageing(user, as_of: dt.date, *, channel: str | None = None):
+    """Every live application the user may read, with its open stage's clock: priority first, then the
+    oldest due. Each entry is (application, Clock)."""
+    calendar = Calendar.cached()
+    qs = applications_for(user).filter(state__in=rules.LIVE_STATES)
+    if channel:
+        qs = qs.filter(channel=channel)
+    stages = {s.application_id: s for s in StageClock.objects.filter(application__in=qs, done__isnull=True)
+              .prefetch_related("pauses")}
+    rows = []
+    for app in qs:
+        stage = stages.get(app.pk)
+        if stage is None:
+            continue
+        pauses = [rules.Pause(x.start, x.end) for x in stage.pauses.all()]
+        due = rules.stage_due(calendar, stage.entered, stage.sla_days, pauses, as_of=as_of)
+        late = rules.working_days_late(calendar, due, None, as_of)
+        rows.append((app, Clock(stage.stage, stage.entered, due, None, stage.paused_since is not None, late)))
+    rows.sort(key=lambda r: (not r[0].priority, r[1].due, r[0].number))
+    return rows
+
+
+# --- schedule -------------------------------------------------------------------------------------------
+
+def schedule_of(application: Application, calendar: Calendar | None = None) -> rules.Schedule | None:
+    """The application's repayment schedule from its tranches and repayments (None before a tranche)."""
+    if application.rate is None or application.maturity_date is None:
+        return None
+    p = params_on(application.decided_on)
+    tranches = [rules.Movement(t.day, t.amount_fen) for t in application.tranches.all()]
+    repaid = list(application.repayments.all())
+    return rules.schedule(
+        p, rate=application.rate, maturity_date=application.maturity_date, tranches=tranches,
+        principal_repaid=[rules.Movement(r.day, r.amount_fen) for r in repaid if r.kind == Repayment.Kind.PRINCIPAL],
+        interest_paid=[rules.Movement(r.day, r.amount_fen) for r in repaid if r.kind == Repayment.Kind.INTEREST],
+        calendar=calendar or (Calendar.cached() if p.roll_due_dates else None))
+
+
+def disbursed_by(application: Application, day: dt.date) -> int:
+    return Tranche.objects.filter(application=application, day__lte=day).aggregate(s=Sum("amount_fen"))["s"] or 0
+
+
+# --- the funnel -----------------------------------------------------------------------------------------
+
+_FUNNEL_SQL = """
+WITH apps AS (
+    SELECT id, uscc, channel, received_date, decided_on, approved_fen, cancelled_fen, cancelled_on
+    FROM fund_application WHERE received_date <= %(as_of)s
+), paid AS (
+    SELECT a.uscc, a.channel, t.amount_fen
+    FROM fund_tranche t JOIN fund_application a ON a.id = t.application_id
+    WHERE t.day <= %(as_of)s
+), decided AS (
+    SELECT uscc, channel,
+           approved_fen - CASE WHEN cancelled_on IS NOT NULL AND cancelled_on <= %(as_of)s
+                               THEN cancelled_fen ELSE 0 END AS net
+    FROM apps WHERE approved_fen IS NOT NULL AND decided_on <= %(as_of)s
+)
+SELECT channel, 'applied', COUNT(DISTINCT uscc), 0 FROM apps GROUP BY channel
+UNION ALL SELECT '*', 'applied', COUNT(DISTINCT uscc), 0 FROM apps
+UNION ALL SELECT channel, 'decided', COUNT(DISTINCT uscc), COALESCE(SUM(net), 0) FROM decided GROUP BY channel
+UNION ALL SELECT '*', 'decided', COUNT(DISTINCT uscc), COALESCE(SUM(net), 0) FROM decided
+UNION ALL SELECT channel, 'paid', COUNT(DISTINCT uscc), COALESCE(SUM(amount_fen), 0) FROM paid GROUP BY channel
+UNION ALL SELECT '*', 'paid', COUNT(DISTINCT uscc), COALESCE(SUM(amount_fen), 0) FROM paid
+"""
+
+
+def funnel(as_of: dt.date, channels: list[str] | None = None) -> list[rules.FunnelRow]:
+    """The funnel as of ``as_of`` per channel and for the fund (each enterprise once), in one query."""
+    channels = channels or [c.code for c in params_on(as_of).channels]
+    figures: dict[tuple[str, str], tuple[int, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_FUNNEL_SQL, {"as_of": as_of})
+        for scope, figure, n, amount in cursor.fetchall():
+            figures[(scope, figure)] = (int(n), int(amount))
+
+    def row(scope, key):
+        applied = figures.get((key, "applied"), (0, 0))[0]
+        decided, decided_fen = figures.get((key, "decided"), (0, 0))
+        paid, paid_fen = figures.get((key, "paid"), (0, 0))
+        return rules.FunnelRow(scope, applied, decided, decided_fen, paid, paid_fen)
+
+    return [*(row(c, c) for c in channels), row("fund", "*")]

@@ -1,0 +1,46 @@
+"""What the stable-development fund adds to the platform (``docs/layout.md``).
+
+Its parameters are one value of named fields: the channels (each with its institution and its base rate,
+which the scheme discounts), the cap per enterprise, the discount, the longest term, the covered kinds,
+the working-day time limits of each stage, and the interest conventions. The cap, the discount and the
+base rates set money lent, so a change of them waits for a second person's approval."""
+
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core import params
+
+from . import rules
+
+L = rules.PARAMETER_LABELS
+
+
+def _days(name):
+    return params.integer(1, 60, _("个工作日"), label=L[name])
+
+
+PARAMETERS = {"fund.params": params.fields({
+    "channels": params.rows({
+        "code": params.text(10, label=_("渠道代码")),
+        "name": params.text(40, label=_("渠道名称")),
+        "institution": params.text(30, label=_("实施机构代码")),
+        "base_rate": params.decimal(0, 1, label=_("原最高债权支持年利率"), text=True, money=True),
+    }, label=L["channels"], optional={"base_rate"}, money=True),
+    "enterprise_cap": params.money(0, "1000000000.00", label=L["enterprise_cap"]),
+    "discount": params.decimal(0, 1, label=L["discount"], text=True, money=True),
+    "max_term_months": params.integer(1, 60, _("个月"), label=L["max_term_months"]),
+    "kinds_covered": params.choices_list({"enterprise", "individual_business"}, label=L["kinds_covered"]),
+    **{name: _days(name) for name in L if name.startswith("sla_")},
+    "day_basis": params.choice([360, 365], label=L["day_basis"]),
+    "interest_period_months": params.choice([1, 3, 6, 12], label=L["interest_period_months"]),
+    "roll_due_dates": params.boolean(label=L["roll_due_dates"]),
+})}
+PARAMETER_LABELS = {"fund.params": _("平稳发展基金参数")}
+
+AUDIT_ACTIONS = {
+    "fund.register": _("登记基金申请"), "fund.precheck": _("资格预审"), "fund.withdraw": _("撤回基金申请"),
+    "fund.transfer": _("转渠道"), "fund.priority": _("设定优先支持"), "fund.stage": _("推进办理环节"),
+    "fund.pause": _("暂停计时"), "fund.resume": _("恢复计时"), "fund.propose": _("提出决策意见"),
+    "fund.approve": _("批准基金申请"), "fund.reject": _("不批准基金申请"), "fund.contract": _("签订合同"),
+    "fund.tranche": _("放款"), "fund.cancel_rest": _("取消未放款部分"), "fund.repayment": _("登记还款"),
+    "fund.extend": _("展期"), "fund.close": _("结清"),
+}
