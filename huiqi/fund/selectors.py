@@ -188,3 +188,15 @@ def funnel(as_of: dt.date, channels: list[str] | None = None) -> list[rules.Funn
         return rules.FunnelRow(scope, applied, decided, decided_fen, paid, paid_fen)
 
     return [*(row(c, c) for c in channels), row("fund", "*")]
+
+
+def application_numbered(number: str) -> Application:
+    """An application by its number, unscoped: for the headless commands run by the operator."""
+    from huiqi.core.errors import NotFound
+    from django.utils.translation import gettext_lazy as _
+
+    found = Application.objects.filter(number=number.strip().upper()).first()
+    if found is None:
+        raise NotFound("fund.no_such_application", _("申请 %(number)s 不存在"), field="application", value=number,
+                       number=number)
+    return found

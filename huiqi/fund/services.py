@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, DomainError, InvalidFields, PermissionDenied
+from huiqi.core.headless import write_csv
 from huiqi.core.identifiers import validate_uscc
 from huiqi.core.permissions import require
 from huiqi.core.workdays import Calendar
@@ -566,3 +568,36 @@ def close(actor, application: Application, *, day=None) -> Application:
         application.save()
         audit.record(actor, "fund.close", application, before=before)
     return application
+
+
+# --- headless result files ------------------------------------------------------------------------------
+
+FUNNEL_HEADER = ("scope", "enterprises_applied", "enterprises_decided", "amount_decided", "enterprises_disbursed",
+                 "amount_disbursed")
+SCHEDULE_HEADER = ("period_start", "period_end", "due_date", "balance_days", "interest", "paid_date", "days_late")
+
+
+def write_funnel_csv(rows: list[rules.FunnelRow], out_dir) -> Path:
+    """``funnel.csv`` as the spec's last section says: scopes hti, sgg, fund; amounts in 元, two decimals."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "funnel.csv"
+    write_csv(path, FUNNEL_HEADER, [
+        (r.scope, r.enterprises_applied, r.enterprises_decided, rules.fen_text(r.amount_decided_fen),
+         r.enterprises_disbursed, rules.fen_text(r.amount_disbursed_fen)) for r in rows])
+    return path
+
+
+def write_schedule_csv(application: Application, out_dir) -> Path:
+    """``schedule.csv`` of one application: each interest period, its balance-days (元·days), its interest
+    (元), when it was paid and how many days late (blank while unpaid)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "schedule.csv"
+    schedule = selectors.schedule_of(application)
+    periods = schedule.periods if schedule is not None else []
+    write_csv(path, SCHEDULE_HEADER, [
+        (x.start.isoformat(), x.end.isoformat(), x.due.isoformat(), rules.fen_text(x.balance_days_fen),
+         rules.fen_text(x.interest_fen), x.paid_on.isoformat() if x.paid_on else "",
+         "" if x.days_late is None else x.days_late) for x in periods])
+    return path
