@@ -20,6 +20,7 @@ urlpatterns = [
     path("open311/v2/", include("huiqi.requests.open311_urls")),
     path("resumption/", include("huiqi.resumption.urls")),
     path("pool/", include("huiqi.pool.urls")),
+    path("fund/", include("huiqi.fund.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),
     # The API's description is for signed-in users: a person is sent to log in, a client needs its token.

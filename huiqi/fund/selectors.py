@@ -4,7 +4,7 @@ rules' inputs from the registry, applications and their clocks, schedules, the a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from django.db import connection
 from django.db.models import Sum
@@ -74,6 +74,11 @@ def application_by_number(user, number: str) -> Application:
     return applications_for(user).get(number=number)
 
 
+def decisions_to_confirm(user):
+    """Proposals at the user's channel waiting for a second person (never the proposer's own)."""
+    return applications_for(user).filter(state="decision").exclude(proposed_outcome="").exclude(proposed_by=user)
+
+
 @dataclass(frozen=True)
 class Clock:
     stage: str
@@ -98,6 +103,18 @@ def clocks(application: Application, as_of: dt.date, calendar: Calendar | None =
         due = rules.stage_due(calendar, stage.entered, stage.sla_days, pauses, as_of=stage.done or as_of)
         late = rules.working_days_late(calendar, due, stage.done, as_of)
         out.append(Clock(stage.stage, stage.entered, due, stage.done, stage.paused_since is not None, late))
+    return out
+
+
+def open_clocks(applications: list[Application], as_of: dt.date) -> dict[int, Clock]:
+    """The open stage's clock of each application (one query for the stages and their pauses)."""
+    calendar = Calendar.cached()
+    out = {}
+    for stage in StageClock.objects.filter(application__in=applications, done__isnull=True).prefetch_related("pauses"):
+        pauses = [rules.Pause(x.start, x.end) for x in stage.pauses.all()]
+        due = rules.stage_due(calendar, stage.entered, stage.sla_days, pauses, as_of=as_of)
+        out[stage.application_id] = Clock(stage.stage, stage.entered, due, None, stage.paused_since is not None,
+                                          rules.working_days_late(calendar, due, None, as_of))
     return out
 
 
@@ -149,45 +166,66 @@ def disbursed_by(application: Application, day: dt.date) -> int:
 
 # --- the funnel -----------------------------------------------------------------------------------------
 
+# The funnel in one statement: each application's group key (its channel, its enterprise's district or its
+# industry's section), counted distinct per group and over all ('*').
 _FUNNEL_SQL = """
 WITH apps AS (
-    SELECT id, uscc, channel, received_date, decided_on, approved_fen, cancelled_fen, cancelled_on
-    FROM fund_application WHERE received_date <= %(as_of)s
+    SELECT a.id, a.uscc, {key} AS k, a.decided_on, a.approved_fen, a.cancelled_fen, a.cancelled_on
+    FROM fund_application a {join} WHERE a.received_date <= %(as_of)s
 ), paid AS (
-    SELECT a.uscc, a.channel, t.amount_fen
-    FROM fund_tranche t JOIN fund_application a ON a.id = t.application_id
+    SELECT apps.uscc, apps.k, t.amount_fen
+    FROM fund_tranche t JOIN apps ON apps.id = t.application_id
     WHERE t.day <= %(as_of)s
 ), decided AS (
-    SELECT uscc, channel,
+    SELECT uscc, k,
            approved_fen - CASE WHEN cancelled_on IS NOT NULL AND cancelled_on <= %(as_of)s
                                THEN cancelled_fen ELSE 0 END AS net
     FROM apps WHERE approved_fen IS NOT NULL AND decided_on <= %(as_of)s
 )
-SELECT channel, 'applied', COUNT(DISTINCT uscc), 0 FROM apps GROUP BY channel
+SELECT k, 'applied', COUNT(DISTINCT uscc), 0 FROM apps GROUP BY k
 UNION ALL SELECT '*', 'applied', COUNT(DISTINCT uscc), 0 FROM apps
-UNION ALL SELECT channel, 'decided', COUNT(DISTINCT uscc), COALESCE(SUM(net), 0) FROM decided GROUP BY channel
+UNION ALL SELECT k, 'decided', COUNT(DISTINCT uscc), COALESCE(SUM(net), 0) FROM decided GROUP BY k
 UNION ALL SELECT '*', 'decided', COUNT(DISTINCT uscc), COALESCE(SUM(net), 0) FROM decided
-UNION ALL SELECT channel, 'paid', COUNT(DISTINCT uscc), COALESCE(SUM(amount_fen), 0) FROM paid GROUP BY channel
+UNION ALL SELECT k, 'paid', COUNT(DISTINCT uscc), COALESCE(SUM(amount_fen), 0) FROM paid GROUP BY k
 UNION ALL SELECT '*', 'paid', COUNT(DISTINCT uscc), COALESCE(SUM(amount_fen), 0) FROM paid
 """
+_GROUPS = {
+    "channel": ("a.channel", ""),
+    "district": ("COALESCE(e.district_id, '-')", "LEFT JOIN {enterprise} e ON e.id = a.enterprise_id"),
+    "industry": ("COALESCE(i.section, '-')", "LEFT JOIN {enterprise} e ON e.id = a.enterprise_id "
+                                             "LEFT JOIN {industry} i ON i.code = e.industry_id"),
+}
+
+
+def funnel_by(as_of: dt.date, by: str = "channel") -> dict[str, rules.FunnelRow]:
+    """The funnel as of ``as_of`` for each group of ``by`` (channel, district, industry section) and for the
+    whole fund under the key ``'*'`` (each enterprise once), in one query."""
+    key, join = _GROUPS[by]
+    sql = _FUNNEL_SQL.format(key=key, join=join.format(**registry.sql_tables()))
+    figures: dict[str, dict[str, tuple[int, int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"as_of": as_of})
+        for group, figure, n, amount in cursor.fetchall():
+            figures.setdefault(str(group), {})[figure] = (int(n), int(amount))
+    out = {}
+    for group, f in figures.items():
+        applied = f.get("applied", (0, 0))[0]
+        decided, decided_fen = f.get("decided", (0, 0))
+        paid, paid_fen = f.get("paid", (0, 0))
+        out[group] = rules.FunnelRow(group, applied, decided, decided_fen, paid, paid_fen)
+    if "*" not in out:
+        out["*"] = rules.FunnelRow("*", 0, 0, 0, 0, 0)
+    return out
 
 
 def funnel(as_of: dt.date, channels: list[str] | None = None) -> list[rules.FunnelRow]:
-    """The funnel as of ``as_of`` per channel and for the fund (each enterprise once), in one query."""
+    """The funnel per channel (every channel, even one with nothing yet) and for the fund."""
     channels = channels or [c.code for c in params_on(as_of).channels]
-    figures: dict[tuple[str, str], tuple[int, int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_FUNNEL_SQL, {"as_of": as_of})
-        for scope, figure, n, amount in cursor.fetchall():
-            figures[(scope, figure)] = (int(n), int(amount))
-
-    def row(scope, key):
-        applied = figures.get((key, "applied"), (0, 0))[0]
-        decided, decided_fen = figures.get((key, "decided"), (0, 0))
-        paid, paid_fen = figures.get((key, "paid"), (0, 0))
-        return rules.FunnelRow(scope, applied, decided, decided_fen, paid, paid_fen)
-
-    return [*(row(c, c) for c in channels), row("fund", "*")]
+    groups = funnel_by(as_of, "channel")
+    empty = rules.FunnelRow("", 0, 0, 0, 0, 0)
+    rows = [groups.get(c, empty) for c in channels]
+    return [*(rules.FunnelRow(c, *astuple(r)[1:]) for c, r in zip(channels, rows)),
+            rules.FunnelRow("fund", *astuple(groups["*"])[1:])]
 
 
 def application_numbered(number: str) -> Application:
