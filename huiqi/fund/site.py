@@ -61,7 +61,7 @@ def _guide_values(today):
     return {"cap": format(p.enterprise_cap_fen // 1_000_000, ","), "term": p.max_term_months,
             "precheck": p.sla_days("precheck", False), "dd": p.sla_days("due_diligence", False),
             "decision": p.sla_days("decision", False),
-            "discount": format(p.discount * 10, "f").rstrip("0").rstrip(".")}
+            "discount": format((p.discount * 100).normalize(), "f")}
 
 
 GUIDES = {
@@ -72,7 +72,7 @@ GUIDES = {
                _("疫情对企业现金流影响的说明"), _("资金用途")),
         time=_("资格预审 %(precheck)s 个工作日，尽职调查 %(dd)s 个工作日，决策 %(decision)s 个工作日（优先支持企业更短）；等待企业补充材料期间暂停计时。"),
         next=(_("渠道（高新投或担保集团）按登记库资料资格预审，通过后开展尽职调查。"),
-              _("批准的利率为渠道原最高债权支持利率的 %(discount)s 折；批准后签约、放款，按月付息、到期还本。")),
+              _("批准的利率为渠道原最高债权支持利率的 %(discount)s%%；批准后签约、放款，按月付息、到期还本。")),
         values=_guide_values),
 }
 

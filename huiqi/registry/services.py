@@ -270,8 +270,8 @@ def set_bank_dates(actor, bank: Bank, *, signed_date=None, onboarded_date=None) 
 def set_ownership(actor, enterprise: Enterprise, ownership: str) -> Enterprise:
     """Record whether the enterprise is private or state-controlled (民营 / 国有控股), audited."""
     if ownership not in Enterprise.Ownership.values:
-        raise ValidationFailed("registry.ownership", _("所有制性质 %(value)s 须为 private、state_controlled 或 unknown"),
-                               field="ownership", value=ownership)
+        raise ValidationFailed("registry.ownership", _("所有制性质 %(given)s 须为 private、state_controlled 或 unknown"),
+                               field="ownership", value=ownership, given=ownership)
     before = audit.snapshot(enterprise)
     enterprise.ownership = ownership
     enterprise.updated_at = timezone.now()
