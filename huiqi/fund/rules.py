@@ -112,8 +112,12 @@ SME_SIZES = frozenset({"medium", "small", "micro"})
 
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
+# The two channels (债权支持实施企业) and the fund institution each is.
+CHANNELS = {"hti": (_("高新投"), "SZHTI"), "sgg": (_("担保集团"), "SZCGG")}
+
 PARAMETER_LABELS = {
-    "channels": _("实施渠道"),
+    "base_rate_hti": _("高新投原最高债权支持年利率"),
+    "base_rate_sgg": _("担保集团原最高债权支持年利率"),
     "enterprise_cap": _("单户支持上限"),
     "discount": _("利率折扣"),
     "max_term_months": _("最长期限"),
@@ -132,11 +136,8 @@ PARAMETER_LABELS = {
 
 # The spec's defaults, JSON-ready as stored (amounts in 元 and rates as text). The base rates have no
 # default: each channel's must be set before the fund goes live.
+OPTIONAL = frozenset({"base_rate_hti", "base_rate_sgg"})
 DEFAULTS: Mapping[str, object] = {
-    "channels": [
-        {"code": "hti", "name": "高新投", "institution": "SZHTI", "base_rate": ""},
-        {"code": "sgg", "name": "担保集团", "institution": "SZCGG", "base_rate": ""},
-    ],
     "enterprise_cap": "30000000.00",
     "discount": "0.7",
     "max_term_months": 12,
@@ -168,7 +169,7 @@ def yuan_to_fen_exact(value) -> int:
 @dataclass(frozen=True)
 class Channel:
     code: str
-    name: str
+    name: object  # a lazy translation
     institution: str
     base_rate: Decimal | None
 
@@ -191,8 +192,8 @@ class Params:
     def from_mapping(cls, d: Mapping[str, object]) -> Params:
         """From the stored value (already checked against the schema of ``site.PARAMETERS``)."""
         merged = {**DEFAULTS, **d}
-        channels = tuple(Channel(str(c["code"]), str(c.get("name") or c["code"]), str(c.get("institution") or ""),
-                                 _decimal(c.get("base_rate"))) for c in merged["channels"])
+        channels = tuple(Channel(code, name, institution, _decimal(merged.get(f"base_rate_{code}")))
+                         for code, (name, institution) in CHANNELS.items())
         return cls(
             channels=channels,
             enterprise_cap_fen=yuan_to_fen_exact(merged["enterprise_cap"]),

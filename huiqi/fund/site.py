@@ -1,7 +1,6 @@
 """What the stable-development fund adds to the platform (``docs/layout.md``).
 
-Its parameters are one value of named fields: the channels (each with its institution and its base rate,
-which the scheme discounts), the cap per enterprise, the discount, the longest term, the covered kinds,
+Its parameters are one value of named fields: each channel's base rate (which the scheme discounts), the cap per enterprise, the discount, the longest term, the covered kinds,
 the working-day time limits of each stage, and the interest conventions. The cap, the discount and the
 base rates set money lent, so a change of them waits for a second person's approval."""
 
@@ -22,12 +21,8 @@ def _days(name):
 
 
 PARAMETERS = {"fund.params": params.fields({
-    "channels": params.rows({
-        "code": params.text(10, label=_("渠道代码")),
-        "name": params.text(40, label=_("渠道名称")),
-        "institution": params.text(30, label=_("实施机构代码")),
-        "base_rate": params.decimal(0, 1, label=_("原最高债权支持年利率"), text=True, money=True),
-    }, label=L["channels"], optional={"base_rate"}, money=True),
+    "base_rate_hti": params.decimal(0, 1, label=L["base_rate_hti"], text=True, money=True),
+    "base_rate_sgg": params.decimal(0, 1, label=L["base_rate_sgg"], text=True, money=True),
     "enterprise_cap": params.money(0, "1000000000.00", label=L["enterprise_cap"]),
     "discount": params.decimal(0, 1, label=L["discount"], text=True, money=True),
     "max_term_months": params.integer(1, 60, _("个月"), label=L["max_term_months"]),
@@ -36,7 +31,7 @@ PARAMETERS = {"fund.params": params.fields({
     "day_basis": params.choice([360, 365], label=L["day_basis"]),
     "interest_period_months": params.choice([1, 3, 6, 12], label=L["interest_period_months"]),
     "roll_due_dates": params.boolean(label=L["roll_due_dates"]),
-})}
+}, optional=rules.OPTIONAL)}
 PARAMETER_LABELS = {"fund.params": _("平稳发展基金参数")}
 
 AUDIT_ACTIONS = {

@@ -139,9 +139,11 @@ def application_export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise NotFound("fund.format", _("只能导出 CSV 或 XLSX"))
     qs, _f = _applications(request)
+    names = {c.code: c.name for c in selectors.params_on(clock.today()).channels}
     headers = [_("申请编号"), _("统一社会信用代码"), _("企业名称"), _("渠道"), _("受理日期"), _("申请金额（元）"),
                _("状态"), _("预审未通过原因"), _("优先支持"), _("批准金额（元）"), _("年利率"), _("已放款（元）")]
-    rows = ((a.number, a.uscc, a.enterprise.name if a.enterprise else "", a.channel, a.received_date,
+    rows = ((a.number, a.uscc, a.enterprise.name if a.enterprise else "", names.get(a.channel, a.channel),
+             a.received_date,
              fen_to_yuan(a.requested_fen), a.get_state_display(), _label(rules.PRECHECK_REASONS, a.first_reason),
              _("是") if a.priority else _("否"), fen_to_yuan(a.approved_fen), a.rate, fen_to_yuan(a.disbursed_fen))
             for a in qs.iterator())

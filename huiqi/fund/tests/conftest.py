@@ -26,10 +26,7 @@ ENTERPRISES = {
     "E6": ("深圳市己光电有限公司", 50, "3000"),         # small
 }
 SIZES = {"E1": "small", "E2": "medium", "E3": "large", "E4": "small", "E5": "micro", "E6": "small"}
-EXAMPLE_PARAMS = {"channels": [
-    {"code": "hti", "name": "高新投", "institution": "SZHTI", "base_rate": "0.0600"},
-    {"code": "sgg", "name": "担保集团", "institution": "SZCGG", "base_rate": "0.0550"},
-]}
+EXAMPLE_PARAMS = {"base_rate_hti": "0.0600", "base_rate_sgg": "0.0550"}
 
 
 def set_example_params():

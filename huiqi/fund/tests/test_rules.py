@@ -21,10 +21,7 @@ CALENDAR = Calendar.from_rows((d, w) for d, w, _name in package_rows())
 
 
 def example_params(**changes) -> rules.Params:
-    value = {**rules.DEFAULTS, "channels": [
-        {"code": "hti", "name": "高新投", "institution": "SZHTI", "base_rate": "0.0600"},
-        {"code": "sgg", "name": "担保集团", "institution": "SZCGG", "base_rate": "0.0550"},
-    ], **changes}
+    value = {**rules.DEFAULTS, "base_rate_hti": "0.0600", "base_rate_sgg": "0.0550", **changes}
     return rules.Params.from_mapping(value)
 
 
