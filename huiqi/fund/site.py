@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, Nav, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, Nav, Todo
 from huiqi.core.formpages import Guide
 
 from . import rules
@@ -85,3 +85,13 @@ TODOS = [
     Todo("fund.to_confirm", _("待复核的基金决策意见"), _count("decisions_to_confirm"), "fund:list",
          query={"to_confirm": "1"}, permission="fund.decide", order=44, roles=frozenset({"institution"})),
 ]
+
+
+def _demo(scale, seed, progress) -> str:
+    from . import demo
+
+    return demo.build_and_describe(scale, seed, progress)
+
+
+# After the pool (45): the registry's enterprises apply to the fund through its two channels.
+DEMO = [DemoStep(48, _demo)]
