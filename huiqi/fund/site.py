@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, DemoStep, Nav, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
 from . import rules
@@ -42,6 +42,8 @@ AUDIT_ACTIONS = {
     "fund.tranche": _("放款"), "fund.cancel_rest": _("取消未放款部分"), "fund.repayment": _("登记还款"),
     "fund.extend": _("展期"), "fund.close": _("结清"),
 }
+
+API_ROUTES = [Route("fund-applications", "huiqi.fund.api.ApplicationViewSet", "fund-application")]
 
 AUDIT_LINKS = {"fund.Application": AuditLink("fund.view", lambda a: reverse("fund:detail", args=[a.pk]))}
 

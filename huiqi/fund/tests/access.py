@@ -9,7 +9,7 @@ funnel report is the bureau's (and auditors' and administrators')."""
 
 from __future__ import annotations
 
-from huiqi.tests.matrix import LOGIN, NF, NO, OK, row
+from huiqi.tests.matrix import LOGIN, NF, NO, OK, UNAUTH, row
 
 EXPECT = {
     #                                     anon   ent  ent2 dist dist2 dept bureau bank inst audit admin
@@ -20,15 +20,20 @@ EXPECT = {
     "fund:new":                      row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK),
     "fund:detail":                   row(LOGIN, OK,  NF,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
     "fund:registered":               row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK),
+    # --- API: lists are scoped (empty for those without a part in the fund), one outside it is a 404 ---
+    "fund-application-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "fund-application-detail":       row(UNAUTH, OK, NF,  NF,  NF,  NF,  OK,  NF,  OK,  OK,  OK),
 }
 
 FILL = {
     "fund:export": lambda w: {"fmt": "csv"},
     "fund:detail": lambda w: {"pk": w["fund_application"].pk},
     "fund:registered": lambda w: {"pk": w["fund_application"].pk},
+    "fund-application-detail": lambda w: {"pk": w["fund_application"].pk},
 }
 
-WRITE_TABLE = {}
+# Channels (and enterprises applying online) register applications.
+WRITE_TABLE = {"fund-application-list": {"post": {"institution", "enterprise", "enterprise2", "admin"}}}
 
 
 def prepare(world):
