@@ -74,6 +74,18 @@ def application_by_number(user, number: str) -> Application:
     return applications_for(user).get(number=number)
 
 
+def overdue_for(user, as_of: dt.date, qs=None):
+    """The user's live applications whose open stage is past its due day on ``as_of`` — in SQL, over the
+    stored due day (closed pauses included). A stage paused on or before its due day is not overdue while
+    the pause lasts (its due day moves with every working day paused); one paused after it stays overdue."""
+    from django.db.models import Exists, F, OuterRef, Q
+
+    late = StageClock.objects.filter(application=OuterRef("pk"), done__isnull=True, due__lt=as_of).filter(
+        Q(paused_since__isnull=True) | Q(paused_since__gt=F("due")))
+    qs = applications_for(user) if qs is None else qs
+    return qs.filter(state__in=rules.LIVE_STATES).filter(Exists(late))
+
+
 def decisions_to_confirm(user):
     """Proposals at the user's channel waiting for a second person (never the proposer's own)."""
     return applications_for(user).filter(state="decision").exclude(proposed_outcome="").exclude(proposed_by=user)
@@ -220,7 +232,7 @@ def funnel_by(as_of: dt.date, by: str = "channel") -> dict[str, rules.FunnelRow]
 
 def funnel(as_of: dt.date, channels: list[str] | None = None) -> list[rules.FunnelRow]:
     """The funnel per channel (every channel, even one with nothing yet) and for the fund."""
-    channels = channels or [c.code for c in params_on(as_of).channels]
+    channels = channels or list(rules.CHANNELS)
     groups = funnel_by(as_of, "channel")
     empty = rules.FunnelRow("", 0, 0, 0, 0, 0)
     rows = [groups.get(c, empty) for c in channels]

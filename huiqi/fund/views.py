@@ -105,6 +105,8 @@ def _applications(request):
     if q:
         qs = qs.filter(number__icontains=q) | qs.filter(uscc__icontains=q) | qs.filter(enterprise__name__icontains=q)
     overdue = request.GET.get("overdue") == "1"
+    if overdue:  # the ageing list: live applications past their open stage's due day
+        qs = selectors.overdue_for(request.user, clock.today(), qs)
     if request.GET.get("to_confirm") == "1":  # what waits for this reader's approval: never their own proposal
         qs = qs.filter(state="decision").exclude(proposed_outcome="").exclude(proposed_by=request.user)
     return qs.order_by("-priority", "-received_date", "-id"), {"state": state, "channel": channel, "q": q,
@@ -118,10 +120,6 @@ def application_list(request):
     _require(request, "fund.view")
     qs, f = _applications(request)
     on = clock.today()
-    if f["overdue"]:
-        ageing = [(a, c) for a, c in selectors.ageing(request.user, on, channel=f["channel"] or None) if c.overdue]
-        ids = [a.pk for a, _c in ageing]
-        qs = qs.filter(pk__in=ids)
     page, query = paginate(request, qs)
     clocks = selectors.open_clocks(list(page.object_list), on)
     p = selectors.params_on(on)
