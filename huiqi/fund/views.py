@@ -122,13 +122,13 @@ def application_list(request):
     on = clock.today()
     page, query = paginate(request, qs)
     clocks = selectors.open_clocks(list(page.object_list), on)
-    p = selectors.params_on(on)
-    names = {c.code: c.name for c in p.channels}
+    names = {code: name for code, (name, _institution) in rules.CHANNELS.items()}
     rows = [{"app": a, "clock": clocks.get(a.pk), "reason": _label(rules.PRECHECK_REASONS, a.first_reason),
              "channel": names.get(a.channel, a.channel)} for a in page.object_list]
     return render(request, "fund/list.html", {
         "page": page, "query": query, "f": f, "rows": rows, "states": list(rules.STATES.items()),
-        "channels": p.channels, "on": on, "stages": rules.STAGES})
+        "channels": [{"code": code, "name": name} for code, (name, _i) in rules.CHANNELS.items()], "on": on,
+        "stages": rules.STAGES})
 
 
 @login_required
@@ -137,7 +137,7 @@ def application_export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise NotFound("fund.format", _("只能导出 CSV 或 XLSX"))
     qs, _f = _applications(request)
-    names = {c.code: c.name for c in selectors.params_on(clock.today()).channels}
+    names = {code: name for code, (name, _institution) in rules.CHANNELS.items()}
     headers = [_("申请编号"), _("统一社会信用代码"), _("企业名称"), _("渠道"), _("受理日期"), _("申请金额（元）"),
                _("状态"), _("预审未通过原因"), _("优先支持"), _("批准金额（元）"), _("年利率"), _("已放款（元）")]
     rows = ((a.number, a.uscc, a.enterprise.name if a.enterprise else "", names.get(a.channel, a.channel),
