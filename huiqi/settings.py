@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "huiqi.resumption",
     "huiqi.pool",
     "huiqi.policies",
+    "huiqi.fund",
 ]
 
 MIDDLEWARE = [

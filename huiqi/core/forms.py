@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock, params
 from .errors import DomainError
+from .money import yuan_to_fen
 
 
 def add_domain_error(form: forms.Form, exc: DomainError, skip=frozenset()) -> None:
@@ -30,6 +31,23 @@ def add_domain_error(form: forms.Form, exc: DomainError, skip=frozenset()) -> No
             invalid = forms.ValidationError(sub.message, code=sub.code)
             invalid.field = sub.field or ""  # named in the summary (data-field) when the form has no such input
             form.add_error(base if base in form.fields else None, invalid)
+
+
+class MoneyField(forms.DecimalField):
+    """An amount in 元 with at most two places, cleaned to whole fen."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=16, decimal_places=2, min_value=Decimal("0"), **kwargs)
+
+    def to_python(self, value):
+        # People write amounts with thousands separators and full-width digits: "1,000,000.00".
+        if isinstance(value, str):
+            value = value.translate(str.maketrans("０１２３４５６７８９．，", "0123456789.,")).replace(",", "").strip()
+        return super().to_python(value)
+
+    def clean(self, value):
+        amount = super().clean(value)
+        return None if amount is None else yuan_to_fen(amount)
 
 
 def _bound(value):

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock
-from huiqi.core.money import yuan_to_fen
+from huiqi.core.forms import MoneyField
 
 from .models import BankEvent, Claim
 from .services import OUTCOME_REASONS
-
-
-class MoneyField(forms.DecimalField):
-    """An amount in 元 with at most two places, cleaned to whole fen."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=16, decimal_places=2, min_value=Decimal("0"), **kwargs)
-
-    def to_python(self, value):
-        # People write amounts with thousands separators and full-width digits: "1,000,000.00".
-        if isinstance(value, str):
-            value = value.translate(str.maketrans("０１２３４５６７８９．，", "0123456789.,")).replace(",", "").strip()
-        return super().to_python(value)
-
-    def clean(self, value):
-        amount = super().clean(value)
-        return None if amount is None else yuan_to_fen(amount)
 
 
 class ClaimForm(forms.Form):

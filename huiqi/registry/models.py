@@ -131,6 +131,11 @@ class Enterprise(models.Model):
         MICRO = "micro", _("微型")
         UNKNOWN = "unknown", _("未知")
 
+    class Ownership(models.TextChoices):
+        PRIVATE = "private", _("民营")
+        STATE_CONTROLLED = "state_controlled", _("国有控股")
+        UNKNOWN = "unknown", _("未知")
+
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("企业名称"), max_length=200)
     kind = models.CharField(_("主体类型"), max_length=20, choices=Kind.choices)
@@ -146,6 +151,7 @@ class Enterprise(models.Model):
     size_missing = models.CharField(_("缺少的数据"), max_length=60, blank=True)
     size_year = models.PositiveSmallIntegerField(_("划型年度"), null=True, blank=True)
     is_key_enterprise = models.BooleanField(_("重点企业"), default=False)
+    ownership = models.CharField(_("所有制性质"), max_length=20, choices=Ownership.choices, default=Ownership.UNKNOWN)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
@@ -200,6 +206,31 @@ class BusinessOwner(models.Model):
     @property
     def masked_id(self) -> str:
         return mask_resident_id(self.resident_id)
+
+
+class DishonestDebtorListing(models.Model):
+    """A period an enterprise was on the list of dishonest judgment debtors (失信被执行人), from the court's
+    publication: listed on ``listed_on``, removed on ``removed_on`` (open while still listed)."""
+
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, db_index=True)
+    listed_on = models.DateField(_("列入日期"))
+    removed_on = models.DateField(_("移出日期"), null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("失信被执行人记录")
+        verbose_name_plural = pgettext_lazy("plural", "失信被执行人记录")
+        ordering = ["uscc", "listed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["uscc", "listed_on"], name="dishonest_listing_once"),
+            models.CheckConstraint(condition=models.Q(removed_on__isnull=True)
+                                   | models.Q(removed_on__gte=models.F("listed_on")),
+                                   name="dishonest_removed_after_listed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uscc} {self.listed_on}"
 
 
 class RegistryImport(UploadRecord):

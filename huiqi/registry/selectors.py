@@ -10,7 +10,8 @@ from huiqi.accounts.selectors import CITY_WIDE_READERS, role_of
 from huiqi.core.identifiers import normalize_uscc
 
 from .permissions import scope_enterprises  # noqa: F401 - other apps scope through it
-from .models import Agency, Bank, BusinessOwner, District, Enterprise, FundInstitution, Industry, RegistryImport
+from .models import (Agency, Bank, BusinessOwner, DishonestDebtorListing, District, Enterprise, FundInstitution, Industry,
+                     RegistryImport)
 
 
 def enterprises_for(user):
@@ -114,3 +115,11 @@ def sql_tables() -> dict[str, str]:
     """The registry's table names, for another app's hand-written SQL (bulk checks, columnar reads)."""
     return {"bank": Bank._meta.db_table, "enterprise": Enterprise._meta.db_table,
             "district": District._meta.db_table, "industry": Industry._meta.db_table}
+
+
+def dishonest_on(uscc: str, day) -> bool:
+    """Whether the enterprise was on the dishonest-debtor list (失信) on ``day``."""
+    from django.db.models import Q
+
+    return DishonestDebtorListing.objects.filter(
+        Q(removed_on__isnull=True) | Q(removed_on__gt=day), uscc=uscc, listed_on__lte=day).exists()

@@ -16,7 +16,7 @@ from huiqi.core.identifiers import uscc_entity_kind, validate_resident_id, valid
 from huiqi.core.money import fen_to_wan, wan_to_fen
 
 from . import rules
-from .models import Agency, Bank, BusinessOwner, District, Enterprise, Industry, RegistryImport
+from .models import Agency, Bank, BusinessOwner, DishonestDebtorListing, District, Enterprise, Industry, RegistryImport
 
 SIZE_STANDARD_KEY = "registry.size_standard"
 
@@ -264,3 +264,31 @@ def set_bank_dates(actor, bank: Bank, *, signed_date=None, onboarded_date=None) 
     bank.save(update_fields=["signed_date", "onboarded_date"])
     audit.record(actor, "update", bank, before=before)
     return bank
+
+
+@transaction.atomic
+def set_ownership(actor, enterprise: Enterprise, ownership: str) -> Enterprise:
+    """Record whether the enterprise is private or state-controlled (民营 / 国有控股), audited."""
+    if ownership not in Enterprise.Ownership.values:
+        raise ValidationFailed("registry.ownership", _("所有制性质 %(given)s 须为 private、state_controlled 或 unknown"),
+                               field="ownership", value=ownership, given=ownership)
+    before = audit.snapshot(enterprise)
+    enterprise.ownership = ownership
+    enterprise.updated_at = timezone.now()
+    enterprise.save(update_fields=["ownership", "updated_at"])
+    audit.record_changes(actor, enterprise, before)
+    return enterprise
+
+
+@transaction.atomic
+def list_dishonest(actor, uscc: str, listed_on: dt.date, removed_on: dt.date | None = None,
+                   source: str = "") -> DishonestDebtorListing:
+    """Record a period on the dishonest-debtor list (失信被执行人), audited."""
+    uscc = validate_uscc(uscc)
+    if removed_on is not None and removed_on < listed_on:
+        raise ValidationFailed("registry.removed_before_listed", _("移出日期 %(removed)s 早于列入日期 %(listed)s"),
+                               field="removed_on", value=removed_on, removed=removed_on, listed=listed_on)
+    listing, _created = DishonestDebtorListing.objects.update_or_create(
+        uscc=uscc, listed_on=listed_on, defaults={"removed_on": removed_on, "source": source})
+    audit.record(actor, "create", listing)
+    return listing

@@ -70,10 +70,10 @@ def test_every_role_has_work_waiting_on_the_demos_day(demo):
     assert {"pool.claims_to_review": 1, "pool.claims_to_decide": 1}.items() <= people["bureau"].items()
     assert people["admin"] == {"accounts.tokens_expiring_all": 1, "pool.claims_to_review": 1,
                                "pool.claims_to_decide": 1}
-    # Fund institutions have no program on the platform yet: their page says nothing waits.
-    assert people["institution"] == {}
+    # The fund: the institution's log-in is its channel's checker, and proposals wait for it.
+    assert set(people["institution"]) == {"fund.to_confirm"} and people["institution"]["fund.to_confirm"] > 0
     roles = {u.role for u in User.objects.filter(is_demo=True) if people[u.username]}
-    assert roles == {"enterprise", "district", "department", "bureau", "bank", "auditor", "admin"}
+    assert roles == {"enterprise", "district", "department", "bureau", "bank", "institution", "auditor", "admin"}
 
 
 def test_a_subsidy_batch_walks_through_three_people(demo):

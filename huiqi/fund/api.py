@@ -1,0 +1,70 @@
+"""The fund's REST endpoints: a channel's system registers applications and reads its own; an enterprise
+reads its own; the bureau reads every application. Amounts are decimal strings in 元, never floats."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.response import Response
+
+from huiqi.core.money import fen_to_yuan, yuan_to_fen
+
+from . import selectors, services
+from .models import Application
+
+
+def _yuan(fen) -> str | None:
+    return None if fen is None else str(fen_to_yuan(fen))
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    requested = serializers.SerializerMethodField()
+    approved = serializers.SerializerMethodField()
+    disbursed = serializers.SerializerMethodField()
+    rate = serializers.DecimalField(max_digits=9, decimal_places=6, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = ["id", "number", "uscc", "channel", "received_date", "term_months", "state", "reasons", "priority",
+                  "requested", "approved", "capped", "rate", "decision_term_months", "decided_on", "contract_date",
+                  "maturity_date", "disbursed", "transferred_from"]
+
+    def get_requested(self, obj) -> str:
+        return _yuan(obj.requested_fen)
+
+    def get_approved(self, obj) -> str | None:
+        return _yuan(obj.approved_fen)
+
+    def get_disbursed(self, obj) -> str:
+        return _yuan(obj.disbursed_fen)
+
+
+class ApplicationRequest(serializers.Serializer):
+    uscc = serializers.CharField(max_length=30)
+    channel = serializers.CharField(max_length=10)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    term_months = serializers.IntegerField()
+    received_date = serializers.DateField()
+    impact = serializers.CharField(max_length=2000, allow_blank=True)
+    purpose = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Applications the caller may see (a channel: its own; an enterprise: its own). A channel registers one
+    by POST: refused whole, naming each bad field, or with ``live_application_exists``."""
+
+    serializer_class = ApplicationSerializer
+
+    def get_queryset(self):
+        return selectors.applications_for(self.request.user).order_by("-received_date", "-id")
+
+    @extend_schema(request=ApplicationRequest, responses={201: ApplicationSerializer})
+    def create(self, request, *args, **kwargs):
+        ser = ApplicationRequest(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        app = services.register(request.user, services.ApplicationInput(
+            uscc=d["uscc"], channel=d["channel"], requested_fen=yuan_to_fen(d["amount"]),
+            term_months=d["term_months"], received_date=d["received_date"], impact=d["impact"],
+            purpose=d.get("purpose", ""), source=Application.Source.API))
+        return Response(ApplicationSerializer(app).data, status=201)

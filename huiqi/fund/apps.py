@@ -1,0 +1,23 @@
+import datetime as dt
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+PARAMS_KEY = "fund.params"
+# The set takes effect with 深府规〔2020〕1号 (an assumption of the spec: the scheme's own date is not in the
+# seed). The channels' base rates have no default: they are set on the parameters page before go-live.
+PARAMS_EFFECTIVE_FROM = dt.date(2020, 2, 7)
+
+
+class FundConfig(AppConfig):
+    name = "huiqi.fund"
+    label = "fund"
+    verbose_name = _("民营企业平稳发展基金")
+
+    def ready(self):
+        from huiqi.core import params
+
+        from .rules import DEFAULTS
+
+        params.seed_after_migrate(self, PARAMS_KEY, lambda: dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
+                                  _("平稳发展基金参数（渠道、单户上限、利率折扣、期限、办理时限）"))

@@ -1,0 +1,99 @@
+"""What the stable-development fund adds to the platform (``docs/layout.md``).
+
+Its parameters are one value of named fields: each channel's base rate (which the scheme discounts), the cap per enterprise, the discount, the longest term, the covered kinds,
+the working-day time limits of each stage, and the interest conventions. The cap, the discount and the
+base rates set money lent, so a change of them waits for a second person's approval."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core import params
+from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route, Todo
+from huiqi.core.formpages import Guide
+
+from . import rules
+
+L = rules.PARAMETER_LABELS
+
+
+def _days(name):
+    return params.integer(1, 60, _("个工作日"), label=L[name])
+
+
+PARAMETERS = {"fund.params": params.fields({
+    "base_rate_hti": params.decimal(0, 1, label=L["base_rate_hti"], text=True, money=True),
+    "base_rate_sgg": params.decimal(0, 1, label=L["base_rate_sgg"], text=True, money=True),
+    "enterprise_cap": params.money(0, "1000000000.00", label=L["enterprise_cap"]),
+    "discount": params.decimal(0, 1, label=L["discount"], text=True, money=True),
+    "max_term_months": params.integer(1, 60, _("个月"), label=L["max_term_months"]),
+    "kinds_covered": params.choices_list({"enterprise", "individual_business"}, label=L["kinds_covered"]),
+    **{name: _days(name) for name in L if name.startswith("sla_")},
+    "day_basis": params.choice([360, 365], label=L["day_basis"]),
+    "interest_period_months": params.choice([1, 3, 6, 12], label=L["interest_period_months"]),
+    "roll_due_dates": params.boolean(label=L["roll_due_dates"]),
+}, optional=rules.OPTIONAL)}
+PARAMETER_LABELS = {"fund.params": _("平稳发展基金参数")}
+
+AUDIT_ACTIONS = {
+    "fund.register": _("登记基金申请"), "fund.precheck": _("资格预审"), "fund.withdraw": _("撤回基金申请"),
+    "fund.transfer": _("转渠道"), "fund.priority": _("设定优先支持"), "fund.stage": _("推进办理环节"),
+    "fund.pause": _("暂停计时"), "fund.resume": _("恢复计时"), "fund.propose": _("提出决策意见"),
+    "fund.approve": _("批准基金申请"), "fund.reject": _("不批准基金申请"), "fund.contract": _("签订合同"),
+    "fund.tranche": _("放款"), "fund.cancel_rest": _("取消未放款部分"), "fund.repayment": _("登记还款"),
+    "fund.extend": _("展期"), "fund.close": _("结清"),
+}
+
+API_ROUTES = [Route("fund-applications", "huiqi.fund.api.ApplicationViewSet", "fund-application")]
+
+AUDIT_LINKS = {"fund.Application": AuditLink("fund.view", lambda a: reverse("fund:detail", args=[a.pk]))}
+
+NAVIGATION = [Nav("fund:index", _("平稳发展基金"), "fund.view", order=38,
+                  role_labels={"enterprise": _("我的基金申请"), "institution": _("基金申请")})]
+
+
+def _guide_values(today):
+    from . import selectors
+
+    p = selectors.params_on(today)
+    return {"cap": format(p.enterprise_cap_fen // 1_000_000, ","), "term": p.max_term_months,
+            "precheck": p.sla_days("precheck", False), "dd": p.sla_days("due_diligence", False),
+            "decision": p.sla_days("decision", False),
+            "discount": format((p.discount * 100).normalize(), "f")}
+
+
+GUIDES = {
+    "fund.apply": Guide(
+        title=_("民营企业平稳发展基金申请"),
+        who=_("受疫情影响、经营暂时困难的优质民营中小企业（个体工商户不适用），同一企业同一时间只能在一个渠道有一件在办申请。"),
+        needs=(_("统一社会信用代码"), _("申请金额（单户累计不超过 %(cap)s 万元）和期限（不超过 %(term)s 个月）"),
+               _("疫情对企业现金流影响的说明"), _("资金用途")),
+        time=_("资格预审 %(precheck)s 个工作日，尽职调查 %(dd)s 个工作日，决策 %(decision)s 个工作日（优先支持企业更短）；等待企业补充材料期间暂停计时。"),
+        next=(_("渠道（高新投或担保集团）按登记库资料资格预审，通过后开展尽职调查。"),
+              _("批准的利率为渠道原最高债权支持利率的 %(discount)s%%；批准后签约、放款，按月付息、到期还本。")),
+        values=_guide_values),
+}
+
+
+def _count(name):
+    def count(user):
+        from . import selectors
+
+        return getattr(selectors, name)(user).count()
+
+    return count
+
+
+TODOS = [
+    Todo("fund.to_confirm", _("待复核的基金决策意见"), _count("decisions_to_confirm"), "fund:list",
+         query={"to_confirm": "1"}, permission="fund.decide", order=44, roles=frozenset({"institution"})),
+]
+
+
+def _demo(scale, seed, progress) -> str:
+    from . import demo
+
+    return demo.build_and_describe(scale, seed, progress)
+
+
+# After the pool (45): the registry's enterprises apply to the fund through its two channels.
+DEMO = [DemoStep(48, _demo)]

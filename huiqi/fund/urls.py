@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "fund"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("funnel/export.xlsx", views.funnel_export, name="funnel_export"),
+    path("applications/", views.application_list, name="list"),
+    path("applications/export.<str:fmt>", views.application_export, name="export"),
+    path("applications/new/", views.application_new, name="new"),
+    path("applications/<int:pk>/", views.application_detail, name="detail"),
+    path("applications/<int:pk>/registered/", views.registered, name="registered"),
+]
