@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,9 @@ from huiqi.registry import selectors as registry
 from . import rules
 from .apps import PARAMS_KEY
 from .models import BankEvent, Claim, PoolEntry
+
+if TYPE_CHECKING:  # the columns' type in annotations; polars is imported where it is used
+    import polars as pl
 
 
 # --- parameters ---------------------------------------------------------------------------------------
