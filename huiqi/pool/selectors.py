@@ -391,3 +391,18 @@ def _mean(values: list[int]) -> Decimal | None:
     if not values:
         return None
     return (Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"))
+
+
+def report_jobs_for(user, *, done: bool = False):
+    """The pool report PDF jobs the user asked for (an administrator: everyone's when ``done``), newest
+    first; ``done``: only those that succeeded, whose PDF can be downloaded."""
+    from huiqi.accounts.selectors import Role, role_of
+    from huiqi.core.models import Job
+
+    from .jobs import REPORT_KIND
+
+    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
+    if done:
+        qs = qs.filter(status=Job.Status.SUCCEEDED)
+        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
+    return qs.filter(created_by=user)

@@ -504,3 +504,23 @@ def start_registration(actor):
 
     waiting = Job.objects.filter(kind="pool.register", status__in=["pending", "running"]).first()
     return waiting or jobs.enqueue("pool.register", {}, user=actor, title=str(_("风险补偿资金池：贷款入库筛查")))
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's PDF
+
+
+def start_report_pdf(actor, on):
+    """Queue the pool's report at ``on`` as a PDF, in the actor's language, in a background job (a CJK PDF
+    takes seconds); the job reads the figures as the actor again. Returns the job."""
+    from django.utils import translation
+
+    from huiqi.core import jobs
+
+    from . import report
+    from .jobs import REPORT_KIND
+
+    require(actor, "pool.view")
+    bank = getattr(actor, "bank", None) if not actor.has_perm("pool.view_all") else None
+    return jobs.enqueue(REPORT_KIND, {"on": on.isoformat(), "language": translation.get_language()}, user=actor,
+                        title=f"{report.title_for(on, bank.name if bank is not None else None)} PDF")

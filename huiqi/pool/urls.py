@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_report
 
 app_name = "pool"
 urlpatterns = [
@@ -12,7 +12,8 @@ urlpatterns = [
     path("claims/<int:pk>/filed/", views.claim_filed, name="claim_filed"),
     path("banks/", views.banks, name="banks"),
     path("ledger/", views.ledger, name="ledger"),
-    path("report/", views.report, name="report"),
+    path("report/", views_report.report_page, name="report"),
+    path("report/<int:job>.pdf", views_report.report_pdf, name="report_pdf"),
     path("what-if/", views.what_if, name="what_if"),
-    path("report/export.xlsx", views.report_export, name="report_export"),
+    path("report/export.xlsx", views_report.report_export, name="report_export"),
 ]

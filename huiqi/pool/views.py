@@ -258,56 +258,6 @@ def ledger(request):
                   status=status)
 
 
-def _report_day(request):
-    try:
-        return dt.date.fromisoformat(request.GET.get("on", "").strip())
-    except ValueError:
-        return clock.today()
-
-
-def _report(request):
-    on = _report_day(request)
-    user = request.user
-    figures = selectors.figures(user, on)
-    liability = selectors.contingent_liability(user, on)
-    expected = selectors.expected_claims_fen(user, on)
-    params = selectors.params_on(on)
-    balance = figures["balance_fen"]
-    warning = balance is not None and expected >= balance * params.warning_share
-    return {"on": on, "figures": figures, "liability": liability, "expected_fen": expected, "warning": warning,
-            "warning_share": params.warning_share, "scorecard": selectors.scorecard(user, on),
-            "suspension_npl_rate": params.suspension_npl_rate}
-
-
-@login_required
-def report(request):
-    """The seed's figures at a day, from the data; the realised ratio; the contingent liability by bank
-    and by vintage; the warning when expected claims approach the balance; each bank's scorecard."""
-    _require(request, "pool.view")
-    _catch_up(request)
-    return render(request, "pool/report.html", _report(request))
-
-
-@login_required
-def report_export(request):
-    """The report as a workbook of its tables, in the reader's language."""
-    _require(request, "pool.view")
-    r = _report(request)
-    f = r["figures"]
-    rows = [
-        (_("统计日期"), r["on"]), (_("签约银行（家）"), f["banks_signed"]), (_("入库银行（家）"), f["banks_onboarded"]),
-        (_("入库贷款（笔）"), f["loans"]), (_("入库贷款金额（万元）"), formats.wan(f["principal_fen"])),
-        (_("涉及企业（户）"), f["borrowers"]), (_("补偿申请（笔）"), f["claims"]), (_("已办结（笔）"), f["completed"]),
-        (_("已拨付补偿（万元）"), formats.wan(f["paid_fen"])), (_("受益银行（家）"), f["banks_benefited"]),
-        (_("受益银行（次）"), f["bank_times"]), (_("撬动贷款（万元）"), formats.wan(f["leveraged_fen"])),
-        (_("实际补偿比例"), formats.rate(f["realised_ratio"]) if f["realised_ratio"] is not None else "—"),
-        (_("或有负债（万元）"), formats.wan(r["liability"]["total_fen"])),
-        (_("预计补偿（万元）"), formats.wan(r["expected_fen"])),
-    ] + [(f"{_('或有负债（万元）')} · {b['name']}", formats.wan(b["liability_fen"])) for b in r["liability"]["by_bank"]] \
-      + [(f"{_('或有负债（万元）')} · {v['vintage']}", formats.wan(v["liability_fen"])) for v in r["liability"]["by_vintage"]]
-    return file_download(lambda path: write_rows(path, [_("项目"), _("数值")], rows), f"pool-report-{r['on']}.xlsx")
-
-
 @login_required
 def what_if(request):
     """Another ratio table before it takes effect: a change waiting for its second person, or a value dated
