@@ -47,3 +47,13 @@ def report_pdf_job(ctx):
     path = report.write_pdf(data, report_path(ctx.job.pk))
     return {"file": str(path.relative_to(settings.MEDIA_ROOT)), "title": data["title"],
             "link": reverse("pool:report_pdf", args=[ctx.job.pk])}
+
+
+@handler("pool.reprice")
+def reprice_job(ctx):
+    """params: {"repricing": id}: apply an approved re-pricing."""
+    from . import services
+
+    changed = services.apply_repricing(ctx.user, ctx.params["repricing"],
+                                       progress=lambda done, total: ctx.progress(done, total, force=True))
+    return {"changed": changed}

@@ -406,3 +406,98 @@ def report_jobs_for(user, *, done: bool = False):
         qs = qs.filter(status=Job.Status.SUCCEEDED)
         return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
     return qs.filter(created_by=user)
+
+
+# --- deliberate re-pricing ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RepricingSet:
+    """Which registered loans a re-pricing takes (each blank: any), and the day whose ratio table prices them."""
+
+    table_on: dt.date
+    bank_id: int | None = None
+    registered_from: dt.date | None = None
+    registered_to: dt.date | None = None
+    product: str = "any"
+
+    @classmethod
+    def of(cls, repricing) -> RepricingSet:
+        return cls(repricing.table_on, repricing.bank_id, repricing.registered_from, repricing.registered_to,
+                   repricing.product)
+
+
+@dataclass(frozen=True)
+class Repriced:
+    """One registration a re-pricing would change: its terms now and under the table."""
+
+    registration_id: int
+    bank_code: str
+    loan_no: str
+    outstanding_fen: int
+    performing: bool
+    before: rules.Pricing
+    after: rules.Pricing
+
+
+def repricing_registrations(chosen: RepricingSet):
+    """The covered registrations the set takes (screened-out loans are never priced)."""
+    from .models import Registration
+
+    qs = Registration.objects.filter(reason="")
+    if chosen.bank_id is not None:
+        qs = qs.filter(loan__bank_id=chosen.bank_id)
+    if chosen.registered_from is not None:
+        qs = qs.filter(registered_date__gte=chosen.registered_from)
+    if chosen.registered_to is not None:
+        qs = qs.filter(registered_date__lte=chosen.registered_to)
+    if chosen.product == "first_loan":
+        qs = qs.filter(loan__first_loan=True)
+    elif chosen.product == "credit":
+        qs = qs.filter(loan__guarantee="credit")
+    return qs
+
+
+def repricing_changes(chosen: RepricingSet, on: dt.date):
+    """Every registration of the set with its terms now and under the table in force on ``chosen.table_on``
+    (``rules.loan_ratio``, as a registration that day would be priced), in id order; ``performing``: no NPL
+    by ``on``. One pass over the set, read in chunks."""
+    params = params_on(chosen.table_on)
+    npl = set(lending.non_performing().filter(npl_date__lte=on, loan__in=repricing_registrations(chosen)
+                                              .values("loan_id")).values_list("loan_id", flat=True))
+    rows = (repricing_registrations(chosen).order_by("id")
+            .values_list("id", "loan_id", "ratio", "cap", "row", "loan__bank__code", "loan__loan_no",
+                         "loan__start_date", "loan__first_loan", "loan__guarantee", "loan__principal_fen"))
+    for pk, loan_id, ratio, cap, row, code, no, start, first, guarantee, principal in rows.iterator(chunk_size=5000):
+        loan = rules.Loan(code, no, "", "enterprise", None, guarantee, first, principal, start)
+        yield Repriced(pk, code, no, principal, loan_id not in npl, rules.Pricing(ratio, cap, row),
+                       rules.loan_ratio(loan, params))
+
+
+def repricing_preview(user, chosen: RepricingSet, on: dt.date, *, sample: int = 20) -> dict:
+    """What re-pricing the set would change, recording nothing: how many loans it takes and how many change
+    (ratio, cap or row), the contingent liability of its performing loans before and after (the outstanding
+    being the principal, as ``contingent_liability`` reads it), and the first changes."""
+    if not user.has_perm("pool.view_all"):
+        return {"matched": 0, "changed": 0, "liability_before_fen": 0, "liability_after_fen": 0, "sample": []}
+    matched = changed = 0
+    before, after, first = [], [], []
+    for r in repricing_changes(chosen, on):
+        matched += 1
+        if r.performing:
+            before.append((r.outstanding_fen, r.before.ratio))
+            after.append((r.outstanding_fen, r.after.ratio))
+        if r.before != r.after:
+            changed += 1
+            if len(first) < sample:
+                first.append(r)
+    return {"matched": matched, "changed": changed,
+            "liability_before_fen": rules.contingent_liability_fen(before),
+            "liability_after_fen": rules.contingent_liability_fen(after), "sample": first}
+
+
+def repricings_for(user):
+    from .models import Repricing
+
+    if not user.has_perm("pool.view_all"):
+        return Repricing.objects.none()
+    return Repricing.objects.select_related("bank", "proposed_by", "decided_by")

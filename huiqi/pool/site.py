@@ -4,10 +4,11 @@ Its parameters are one value of named fields: the pool's size, the ratio table (
 their caps, and the bureau's own rows, edited as a table on the parameters page), the limits and dates.
 The amounts and every ratio set money paid, so a change of them waits for a second person's approval."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import DemoStep, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
 from . import rules
@@ -53,6 +54,13 @@ AUDIT_ACTIONS = {
     "pool.pay": _("拨付补偿"), "pool.recovery": _("报告追偿"), "pool.claw_back": _("追回补偿"),
     "pool.clawback_settled": _("追回款到账"), "pool.top_up": _("资金池注资"), "pool.payout": _("资金池拨付"),
     "pool.recovery_return": _("追偿返还资金池"), "pool.clawback": _("追回款返还资金池"), "pool.offset": _("抵扣追回款"),
+    "pool.reprice_propose": _("提出重新定价"), "pool.reprice_approve": _("批准重新定价"),
+    "pool.reprice_reject": _("驳回重新定价"), "pool.reprice_apply": _("执行重新定价"), "pool.reprice": _("重新定价入库贷款"),
+}
+
+# Where the audit pages link a re-pricing: its page.
+AUDIT_LINKS = {
+    "pool.Repricing": AuditLink("pool.simulate", lambda r: reverse("pool:repricing_detail", args=[r.pk])),
 }
 
 API_ROUTES = [Route("pool-claims", "huiqi.pool.api.ClaimViewSet", "pool-claim")]

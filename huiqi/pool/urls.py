@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_report
+from . import views, views_report, views_repricing
 
 app_name = "pool"
 urlpatterns = [
@@ -15,5 +15,7 @@ urlpatterns = [
     path("report/", views_report.report_page, name="report"),
     path("report/<int:job>.pdf", views_report.report_pdf, name="report_pdf"),
     path("what-if/", views.what_if, name="what_if"),
+    path("reprice/", views_repricing.repricing, name="repricing"),
+    path("reprice/<int:pk>/", views_repricing.repricing_detail, name="repricing_detail"),
     path("report/export.xlsx", views_report.report_export, name="report_export"),
 ]

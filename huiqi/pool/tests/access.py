@@ -22,6 +22,10 @@ EXPECT = {
     "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:what_if":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    # A report's PDF is its asker's (and administrators'): no one else learns that the job exists.
+    "pool:report_pdf":               row(LOGIN, NO,  NO,  NO,  NO,  NO,  NF,  NF,  NO,  NF,  NF),
+    "pool:repricing":                row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "pool:repricing_detail":         row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     # --- API: lists are scoped (empty for those without a part in the pool), a claim outside it is a 404 ---
     "pool-claim-list":               row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "pool-claim-detail":             row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
@@ -32,6 +36,8 @@ FILL = {
     "pool:claim_detail": lambda w: {"pk": w["pool_claim"].pk},
     "pool:claim_filed": lambda w: {"pk": w["pool_claim"].pk},
     "pool-claim-detail": lambda w: {"pk": w["pool_claim"].pk},
+    "pool:report_pdf": lambda w: {"job": 2**31 - 1},
+    "pool:repricing_detail": lambda w: {"pk": w["pool_repricing"].pk},
 }
 
 # Only a bank's staff file claims.
@@ -55,4 +61,8 @@ def prepare(world):
     world["pool_claim"] = Claim.objects.create(
         bank=bank, loan=loan, npl_date=dt.date(2020, 9, 1), outstanding_fen=50_000_000, loss_fen=50_000_000,
         ratio="0.8000", compensation_fen=40_000_000, filed_by=world["users"]["bank"], filed_on=dt.date(2020, 9, 2))
+    from huiqi.pool.models import Repricing
+
+    world["pool_repricing"] = Repricing.objects.create(table_on=dt.date(2020, 9, 1), note="matrix",
+                                                      proposed_by=world["users"]["bureau"])
     return world
