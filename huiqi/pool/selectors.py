@@ -501,3 +501,67 @@ def repricings_for(user):
     if not user.has_perm("pool.view_all"):
         return Repricing.objects.none()
     return Repricing.objects.select_related("bank", "proposed_by", "decided_by")
+
+
+# --- the dashboard's charts ------------------------------------------------------------------------------------
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def money_by_month(user, on: dt.date) -> list[dict]:
+    """The pool's money by month up to ``on``, as the reader may see it: top-ups, payouts and returns
+    (recoveries, clawbacks, offsets), and the balance at each month's end (the bureau's readers only)."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (entries_for(user).filter(on__lte=on).annotate(month=TruncMonth("on")).values("month", "kind")
+            .annotate(total=Sum("amount_fen")).order_by("month"))
+    months: dict[str, dict] = {}
+    for r in rows:
+        m = months.setdefault(_month(r["month"]), {"month": _month(r["month"]), "top_up_fen": 0, "payout_fen": 0,
+                                                   "returned_fen": 0})
+        key = {"top_up": "top_up_fen", "payout": "payout_fen"}.get(r["kind"], "returned_fen")
+        m[key] += -r["total"] if r["kind"] == "payout" else r["total"]
+    balance, out = 0, []
+    for m in sorted(months.values(), key=lambda x: x["month"]):
+        balance += m["top_up_fen"] - m["payout_fen"] + m["returned_fen"]
+        out.append({**m, "balance_fen": balance if user.has_perm("pool.view_all") else None})
+    return out
+
+
+def claims_by_status(user, on: dt.date) -> list[dict]:
+    """How many claims filed by ``on`` stand in each state, in the states' order."""
+    counts = dict(claims_for(user).filter(filed_on__lte=on).values("status").annotate(n=Count("id"))
+                  .values_list("status", "n"))
+    return [{"status": code, "label": label, "claims": counts.get(code, 0)} for code, label in Claim.Status.choices]
+
+
+def claims_by_bank(user, on: dt.date) -> list[dict]:
+    """Per bank the reader may see: claims filed by ``on``, approved, and paid."""
+    from django.db.models import Q
+
+    rows = (claims_for(user).filter(filed_on__lte=on).values("bank__code", "bank__name")
+            .annotate(claims=Count("id"), approved=Count("id", filter=Q(status="approved")), paid_fen=Sum("paid_fen"))
+            .order_by("bank__code"))
+    return [{"bank_code": r["bank__code"], "name": r["bank__name"], "claims": r["claims"], "approved": r["approved"],
+             "paid_fen": r["paid_fen"] or 0} for r in rows]
+
+
+def lending_by_month(user, on: dt.date) -> list[dict]:
+    """Loans registered in the pool (covered) by month of registration up to ``on``: count and principal."""
+    from django.db.models.functions import TruncMonth
+
+    bank_ids = None if user.has_perm("pool.view_all") else list(banks_for(user).values_list("pk", flat=True))
+    rows = (_registered(on, bank_ids).annotate(month=TruncMonth("pool_registration__registered_date"))
+            .values("month").annotate(loans=Count("id"), principal_fen=Sum("principal_fen")).order_by("month"))
+    return [{"month": _month(r["month"]), "loans": r["loans"], "principal_fen": r["principal_fen"] or 0} for r in rows]
+
+
+def lending_by_vintage(user, on: dt.date) -> list[dict]:
+    """Loans in the pool on ``on`` by the year they started: count and principal."""
+    from django.db.models.functions import ExtractYear
+
+    bank_ids = None if user.has_perm("pool.view_all") else list(banks_for(user).values_list("pk", flat=True))
+    rows = (_registered(on, bank_ids).annotate(vintage=ExtractYear("start_date")).values("vintage")
+            .annotate(loans=Count("id"), principal_fen=Sum("principal_fen")).order_by("vintage"))
+    return [{"vintage": r["vintage"], "loans": r["loans"], "principal_fen": r["principal_fen"] or 0} for r in rows]

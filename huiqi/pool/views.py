@@ -24,7 +24,7 @@ from huiqi.core.tabular import write_rows
 from huiqi.core.permissions import require_page as _require
 from huiqi.registry import selectors as registry
 
-from . import rules, selectors, services
+from . import charts, rules, selectors, services
 from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
 from .models import Claim
 from .services import OUTCOME_REASONS, ClaimInput
@@ -57,7 +57,8 @@ def index(request):
     context = {"figures": selectors.figures(user, on), "is_bank": not user.has_perm("pool.view_all"),
                "to_review": selectors.claims_to_review(user)[:10], "to_decide": selectors.claims_to_decide(user)[:10],
                "returned": selectors.claims_returned(user)[:10],
-               "recent": selectors.claims_for(user).order_by("-filed_at")[:10]}
+               "recent": selectors.claims_for(user).order_by("-filed_at")[:10],
+               **charts.dashboard(user, on)}
     return render(request, "pool/index.html", context)
 
 
