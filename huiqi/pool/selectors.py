@@ -565,3 +565,23 @@ def lending_by_vintage(user, on: dt.date) -> list[dict]:
     rows = (_registered(on, bank_ids).annotate(vintage=ExtractYear("start_date")).values("vintage")
             .annotate(loans=Count("id"), principal_fen=Sum("principal_fen")).order_by("vintage"))
     return [{"vintage": r["vintage"], "loans": r["loans"], "principal_fen": r["principal_fen"] or 0} for r in rows]
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+
+def registrations_for(user):
+    """The loans registered in the pool (covered or screened out) a reader may see: every one for the
+    bureau, auditors and administrators; its own bank's for a bank's staff; none for anyone else."""
+    from .models import Registration
+
+    qs = Registration.objects.select_related("loan", "loan__bank")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(loan__bank_id=user.bank_id)
+    return qs.none()
+
+
+def claims_for_loans(user, loan_ids):
+    """The claims the reader may see on these loans, newest first (a list's last column)."""
+    return claims_for(user).filter(loan_id__in=list(loan_ids)).order_by("-filed_at", "-id")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_report, views_repricing
+from . import views, views_lists, views_report, views_repricing
 
 app_name = "pool"
 urlpatterns = [
@@ -11,7 +11,12 @@ urlpatterns = [
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/filed/", views.claim_filed, name="claim_filed"),
     path("banks/", views.banks, name="banks"),
+    path("banks/export.<str:fmt>", views_lists.banks_export, name="banks_export"),
     path("ledger/", views.ledger, name="ledger"),
+    path("ledger/export.<str:fmt>", views_lists.ledger_export, name="ledger_export"),
+    path("loans/", views_lists.loans, name="loans"),
+    path("loans/export.<str:fmt>", views_lists.loans_export, name="loans_export"),
+    path("scorecard/export.<str:fmt>", views_lists.scorecard_export, name="scorecard_export"),
     path("report/", views_report.report_page, name="report"),
     path("report/<int:job>.pdf", views_report.report_pdf, name="report_pdf"),
     path("what-if/", views.what_if, name="what_if"),

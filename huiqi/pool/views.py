@@ -26,7 +26,7 @@ from huiqi.registry import selectors as registry
 
 from . import charts, rules, selectors, services
 from .forms import BankStepForm, ClaimForm, ClawbackForm, DecideForm, RecoveryForm, ReviewForm, TopUpForm
-from .models import Claim
+from .models import Claim, PoolEntry
 from .services import OUTCOME_REASONS, ClaimInput
 
 
@@ -59,6 +59,10 @@ def index(request):
                "returned": selectors.claims_returned(user)[:10],
                "recent": selectors.claims_for(user).order_by("-filed_at")[:10],
                **charts.dashboard(user, on)}
+    if context["is_bank"]:  # 本行风险补偿: its loans, its claims with why, what was paid and returned
+        mine = selectors.registrations_for(user)
+        context["bank_loans"] = {"covered": mine.filter(reason="").count(), "screened": mine.exclude(reason="").count()}
+        context["bank_claims"] = selectors.claims_for(user).order_by("-filed_at", "-id")[:20]
     return render(request, "pool/index.html", context)
 
 
@@ -229,9 +233,12 @@ def banks(request):
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
-    rows = [{"bank": b, "state": days.state(b.code, on), "state_label": services.BANK_STATES[days.state(b.code, on)],
-             "events": days.events.get(b.pk, [])} for b in days.banks.values()]
-    return render(request, "pool/banks.html", {"rows": rows, "form": form, "on": on}, status=status)
+    from .views_lists import bank_rows
+
+    rows, f = bank_rows(request)
+    return render(request, "pool/banks.html", {"rows": rows, "f": f, "states": services.BANK_STATES.items(),
+                                               "all_banks": days.banks.values(), "form": form, "on": on,
+                                               "query": request.GET.urlencode()}, status=status)
 
 
 @login_required
@@ -253,10 +260,16 @@ def ledger(request):
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
-    page, query = paginate(request, selectors.entries_for(request.user).order_by("-on", "-id"))
+    from huiqi.core import filters
+
+    from .filters import EntryFilter
+
+    entries, f = filters.apply(EntryFilter, request, selectors.entries_for(request.user).order_by("-on", "-id"))
+    page, query = paginate(request, entries)
     balance = selectors.balance_fen() if request.user.has_perm("pool.view_all") else None
-    return render(request, "pool/ledger.html", {"page": page, "query": query, "form": form, "balance": balance},
-                  status=status)
+    return render(request, "pool/ledger.html", {"page": page, "query": query, "form": form, "balance": balance,
+                                                "f": f, "kinds": PoolEntry.Kind.choices,
+                                                "banks": selectors.banks_for(request.user)}, status=status)
 
 
 @login_required

@@ -19,6 +19,11 @@ EXPECT = {
     "pool:claim_filed":              row(LOGIN, NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK),
     "pool:banks":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:ledger":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:ledger_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:banks_export":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:loans":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:loans_export":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:scorecard_export":         row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:what_if":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
@@ -33,6 +38,10 @@ EXPECT = {
 
 FILL = {
     "pool:claim_export": lambda w: {"fmt": "csv"},
+    "pool:ledger_export": lambda w: {"fmt": "csv"},
+    "pool:banks_export": lambda w: {"fmt": "xlsx"},
+    "pool:loans_export": lambda w: {"fmt": "csv"},
+    "pool:scorecard_export": lambda w: {"fmt": "xlsx"},
     "pool:claim_detail": lambda w: {"pk": w["pool_claim"].pk},
     "pool:claim_filed": lambda w: {"pk": w["pool_claim"].pk},
     "pool-claim-detail": lambda w: {"pk": w["pool_claim"].pk},
