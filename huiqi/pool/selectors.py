@@ -495,6 +495,15 @@ def repricing_preview(user, chosen: RepricingSet, on: dt.date, *, sample: int = 
             "liability_after_fen": rules.contingent_liability_fen(after), "sample": first}
 
 
+def repricings_to_decide(user):
+    """Proposed re-pricings waiting for a second person: never those the reader proposed."""
+    from .models import Repricing
+
+    if not user.has_perm("pool.reprice"):
+        return Repricing.objects.none()
+    return repricings_for(user).filter(status="proposed").exclude(proposed_by=user)
+
+
 def repricings_for(user):
     from .models import Repricing
 

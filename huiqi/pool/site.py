@@ -114,4 +114,6 @@ TODOS = [
          query={"status": "reviewed", "to_decide": "1"}, permission="pool.approve", order=41),
     Todo("pool.claims_returned", _("退回补正的补偿申请"), _count("claims_returned"), "pool:claim_list",
          query={"status": "returned"}, permission="pool.file_claim", order=42),
+    Todo("pool.repricings_to_decide", _("待审批的重新定价"), _count("repricings_to_decide"), "pool:repricing",
+         query={"status": "proposed", "to_decide": "1"}, permission="pool.reprice", order=43),
 ]

@@ -19,6 +19,7 @@ from huiqi.registry import selectors as registry
 
 from . import selectors, services
 from .forms_repricing import DecisionForm, RepricingForm
+from .models import Repricing
 
 
 def _chosen(d) -> selectors.RepricingSet:
@@ -52,7 +53,11 @@ def repricing(request):
         hidden = [(name, form.cleaned_data[name].isoformat() if hasattr(form.cleaned_data[name], "isoformat")
                    else form.cleaned_data[name] or "")
                   for name in ("bank", "registered_from", "registered_to", "product", "table_on")]
-    page, query = paginate(request, selectors.repricings_for(request.user))
+    listed = selectors.repricings_to_decide(request.user) if request.GET.get("to_decide") == "1" \
+        else selectors.repricings_for(request.user)
+    if request.GET.get("status") in Repricing.Status.values:
+        listed = listed.filter(status=request.GET["status"])
+    page, query = paginate(request, listed)
     return render(request, "pool/repricing.html", {"form": form, "preview": preview, "hidden": hidden, "page": page, "query": query},
                   status=status)
 

@@ -112,3 +112,17 @@ def test_the_document_carries_the_issuing_office_and_the_day_of_issue(people):
     html = report.render_html(data, for_pdf=True)
     assert 'data-issued-on="2020-10-15"' in html and "发布日期：2020年10月15日" in html
     assert "<!doctype html>" in html and "中小微企业银行贷款风险补偿资金池运行情况（截至2020年10月15日）" in html
+
+
+def test_the_report_headless(people, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    _paid_claim(people)
+    out, xlsx = tmp_path / "pool.pdf", tmp_path / "pool.xlsx"
+    call_command("pool", "report", "--date", TODAY.isoformat(), "--out", str(out), "--xlsx", str(xlsx),
+                 "--as", "maker", stdout=io.StringIO())
+    assert out.read_bytes()[:5] == b"%PDF-" and xlsx.read_bytes()[:2] == b"PK"
+    with pytest.raises(CommandError):
+        call_command("pool", "report", "--date", "2020-13-01", "--out", str(out), "--as", "maker")
+    with pytest.raises(CommandError):
+        call_command("pool", "report", "--date", TODAY.isoformat(), "--out", str(out), "--as", "nobody")

@@ -75,7 +75,11 @@ def test_one_proposes_another_approves_and_the_job_applies_what_was_previewed(pe
     assert r.status_code == 302 and r["Location"] == f"/pool/reprice/{repricing.pk}/"
     assert (repricing.status, repricing.matched, repricing.changed) == ("proposed", 4, 2)
     assert _ratios()["3"] == Decimal("0.8")  # nothing changes before the second person
-    # The proposer may not decide.
+    # The second person finds it among their to-dos; the proposer does not, and may not decide.
+    assert "待审批的重新定价" in checker.get("/").content.decode()
+    assert "待审批的重新定价" not in maker.get("/").content.decode()
+    listed = checker.get("/pool/reprice/", {"status": "proposed", "to_decide": "1"}).content.decode()
+    assert f'data-repricing="{repricing.pk}"' in listed
     assert 'data-action-form="decide"' not in maker.get(r["Location"]).content.decode()
     assert maker.post(r["Location"], {"decision": "approve", "confirm": "on"}).status_code == 403
     with pytest.raises(Exception):
