@@ -627,16 +627,19 @@ def apply_repricing(actor, repricing_pk: int, progress=None) -> int:
         for i in range(0, len(changes), 2000):
             part = changes[i:i + 2000]
             found = Registration.objects.select_related("loan", "loan__bank").in_bulk([r.registration_id for r in part])
-            rows, trail = [], []
+            # Set-based: one UPDATE per distinct new terms (a table has few rows), not one per loan.
+            terms: dict[tuple, list[int]] = {}
+            trail = []
             for r in part:
                 reg = found[r.registration_id]
                 before = audit.snapshot(reg)
                 # As the column holds them (four places), so the audit's "after" is what is stored.
                 reg.ratio, reg.cap = r.after.ratio.quantize(RATIO_PLACES), r.after.cap.quantize(RATIO_PLACES)
                 reg.row, reg.repriced_at = r.after.row, now
-                rows.append(reg)
+                terms.setdefault((reg.ratio, reg.cap, reg.row), []).append(reg.pk)
                 trail.append((reg, before, audit.snapshot(reg)))
-            Registration.objects.bulk_update(rows, ["ratio", "cap", "row", "repriced_at"], batch_size=2000)
+            for (ratio, cap, row), ids in terms.items():
+                Registration.objects.filter(pk__in=ids).update(ratio=ratio, cap=cap, row=row, repriced_at=now)
             audit.record_each(actor, "pool.reprice", trail, note=f"#{repricing.pk} {repricing.note}")
             done += len(part)
             if progress:

@@ -3,7 +3,6 @@ its guide and confirmation, the detail with the actions the reader may take now)
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
