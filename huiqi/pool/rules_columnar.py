@@ -39,9 +39,16 @@ def ratio_e4(params: rules.Params) -> pl.Expr:
         elif row.condition == "credit":
             applies = applies & (pl.col("guarantee") == "credit")
         best = pl.max_horizontal(best, pl.when(applies).then(pl.lit(_e4(row.ratio))).otherwise(pl.lit(0)))
+    return pl.min_horizontal(best, cap_e4(params)).cast(pl.Int64)
+
+
+def cap_e4(params: rules.Params) -> pl.Expr:
+    """Each loan's cap (in ten-thousandths) under ``params``: the window's for loans started in it, else the
+    normal one. Reads ``start_date``."""
+    start = pl.col("start_date")
     in_window = (start >= params.window_start) & (start <= params.window_end)
-    cap = pl.when(in_window).then(pl.lit(_e4(params.cap_window))).otherwise(pl.lit(_e4(params.cap_normal)))
-    return pl.min_horizontal(best, cap).cast(pl.Int64)
+    return pl.when(in_window).then(pl.lit(_e4(params.cap_window))).otherwise(pl.lit(_e4(params.cap_normal))) \
+        .cast(pl.Int64)
 
 
 def priced(loans: pl.DataFrame, tables: dict[dt.date, rules.Params]) -> pl.DataFrame:

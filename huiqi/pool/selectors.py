@@ -428,7 +428,8 @@ class RepricingSet:
 
 @dataclass(frozen=True)
 class Repriced:
-    """One registration a re-pricing would change: its terms now and under the table."""
+    """One registration of a re-pricing's set: its terms now and under the table; ``changed`` when its
+    money terms (ratio or cap) differ."""
 
     registration_id: int
     bank_code: str
@@ -437,6 +438,10 @@ class Repriced:
     performing: bool
     before: rules.Pricing
     after: rules.Pricing
+
+    @property
+    def changed(self) -> bool:
+        return self.before.ratio != self.after.ratio or self.before.cap != self.after.cap
 
 
 def repricing_registrations(chosen: RepricingSet):
@@ -457,14 +462,17 @@ def repricing_registrations(chosen: RepricingSet):
     return qs
 
 
-def repricing_changes(chosen: RepricingSet, on: dt.date):
+def repricing_changes(chosen: RepricingSet, on: dt.date, ids=None):
     """Every registration of the set with its terms now and under the table in force on ``chosen.table_on``
     (``rules.loan_ratio``, as a registration that day would be priced), in id order; ``performing``: no NPL
     by ``on``. One pass over the set, read in chunks."""
     params = params_on(chosen.table_on)
     npl = set(lending.non_performing().filter(npl_date__lte=on, loan__in=repricing_registrations(chosen)
                                               .values("loan_id")).values_list("loan_id", flat=True))
-    rows = (repricing_registrations(chosen).order_by("id")
+    registrations = repricing_registrations(chosen)
+    if ids is not None:
+        registrations = registrations.filter(pk__in=list(ids))
+    rows = (registrations.order_by("id")
             .values_list("id", "loan_id", "ratio", "cap", "row", "loan__bank__code", "loan__loan_no",
                          "loan__start_date", "loan__first_loan", "loan__guarantee", "loan__principal_fen"))
     for pk, loan_id, ratio, cap, row, code, no, start, first, guarantee, principal in rows.iterator(chunk_size=5000):
@@ -474,25 +482,43 @@ def repricing_changes(chosen: RepricingSet, on: dt.date):
 
 
 def repricing_preview(user, chosen: RepricingSet, on: dt.date, *, sample: int = 20) -> dict:
-    """What re-pricing the set would change, recording nothing: how many loans it takes and how many change
-    (ratio, cap or row), the contingent liability of its performing loans before and after (the outstanding
-    being the principal, as ``contingent_liability`` reads it), and the first changes."""
+    """What re-pricing the set would change, recording nothing, over whole columns (the what-if's
+    ``rules_columnar``): how many loans it takes and how many change (their ratio or cap), the contingent
+    liability of its performing loans before and after (the outstanding being the principal, as
+    ``contingent_liability`` reads it), and the first changes (priced by ``rules.loan_ratio``)."""
+    import polars as pl
+
+    from . import rules_columnar
+
+    empty = {"matched": 0, "changed": 0, "liability_before_fen": 0, "liability_after_fen": 0, "sample": []}
     if not user.has_perm("pool.view_all"):
-        return {"matched": 0, "changed": 0, "liability_before_fen": 0, "liability_after_fen": 0, "sample": []}
-    matched = changed = 0
-    before, after, first = [], [], []
-    for r in repricing_changes(chosen, on):
-        matched += 1
-        if r.performing:
-            before.append((r.outstanding_fen, r.before.ratio))
-            after.append((r.outstanding_fen, r.after.ratio))
-        if r.before != r.after:
-            changed += 1
-            if len(first) < sample:
-                first.append(r)
-    return {"matched": matched, "changed": changed,
-            "liability_before_fen": rules.contingent_liability_fen(before),
-            "liability_after_fen": rules.contingent_liability_fen(after), "sample": first}
+        return empty
+    params = params_on(chosen.table_on)
+    npl = lending.non_performing().filter(npl_date__lte=on).values("loan_id")
+    rows = (repricing_registrations(chosen).order_by("id")
+            .values_list("id", "ratio", "cap", "loan__start_date", "loan__first_loan", "loan__guarantee",
+                         "loan__principal_fen", "loan_id"))
+    npl_ids = set(npl.filter(loan_id__in=repricing_registrations(chosen).values("loan_id"))
+                  .values_list("loan_id", flat=True))
+    frame = pl.DataFrame(
+        [(pk, int(ratio * rules_columnar.SCALE), int(cap * rules_columnar.SCALE), start, first, guarantee, principal,
+          loan_id not in npl_ids) for pk, ratio, cap, start, first, guarantee, principal, loan_id
+         in rows.iterator(chunk_size=5000)], orient="row",
+        schema={"id": pl.Int64, "ratio_before": pl.Int64, "cap_before": pl.Int64, "start_date": pl.Date,
+                "first_loan": pl.Boolean, "guarantee": pl.String, "outstanding_fen": pl.Int64, "performing": pl.Boolean})
+    if not frame.height:
+        return empty
+    frame = frame.with_columns(rules_columnar.ratio_e4(params).alias("ratio_e4"),
+                               rules_columnar.cap_e4(params).alias("cap_after"))
+    changed = frame.filter((pl.col("ratio_e4") != pl.col("ratio_before")) | (pl.col("cap_after") != pl.col("cap_before")))
+    performing = frame.filter(pl.col("performing"))
+    after = rules_columnar.contingent_liability(performing)
+    before = rules_columnar.contingent_liability(performing.drop("ratio_e4").rename({"ratio_before": "ratio_e4"}))
+    first = set(changed["id"].head(sample).to_list()) if sample else set()
+    shown = [r for r in repricing_changes(chosen, on, ids=first)] if first else []
+    return {"matched": frame.height, "changed": changed.height,
+            "liability_before_fen": int(before["liability_fen"][0] or 0),
+            "liability_after_fen": int(after["liability_fen"][0] or 0), "sample": shown}
 
 
 def repricings_to_decide(user):

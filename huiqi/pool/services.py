@@ -610,8 +610,8 @@ def reject_repricing(actor, repricing_pk: int, note: str = ""):
 
 
 def apply_repricing(actor, repricing_pk: int, progress=None) -> int:
-    """Apply an approved re-pricing: every registration of its set whose ratio, cap or row differs under the
-    table takes the table's, ``repriced_at`` set, one audit record each (before and after). Claims already
+    """Apply an approved re-pricing: every registration of its set whose ratio or cap differs under the
+    table takes the table's (and the row that won), ``repriced_at`` set, one audit record each (before and after). Claims already
     filed keep the ratio they were assessed at. Returns how many registrations changed."""
     from .models import Registration, Repricing
 
@@ -622,7 +622,7 @@ def apply_repricing(actor, repricing_pk: int, progress=None) -> int:
                            value=repricing.status)
         now = clock.now()
         changes = [r for r in selectors.repricing_changes(selectors.RepricingSet.of(repricing), clock.today())
-                   if r.before != r.after]
+                   if r.changed]
         done = 0
         for i in range(0, len(changes), 2000):
             part = changes[i:i + 2000]
