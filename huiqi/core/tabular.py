@@ -1367,6 +1367,28 @@ def write_rows(
     return n
 
 
+def write_sheets(path: str | os.PathLike, sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
+    """A workbook of several sheets, each (name, headers, rows), typed as ``write_rows`` types them (a report's
+    tables: its figures, then each breakdown). Names are cut to Excel's 31 characters."""
+    path = Path(path)
+    workbook = _xlsx_workbook(path)
+    bold = workbook.add_format({"bold": True})
+    try:
+        for name, headers, rows in sheets:
+            sheet = _XlsxSheet(workbook, workbook.add_worksheet(str(name)[:31]))
+            sheet.write_row(0, [str(h) for h in headers], bold)
+            for n, row in enumerate(rows, 1):
+                if n > XLSX_MAX_DATA_ROWS:
+                    raise _too_many_rows(None)
+                sheet.write_row(n, row)
+    except BaseException:
+        workbook.close()
+        path.unlink(missing_ok=True)
+        raise
+    workbook.close()
+    return path
+
+
 def write_error_report(
     errors: Iterable[RowError], path: str | os.PathLike, schema: Schema | None = None
 ) -> Path:

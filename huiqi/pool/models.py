@@ -79,6 +79,9 @@ class Registration(models.Model):
         constraints = [models.CheckConstraint(condition=Q(ratio__gte=0, ratio__lte=1, cap__gte=0, cap__lte=1),
                                               name="pool_registration_ratio_0_1")]
 
+    def __str__(self):
+        return f"{self.loan.bank.code}/{self.loan.loan_no}"
+
     @property
     def covered(self) -> bool:
         return not self.reason
@@ -245,3 +248,54 @@ class PoolEntry(models.Model):
                                    name="pool_entry_sign_by_kind"),
             models.CheckConstraint(condition=Q(kind="top_up") | Q(claim__isnull=False), name="pool_entry_claim_named"),
         ]
+
+
+class Repricing(models.Model):
+    """The bureau's deliberate re-pricing of a set of registered loans under the ratio table in force on a day
+    (``table_on``): proposed by one person with its preview, approved by another, then applied in a job,
+    each changed registration audited with its ratio and cap before and after."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", pgettext_lazy("repricing", "待审批")
+        APPROVED = "approved", pgettext_lazy("repricing", "已批准，执行中")
+        APPLIED = "applied", pgettext_lazy("repricing", "已执行")
+        REJECTED = "rejected", pgettext_lazy("repricing", "已驳回")
+
+    class Product(models.TextChoices):
+        ANY = "any", _("所有贷款")
+        FIRST_LOAN = "first_loan", _("首贷")
+        CREDIT = "credit", _("信用贷款")
+
+    bank = models.ForeignKey("registry.Bank", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("银行"))
+    registered_from = models.DateField(_("入库日期起"), null=True, blank=True)
+    registered_to = models.DateField(_("入库日期止"), null=True, blank=True)
+    product = models.CharField(_("贷款品种"), max_length=12, choices=Product.choices, default=Product.ANY)
+    table_on = models.DateField(_("按此日生效的比例表"))
+    note = models.CharField(_("重新定价原因"), max_length=300)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PROPOSED,
+                              db_index=True)
+    matched = models.IntegerField(_("涉及入库贷款（笔）"), default=0)
+    changed = models.IntegerField(_("比例或上限变化（笔）"), default=0)
+    liability_before_fen = models.BigIntegerField(_("重新定价前或有负债（分）"), default=0)
+    liability_after_fen = models.BigIntegerField(_("重新定价后或有负债（分）"), default=0)
+    applied = models.IntegerField(_("实际重新定价（笔）"), default=0)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("提议人"))
+    proposed_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("执行时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("重新定价")
+        verbose_name_plural = pgettext_lazy("plural", "重新定价")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                                   name="pool_repricing_four_eyes"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.table_on}"

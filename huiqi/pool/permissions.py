@@ -24,6 +24,8 @@ PERMISSIONS = {
     "pool.approve": _bureau_or_admin,
     "pool.top_up": _bureau_or_admin,
     "pool.claw_back": _bureau_or_admin,
+    # Re-pricing registered loans under another ratio table: proposed by one, approved by another.
+    "pool.reprice": _bureau_or_admin,
 }
 
 grant(PERMISSIONS)

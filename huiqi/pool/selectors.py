@@ -624,3 +624,232 @@ def reported_npl_date(user, loan_no: str) -> dt.date | None:
         return first
     npl = lending.non_performing().filter(loan=loan).first()
     return npl.npl_date if npl is not None else None
+
+
+def report_jobs_for(user, *, done: bool = False):
+    """The pool report PDF jobs the user asked for (an administrator: everyone's when ``done``), newest
+    first; ``done``: only those that succeeded, whose PDF can be downloaded."""
+    from huiqi.accounts.selectors import Role, role_of
+    from huiqi.core.models import Job
+
+    from .jobs import REPORT_KIND
+
+    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
+    if done:
+        qs = qs.filter(status=Job.Status.SUCCEEDED)
+        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
+    return qs.filter(created_by=user)
+
+
+# --- deliberate re-pricing ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RepricingSet:
+    """Which registered loans a re-pricing takes (each blank: any), and the day whose ratio table prices them."""
+
+    table_on: dt.date
+    bank_id: int | None = None
+    registered_from: dt.date | None = None
+    registered_to: dt.date | None = None
+    product: str = "any"
+
+    @classmethod
+    def of(cls, repricing) -> RepricingSet:
+        return cls(repricing.table_on, repricing.bank_id, repricing.registered_from, repricing.registered_to,
+                   repricing.product)
+
+
+@dataclass(frozen=True)
+class Repriced:
+    """One registration of a re-pricing's set: its terms now and under the table; ``changed`` when its
+    money terms (ratio or cap) differ."""
+
+    registration_id: int
+    bank_code: str
+    loan_no: str
+    outstanding_fen: int
+    performing: bool
+    before: rules.Pricing
+    after: rules.Pricing
+
+    @property
+    def changed(self) -> bool:
+        return self.before.ratio != self.after.ratio or self.before.cap != self.after.cap
+
+
+def repricing_registrations(chosen: RepricingSet):
+    """The covered registrations the set takes (screened-out loans are never priced)."""
+    from .models import Registration
+
+    qs = Registration.objects.filter(reason="")
+    if chosen.bank_id is not None:
+        qs = qs.filter(loan__bank_id=chosen.bank_id)
+    if chosen.registered_from is not None:
+        qs = qs.filter(registered_date__gte=chosen.registered_from)
+    if chosen.registered_to is not None:
+        qs = qs.filter(registered_date__lte=chosen.registered_to)
+    if chosen.product == "first_loan":
+        qs = qs.filter(loan__first_loan=True)
+    elif chosen.product == "credit":
+        qs = qs.filter(loan__guarantee="credit")
+    return qs
+
+
+def repricing_changes(chosen: RepricingSet, on: dt.date, ids=None):
+    """Every registration of the set with its terms now and under the table in force on ``chosen.table_on``
+    (``rules.loan_ratio``, as a registration that day would be priced), in id order; ``performing``: no NPL
+    by ``on``. One pass over the set, read in chunks."""
+    params = params_on(chosen.table_on)
+    npl = set(lending.non_performing().filter(npl_date__lte=on, loan__in=repricing_registrations(chosen)
+                                              .values("loan_id")).values_list("loan_id", flat=True))
+    registrations = repricing_registrations(chosen)
+    if ids is not None:
+        registrations = registrations.filter(pk__in=list(ids))
+    rows = (registrations.order_by("id")
+            .values_list("id", "loan_id", "ratio", "cap", "row", "loan__bank__code", "loan__loan_no",
+                         "loan__start_date", "loan__first_loan", "loan__guarantee", "loan__principal_fen"))
+    for pk, loan_id, ratio, cap, row, code, no, start, first, guarantee, principal in rows.iterator(chunk_size=5000):
+        loan = rules.Loan(code, no, "", "enterprise", None, guarantee, first, principal, start)
+        yield Repriced(pk, code, no, principal, loan_id not in npl, rules.Pricing(ratio, cap, row),
+                       rules.loan_ratio(loan, params))
+
+
+def repricing_preview(user, chosen: RepricingSet, on: dt.date, *, sample: int = 20) -> dict:
+    """What re-pricing the set would change, recording nothing, over whole columns (the what-if's
+    ``rules_columnar``): how many loans it takes and how many change (their ratio or cap), the contingent
+    liability of its performing loans before and after (the outstanding being the principal, as
+    ``contingent_liability`` reads it), and the first changes (priced by ``rules.loan_ratio``)."""
+    import polars as pl
+
+    from . import rules_columnar
+
+    empty = {"matched": 0, "changed": 0, "liability_before_fen": 0, "liability_after_fen": 0, "sample": []}
+    if not user.has_perm("pool.view_all"):
+        return empty
+    params = params_on(chosen.table_on)
+    npl = lending.non_performing().filter(npl_date__lte=on).values("loan_id")
+    rows = (repricing_registrations(chosen).order_by("id")
+            .values_list("id", "ratio", "cap", "loan__start_date", "loan__first_loan", "loan__guarantee",
+                         "loan__principal_fen", "loan_id"))
+    npl_ids = set(npl.filter(loan_id__in=repricing_registrations(chosen).values("loan_id"))
+                  .values_list("loan_id", flat=True))
+    frame = pl.DataFrame(
+        [(pk, int(ratio * rules_columnar.SCALE), int(cap * rules_columnar.SCALE), start, first, guarantee, principal,
+          loan_id not in npl_ids) for pk, ratio, cap, start, first, guarantee, principal, loan_id
+         in rows.iterator(chunk_size=5000)], orient="row",
+        schema={"id": pl.Int64, "ratio_before": pl.Int64, "cap_before": pl.Int64, "start_date": pl.Date,
+                "first_loan": pl.Boolean, "guarantee": pl.String, "outstanding_fen": pl.Int64, "performing": pl.Boolean})
+    if not frame.height:
+        return empty
+    frame = frame.with_columns(rules_columnar.ratio_e4(params).alias("ratio_e4"),
+                               rules_columnar.cap_e4(params).alias("cap_after"))
+    changed = frame.filter((pl.col("ratio_e4") != pl.col("ratio_before")) | (pl.col("cap_after") != pl.col("cap_before")))
+    performing = frame.filter(pl.col("performing"))
+    after = rules_columnar.contingent_liability(performing)
+    before = rules_columnar.contingent_liability(performing.drop("ratio_e4").rename({"ratio_before": "ratio_e4"}))
+    first = set(changed["id"].head(sample).to_list()) if sample else set()
+    shown = [r for r in repricing_changes(chosen, on, ids=first)] if first else []
+    return {"matched": frame.height, "changed": changed.height,
+            "liability_before_fen": int(before["liability_fen"][0] or 0),
+            "liability_after_fen": int(after["liability_fen"][0] or 0), "sample": shown}
+
+
+def repricings_to_decide(user):
+    """Proposed re-pricings waiting for a second person: never those the reader proposed."""
+    from .models import Repricing
+
+    if not user.has_perm("pool.reprice"):
+        return Repricing.objects.none()
+    return repricings_for(user).filter(status="proposed").exclude(proposed_by=user)
+
+
+def repricings_for(user):
+    from .models import Repricing
+
+    if not user.has_perm("pool.view_all"):
+        return Repricing.objects.none()
+    return Repricing.objects.select_related("bank", "proposed_by", "decided_by")
+
+
+# --- the dashboard's charts ------------------------------------------------------------------------------------
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def money_by_month(user, on: dt.date) -> list[dict]:
+    """The pool's money by month up to ``on``, as the reader may see it: top-ups, payouts and returns
+    (recoveries, clawbacks, offsets), and the balance at each month's end (the bureau's readers only)."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (entries_for(user).filter(on__lte=on).annotate(month=TruncMonth("on")).values("month", "kind")
+            .annotate(total=Sum("amount_fen")).order_by("month"))
+    months: dict[str, dict] = {}
+    for r in rows:
+        m = months.setdefault(_month(r["month"]), {"month": _month(r["month"]), "top_up_fen": 0, "payout_fen": 0,
+                                                   "returned_fen": 0})
+        key = {"top_up": "top_up_fen", "payout": "payout_fen"}.get(r["kind"], "returned_fen")
+        m[key] += -r["total"] if r["kind"] == "payout" else r["total"]
+    balance, out = 0, []
+    for m in sorted(months.values(), key=lambda x: x["month"]):
+        balance += m["top_up_fen"] - m["payout_fen"] + m["returned_fen"]
+        out.append({**m, "balance_fen": balance if user.has_perm("pool.view_all") else None})
+    return out
+
+
+def claims_by_status(user, on: dt.date) -> list[dict]:
+    """How many claims filed by ``on`` stand in each state, in the states' order."""
+    counts = dict(claims_for(user).filter(filed_on__lte=on).values("status").annotate(n=Count("id"))
+                  .values_list("status", "n"))
+    return [{"status": code, "label": label, "claims": counts.get(code, 0)} for code, label in Claim.Status.choices]
+
+
+def claims_by_bank(user, on: dt.date) -> list[dict]:
+    """Per bank the reader may see: claims filed by ``on``, approved, and paid."""
+    from django.db.models import Q
+
+    rows = (claims_for(user).filter(filed_on__lte=on).values("bank__code", "bank__name")
+            .annotate(claims=Count("id"), approved=Count("id", filter=Q(status="approved")), paid_fen=Sum("paid_fen"))
+            .order_by("bank__code"))
+    return [{"bank_code": r["bank__code"], "name": r["bank__name"], "claims": r["claims"], "approved": r["approved"],
+             "paid_fen": r["paid_fen"] or 0} for r in rows]
+
+
+def lending_by_month(user, on: dt.date) -> list[dict]:
+    """Loans registered in the pool (covered) by month of registration up to ``on``: count and principal."""
+    from django.db.models.functions import TruncMonth
+
+    bank_ids = None if user.has_perm("pool.view_all") else list(banks_for(user).values_list("pk", flat=True))
+    rows = (_registered(on, bank_ids).annotate(month=TruncMonth("pool_registration__registered_date"))
+            .values("month").annotate(loans=Count("id"), principal_fen=Sum("principal_fen")).order_by("month"))
+    return [{"month": _month(r["month"]), "loans": r["loans"], "principal_fen": r["principal_fen"] or 0} for r in rows]
+
+
+def lending_by_vintage(user, on: dt.date) -> list[dict]:
+    """Loans in the pool on ``on`` by the year they started: count and principal."""
+    from django.db.models.functions import ExtractYear
+
+    bank_ids = None if user.has_perm("pool.view_all") else list(banks_for(user).values_list("pk", flat=True))
+    rows = (_registered(on, bank_ids).annotate(vintage=ExtractYear("start_date")).values("vintage")
+            .annotate(loans=Count("id"), principal_fen=Sum("principal_fen")).order_by("vintage"))
+    return [{"vintage": r["vintage"], "loans": r["loans"], "principal_fen": r["principal_fen"] or 0} for r in rows]
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+
+def registrations_for(user):
+    """The loans registered in the pool (covered or screened out) a reader may see: every one for the
+    bureau, auditors and administrators; its own bank's for a bank's staff; none for anyone else."""
+    from .models import Registration
+
+    qs = Registration.objects.select_related("loan", "loan__bank")
+    if user.has_perm("pool.view_all"):
+        return qs
+    if getattr(user, "role", None) == "bank" and user.bank_id:
+        return qs.filter(loan__bank_id=user.bank_id)
+    return qs.none()
+
+
+def claims_for_loans(user, loan_ids):
+    """The claims the reader may see on these loans, newest first (a list's last column)."""
+    return claims_for(user).filter(loan_id__in=list(loan_ids)).order_by("-filed_at", "-id")

@@ -786,3 +786,147 @@ def report_classifications(actor, items: list[ClassificationInput]) -> dict:
             for i, tier in zip(items, tiers)]
     created, updated = store_classifications(actor, rows)
     return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's PDF
+
+
+def start_report_pdf(actor, on):
+    """Queue the pool's report at ``on`` as a PDF, in the actor's language, in a background job (a CJK PDF
+    takes seconds); the job reads the figures as the actor again. Returns the job."""
+    from django.utils import translation
+
+    from huiqi.core import jobs
+
+    from . import report
+    from .jobs import REPORT_KIND
+
+    require(actor, "pool.view")
+    bank = getattr(actor, "bank", None) if not actor.has_perm("pool.view_all") else None
+    return jobs.enqueue(REPORT_KIND, {"on": on.isoformat(), "language": translation.get_language()}, user=actor,
+                        title=f"{report.title_for(on, bank.name if bank is not None else None)} PDF")
+
+
+# --------------------------------------------------------------------------------------------------
+# Deliberate re-pricing: a registration keeps the terms it was registered under unless the bureau re-prices
+# a set of loans on purpose, proposed by one person and approved by another (the ratios are money, as on
+# the parameters page), then applied in a job.
+
+REPRICE_KIND = "pool.reprice"
+RATIO_PLACES = Decimal("0.0001")
+
+
+def propose_repricing(actor, chosen: selectors.RepricingSet, note: str):
+    """Propose re-pricing the set under the table in force on ``chosen.table_on``, with its preview today.
+    Refused when the reason is blank or nothing would change."""
+    from .models import Repricing
+
+    require(actor, "pool.reprice")
+    errors = []
+    if not note.strip():
+        errors.append(ValidationFailed("pool.reprice_note", _("须写明重新定价的原因"), field="note"))
+    if chosen.registered_from and chosen.registered_to and chosen.registered_to < chosen.registered_from:
+        errors.append(ValidationFailed("pool.reprice_dates", _("入库日期止早于入库日期起"), field="registered_to",
+                                       value=chosen.registered_to.isoformat()))
+    if errors:
+        raise InvalidFields(errors)
+    preview = selectors.repricing_preview(actor, chosen, clock.today(), sample=0)
+    if not preview["changed"]:
+        raise ValidationFailed("pool.reprice_nothing", _("按所选比例表，所选贷款的补偿比例和上限都没有变化，无需重新定价"),
+                               field="table_on", value=chosen.table_on.isoformat())
+    with transaction.atomic():
+        repricing = Repricing.objects.create(
+            bank_id=chosen.bank_id, registered_from=chosen.registered_from, registered_to=chosen.registered_to,
+            product=chosen.product, table_on=chosen.table_on, note=note.strip(), proposed_by=actor,
+            matched=preview["matched"], changed=preview["changed"],
+            liability_before_fen=preview["liability_before_fen"], liability_after_fen=preview["liability_after_fen"])
+        audit.record(actor, "pool.reprice_propose", repricing, note=note)
+    return repricing
+
+
+def _proposed(repricing_pk: int):
+    from huiqi.core.errors import NotFound
+
+    from .models import Repricing
+
+    repricing = Repricing.objects.select_for_update().filter(pk=repricing_pk).first()
+    if repricing is None:
+        raise NotFound("pool.reprice_missing", _("没有这项重新定价"))
+    if repricing.status != Repricing.Status.PROPOSED:
+        raise Conflict("pool.reprice_decided", _("这项重新定价已经审批过"), field="status", value=repricing.status)
+    return repricing
+
+
+def approve_repricing(actor, repricing_pk: int, note: str = ""):
+    """A second person approves a proposed re-pricing (never its proposer): it is applied in a background
+    job. Returns the job."""
+    from huiqi.core import jobs
+
+    require(actor, "pool.reprice")
+    with transaction.atomic():
+        repricing = _proposed(repricing_pk)
+        if repricing.proposed_by_id == actor.pk:
+            raise PermissionDenied("pool.reprice_own", _("不能审批自己提出的重新定价：须由另一位工作人员审批"))
+        before = audit.snapshot(repricing)
+        repricing.status, repricing.decided_by, repricing.decided_at = "approved", actor, clock.now()
+        repricing.save()
+        audit.record(actor, "pool.reprice_approve", repricing, before=before, note=note)
+        return jobs.enqueue(REPRICE_KIND, {"repricing": repricing.pk}, user=actor,
+                            title=str(_("风险补偿资金池：重新定价 #%(pk)s") % {"pk": repricing.pk}))
+
+
+def reject_repricing(actor, repricing_pk: int, note: str = ""):
+    """A second person rejects a proposed re-pricing: nothing changes."""
+    require(actor, "pool.reprice")
+    with transaction.atomic():
+        repricing = _proposed(repricing_pk)
+        if repricing.proposed_by_id == actor.pk:
+            raise PermissionDenied("pool.reprice_own", _("不能审批自己提出的重新定价：须由另一位工作人员审批"))
+        before = audit.snapshot(repricing)
+        repricing.status, repricing.decided_by, repricing.decided_at = "rejected", actor, clock.now()
+        repricing.save()
+        audit.record(actor, "pool.reprice_reject", repricing, before=before, note=note)
+    return repricing
+
+
+def apply_repricing(actor, repricing_pk: int, progress=None) -> int:
+    """Apply an approved re-pricing: every registration of its set whose ratio or cap differs under the
+    table takes the table's (and the row that won), ``repriced_at`` set, one audit record each (before and after). Claims already
+    filed keep the ratio they were assessed at. Returns how many registrations changed."""
+    from .models import Registration, Repricing
+
+    with transaction.atomic():
+        repricing = Repricing.objects.select_for_update().get(pk=repricing_pk)
+        if repricing.status != Repricing.Status.APPROVED:
+            raise Conflict("pool.reprice_not_approved", _("只有已批准的重新定价可以执行"), field="status",
+                           value=repricing.status)
+        now = clock.now()
+        changes = [r for r in selectors.repricing_changes(selectors.RepricingSet.of(repricing), clock.today())
+                   if r.changed]
+        done = 0
+        for i in range(0, len(changes), 2000):
+            part = changes[i:i + 2000]
+            found = Registration.objects.select_related("loan", "loan__bank").in_bulk([r.registration_id for r in part])
+            # Set-based: one UPDATE per distinct new terms (a table has few rows), not one per loan.
+            terms: dict[tuple, list[int]] = {}
+            trail = []
+            for r in part:
+                reg = found[r.registration_id]
+                before = audit.snapshot(reg)
+                # As the column holds them (four places), so the audit's "after" is what is stored.
+                reg.ratio, reg.cap = r.after.ratio.quantize(RATIO_PLACES), r.after.cap.quantize(RATIO_PLACES)
+                reg.row, reg.repriced_at = r.after.row, now
+                terms.setdefault((reg.ratio, reg.cap, reg.row), []).append(reg.pk)
+                trail.append((reg, before, audit.snapshot(reg)))
+            for (ratio, cap, row), ids in terms.items():
+                Registration.objects.filter(pk__in=ids).update(ratio=ratio, cap=cap, row=row, repriced_at=now)
+            audit.record_each(actor, "pool.reprice", trail, note=f"#{repricing.pk} {repricing.note}")
+            done += len(part)
+            if progress:
+                progress(done, len(changes))
+        before = audit.snapshot(repricing)
+        repricing.status, repricing.applied, repricing.applied_at = "applied", done, now
+        repricing.save()
+        audit.record(actor, "pool.reprice_apply", repricing, before=before)
+    return done

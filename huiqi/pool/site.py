@@ -4,11 +4,10 @@ Its parameters are one value of named fields: the pool's size, the ratio table (
 their caps, and the bureau's own rows, edited as a table on the parameters page), the limits and dates.
 The amounts and every ratio set money paid, so a change of them waits for a second person's approval."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from django.urls import reverse
-
 from huiqi.core.declarations import AuditLink, DemoStep, Importer, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
@@ -56,9 +55,15 @@ AUDIT_ACTIONS = {
     "pool.clawback_settled": _("追回款到账"), "pool.top_up": _("资金池注资"), "pool.payout": _("资金池拨付"),
     "pool.recovery_return": _("追偿返还资金池"), "pool.clawback": _("追回款返还资金池"), "pool.offset": _("抵扣追回款"),
     "pool.classify": _("报送五级分类"), "pool.add_evidence": _("补充证明材料"),
+    "pool.reprice_propose": _("提出重新定价"), "pool.reprice_approve": _("批准重新定价"),
+    "pool.reprice_reject": _("驳回重新定价"), "pool.reprice_apply": _("执行重新定价"), "pool.reprice": _("重新定价入库贷款"),
 }
 
-AUDIT_LINKS = {"pool.PoolUpload": AuditLink("pool.view", lambda r: reverse("pool:upload_detail", args=[r.pk]))}
+# Where the audit pages link a re-pricing and a bank's file: their pages.
+AUDIT_LINKS = {
+    "pool.Repricing": AuditLink("pool.simulate", lambda r: reverse("pool:repricing_detail", args=[r.pk])),
+    "pool.PoolUpload": AuditLink("pool.view", lambda r: reverse("pool:upload_detail", args=[r.pk])),
+}
 
 API_ROUTES = [Route("pool-claims", "huiqi.pool.api.ClaimViewSet", "pool-claim"),
               Route("pool-classifications", "huiqi.pool.api.ClassificationViewSet", "pool-classification")]
@@ -140,4 +145,6 @@ TODOS = [
          query={"status": "returned"}, permission="pool.file_claim", order=42),
     Todo("pool.claims_awaiting_evidence", _("待补充证明材料的补偿申请"), _count("claims_awaiting_evidence"),
          "pool:claim_list", query={"evidence": "missing"}, permission="pool.file_claim", order=43),
+    Todo("pool.repricings_to_decide", _("待审批的重新定价"), _count("repricings_to_decide"), "pool:repricing",
+         query={"status": "proposed", "to_decide": "1"}, permission="pool.reprice", order=44),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_files
+from . import views, views_files, views_lists, views_report, views_repricing
 
 app_name = "pool"
 urlpatterns = [
@@ -11,10 +11,18 @@ urlpatterns = [
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/filed/", views.claim_filed, name="claim_filed"),
     path("banks/", views.banks, name="banks"),
+    path("banks/export.<str:fmt>", views_lists.banks_export, name="banks_export"),
     path("ledger/", views.ledger, name="ledger"),
-    path("report/", views.report, name="report"),
+    path("ledger/export.<str:fmt>", views_lists.ledger_export, name="ledger_export"),
+    path("loans/", views_lists.loans, name="loans"),
+    path("loans/export.<str:fmt>", views_lists.loans_export, name="loans_export"),
+    path("scorecard/export.<str:fmt>", views_lists.scorecard_export, name="scorecard_export"),
+    path("report/", views_report.report_page, name="report"),
+    path("report/<int:job>.pdf", views_report.report_pdf, name="report_pdf"),
     path("what-if/", views.what_if, name="what_if"),
-    path("report/export.xlsx", views.report_export, name="report_export"),
+    path("reprice/", views_repricing.repricing, name="repricing"),
+    path("reprice/<int:pk>/", views_repricing.repricing_detail, name="repricing_detail"),
+    path("report/export.xlsx", views_report.report_export, name="report_export"),
     path("files/", views_files.upload_page, name="uploads"),
     path("files/<int:pk>/", views_files.upload_detail, name="upload_detail"),
     path("files/<int:pk>/submitted/", views_files.upload_submitted, name="upload_submitted"),

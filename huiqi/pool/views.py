@@ -3,7 +3,6 @@ its guide and confirmation, the detail with the actions the reader may take now)
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -24,10 +23,10 @@ from huiqi.core.tabular import write_rows
 from huiqi.core.permissions import require_page as _require
 from huiqi.registry import selectors as registry
 
-from . import rules, selectors, services
+from . import charts, rules, selectors, services
 from .forms import (BankStepForm, ClaimForm, ClawbackForm, DecideForm, EvidenceForm, NewClaimForm, RecoveryForm,
                     ReviewForm, TopUpForm)
-from .models import Claim
+from .models import Claim, PoolEntry
 from .services import OUTCOME_REASONS, ClaimInput
 
 
@@ -58,7 +57,12 @@ def index(request):
     context = {"figures": selectors.figures(user, on), "is_bank": not user.has_perm("pool.view_all"),
                "to_review": selectors.claims_to_review(user)[:10], "to_decide": selectors.claims_to_decide(user)[:10],
                "returned": selectors.claims_returned(user)[:10],
-               "recent": selectors.claims_for(user).order_by("-filed_at")[:10]}
+               "recent": selectors.claims_for(user).order_by("-filed_at")[:10],
+               **charts.dashboard(user, on)}
+    if context["is_bank"]:  # 本行风险补偿: its loans, its claims with why, what was paid and returned
+        mine = selectors.registrations_for(user)
+        context["bank_loans"] = {"covered": mine.filter(reason="").count(), "screened": mine.exclude(reason="").count()}
+        context["bank_claims"] = selectors.claims_for(user).order_by("-filed_at", "-id")[:20]
     return render(request, "pool/index.html", context)
 
 
@@ -240,9 +244,12 @@ def banks(request):
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
-    rows = [{"bank": b, "state": days.state(b.code, on), "state_label": services.BANK_STATES[days.state(b.code, on)],
-             "events": days.events.get(b.pk, [])} for b in days.banks.values()]
-    return render(request, "pool/banks.html", {"rows": rows, "form": form, "on": on}, status=status)
+    from .views_lists import bank_rows
+
+    rows, f = bank_rows(request)
+    return render(request, "pool/banks.html", {"rows": rows, "f": f, "states": services.BANK_STATES.items(),
+                                               "all_banks": days.banks.values(), "form": form, "on": on,
+                                               "query": request.GET.urlencode()}, status=status)
 
 
 @login_required
@@ -264,60 +271,16 @@ def ledger(request):
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
-    page, query = paginate(request, selectors.entries_for(request.user).order_by("-on", "-id"))
+    from huiqi.core import filters
+
+    from .filters import EntryFilter
+
+    entries, f = filters.apply(EntryFilter, request, selectors.entries_for(request.user).order_by("-on", "-id"))
+    page, query = paginate(request, entries)
     balance = selectors.balance_fen() if request.user.has_perm("pool.view_all") else None
-    return render(request, "pool/ledger.html", {"page": page, "query": query, "form": form, "balance": balance},
-                  status=status)
-
-
-def _report_day(request):
-    try:
-        return dt.date.fromisoformat(request.GET.get("on", "").strip())
-    except ValueError:
-        return clock.today()
-
-
-def _report(request):
-    on = _report_day(request)
-    user = request.user
-    figures = selectors.figures(user, on)
-    liability = selectors.contingent_liability(user, on)
-    expected = selectors.expected_claims_fen(user, on)
-    params = selectors.params_on(on)
-    balance = figures["balance_fen"]
-    warning = balance is not None and expected >= balance * params.warning_share
-    return {"on": on, "figures": figures, "liability": liability, "expected_fen": expected, "warning": warning,
-            "warning_share": params.warning_share, "scorecard": selectors.scorecard(user, on),
-            "suspension_npl_rate": params.suspension_npl_rate}
-
-
-@login_required
-def report(request):
-    """The seed's figures at a day, from the data; the realised ratio; the contingent liability by bank
-    and by vintage; the warning when expected claims approach the balance; each bank's scorecard."""
-    _require(request, "pool.view")
-    _catch_up(request)
-    return render(request, "pool/report.html", _report(request))
-
-
-@login_required
-def report_export(request):
-    """The report as a workbook of its tables, in the reader's language."""
-    _require(request, "pool.view")
-    r = _report(request)
-    f = r["figures"]
-    rows = [
-        (_("统计日期"), r["on"]), (_("签约银行（家）"), f["banks_signed"]), (_("入库银行（家）"), f["banks_onboarded"]),
-        (_("入库贷款（笔）"), f["loans"]), (_("入库贷款金额（万元）"), formats.wan(f["principal_fen"])),
-        (_("涉及企业（户）"), f["borrowers"]), (_("补偿申请（笔）"), f["claims"]), (_("已办结（笔）"), f["completed"]),
-        (_("已拨付补偿（万元）"), formats.wan(f["paid_fen"])), (_("受益银行（家）"), f["banks_benefited"]),
-        (_("受益银行（次）"), f["bank_times"]), (_("撬动贷款（万元）"), formats.wan(f["leveraged_fen"])),
-        (_("实际补偿比例"), formats.rate(f["realised_ratio"]) if f["realised_ratio"] is not None else "—"),
-        (_("或有负债（万元）"), formats.wan(r["liability"]["total_fen"])),
-        (_("预计补偿（万元）"), formats.wan(r["expected_fen"])),
-    ] + [(f"{_('或有负债（万元）')} · {b['name']}", formats.wan(b["liability_fen"])) for b in r["liability"]["by_bank"]] \
-      + [(f"{_('或有负债（万元）')} · {v['vintage']}", formats.wan(v["liability_fen"])) for v in r["liability"]["by_vintage"]]
-    return file_download(lambda path: write_rows(path, [_("项目"), _("数值")], rows), f"pool-report-{r['on']}.xlsx")
+    return render(request, "pool/ledger.html", {"page": page, "query": query, "form": form, "balance": balance,
+                                                "f": f, "kinds": PoolEntry.Kind.choices,
+                                                "banks": selectors.banks_for(request.user)}, status=status)
 
 
 @login_required

@@ -38,7 +38,7 @@ def _pdf_system_parts(app_configs=None, **kwargs):
     """`huiqi check --deploy --tag huiqi_system`: what the PDF report needs from the machine."""
     from django.core import checks
 
-    from .report import missing_system_parts
+    from huiqi.core.pdf import missing_system_parts
 
     return [checks.Warning(text, hint="The rest of the site works without it; only PDF reports need it.",
                            id=f"huiqi.W00{i}") for i, text in enumerate(missing_system_parts(), start=1)]

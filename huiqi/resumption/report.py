@@ -9,28 +9,17 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiqi.core import formats, letterhead
+from huiqi.core import formats, letterhead, pdf
 from huiqi.core.i18n import localized, pick
 from huiqi.registry import selectors as registry_selectors
 
 from . import charts, rules, selectors
 from .selectors import Scope
-
-# Fonts tried in order for the PDF; HUIQI_CJK_FONT names another file.
-FONT_CANDIDATES = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
-    "/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-]
-BOLD = {"NotoSansCJK-Regular.ttc": "NotoSansCJK-Bold.ttc"}
 
 # (figure, label, unit): "%" for rates, else a count of enterprises or of people.
 HEADLINES = [
@@ -44,40 +33,6 @@ HEADLINES = [
 ]
 RATE_PLACES = 1  # the rates are kept to one decimal place (rules.ratio)
 _COUNTS = {"enterprises": gettext_lazy("%(n)s 家"), "people": gettext_lazy("%(n)s 人")}
-
-
-def cjk_font() -> tuple[str | None, str | None]:
-    """(regular, bold) font files for the PDF, or (None, None) to let fontconfig choose."""
-    import os
-
-    wanted = os.environ.get("HUIQI_CJK_FONT")
-    for path in ([wanted] if wanted else []) + FONT_CANDIDATES:
-        if path and Path(path).is_file():
-            bold = Path(path).with_name(BOLD.get(Path(path).name, Path(path).name))
-            return path, str(bold if bold.is_file() else path)
-    return None, None
-
-
-def missing_system_parts() -> list[str]:
-    """What the PDF report lacks on this machine, each as a sentence saying how to install it."""
-    import shutil
-    import subprocess
-
-    missing = []
-    try:
-        import weasyprint  # noqa: F401 - loads Pango through its C bindings
-    except OSError as exc:
-        missing.append(f"Pango, which WeasyPrint draws the PDF report with, cannot be loaded ({exc}); "
-                       "on Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0")
-    if cjk_font() == (None, None):
-        listed = ""
-        if shutil.which("fc-list"):
-            listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
-                                    check=False).stdout.strip()
-        if not listed:
-            missing.append("no Chinese (CJK) font is installed, so the PDF report would print empty boxes; "
-                           "on Debian or Ubuntu: apt-get install fonts-noto-cjk (or set HUIQI_CJK_FONT to a font file)")
-    return missing
 
 
 def title_for(scope: Scope, day: dt.date) -> str:
@@ -180,24 +135,14 @@ def _summary(cur, prev, week, lag_districts, lag_industries, difficulties, helps
 
 
 def render_html(data: dict, *, for_pdf: bool) -> str:
-    regular, bold = cjk_font() if for_pdf else (None, None)
-    # The page number is the stylesheet's counter: the words around it come from one msgid.
-    page_before, _n, page_after = _("第 %(page)s 页").partition("%(page)s")
-    return render_to_string("resumption/report_document.html",
-                            {**data, "page_before": page_before, "page_after": page_after,
-                             "font_regular": Path(regular).as_uri() if regular else "",
-                             "font_bold": Path(bold).as_uri() if bold else "", "for_pdf": for_pdf})
+    return render_to_string("resumption/report_document.html", {**data, **pdf.document_context(for_pdf=for_pdf)})
 
 
 def write_pdf(data: dict, path: Path) -> Path:
-    """The report as PDF, the CJK font embedded (subset) so every character shows anywhere."""
-    from weasyprint import HTML
-
+    """The report as PDF (``core.pdf``), in the language it was built in."""
     with translation.override(data.get("language") or translation.get_language()):
         html = render_html(data, for_pdf=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(str(path))
-    return path
+    return pdf.write(html, path)
 
 
 def tables(data: dict) -> list[tuple[str, list[str], list[list]]]:

@@ -21,6 +21,11 @@ EXPECT = {
     "pool:claim_filed":              row(LOGIN, NO,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK),
     "pool:banks":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:ledger":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:ledger_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:banks_export":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:loans":                    row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:loans_export":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    "pool:scorecard_export":         row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report":                   row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:report_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:what_if":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
@@ -30,6 +35,10 @@ EXPECT = {
     "pool:upload_error_report":      row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:template":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
     "pool:loan_detail":              row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  OK,  OK),
+    # A report's PDF is its asker's (and administrators'): no one else learns that the job exists.
+    "pool:report_pdf":               row(LOGIN, NO,  NO,  NO,  NO,  NO,  NF,  NF,  NO,  NF,  NF),
+    "pool:repricing":                row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "pool:repricing_detail":         row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     # --- API: lists are scoped (empty for those without a part in the pool), a claim outside it is a 404 ---
     "pool-claim-list":               row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "pool-claim-detail":             row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  OK,  NF,  OK,  OK),
@@ -39,6 +48,10 @@ EXPECT = {
 
 FILL = {
     "pool:claim_export": lambda w: {"fmt": "csv"},
+    "pool:ledger_export": lambda w: {"fmt": "csv"},
+    "pool:banks_export": lambda w: {"fmt": "xlsx"},
+    "pool:loans_export": lambda w: {"fmt": "csv"},
+    "pool:scorecard_export": lambda w: {"fmt": "xlsx"},
     "pool:claim_detail": lambda w: {"pk": w["pool_claim"].pk},
     "pool:claim_filed": lambda w: {"pk": w["pool_claim"].pk},
     "pool-claim-detail": lambda w: {"pk": w["pool_claim"].pk},
@@ -48,6 +61,8 @@ FILL = {
     "pool:template": lambda w: {"kind": "classifications", "lang": "zh", "fmt": "csv"},
     "pool:loan_detail": lambda w: {"pk": w["pool_claim"].loan_id},
     "pool-classification-detail": lambda w: {"pk": w["pool_classification"].pk},
+    "pool:report_pdf": lambda w: {"job": 2**31 - 1},
+    "pool:repricing_detail": lambda w: {"pk": w["pool_repricing"].pk},
 }
 
 # Only a bank's staff file claims and report classifications.
@@ -79,4 +94,8 @@ def prepare(world):
     world["pool_claim"] = Claim.objects.create(
         bank=bank, loan=loan, npl_date=dt.date(2020, 9, 1), outstanding_fen=50_000_000, loss_fen=50_000_000,
         ratio="0.8000", compensation_fen=40_000_000, filed_by=world["users"]["bank"], filed_on=dt.date(2020, 9, 2))
+    from huiqi.pool.models import Repricing
+
+    world["pool_repricing"] = Repricing.objects.create(table_on=dt.date(2020, 9, 1), note="matrix",
+                                                      proposed_by=world["users"]["bureau"])
     return world

@@ -75,13 +75,15 @@ def test_the_set_based_pricing_agrees_with_the_pure_rules(loans, rows):
     frame = pl.DataFrame([{"bank_code": "B", "start_date": d, "first_loan": f, "guarantee": g, "outstanding_fen": o,
                            "registered_date": d} for d, f, g, o in loans])
     priced = rules_columnar.priced(frame, {d: params for d in frame["registered_date"].unique().to_list()})
-    pure = {}
+    pure, caps = {}, {}
     for d, f, g, o in loans:
-        ratio = rules.loan_ratio(rules.Loan("B", "x", "A", "enterprise", None, g, f, o, d, d), params).ratio
-        pure[(d, f, g, o)] = ratio
+        pricing = rules.loan_ratio(rules.Loan("B", "x", "A", "enterprise", None, g, f, o, d, d), params)
+        pure[(d, f, g, o)], caps[d] = pricing.ratio, pricing.cap
+    priced = priced.with_columns(rules_columnar.cap_e4(params).alias("cap_e4"))
     for r in priced.iter_rows(named=True):
         assert Decimal(r["ratio_e4"]) / 10_000 == pure[(r["start_date"], r["first_loan"], r["guarantee"],
                                                         r["outstanding_fen"])]
+        assert Decimal(r["cap_e4"]) / 10_000 == caps[r["start_date"]]
     total = rules_columnar.contingent_liability(priced)["liability_fen"][0]
     assert total == rules.contingent_liability_fen((o, pure[(d, f, g, o)]) for d, f, g, o in loans)
 

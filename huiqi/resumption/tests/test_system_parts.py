@@ -4,7 +4,7 @@ import builtins
 
 from django.core.management import call_command
 
-from huiqi.resumption import report
+from huiqi.core import pdf as report
 
 
 def test_a_missing_cjk_font_is_named_with_its_package(monkeypatch):

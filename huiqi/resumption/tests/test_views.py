@@ -173,7 +173,7 @@ def test_api_write_roles(role, users, city, client_for):
 def _cjk_font_missing() -> str:
     """Reading Chinese back out of a PDF needs a CJK font on the machine (README: the PDF report's system
     parts); without one the report is still written, and what is missing is said."""
-    from huiqi.resumption.report import missing_system_parts
+    from huiqi.core.pdf import missing_system_parts
 
     return "; ".join(missing_system_parts())
 
