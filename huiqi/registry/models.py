@@ -151,7 +151,10 @@ class Enterprise(models.Model):
     size_missing = models.CharField(_("缺少的数据"), max_length=60, blank=True)
     size_year = models.PositiveSmallIntegerField(_("划型年度"), null=True, blank=True)
     is_key_enterprise = models.BooleanField(_("重点企业"), default=False)
-    ownership = models.CharField(_("所有制性质"), max_length=20, choices=Ownership.choices, default=Ownership.UNKNOWN)
+    # The default in the database too: the registry file's set-based import on PostgreSQL inserts rows
+    # without this column (the file has none).
+    ownership = models.CharField(_("所有制性质"), max_length=20, choices=Ownership.choices, default=Ownership.UNKNOWN,
+                                 db_default=Ownership.UNKNOWN)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
