@@ -30,6 +30,7 @@ def taking_part(users, city):
     from huiqi.requests import services as requests
     from huiqi.requests.models import Category
     from huiqi.resumption.models import FilingStatus, ReturnToWorkFiling
+    from huiqi.subsidy import partitions
     from huiqi.subsidy.models import BatchStatus, PaymentStatus, SubsidyBatch, SubsidyPayment
 
     ns1 = city["ns1"]
@@ -42,14 +43,18 @@ def taking_part(users, city):
                                            status=BatchStatus.RELEASED, created_by=users["bureau"])
     amounts = dict(loans_counted=1, interest_counted_fen=2_000_000, subsidy_before_cap_fen=1_000_000,
                    entitlement_fen=1_000_000, paid_before_fen=0, due_fen=1_000_000, payable_fen=1_000_000,
-                   overpayment_fen=0, status=PaymentStatus.PENDING)
-    SubsidyPayment.objects.create(batch=released, beneficiary_id=ns1.uscc, name=ns1.name, kind="enterprise",
-                                  **amounts)
+                   overpayment_fen=0, status=PaymentStatus.PENDING.value)
+
+    def pay(batch):  # as a run writes a batch's payments (on PostgreSQL, the batch's own partition)
+        partitions.write_rows(SubsidyPayment, batch.pk, {
+            "batch": [batch.pk], "beneficiary_id": [ns1.uscc], "name": [ns1.name], "kind": ["enterprise"],
+            "reconcile_note": [""], **{field: [value] for field, value in amounts.items()}})
+
+    pay(released)
     # A batch not released yet is the bureau's working number: no one else counts it.
     waiting = SubsidyBatch.objects.create(cutoff=dt.date(2020, 4, 2), params={}, status=BatchStatus.RUN,
                                           created_by=users["bureau"])
-    SubsidyPayment.objects.create(batch=waiting, beneficiary_id=ns1.uscc, name=ns1.name, kind="enterprise",
-                                  **amounts)
+    pay(waiting)
     return {"filing": filing, "request": req, "batch": released}
 
 
