@@ -126,6 +126,21 @@ def load_average() -> str:
         return "load average unknown"
 
 
+def profiled(profile_out: str | None, fn):
+    """``fn()``, under cProfile with its statistics written to ``profile_out`` when one is given."""
+    if not profile_out:
+        return fn()
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        return fn()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_out)
+
+
 def clean_up(work, database_url: str, keep: bool) -> None:
     """Remove the bench's work folder and database, unless asked to keep them."""
     if keep:

@@ -63,6 +63,7 @@ from bench._common import (  # noqa: E402
     fresh_rusage_command,
     load_average,
     maxrss_kb,
+    profiled,
     recreate_database,
     setup_django,
 )
@@ -334,20 +335,6 @@ def _officer():
     return users().get(username=OFFICER)
 
 
-def _profiled(profile_out, fn):
-    if not profile_out:
-        return fn()
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        return fn()
-    finally:
-        profiler.disable()
-        profiler.dump_stats(profile_out)
-
-
 def _phase_empty(args) -> dict:
     """Before a registration (not timed): the pool's registrations, or the reference's, emptied."""
     from huiqi.pool.models import Registration
@@ -372,7 +359,7 @@ def _phase_register(args) -> dict:
     connection.ensure_connection()
     officer = _officer()
     start = time.perf_counter()
-    done = _profiled(args.profile_out, lambda: services.register_loans(officer))
+    done = profiled(args.profile_out, lambda: services.register_loans(officer))
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "rows": done["registered"],
             "note": f"{done['registered']:,} loans registered, {done['covered']:,} covered"}
@@ -399,7 +386,7 @@ def _phase_simulate(args) -> dict:
 
     connection.ensure_connection()
     start = time.perf_counter()
-    result = _profiled(args.profile_out, services.simulate)
+    result = profiled(args.profile_out, services.simulate)
     seconds = time.perf_counter() - start
     with open(args.out, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(line.csv_row() for line in result.lines)
@@ -434,7 +421,7 @@ def _phase_liability(args) -> dict:
     connection.ensure_connection()
     officer = _officer()
     start = time.perf_counter()
-    got = _profiled(args.profile_out, lambda: selectors.contingent_liability(officer, LIABILITY_ON))
+    got = profiled(args.profile_out, lambda: selectors.contingent_liability(officer, LIABILITY_ON))
     seconds = time.perf_counter() - start
     Path(args.out).write_text(json.dumps({"total": got["total_fen"], "loans": got["loans"], "by_bank": {
         r["bank_code"]: [r["loans"], r["liability_fen"]] for r in got["by_bank"]}}))

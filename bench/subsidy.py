@@ -108,6 +108,7 @@ from bench._common import (  # noqa: E402
     fresh_rusage_command,
     hwm_kb,
     maxrss_kb,
+    profiled,
     recreate_database,
     setup_django,
 )
@@ -261,20 +262,6 @@ def _phase_copy(args) -> dict:
     return {"seconds": seconds, "rows": loaded, "note": f"{loaded:,} rows into {table} (all text)"}
 
 
-def _profiled(profile_out, fn):
-    if not profile_out:
-        return fn()
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        return fn()
-    finally:
-        profiler.disable()
-        profiler.dump_stats(profile_out)
-
-
 def _phase_import(args) -> dict:
     from django.db import connection
 
@@ -290,7 +277,7 @@ def _phase_import(args) -> dict:
             marks["validated"] = time.perf_counter()
 
     start = time.perf_counter()
-    record = _profiled(args.profile_out, lambda: import_path(None, args.kind, args.csv, progress=progress))
+    record = profiled(args.profile_out, lambda: import_path(None, args.kind, args.csv, progress=progress))
     seconds = time.perf_counter() - start
     note = (f"status={record.status} total={record.rows_total:,} created={record.rows_created:,} "
             f"updated={record.rows_updated:,} unchanged={record.rows_unchanged:,}")
@@ -364,7 +351,7 @@ def _phase_simulate(args) -> dict:
                                                      rules_columnar.compute_batch_columns)
     meter = _cpu_meter()
     start = time.perf_counter()
-    result = _profiled(args.profile_out, lambda: services.simulate(None, CUTOFF))
+    result = profiled(args.profile_out, lambda: services.simulate(None, CUTOFF))
     seconds = time.perf_counter() - start
     cpu, backend_cpu = meter()
     peak_before_writing = maxrss_kb()
@@ -419,7 +406,7 @@ def _phase_run(args) -> dict:
     def progress(done, total, message):
         steps.append((message, time.perf_counter() - start))
 
-    batch = _profiled(args.profile_out, lambda: services.run_batch(officer, CUTOFF, progress=progress))
+    batch = profiled(args.profile_out, lambda: services.run_batch(officer, CUTOFF, progress=progress))
     seconds = time.perf_counter() - start
     cpu, backend_cpu = meter()
     parts = {message: end - at for (message, at), end in zip(steps, [t for _, t in steps[1:]] + [seconds])}
