@@ -93,9 +93,9 @@ def _move(actor, auto_list: AutoList, action: str, note: str = "", **changes) ->
 def _auto_version(code: str, day: dt.date):
     version = selectors.version_on(code, day)
     if version is None:
-        raise _bad("item", "list_item_unknown", _("事项 %(code)s 在 %(day)s 没有生效的版本"), code=code, day=day)
+        raise _bad("item", "list_item_unknown", _("事项 %(item)s 在 %(day)s 没有生效的版本"), item=code, day=day)
     if version.mode != Mode.AUTO:
-        raise _bad("item", "list_item_not_auto", _("事项 %(code)s 不是免申即享事项，不能生成名单"), code=code)
+        raise _bad("item", "list_item_not_auto", _("事项 %(item)s 不是免申即享事项，不能生成名单"), item=code)
     return version
 
 
@@ -112,7 +112,7 @@ def compile_list(actor, code: str, day: dt.date | None = None) -> AutoList:
     version = _auto_version(code, day)
     rule = AMOUNT_RULES.get(code)
     if rule is None:
-        raise _bad("item", "list_no_amount_rule", _("事项 %(code)s 没有登记其项目的金额计算规则，不能生成名单"), code=code)
+        raise _bad("item", "list_no_amount_rule", _("事项 %(item)s 没有登记其项目的金额计算规则，不能生成名单"), item=code)
     usccs = list(met(selectors.facts(rules.fields_used(version.criteria), day), version.criteria)
                  .order_by("uscc").values_list("uscc", flat=True))
     facts = selectors.facts_of(usccs, day)
