@@ -24,7 +24,8 @@ def lists_for(user) -> QuerySet[AutoList]:
     return (AutoList.objects.select_related("item", "version", "compiled_by", "reviewed_by", "published_by",
                                             "confirmed_by", "payment_prepared_by", "payment_approved_by",
                                             "reconciled_by", "parent")
-            .annotate(listed=Count("entries", filter=listed), listed_fen=Sum("entries__amount_fen", filter=listed)))
+            .annotate(listed=Count("entries", filter=listed), listed_fen=Sum("entries__amount_fen", filter=listed))
+            .order_by("-list_date", "-id"))
 
 
 def list_for(user, pk) -> AutoList | None:

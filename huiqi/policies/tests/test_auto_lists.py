@@ -14,7 +14,7 @@ from huiqi.accounts.services import create_user
 from huiqi.core.errors import Conflict, InvalidFields, PermissionDenied, ValidationFailed
 from huiqi.core.models import AuditEvent
 from huiqi.policies import rules, services, services_auto, selectors_auto
-from huiqi.policies.models import AutoEntry, AutoList, ListStatus, Objection
+from huiqi.policies.models import AutoEntry, AutoList
 
 pytestmark = pytest.mark.django_db
 
