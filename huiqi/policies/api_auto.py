@@ -145,19 +145,19 @@ class ListViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=EntrySerializer(many=True))
     @action(detail=True, methods=["get"])
-    def entries(self, request, pk=None):
+    def entries(self, request, pk=None, format=None):
         paginator = Pagination()
         page = paginator.paginate_queryset(lists.entries_of(self._get(request, pk)), request)
         return paginator.get_paginated_response(EntrySerializer(page, many=True).data)
 
     @extend_schema(responses=ObjectionSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def objections(self, request, pk=None):
+    def objections(self, request, pk=None, format=None):
         return Response(ObjectionSerializer(lists.objections_of(self._get(request, pk)), many=True).data)
 
     @extend_schema(request=CompileRequest, responses={201: ListSerializer})
     @action(detail=False, methods=["post"])
-    def compile(self, request):
+    def compile(self, request, format=None):
         """Compile an item's list (from its criteria and its program's amount rule, or from a released
         interest-subsidy batch when ``batch`` is given)."""
         _may(request, "policies.manage_lists")
@@ -175,43 +175,43 @@ class ListViewSet(viewsets.ViewSet):
 
     @extend_schema(request=None, responses=ListSerializer)
     @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
+    def review(self, request, pk=None, format=None):
         """compiled → reviewed, by someone other than who compiled it."""
         return self._step(request, pk, auto.review_list)
 
     @extend_schema(request=None, responses=ListSerializer)
     @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
+    def publish(self, request, pk=None, format=None):
         """reviewed → publicised today, with its objection period."""
         return self._step(request, pk, auto.publish_list)
 
     @extend_schema(request=None, responses=ListSerializer)
     @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
+    def close(self, request, pk=None, format=None):
         """publicised → objections_closed, after the period."""
         return self._step(request, pk, auto.close_objections)
 
     @extend_schema(request=None, responses=ListSerializer)
     @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
+    def confirm(self, request, pk=None, format=None):
         """objections_closed → confirmed (frozen); upheld additions and increases to a supplementary list."""
         return self._step(request, pk, auto.confirm_list)
 
     @extend_schema(request=None, responses=ListSerializer)
     @action(detail=True, methods=["post"], url_path="prepare-payment")
-    def prepare_payment(self, request, pk=None):
+    def prepare_payment(self, request, pk=None, format=None):
         """confirmed → payment_list with its control totals."""
         return self._step(request, pk, auto.prepare_payment)
 
     @extend_schema(request=None, responses=ListSerializer)
     @action(detail=True, methods=["post"], url_path="approve-payment")
-    def approve_payment(self, request, pk=None):
+    def approve_payment(self, request, pk=None, format=None):
         """The payment list approved by someone other than who prepared it."""
         return self._step(request, pk, auto.approve_payment)
 
     @extend_schema(request=EntryRequest, responses=EntrySerializer)
     @action(detail=True, methods=["post"], url_path="remove-entry")
-    def remove_entry(self, request, pk=None):
+    def remove_entry(self, request, pk=None, format=None):
         _may(request, "policies.manage_lists")
         data = _body(EntryRequest, request)
         entry = self._get(request, pk).entries.filter(pk=data["entry"]).first()
@@ -221,7 +221,7 @@ class ListViewSet(viewsets.ViewSet):
 
     @extend_schema(request=DecideRequest, responses=ObjectionSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
+    def decide(self, request, pk=None, format=None):
         _may(request, "policies.manage_lists")
         data = _body(DecideRequest, request)
         objection = self._get(request, pk).objections.filter(pk=data["objection"]).first()
@@ -232,7 +232,7 @@ class ListViewSet(viewsets.ViewSet):
 
     @extend_schema(request={"multipart/form-data": ResultsRequest}, responses=ListSerializer)
     @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])
-    def results(self, request, pk=None):
+    def results(self, request, pk=None, format=None):
         """Upload the payment results file (CSV/XLSX: beneficiary_id, status paid|failed, amount, note): it
         must reconcile with the payment list or it is refused whole, every bad row named."""
         _may(request, "policies.manage_lists")
@@ -260,7 +260,7 @@ class OwnEntryViewSet(viewsets.ViewSet):
 
     @extend_schema(request=DeclineRequest, responses=EntrySerializer)
     @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
+    def decline(self, request, pk=None, format=None):
         """Decline the entry (before the list is confirmed)."""
         data = _body(DeclineRequest, request)
         return Response(EntrySerializer(auto.decline_entry(request.user, self._get(request, pk),
@@ -268,7 +268,7 @@ class OwnEntryViewSet(viewsets.ViewSet):
 
     @extend_schema(request=NewObjectionRequest, responses={201: ObjectionSerializer})
     @action(detail=False, methods=["post"])
-    def objection(self, request):
+    def objection(self, request, format=None):
         """An objection to a publicised list within its period, for one of the caller's enterprises: about
         its entry (``increase``, ``other``) or asking to be added (``add``)."""
         _may(request, "policies.own_entries")
