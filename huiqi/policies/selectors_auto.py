@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from django.utils.translation import gettext_lazy as _
+
+from huiqi.core import formats
+from huiqi.core.i18n import Message
 from huiqi.core.models import AuditEvent
 
 from . import rules, selectors
@@ -58,6 +62,32 @@ def payment_lines(auto_list: AutoList):
     """The payment list's lines (beneficiary id, name, fen): the listed entries with an amount, by id."""
     return (auto_list.entries.filter(status=AutoEntry.Status.LISTED, amount_fen__gt=0).order_by("beneficiary_id")
             .values_list("beneficiary_id", "name", "amount_fen"))
+
+
+def explained(entry: AutoEntry) -> list[Message]:
+    """The explanation kept with an entry, as people read it: the criteria's leaves with their results, the
+    subsidy batch's figures, the objections upheld, or the payment it retries."""
+    x = entry.explanation or {}
+    source = x.get("source")
+    if source == "criteria":
+        labels = selectors.value_labels()
+        return [Message(_("第 %(n)s 版申报条件：%(outcome)s"), n=x.get("version"), outcome=rules.OUTCOMES[x["outcome"]]),
+                *(Message(_("%(leaf)s：%(result)s"), leaf=rules.describe_leaf(leaf, labels),
+                          result=rules.OUTCOMES[leaf["result"]]) for leaf in x.get("leaves", ()))]
+    if source == "subsidy_batch":
+        return [Message(_("贴息批次 #%(batch)s（截至 %(cutoff)s）：计入贷款 %(loans)s 笔，计入利息 %(interest)s 元，"
+                          "应享贴息 %(entitled)s 元，此前已付 %(before)s 元，本批应付 %(due)s 元，实付 %(payable)s 元"),
+                        batch=x["batch"], cutoff=x["cutoff"], loans=formats.count(x["loans_counted"]),
+                        interest=formats.yuan(x["interest_counted_fen"]), entitled=formats.yuan(x["entitlement_fen"]),
+                        before=formats.yuan(x["paid_before_fen"]), due=formats.yuan(x["due_fen"]),
+                        payable=formats.yuan(x["payable_fen"]))]
+    if source == "objections":
+        return [Message(_("名单 #%(parent)s 的异议 #%(pk)s 成立：%(reason)s，核定 %(amount)s 元"), parent=x["parent"],
+                        pk=o["objection"], reason=o["reason"], amount=formats.yuan(o["granted_fen"]))
+                for o in x.get("objections", ())]
+    if source == "retry":
+        return [Message(_("名单 #%(parent)s 支付失败（%(note)s），重新支付"), parent=x["parent"], note=x.get("note") or "—")]
+    return []
 
 
 def list_history(auto_list: AutoList) -> QuerySet[AuditEvent]:

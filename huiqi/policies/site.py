@@ -129,8 +129,15 @@ def _demo(scale, seed, progress) -> str:
     return demo.build_and_describe(scale, seed, progress)
 
 
-# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45).
-DEMO = [DemoStep(60, _demo)]
+def _demo_lists(scale, seed, progress) -> str:
+    from . import demo_auto
+
+    return demo_auto.build_and_describe(scale, seed, progress)
+
+
+# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45); the first
+# 免申即享 list after the catalogue (its item) and the subsidy's released batch (its entries).
+DEMO = [DemoStep(60, _demo), DemoStep(61, _demo_lists)]
 
 API_ROUTES = [Route("policy-items", "huiqi.policies.api.ItemViewSet", "policy-item"),
               Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match"),

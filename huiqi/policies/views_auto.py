@@ -77,6 +77,8 @@ def list_detail(request, pk):
         return redirect("policies:list", pk=pk)
     show = request.GET.get("entries", "")
     page, query = paginate(request, lists.entries_of(auto_list, show if show in AutoEntry.Status.values else None))
+    for entry in page.object_list:
+        entry.explained = lists.explained(entry)
     return render(request, "policies/list.html", {
         "l": auto_list, "page": page, "query": query, "show": show, "totals": lists.list_totals(auto_list),
         "objections": lists.objections_of(auto_list), "history": lists.list_history(auto_list),

@@ -45,6 +45,7 @@ def test_the_released_batch_is_the_list_with_the_batchs_totals(example, staff, i
     a = lst.entries.get(beneficiary_id=example.A)
     assert a.explanation["batch"] == batch.pk and a.explanation["entitlement_fen"] == 2_026_666
     assert a.enterprise == example.enterprises[example.A]
+    assert "应享贴息 20,266.66 元" in str(selectors_auto.explained(a)[0])
     with pytest.raises(Conflict, match="已生成过名单"):
         services_auto.compile_subsidy_list(staff["bureau2"], item, batch.pk, dt.date(2021, 1, 5))
 

@@ -48,6 +48,7 @@ def test_the_bureaus_pages_and_the_maker_checker_on_them(hub):  # noqa: F811
     assert (lst.status, lst.entries.filter(status="removed").count()) == ("reviewed", 1)
     shown = checker.get(url).content.decode()
     assert "复核免申即享名单" in shown and 'value="publish"' in shown
+    assert "第 1 版申报条件：符合" in shown  # the explanation kept with each entry
 
     rows = list(csv.reader(io.StringIO(checker.get(reverse("policies:list_export", args=[lst.pk, "csv"]))
                                        .getvalue().decode("utf-8-sig"))))
