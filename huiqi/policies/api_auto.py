@@ -5,13 +5,15 @@ enterprise's own entries on publicised lists; an objection or declining as POST 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from huiqi.core.api import Pagination
+from huiqi.core.api_views import JobSerializer
 
 from . import selectors_auto as lists
 from . import services_auto as auto
@@ -108,6 +110,9 @@ class DeclineRequest(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+CompileAccepted = inline_serializer("PolicyListCompileAccepted", {"job": JobSerializer(), "url": serializers.CharField()})
+
+
 def _may(request, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
@@ -155,18 +160,18 @@ class ListViewSet(viewsets.ViewSet):
     def objections(self, request, pk=None, format=None):
         return Response(ObjectionSerializer(lists.objections_of(self._get(request, pk)), many=True).data)
 
-    @extend_schema(request=CompileRequest, responses={201: ListSerializer})
+    @extend_schema(request=CompileRequest, responses={202: CompileAccepted})
     @action(detail=False, methods=["post"])
     def compile(self, request, format=None):
-        """Compile an item's list (from its criteria and its program's amount rule, or from a released
-        interest-subsidy batch when ``batch`` is given)."""
+        """Queue the compilation of an item's list (from its criteria and its program's amount rule, or from a
+        released interest-subsidy batch when ``batch`` is given): 202 with the background job (``Location``:
+        its address under ``/api/v1/jobs/``), whose ``result.list_id`` names the list once it has succeeded."""
         _may(request, "policies.manage_lists")
         data = _body(CompileRequest, request)
-        if data.get("batch"):
-            made = auto.compile_subsidy_list(request.user, data["item"], data["batch"], data.get("day"))
-        else:
-            made = auto.compile_list(request.user, data["item"], data.get("day"))
-        return self._reply(request, made.pk, status.HTTP_201_CREATED)
+        job = auto.start_compile(request.user, data["item"], data.get("day"), data.get("batch"))
+        url = reverse("job-detail", args=[job.pk])
+        return Response({"job": JobSerializer(job).data, "url": url}, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": url})
 
     def _step(self, request, pk, service):
         _may(request, "policies.manage_lists")

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiqi.core import audit, clock, uploads
+from huiqi.core import audit, clock, jobs, uploads
 from huiqi.core.errors import Conflict, InvalidFields, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import Either, Joined, Message
 from huiqi.core.money import yuan_to_fen
@@ -104,6 +104,32 @@ def _kinds(usccs) -> dict[str, tuple[str, str, int]]:
             registry.enterprises().filter(uscc__in=list(usccs)).values_list("uscc", "name", "kind", "pk")}
 
 
+COMPILE_JOB = "policies.compile_list"
+
+
+def start_compile(actor, code: str, day: dt.date | None = None, batch: int | None = None):
+    """Queue the compilation of item ``code``'s list on ``day`` (today) as a background job with its result
+    (``compile_list``, or ``compile_subsidy_list`` from released ``batch``), for the page and the API alike: a
+    list evaluates the whole registry, which is never done inside a web request. What is refused without
+    evaluating (permission, an item not ``auto``, no amount rule, a batch unknown, not released or taken) is
+    refused now; the job checks it all again. Returns the job."""
+    from huiqi.core.i18n import stored
+
+    require(actor, "policies.manage_lists")
+    day = day or clock.today()
+    _auto_version(code, day)
+    if batch:
+        _released_batch(actor, batch)
+    elif code not in AMOUNT_RULES:
+        raise _no_rule(code)
+    return jobs.enqueue(COMPILE_JOB, {"item": code, "day": day.isoformat(), "batch": batch or None}, user=actor,
+                        title=stored(_("生成免申即享名单（%(item)s，%(day)s）"), item=code, day=day.isoformat()))
+
+
+def _no_rule(code: str) -> ValidationFailed:
+    return _bad("item", "list_no_amount_rule", _("事项 %(item)s 没有登记其项目的金额计算规则，不能生成名单"), item=code)
+
+
 def compile_list(actor, code: str, day: dt.date | None = None) -> AutoList:
     """Compile item ``code``'s list on ``day`` (today): the enterprises the batch evaluator finds met, each
     with the amount of the item's program rule (``AMOUNT_RULES``) and the per-enterprise explanation."""
@@ -112,7 +138,7 @@ def compile_list(actor, code: str, day: dt.date | None = None) -> AutoList:
     version = _auto_version(code, day)
     rule = AMOUNT_RULES.get(code)
     if rule is None:
-        raise _bad("item", "list_no_amount_rule", _("事项 %(item)s 没有登记其项目的金额计算规则，不能生成名单"), item=code)
+        raise _no_rule(code)
     usccs = list(met(selectors.facts(rules.fields_used(version.criteria), day), version.criteria)
                  .order_by("uscc").values_list("uscc", flat=True))
     facts = selectors.facts_of(usccs, day)
@@ -138,14 +164,7 @@ def compile_subsidy_list(actor, code: str, batch_id: int, day: dt.date | None = 
     require(actor, "policies.manage_lists")
     day = day or clock.today()
     version = _auto_version(code, day)
-    batch = subsidy.batch_for(actor, batch_id)
-    if batch is None:
-        raise _bad("batch", "list_batch_unknown", _("没有编号为 %(pk)s 的贴息批次"), pk=batch_id)
-    if batch.status != "released":
-        raise _bad("batch", "list_batch_not_released", _("贴息批次 #%(pk)s 尚未拨付（状态：%(status)s），不能生成名单"),
-                   pk=batch.pk, status=batch.get_status_display())
-    if AutoList.objects.filter(subsidy_batch_id=batch.pk, kind=AutoList.Kind.ORIGINAL).exists():
-        raise Conflict("policies.list_batch_taken", _("贴息批次 #%(pk)s 已生成过名单"), field="batch", pk=batch.pk)
+    batch = _released_batch(actor, batch_id)
     payments = list(subsidy.beneficiary_lines_for(actor, batch).filter(payable_fen__gt=0).order_by("beneficiary_id")
                     .values_list("beneficiary_id", "name", "kind", "loans_counted", "interest_counted_fen",
                                  "entitlement_fen", "paid_before_fen", "due_fen", "payable_fen"))
@@ -164,6 +183,19 @@ def compile_subsidy_list(actor, code: str, batch_id: int, day: dt.date | None = 
         audit.record(actor, "policies.list_compile", auto_list, after={**audit.snapshot(auto_list),
                                                                        **lists.list_totals(auto_list)})
     return auto_list
+
+
+def _released_batch(actor, batch_id: int):
+    """A released subsidy batch not yet made into a list (read through the subsidy's selectors), or refused."""
+    batch = subsidy.batch_for(actor, batch_id)
+    if batch is None:
+        raise _bad("batch", "list_batch_unknown", _("没有编号为 %(pk)s 的贴息批次"), pk=batch_id)
+    if batch.status != "released":
+        raise _bad("batch", "list_batch_not_released", _("贴息批次 #%(pk)s 尚未拨付（状态：%(status)s），不能生成名单"),
+                   pk=batch.pk, status=batch.get_status_display())
+    if AutoList.objects.filter(subsidy_batch_id=batch.pk, kind=AutoList.Kind.ORIGINAL).exists():
+        raise Conflict("policies.list_batch_taken", _("贴息批次 #%(pk)s 已生成过名单"), field="batch", pk=batch.pk)
+    return batch
 
 
 def remove_entry(actor, entry: AutoEntry, reason: str) -> AutoEntry:

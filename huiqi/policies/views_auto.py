@@ -44,15 +44,12 @@ def lists_index(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                if data["batch"]:
-                    made = auto.compile_subsidy_list(request.user, data["item"], data["batch"], data["day"])
-                else:
-                    made = auto.compile_list(request.user, data["item"], data["day"])
+                job = auto.start_compile(request.user, data["item"], data["day"], data["batch"])
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, _("已生成名单 #%(pk)s，待另一位工作人员复核。") % {"pk": made.pk})
-                return redirect("policies:list", pk=made.pk)
+                messages.success(request, _("名单正在后台生成，完成后由另一位工作人员复核。"))
+                return redirect("core:job_detail", pk=job.pk)
         else:
             messages.error(request, _form_errors(form))
     status = request.GET.get("status", "")

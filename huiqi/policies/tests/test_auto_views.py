@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from huiqi.core import clock
+from huiqi.core import clock, jobs
 from huiqi.policies import services_auto
 from huiqi.policies.models import AutoList
 
@@ -31,8 +31,11 @@ def _client(user=None) -> Client:
 def test_the_bureaus_pages_and_the_maker_checker_on_them(hub):  # noqa: F811
     maker, checker = _client(hub["maker"]), _client(hub["checker"])
     page = maker.post(reverse("policies:lists"), {"item": "AUTO-RENT", "day": "2020-04-28"}, follow=True)
+    assert page.status_code == 200 and "名单正在后台生成" in page.content.decode()  # a job: the whole registry
+    assert not AutoList.objects.exists()
+    jobs.run_pending()
     lst = AutoList.objects.get()
-    assert page.status_code == 200 and lst.entries.count() == 4
+    assert lst.entries.count() == 4 and lst.compiled_by == hub["maker"]
     url = reverse("policies:list", args=[lst.pk])
     assert 'value="review"' not in maker.get(url).content.decode()  # the compiler is not offered the review
     refused = maker.post(url, {"action": "review"}, follow=True).content.decode()
@@ -110,3 +113,10 @@ def test_the_api_scoped_to_each_caller(hub):  # noqa: F811
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
     refused = bureau.post(f"/api/v1/policy-lists/{lst.pk}/confirm/")
     assert refused.status_code == 409 and "不能执行此操作" in refused.json()["error"]["message"]
+    queued = bureau.post("/api/v1/policy-lists/compile/", {"item": "AUTO-RENT", "day": "2020-05-20"},
+                         content_type="application/json")
+    assert queued.status_code == 202 and queued["Location"] == queued.json()["url"]
+    jobs.run_pending()
+    assert AutoList.objects.count() == 2
+    assert bureau.post("/api/v1/policy-lists/compile/", {"item": "NOPE"},
+                       content_type="application/json").json()["error"]["field"] == "item"
