@@ -229,3 +229,14 @@ def test_the_public_list_shows_the_parameters_columns_and_masks_natural_persons(
                                      beneficiary_kind="business_owner", amount_fen=100)
     row = next(r for r in selectors_auto.public_rows(lst, columns) if r[0] == "王*")
     assert row[1] == "1101**********7777" and owner.pk
+
+
+def test_an_upheld_objection_to_an_entry_takes_it_off_the_public_list(hub):
+    lst = _publicised(hub)
+    ft1 = hub["ft1"].uscc
+    objection = services_auto.object_to(hub["enterprise2"], lst, ft1, "other", "不属于支持对象", day=D)
+    services_auto.decide_objection(hub["checker"], objection, True, "核实不属于支持对象")
+    entry = lst.entries.get(beneficiary_id=ft1)
+    assert (entry.status, entry.status_reason) == ("removed", "核实不属于支持对象")
+    assert ft1 not in {r[1] for r in selectors_auto.public_rows(lst, ["name", "uscc", "amount"])}
+    assert objection.granted_fen is None and objection.decided_by == hub["checker"]
