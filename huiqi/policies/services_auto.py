@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -556,12 +555,3 @@ def upload_results(actor, auto_list: AutoList, upload) -> PaymentResultsUpload:
                              field="file", n=record.error_count, shown=shown)
     return record
 
-
-def money(value) -> int | None:
-    """An amount in 元 from a form or the API (a Decimal or its text) as whole fen."""
-    return None if value in (None, "") else yuan_to_fen(Decimal(str(value)))
-
-
-__all__ = ["AMOUNT_RULES", "approve_payment", "close_objections", "compile_list", "compile_subsidy_list",
-           "confirm_list", "decide_objection", "decline_entry", "object_to", "prepare_payment", "publish_list",
-           "remove_entry", "review_list", "upload_results"]
