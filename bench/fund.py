@@ -3,6 +3,7 @@ beside hand-written SQL over the same tables in the same run.
 
     .venv/bin/python bench/fund.py [--applications 50000] [--runs 30]
         [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_fund] [--seed 2020] [--keep]
+        [--profile DIR]
 
 One run:
 
@@ -18,6 +19,9 @@ One run:
    template): the bureau's funnel page at 2020-05-15 (channels, districts, industry sections) and a
    channel's ageing list (``?state=live&overdue=1``, pages 1…) on 2020-05-15, each beside its SQL (the
    funnel's three groupings; the list's count and page with the open stage's due day), p50/p95/max.
+
+With ``--profile DIR``, one more funnel page and one more ageing page are requested under cProfile
+(``DIR/funnel_page.prof``, ``DIR/ageing_page.prof``; read them with ``python -m pstats``).
 
 Times are printed, never asserted; figures are checked. Targets: each within 2× its SQL, page p95 < 100 ms.
 """
@@ -38,7 +42,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench._common import clean_up, configure_environment, load_average, recreate_database, setup_django
+from bench._common import clean_up, configure_environment, load_average, profiled, recreate_database, setup_django
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huiqi_bench_fund"
 AS_OF = dt.date(2020, 5, 15)
@@ -208,6 +212,7 @@ def main(argv=None):
     ap.add_argument("--database-url", default=DEFAULT_URL)
     ap.add_argument("--seed", type=int, default=2020)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--profile", metavar="DIR", help="also profile one funnel page and one ageing page (cProfile)")
     o = ap.parse_args(argv)
     work = tempfile.mkdtemp(prefix="huiqi-bench-fund-")
     recreate_database(o.database_url)
@@ -268,6 +273,15 @@ def run(o):
         ageing_sql = timed(lambda i: sql_ageing(inst, AS_OF, (i % min(pages, 10)) * 25), o.runs)
         line("ageing list page", ageing, ageing_sql)
         line("ageing list (SQL)", ageing_sql)
+        if o.profile:
+            out = Path(o.profile)
+            out.mkdir(parents=True, exist_ok=True)
+            profiled(str(out / "funnel_page.prof"),
+                     lambda: bureau.get("/fund/", {"on": AS_OF.isoformat()}, HTTP_HOST="localhost"))
+            profiled(str(out / "ageing_page.prof"),
+                     lambda: channel.get("/fund/applications/", {"state": "live", "overdue": "1"},
+                                         HTTP_HOST="localhost"))
+            print(f"profiles written to {out}")
     print(load_average())
     print(f"targets: pages p95 < {PAGE_TARGET_MS:.0f} ms and within 2× their SQL")
 
