@@ -67,7 +67,7 @@ def _build(on: dt.date) -> dict:
     by_district = _grouped(groups["district"], districts)
     by_industry = _grouped(groups["industry"], sections)
     return {
-        "on": on, "title": title_for(on), "letterhead": letterhead.header(),
+        "on": on, "title": title_for(on),
         "rows": channels, "by_district": by_district, "by_industry": by_industry,
         "line": rules.funnel_line(on, rows[-1]), "sentence": sentence(on, rows[-1]),
         "tables": [
@@ -79,7 +79,9 @@ def _build(on: dt.date) -> dict:
 
 
 def render_html(data: dict, *, for_pdf: bool) -> str:
-    return render_to_string("fund/report_document.html", {**data, **pdf.document_context(for_pdf=for_pdf)})
+    """The document (the page shows the figures without it): the issuing office and the day of issue on top."""
+    return render_to_string("fund/report_document.html", {**data, "letterhead": letterhead.header(),
+                                                          **pdf.document_context(for_pdf=for_pdf)})
 
 
 def write_pdf(data: dict, path: Path) -> Path:

@@ -154,3 +154,13 @@ def test_only_the_city_makes_it_and_each_downloads_their_own(seed_city, settings
     forged.refresh_from_db()
     assert forged.status == "failed" and not (tmp_path / "fund" / "reports" / f"funnel-{forged.pk}.pdf").exists()
     assert selectors.funnel_jobs_for(seed_city.staff["sgg"][0], done=True).count() == 0
+
+
+def test_the_document_carries_the_issuing_office_and_the_day_of_issue(fund_world):
+    from huiqi.core import clock
+
+    with clock.fixed(D(2020, 5, 16)):
+        html = report.render_html(report.build(fund_world.bureau, ON, "zh-hans"), for_pdf=True)
+    assert "<!doctype html>" in html and 'data-issued-on="2020-05-16"' in html and "发布日期：2020年5月16日" in html
+    assert "民营企业平稳发展基金申请、决策、放款情况（截至2020年5月15日）" in html
+    assert "截至5月15日，累计收到0家企业的资金申请" in html  # nothing yet: the sentence still reads
