@@ -5,7 +5,7 @@ The world gets (``prepare``): an enterprise of its own that the matrix's enterpr
 name and nothing of the matrix's own enterprises. The bureau, auditors and administrators see every application; the
 institution its own channel's; an enterprise its own (another enterprise's is a 404); districts,
 departments and banks have no part in the fund. Channels and enterprises register applications; the
-funnel report is the bureau's (and auditors' and administrators')."""
+funnel report (page, workbook, PDF) is the bureau's (and auditors' and administrators')."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ EXPECT = {
     #                                     anon   ent  ent2 dist dist2 dept bureau bank inst audit admin
     "fund:index":                    row(LOGIN, OK,  OK,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
     "fund:funnel_export":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    # A funnel PDF is its asker's (and administrators'): no one else learns that the job exists.
+    "fund:funnel_pdf":               row(LOGIN, NO,  NO,  NO,  NO,  NO,  NF,  NO,  NO,  NF,  NF),
     "fund:list":                     row(LOGIN, OK,  OK,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
     "fund:export":                   row(LOGIN, OK,  OK,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
     "fund:new":                      row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK),
@@ -27,6 +29,7 @@ EXPECT = {
 
 FILL = {
     "fund:export": lambda w: {"fmt": "csv"},
+    "fund:funnel_pdf": lambda w: {"job": 2**31 - 1},
     "fund:detail": lambda w: {"pk": w["fund_application"].pk},
     "fund:registered": lambda w: {"pk": w["fund_application"].pk},
     "fund-application-detail": lambda w: {"pk": w["fund_application"].pk},
