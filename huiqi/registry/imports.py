@@ -178,6 +178,12 @@ def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
                        note=stored(_("名录导入 #%(pk)s"), pk=record.pk), at=now)
             for pk, code, old, new in changed
         ], batch_size=2000)
+    moved = [code for _pk, code, old, new in changed
+             if old["district_id"] != new["district_id"] or old["industry_id"] != new["industry_id"]]
+    if moved:
+        from .services import enterprises_regrouped
+
+        enterprises_regrouped.send(sender=Enterprise, usccs=moved)
     if created or changed:
         audit.record(actor, "import", record, after={
             "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),

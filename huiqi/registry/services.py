@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,11 @@ from huiqi.core.money import fen_to_wan, wan_to_fen
 
 from . import rules
 from .models import Agency, Bank, BusinessOwner, DishonestDebtorListing, District, Enterprise, Industry, RegistryImport
+
+# Sent inside a registry write that moved enterprises to another district or industry (a registry file), with
+# ``usccs``: the codes of the enterprises moved. A program that keeps its own figures by district or industry
+# brings them up to date in the same transaction (the fund's funnel).
+enterprises_regrouped = Signal()
 
 SIZE_STANDARD_KEY = "registry.size_standard"
 

@@ -138,3 +138,27 @@ def test_the_roll_up_equals_the_reference_on_random_data(fund_world):
     for a in (lent[0], lent[1], first, lent[2]):
         services.refresh_funnel([a.uscc])
     _equal_to_reference(days)
+
+
+@pytest.mark.django_db
+def test_a_registry_file_that_moves_an_enterprise_moves_its_funnel_figures(example, fund_world):
+    """The funnel by district and industry follows the registry: a registry file that moves an applicant to
+    another district and industry moves its figures in the same import, with no rebuild."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huiqi.registry import services as registry
+    from huiqi.registry.models import Enterprise
+
+    day = D(2020, 5, 31)
+    e1 = Enterprise.objects.get(uscc=fund_world.ent["E1"])
+    before = selectors.funnel_groups(day)
+    assert e1.district_id == "440306" and before["district"].get("440303") is None
+    header = "统一社会信用代码,企业名称,主体类型,所属区,行业代码,从业人员（人）,营业收入（万元）,资产总额（万元）,数据年度\n"
+    row = f"{e1.uscc},{e1.name},企业,440303,F51,{e1.employees},{e1.revenue_fen // 1000000},,2019\n"
+    record = registry.start_registry_import(fund_world.bureau, SimpleUploadedFile("moved.csv", (header + row).encode()))
+    assert record.status == "stored", record.status
+    after = selectors.funnel_groups(day)
+    assert after["district"]["440303"].enterprises_applied == 1
+    assert after["district"]["440303"].amount_decided_fen == 3000 * WAN   # E1: F-01 and F-02, within the 3,000万 cap across channels
+    assert after["district"]["*"] == before["district"]["*"] and "F" in after["industry"]
+    _equal_to_reference([day, D(2020, 3, 1)])
