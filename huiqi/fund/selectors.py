@@ -250,3 +250,16 @@ def application_numbered(number: str) -> Application:
         raise NotFound("fund.no_such_application", _("申请 %(number)s 不存在"), field="application", value=number,
                        number=number)
     return found
+
+
+def status_uploads_for(user):
+    """The channels' status files a reader may see: the bureau, auditors and administrators all; a channel's
+    staff their institution's; no one else."""
+    from .models import StatusUpload
+
+    qs = StatusUpload.objects.select_related("institution", "uploaded_by", "job")
+    if user.has_perm("fund.view_all"):
+        return qs
+    if user.has_perm("fund.upload_status") and getattr(user, "institution_id", None):
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()

@@ -236,6 +236,10 @@ def _actions(request, app: Application) -> dict:
             out["cancel_rest"] = forms.CancelRestForm()
         if app.state in ("disbursing", "disbursed"):
             out["repayment"] = forms.RepaymentForm()
+            if app.maturity_date is not None:
+                out["extend"] = forms.ExtendForm()
+        if app.state == "disbursed":
+            out["close"] = forms.CloseForm()
     if app.state in rules.LIVE_STATES and user.has_perm("fund.withdraw", app):
         out["withdraw"] = forms.WithdrawForm()
         out["transfer"] = forms.TransferForm(channels=[c for c in p.channels if c.code != app.channel])
@@ -248,7 +252,7 @@ ACTION_TITLES = {
     "rerun": _("重新预审"), "due_diligence": _("开始尽职调查"), "decision": _("提交决策"), "pause": _("暂停计时"),
     "resume": _("恢复计时"), "propose": _("提出决策意见"), "confirm": _("复核批准"), "contract": _("签订合同"),
     "tranche": _("放款"), "cancel_rest": _("取消未放款部分"), "repayment": _("登记还款"), "withdraw": _("撤回申请"),
-    "transfer": _("转至另一渠道"), "priority": _("设为优先支持"),
+    "transfer": _("转至另一渠道"), "priority": _("设为优先支持"), "extend": _("展期"), "close": _("结清"),
 }
 
 
@@ -277,7 +281,11 @@ def _do(user, app, action, d):
     if action == "withdraw":
         return services.withdraw(user, app, day=d["day"], note=d["note"])
     if action == "transfer":
-        return services.transfer(user, app, channel=d["channel"], received_date=d["received_date"])
+        return services.transfer(user, app, channel=d["channel"], received_date=d["received_date"], note=d["note"])
+    if action == "extend":
+        return services.extend(user, app, maturity_date=d["maturity_date"], note=d["note"])
+    if action == "close":
+        return services.close(user, app, day=d["day"])
     if action == "priority":
         return services.set_priority(user, app, d["reason"], d["note"])
     raise PermissionDenied
@@ -311,7 +319,8 @@ def application_detail(request, pk):
     today = clock.today()
     schedule = selectors.schedule_of(app)
     return render(request, "fund/detail.html", {
-        "app": app, "actions": [(name, ACTION_TITLES[name], form) for name, form in actions.items()],
+        "app": app, "actions": [(name, ACTION_TITLES[name], form, isinstance(form, forms.Irreversible))
+                            for name, form in actions.items()],
         "clocks": selectors.clocks(app, today), "stages": rules.STAGES, "today": today,
         "reasons": [_label(rules.PRECHECK_REASONS, r) for r in app.reasons],
         "rejection": _label(rules.REJECTION_REASONS, app.rejection_reason),
