@@ -77,3 +77,12 @@ def test_only_the_bureau_imports_facts_and_templates_exist(users, client_for):
         got = c.get(reverse("registry:import_template", args=["en", "csv"]) + f"?kind={kind}")
         assert got.status_code == 200
     assert c.get(reverse("registry:import_template", args=["en", "csv"]) + "?kind=nope").status_code == 404
+
+
+def test_the_api_takes_a_kind(city, users, client_for):
+    body = _csv(["uscc", "ownership"], [[city["ns1"].uscc, "private"]])
+    sent = client_for("bureau").post("/api/v1/registry-imports/", {"kind": "ownership",
+                                                                  "file": SimpleUploadedFile("o.csv", body)})
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["kind"] == "ownership"
+    assert Enterprise.objects.get(pk=city["ns1"].pk).ownership == "private"
