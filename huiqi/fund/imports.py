@@ -30,7 +30,8 @@ from huiqi.core import audit, jobs, uploads
 from huiqi.core.errors import DomainError, InvalidFields, PermissionDenied
 from huiqi.core.i18n import stored, stored_error
 from huiqi.core.money import yuan_to_fen
-from huiqi.core.tabular import Column, RowError, Schema, parse_choice, parse_date, parse_decimal, parse_text
+from huiqi.core.tabular import (Column, FileRejected, RowError, Schema, parse_choice, parse_date, parse_decimal,
+                                parse_text, read_table)
 
 from . import selectors, services
 from .models import Repayment, StatusUpload
@@ -48,6 +49,10 @@ _COLUMN_OF = {"day": "date", "date": "date", "amount": "amount", "maturity_date"
 
 # The rows are checked by applying them in order, which needs the whole file in one chunk.
 MAX_ROWS = 200_000
+# Each row goes through its service twice (the check, then the store): measured about 20 ms a row a pass on
+# the embedded database (400 rows stored in 13–17 s on a busy two-core machine), so a file of more than a
+# hundred rows is checked in the background, not in the request that sent it.
+INLINE_ROWS = 100
 
 
 def status_schema() -> Schema:
@@ -170,6 +175,17 @@ def _allowed(actor) -> None:
         raise PermissionDenied("fund.upload_status", _("只有实施机构（渠道）的工作人员可以报送本渠道的办理情况文件"))
 
 
+def _rows_at_most(record, n: int) -> bool:
+    """Whether the file has at most ``n`` data rows (one that cannot be read is refused at once)."""
+    try:
+        for i, _row in enumerate(read_table(record.stored_path, record.file_name).rows()):
+            if i >= n:
+                return False
+    except FileRejected:
+        pass
+    return True
+
+
 def start_upload(actor, upload, *, inline_limit: int | None = None) -> StatusUpload:
     """Receive a channel's status file: small files are processed at once, large ones as a background job
     with progress."""
@@ -178,7 +194,7 @@ def start_upload(actor, upload, *, inline_limit: int | None = None) -> StatusUpl
     record = uploads.save_upload(StatusUpload, importer, upload, actor,
                                  institution_id=getattr(actor, "institution_id", None))
     limit = settings.HUIQI_INLINE_IMPORT_BYTES if inline_limit is None else inline_limit
-    if uploads.runs_inline(record, limit):
+    if uploads.runs_inline(record, limit) and _rows_at_most(record, INLINE_ROWS):
         return process(record, actor)
     record.job = jobs.enqueue("fund.status_upload", {"upload_id": record.pk}, user=actor,
                               title=stored(_("基金办理情况文件：%(file)s"), file=record.file_name))

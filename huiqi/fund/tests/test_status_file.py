@@ -135,3 +135,16 @@ def test_headless_import_needs_a_user_and_uses_their_scope(example, tmp_path):
     assert not Repayment.objects.filter(application=apps["F-05"]).exists()
     call_command("import_data", "fund-status", str(path), "--as", "sgg_maker")
     assert Repayment.objects.filter(application=apps["F-05"]).count() == 2
+
+
+def test_a_larger_file_is_checked_in_the_background(example):
+    from huiqi.core import jobs
+    from huiqi.fund import imports
+
+    maker = example.world.staff["sgg"][0]
+    record = imports.start_upload(maker, SimpleUploadedFile("s.csv", _csv(_good_rows(example.apps))), inline_limit=0)
+    assert record.status == "pending" and record.job is not None
+    assert not Repayment.objects.filter(application=example.apps["F-05"]).exists()
+    assert jobs.run_pending() == 1
+    record.refresh_from_db()
+    assert record.status == "stored" and Repayment.objects.filter(application=example.apps["F-05"]).count() == 2
