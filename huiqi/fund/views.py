@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.core import clock, formats
@@ -248,11 +249,14 @@ def _actions(request, app: Application) -> dict:
     return out
 
 
+# Lazy: the titles are read in the language of each request, not the one the module was imported in.
 ACTION_TITLES = {
-    "rerun": _("重新预审"), "due_diligence": _("开始尽职调查"), "decision": _("提交决策"), "pause": _("暂停计时"),
-    "resume": _("恢复计时"), "propose": _("提出决策意见"), "confirm": _("复核批准"), "contract": _("签订合同"),
-    "tranche": _("放款"), "cancel_rest": _("取消未放款部分"), "repayment": _("登记还款"), "withdraw": _("撤回申请"),
-    "transfer": _("转至另一渠道"), "priority": _("设为优先支持"), "extend": _("展期"), "close": _("结清"),
+    "rerun": gettext_lazy("重新预审"), "due_diligence": gettext_lazy("开始尽职调查"),
+    "decision": gettext_lazy("提交决策"), "pause": gettext_lazy("暂停计时"), "resume": gettext_lazy("恢复计时"),
+    "propose": gettext_lazy("提出决策意见"), "confirm": gettext_lazy("复核批准"), "contract": gettext_lazy("签订合同"),
+    "tranche": gettext_lazy("放款"), "cancel_rest": gettext_lazy("取消未放款部分"), "repayment": gettext_lazy("登记还款"),
+    "withdraw": gettext_lazy("撤回申请"), "transfer": gettext_lazy("转至另一渠道"),
+    "priority": gettext_lazy("设为优先支持"), "extend": gettext_lazy("展期"), "close": gettext_lazy("结清"),
 }
 
 

@@ -107,6 +107,11 @@ def test_detail_extends_and_closes_with_confirmation_and_refusals_shown(example)
     assert bad.status_code == 400
     page = bad.content.decode()
     assert "展期理由" in page and "2020-09-01" in page
+    from django.conf import settings
+
+    maker.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = maker.get(url).content.decode()
+    assert "<h2>Extend</h2>" in english and "This cannot be undone" in english
     moved = maker.post(url, {"action": "extend", "maturity_date": "2020-12-16", "note": "回款延迟"})
     assert moved.status_code == 302
     assert Application.objects.get(pk=f05.pk).maturity_date == D(2020, 12, 16)
