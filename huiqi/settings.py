@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnterpriseKindEnum": "huiqi.registry.models.Enterprise.Kind",
         "LedgerUploadKindEnum": "huiqi.lending.models.LedgerUpload.Kind",
+        "RegistryImportKindEnum": "huiqi.registry.models.RegistryImport.Kind",
         "UploadStatusEnum": "huiqi.core.uploads.UploadRecord.Status",
     },
 }

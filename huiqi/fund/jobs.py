@@ -1,4 +1,5 @@
-"""Background jobs of the stable-development fund: the funnel's PDF."""
+"""Background jobs of the stable-development fund: the funnel's PDF, and a channel's status file too large to
+check in the request that sent it."""
 
 from __future__ import annotations
 
@@ -36,3 +37,20 @@ def funnel_pdf_job(ctx):
     path = report.write_pdf(data, report_path(ctx.job.pk))
     return {"file": str(path.relative_to(settings.MEDIA_ROOT)), "title": data["title"],
             "link": reverse("fund:funnel_pdf", args=[ctx.job.pk])}
+
+
+def _upload_failed(job, message):
+    from huiqi.core import uploads
+
+    from .models import StatusUpload
+
+    uploads.fail(StatusUpload(pk=job.params["upload_id"]), message)
+
+
+@handler("fund.status_upload", on_failure=_upload_failed)
+def status_upload_job(ctx):
+    from . import imports
+    from .models import StatusUpload
+
+    record = imports.process(StatusUpload.objects.get(pk=ctx.params["upload_id"]), ctx.user, progress=ctx.progress)
+    return {"status": record.status, "message": record.message}

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from huiqi.core.uploads import UploadRecord
+
 from . import rules
 
 LIVE = sorted(rules.LIVE_STATES)
@@ -248,3 +250,15 @@ class FunnelEntry(models.Model):
     class Meta:
         verbose_name = _("企业申请决策放款汇总")
         verbose_name_plural = pgettext_lazy("plural", "企业申请决策放款汇总")
+
+
+class StatusUpload(UploadRecord):
+    """One status file a channel sent (放款、还款、展期、结清 by application number): stored whole, each row
+    through the same service as the page's action, or refused whole with every bad row named."""
+
+    institution = models.ForeignKey("registry.FundInstitution", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("实施机构"))
+
+    class Meta(UploadRecord.Meta):
+        verbose_name = _("基金办理情况文件")
+        verbose_name_plural = pgettext_lazy("plural", "基金办理情况文件")

@@ -297,3 +297,16 @@ def funnel_jobs_for(user, *, done: bool = False):
         qs = qs.filter(status=Job.Status.SUCCEEDED)
         return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
     return qs.filter(created_by=user)
+
+
+def status_uploads_for(user):
+    """The channels' status files a reader may see: the bureau, auditors and administrators all; a channel's
+    staff their institution's; no one else."""
+    from .models import StatusUpload
+
+    qs = StatusUpload.objects.select_related("institution", "uploaded_by", "job")
+    if user.has_perm("fund.view_all"):
+        return qs
+    if user.has_perm("fund.upload_status") and getattr(user, "institution_id", None):
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()

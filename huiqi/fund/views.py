@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.core import clock, formats
@@ -261,6 +262,10 @@ def _actions(request, app: Application) -> dict:
             out["cancel_rest"] = forms.CancelRestForm()
         if app.state in ("disbursing", "disbursed"):
             out["repayment"] = forms.RepaymentForm()
+            if app.maturity_date is not None:
+                out["extend"] = forms.ExtendForm()
+        if app.state == "disbursed":
+            out["close"] = forms.CloseForm()
     if app.state in rules.LIVE_STATES and user.has_perm("fund.withdraw", app):
         out["withdraw"] = forms.WithdrawForm()
         out["transfer"] = forms.TransferForm(channels=[c for c in p.channels if c.code != app.channel])
@@ -269,11 +274,14 @@ def _actions(request, app: Application) -> dict:
     return out
 
 
+# Lazy: the titles are read in the language of each request, not the one the module was imported in.
 ACTION_TITLES = {
-    "rerun": _("重新预审"), "due_diligence": _("开始尽职调查"), "decision": _("提交决策"), "pause": _("暂停计时"),
-    "resume": _("恢复计时"), "propose": _("提出决策意见"), "confirm": _("复核批准"), "contract": _("签订合同"),
-    "tranche": _("放款"), "cancel_rest": _("取消未放款部分"), "repayment": _("登记还款"), "withdraw": _("撤回申请"),
-    "transfer": _("转至另一渠道"), "priority": _("设为优先支持"),
+    "rerun": gettext_lazy("重新预审"), "due_diligence": gettext_lazy("开始尽职调查"),
+    "decision": gettext_lazy("提交决策"), "pause": gettext_lazy("暂停计时"), "resume": gettext_lazy("恢复计时"),
+    "propose": gettext_lazy("提出决策意见"), "confirm": gettext_lazy("复核批准"), "contract": gettext_lazy("签订合同"),
+    "tranche": gettext_lazy("放款"), "cancel_rest": gettext_lazy("取消未放款部分"), "repayment": gettext_lazy("登记还款"),
+    "withdraw": gettext_lazy("撤回申请"), "transfer": gettext_lazy("转至另一渠道"),
+    "priority": gettext_lazy("设为优先支持"), "extend": gettext_lazy("展期"), "close": gettext_lazy("结清"),
 }
 
 
@@ -302,7 +310,11 @@ def _do(user, app, action, d):
     if action == "withdraw":
         return services.withdraw(user, app, day=d["day"], note=d["note"])
     if action == "transfer":
-        return services.transfer(user, app, channel=d["channel"], received_date=d["received_date"])
+        return services.transfer(user, app, channel=d["channel"], received_date=d["received_date"], note=d["note"])
+    if action == "extend":
+        return services.extend(user, app, maturity_date=d["maturity_date"], note=d["note"])
+    if action == "close":
+        return services.close(user, app, day=d["day"])
     if action == "priority":
         return services.set_priority(user, app, d["reason"], d["note"])
     raise PermissionDenied
@@ -336,7 +348,8 @@ def application_detail(request, pk):
     today = clock.today()
     schedule = selectors.schedule_of(app)
     return render(request, "fund/detail.html", {
-        "app": app, "actions": [(name, ACTION_TITLES[name], form) for name, form in actions.items()],
+        "app": app, "actions": [(name, ACTION_TITLES[name], form, isinstance(form, forms.Irreversible))
+                            for name, form in actions.items()],
         "clocks": selectors.clocks(app, today), "stages": rules.STAGES, "today": today,
         "reasons": [_label(rules.PRECHECK_REASONS, r) for r in app.reasons],
         "rejection": _label(rules.REJECTION_REASONS, app.rejection_reason),

@@ -22,6 +22,14 @@ EXPECT = {
     "fund:new":                      row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK),
     "fund:detail":                   row(LOGIN, OK,  NF,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
     "fund:registered":               row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK),
+    # A channel's status files: its staff their own, the city's readers all; the confirmation is the sender's.
+    "fund:uploads":                  row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
+    "fund:template":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
+    "fund:upload_detail":            row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
+    "fund:upload_submitted":         row(LOGIN, NO,  NO,  NO,  NO,  NO,  NF,  NO,  OK,  NF,  NF),
+    "fund:upload_error_report":      row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
+    "fund-status-file-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "fund-status-file-detail":       row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  NF,  OK,  OK,  OK),
     # --- API: lists are scoped (empty for those without a part in the fund), one outside it is a 404 ---
     "fund-application-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "fund-application-detail":       row(UNAUTH, OK, NF,  NF,  NF,  NF,  OK,  NF,  OK,  OK,  OK),
@@ -33,10 +41,16 @@ FILL = {
     "fund:detail": lambda w: {"pk": w["fund_application"].pk},
     "fund:registered": lambda w: {"pk": w["fund_application"].pk},
     "fund-application-detail": lambda w: {"pk": w["fund_application"].pk},
+    "fund:template": lambda w: {"lang": "zh", "fmt": "csv"},
+    "fund:upload_detail": lambda w: {"pk": w["fund_upload"].pk},
+    "fund:upload_submitted": lambda w: {"pk": w["fund_upload"].pk},
+    "fund:upload_error_report": lambda w: {"pk": w["fund_upload"].pk, "fmt": "csv"},
+    "fund-status-file-detail": lambda w: {"pk": w["fund_upload"].pk},
 }
 
 # Channels (and enterprises applying online) register applications.
-WRITE_TABLE = {"fund-application-list": {"post": {"institution", "enterprise", "enterprise2", "admin"}}}
+WRITE_TABLE = {"fund-application-list": {"post": {"institution", "enterprise", "enterprise2", "admin"}},
+               "fund-status-file-list": {"post": {"institution", "admin"}}}
 
 
 def prepare(world):
@@ -59,4 +73,11 @@ def prepare(world):
         number="HTI-000001", uscc=applicant.uscc, enterprise=applicant, channel="hti",
         institution=FundInstitution.objects.get(code="SZHTI"), requested_fen=500_000_000, term_months=12,
         received_date=dt.date(2020, 3, 2), impact="订单减少", state="due_diligence")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huiqi.fund.imports import start_upload
+
+    world["fund_upload"] = start_upload(world["users"]["institution"], SimpleUploadedFile(
+        "status.csv", "申请编号,事项,日期,金额（元）\nNOPE-1,放款,2020-06-30,100.00\n".encode(), content_type="text/csv"))
+    assert world["fund_upload"].status == "refused", world["fund_upload"].message
     return world
