@@ -156,9 +156,10 @@ FACETS = ("subject", "benefit", "mode")
 _NEED, _NOT = _("需要：%(text)s"), _("不得：%(text)s")
 
 
-def chosen_facets(query) -> dict[str, list[str]]:
-    """The facet filter of a query string (``?subject=rent&subject=tax&mode=auto``): known tags only."""
-    known = {facet: {t.code for t in found} for facet, found in tags().items()}
+def chosen_facets(query, vocabulary: dict[str, list[Tag]] | None = None) -> dict[str, list[str]]:
+    """The facet filter of a query string (``?subject=rent&subject=tax&mode=auto``): known tags only (of
+    ``vocabulary``, the ``tags()`` a page has read already, else read here)."""
+    known = {facet: {t.code for t in found} for facet, found in (vocabulary or tags()).items()}
     return {facet: [v for v in query.getlist(facet) if v in known.get(facet, ())] for facet in FACETS
             if any(v in known.get(facet, ()) for v in query.getlist(facet))}
 
@@ -193,16 +194,17 @@ _IN_FORCE_CACHE: dict = {}
 def _catalogue_stamp() -> tuple:
     """What changes whenever the published catalogue can: a published version is never edited, so the count,
     newest id and newest creation of the versions in each state, and of the documents, change with every
-    transition (creation times too, so that an id used again after a rollback reads as new)."""
-    from django.db.models import Count, Max
+    transition (creation times too, so that an id used again after a rollback reads as new). One query."""
+    from django.db.models import Count, DateField, Max
 
     from .models import PolicyDocument
 
-    rows = (ItemVersion.objects.order_by().values("status")
-            .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Max("in_force_from")))
-    docs = PolicyDocument.objects.aggregate(n=Count("id"), m=Max("id"), t=Max("created_at"))
-    return (tuple(sorted((r["status"], r["n"], r["m"], r["t"], r["f"]) for r in rows)), docs["n"], docs["m"],
-            docs["t"])
+    versions = (ItemVersion.objects.order_by().values(state=F("status"))
+                .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Max("in_force_from")))
+    docs = (PolicyDocument.objects.order_by().values(state=Value("document", output_field=CharField()))
+            .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Value(None, output_field=DateField())))
+    return tuple(sorted(versions.union(docs, all=True).values_list("state", "n", "m", "t", "f"),
+                        key=lambda row: row[0]))
 
 
 class _Entry:
