@@ -266,6 +266,8 @@ class Found(dict):
     one line in plain words) are worked out when first read, so the collapsed not-met list costs what it
     shows and no explanation is built that nobody reads."""
 
+    __slots__ = ("_entry", "_facts", "_labels")
+
     def __init__(self, entry: _Entry, facts_now: dict, outcome: str, labels: _Labels):
         super().__init__(version=entry.version, code=entry.version.item.code, title=entry.version.title,
                          outcome=outcome)
