@@ -82,9 +82,15 @@ def test_the_department_works_its_queue_with_confirmation_and_sees_overdue(items
         # The enterprise sees the state; another enterprise does not see it at all.
         assert "已批准" in client_for("enterprise").get(f"/policies/applications/{a.number}/").content.decode()
         assert client_for("enterprise2").get(f"/policies/applications/{a.number}/").status_code == 404
-        # Its page (参与的惠企项目) and the department's to-dos count them.
-        home = dept.get("/").content.decode()
-        assert "待受理的政策申报" in home
+        # The department's to-dos count what waits; the enterprise's page (参与的惠企项目) and its to-dos too.
+        assert "待受理的政策申报" in dept.get("/").content.decode()
+        ent = client_for("enterprise")
+        assert "办理中的政策申报" not in ent.get("/").content.decode()
+        services.submit_application(items["enterprise"], enterprise=city["ns1"], code="FOUNDED",
+                                    declared={"established_on": "2016-01-01"})
+        assert "办理中的政策申报" in ent.get("/").content.decode()
+        programs = ent.get(f"/registry/e/{city['ns1'].uscc}/").content.decode()
+        assert "惠企政策申报" in programs and "政策申报件数" in programs
 
 
 def test_api_applies_refuses_with_reason_codes_and_moves(items, client_for, city):
