@@ -170,7 +170,7 @@ def _programme(user, enterprise):
     return {"facts": [(_("政策申报件数"), formats.count(total)),
                       (_("办理中"), formats.count(mine.filter(state__in=OPEN_STATES).count())),
                       (_("已批准"), formats.count(mine.filter(state__in=HOLDING_STATES).count())),
-                      (_("已兑付（元）"), formats.yuan(paid))],
+                      (_("已兑付（万元）"), formats.wan(paid))],
             "url": f"{reverse('policies:applications')}?{urlencode({'q': enterprise.uscc})}"}
 
 

@@ -131,6 +131,9 @@ def applications_export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise NotFound("policies.format", _("只能导出 CSV 或 XLSX"))
     qs, _typed = _listed(request)
+    # What a line shows only: not the facts judged, nor the versions' texts and criteria.
+    qs = qs.defer("registry", "declared", "outcome", "statement", "version__criteria", "version__summary",
+                  "version__guide", "version__faq", "version__tags", "version__search_text")
     headers = [_("申报编号"), _("事项编码"), _("政策事项"), _("统一社会信用代码"), _("企业名称"), _("办理部门"),
                _("状态"), _("提交日期"), _("办理时限"), _("是否超期"), _("批准金额（元）"), _("兑付金额（元）"),
                _("兑付日期")]
