@@ -94,7 +94,7 @@ def _yuan(fen) -> str | None:
     return None if fen is None else str(fen_to_yuan(fen))
 
 
-class ApplicationSerializer(serializers.Serializer):
+class PolicyApplicationSerializer(serializers.Serializer):
     number = serializers.CharField()
     item = serializers.CharField(source="item.code")
     version = serializers.IntegerField(source="version.number")
@@ -127,7 +127,7 @@ class ApplicationSerializer(serializers.Serializer):
         return _yuan(obj.paid_fen)
 
 
-class ApplicationRequest(serializers.Serializer):
+class PolicyApplicationRequest(serializers.Serializer):
     uscc = serializers.CharField(max_length=18)
     item = serializers.CharField(max_length=40)
     declared = serializers.DictField(required=False, default=dict,
@@ -139,7 +139,7 @@ class ApplicationRequest(serializers.Serializer):
                                         help_text="multipart only")
 
 
-class ApplicationMove(serializers.Serializer):
+class PolicyApplicationMove(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True,
                                       help_text="元: approve (the amount approved), pay (the amount paid)")
     note = serializers.CharField(required=False, allow_blank=True, default="", help_text="reject: the reason")
@@ -154,7 +154,7 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):
 
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
-    serializer_class = ApplicationSerializer
+    serializer_class = PolicyApplicationSerializer
     filterset_class = ApplicationFilter
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
@@ -164,11 +164,11 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    @extend_schema(request=ApplicationRequest, responses={201: ApplicationSerializer})
+    @extend_schema(request=PolicyApplicationRequest, responses={201: PolicyApplicationSerializer})
     def create(self, request, *args, **kwargs):
         if not request.user.has_perm("policies.apply"):
             raise ApiPermissionDenied()
-        ser = ApplicationRequest(data=request.data)
+        ser = PolicyApplicationRequest(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         enterprise = selectors.own_enterprises(request.user).filter(uscc=d["uscc"].strip()).first()
@@ -178,9 +178,9 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):
             request.user, enterprise=enterprise, code=d["item"].strip(), declared=d["declared"],
             statement=d["statement"], contact_name=d["contact_name"], contact_phone=d["contact_phone"],
             attachments=d["attachments"])
-        return Response(ApplicationSerializer(app).data, status=status.HTTP_201_CREATED)
+        return Response(PolicyApplicationSerializer(app).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ApplicationMove, responses=ApplicationSerializer,
+    @extend_schema(request=PolicyApplicationMove, responses=PolicyApplicationSerializer,
                    parameters=[OpenApiParameter("act", str, OpenApiParameter.PATH, enum=list(APPLICATION_TRANSITIONS))])
     @action(detail=True, methods=["post"], url_path=r"do/(?P<act>[a-z]+)", url_name="act")
     def act(self, request, number=None, act=None):
@@ -190,10 +190,10 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):
         app = self.get_object()
         if not isinstance(request.data, Mapping):
             raise ValidationFailed("policies.body", _("请求内容应为字段及其取值（JSON 对象）"))
-        ser = ApplicationMove(data=request.data)
+        ser = PolicyApplicationMove(data=request.data)
         ser.is_valid(raise_exception=True)
         amount = ser.validated_data.get("amount")
         services.move_application(request.user, app, act, note=ser.validated_data["note"],
                                   amount_fen=None if amount is None else yuan_to_fen(amount))
         app.refresh_from_db()
-        return Response(ApplicationSerializer(app).data)
+        return Response(PolicyApplicationSerializer(app).data)
