@@ -145,6 +145,8 @@ def submit_application(actor, *, enterprise, code: str, declared: Mapping | None
         raise Conflict("policies.item_closed", _("事项 %(item)s 未发布或已失效，不接受申报"), item=code)
     if version.mode not in APPLIABLE:
         raise Conflict("policies.no_application", _("事项 %(item)s 为免申即享，无需申报"), item=code)
+    if version.item.department_id is None:
+        raise Conflict("policies.no_department", _("事项 %(item)s 未指定主管部门，暂不接受在线申报"), item=code)
     if not rules.is_open(day, version.opens, version.closes):
         raise Conflict("policies.item_closed", _("事项 %(item)s 的申报期为 %(opens)s 至 %(closes)s，%(day)s 不接受申报"),
                        item=code, opens=version.opens or "—", closes=version.closes or "—", day=day)

@@ -106,7 +106,11 @@ def test_not_met_and_closed_items_are_refused_with_their_reason(hub):
     body = caught.value.as_dict()
     assert body["reason"] == "criteria_not_met" and [leaf["id"] for leaf in body["leaves"]] == ["L9"]
     assert "需要：企业规模 等于 大型" in caught.value.zh
-    for code, rule in (("OVER", "policies.item_closed"), ("AUTO", "policies.no_application")):
+    services.save_draft(hub["bureau"], "NODEPT", {"title": "无主管部门", "mode": "application", "criteria": COMPANY})
+    services.submit(hub["bureau"], selectors.latest_version("NODEPT"))
+    services.publish(hub["reviewer"], selectors.latest_version("NODEPT"), dt.date(2020, 3, 1))
+    for code, rule in (("OVER", "policies.item_closed"), ("AUTO", "policies.no_application"),
+                       ("NODEPT", "policies.no_department")):
         with pytest.raises(Conflict) as closed:
             _apply(hub, code)
         assert closed.value.code == rule
