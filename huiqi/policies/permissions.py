@@ -54,6 +54,12 @@ PERMISSIONS = {
     "policies.view_applications": has_role(Role.ENTERPRISE, Role.DEPARTMENT, *_CITY),
     "policies.view_application": has_role(Role.ENTERPRISE, Role.DEPARTMENT, *_CITY) & _their_application,
     "policies.handle_application": (has_role(Role.DEPARTMENT) & _routed_to_them) | has_role(Role.ADMIN),
+    # 免申即享 lists: the bureau compiles, reviews (another person), publicises, decides objections, confirms and
+    # pays (the payment list approved by another person); auditors read them; an enterprise reads its own
+    # entries, objects and declines. The 公示 itself is public.
+    "policies.view_lists": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    "policies.manage_lists": _bureau_or_admin,
+    "policies.own_entries": has_role(Role.ENTERPRISE),
 }
 
 grant(PERMISSIONS)

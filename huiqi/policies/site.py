@@ -53,6 +53,21 @@ AUDIT_ACTIONS = {
     "policies.application_approve": _("批准政策申报"),
     "policies.application_reject": _("不予批准政策申报"),
     "policies.application_pay": _("登记政策申报兑付"),
+    "policies.list_compile": _("生成免申即享名单"),
+    "policies.list_review": _("复核免申即享名单"),
+    "policies.list_remove_entry": _("移出名单条目"),
+    "policies.list_publish": _("公示免申即享名单"),
+    "policies.objection": _("提出公示异议"),
+    "policies.objection_decide": _("处理公示异议"),
+    "policies.list_decline": _("企业放弃名单条目"),
+    "policies.list_close": _("结束异议期"),
+    "policies.list_confirm": _("确认免申即享名单"),
+    "policies.list_supplement": _("生成补充公示名单"),
+    "policies.list_prepare_payment": _("编制支付清单"),
+    "policies.list_approve_payment": _("审批支付清单"),
+    "policies.list_payment_result": _("登记支付结果"),
+    "policies.list_reconcile": _("支付结果对账"),
+    "policies.list_retry": _("生成重新支付名单"),
 }
 
 NAVIGATION = [
@@ -62,6 +77,8 @@ NAVIGATION = [
     Nav("policies:publicity", _("政策宣传"), "policies.view_publicity", order=61),
     Nav("policies:applications", _("政策申报"), "policies.view_applications", order=56,
         role_labels={"enterprise": _("我的政策申报"), "department": _("政策申报办理")}),
+    Nav("policies:lists", _("免申即享名单"), "policies.view_lists", order=62),
+    Nav("policies:own_lists", _("免申即享"), "policies.own_entries", order=56),
 ]
 
 
@@ -79,6 +96,49 @@ def _application_url(application):
 
 AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url),
                "policies.Application": AuditLink("policies.view_applications", _application_url)}
+def _list_url(auto_list):
+    from django.urls import reverse
+
+    return reverse("policies:list", args=[auto_list.pk])
+
+
+def _via_list(obj):
+    from django.urls import reverse
+
+    return reverse("policies:list", args=[obj.auto_list_id])
+
+
+AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url),
+               "policies.AutoList": AuditLink("policies.view_lists", _list_url),
+               "policies.AutoEntry": AuditLink("policies.view_lists", _via_list),
+               "policies.Objection": AuditLink("policies.view_lists", _via_list)}
+
+
+def _lists_waiting(status: str, others_only: bool = False):
+    def count(user) -> int:
+        from . import selectors_auto
+
+        qs = selectors_auto.lists_for(user).filter(status=status)
+        return (qs.exclude(compiled_by=user) if others_only else qs).count()
+
+    return count
+
+
+def _objections_waiting(user) -> int:
+    from .models import Objection
+    from . import selectors_auto
+
+    return Objection.objects.filter(auto_list__in=selectors_auto.lists_for(user).values("pk"),
+                                    auto_list__status="publicised", decision=Objection.Decision.PENDING).count()
+
+
+_BUREAU = frozenset({"bureau", "admin"})
+TODOS = [
+    Todo("policies.lists_to_review", _("待复核的免申即享名单"), _lists_waiting("compiled", others_only=True),
+         "policies:lists", query={"status": "compiled"}, permission="policies.manage_lists", roles=_BUREAU, order=60),
+    Todo("policies.objections_to_decide", _("待处理的公示异议"), _objections_waiting, "policies:lists",
+         query={"status": "publicised"}, permission="policies.manage_lists", roles=_BUREAU, order=61),
+]
 
 
 def _demo(scale, seed, progress) -> str:
@@ -87,12 +147,21 @@ def _demo(scale, seed, progress) -> str:
     return demo.build_and_describe(scale, seed, progress)
 
 
-# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45).
-DEMO = [DemoStep(60, _demo)]
+def _demo_lists(scale, seed, progress) -> str:
+    from . import demo_auto
+
+    return demo_auto.build_and_describe(scale, seed, progress)
+
+
+# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45); the first
+# 免申即享 list after the catalogue (its item) and the subsidy's released batch (its entries).
+DEMO = [DemoStep(60, _demo), DemoStep(61, _demo_lists)]
 
 API_ROUTES = [Route("policy-items", "huiqi.policies.api.ItemViewSet", "policy-item"),
               Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match"),
-              Route("policy-applications", "huiqi.policies.api.ApplicationViewSet", "policy-application")]
+              Route("policy-applications", "huiqi.policies.api.ApplicationViewSet", "policy-application"),
+              Route("policy-lists", "huiqi.policies.api_auto.ListViewSet", "policy-list"),
+              Route("policy-list-entries", "huiqi.policies.api_auto.OwnEntryViewSet", "policy-list-entry")]
 
 
 # --- online applications: the form's guide, the departments' to-dos, the enterprise's page ------------------
@@ -135,7 +204,7 @@ def _open(user):
 
 
 _HANDLERS = frozenset({"department", "admin"})
-TODOS = [
+TODOS += [
     Todo("policies.applications_to_accept", _("待受理的政策申报"), _waiting("submitted"), "policies:applications",
          query={"state": "submitted"}, permission="policies.handle_application", roles=_HANDLERS, order=45),
     Todo("policies.applications_to_decide", _("待审批的政策申报"), _waiting("accepted"), "policies:applications",

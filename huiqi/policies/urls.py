@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_applications as applications
+from . import views, views_applications as applications, views_auto
 
 app_name = "policies"
 urlpatterns = [
@@ -17,4 +17,12 @@ urlpatterns = [
     path("applications/<str:number>/", applications.application, name="application"),
     path("applications/<str:number>/done/", applications.applied, name="applied"),
     path("applications/<str:number>/files/<int:pk>/", applications.application_file, name="application_file"),
+    # 免申即享 lists: the bureau's pages, the public 公示, an enterprise's own entries.
+    path("lists/", views_auto.lists_index, name="lists"),
+    path("lists/<int:pk>/", views_auto.list_detail, name="list"),
+    path("lists/<int:pk>/export.<str:fmt>", views_auto.list_export, name="list_export"),
+    path("lists/<int:pk>/payment.<str:fmt>", views_auto.payment_file, name="payment_file"),
+    path("gongshi/", views_auto.public_index, name="public_lists"),
+    path("gongshi/<int:pk>/", views_auto.public_list, name="public_list"),
+    path("mine/lists/", views_auto.own, name="own_lists"),
 ]
