@@ -432,3 +432,16 @@ def articles(day: dt.date | None = None):
     from .models import Article
 
     return Article.objects.filter(published_at__date__lte=day or clock.today()).prefetch_related("items")
+
+
+# --- online applications (``selectors_applications``) -------------------------------------------------------
+
+from . import selectors_applications as _applications  # noqa: E402
+
+APPLIABLE, ItemFigures, PrefilledFact = _applications.APPLIABLE, _applications.ItemFigures, _applications.PrefilledFact
+applications_for, application_for = _applications.applications_for, _applications.application_for
+application_actions, application_funnel = _applications.application_actions, _applications.application_funnel
+holdings, open_application, prefilled = _applications.holdings, _applications.open_application, _applications.prefilled
+published_version, is_overdue = _applications.published_version, _applications.is_overdue
+overdue_count, waiting_count = _applications.overdue_count, _applications.waiting_count
+application_trail, open_count = _applications.application_trail, _applications.open_count
