@@ -127,6 +127,8 @@ def _body(cls, request):
 class ListViewSet(viewsets.ViewSet):
     """免申即享 lists with their totals (bureau, auditors, administrators; others see none)."""
 
+    lookup_value_regex = r"\d+"  # ids are integers (and the schema says so)
+
     pagination_class = Pagination
 
     def _get(self, request, pk):
@@ -248,6 +250,8 @@ class ListViewSet(viewsets.ViewSet):
 
 class OwnEntryViewSet(viewsets.ViewSet):
     """The caller's own enterprises' entries on publicised lists (empty for anyone else)."""
+
+    lookup_value_regex = r"\d+"  # ids are integers (and the schema says so)
 
     def _get(self, request, pk):
         found = lists.own_entry(request.user, pk)
