@@ -45,6 +45,13 @@ AUDIT_ACTIONS = {
     "policies.document": _("登记政策文件"),
     "policies.document_status": _("政策文件状态变更"),
     "policies.test_cases": _("更新条件测试用例"),
+    "policies.consent": _("同意短信或邮件推送"),
+    "policies.consent_withdraw": _("撤回短信或邮件推送同意"),
+    "policies.filter": _("保存推送筛选"),
+    "policies.filter_push": _("开启或退订筛选推送"),
+    "policies.filter_delete": _("删除推送筛选"),
+    "policies.unsubscribe": _("退订政策推送"),
+    "policies.resubscribe": _("恢复政策推送订阅"),
 }
 
 NAVIGATION = [
@@ -52,7 +59,21 @@ NAVIGATION = [
     Nav("policies:index", _("惠企政策"), "policies.view", order=60, roles=frozenset(
         {"bureau", "department", "district", "auditor", "admin", "bank", "institution"})),
     Nav("policies:publicity", _("政策宣传"), "policies.view_publicity", order=61),
+    Nav("policies:inbox", _("政策推送"), "policies.push_own", order=56),
+    Nav("policies:push_log", _("推送记录"), "policies.view_push_log", order=62),
 ]
+
+
+def _home_inbox(user):
+    """An enterprise's unread policy pushes on its home page."""
+    if not user.has_perm("policies.push_own"):
+        return None
+    from . import selectors
+
+    return {"template": "policies/_home_inbox.html", "unread": selectors.unread_count(user)}
+
+
+HOME = [_home_inbox]
 
 
 def _version_url(version):
