@@ -330,8 +330,8 @@ def run(day: dt.date | None = None, *, dispatch_now: bool = True) -> dict:
     in_force = {v.item_id: v for v in selectors.versions_in_force(day).filter(status=Status.PUBLISHED)
                 .select_related("item")}
     with transaction.atomic():
-        triggers = list(PushTrigger.objects.select_for_update().filter(done_at__isnull=True, due_on__lte=day)
-                        .select_related("version", "previous"))
+        triggers = list(PushTrigger.objects.select_for_update(of=("self",))
+                        .filter(done_at__isnull=True, due_on__lte=day).select_related("version", "previous"))
         for trigger in triggers:
             version = trigger.version
             if getattr(in_force.get(version.item_id), "pk", None) != version.pk:
