@@ -38,6 +38,10 @@ FILL["policies:push_link"] = lambda w: {"token": w["policy_message"].token}
 
 WRITE_TABLE: dict = {}
 
+# The link an SMS or e-mail carries is followed before anyone signs in: it records the open and leads to the
+# inbox (which asks for the sign-in); it shows nothing of the message.
+PUBLIC = {"policies:push_link"}
+
 
 def prepare(world):
     if "policy_item" in world:
