@@ -311,3 +311,52 @@ def test_push_command_and_job(hub, city):
     jobs.run(job)
     job.refresh_from_db()
     assert job.status == "succeeded" and told(city["ns1"], dt.date(2020, 3, 3)) == {"B"}
+
+
+def test_worked_example_publication_of_p3_pushes_to_e1_only_and_asks_e1_for_its_credit_status(hub):
+    """The spec's example: P3 published → a new match for E1 only; P1 → E1 is asked (in the inbox only, even
+    with SMS consent) for its credit status, E4 newly matches."""
+    from huiqi.registry.models import Enterprise
+
+    from . import factories
+    from .example import ENTERPRISES, P1, P3
+
+    ents = {name: factories.enterprise(f"91440300MA5PUSH{i:02d}X", facts, name=name)
+            for i, (name, facts) in enumerate(sorted(ENTERPRISES.items()))}
+    member = create_user(None, username="e1", password="x-Long-enough-9", role="enterprise", check_password=False,
+                         enterprises=[ents["E1"]])
+    push.give_consent(member, ents["E1"], "sms", "13800138000")
+    day = dt.date(2020, 3, 2)
+    publish(hub, "P3", day, criteria=P3)
+    publish(hub, "P1", day, criteria=P1)
+    push.run(day)
+    by_name = dict(Enterprise.objects.values_list("pk", "name"))
+
+    def who(code, reason):
+        return {by_name[e] for e in PushEntry.objects.filter(item__code=code, reason=reason, message__channel="inbox")
+                .values_list("message__enterprise_id", flat=True)} & set(ENTERPRISES)
+
+    assert who("P3", "new_match") == {"E1"} and who("P1", "new_match") == {"E4"}
+    assert who("P1", "ask") == {"E1"}
+    assert PushEntry.objects.get(item__code="P1", reason="ask", message__enterprise=ents["E1"]).missing == [
+        "credit_blacklisted"]
+    assert told(ents["E1"], day, "sms") == {"P3"} and not PushEntry.objects.filter(message__channel="sms",
+                                                                                   reason="ask").exists()
+
+
+def test_receipt_command_records_a_delivery_and_refuses_an_illegal_one(hub, city):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    push.give_consent(hub["enterprise"], city["ns1"], "sms", "13800138000")
+    publish(hub, "A", dt.date(2020, 3, 2))
+    push.run(dt.date(2020, 3, 2))
+    sms = PushMessage.objects.get(channel="sms")
+    call_command("policies", "receipt", sms.token, "delivered", stdout=StringIO())
+    sms.refresh_from_db()
+    assert sms.state == "delivered" and sms.delivered_at is not None
+    with pytest.raises(CommandError, match="不能记为"):
+        call_command("policies", "receipt", sms.token, "failed", "--error", "number unreachable")
+    with pytest.raises(CommandError):
+        call_command("policies", "receipt", inbox(city["ns1"]).get().token, "delivered")
