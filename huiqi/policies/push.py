@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -254,6 +255,22 @@ class Preferences:
             return [{}]
         return self.filters.get(enterprise_id, [])
 
+    def decides(self, version: ItemVersion, day: dt.date, decide) -> Callable[[int], bool]:
+        """``decide(version, day, filters)`` per enterprise, computed once for each distinct set of filters
+        (most enterprises share the empty one), and never for an enterprise unsubscribed from the item."""
+        memo: dict = {}
+
+        def for_enterprise(ent: int) -> bool:
+            if ent in self.all_off or (ent, version.item_id) in self.items_off:
+                return False
+            chosen = self.chosen(ent)
+            key = repr(chosen)
+            if key not in memo:
+                memo[key] = decide(version, day, chosen)
+            return memo[key]
+
+        return for_enterprise
+
 
 def preferences() -> Preferences:
     prefs = Preferences()
@@ -281,6 +298,11 @@ def pushed(version: ItemVersion, outcome: str, day: dt.date, chosen_filters) -> 
     as met that day (``rules.matches``)."""
     tags = selectors.item_tags(version)
     return any(rules.matches(True, version.closes, tags, outcome, day, chosen) for chosen in chosen_filters)
+
+
+def _met(version: ItemVersion, day: dt.date, chosen_filters) -> bool:
+    """For an enterprise the batch evaluator found met: ``pushed`` with that outcome."""
+    return pushed(version, rules.MET, day, chosen_filters)
 
 
 def _asked(version: ItemVersion, day: dt.date, chosen_filters) -> bool:
@@ -336,13 +358,12 @@ def run(day: dt.date | None = None, *, dispatch_now: bool = True) -> dict:
             version = trigger.version
             if getattr(in_force.get(version.item_id), "pk", None) != version.pk:
                 continue  # withdrawn, or replaced again before its digest: the newer trigger tells
+            told = prefs.decides(version, day, _met)
             for ent in newly_met(version, trigger.previous, day):
-                if ent not in prefs.all_off and (ent, version.item_id) not in prefs.items_off and pushed(
-                        version, rules.MET, day, prefs.chosen(ent)):
+                if told(ent):
                     wanted[ent][(version.item_id, Reason.NEW_MATCH)] = (version, [])
-            unknown = [(pk, uscc) for pk, uscc in unknown_of(version, day)
-                       if pk not in prefs.all_off and (pk, version.item_id) not in prefs.items_off
-                       and _asked(version, day, prefs.chosen(pk))]
+            asked = prefs.decides(version, day, _asked)
+            unknown = [(pk, uscc) for pk, uscc in unknown_of(version, day) if asked(pk)]
             for ent, missing in _missing(version, unknown, day).items():
                 wanted[ent][(version.item_id, Reason.ASK)] = (version, missing)
         for version in in_force.values():
@@ -350,10 +371,10 @@ def run(day: dt.date | None = None, *, dispatch_now: bool = True) -> dict:
                     version.closes, p.reminder_days) != day:
                 continue
             done = applied(version.item, day)
+            reminded = prefs.decides(version, day, _met)
             for ent in batch_met(selectors.facts(rules.fields_used(version.criteria), day),
                                  version.criteria).values_list("pk", flat=True):
-                if ent not in done and ent not in prefs.all_off and (ent, version.item_id) not in prefs.items_off \
-                        and pushed(version, rules.MET, day, prefs.chosen(ent)):
+                if ent not in done and reminded(ent):
                     wanted[ent][(version.item_id, Reason.REMINDER)] = (version, [])
         counts = _write_messages(wanted, day, at, p.external_cap, prefs)
         PushTrigger.objects.filter(pk__in=[t.pk for t in triggers]).update(done_at=clock.now())
