@@ -399,11 +399,13 @@ def _token() -> str:
 def _write_messages(wanted, day: dt.date, at: dt.datetime, cap: int, prefs: Preferences) -> dict:
     counts = {"enterprises": len(wanted), "inbox": 0, "sms": 0, "email": 0, "capped": 0}
     ids = sorted(wanted)
-    existing = set(PushMessage.objects.filter(day=day, enterprise_id__in=ids).values_list("enterprise_id",
-                                                                                         "channel"))
+    existing: set[tuple[int, str]] = set()
     recent: dict[int, int] = {}
     for start in range(0, len(ids), CHUNK):
-        recent.update(_recent_external(ids[start:start + CHUNK], at))
+        part = ids[start:start + CHUNK]
+        existing.update(PushMessage.objects.filter(day=day, enterprise_id__in=part).values_list("enterprise_id",
+                                                                                                "channel"))
+        recent.update(_recent_external(part, at))
     messages, entries_of = [], []
     for ent in ids:
         entries = wanted[ent]
