@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import secrets
@@ -383,11 +384,11 @@ def run(day: dt.date | None = None, *, dispatch_now: bool = True) -> dict:
     return counts
 
 
-def _recent_external(enterprise_ids, at: dt.datetime) -> dict[int, int]:
-    """SMS and e-mail that went to each enterprise in ``(at − 7 days, at]``."""
-    rows = (PushMessage.objects.filter(enterprise_id__in=enterprise_ids, channel__in=EXTERNAL_CHANNELS,
-                                       state__in=WENT, scheduled_at__gt=at - dt.timedelta(days=7),
-                                       scheduled_at__lte=at)
+def _recent_external(at: dt.datetime) -> dict[int, int]:
+    """SMS and e-mail that went to each enterprise in ``(at − 7 days, at]`` (one grouped query: a week's
+    external messages are few beside the registry)."""
+    rows = (PushMessage.objects.filter(channel__in=EXTERNAL_CHANNELS, state__in=WENT,
+                                       scheduled_at__gt=at - dt.timedelta(days=7), scheduled_at__lte=at)
             .order_by().values("enterprise_id").annotate(n=Count("id")))
     return {r["enterprise_id"]: r["n"] for r in rows}
 
@@ -397,17 +398,16 @@ def _token() -> str:
 
 
 def _write_messages(wanted, day: dt.date, at: dt.datetime, cap: int, prefs: Preferences) -> dict:
+    """One message per enterprise and channel: SMS and e-mail (consent in force, channel not unsubscribed,
+    something to tell beyond requests for facts) while under the cap, else the inbox message is marked
+    capped; the inbox message always (unless unsubscribed, and then still when it stands in for a capped
+    one). A message of the day already there is not written again; its inbox gets the new entries."""
     counts = {"enterprises": len(wanted), "inbox": 0, "sms": 0, "email": 0, "capped": 0}
-    ids = sorted(wanted)
-    existing: set[tuple[int, str]] = set()
-    recent: dict[int, int] = {}
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
-        existing.update(PushMessage.objects.filter(day=day, enterprise_id__in=part).values_list("enterprise_id",
-                                                                                                "channel"))
-        recent.update(_recent_external(part, at))
-    messages, entries_of = [], []
-    for ent in ids:
+    existing = {(ent, channel): pk for ent, channel, pk in PushMessage.objects.filter(day=day).values_list(
+        "enterprise_id", "channel", "pk")}
+    recent = _recent_external(at)
+    messages, entries_of = [], []  # (enterprise, channel, address, capped, token), [(item, reason)]
+    for ent in sorted(wanted):
         entries = wanted[ent]
         tells = [k for k in entries if k[1] != Reason.ASK]
         went = recent.get(ent, 0)
@@ -418,41 +418,54 @@ def _write_messages(wanted, day: dt.date, at: dt.datetime, cap: int, prefs: Pref
                 continue
             if went < cap:
                 went += 1
-                messages.append(PushMessage(enterprise_id=ent, channel=channel, day=day, scheduled_at=at,
-                                            address=address, state=State.QUEUED, token=_token()))
-                entries_of.append([k for k in tells])
+                messages.append((ent, channel, address, False, _token()))
+                entries_of.append(tells)
                 counts[channel] += 1
             else:
                 capped = True
         if (ent, Channel.INBOX) in existing:
-            message = PushMessage.objects.get(enterprise_id=ent, channel=Channel.INBOX, day=day)
-            _add_entries(message, entries, list(entries))
-            if capped and not message.capped:
-                PushMessage.objects.filter(pk=message.pk).update(capped=True)
+            pk = existing[(ent, Channel.INBOX)]
+            _add_entries(pk, entries, list(entries))
+            if capped and PushMessage.objects.filter(pk=pk, capped=False).update(capped=True):
                 counts["capped"] += 1
         elif (ent, Channel.INBOX) not in prefs.channels_off or capped:
-            messages.append(PushMessage(enterprise_id=ent, channel=Channel.INBOX, day=day, scheduled_at=at,
-                                        state=State.DELIVERED, sent_at=at, delivered_at=at, capped=capped,
-                                        token=_token()))
+            messages.append((ent, Channel.INBOX, "", capped, _token()))
             entries_of.append(list(entries))
             counts["inbox"] += 1
             counts["capped"] += capped
-    made = PushMessage.objects.bulk_create(messages)
-    if made and made[0].pk is None:  # a database that returns no ids on bulk insert
-        by_key = {(m.enterprise_id, m.channel): m for m in PushMessage.objects.filter(day=day,
-                                                                                      enterprise_id__in=ids)}
-        made = [by_key[(m.enterprise_id, m.channel)] for m in messages]
-    rows = []
-    for message, keys in zip(made, entries_of):
-        ent_entries = wanted[message.enterprise_id]
-        rows += [PushEntry(message=message, item_id=item_id, version=ent_entries[(item_id, reason)][0], reason=reason,
-                           missing=ent_entries[(item_id, reason)][1]) for item_id, reason in keys]
-    PushEntry.objects.bulk_create(rows, batch_size=5000)
+    _insert(messages, day, at, entries_of, wanted)
     return counts
 
 
-def _add_entries(message: PushMessage, entries: dict, keys) -> None:
-    PushEntry.objects.bulk_create([PushEntry(message=message, item_id=item_id, version=entries[(item_id, reason)][0],
+MESSAGE_COLUMNS = ("enterprise", "channel", "day", "scheduled_at", "address", "state", "capped", "sent_at",
+                   "delivered_at", "error", "token")
+
+
+def _insert(messages: list[tuple], day: dt.date, at: dt.datetime, entries_of: list, wanted) -> None:
+    """The day's new messages and their entries, written set-based (``COPY`` on PostgreSQL). An inbox
+    message is delivered by being stored; SMS and e-mail wait in the queue for ``dispatch``."""
+    from django.db import connection
+
+    from huiqi.core.bulk import insert_rows
+
+    ops = connection.ops
+    on, when = ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(at)
+    insert_rows(PushMessage, MESSAGE_COLUMNS, [
+        (ent, channel, on, when, address, State.DELIVERED if channel == Channel.INBOX else State.QUEUED, capped,
+         when if channel == Channel.INBOX else None, when if channel == Channel.INBOX else None, "", token)
+        for ent, channel, address, capped, token in messages])
+    ids = dict(PushMessage.objects.filter(day=day).values_list("token", "pk"))
+    rows = []
+    for (ent, _channel, _address, _capped, token), keys in zip(messages, entries_of):
+        for item_id, reason in keys:
+            version, missing = wanted[ent][(item_id, reason)]
+            rows.append((ids[token], item_id, version.pk, reason, json.dumps(missing)))
+    insert_rows(PushEntry, ("message", "item", "version", "reason", "missing"), rows)
+
+
+def _add_entries(message_id: int, entries: dict, keys) -> None:
+    PushEntry.objects.bulk_create([PushEntry(message_id=message_id, item_id=item_id,
+                                             version=entries[(item_id, reason)][0],
                                              reason=reason, missing=entries[(item_id, reason)][1])
                                    for item_id, reason in keys], ignore_conflicts=True)
 

@@ -212,8 +212,10 @@ def test_closing_reminder_seven_days_before_to_matching_enterprises_not_auto_ite
     push.run(dt.date(2020, 6, 22))
     assert not PushEntry.objects.filter(reason="reminder").exists()
     push.run(dt.date(2020, 6, 23))
+    push.run(dt.date(2020, 6, 23))  # again: the day's messages are there, nothing is added twice
     assert told(ent, dt.date(2020, 6, 23), reason="reminder") == {"APPLY"}
     assert PushEntry.objects.filter(reason="reminder").count() == 3  # ns1, ns2, ft1; not the individual business
+    assert inbox(ent, dt.date(2020, 6, 23)).count() == 1
 
 
 def test_states_sent_delivered_opened_failed_and_the_link(hub, city, settings, client):
