@@ -240,8 +240,8 @@ class UnsubscribeForm(forms.Form):
     item = forms.CharField(label=_("事项编码"), max_length=40, required=False,
                            help_text=_("退订某一事项时填写"))
     channel = forms.ChoiceField(label=_("渠道"), required=False,
-                                choices=[("", "—"), ("inbox", _("站内消息")), ("sms", _("短信")),
-                                         ("email", _("电子邮件"))], help_text=_("退订某一渠道时选择"))
+                                choices=[("", "—"), ("sms", _("短信")), ("email", _("电子邮件"))],
+                                help_text=_("退订某一渠道时选择（站内消息始终送达）"))
 
     def clean(self):
         data = super().clean()

@@ -178,8 +178,8 @@ def delete_filter(actor, saved: SavedFilter) -> None:
 
 
 def unsubscribe(actor, enterprise, scope: str, *, item_code: str = "", channel: str = "") -> Unsubscription:
-    """Unsubscribe the enterprise from one item, one channel, or every push (in force until it subscribes
-    again); the same unsubscription twice is refused."""
+    """Unsubscribe the enterprise from one item, from SMS or e-mail (the inbox is always delivered to), or
+    from every push (in force until it subscribes again); the same unsubscription twice is refused."""
     _own(actor, enterprise)
     errors = []
     item = None
@@ -190,9 +190,9 @@ def unsubscribe(actor, enterprise, scope: str, *, item_code: str = "", channel: 
         item = PolicyItem.objects.filter(code=(item_code or "").strip()).first()
         if item is None:
             errors.append(_bad("item", "no_item", _("没有编码为 %(item)s 的政策事项"), item=item_code))
-    if scope == Unsubscription.Scope.CHANNEL and channel not in Channel.values:
-        errors.append(_bad("channel", "unsubscribe_channel", _("渠道须为 %(allowed)s 之一"),
-                           allowed=", ".join(Channel.values)))
+    if scope == Unsubscription.Scope.CHANNEL and channel not in EXTERNAL_CHANNELS:
+        errors.append(_bad("channel", "unsubscribe_channel", _("可退订的渠道为 %(allowed)s（站内消息始终送达）"),
+                           allowed=", ".join(EXTERNAL_CHANNELS)))
     if errors:
         raise InvalidFields(errors)
     shape = {"scope": scope, "item": item, "channel": channel if scope == Unsubscription.Scope.CHANNEL else ""}
@@ -401,8 +401,8 @@ def _token() -> str:
 def _write_messages(wanted, day: dt.date, at: dt.datetime, cap: int, prefs: Preferences) -> dict:
     """One message per enterprise and channel: SMS and e-mail (consent in force, channel not unsubscribed,
     something to tell beyond requests for facts) while under the cap, else the inbox message is marked
-    capped; the inbox message always (unless unsubscribed, and then still when it stands in for a capped
-    one). A message of the day already there is not written again; its inbox gets the new entries."""
+    capped; the inbox message always. A message of the day already there is not written again; its inbox
+    gets the new entries."""
     counts = {"enterprises": len(wanted), "inbox": 0, "sms": 0, "email": 0, "capped": 0}
     existing = {(ent, channel): pk for ent, channel, pk in PushMessage.objects.filter(day=day).values_list(
         "enterprise_id", "channel", "pk")}
@@ -429,7 +429,7 @@ def _write_messages(wanted, day: dt.date, at: dt.datetime, cap: int, prefs: Pref
             _add_entries(pk, entries, list(entries))
             if capped and PushMessage.objects.filter(pk=pk, capped=False).update(capped=True):
                 counts["capped"] += 1
-        elif (ent, Channel.INBOX) not in prefs.channels_off or capped:
+        else:
             messages.append((ent, Channel.INBOX, "", capped, _token()))
             entries_of.append(list(entries))
             counts["inbox"] += 1

@@ -131,6 +131,8 @@ def test_unsubscribe_per_item_channel_saved_filter_and_all(hub, city):
     push.give_consent(user, ent, "sms", "13800138000")
     with pytest.raises(InvalidFields):
         push.unsubscribe(user, ent, "item", item_code="NOPE")
+    with pytest.raises(InvalidFields):
+        push.unsubscribe(user, ent, "channel", channel="inbox")  # the inbox is always delivered to
     publish(hub, "RENT", dt.date(2020, 3, 1), tags={"subject": ["rent"]})
     push.run(dt.date(2020, 3, 1))
     item_off = push.unsubscribe(user, ent, "item", item_code="RENT")
