@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from huiqi.core import filters
+from huiqi.core import clock, filters
 from huiqi.core.errors import DomainError
 from huiqi.core.forms import add_domain_error
 from huiqi.core.pagination import paginate
@@ -155,9 +155,31 @@ def push_log(request):
     """Every push message with its states (the bureau's log), filtered by channel, state, enterprise, item
     and days."""
     require_page(request, "policies.view_push_log")
+    if request.method == "POST":
+        return _run_now(request)
     qs, typed = filters.apply(PushMessageFilter, request, selectors.message_log(request.user).order_by(
         "-scheduled_at", "-id"))
     page, query = paginate(request, qs)
     return render(request, "policies/push_log.html", {"page": page, "query": query, "f": typed,
                                                       "channels": Channel.choices,
-                                                      "states": PushMessage.State.choices})
+                                                      "states": PushMessage.State.choices,
+                                                      "can_run": request.user.has_perm("policies.run_push"),
+                                                      "today": clock.today()})
+
+
+def _run_now(request):
+    """The bureau runs a day's push now (a job; the timer runs it daily at the digest time)."""
+    import datetime as dt
+
+    require_page(request, "policies.run_push")
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        messages.error(request, _("推送日须为 YYYY-MM-DD 格式的日期"))
+        return redirect("policies:push_log")
+    try:
+        job = push.enqueue_run(request.user, day)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("policies:push_log")
+    return redirect("core:job_detail", pk=job.pk)

@@ -364,3 +364,16 @@ def test_receipt_command_records_a_delivery_and_refuses_an_illegal_one(hub, city
         call_command("policies", "receipt", sms.token, "failed", "--error", "number unreachable")
     with pytest.raises(CommandError):
         call_command("policies", "receipt", inbox(city["ns1"]).get().token, "delivered")
+
+
+def test_the_bureau_runs_a_days_push_from_the_log_as_a_job(hub, city, client_for):
+    from huiqi.core.models import Job
+
+    publish(hub, "A", dt.date(2020, 3, 2))
+    assert client_for("auditor").post("/policies/push-log/", {"day": "2020-03-02"}).status_code == 403
+    response = client_for("bureau").post("/policies/push-log/", {"day": "2020-03-02"})
+    job = Job.objects.get(kind="policies.push")
+    assert response.status_code == 302 and response["Location"] == f"/core/jobs/{job.pk}/"
+    assert job.params == {"on": "2020-03-02"}
+    assert client_for("bureau").post("/policies/push-log/", {"day": "03/02"}).status_code == 302
+    assert Job.objects.filter(kind="policies.push").count() == 1
