@@ -4,10 +4,12 @@ that come from outside the registry (credit extract, supplies directory, commerc
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from huiqi.core.uploads import UploadRecord
 
 
 class Status(models.TextChoices):
@@ -232,6 +234,222 @@ class Article(models.Model):
         return self.title
 
 
+# --- 免申即享 lists (``auto`` items): compiled → reviewed → publicised → objections_closed → confirmed →
+# payment_list → reconciled ---------------------------------------------------------------------------------
+
+class ListStatus(models.TextChoices):
+    COMPILED = "compiled", _("已生成")
+    REVIEWED = "reviewed", _("已复核")
+    PUBLICISED = "publicised", _("公示中")
+    OBJECTIONS_CLOSED = "objections_closed", _("异议期结束")
+    CONFIRMED = "confirmed", _("已确认")
+    PAYMENT_LIST = "payment_list", _("已生成支付清单")
+    RECONCILED = "reconciled", _("已对账")
+
+
+# The state machine of a list: action → (states it starts from, state it leads to). Nothing else moves a list.
+LIST_TRANSITIONS = {
+    "review": ((ListStatus.COMPILED,), ListStatus.REVIEWED),
+    "publish": ((ListStatus.REVIEWED,), ListStatus.PUBLICISED),
+    "close": ((ListStatus.PUBLICISED,), ListStatus.OBJECTIONS_CLOSED),
+    "confirm": ((ListStatus.OBJECTIONS_CLOSED,), ListStatus.CONFIRMED),
+    "prepare_payment": ((ListStatus.CONFIRMED,), ListStatus.PAYMENT_LIST),
+    "reconcile": ((ListStatus.PAYMENT_LIST,), ListStatus.RECONCILED),
+}
+
+
+def _person(label):
+    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", verbose_name=label)
+
+
+class AutoList(models.Model):
+    """A 免申即享 list of an ``auto`` item: the enterprises met on its list date with their amounts (or, for
+    the interest subsidy, a released batch of that program imported as it is), on its way to payment.
+
+    ``kind``: the first list of a compilation, a supplementary 公示 of upheld additions and increases, or the
+    retry list of a payment's failures (``parent`` is the list it came from). Control totals are whole fen and
+    the SHA-256 of the payment list's sorted lines (``rules.control_totals``)."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("名单")
+        SUPPLEMENT = "supplement", _("补充公示名单")
+        RETRY = "retry", _("重新支付名单")
+
+    class Source(models.TextChoices):
+        CRITERIA = "criteria", _("按申报条件生成")
+        SUBSIDY = "subsidy", _("贴息批次")
+
+    item = models.ForeignKey(PolicyItem, on_delete=models.PROTECT, related_name="auto_lists",
+                             verbose_name=_("政策事项"))
+    version = models.ForeignKey(ItemVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("事项版本"))
+    kind = models.CharField(_("名单类型"), max_length=12, choices=Kind.choices, default=Kind.ORIGINAL)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("原名单"))
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.CRITERIA)
+    subsidy_batch = models.ForeignKey("subsidy.SubsidyBatch", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", verbose_name=_("贴息批次"))
+    list_date = models.DateField(_("名单日期"))
+    status = models.CharField(_("状态"), max_length=20, choices=ListStatus.choices, default=ListStatus.COMPILED,
+                              db_index=True)
+    compiled_by = _person(_("生成人"))
+    compiled_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    reviewed_by = _person(_("复核人"))
+    reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    published_by = _person(_("公示人"))
+    published_on = models.DateField(_("公示日期"), null=True, blank=True)
+    objections_until = models.DateField(_("异议截止日"), null=True, blank=True)
+    closed_by = _person(_("结束异议期人"))
+    closed_at = models.DateTimeField(_("异议期结束时间"), null=True, blank=True)
+    confirmed_by = _person(_("确认人"))
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    payment_prepared_by = _person(_("支付清单编制人"))
+    payment_prepared_at = models.DateTimeField(_("支付清单编制时间"), null=True, blank=True)
+    payment_approved_by = _person(_("支付清单审批人"))
+    payment_approved_at = models.DateTimeField(_("支付清单审批时间"), null=True, blank=True)
+    reconciled_by = _person(_("对账人"))
+    reconciled_at = models.DateTimeField(_("对账时间"), null=True, blank=True)
+    payment_count = models.PositiveIntegerField(_("支付笔数"), null=True, blank=True)
+    payment_total_fen = models.BigIntegerField(_("支付合计（分）"), null=True, blank=True)
+    payment_digest = models.CharField(_("支付清单 SHA-256"), max_length=64, blank=True)
+    paid_count = models.PositiveIntegerField(_("支付成功笔数"), default=0)
+    paid_fen = models.BigIntegerField(_("支付成功金额（分）"), default=0)
+    failed_count = models.PositiveIntegerField(_("支付失败笔数"), default=0)
+    failed_fen = models.BigIntegerField(_("支付失败金额（分）"), default=0)
+
+    class Meta:
+        verbose_name = _("免申即享名单")
+        verbose_name_plural = pgettext_lazy("plural", "免申即享名单")
+        ordering = ["-list_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ListStatus.values), name="policies_list_status_valid"),
+            # A released subsidy batch is compiled into one list only.
+            models.UniqueConstraint(fields=["subsidy_batch"], condition=Q(kind="original"),
+                                    name="policies_list_one_per_subsidy_batch"),
+            # Four eyes in the database too.
+            models.CheckConstraint(condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("compiled_by")),
+                                   name="policies_list_reviewed_by_another"),
+            models.CheckConstraint(condition=Q(payment_approved_by__isnull=True)
+                                   | ~Q(payment_approved_by=F("payment_prepared_by")),
+                                   name="policies_list_payment_approved_by_another"),
+            models.CheckConstraint(condition=Q(paid_fen__gte=0, failed_fen__gte=0)
+                                   & (Q(payment_total_fen__isnull=True) | Q(payment_total_fen__gte=0)),
+                                   name="policies_list_amounts_not_negative"),
+        ]
+
+    def __str__(self):
+        return _("%(code)s %(kind)s #%(pk)s（%(day)s）") % {"code": self.item.code, "kind": self.get_kind_display(),
+                                                          "pk": self.pk, "day": self.list_date}
+
+
+def _mask_beneficiary_id(value: str) -> str:
+    from huiqi.core.identifiers import mask_resident_id
+
+    return value if len(value or "") != 18 or value[:1].isalpha() or value[:2] in ("91", "92", "93") \
+        else mask_resident_id(value)
+
+
+class AutoEntry(models.Model):
+    """One beneficiary on a list: the amount from the program's rules and the explanation kept with it."""
+
+    class Status(models.TextChoices):
+        LISTED = "listed", _("在列")
+        REMOVED = "removed", _("已移出")
+        DECLINED = "declined", _("企业放弃")
+
+    class Payment(models.TextChoices):
+        NONE = "", _("未支付")
+        PENDING = "pending", _("待支付")
+        PAID = "paid", _("已支付")
+        FAILED = "failed", _("支付失败")
+
+    auto_list = models.ForeignKey(AutoList, on_delete=models.CASCADE, related_name="entries",
+                                  verbose_name=_("免申即享名单"))
+    beneficiary_id = models.CharField(_("受益人证件号码"), max_length=18)
+    name = models.CharField(_("名称"), max_length=200)
+    beneficiary_kind = models.CharField(_("受益人类型"), max_length=20, blank=True)
+    enterprise = models.ForeignKey("registry.Enterprise", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("企业"))
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    explanation = models.JSONField(_("依据"), default=dict)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.LISTED)
+    status_reason = models.CharField(_("原因"), max_length=300, blank=True)
+    payment = models.CharField(_("支付状态"), max_length=10, choices=Payment.choices, default="", blank=True)
+    payment_note = models.CharField(_("银行说明"), max_length=300, blank=True)
+
+    AUDIT_MASK = {"beneficiary_id": _mask_beneficiary_id}
+
+    class Meta:
+        verbose_name = _("名单条目")
+        verbose_name_plural = pgettext_lazy("plural", "名单条目")
+        ordering = ["auto_list_id", "beneficiary_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["auto_list", "beneficiary_id"], name="policies_entry_once_per_list"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="policies_entry_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.auto_list_id}"
+
+
+class Objection(models.Model):
+    """An objection (异议) to a publicised list: a listed enterprise asking for more or disputing its entry,
+    or another asking to be added; upheld or rejected with a reason."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", _("申请列入")
+        INCREASE = "increase", _("金额异议")
+        OTHER = "other", _("其他异议")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        UPHELD = "upheld", _("异议成立")
+        REJECTED = "rejected", _("异议不成立")
+
+    auto_list = models.ForeignKey(AutoList, on_delete=models.CASCADE, related_name="objections",
+                                  verbose_name=_("免申即享名单"))
+    entry = models.ForeignKey(AutoEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="objections",
+                              verbose_name=_("名单条目"))
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("企业"))
+    kind = models.CharField(_("异议类型"), max_length=10, choices=Kind.choices)
+    text = models.TextField(_("异议内容"))
+    requested_fen = models.BigIntegerField(_("申请金额（分）"), null=True, blank=True)
+    submitted_by = _person(_("提出人"))
+    submitted_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    decision = models.CharField(_("处理结果"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    reason = models.CharField(_("处理理由"), max_length=300, blank=True)
+    granted_fen = models.BigIntegerField(_("核定补充金额（分）"), null=True, blank=True)
+    decided_by = _person(_("处理人"))
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    supplement = models.ForeignKey(AutoList, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("补充公示名单"))
+
+    class Meta:
+        verbose_name = _("公示异议")
+        verbose_name_plural = pgettext_lazy("plural", "公示异议")
+        ordering = ["auto_list_id", "submitted_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(requested_fen__isnull=True) | Q(requested_fen__gt=0),
+                                   name="policies_objection_requested_positive"),
+            models.CheckConstraint(condition=Q(granted_fen__isnull=True) | Q(granted_fen__gt=0),
+                                   name="policies_objection_granted_positive"),
+        ]
+
+    def __str__(self):
+        return _("异议 #%(pk)s（名单 #%(list)s）") % {"pk": self.pk, "list": self.auto_list_id}
+
+
+class PaymentResultsUpload(UploadRecord):
+    """A payment results file of a list's payment list (支付结果), uploaded through ``core.uploads``."""
+
+    auto_list = models.ForeignKey(AutoList, on_delete=models.PROTECT, related_name="result_uploads",
+                                  verbose_name=_("免申即享名单"))
+
+    class Meta(UploadRecord.Meta):
+        verbose_name = _("支付结果文件")
+        verbose_name_plural = pgettext_lazy("plural", "支付结果文件")
 # --- precise push (精准推送) ----------------------------------------------------------------------------------
 
 

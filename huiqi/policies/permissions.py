@@ -28,6 +28,12 @@ PERMISSIONS = {
     "policies.view_drafts": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT),
     # The publicity figures and articles: the bureau, departments and districts that publicise, auditors.
     "policies.view_publicity": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT, Role.DISTRICT),
+    # 免申即享 lists: the bureau compiles, reviews (another person), publicises, decides objections, confirms and
+    # pays (the payment list approved by another person); auditors read them; an enterprise reads its own
+    # entries, objects and declines. The 公示 itself is public.
+    "policies.view_lists": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    "policies.manage_lists": _bureau_or_admin,
+    "policies.own_entries": has_role(Role.ENTERPRISE),
     # 精准推送: an enterprise reads its own inbox and sets its own consents, filters and unsubscriptions.
     "policies.push_own": has_role(Role.ENTERPRISE) & acts_for,
     # The message log of every push, and the push's figures.

@@ -507,3 +507,37 @@ def new_matches(before: Mapping[str, str], after: Mapping[str, str]) -> list[str
 def asked_for_facts(after: Mapping[str, str]) -> list[str]:
     """The enterprises whose outcome is unknown: an inbox note asks them for the missing facts (never SMS)."""
     return sorted(key for key, outcome in after.items() if outcome == UNKNOWN)
+
+
+def control_totals(lines: Iterable[tuple[str, int]]) -> tuple[int, int, str]:
+    """A payment list's control totals from its (beneficiary id, amount in fen) lines: the count, Σ amount
+    in fen and the SHA-256 (hex) of the lines ``"<id>,<amount in yuan, two places>"`` sorted by id, joined
+    by newlines (the same text as the payment list file's lines)."""
+    import hashlib
+
+    rows = sorted(lines)
+    text = "\n".join(f"{beneficiary},{fen_text(fen)}" for beneficiary, fen in rows)
+    return len(rows), sum(fen for _b, fen in rows), hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fen_text(fen: int) -> str:
+    """Whole fen as yuan with two places, exactly (never through a float): 123456 → "1234.56"."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+NATURAL_PERSONS = ("business_owner", "individual_business")
+
+
+def masked_name(name: str) -> str:
+    """A natural person's name (a small-business owner, an individual business's operator) on a public list:
+    the first character kept, the rest starred ("王五" → "王*", "张记餐饮店" → "张****")."""
+    name = name or ""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def reconciles(list_count: int, list_total_fen: int, paid: Iterable[int], failed: Iterable[int]) -> bool:
+    """Whether a payment results file reconciles with its payment list: Σ paid + Σ failed = Σ amount and
+    the counts agree."""
+    paid, failed = list(paid), list(failed)
+    return len(paid) + len(failed) == list_count and sum(paid) + sum(failed) == list_total_fen

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route
+from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route, Todo
 
 from .parameters import COLUMNS, LABELS
 
@@ -45,6 +45,21 @@ AUDIT_ACTIONS = {
     "policies.document": _("登记政策文件"),
     "policies.document_status": _("政策文件状态变更"),
     "policies.test_cases": _("更新条件测试用例"),
+    "policies.list_compile": _("生成免申即享名单"),
+    "policies.list_review": _("复核免申即享名单"),
+    "policies.list_remove_entry": _("移出名单条目"),
+    "policies.list_publish": _("公示免申即享名单"),
+    "policies.objection": _("提出公示异议"),
+    "policies.objection_decide": _("处理公示异议"),
+    "policies.list_decline": _("企业放弃名单条目"),
+    "policies.list_close": _("结束异议期"),
+    "policies.list_confirm": _("确认免申即享名单"),
+    "policies.list_supplement": _("生成补充公示名单"),
+    "policies.list_prepare_payment": _("编制支付清单"),
+    "policies.list_approve_payment": _("审批支付清单"),
+    "policies.list_payment_result": _("登记支付结果"),
+    "policies.list_reconcile": _("支付结果对账"),
+    "policies.list_retry": _("生成重新支付名单"),
     "policies.consent": _("同意短信或邮件推送"),
     "policies.consent_withdraw": _("撤回短信或邮件推送同意"),
     "policies.filter": _("保存推送筛选"),
@@ -59,8 +74,10 @@ NAVIGATION = [
     Nav("policies:index", _("惠企政策"), "policies.view", order=60, roles=frozenset(
         {"bureau", "department", "district", "auditor", "admin", "bank", "institution"})),
     Nav("policies:publicity", _("政策宣传"), "policies.view_publicity", order=61),
-    Nav("policies:inbox", _("政策推送"), "policies.push_own", order=56),
-    Nav("policies:push_log", _("推送记录"), "policies.view_push_log", order=62),
+    Nav("policies:lists", _("免申即享名单"), "policies.view_lists", order=62),
+    Nav("policies:own_lists", _("免申即享"), "policies.own_entries", order=56),
+    Nav("policies:inbox", _("政策推送"), "policies.push_own", order=57),
+    Nav("policies:push_log", _("推送记录"), "policies.view_push_log", order=63),
 ]
 
 
@@ -82,7 +99,49 @@ def _version_url(version):
     return reverse("policies:versions", args=[version.item.code])
 
 
-AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url)}
+def _list_url(auto_list):
+    from django.urls import reverse
+
+    return reverse("policies:list", args=[auto_list.pk])
+
+
+def _via_list(obj):
+    from django.urls import reverse
+
+    return reverse("policies:list", args=[obj.auto_list_id])
+
+
+AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url),
+               "policies.AutoList": AuditLink("policies.view_lists", _list_url),
+               "policies.AutoEntry": AuditLink("policies.view_lists", _via_list),
+               "policies.Objection": AuditLink("policies.view_lists", _via_list)}
+
+
+def _lists_waiting(status: str, others_only: bool = False):
+    def count(user) -> int:
+        from . import selectors_auto
+
+        qs = selectors_auto.lists_for(user).filter(status=status)
+        return (qs.exclude(compiled_by=user) if others_only else qs).count()
+
+    return count
+
+
+def _objections_waiting(user) -> int:
+    from .models import Objection
+    from . import selectors_auto
+
+    return Objection.objects.filter(auto_list__in=selectors_auto.lists_for(user).values("pk"),
+                                    auto_list__status="publicised", decision=Objection.Decision.PENDING).count()
+
+
+_BUREAU = frozenset({"bureau", "admin"})
+TODOS = [
+    Todo("policies.lists_to_review", _("待复核的免申即享名单"), _lists_waiting("compiled", others_only=True),
+         "policies:lists", query={"status": "compiled"}, permission="policies.manage_lists", roles=_BUREAU, order=60),
+    Todo("policies.objections_to_decide", _("待处理的公示异议"), _objections_waiting, "policies:lists",
+         query={"status": "publicised"}, permission="policies.manage_lists", roles=_BUREAU, order=61),
+]
 
 
 def _demo(scale, seed, progress) -> str:
@@ -91,8 +150,17 @@ def _demo(scale, seed, progress) -> str:
     return demo.build_and_describe(scale, seed, progress)
 
 
-# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45).
-DEMO = [DemoStep(60, _demo)]
+def _demo_lists(scale, seed, progress) -> str:
+    from . import demo_auto
+
+    return demo_auto.build_and_describe(scale, seed, progress)
+
+
+# After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45); the first
+# 免申即享 list after the catalogue (its item) and the subsidy's released batch (its entries).
+DEMO = [DemoStep(60, _demo), DemoStep(61, _demo_lists)]
 
 API_ROUTES = [Route("policy-items", "huiqi.policies.api.ItemViewSet", "policy-item"),
-              Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match")]
+              Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match"),
+              Route("policy-lists", "huiqi.policies.api_auto.ListViewSet", "policy-list"),
+              Route("policy-list-entries", "huiqi.policies.api_auto.OwnEntryViewSet", "policy-list-entry")]

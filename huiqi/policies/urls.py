@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_push
+from . import views, views_auto, views_push
 
 app_name = "policies"
 urlpatterns = [
@@ -11,6 +11,14 @@ urlpatterns = [
     path("items/<str:code>/", views.item, name="item"),
     path("items/<str:code>/edit/", views.edit, name="edit"),
     path("items/<str:code>/versions/", views.versions, name="versions"),
+    # 免申即享 lists: the bureau's pages, the public 公示, an enterprise's own entries.
+    path("lists/", views_auto.lists_index, name="lists"),
+    path("lists/<int:pk>/", views_auto.list_detail, name="list"),
+    path("lists/<int:pk>/export.<str:fmt>", views_auto.list_export, name="list_export"),
+    path("lists/<int:pk>/payment.<str:fmt>", views_auto.payment_file, name="payment_file"),
+    path("gongshi/", views_auto.public_index, name="public_lists"),
+    path("gongshi/<int:pk>/", views_auto.public_list, name="public_list"),
+    path("mine/lists/", views_auto.own, name="own_lists"),
     path("inbox/", views_push.inbox, name="inbox"),
     path("inbox/<int:pk>/", views_push.message, name="message"),
     path("push-settings/", views_push.push_settings, name="push_settings"),
