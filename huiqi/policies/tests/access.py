@@ -74,7 +74,7 @@ WRITE_TABLE: dict = {**{f"policy-list-{a}": {"post": {"bureau", "admin"}} for a 
 
 # The link an SMS or e-mail carries is followed before anyone signs in: it records the open and leads to the
 # inbox (which asks for the sign-in); it shows nothing of the message.
-PUBLIC = {"policies:push_link"}
+PUBLIC |= {"policies:push_link"}
 
 
 def prepare(world):
