@@ -3,6 +3,7 @@ beside hand-written SQL over the same tables in the same run.
 
     .venv/bin/python bench/fund.py [--applications 50000] [--runs 30]
         [--database-url postgres://postgres@127.0.0.1:5432/huiqi_bench_fund] [--seed 2020] [--keep]
+        [--profile DIR]
 
 One run:
 
@@ -11,13 +12,18 @@ One run:
 2. setup, not measured (its time is printed): one registry enterprise per application and
    ``--applications`` applications over both channels received 2020-02-10 … 2020-06-30 in every state,
    the open stage of each live one with its due day (some paused, about a third overdue on the day), and
-   the tranches and repayments of the lent ones (their schedules' inputs), written with ``bulk_create``;
-3. ``funnel``: ``fund.selectors.funnel`` at 2020-05-15 (the one statement the page and the headless command
-   use) beside the same figures as plain ``GROUP BY GROUPING SETS`` queries; the figures are compared;
+   the tranches and repayments of the lent ones (their schedules' inputs), written with ``bulk_create``,
+   and the funnel's daily roll-up rebuilt from them (``fund.services.rebuild_funnel``);
+3. ``funnel``: ``fund.selectors.funnel`` at 2020-05-15 (the daily roll-up the page and the headless command
+   read) beside the same figures as plain ``GROUP BY GROUPING SETS`` queries over the applications and
+   tranches; the figures are compared (every grouping against ``selectors.funnel_by_reference`` too);
 4. the pages, through Django's test client (the whole view: scoping, filters, count, page, clocks,
    template): the bureau's funnel page at 2020-05-15 (channels, districts, industry sections) and a
    channel's ageing list (``?state=live&overdue=1``, pages 1…) on 2020-05-15, each beside its SQL (the
    funnel's three groupings; the list's count and page with the open stage's due day), p50/p95/max.
+
+With ``--profile DIR``, one more funnel page and one more ageing page are requested under cProfile
+(``DIR/funnel_page.prof``, ``DIR/ageing_page.prof``; read them with ``python -m pstats``).
 
 Times are printed, never asserted; figures are checked. Targets: each within 2× its SQL, page p95 < 100 ms.
 """
@@ -38,7 +44,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench._common import clean_up, configure_environment, load_average, recreate_database, setup_django
+from bench._common import clean_up, configure_environment, load_average, profiled, recreate_database, setup_django
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huiqi_bench_fund"
 AS_OF = dt.date(2020, 5, 15)
@@ -122,6 +128,9 @@ def setup(n: int, seed: int) -> dict:
         StageClock.objects.bulk_create(stages, batch_size=5000)
         Tranche.objects.bulk_create(tranches, batch_size=5000)
         Repayment.objects.bulk_create(repayments, batch_size=5000)
+        from huiqi.fund import services
+
+        services.rebuild_funnel()  # the funnel's daily roll-up, which the services keep as they write
         bureau = create_user(None, username="bench_bureau", password="x-bench-2020-long", role="bureau",
                              check_password=False)
         channel_user = create_user(None, username="bench_hti", password="x-bench-2020-long", role="institution",
@@ -208,6 +217,7 @@ def main(argv=None):
     ap.add_argument("--database-url", default=DEFAULT_URL)
     ap.add_argument("--seed", type=int, default=2020)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--profile", metavar="DIR", help="also profile one funnel page and one ageing page (cProfile)")
     o = ap.parse_args(argv)
     work = tempfile.mkdtemp(prefix="huiqi-bench-fund-")
     recreate_database(o.database_url)
@@ -240,6 +250,9 @@ def run(o):
     decided = {k or "fund": (n, int(s)) for k, n, s in ref[1]}
     assert [(r.enterprises_decided, r.amount_decided_fen) for r in rows] == [decided["hti"], decided["sgg"],
                                                                              decided["fund"]]
+    fast = selectors.funnel_groups(AS_OF)
+    for by in ("channel", "district", "industry"):
+        assert fast[by] == selectors.funnel_by_reference(AS_OF, by), by
     print(f"funnel at {AS_OF}: " + "; ".join(f"{r.scope} {r.enterprises_applied}/{r.enterprises_decided}/"
                                               f"{r.enterprises_disbursed}" for r in rows))
     fun = timed(lambda i: selectors.funnel(AS_OF), o.runs)
@@ -268,6 +281,15 @@ def run(o):
         ageing_sql = timed(lambda i: sql_ageing(inst, AS_OF, (i % min(pages, 10)) * 25), o.runs)
         line("ageing list page", ageing, ageing_sql)
         line("ageing list (SQL)", ageing_sql)
+        if o.profile:
+            out = Path(o.profile)
+            out.mkdir(parents=True, exist_ok=True)
+            profiled(str(out / "funnel_page.prof"),
+                     lambda: bureau.get("/fund/", {"on": AS_OF.isoformat()}, HTTP_HOST="localhost"))
+            profiled(str(out / "ageing_page.prof"),
+                     lambda: channel.get("/fund/applications/", {"state": "live", "overdue": "1"},
+                                         HTTP_HOST="localhost"))
+            print(f"profiles written to {out}")
     print(load_average())
     print(f"targets: pages p95 < {PAGE_TARGET_MS:.0f} ms and within 2× their SQL")
 

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "huiqi.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "huiqi.core.middleware.SlidingSessionMiddleware",
     "huiqi.core.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,7 +163,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 8 * 3600
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle clock restarts when a signed-in session is used, but the session is written at most once in
+# this many seconds (huiqi.core.middleware.SlidingSessionMiddleware), not on every request.
+HUIQI_SESSION_REFRESH_SECONDS = int(os.environ.get("HUIQI_SESSION_REFRESH_SECONDS", "300"))
 _https = _flag("HUIQI_HTTPS")
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
@@ -261,6 +264,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnterpriseKindEnum": "huiqi.registry.models.Enterprise.Kind",
         "LedgerUploadKindEnum": "huiqi.lending.models.LedgerUpload.Kind",
+        "RegistryImportKindEnum": "huiqi.registry.models.RegistryImport.Kind",
         "UploadStatusEnum": "huiqi.core.uploads.UploadRecord.Status",
     },
 }

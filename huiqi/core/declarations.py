@@ -43,9 +43,12 @@ class DemoStep:
 
 @dataclass(frozen=True)
 class Importer:
-    """``huiqi import KIND FILE``: ``load(path, progress)`` returns the finished upload record."""
+    """``huiqi import KIND FILE``: ``load(path, progress)`` returns the finished upload record. A kind whose
+    rows are a named person's acts (``as_user``) is loaded as ``load(path, progress, user)``, the user given
+    by ``--as USERNAME``, which it then requires."""
     load: Callable
     help: str = ""
+    as_user: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ that cannot be stored before any view reads it."""
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -26,6 +27,32 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if settings.HUIQI_CSP and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = settings.HUIQI_CSP
+        return response
+
+
+class SlidingSessionMiddleware:
+    """Keep a session alive while it is used: its idle expiry (``SESSION_COOKIE_AGE``) starts again from
+    the last write, and a session in use is written again once ``HUIQI_SESSION_REFRESH_SECONDS`` have
+    passed since the last one, not on every request (a write and a commit per page). So a session
+    expires between AGE − REFRESH and AGE after its last use. Anonymous visitors get no session."""
+
+    KEY = "_refreshed"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None or session.modified:
+            return response
+        try:
+            last = int(session.get(self.KEY, 0))
+        except (TypeError, ValueError):
+            last = 0
+        now = int(time.time())
+        if now - last >= settings.HUIQI_SESSION_REFRESH_SECONDS and not session.is_empty():
+            session[self.KEY] = now
         return response
 
 

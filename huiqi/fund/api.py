@@ -3,14 +3,17 @@ reads its own; the bureau reads every application. Amounts are decimal strings i
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.response import Response
 
+from huiqi.core.api import ShownField
+from huiqi.core.errors import DomainError
 from huiqi.core.money import fen_to_yuan, yuan_to_fen
 
-from . import selectors, services
-from .models import Application
+from . import imports, selectors, services
+from .models import Application, StatusUpload
 
 
 def _yuan(fen) -> str | None:
@@ -68,3 +71,49 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             term_months=d["term_months"], received_date=d["received_date"], impact=d["impact"],
             purpose=d.get("purpose", ""), source=Application.Source.API))
         return Response(ApplicationSerializer(app).data, status=201)
+
+
+class StatusUploadSerializer(serializers.ModelSerializer):
+    institution_code = serializers.CharField(source="institution.code", read_only=True, allow_null=True)
+    message = ShownField()
+
+    class Meta:
+        model = StatusUpload
+        fields = ["id", "institution_code", "file_name", "digest", "status", "rows_total", "rows_created",
+                  "rows_unchanged", "error_count", "message", "unknown_columns", "job", "uploaded_at",
+                  "finished_at"]
+
+
+class StatusUploadRequest(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class CanSendStatus(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or request.user.has_perm("fund.upload_status")
+
+
+class StatusUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A channel's status file (tranches, repayments, extensions, closes by application number), the same
+    file as the upload page takes: stored whole, or refused with every bad row (422)."""
+
+    serializer_class = StatusUploadSerializer
+    parser_classes = [parsers.MultiPartParser]
+    permission_classes = [permissions.IsAuthenticated, CanSendStatus]
+
+    def get_queryset(self):
+        return selectors.status_uploads_for(self.request.user)
+
+    @extend_schema(request={"multipart/form-data": StatusUploadRequest}, responses={201: StatusUploadSerializer})
+    def create(self, request, *args, **kwargs):
+        ser = StatusUploadRequest(data=request.data)
+        ser.is_valid(raise_exception=True)
+        record = imports.start_upload(request.user, ser.validated_data["file"])
+        body = StatusUploadSerializer(record).data
+        if record.status == "refused":
+            from huiqi.core.uploads import read_errors
+
+            body["errors"] = read_errors(record, limit=1000)
+            refused = DomainError("upload.refused", _("文件有错误，整个文件未入库"))
+            return Response({"error": refused.as_dict(), "upload": body}, status=422)
+        return Response(body, status=201)

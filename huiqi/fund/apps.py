@@ -21,3 +21,22 @@ class FundConfig(AppConfig):
 
         params.seed_after_migrate(self, PARAMS_KEY, lambda: dict(DEFAULTS), PARAMS_EFFECTIVE_FROM,
                                   _("平稳发展基金参数（渠道、单户上限、利率折扣、期限、办理时限）"))
+
+        from huiqi.registry.services import enterprises_regrouped
+
+        enterprises_regrouped.connect(_regrouped, dispatch_uid="fund.funnel.regrouped")
+
+
+def _regrouped(sender, usccs, **kwargs):
+    """The registry moved enterprises to another district or industry: their parts of the funnel's roll-up
+    move with them, in the registry write's transaction."""
+    from .models import Application
+    from .services import refresh_funnel
+
+    usccs = list(usccs)
+    applicants = set()
+    for start in range(0, len(usccs), 5000):
+        applicants.update(Application.objects.filter(uscc__in=usccs[start:start + 5000])
+                          .values_list("uscc", flat=True).distinct())
+    if applicants:
+        refresh_funnel(applicants)

@@ -17,6 +17,14 @@ def _day(label, **kw):
     return forms.DateField(label=label, widget=forms.DateInput(attrs=_DATE), initial=clock.today, **kw)
 
 
+class Irreversible(forms.Form):
+    """A step that cannot be undone: the person ticks that they checked it (the page asks again before it
+    submits)."""
+
+    confirm = forms.BooleanField(label=_("我已核对，确认办理（此操作不可撤销）"),
+                                 error_messages={"required": _("此操作不可撤销，请勾选确认后再提交")})
+
+
 class ApplicationForm(forms.Form):
     """A channel registers an application; an enterprise applies online (its USCC and the day are its own)."""
 
@@ -84,14 +92,17 @@ class RepaymentForm(forms.Form):
     amount = MoneyField(label=_("金额（元）"))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(Irreversible):
     day = _day(_("日期"))
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+    field_order = ["day", "note", "confirm"]
 
 
-class TransferForm(forms.Form):
+class TransferForm(Irreversible):
     channel = forms.ChoiceField(label=_("转至渠道"))
     received_date = _day(_("新渠道受理日期"))
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+    field_order = ["channel", "received_date", "note", "confirm"]
 
     def __init__(self, *args, channels=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +114,24 @@ class PriorityForm(forms.Form):
     note = forms.CharField(label=_("说明"), max_length=300)
 
 
-class CancelRestForm(forms.Form):
+class CancelRestForm(Irreversible):
     day = _day(_("日期"))
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+    field_order = ["day", "note", "confirm"]
+
+
+class ExtendForm(forms.Form):
+    maturity_date = forms.DateField(label=_("展期后到期日"), widget=forms.DateInput(attrs=_DATE))
+    note = forms.CharField(label=_("展期理由"), max_length=300)
+
+
+class CloseForm(Irreversible):
+    day = _day(_("结清日期"))
+    field_order = ["day", "confirm"]
+
+
+class StatusFileForm(forms.Form):
+    """A channel's status file; the importer checks every row (one place)."""
+
+    file = forms.FileField(label=_("办理情况文件"), help_text=_("CSV 或 XLSX，按模板填写"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))

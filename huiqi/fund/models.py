@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from huiqi.core.uploads import UploadRecord
+
 from . import rules
 
 LIVE = sorted(rules.LIVE_STATES)
@@ -209,3 +211,54 @@ class Repayment(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "还款")
         ordering = ["application_id", "day", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="fund_repayment_positive")]
+
+
+class FunnelDay(models.Model):
+    """The funnel's daily roll-up, kept by the services with every write that moves it (registration,
+    decision, cancellation, tranche): what each group (a channel, a district, an industry section, the whole
+    fund) gained on a day — enterprises counted from their first day in the group, amounts from their own.
+    The funnel at X is the sum of the days up to X (``selectors.funnel_groups``)."""
+
+    dimension = models.CharField(_("分组方式"), max_length=10)
+    group_key = models.CharField(_("分组"), max_length=20)
+    day = models.DateField(_("日期"))
+    applied = models.IntegerField(_("新增申请企业"), default=0)
+    decided = models.IntegerField(_("新增获决策支持企业"), default=0)
+    decided_fen = models.BigIntegerField(_("新增决策金额（分）"), default=0)
+    paid = models.IntegerField(_("新增已放款企业"), default=0)
+    paid_fen = models.BigIntegerField(_("新增放款金额（分）"), default=0)
+
+    class Meta:
+        verbose_name = _("申请决策放款日汇总")
+        verbose_name_plural = pgettext_lazy("plural", "申请决策放款日汇总")
+        constraints = [models.UniqueConstraint(fields=["dimension", "group_key", "day"], name="fund_funnel_day_once")]
+
+
+class FunnelEntry(models.Model):
+    """One enterprise's part of ``FunnelDay`` as last added, so that the next write replaces exactly it."""
+
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, db_index=True)
+    dimension = models.CharField(_("分组方式"), max_length=10)
+    group_key = models.CharField(_("分组"), max_length=20)
+    day = models.DateField(_("日期"))
+    applied = models.IntegerField(_("新增申请企业"), default=0)
+    decided = models.IntegerField(_("新增获决策支持企业"), default=0)
+    decided_fen = models.BigIntegerField(_("新增决策金额（分）"), default=0)
+    paid = models.IntegerField(_("新增已放款企业"), default=0)
+    paid_fen = models.BigIntegerField(_("新增放款金额（分）"), default=0)
+
+    class Meta:
+        verbose_name = _("企业申请决策放款汇总")
+        verbose_name_plural = pgettext_lazy("plural", "企业申请决策放款汇总")
+
+
+class StatusUpload(UploadRecord):
+    """One status file a channel sent (放款、还款、展期、结清 by application number): stored whole, each row
+    through the same service as the page's action, or refused whole with every bad row named."""
+
+    institution = models.ForeignKey("registry.FundInstitution", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("实施机构"))
+
+    class Meta(UploadRecord.Meta):
+        verbose_name = _("基金办理情况文件")
+        verbose_name_plural = pgettext_lazy("plural", "基金办理情况文件")

@@ -54,6 +54,8 @@ PERMISSIONS = {
     "fund.handle": _channel_staff & _at_channel,
     "fund.decide": _channel_staff & _at_channel,
     "fund.disburse": _channel_staff & _at_channel,
+    # A channel's staff send status files (tranches, repayments, extensions, closes) for their applications.
+    "fund.upload_status": _channel_staff,
     # The bureau sets priority by hand, with a reason.
     "fund.set_priority": has_role(Role.BUREAU, Role.ADMIN),
 }

@@ -603,3 +603,43 @@ def funnel(facts: Iterable[FunnelFacts], as_of: dt.date, channels: Sequence[str]
                          len({e for e, _a in paid}), sum(a for _e, a in paid))
 
     return [*(row(c, [f for f in facts if f.channel == c]) for c in channels), row("fund", facts)]
+
+
+# The funnel's daily roll-up: what one enterprise adds to each group's figures on each day, so that the
+# funnel at X is the sum of the days up to X (``selectors.funnel_groups``). An enterprise counts once in a
+# group from the first day it is there (its first application received, its first decision, its first
+# tranche); an amount counts from its own day. A day is never before the application's received date: the
+# funnel counts only applications received by X.
+FUNNEL_DIMENSIONS = ("channel", "district", "industry", "fund")
+FUNNEL_FIGURES = ("applied", "decided", "decided_fen", "paid", "paid_fen")
+
+
+def funnel_entries(apps: Iterable[tuple[Mapping[str, str], FunnelFacts]]) -> dict[tuple[str, str, dt.date], list[int]]:
+    """Each (dimension, group, day) an enterprise's applications add to, with the five figures
+    (``FUNNEL_FIGURES``) added that day. ``apps`` are (its group in each of ``FUNNEL_DIMENSIONS``, its facts)
+    for every application of one enterprise (or of several: then each counts once per group all the same,
+    only when the facts' ``enterprise`` differ)."""
+    out: dict[tuple[str, str, dt.date], list[int]] = {}
+
+    def add(dim, key, day, i, value):
+        out.setdefault((dim, key, day), [0] * len(FUNNEL_FIGURES))[i] += value
+
+    groups: dict[tuple[str, str, str], list[FunnelFacts]] = {}
+    for keys, f in apps:
+        for dim in FUNNEL_DIMENSIONS:
+            groups.setdefault((dim, keys[dim], f.enterprise), []).append(f)
+    for (dim, key, _enterprise), chosen in groups.items():
+        add(dim, key, min(f.received for f in chosen), 0, 1)
+        decided = [f for f in chosen if f.approved_on is not None]
+        if decided:
+            add(dim, key, min(max(f.received, f.approved_on) for f in decided), 1, 1)
+        for f in decided:
+            add(dim, key, max(f.received, f.approved_on), 2, f.approved_fen)
+            for day, amount in f.cancellations:
+                add(dim, key, max(f.received, f.approved_on, day), 2, -amount)
+        paid = [(max(f.received, day), amount) for f in chosen for day, amount in f.tranches]
+        if paid:
+            add(dim, key, min(day for day, _a in paid), 3, 1)
+        for day, amount in paid:
+            add(dim, key, day, 4, amount)
+    return out

@@ -209,9 +209,10 @@ _GROUPS = {
 }
 
 
-def funnel_by(as_of: dt.date, by: str = "channel") -> dict[str, rules.FunnelRow]:
+def funnel_by_reference(as_of: dt.date, by: str = "channel") -> dict[str, rules.FunnelRow]:
     """The funnel as of ``as_of`` for each group of ``by`` (channel, district, industry section) and for the
-    whole fund under the key ``'*'`` (each enterprise once), in one query."""
+    whole fund under the key ``'*'`` (each enterprise once), straight from the applications in one statement:
+    the reference the roll-up (``funnel_groups``) is held equal to."""
     key, join = _GROUPS[by]
     sql = _FUNNEL_SQL.format(key=key, join=join.format(**registry.sql_tables()))
     figures: dict[str, dict[str, tuple[int, int]]] = {}
@@ -230,10 +231,41 @@ def funnel_by(as_of: dt.date, by: str = "channel") -> dict[str, rules.FunnelRow]
     return out
 
 
-def funnel(as_of: dt.date, channels: list[str] | None = None) -> list[rules.FunnelRow]:
-    """The funnel per channel (every channel, even one with nothing yet) and for the fund."""
+def funnel_groups(as_of: dt.date) -> dict[str, dict[str, rules.FunnelRow]]:
+    """The funnel as of ``as_of`` in every grouping at once — {"channel" | "district" | "industry": {group:
+    row, "*": the whole fund}} — summed from the daily roll-up the services keep (a few thousand rows, one
+    statement), equal to ``funnel_by_reference``."""
+    from django.db.models import Sum
+
+    from .models import FunnelDay
+
+    figures = rules.FUNNEL_FIGURES
+    rows = (FunnelDay.objects.filter(day__lte=as_of).values("dimension", "group_key")
+            .annotate(**{f"t_{f}": Sum(f) for f in figures}).filter(t_applied__gt=0).order_by())
+    out: dict[str, dict[str, rules.FunnelRow]] = {by: {} for by in _GROUPS}
+    fund = rules.FunnelRow("*", 0, 0, 0, 0, 0)
+    for r in rows:
+        row = rules.FunnelRow(r["group_key"], *(int(r[f"t_{f}"]) for f in figures))
+        if r["dimension"] == "fund":
+            fund = row
+        elif r["dimension"] in out:
+            out[r["dimension"]][r["group_key"]] = row
+    for groups in out.values():
+        groups["*"] = fund
+    return out
+
+
+def funnel_by(as_of: dt.date, by: str = "channel") -> dict[str, rules.FunnelRow]:
+    """The funnel as of ``as_of`` for each group of ``by`` (channel, district, industry section) and for the
+    whole fund under the key ``'*'`` (each enterprise once), from the roll-up."""
+    return funnel_groups(as_of)[by]
+
+
+def funnel(as_of: dt.date, channels: list[str] | None = None, groups=None) -> list[rules.FunnelRow]:
+    """The funnel per channel (every channel, even one with nothing yet) and for the fund (``groups``: the
+    channel grouping of ``funnel_groups`` when the caller has it already)."""
     channels = channels or list(rules.CHANNELS)
-    groups = funnel_by(as_of, "channel")
+    groups = groups if groups is not None else funnel_by(as_of, "channel")
     empty = rules.FunnelRow("", 0, 0, 0, 0, 0)
     rows = [groups.get(c, empty) for c in channels]
     return [*(rules.FunnelRow(c, *astuple(r)[1:]) for c, r in zip(channels, rows)),
@@ -250,3 +282,31 @@ def application_numbered(number: str) -> Application:
         raise NotFound("fund.no_such_application", _("申请 %(number)s 不存在"), field="application", value=number,
                        number=number)
     return found
+
+
+def funnel_jobs_for(user, *, done: bool = False):
+    """The funnel PDF jobs the user asked for (an administrator: everyone's when ``done``), newest first;
+    ``done``: only those that succeeded, whose PDF can be downloaded."""
+    from huiqi.accounts.selectors import Role, role_of
+    from huiqi.core.models import Job
+
+    from .jobs import REPORT_KIND
+
+    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
+    if done:
+        qs = qs.filter(status=Job.Status.SUCCEEDED)
+        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
+    return qs.filter(created_by=user)
+
+
+def status_uploads_for(user):
+    """The channels' status files a reader may see: the bureau, auditors and administrators all; a channel's
+    staff their institution's; no one else."""
+    from .models import StatusUpload
+
+    qs = StatusUpload.objects.select_related("institution", "uploaded_by", "job")
+    if user.has_perm("fund.view_all"):
+        return qs
+    if user.has_perm("fund.upload_status") and getattr(user, "institution_id", None):
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()

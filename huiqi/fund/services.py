@@ -185,6 +185,7 @@ def register(actor, data: ApplicationInput, *, transferred_from: Application | N
                     stage.done = received
                     stage.save(update_fields=["done"])
                 application.save(update_fields=["state"])
+            refresh_funnel([uscc])
             audit.record(actor, "fund.register", application)
     except IntegrityError:
         # Two registrations of one enterprise at once: the database's one-live rule let one through.
@@ -424,6 +425,7 @@ def confirm_decision(actor, application: Application, *, day=None, note: str = "
             _move(actor, application, "rejected", day, application.rejection_reason)
             action = "fund.reject"
         application.save()
+        refresh_funnel([uscc])
         audit.record(actor, action, application, before=before, note=note)
     return application
 
@@ -478,6 +480,7 @@ def add_tranche(actor, application: Application, *, day: dt.date, amount_fen: in
         elif full:
             _move(actor, application, "disbursed", day)
         application.save()
+        refresh_funnel([application.uscc])
         audit.record(actor, "fund.tranche", application, before=before, note=rules.fen_text(amount_fen))
     return tranche
 
@@ -495,6 +498,7 @@ def cancel_rest(actor, application: Application, *, day=None, note: str = "") ->
         application.cancelled_on = day
         _move(actor, application, "disbursed", day, note)
         application.save()
+        refresh_funnel([application.uscc])
         audit.record(actor, "fund.cancel_rest", application, before=before, note=note)
     return application
 
@@ -601,3 +605,126 @@ def write_schedule_csv(application: Application, out_dir) -> Path:
          rules.fen_text(x.interest_fen), x.paid_on.isoformat() if x.paid_on else "",
          "" if x.days_late is None else x.days_late) for x in periods])
     return path
+
+
+# --- the funnel's PDF -----------------------------------------------------------------------------------
+
+def start_funnel_pdf(actor, on: dt.date):
+    """Queue the funnel at ``on`` as a PDF, in the actor's language, in a background job (a CJK PDF takes
+    seconds); the job reads the figures as the actor again. Returns the job."""
+    from django.utils import translation
+
+    from huiqi.core import jobs
+
+    from . import report
+    from .jobs import REPORT_KIND
+
+    require(actor, "fund.report")
+    errors = rules.check_day("on", on, _("截至日期"))
+    if errors:
+        raise errors[0]
+    return jobs.enqueue(REPORT_KIND, {"on": on.isoformat(), "language": translation.get_language()}, user=actor,
+                        title=f"{report.title_for(on)} PDF")
+
+
+# --- the funnel's daily roll-up -------------------------------------------------------------------------
+
+def _funnel_entries(usccs=None, *, models=None, enterprise_keys=None) -> dict[str, dict]:
+    """Each enterprise's part of the roll-up from its applications and tranches now: {uscc: {(by, key,
+    day): figures}} (every enterprise when ``usccs`` is None). ``models``/``enterprise_keys`` let a migration
+    pass its historical tables."""
+    app_model, tranche_model = models or (Application, Tranche)
+    apps = app_model.objects.all() if usccs is None else app_model.objects.filter(uscc__in=list(usccs))
+    rows = list(apps.values_list("id", "uscc", "channel", "received_date", "enterprise_id", "approved_fen",
+                                 "decided_on", "cancelled_fen", "cancelled_on"))
+    paid: dict[int, list] = {}
+    tranches = tranche_model.objects.filter(application_id__in=[r[0] for r in rows]) if usccs is not None \
+        else tranche_model.objects.all()
+    for app_id, day, amount in tranches.values_list("application_id", "day", "amount_fen").iterator():
+        paid.setdefault(app_id, []).append((day, amount))
+    keys = (enterprise_keys or _enterprise_keys)({r[4] for r in rows if r[4] is not None})
+    by_uscc: dict[str, list] = {}
+    for app_id, uscc, channel, received, enterprise_id, approved, decided_on, cancelled, cancelled_on in rows:
+        district, section = keys.get(enterprise_id, (None, None))
+        facts = rules.FunnelFacts(
+            uscc, channel, received, decided_on if approved is not None else None, approved or 0,
+            ((cancelled_on, cancelled),) if cancelled and cancelled_on else (), tuple(paid.get(app_id, ())))
+        by_uscc.setdefault(uscc, []).append(
+            ({"channel": channel, "district": district or "-", "industry": section or "-", "fund": "*"}, facts))
+    return {uscc: rules.funnel_entries(apps) for uscc, apps in by_uscc.items()}
+
+
+def _enterprise_keys(ids) -> dict[int, tuple[str | None, str | None]]:
+    """Each enterprise's district and industry section, the funnel's other two groupings."""
+    out = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 5000):
+        out.update({pk: (district, section) for pk, district, section in registry.enterprises()
+                    .filter(pk__in=ids[start:start + 5000]).values_list("pk", "district_id", "industry__section")})
+    return out
+
+
+_FUNNEL_UPSERT = """
+INSERT INTO {table} (dimension, group_key, day, applied, decided, decided_fen, paid, paid_fen) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (dimension, group_key, day) DO UPDATE SET applied = {table}.applied + EXCLUDED.applied,
+    decided = {table}.decided + EXCLUDED.decided, decided_fen = {table}.decided_fen + EXCLUDED.decided_fen,
+    paid = {table}.paid + EXCLUDED.paid, paid_fen = {table}.paid_fen + EXCLUDED.paid_fen
+"""
+
+
+def refresh_funnel(usccs) -> None:
+    """Replace the enterprises' parts of the funnel's roll-up by what their applications say now. Called
+    inside the write's transaction by every service that moves the funnel; the enterprise's applications are
+    locked first, so two writes of one enterprise take turns."""
+    from django.db import connection
+
+    from .models import FunnelDay, FunnelEntry
+
+    usccs = sorted(set(usccs))
+    with transaction.atomic():
+        list(Application.objects.select_for_update().filter(uscc__in=usccs).order_by("pk").values_list("pk", flat=True))
+        diff: dict[tuple, list[int]] = {}
+        old = FunnelEntry.objects.filter(uscc__in=usccs)
+        for by, key, day, *figures in old.values_list("dimension", "group_key", "day", *rules.FUNNEL_FIGURES):
+            row = diff.setdefault((by, key, day), [0] * len(figures))
+            for i, v in enumerate(figures):
+                row[i] -= v
+        entries = []
+        for uscc, parts in _funnel_entries(usccs).items():
+            for (by, key, day), figures in parts.items():
+                entries.append(FunnelEntry(uscc=uscc, dimension=by, group_key=key, day=day, **dict(zip(rules.FUNNEL_FIGURES, figures))))
+                row = diff.setdefault((by, key, day), [0] * len(figures))
+                for i, v in enumerate(figures):
+                    row[i] += v
+        old.delete()
+        FunnelEntry.objects.bulk_create(entries)
+        changed = [(by, key, day, *figures) for (by, key, day), figures in diff.items() if any(figures)]
+        if changed:
+            with connection.cursor() as cursor:
+                cursor.executemany(_FUNNEL_UPSERT.format(table=connection.ops.quote_name(FunnelDay._meta.db_table)),
+                                   changed)
+
+
+def rebuild_funnel(*, models=None, enterprise_keys=None) -> int:
+    """The whole roll-up again from the applications (after a bulk load, or when the registry moved
+    enterprises between districts or industries). Returns the number of days × groups written."""
+    day_model, entry_model = models[2:] if models else (None, None)
+    if day_model is None:
+        from .models import FunnelDay as day_model, FunnelEntry as entry_model
+    with transaction.atomic():
+        entry_model.objects.all().delete()
+        day_model.objects.all().delete()
+        totals: dict[tuple, list[int]] = {}
+        entries = []
+        for uscc, parts in _funnel_entries(models=models[:2] if models else None,
+                                           enterprise_keys=enterprise_keys).items():
+            for (by, key, day), figures in parts.items():
+                entries.append(entry_model(uscc=uscc, dimension=by, group_key=key, day=day,
+                                           **dict(zip(rules.FUNNEL_FIGURES, figures))))
+                row = totals.setdefault((by, key, day), [0] * len(figures))
+                for i, v in enumerate(figures):
+                    row[i] += v
+        entry_model.objects.bulk_create(entries, batch_size=5000)
+        day_model.objects.bulk_create([day_model(dimension=by, group_key=key, day=day, **dict(zip(rules.FUNNEL_FIGURES, f)))
+                                       for (by, key, day), f in totals.items()], batch_size=5000)
+    return len(totals)

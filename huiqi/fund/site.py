@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Importer, Nav, Route, Todo
 from huiqi.core.formpages import Guide
 
 from . import rules
@@ -43,9 +43,22 @@ AUDIT_ACTIONS = {
     "fund.extend": _("展期"), "fund.close": _("结清"),
 }
 
-API_ROUTES = [Route("fund-applications", "huiqi.fund.api.ApplicationViewSet", "fund-application")]
+API_ROUTES = [Route("fund-applications", "huiqi.fund.api.ApplicationViewSet", "fund-application"),
+              Route("fund-status-files", "huiqi.fund.api.StatusUploadViewSet", "fund-status-file")]
 
-AUDIT_LINKS = {"fund.Application": AuditLink("fund.view", lambda a: reverse("fund:detail", args=[a.pk]))}
+AUDIT_LINKS = {"fund.Application": AuditLink("fund.view", lambda a: reverse("fund:detail", args=[a.pk])),
+               "fund.StatusUpload": AuditLink("fund.view", lambda r: reverse("fund:upload_detail", args=[r.pk]))}
+
+
+def _load_status(path, progress, user):
+    from . import imports
+
+    return imports.import_path(user, path, progress=progress)
+
+
+# A channel's status file is sent by its named staff: ``huiqi import fund-status FILE --as USER``.
+IMPORTERS = {"fund-status": Importer(_load_status, "a channel's tranches, repayments, extensions and closes",
+                                     as_user=True)}
 
 NAVIGATION = [Nav("fund:index", _("平稳发展基金"), "fund.view", order=38,
                   role_labels={"enterprise": _("我的基金申请"), "institution": _("基金申请")})]
@@ -71,6 +84,14 @@ GUIDES = {
         next=(_("渠道（高新投或担保集团）按登记库资料资格预审，通过后开展尽职调查。"),
               _("批准的利率为渠道原最高债权支持利率的 %(discount)s%%；批准后签约、放款，按月付息、到期还本。")),
         values=_guide_values),
+    "fund.status_file": Guide(
+        title=_("办理情况报送"),
+        who=_("实施机构（渠道）的工作人员，报送本渠道申请的放款、还款、展期和结清情况。"),
+        needs=(_("按模板填写的 CSV（UTF-8 或 GBK/GB18030）或 Excel（XLSX，第一个工作表）文件，表头中文或英文均可"),
+               _("每行一件事：申请编号、事项（放款、还本、付息、展期、结清）、日期，放款和还款填金额，展期填展期后到期日和理由")),
+        time=_("小文件上传后当场校验；大文件在后台校验，完成后在本页面显示结果。"),
+        next=(_("各行按文件顺序、按与页面办理相同的规则逐行校验：全部通过才入库，同一文件重复上传不会产生任何变化。"),
+              _("只要有一行有误，整个文件不入库，并给出可下载的逐行错误报告；修改后重新上传即可。"))),
 }
 
 
@@ -97,3 +118,24 @@ def _demo(scale, seed, progress) -> str:
 
 # After the pool (45): the registry's enterprises apply to the fund through its two channels.
 DEMO = [DemoStep(48, _demo)]
+
+
+def _programme(user, enterprise):
+    """The enterprise's latest application it may see: its number, state, and the open stage's due day."""
+    from huiqi.core import clock, formats
+    from huiqi.core.i18n import Message
+
+    from . import rules, selectors
+
+    app = selectors.applications_for(user).filter(uscc=enterprise.uscc).order_by("-received_date", "-id").first()
+    if app is None:
+        return None
+    facts = [(_("基金申请"), Message(_("%(number)s：%(state)s"), number=app.number, state=app.get_state_display()))]
+    open_clock = selectors.open_clocks([app], clock.today()).get(app.pk)
+    if open_clock is not None:
+        facts.append((Message(_("%(stage)s办理时限"), stage=rules.STAGES.get(open_clock.stage, open_clock.stage)),
+                      formats.day(open_clock.due)))
+    return {"facts": facts, "url": reverse("fund:detail", args=[app.pk])}
+
+
+ENTERPRISE_PROGRAMS = [EnterpriseProgram("fund", _("平稳发展基金"), _programme, order=38)]

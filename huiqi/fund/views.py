@@ -5,14 +5,17 @@ reader may take now, and registering an application with its guide and confirmat
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.core import clock, formats
@@ -21,12 +24,11 @@ from huiqi.core.errors import DomainError, NotFound
 from huiqi.core.formpages import Confirmation, confirmation, guide_context
 from huiqi.core.forms import add_domain_error
 from huiqi.core.money import fen_to_yuan
-from huiqi.core.pagination import paginate
+from huiqi.core.pagination import paginate_counted
 from huiqi.core.permissions import require_page as _require
 from huiqi.core.tabular import write_rows
-from huiqi.registry import selectors as registry
-
-from . import forms, rules, selectors, services
+from . import forms, report, rules, selectors, services
+from .jobs import report_path
 from .models import Application
 
 
@@ -44,41 +46,51 @@ def _label(mapping, code):
 
 @login_required
 def index(request):
-    """The bureau's funnel; a channel's staff and an enterprise go to their applications."""
+    """The bureau's funnel (a POST queues its PDF); a channel's staff and an enterprise go to their
+    applications."""
     _require(request, "fund.view")
+    if request.method == "POST":
+        _require(request, "fund.report")
+        on = _as_of_posted(request)
+        try:
+            job = services.start_funnel_pdf(request.user, on)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("fund:index"))
+        messages.success(request, _("PDF 正在后台生成，完成后可在任务页下载。"))
+        return redirect("core:job_detail", pk=job.pk)
     if not request.user.has_perm("fund.report"):
         return application_list(request)
-    return render(request, "fund/funnel.html", _funnel(request))
+    return render(request, "fund/funnel.html", {**_funnel(request),
+                                                "recent": selectors.funnel_jobs_for(request.user)[:5]})
+
+
+def _as_of_posted(request) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.POST.get("on", "").strip())
+    except ValueError:
+        return clock.today()
 
 
 def _funnel(request) -> dict:
-    on = _as_of(request)
-    p = selectors.params_on(on)
-    rows = selectors.funnel(on)
-    names = {c.code: c.name for c in p.channels}
-    districts = {d.code: str(d) for d in registry.districts()}
-    sections = {i.code: str(i) for i in registry.industries("section")}
-    by_district = sorted(((districts.get(k, "—"), r) for k, r in selectors.funnel_by(on, "district").items() if k != "*"),
-                         key=lambda x: -x[1].enterprises_applied)
-    by_industry = sorted(((sections.get(k, "—"), r) for k, r in selectors.funnel_by(on, "industry").items() if k != "*"),
-                         key=lambda x: -x[1].enterprises_applied)
-    chart = {"labels": [names.get(r.scope, r.scope) for r in rows[:-1]], "unit": _("家"),
-             "series": [{"name": _("申请企业"), "data": [r.enterprises_applied for r in rows[:-1]]},
-                        {"name": _("获决策支持企业"), "data": [r.enterprises_decided for r in rows[:-1]]},
-                        {"name": _("已放款企业"), "data": [r.enterprises_disbursed for r in rows[:-1]]}]}
-    amounts = {"labels": [names.get(r.scope, r.scope) for r in rows[:-1]], "unit": _("亿元"),
-               "series": [{"name": _("决策金额"), "data": [str(formats.yi(r.amount_decided_fen)) for r in rows[:-1]]},
-                          {"name": _("放款金额"), "data": [str(formats.yi(r.amount_disbursed_fen)) for r in rows[:-1]]}]}
-    return {"on": on, "rows": [(names.get(r.scope, _("全部渠道")), r) for r in rows],
-            "line": rules.funnel_line(on, rows[-1]), "by_district": by_district, "by_industry": by_industry,
-            "chart": chart, "amounts": amounts}
+    data = report.build(request.user, _as_of(request))
+    rows = data["rows"][:-1]
+    labels = [name for name, _r in rows]
+    chart = {"labels": labels, "unit": _("家"),
+             "series": [{"name": _("申请企业"), "data": [r.enterprises_applied for _n, r in rows]},
+                        {"name": _("获决策支持企业"), "data": [r.enterprises_decided for _n, r in rows]},
+                        {"name": _("已放款企业"), "data": [r.enterprises_disbursed for _n, r in rows]}]}
+    amounts = {"labels": labels, "unit": _("亿元"),
+               "series": [{"name": _("决策金额"), "data": [str(formats.yi(r.amount_decided_fen)) for _n, r in rows]},
+                          {"name": _("放款金额"), "data": [str(formats.yi(r.amount_disbursed_fen)) for _n, r in rows]}]}
+    return {**data, "chart": chart, "amounts": amounts}
 
 
 @login_required
 def funnel_export(request):
     """The funnel as a workbook, in the reader's language: per channel, district and industry section."""
     _require(request, "fund.report")
-    f = _funnel(request)
+    f = report.build(request.user, _as_of(request))
     header = [_("范围"), _("申请企业（家）"), _("获决策支持企业（家）"), _("决策金额（万元）"), _("已放款企业（家）"),
               _("放款金额（万元）")]
 
@@ -89,6 +101,18 @@ def funnel_export(request):
     rows = [*(line(n, r) for n, r in f["rows"]), *(line(n, r) for n, r in f["by_district"]),
             *(line(n, r) for n, r in f["by_industry"]), (f["line"],)]
     return file_download(lambda path: write_rows(path, header, rows), f"fund-funnel-{f['on']}.xlsx")
+
+
+@login_required
+def funnel_pdf(request, job):
+    """The PDF a funnel job wrote: its own user's (and administrators')."""
+    _require(request, "fund.report")
+    found = get_object_or_404(selectors.funnel_jobs_for(request.user, done=True), pk=job)
+    path = report_path(found.pk)
+    if not path.is_file() or not str(path.resolve()).startswith(str(Path(settings.MEDIA_ROOT).resolve())):
+        raise Http404
+    return FileResponse(open(path, "rb"), content_type="application/pdf", as_attachment=True,
+                        filename=f"fund-funnel-{(found.params or {}).get('on', '')}.pdf")
 
 
 # --- applications ---------------------------------------------------------------------------------------
@@ -120,7 +144,9 @@ def application_list(request):
     _require(request, "fund.view")
     qs, f = _applications(request)
     on = clock.today()
-    page, query = paginate(request, qs)
+    # One statement for the page and its count (the ageing filter is an EXISTS over the stages), with no join:
+    # the page's 25 enterprises are read after it, by their keys, not all the list's before the sort.
+    page, query = paginate_counted(request, qs.select_related(None).prefetch_related("enterprise"))
     clocks = selectors.open_clocks(list(page.object_list), on)
     names = {code: name for code, (name, _institution) in rules.CHANNELS.items()}
     rows = [{"app": a, "clock": clocks.get(a.pk), "reason": _label(rules.PRECHECK_REASONS, a.first_reason),
@@ -236,6 +262,10 @@ def _actions(request, app: Application) -> dict:
             out["cancel_rest"] = forms.CancelRestForm()
         if app.state in ("disbursing", "disbursed"):
             out["repayment"] = forms.RepaymentForm()
+            if app.maturity_date is not None:
+                out["extend"] = forms.ExtendForm()
+        if app.state == "disbursed":
+            out["close"] = forms.CloseForm()
     if app.state in rules.LIVE_STATES and user.has_perm("fund.withdraw", app):
         out["withdraw"] = forms.WithdrawForm()
         out["transfer"] = forms.TransferForm(channels=[c for c in p.channels if c.code != app.channel])
@@ -244,11 +274,14 @@ def _actions(request, app: Application) -> dict:
     return out
 
 
+# Lazy: the titles are read in the language of each request, not the one the module was imported in.
 ACTION_TITLES = {
-    "rerun": _("重新预审"), "due_diligence": _("开始尽职调查"), "decision": _("提交决策"), "pause": _("暂停计时"),
-    "resume": _("恢复计时"), "propose": _("提出决策意见"), "confirm": _("复核批准"), "contract": _("签订合同"),
-    "tranche": _("放款"), "cancel_rest": _("取消未放款部分"), "repayment": _("登记还款"), "withdraw": _("撤回申请"),
-    "transfer": _("转至另一渠道"), "priority": _("设为优先支持"),
+    "rerun": gettext_lazy("重新预审"), "due_diligence": gettext_lazy("开始尽职调查"),
+    "decision": gettext_lazy("提交决策"), "pause": gettext_lazy("暂停计时"), "resume": gettext_lazy("恢复计时"),
+    "propose": gettext_lazy("提出决策意见"), "confirm": gettext_lazy("复核批准"), "contract": gettext_lazy("签订合同"),
+    "tranche": gettext_lazy("放款"), "cancel_rest": gettext_lazy("取消未放款部分"), "repayment": gettext_lazy("登记还款"),
+    "withdraw": gettext_lazy("撤回申请"), "transfer": gettext_lazy("转至另一渠道"),
+    "priority": gettext_lazy("设为优先支持"), "extend": gettext_lazy("展期"), "close": gettext_lazy("结清"),
 }
 
 
@@ -277,7 +310,11 @@ def _do(user, app, action, d):
     if action == "withdraw":
         return services.withdraw(user, app, day=d["day"], note=d["note"])
     if action == "transfer":
-        return services.transfer(user, app, channel=d["channel"], received_date=d["received_date"])
+        return services.transfer(user, app, channel=d["channel"], received_date=d["received_date"], note=d["note"])
+    if action == "extend":
+        return services.extend(user, app, maturity_date=d["maturity_date"], note=d["note"])
+    if action == "close":
+        return services.close(user, app, day=d["day"])
     if action == "priority":
         return services.set_priority(user, app, d["reason"], d["note"])
     raise PermissionDenied
@@ -311,7 +348,8 @@ def application_detail(request, pk):
     today = clock.today()
     schedule = selectors.schedule_of(app)
     return render(request, "fund/detail.html", {
-        "app": app, "actions": [(name, ACTION_TITLES[name], form) for name, form in actions.items()],
+        "app": app, "actions": [(name, ACTION_TITLES[name], form, isinstance(form, forms.Irreversible))
+                            for name, form in actions.items()],
         "clocks": selectors.clocks(app, today), "stages": rules.STAGES, "today": today,
         "reasons": [_label(rules.PRECHECK_REASONS, r) for r in app.reasons],
         "rejection": _label(rules.REJECTION_REASONS, app.rejection_reason),

@@ -73,6 +73,6 @@ class MatchViewSet(viewsets.ViewSet):
                 found = selectors.for_enterprise(ent.uscc, day, request.query_params.get("q", "")[:100], chosen)
                 for outcome, key in (("met", "met"), ("unknown", "unknown"), ("not_met", "not_met")):
                     for r in found[key]:
-                        rows.append({"uscc": ent.uscc, "code": r["version"].item.code, "title": r["version"].title,
-                                     "outcome": outcome, "missing": r["explanation"].missing})
+                        rows.append({"uscc": ent.uscc, "code": r["code"], "title": r["title"], "outcome": outcome,
+                                     "missing": [name for name, _field in r["missing"]]})
         return Response(MatchSerializer(rows, many=True).data)

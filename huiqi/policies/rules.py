@@ -246,49 +246,67 @@ def validate(criteria, choices_of: Mapping[str, Iterable[str]] | None = None):
 
 # --- evaluation ----------------------------------------------------------------------------------------
 
+_COMPARE = {
+    "eq": lambda actual, value: actual == value,
+    "ne": lambda actual, value: actual != value,
+    "in": lambda actual, value: actual in value,
+    "not_in": lambda actual, value: actual not in value,
+    "lt": lambda actual, value: actual < value,
+    "le": lambda actual, value: actual <= value,
+    "gt": lambda actual, value: actual > value,
+    "ge": lambda actual, value: actual >= value,
+    "between": lambda actual, value: value[0] <= actual <= value[1],
+    "prefix": lambda actual, value: any(actual.startswith(p) for p in value),
+}
+
+
 def _compare(op: str, actual, value) -> bool:
-    if op == "eq":
-        return actual == value
-    if op == "ne":
-        return actual != value
-    if op == "in":
-        return actual in value
-    if op == "not_in":
-        return actual not in value
-    if op == "lt":
-        return actual < value
-    if op == "le":
-        return actual <= value
-    if op == "gt":
-        return actual > value
-    if op == "ge":
-        return actual >= value
-    if op == "between":
-        return value[0] <= actual <= value[1]
-    if op == "prefix":
-        return any(actual.startswith(p) for p in value)
-    raise ValueError(op)
+    try:
+        compare = _COMPARE[op]
+    except KeyError:
+        raise ValueError(op) from None
+    return compare(actual, value)
+
+
+_LATE = object()  # a value that breaks the grammar: read (and refused) when a known fact reaches it
+
+
+def _compile_leaf(node: dict):
+    """A leaf as a function of the facts, its value read once: unknown when the fact is missing, whatever
+    the operator."""
+    name, op = node["field"], node["op"]
+    field = FIELDS[name]
+    try:
+        value = leaf_value(field, op, node["value"])
+    except _BadValue:
+        value = _LATE
+    compare = _COMPARE.get(op) or (lambda actual, value: _compare(op, actual, value))
+    code = field.type == CODE
+
+    def result(facts: Mapping) -> str:
+        actual = facts.get(name)
+        if actual is None:
+            return UNKNOWN
+        if code:
+            actual = str(actual).upper()
+        given = leaf_value(field, op, node["value"]) if value is _LATE else value
+        return MET if compare(actual, given) else NOT_MET
+
+    return result
 
 
 def leaf_result(node: dict, facts: Mapping) -> str:
     """A leaf's value for these facts: unknown when the fact is missing, whatever the operator."""
-    field = FIELDS[node["field"]]
-    actual = facts.get(node["field"])
-    if actual is None:
-        return UNKNOWN
-    value = leaf_value(field, node["op"], node["value"])
-    if field.type == CODE:
-        actual = str(actual).upper()
-    return MET if _compare(node["op"], actual, value) else NOT_MET
+    return _compile_leaf(node)(facts)
 
 
-def _all(results: list[str]) -> str:
+def _all(results) -> str:
     if NOT_MET in results:
         return NOT_MET
     return UNKNOWN if UNKNOWN in results else MET
 
 
-def _any(results: list[str]) -> str:
+def _any(results) -> str:
     if MET in results:
         return MET
     return UNKNOWN if UNKNOWN in results else NOT_MET
@@ -298,22 +316,91 @@ def _not(result: str) -> str:
     return {MET: NOT_MET, NOT_MET: MET}.get(result, UNKNOWN)
 
 
-def _walk(node: dict, facts: Mapping, leaves: list) -> str:
-    # Every child is evaluated (no short-circuit), so an explanation shows every leaf.
-    if "all" in node:
-        return _all([_walk(child, facts, leaves) for child in node["all"]])
-    if "any" in node:
-        return _any([_walk(child, facts, leaves) for child in node["any"]])
-    if "not" in node:
-        return _not(_walk(node["not"], facts, leaves))
-    result = leaf_result(node, facts)
-    leaves.append((node, result))
-    return result
+_COMBINE = {"all": _all, "any": _any}
+
+
+class Compiled:
+    """Valid criteria read once, for evaluating many enterprises' facts (the per-enterprise evaluator):
+    every leaf, in document order, as a function of the facts with its value already read, and the groups
+    in an order where each comes after its children. One pass gives every leaf's result (no short-circuit,
+    so an explanation shows every leaf) and every group's value by Kleene logic; the root's is the outcome."""
+
+    def __init__(self, criteria: dict):
+        self.criteria = criteria
+        self.leaves: list[dict] = []
+        self._tests: list = []
+        self._nodes: list[tuple] = []  # (kind, leaf position | child node | child nodes), children first
+        self._build(criteria)
+
+    def _build(self, node: dict) -> int:
+        for key in ("all", "any"):
+            if key in node:
+                part = tuple(self._build(child) for child in node[key])
+                break
+        else:
+            if "not" in node:
+                key, part = "not", self._build(node["not"])
+            else:
+                key, part = "leaf", len(self.leaves)
+                self.leaves.append(node)
+                self._tests.append(_compile_leaf(node))
+        self._nodes.append((key, part))
+        return len(self._nodes) - 1
+
+    def _values(self, facts: Mapping) -> tuple[list[str], list[str]]:
+        """(every leaf's result in document order, every node's value)."""
+        results = [test(facts) for test in self._tests]
+        values: list[str] = []
+        for key, part in self._nodes:
+            if key == "leaf":
+                values.append(results[part])
+            elif key == "not":
+                values.append(_not(values[part]))
+            else:
+                values.append(_COMBINE[key]([values[child] for child in part]))
+        return results, values
+
+    def outcome(self, facts: Mapping) -> str:
+        return self._values(facts)[1][-1]
+
+    def explain(self, facts: Mapping) -> Explanation:
+        results, values = self._values(facts)
+        return Explanation(values[-1], tuple(
+            LeafResult(node.get("id"), node["field"], node["op"], node["value"], facts.get(node["field"]), result)
+            for node, result in zip(self.leaves, results)))
+
+    def why_not(self, facts: Mapping) -> list[tuple[int, bool]]:
+        """The positions of the leaves that make the criteria not met for these facts, with ``negated``
+        (see ``why_not``)."""
+        values = self._values(facts)[1]
+        out: list = []
+        self._why(len(self._nodes) - 1, values, False, out)
+        return out
+
+    def _why(self, at: int, values: list[str], negated: bool, out: list) -> None:
+        # ``negated``: we explain why the node is met (it sits under a ``not``), else why it is not met.
+        want = MET if negated else NOT_MET
+        key, part = self._nodes[at]
+        if key == "not":
+            self._why(part, values, not negated, out)
+        elif key == "leaf":
+            if values[at] == want:
+                out.append((part, negated))
+        else:
+            # all not met: any one failing child is enough, show each; any not met: every child failed.
+            for child in part:
+                if values[child] == want:
+                    self._why(child, values, negated, out)
+
+
+def compile_criteria(criteria: dict) -> Compiled:
+    """Valid criteria ready for the per-enterprise evaluator (``Compiled``)."""
+    return Compiled(criteria)
 
 
 def evaluate(criteria: dict, facts: Mapping) -> str:
     """The outcome (``met``, ``not_met`` or ``unknown``) of valid ``criteria`` for an enterprise's facts."""
-    return _walk(criteria, facts, [])
+    return Compiled(criteria).outcome(facts)
 
 
 @dataclass(frozen=True)
@@ -348,11 +435,7 @@ class Explanation:
 
 def explain(criteria: dict, facts: Mapping) -> Explanation:
     """The outcome and every leaf, in document order, with the enterprise's value and the leaf's result."""
-    leaves: list = []
-    outcome = _walk(criteria, facts, leaves)
-    return Explanation(outcome, tuple(
-        LeafResult(node.get("id"), node["field"], node["op"], node["value"], facts.get(node["field"]), result)
-        for node, result in leaves))
+    return Compiled(criteria).explain(facts)
 
 
 def json_value(value):
@@ -449,26 +532,8 @@ def why_not(criteria: dict, facts: Mapping) -> list[tuple[dict, bool]]:
     """The leaves that make valid criteria not met for these facts, as (leaf, negated): a leaf not met, or
     (negated) a leaf met under a ``not``. What a page says in plain words to an enterprise that does not
     qualify."""
-    out: list = []
-    _why(criteria, facts, False, out)
-    return out
-
-
-def _why(node: dict, facts: Mapping, negated: bool, out: list) -> None:
-    # ``negated``: we explain why the node is met (it sits under a ``not``), else why it is not met.
-    want = MET if negated else NOT_MET
-    if "not" in node:
-        _why(node["not"], facts, not negated, out)
-        return
-    for key in ("all", "any"):
-        if key in node:
-            decisive = [c for c in node[key] if evaluate(c, facts) == want]
-            # all not met: any one failing child is enough, show each; any not met: every child failed.
-            for child in decisive:
-                _why(child, facts, negated, out)
-            return
-    if leaf_result(node, facts) == want:
-        out.append((node, negated))
+    compiled = Compiled(criteria)
+    return [(compiled.leaves[i], negated) for i, negated in compiled.why_not(facts)]
 
 
 def matches(in_force: bool, closes: dt.date | None, tags: Mapping, outcome: str, day: dt.date,

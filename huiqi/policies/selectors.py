@@ -156,9 +156,10 @@ FACETS = ("subject", "benefit", "mode")
 _NEED, _NOT = _("需要：%(text)s"), _("不得：%(text)s")
 
 
-def chosen_facets(query) -> dict[str, list[str]]:
-    """The facet filter of a query string (``?subject=rent&subject=tax&mode=auto``): known tags only."""
-    known = {facet: {t.code for t in found} for facet, found in tags().items()}
+def chosen_facets(query, vocabulary: dict[str, list[Tag]] | None = None) -> dict[str, list[str]]:
+    """The facet filter of a query string (``?subject=rent&subject=tax&mode=auto``): known tags only (of
+    ``vocabulary``, the ``tags()`` a page has read already, else read here)."""
+    known = {facet: {t.code for t in found} for facet, found in (vocabulary or tags()).items()}
     return {facet: [v for v in query.getlist(facet) if v in known.get(facet, ())] for facet in FACETS
             if any(v in known.get(facet, ()) for v in query.getlist(facet))}
 
@@ -198,28 +199,48 @@ _IN_FORCE_CACHE: dict = {}
 def _catalogue_stamp() -> tuple:
     """What changes whenever the published catalogue can: a published version is never edited, so the count,
     newest id and newest creation of the versions in each state, and of the documents, change with every
-    transition (creation times too, so that an id used again after a rollback reads as new)."""
-    from django.db.models import Count, Max
+    transition (creation times too, so that an id used again after a rollback reads as new). One query."""
+    from django.db.models import Count, DateField, Max
 
     from .models import PolicyDocument
 
-    rows = (ItemVersion.objects.order_by().values("status")
-            .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Max("in_force_from")))
-    docs = PolicyDocument.objects.aggregate(n=Count("id"), m=Max("id"), t=Max("created_at"))
-    return (tuple(sorted((r["status"], r["n"], r["m"], r["t"], r["f"]) for r in rows)), docs["n"], docs["m"],
-            docs["t"])
+    versions = (ItemVersion.objects.order_by().values(state=F("status"))
+                .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Max("in_force_from")))
+    docs = (PolicyDocument.objects.order_by().values(state=Value("document", output_field=CharField()))
+            .annotate(n=Count("id"), m=Max("id"), t=Max("created_at"), f=Value(None, output_field=DateField())))
+    return tuple(sorted(versions.union(docs, all=True).values_list("state", "n", "m", "t", "f"),
+                        key=lambda row: row[0]))
 
 
-def open_catalogue(day: dt.date) -> list[ItemVersion]:
-    """The open items in force on ``day`` (``catalogue(day, open_only=True)``), kept in memory while the
-    catalogue stays as it is (one small query checks it): 政策找我 reads every item on each load."""
+class _Entry:
+    """An open item of the catalogue ready for 政策找我: its version, its criteria compiled once for the
+    per-enterprise evaluator, its tags with the mode (the facets), and its leaves in plain words per
+    language and value labels (filled when first asked)."""
+
+    __slots__ = ("version", "compiled", "tags", "described")
+
+    def __init__(self, version: ItemVersion):
+        self.version = version
+        self.compiled = rules.compile_criteria(version.criteria)
+        self.tags = _tags_with_mode(version)
+        self.described: dict = {}
+
+
+def _open_entries(day: dt.date) -> list[_Entry]:
+    """The open items in force on ``day`` (``catalogue(day, open_only=True)``) compiled, kept in memory
+    while the catalogue stays as it is (one small query checks it): 政策找我 reads every item on each load."""
     key = (_catalogue_stamp(), day)
     found = _IN_FORCE_CACHE.get(key)
     if found is None:
-        found = catalogue(day, open_only=True)
+        found = [_Entry(v) for v in catalogue(day, open_only=True)]
         _IN_FORCE_CACHE.clear()
         _IN_FORCE_CACHE[key] = found
     return found
+
+
+def open_catalogue(day: dt.date) -> list[ItemVersion]:
+    """The open items in force on ``day`` (``catalogue(day, open_only=True)``), from the kept catalogue."""
+    return [entry.version for entry in _open_entries(day)]
 
 
 def own_enterprises(user):
@@ -227,36 +248,109 @@ def own_enterprises(user):
     return user.enterprises.order_by("uscc")
 
 
+class _Labels:
+    """The names of coded criteria values (``value_labels``) in the reader's language, read once per page
+    and only when a reason is shown; ``key`` tells one language and set of names from another."""
+
+    def __init__(self):
+        self._labels = None
+
+    @property
+    def labels(self) -> dict:
+        if self._labels is None:
+            from django.utils.translation import get_language
+
+            self._labels = value_labels()
+            self.key = (get_language(), tuple(sorted((k, str(v)) for k, v in self._labels["district"].items())))
+        return self._labels
+
+
+class Found(dict):
+    """One item of 政策找我 for one enterprise, a dict: ``version``, ``code``, ``title`` and ``outcome`` at once;
+    ``explanation``, ``missing`` (unknown: the facts to supply, as (name, field)) and ``reasons`` (not met:
+    one line in plain words) are worked out when first read, so the collapsed not-met list costs what it
+    shows and no explanation is built that nobody reads."""
+
+    __slots__ = ("_entry", "_facts", "_labels")
+
+    def __init__(self, entry: _Entry, facts_now: dict, outcome: str, labels: _Labels):
+        super().__init__(version=entry.version, code=entry.version.item.code, title=entry.version.title,
+                         outcome=outcome)
+        self._entry, self._facts, self._labels = entry, facts_now, labels
+
+    def __missing__(self, key: str):
+        work = getattr(self, f"_work_{key}", None)
+        if work is None:
+            raise KeyError(key)
+        value = self[key] = work()
+        return value
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def _work_explanation(self) -> rules.Explanation:
+        return self._entry.compiled.explain(self._facts)
+
+    def _work_missing(self) -> list:
+        if self["outcome"] != rules.UNKNOWN:
+            return []
+        return [(name, rules.FIELDS[name]) for name in self["explanation"].missing]
+
+    def _work_reasons(self) -> str:
+        from huiqi.core.i18n import Joined
+
+        labels = self._labels.labels
+        lines = self._entry.described.get(self._labels.key)
+        if lines is None:
+            lines = self._entry.described[self._labels.key] = _reason_lines(self._entry.compiled.leaves, labels)
+        return str(Joined(lines[negated][i] for i, negated in self._entry.compiled.why_not(self._facts)))
+
+
+def _reason_lines(leaves: list[dict], labels: dict) -> tuple[list[str], list[str]]:
+    """Each leaf as a reason in the active language: (needed, not allowed)."""
+    from huiqi.core.i18n import render
+
+    described = [str(rules.describe_leaf(leaf, labels)) for leaf in leaves]
+    return [render(_NEED, {"text": d}) for d in described], [render(_NOT, {"text": d}) for d in described]
+
+
 def for_enterprise(uscc: str, day: dt.date, text: str = "", chosen: dict | None = None) -> dict:
     """政策找我: the open items in force on ``day`` passing the filter, split into met (the matches: the same
-    ``rules.matches`` that push uses), unknown (with the missing facts) and not met (with the reasons)."""
+    ``rules.matches`` that push uses), unknown (with the missing facts) and not met (with the reasons). Every
+    item is evaluated from one read of the enterprise's facts, with the criteria compiled once per catalogue."""
     facts_now = enterprise_facts(uscc, day)
     met, unknown, not_met = [], [], []
-    labels = value_labels()
     if facts_now is None:
         return {"met": met, "unknown": unknown, "not_met": not_met}
-    versions = catalogue(day, text, chosen, open_only=True) if text.strip() else [
-        v for v in open_catalogue(day) if rules.passes_facets(_tags_with_mode(v), chosen or {})]
-    for version in versions:
-        explained = rules.explain(version.criteria, facts_now)
-        row = {"version": version, "explanation": explained}
-        if rules.matches(True, version.closes, _tags_with_mode(version), explained.outcome, day, chosen or {}):
+    entries = _open_entries(day)
+    if text.strip():
+        by_pk = {entry.version.pk: entry for entry in entries}
+        entries = [by_pk.get(v.pk) or _Entry(v) for v in catalogue(day, text, chosen, open_only=True)]
+    else:
+        entries = [entry for entry in entries if rules.passes_facets(entry.tags, chosen or {})]
+    labels = _Labels()
+    for entry in entries:
+        outcome = entry.compiled.outcome(facts_now)
+        row = Found(entry, facts_now, outcome, labels)
+        if rules.matches(True, entry.version.closes, entry.tags, outcome, day, chosen or {}):
             met.append(row)
-        elif explained.outcome == rules.UNKNOWN:
-            row["missing"] = [(name, rules.FIELDS[name]) for name in explained.missing]
+        elif outcome == rules.UNKNOWN:
             unknown.append(row)
         else:
-            row["reasons"] = reasons_text(version.criteria, facts_now, labels)
             not_met.append(row)
     return {"met": met, "unknown": unknown, "not_met": not_met}
 
 
 def reasons_text(criteria: dict, facts_now: dict, labels: dict) -> str:
     """Why the criteria are not met, in plain words of the reader's language, as one line."""
-    from huiqi.core.i18n import Joined, Message
+    from huiqi.core.i18n import Joined
 
-    return str(Joined(Message(_NOT if negated else _NEED, text=rules.describe_leaf(leaf, labels))
-                      for leaf, negated in rules.why_not(criteria, facts_now)))
+    compiled = rules.compile_criteria(criteria)
+    lines = _reason_lines(compiled.leaves, labels)
+    return str(Joined(lines[negated][i] for i, negated in compiled.why_not(facts_now)))
 
 
 def counts(criteria: dict, day: dt.date | None = None) -> dict[str, int]:

@@ -22,8 +22,8 @@ from .forms import CriteriaEditorForm, ItemForm, criteria_from_rows, rows_from_c
 from .models import ItemVersion
 
 
-def _facet_choices(chosen):
-    vocab = selectors.tags()
+def _facet_choices(chosen, vocab=None):
+    vocab = selectors.tags() if vocab is None else vocab
     return [(facet, label, [(t, t.code in chosen.get(facet, ())) for t in vocab.get(facet, [])])
             for facet, label in (("subject", _("主题")), ("benefit", _("支持方式")), ("mode", _("办理方式")))]
 
@@ -79,14 +79,15 @@ def mine(request):
     require_page(request, "policies.match_own")
     day = clock.today()
     text = request.GET.get("q", "").strip()[:100]
-    chosen = selectors.chosen_facets(request.GET)
+    vocab = selectors.tags()
+    chosen = selectors.chosen_facets(request.GET, vocab)
     enterprises = list(selectors.own_enterprises(request.user))
     pick = request.GET.get("uscc")
     current = next((e for e in enterprises if e.uscc == pick), enterprises[0] if enterprises else None)
     found = selectors.for_enterprise(current.uscc, day, text, chosen) if current else None
     return render(request, "policies/mine.html", {
         "enterprises": enterprises, "current": current, "found": found, "q": text,
-        "facets": _facet_choices(chosen), "day": day, "item_url": reverse("policies:index") + "items/"})
+        "facets": _facet_choices(chosen, vocab), "day": day, "item_url": reverse("policies:index") + "items/"})
 
 
 @login_required

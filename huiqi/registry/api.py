@@ -138,12 +138,13 @@ class RegistryImportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RegistryImport
-        fields = ["id", "file_name", "digest", "size_bytes", "status", "rows_total", "rows_created", "rows_updated",
+        fields = ["id", "kind", "file_name", "digest", "size_bytes", "status", "rows_total", "rows_created", "rows_updated",
                   "rows_unchanged", "error_count", "message", "unknown_columns", "job", "job_status",
                   "uploaded_at", "finished_at"]
 
 
 class UploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RegistryImport.Kind.choices, default=RegistryImport.Kind.REGISTRY)
     file = serializers.FileField()
 
 
@@ -153,7 +154,8 @@ class CanImport(permissions.BasePermission):
 
 
 class RegistryImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Upload a registry extract (CSV or XLSX). The whole file is stored or refused; see ``errors``."""
+    """Upload a registry extract, ownership or dishonest-debtor file (CSV or XLSX; ``kind``, the extract when
+    omitted). The whole file is stored or refused; see ``errors``."""
 
     serializer_class = RegistryImportSerializer
     permission_classes = [permissions.IsAuthenticated, CanImport]
@@ -166,5 +168,5 @@ class RegistryImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     def create(self, request, *args, **kwargs):
         ser = UploadSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        record = services.start_registry_import(request.user, ser.validated_data["file"])
+        record = services.start_registry_import(request.user, ser.validated_data["file"], ser.validated_data["kind"])
         return Response(RegistryImportSerializer(record).data, status=201 if record.status != "refused" else 422)

@@ -18,10 +18,11 @@ from huiqi.core.i18n import localized, stored
 from huiqi.core.identifiers import uscc_entity_kind, validate_uscc
 from huiqi.core.models import AuditEvent
 from huiqi.core.money import wan_to_fen
-from huiqi.core.tabular import CellError, Column, Schema, parse_choice, parse_decimal, parse_int, parse_text
+from huiqi.core.tabular import (CellError, Column, RowError, Schema, parse_choice, parse_date, parse_decimal, parse_int,
+                                parse_text)
 
 from . import rules
-from .models import District, Enterprise, Industry, RegistryImport
+from .models import DishonestDebtorListing, District, Enterprise, Industry, RegistryImport
 
 KIND_CHOICES = {
     "enterprise": "enterprise", "企业": "enterprise",
@@ -135,6 +136,9 @@ class RegistryImporter(uploads.Importer):
     def schema(self) -> Schema:
         return registry_schema()
 
+    def same_file_scope(self, model):
+        return model.objects.filter(kind=RegistryImport.Kind.REGISTRY)
+
     def row_checks(self, row: dict):
         return _row_checks(row)
 
@@ -178,6 +182,12 @@ def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
                        note=stored(_("名录导入 #%(pk)s"), pk=record.pk), at=now)
             for pk, code, old, new in changed
         ], batch_size=2000)
+    moved = [code for _pk, code, old, new in changed
+             if old["district_id"] != new["district_id"] or old["industry_id"] != new["industry_id"]]
+    if moved:
+        from .services import enterprises_regrouped
+
+        enterprises_regrouped.send(sender=Enterprise, usccs=moved)
     if created or changed:
         audit.record(actor, "import", record, after={
             "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),
@@ -251,17 +261,129 @@ def _store_postgresql(targets, now):
 
 
 
+# --- ownership (所有制性质) and the dishonest-debtor list (失信被执行人) -----------------------------------------
+
+OWNERSHIP_CHOICES = {
+    "private": "private", "民营": "private", "民营企业": "private",
+    "state_controlled": "state_controlled", "国有控股": "state_controlled", "国有": "state_controlled",
+    "unknown": "unknown", "未知": "unknown",
+}
+
+
+def ownership_schema() -> Schema:
+    """统一社会信用代码, 所有制性质: one row per enterprise of the registry."""
+    return Schema("registry-ownership", (
+        Column("uscc", "统一社会信用代码", parser=_uscc_cell, example="91440300AY4CL12T24",
+               help=_("名录中已有企业的统一社会信用代码")),
+        Column("ownership", "所有制性质", parser=parse_choice(OWNERSHIP_CHOICES, dict(Enterprise.Ownership.choices)),
+               example=Enterprise.Ownership.PRIVATE.label, help=_("民营、国有控股或未知")),
+    ))
+
+
+def dishonest_schema() -> Schema:
+    """统一社会信用代码, 列入日期, 移出日期, 来源: one period on the list per row."""
+    return Schema("registry-dishonest", (
+        Column("uscc", "统一社会信用代码", parser=_uscc_cell, example="91440300AY4CL12T24",
+               help=_("被列入失信被执行人名单的企业的统一社会信用代码")),
+        Column("listed_on", "列入日期", parser=parse_date(), example="2019-11-01", help=_("列入名单的日期")),
+        Column("removed_on", "移出日期", required=False, parser=parse_date(), example="",
+               help=_("移出名单的日期，不早于列入日期；仍在名单上的不填")),
+        Column("source", "来源", required=False, parser=parse_text(100), example=_("最高人民法院失信被执行人名单"),
+               help=_("名单的发布机关或文号")),
+    ))
+
+
+class OwnershipImporter(uploads.Importer):
+    """所有制性质 of enterprises already in the registry; each change through ``services.set_ownership``
+    (audited before and after), all rows or none."""
+
+    name = "registry-ownership"
+    key = ("uscc",)
+
+    def schema(self) -> Schema:
+        return ownership_schema()
+
+    def same_file_scope(self, model):
+        return model.objects.filter(kind=RegistryImport.Kind.OWNERSHIP)
+
+    def check_chunk(self, rows):
+        codes = {r["uscc"] for r in rows if r.get("uscc")}
+        known = set(Enterprise.objects.filter(uscc__in=codes).values_list("uscc", flat=True))
+        return [RowError.of(r["_row"], "uscc", r["uscc"], _("统一社会信用代码 %(code_text)s 不在企业名录中"),
+                            code_text=r["uscc"])
+                for r in rows if r.get("uscc") and r["uscc"] not in known]
+
+    def build(self, rows):
+        for r in rows:
+            yield (r["uscc"], r["ownership"])
+
+    @transaction.atomic
+    def store(self, targets, actor, record):
+        from .services import set_ownership
+
+        enterprises = Enterprise.objects.select_for_update().in_bulk([u for u, _o in targets], field_name="uscc")
+        changed = [(enterprises[u], o) for u, o in targets if enterprises[u].ownership != o]
+        for enterprise, ownership in changed:
+            set_ownership(actor, enterprise, ownership)
+        audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
+                                                     "digest": record.digest, "created": 0, "updated": len(changed)})
+        return 0, len(changed)
+
+
+class DishonestImporter(uploads.Importer):
+    """失信被执行人 listings: (USCC, listed on) names a period; a repeat replaces its removal date and source
+    (audited before and after). The pre-checks read the list as of their own day."""
+
+    name = "registry-dishonest"
+    key = ("uscc", "listed_on")
+
+    def schema(self) -> Schema:
+        return dishonest_schema()
+
+    def same_file_scope(self, model):
+        return model.objects.filter(kind=RegistryImport.Kind.DISHONEST)
+
+    def row_checks(self, row: dict):
+        if row["listed_on"] is not None and row["removed_on"] is not None and row["removed_on"] < row["listed_on"]:
+            yield ("removed_on", _("移出日期 %(removed)s 早于列入日期 %(listed)s"),
+                   {"removed": row["removed_on"], "listed": row["listed_on"]})
+
+    def build(self, rows):
+        for r in rows:
+            yield {"uscc": r["uscc"], "listed_on": r["listed_on"], "removed_on": r["removed_on"],
+                   "source": r["source"] or ""}
+
+    @transaction.atomic
+    def store(self, targets, actor, record):
+        existing = {}
+        for v in DishonestDebtorListing.objects.filter(uscc__in={t["uscc"] for t in targets}).values(
+                "id", "uscc", "listed_on", "removed_on", "source"):
+            existing[(v.pop("uscc"), v.pop("listed_on"))] = v
+        created, updated = uploads.upsert(DishonestDebtorListing, targets, self.key, ("removed_on", "source"),
+                                          existing, actor, record)
+        audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
+                                                     "digest": record.digest, "created": created,
+                                                     "updated": updated})
+        return created, updated
+
+
+IMPORTERS = {RegistryImport.Kind.REGISTRY: RegistryImporter, RegistryImport.Kind.OWNERSHIP: OwnershipImporter,
+             RegistryImport.Kind.DISHONEST: DishonestImporter}
+SCHEMAS = {RegistryImport.Kind.REGISTRY: registry_schema, RegistryImport.Kind.OWNERSHIP: ownership_schema,
+           RegistryImport.Kind.DISHONEST: dishonest_schema}
+
+
 def process(record: RegistryImport, actor, progress=None) -> RegistryImport:
-    """Validate and store (or refuse) an uploaded registry file; see ``core.uploads.process``."""
-    return uploads.process(RegistryImporter(), record, actor, progress)
+    """Validate and store (or refuse) an uploaded registry file of its kind; see ``core.uploads.process``."""
+    return uploads.process(IMPORTERS[record.kind](), record, actor, progress)
 
 
-def save_upload(upload, user) -> RegistryImport:
-    return uploads.save_upload(RegistryImport, RegistryImporter, upload, user)
+def save_upload(upload, user, kind: str = RegistryImport.Kind.REGISTRY) -> RegistryImport:
+    return uploads.save_upload(RegistryImport, IMPORTERS[kind], upload, user, kind=kind)
 
 
-def save_path(path: Path, user) -> RegistryImport:
-    return uploads.save_path(RegistryImport, RegistryImporter, path, user)
+def save_path(path: Path, user, kind: str = RegistryImport.Kind.REGISTRY) -> RegistryImport:
+    return uploads.save_path(RegistryImport, IMPORTERS[kind], path, user, kind=kind)
 
 
 read_errors = uploads.read_errors

@@ -237,7 +237,17 @@ class DishonestDebtorListing(models.Model):
 
 
 class RegistryImport(UploadRecord):
-    """One registry file as uploaded: refused with its error report, or stored whole."""
+    """One registry file as uploaded: refused with its error report, or stored whole. Besides the registry
+    extract, the bureau sends the enterprises' ownership (所有制性质) and the court's dishonest-debtor list
+    (失信被执行人, dated listings)."""
+
+    class Kind(models.TextChoices):
+        REGISTRY = "registry", _("企业名录")
+        OWNERSHIP = "ownership", _("所有制性质")
+        DISHONEST = "dishonest", _("失信被执行人名单")
+
+    kind = models.CharField(_("文件类型"), max_length=12, choices=Kind.choices, default=Kind.REGISTRY,
+                            db_default=Kind.REGISTRY)
 
     class Meta(UploadRecord.Meta):
         verbose_name = _("名录导入")

@@ -44,7 +44,18 @@ def _export_registry(path) -> int:
     return services.export_registry(selectors.enterprises(), path)
 
 
-IMPORTERS = {"registry": Importer(_import_registry, "the enterprise registry extract")}
+def _importer(kind):
+    def load(path, progress):
+        from . import services
+
+        return services.import_registry_file(None, path, progress=progress, kind=kind)
+
+    return load
+
+
+IMPORTERS = {"registry": Importer(_import_registry, "the enterprise registry extract"),
+             "registry-ownership": Importer(_importer("ownership"), "enterprises' ownership (private / state-controlled)"),
+             "registry-dishonest": Importer(_importer("dishonest"), "the dishonest-debtor list, dated listings")}
 EXPORTERS = {"registry": Exporter(_export_registry, "the enterprise registry")}
 
 
@@ -136,5 +147,6 @@ GUIDES = {
         needs=(_("按模板填写的 CSV（UTF-8 或 GBK/GB18030）或 Excel（XLSX，第一个工作表）文件，表头中文或英文均可"),),
         time=_("小文件上传后当场校验；大文件在后台校验，完成后在导入页面显示结果。"),
         next=(_("系统逐行校验统一社会信用代码、区划、行业等：全部通过才入库，同一文件重复上传不会产生任何变化。"),
+              _("所有制性质文件更新名录中已有企业的所有制性质；失信被执行人名单按列入、移出日期入库，资格预审按受理当日的名单判断。"),
               _("只要有一行有误，整个文件不入库，并给出可下载的逐行错误报告；修改后重新上传即可。"))),
 }

@@ -19,7 +19,7 @@ from huiqi.core.permissions import require_page as _require
 
 from . import filters, selectors, services
 from .forms import ImportForm
-from .models import Enterprise
+from .models import Enterprise, RegistryImport
 from .site import GUIDES
 
 @login_required
@@ -76,13 +76,15 @@ def import_page(request):
         status = 400
         if form.is_valid():
             try:
-                record = services.start_registry_import(request.user, form.cleaned_data["file"])
+                record = services.start_registry_import(request.user, form.cleaned_data["file"],
+                                                        form.cleaned_data["kind"])
                 return redirect("registry:import_submitted", pk=record.pk)
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
     page, query = paginate(request, selectors.imports_for(request.user))
     return render(request, "registry/import.html", {"page": page, "query": query, "form": form,
+                                                    "kinds": RegistryImport.Kind.choices,
                                                     **guide_context(GUIDES["registry.import"], form)},
                   status=status)
 
@@ -115,7 +117,10 @@ def import_error_report(request, pk, fmt):
 
 @login_required
 def import_template(request, lang, fmt):
-    if lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
+    """A kind's template (``?kind=``: the registry extract when none), Chinese or English columns."""
+    kind = request.GET.get("kind") or RegistryImport.Kind.REGISTRY
+    if lang not in ("zh", "en") or fmt not in ("csv", "xlsx") or kind not in RegistryImport.Kind.values:
         raise Http404
-    return file_download(lambda path: services.write_registry_template(path, lang),
-                         f"registry-template-{lang}.{fmt}")
+    name = "registry" if kind == RegistryImport.Kind.REGISTRY else f"registry-{kind}"
+    return file_download(lambda path: services.write_registry_template(path, lang, kind),
+                         f"{name}-template-{lang}.{fmt}")

@@ -69,6 +69,35 @@ def test_session_cookie_is_httponly(users):
     assert cookie["samesite"] == "Lax"
 
 
+def test_session_idle_clock_restarts_with_use_but_is_written_at_most_once_a_window(users, settings, monkeypatch):
+    """A used session stays alive (its expiry moves on), without a write on every page."""
+    import datetime as dt
+    import time
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    settings.HUIQI_SESSION_REFRESH_SECONDS = 300
+    real_time, real_now, offset = time.time, timezone.now, [0]
+    monkeypatch.setattr(time, "time", lambda: real_time() + offset[0])
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + dt.timedelta(seconds=offset[0]))
+    c = Client()
+    c.post(reverse("accounts:login"), {"username": "bureau", "password": PASSWORD})
+    key = c.cookies["sessionid"].value
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    assert c.get("/").status_code == 200
+    first = expiry()
+    offset[0] = 60
+    c.get("/")
+    assert expiry() == first                        # within the window: not written again
+    offset[0] = 400
+    assert c.get("/").status_code == 200
+    assert expiry() - first >= dt.timedelta(seconds=300)   # after it: written, the idle clock restarted
+
+
 def test_api_token_for_machine_clients(users):
     c = Client()
     r = c.post("/api/v1/auth/token/", {"username": "bank", "password": PASSWORD}, content_type="application/json")

@@ -1,6 +1,9 @@
-"""`huiqi fund funnel` and `huiqi fund schedule` write the spec's files."""
+"""`huiqi fund funnel` and `huiqi fund schedule` write the spec's files; `huiqi fund rebuild-funnel` makes the
+funnel's roll-up again."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,6 +22,18 @@ def test_funnel_command(example, tmp_path, capsys):
         "fund,6,3,37000000.00,2,24000000.00\n")
     assert ("截至5月15日，累计收到6家企业的资金申请；累计决策为3家中小企业提供资金支持0.37亿元；"
             "已向2家中小企业发放支持资金0.24亿元。") in capsys.readouterr().out
+
+
+def test_rebuild_funnel_command(example, tmp_path):
+    from huiqi.fund import selectors
+    from huiqi.fund.models import FunnelDay
+
+    kept = selectors.funnel_groups(D(2020, 5, 15))
+    FunnelDay.objects.all().delete()
+    assert selectors.funnel(D(2020, 5, 15))[-1].enterprises_applied == 0
+    call_command("fund", "rebuild-funnel", stdout=io.StringIO())
+    assert selectors.funnel_groups(D(2020, 5, 15)) == kept
+    assert selectors.funnel(D(2020, 5, 15))[-1].amount_decided_fen == 3700 * WAN
 
 
 def test_schedule_command(example, tmp_path):

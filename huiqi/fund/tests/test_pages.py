@@ -87,3 +87,42 @@ def test_enterprise_applies_online_and_follows_its_own(fund_world):
         assert app.number in text
         detail = c.get(reverse("fund:detail", args=[app.pk])).content.decode()
         assert "2020-03-04" in detail  # the pre-check's due day (2 working days)
+
+
+def test_detail_extends_and_closes_with_confirmation_and_refusals_shown(example):
+    f05 = example.apps["F-05"]
+    maker = _client(example.world.staff["sgg"][0])
+    url = reverse("fund:detail", args=[f05.pk])
+    text = maker.get(url).content.decode()
+    assert 'data-action-form="extend"' in text and 'data-action-form="close"' in text
+    assert "此操作不可撤销" in text  # the close asks before it submits
+    # An irreversible step without the tick is refused, naming the field; nothing changes.
+    unticked = maker.post(url, {"action": "close", "day": "2020-10-01"})
+    assert unticked.status_code == 400 and "请勾选确认" in unticked.content.decode()
+    # A refused transition is shown: the interest and principal are unpaid.
+    refused = maker.post(url, {"action": "close", "day": "2020-10-01", "confirm": "on"})
+    assert refused.status_code == 409 and "尚有未还清" in refused.content.decode()
+    assert Application.objects.get(pk=f05.pk).state == "disbursed"
+    bad = maker.post(url, {"action": "extend", "maturity_date": "2020-09-01", "note": ""})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert "展期理由" in page and "2020-09-01" in page
+    from django.conf import settings
+
+    maker.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = maker.get(url).content.decode()
+    assert "<h2>Extend</h2>" in english and "This cannot be undone" in english
+    moved = maker.post(url, {"action": "extend", "maturity_date": "2020-12-16", "note": "回款延迟"})
+    assert moved.status_code == 302
+    assert Application.objects.get(pk=f05.pk).maturity_date == D(2020, 12, 16)
+
+
+def test_enterprise_page_shows_its_application_and_the_stage_deadline(fund_world):
+    a = apply(fund_world, "E1", "hti", D(2020, 1, 31), 2000)
+    c = _client(fund_world.enterprise_user)
+    with clock.fixed(D(2020, 2, 3)):
+        text = c.get(reverse("registry:enterprise_detail", args=[fund_world.ent["E1"]])).content.decode()
+        assert a.number in text and a.get_state_display() in text
+        assert "2020-02-04" in text or "2月4日" in text  # the pre-check's due day
+        own = c.get(reverse("fund:list")).content.decode()
+        assert a.number in own

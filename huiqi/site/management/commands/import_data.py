@@ -23,10 +23,25 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=sorted(kinds),
                             help="; ".join(f"{k}: {v.help}" for k, v in sorted(kinds.items()) if v.help))
         parser.add_argument("file", type=Path)
+        parser.add_argument("--as", dest="as_user", metavar="USERNAME",
+                            help="the user the file is sent as (kinds whose rows are a person's acts)")
 
-    def handle(self, *args, kind, file, **options):
+    def handle(self, *args, kind, file, as_user=None, **options):
         if not file.exists():
             raise CommandError(f"文件不存在 file not found: {file}")
+        importer = discovery.importers()[kind]
+        extra = ()
+        if importer.as_user:
+            if not as_user:
+                raise CommandError(f"{kind} 须指定报送人 needs --as USERNAME")
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.filter(username=as_user, is_active=True).first()
+            if user is None:
+                raise CommandError(f"用户不存在或已停用 no active user named {as_user}")
+            extra = (user,)
+        elif as_user:
+            raise CommandError(f"{kind} 不按用户导入 does not take --as")
         tty = sys.stderr.isatty()
 
         def progress(done, total, message="", force=False):
@@ -34,7 +49,7 @@ class Command(BaseCommand):
                 sys.stderr.write(f"\r{done * 100 // total:3d}% {message}   ")
 
         try:
-            record = discovery.importers()[kind].load(file, progress)
+            record = importer.load(file, progress, *extra)
         except DomainError as exc:
             raise CommandError(exc.in_both_languages) from exc
         if tty:

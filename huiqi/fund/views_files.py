@@ -1,0 +1,95 @@
+"""The fund's page for what a channel reports by file: the upload (放款、还款、展期、结清 by application
+number), each file's outcome and refusal report, and the templates."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from huiqi.core.downloads import file_download
+from huiqi.core.errors import DomainError
+from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
+from huiqi.core.forms import add_domain_error
+from huiqi.core.pagination import paginate
+from huiqi.core.permissions import require_page as _require
+from huiqi.core.tabular import write_template
+from huiqi.core.uploads import error_report_download, read_errors
+
+from . import imports, selectors
+from .forms import StatusFileForm
+
+
+def _files_reader(request) -> None:
+    """The channels' staff (their own files) and the city's readers (every file); no one else."""
+    _require(request, "fund.view")
+    if not request.user.has_perm("fund.view_all"):
+        _require(request, "fund.upload_status")
+
+
+@login_required
+def upload_page(request):
+    """The guide, the upload form (a channel's staff) and the files so far; a file received leads to its
+    confirmation."""
+    _files_reader(request)
+    can_send = request.user.has_perm("fund.upload_status")
+    form, status = None, 200
+    if can_send:
+        posted = request.method == "POST"
+        form = StatusFileForm(request.POST if posted else None, request.FILES if posted else None)
+    if request.method == "POST":
+        if form is None:
+            _require(request, "fund.upload_status")
+        status = 400
+        if form.is_valid():
+            try:
+                record = imports.start_upload(request.user, form.cleaned_data["file"])
+                return redirect("fund:upload_submitted", pk=record.pk)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+    page, query = paginate(request, selectors.status_uploads_for(request.user))
+    from .site import GUIDES
+
+    context = {"page": page, "query": query, "form": form}
+    if form is not None:
+        context.update(guide_context(GUIDES["fund.status_file"], form))
+    return render(request, "fund/uploads.html", context, status=status)
+
+
+@login_required
+def upload_submitted(request, pk):
+    """The confirmation of a file just sent, for the person who sent it."""
+    _files_reader(request)
+    record = get_object_or_404(selectors.status_uploads_for(request.user).filter(uploaded_by=request.user), pk=pk)
+    return confirmation(request, upload_confirmation(record, reverse("fund:upload_detail", args=[record.pk])))
+
+
+@login_required
+def upload_detail(request, pk):
+    """A file's outcome: counts and every error of a refused one."""
+    _files_reader(request)
+    record = get_object_or_404(selectors.status_uploads_for(request.user), pk=pk)
+    report_url = reverse("fund:upload_error_report", args=[record.pk, "csv"])[:-3]
+    return render(request, "fund/upload_detail.html",
+                  {"r": record, "errors": read_errors(record), "report_url": report_url})
+
+
+@login_required
+def upload_error_report(request, pk, fmt):
+    _files_reader(request)
+    record = get_object_or_404(selectors.status_uploads_for(request.user), pk=pk)
+    if fmt not in record.error_report_formats:
+        raise Http404
+    return error_report_download(record, fmt, f"fund-status-{record.pk}-errors.{fmt}")
+
+
+@login_required
+def template(request, lang, fmt):
+    """The status file's template, with Chinese or English column names, as CSV or XLSX."""
+    _files_reader(request)
+    if lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
+        raise Http404
+    return file_download(lambda path: write_template(imports.status_schema(), path, lang),
+                         f"fund-status-template-{lang}.{fmt}")
