@@ -50,6 +50,26 @@ class MoneyField(forms.DecimalField):
         return None if amount is None else yuan_to_fen(amount)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (attachments), cleaned to a list (empty when none); ``accept`` narrows what
+    the browser offers to choose. What a file may be is the service's rule, not the field's."""
+
+    def __init__(self, *args, accept: str | None = None, **kwargs):
+        attrs = {"multiple": True, **({"accept": accept} if accept else {})}
+        kwargs.setdefault("widget", MultipleFileInput(attrs=attrs))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
 def _bound(value):
     return None if value is None else Decimal(str(value))
 

@@ -9,6 +9,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huiqi.core.forms import MoneyField, MultipleFileField
+
 from . import rules
 from .models import Mode, Tag
 
@@ -250,3 +252,66 @@ class UnsubscribeForm(forms.Form):
         if data.get("scope") == "channel" and not data.get("channel"):
             self.add_error("channel", _("退订某一渠道时须选择渠道"))
         return data
+
+
+# --- online application (在线申报) -------------------------------------------------------------------------
+
+_BOOLEAN_CHOICES = [("", "—"), ("true", _("是")), ("false", _("否"))]
+
+
+def _declared_field(name: str, field: rules.Field, labels: dict) -> forms.Field:
+    """The input of a fact the registry lacks: a choice for enums and yes/no, a date, else text the service
+    reads by the field's type (it names the rule when a value is not of it)."""
+    hint = _("登记库缺少此项，请如实申报（来源：%(source)s）") % {"source": field.source}
+    common = {"label": field.label, "required": False, "help_text": hint}
+    if field.type == rules.BOOLEAN:
+        return forms.ChoiceField(choices=_BOOLEAN_CHOICES, **common)
+    if field.type == rules.ENUM:
+        names = labels.get(name, {})
+        return forms.ChoiceField(choices=[("", "—"), *((v, names.get(v, v)) for v in field.choices or names)], **common)
+    if field.type == rules.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), max_length=10, **common)
+    if field.type in (rules.INTEGER, rules.DECIMAL):
+        return forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    return forms.CharField(max_length=20, **common)
+
+
+class ApplicationForm(forms.Form):
+    """An enterprise's application: for each fact of the criteria the registry lacks, its declared value
+    (``declared_<field>``); what it says, its contact, its attachments. The registry's facts are shown beside,
+    never as inputs."""
+
+    statement = forms.CharField(label=_("申报说明"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                                help_text=_("简要说明企业情况和申报理由（不超过 2000 字）"))
+    contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
+
+    def __init__(self, *args, declarable=(), labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        declared = {f"declared_{name}": _declared_field(name, rules.FIELDS[name], labels or {}) for name in declarable}
+        self.fields = {**declared, **self.fields}
+        self.fields["attachments"] = MultipleFileField(label=_("附件"), help_text=_(
+            "营业执照、证明材料等，可上传 PDF、图片、Word 或 Excel 文件"))
+        self.declarable = list(declarable)
+
+    def declared(self) -> dict:
+        return {name: self.cleaned_data.get(f"declared_{name}") for name in self.declarable}
+
+
+class ApplicationActionForm(forms.Form):
+    """A department's move of an application: the amount (approve, pay) or the reason (reject), a note."""
+
+    amount = MoneyField(label=_("金额（元）"), required=False)
+    note = forms.CharField(label=_("说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, action: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+        if action in ("approve", "pay"):
+            self.fields["amount"].required = True
+            self.fields["amount"].label = _("批准金额（元）") if action == "approve" else _("兑付金额（元）")
+        else:
+            del self.fields["amount"]
+        if action == "reject":
+            self.fields["note"].required = True
+            self.fields["note"].label = _("未批准原因")

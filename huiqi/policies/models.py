@@ -234,6 +234,121 @@ class Article(models.Model):
         return self.title
 
 
+class ApplicationState(models.TextChoices):
+    """An online application's states: submitted → accepted → approved | rejected; approved → paid."""
+
+    SUBMITTED = "submitted", pgettext_lazy("policy application", "已提交")
+    ACCEPTED = "accepted", pgettext_lazy("policy application", "已受理")
+    APPROVED = "approved", pgettext_lazy("policy application", "已批准")
+    REJECTED = "rejected", pgettext_lazy("policy application", "未批准")
+    PAID = "paid", pgettext_lazy("policy application", "已兑付")
+
+
+# action → (states it starts from, state it leads to).
+APPLICATION_TRANSITIONS = {
+    "accept": ((ApplicationState.SUBMITTED,), ApplicationState.ACCEPTED),
+    "approve": ((ApplicationState.ACCEPTED,), ApplicationState.APPROVED),
+    "reject": ((ApplicationState.ACCEPTED,), ApplicationState.REJECTED),
+    "pay": ((ApplicationState.APPROVED,), ApplicationState.PAID),
+}
+# An enterprise holds an item while it has an application of it in these states (不得重复享受).
+HOLDING_STATES = (ApplicationState.APPROVED, ApplicationState.PAID)
+# Still with the department: the SLA runs and a second application of the same item waits for it.
+OPEN_STATES = (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
+
+
+class Application(models.Model):
+    """An enterprise's online application (在线申报) for a ``prefilled`` or ``application`` item, against the
+    version in force on the day it was submitted. ``registry`` is what the form was prefilled with (the
+    registry's facts then); ``declared`` is what the enterprise added for facts the registry lacks, kept apart
+    and never written back. The owning department handles it within its SLA (``due``, working days)."""
+
+    number = models.CharField(_("申报编号"), max_length=40, unique=True)
+    item = models.ForeignKey(PolicyItem, on_delete=models.PROTECT, related_name="applications",
+                             verbose_name=_("政策事项"))
+    version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="applications",
+                                verbose_name=_("事项版本"))
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.PROTECT, related_name="policy_applications",
+                                   verbose_name=_("企业"))
+    department = models.ForeignKey("registry.Agency", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("办理部门"))
+    state = models.CharField(_("状态"), max_length=10, choices=ApplicationState.choices,
+                             default=ApplicationState.SUBMITTED)
+    registry = models.JSONField(_("登记库信息"), default=dict, blank=True)
+    declared = models.JSONField(_("企业申报信息"), default=dict, blank=True)
+    outcome = models.JSONField(_("条件判断"), default=dict, blank=True)
+    statement = models.TextField(_("申报说明"), blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    window_opens = models.DateField(_("申报期开始"), null=True, blank=True)
+    window_closes = models.DateField(_("申报期截止"), null=True, blank=True)
+    submitted_on = models.DateField(_("提交日期"))
+    due = models.DateField(_("办理时限"))
+    sla_days = models.PositiveSmallIntegerField(_("办理时限（工作日）"))
+    accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    decided_on = models.DateField(_("审批日期"), null=True, blank=True)
+    paid_on = models.DateField(_("兑付日期"), null=True, blank=True)
+    approved_fen = models.BigIntegerField(_("批准金额（分）"), null=True, blank=True)
+    paid_fen = models.BigIntegerField(_("兑付金额（分）"), null=True, blank=True)
+    rejection_reason = models.CharField(_("未批准原因"), max_length=500, blank=True)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("申报人"))
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", verbose_name=_("经办人"))
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("政策申报")
+        verbose_name_plural = pgettext_lazy("plural", "政策申报")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(approved_fen__isnull=True) | Q(approved_fen__gte=0),
+                                   name="policies_application_approved_nonnegative"),
+            models.CheckConstraint(condition=Q(paid_fen__isnull=True) | Q(paid_fen__gte=0),
+                                   name="policies_application_paid_nonnegative"),
+            models.CheckConstraint(condition=~Q(state__in=["approved", "paid"]) | Q(approved_fen__isnull=False),
+                                   name="policies_application_approved_has_amount"),
+            models.CheckConstraint(condition=~Q(state="paid") | Q(paid_fen__isnull=False, paid_on__isnull=False),
+                                   name="policies_application_paid_has_amount"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "state", "due"], name="policies_app_queue"),
+            models.Index(fields=["enterprise", "item", "state"], name="policies_app_holding"),
+            models.Index(fields=["item", "submitted_on"], name="policies_app_item_day"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+def _attachment_path(instance, filename):
+    now = timezone.localtime()
+    return f"policies/{now:%Y/%m}/{instance.application_id}/{filename}"
+
+
+class ApplicationAttachment(models.Model):
+    """A file given with an application; type, content and size checked on the way in (the platform's
+    attachment rules)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments",
+                                    verbose_name=_("政策申报"))
+    file = models.FileField(_("文件"), upload_to=_attachment_path, max_length=300)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    kind = models.CharField(_("类型"), max_length=10)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("申报附件")
+        verbose_name_plural = pgettext_lazy("plural", "申报附件")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+
 # --- 免申即享 lists (``auto`` items): compiled → reviewed → publicised → objections_closed → confirmed →
 # payment_list → reconciled ---------------------------------------------------------------------------------
 

@@ -15,6 +15,9 @@ DEFAULTS = {
     "external_cap": 3,
     "campaign_start": "2020-01-20",
     "published_columns": ["name", "uscc", "amount"],
+    # The owning department's time limit for an online application, submission to decision (*assumption*:
+    # no public source; the bureau sets it).
+    "application_sla_days": 15,
 }
 LABELS = {
     "objection_days": _("公示异议期（工作日）"),
@@ -23,6 +26,7 @@ LABELS = {
     "external_cap": _("短信和邮件每 7 天上限"),
     "campaign_start": _("宣传统计起始日"),
     "published_columns": _("公示名单显示的列"),
+    "application_sla_days": _("在线申报办理时限（工作日）"),
 }
 COLUMNS = {"name": _("企业名称"), "uscc": _("统一社会信用代码"), "amount": _("金额")}
 
@@ -35,10 +39,11 @@ class Params:
     external_cap: int
     campaign_start: dt.date
     published_columns: tuple[str, ...]
+    application_sla_days: int = DEFAULTS["application_sla_days"]
 
     @classmethod
     def from_mapping(cls, value: dict) -> "Params":
         v = {**DEFAULTS, **value}
         return cls(int(v["objection_days"]), int(v["reminder_days"]), dt.time.fromisoformat(v["digest_time"]),
                    int(v["external_cap"]), dt.date.fromisoformat(v["campaign_start"]),
-                   tuple(v["published_columns"]))
+                   tuple(v["published_columns"]), int(v["application_sla_days"]))

@@ -25,7 +25,8 @@ from huiqi.core.i18n import Joined, Message
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 OUTCOMES = {MET: _("符合"), NOT_MET: _("不符合"), UNKNOWN: _("待补充")}
-REASONS = {"criteria_not_met": _("不符合申报条件"), "criteria_unknown": _("缺少判断所需的信息")}
+REASONS = {"criteria_not_met": _("不符合申报条件"), "criteria_unknown": _("缺少判断所需的信息"),
+           "excluded_by_stacking_rule": _("不得重复享受")}
 
 ENUM, CODE, INTEGER, DECIMAL, DATE, BOOLEAN = "enum", "code", "integer", "decimal", "date", "boolean"
 
@@ -572,6 +573,124 @@ def new_matches(before: Mapping[str, str], after: Mapping[str, str]) -> list[str
 def asked_for_facts(after: Mapping[str, str]) -> list[str]:
     """The enterprises whose outcome is unknown: an inbox note asks them for the missing facts (never SMS)."""
     return sorted(key for key, outcome in after.items() if outcome == UNKNOWN)
+
+
+# --- online application (在线申报) and stacking (不得重复享受) ----------------------------------------------------
+
+_DECLARED_FLAGS = {"true": True, "false": False, "1": True, "0": False, "是": True, "否": False}
+
+
+def declarable(criteria: dict, registry: Mapping) -> list[str]:
+    """The criteria's fields the registry has no value for: what an enterprise may declare on the form
+    (each once, in document order)."""
+    return [name for name in fields_used(criteria) if registry.get(name) is None]
+
+
+def _declared_value(field: Field, raw, choices):
+    """A declared value as the evaluator compares it; a form's text is read as the API's JSON would be."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if field.type == INTEGER and re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if field.type == BOOLEAN and text.lower() in _DECLARED_FLAGS:
+            return _DECLARED_FLAGS[text.lower()]
+        raw = text
+    return _scalar(field.type, raw, choices)
+
+
+def parse_declared(raw: Mapping, criteria: dict, registry: Mapping,
+                   choices_of: Mapping[str, Iterable[str]] | None = None) -> dict:
+    """What an enterprise declares for facts the registry lacks, checked whole: a field the criteria do not
+    read, a fact the registry already holds (a declaration never replaces it) or a value of the wrong type is
+    named (``declared_<field>``) with its rule, all at once. Empty values are left out."""
+    errors: list = []
+    out: dict = {}
+    used = set(fields_used(criteria))
+    for name, value in raw.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        key = f"declared_{name}"
+        field = FIELDS.get(name)
+        if field is None or name not in used:
+            errors.append(ValidationFailed("policies.declared_not_asked", _("本事项的申报条件不需要申报 %(name)s"),
+                                           field=key, name=field.label if field else repr(name)))
+            continue
+        if registry.get(name) is not None:
+            errors.append(ValidationFailed(
+                "policies.declared_known", _("%(name)s 登记库已有（%(known)s），申报值不能替代登记库信息；如登记有误请申请更正登记信息"),
+                field=key, name=field.label, known=json_value(registry[name])))
+            continue
+        choices = field.choices if field.choices is not None else (choices_of or {}).get(name)
+        try:
+            out[name] = _declared_value(field, value, choices)
+        except ValueError:
+            errors.append(ValidationFailed(f"policies.declared_{field.type}", _("%(name)s %(rule)s"), field=key,
+                                           name=field.label, rule=Message(_TYPE_RULES[field.type],
+                                                                          allowed=", ".join(choices or ()))))
+    if errors:
+        raise InvalidFields(errors)
+    return out
+
+
+def with_declared(registry: Mapping, declared: Mapping) -> dict:
+    """The facts an application is judged on: the registry's, each missing one filled by the declared value
+    (a declared value never replaces a registry one)."""
+    return {name: (value if value is not None else declared.get(name)) for name, value in registry.items()}
+
+
+def is_open(day: dt.date, opens: dt.date | None, closes: dt.date | None) -> bool:
+    """Whether an item's application window takes applications on ``day`` (no dates: always)."""
+    return (opens is None or opens <= day) and (closes is None or day <= closes)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A benefit an enterprise holds (an approved or paid application): the item, the window it was granted
+    in (identified by its opening day; None: an item always open), the item's exclusion group then, and the
+    application's number."""
+
+    item: str
+    window: dt.date | None
+    group: str
+    number: str
+
+
+def stacking_conflict(item: str, window: dt.date | None, group: str, repeatable: bool,
+                      holdings: Iterable[Holding]) -> Holding | None:
+    """The holding that forbids another benefit of ``item`` (None: none does). An item is held at most once
+    per application window unless repeatable; of the items sharing an exclusion group one is held at a time.
+    Exclusion is a shared group, never one item naming another, so it is symmetric and cannot form a cycle."""
+    for h in holdings:
+        if h.item == item:
+            if not repeatable and h.window == window:
+                return h
+        elif group and h.group == group:
+            return h
+    return None
+
+
+def overdue(state: str, due: dt.date, day: dt.date) -> bool:
+    """An application still with its department (submitted or accepted) past its due day."""
+    return state in ("submitted", "accepted") and due < day
+
+
+def attachment_name(name: str) -> str:
+    """An attachment's own name, as the platform keeps every attachment's (the requests' rule)."""
+    from huiqi.requests.rules import safe_filename
+
+    return safe_filename(name)
+
+
+def attachment_kind(name: str) -> str:
+    from huiqi.requests.rules import file_kind
+
+    return file_kind(name)
+
+
+def attachment_content_type(kind: str) -> str:
+    from huiqi.requests.rules import CONTENT_TYPES
+
+    return CONTENT_TYPES.get(kind, "application/octet-stream")
 
 
 def control_totals(lines: Iterable[tuple[str, int]]) -> tuple[int, int, str]:

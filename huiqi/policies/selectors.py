@@ -541,3 +541,16 @@ def push_figures(start: dt.date, end: dt.date, codes: Iterable[str] | None = Non
             opens=Count("message__enterprise", distinct=True, filter=Q(message__opened_at__isnull=False))):
         row(r["item__code"]).update(pushes=r["pushes"], opens=r["opens"])
     return out
+
+
+# --- online applications (``selectors_applications``) -------------------------------------------------------
+
+from . import selectors_applications as _applications  # noqa: E402
+
+APPLIABLE, ItemFigures, PrefilledFact = _applications.APPLIABLE, _applications.ItemFigures, _applications.PrefilledFact
+applications_for, application_for = _applications.applications_for, _applications.application_for
+application_actions, application_funnel = _applications.application_actions, _applications.application_funnel
+holdings, open_application, prefilled = _applications.holdings, _applications.open_application, _applications.prefilled
+published_version, is_overdue = _applications.published_version, _applications.is_overdue
+overdue_count, waiting_count = _applications.overdue_count, _applications.waiting_count
+application_trail, open_count = _applications.application_trail, _applications.open_count

@@ -458,3 +458,11 @@ def item(code: str) -> PolicyItem:
         return PolicyItem.objects.get(code=code)
     except PolicyItem.DoesNotExist:
         raise NotFound("policies.no_item", _("没有编码为 %(item)s 的政策事项"), field="code", item=code) from None
+
+
+# --- online applications (``services_applications``) --------------------------------------------------------
+
+from . import services_applications as _applications  # noqa: E402
+
+ACTION_LABELS, Refused, judge = _applications.ACTION_LABELS, _applications.Refused, _applications.judge
+submit_application, move_application = _applications.submit_application, _applications.move_application

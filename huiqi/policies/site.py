@@ -3,7 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import params
-from huiqi.core.declarations import AuditLink, DemoStep, Nav, Route, Todo
+from huiqi.core.declarations import AuditLink, DemoStep, EnterpriseProgram, Nav, Route, Todo
+from huiqi.core.formpages import Guide
 
 from .parameters import COLUMNS, LABELS
 
@@ -29,7 +30,8 @@ PARAMETERS = {"policies.params": params.fields({
     "external_cap": params.integer(0, 100, _("条"), label=LABELS["external_cap"]),
     "campaign_start": params.date(label=LABELS["campaign_start"]),
     "published_columns": _columns_check(),
-})}
+    "application_sla_days": params.integer(1, 120, _("个工作日"), label=LABELS["application_sla_days"]),
+}, optional=("application_sla_days",))}
 PARAMETERS["policies.params"].describe = _describe
 PARAMETER_LABELS = {"policies.params": _("惠企政策参数")}
 
@@ -45,6 +47,12 @@ AUDIT_ACTIONS = {
     "policies.document": _("登记政策文件"),
     "policies.document_status": _("政策文件状态变更"),
     "policies.test_cases": _("更新条件测试用例"),
+    "policies.apply": _("提交政策申报"),
+    "policies.attachment": _("上传申报附件"),
+    "policies.application_accept": _("受理政策申报"),
+    "policies.application_approve": _("批准政策申报"),
+    "policies.application_reject": _("不予批准政策申报"),
+    "policies.application_pay": _("登记政策申报兑付"),
     "policies.list_compile": _("生成免申即享名单"),
     "policies.list_review": _("复核免申即享名单"),
     "policies.list_remove_entry": _("移出名单条目"),
@@ -74,6 +82,8 @@ NAVIGATION = [
     Nav("policies:index", _("惠企政策"), "policies.view", order=60, roles=frozenset(
         {"bureau", "department", "district", "auditor", "admin", "bank", "institution"})),
     Nav("policies:publicity", _("政策宣传"), "policies.view_publicity", order=61),
+    Nav("policies:applications", _("政策申报"), "policies.view_applications", order=56,
+        role_labels={"enterprise": _("我的政策申报"), "department": _("政策申报办理")}),
     Nav("policies:lists", _("免申即享名单"), "policies.view_lists", order=62),
     Nav("policies:own_lists", _("免申即享"), "policies.own_entries", order=56),
     Nav("policies:inbox", _("政策推送"), "policies.push_own", order=57),
@@ -99,6 +109,14 @@ def _version_url(version):
     return reverse("policies:versions", args=[version.item.code])
 
 
+def _application_url(application):
+    from django.urls import reverse
+
+    return reverse("policies:application", args=[application.number])
+
+
+AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url),
+               "policies.Application": AuditLink("policies.view_applications", _application_url)}
 def _list_url(auto_list):
     from django.urls import reverse
 
@@ -162,5 +180,88 @@ DEMO = [DemoStep(60, _demo), DemoStep(61, _demo_lists)]
 
 API_ROUTES = [Route("policy-items", "huiqi.policies.api.ItemViewSet", "policy-item"),
               Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match"),
+              Route("policy-applications", "huiqi.policies.api.ApplicationViewSet", "policy-application"),
               Route("policy-lists", "huiqi.policies.api_auto.ListViewSet", "policy-list"),
               Route("policy-list-entries", "huiqi.policies.api_auto.OwnEntryViewSet", "policy-list-entry")]
+
+
+# --- online applications: the form's guide, the departments' to-dos, the enterprise's page ------------------
+
+def _guide_values(today):
+    from . import selectors
+
+    return {"days": selectors.params_on(today).application_sla_days}
+
+
+GUIDES = {"policies.apply": Guide(
+    title=_("政策事项在线申报"),
+    who=_("符合本事项申报条件的企业和个体工商户（同一事项同一申报期内只能享受一次，同一不得重复享受组的事项同一时间只能享受其一）"),
+    needs=(_("登记库缺少的、申报条件需要的信息（如实申报，不会改动登记库）"), _("申报说明和联系人"),
+           _("证明材料（PDF、图片、Word 或 Excel 文件）")),
+    time=_("主管部门自提交之日起 %(days)s 个工作日内办结"),
+    next=(_("提交时按申报条件即时判断，不符合或信息不全的不能提交，并说明原因。"),
+          _("主管部门受理、审核，批准后兑付；每一步都在申报页面和深i企中显示。")),
+    values=_guide_values)}
+
+
+def _waiting(state):
+    def count(user):
+        from . import selectors
+
+        return selectors.waiting_count(user, state)
+    return count
+
+
+def _overdue(user):
+    from . import selectors
+
+    return selectors.overdue_count(user)
+
+
+def _open(user):
+    from . import selectors
+
+    return selectors.open_count(user)
+
+
+_HANDLERS = frozenset({"department", "admin"})
+TODOS += [
+    Todo("policies.applications_to_accept", _("待受理的政策申报"), _waiting("submitted"), "policies:applications",
+         query={"state": "submitted"}, permission="policies.handle_application", roles=_HANDLERS, order=45),
+    Todo("policies.applications_to_decide", _("待审批的政策申报"), _waiting("accepted"), "policies:applications",
+         query={"state": "accepted"}, permission="policies.handle_application", roles=_HANDLERS, order=46),
+    Todo("policies.applications_to_pay", _("已批准待兑付的政策申报"), _waiting("approved"), "policies:applications",
+         query={"state": "approved"}, permission="policies.handle_application", roles=_HANDLERS, order=47),
+    Todo("policies.applications_overdue", _("已超期的政策申报"), _overdue, "policies:applications",
+         query={"overdue": "true"}, permission="policies.view_applications",
+         roles=frozenset({"department", "bureau", "admin"}), order=48),
+    Todo("policies.my_open_applications", _("办理中的政策申报"), _open, "policies:applications",
+         query={"open": "true"}, permission="policies.view_applications", roles=frozenset({"enterprise"}), order=45),
+]
+
+
+def _programme(user, enterprise):
+    """The enterprise's online applications the user may read: how many, how many with the department, how
+    many approved or paid and Σ paid; the list of them."""
+    from django.db.models import Sum
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from huiqi.core import formats
+
+    from . import selectors
+    from .models import HOLDING_STATES, OPEN_STATES
+
+    mine = selectors.applications_for(user).filter(enterprise=enterprise)
+    total = mine.count()
+    if not total:
+        return None
+    paid = mine.aggregate(s=Sum("paid_fen"))["s"] or 0
+    return {"facts": [(_("政策申报件数"), formats.count(total)),
+                      (_("办理中"), formats.count(mine.filter(state__in=OPEN_STATES).count())),
+                      (_("已批准"), formats.count(mine.filter(state__in=HOLDING_STATES).count())),
+                      (_("已兑付（万元）"), formats.wan(paid))],
+            "url": f"{reverse('policies:applications')}?{urlencode({'q': enterprise.uscc})}"}
+
+
+ENTERPRISE_PROGRAMS = [EnterpriseProgram("policies", _("惠企政策申报"), _programme, order=45)]

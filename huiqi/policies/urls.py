@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_auto, views_push
+from . import views, views_applications as applications, views_auto, views_push
 
 app_name = "policies"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("items/<str:code>/", views.item, name="item"),
     path("items/<str:code>/edit/", views.edit, name="edit"),
     path("items/<str:code>/versions/", views.versions, name="versions"),
+    path("items/<str:code>/apply/", applications.apply_for, name="apply"),
+    path("applications/", applications.applications, name="applications"),
+    path("applications/export.<str:fmt>", applications.applications_export, name="applications_export"),
+    path("applications/<str:number>/", applications.application, name="application"),
+    path("applications/<str:number>/done/", applications.applied, name="applied"),
+    path("applications/<str:number>/files/<int:pk>/", applications.application_file, name="application_file"),
     # 免申即享 lists: the bureau's pages, the public 公示, an enterprise's own entries.
     path("lists/", views_auto.lists_index, name="lists"),
     path("lists/<int:pk>/", views_auto.list_detail, name="list"),

@@ -66,8 +66,12 @@ def item(request, code):
         push.record_view(version.item, [o["enterprise"].pk for o in own], day)
     labels = selectors.value_labels()
     leaves = [rules.describe_leaf(leaf, labels) for leaf in rules.leaves_of(version.criteria)]
+    appliable = (version.mode in selectors.APPLIABLE and version.status == "published"
+                 and request.user.has_perm("policies.apply"))
     return render(request, "policies/item.html", {
         "version": version, "item": version.item, "leaves": leaves, "own": own, "day": day,
+        "appliable": appliable, "can_apply": appliable and rules.is_open(day, version.opens, version.closes),
+        "my_applications": selectors.applications_for(request.user).filter(item=version.item) if appliable else (),
         "in_force": version.status == "published",
         "can_edit": request.user.has_perm("policies.edit"),
         "can_see_versions": request.user.has_perm("policies.view_drafts")})

@@ -6,25 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import clock
+from huiqi.core.forms import MultipleFileField
 from huiqi.core.i18n import localized
 
 from .models import CheckResult, DifficultyKind
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, (list, tuple)):
-            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
-        return [super().clean(data, initial)] if data else []
 
 
 def _count(label):
@@ -43,7 +28,7 @@ class FilingForm(forms.Form):
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
     checklist = forms.MultipleChoiceField(label=_("防控条件"), required=False, widget=forms.CheckboxSelectMultiple)
-    attachments = MultipleFileField(label=_("附件（图片或 PDF）"))
+    attachments = MultipleFileField(label=_("附件（图片或 PDF）"), accept="image/*,application/pdf")
     note = forms.CharField(label=_("整改说明"), required=False, max_length=500)
 
     def __init__(self, *args, items=(), **kwargs):
@@ -71,7 +56,7 @@ class AssignForm(forms.Form):
 class CheckForm(forms.Form):
     check_result = forms.ChoiceField(label=_("核查结果"), choices=CheckResult.choices)
     check_findings = forms.CharField(label=_("核查发现"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    photos = MultipleFileField(label=_("现场照片"))
+    photos = MultipleFileField(label=_("现场照片"), accept="image/*,application/pdf")
 
 
 class DecisionForm(forms.Form):

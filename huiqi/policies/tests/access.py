@@ -4,7 +4,12 @@ The world gets (``prepare``) one published item. The catalogue and an item's pag
 person's; 政策找我 is an enterprise's (its own enterprises only); the editor is the bureau's; the versions
 with the workflow are the bureau's, departments', auditors' and administrators'. The push inbox and settings
 are an enterprise's (another enterprise's message is not found); the message log is the bureau's and
-auditors'; a message's link opens it for whoever follows it."""
+auditors'; a message's link opens it for whoever follows it.
+
+Online applications: the world gets an ``application`` item routed to SME-SZ (the department user's) and the
+enterprise user's application of it with an attachment. An enterprise applies for its own enterprises (an
+administrator, who acts for none, is refused); an application is read by its enterprise, the department it
+is routed to and the city's readers (others: 404, or 403 without the page)."""
 
 from __future__ import annotations
 
@@ -32,6 +37,16 @@ EXPECT = {
     "policy-item-list":              row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "policy-item-detail":            row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "policy-match-list":             row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    # --- online applications ---
+    "policies:apply":                row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
+    "policies:applications":         row(LOGIN, OK,  OK,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    "policies:applications_export":  row(LOGIN, OK,  OK,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    "policies:application":          row(LOGIN, OK,  NF,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    "policies:applied":              row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
+    "policies:application_file":     row(LOGIN, OK,  NF,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    "policy-application-list":       row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "policy-application-detail":     row(UNAUTH, OK, NF,  NF,  NF,  OK,  OK,  NF,  NF,  OK,  OK),
+    "policy-application-act":        row(UNAUTH, NA, NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA),
     # --- 免申即享 lists: the bureau's (auditors read); the 公示 is public; an enterprise its own entries ---
     "policies:lists":                row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "policies:list":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
@@ -57,6 +72,15 @@ FILL = {name: (lambda w: {"code": w["policy_item"]}) for name in ("policies:item
                                                                  "policies:versions", "policy-item-detail")}
 FILL["policies:message"] = lambda w: {"pk": w["policy_message"].pk}
 FILL["policies:push_link"] = lambda w: {"token": w["policy_message"].token}
+FILL.update({
+    "policies:apply": lambda w: {"code": w["policy_appliable"]},
+    "policies:applications_export": lambda w: {"fmt": "csv"},
+    **{name: (lambda w: {"number": w["policy_application"].number})
+       for name in ("policies:application", "policies:applied", "policy-application-detail")},
+    "policy-application-act": lambda w: {"number": w["policy_application"].number, "act": "accept"},
+    "policies:application_file": lambda w: {"number": w["policy_application"].number,
+                                            "pk": w["policy_application"].attachments.get().pk},
+})
 
 _LIST = lambda w: {"pk": w["policy_list"].pk}  # noqa: E731
 FILL.update({name: _LIST for name in ("policies:list", "policy-list-detail",
@@ -75,6 +99,10 @@ WRITE_TABLE: dict = {**{f"policy-list-{a}": {"post": {"bureau", "admin"}} for a 
 # The link an SMS or e-mail carries is followed before anyone signs in: it records the open and leads to the
 # inbox (which asks for the sign-in); it shows nothing of the message.
 PUBLIC |= {"policies:push_link"}
+# An enterprise applies for its own enterprises; the department moves the applications routed to it
+# (administrators stand in), as on the pages.
+WRITE_TABLE.update({"policy-application-list": {"post": {"enterprise", "enterprise2", "admin"}},
+                    "policy-application-act": {"post": {"department", "admin"}}})
 
 
 def prepare(world):
@@ -120,4 +148,18 @@ def prepare(world):
                                          delivered_at=at, token="matrix-push-token")
     PushEntry.objects.create(message=message, item=version.item, version=version, reason="new_match")
     world["policy_message"] = message
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huiqi.registry.models import Agency
+
+    version = services.save_draft(users["bureau"], "MX2", {
+        "title": "中小企业房租补贴", "mode": "application", "opens": "2020-02-01", "closes": None,
+        "criteria": {"field": "kind", "op": "eq", "value": "enterprise"}}, department=Agency.objects.get(code="SME-SZ"))
+    services.submit(users["bureau"], version)
+    services.publish(users["admin"], version, dt.date(2020, 2, 1))
+    world["policy_appliable"] = "MX2"
+    world["policy_application"] = services.submit_application(
+        users["enterprise"], enterprise=world["ns1"], code="MX2", statement="矩阵测试", day=dt.date(2020, 3, 2),
+        attachments=[SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n%%EOF\n")])
     return world

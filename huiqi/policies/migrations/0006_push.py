@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0004_auto_lists'),
+        ('policies', '0005_applications'),
         ('registry', '0009_ownership_default_in_the_database'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
