@@ -1,5 +1,6 @@
 """The policy hub's list filters (``core.filters``): one ``FilterSet`` per list for the page and the API alike.
-A value a filter cannot take is left out on the page and answered with a 400 naming the field on the API."""
+A value a filter cannot take is left out on the page and answered with a 400 naming the field on the API.
+Also the push message log's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db.models import Q
 from huiqi.core import clock
 from huiqi.core.filters import iso_date
 
-from .models import OPEN_STATES, ApplicationState
+from .models import OPEN_STATES, ApplicationState, Channel, PushMessage
 
 
 class ApplicationFilter(django_filters.FilterSet):
@@ -35,3 +36,15 @@ class ApplicationFilter(django_filters.FilterSet):
         value = value.strip()
         return queryset.filter(Q(number__icontains=value) | Q(enterprise__name__icontains=value)
                                | Q(enterprise__uscc__iexact=value))
+
+
+class PushMessageFilter(django_filters.FilterSet):
+    """Messages by channel, state, capped or not, the enterprise's USCC, an item's code and days (inclusive)."""
+
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    state = django_filters.ChoiceFilter(choices=PushMessage.State.choices)
+    capped = django_filters.BooleanFilter()
+    uscc = django_filters.CharFilter(field_name="enterprise__uscc", lookup_expr="iexact")
+    item = django_filters.CharFilter(field_name="entries__item__code", lookup_expr="iexact", distinct=True)
+    vars()["from"] = iso_date(field_name="day", lookup_expr="gte")
+    to = iso_date(field_name="day", lookup_expr="lte")

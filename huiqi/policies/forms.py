@@ -204,6 +204,56 @@ def rows_from_criteria(criteria) -> dict:
     return initial
 
 
+# --- precise push: an enterprise's settings --------------------------------------------------------------
+
+class ConsentForm(forms.Form):
+    """Consent to pushes by SMS or e-mail, to the address given here."""
+
+    channel = forms.ChoiceField(label=_("渠道"), choices=[("sms", _("短信")), ("email", _("电子邮件"))])
+    address = forms.CharField(label=_("接收号码或地址"), max_length=200,
+                              help_text=_("短信填写手机号码，电子邮件填写邮箱地址"))
+    agree = forms.BooleanField(label=_("我同意通过该渠道接收惠企政策推送，可随时撤回"))
+
+
+class FilterForm(forms.Form):
+    """A facet filter saved for the pushes (and searches) of an enterprise."""
+
+    name = forms.CharField(label=_("筛选名称"), max_length=60)
+    subject = forms.MultipleChoiceField(label=_("主题"), required=False, widget=forms.CheckboxSelectMultiple)
+    benefit = forms.MultipleChoiceField(label=_("支持方式"), required=False, widget=forms.CheckboxSelectMultiple)
+    mode = forms.MultipleChoiceField(label=_("办理方式"), required=False, widget=forms.CheckboxSelectMultiple,
+                                     choices=Mode.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        by_facet: dict[str, list] = {}
+        for tag in Tag.objects.all():
+            by_facet.setdefault(tag.facet, []).append((tag.code, str(tag)))
+        self.fields["subject"].choices = by_facet.get("subject", [])
+        self.fields["benefit"].choices = by_facet.get("benefit", [])
+
+    def facets(self) -> dict:
+        return {f: self.cleaned_data[f] for f in ("subject", "benefit", "mode") if self.cleaned_data.get(f)}
+
+
+class UnsubscribeForm(forms.Form):
+    scope = forms.ChoiceField(label=_("退订范围"), choices=[("item", _("某一事项")), ("channel", _("某一渠道")),
+                                                          ("all", _("全部推送"))])
+    item = forms.CharField(label=_("事项编码"), max_length=40, required=False,
+                           help_text=_("退订某一事项时填写"))
+    channel = forms.ChoiceField(label=_("渠道"), required=False,
+                                choices=[("", "—"), ("sms", _("短信")), ("email", _("电子邮件"))],
+                                help_text=_("退订某一渠道时选择（站内消息始终送达）"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "item" and not data.get("item"):
+            self.add_error("item", _("退订某一事项时须填写事项编码"))
+        if data.get("scope") == "channel" and not data.get("channel"):
+            self.add_error("channel", _("退订某一渠道时须选择渠道"))
+        return data
+
+
 # --- online application (在线申报) -------------------------------------------------------------------------
 
 _BOOLEAN_CHOICES = [("", "—"), ("true", _("是")), ("false", _("否"))]

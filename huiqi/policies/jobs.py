@@ -1,5 +1,6 @@
 """Background jobs of the policy hub: compiling a 免申即享 list (``services_auto.start_compile`` queues it, from
-the page and the API alike: a list evaluates the whole registry)."""
+the page and the API alike: a list evaluates the whole registry); the day's push (new matches, closing
+reminders, requests for missing facts) at ``digest_time``, as a timer or the bureau enqueues it."""
 
 from __future__ import annotations
 
@@ -24,3 +25,12 @@ def compile_list_job(ctx):
     totals = selectors_auto.list_totals(made)
     return {"list_id": made.pk, "listed": totals["listed"], "listed_fen": totals["listed_fen"],
             "link": reverse("policies:list", args=[made.pk])}
+
+
+@handler("policies.push")
+def push_job(ctx):
+    """params: {"on": "YYYY-MM-DD"} (today when omitted)."""
+    from . import push
+
+    on = ctx.params.get("on")
+    return push.run(dt.date.fromisoformat(on) if on else None)

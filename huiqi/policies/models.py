@@ -565,3 +565,202 @@ class PaymentResultsUpload(UploadRecord):
     class Meta(UploadRecord.Meta):
         verbose_name = _("支付结果文件")
         verbose_name_plural = pgettext_lazy("plural", "支付结果文件")
+# --- precise push (精准推送) ----------------------------------------------------------------------------------
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("站内消息")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+
+
+EXTERNAL_CHANNELS = (Channel.SMS, Channel.EMAIL)
+
+
+class PushConsent(models.Model):
+    """An enterprise's consent to pushes by SMS or e-mail: who gave it, when, how and to which address; a
+    withdrawal keeps the row (who, when). At most one consent in force per enterprise and channel."""
+
+    class How(models.TextChoices):
+        ONLINE = "online", _("平台在线勾选")
+        PAPER = "paper", _("书面同意书")
+        PHONE = "phone", _("电话确认")
+
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("企业"))
+    channel = models.CharField(_("渠道"), max_length=6, choices=[(c.value, c.label) for c in EXTERNAL_CHANNELS])
+    address = models.CharField(_("接收号码或地址"), max_length=200)
+    how = models.CharField(_("同意方式"), max_length=8, choices=How.choices, default=How.ONLINE)
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("同意人"))
+    given_at = models.DateTimeField(_("同意时间"))
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("撤回人"))
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送同意")
+        verbose_name_plural = pgettext_lazy("plural", "推送同意")
+        ordering = ["enterprise_id", "channel", "-given_at"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "channel"], condition=Q(withdrawn_at__isnull=True),
+                                               name="policies_consent_one_in_force")]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.channel}"
+
+
+class SavedFilter(models.Model):
+    """A facet filter an enterprise saved (``{facet: [tag, …]}``); while ``push`` is on, the items it passes
+    are pushed. An enterprise that saved none is pushed every item it matches."""
+
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("企业"))
+    name = models.CharField(_("名称"), max_length=60)
+    facets = models.JSONField(_("筛选条件"), default=dict)
+    push = models.BooleanField(_("推送"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("创建人"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("保存的筛选")
+        verbose_name_plural = pgettext_lazy("plural", "保存的筛选")
+        ordering = ["enterprise_id", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Unsubscription(models.Model):
+    """An enterprise's unsubscription from one item, from one channel, or from every push; ``ended_at``
+    when it subscribed again. (A saved filter is unsubscribed by turning its ``push`` off.)"""
+
+    class Scope(models.TextChoices):
+        ITEM = "item", _("某一事项")
+        CHANNEL = "channel", _("某一渠道")
+        ALL = "all", _("全部推送")
+
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("企业"))
+    scope = models.CharField(_("范围"), max_length=8, choices=Scope.choices)
+    item = models.ForeignKey(PolicyItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("政策事项"))
+    channel = models.CharField(_("渠道"), max_length=6, choices=Channel.choices, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("退订人"))
+    created_at = models.DateTimeField(_("退订时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("恢复订阅时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("退订")
+        verbose_name_plural = pgettext_lazy("plural", "退订")
+        ordering = ["enterprise_id", "-created_at"]
+        constraints = [models.CheckConstraint(
+            condition=(Q(scope="item", item__isnull=False, channel="") | Q(scope="channel", item__isnull=True)
+                       & ~Q(channel="") | Q(scope="all", item__isnull=True, channel="")),
+            name="policies_unsubscription_shape")]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.scope}"
+
+
+class PushTrigger(models.Model):
+    """A version whose publication may bring new matches (its item's first, or one whose criteria differ
+    from the version it replaced): the digest of ``due_on`` tells who newly matches, then marks it done."""
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="+", verbose_name=_("版本"))
+    previous = models.ForeignKey(ItemVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("被替代的版本"))
+    due_on = models.DateField(_("推送日"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    done_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送触发")
+        verbose_name_plural = pgettext_lazy("plural", "推送触发")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["due_on"], name="policies_trigger_due", condition=Q(done_at__isnull=True))]
+
+
+class PushMessage(models.Model):
+    """One message to one enterprise on one channel on one day (the day's digest): its entries are the items
+    it tells of. States: queued → sent → delivered → opened, or failed; an inbox message is delivered by
+    being stored. ``capped``: an inbox message that stood in for an SMS or e-mail over the weekly cap."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        SENT = "sent", _("已发送")
+        DELIVERED = "delivered", _("已送达")
+        OPENED = "opened", _("已打开")
+        FAILED = "failed", _("发送失败")
+
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("企业"))
+    channel = models.CharField(_("渠道"), max_length=6, choices=Channel.choices)
+    day = models.DateField(_("推送日"))
+    scheduled_at = models.DateTimeField(_("推送时刻"))
+    address = models.CharField(_("接收号码或地址"), max_length=200, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    capped = models.BooleanField(_("超出频次上限转站内"), default=False)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("打开时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=500, blank=True)
+    token = models.CharField(_("链接令牌"), max_length=32, unique=True)
+
+    class Meta:
+        verbose_name = _("推送消息")
+        verbose_name_plural = pgettext_lazy("plural", "推送消息")
+        ordering = ["-scheduled_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "channel", "day"],
+                                               name="policies_push_one_per_day")]
+        indexes = [models.Index(fields=["enterprise", "channel", "scheduled_at"], name="policies_push_recent"),
+                   models.Index(fields=["day", "channel"], name="policies_push_day")]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.channel} {self.day}"
+
+
+class PushEntry(models.Model):
+    """An item a message tells of, and why: a new match, a closing reminder, or (inbox only) a request for
+    the facts its outcome is missing."""
+
+    class Reason(models.TextChoices):
+        NEW_MATCH = "new_match", _("新匹配政策")
+        REMINDER = "reminder", _("申报截止提醒")
+        ASK = "ask", _("请补充信息")
+
+    message = models.ForeignKey(PushMessage, on_delete=models.CASCADE, related_name="entries",
+                                verbose_name=_("推送消息"))
+    item = models.ForeignKey(PolicyItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("政策事项"))
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="+", verbose_name=_("版本"))
+    reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices)
+    missing = models.JSONField(_("缺少的信息"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("推送内容")
+        verbose_name_plural = pgettext_lazy("plural", "推送内容")
+        ordering = ["message_id", "reason", "item_id"]
+        constraints = [models.UniqueConstraint(fields=["message", "item", "reason"], name="policies_entry_once")]
+        indexes = [models.Index(fields=["item", "reason"], name="policies_entry_item")]
+
+
+class ItemView(models.Model):
+    """Views of an item's page per day: one row per signed-in enterprise (distinct enterprises), and one row
+    with no enterprise counting the views of readers who act for none."""
+
+    item = models.ForeignKey(PolicyItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("政策事项"))
+    day = models.DateField(_("日期"))
+    enterprise = models.ForeignKey("registry.Enterprise", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="+", verbose_name=_("企业"))
+    count = models.PositiveIntegerField(_("浏览次数"), default=0)
+
+    class Meta:
+        verbose_name = _("政策浏览")
+        verbose_name_plural = pgettext_lazy("plural", "政策浏览")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "day", "enterprise"], name="policies_view_per_enterprise"),
+            models.UniqueConstraint(fields=["item", "day"], condition=Q(enterprise__isnull=True),
+                                    name="policies_view_anonymous"),
+        ]

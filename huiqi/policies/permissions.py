@@ -38,6 +38,14 @@ def _their_application(user, application):
         return user.enterprises.filter(pk=application.enterprise_id).exists()
     return False
 
+
+@django_rules.predicate
+def acts_for(user, enterprise):
+    """An enterprise user acts for the enterprises linked to its account only (no enterprise named passes:
+    the role predicate decides)."""
+    return enterprise is None or user.enterprises.filter(pk=enterprise.pk).exists()
+
+
 PERMISSIONS = {
     "policies.view": has_role(*Role.values),
     # 政策找我: an enterprise's own matches.
@@ -60,6 +68,12 @@ PERMISSIONS = {
     "policies.view_lists": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
     "policies.manage_lists": _bureau_or_admin,
     "policies.own_entries": has_role(Role.ENTERPRISE),
+    # 精准推送: an enterprise reads its own inbox and sets its own consents, filters and unsubscriptions.
+    "policies.push_own": has_role(Role.ENTERPRISE) & acts_for,
+    # The message log of every push, and the push's figures.
+    "policies.view_push_log": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN),
+    # Running the day's push by hand (the timer runs it as the system).
+    "policies.run_push": _bureau_or_admin,
 }
 
 grant(PERMISSIONS)

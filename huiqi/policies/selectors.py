@@ -168,6 +168,11 @@ def _tags_with_mode(version: ItemVersion) -> dict:
     return {**(version.tags or {}), "mode": [version.mode]}
 
 
+def item_tags(version: ItemVersion) -> dict:
+    """The tags a facet filter reads of a version: its own and its mode."""
+    return _tags_with_mode(version)
+
+
 LIST_FIELDS = ("id", "number", "status", "title", "summary", "mode", "opens", "closes", "criteria", "tags",
                "item__id", "item__code", "item__department__id", "item__department__name",
                "item__department__name_en")
@@ -432,6 +437,110 @@ def articles(day: dt.date | None = None):
     from .models import Article
 
     return Article.objects.filter(published_at__date__lte=day or clock.today()).prefetch_related("items")
+
+
+# --- precise push: the inbox, the settings, the message log, the funnel's counts ----------------------------
+
+def inbox_of(user, enterprise):
+    """An enterprise's inbox messages, newest first, with the items they tell of (its own only)."""
+    from django.db.models import Prefetch
+
+    from .models import Channel, PushEntry, PushMessage
+
+    if not user.has_perm("policies.push_own", enterprise):
+        return PushMessage.objects.none()
+    return (PushMessage.objects.filter(enterprise=enterprise, channel=Channel.INBOX)
+            .prefetch_related(Prefetch("entries", PushEntry.objects.select_related("item", "version")
+                                       .order_by("reason", "item__code"))))
+
+
+def own_message(user, pk: int):
+    """One inbox message of an enterprise the user acts for, or None."""
+    from .models import Channel, PushMessage
+
+    message = PushMessage.objects.filter(pk=pk, channel=Channel.INBOX).select_related("enterprise").first()
+    return message if message is not None and user.has_perm("policies.push_own", message.enterprise) else None
+
+
+def unread_count(user) -> int:
+    """Inbox messages not yet opened, over the enterprises the user acts for."""
+    from .models import Channel, PushMessage
+
+    if not user.has_perm("policies.push_own"):
+        return 0
+    return PushMessage.objects.filter(enterprise__in=own_enterprises(user), channel=Channel.INBOX,
+                                      opened_at__isnull=True).count()
+
+
+def push_settings(user, enterprise) -> dict:
+    """An enterprise's consents (in force and past), saved filters and unsubscriptions in force."""
+    from .models import PushConsent, SavedFilter, Unsubscription
+
+    if not user.has_perm("policies.push_own", enterprise):
+        return {}
+    consents = list(PushConsent.objects.filter(enterprise=enterprise).select_related("given_by", "withdrawn_by"))
+    return {"consents": [c for c in consents if c.withdrawn_at is None],
+            "past_consents": [c for c in consents if c.withdrawn_at is not None],
+            "filters": list(SavedFilter.objects.filter(enterprise=enterprise)),
+            "unsubscriptions": list(Unsubscription.objects.filter(enterprise=enterprise, ended_at__isnull=True)
+                                    .select_related("item"))}
+
+
+def own_filter(user, pk: int):
+    from .models import SavedFilter
+
+    found = SavedFilter.objects.filter(pk=pk).select_related("enterprise").first()
+    return found if found is not None and user.has_perm("policies.push_own", found.enterprise) else None
+
+
+def own_unsubscription(user, pk: int):
+    from .models import Unsubscription
+
+    found = Unsubscription.objects.filter(pk=pk).select_related("enterprise").first()
+    return found if found is not None and user.has_perm("policies.push_own", found.enterprise) else None
+
+
+def message_log(user):
+    """Every push message, newest first (the bureau's and auditors' log); nothing for anyone else."""
+    from django.db.models import Count
+
+    from .models import PushMessage
+
+    if not user.has_perm("policies.view_push_log"):
+        return PushMessage.objects.none()
+    return PushMessage.objects.select_related("enterprise").annotate(items=Count("entries"))
+
+
+def push_figures(start: dt.date, end: dt.date, codes: Iterable[str] | None = None) -> dict[str, dict]:
+    """Per item (by code), over the days ``start``–``end`` (both included), the distinct enterprises that
+    viewed its page, the anonymous page views, and the distinct enterprises it was pushed to (a new-match or
+    reminder entry of a message sent, delivered or opened, or of an inbox message) and that opened such a
+    message: the funnel's first steps. Items with nothing in the period are left out."""
+    from django.db.models import Count, Q, Sum
+
+    from .models import ItemView, PushEntry, PushMessage
+
+    views = ItemView.objects.filter(day__gte=start, day__lte=end)
+    entries = PushEntry.objects.filter(message__day__gte=start, message__day__lte=end,
+                                       reason__in=(PushEntry.Reason.NEW_MATCH, PushEntry.Reason.REMINDER),
+                                       message__state__in=(PushMessage.State.SENT, PushMessage.State.DELIVERED,
+                                                           PushMessage.State.OPENED))
+    if codes is not None:
+        views = views.filter(item__code__in=list(codes))
+        entries = entries.filter(item__code__in=list(codes))
+    out: dict[str, dict] = {}
+
+    def row(code):
+        return out.setdefault(code, {"views": 0, "anonymous_views": 0, "pushes": 0, "opens": 0})
+
+    for r in views.order_by().values("item__code").annotate(
+            ents=Count("enterprise", distinct=True), anon=Sum("count", filter=Q(enterprise__isnull=True))):
+        row(r["item__code"]).update(views=r["ents"], anonymous_views=r["anon"] or 0)
+    for r in entries.order_by().values("item__code").annotate(
+            pushes=Count("message__enterprise", distinct=True),
+            opens=Count("message__enterprise", distinct=True, filter=Q(message__opened_at__isnull=False))):
+        row(r["item__code"]).update(pushes=r["pushes"], opens=r["opens"])
+    return out
 
 
 # --- online applications (``selectors_applications``) -------------------------------------------------------

@@ -208,9 +208,15 @@ def publish(actor, version: ItemVersion, day: dt.date | None = None) -> ItemVers
     day = day or clock.today()
     if version.author_id is not None and version.author_id == getattr(actor, "pk", None):
         raise Conflict("policies.maker_checker", _("起草人不能审核发布自己起草的版本，须由另一位工作人员审核"))
+    from . import push
+
     with transaction.atomic():
+        previous = version.item.versions.filter(status=Status.PUBLISHED).exclude(pk=version.pk).order_by(
+            "-number").first()
         _supersede(actor, version.item, day, keep=version.pk)
-        return _move(actor, version, "publish", reviewer=actor, in_force_from=day)
+        published = _move(actor, version, "publish", reviewer=actor, in_force_from=day)
+        push.record_trigger(published, previous)
+        return published
 
 
 def _supersede(actor, item: PolicyItem, day: dt.date, keep: int | None = None) -> None:
@@ -426,6 +432,7 @@ def _store_loaded(actor, code: str, status: str, content: dict, today: dt.date) 
         end = (content["closes"] or start) + dt.timedelta(days=1)
     elif status == Status.WITHDRAWN:
         end = max(today, start)
+    previous = item.versions.filter(status=Status.PUBLISHED).order_by("-number").first()
     if start is not None:
         # The file is the item as it now stands: what was in force gives way from the new version's start.
         for old in item.versions.filter(status=Status.PUBLISHED):
@@ -439,6 +446,10 @@ def _store_loaded(actor, code: str, status: str, content: dict, today: dt.date) 
         author=actor if getattr(actor, "is_authenticated", False) else None,
         search_text=search_text(content), **content)
     audit.record(actor, "policies.load", version)
+    if status == Status.PUBLISHED:
+        from . import push
+
+        push.record_trigger(version, previous)
     return version
 
 

@@ -68,6 +68,13 @@ AUDIT_ACTIONS = {
     "policies.list_payment_result": _("登记支付结果"),
     "policies.list_reconcile": _("支付结果对账"),
     "policies.list_retry": _("生成重新支付名单"),
+    "policies.consent": _("同意短信或邮件推送"),
+    "policies.consent_withdraw": _("撤回短信或邮件推送同意"),
+    "policies.filter": _("保存推送筛选"),
+    "policies.filter_push": _("开启或退订筛选推送"),
+    "policies.filter_delete": _("删除推送筛选"),
+    "policies.unsubscribe": _("退订政策推送"),
+    "policies.resubscribe": _("恢复政策推送订阅"),
 }
 
 NAVIGATION = [
@@ -79,7 +86,21 @@ NAVIGATION = [
         role_labels={"enterprise": _("我的政策申报"), "department": _("政策申报办理")}),
     Nav("policies:lists", _("免申即享名单"), "policies.view_lists", order=62),
     Nav("policies:own_lists", _("免申即享"), "policies.own_entries", order=56),
+    Nav("policies:inbox", _("政策推送"), "policies.push_own", order=57),
+    Nav("policies:push_log", _("推送记录"), "policies.view_push_log", order=63),
 ]
+
+
+def _home_inbox(user):
+    """An enterprise's unread policy pushes on its home page."""
+    if not user.has_perm("policies.push_own"):
+        return None
+    from . import selectors
+
+    return {"template": "policies/_home_inbox.html", "unread": selectors.unread_count(user)}
+
+
+HOME = [_home_inbox]
 
 
 def _version_url(version):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_applications as applications, views_auto
+from . import views, views_applications as applications, views_auto, views_push
 
 app_name = "policies"
 urlpatterns = [
@@ -25,4 +25,9 @@ urlpatterns = [
     path("gongshi/", views_auto.public_index, name="public_lists"),
     path("gongshi/<int:pk>/", views_auto.public_list, name="public_list"),
     path("mine/lists/", views_auto.own, name="own_lists"),
+    path("inbox/", views_push.inbox, name="inbox"),
+    path("inbox/<int:pk>/", views_push.message, name="message"),
+    path("push-settings/", views_push.push_settings, name="push_settings"),
+    path("push-log/", views_push.push_log, name="push_log"),
+    path("m/<str:token>/", views_push.link, name="push_link"),
 ]

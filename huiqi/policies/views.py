@@ -58,6 +58,12 @@ def item(request, code):
                             "missing": [rules.FIELDS[n] for n in explained.missing],
                             "reasons": [(selectors.describe(leaf), negated)
                                         for leaf, negated in rules.why_not(version.criteria, found)]})
+    if version.status == "published" and not request.user.has_perm("policies.view_drafts"):
+        from . import push
+
+        # The funnel's views: each enterprise the reader acts for, else one anonymous view (staff who
+        # check their own items are not counted).
+        push.record_view(version.item, [o["enterprise"].pk for o in own], day)
     labels = selectors.value_labels()
     leaves = [rules.describe_leaf(leaf, labels) for leaf in rules.leaves_of(version.criteria)]
     appliable = (version.mode in selectors.APPLIABLE and version.status == "published"

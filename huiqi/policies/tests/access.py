@@ -2,7 +2,9 @@
 
 The world gets (``prepare``) one published item. The catalogue and an item's page are every signed-in
 person's; 政策找我 is an enterprise's (its own enterprises only); the editor is the bureau's; the versions
-with the workflow are the bureau's, departments', auditors' and administrators'.
+with the workflow are the bureau's, departments', auditors' and administrators'. The push inbox and settings
+are an enterprise's (another enterprise's message is not found); the message log is the bureau's and
+auditors'; a message's link opens it for whoever follows it.
 
 Online applications: the world gets an ``application`` item routed to SME-SZ (the department user's) and the
 enterprise user's application of it with an attachment. An enterprise applies for its own enterprises (an
@@ -25,6 +27,12 @@ EXPECT = {
     "policies:edit":                 row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO,  OK),
     "policies:versions":             row(LOGIN, NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
     "policies:publicity":            row(LOGIN, NO,  NO,  OK,  OK,  OK,  OK,  NO,  NO,  OK,  OK),
+    # 精准推送: an enterprise's own inbox and settings (the world's message is ns1's); the bureau's log.
+    "policies:inbox":                row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
+    "policies:message":              row(LOGIN, OK,  NF,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
+    "policies:push_settings":        row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
+    "policies:push_log":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
+    "policies:push_link":            row(OK,    OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     # --- API: the catalogue is every signed-in caller's; matches are scoped (empty for non-enterprises) ---
     "policy-item-list":              row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "policy-item-detail":            row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
@@ -62,6 +70,8 @@ PUBLIC = {"policies:public_lists", "policies:public_list"}
 
 FILL = {name: (lambda w: {"code": w["policy_item"]}) for name in ("policies:item", "policies:edit",
                                                                  "policies:versions", "policy-item-detail")}
+FILL["policies:message"] = lambda w: {"pk": w["policy_message"].pk}
+FILL["policies:push_link"] = lambda w: {"token": w["policy_message"].token}
 FILL.update({
     "policies:apply": lambda w: {"code": w["policy_appliable"]},
     "policies:applications_export": lambda w: {"fmt": "csv"},
@@ -86,6 +96,9 @@ WRITE_TABLE: dict = {**{f"policy-list-{a}": {"post": {"bureau", "admin"}} for a 
                      "policy-list-entry-decline": {"post": {"enterprise", "enterprise2"}},
                      "policy-list-entry-objection": {"post": {"enterprise", "enterprise2"}}}
 
+# The link an SMS or e-mail carries is followed before anyone signs in: it records the open and leads to the
+# inbox (which asks for the sign-in); it shows nothing of the message.
+PUBLIC |= {"policies:push_link"}
 # An enterprise applies for its own enterprises; the department moves the applications routed to it
 # (administrators stand in), as on the pages.
 WRITE_TABLE.update({"policy-application-list": {"post": {"enterprise", "enterprise2", "admin"}},
@@ -125,6 +138,16 @@ def prepare(world):
         objections_until=dt.date(2020, 5, 11))
     AutoEntry.objects.create(auto_list=world["policy_public_list"], beneficiary_id="110101199003077777", name="王五",
                              beneficiary_kind="business_owner", amount_fen=100_000)
+    from zoneinfo import ZoneInfo
+
+    from huiqi.policies.models import PushEntry, PushMessage
+
+    at = dt.datetime(2020, 2, 3, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    message = PushMessage.objects.create(enterprise=users["enterprise"].enterprises.get(), channel="inbox",
+                                         day=at.date(), scheduled_at=at, state="delivered", sent_at=at,
+                                         delivered_at=at, token="matrix-push-token")
+    PushEntry.objects.create(message=message, item=version.item, version=version, reason="new_match")
+    world["policy_message"] = message
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 

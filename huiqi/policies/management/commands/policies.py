@@ -1,5 +1,8 @@
 """`huiqi policies load FILE.json | match CODE [--on YYYY-MM-DD] --out DIR | explain CODE USCC [--on YYYY-MM-DD]`:
-the policy hub headless, as ``shared/specs/policy-hub.md`` (its last section) says."""
+the policy hub headless, as ``shared/specs/policy-hub.md`` (its last section) says; and `huiqi policies push
+[--on YYYY-MM-DD]`, the day's precise push (run it daily at the ``digest_time`` parameter, 09:00 by default;
+running a day again adds nothing), and `huiqi policies receipt TOKEN delivered|failed|opened [--error TEXT]`, a
+channel's delivery report on one SMS or e-mail."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from huiqi.core.headless import parse_day, write_csv
 
 
 class Command(BaseCommand):
-    help = "Policy hub: `policies load FILE.json`, `policies match CODE --out DIR`, `policies explain CODE USCC`"
+    help = ("Policy hub: `policies load FILE.json`, `policies match CODE --out DIR`, `policies explain CODE USCC`, "
+            "`policies push [--on DATE]`")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -28,6 +32,12 @@ class Command(BaseCommand):
         explain.add_argument("code")
         explain.add_argument("uscc")
         explain.add_argument("--on", help="the day (YYYY-MM-DD), today when omitted")
+        push = sub.add_parser("push", help="the day's push: new matches, closing reminders, requests for facts")
+        push.add_argument("--on", help="the day (YYYY-MM-DD), today when omitted")
+        receipt = sub.add_parser("receipt", help="a channel's report on one SMS or e-mail, by its link token")
+        receipt.add_argument("token")
+        receipt.add_argument("state", choices=["delivered", "failed", "opened"])
+        receipt.add_argument("--error", default="", help="what the channel said, for a failure")
 
     def handle(self, *args, action, **options):
         try:
@@ -61,6 +71,27 @@ class Command(BaseCommand):
         path = out / "outcomes.csv"
         write_csv(path, ("uscc", "outcome"), selectors.outcome_rows(code, day).iterator(chunk_size=5000))
         self.stdout.write(str(path))
+
+    def _push(self, on=None, **options):
+        from huiqi.core import formats
+        from huiqi.policies import push
+
+        counts = push.run(parse_day(on) if on else None)
+        self.stdout.write(
+            f"企业 enterprises {formats.count(counts['enterprises'])} · 站内 inbox {formats.count(counts['inbox'])} · "
+            f"短信 SMS {formats.count(counts['sms'])} · 邮件 e-mail {formats.count(counts['email'])} · 超上限转站内 "
+            f"capped {formats.count(counts['capped'])} · 已发送 sent {formats.count(counts['sent'])} · 失败 failed "
+            f"{formats.count(counts['failed'])}")
+
+    def _receipt(self, token, state, error="", **options):
+        from huiqi.policies import push
+        from huiqi.policies.models import PushMessage
+
+        message = PushMessage.objects.filter(token=token).exclude(channel="inbox").first()
+        if message is None:
+            raise CommandError(f"没有链接令牌为 {token} 的短信或邮件 no SMS or e-mail with token {token}")
+        push.record_receipt(message, state, error)
+        self.stdout.write(f"{message.pk} {message.channel} {message.address}: {state}")
 
     def _explain(self, code, uscc, on=None, **options):
         from huiqi.policies import selectors, services
