@@ -68,10 +68,12 @@ def moment(day: dt.date, at: dt.time) -> dt.datetime:
 # --- "has applied": the hook online applications will fill ---------------------------------------------------
 
 def applied(item: PolicyItem, day: dt.date) -> set[int]:
-    """The ids of the enterprises that have applied for ``item`` by ``day``, whom a closing reminder skips.
-    Online applications are not recorded yet, so this reads nothing; when they are, it reads their
-    submitted ones here and the reminder needs no other change. (Auto items are never reminded.)"""
-    return set()
+    """The ids of the enterprises that have applied online for ``item`` by ``day`` (any state: a refused
+    application was still made), whom a closing reminder skips. (Auto items are never reminded.)"""
+    from .models import Application
+
+    return set(Application.objects.filter(item=item, submitted_on__lte=day)
+               .values_list("enterprise_id", flat=True))
 
 
 # --- consent, saved filters, unsubscriptions ---------------------------------------------------------------

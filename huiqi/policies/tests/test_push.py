@@ -206,17 +206,23 @@ def _member(hub, ent):
                        check_password=False, enterprises=[ent])
 
 
-def test_closing_reminder_seven_days_before_to_matching_enterprises_not_auto_items(hub, city):
+def test_closing_reminder_seven_days_before_to_matching_enterprises_that_have_not_applied(hub, city):
     ent = city["ns1"]
     publish(hub, "APPLY", dt.date(2020, 3, 1), closes="2020-06-30")
     publish(hub, "AUTO", dt.date(2020, 3, 1), closes="2020-06-30", mode="auto")
     push.run(dt.date(2020, 3, 1))
     push.run(dt.date(2020, 6, 22))
     assert not PushEntry.objects.filter(reason="reminder").exists()
+    from huiqi.policies.models import Application, ItemVersion
+
+    version = ItemVersion.objects.get(item__code="APPLY")
+    Application.objects.create(number="SQ-TEST-1", item=version.item, version=version, enterprise=city["ft1"],
+                               submitted_on=dt.date(2020, 6, 20), due=dt.date(2020, 7, 1), sla_days=5)
     push.run(dt.date(2020, 6, 23))
     push.run(dt.date(2020, 6, 23))  # again: the day's messages are there, nothing is added twice
     assert told(ent, dt.date(2020, 6, 23), reason="reminder") == {"APPLY"}
-    assert PushEntry.objects.filter(reason="reminder").count() == 3  # ns1, ns2, ft1; not the individual business
+    # ns1 and ns2; not ft1, which applied, nor the individual business, which does not match
+    assert PushEntry.objects.filter(reason="reminder").count() == 2
     assert inbox(ent, dt.date(2020, 6, 23)).count() == 1
 
 
