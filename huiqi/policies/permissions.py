@@ -56,6 +56,8 @@ PERMISSIONS = {
     "policies.view_drafts": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT),
     # The publicity figures and articles: the bureau, departments and districts that publicise, auditors.
     "policies.view_publicity": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT, Role.DISTRICT),
+    # The per-policy funnel: the city's readers every item's, a department its own items'.
+    "policies.view_funnel": has_role(Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT),
     # Online applications (在线申报): an enterprise applies; each reader sees the ones in its scope; the owning
     # department handles them (accept, approve or reject, pay).
     "policies.apply": has_role(Role.ENTERPRISE),

@@ -725,3 +725,26 @@ def reconciles(list_count: int, list_total_fen: int, paid: Iterable[int], failed
     the counts agree."""
     paid, failed = list(paid), list(failed)
     return len(paid) + len(failed) == list_count and sum(paid) + sum(failed) == list_total_fen
+
+
+# --- the per-policy funnel (政策转化漏斗) --------------------------------------------------------------------
+
+FUNNEL_STEPS = ("views", "pushes", "opens", "applications", "approvals")
+
+
+def step_rate(count: int, previous: int) -> Decimal | None:
+    """A funnel step's rate: its distinct enterprises over the previous step's, as a percentage rounded once,
+    half-up, to 0.1 % (exactly, through a fraction); None when the previous step has none."""
+    from fractions import Fraction
+    from math import floor
+
+    if not previous:
+        return None
+    tenths = floor(Fraction(count * 1000, previous) + Fraction(1, 2))
+    return Decimal(tenths) / 10
+
+
+def funnel_rates(counts: Mapping[str, int]) -> dict[str, Decimal | None]:
+    """Each step after the first over the step before it (``FUNNEL_STEPS`` order): {step: rate}."""
+    return {step: step_rate(counts[step], counts[before])
+            for before, step in zip(FUNNEL_STEPS, FUNNEL_STEPS[1:])}

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import views, views_applications as applications, views_auto, views_push
+from . import views, views_applications as applications, views_auto, views_funnel, views_push
 
 app_name = "policies"
 urlpatterns = [
     path("", views.index, name="index"),
     path("mine/", views.mine, name="mine"),
     path("publicity/", views.publicity, name="publicity"),
+    path("funnel/", views_funnel.funnel, name="funnel"),
+    path("funnel/export.xlsx", views_funnel.funnel_export, name="funnel_export"),
     path("new/", views.edit, name="new"),
     path("items/<str:code>/", views.item, name="item"),
     path("items/<str:code>/edit/", views.edit, name="edit"),

@@ -33,6 +33,8 @@ EXPECT = {
     "policies:push_settings":        row(LOGIN, OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK),
     "policies:push_log":             row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  OK,  OK),
     "policies:push_link":            row(OK,    OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "policies:funnel":               row(LOGIN, NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
+    "policies:funnel_export":        row(LOGIN, NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  OK,  OK),
     # --- API: the catalogue is every signed-in caller's; matches are scoped (empty for non-enterprises) ---
     "policy-item-list":              row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "policy-item-detail":            row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
