@@ -57,6 +57,7 @@ def test_policy_finds_me_met_unknown_and_not_met_with_reasons(published, client_
     unknown, not_met = rest.split('id="not-met"')
     assert 'data-code="RENT"' in met
     assert 'data-code="SOCIAL"' in unknown and "成立日期" in unknown
+    assert "data-supply" not in unknown  # an auto item has no application to supply facts through
     assert 'data-code="BIG"' in not_met and "需要：企业规模 等于 大型" in not_met
 
 
