@@ -79,7 +79,7 @@ class StatusUploadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StatusUpload
-        fields = ["id", "institution_code", "file_name", "digest", "status", "rows_total", "rows_created",
+        fields = ["id", "kind", "institution_code", "file_name", "digest", "status", "rows_total", "rows_created",
                   "rows_unchanged", "error_count", "message", "unknown_columns", "job", "uploaded_at",
                   "finished_at"]
 
@@ -88,27 +88,28 @@ class StatusUploadRequest(serializers.Serializer):
     file = serializers.FileField()
 
 
-class CanSendStatus(permissions.BasePermission):
+class CanSendFile(permissions.BasePermission):
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or request.user.has_perm("fund.upload_status")
+        return request.method in permissions.SAFE_METHODS or request.user.has_perm(imports.KINDS[view.kind].permission)
 
 
 class StatusUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """A channel's status file (tranches, repayments, extensions, closes by application number), the same
     file as the upload page takes: stored whole, or refused with every bad row (422)."""
 
+    kind = StatusUpload.Kind.STATUS
     serializer_class = StatusUploadSerializer
     parser_classes = [parsers.MultiPartParser]
-    permission_classes = [permissions.IsAuthenticated, CanSendStatus]
+    permission_classes = [permissions.IsAuthenticated, CanSendFile]
 
     def get_queryset(self):
-        return selectors.status_uploads_for(self.request.user)
+        return selectors.status_uploads_for(self.request.user, self.kind)
 
     @extend_schema(request={"multipart/form-data": StatusUploadRequest}, responses={201: StatusUploadSerializer})
     def create(self, request, *args, **kwargs):
         ser = StatusUploadRequest(data=request.data)
         ser.is_valid(raise_exception=True)
-        record = imports.start_upload(request.user, ser.validated_data["file"])
+        record = imports.start_upload(request.user, ser.validated_data["file"], kind=self.kind)
         body = StatusUploadSerializer(record).data
         if record.status == "refused":
             from huiqi.core.uploads import read_errors
@@ -117,3 +118,10 @@ class StatusUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
             refused = DomainError("upload.refused", _("文件有错误，整个文件未入库"))
             return Response({"error": refused.as_dict(), "upload": body}, status=422)
         return Response(body, status=201)
+
+
+class ApplicationFileViewSet(StatusUploadViewSet):
+    """A channel's file of the applications it received (申请登记), each row registered as the page does (the
+    channel is the sender's institution): stored whole, or refused with every bad row (422)."""
+
+    kind = StatusUpload.Kind.APPLICATIONS

@@ -1,5 +1,5 @@
-"""Background jobs of the stable-development fund: the funnel's PDF, and a channel's status file too large to
-check in the request that sent it."""
+"""Background jobs of the stable-development fund: the funnel's PDF, and a channel's file (申请登记 or 办理情况)
+too large to check in the request that sent it."""
 
 from __future__ import annotations
 

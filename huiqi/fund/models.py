@@ -253,12 +253,18 @@ class FunnelEntry(models.Model):
 
 
 class StatusUpload(UploadRecord):
-    """One status file a channel sent (放款、还款、展期、结清 by application number): stored whole, each row
-    through the same service as the page's action, or refused whole with every bad row named."""
+    """One file a channel sent, of one of two kinds: the applications it received (申请登记, each row through
+    ``services.register``) or their status (放款、还款、展期、结清 by application number, each row through the
+    page action's service). Stored whole, or refused whole with every bad row named."""
 
+    class Kind(models.TextChoices):
+        STATUS = "status", _("办理情况")
+        APPLICATIONS = "applications", _("申请登记")
+
+    kind = models.CharField(_("文件类型"), max_length=12, choices=Kind.choices, default=Kind.STATUS)
     institution = models.ForeignKey("registry.FundInstitution", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+", verbose_name=_("实施机构"))
 
     class Meta(UploadRecord.Meta):
-        verbose_name = _("基金办理情况文件")
-        verbose_name_plural = pgettext_lazy("plural", "基金办理情况文件")
+        verbose_name = _("基金渠道报送文件")
+        verbose_name_plural = pgettext_lazy("plural", "基金渠道报送文件")

@@ -56,6 +56,8 @@ PERMISSIONS = {
     "fund.disburse": _channel_staff & _at_channel,
     # A channel's staff send status files (tranches, repayments, extensions, closes) for their applications.
     "fund.upload_status": _channel_staff,
+    # ... and files of the applications they received (the channel is the sender's institution: no stand-in).
+    "fund.upload_applications": has_role(Role.INSTITUTION),
     # The bureau sets priority by hand, with a reason.
     "fund.set_priority": has_role(Role.BUREAU, Role.ADMIN),
 }

@@ -299,12 +299,14 @@ def funnel_jobs_for(user, *, done: bool = False):
     return qs.filter(created_by=user)
 
 
-def status_uploads_for(user):
-    """The channels' status files a reader may see: the bureau, auditors and administrators all; a channel's
-    staff their institution's; no one else."""
+def status_uploads_for(user, kind: str | None = None):
+    """The files the channels sent (of ``kind``, or both kinds) a reader may see: the bureau, auditors and
+    administrators all; a channel's staff their institution's; no one else."""
     from .models import StatusUpload
 
     qs = StatusUpload.objects.select_related("institution", "uploaded_by", "job")
+    if kind is not None:
+        qs = qs.filter(kind=kind)
     if user.has_perm("fund.view_all"):
         return qs
     if user.has_perm("fund.upload_status") and getattr(user, "institution_id", None):

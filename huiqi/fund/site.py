@@ -44,21 +44,27 @@ AUDIT_ACTIONS = {
 }
 
 API_ROUTES = [Route("fund-applications", "huiqi.fund.api.ApplicationViewSet", "fund-application"),
-              Route("fund-status-files", "huiqi.fund.api.StatusUploadViewSet", "fund-status-file")]
+              Route("fund-status-files", "huiqi.fund.api.StatusUploadViewSet", "fund-status-file"),
+              Route("fund-application-files", "huiqi.fund.api.ApplicationFileViewSet", "fund-application-file")]
 
 AUDIT_LINKS = {"fund.Application": AuditLink("fund.view", lambda a: reverse("fund:detail", args=[a.pk])),
                "fund.StatusUpload": AuditLink("fund.view", lambda r: reverse("fund:upload_detail", args=[r.pk]))}
 
 
-def _load_status(path, progress, user):
-    from . import imports
+def _loader(kind):
+    def load(path, progress, user):
+        from . import imports
 
-    return imports.import_path(user, path, progress=progress)
+        return imports.import_path(user, path, progress=progress, kind=kind)
+
+    return load
 
 
-# A channel's status file is sent by its named staff: ``huiqi import fund-status FILE --as USER``.
-IMPORTERS = {"fund-status": Importer(_load_status, "a channel's tranches, repayments, extensions and closes",
-                                     as_user=True)}
+# A channel's files are sent by its named staff: ``huiqi import fund-status|fund-applications FILE --as USER``.
+IMPORTERS = {"fund-status": Importer(_loader("status"), "a channel's tranches, repayments, extensions and closes",
+                                     as_user=True),
+             "fund-applications": Importer(_loader("applications"), "the applications a channel received",
+                                           as_user=True)}
 
 NAVIGATION = [Nav("fund:index", _("平稳发展基金"), "fund.view", order=38,
                   role_labels={"enterprise": _("我的基金申请"), "institution": _("基金申请")})]
@@ -84,13 +90,14 @@ GUIDES = {
         next=(_("渠道（高新投或担保集团）按登记库资料资格预审，通过后开展尽职调查。"),
               _("批准的利率为渠道原最高债权支持利率的 %(discount)s%%；批准后签约、放款，按月付息、到期还本。")),
         values=_guide_values),
-    "fund.status_file": Guide(
-        title=_("办理情况报送"),
-        who=_("实施机构（渠道）的工作人员，报送本渠道申请的放款、还款、展期和结清情况。"),
+    "fund.channel_file": Guide(
+        title=_("渠道文件报送"),
+        who=_("实施机构（渠道）的工作人员：以申请登记文件批量登记本渠道受理的申请，以办理情况文件报送本渠道申请的放款、还款、展期和结清情况。"),
         needs=(_("按模板填写的 CSV（UTF-8 或 GBK/GB18030）或 Excel（XLSX，第一个工作表）文件，表头中文或英文均可"),
-               _("每行一件事：申请编号、事项（放款、还本、付息、展期、结清）、日期，放款和还款填金额，展期填展期后到期日和理由")),
+               _("申请登记：每行一件申请，填统一社会信用代码、申请金额（万元）、申请期限（月）、受理日期、疫情影响说明，资金用途选填；渠道即上传人所在的实施机构"),
+               _("办理情况：每行一件事，填申请编号、事项（放款、还本、付息、展期、结清）、日期，放款和还款填金额，展期填展期后到期日和理由")),
         time=_("小文件上传后当场校验；大文件在后台校验，完成后在本页面显示结果。"),
-        next=(_("各行按文件顺序、按与页面办理相同的规则逐行校验：全部通过才入库，同一文件重复上传不会产生任何变化。"),
+        next=(_("各行按文件顺序、按与页面办理相同的规则逐行校验（申请登记同样资格预审，同一企业在两个渠道合计只能有一件在办申请）：全部通过才入库，同一文件重复上传不会产生任何变化。"),
               _("只要有一行有误，整个文件不入库，并给出可下载的逐行错误报告；修改后重新上传即可。"))),
 }
 

@@ -1,5 +1,6 @@
-"""The fund's page for what a channel reports by file: the upload (放款、还款、展期、结清 by application
-number), each file's outcome and refusal report, and the templates."""
+"""The fund's page for what a channel reports by file: the upload of either kind (申请登记: the applications
+it received; 办理情况: 放款、还款、展期、结清 by application number), each file's outcome and refusal report,
+and the templates."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from huiqi.core.tabular import write_template
 from huiqi.core.uploads import error_report_download, read_errors
 
 from . import imports, selectors
-from .forms import StatusFileForm
+from .forms import ChannelFileForm
+from .models import StatusUpload
+
+
+def _kinds(user) -> list[tuple[str, str]]:
+    """The kinds of file the reader may send."""
+    return [(k, label) for k, label in StatusUpload.Kind.choices if user.has_perm(imports.KINDS[k].permission)]
 
 
 def _files_reader(request) -> None:
@@ -33,18 +40,18 @@ def upload_page(request):
     """The guide, the upload form (a channel's staff) and the files so far; a file received leads to its
     confirmation."""
     _files_reader(request)
-    can_send = request.user.has_perm("fund.upload_status")
+    kinds = _kinds(request.user)
     form, status = None, 200
-    if can_send:
+    if kinds:
         posted = request.method == "POST"
-        form = StatusFileForm(request.POST if posted else None, request.FILES if posted else None)
+        form = ChannelFileForm(request.POST if posted else None, request.FILES if posted else None, kinds=kinds)
     if request.method == "POST":
         if form is None:
             _require(request, "fund.upload_status")
         status = 400
         if form.is_valid():
             try:
-                record = imports.start_upload(request.user, form.cleaned_data["file"])
+                record = imports.start_upload(request.user, form.cleaned_data["file"], kind=form.cleaned_data["kind"])
                 return redirect("fund:upload_submitted", pk=record.pk)
             except DomainError as exc:
                 add_domain_error(form, exc)
@@ -52,9 +59,9 @@ def upload_page(request):
     page, query = paginate(request, selectors.status_uploads_for(request.user))
     from .site import GUIDES
 
-    context = {"page": page, "query": query, "form": form}
+    context = {"page": page, "query": query, "form": form, "kinds": kinds or StatusUpload.Kind.choices}
     if form is not None:
-        context.update(guide_context(GUIDES["fund.status_file"], form))
+        context.update(guide_context(GUIDES["fund.channel_file"], form))
     return render(request, "fund/uploads.html", context, status=status)
 
 
@@ -82,14 +89,15 @@ def upload_error_report(request, pk, fmt):
     record = get_object_or_404(selectors.status_uploads_for(request.user), pk=pk)
     if fmt not in record.error_report_formats:
         raise Http404
-    return error_report_download(record, fmt, f"fund-status-{record.pk}-errors.{fmt}")
+    return error_report_download(record, fmt, f"{imports.KINDS[record.kind].importer.name}-{record.pk}-errors.{fmt}")
 
 
 @login_required
-def template(request, lang, fmt):
-    """The status file's template, with Chinese or English column names, as CSV or XLSX."""
+def template(request, kind, lang, fmt):
+    """A kind's template, with Chinese or English column names, as CSV or XLSX."""
     _files_reader(request)
-    if lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
+    if kind not in imports.KINDS or lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
         raise Http404
-    return file_download(lambda path: write_template(imports.status_schema(), path, lang),
-                         f"fund-status-template-{lang}.{fmt}")
+    importer = imports.KINDS[kind].importer(request.user)
+    return file_download(lambda path: write_template(importer.schema(), path, lang),
+                         f"{importer.name}-template-{lang}.{fmt}")

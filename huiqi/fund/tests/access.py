@@ -30,6 +30,9 @@ EXPECT = {
     "fund:upload_error_report":      row(LOGIN, NO,  NO,  NO,  NO,  NO,  OK,  NO,  OK,  OK,  OK),
     "fund-status-file-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "fund-status-file-detail":       row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  NF,  OK,  OK,  OK),
+    # ... and its registration files (申请登记), the same way; the world's is the matrix institution's.
+    "fund-application-file-list":    row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
+    "fund-application-file-detail":  row(UNAUTH, NF, NF,  NF,  NF,  NF,  OK,  NF,  OK,  OK,  OK),
     # --- API: lists are scoped (empty for those without a part in the fund), one outside it is a 404 ---
     "fund-application-list":         row(UNAUTH, OK, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
     "fund-application-detail":       row(UNAUTH, OK, NF,  NF,  NF,  NF,  OK,  NF,  OK,  OK,  OK),
@@ -41,16 +44,19 @@ FILL = {
     "fund:detail": lambda w: {"pk": w["fund_application"].pk},
     "fund:registered": lambda w: {"pk": w["fund_application"].pk},
     "fund-application-detail": lambda w: {"pk": w["fund_application"].pk},
-    "fund:template": lambda w: {"lang": "zh", "fmt": "csv"},
+    "fund:template": lambda w: {"kind": "applications", "lang": "zh", "fmt": "csv"},
     "fund:upload_detail": lambda w: {"pk": w["fund_upload"].pk},
     "fund:upload_submitted": lambda w: {"pk": w["fund_upload"].pk},
     "fund:upload_error_report": lambda w: {"pk": w["fund_upload"].pk, "fmt": "csv"},
     "fund-status-file-detail": lambda w: {"pk": w["fund_upload"].pk},
+    "fund-application-file-detail": lambda w: {"pk": w["fund_application_file"].pk},
 }
 
 # Channels (and enterprises applying online) register applications.
 WRITE_TABLE = {"fund-application-list": {"post": {"institution", "enterprise", "enterprise2", "admin"}},
-               "fund-status-file-list": {"post": {"institution", "admin"}}}
+               "fund-status-file-list": {"post": {"institution", "admin"}},
+               # the channel is the sender's institution: only a channel's staff send registration files
+               "fund-application-file-list": {"post": {"institution"}}}
 
 
 def prepare(world):
@@ -80,4 +86,8 @@ def prepare(world):
     world["fund_upload"] = start_upload(world["users"]["institution"], SimpleUploadedFile(
         "status.csv", "申请编号,事项,日期,金额（元）\nNOPE-1,放款,2020-06-30,100.00\n".encode(), content_type="text/csv"))
     assert world["fund_upload"].status == "refused", world["fund_upload"].message
+    world["fund_application_file"] = start_upload(world["users"]["institution"], SimpleUploadedFile(
+        "applications.csv", "统一社会信用代码,申请金额（万元）,申请期限（月）,受理日期\nNOPE,100,12,2020-03-02\n".encode(),
+        content_type="text/csv"), kind="applications")
+    assert world["fund_application_file"].status == "refused", world["fund_application_file"].message
     return world

@@ -51,7 +51,7 @@ def test_a_channel_uploads_its_status_file_through_the_page(example):
     apps, maker = example.apps, example.world.staff["sgg"][0]
     c = _client(maker)
     assert 'name="file"' in c.get(reverse("fund:uploads")).content.decode()
-    sent = c.post(reverse("fund:uploads"), {"file": SimpleUploadedFile("status.csv", _csv(_good_rows(apps)))})
+    sent = c.post(reverse("fund:uploads"), {"kind": "status", "file": SimpleUploadedFile("status.csv", _csv(_good_rows(apps)))})
     assert sent.status_code == 302, sent.content.decode()[:2000]
     record = StatusUpload.objects.get()
     assert (record.status, record.rows_total, record.rows_created) == ("stored", 3, 3)
@@ -63,7 +63,7 @@ def test_a_channel_uploads_its_status_file_through_the_page(example):
     actions = set(AuditEvent.objects.filter(actor=maker).values_list("action", flat=True))
     assert {"fund.repayment", "fund.extend", "import"} <= actions
     # The same file again changes nothing and says so.
-    c.post(reverse("fund:uploads"), {"file": SimpleUploadedFile("again.csv", _csv(_good_rows(apps)))})
+    c.post(reverse("fund:uploads"), {"kind": "status", "file": SimpleUploadedFile("again.csv", _csv(_good_rows(apps)))})
     assert StatusUpload.objects.latest("pk").status == "unchanged"
     assert Repayment.objects.filter(application=f05).count() == 2
     detail = c.get(reverse("fund:upload_detail", args=[record.pk]))
@@ -84,7 +84,7 @@ def test_a_bad_file_is_refused_whole_with_every_error(example):
             [f05, "还本", "2020-04-16", "abc", "", ""],                    # text in a number column
             [f05, "结清", "2020-05-01", "", "", ""]]                       # not everything repaid
     c = _client(maker)
-    c.post(reverse("fund:uploads"), {"file": SimpleUploadedFile("bad.csv", _csv(rows))})
+    c.post(reverse("fund:uploads"), {"kind": "status", "file": SimpleUploadedFile("bad.csv", _csv(rows))})
     record = StatusUpload.objects.get()
     assert record.status == "refused"
     assert (Repayment.objects.count(), Tranche.objects.count()) == before[:2]
