@@ -115,8 +115,6 @@ def _application_url(application):
     return reverse("policies:application", args=[application.number])
 
 
-AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url),
-               "policies.Application": AuditLink("policies.view_applications", _application_url)}
 def _list_url(auto_list):
     from django.urls import reverse
 
@@ -130,6 +128,7 @@ def _via_list(obj):
 
 
 AUDIT_LINKS = {"policies.ItemVersion": AuditLink("policies.view_drafts", _version_url),
+               "policies.Application": AuditLink("policies.view_applications", _application_url),
                "policies.AutoList": AuditLink("policies.view_lists", _list_url),
                "policies.AutoEntry": AuditLink("policies.view_lists", _via_list),
                "policies.Objection": AuditLink("policies.view_lists", _via_list)}
