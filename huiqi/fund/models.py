@@ -91,6 +91,9 @@ class Application(models.Model):
             models.Index(fields=["channel", "state"], name="fund_app_channel_state"),
             models.Index(fields=["received_date"], name="fund_app_received"),
             models.Index(fields=["uscc"], name="fund_app_uscc"),
+            # A channel's list (the ageing list): its live states, in the list's order.
+            models.Index(fields=["institution", "state", "priority", "received_date", "id"],
+                         name="fund_app_ageing"),
         ]
         constraints = [
             # One live application per enterprise across both channels, held by the database too.
