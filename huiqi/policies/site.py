@@ -173,9 +173,16 @@ def _demo_lists(scale, seed, progress) -> str:
     return demo_auto.build_and_describe(scale, seed, progress)
 
 
+def _demo_activity(scale, seed, progress) -> str:
+    from . import demo_activity
+
+    return demo_activity.build_and_describe(scale, seed, progress)
+
+
 # After the programs whose data the criteria read (registry 0, ledger 10, subsidy 40, pool 45); the first
-# 免申即享 list after the catalogue (its item) and the subsidy's released batch (its entries).
-DEMO = [DemoStep(60, _demo), DemoStep(61, _demo_lists)]
+# 免申即享 list after the catalogue (its item) and the subsidy's released batch (its entries); then March's
+# views, pushes and online applications.
+DEMO = [DemoStep(60, _demo), DemoStep(61, _demo_lists), DemoStep(62, _demo_activity)]
 
 API_ROUTES = [Route("policy-items", "huiqi.policies.api.ItemViewSet", "policy-item"),
               Route("policy-matches", "huiqi.policies.api.MatchViewSet", "policy-match"),

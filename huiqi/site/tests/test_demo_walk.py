@@ -68,8 +68,14 @@ def test_every_role_has_work_waiting_on_the_demos_day(demo):
     assert people["auditor"] == {"subsidy.released_lately": 1}
     # The pool's claims: one to review, one reviewed by bureau2 for a second person (the administrator may act too).
     assert {"pool.claims_to_review": 1, "pool.claims_to_decide": 1}.items() <= people["bureau"].items()
-    assert people["admin"] == {"accounts.tokens_expiring_all": 1, "pool.claims_to_review": 1,
-                               "pool.claims_to_decide": 1}
+    # March's online applications wait with the department (and the administrator, who may act too).
+    handling = {"policies.applications_to_accept", "policies.applications_to_decide", "policies.applications_to_pay",
+                "policies.applications_overdue"}
+    assert handling <= set(people["handler"])
+    assert {k: v for k, v in people["admin"].items() if k not in handling} == {
+        "accounts.tokens_expiring_all": 1, "pool.claims_to_review": 1, "pool.claims_to_decide": 1}
+    assert handling <= set(people["admin"])
+    assert "policies.my_open_applications" in people["enterprise"]
     # The fund: the institution's log-in is its channel's checker, and proposals wait for it.
     assert set(people["institution"]) == {"fund.to_confirm"} and people["institution"]["fund.to_confirm"] > 0
     roles = {u.role for u in User.objects.filter(is_demo=True) if people[u.username]}
@@ -121,3 +127,31 @@ def test_the_log_in_page_explains_every_demo_role(demo):
     assert set(re.findall(r'data-role-line="([^"]+)"', page)) == {
         "enterprise", "district", "department", "bureau", "bank", "institution", "auditor", "admin"}
     assert re.findall(r"<code>(bureau\d?)</code>", page) == ["bureau", "bureau2", "bureau3"]
+
+
+def test_the_policy_hub_has_march_s_use_on_the_demos_day(demo):
+    from huiqi.policies import demo_activity, selectors_applications, selectors_funnel
+    from huiqi.policies.models import Application, PushMessage
+
+    assert "demo policy activity made" in demo
+    rows, total = selectors_funnel.funnel(User.objects.get(username="bureau"), dt.date(2020, 3, 1), DAY)
+    full = [r for r in rows if all(count > 0 for count in r.counts().values())]
+    assert full and all(r.paid_fen > 0 for r in full)  # views, pushes, opens, applications, approvals, money
+    assert total.anonymous_views > 0
+    handler = User.objects.get(username="handler")
+    queue = selectors_applications.applications_for(handler)
+    assert {a.state for a in queue} == {"submitted", "accepted", "approved", "rejected", "paid"}
+    assert {a.department_id for a in queue} == {handler.agency_id}
+    assert selectors_applications.overdue_count(handler, DAY) > 0
+    page = as_user("handler").get(reverse("policies:applications")).content.decode()
+    assert queue.order_by("-pk").first().number in page or queue.first().number in page
+    assert any(selectors_funnel.funnel(handler, dt.date(2020, 3, 1), DAY)[1].counts().values())
+    for username in ("enterprise", "enterprise2"):
+        user = User.objects.get(username=username)
+        assert PushMessage.objects.filter(enterprise__in=user.enterprises.all(), channel="inbox").exists(), username
+        assert Application.objects.filter(enterprise__in=user.enterprises.all()).exists(), username
+    with pytest.raises(demo_activity.ActivityExists):
+        demo_activity.build_activity_demo()
+    mine = as_user("enterprise").get(reverse("policies:applications")).content.decode()
+    assert any(a.number in mine for a in Application.objects.filter(enterprise__in=User.objects.get(
+        username="enterprise").enterprises.all()))
