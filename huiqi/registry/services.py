@@ -207,7 +207,8 @@ def start_registry_import(actor, upload, kind: str = RegistryImport.Kind.REGISTR
     if uploads.runs_inline(record, settings.HUIQI_INLINE_IMPORT_BYTES):
         return imports.process(record, actor)
     job = jobs.enqueue("registry.import", {"import_id": record.pk}, user=actor,
-                       title=stored(_("%(kind)s导入：%(file)s"), kind=record.get_kind_display(),
+                       # The kind's label as a lazy msgid (get_kind_display() would fix today's language).
+                       title=stored(_("%(kind)s导入：%(file)s"), kind=RegistryImport.Kind(record.kind).label,
                                     file=record.file_name))
     record.job = job
     record.save(update_fields=["job"])

@@ -92,7 +92,11 @@ def a_days_work(users, city, make_enterprise) -> dict:
                                     digest=kind, uploaded_by=users["bank"])
     issue_token(None, users["bank"], name="报送系统", days=5)
     # A job of the bureau failed today; an enterprise with no figures cannot be classified.
-    Job.objects.create(kind="registry.import", title=stored(_("名录导入：%(file)s"), file="enterprises.csv"),
+    from huiqi.registry.models import RegistryImport
+
+    Job.objects.create(kind="registry.import", title=stored(_("%(kind)s导入：%(file)s"),
+                                                            kind=RegistryImport.Kind.REGISTRY.label,
+                                                            file="enterprises.csv"),
                        status=Job.Status.FAILED,
                        created_by=users["bureau"])
     make_enterprise("宝安区无数据商行", district="440306", employees=None, revenue_wan=None)
