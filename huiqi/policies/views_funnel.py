@@ -66,7 +66,7 @@ def funnel(request):
     return render(request, "policies/funnel.html", {
         **q, "labels": labels, "chart": chart, "steps": rules.FUNNEL_STEPS, "modes": Mode.choices,
         "items": sorted(((c, t) for c, (t, _m) in items.items()), key=lambda x: x[0]),
-        "error_fields": [{"from": _("开始日期"), "to": _("截止日期")}[e] for e in q["errors"]]})
+        "error_fields": [{"from": _("开始日期"), "to": _("截止日期")}[e] for e in dict.fromkeys(q["errors"])]})
 
 
 @login_required
