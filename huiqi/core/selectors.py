@@ -14,6 +14,16 @@ def jobs_for(user):
     return Job.objects.filter(created_by=user)
 
 
+def report_jobs(user, kind: str, *, done: bool = False):
+    """The jobs of ``kind`` (a report's PDF) the user asked for, newest first; ``done``: only those that
+    succeeded, whose file can be downloaded, and then an administrator's reach is everyone's."""
+    qs = Job.objects.filter(kind=kind).order_by("-created_at")
+    if done:
+        qs = qs.filter(status=Job.Status.SUCCEEDED)
+        return qs if user.has_perm("core.view_all_jobs") else qs.filter(created_by=user)
+    return qs.filter(created_by=user)
+
+
 def audit_for(user):
     """The audit log, newest first, for those who may read it (``filters.AuditFilter`` narrows it)."""
     if not user.has_perm("core.view_audit"):

@@ -285,18 +285,12 @@ def application_numbered(number: str) -> Application:
 
 
 def funnel_jobs_for(user, *, done: bool = False):
-    """The funnel PDF jobs the user asked for (an administrator: everyone's when ``done``), newest first;
-    ``done``: only those that succeeded, whose PDF can be downloaded."""
-    from huiqi.accounts.selectors import Role, role_of
-    from huiqi.core.models import Job
+    """The funnel PDF jobs the user asked for (``core.selectors.report_jobs``)."""
+    from huiqi.core.selectors import report_jobs
 
     from .jobs import REPORT_KIND
 
-    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
-    if done:
-        qs = qs.filter(status=Job.Status.SUCCEEDED)
-        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
-    return qs.filter(created_by=user)
+    return report_jobs(user, REPORT_KIND, done=done)
 
 
 def status_uploads_for(user, kind: str | None = None):

@@ -627,18 +627,12 @@ def reported_npl_date(user, loan_no: str) -> dt.date | None:
 
 
 def report_jobs_for(user, *, done: bool = False):
-    """The pool report PDF jobs the user asked for (an administrator: everyone's when ``done``), newest
-    first; ``done``: only those that succeeded, whose PDF can be downloaded."""
-    from huiqi.accounts.selectors import Role, role_of
-    from huiqi.core.models import Job
+    """The pool report PDF jobs the user asked for (``core.selectors.report_jobs``)."""
+    from huiqi.core.selectors import report_jobs
 
     from .jobs import REPORT_KIND
 
-    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
-    if done:
-        qs = qs.filter(status=Job.Status.SUCCEEDED)
-        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
-    return qs.filter(created_by=user)
+    return report_jobs(user, REPORT_KIND, done=done)
 
 
 # --- deliberate re-pricing ---------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from huiqi.accounts import selectors as accounts_selectors
 from huiqi.accounts.selectors import Role, role_of
 from huiqi.core.i18n import localized
-from huiqi.core.models import Job, Parameter
+from huiqi.core.models import Parameter
+from huiqi.core.selectors import report_jobs
 from huiqi.registry import selectors as registry_selectors
 
 from . import rules
@@ -314,10 +315,5 @@ def filing_switch_day() -> dt.date | None:
 
 
 def report_jobs_for(user, *, done: bool = False):
-    """The report PDF jobs the user asked for (an administrator: everyone's when ``done``), newest first;
-    ``done``: only those that succeeded, whose PDF can be downloaded."""
-    qs = Job.objects.filter(kind=REPORT_KIND).order_by("-created_at")
-    if done:
-        qs = qs.filter(status=Job.Status.SUCCEEDED)
-        return qs if role_of(user) == Role.ADMIN else qs.filter(created_by=user)
-    return qs.filter(created_by=user)
+    """The analysis report PDF jobs the user asked for (``core.selectors.report_jobs``)."""
+    return report_jobs(user, REPORT_KIND, done=done)
