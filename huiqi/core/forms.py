@@ -70,6 +70,19 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
+class UploadForm(forms.Form):
+    """An upload page's form (``core.uploads``): which kind of file, and the file; the app's importer checks
+    every row (one place). ``kinds``: the (code, label) choices the page offers."""
+
+    kind = forms.ChoiceField(label=_("文件类型"))
+    file = forms.FileField(label=_("文件"), help_text=_("CSV 或 XLSX，按模板填写"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = list(kinds)
+
+
 def _bound(value):
     return None if value is None else Decimal(str(value))
 

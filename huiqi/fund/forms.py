@@ -128,16 +128,3 @@ class ExtendForm(forms.Form):
 class CloseForm(Irreversible):
     day = _day(_("结清日期"))
     field_order = ["day", "confirm"]
-
-
-class ChannelFileForm(forms.Form):
-    """A channel's file: which kind (申请登记 or 办理情况), and the file; the importer checks every row (one
-    place)."""
-
-    kind = forms.ChoiceField(label=_("文件类型"))
-    file = forms.FileField(label=_("文件"), help_text=_("CSV 或 XLSX，按模板填写"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
-
-    def __init__(self, *args, kinds=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = list(kinds)

@@ -12,14 +12,13 @@ from django.urls import reverse
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
-from huiqi.core.forms import add_domain_error
+from huiqi.core.forms import UploadForm, add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.permissions import require_page as _require
 from huiqi.core.tabular import write_template
 from huiqi.core.uploads import error_report_download, read_errors
 
 from . import imports, selectors
-from .forms import ChannelFileForm
 from .models import StatusUpload
 
 
@@ -44,7 +43,7 @@ def upload_page(request):
     form, status = None, 200
     if kinds:
         posted = request.method == "POST"
-        form = ChannelFileForm(request.POST if posted else None, request.FILES if posted else None, kinds=kinds)
+        form = UploadForm(request.POST if posted else None, request.FILES if posted else None, kinds=kinds)
     if request.method == "POST":
         if form is None:
             _require(request, "fund.upload_status")

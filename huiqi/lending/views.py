@@ -11,7 +11,7 @@ from huiqi.core import filters as core_filters
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
-from huiqi.core.forms import add_domain_error
+from huiqi.core.forms import UploadForm, add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.tabular import write_template
 from huiqi.core.uploads import error_report_download, read_errors
@@ -19,7 +19,6 @@ from huiqi.core.permissions import require_page as _require
 
 from . import imports, selectors
 from .filters import LoanFilter
-from .forms import UploadForm
 from .models import BorrowerKind, LedgerUpload, Purpose
 from .site import GUIDES
 

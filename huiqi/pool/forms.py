@@ -78,18 +78,6 @@ class TopUpForm(forms.Form):
         self.fields["on"].initial = clock.today()
 
 
-class UploadForm(forms.Form):
-    """A bank's file for the pool: which kind, and the file; the importer checks every row (one place)."""
-
-    kind = forms.ChoiceField(label=_("文件类型"))
-    file = forms.FileField(label=_("文件"), help_text=_("CSV 或 XLSX，按模板填写"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
-
-    def __init__(self, *args, kinds=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = list(kinds)
-
-
 class EvidenceForm(forms.Form):
     evidence = forms.CharField(label=_("证明材料说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
                                help_text=_("列明催收、诉讼、核销等材料及其编号"))

@@ -12,7 +12,7 @@ from django.urls import reverse
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError
 from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
-from huiqi.core.forms import add_domain_error
+from huiqi.core.forms import UploadForm, add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.permissions import require_page as _require
 from huiqi.core.tabular import write_template
@@ -20,7 +20,6 @@ from huiqi.core.uploads import error_report_download, read_errors
 from huiqi.lending import selectors as lending
 
 from . import imports, selectors
-from .forms import UploadForm
 from .models import PoolUpload
 
 
