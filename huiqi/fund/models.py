@@ -216,11 +216,8 @@ class Repayment(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="fund_repayment_positive")]
 
 
-class FunnelDay(models.Model):
-    """The funnel's daily roll-up, kept by the services with every write that moves it (registration,
-    decision, cancellation, tranche): what each group (a channel, a district, an industry section, the whole
-    fund) gained on a day — enterprises counted from their first day in the group, amounts from their own.
-    The funnel at X is the sum of the days up to X (``selectors.funnel_groups``)."""
+class _FunnelFigures(models.Model):
+    """What a group (a channel, a district, an industry section, the whole fund) gained on a day."""
 
     dimension = models.CharField(_("分组方式"), max_length=10)
     group_key = models.CharField(_("分组"), max_length=20)
@@ -232,23 +229,25 @@ class FunnelDay(models.Model):
     paid_fen = models.BigIntegerField(_("新增放款金额（分）"), default=0)
 
     class Meta:
+        abstract = True
+
+
+class FunnelDay(_FunnelFigures):
+    """The funnel's daily roll-up, kept by the services with every write that moves it (registration,
+    decision, cancellation, tranche): what each group (a channel, a district, an industry section, the whole
+    fund) gained on a day — enterprises counted from their first day in the group, amounts from their own.
+    The funnel at X is the sum of the days up to X (``selectors.funnel_groups``)."""
+
+    class Meta:
         verbose_name = _("申请决策放款日汇总")
         verbose_name_plural = pgettext_lazy("plural", "申请决策放款日汇总")
         constraints = [models.UniqueConstraint(fields=["dimension", "group_key", "day"], name="fund_funnel_day_once")]
 
 
-class FunnelEntry(models.Model):
+class FunnelEntry(_FunnelFigures):
     """One enterprise's part of ``FunnelDay`` as last added, so that the next write replaces exactly it."""
 
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, db_index=True)
-    dimension = models.CharField(_("分组方式"), max_length=10)
-    group_key = models.CharField(_("分组"), max_length=20)
-    day = models.DateField(_("日期"))
-    applied = models.IntegerField(_("新增申请企业"), default=0)
-    decided = models.IntegerField(_("新增获决策支持企业"), default=0)
-    decided_fen = models.BigIntegerField(_("新增决策金额（分）"), default=0)
-    paid = models.IntegerField(_("新增已放款企业"), default=0)
-    paid_fen = models.BigIntegerField(_("新增放款金额（分）"), default=0)
 
     class Meta:
         verbose_name = _("企业申请决策放款汇总")
