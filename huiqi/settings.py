@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "huiqi.pool",
     "huiqi.policies",
     "huiqi.fund",
+    "huiqi.supplies",
 ]
 
 MIDDLEWARE = [

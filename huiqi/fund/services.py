@@ -20,6 +20,7 @@ from huiqi.core.identifiers import validate_uscc
 from huiqi.core.permissions import require
 from huiqi.core.workdays import Calendar
 from huiqi.registry import selectors as registry
+from huiqi.supplies import selectors as supplies
 
 from . import rules, selectors
 from .models import Application, Pause, Repayment, StageClock, StageEvent, Tranche
@@ -166,6 +167,8 @@ def register(actor, data: ApplicationInput, *, transferred_from: Application | N
                                      headroom_fen=selectors.headroom_fen(uscc, p.enterprise_cap_fen))
             state = rules.precheck_state(reasons)
             priority_reason = data.priority_reason
+            if not priority_reason and supplies.is_active_producer(uscc, received):
+                priority_reason = "supplies_producer"  # an active producer in the directory on the received day
             if not priority_reason and enterprise is not None and enterprise.is_key_enterprise:
                 priority_reason = "key_enterprise"
             application = Application.objects.create(

@@ -51,12 +51,15 @@ def fund_world(db, password_hash, monkeypatch):
     for i, (key, (name, employees, revenue)) in enumerate(ENTERPRISES.items()):
         e = registry.register_enterprise(None, uscc=generate_uscc(random.Random(900 + i)), name=name,
                                          district="440305" if i % 2 else "440306", industry="C39",
-                                         employees=employees, revenue_wan=revenue, figures_year=2019,
-                                         is_key_enterprise=key == "E1")
+                                         employees=employees, revenue_wan=revenue, figures_year=2019)
         registry.set_ownership(None, e, "private")
         assert e.size_class == SIZES[key], (key, e.size_class)
         ents[key] = e.uscc
     registry.list_dishonest(None, ents["E4"], D(2019, 11, 1), source="最高人民法院失信被执行人名单")
+    # E1 is an active producer in the supplies directory (its priority comes from there).
+    from huiqi.supplies import services as supplies
+
+    supplies.list_producer(None, ents["E1"], D(2020, 1, 25), converted=True)
 
     def mk(username, code):
         return create_user(None, username=username, password=PASSWORD, role="institution", check_password=False,

@@ -19,8 +19,8 @@ from .conftest import WAN, D, apply, approve, walk_to_decision
 
 def test_worked_example_outcomes(example):
     a = example.apps
-    assert (a["F-01"].state, a["F-01"].approved_fen, a["F-01"].rate, a["F-01"].priority) == (
-        "disbursed", 2000 * WAN, Decimal("0.042"), True)
+    assert (a["F-01"].state, a["F-01"].approved_fen, a["F-01"].rate, a["F-01"].priority,
+            a["F-01"].priority_reason) == ("disbursed", 2000 * WAN, Decimal("0.042"), True, "supplies_producer")
     assert (a["F-02"].state, a["F-02"].approved_fen, a["F-02"].capped, a["F-02"].rate) == (
         "disbursed", 1000 * WAN, True, Decimal("0.0385"))
     assert a["F-02"].events.filter(to_state="approved", note__contains="capped_at_enterprise_limit").exists()
@@ -195,3 +195,33 @@ def test_priority_by_hand_shortens_the_open_stage(fund_world):
     services.set_priority(fund_world.bureau, app, "transport_or_sale", "承运口罩原料")
     stage = app.stages.get(stage="due_diligence")
     assert (stage.sla_days, stage.due) == (5, Calendar.load().add_working_days(D(2020, 3, 2), 5))
+
+
+def test_priority_follows_the_supplies_directory_on_the_received_date(fund_world):
+    """Priority is set at registration when the enterprise is an active producer in the directory *on the
+    received date*: not before it is listed, not while suspended, not after it is removed; the key-enterprise
+    list gives it too."""
+    from huiqi.registry.models import Enterprise
+    from huiqi.supplies import services as supplies
+
+    bureau = fund_world.bureau
+    producer = supplies.list_producer(bureau, fund_world.ent["E6"], D(2020, 2, 10))
+    supplies.suspend(bureau, producer, D(2020, 3, 1), "停产整改")
+    supplies.resume(bureau, producer, D(2020, 3, 9))
+    supplies.update_producer(bureau, producer, active_from=D(2020, 2, 10), active_to=D(2020, 4, 30),
+                             converted=False, contact_name="", contact_phone="", removal_reason="不再生产防疫物资")
+
+    def priority(received):
+        app = apply(fund_world, "E6", "hti", received, 300)
+        reason = (app.priority, app.priority_reason)
+        services.withdraw(fund_world.staff["hti"][0], app, day=received)
+        return reason
+
+    assert priority(D(2020, 2, 7)) == (False, "")           # before it was listed
+    assert priority(D(2020, 2, 10)) == (True, "supplies_producer")
+    assert priority(D(2020, 3, 2)) == (False, "")            # suspended 03-01..03-08
+    assert priority(D(2020, 3, 9)) == (True, "supplies_producer")
+    assert priority(D(2020, 4, 30)) == (True, "supplies_producer")  # its last listed day
+    assert priority(D(2020, 5, 6)) == (False, "")            # removed
+    Enterprise.objects.filter(uscc=fund_world.ent["E6"]).update(is_key_enterprise=True)
+    assert priority(D(2020, 5, 7)) == (True, "key_enterprise")
