@@ -1,7 +1,8 @@
 """The demo city's policy hub: the catalogue of ``catalogue.py`` (documents and 44 relief items, each with its
 criteria and test cases) drafted by ``bureau`` and reviewed and published by ``bureau2`` through the
 program's services, and the facts the criteria read from outside the registry for every demo enterprise
-(founding day, the supplies directory, the credit extract, the fund's approvals), drawn deterministically."""
+(founding day, the credit extract, the fund's approvals), drawn deterministically; the supplies directory is
+the supplies program's own (its demo step runs before this one)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ AUTHOR, REVIEWER = "bureau", "bureau2"
 # Of the registry: the share not in the latest credit extract (unknown), and of those in it the share on the
 # blacklist; the share whose founding day the register extract lacks.
 NOT_IN_EXTRACT, BLACKLISTED, NO_FOUNDING_DAY = 0.05, 0.02, 0.06
-SUPPLIES_INDUSTRIES = ("C17", "C18", "C26", "C27", "C29", "C35", "C38")
 
 
 class PoliciesDataExists(AlreadyBuilt):
@@ -72,7 +72,7 @@ def build_facts(seed: int = 2020) -> int:
     """Every registry enterprise's facts from other sources, drawn from ``seed`` (the same city each time)."""
     rng = random.Random(seed)
     rows = []
-    for pk, industry, kind in registry.enterprises().order_by("id").values_list("id", "industry_id", "kind"):
+    for pk, kind in registry.enterprises().order_by("id").values_list("id", "kind"):
         established = None
         if rng.random() >= NO_FOUNDING_DAY:
             first = dt.date(2019, 1, 1) if kind == "individual_business" and rng.random() < 0.5 else dt.date(1995, 1, 1)
@@ -80,7 +80,6 @@ def build_facts(seed: int = 2020) -> int:
         in_extract = rng.random() >= NOT_IN_EXTRACT
         rows.append(EnterpriseFacts(
             enterprise_id=pk, established_on=established,
-            supplies_producer=industry.startswith(SUPPLIES_INDUSTRIES) and rng.random() < 0.15,
             credit_blacklisted=(rng.random() < BLACKLISTED) if in_extract else None,
             fund_approved=kind == "enterprise" and rng.random() < 0.003, updated_at=clock.now()))
     EnterpriseFacts.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)

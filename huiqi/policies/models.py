@@ -182,14 +182,14 @@ class Tag(models.Model):
 
 
 class EnterpriseFacts(models.Model):
-    """What the criteria read about an enterprise from sources other than the registry: the founding day
-    (commercial register), the supplies directory, the latest credit extract (失信; unknown when the
-    enterprise was not in it) and the stable-development fund's approvals."""
+    """What the criteria read about an enterprise from sources other than the registry and the programs
+    that keep their facts themselves: the founding day (commercial register), the latest credit extract (失信;
+    unknown when the enterprise was not in it) and the stable-development fund's approvals. Whether it is an
+    epidemic-supply producer is read from the supplies directory as of the evaluation day."""
 
     enterprise = models.OneToOneField("registry.Enterprise", on_delete=models.CASCADE, related_name="policy_facts",
                                       verbose_name=_("企业"))
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
-    supplies_producer = models.BooleanField(_("防疫物资生产企业"), default=False)
     credit_blacklisted = models.BooleanField(_("列入失信名单"), null=True, blank=True)
     fund_approved = models.BooleanField(_("获批稳企基金"), default=False)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)

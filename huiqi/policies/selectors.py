@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from huiqi.core import clock, params
 from huiqi.pool import selectors as pool
 from huiqi.registry import selectors as registry
+from huiqi.supplies import selectors as supplies
 
 from django.utils.translation import gettext_lazy as _
 
@@ -41,8 +42,7 @@ def _fact_expressions(day: dt.date) -> dict:
         "employees": F("employees"),
         "revenue": F("revenue_fen"),
         "assets": F("assets_fen"),
-        "supplies_producer": Coalesce(F("policy_facts__supplies_producer"), Value(False),
-                                      output_field=BooleanField()),
+        "supplies_producer": Exists(supplies.active_on(day).filter(enterprise_id=OuterRef("pk"))),
         "key_enterprise": F("is_key_enterprise"),
         "credit_blacklisted": F("policy_facts__credit_blacklisted"),
         "pool_loan": Exists(pool.registered_loans(day).filter(borrower_id=OuterRef("uscc"))),

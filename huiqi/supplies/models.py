@@ -55,7 +55,7 @@ class Producer(models.Model):
     """An enterprise in the producers directory: listed from ``active_from`` (inclusive) until ``active_to``
     (inclusive; none while it stays listed), less its suspensions. Its district is the registry's."""
 
-    enterprise = models.OneToOneField("registry.Enterprise", on_delete=models.PROTECT, related_name="supplies_producer",
+    enterprise = models.OneToOneField("registry.Enterprise", on_delete=models.PROTECT, related_name="supplies_listing",
                                       verbose_name=_("企业"))
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     active_from = models.DateField(_("列入目录日期"))

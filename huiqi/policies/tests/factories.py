@@ -1,12 +1,14 @@
-"""Enterprises with given facts, stored the way the platform holds them: a registry row, and the facts from
-other sources in the hub's own table."""
+"""Enterprises with given facts, stored the way the platform holds them: a registry row, the facts from other
+sources in the hub's own table, and a producer's listing in the supplies directory."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from huiqi.policies.models import EnterpriseFacts
 from huiqi.registry.models import Enterprise, Industry
+from huiqi.supplies.models import Producer
 
 
 def industry(code: str) -> str:
@@ -29,6 +31,7 @@ def enterprise(uscc: str, facts: dict, name: str | None = None) -> Enterprise:
         is_key_enterprise=bool(facts.get("key_enterprise")))
     EnterpriseFacts.objects.create(
         enterprise=ent, established_on=facts.get("established_on"),
-        supplies_producer=bool(facts.get("supplies_producer")), credit_blacklisted=facts.get("credit_blacklisted"),
-        fund_approved=bool(facts.get("fund_approved")))
+        credit_blacklisted=facts.get("credit_blacklisted"), fund_approved=bool(facts.get("fund_approved")))
+    if facts.get("supplies_producer"):  # listed in the supplies directory long before any day a test asks
+        Producer.objects.create(enterprise=ent, uscc=ent.uscc, active_from=dt.date(2000, 1, 1))
     return ent

@@ -144,3 +144,26 @@ def test_facts_read_money_in_wan_exactly(db):
     assert rules.evaluate(tree, facts) == "met"
     assert dict(batch.outcomes(selectors.facts(["revenue"]), tree).values_list("uscc", "outcome")) == {
         "91440300MA5MONEY01": "met"}
+
+
+def test_supplies_producer_is_read_from_the_directory_as_of_the_day(db):
+    """Both evaluators read the supplies directory on the evaluation day: listed, suspended, removed."""
+    from huiqi.supplies import services as supplies
+
+    import random
+
+    from huiqi.core.identifiers import generate_uscc
+
+    ent = factories.enterprise(generate_uscc(random.Random(47)), {"kind": "enterprise"})
+    producer = supplies.list_producer(None, ent.uscc, dt.date(2020, 2, 10))
+    supplies.suspend(None, producer, dt.date(2020, 3, 1), "停产整改")
+    supplies.resume(None, producer, dt.date(2020, 3, 9))
+    supplies.update_producer(None, producer, active_from=dt.date(2020, 2, 10), active_to=dt.date(2020, 4, 30),
+                             converted=False, contact_name="", contact_phone="", removal_reason="恢复原产品")
+    tree = {"field": "supplies_producer", "op": "eq", "value": True}
+    for day, expected in ((dt.date(2020, 2, 9), "not_met"), (dt.date(2020, 2, 10), "met"),
+                          (dt.date(2020, 3, 2), "not_met"), (dt.date(2020, 3, 9), "met"),
+                          (dt.date(2020, 4, 30), "met"), (dt.date(2020, 5, 1), "not_met")):
+        assert rules.evaluate(tree, selectors.enterprise_facts(ent.uscc, day)) == expected, day
+        assert dict(batch.outcomes(selectors.facts(["supplies_producer"], day), tree)
+                    .values_list("uscc", "outcome")) == {ent.uscc: expected}, day

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
-                ('enterprise', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='supplies_producer', to='registry.enterprise', verbose_name='企业')),
+                ('enterprise', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='supplies_listing', to='registry.enterprise', verbose_name='企业')),
             ],
             options={
                 'verbose_name': '防疫物资生产企业',
