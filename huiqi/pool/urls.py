@@ -4,6 +4,7 @@ from . import views, views_files, views_lists, views_report, views_repricing
 
 app_name = "pool"
 urlpatterns = [
+    *views_files.PAGES.urls("files/"),
     path("", views.index, name="index"),
     path("claims/", views.claim_list, name="claim_list"),
     path("claims/export.<str:fmt>", views.claim_export, name="claim_export"),
@@ -23,10 +24,5 @@ urlpatterns = [
     path("reprice/", views_repricing.repricing, name="repricing"),
     path("reprice/<int:pk>/", views_repricing.repricing_detail, name="repricing_detail"),
     path("report/export.xlsx", views_report.report_export, name="report_export"),
-    path("files/", views_files.upload_page, name="uploads"),
-    path("files/<int:pk>/", views_files.upload_detail, name="upload_detail"),
-    path("files/<int:pk>/submitted/", views_files.upload_submitted, name="upload_submitted"),
-    path("files/<int:pk>/errors.<str:fmt>", views_files.upload_error_report, name="upload_error_report"),
-    path("files/template/<str:kind>.<str:lang>.<str:fmt>", views_files.template, name="template"),
     path("loans/<int:pk>/", views_files.loan_detail, name="loan_detail"),
 ]
