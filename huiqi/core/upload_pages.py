@@ -33,7 +33,10 @@ class UploadPages:
     send, ``all_kinds`` every kind (for the list's labels); ``start(user, kind, file)`` stores and processes
     a file (a domain error is shown on the form); ``schema(user, kind)`` is a kind's columns (None: no such
     kind); ``report_name(record)`` names the refusal report's file (without the extension);
-    ``detail_context(request, record)`` adds to a file's page; ``guide`` is the upload page's guide."""
+    ``detail_context(request, record)`` adds to a file's page; ``guide`` is the upload page's guide.
+    ``page(request)``, when given, refuses a reader of the upload page and the confirmation instead of
+    ``read`` (the ledger's: its senders only, while auditors read the outcomes); ``template_read(request)``
+    a reader of the templates (the ledger's are public to signed-in users)."""
 
     namespace: str
     read: Callable[[Any], None]
@@ -49,23 +52,29 @@ class UploadPages:
     detail_template: str
     template_name: Callable[[str, str], str] = lambda kind, lang: f"{kind}-template-{lang}"
     detail_context: Callable[[Any, Any], dict] = lambda request, record: {}
+    page: Callable[[Any], None] | None = None
+    template_read: Callable[[Any], None] | None = None
 
-    def urls(self, prefix: str = "files/") -> list:
-        """The five pages under ``prefix``."""
+    def urls(self, prefix: str = "files/", *, list_name: str = "uploads", templates: str | None = None) -> list:
+        """The five pages under ``prefix`` (the templates under ``templates``, default ``prefix``)."""
+        templates = prefix if templates is None else templates
         return [
-            path(prefix, login_required(self.upload_page), name="uploads"),
+            path(prefix, login_required(self.upload_page), name=list_name),
             path(f"{prefix}<int:pk>/", login_required(self.upload_detail), name="upload_detail"),
             path(f"{prefix}<int:pk>/submitted/", login_required(self.upload_submitted), name="upload_submitted"),
             path(f"{prefix}<int:pk>/errors.<str:fmt>", login_required(self.upload_error_report),
                  name="upload_error_report"),
-            path(f"{prefix}template/<str:kind>.<str:lang>.<str:fmt>", login_required(self.template),
+            path(f"{templates}template/<str:kind>.<str:lang>.<str:fmt>", login_required(self.template),
                  name="template"),
         ]
+
+    def _page(self, request) -> None:
+        (self.page or self.read)(request)
 
     def upload_page(self, request):
         """The guide, the upload form (for those who may send) and the files so far; a file received leads
         to its confirmation."""
-        self.read(request)
+        self._page(request)
         kinds = self.kinds(request.user)
         form, status = None, 200
         if kinds:
@@ -90,7 +99,7 @@ class UploadPages:
 
     def upload_submitted(self, request, pk):
         """The confirmation of a file just sent, for the person who sent it: its number and outcome so far."""
-        self.read(request)
+        self._page(request)
         record = get_object_or_404(self.records(request.user).filter(uploaded_by=request.user), pk=pk)
         return confirmation(request, upload_confirmation(
             record, reverse(f"{self.namespace}:upload_detail", args=[record.pk])))
@@ -114,7 +123,10 @@ class UploadPages:
 
     def template(self, request, kind, lang, fmt):
         """A kind's blank template, with Chinese or English column names, as CSV or XLSX."""
-        self.read(request)
+        if self.template_read is not None:
+            self.template_read(request)
+        else:
+            self.read(request)
         schema = self.schema(request.user, kind) if lang in ("zh", "en") and fmt in ("csv", "xlsx") else None
         if schema is None:
             raise Http404
