@@ -40,6 +40,7 @@ class ApplicationInput:
     source: str = Application.Source.PAGE
     priority_reason: str = ""
     priority_note: str = ""
+    upload: object = None  # the channel's registration file (a ``StatusUpload``) when sent by file
 
 
 def _calendar() -> Calendar:
@@ -171,6 +172,7 @@ def register(actor, data: ApplicationInput, *, transferred_from: Application | N
                 priority_reason = "key_enterprise"
             application = Application.objects.create(
                 number=_number(data.channel), uscc=uscc, enterprise=enterprise, channel=data.channel,
+                upload=data.upload,
                 institution=registry.organisation("institution", p.channel(data.channel).institution),
                 requested_fen=data.requested_fen, purpose=data.purpose.strip()[:300], term_months=data.term_months,
                 received_date=received, impact=data.impact.strip(), source=data.source, state="received",
