@@ -4,6 +4,8 @@ the enterprise's ownership."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from huiqi.registry import services as registry
@@ -138,3 +140,37 @@ def test_new_figures_on_the_registry_page_rerun_the_precheck(fund_world):
                             revenue_wan="50000", figures_year=2019)
     app = Application.objects.get(pk=app.pk)
     assert (app.state, app.reasons) == ("precheck_failed", ["size_large"])
+
+
+def test_the_back_office_s_enterprise_form_reruns_the_precheck(fund_world):
+    from django.test import Client
+    from django.urls import reverse
+
+    from conftest import PASSWORD
+    from huiqi.accounts.services import create_user
+    from huiqi.core.models import AuditEvent
+    from huiqi.fund.models import Application
+    from huiqi.registry.models import Enterprise
+
+    app = _waiting(fund_world, "E6")
+    assert app.reasons == ["ownership_unknown"]
+    admin = create_user(None, username="fund_admin", password=PASSWORD, role="admin", check_password=False)
+    c = Client()
+    assert c.login(username=admin.username, password=PASSWORD)
+    e6 = Enterprise.objects.get(uscc=fund_world.ent["E6"])
+    url = reverse("admin:registry_enterprise_change", args=[e6.pk])
+    form = c.get(url).context["adminform"].form
+    data = {}
+    for name in form.fields:  # the form as shown, sent back (a date and time is two inputs)
+        value = form[name].value()
+        if isinstance(value, dt.datetime):
+            data[f"{name}_0"], data[f"{name}_1"] = value.date().isoformat(), value.time().isoformat()
+        elif value is not None and value is not False:
+            data[name] = value
+    sent = c.post(url, {**data, "ownership": "private"})
+    assert sent.status_code == 302, (sent.context["adminform"].form.errors, data)
+    assert Enterprise.objects.get(pk=e6.pk).ownership == "private"
+    app = Application.objects.get(pk=app.pk)
+    assert (app.state, app.reasons) == ("prechecked", [])
+    run = AuditEvent.objects.get(action="fund.precheck")
+    assert run.actor is None and "fund_admin" in run.note
