@@ -146,6 +146,7 @@ class ApplicationFileViewSet(StatusUploadViewSet):
     kind = StatusUpload.Kind.APPLICATIONS
     detail_serializer_class = ApplicationFileSerializer
 
-    @extend_schema(request={"multipart/form-data": StatusUploadRequest}, responses={201: ApplicationFileSerializer})
+    @extend_schema(request={"multipart/form-data": StatusUploadRequest},
+                   responses={201: ApplicationFileSerializer})
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)

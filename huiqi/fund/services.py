@@ -199,7 +199,8 @@ def register(actor, data: ApplicationInput, *, transferred_from: Application | N
     return application
 
 
-def rerun_precheck(actor, application: Application, day: dt.date | None = None, *, note: str = "") -> Application:
+def rerun_precheck(actor, application: Application, day: dt.date | None = None, *,
+                   note: str = "") -> Application:
     """Run the pre-check again once the missing figure (ownership, size) is in the registry. The funnel's
     roll-up is left as it is: it counts applications by their received date, decision and tranches, never by
     the pre-check's outcome."""
@@ -240,8 +241,8 @@ def rerun_waiting_prechecks(usccs, *, by=None) -> list[Application]:
     usccs = sorted(set(usccs))
     waiting = []
     for start in range(0, len(usccs), 5000):
-        waiting += [a for a in Application.objects.filter(uscc__in=usccs[start:start + 5000], state="received")
-                    .order_by("pk") if set(a.reasons) & rules.PENDING_REASONS]
+        received = Application.objects.filter(uscc__in=usccs[start:start + 5000], state="received").order_by("pk")
+        waiting += [a for a in received if set(a.reasons) & rules.PENDING_REASONS]
     note = stored(_("企业名录补充了所有制性质或企业规模（%(by)s），自动重新预审"), by=audit.actor_label(by))
     return [rerun_precheck(None, a, max(clock.today(), a.received_date), note=note) for a in waiting]
 

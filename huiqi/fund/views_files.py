@@ -80,7 +80,8 @@ def upload_detail(request, pk):
     report_url = reverse("fund:upload_error_report", args=[record.pk, "csv"])[:-3]
     context = {"r": record, "errors": read_errors(record), "report_url": report_url}
     if record.kind == StatusUpload.Kind.APPLICATIONS and record.status == StatusUpload.Status.STORED:
-        context["page"], context["query"] = paginate(request, selectors.applications_of_upload(request.user, record))
+        registered = selectors.applications_of_upload(request.user, record)
+        context["page"], context["query"] = paginate(request, registered)
     return render(request, "fund/upload_detail.html", context)
 
 

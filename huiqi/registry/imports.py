@@ -190,7 +190,8 @@ def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
         enterprises_regrouped.send(sender=Enterprise, usccs=moved)
     from .services import announce_facts_changed
 
-    announce_facts_changed(actor, [code for _pk, code, old, new in changed if old["size_class"] != new["size_class"]])
+    announce_facts_changed(actor, [code for _pk, code, old, new in changed
+                                   if old["size_class"] != new["size_class"]])
     if created or changed:
         audit.record(actor, "import", record, after={
             "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),

@@ -58,8 +58,8 @@ def _apply_size(enterprise: Enterprise, standard=None) -> None:
 
 
 def announce_facts_changed(actor, usccs) -> None:
-    """Tell the programs that these enterprises' ownership or size class changed (``enterprise_facts_changed``);
-    nothing is sent for none. Called by the write, inside its transaction."""
+    """Tell the programs that these enterprises' ownership or size class changed
+    (``enterprise_facts_changed``); nothing is sent for none. Called by the write, inside its transaction."""
     usccs = sorted(set(usccs))
     if usccs:
         enterprise_facts_changed.send(sender=Enterprise, usccs=usccs, actor=actor)
@@ -311,10 +311,12 @@ def store_ownership(actor, enterprise: Enterprise, ownership: str) -> bool:
         raise ValidationFailed("registry.ownership", _("所有制性质 %(given)s 须为 private、state_controlled 或 unknown"),
                                field="ownership", value=ownership, given=ownership)
     before = audit.snapshot(enterprise)
+    changed = enterprise.ownership != ownership
     enterprise.ownership = ownership
     enterprise.updated_at = timezone.now()
     enterprise.save(update_fields=["ownership", "updated_at"])
-    return audit.record_changes(actor, enterprise, before) is not None
+    audit.record_changes(actor, enterprise, before)
+    return changed
 
 
 @transaction.atomic

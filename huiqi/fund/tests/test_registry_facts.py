@@ -99,6 +99,9 @@ def test_a_file_that_repeats_a_waiting_enterprise_s_ownership_reruns_nothing(fun
     assert (record.status, record.rows_updated) == ("stored", 1)
     assert Enterprise.objects.get(uscc=fund_world.ent["E1"]).ownership == "unknown"
     assert not AuditEvent.objects.filter(action="fund.precheck").exists()
+    # Nor does the service given the ownership E6 already has.
+    registry.set_ownership(fund_world.bureau, Enterprise.objects.get(uscc=fund_world.ent["E6"]), "private")
+    assert not AuditEvent.objects.filter(action="fund.precheck").exists()
     app.refresh_from_db()
     assert (app.state, app.reasons) == ("received", ["size_unknown"])
 
