@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         "EnterpriseKindEnum": "huiqi.registry.models.Enterprise.Kind",
         "LedgerUploadKindEnum": "huiqi.lending.models.LedgerUpload.Kind",
         "RegistryImportKindEnum": "huiqi.registry.models.RegistryImport.Kind",
+        "StatusUploadKindEnum": "huiqi.fund.models.StatusUpload.Kind",
         "UploadStatusEnum": "huiqi.core.uploads.UploadRecord.Status",
     },
 }

@@ -84,6 +84,19 @@ class StatusUploadSerializer(serializers.ModelSerializer):
                   "finished_at"]
 
 
+class ApplicationFileSerializer(StatusUploadSerializer):
+    """A registration file with the numbers of the applications it registered (those the caller may see)."""
+
+    applications = serializers.SerializerMethodField()
+
+    class Meta(StatusUploadSerializer.Meta):
+        fields = [*StatusUploadSerializer.Meta.fields, "applications"]
+
+    def get_applications(self, obj) -> list[str]:
+        return list(selectors.applications_of_upload(self.context["request"].user, obj)
+                    .values_list("number", flat=True))
+
+
 class StatusUploadRequest(serializers.Serializer):
     file = serializers.FileField()
 
@@ -99,18 +112,23 @@ class StatusUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 
     kind = StatusUpload.Kind.STATUS
     serializer_class = StatusUploadSerializer
+    # One file read or just sent (the list stays the plain one: it would read every file's rows).
+    detail_serializer_class = StatusUploadSerializer
     parser_classes = [parsers.MultiPartParser]
     permission_classes = [permissions.IsAuthenticated, CanSendFile]
 
     def get_queryset(self):
         return selectors.status_uploads_for(self.request.user, self.kind)
 
+    def get_serializer_class(self):
+        return self.detail_serializer_class if self.action == "retrieve" else self.serializer_class
+
     @extend_schema(request={"multipart/form-data": StatusUploadRequest}, responses={201: StatusUploadSerializer})
     def create(self, request, *args, **kwargs):
         ser = StatusUploadRequest(data=request.data)
         ser.is_valid(raise_exception=True)
         record = imports.start_upload(request.user, ser.validated_data["file"], kind=self.kind)
-        body = StatusUploadSerializer(record).data
+        body = self.detail_serializer_class(record, context=self.get_serializer_context()).data
         if record.status == "refused":
             from huiqi.core.uploads import read_errors
 
@@ -122,6 +140,13 @@ class StatusUploadViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 
 class ApplicationFileViewSet(StatusUploadViewSet):
     """A channel's file of the applications it received (申请登记), each row registered as the page does (the
-    channel is the sender's institution): stored whole, or refused with every bad row (422)."""
+    channel is the sender's institution): stored whole, or refused with every bad row (422). One file read,
+    or just sent, names the applications it registered (``applications``: their numbers)."""
 
     kind = StatusUpload.Kind.APPLICATIONS
+    detail_serializer_class = ApplicationFileSerializer
+
+    @extend_schema(request={"multipart/form-data": StatusUploadRequest},
+                   responses={201: ApplicationFileSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)

@@ -26,6 +26,10 @@ class FundConfig(AppConfig):
 
         enterprises_regrouped.connect(_regrouped, dispatch_uid="fund.funnel.regrouped")
 
+        from huiqi.registry.services import enterprise_facts_changed
+
+        enterprise_facts_changed.connect(_facts_changed, dispatch_uid="fund.precheck.facts_changed")
+
 
 def _regrouped(sender, usccs, **kwargs):
     """The registry moved enterprises to another district or industry: their parts of the funnel's roll-up
@@ -40,3 +44,11 @@ def _regrouped(sender, usccs, **kwargs):
                           .values_list("uscc", flat=True).distinct())
     if applicants:
         refresh_funnel(applicants)
+
+
+def _facts_changed(sender, usccs, actor=None, **kwargs):
+    """The registry supplied an ownership or a size class: the applications waiting on it are pre-checked
+    again, in the registry write's transaction (``services.rerun_waiting_prechecks``)."""
+    from .services import rerun_waiting_prechecks
+
+    rerun_waiting_prechecks(usccs, by=actor)

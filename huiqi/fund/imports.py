@@ -123,6 +123,8 @@ class ChannelFileImporter(uploads.Importer):
     kind = ""
     columns: dict[str, str] = {}
     chunk_size = MAX_ROWS
+    # The file being stored (``store``): a row may record where it came from. None in the dry run.
+    record = None
 
     def __init__(self, actor):
         self.actor = actor
@@ -160,6 +162,7 @@ class ChannelFileImporter(uploads.Importer):
 
     @transaction.atomic
     def store(self, targets, actor, record):
+        self.record = record
         context = self.context(actor, targets)
         for t in sorted(targets, key=lambda t: t["_row"]):
             self.apply(actor, t, context)
@@ -239,7 +242,8 @@ class StatusImporter(ChannelFileImporter):
 
 
 class ApplicationsImporter(ChannelFileImporter):
-    """申请登记: the applications a channel received, each through ``services.register``, all rows or none."""
+    """申请登记: the applications a channel received, each through ``services.register``, all rows or none;
+    each application keeps the file it came from (``Application.upload``)."""
 
     name = "fund-applications"
     kind = StatusUpload.Kind.APPLICATIONS
@@ -267,7 +271,7 @@ class ApplicationsImporter(ChannelFileImporter):
             uscc=row["uscc"], channel=_channel_on(actor, row["received_date"]).code,
             requested_fen=wan_to_fen(row["amount_wan"]), term_months=row["term_months"],
             received_date=row["received_date"], impact=row.get("impact") or "", purpose=row.get("purpose") or "",
-            source=Application.Source.FILE))
+            source=Application.Source.FILE, upload=self.record))
 
 
 def _channel_on(actor, day):

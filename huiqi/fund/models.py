@@ -80,6 +80,9 @@ class Application(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("登记人"))
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    # The channel's 申请登记 file the application was registered from (none for the other sources).
+    upload = models.ForeignKey("StatusUpload", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="applications", verbose_name=_("登记文件"))
 
     objects = ApplicationQuerySet.as_manager()
 

@@ -293,6 +293,11 @@ def funnel_jobs_for(user, *, done: bool = False):
     return report_jobs(user, REPORT_KIND, done=done)
 
 
+def applications_of_upload(user, upload):
+    """The applications registered from a channel's 申请登记 file that the reader may see, in the file's order."""
+    return applications_for(user).filter(upload=upload).order_by("pk")
+
+
 def status_uploads_for(user, kind: str | None = None):
     """The files the channels sent (of ``kind``, or both kinds) a reader may see: the bureau, auditors and
     administrators all; a channel's staff their institution's; no one else."""

@@ -16,6 +16,7 @@ from huiqi.accounts.selectors import Role, role_of
 from huiqi.core import audit, clock
 from huiqi.core.errors import Conflict, DomainError, InvalidFields, PermissionDenied
 from huiqi.core.headless import write_csv
+from huiqi.core.i18n import stored
 from huiqi.core.identifiers import validate_uscc
 from huiqi.core.permissions import require
 from huiqi.core.workdays import Calendar
@@ -40,6 +41,7 @@ class ApplicationInput:
     source: str = Application.Source.PAGE
     priority_reason: str = ""
     priority_note: str = ""
+    upload: object = None  # the channel's registration file (a ``StatusUpload``) when sent by file
 
 
 def _calendar() -> Calendar:
@@ -173,6 +175,7 @@ def register(actor, data: ApplicationInput, *, transferred_from: Application | N
                 priority_reason = "key_enterprise"
             application = Application.objects.create(
                 number=_number(data.channel), uscc=uscc, enterprise=enterprise, channel=data.channel,
+                upload=data.upload,
                 institution=registry.organisation("institution", p.channel(data.channel).institution),
                 requested_fen=data.requested_fen, purpose=data.purpose.strip()[:300], term_months=data.term_months,
                 received_date=received, impact=data.impact.strip(), source=data.source, state="received",
@@ -199,8 +202,11 @@ def register(actor, data: ApplicationInput, *, transferred_from: Application | N
     return application
 
 
-def rerun_precheck(actor, application: Application, day: dt.date | None = None) -> Application:
-    """Run the pre-check again once the missing figure (ownership, size) is in the registry."""
+def rerun_precheck(actor, application: Application, day: dt.date | None = None, *,
+                   note: str = "") -> Application:
+    """Run the pre-check again once the missing figure (ownership, size) is in the registry. The funnel's
+    roll-up is left as it is: it counts applications by their received date, decision and tranches, never by
+    the pre-check's outcome."""
     require(actor, "fund.handle", application, allow_system=True)
     with transaction.atomic():
         application = _locked(application)
@@ -221,8 +227,27 @@ def rerun_precheck(actor, application: Application, day: dt.date | None = None) 
             application.state = state
             _event(actor, application, day, "received", state, ",".join(reasons))
         application.save()
-        audit.record(actor, "fund.precheck", application, before=before)
+        audit.record(actor, "fund.precheck", application, before=before, note=note)
     return application
+
+
+def rerun_waiting_prechecks(usccs, *, by=None) -> list[Application]:
+    """The registry changed these enterprises' ownership or size class (``enterprise_facts_changed``): each
+    application of theirs that waits in ``received`` on such a figure (``rules.PENDING_REASONS``) is
+    pre-checked again, in the registry write's transaction, on today's business day (its received date if
+    later). Returns the applications re-run.
+
+    It runs as the system (``actor=None``, which ``rerun_precheck`` allows), not as ``by``, the registry's
+    writer: the bureau's registry clerk holds no channel's permission to handle an application, and the
+    re-run is the rule's consequence of the new figure, not anyone's decision. The audit note names ``by``
+    so the record still says whose registry write set it off."""
+    usccs = sorted(set(usccs))
+    waiting = []
+    for start in range(0, len(usccs), 5000):
+        received = Application.objects.filter(uscc__in=usccs[start:start + 5000], state="received").order_by("pk")
+        waiting += [a for a in received if set(a.reasons) & rules.PENDING_REASONS]
+    note = stored(_("企业名录补充了所有制性质或企业规模（%(by)s），自动重新预审"), by=audit.actor_label(by))
+    return [rerun_precheck(None, a, max(clock.today(), a.received_date), note=note) for a in waiting]
 
 
 # --- withdrawal, transfer, priority ---------------------------------------------------------------------

@@ -74,12 +74,15 @@ def upload_submitted(request, pk):
 
 @login_required
 def upload_detail(request, pk):
-    """A file's outcome: counts and every error of a refused one."""
+    """A file's outcome: counts and every error of a refused one; a registration file's applications."""
     _files_reader(request)
     record = get_object_or_404(selectors.status_uploads_for(request.user), pk=pk)
     report_url = reverse("fund:upload_error_report", args=[record.pk, "csv"])[:-3]
-    return render(request, "fund/upload_detail.html",
-                  {"r": record, "errors": read_errors(record), "report_url": report_url})
+    context = {"r": record, "errors": read_errors(record), "report_url": report_url}
+    if record.kind == StatusUpload.Kind.APPLICATIONS and record.status == StatusUpload.Status.STORED:
+        registered = selectors.applications_of_upload(request.user, record)
+        context["page"], context["query"] = paginate(request, registered)
+    return render(request, "fund/upload_detail.html", context)
 
 
 @login_required

@@ -42,10 +42,14 @@ class EnterpriseAdmin(AdminOnly, AuditedAdmin):
     list_select_related = ["district", "industry"]
 
     def save_model(self, request, obj, form, change):
-        from .services import _apply_size
+        from .services import _apply_size, announce_facts_changed
 
+        facts = ("ownership", "size_class")
+        before = Enterprise.objects.filter(pk=obj.pk).values(*facts).first() if change else None
         _apply_size(obj)
         super().save_model(request, obj, form, change)
+        if before is not None and any(before[f] != getattr(obj, f) for f in facts):
+            announce_facts_changed(request.user, [obj.uscc])
 
 
 @admin.register(BusinessOwner)

@@ -188,6 +188,10 @@ def _store(targets: list[tuple], actor, record) -> tuple[int, int]:
         from .services import enterprises_regrouped
 
         enterprises_regrouped.send(sender=Enterprise, usccs=moved)
+    from .services import announce_facts_changed
+
+    announce_facts_changed(actor, [code for _pk, code, old, new in changed
+                                   if old["size_class"] != new["size_class"]])
     if created or changed:
         audit.record(actor, "import", record, after={
             "file": record.file_name, "digest": record.digest, "created": created, "updated": len(changed),
@@ -294,8 +298,8 @@ def dishonest_schema() -> Schema:
 
 
 class OwnershipImporter(uploads.Importer):
-    """所有制性质 of enterprises already in the registry; each change through ``services.set_ownership``
-    (audited before and after), all rows or none."""
+    """所有制性质 of enterprises already in the registry; each change through ``services.store_ownership``
+    (audited before and after), all rows or none, and the changed enterprises announced once."""
 
     name = "registry-ownership"
     key = ("uscc",)
@@ -319,12 +323,13 @@ class OwnershipImporter(uploads.Importer):
 
     @transaction.atomic
     def store(self, targets, actor, record):
-        from .services import set_ownership
+        from .services import announce_facts_changed, store_ownership
 
         enterprises = Enterprise.objects.select_for_update().in_bulk([u for u, _o in targets], field_name="uscc")
         changed = [(enterprises[u], o) for u, o in targets if enterprises[u].ownership != o]
         for enterprise, ownership in changed:
-            set_ownership(actor, enterprise, ownership)
+            store_ownership(actor, enterprise, ownership)
+        announce_facts_changed(actor, [enterprise.uscc for enterprise, _o in changed])
         audit.record(actor, "import", record, after={"kind": record.kind, "file": record.file_name,
                                                      "digest": record.digest, "created": 0, "updated": len(changed)})
         return 0, len(changed)

@@ -24,6 +24,12 @@ from .models import Agency, Bank, BusinessOwner, DishonestDebtorListing, Distric
 # brings them up to date in the same transaction (the fund's funnel).
 enterprises_regrouped = Signal()
 
+# Sent inside a registry write that changed an enterprise's ownership or size class (the ownership file, the
+# registry extract, a change of figures, the back office), once per write, with ``usccs``: the codes of the
+# enterprises whose fact changed, and ``actor``: who made the write. A program whose checks wait for such a
+# fact re-runs them in the same transaction (the fund's pre-check).
+enterprise_facts_changed = Signal()
+
 SIZE_STANDARD_KEY = "registry.size_standard"
 
 
@@ -49,6 +55,14 @@ def _apply_size(enterprise: Enterprise, standard=None) -> None:
     enterprise.size_class = result.size_class
     enterprise.size_missing = ",".join(result.missing)
     enterprise.size_year = enterprise.figures_year
+
+
+def announce_facts_changed(actor, usccs) -> None:
+    """Tell the programs that these enterprises' ownership or size class changed
+    (``enterprise_facts_changed``); nothing is sent for none. Called by the write, inside its transaction."""
+    usccs = sorted(set(usccs))
+    if usccs:
+        enterprise_facts_changed.send(sender=Enterprise, usccs=usccs, actor=actor)
 
 
 def _check_kind(uscc: str, kind: str, field: str = "kind") -> None:
@@ -138,6 +152,7 @@ def update_figures(actor, enterprise: Enterprise, *, employees=None, revenue_wan
     """Replace an enterprise's figures and recompute its size class, audited before and after."""
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     before = audit.snapshot(enterprise)
+    size_before = enterprise.size_class
     enterprise.employees = _figure(employees, "employees", money=False)
     enterprise.revenue_fen = _figure(revenue_wan, "revenue", money=True)
     enterprise.assets_fen = _figure(assets_wan, "assets", money=True)
@@ -146,6 +161,8 @@ def update_figures(actor, enterprise: Enterprise, *, employees=None, revenue_wan
     enterprise.updated_at = timezone.now()
     enterprise.save()
     audit.record_changes(actor, enterprise, before, note=note)
+    if enterprise.size_class != size_before:
+        announce_facts_changed(actor, [enterprise.uscc])
     return enterprise
 
 
@@ -280,16 +297,26 @@ def set_bank_dates(actor, bank: Bank, *, signed_date=None, onboarded_date=None) 
 
 @transaction.atomic
 def set_ownership(actor, enterprise: Enterprise, ownership: str) -> Enterprise:
-    """Record whether the enterprise is private or state-controlled (民营 / 国有控股), audited."""
+    """Record whether the enterprise is private or state-controlled (民营 / 国有控股), audited; a change is
+    announced (``enterprise_facts_changed``)."""
+    if store_ownership(actor, enterprise, ownership):
+        announce_facts_changed(actor, [enterprise.uscc])
+    return enterprise
+
+
+def store_ownership(actor, enterprise: Enterprise, ownership: str) -> bool:
+    """``set_ownership`` without the announcement, for a file that announces all its changes at once;
+    returns whether the ownership changed. The caller holds the transaction."""
     if ownership not in Enterprise.Ownership.values:
         raise ValidationFailed("registry.ownership", _("所有制性质 %(given)s 须为 private、state_controlled 或 unknown"),
                                field="ownership", value=ownership, given=ownership)
     before = audit.snapshot(enterprise)
+    changed = enterprise.ownership != ownership
     enterprise.ownership = ownership
     enterprise.updated_at = timezone.now()
     enterprise.save(update_fields=["ownership", "updated_at"])
     audit.record_changes(actor, enterprise, before)
-    return enterprise
+    return changed
 
 
 @transaction.atomic

@@ -131,6 +131,7 @@ def test_the_api_takes_an_xlsx_file_and_scopes_the_lists(fund_world, tmp_path):
     assert made.status_code == 201, made.content
     assert (made.json()["kind"], made.json()["status"], made.json()["rows_created"]) == ("applications", "stored", 1)
     assert Application.objects.get().number == "HTI-000001"
+    assert made.json()["applications"] == ["HTI-000001"]
     with open(path, "rb") as f:  # the same enterprise again at the other channel: refused whole, 422
         refused = _client(w.staff["sgg"][0]).post(url, {"file": f})
     assert refused.status_code == 422
@@ -182,3 +183,58 @@ def test_a_larger_file_is_registered_in_the_background(fund_world):
     assert jobs.run_pending() == 1
     record.refresh_from_db()
     assert record.status == "stored" and Application.objects.get().source == "file"
+
+
+def test_a_registration_file_s_page_and_api_list_the_applications_it_registered(fund_world):
+    from django.conf import settings
+
+    from huiqi.fund import services
+    from huiqi.fund.services import ApplicationInput
+
+    from .conftest import D
+
+    w, maker = fund_world, fund_world.staff["sgg"][0]
+    # One on the page first: from no file, it is on no file's list.
+    by_page = services.register(maker, ApplicationInput(uscc=w.ent["E6"], channel="sgg", requested_fen=300 * WAN,
+                                                        term_months=12, received_date=D(2020, 3, 1), impact=IMPACT))
+    _send(maker, [[w.ent["E1"], "1,500", "6", "2020-03-02", IMPACT, ""],
+                  [w.ent["E3"], "500", "12", "2020-03-04", IMPACT, ""]])  # E3 fails the pre-check, listed all the same
+    first = StatusUpload.objects.get()
+    _send(maker, [[w.ent["E5"], "120", "12", "2020-03-05", IMPACT, ""]], name="second.csv")
+    second = StatusUpload.objects.latest("pk")
+    apps = {a.uscc: a for a in Application.objects.all()}
+    e1, e3, e5 = apps[w.ent["E1"]], apps[w.ent["E3"]], apps[w.ent["E5"]]
+    assert (e1.upload, e3.upload, e5.upload, by_page.upload) == (first, first, second, None)
+
+    c = _client(maker)
+    got = c.get(reverse("fund:upload_detail", args=[first.pk]))
+    assert [a.pk for a in got.context["page"]] == [e1.pk, e3.pk] and got.context["page"].paginator.count == 2
+    html = got.content.decode()
+    assert "本文件登记的申请" in html
+    for app in (e1, e3):
+        assert f'href="{reverse("fund:detail", args=[app.pk])}">{app.number}</a>' in html
+    assert "深圳市甲医疗器械有限公司" in html and "15,000,000.00" in html and "预审未通过" in html
+    assert e5.number not in html and by_page.number not in html
+    assert [a.pk for a in c.get(reverse("fund:upload_detail", args=[second.pk])).context["page"]] == [e5.pk]
+    # The city's readers see the list too; the other channel not even the file.
+    assert [a.pk for a in _client(w.bureau).get(reverse("fund:upload_detail", args=[first.pk])).context["page"]] == [
+        e1.pk, e3.pk]
+    assert _client(w.staff["hti"][0]).get(reverse("fund:upload_detail", args=[first.pk])).status_code == 404
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = c.get(reverse("fund:upload_detail", args=[first.pk])).content.decode()
+    assert "Applications registered by this file" in english and "本文件登记的申请" not in english
+
+    url = f"/api/v1/fund-application-files/{first.pk}/"
+    assert _client(maker).get(url).json()["applications"] == [e1.number, e3.number]
+    assert _client(w.bureau).get(url).json()["applications"] == [e1.number, e3.number]
+    assert _client(w.staff["hti"][0]).get(url).status_code == 404
+
+
+def test_a_refused_registration_file_has_no_list_of_applications(fund_world):
+    w, maker = fund_world, fund_world.staff["sgg"][0]
+    _send(maker, [[w.ent["E1"], "0", "6", "2020-03-02", IMPACT, ""]])
+    refused = StatusUpload.objects.get()
+    assert refused.status == "refused" and not Application.objects.exists()
+    got = _client(maker).get(reverse("fund:upload_detail", args=[refused.pk]))
+    assert "page" not in got.context and "本文件登记的申请" not in got.content.decode()
+    assert _client(maker).get(f"/api/v1/fund-application-files/{refused.pk}/").json()["applications"] == []

@@ -182,9 +182,18 @@ def test_ownership_unknown_waits_and_reruns(fund_world):
     registry.set_ownership(None, e6, "unknown")
     app = apply(fund_world, "E6", "hti", D(2020, 3, 2), 300)
     assert (app.state, app.reasons) == ("received", ["ownership_unknown"])
-    registry.set_ownership(None, e6, "private")
+    # A figure written past the registry's services (nothing announces it): the channel re-runs by hand.
+    type(e6).objects.filter(pk=e6.pk).update(ownership="private")
     app = services.rerun_precheck(fund_world.staff["hti"][0], app, day=D(2020, 3, 3))
     assert (app.state, app.reasons) == ("prechecked", [])
+    # Through the registry's service the re-run is automatic.
+    e5 = registry_enterprise(fund_world.ent["E5"])
+    registry.set_ownership(None, e5, "unknown")
+    other = apply(fund_world, "E5", "sgg", D(2020, 3, 2), 300)
+    assert (other.state, other.reasons) == ("received", ["ownership_unknown"])
+    registry.set_ownership(None, e5, "private")
+    other.refresh_from_db()
+    assert (other.state, other.reasons) == ("prechecked", [])
 
 
 def test_priority_by_hand_shortens_the_open_stage(fund_world):
