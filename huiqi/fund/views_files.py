@@ -4,19 +4,9 @@ and the templates."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-
-from huiqi.core.downloads import file_download
-from huiqi.core.errors import DomainError
-from huiqi.core.formpages import confirmation, guide_context, upload_confirmation
-from huiqi.core.forms import UploadForm, add_domain_error
 from huiqi.core.pagination import paginate
 from huiqi.core.permissions import require_page as _require
-from huiqi.core.tabular import write_template
-from huiqi.core.uploads import error_report_download, read_errors
+from huiqi.core.upload_pages import UploadPages
 
 from . import imports, selectors
 from .models import StatusUpload
@@ -34,72 +24,29 @@ def _files_reader(request) -> None:
         _require(request, "fund.upload_status")
 
 
-@login_required
-def upload_page(request):
-    """The guide, the upload form (a channel's staff) and the files so far; a file received leads to its
-    confirmation."""
-    _files_reader(request)
-    kinds = _kinds(request.user)
-    form, status = None, 200
-    if kinds:
-        posted = request.method == "POST"
-        form = UploadForm(request.POST if posted else None, request.FILES if posted else None, kinds=kinds)
-    if request.method == "POST":
-        if form is None:
-            _require(request, "fund.upload_status")
-        status = 400
-        if form.is_valid():
-            try:
-                record = imports.start_upload(request.user, form.cleaned_data["file"], kind=form.cleaned_data["kind"])
-                return redirect("fund:upload_submitted", pk=record.pk)
-            except DomainError as exc:
-                add_domain_error(form, exc)
-                status = exc.status
-    page, query = paginate(request, selectors.status_uploads_for(request.user))
+def _guide():
     from .site import GUIDES
 
-    context = {"page": page, "query": query, "form": form, "kinds": kinds or StatusUpload.Kind.choices}
-    if form is not None:
-        context.update(guide_context(GUIDES["fund.channel_file"], form))
-    return render(request, "fund/uploads.html", context, status=status)
+    return GUIDES["fund.channel_file"]
 
 
-@login_required
-def upload_submitted(request, pk):
-    """The confirmation of a file just sent, for the person who sent it."""
-    _files_reader(request)
-    record = get_object_or_404(selectors.status_uploads_for(request.user).filter(uploaded_by=request.user), pk=pk)
-    return confirmation(request, upload_confirmation(record, reverse("fund:upload_detail", args=[record.pk])))
-
-
-@login_required
-def upload_detail(request, pk):
-    """A file's outcome: counts and every error of a refused one; a registration file's applications."""
-    _files_reader(request)
-    record = get_object_or_404(selectors.status_uploads_for(request.user), pk=pk)
-    report_url = reverse("fund:upload_error_report", args=[record.pk, "csv"])[:-3]
-    context = {"r": record, "errors": read_errors(record), "report_url": report_url}
+def _detail(request, record) -> dict:
+    """A stored registration file's page lists the applications it registered."""
     if record.kind == StatusUpload.Kind.APPLICATIONS and record.status == StatusUpload.Status.STORED:
-        registered = selectors.applications_of_upload(request.user, record)
-        context["page"], context["query"] = paginate(request, registered)
-    return render(request, "fund/upload_detail.html", context)
+        page, query = paginate(request, selectors.applications_of_upload(request.user, record))
+        return {"page": page, "query": query}
+    return {}
 
 
-@login_required
-def upload_error_report(request, pk, fmt):
-    _files_reader(request)
-    record = get_object_or_404(selectors.status_uploads_for(request.user), pk=pk)
-    if fmt not in record.error_report_formats:
-        raise Http404
-    return error_report_download(record, fmt, f"{imports.KINDS[record.kind].importer.name}-{record.pk}-errors.{fmt}")
+def _schema(user, kind):
+    return imports.KINDS[kind].importer(user).schema() if kind in imports.KINDS else None
 
 
-@login_required
-def template(request, kind, lang, fmt):
-    """A kind's template, with Chinese or English column names, as CSV or XLSX."""
-    _files_reader(request)
-    if kind not in imports.KINDS or lang not in ("zh", "en") or fmt not in ("csv", "xlsx"):
-        raise Http404
-    importer = imports.KINDS[kind].importer(request.user)
-    return file_download(lambda path: write_template(importer.schema(), path, lang),
-                         f"{importer.name}-template-{lang}.{fmt}")
+PAGES = UploadPages(
+    namespace="fund", read=_files_reader, send=lambda request: _require(request, "fund.upload_status"),
+    records=selectors.status_uploads_for, kinds=_kinds, all_kinds=StatusUpload.Kind.choices,
+    start=lambda user, kind, upload: imports.start_upload(user, upload, kind=kind), schema=_schema,
+    report_name=lambda r: f"{imports.KINDS[r.kind].importer.name}-{r.pk}",
+    template_name=lambda kind, lang: f"{imports.KINDS[kind].importer.name}-template-{lang}",
+    guide=_guide, list_template="fund/uploads.html", detail_template="fund/upload_detail.html",
+    detail_context=_detail)
