@@ -22,6 +22,7 @@ urlpatterns = [
     path("pool/", include("huiqi.pool.urls")),
     path("policies/", include("huiqi.policies.urls")),
     path("fund/", include("huiqi.fund.urls")),
+    path("supplies/", include("huiqi.supplies.urls")),
     path("core/", include("huiqi.core.urls")),
     path("admin/", admin.site.urls),
     # The API's description is for signed-in users: a person is sent to log in, a client needs its token.

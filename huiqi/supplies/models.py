@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from huiqi.core.i18n import localized
+from huiqi.core.uploads import UploadRecord
 
 
 class Unit(models.TextChoices):
@@ -126,3 +127,12 @@ class ProducerProduct(models.Model):
 
     def __str__(self):
         return f"{self.producer_id} {self.product_id}"
+
+
+class DirectoryUpload(UploadRecord):
+    """One directory file the bureau sent (生产企业目录文件): a row per producer and product, each producer's
+    rows through the directory's services. Stored whole, or refused whole with every bad row named."""
+
+    class Meta(UploadRecord.Meta):
+        verbose_name = _("生产企业目录文件")
+        verbose_name_plural = pgettext_lazy("plural", "生产企业目录文件")

@@ -32,6 +32,8 @@ PERMISSIONS = {
     "supplies.view_producer": has_role(*_CITY, Role.DISTRICT, Role.ENTERPRISE) & _own_producer,
     # The bureau keeps the directory: listing, removal, suspension, products (and its files).
     "supplies.manage_directory": has_role(Role.BUREAU, Role.ADMIN),
+    # The directory files the bureau sent: the city's readers read them (and their refusal reports).
+    "supplies.view_files": has_role(*_CITY),
 }
 
 grant(PERMISSIONS)

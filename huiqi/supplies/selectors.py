@@ -71,3 +71,38 @@ def status_of(producer: Producer, day: dt.date) -> str:
 
 def producer_of(uscc: str) -> Producer | None:
     return Producer.objects.filter(uscc=uscc).first()
+
+
+# --- the directory's pages, exports and API ----------------------------------------------------------
+
+def directory(user, *, on: dt.date, status: str = "", district: str = "", product: str = "",
+              converted: bool | None = None, q: str = "") -> QuerySet[Producer]:
+    """The directory as the user may read it, narrowed by the list's filters: status on ``on``
+    (``rules.STATUSES``; blank for any), the enterprise's district code, a product code it makes, the
+    converted-production flag, and a name or USCC fragment. Ordered by USCC; each row's suspensions and
+    product lines are read with it."""
+    qs = producers_for(user)
+    if status in rules.STATUSES:
+        qs = with_status_on(on, status, qs)
+    if district:
+        qs = qs.filter(enterprise__district_id=district)
+    if product:
+        qs = qs.filter(products__product__code=product)
+    if converted is not None:
+        qs = qs.filter(converted=converted)
+    if q:
+        qs = qs.filter(Q(uscc__icontains=q.upper()) | Q(enterprise__name__icontains=q))
+    return qs.order_by("uscc").prefetch_related("suspensions", "products__product")
+
+
+def producer_for(user, pk) -> Producer:
+    """One producer the user may read (``Producer.DoesNotExist`` for any other)."""
+    return producers_for(user).prefetch_related("suspensions", "products__product").get(pk=pk)
+
+
+def uploads_for(user):
+    """The directory files the user may read: all of them for the city's readers, none for anyone else."""
+    from .models import DirectoryUpload
+
+    qs = DirectoryUpload.objects.select_related("uploaded_by", "job")
+    return qs if user.has_perm("supplies.view_files") else qs.none()

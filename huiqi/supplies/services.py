@@ -189,3 +189,18 @@ def resume(actor, producer: Producer, resume_on: dt.date) -> Suspension:
         suspension.save(update_fields=["end"])
         audit.record(actor, "supplies.resume", suspension, before=before)
     return suspension
+
+
+def list_producer_until(actor, uscc: str, active_from: dt.date, *, active_to: dt.date | None = None,
+                        removal_reason: str = "", converted: bool = False, contact_name: str = "",
+                        contact_phone: str = "", products: list[ProductLine] | tuple = ()) -> Producer:
+    """``list_producer``, and when the listing already has its last day (or a reason is given), that day
+    with its reason through ``update_producer``: the page's and the file's new listing, refused whole."""
+    with transaction.atomic():
+        producer = list_producer(actor, uscc, active_from, active_to=active_to, converted=converted,
+                                 contact_name=contact_name, contact_phone=contact_phone, products=products)
+        if active_to is not None or removal_reason.strip():
+            producer = update_producer(actor, producer, active_from=active_from, active_to=active_to,
+                                       converted=converted, contact_name=contact_name, contact_phone=contact_phone,
+                                       removal_reason=removal_reason)
+    return producer
