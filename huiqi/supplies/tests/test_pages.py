@@ -1,0 +1,167 @@
+"""The directory's pages from the outside: the list's filters and exports, scoping role by role, the
+bureau's forms on a producer's page (an error saves nothing; a suspension is confirmed, then changes who is
+an active producer that day) and a new listing with its guide and confirmation."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.urls import reverse
+
+from huiqi.core import clock
+from huiqi.core.models import AuditEvent
+from huiqi.supplies import selectors
+from huiqi.supplies.models import Producer, ProducerProduct, Suspension
+
+from .conftest import D
+
+
+def _text(resp) -> str:
+    assert resp.status_code == 200, resp.status_code
+    return resp.content.decode()
+
+
+def _shown(text, directory) -> set[str]:
+    return {key for key, p in directory.items() if f'data-producer="{p.uscc}"' in text}
+
+
+def test_list_is_scoped_role_by_role(directory, client_for):
+    url = reverse("supplies:index") + "?on=2020-03-10"
+    expected = {"bureau": {"ns1", "ns2", "ft1"}, "auditor": {"ns1", "ns2", "ft1"}, "admin": {"ns1", "ns2", "ft1"},
+                "district": {"ns1", "ns2"}, "district2": {"ft1"}, "enterprise": {"ns1"}, "enterprise2": {"ft1"}}
+    for role, keys in expected.items():
+        assert _shown(_text(client_for(role).get(url)), directory) == keys, role
+    for role in ("department", "bank", "institution"):
+        assert client_for(role).get(url).status_code == 403, role
+    ent = client_for("enterprise")
+    assert ent.get(reverse("supplies:producer", args=[directory["ns2"].pk])).status_code == 404
+    assert ent.get(reverse("supplies:producer", args=[directory["ns1"].pk])).status_code == 200
+    assert client_for("district2").get(reverse("supplies:producer", args=[directory["ns1"].pk])).status_code == 404
+    assert "我的物资生产企业信息" in _text(ent.get(reverse("home")))
+
+
+def test_filters_in_the_url(directory, client_for):
+    c = client_for("bureau")
+    base = reverse("supplies:index")
+    cases = {"?on=2020-03-10&status=active": {"ns1"}, "?on=2020-03-10&status=suspended": {"ns2"},
+             "?on=2020-03-10&status=removed": {"ft1"}, "?on=2020-02-10&status=active": {"ns1", "ns2", "ft1"},
+             "?on=2020-01-28&status=not_yet": {"ns2"}, "?district=440304": {"ft1"}, "?product=GOWN-MED": {"ns2"},
+             "?converted=1": {"ns1"}, "?converted=0": {"ns2", "ft1"}, f"?q={directory['ft1'].uscc[-6:]}": {"ft1"},
+             "?q=前海汇通": {"ns2"}, "?on=nonsense&status=nonsense": {"ns1", "ns2", "ft1"}}
+    for query, keys in cases.items():
+        assert _shown(_text(c.get(base + query)), directory) == keys, query
+
+
+def test_list_shows_status_badges_capacity_and_units(directory, client_for):
+    text = _text(client_for("bureau").get(reverse("supplies:index") + "?on=2020-03-10"))
+    assert 'data-status="suspended"' in text and 'data-status="removed"' in text and 'data-status="active"' in text
+    assert "200,000 只" in text and "5,000 件" in text and "南山区" in text
+    assert "table class=\"list\"" in text and "data-label=" in text  # cards on a phone
+
+
+def test_empty_states(db, users, client_for):
+    assert "目录中还没有生产企业" in _text(client_for("bureau").get(reverse("supplies:index")))
+    assert "您的企业不在防疫物资生产企业目录中" in _text(client_for("enterprise").get(reverse("supplies:index")))
+
+
+def test_export_follows_the_filters_and_the_readers_language(directory, client_for):
+    c = client_for("district")
+    body = b"".join(c.get(reverse("supplies:export", args=["csv"]) + "?on=2020-03-10&status=suspended")
+                    .streaming_content)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["统一社会信用代码", "企业名称", "所属区", "2020-03-10 状态"]
+    assert [r[0] for r in rows[1:]] == [directory["ns2"].uscc]
+    assert rows[1][3] == "暂停" and rows[1][10] == "医用防护服 5,000 件/天"
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = b"".join(c.get(reverse("supplies:export", args=["csv"]) + "?on=2020-03-10").streaming_content)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][0] == "Unified social credit code (USCC)" and {r[3] for r in rows[1:]} == {"Active", "Suspended"}
+    assert len(rows) == 3  # the district's two, not 福田's
+    xlsx = c.get(reverse("supplies:export", args=["xlsx"]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_bureau_edit_error_saves_nothing(directory, client_for):
+    c = client_for("bureau")
+    p = directory["ns1"]
+    url = reverse("supplies:producer", args=[p.pk])
+    before = AuditEvent.objects.count()
+    resp = c.post(url, {"action": "edit", "active_from": "2020-01-25", "active_to": "2020-06-30", "reason": "",
+                        "contact_name": "李四", "contact_phone": "0755-1"})
+    assert resp.status_code == 400
+    assert "填写有效期至（移出目录）时须说明原因" in resp.content.decode()
+    p.refresh_from_db()
+    assert (p.active_to, p.contact_name) == (None, "张三") and AuditEvent.objects.count() == before
+    resp = c.post(url, {"action": "edit", "active_from": "2020-01-25", "active_to": "2020-06-30",
+                        "reason": "不再生产", "converted": "on", "contact_name": "李四", "contact_phone": "0755-1"})
+    assert resp.status_code == 302
+    p.refresh_from_db()
+    assert (p.active_to, p.removal_reason, p.contact_name) == (D(2020, 6, 30), "不再生产", "李四")
+
+
+def test_only_the_bureau_sees_and_posts_the_forms(directory, client_for):
+    url = reverse("supplies:producer", args=[directory["ns1"].pk])
+    assert "data-action-form=\"suspend\"" in _text(client_for("bureau").get(url))
+    for role in ("district", "enterprise", "auditor"):
+        assert "data-action-form" not in _text(client_for(role).get(url)), role
+        assert client_for(role).post(url, {"action": "suspend", "start": "2020-04-01", "reason": "x"}).status_code == 403
+    assert not Suspension.objects.filter(producer=directory["ns1"]).exists()
+
+
+def test_suspension_is_confirmed_then_changes_active_producers(directory, client_for):
+    c = client_for("bureau")
+    p = directory["ns1"]
+    url = reverse("supplies:producer", args=[p.pk])
+    day = D(2020, 4, 2)
+    assert selectors.active_producers([p.uscc], day) == {p.uscc}
+    first = c.post(url, {"action": "suspend", "start": "2020-04-01", "reason": "原料短缺"})
+    assert first.status_code == 200 and 'data-confirm="suspend"' in first.content.decode()
+    assert not Suspension.objects.filter(producer=p).exists()  # not before it is confirmed
+    bad = c.post(url, {"action": "suspend", "start": "2019-12-01", "reason": "原料短缺"})
+    assert bad.status_code == 400 and "不在列入目录期间" in bad.content.decode()
+    done = c.post(url, {"action": "suspend", "start": "2020-04-01", "reason": "原料短缺", "confirmed": "1"})
+    assert done.status_code == 302
+    assert selectors.active_producers([p.uscc], day) == set()
+    assert selectors.active_producers([p.uscc], D(2020, 3, 31)) == {p.uscc}
+    assert c.post(url, {"action": "resume", "resume_on": "2020-04-10"}).status_code == 302
+    assert selectors.active_producers([p.uscc], D(2020, 4, 10)) == {p.uscc}
+    assert selectors.active_producers([p.uscc], D(2020, 4, 9)) == set()
+
+
+def test_product_line_from_the_page(directory, client_for):
+    c = client_for("bureau")
+    p = directory["ns1"]
+    url = reverse("supplies:producer", args=[p.pk])
+    assert c.post(url, {"action": "product", "product": "MASK-N95", "capacity_per_day": "-3"}).status_code == 400
+    assert not ProducerProduct.objects.filter(producer=p, product__code="MASK-N95").exists()
+    assert c.post(url, {"action": "product", "product": "MASK-N95", "capacity_per_day": "30000"}).status_code == 302
+    text = _text(c.get(url))
+    line = text[text.index('data-line="MASK-N95"'):]
+    line = line[:line.index("</tr>")]
+    assert '<td class="num">30,000</td><td>只</td>' in line
+
+
+def test_new_listing_with_guide_and_confirmation(city, users, client_for):
+    c = client_for("bureau")
+    page = _text(c.get(reverse("supplies:new")))
+    assert "办事指南" in page or "列入防疫物资生产企业目录" in page
+    bad = c.post(reverse("supplies:new"), {"uscc": city["ns1"].uscc, "active_from": "2020-01-25",
+                                           "active_to": "2020-01-01", "product": "MASK-SURG",
+                                           "capacity_per_day": "100"})
+    assert bad.status_code == 400 and "早于" in bad.content.decode()
+    missing = c.post(reverse("supplies:new"), {"uscc": city["ns1"].uscc, "active_from": "2020-01-25"})
+    assert missing.status_code == 400
+    assert not Producer.objects.exists() and not ProducerProduct.objects.exists()
+    with clock.fixed(D(2020, 2, 10)):
+        done = c.post(reverse("supplies:new"), {
+            "uscc": city["ns1"].uscc, "active_from": "2020-01-25", "contact_name": "王五", "product": "MASK-SURG",
+            "capacity_per_day": "100000", "line2_product": "GLOVES", "line2_capacity_per_day": "8000"})
+        assert done.status_code == 302, done.content.decode()[:3000]
+        p = Producer.objects.get()
+        assert done["Location"] == reverse("supplies:listed", args=[p.pk])
+        text = _text(c.get(done["Location"]))
+    assert "已列入生产企业目录" in text and "在册生产" in text and "100,000" in text
+    assert {(x.product.code, x.capacity_per_day) for x in p.products.all()} == {("MASK-SURG", 100_000),
+                                                                               ("GLOVES", 8_000)}
