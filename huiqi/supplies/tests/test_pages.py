@@ -140,7 +140,7 @@ def test_product_line_from_the_page(directory, client_for):
     text = _text(c.get(url))
     line = text[text.index('data-line="MASK-N95"'):]
     line = line[:line.index("</tr>")]
-    assert '<td class="num">30,000</td><td>只</td>' in line
+    assert 'class="num">30,000</td><td data-label="计量单位">只</td>' in line
 
 
 def test_new_listing_with_guide_and_confirmation(city, users, client_for):
