@@ -145,8 +145,8 @@ class DirectoryImporter(uploads.Importer):
                         shown = first.get(column)
                         errors.append(RowError.of(
                             r["_row"], column, "" if r.get(column) is None else str(r[column]),
-                            _("同一企业 %(uscc)s 各行的%(column)s须一致：第 %(first)s 行为“%(expected)s”"),
-                            uscc=first["uscc"], column=directory_schema().column(column).zh, first=first["_row"],
+                            _("同一企业 %(uscc)s 各行的%(name)s须一致：第 %(first)s 行为“%(expected)s”"),
+                            uscc=first["uscc"], name=directory_schema().column(column).zh, first=first["_row"],
                             expected="" if shown is None else shown))
             if ok:
                 runnable.append(group)
