@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy
 from huiqi.core import clock, formats
 from huiqi.core.downloads import file_download
 from huiqi.core.errors import DomainError, NotFound
-from huiqi.core.i18n import localized
 from huiqi.core.formpages import Confirmation, confirmation, guide_context
 from huiqi.core.forms import add_domain_error
+from huiqi.core.i18n import localized
 from huiqi.core.pagination import paginate
 from huiqi.core.permissions import require_page as _require
 from huiqi.core.tabular import write_rows

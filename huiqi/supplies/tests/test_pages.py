@@ -116,9 +116,11 @@ def test_suspension_is_confirmed_then_changes_active_producers(directory, client
     url = reverse("supplies:producer", args=[p.pk])
     day = D(2020, 4, 2)
     assert selectors.active_producers([p.uscc], day) == {p.uscc}
+    events = AuditEvent.objects.count()
     first = c.post(url, {"action": "suspend", "start": "2020-04-01", "reason": "原料短缺"})
     assert first.status_code == 200 and 'data-confirm="suspend"' in first.content.decode()
-    assert not Suspension.objects.filter(producer=p).exists()  # not before it is confirmed
+    # Nothing before it is confirmed (its checks ran and were rolled back).
+    assert not Suspension.objects.filter(producer=p).exists() and AuditEvent.objects.count() == events
     bad = c.post(url, {"action": "suspend", "start": "2019-12-01", "reason": "原料短缺"})
     assert bad.status_code == 400 and "不在列入目录期间" in bad.content.decode()
     done = c.post(url, {"action": "suspend", "start": "2020-04-01", "reason": "原料短缺", "confirmed": "1"})
@@ -146,7 +148,7 @@ def test_product_line_from_the_page(directory, client_for):
 def test_new_listing_with_guide_and_confirmation(city, users, client_for):
     c = client_for("bureau")
     page = _text(c.get(reverse("supplies:new")))
-    assert "办事指南" in page or "列入防疫物资生产企业目录" in page
+    assert "提交即列入，当场生效。" in page and 'name="line2_product"' in page  # the guide, then the form
     bad = c.post(reverse("supplies:new"), {"uscc": city["ns1"].uscc, "active_from": "2020-01-25",
                                            "active_to": "2020-01-01", "product": "MASK-SURG",
                                            "capacity_per_day": "100"})
@@ -165,3 +167,12 @@ def test_new_listing_with_guide_and_confirmation(city, users, client_for):
     assert "已列入生产企业目录" in text and "在册生产" in text and "100,000" in text
     assert {(x.product.code, x.capacity_per_day) for x in p.products.all()} == {("MASK-SURG", 100_000),
                                                                                ("GLOVES", 8_000)}
+
+
+def test_audit_records_link_to_the_producer_page(directory, users):
+    from huiqi.core import audit
+
+    entries = audit.read(AuditEvent.objects.filter(model__startswith="supplies."), users["auditor"])
+    pages = {(e.event.model, e.url) for e in entries}
+    ns2 = reverse("supplies:producer", args=[directory["ns2"].pk])
+    assert {("supplies.Producer", ns2), ("supplies.Suspension", ns2), ("supplies.ProducerProduct", ns2)} <= pages
