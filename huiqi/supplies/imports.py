@@ -88,6 +88,14 @@ def _line(row: dict) -> services.ProductLine:
                                 row.get("reported_to"))
 
 
+def _same(column: str, row: dict):
+    """A producer column's value as rows are compared: a blank 转产 is 否, a blank text is empty."""
+    value = row.get(column)
+    if column == "converted":
+        return bool(value)
+    return value or "" if column in ("removal_reason", "contact_name", "contact_phone") else value
+
+
 def _normal(uscc: str) -> str:
     try:
         return validate_uscc(uscc)
@@ -140,7 +148,7 @@ class DirectoryImporter(uploads.Importer):
                     ok = False
                     continue
                 for column in PRODUCER_COLUMNS:
-                    if r is not first and r.get(column) != first.get(column):
+                    if r is not first and _same(column, r) != _same(column, first):
                         ok = False
                         shown = first.get(column)
                         errors.append(RowError.of(

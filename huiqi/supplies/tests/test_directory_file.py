@@ -33,14 +33,16 @@ def _csv(rows, header=HEADER) -> bytes:
 
 
 def _good(city, directory):
-    ns1, ba1 = directory["ns1"].uscc, city["ba1"].uscc
+    ns1, ns2, ba1 = directory["ns1"].uscc, directory["ns2"].uscc, city["ba1"].uscc
     return [
         # a new producer, two products
         [ba1, "2020-02-03", "", "", "是", "赵六", "0755-1234", "MASK-DISP", "300,000", "", ""],
-        [ba1, "2020-02-03", "", "", "是", "赵六", "0755-1234", "HAND-SAN", "2", "2020-02-10", ""],
+        [ba1, "2020-02-03", "", "", "Y", "赵六", "0755-1234", "HAND-SAN", "2", "2020-02-10", ""],
         # ns1: its entry changes (contact), a product changes, one is added
         [ns1, "2020-01-25", "", "", "是", "张三丰", "0755-8888 0000", "MASK-SURG", "250000", "", ""],
         [ns1, "2020-01-25", "", "", "是", "张三丰", "0755-8888 0000", "GLOVES", "9000", "", ""],
+        # ns2: nothing changes (a blank 转产 reads 否, as it is)
+        [ns2, "2020-02-01", "", "", "", "", "", "GOWN-MED", "5000", "", ""],
     ]
 
 
@@ -51,7 +53,8 @@ def test_a_good_file_lists_updates_and_sets_products(city, users, directory, cli
                                                 "file": SimpleUploadedFile("d.csv", _csv(_good(city, directory)))})
     assert sent.status_code == 302, sent.content.decode()[:2000]
     record = DirectoryUpload.objects.get()
-    assert (record.status, record.rows_total, record.rows_created, record.rows_updated) == ("stored", 4, 3, 1)
+    assert (record.status, record.rows_total, record.rows_created, record.rows_updated,
+            record.rows_unchanged) == ("stored", 5, 3, 1, 1)
     ba1 = Producer.objects.get(uscc=city["ba1"].uscc)
     assert (ba1.active_from, ba1.converted, ba1.contact_name) == (D(2020, 2, 3), True, "赵六")
     assert {(x.product.code, x.capacity_per_day, x.reported_from) for x in ba1.products.all()} == {
