@@ -14,7 +14,7 @@ LINES = 3
 
 
 def _product_choices():
-    return [("", "—")] + [(p.code, f"{p.label}（{p.get_unit_display()}）") for p in selectors.products()]
+    return [("", "—")] + [(p.code, p.label_with_unit) for p in selectors.products()]
 
 
 def _line_fields(prefix: str = "", required: bool = True) -> dict:

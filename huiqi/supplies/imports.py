@@ -48,7 +48,7 @@ MAX_ROWS = 200_000
 
 
 def _product_codes():
-    return [(p.code, f"{p.label}（{p.get_unit_display()}）") for p in selectors.products()]
+    return [(p.code, p.label_with_unit) for p in selectors.products()]
 
 
 def directory_schema() -> Schema:

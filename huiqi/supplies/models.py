@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -50,6 +51,11 @@ class Product(models.Model):
     @property
     def label(self) -> str:
         return localized(self)
+
+    @property
+    def label_with_unit(self) -> str:
+        """Its name and unit in the reader's language: 医用外科口罩（只）."""
+        return gettext("%(name)s（%(unit)s）") % {"name": self.label, "unit": self.get_unit_display()}
 
 
 class Producer(models.Model):

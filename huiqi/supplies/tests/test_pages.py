@@ -176,3 +176,34 @@ def test_audit_records_link_to_the_producer_page(directory, users):
     pages = {(e.event.model, e.url) for e in entries}
     ns2 = reverse("supplies:producer", args=[directory["ns2"].pk])
     assert {("supplies.Producer", ns2), ("supplies.Suspension", ns2), ("supplies.ProducerProduct", ns2)} <= pages
+
+
+def test_the_pages_are_in_one_language(directory, users, client_for):
+    """The directory's pages in Chinese and in English (``huiqi/tests/test_one_language.py``'s detector): names
+    of enterprises, people, texts typed and file names are data."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from huiqi.supplies.imports import start_upload
+    from huiqi.tests.test_one_language import leaks
+
+    refused = start_upload(users["bureau"], SimpleUploadedFile(
+        "bad.csv", "统一社会信用代码,列入目录日期,产品代码,日产能\nNOPE,2020-01-25,MASK-SURG,-1\n".encode()))
+    data = [*(p.enterprise.name for p in directory.values()), "张三", "停产整改", "转回原业务", "bad.csv", "NOPE",
+            "bureau", "ent", "dist_ns"]
+    ns2 = directory["ns2"].pk
+    pages = {"bureau": ["/supplies/?on=2020-03-10", f"/supplies/{ns2}/?on=2020-03-10", "/supplies/new/",
+                        f"/supplies/{ns2}/listed/", "/supplies/files/", f"/supplies/files/{refused.pk}/"],
+             "district": ["/supplies/", f"/supplies/{ns2}/"], "enterprise": ["/supplies/"]}
+    for role, urls in pages.items():
+        for language in ("zh-hans", "en"):
+            c = client_for(role)
+            c.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            for url in urls:
+                r = c.get(url)
+                assert r.status_code == 200, (role, url)
+                found = leaks(r.content.decode(), language, data)
+                assert not found, (role, language, url, found)
+    c = client_for("bureau")
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    shown = c.post(f"/supplies/{ns2}/", {"action": "edit", "active_from": "2020-02-01", "active_to": "2020-06-30"})
+    assert shown.status_code == 400 and not leaks(shown.content.decode(), "en", data)
