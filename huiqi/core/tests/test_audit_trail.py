@@ -172,7 +172,7 @@ def test_every_declared_link_leads_to_a_page():
     from django.urls import resolve
 
     record = SimpleNamespace(pk=7, uscc="914403007084611360", number="R-2020-000001", key="subsidy.params",
-                             batch_id=7, auto_list_id=7, item=SimpleNamespace(pk=7, code="FUND-001"))
+                             batch_id=7, auto_list_id=7, producer_id=7, item=SimpleNamespace(pk=7, code="FUND-001"))
     assert {"registry.Enterprise", "subsidy.SubsidyBatch", "requests.EnterpriseRequest",
             "resumption.ReturnToWorkFiling", "core.Parameter"} <= audit.LINKS.keys()
     for label, link in audit.LINKS.items():
