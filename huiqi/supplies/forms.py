@@ -59,9 +59,9 @@ class ListingForm(EntryFields):
         data = super().clean()
         for i in range(2, LINES + 1):
             p = f"line{i}_"
-            if data.get(f"{p}product") and data.get(f"{p}capacity_per_day") is None and f"{p}capacity_per_day" not in self.errors:
-                self.add_error(f"{p}capacity_per_day", forms.ValidationError(_("填写了产品时须填写日产能"),
-                                                                             code="required"))
+            capacity = f"{p}capacity_per_day"
+            if data.get(f"{p}product") and data.get(capacity) is None and capacity not in self.errors:
+                self.add_error(capacity, forms.ValidationError(_("填写了产品时须填写日产能"), code="required"))
         return data
 
     def lines(self) -> list[dict]:

@@ -26,7 +26,7 @@ DEMO = [DemoStep(47, _demo)]
 
 # --- the directory's pages, file, API and access (h-supdir) ------------------------------------------------
 
-NAVIGATION = [Nav("supplies:index", _("防疫物资生产企业目录"), "supplies.view_directory", order=40,
+NAVIGATION = [Nav("supplies:index", _("防疫物资生产企业目录"), "supplies.view_directory", order=39,
                   role_labels={"enterprise": _("我的物资生产企业信息")})]
 
 API_ROUTES = [Route("supplies-producers", "huiqi.supplies.api.ProducerViewSet", "supplies-producer"),

@@ -117,8 +117,8 @@ def test_an_enterprise_sees_its_own_services_first_and_nothing_waiting_says_so(u
     assert page.index("data-todos") < page.index("data-services") < page.index('class="tiles"')
     services = re.findall(r'data-service="([^"]+)"', page)
     assert services == ["registry:enterprise_list", "lending:loan_list", "subsidy:index", "fund:index",
-                        "requests:index", "resumption:index", "policies:mine", "policies:applications",
-                        "policies:own_lists", "policies:inbox", "registry:bank_list"]
+                        "supplies:index", "requests:index", "resumption:index", "policies:mine",
+                        "policies:applications", "policies:own_lists", "policies:inbox", "registry:bank_list"]
     assert "快速入口" not in page
 
     page = client_for("institution").get("/").content.decode()

@@ -138,7 +138,8 @@ def test_api_upload(city, users, directory, client_for):
     bad = c.post("/api/v1/supplies-directory-files/", {"file": SimpleUploadedFile(
         "bad.csv", _csv([[city["ba1"].uscc, "2020-02-03", "", "", "否", "", "", "NOPE", "1", "", ""]]))})
     assert bad.status_code == 422 and bad.json()["upload"]["errors"][0]["column"].endswith("product")
-    good = c.post("/api/v1/supplies-directory-files/", {"file": SimpleUploadedFile("d.csv", _csv(_good(city, directory)))})
+    good = c.post("/api/v1/supplies-directory-files/",
+                  {"file": SimpleUploadedFile("d.csv", _csv(_good(city, directory)))})
     assert good.status_code == 201 and good.json()["status"] == "stored"
     assert client_for("district").post("/api/v1/supplies-directory-files/", {
         "file": SimpleUploadedFile("d2.csv", b"x")}).status_code == 403

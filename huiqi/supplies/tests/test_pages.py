@@ -106,7 +106,8 @@ def test_only_the_bureau_sees_and_posts_the_forms(directory, client_for):
     assert "data-action-form=\"suspend\"" in _text(client_for("bureau").get(url))
     for role in ("district", "enterprise", "auditor"):
         assert "data-action-form" not in _text(client_for(role).get(url)), role
-        assert client_for(role).post(url, {"action": "suspend", "start": "2020-04-01", "reason": "x"}).status_code == 403
+        posted = client_for(role).post(url, {"action": "suspend", "start": "2020-04-01", "reason": "x"})
+        assert posted.status_code == 403, role
     assert not Suspension.objects.filter(producer=directory["ns1"]).exists()
 
 
