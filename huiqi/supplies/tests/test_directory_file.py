@@ -143,3 +143,19 @@ def test_api_upload(city, users, directory, client_for):
     assert good.status_code == 201 and good.json()["status"] == "stored"
     assert client_for("district").post("/api/v1/supplies-directory-files/", {
         "file": SimpleUploadedFile("d2.csv", b"x")}).status_code == 403
+
+
+def test_templates_and_error_report(users, directory, client_for):
+    c = client_for("bureau")
+    zh = b"".join(c.get(reverse("supplies:template", args=["zh", "csv"])).streaming_content).decode("utf-8-sig")
+    assert zh.splitlines()[0].split(",")[:4] == ["统一社会信用代码", "列入目录日期", "有效期至", "移出原因"]
+    en = b"".join(c.get(reverse("supplies:template", args=["en", "csv"])).streaming_content).decode("utf-8-sig")
+    assert en.splitlines()[0].startswith("uscc,active_from,active_to,removal_reason,converted")
+    xlsx = c.get(reverse("supplies:template", args=["en", "xlsx"]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    refused = imports.start_upload(users["bureau"], SimpleUploadedFile("bad.csv", _csv([
+        [directory["ns1"].uscc, "2020-01-25", "", "", "是", "张三", "0755-8888 0000", "NOPE", "1", "", ""]])))
+    report = c.get(reverse("supplies:upload_error_report", args=[refused.pk, "csv"]))
+    lines = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    assert lines[1][:3] == ["2", "产品代码 / product", "NOPE"] and "不在防疫物资目录中" in lines[1][3]
+    assert c.get(reverse("supplies:upload_error_report", args=[refused.pk, "xlsx"])).status_code == 200
