@@ -37,7 +37,7 @@ FILL = {
     "supplies:export": lambda w: {"fmt": "csv"},
     "supplies:producer": lambda w: {"pk": w["supplies_producer"].pk},
     "supplies:listed": lambda w: {"pk": w["supplies_producer"].pk},
-    "supplies:template": lambda w: {"lang": "zh", "fmt": "csv"},
+    "supplies:template": lambda w: {"kind": "directory", "lang": "zh", "fmt": "csv"},
     "supplies:upload_detail": lambda w: {"pk": w["supplies_upload"].pk},
     "supplies:upload_submitted": lambda w: {"pk": w["supplies_upload"].pk},
     "supplies:upload_error_report": lambda w: {"pk": w["supplies_upload"].pk, "fmt": "csv"},

@@ -147,12 +147,17 @@ def test_api_upload(city, users, directory, client_for):
 
 def test_templates_and_error_report(users, directory, client_for):
     c = client_for("bureau")
-    zh = b"".join(c.get(reverse("supplies:template", args=["zh", "csv"])).streaming_content).decode("utf-8-sig")
+    def text(lang):
+        url = reverse("supplies:template", args=["directory", lang, "csv"])
+        return b"".join(c.get(url).streaming_content).decode("utf-8-sig")
+
+    zh = text("zh")
     assert zh.splitlines()[0].split(",")[:4] == ["统一社会信用代码", "列入目录日期", "有效期至", "移出原因"]
-    en = b"".join(c.get(reverse("supplies:template", args=["en", "csv"])).streaming_content).decode("utf-8-sig")
+    en = text("en")
     assert en.splitlines()[0].startswith("uscc,active_from,active_to,removal_reason,converted")
-    xlsx = c.get(reverse("supplies:template", args=["en", "xlsx"]))
+    xlsx = c.get(reverse("supplies:template", args=["directory", "en", "xlsx"]))
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert c.get(reverse("supplies:template", args=["loans", "zh", "csv"])).status_code == 404
     refused = imports.start_upload(users["bureau"], SimpleUploadedFile("bad.csv", _csv([
         [directory["ns1"].uscc, "2020-01-25", "", "", "是", "张三", "0755-8888 0000", "NOPE", "1", "", ""]])))
     report = c.get(reverse("supplies:upload_error_report", args=[refused.pk, "csv"]))
