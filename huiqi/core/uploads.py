@@ -305,6 +305,19 @@ def process(importer: Importer, record, actor, progress=None):
     return _stored(record, row_count, total_stored, created, updated)
 
 
+def service_row_errors(row: dict, exc, columns: dict[str, str]) -> list[RowError]:
+    """A service's refusal of a file's row (a ``DomainError``, several at once in ``InvalidFields``), which
+    names its inputs, as the file's errors: each on the column (``columns``: input → column key) of its input."""
+    from .errors import InvalidFields
+
+    out = []
+    for e in exc.errors if isinstance(exc, InvalidFields) else [exc]:
+        column = columns.get(e.field) if e.field else None
+        value = row.get(column) if column else None
+        out.append(RowError.of(row["_row"], column, "" if value is None else str(value), e.msgid, **e.params))
+    return out
+
+
 def runs_inline(record, limit: int) -> bool:
     """Whether an upload is processed in the request that sent it: when what there is to read (a
     workbook's parts unpacked, as its archive declares them, not its compressed size) is at most

@@ -44,7 +44,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, clock, jobs, uploads
-from huiqi.core.errors import DomainError, InvalidFields, PermissionDenied
+from huiqi.core.errors import DomainError, PermissionDenied
 from huiqi.core.i18n import stored, stored_error
 from huiqi.core.money import wan_to_fen, yuan_to_fen
 from huiqi.core.tabular import (Column, FileRejected, RowError, Schema, parse_choice, parse_date, parse_decimal,
@@ -104,16 +104,6 @@ def applications_schema() -> Schema:
     ))
 
 
-def _row_errors(row: dict, exc: DomainError, columns: dict[str, str]) -> list[RowError]:
-    """A service's refusal, which names its input, as the file's errors: each on the column of that input."""
-    out = []
-    for e in exc.errors if isinstance(exc, InvalidFields) else [exc]:
-        column = columns.get(e.field) if e.field else None
-        value = row.get(column) if column else None
-        out.append(RowError.of(row["_row"], column, "" if value is None else str(value), e.msgid, **e.params))
-    return out
-
-
 class ChannelFileImporter(uploads.Importer):
     """A channel's file whose rows are its staff's acts, each through the service of the page's action in the
     file's order: checked by a dry run of every row (each in a savepoint, all rolled back), stored by the same
@@ -153,7 +143,7 @@ class ChannelFileImporter(uploads.Importer):
                     with transaction.atomic():
                         self.apply(self.actor, r, context)
                 except DomainError as exc:
-                    errors.extend(_row_errors(r, exc, self.columns))
+                    errors.extend(uploads.service_row_errors(r, exc, self.columns))
             transaction.set_rollback(True)
         return errors
 

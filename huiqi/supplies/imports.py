@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from huiqi.core import audit, jobs, uploads
-from huiqi.core.errors import DomainError, InvalidFields, PermissionDenied, ValidationFailed
+from huiqi.core.errors import DomainError, PermissionDenied, ValidationFailed
 from huiqi.core.i18n import stored, stored_error
 from huiqi.core.identifiers import validate_uscc
 from huiqi.core.tabular import (Column, RowError, Schema, parse_bool_yn, parse_date, parse_int, parse_text)
@@ -101,15 +101,6 @@ def _normal(uscc: str) -> str:
         return validate_uscc(uscc)
     except ValidationFailed:
         return uscc.strip().upper()
-
-
-def _row_errors(row: dict, exc: DomainError) -> list[RowError]:
-    out = []
-    for e in exc.errors if isinstance(exc, InvalidFields) else [exc]:
-        column = COLUMNS.get(e.field) if e.field else None
-        value = row.get(column) if column else None
-        out.append(RowError.of(row["_row"], column, "" if value is None else str(value), e.msgid, **e.params))
-    return out
 
 
 class DirectoryImporter(uploads.Importer):
@@ -192,7 +183,7 @@ def _step(check: bool, errors: list, row: dict, call):
         with transaction.atomic():
             return call()
     except DomainError as exc:
-        errors.extend(_row_errors(row, exc))
+        errors.extend(uploads.service_row_errors(row, exc, COLUMNS))
         return None
 
 
