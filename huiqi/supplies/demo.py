@@ -1,10 +1,11 @@
-"""The demo city's producers directory (生产企业目录), built through the real services by the bureau: a few
-hundred enterprises of the supply industries (textiles, chemicals, pharmaceuticals, rubber and plastics,
-special and electrical equipment), each listed on its own day from the level-I response (2020-01-24) into
-March with the products its industry makes and a daily capacity, some of them converted production (转产, the
-demo enterprise log-in's own firm among them); a few suspended for a week, some removed in May when the
-epidemic eased. Drawn from a ``random.Random`` seeded from the seed alone, so the same city each time. The
-fund's demo, which follows, gives these producers priority from the directory as of each received date."""
+"""The demo city's producers directory (生产企业目录), built through the real services by the bureau: sixty
+enterprises (six hundred at city scale) of the supply industries (textiles, chemicals, pharmaceuticals, rubber
+and plastics, special and electrical equipment), each listed on its own day from the level-I response
+(2020-01-24) into March with the products its industry makes and a daily capacity, some of them converted
+production (转产, the demo enterprise log-in's own firm among them); a few suspended for a week, some removed
+in late March, all before the demo's day. Drawn from a ``random.Random`` seeded from the seed alone, so the
+same city each time. The fund's demo, which follows, gives these producers priority from the directory as of
+each received date."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from .models import Producer
 
 PRODUCERS = {"small": 60, "city": 600}
 LISTED = (dt.date(2020, 1, 24), dt.date(2020, 3, 15))
-REMOVED_ON = (dt.date(2020, 5, 6), dt.date(2020, 6, 30))
+# A converted firm going back to its own products, before the demo's day (2020-04-02).
+REMOVED_ON = (dt.date(2020, 3, 16), dt.date(2020, 3, 31))
 # What an industry (GB/T 4754 division) makes, with a daily capacity range in the product's unit.
 MAKES = {
     "C17": [("GOWN-MED", 2_000, 20_000), ("GOWN-ISO", 3_000, 30_000), ("MELTBLOWN", 1, 8)],
@@ -83,8 +85,8 @@ def build_directory(scale: str = "small", seed: int = 2020, progress=None) -> di
                                                   products=lines)
             made["listed"] += 1
             made["converted"] += converted
-            if rng.random() < 0.05:
-                start = listed + dt.timedelta(days=rng.randrange(3, 30))
+            if rng.random() < 0.05 and listed < dt.date(2020, 3, 1):  # suspended and resumed by the demo's day
+                start = listed + dt.timedelta(days=rng.randrange(3, 20))
                 with clock.fixed(start):
                     services.suspend(bureau, producer, start, "停产整改：原料供应中断")
                 resume_on = start + dt.timedelta(days=rng.randrange(5, 12))

@@ -18,14 +18,15 @@ from huiqi.core.uploads import UploadRecord
 
 
 class Unit(models.TextChoices):
-    """A product's unit; it never changes once reports use it (a new unit is a new product)."""
-    PIECE = "piece", _("只")
-    GARMENT = "garment", _("件")
-    PAIR = "pair", _("副")
-    ITEM = "item", _("个")
-    SET = "set", _("台")
-    TONNE = "tonne", _("吨")
-    TEST = "test", _("人份")
+    """A product's unit; it never changes once reports use it (a new unit is a new product). The labels have
+    their own context: "件" and "个" count other things elsewhere (requests, files)."""
+    PIECE = "piece", pgettext_lazy("unit", "只")
+    GARMENT = "garment", pgettext_lazy("unit", "件")
+    PAIR = "pair", pgettext_lazy("unit", "副")
+    ITEM = "item", pgettext_lazy("unit", "个")
+    SET = "set", pgettext_lazy("unit", "台")
+    TONNE = "tonne", pgettext_lazy("unit", "吨")
+    TEST = "test", pgettext_lazy("unit", "人份")
 
 
 class Product(models.Model):
