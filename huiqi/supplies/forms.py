@@ -65,11 +65,11 @@ class ListingForm(EntryFields):
         return data
 
     def lines(self) -> list[dict]:
-        """The product lines filled in, in order."""
+        """The product lines filled in, in order, each with its fields' prefix on the form."""
         d, out = self.cleaned_data, []
         for p in ["", *(f"line{i}_" for i in range(2, LINES + 1))]:
             if d.get(f"{p}product"):
-                out.append({"code": d[f"{p}product"], "capacity_per_day": d[f"{p}capacity_per_day"],
+                out.append({"prefix": p, "code": d[f"{p}product"], "capacity_per_day": d[f"{p}capacity_per_day"],
                             "reported_from": d.get(f"{p}reported_from"), "reported_to": d.get(f"{p}reported_to")})
         return out
 

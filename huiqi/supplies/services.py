@@ -45,20 +45,26 @@ def _check_contact(phone: str) -> list[ValidationFailed]:
 
 
 def _check_lines(lines, active_from) -> tuple[list[DomainError], dict[str, Product]]:
+    """Every refusal of the product lines, each carrying its line's number (``params["line"]``, from 1) so a
+    form with several lines shows it beside the right one."""
     errors: list[DomainError] = []
     codes = [line.code.strip() for line in lines]
     known = {p.code: p for p in Product.objects.filter(code__in=codes, active=True)}
     seen = set()
-    for line, code in zip(lines, codes):
+    for number, (line, code) in enumerate(zip(lines, codes), start=1):
+        found: list[DomainError] = []
         if code not in known:
-            errors.append(rules.bad("product", "unknown_product", _("产品代码 %(given)s 不在防疫物资目录中"), code,
-                                    given=code))
+            found.append(rules.bad("product", "unknown_product", _("产品代码 %(given)s 不在防疫物资目录中"), code,
+                                   given=code))
         elif code in seen:
-            errors.append(rules.bad("product", "product_repeated", _("产品 %(given)s 重复填写"), code, given=code))
+            found.append(rules.bad("product", "product_repeated", _("产品 %(given)s 重复填写"), code, given=code))
         seen.add(code)
-        errors += rules.check_capacity(line.capacity_per_day)
-        errors += rules.check_period("reported_from", line.reported_from or active_from, "reported_to",
-                                     line.reported_to)
+        found += rules.check_capacity(line.capacity_per_day)
+        found += rules.check_period("reported_from", line.reported_from or active_from, "reported_to",
+                                    line.reported_to)
+        for error in found:
+            error.params["line"] = number
+        errors += found
     return errors, known
 
 

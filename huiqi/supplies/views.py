@@ -219,13 +219,18 @@ def producer_new(request):
         if form.is_valid():
             try:
                 d = form.cleaned_data
+                lines = form.lines()
                 producer = services.list_producer_until(
                     request.user, d["uscc"], d["active_from"], active_to=d["active_to"], removal_reason=d["reason"],
                     converted=d["converted"], contact_name=d["contact_name"], contact_phone=d["contact_phone"],
                     products=[services.ProductLine(x["code"], x["capacity_per_day"], x["reported_from"],
-                                                   x["reported_to"]) for x in form.lines()])
+                                                   x["reported_to"]) for x in lines])
                 return redirect("supplies:listed", pk=producer.pk)
             except DomainError as exc:
+                for error in getattr(exc, "errors", None) or [exc]:  # a line's error beside that line's fields
+                    number = error.params.get("line")
+                    if number and error.field and number <= len(lines):
+                        error.field = lines[number - 1]["prefix"] + error.field
                 add_domain_error(form, exc)
                 status = exc.status
     return render(request, "supplies/form.html", {"form": form, **guide_context(GUIDES["supplies.list"], form)},

@@ -208,3 +208,18 @@ def test_the_pages_are_in_one_language(directory, users, client_for):
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     shown = c.post(f"/supplies/{ns2}/", {"action": "edit", "active_from": "2020-02-01", "active_to": "2020-06-30"})
     assert shown.status_code == 400 and not leaks(shown.content.decode(), "en", data)
+
+
+def test_a_product_lines_error_is_shown_beside_that_line(city, users, client_for):
+    """The service refuses the third line (the second left empty): the error sits on the third line's
+    fields, not the first's, and nothing is listed."""
+    c = client_for("bureau")
+    bad = c.post(reverse("supplies:new"), {
+        "uscc": city["ns1"].uscc, "active_from": "2020-01-25", "product": "MASK-SURG", "capacity_per_day": "100",
+        "line3_product": "MASK-SURG", "line3_capacity_per_day": "5", "line3_reported_from": "2020-03-01",
+        "line3_reported_to": "2020-02-01"})
+    assert bad.status_code == 400
+    errors = bad.context["form"].errors
+    assert {"line3_product", "line3_reported_to"} <= set(errors) and "product" not in errors
+    assert "重复填写" in str(errors["line3_product"]) and "早于" in str(errors["line3_reported_to"])
+    assert not Producer.objects.exists()
